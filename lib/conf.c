@@ -1,0 +1,237 @@
+#include "conf.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct conf_option *conf_find(const struct conf_option *opts, const char *key)
+{
+	for (; opts->name; opts++)
+		if (!strcmp(opts->name, key))
+			return opts;
+	return NULL;
+}
+
+static int conf_apply(const struct conf_option *o, void *target, const char *value, char *err,
+		      size_t errlen)
+{
+	char *field = (char *)target + o->offset;
+
+	switch (o->type) {
+	case CONF_STR: {
+		char *copy = strdup(value);
+		if (!copy)
+			return -ENOMEM;
+		free(*(char **)field);
+		*(char **)field = copy;
+		return 0;
+	}
+	case CONF_INT: {
+		char *end;
+		long v;
+		errno = 0;
+		v = strtol(value, &end, 10);
+		if (!*value || *end || errno) {
+			snprintf(err, errlen, "%s: '%s' is not a number", o->name, value);
+			return -EINVAL;
+		}
+		if (v < o->min || v > o->max) {
+			snprintf(err, errlen, "%s: %ld is out of range %ld..%ld", o->name, v, o->min,
+				 o->max);
+			return -EINVAL;
+		}
+		*(long *)field = v;
+		return 0;
+	}
+	case CONF_BOOL:
+		if (!strcmp(value, "yes") || !strcmp(value, "true") || !strcmp(value, "1")) {
+			*(int *)field = 1;
+			return 0;
+		}
+		if (!strcmp(value, "no") || !strcmp(value, "false") || !strcmp(value, "0")) {
+			*(int *)field = 0;
+			return 0;
+		}
+		snprintf(err, errlen, "%s: '%s' is not yes or no", o->name, value);
+		return -EINVAL;
+	}
+	return -EINVAL;
+}
+
+int conf_set(const struct conf_option *opts, void *target, const char *key, const char *value,
+	     char *err, size_t errlen)
+{
+	const struct conf_option *o = conf_find(opts, key);
+
+	if (!o)
+		return -ENOENT;
+	return conf_apply(o, target, value, err, errlen);
+}
+
+static char *conf_trim(char *s)
+{
+	char *e;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' || e[-1] == '\r'))
+		*--e = '\0';
+	return s;
+}
+
+int conf_read_file(const char *path,
+		   int (*fn)(void *ctx, const char *key, const char *value, char *err, size_t errlen),
+		   void *ctx, char *err, size_t errlen)
+{
+	char *line = NULL, *key, *value, *eq, msg[256];
+	size_t cap = 0;
+	unsigned lineno = 0;
+	int rc = 0;
+	FILE *f;
+
+	f = fopen(path, "r");
+	if (!f) {
+		rc = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return rc;
+	}
+	while (getline(&line, &cap, f) >= 0) {
+		lineno++;
+		key = conf_trim(line);
+		if (!*key || *key == '#')
+			continue;
+		eq = strchr(key, '=');
+		if (!eq) {
+			snprintf(err, errlen, "%s:%u: expected 'key = value'", path, lineno);
+			rc = -EINVAL;
+			break;
+		}
+		*eq = '\0';
+		value = conf_trim(eq + 1);
+		key = conf_trim(key);
+		msg[0] = '\0';
+		rc = fn(ctx, key, value, msg, sizeof(msg));
+		if (rc) {
+			snprintf(err, errlen, "%s:%u: %s", path, lineno, msg[0] ? msg : strerror(-rc));
+			break;
+		}
+	}
+	free(line);
+	fclose(f);
+	return rc;
+}
+
+struct conf_file_ctx {
+	const struct conf_option *opts;
+	void *target;
+	conf_unknown_fn unknown;
+	void *uctx;
+};
+
+static int conf_file_pair(void *vctx, const char *key, const char *value, char *err, size_t errlen)
+{
+	struct conf_file_ctx *c = vctx;
+	int rc = conf_set(c->opts, c->target, key, value, err, errlen);
+
+	if (rc != -ENOENT)
+		return rc;
+	if (c->unknown)
+		return c->unknown(c->uctx, key, value, err, errlen);
+	snprintf(err, errlen, "unknown key '%s'", key);
+	return -EINVAL;
+}
+
+int conf_parse_file(const struct conf_option *opts, void *target, const char *path,
+		    conf_unknown_fn unknown, void *uctx, char *err, size_t errlen)
+{
+	struct conf_file_ctx c = { opts, target, unknown, uctx };
+
+	return conf_read_file(path, conf_file_pair, &c, err, errlen);
+}
+
+int conf_parse_args(const struct conf_option *opts, void *target, int argc, char **argv,
+		    int *next, char *err, size_t errlen)
+{
+	int i = 1, rc = 0;
+
+	while (i < argc) {
+		const char *a = argv[i], *value = NULL;
+		const struct conf_option *o = NULL;
+		char name[64];
+
+		if (a[0] != '-' || !a[1])
+			break;
+		if (!strcmp(a, "--")) {
+			i++;
+			break;
+		}
+		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			rc = -ECANCELED;
+			break;
+		}
+		if (a[1] == '-') {
+			const char *eq = strchr(a + 2, '=');
+			size_t n = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
+			if (n >= sizeof(name))
+				n = sizeof(name) - 1;
+			memcpy(name, a + 2, n);
+			name[n] = '\0';
+			o = conf_find(opts, name);
+			if (eq)
+				value = eq + 1;
+		} else if (!a[2]) {
+			for (o = opts; o->name && o->short_opt != a[1]; o++)
+				;
+			if (!o->name)
+				o = NULL;
+		}
+		if (!o) {
+			snprintf(err, errlen, "unknown option '%s' (try --help)", a);
+			rc = -EINVAL;
+			break;
+		}
+		if (o->type == CONF_BOOL && !value) {
+			value = "yes";
+		} else if (!value) {
+			if (i + 1 >= argc) {
+				snprintf(err, errlen, "option '%s' needs a value", a);
+				rc = -EINVAL;
+				break;
+			}
+			value = argv[++i];
+		}
+		rc = conf_apply(o, target, value, err, errlen);
+		if (rc)
+			break;
+		i++;
+	}
+	if (next)
+		*next = i;
+	return rc;
+}
+
+void conf_usage(FILE *f, const struct conf_option *opts)
+{
+	for (; opts->name; opts++) {
+		char left[64];
+		if (opts->short_opt)
+			snprintf(left, sizeof(left), "-%c, --%s%s%s", opts->short_opt, opts->name,
+				 opts->arg ? " " : "", opts->arg ? opts->arg : "");
+		else
+			snprintf(left, sizeof(left), "    --%s%s%s", opts->name,
+				 opts->arg ? " " : "", opts->arg ? opts->arg : "");
+		fprintf(f, "  %-30s %s\n", left, opts->help);
+	}
+}
+
+void conf_free(const struct conf_option *opts, void *target)
+{
+	for (; opts->name; opts++) {
+		if (opts->type == CONF_STR) {
+			char **p = (char **)((char *)target + opts->offset);
+			free(*p);
+			*p = NULL;
+		}
+	}
+}

@@ -1,0 +1,273 @@
+#include "httpc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+static long long httpc_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int http_url_parse(const char *url, struct http_url *u, char *err, size_t errlen)
+{
+	const char *p, *host_end, *path;
+	size_t n;
+
+	memset(u, 0, sizeof(*u));
+	if (strncmp(url, "http://", 7)) {
+		snprintf(err, errlen, "url: '%.80s' must start with http://", url);
+		return -EINVAL;
+	}
+	p = url + 7;
+	path = strchr(p, '/');
+	if (!path)
+		path = p + strlen(p);
+	host_end = memchr(p, ':', (size_t)(path - p));
+	if (host_end) {
+		n = (size_t)(path - host_end - 1);
+		if (!n || n >= sizeof(u->port) || strspn(host_end + 1, "0123456789") < n) {
+			snprintf(err, errlen, "url: bad port in '%.80s'", url);
+			return -EINVAL;
+		}
+		memcpy(u->port, host_end + 1, n);
+	} else {
+		host_end = path;
+		strcpy(u->port, "80");
+	}
+	n = (size_t)(host_end - p);
+	if (!n || n >= sizeof(u->host)) {
+		snprintf(err, errlen, "url: bad host in '%.80s'", url);
+		return -EINVAL;
+	}
+	memcpy(u->host, p, n);
+	n = strlen(path);
+	while (n && path[n - 1] == '/')
+		n--;
+	if (n >= sizeof(u->base)) {
+		snprintf(err, errlen, "url: path too long in '%.80s'", url);
+		return -EINVAL;
+	}
+	memcpy(u->base, path, n);
+	return 0;
+}
+
+void http_response_free(struct http_response *resp)
+{
+	buf_free(&resp->body);
+}
+
+static int httpc_connect(const struct http_url *u, long long deadline, char *err, size_t errlen)
+{
+	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM }, *res, *ai;
+	int fd = -1, rc, gai;
+
+	gai = getaddrinfo(u->host, u->port, &hints, &res);
+	if (gai) {
+		snprintf(err, errlen, "%s: %s", u->host, gai_strerror(gai));
+		return -EHOSTUNREACH;
+	}
+	rc = -ECONNREFUSED;
+	for (ai = res; ai; ai = ai->ai_next) {
+		struct pollfd pfd;
+		int soerr = 0;
+		socklen_t sl = sizeof(soerr);
+		long long left;
+
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (fd < 0) {
+			rc = -errno;
+			continue;
+		}
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) && errno != EINPROGRESS) {
+			rc = -errno;
+			goto next;
+		}
+		pfd.fd = fd;
+		pfd.events = POLLOUT;
+		left = deadline - httpc_now_ms();
+		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0) {
+			rc = -ETIMEDOUT;
+			goto next;
+		}
+		getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl);
+		if (soerr) {
+			rc = -soerr;
+			goto next;
+		}
+		freeaddrinfo(res);
+		return fd;
+next:
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	snprintf(err, errlen, "connect to %s:%s: %s", u->host, u->port, strerror(-rc));
+	return rc;
+}
+
+static int httpc_write_all(int fd, const char *p, size_t n, long long deadline)
+{
+	while (n) {
+		struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+		long long left = deadline - httpc_now_ms();
+		ssize_t w;
+
+		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0)
+			return -ETIMEDOUT;
+		w = send(fd, p, n, MSG_NOSIGNAL);
+		if (w < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Decode a chunked body in place.  @ret 0 or -EPROTO. */
+static int httpc_dechunk(struct buf *b, size_t start)
+{
+	size_t in = start, out = start;
+
+	for (;;) {
+		char *end;
+		unsigned long sz;
+		char *nl = memchr(b->data + in, '\n', b->len - in);
+		if (!nl)
+			return -EPROTO;
+		sz = strtoul(b->data + in, &end, 16);
+		if (end == b->data + in)
+			return -EPROTO;
+		in = (size_t)(nl - b->data) + 1;
+		if (sz == 0)
+			break;
+		if (sz > b->len - in)
+			return -EPROTO;
+		memmove(b->data + out, b->data + in, sz);
+		out += sz;
+		in += sz;
+		if (in + 2 <= b->len && b->data[in] == '\r')
+			in += 2;
+		else if (in + 1 <= b->len && b->data[in] == '\n')
+			in += 1;
+	}
+	b->len = out;
+	b->data[out] = '\0';
+	return 0;
+}
+
+int http_request(const struct http_url *u, const char *method, const char *path,
+		 const struct http_header *hdrs, size_t nhdrs, const void *body, size_t bodylen,
+		 int timeout_ms, struct http_response *resp, char *err, size_t errlen)
+{
+	long long deadline = httpc_now_ms() + timeout_ms;
+	struct buf req = BUF_INIT, raw = BUF_INIT;
+	char *hend, *line, *p;
+	size_t hlen, i;
+	int fd, rc, chunked = 0;
+
+	memset(resp, 0, sizeof(*resp));
+	fd = httpc_connect(u, deadline, err, errlen);
+	if (fd < 0)
+		return fd;
+	rc = buf_printf(&req, "%s %s%s HTTP/1.1\r\nHost: %s:%s\r\nConnection: close\r\n", method,
+			u->base, path, u->host, u->port);
+	for (i = 0; !rc && i < nhdrs; i++)
+		rc = buf_printf(&req, "%s: %s\r\n", hdrs[i].name, hdrs[i].value);
+	if (!rc && (body || !strcmp(method, "POST") || !strcmp(method, "PUT")))
+		rc = buf_printf(&req, "Content-Length: %zu\r\n", bodylen);
+	if (!rc)
+		rc = buf_puts(&req, "\r\n");
+	if (!rc && bodylen)
+		rc = buf_append(&req, body, bodylen);
+	if (rc)
+		goto out;
+	rc = httpc_write_all(fd, req.data, req.len, deadline);
+	if (rc) {
+		snprintf(err, errlen, "send to %s:%s: %s", u->host, u->port, strerror(-rc));
+		goto out;
+	}
+	for (;;) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		long long left = deadline - httpc_now_ms();
+		ssize_t r;
+
+		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0) {
+			rc = -ETIMEDOUT;
+			snprintf(err, errlen, "%s %s: no answer from %s:%s in time", method, path,
+				 u->host, u->port);
+			goto out;
+		}
+		if ((rc = buf_reserve(&raw, 65536)))
+			goto out;
+		r = recv(fd, raw.data + raw.len, 65536, 0);
+		if (r < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				continue;
+			rc = -errno;
+			snprintf(err, errlen, "read from %s:%s: %s", u->host, u->port, strerror(errno));
+			goto out;
+		}
+		if (r == 0)
+			break;
+		raw.len += (size_t)r;
+		raw.data[raw.len] = '\0';
+		if (raw.len > HTTPC_MAX_BODY) {
+			rc = -EFBIG;
+			snprintf(err, errlen, "answer from %s:%s is too large", u->host, u->port);
+			goto out;
+		}
+	}
+	rc = -EPROTO;
+	if (!raw.data || strncmp(raw.data, "HTTP/1.", 7) || raw.len < 12) {
+		snprintf(err, errlen, "malformed answer from %s:%s", u->host, u->port);
+		goto out;
+	}
+	hend = strstr(raw.data, "\r\n\r\n");
+	if (!hend) {
+		snprintf(err, errlen, "truncated answer from %s:%s", u->host, u->port);
+		goto out;
+	}
+	resp->status = atoi(raw.data + 9);
+	hlen = (size_t)(hend - raw.data) + 4;
+	*hend = '\0';
+	for (line = strstr(raw.data, "\r\n"); line; line = strstr(line, "\r\n")) {
+		line += 2;
+		p = strchr(line, ':');
+		if (!p)
+			continue;
+		if (!strncasecmp(line, "Content-Type:", 13)) {
+			p++;
+			while (*p == ' ')
+				p++;
+			snprintf(resp->content_type, sizeof(resp->content_type), "%.*s",
+				 (int)strcspn(p, "\r;"), p);
+		} else if (!strncasecmp(line, "Transfer-Encoding:", 18) && strstr(p, "chunked")) {
+			chunked = 1;
+		}
+	}
+	if (chunked && httpc_dechunk(&raw, hlen)) {
+		snprintf(err, errlen, "bad chunked answer from %s:%s", u->host, u->port);
+		goto out;
+	}
+	rc = buf_append(&resp->body, raw.data + hlen, raw.len - hlen);
+out:
+	close(fd);
+	buf_free(&req);
+	buf_free(&raw);
+	return rc;
+}

@@ -1,0 +1,48 @@
+/*
+ * A small blocking HTTP/1.1 client for the node agent and the CLI tools:
+ * one request per connection (Connection: close), an overall deadline, and
+ * a cap on the answer's size.  Plain HTTP only.
+ */
+#ifndef SNOW_HTTPC_H
+#define SNOW_HTTPC_H
+
+#include <stddef.h>
+
+#include "buf.h"
+
+#define HTTPC_MAX_BODY (64u << 20)
+
+struct http_url {
+	char host[256];
+	char port[8];
+	char base[256]; /* path prefix without the trailing '/', may be empty */
+};
+
+struct http_header {
+	const char *name;
+	const char *value;
+};
+
+struct http_response {
+	int status;
+	char content_type[128];
+	struct buf body; /* owned by the response: http_response_free() */
+};
+
+/* Parse "http://HOST[:PORT][/PREFIX]".  @ret 0 or -EINVAL with err filled. */
+int http_url_parse(const char *url, struct http_url *u, char *err, size_t errlen);
+
+/*
+ * Send METHOD base+path with the given headers and body, and read the whole
+ * answer into resp (which the caller frees with http_response_free(), also
+ * on error).  @ret 0 when an HTTP answer came back (whatever its status);
+ * -ETIMEDOUT, -ECONNREFUSED, -EPROTO (malformed answer), -EFBIG, or another
+ * -errno, with err filled.
+ */
+int http_request(const struct http_url *u, const char *method, const char *path,
+		 const struct http_header *hdrs, size_t nhdrs, const void *body, size_t bodylen,
+		 int timeout_ms, struct http_response *resp, char *err, size_t errlen);
+
+void http_response_free(struct http_response *resp);
+
+#endif

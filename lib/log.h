@@ -1,0 +1,26 @@
+/*
+ * Logging for every Snow program: stderr, one line per message, with the
+ * program's prefix and a level.  log_warn() appends strerror(errno);
+ * log_warnx() does not.  Never pass a secret to any of these.
+ */
+#ifndef SNOW_LOG_H
+#define SNOW_LOG_H
+
+#include <stdarg.h>
+
+enum log_level { LOG_LVL_ERR = 0, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
+
+/* Set the prefix (copied, up to 31 bytes) and the most verbose level shown. */
+void log_init(const char *prefix, enum log_level level);
+void log_set_level(enum log_level level);
+enum log_level log_get_level(void);
+
+void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Log and exit(1).  Only for main programs, never for library code. */
+void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+void fatalx(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+#endif

@@ -1,0 +1,82 @@
+#include "sign.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include <nettle/hmac.h>
+
+void hex_encode(const unsigned char *in, size_t len, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		out[2 * i] = digits[in[i] >> 4];
+		out[2 * i + 1] = digits[in[i] & 15];
+	}
+	out[2 * len] = '\0';
+}
+
+void sign_request(const char *secret, const char *method, const char *path, int64_t time,
+		  uint64_t nonce, const void *body, size_t bodylen, char out[SIGN_HEX_LEN + 1])
+{
+	struct hmac_sha256_ctx ctx;
+	unsigned char mac[SHA256_DIGEST_SIZE];
+	char head[64];
+	int n;
+
+	hmac_sha256_set_key(&ctx, strlen(secret), (const uint8_t *)secret);
+	hmac_sha256_update(&ctx, strlen(method), (const uint8_t *)method);
+	hmac_sha256_update(&ctx, 1, (const uint8_t *)"\n");
+	hmac_sha256_update(&ctx, strlen(path), (const uint8_t *)path);
+	n = snprintf(head, sizeof(head), "\n%" PRId64 "\n%" PRIu64 "\n", time, nonce);
+	hmac_sha256_update(&ctx, (size_t)n, (const uint8_t *)head);
+	if (bodylen)
+		hmac_sha256_update(&ctx, bodylen, body);
+	hmac_sha256_digest(&ctx, sizeof(mac), mac);
+	hex_encode(mac, sizeof(mac), out);
+}
+
+int sign_verify(const char *secret, const char *method, const char *path, int64_t time,
+		uint64_t nonce, const void *body, size_t bodylen, const char *sig, int64_t now)
+{
+	char want[SIGN_HEX_LEN + 1];
+	unsigned diff = 0;
+	size_t i;
+
+	if (!sig || strnlen(sig, SIGN_HEX_LEN + 1) != SIGN_HEX_LEN)
+		return -EBADMSG;
+	sign_request(secret, method, path, time, nonce, body, bodylen, want);
+	for (i = 0; i < SIGN_HEX_LEN; i++) {
+		char c = sig[i];
+		if (c >= 'A' && c <= 'F')
+			c = (char)(c - 'A' + 'a');
+		diff |= (unsigned)(c ^ want[i]);
+	}
+	if (diff)
+		return -EBADMSG;
+	if (time > now + SIGN_MAX_SKEW || time < now - SIGN_MAX_SKEW)
+		return -ETIME;
+	return 0;
+}
+
+int sign_new_secret(char out[SIGN_SECRET_HEX_LEN + 1])
+{
+	unsigned char raw[SIGN_SECRET_HEX_LEN / 2];
+	size_t got = 0;
+
+	while (got < sizeof(raw)) {
+		ssize_t n = getrandom(raw + got, sizeof(raw) - got, 0);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		got += (size_t)n;
+	}
+	hex_encode(raw, sizeof(raw), out);
+	return 0;
+}

@@ -1,0 +1,60 @@
+/*
+ * The node <-> host channel (see docs/protocol.md).  A node POSTs JSON to
+ * snowd with four headers (sign.h): its name, the time, a nonce and an
+ * HMAC-SHA256 signature.
+ *
+ *   POST /api/v1/node/register  {name, mac, boot_id, version, kernel,
+ *                                hostname, schema: [{name, kind, unit, desc}]}
+ *       -> {interval_ms}
+ *   POST /api/v1/node/report    {name, boot_id, seq, uptime_s,
+ *                                values: {NAME: number, ...}, events: [...]}
+ *       -> {ack_events, commands: [...]}
+ *
+ * This file holds the node side (a client that signs and sends) and the
+ * constants both sides use.
+ */
+#ifndef SNOW_WIRE_H
+#define SNOW_WIRE_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "httpc.h"
+#include "sign.h"
+#include "valid.h"
+
+#define WIRE_PATH_REGISTER "/api/v1/node/register"
+#define WIRE_PATH_REPORT   "/api/v1/node/report"
+#define WIRE_MAX_BODY      (1u << 20) /* largest request body snowd takes from a node */
+#define WIRE_DEFAULT_INTERVAL_MS 2000
+
+struct wire_client {
+	struct http_url url;
+	char name[SNOW_NAME_MAX + 1];
+	char secret[SIGN_SECRET_HEX_LEN + 1];
+	uint64_t last_nonce;
+	int timeout_ms;
+};
+
+/*
+ * Set up a client for host_url ("http://HOST:PORT").
+ * @ret 0 or -EINVAL with err naming the bad field (url, name or secret).
+ */
+int wire_client_init(struct wire_client *c, const char *host_url, const char *name,
+		     const char *secret, char *err, size_t errlen);
+
+/* The next nonce: realtime microseconds, strictly above the last one. */
+uint64_t wire_next_nonce(struct wire_client *c);
+
+/*
+ * Sign and POST body (borrowed) to path.  *status gets the HTTP status;
+ * *reply (may be NULL) gets the parsed JSON answer, a new reference the
+ * caller json_decref()s, or NULL when the answer was not JSON.
+ * @ret 0 when the host answered 2xx, -EACCES on 401/403, -EPROTO on another
+ * status, or the transport error from http_request(); err says why.
+ */
+int wire_post(struct wire_client *c, const char *path, json_t *body, json_t **reply, int *status,
+	      char *err, size_t errlen);
+
+#endif

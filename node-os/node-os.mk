@@ -1,0 +1,1 @@
+# node-os/node-os.mk

@@ -1,0 +1,53 @@
+# Helpers for integration scripts (tests/*/it_*.sh), sourced by them.
+# Each check prints "ok - DESC" or "not ok - DESC" (what tests/run.sh counts);
+# cleanup functions registered with on_exit run on any exit, failure or not.
+set -u
+SNOW_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+SNOW_BIN=$SNOW_TOP/build/bin
+_exit_hooks=()
+_failures=0
+
+on_exit() { _exit_hooks=("$*" "${_exit_hooks[@]}"); }
+_run_exit_hooks() {
+	local rc=$? h
+	for h in "${_exit_hooks[@]}"; do eval "$h" || true; done
+	[ "$_failures" -gt 0 ] && rc=1
+	exit "$rc"
+}
+trap _run_exit_hooks EXIT
+trap 'exit 130' INT TERM
+
+ok() { echo "ok - $*"; }
+not_ok() { echo "not ok - $*"; _failures=$((_failures + 1)); }
+skip() { echo "skip - $*"; }
+
+# check DESC COMMAND...: ok when COMMAND succeeds.
+check() {
+	local desc=$1; shift
+	if "$@"; then ok "$desc"; else not_ok "$desc (command: $*)"; fi
+}
+# check_eq DESC WANT GOT
+check_eq() {
+	if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1: want '$2', got '$3'"; fi
+}
+# wait_for SECONDS COMMAND...: poll COMMAND every 0.2 s until it succeeds.
+wait_for() {
+	local limit=$1 start=$SECONDS; shift
+	until "$@" >/dev/null 2>&1; do
+		[ $((SECONDS - start)) -ge "$limit" ] && return 1
+		sleep 0.2
+	done
+}
+# A free TCP port on loopback.
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+# Kill a PID we started (never by name) and wait for it.
+stop_pid() {
+	local pid=$1
+	[ -n "$pid" ] || return 0
+	kill "$pid" 2>/dev/null || return 0
+	for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+	kill -9 "$pid" 2>/dev/null || true
+}
+need_root() { [ "$(id -u)" = 0 ] || { skip "$1: needs root"; exit 0; }; }
