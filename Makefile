@@ -24,6 +24,11 @@ LDLIBS_SQL    := -lsqlite3
 LDLIBS_HTTPD  := -lmicrohttpd
 LDLIBS_TEST   := -lcmocka
 
+# Debian packages every part of Snow needs (build, run and test).  `make deps`
+# installs what is missing and says nothing when everything is there.
+DEB_PACKAGES := build-essential pkg-config libjansson-dev nettle-dev libsqlite3-dev sqlite3 \
+  libmicrohttpd-dev libgnutls28-dev libcmocka-dev dnsmasq-base ipxe ipxe-qemu \
+  qemu-system-x86 busybox-static cpio kmod iproute2 curl procps psmisc xz-utils \
 # Components append to these.
 BINS       :=
 UNIT_TESTS :=
@@ -60,12 +65,6 @@ include tests/tests.mk
 .PHONY: all deps check unit-tests demo clean
 all: $(BINS)
 
-# Debian packages every part of Snow needs (build, run and test).  `make deps`
-# installs what is missing and says nothing when everything is there.
-DEB_PACKAGES := build-essential pkg-config libjansson-dev nettle-dev libsqlite3-dev sqlite3 \
-  libmicrohttpd-dev libgnutls28-dev libcmocka-dev dnsmasq-base ipxe ipxe-qemu \
-  qemu-system-x86 busybox-static cpio kmod iproute2 curl procps psmisc xz-utils \
-  $(EXTRA_DEB_PACKAGES)
 deps:
 	@missing=$$(for p in $(DEB_PACKAGES); do \
 	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; \

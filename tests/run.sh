@@ -43,7 +43,7 @@ run_one() { # run_one NAME COMMAND...
 		echo "FAIL ($p passed, $f failed, $s skipped; log: $log)"
 		grep -E '^(not ok|\[  (FAILED|ERROR)|.*ERROR:|.*runtime error)' "$log" | head -20 | sed 's/^/    /'
 	else
-		echo "ok ($p passed${s:+, $s skipped})"
+		echo "ok ($p passed, $s skipped)"
 	fi
 }
 
