@@ -28,7 +28,8 @@ LDLIBS_TEST   := -lcmocka
 # installs what is missing and says nothing when everything is there.
 DEB_PACKAGES := build-essential pkg-config libjansson-dev nettle-dev libsqlite3-dev sqlite3 \
   libmicrohttpd-dev libgnutls28-dev libcmocka-dev dnsmasq-base ipxe ipxe-qemu \
-  qemu-system-x86 busybox-static cpio kmod iproute2 curl procps psmisc xz-utils \
+  qemu-system-x86 busybox-static cpio kmod iproute2 curl procps psmisc xz-utils python3
+
 # Components append to these.
 BINS       :=
 UNIT_TESTS :=
