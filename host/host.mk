@@ -1,1 +1,32 @@
-# host/host.mk
+# host/: snowd and snowctl.
+HOST_LIB_SRCS := host/inv.c host/boot.c host/dnsmasq.c host/nodes.c host/http.c
+HOST_CPPFLAGS := -Ifirmware -Ihost
+LIBHOST   := $(B)/lib/libhost.a
+LIBHOST_T := $(B)/lib/libhost-t.a
+HOST_LDLIBS := $(LDLIBS_HTTPD) $(LDLIBS_SQL) $(LDLIBS_JSON) $(LDLIBS_CRYPTO)
+
+$(OBJ)/host/%.o $(TOBJ)/host/%.o: CPPFLAGS += $(HOST_CPPFLAGS)
+$(TOBJ)/tests/host/%.o: CPPFLAGS += $(HOST_CPPFLAGS)
+
+$(LIBHOST): $(HOST_LIB_SRCS:%.c=$(OBJ)/%.o) $(OBJ)/gen/firmware_templates.o
+	@mkdir -p $(@D)
+	$(AR) rcs $@ $^
+$(LIBHOST_T): $(HOST_LIB_SRCS:%.c=$(TOBJ)/%.o) $(TOBJ)/gen/firmware_templates.o
+	@mkdir -p $(@D)
+	$(AR) rcs $@ $^
+
+$(BIN)/snowd: $(OBJ)/host/snowd.o $(LIBHOST) $(LIBSNOW)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $^ $(HOST_LDLIBS)
+
+$(BIN)/snowctl: $(OBJ)/host/snowctl.o $(LIBSNOW)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS_JSON) $(LDLIBS_CRYPTO)
+
+$(BIN)/snow-vcluster: host/snow-vcluster
+	@mkdir -p $(@D)
+	install -m 0755 $< $@
+
+BINS += $(BIN)/snowd $(BIN)/snowctl $(BIN)/snow-vcluster
+
+$(call unit_tests_in,host,$(LIBHOST_T) $(LIBSNOW_T),$(HOST_LDLIBS))

@@ -1,0 +1,91 @@
+#include "boot.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cpio.h"
+#include "firmware_templates.h"
+#include "tmpl.h"
+
+void boot_mac_url(const char *mac, char out[SNOW_MAC_STRLEN + 1])
+{
+	size_t i;
+
+	snprintf(out, SNOW_MAC_STRLEN + 1, "%s", mac);
+	for (i = 0; out[i]; i++)
+		if (out[i] == ':')
+			out[i] = '-';
+}
+
+int boot_render_first(const struct boot_params *p, struct buf *out, char *err, size_t errlen)
+{
+	const struct tmpl_var v[] = { { "base", p->base_url } };
+
+	return tmpl_render(fw_first_ipxe, v, 1, out, err, errlen);
+}
+
+int boot_render_node(const struct boot_params *p, const struct inv_node *n, struct buf *out,
+		     char *err, size_t errlen)
+{
+	char mac_url[SNOW_MAC_STRLEN + 1], cmdline[1024];
+
+	boot_mac_url(n->mac, mac_url);
+	/* snow.mac tells /init which interface is the service NIC. */
+	snprintf(cmdline, sizeof(cmdline), "%s snow.mac=%s", p->cmdline, n->mac);
+	const struct tmpl_var v[] = {
+		{ "base", p->base_url }, { "name", n->name },       { "mac", n->mac },
+		{ "mac_url", mac_url },  { "image", n->image },     { "cmdline", cmdline },
+	};
+	return tmpl_render(fw_node_ipxe, v, sizeof(v) / sizeof(v[0]), out, err, errlen);
+}
+
+int boot_render_unknown(const struct boot_params *p, const char *mac, struct buf *out, char *err,
+			size_t errlen)
+{
+	char mac_url[SNOW_MAC_STRLEN + 1], retry[16];
+
+	boot_mac_url(mac, mac_url);
+	snprintf(retry, sizeof(retry), "%d", p->unknown_retry_s);
+	const struct tmpl_var v[] = {
+		{ "base", p->base_url }, { "mac", mac }, { "mac_url", mac_url }, { "retry", retry },
+	};
+	return tmpl_render(fw_unknown_ipxe, v, sizeof(v) / sizeof(v[0]), out, err, errlen);
+}
+
+int boot_render_node_conf(const struct boot_params *p, const struct inv_node *n, struct buf *out)
+{
+	return buf_printf(out,
+			  "# Snow node configuration for %s, written by snowd.\n"
+			  "name = %s\n"
+			  "mac = %s\n"
+			  "host_url = %s\n"
+			  "secret = %s\n"
+			  "interval_ms = %d\n",
+			  n->name, n->name, n->mac, p->base_url, n->secret, p->interval_ms);
+}
+
+int boot_render_overlay(const struct boot_params *p, const struct inv_node *n, struct buf *out)
+{
+	struct buf conf = BUF_INIT;
+	char hostname[SNOW_NAME_MAX + 2];
+	int rc;
+
+	snprintf(hostname, sizeof(hostname), "%s\n", n->name);
+	rc = boot_render_node_conf(p, n, &conf);
+	if (!rc)
+		rc = cpio_add_dir(out, "etc", 0755);
+	if (!rc)
+		rc = cpio_add_file(out, "etc/hostname", 0644, hostname, strlen(hostname));
+	if (!rc)
+		rc = cpio_add_dir(out, "etc/snow", 0700);
+	if (!rc)
+		rc = cpio_add_file(out, "etc/snow/node.conf", 0600, conf.data, conf.len);
+	if (!rc)
+		rc = cpio_finish(out);
+	/* The secret was in conf: do not leave it in freed memory. */
+	if (conf.data)
+		explicit_bzero(conf.data, conf.len);
+	buf_free(&conf);
+	return rc;
+}

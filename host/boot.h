@@ -1,0 +1,34 @@
+/*
+ * What snowd hands to a booting node: the first-stage iPXE script, the
+ * per-node script, the script for an unknown MAC, and the per-node overlay
+ * (a newc cpio the kernel unpacks over the base initramfs).  Pure functions
+ * of their inputs, so golden-file tests pin their exact output.
+ */
+#ifndef SNOW_BOOT_H
+#define SNOW_BOOT_H
+
+#include "buf.h"
+#include "inv.h"
+
+struct boot_params {
+	const char *base_url;  /* "http://10.77.0.1:8080", no trailing '/' */
+	const char *cmdline;   /* kernel arguments every node gets */
+	int interval_ms;       /* report interval written to node.conf */
+	int unknown_retry_s;   /* how long an unknown MAC waits before asking again */
+};
+
+/* Each renders into out (appending).  @ret 0 or -errno with err filled. */
+int boot_render_first(const struct boot_params *p, struct buf *out, char *err, size_t errlen);
+int boot_render_node(const struct boot_params *p, const struct inv_node *n, struct buf *out,
+		     char *err, size_t errlen);
+int boot_render_unknown(const struct boot_params *p, const char *mac, struct buf *out, char *err,
+			size_t errlen);
+/* node.conf as the agent reads it (it holds the node's secret). */
+int boot_render_node_conf(const struct boot_params *p, const struct inv_node *n, struct buf *out);
+/* The overlay cpio: /etc/hostname, /etc/snow/node.conf (0600). */
+int boot_render_overlay(const struct boot_params *p, const struct inv_node *n, struct buf *out);
+
+/* "52:54:00:12:34:56" -> "52-54-00-12-34-56", the form iPXE puts in URLs. */
+void boot_mac_url(const char *mac, char out[SNOW_MAC_STRLEN + 1]);
+
+#endif

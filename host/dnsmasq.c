@@ -1,0 +1,178 @@
+#include "dnsmasq.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "firmware_templates.h"
+#include "log.h"
+#include "tmpl.h"
+#include "valid.h"
+
+void dnsmasq_ranges(uint32_t host_ip, int prefix, uint32_t *pool_first, uint32_t *pool_last,
+		    uint32_t *dyn_first, uint32_t *dyn_last)
+{
+	uint32_t mask = prefix ? 0xffffffffu << (32 - prefix) : 0;
+	uint32_t net = host_ip & mask, bcast = net | ~mask, size = bcast - net + 1;
+
+	/* Fixed node addresses in the lower three quarters, discovery above. */
+	*pool_first = net + (size >= 64 ? 10 : 2);
+	*pool_last = net + size / 4 * 3 - 1;
+	*dyn_first = net + size / 4 * 3;
+	*dyn_last = bcast - 1;
+}
+
+int dnsmasq_render_conf(const struct dnsmasq_params *p, struct buf *out, char *err, size_t errlen)
+{
+	uint32_t pf, pl, df, dl, mask = p->prefix ? 0xffffffffu << (32 - p->prefix) : 0;
+	char dyn_first[16], dyn_last[16], netmask[16];
+
+	dnsmasq_ranges(p->host_ip, p->prefix, &pf, &pl, &df, &dl);
+	ipv4_format(df, dyn_first);
+	ipv4_format(dl, dyn_last);
+	ipv4_format(mask, netmask);
+	const struct tmpl_var v[] = {
+		{ "iface", p->iface },         { "dyn_first", dyn_first },
+		{ "dyn_last", dyn_last },      { "netmask", netmask },
+		{ "lease", "1h" },             { "hostsfile", p->hostsfile },
+		{ "leasefile", p->leasefile }, { "base", p->base_url },
+		{ "tftp_root", p->tftp_root },
+	};
+	return tmpl_render(fw_dnsmasq_conf, v, sizeof(v) / sizeof(v[0]), out, err, errlen);
+}
+
+static int dnsmasq_host_line(void *ctx, const struct inv_node *n)
+{
+	return buf_printf(ctx, "%s,%s,%s\n", n->mac, n->ip, n->name);
+}
+
+int dnsmasq_render_hosts(struct inv *inv, struct buf *out)
+{
+	int rc = buf_puts(out, "# Written by snowd from its inventory; do not edit.\n");
+
+	return rc ? rc : inv_node_foreach(inv, dnsmasq_host_line, out);
+}
+
+int file_write_atomic(const char *path, const void *data, size_t len, mode_t mode)
+{
+	char tmp[4096];
+	const char *p = data;
+	int fd, rc = 0;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (fd < 0)
+		return -errno;
+	while (len) {
+		ssize_t w = write(fd, p, len);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			rc = -errno;
+			break;
+		}
+		p += w;
+		len -= (size_t)w;
+	}
+	if (!rc && fchmod(fd, mode))
+		rc = -errno;
+	if (!rc && fsync(fd))
+		rc = -errno;
+	close(fd);
+	if (!rc && rename(tmp, path))
+		rc = -errno;
+	if (rc)
+		unlink(tmp);
+	return rc;
+}
+
+int dnsmasq_start(struct dnsmasq_child *c)
+{
+	char confarg[4200];
+	pid_t pid;
+	int logfd;
+
+	logfd = open(c->logfile, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+	if (logfd < 0)
+		return -errno;
+	snprintf(confarg, sizeof(confarg), "--conf-file=%s", c->conf);
+	pid = fork();
+	if (pid < 0) {
+		int e = errno;
+		close(logfd);
+		return -e;
+	}
+	if (pid == 0) {
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		dup2(logfd, 1);
+		dup2(logfd, 2);
+		execl(c->bin, c->bin, "--keep-in-foreground", confarg, (char *)NULL);
+		fprintf(stderr, "snowd: exec %s: %s\n", c->bin, strerror(errno));
+		_exit(127);
+	}
+	close(logfd);
+	c->pid = pid;
+	log_info("dnsmasq: started (pid %d)", (int)pid);
+	return 0;
+}
+
+int dnsmasq_reaped(struct dnsmasq_child *c, pid_t pid, int status, time_t now)
+{
+	if (!c->pid || pid != c->pid)
+		return 0;
+	c->pid = 0;
+	c->restarts++;
+	/* Back off 1, 2, 4 ... 30 s so a broken config does not spin. */
+	c->backoff_s = c->backoff_s ? (c->backoff_s * 2 > 30 ? 30 : c->backoff_s * 2) : 1;
+	c->next_start = now + c->backoff_s;
+	if (WIFEXITED(status))
+		log_warnx("dnsmasq: exited with status %d (see %s); restart in %d s",
+			  WEXITSTATUS(status), c->logfile, c->backoff_s);
+	else
+		log_warnx("dnsmasq: killed by signal %d; restart in %d s", WTERMSIG(status),
+			  c->backoff_s);
+	return 1;
+}
+
+void dnsmasq_tick(struct dnsmasq_child *c, time_t now)
+{
+	if (c->pid || !c->next_start || now < c->next_start)
+		return;
+	c->next_start = 0;
+	if (dnsmasq_start(c))
+		log_warn("dnsmasq: cannot start %s", c->bin);
+}
+
+void dnsmasq_reload(struct dnsmasq_child *c)
+{
+	if (c->pid && kill(c->pid, SIGHUP))
+		log_warn("dnsmasq: SIGHUP");
+}
+
+void dnsmasq_stop(struct dnsmasq_child *c)
+{
+	int status, i;
+
+	if (!c->pid)
+		return;
+	kill(c->pid, SIGTERM);
+	for (i = 0; i < 30; i++) {
+		if (waitpid(c->pid, &status, WNOHANG) == c->pid)
+			goto out;
+		usleep(100000);
+	}
+	kill(c->pid, SIGKILL);
+	waitpid(c->pid, &status, 0);
+out:
+	log_info("dnsmasq: stopped");
+	c->pid = 0;
+	c->next_start = 0;
+}

@@ -1,0 +1,59 @@
+/*
+ * dnsmasq as snowd's supervised child: the static config written once at
+ * start-up, the dhcp-hostsfile rewritten (atomically) whenever the node list
+ * changes and signalled with SIGHUP, and restarts with back-off when it dies.
+ */
+#ifndef SNOW_DNSMASQ_H
+#define SNOW_DNSMASQ_H
+
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "buf.h"
+#include "inv.h"
+
+struct dnsmasq_params {
+	const char *iface;     /* boot interface */
+	uint32_t host_ip;      /* snowd's address on it (host order) */
+	int prefix;            /* its prefix length */
+	const char *base_url;
+	const char *hostsfile;
+	const char *leasefile;
+	const char *tftp_root;
+};
+
+/* The dynamic range (for unknown MACs) and the pool nodes get fixed IPs from. */
+void dnsmasq_ranges(uint32_t host_ip, int prefix, uint32_t *pool_first, uint32_t *pool_last,
+		    uint32_t *dyn_first, uint32_t *dyn_last);
+
+/* Render the static config.  @ret 0 or -errno with err filled. */
+int dnsmasq_render_conf(const struct dnsmasq_params *p, struct buf *out, char *err, size_t errlen);
+/* One "MAC,IP,NAME" line per node.  @ret 0 or -errno. */
+int dnsmasq_render_hosts(struct inv *inv, struct buf *out);
+
+/* Write data to path through a temporary file and rename().  @ret 0 or -errno. */
+int file_write_atomic(const char *path, const void *data, size_t len, mode_t mode);
+
+struct dnsmasq_child {
+	const char *bin;       /* dnsmasq binary */
+	const char *conf;      /* its config file */
+	const char *logfile;   /* its stderr goes here */
+	pid_t pid;             /* 0 when not running */
+	int restarts;
+	int backoff_s;
+	time_t next_start;     /* when to start it again after it died */
+};
+
+/* Fork and exec dnsmasq in the foreground.  @ret 0 or -errno. */
+int dnsmasq_start(struct dnsmasq_child *c);
+/* Tell it a child exited; schedules the restart.  @ret 1 if pid was dnsmasq. */
+int dnsmasq_reaped(struct dnsmasq_child *c, pid_t pid, int status, time_t now);
+/* Start it again when its back-off has passed. */
+void dnsmasq_tick(struct dnsmasq_child *c, time_t now);
+/* Make it re-read the hosts file. */
+void dnsmasq_reload(struct dnsmasq_child *c);
+/* Stop it and wait for it (SIGTERM, then SIGKILL after 3 s). */
+void dnsmasq_stop(struct dnsmasq_child *c);
+
+#endif

@@ -1,0 +1,712 @@
+/*
+ * snowd's HTTP side on libmicrohttpd, driven from snowd's poll loop
+ * (MHD_USE_EPOLL without an internal thread): request bodies are collected
+ * up to a cap, then each request is routed to one handler that answers in
+ * full.  Routes:
+ *   GET  /boot/first.ipxe, /boot/MAC.ipxe, /boot/MAC/overlay.cpio,
+ *        /boot/images/IMAGE/{vmlinuz,initrd}              (nodes, no auth)
+ *   POST /api/v1/node/register, /api/v1/node/report        (HMAC-signed)
+ *   GET  /api/v1/health                                     (no auth)
+ *   GET/POST /api/v1/nodes, GET/DELETE /api/v1/nodes/NAME,
+ *   GET  /api/v1/discovered                                 (bearer token)
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "jsonh.h"
+#include "log.h"
+#include "snowd.h"
+#include "valid.h"
+#include "wire.h"
+
+struct http_req {
+	struct buf body;
+	int too_big;
+};
+
+struct http_ctx {
+	struct snowd *sd;
+	struct MHD_Connection *conn;
+	const char *url;
+	const char *method;
+	struct http_req *req;
+	char client_ip[INET6_ADDRSTRLEN];
+};
+
+/* --- answers ------------------------------------------------------------ */
+
+static enum MHD_Result http_send(struct http_ctx *h, unsigned status, const char *ctype,
+				 void *data, size_t len)
+{
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+
+	r = MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
+	if (!r) {
+		free(data);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+	MHD_add_response_header(r, "Cache-Control", "no-store");
+	ret = MHD_queue_response(h->conn, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+/* Send v (a reference this call takes over) as JSON. */
+static enum MHD_Result http_json(struct http_ctx *h, unsigned status, json_t *v)
+{
+	char *text = v ? json_dumps(v, JSON_COMPACT) : NULL;
+	size_t len;
+
+	json_decref(v);
+	if (!text)
+		return MHD_NO;
+	len = strlen(text);
+	/* One object per line reads well with curl and in logs. */
+	text = realloc(text, len + 2);
+	if (!text)
+		return MHD_NO;
+	text[len] = '\n';
+	text[len + 1] = '\0';
+	return http_send(h, status, "application/json", text, len + 1);
+}
+
+static enum MHD_Result http_error(struct http_ctx *h, unsigned status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static enum MHD_Result http_error(struct http_ctx *h, unsigned status, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (status >= 500)
+		log_warnx("http: %s %s: %u %s", h->method, h->url, status, msg);
+	else
+		log_debug("http: %s %s from %s: %u %s", h->method, h->url, h->client_ip, status, msg);
+	return http_json(h, status, json_pack("{s:s}", "error", msg));
+}
+
+static enum MHD_Result http_text(struct http_ctx *h, const char *ctype, struct buf *b)
+{
+	size_t len;
+	char *data = buf_steal(b, &len);
+
+	return http_send(h, MHD_HTTP_OK, ctype, data, len);
+}
+
+static enum MHD_Result http_file(struct http_ctx *h, const char *path, const char *ctype)
+{
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+	struct stat st;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return http_error(h, MHD_HTTP_NOT_FOUND, "%s: not found", h->url);
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return http_error(h, MHD_HTTP_NOT_FOUND, "%s: not a file", h->url);
+	}
+	/* MHD sends it with sendfile() and closes fd with the response. */
+	r = MHD_create_response_from_fd((uint64_t)st.st_size, fd);
+	if (!r) {
+		close(fd);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+	ret = MHD_queue_response(h->conn, MHD_HTTP_OK, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+/* --- boot --------------------------------------------------------------- */
+
+static void http_stage(struct snowd *sd, const struct inv_node *n, const char *stage)
+{
+	struct node_rt *rt = nodes_rt(sd, n->id, n->name);
+
+	if (!rt)
+		return;
+	snprintf(rt->stage, sizeof(rt->stage), "%s", stage);
+	rt->stage_time = (int64_t)time(NULL);
+	if (!strcmp(stage, "script") || rt->state != NODE_ONLINE) {
+		if (rt->state != NODE_BOOTING)
+			log_info("node %s: booting (%s)", n->name, stage);
+		rt->state = NODE_BOOTING;
+	}
+}
+
+static enum MHD_Result http_boot(struct http_ctx *h)
+{
+	struct snowd *sd = h->sd;
+	const char *p = h->url + strlen("/boot/");
+	char mac[SNOW_MAC_STRLEN + 1], err[256];
+	struct buf out = BUF_INIT;
+	struct inv_node n;
+	int rc;
+
+	if (strcmp(h->method, "GET") && strcmp(h->method, "HEAD"))
+		return http_error(h, MHD_HTTP_METHOD_NOT_ALLOWED, "%s: use GET", h->url);
+	if (!strcmp(p, "first.ipxe")) {
+		if (boot_render_first(&sd->boot, &out, err, sizeof(err)))
+			return http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "%s", err);
+		return http_text(h, "text/plain", &out);
+	}
+	if (!strncmp(p, "images/", 7)) {
+		char image[SNOW_NAME_MAX + 1], path[8192];
+		const char *slash = strchr(p + 7, '/'), *file;
+		size_t len = slash ? (size_t)(slash - p - 7) : 0;
+
+		if (!slash || len > SNOW_NAME_MAX)
+			return http_error(h, MHD_HTTP_NOT_FOUND, "%s: no such image file", h->url);
+		memcpy(image, p + 7, len);
+		image[len] = '\0';
+		file = slash + 1;
+		if (valid_name(image, err, sizeof(err)) ||
+		    (strcmp(file, "vmlinuz") && strcmp(file, "initrd")))
+			return http_error(h, MHD_HTTP_NOT_FOUND, "%s: no such image file", h->url);
+		snprintf(path, sizeof(path), "%s/%s/%s", sd->cfg.image_dir, image, file);
+		return http_file(h, path, "application/octet-stream");
+	}
+	/* MAC.ipxe or MAC/overlay.cpio, MAC in either separator form. */
+	if (strlen(p) < SNOW_MAC_STRLEN)
+		return http_error(h, MHD_HTTP_NOT_FOUND, "%s: not found", h->url);
+	memcpy(mac, p, SNOW_MAC_STRLEN);
+	mac[SNOW_MAC_STRLEN] = '\0';
+	if (valid_mac(mac, mac, err, sizeof(err)))
+		return http_error(h, MHD_HTTP_NOT_FOUND, "%s", err);
+	p += SNOW_MAC_STRLEN;
+	if (strcmp(p, ".ipxe") && strcmp(p, "/overlay.cpio"))
+		return http_error(h, MHD_HTTP_NOT_FOUND, "%s: not found", h->url);
+	rc = inv_node_get_by_mac(&sd->inv, mac, &n);
+	if (rc == -ENOENT) {
+		if (!strcmp(p, "/overlay.cpio"))
+			return http_error(h, MHD_HTTP_NOT_FOUND, "mac: %s is not a node", mac);
+		if (inv_discovered_seen(&sd->inv, mac, h->client_ip, (int64_t)time(NULL)))
+			log_warnx("boot: cannot record discovered %s", mac);
+		log_info("boot: unknown MAC %s (%s) asked for its script: listed as discovered", mac,
+			 h->client_ip);
+		if (boot_render_unknown(&sd->boot, mac, &out, err, sizeof(err)))
+			return http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "%s", err);
+		return http_text(h, "text/plain", &out);
+	}
+	if (rc)
+		return http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "inventory error");
+	if (!strcmp(p, ".ipxe")) {
+		http_stage(sd, &n, "script");
+		if (boot_render_node(&sd->boot, &n, &out, err, sizeof(err)))
+			return http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "%s", err);
+		return http_text(h, "text/plain", &out);
+	}
+	/* The overlay holds the node's secret: only the node's own address gets it. */
+	if (strcmp(h->client_ip, n.ip)) {
+		log_warnx("boot: overlay of %s asked by %s, not by its address %s: refused", n.name,
+			  h->client_ip, n.ip);
+		return http_error(h, MHD_HTTP_FORBIDDEN, "overlay: only %s may fetch it", n.ip);
+	}
+	http_stage(sd, &n, "overlay");
+	rc = boot_render_overlay(&sd->boot, &n, &out);
+	explicit_bzero(n.secret, sizeof(n.secret));
+	if (rc) {
+		buf_free(&out);
+		return http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "overlay: cannot build");
+	}
+	return http_text(h, "application/octet-stream", &out);
+}
+
+/* --- node channel -------------------------------------------------------- */
+
+static int http_parse_u64(const char *s, uint64_t *out)
+{
+	char *end;
+
+	if (!s || !*s || strspn(s, "0123456789") != strlen(s) || strlen(s) > 19)
+		return -EINVAL;
+	errno = 0;
+	*out = strtoull(s, &end, 10);
+	return errno ? -EINVAL : 0;
+}
+
+/*
+ * Authenticate a node request: name header, signature, time window and a
+ * nonce above the last one (stored, so a replay fails after a restart too).
+ * On failure the answer has been queued into *ret.  @ret 0 when good.
+ */
+static int http_node_auth(struct http_ctx *h, struct inv_node *n, enum MHD_Result *ret)
+{
+	struct snowd *sd = h->sd;
+	const char *name = MHD_lookup_connection_value(h->conn, MHD_HEADER_KIND, SNOW_HDR_NODE);
+	const char *tstr = MHD_lookup_connection_value(h->conn, MHD_HEADER_KIND, SNOW_HDR_TIME);
+	const char *nstr = MHD_lookup_connection_value(h->conn, MHD_HEADER_KIND, SNOW_HDR_NONCE);
+	const char *sig = MHD_lookup_connection_value(h->conn, MHD_HEADER_KIND, SNOW_HDR_SIG);
+	uint64_t t, nonce;
+	char err[256];
+	int rc;
+
+	if (!name || !tstr || !nstr || !sig) {
+		*ret = http_error(h, MHD_HTTP_UNAUTHORIZED, "node request without %s",
+				  !name ? SNOW_HDR_NODE : !tstr ? SNOW_HDR_TIME :
+				  !nstr ? SNOW_HDR_NONCE : SNOW_HDR_SIG);
+		return -EACCES;
+	}
+	if (valid_name(name, err, sizeof(err)) || inv_node_get(&sd->inv, name, n)) {
+		*ret = http_error(h, MHD_HTTP_FORBIDDEN, "%s: not a node", SNOW_HDR_NODE);
+		return -EACCES;
+	}
+	if (http_parse_u64(tstr, &t) || http_parse_u64(nstr, &nonce)) {
+		*ret = http_error(h, MHD_HTTP_UNAUTHORIZED, "%s/%s: not numbers", SNOW_HDR_TIME,
+				  SNOW_HDR_NONCE);
+		return -EACCES;
+	}
+	rc = sign_verify(n->secret, h->method, h->url, (int64_t)t, nonce, h->req->body.data,
+			 h->req->body.len, sig, (int64_t)time(NULL));
+	explicit_bzero(n->secret, sizeof(n->secret));
+	if (rc == -ETIME) {
+		log_warnx("node %s: request time %" PRIu64 " is off by more than %d s", n->name, t,
+			  SIGN_MAX_SKEW);
+		*ret = http_error(h, MHD_HTTP_UNAUTHORIZED, "%s: stale or future time", SNOW_HDR_TIME);
+		return -EACCES;
+	}
+	if (rc) {
+		log_warnx("node %s: bad signature from %s", n->name, h->client_ip);
+		*ret = http_error(h, MHD_HTTP_UNAUTHORIZED, "%s: bad signature", SNOW_HDR_SIG);
+		return -EACCES;
+	}
+	rc = inv_node_take_nonce(&sd->inv, n->id, nonce);
+	if (rc == -EALREADY) {
+		log_warnx("node %s: replayed request (nonce %" PRIu64 ") from %s refused", n->name,
+			  nonce, h->client_ip);
+		*ret = http_error(h, MHD_HTTP_UNAUTHORIZED, "%s: replayed request", SNOW_HDR_NONCE);
+		return -EACCES;
+	}
+	if (rc) {
+		*ret = http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "inventory error");
+		return -EIO;
+	}
+	return 0;
+}
+
+static enum MHD_Result http_node_register(struct http_ctx *h, struct inv_node *n, json_t *body)
+{
+	const char *name, *boot_id, *hostname, *kernel, *version, *mac;
+	struct node_rt *rt;
+	char err[256];
+
+	if (jsonh_get_str(body, "name", 1, SNOW_NAME_MAX, &name, err, sizeof(err)) ||
+	    jsonh_get_str(body, "boot_id", 1, 39, &boot_id, err, sizeof(err)) ||
+	    jsonh_get_str(body, "hostname", 0, SNOW_NAME_MAX, &hostname, err, sizeof(err)) ||
+	    jsonh_get_str(body, "kernel", 0, 63, &kernel, err, sizeof(err)) ||
+	    jsonh_get_str(body, "version", 0, 31, &version, err, sizeof(err)) ||
+	    jsonh_get_str(body, "mac", 0, SNOW_MAC_STRLEN, &mac, err, sizeof(err)))
+		return http_error(h, MHD_HTTP_BAD_REQUEST, "%s", err);
+	if (strcmp(name, n->name))
+		return http_error(h, MHD_HTTP_BAD_REQUEST, "name: '%s' does not match %s", name,
+				  SNOW_HDR_NODE);
+	rt = nodes_rt(h->sd, n->id, n->name);
+	if (!rt)
+		return http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+	snprintf(rt->boot_id, sizeof(rt->boot_id), "%s", boot_id);
+	snprintf(rt->hostname, sizeof(rt->hostname), "%s", hostname ? hostname : "");
+	snprintf(rt->kernel, sizeof(rt->kernel), "%s", kernel ? kernel : "");
+	snprintf(rt->version, sizeof(rt->version), "%s", version ? version : "");
+	rt->seq = 0;
+	rt->last_seen = (int64_t)time(NULL);
+	rt->last_seen_ms = snowd_now_ms();
+	if (rt->state != NODE_ONLINE)
+		rt->online_since = rt->last_seen;
+	rt->state = NODE_ONLINE;
+	snprintf(rt->stage, sizeof(rt->stage), "online");
+	rt->stage_time = rt->last_seen;
+	log_info("node %s: online (agent %s, kernel %s, boot %s, from %s)", n->name,
+		 rt->version, rt->kernel, rt->boot_id, h->client_ip);
+	return http_json(h, MHD_HTTP_OK,
+			 json_pack("{s:I}", "interval_ms", (json_int_t)h->sd->cfg.interval_ms));
+}
+
+static enum MHD_Result http_node_report(struct http_ctx *h, struct inv_node *n, json_t *body)
+{
+	const char *name, *boot_id, *key;
+	json_t *values, *v, *copy;
+	json_int_t seq = 0;
+	struct node_rt *rt;
+	char err[256];
+
+	if (jsonh_get_str(body, "name", 1, SNOW_NAME_MAX, &name, err, sizeof(err)) ||
+	    jsonh_get_str(body, "boot_id", 1, 39, &boot_id, err, sizeof(err)) ||
+	    jsonh_get_int(body, "seq", 1, 0, INT64_MAX, &seq, err, sizeof(err)))
+		return http_error(h, MHD_HTTP_BAD_REQUEST, "%s", err);
+	if (strcmp(name, n->name))
+		return http_error(h, MHD_HTTP_BAD_REQUEST, "name: '%s' does not match %s", name,
+				  SNOW_HDR_NODE);
+	rt = nodes_rt(h->sd, n->id, NULL);
+	if (!rt || strcmp(rt->boot_id, boot_id))
+		return http_error(h, MHD_HTTP_NOT_FOUND, "boot_id: not registered, register first");
+	values = json_object_get(body, "values");
+	if (values && !json_is_object(values))
+		return http_error(h, MHD_HTTP_BAD_REQUEST, "values: must be an object");
+	copy = json_object();
+	if (!copy)
+		return http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+	json_object_foreach(values, key, v) {
+		if (!json_is_number(v) || strlen(key) > 127) {
+			json_decref(copy);
+			return http_error(h, MHD_HTTP_BAD_REQUEST, "values.%.64s: must be a number",
+					  key);
+		}
+		json_object_set(copy, key, v);
+	}
+	json_decref(rt->values);
+	rt->values = copy;
+	rt->seq = (uint64_t)seq;
+	rt->last_seen = (int64_t)time(NULL);
+	rt->last_seen_ms = snowd_now_ms();
+	if (rt->state != NODE_ONLINE) {
+		log_info("node %s: online again", n->name);
+		rt->online_since = rt->last_seen;
+		rt->state = NODE_ONLINE;
+	}
+	h->sd->reports++;
+	return http_json(h, MHD_HTTP_OK, json_pack("{s:I, s:[]}", "ack_events", (json_int_t)0,
+						   "commands"));
+}
+
+static enum MHD_Result http_node(struct http_ctx *h)
+{
+	enum MHD_Result ret;
+	struct inv_node n;
+	json_t *body;
+	char err[256];
+
+	if (strcmp(h->method, "POST"))
+		return http_error(h, MHD_HTTP_METHOD_NOT_ALLOWED, "%s: use POST", h->url);
+	if (http_node_auth(h, &n, &ret))
+		return ret;
+	body = jsonh_parse_object(h->req->body.data, h->req->body.len, err, sizeof(err));
+	if (!body)
+		return http_error(h, MHD_HTTP_BAD_REQUEST, "%s", err);
+	if (!strcmp(h->url, WIRE_PATH_REGISTER))
+		ret = http_node_register(h, &n, body);
+	else
+		ret = http_node_report(h, &n, body);
+	json_decref(body);
+	return ret;
+}
+
+/* --- admin API ------------------------------------------------------------ */
+
+/* @ret the caller's role from "Authorization: Bearer TOKEN", 0 when none. */
+static int http_role(struct http_ctx *h)
+{
+	const char *auth =
+		MHD_lookup_connection_value(h->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+
+	if (!auth || strncmp(auth, "Bearer ", 7))
+		return 0;
+	return inv_token_role(&h->sd->inv, auth + 7);
+}
+
+struct list_ctx {
+	struct snowd *sd;
+	json_t *arr;
+};
+
+static int http_list_one(void *vctx, const struct inv_node *n)
+{
+	struct list_ctx *c = vctx;
+
+	return json_array_append_new(c->arr, nodes_json(c->sd, n)) ? -ENOMEM : 0;
+}
+
+static enum MHD_Result http_nodes_add(struct http_ctx *h)
+{
+	static const char *const fields[] = { "name", "mac", "ip", "image", NULL };
+	struct snowd *sd = h->sd;
+	const char *name, *mac, *ip, *image;
+	struct inv_node n = { 0 };
+	uint32_t ipv, pf, pl, df, dl, mask;
+	char err[256];
+	json_t *body;
+	int rc;
+
+	body = jsonh_parse_object(h->req->body.data, h->req->body.len, err, sizeof(err));
+	if (!body)
+		return http_error(h, MHD_HTTP_BAD_REQUEST, "%s", err);
+	if (jsonh_only_keys(body, fields, err, sizeof(err)) ||
+	    jsonh_get_str(body, "name", 1, 255, &name, err, sizeof(err)) ||
+	    jsonh_get_str(body, "mac", 1, 255, &mac, err, sizeof(err)) ||
+	    jsonh_get_str(body, "ip", 0, 255, &ip, err, sizeof(err)) ||
+	    jsonh_get_str(body, "image", 0, 255, &image, err, sizeof(err)) ||
+	    valid_name(name, err, sizeof(err)) || valid_mac(mac, n.mac, err, sizeof(err)) ||
+	    (ip && valid_ipv4(ip, &ipv, err, sizeof(err))))
+		goto bad;
+	if (image && valid_name(image, NULL, 0)) {
+		snprintf(err, sizeof(err), "image: '%.64s' is not a valid image name", image);
+		goto bad;
+	}
+	snprintf(n.name, sizeof(n.name), "%s", name);
+	snprintf(n.image, sizeof(n.image), "%s", image ? image : "default");
+	mask = sd->boot_prefix ? 0xffffffffu << (32 - sd->boot_prefix) : 0;
+	dnsmasq_ranges(sd->boot_ip, sd->boot_prefix, &pf, &pl, &df, &dl);
+	if (ip) {
+		if ((ipv & mask) != (sd->boot_ip & mask)) {
+			snprintf(err, sizeof(err), "ip: %s is outside the boot network %s", ip,
+				 sd->cfg.boot_addr);
+			goto bad;
+		}
+		if (ipv == sd->boot_ip || ipv == (sd->boot_ip & mask) || ipv == (sd->boot_ip | ~mask)) {
+			snprintf(err, sizeof(err),
+				 "ip: %s is the host's, network or broadcast address", ip);
+			goto bad;
+		}
+		if (ipv >= df && ipv <= dl) {
+			snprintf(err, sizeof(err), "ip: %s is in the discovery range (dynamic DHCP)", ip);
+			goto bad;
+		}
+		ipv4_format(ipv, n.ip);
+	} else {
+		/* The first free address of the pool. */
+		for (ipv = pf; ipv <= pl; ipv++) {
+			if (ipv == sd->boot_ip)
+				continue;
+			ipv4_format(ipv, n.ip);
+			rc = inv_ip_taken(&sd->inv, n.ip);
+			if (rc < 0)
+				goto ioerr;
+			if (!rc)
+				break;
+		}
+		if (ipv > pl) {
+			json_decref(body);
+			return http_error(h, MHD_HTTP_CONFLICT, "ip: no free address left in the pool");
+		}
+	}
+	json_decref(body);
+	rc = inv_node_add(&sd->inv, &n, err, sizeof(err));
+	explicit_bzero(n.secret, sizeof(n.secret));
+	if (rc == -EEXIST)
+		return http_error(h, MHD_HTTP_CONFLICT, "%s", err);
+	if (rc)
+		return http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "inventory error");
+	log_info("inventory: node %s added (%s, %s, image %s)", n.name, n.mac, n.ip, n.image);
+	if (nodes_sync_dnsmasq(sd))
+		log_warnx("dnsmasq: hosts file not updated");
+	return http_json(h, MHD_HTTP_CREATED, nodes_json(sd, &n));
+bad:
+	json_decref(body);
+	return http_error(h, MHD_HTTP_BAD_REQUEST, "%s", err);
+ioerr:
+	json_decref(body);
+	return http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "inventory error");
+}
+
+static enum MHD_Result http_api(struct http_ctx *h)
+{
+	struct snowd *sd = h->sd;
+	const char *p = h->url + strlen("/api/v1/");
+	int role, is_get = !strcmp(h->method, "GET");
+	char err[256];
+
+	if (!strcmp(p, "health") && is_get)
+		return http_json(h, MHD_HTTP_OK, json_pack("{s:s}", "status", "ok"));
+	role = http_role(h);
+	if (!role)
+		return http_error(h, MHD_HTTP_UNAUTHORIZED,
+				  "authorization: a valid 'Bearer TOKEN' is required");
+	if (!is_get && role < ROLE_ADMIN)
+		return http_error(h, MHD_HTTP_FORBIDDEN, "role: %s may not change the inventory",
+				  inv_role_name((enum inv_role)role));
+	if (!strcmp(p, "nodes")) {
+		if (is_get) {
+			struct list_ctx c = { sd, json_array() };
+			if (!c.arr || inv_node_foreach(&sd->inv, http_list_one, &c)) {
+				json_decref(c.arr);
+				return http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "inventory error");
+			}
+			return http_json(h, MHD_HTTP_OK, json_pack("{s:o}", "nodes", c.arr));
+		}
+		if (!strcmp(h->method, "POST"))
+			return http_nodes_add(h);
+		return http_error(h, MHD_HTTP_METHOD_NOT_ALLOWED, "%s: use GET or POST", h->url);
+	}
+	if (!strncmp(p, "nodes/", 6)) {
+		const char *name = p + 6;
+		struct inv_node n;
+		int rc;
+
+		if (valid_name(name, err, sizeof(err)))
+			return http_error(h, MHD_HTTP_NOT_FOUND, "%s", err);
+		rc = inv_node_get(&sd->inv, name, &n);
+		if (rc == -ENOENT)
+			return http_error(h, MHD_HTTP_NOT_FOUND, "name: no node '%s'", name);
+		if (rc)
+			return http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "inventory error");
+		if (is_get)
+			return http_json(h, MHD_HTTP_OK, nodes_json(sd, &n));
+		if (!strcmp(h->method, "DELETE")) {
+			if (inv_node_rm(&sd->inv, name))
+				return http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "inventory error");
+			nodes_rt_forget(sd, n.id);
+			log_info("inventory: node %s removed", name);
+			if (nodes_sync_dnsmasq(sd))
+				log_warnx("dnsmasq: hosts file not updated");
+			return http_json(h, MHD_HTTP_OK, json_pack("{s:s}", "deleted", name));
+		}
+		return http_error(h, MHD_HTTP_METHOD_NOT_ALLOWED, "%s: use GET or DELETE", h->url);
+	}
+	if (!strcmp(p, "discovered") && is_get) {
+		json_t *arr = inv_discovered_list(&sd->inv);
+		if (!arr)
+			return http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "inventory error");
+		return http_json(h, MHD_HTTP_OK, json_pack("{s:o}", "discovered", arr));
+	}
+	return http_error(h, MHD_HTTP_NOT_FOUND, "%s: no such route", h->url);
+}
+
+/* --- MHD glue -------------------------------------------------------------- */
+
+static enum MHD_Result http_route(struct http_ctx *h)
+{
+	if (h->req->too_big)
+		return http_error(h, MHD_HTTP_CONTENT_TOO_LARGE, "body: larger than %ld bytes",
+				  h->sd->cfg.max_body);
+	if (!strncmp(h->url, "/boot/", 6))
+		return http_boot(h);
+	if (!strcmp(h->url, WIRE_PATH_REGISTER) || !strcmp(h->url, WIRE_PATH_REPORT))
+		return http_node(h);
+	if (!strncmp(h->url, "/api/v1/", 8))
+		return http_api(h);
+	return http_error(h, MHD_HTTP_NOT_FOUND, "%s: no such route", h->url);
+}
+
+static void http_client_ip(struct MHD_Connection *c, char *out, size_t cap)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+
+	snprintf(out, cap, "?");
+	if (sa && sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out,
+			  (socklen_t)cap);
+	else if (sa && sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, out,
+			  (socklen_t)cap);
+}
+
+static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const char *url,
+				   const char *method, const char *version,
+				   const char *upload_data, size_t *upload_data_size,
+				   void **con_cls)
+{
+	struct snowd *sd = cls;
+	struct http_req *req = *con_cls;
+	struct http_ctx h;
+
+	if (!req) {
+		req = calloc(1, sizeof(*req));
+		if (!req)
+			return MHD_NO;
+		*con_cls = req;
+		return MHD_YES;
+	}
+	if (*upload_data_size) {
+		if (req->too_big || req->body.len + *upload_data_size > (size_t)sd->cfg.max_body) {
+			/* Keep reading so the client gets our answer, but store nothing. */
+			req->too_big = 1;
+			buf_free(&req->body);
+		} else if (buf_append(&req->body, upload_data, *upload_data_size)) {
+			return MHD_NO;
+		}
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	sd->requests++;
+	h.sd = sd;
+	h.conn = conn;
+	h.url = url;
+	h.method = method;
+	h.req = req;
+	http_client_ip(conn, h.client_ip, sizeof(h.client_ip));
+	return http_route(&h);
+}
+
+static void http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+			   enum MHD_RequestTerminationCode toe)
+{
+	struct http_req *req = *con_cls;
+
+	if (!req)
+		return;
+	buf_free(&req->body);
+	free(req);
+	*con_cls = NULL;
+}
+
+static void http_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char msg[512];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	msg[strcspn(msg, "\n")] = '\0';
+	log_warnx("http: %s", msg);
+}
+
+int http_start(struct snowd *sd, char *err, size_t errlen)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	const char *colon = strrchr(sd->cfg.listen, ':');
+	char host[64];
+	uint32_t ip;
+	long port;
+
+	if (!colon || (size_t)(colon - sd->cfg.listen) >= sizeof(host)) {
+		snprintf(err, errlen, "listen: '%s' is not ADDR:PORT", sd->cfg.listen);
+		return -EINVAL;
+	}
+	memcpy(host, sd->cfg.listen, (size_t)(colon - sd->cfg.listen));
+	host[colon - sd->cfg.listen] = '\0';
+	port = strtol(colon + 1, NULL, 10);
+	if (valid_ipv4(host, &ip, err, errlen) || port < 1 || port > 65535 ||
+	    strspn(colon + 1, "0123456789") != strlen(colon + 1)) {
+		if (port < 1 || port > 65535)
+			snprintf(err, errlen, "listen: port in '%s' must be 1..65535", sd->cfg.listen);
+		return -EINVAL;
+	}
+	sin.sin_addr.s_addr = htonl(ip);
+	sin.sin_port = htons((uint16_t)port);
+	sd->httpd = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG, (uint16_t)port, NULL, NULL,
+				     http_access, sd, MHD_OPTION_SOCK_ADDR, &sin,
+				     MHD_OPTION_NOTIFY_COMPLETED, http_completed, sd,
+				     MHD_OPTION_EXTERNAL_LOGGER, http_mhd_log, sd,
+				     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
+				     MHD_OPTION_CONNECTION_LIMIT, (unsigned)4000,
+				     MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_END);
+	if (!sd->httpd) {
+		snprintf(err, errlen, "listen: cannot listen on %s (in use, or not an address here)",
+			 sd->cfg.listen);
+		return -EADDRINUSE;
+	}
+	return 0;
+}
+
+void http_stop(struct snowd *sd)
+{
+	if (sd->httpd)
+		MHD_stop_daemon(sd->httpd);
+	sd->httpd = NULL;
+}

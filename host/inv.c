@@ -1,0 +1,444 @@
+#include "inv.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <nettle/sha2.h>
+
+#include "log.h"
+
+/*
+ * Migrations, oldest first: migrations[i] takes the schema from version i to
+ * i + 1.  Never edit one that has shipped; add the next.
+ */
+static const char *const migrations[] = {
+	/* 0 -> 1: nodes, discovered MACs, API tokens. */
+	"CREATE TABLE nodes ("
+	"  id INTEGER PRIMARY KEY,"
+	"  name TEXT NOT NULL UNIQUE,"
+	"  mac TEXT NOT NULL UNIQUE,"
+	"  ip TEXT NOT NULL UNIQUE,"
+	"  image TEXT NOT NULL,"
+	"  secret TEXT NOT NULL,"
+	"  last_nonce INTEGER NOT NULL DEFAULT 0,"
+	"  created INTEGER NOT NULL);"
+	"CREATE TABLE discovered ("
+	"  mac TEXT PRIMARY KEY,"
+	"  ip TEXT,"
+	"  first_seen INTEGER NOT NULL,"
+	"  last_seen INTEGER NOT NULL,"
+	"  count INTEGER NOT NULL DEFAULT 1);"
+	"CREATE TABLE tokens ("
+	"  id INTEGER PRIMARY KEY,"
+	"  name TEXT NOT NULL UNIQUE,"
+	"  sha256 TEXT NOT NULL UNIQUE,"
+	"  role INTEGER NOT NULL,"
+	"  created INTEGER NOT NULL);",
+};
+
+const char *inv_role_name(enum inv_role r)
+{
+	switch (r) {
+	case ROLE_VIEWER:
+		return "viewer";
+	case ROLE_OPERATOR:
+		return "operator";
+	case ROLE_ADMIN:
+		return "admin";
+	}
+	return "none";
+}
+
+static int inv_exec(struct inv *inv, const char *sql)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(inv->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		log_warnx("inventory: %s", msg ? msg : sqlite3_errmsg(inv->db));
+		sqlite3_free(msg);
+		return -EIO;
+	}
+	return 0;
+}
+
+int inv_schema_version(struct inv *inv)
+{
+	sqlite3_stmt *st;
+	int v = -1;
+
+	if (sqlite3_prepare_v2(inv->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+		return -EIO;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+int inv_open(struct inv *inv, const char *path, char *err, size_t errlen)
+{
+	int v, target = (int)(sizeof(migrations) / sizeof(migrations[0]));
+
+	inv->db = NULL;
+	if (sqlite3_open_v2(path, &inv->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+	    SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", path, inv->db ? sqlite3_errmsg(inv->db) : "cannot open");
+		goto err_close;
+	}
+	sqlite3_busy_timeout(inv->db, 5000);
+	/* WAL with synchronous=FULL: a committed answer survives power loss too. */
+	if (inv_exec(inv, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"))
+		goto err_sql;
+	v = inv_schema_version(inv);
+	if (v < 0)
+		goto err_sql;
+	if (v > target) {
+		snprintf(err, errlen, "%s: schema version %d is newer than this snowd (%d)", path, v,
+			 target);
+		goto err_close;
+	}
+	for (; v < target; v++) {
+		char sql[64];
+		log_info("inventory: migrating schema %d -> %d", v, v + 1);
+		snprintf(sql, sizeof(sql), "PRAGMA user_version=%d; COMMIT;", v + 1);
+		if (inv_exec(inv, "BEGIN IMMEDIATE") || inv_exec(inv, migrations[v]) ||
+		    inv_exec(inv, sql)) {
+			inv_exec(inv, "ROLLBACK");
+			goto err_sql;
+		}
+	}
+	return 0;
+
+err_sql:
+	snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(inv->db));
+err_close:
+	sqlite3_close(inv->db);
+	inv->db = NULL;
+	return -EIO;
+}
+
+void inv_close(struct inv *inv)
+{
+	if (inv->db)
+		sqlite3_close(inv->db);
+	inv->db = NULL;
+}
+
+static sqlite3_stmt *inv_prepare(struct inv *inv, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+
+	if (sqlite3_prepare_v2(inv->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		log_warnx("inventory: prepare: %s", sqlite3_errmsg(inv->db));
+		return NULL;
+	}
+	return st;
+}
+
+static void inv_copy_text(char *dst, size_t cap, sqlite3_stmt *st, int col)
+{
+	const unsigned char *t = sqlite3_column_text(st, col);
+
+	snprintf(dst, cap, "%s", t ? (const char *)t : "");
+}
+
+#define NODE_COLS "id, name, mac, ip, image, secret, last_nonce, created"
+
+static void inv_row_node(sqlite3_stmt *st, struct inv_node *n)
+{
+	n->id = sqlite3_column_int64(st, 0);
+	inv_copy_text(n->name, sizeof(n->name), st, 1);
+	inv_copy_text(n->mac, sizeof(n->mac), st, 2);
+	inv_copy_text(n->ip, sizeof(n->ip), st, 3);
+	inv_copy_text(n->image, sizeof(n->image), st, 4);
+	inv_copy_text(n->secret, sizeof(n->secret), st, 5);
+	n->last_nonce = (uint64_t)sqlite3_column_int64(st, 6);
+	n->created = sqlite3_column_int64(st, 7);
+}
+
+/* Which node already holds column = value, for a message naming it. */
+static int inv_holder(struct inv *inv, const char *col, const char *value, char *who, size_t cap)
+{
+	char sql[96];
+	sqlite3_stmt *st;
+	int found = 0;
+
+	snprintf(sql, sizeof(sql), "SELECT name FROM nodes WHERE %s = ?", col);
+	st = inv_prepare(inv, sql);
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, value, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		inv_copy_text(who, cap, st, 0);
+		found = 1;
+	}
+	sqlite3_finalize(st);
+	return found;
+}
+
+int inv_node_add(struct inv *inv, struct inv_node *n, char *err, size_t errlen)
+{
+	static const char *const cols[] = { "name", "mac", "ip" };
+	const char *vals[] = { n->name, n->mac, n->ip };
+	sqlite3_stmt *st;
+	char who[SNOW_NAME_MAX + 1];
+	int rc, i;
+
+	for (i = 0; i < 3; i++) {
+		rc = inv_holder(inv, cols[i], vals[i], who, sizeof(who));
+		if (rc < 0)
+			return rc;
+		if (rc) {
+			if (i == 0)
+				snprintf(err, errlen, "name: a node named '%s' already exists", n->name);
+			else
+				snprintf(err, errlen, "%s: %s is already used by node '%s'", cols[i],
+					 vals[i], who);
+			return -EEXIST;
+		}
+	}
+	if ((rc = sign_new_secret(n->secret)))
+		return rc;
+	n->created = (int64_t)time(NULL);
+	n->last_nonce = 0;
+	st = inv_prepare(inv, "INSERT INTO nodes (name, mac, ip, image, secret, created) "
+			      "VALUES (?, ?, ?, ?, ?, ?)");
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, n->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, n->mac, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, n->ip, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, n->image, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, n->secret, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, n->created);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc == SQLITE_CONSTRAINT) {
+		snprintf(err, errlen, "name: conflicts with an existing node");
+		return -EEXIST;
+	}
+	if (rc != SQLITE_DONE) {
+		snprintf(err, errlen, "inventory: %s", sqlite3_errmsg(inv->db));
+		return -EIO;
+	}
+	n->id = sqlite3_last_insert_rowid(inv->db);
+	inv_discovered_forget(inv, n->mac);
+	return 0;
+}
+
+int inv_node_rm(struct inv *inv, const char *name)
+{
+	sqlite3_stmt *st = inv_prepare(inv, "DELETE FROM nodes WHERE name = ?");
+	int rc;
+
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return -EIO;
+	return sqlite3_changes(inv->db) ? 0 : -ENOENT;
+}
+
+static int inv_node_get_where(struct inv *inv, const char *col, const char *value,
+			      struct inv_node *out)
+{
+	char sql[128];
+	sqlite3_stmt *st;
+	int rc;
+
+	snprintf(sql, sizeof(sql), "SELECT " NODE_COLS " FROM nodes WHERE %s = ?", col);
+	st = inv_prepare(inv, sql);
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, value, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		inv_row_node(st, out);
+	sqlite3_finalize(st);
+	if (rc == SQLITE_ROW)
+		return 0;
+	return rc == SQLITE_DONE ? -ENOENT : -EIO;
+}
+
+int inv_node_get(struct inv *inv, const char *name, struct inv_node *out)
+{
+	return inv_node_get_where(inv, "name", name, out);
+}
+
+int inv_node_get_by_mac(struct inv *inv, const char *mac, struct inv_node *out)
+{
+	return inv_node_get_where(inv, "mac", mac, out);
+}
+
+int inv_node_take_nonce(struct inv *inv, int64_t id, uint64_t nonce)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (nonce > (uint64_t)INT64_MAX)
+		return -EALREADY;
+	st = inv_prepare(inv, "UPDATE nodes SET last_nonce = ? WHERE id = ? AND last_nonce < ?");
+	if (!st)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, (int64_t)nonce);
+	sqlite3_bind_int64(st, 2, id);
+	sqlite3_bind_int64(st, 3, (int64_t)nonce);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return -EIO;
+	return sqlite3_changes(inv->db) ? 0 : -EALREADY;
+}
+
+int inv_node_foreach(struct inv *inv, int (*fn)(void *ctx, const struct inv_node *n), void *ctx)
+{
+	sqlite3_stmt *st = inv_prepare(inv, "SELECT " NODE_COLS " FROM nodes ORDER BY name");
+	struct inv_node n;
+	int rc, ret = 0;
+
+	if (!st)
+		return -EIO;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		inv_row_node(st, &n);
+		ret = fn(ctx, &n);
+		if (ret)
+			break;
+	}
+	sqlite3_finalize(st);
+	if (!ret && rc != SQLITE_DONE)
+		return -EIO;
+	return ret;
+}
+
+int inv_ip_taken(struct inv *inv, const char *ip)
+{
+	char who[SNOW_NAME_MAX + 1];
+
+	return inv_holder(inv, "ip", ip, who, sizeof(who));
+}
+
+int inv_discovered_seen(struct inv *inv, const char *mac, const char *ip, int64_t now)
+{
+	sqlite3_stmt *st = inv_prepare(
+		inv, "INSERT INTO discovered (mac, ip, first_seen, last_seen) VALUES (?, ?, ?, ?) "
+		     "ON CONFLICT(mac) DO UPDATE SET ip = excluded.ip, last_seen = excluded.last_seen, "
+		     "count = count + 1");
+	int rc;
+
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, mac, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, ip, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, now);
+	sqlite3_bind_int64(st, 4, now);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+int inv_discovered_forget(struct inv *inv, const char *mac)
+{
+	sqlite3_stmt *st = inv_prepare(inv, "DELETE FROM discovered WHERE mac = ?");
+	int rc;
+
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, mac, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+json_t *inv_discovered_list(struct inv *inv)
+{
+	sqlite3_stmt *st = inv_prepare(
+		inv, "SELECT mac, ip, first_seen, last_seen, count FROM discovered ORDER BY mac");
+	json_t *arr;
+
+	if (!st)
+		return NULL;
+	arr = json_array();
+	while (arr && sqlite3_step(st) == SQLITE_ROW) {
+		const unsigned char *ip = sqlite3_column_text(st, 1);
+		json_array_append_new(
+			arr, json_pack("{s:s, s:s, s:I, s:I, s:I}", "mac",
+				       (const char *)sqlite3_column_text(st, 0), "ip",
+				       ip ? (const char *)ip : "", "first_seen",
+				       (json_int_t)sqlite3_column_int64(st, 2), "last_seen",
+				       (json_int_t)sqlite3_column_int64(st, 3), "count",
+				       (json_int_t)sqlite3_column_int64(st, 4)));
+	}
+	sqlite3_finalize(st);
+	return arr;
+}
+
+static void inv_token_hash(const char *token, char out[65])
+{
+	struct sha256_ctx ctx;
+	unsigned char d[SHA256_DIGEST_SIZE];
+
+	sha256_init(&ctx);
+	sha256_update(&ctx, strlen(token), (const uint8_t *)token);
+	sha256_digest(&ctx, sizeof(d), d);
+	hex_encode(d, sizeof(d), out);
+}
+
+int inv_token_create(struct inv *inv, const char *name, enum inv_role role, char out[72])
+{
+	char secret[SIGN_SECRET_HEX_LEN + 1], hash[65];
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = sign_new_secret(secret)))
+		return rc;
+	/* 40 hex digits (160 bits) after a prefix that makes tokens easy to spot. */
+	snprintf(out, 72, "snow_%.40s", secret);
+	inv_token_hash(out, hash);
+	st = inv_prepare(inv, "INSERT INTO tokens (name, sha256, role, created) VALUES (?, ?, ?, ?)");
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, hash, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, (int)role);
+	sqlite3_bind_int64(st, 4, (int64_t)time(NULL));
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc == SQLITE_CONSTRAINT)
+		return -EEXIST;
+	return rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+int inv_token_role(struct inv *inv, const char *token)
+{
+	char hash[65];
+	sqlite3_stmt *st;
+	int role = 0;
+
+	if (!token || strlen(token) > 128)
+		return 0;
+	inv_token_hash(token, hash);
+	st = inv_prepare(inv, "SELECT role FROM tokens WHERE sha256 = ?");
+	if (!st)
+		return 0;
+	sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		role = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return role;
+}
+
+int inv_token_count(struct inv *inv)
+{
+	sqlite3_stmt *st = inv_prepare(inv, "SELECT count(*) FROM tokens");
+	int n = -EIO;
+
+	if (!st)
+		return -EIO;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}

@@ -1,0 +1,125 @@
+/* The run-time side of nodes: state, boot stage, last values, offline timer. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "snowd.h"
+
+const char *node_state_name(enum node_state s)
+{
+	switch (s) {
+	case NODE_BOOTING:
+		return "booting";
+	case NODE_ONLINE:
+		return "online";
+	case NODE_OFFLINE:
+	case NODE_UNKNOWN:
+		break;
+	}
+	return "offline";
+}
+
+struct node_rt *nodes_rt(struct snowd *sd, int64_t id, const char *create_name)
+{
+	struct node_rt *rt;
+	size_t i;
+
+	for (i = 0; i < sd->nrt; i++)
+		if (sd->rt[i].id == id)
+			return &sd->rt[i];
+	if (!create_name)
+		return NULL;
+	if (sd->nrt == sd->cap_rt) {
+		size_t cap = sd->cap_rt ? sd->cap_rt * 2 : 64;
+		rt = realloc(sd->rt, cap * sizeof(*rt));
+		if (!rt)
+			return NULL;
+		sd->rt = rt;
+		sd->cap_rt = cap;
+	}
+	rt = &sd->rt[sd->nrt++];
+	memset(rt, 0, sizeof(*rt));
+	rt->id = id;
+	snprintf(rt->name, sizeof(rt->name), "%s", create_name);
+	return rt;
+}
+
+void nodes_rt_forget(struct snowd *sd, int64_t id)
+{
+	struct node_rt *rt = nodes_rt(sd, id, NULL);
+
+	if (!rt)
+		return;
+	json_decref(rt->values);
+	*rt = sd->rt[--sd->nrt];
+}
+
+void nodes_rt_free(struct snowd *sd)
+{
+	size_t i;
+
+	for (i = 0; i < sd->nrt; i++)
+		json_decref(sd->rt[i].values);
+	free(sd->rt);
+	sd->rt = NULL;
+	sd->nrt = sd->cap_rt = 0;
+}
+
+void nodes_tick(struct snowd *sd)
+{
+	int64_t now = snowd_now_ms();
+	size_t i;
+
+	for (i = 0; i < sd->nrt; i++) {
+		struct node_rt *rt = &sd->rt[i];
+		if (rt->state == NODE_ONLINE && now - rt->last_seen_ms > sd->cfg.offline_after_ms) {
+			rt->state = NODE_OFFLINE;
+			log_warnx("node %s: offline (no report for %lld ms)", rt->name,
+				  (long long)(now - rt->last_seen_ms));
+		}
+	}
+}
+
+json_t *nodes_json(struct snowd *sd, const struct inv_node *n)
+{
+	struct node_rt *rt = nodes_rt(sd, n->id, NULL);
+	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:I}", "name", n->name, "mac", n->mac, "ip",
+			      n->ip, "image", n->image, "created", (json_int_t)n->created);
+
+	if (!o)
+		return NULL;
+	json_object_set_new(o, "state", json_string(node_state_name(rt ? rt->state : NODE_UNKNOWN)));
+	if (!rt)
+		return o;
+	json_object_set_new(o, "hostname", json_string(rt->hostname));
+	json_object_set_new(o, "boot_id", json_string(rt->boot_id));
+	json_object_set_new(o, "kernel", json_string(rt->kernel));
+	json_object_set_new(o, "agent_version", json_string(rt->version));
+	json_object_set_new(o, "stage", json_string(rt->stage));
+	json_object_set_new(o, "stage_time", json_integer(rt->stage_time));
+	json_object_set_new(o, "last_seen", json_integer(rt->last_seen));
+	json_object_set_new(o, "online_since", json_integer(rt->online_since));
+	json_object_set_new(o, "seq", json_integer((json_int_t)rt->seq));
+	if (rt->values)
+		json_object_set(o, "values", rt->values);
+	else
+		json_object_set_new(o, "values", json_object());
+	return o;
+}
+
+int nodes_sync_dnsmasq(struct snowd *sd)
+{
+	struct buf b = BUF_INIT;
+	int rc = dnsmasq_render_hosts(&sd->inv, &b);
+
+	if (!rc)
+		rc = file_write_atomic(sd->path_hosts, b.data, b.len, 0644);
+	buf_free(&b);
+	if (rc)
+		return rc;
+	dnsmasq_reload(&sd->dnsmasq);
+	return 0;
+}

@@ -1,0 +1,316 @@
+/*
+ * snowctl: the command-line client of snowd's REST API.
+ *   snowctl node add NAME --mac MAC [--ip IP] [--image IMAGE]
+ *   snowctl node list [--json]
+ *   snowctl node show NAME [--json]
+ *   snowctl node rm NAME
+ *   snowctl discovered list [--json]
+ * The URL and token come from --url/--token, else SNOW_URL/SNOW_TOKEN,
+ * else http://127.0.0.1:8080 and the token file of a local snowd.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "httpc.h"
+#include "jsonh.h"
+#include "log.h"
+
+struct ctl {
+	struct http_url url;
+	char token[160];
+	int json;
+};
+
+static void ctl_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: snowctl [--url URL] [--token TOKEN] COMMAND\n"
+		"\n"
+		"  node add NAME --mac MAC [--ip IP] [--image IMAGE]   add a node\n"
+		"  node list [--json]                                  list nodes and their state\n"
+		"  node show NAME [--json]                             one node in full\n"
+		"  node rm NAME                                        remove a node\n"
+		"  discovered list [--json]                            MACs that asked to boot\n"
+		"\n"
+		"URL and token default to $SNOW_URL and $SNOW_TOKEN (or $SNOW_TOKEN_FILE,\n"
+		"then /var/lib/snow/admin.token), and http://127.0.0.1:8080.\n");
+}
+
+/*
+ * Call the API; on success *out gets the parsed answer (caller decrefs).
+ * @ret 0, or 1 after printing the error (from snowd's {"error": ...}).
+ */
+static int ctl_call(struct ctl *c, const char *method, const char *path, json_t *body,
+		    json_t **out)
+{
+	char auth[200], err[512], *text = NULL;
+	struct http_response resp;
+	const struct http_header h[] = { { "Authorization", auth },
+					 { "Content-Type", "application/json" } };
+	json_t *reply = NULL;
+	int rc;
+
+	snprintf(auth, sizeof(auth), "Bearer %s", c->token);
+	if (body)
+		text = jsonh_dump(body);
+	rc = http_request(&c->url, method, path, h, 2, text, text ? strlen(text) : 0, 30000, &resp,
+			  err, sizeof(err));
+	free(text);
+	if (rc) {
+		fprintf(stderr, "snowctl: %s (is snowd running? check --url or SNOW_URL)\n", err);
+		http_response_free(&resp);
+		return 1;
+	}
+	if (resp.body.len)
+		reply = jsonh_parse_object(resp.body.data, resp.body.len, err, sizeof(err));
+	if (resp.status < 200 || resp.status > 299) {
+		const char *msg = reply ? json_string_value(json_object_get(reply, "error")) : NULL;
+		fprintf(stderr, "snowctl: %s\n", msg ? msg : resp.body.len ? resp.body.data : "error");
+		if (resp.status == 401)
+			fprintf(stderr, "snowctl: set SNOW_TOKEN (or --token) to an API token\n");
+		json_decref(reply);
+		http_response_free(&resp);
+		return 1;
+	}
+	http_response_free(&resp);
+	if (!reply) {
+		fprintf(stderr, "snowctl: snowd answered something that is not JSON\n");
+		return 1;
+	}
+	if (out)
+		*out = reply;
+	else
+		json_decref(reply);
+	return 0;
+}
+
+static void ctl_print_json(json_t *v)
+{
+	char *s = json_dumps(v, JSON_INDENT(2) | JSON_SORT_KEYS);
+
+	if (s)
+		puts(s);
+	free(s);
+}
+
+static const char *ctl_str(json_t *o, const char *k)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+
+	return s && *s ? s : "-";
+}
+
+static void ctl_ago(json_t *o, const char *k, char *out, size_t cap)
+{
+	json_int_t t = json_integer_value(json_object_get(o, k));
+	long d = (long)(time(NULL) - t);
+
+	if (!t)
+		snprintf(out, cap, "never");
+	else if (d < 120)
+		snprintf(out, cap, "%lds ago", d < 0 ? 0 : d);
+	else if (d < 7200)
+		snprintf(out, cap, "%ldm ago", d / 60);
+	else
+		snprintf(out, cap, "%ldh ago", d / 3600);
+}
+
+static int ctl_node_list(struct ctl *c)
+{
+	json_t *r, *nodes, *n;
+	size_t i;
+
+	if (ctl_call(c, "GET", "/api/v1/nodes", NULL, &r))
+		return 1;
+	nodes = json_object_get(r, "nodes");
+	if (c->json) {
+		ctl_print_json(nodes);
+		json_decref(r);
+		return 0;
+	}
+	printf("%-16s %-8s %-17s %-15s %-10s %-16s %-10s %s\n", "NAME", "STATE", "MAC", "IP",
+	       "IMAGE", "HOSTNAME", "SEEN", "LOAD");
+	json_array_foreach(nodes, i, n) {
+		char seen[32], load[16] = "-";
+		json_t *l = json_object_get(json_object_get(n, "values"), "vm.load.avg1");
+		ctl_ago(n, "last_seen", seen, sizeof(seen));
+		if (l)
+			snprintf(load, sizeof(load), "%.2f", json_number_value(l));
+		printf("%-16s %-8s %-17s %-15s %-10s %-16s %-10s %s\n", ctl_str(n, "name"),
+		       ctl_str(n, "state"), ctl_str(n, "mac"), ctl_str(n, "ip"), ctl_str(n, "image"),
+		       ctl_str(n, "hostname"), seen, load);
+	}
+	if (!json_array_size(nodes))
+		printf("(no nodes: add one with 'snowctl node add NAME --mac MAC')\n");
+	json_decref(r);
+	return 0;
+}
+
+static int ctl_node_show(struct ctl *c, const char *name)
+{
+	char path[300], seen[32];
+	json_t *n, *v;
+	const char *k;
+
+	snprintf(path, sizeof(path), "/api/v1/nodes/%s", name);
+	if (ctl_call(c, "GET", path, NULL, &n))
+		return 1;
+	if (c->json) {
+		ctl_print_json(n);
+		json_decref(n);
+		return 0;
+	}
+	ctl_ago(n, "last_seen", seen, sizeof(seen));
+	printf("name:      %s\nstate:     %s\nmac:       %s\nip:        %s\nimage:     %s\n"
+	       "hostname:  %s\nkernel:    %s\nboot id:   %s\nstage:     %s\nlast seen: %s\n",
+	       ctl_str(n, "name"), ctl_str(n, "state"), ctl_str(n, "mac"), ctl_str(n, "ip"),
+	       ctl_str(n, "image"), ctl_str(n, "hostname"), ctl_str(n, "kernel"),
+	       ctl_str(n, "boot_id"), ctl_str(n, "stage"), seen);
+	json_object_foreach(json_object_get(n, "values"), k, v)
+		printf("  %-28s %g\n", k, json_number_value(v));
+	json_decref(n);
+	return 0;
+}
+
+static int ctl_node_add(struct ctl *c, int argc, char **argv)
+{
+	const char *name = NULL, *mac = NULL, *ip = NULL, *image = NULL;
+	json_t *body, *r;
+	int i, rc;
+
+	for (i = 0; i < argc; i++) {
+		const char **dst = !strcmp(argv[i], "--mac") ? &mac :
+				   !strcmp(argv[i], "--ip") ? &ip :
+				   !strcmp(argv[i], "--image") ? &image : NULL;
+		if (dst) {
+			if (i + 1 >= argc) {
+				fprintf(stderr, "snowctl: %s needs a value\n", argv[i]);
+				return 2;
+			}
+			*dst = argv[++i];
+		} else if (argv[i][0] == '-' || name) {
+			fprintf(stderr, "snowctl: node add: unexpected '%s'\n", argv[i]);
+			return 2;
+		} else {
+			name = argv[i];
+		}
+	}
+	if (!name || !mac) {
+		fprintf(stderr, "snowctl: usage: node add NAME --mac MAC [--ip IP] [--image IMAGE]\n");
+		return 2;
+	}
+	body = json_pack("{s:s, s:s}", "name", name, "mac", mac);
+	if (ip)
+		json_object_set_new(body, "ip", json_string(ip));
+	if (image)
+		json_object_set_new(body, "image", json_string(image));
+	rc = ctl_call(c, "POST", "/api/v1/nodes", body, &r);
+	json_decref(body);
+	if (rc)
+		return rc;
+	printf("added %s (%s, %s, image %s)\n", ctl_str(r, "name"), ctl_str(r, "mac"),
+	       ctl_str(r, "ip"), ctl_str(r, "image"));
+	json_decref(r);
+	return 0;
+}
+
+static int ctl_discovered(struct ctl *c)
+{
+	json_t *r, *arr, *d;
+	size_t i;
+
+	if (ctl_call(c, "GET", "/api/v1/discovered", NULL, &r))
+		return 1;
+	arr = json_object_get(r, "discovered");
+	if (c->json) {
+		ctl_print_json(arr);
+	} else {
+		printf("%-17s %-15s %-10s %s\n", "MAC", "IP", "SEEN", "REQUESTS");
+		json_array_foreach(arr, i, d) {
+			char seen[32];
+			ctl_ago(d, "last_seen", seen, sizeof(seen));
+			printf("%-17s %-15s %-10s %lld\n", ctl_str(d, "mac"), ctl_str(d, "ip"), seen,
+			       (long long)json_integer_value(json_object_get(d, "count")));
+		}
+	}
+	json_decref(r);
+	return 0;
+}
+
+static void ctl_read_token_file(struct ctl *c, const char *path)
+{
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return;
+	if (fgets(c->token, sizeof(c->token), f))
+		c->token[strcspn(c->token, "\r\n")] = '\0';
+	fclose(f);
+}
+
+int main(int argc, char **argv)
+{
+	struct ctl c = { 0 };
+	const char *url = getenv("SNOW_URL"), *token = getenv("SNOW_TOKEN");
+	char err[256];
+	int i = 1, j, n;
+
+	log_init("snowctl", LOG_LVL_WARN);
+	while (i < argc && argv[i][0] == '-') {
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			ctl_usage(stdout);
+			return 0;
+		} else if (!strcmp(argv[i], "--url") && i + 1 < argc) {
+			url = argv[i + 1];
+			i += 2;
+		} else if (!strcmp(argv[i], "--token") && i + 1 < argc) {
+			token = argv[i + 1];
+			i += 2;
+		} else {
+			fprintf(stderr, "snowctl: unknown option '%s'\n", argv[i]);
+			ctl_usage(stderr);
+			return 2;
+		}
+	}
+	if (http_url_parse(url ? url : "http://127.0.0.1:8080", &c.url, err, sizeof(err))) {
+		fprintf(stderr, "snowctl: %s\n", err);
+		return 2;
+	}
+	if (token)
+		snprintf(c.token, sizeof(c.token), "%s", token);
+	else
+		ctl_read_token_file(&c, getenv("SNOW_TOKEN_FILE") ? getenv("SNOW_TOKEN_FILE") :
+								      "/var/lib/snow/admin.token");
+	/* --json may come anywhere after the command. */
+	for (j = n = i; j < argc; j++) {
+		if (!strcmp(argv[j], "--json"))
+			c.json = 1;
+		else
+			argv[n++] = argv[j];
+	}
+	argc = n;
+	if (argc - i >= 2 && !strcmp(argv[i], "node")) {
+		const char *verb = argv[i + 1];
+		if (!strcmp(verb, "list") && argc - i == 2)
+			return ctl_node_list(&c);
+		if (!strcmp(verb, "add"))
+			return ctl_node_add(&c, argc - i - 2, argv + i + 2);
+		if (!strcmp(verb, "show") && argc - i == 3)
+			return ctl_node_show(&c, argv[i + 2]);
+		if (!strcmp(verb, "rm") && argc - i == 3) {
+			char path[300];
+			snprintf(path, sizeof(path), "/api/v1/nodes/%s", argv[i + 2]);
+			if (ctl_call(&c, "DELETE", path, NULL, NULL))
+				return 1;
+			printf("removed %s\n", argv[i + 2]);
+			return 0;
+		}
+	}
+	if (argc - i == 2 && !strcmp(argv[i], "discovered") && !strcmp(argv[i + 1], "list"))
+		return ctl_discovered(&c);
+	ctl_usage(stderr);
+	return 2;
+}

@@ -1,0 +1,390 @@
+/*
+ * snowd: the host daemon.  One poll loop drives the HTTP server
+ * (libmicrohttpd in external-epoll mode), the signal self-pipe, dnsmasq's
+ * supervision and the node timers; everything shares one thread and one
+ * struct snowd.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <microhttpd.h>
+#include <poll.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "log.h"
+#include "snowd.h"
+#include "valid.h"
+
+#define OPT(n, s, t, f, lo, hi, a, h) { n, s, t, offsetof(struct snowd_config, f), lo, hi, a, h }
+static const struct conf_option snowd_options[] = {
+	OPT("config", 'c', CONF_STR, config, 0, 0, "FILE", "read options from FILE (key = value)"),
+	OPT("state-dir", 'd', CONF_STR, state_dir, 0, 0, "DIR",
+	    "database, dnsmasq files, tokens (default /var/lib/snow)"),
+	OPT("listen", 'l', CONF_STR, listen, 0, 0, "ADDR:PORT",
+	    "HTTP address for API and boot (default 0.0.0.0:8080)"),
+	OPT("boot-if", 'i', CONF_STR, boot_if, 0, 0, "IFACE", "boot interface dnsmasq serves"),
+	OPT("boot-addr", 'a', CONF_STR, boot_addr, 0, 0, "IP/PREFIX",
+	    "snowd's address on the boot interface, e.g. 10.77.0.1/24"),
+	OPT("image-dir", 0, CONF_STR, image_dir, 0, 0, "DIR",
+	    "images, one folder each with vmlinuz and initrd (default STATE/images)"),
+	OPT("dnsmasq", 0, CONF_STR, dnsmasq, 0, 0, "PATH",
+	    "dnsmasq binary, or 'none' to run without DHCP/TFTP (default /usr/sbin/dnsmasq)"),
+	OPT("cmdline", 0, CONF_STR, cmdline, 0, 0, "ARGS", "kernel arguments for every node"),
+	OPT("interval-ms", 0, CONF_INT, interval_ms, 200, 3600000, "MS",
+	    "how often agents report (default 2000)"),
+	OPT("offline-after-ms", 0, CONF_INT, offline_after_ms, 500, 86400000, "MS",
+	    "a node without a report this long is offline (default 3 intervals + 2 s)"),
+	OPT("max-body", 0, CONF_INT, max_body, 1024, 64 << 20, "BYTES",
+	    "largest request body accepted (default 1 MiB)"),
+	OPT("check-config", 'n', CONF_BOOL, check_config, 0, 0, NULL,
+	    "check the configuration (and dnsmasq's) and exit"),
+	OPT("verbose", 'v', CONF_BOOL, verbose, 0, 0, NULL, "log debug messages"),
+	{ 0 },
+};
+
+int64_t snowd_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Signal handlers only write the signal number to the self-pipe. */
+static int snowd_sigfd = -1;
+
+static void snowd_on_signal(int sig)
+{
+	unsigned char c = (unsigned char)sig;
+	int e = errno;
+
+	if (write(snowd_sigfd, &c, 1) < 0) {
+		/* The pipe is full: the loop already has work to do. */
+	}
+	errno = e;
+}
+
+static int snowd_defaults(struct snowd_config *c)
+{
+	c->state_dir = strdup("/var/lib/snow");
+	c->listen = strdup("0.0.0.0:8080");
+	c->dnsmasq = strdup("/usr/sbin/dnsmasq");
+	c->cmdline = strdup("console=ttyS0,115200 loglevel=4 panic=10");
+	c->interval_ms = 2000;
+	c->offline_after_ms = 0;
+	c->max_body = 1 << 20;
+	return (c->state_dir && c->listen && c->dnsmasq && c->cmdline) ? 0 : -ENOMEM;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: snowd [OPTIONS]\n\nThe Snow host daemon: inventory, boot server, "
+		   "node channel and REST API.\n\n");
+	conf_usage(f, snowd_options);
+}
+
+/* Check options and derive what depends on them.  @ret 0 or -EINVAL. */
+static int snowd_configure(struct snowd *sd, char *err, size_t errlen)
+{
+	struct snowd_config *c = &sd->cfg;
+	char *slash, addr[32];
+	const char *port;
+	long prefix;
+
+	if (!c->boot_addr) {
+		snprintf(err, errlen, "boot-addr: required (e.g. --boot-addr 10.77.0.1/24)");
+		return -EINVAL;
+	}
+	snprintf(addr, sizeof(addr), "%s", c->boot_addr);
+	slash = strchr(addr, '/');
+	if (!slash) {
+		snprintf(err, errlen, "boot-addr: '%s' needs a prefix length, e.g. /24", c->boot_addr);
+		return -EINVAL;
+	}
+	*slash = '\0';
+	prefix = strtol(slash + 1, NULL, 10);
+	if (valid_ipv4(addr, &sd->boot_ip, err, errlen))
+		return -EINVAL;
+	if (prefix < 8 || prefix > 29 || strspn(slash + 1, "0123456789") != strlen(slash + 1)) {
+		snprintf(err, errlen, "boot-addr: prefix /%s must be 8..29", slash + 1);
+		return -EINVAL;
+	}
+	sd->boot_prefix = (int)prefix;
+	port = strrchr(c->listen, ':');
+	if (!port) {
+		snprintf(err, errlen, "listen: '%s' is not ADDR:PORT", c->listen);
+		return -EINVAL;
+	}
+	snprintf(sd->base_url, sizeof(sd->base_url), "http://%s:%s", addr, port + 1);
+	if (strcmp(c->dnsmasq, "none") && !c->boot_if) {
+		snprintf(err, errlen, "boot-if: required when dnsmasq runs (or --dnsmasq none)");
+		return -EINVAL;
+	}
+	if (strcmp(c->dnsmasq, "none") && access(c->dnsmasq, X_OK)) {
+		snprintf(err, errlen, "dnsmasq: %s is not executable (apt-get install dnsmasq-base)",
+			 c->dnsmasq);
+		return -EINVAL;
+	}
+	if (!c->offline_after_ms)
+		c->offline_after_ms = 3 * c->interval_ms + 2000;
+	if (!c->image_dir) {
+		char p[4200];
+		snprintf(p, sizeof(p), "%s/images", c->state_dir);
+		c->image_dir = strdup(p);
+		if (!c->image_dir)
+			return -ENOMEM;
+	}
+#define SPATH(field, name) snprintf(sd->field, sizeof(sd->field), "%s/%s", c->state_dir, name)
+	SPATH(path_db, "snow.db");
+	SPATH(path_hosts, "dhcp-hosts");
+	SPATH(path_leases, "dnsmasq.leases");
+	SPATH(path_dnsconf, "dnsmasq.conf");
+	SPATH(path_tftp, "tftp");
+	SPATH(path_dnslog, "dnsmasq.log");
+	SPATH(path_token, "admin.token");
+#undef SPATH
+	sd->boot.base_url = sd->base_url;
+	sd->boot.cmdline = c->cmdline;
+	sd->boot.interval_ms = (int)c->interval_ms;
+	sd->boot.unknown_retry_s = 10;
+	sd->dparams.iface = c->boot_if ? c->boot_if : "none";
+	sd->dparams.host_ip = sd->boot_ip;
+	sd->dparams.prefix = sd->boot_prefix;
+	sd->dparams.base_url = sd->base_url;
+	sd->dparams.hostsfile = sd->path_hosts;
+	sd->dparams.leasefile = sd->path_leases;
+	sd->dparams.tftp_root = sd->path_tftp;
+	sd->dnsmasq.bin = c->dnsmasq;
+	sd->dnsmasq.conf = sd->path_dnsconf;
+	sd->dnsmasq.logfile = sd->path_dnslog;
+	return 0;
+}
+
+/* The TFTP folder holds Debian's iPXE builds for PXE ROMs that are not iPXE. */
+static int snowd_tftp_root(struct snowd *sd)
+{
+	static const char *const files[] = { "undionly.kpxe", "ipxe.efi", "snponly.efi" };
+	char link[4300], target[256];
+	size_t i;
+
+	if (mkdir(sd->path_tftp, 0755) && errno != EEXIST)
+		return -errno;
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(link, sizeof(link), "%s/%s", sd->path_tftp, files[i]);
+		snprintf(target, sizeof(target), "/usr/lib/ipxe/%s", files[i]);
+		unlink(link);
+		if (access(target, R_OK)) {
+			log_warnx("tftp: %s missing (apt-get install ipxe): PXE ROMs cannot boot",
+				  target);
+			continue;
+		}
+		if (symlink(target, link))
+			return -errno;
+	}
+	return 0;
+}
+
+static int snowd_write_dnsmasq_conf(struct snowd *sd, const char *path, char *err, size_t errlen)
+{
+	struct buf b = BUF_INIT;
+	int rc = dnsmasq_render_conf(&sd->dparams, &b, err, errlen);
+
+	if (!rc && (rc = file_write_atomic(path, b.data, b.len, 0644)))
+		snprintf(err, errlen, "%s: %s", path, strerror(-rc));
+	buf_free(&b);
+	return rc;
+}
+
+/* --check-config: options, then dnsmasq's own check of the config we write. */
+static int snowd_check(struct snowd *sd)
+{
+	char tmp[] = "/tmp/snowd-check-XXXXXX", err[512], cmd[8400];
+	int fd, rc = 0;
+
+	if (strcmp(sd->cfg.dnsmasq, "none")) {
+		fd = mkstemp(tmp);
+		if (fd < 0)
+			fatal("mkstemp");
+		close(fd);
+		if (snowd_write_dnsmasq_conf(sd, tmp, err, sizeof(err))) {
+			fprintf(stderr, "snowd: %s\n", err);
+			rc = 1;
+		} else {
+			snprintf(cmd, sizeof(cmd), "'%s' --test --conf-file='%s' 2>&1", sd->cfg.dnsmasq,
+				 tmp);
+			if (system(cmd)) {
+				fprintf(stderr, "snowd: dnsmasq rejects the generated configuration\n");
+				rc = 1;
+			}
+		}
+		unlink(tmp);
+	}
+	if (!rc)
+		printf("snowd: configuration OK (boot URL %s)\n", sd->base_url);
+	return rc;
+}
+
+static void snowd_admin_token(struct snowd *sd)
+{
+	char token[72];
+	int n = inv_token_count(&sd->inv), rc;
+
+	if (n != 0)
+		return;
+	rc = inv_token_create(&sd->inv, "admin", ROLE_ADMIN, token);
+	if (rc)
+		fatalx("cannot create the first admin token: %s", strcpy(token, "inventory error"));
+	strcat(token, "\n");
+	rc = file_write_atomic(sd->path_token, token, strlen(token), 0600);
+	explicit_bzero(token, sizeof(token));
+	if (rc)
+		fatalx("%s: %s", sd->path_token, strerror(-rc));
+	log_info("created the first admin API token in %s", sd->path_token);
+}
+
+static void snowd_signals(struct snowd *sd)
+{
+	unsigned char sigs[64];
+	ssize_t n, i;
+	int status;
+	pid_t pid;
+
+	n = read(sd->sigpipe[0], sigs, sizeof(sigs));
+	for (i = 0; i < n; i++) {
+		switch (sigs[i]) {
+		case SIGTERM:
+		case SIGINT:
+			log_info("signal %d: shutting down", sigs[i]);
+			sd->quit = 1;
+			break;
+		case SIGHUP:
+			log_info("SIGHUP: rewriting dnsmasq hosts");
+			if (nodes_sync_dnsmasq(sd))
+				log_warnx("dnsmasq: hosts file not updated");
+			break;
+		case SIGCHLD:
+			while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+				dnsmasq_reaped(&sd->dnsmasq, pid, status, time(NULL));
+			break;
+		}
+	}
+}
+
+static void snowd_loop(struct snowd *sd)
+{
+	const union MHD_DaemonInfo *di = MHD_get_daemon_info(sd->httpd, MHD_DAEMON_INFO_EPOLL_FD);
+	int64_t next_tick = 0;
+
+	if (!di)
+		fatalx("http: no epoll descriptor");
+	while (!sd->quit) {
+		struct pollfd p[2] = { { .fd = di->epoll_fd, .events = POLLIN },
+				       { .fd = sd->sigpipe[0], .events = POLLIN } };
+		MHD_UNSIGNED_LONG_LONG mto;
+		int timeout = 1000;
+		int64_t now;
+
+		if (MHD_get_timeout(sd->httpd, &mto) == MHD_YES && mto < (MHD_UNSIGNED_LONG_LONG)timeout)
+			timeout = (int)mto;
+		if (poll(p, 2, timeout) < 0 && errno != EINTR)
+			fatal("poll");
+		if (p[1].revents & POLLIN)
+			snowd_signals(sd);
+		MHD_run(sd->httpd);
+		now = snowd_now_ms();
+		if (now >= next_tick) {
+			nodes_tick(sd);
+			dnsmasq_tick(&sd->dnsmasq, time(NULL));
+			next_tick = now + 500;
+		}
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct snowd sd = { 0 };
+	char err[512];
+	int next, rc;
+	struct sigaction sa = { .sa_handler = snowd_on_signal };
+
+	log_init("snowd", LOG_LVL_INFO);
+	if (snowd_defaults(&sd.cfg))
+		fatalx("out of memory");
+	rc = conf_parse_args(snowd_options, &sd.cfg, argc, argv, &next, err, sizeof(err));
+	if (rc == -ECANCELED) {
+		usage(stdout);
+		return 0;
+	}
+	if (rc)
+		fatalx("%s", err);
+	if (next < argc)
+		fatalx("unexpected argument '%s' (try --help)", argv[next]);
+	if (sd.cfg.config) {
+		/* The file first, then the command line again so it wins. */
+		if (conf_parse_file(snowd_options, &sd.cfg, sd.cfg.config, NULL, NULL, err,
+				    sizeof(err)))
+			fatalx("%s", err);
+		conf_parse_args(snowd_options, &sd.cfg, argc, argv, &next, err, sizeof(err));
+	}
+	if (sd.cfg.verbose)
+		log_set_level(LOG_LVL_DEBUG);
+	if (snowd_configure(&sd, err, sizeof(err)))
+		fatalx("%s", err);
+	if (sd.cfg.check_config)
+		return snowd_check(&sd);
+
+	umask(022);
+	if (mkdir(sd.cfg.state_dir, 0755) && errno != EEXIST)
+		fatal("%s", sd.cfg.state_dir);
+	if (inv_open(&sd.inv, sd.path_db, err, sizeof(err)))
+		fatalx("%s", err);
+	/* The database holds node secrets. */
+	chmod(sd.path_db, 0600);
+	snowd_admin_token(&sd);
+
+	if (pipe2(sd.sigpipe, O_CLOEXEC | O_NONBLOCK))
+		fatal("pipe");
+	snowd_sigfd = sd.sigpipe[1];
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGCHLD, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (http_start(&sd, err, sizeof(err)))
+		fatalx("%s", err);
+	if (strcmp(sd.cfg.dnsmasq, "none")) {
+		if (snowd_tftp_root(&sd))
+			fatal("%s", sd.path_tftp);
+		if (snowd_write_dnsmasq_conf(&sd, sd.path_dnsconf, err, sizeof(err)))
+			fatalx("%s", err);
+		if ((rc = nodes_sync_dnsmasq(&sd)))
+			fatalx("%s: %s", sd.path_hosts, strerror(-rc));
+		if ((rc = dnsmasq_start(&sd.dnsmasq)))
+			fatalx("dnsmasq: %s", strerror(-rc));
+	}
+	log_info("listening on %s; nodes boot from %s; state in %s", sd.cfg.listen, sd.base_url,
+		 sd.cfg.state_dir);
+
+	snowd_loop(&sd);
+
+	dnsmasq_stop(&sd.dnsmasq);
+	http_stop(&sd);
+	nodes_rt_free(&sd);
+	inv_close(&sd.inv);
+	conf_free(snowd_options, &sd.cfg);
+	close(sd.sigpipe[0]);
+	close(sd.sigpipe[1]);
+	log_info("stopped");
+	return 0;
+}

@@ -1,0 +1,93 @@
+/*
+ * snowd's one state struct, passed explicitly to every part of the daemon.
+ * Everything runs on one thread: the poll loop drives libmicrohttpd, the
+ * signal self-pipe, dnsmasq supervision and the timers, so the inventory
+ * and the node table need no locks.
+ */
+#ifndef SNOW_SNOWD_H
+#define SNOW_SNOWD_H
+
+#include <jansson.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "boot.h"
+#include "dnsmasq.h"
+#include "inv.h"
+
+struct MHD_Daemon;
+
+struct snowd_config {
+	char *state_dir;
+	char *listen;       /* ADDR:PORT */
+	char *boot_if;
+	char *boot_addr;    /* CIDR of snowd on the boot interface */
+	char *image_dir;
+	char *dnsmasq;      /* binary, or "none" */
+	char *cmdline;      /* kernel arguments for every node */
+	char *config;       /* the config file these came from */
+	long interval_ms;
+	long offline_after_ms;
+	long max_body;
+	int check_config;
+	int verbose;
+};
+
+enum node_state { NODE_UNKNOWN = 0, NODE_BOOTING, NODE_ONLINE, NODE_OFFLINE };
+
+/* What snowd knows of a node at run time, beside its inventory row. */
+struct node_rt {
+	int64_t id;
+	char name[SNOW_NAME_MAX + 1];
+	enum node_state state;
+	char boot_id[40];
+	char hostname[SNOW_NAME_MAX + 1];
+	char kernel[64];
+	char version[32];
+	char stage[16];         /* last boot stage seen: script, kernel, initrd, overlay */
+	int64_t stage_time;     /* realtime, s */
+	int64_t last_seen;      /* realtime, s */
+	int64_t last_seen_ms;   /* monotonic, ms: for the offline timer */
+	int64_t online_since;
+	uint64_t seq;
+	json_t *values;         /* owned: {name: number} from the last report */
+};
+
+struct snowd {
+	struct snowd_config cfg;
+	struct inv inv;
+	struct boot_params boot;
+	struct dnsmasq_params dparams;
+	struct dnsmasq_child dnsmasq;
+	struct MHD_Daemon *httpd;
+	uint32_t boot_ip;
+	int boot_prefix;
+	char base_url[64];
+	char path_db[4096], path_hosts[4096], path_leases[4096], path_dnsconf[4096];
+	char path_tftp[4096], path_dnslog[4096], path_token[4096];
+	int sigpipe[2];
+	int quit;
+	struct node_rt *rt;     /* growable array, looked up by node id */
+	size_t nrt, cap_rt;
+	uint64_t requests, reports;
+};
+
+int64_t snowd_now_ms(void);
+
+/* http.c */
+int http_start(struct snowd *sd, char *err, size_t errlen);
+void http_stop(struct snowd *sd);
+
+/* nodes.c: the run-time node table. */
+/* Find a node's run-time entry; create it (named) when create_name is not NULL. */
+struct node_rt *nodes_rt(struct snowd *sd, int64_t id, const char *create_name);
+void nodes_rt_forget(struct snowd *sd, int64_t id);
+void nodes_rt_free(struct snowd *sd);
+void nodes_tick(struct snowd *sd);
+const char *node_state_name(enum node_state s);
+/* @ret a new JSON object describing n (and its run-time state). */
+json_t *nodes_json(struct snowd *sd, const struct inv_node *n);
+/* Rewrite the dnsmasq hosts file and make dnsmasq re-read it.  @ret 0 or -errno. */
+int nodes_sync_dnsmasq(struct snowd *sd);
+
+#endif
