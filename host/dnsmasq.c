@@ -42,7 +42,7 @@ int dnsmasq_render_conf(const struct dnsmasq_params *p, struct buf *out, char *e
 		{ "dyn_last", dyn_last },      { "netmask", netmask },
 		{ "lease", "1h" },             { "hostsfile", p->hostsfile },
 		{ "leasefile", p->leasefile }, { "base", p->base_url },
-		{ "tftp_root", p->tftp_root },
+		{ "tftp_root", p->tftp_root }, { "pidfile", p->pidfile },
 	};
 	return tmpl_render(fw_dnsmasq_conf, v, sizeof(v) / sizeof(v[0]), out, err, errlen);
 }
@@ -120,6 +120,7 @@ int dnsmasq_start(struct dnsmasq_child *c)
 	}
 	close(logfd);
 	c->pid = pid;
+	c->started = time(NULL);
 	log_info("dnsmasq: started (pid %d)", (int)pid);
 	return 0;
 }
@@ -144,6 +145,9 @@ int dnsmasq_reaped(struct dnsmasq_child *c, pid_t pid, int status, time_t now)
 
 void dnsmasq_tick(struct dnsmasq_child *c, time_t now)
 {
+	/* A minute up means the last failure is behind us. */
+	if (c->pid && c->backoff_s && now - c->started > 60)
+		c->backoff_s = 0;
 	if (c->pid || !c->next_start || now < c->next_start)
 		return;
 	c->next_start = 0;

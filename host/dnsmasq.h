@@ -21,6 +21,7 @@ struct dnsmasq_params {
 	const char *hostsfile;
 	const char *leasefile;
 	const char *tftp_root;
+	const char *pidfile;
 };
 
 /* The dynamic range (for unknown MACs) and the pool nodes get fixed IPs from. */
@@ -43,6 +44,7 @@ struct dnsmasq_child {
 	int restarts;
 	int backoff_s;
 	time_t next_start;     /* when to start it again after it died */
+	time_t started;
 };
 
 /* Fork and exec dnsmasq in the foreground.  @ret 0 or -errno. */

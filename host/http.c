@@ -690,9 +690,9 @@ int http_start(struct snowd *sd, char *err, size_t errlen)
 	sin.sin_addr.s_addr = htonl(ip);
 	sin.sin_port = htons((uint16_t)port);
 	sd->httpd = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG, (uint16_t)port, NULL, NULL,
-				     http_access, sd, MHD_OPTION_SOCK_ADDR, &sin,
+				     http_access, sd, MHD_OPTION_EXTERNAL_LOGGER, http_mhd_log, sd,
+				     MHD_OPTION_SOCK_ADDR, &sin,
 				     MHD_OPTION_NOTIFY_COMPLETED, http_completed, sd,
-				     MHD_OPTION_EXTERNAL_LOGGER, http_mhd_log, sd,
 				     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
 				     MHD_OPTION_CONNECTION_LIMIT, (unsigned)4000,
 				     MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_END);

@@ -150,6 +150,7 @@ static int snowd_configure(struct snowd *sd, char *err, size_t errlen)
 	SPATH(path_tftp, "tftp");
 	SPATH(path_dnslog, "dnsmasq.log");
 	SPATH(path_token, "admin.token");
+	SPATH(path_dnspid, "dnsmasq.pid");
 #undef SPATH
 	sd->boot.base_url = sd->base_url;
 	sd->boot.cmdline = c->cmdline;
@@ -162,6 +163,7 @@ static int snowd_configure(struct snowd *sd, char *err, size_t errlen)
 	sd->dparams.hostsfile = sd->path_hosts;
 	sd->dparams.leasefile = sd->path_leases;
 	sd->dparams.tftp_root = sd->path_tftp;
+	sd->dparams.pidfile = sd->path_dnspid;
 	sd->dnsmasq.bin = c->dnsmasq;
 	sd->dnsmasq.conf = sd->path_dnsconf;
 	sd->dnsmasq.logfile = sd->path_dnslog;

@@ -64,7 +64,7 @@ struct snowd {
 	int boot_prefix;
 	char base_url[64];
 	char path_db[4096], path_hosts[4096], path_leases[4096], path_dnsconf[4096];
-	char path_tftp[4096], path_dnslog[4096], path_token[4096];
+	char path_tftp[4096], path_dnslog[4096], path_token[4096], path_dnspid[4096];
 	int sigpipe[2];
 	int quit;
 	struct node_rt *rt;     /* growable array, looked up by node id */
