@@ -1,0 +1,211 @@
+/* The SQLite inventory: migrations, nodes, nonces, discovered MACs, tokens. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <errno.h>
+#include <cmocka.h>
+
+#include "inv.h"
+#include "log.h"
+
+struct fix {
+	char dir[64];
+	char db[128];
+	struct inv inv;
+};
+
+static int setup(void **state)
+{
+	struct fix *f = calloc(1, sizeof(*f));
+	char err[256];
+
+	log_init("test", LOG_LVL_WARN);
+	strcpy(f->dir, "/tmp/snow-inv-XXXXXX");
+	if (!f || !mkdtemp(f->dir))
+		return -1;
+	snprintf(f->db, sizeof(f->db), "%s/snow.db", f->dir);
+	if (inv_open(&f->inv, f->db, err, sizeof(err))) {
+		fprintf(stderr, "%s\n", err);
+		return -1;
+	}
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fix *f = *state;
+	char cmd[128];
+
+	inv_close(&f->inv);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+	if (system(cmd))
+		return -1;
+	free(f);
+	return 0;
+}
+
+static struct inv_node mk(const char *name, const char *mac, const char *ip)
+{
+	struct inv_node n = { 0 };
+
+	strcpy(n.name, name);
+	strcpy(n.mac, mac);
+	strcpy(n.ip, ip);
+	strcpy(n.image, "default");
+	return n;
+}
+
+static void test_schema(void **state)
+{
+	struct fix *f = *state;
+	char err[256];
+
+	assert_int_equal(inv_schema_version(&f->inv), INV_SCHEMA_VERSION);
+	/* Reopening an up-to-date database migrates nothing and keeps the version. */
+	inv_close(&f->inv);
+	assert_int_equal(inv_open(&f->inv, f->db, err, sizeof(err)), 0);
+	assert_int_equal(inv_schema_version(&f->inv), INV_SCHEMA_VERSION);
+}
+
+static void test_future_schema_refused(void **state)
+{
+	struct fix *f = *state;
+	char err[256];
+
+	assert_int_equal(sqlite3_exec(f->inv.db, "PRAGMA user_version=99", NULL, NULL, NULL), SQLITE_OK);
+	inv_close(&f->inv);
+	assert_int_equal(inv_open(&f->inv, f->db, err, sizeof(err)), -EIO);
+	assert_non_null(strstr(err, "newer"));
+	/* Put it back so teardown has a database to close. */
+	{
+		sqlite3 *db;
+		assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+		sqlite3_exec(db, "PRAGMA user_version=1", NULL, NULL, NULL);
+		sqlite3_close(db);
+	}
+	assert_int_equal(inv_open(&f->inv, f->db, err, sizeof(err)), 0);
+}
+
+static void test_nodes(void **state)
+{
+	struct fix *f = *state;
+	struct inv_node a = mk("node1", "52:54:00:00:00:01", "10.0.0.11"), got;
+	struct inv_node dup;
+	char err[256];
+
+	assert_int_equal(inv_node_add(&f->inv, &a, err, sizeof(err)), 0);
+	assert_true(a.id > 0);
+	assert_int_equal(strlen(a.secret), 64);
+	assert_int_equal(inv_node_get(&f->inv, "node1", &got), 0);
+	assert_string_equal(got.mac, "52:54:00:00:00:01");
+	assert_string_equal(got.secret, a.secret);
+	assert_int_equal(inv_node_get_by_mac(&f->inv, "52:54:00:00:00:01", &got), 0);
+	assert_string_equal(got.name, "node1");
+	assert_int_equal(inv_node_get(&f->inv, "nope", &got), -ENOENT);
+
+	/* Each duplicate is refused with the field named, and adds nothing. */
+	dup = mk("node1", "52:54:00:00:00:02", "10.0.0.12");
+	assert_int_equal(inv_node_add(&f->inv, &dup, err, sizeof(err)), -EEXIST);
+	assert_non_null(strstr(err, "name:"));
+	dup = mk("node2", "52:54:00:00:00:01", "10.0.0.12");
+	assert_int_equal(inv_node_add(&f->inv, &dup, err, sizeof(err)), -EEXIST);
+	assert_non_null(strstr(err, "mac:"));
+	assert_non_null(strstr(err, "node1"));
+	dup = mk("node2", "52:54:00:00:00:02", "10.0.0.11");
+	assert_int_equal(inv_node_add(&f->inv, &dup, err, sizeof(err)), -EEXIST);
+	assert_non_null(strstr(err, "ip:"));
+	assert_int_equal(inv_node_get(&f->inv, "node2", &got), -ENOENT);
+	assert_int_equal(inv_ip_taken(&f->inv, "10.0.0.11"), 1);
+	assert_int_equal(inv_ip_taken(&f->inv, "10.0.0.12"), 0);
+
+	assert_int_equal(inv_node_rm(&f->inv, "node1"), 0);
+	assert_int_equal(inv_node_rm(&f->inv, "node1"), -ENOENT);
+	assert_int_equal(inv_node_get(&f->inv, "node1", &got), -ENOENT);
+}
+
+/* Nonces only go up, and the last one survives a restart of snowd. */
+static void test_nonce(void **state)
+{
+	struct fix *f = *state;
+	struct inv_node a = mk("node1", "52:54:00:00:00:01", "10.0.0.11");
+	char err[256];
+
+	assert_int_equal(inv_node_add(&f->inv, &a, err, sizeof(err)), 0);
+	assert_int_equal(inv_node_take_nonce(&f->inv, a.id, 100), 0);
+	assert_int_equal(inv_node_take_nonce(&f->inv, a.id, 100), -EALREADY);
+	assert_int_equal(inv_node_take_nonce(&f->inv, a.id, 99), -EALREADY);
+	assert_int_equal(inv_node_take_nonce(&f->inv, a.id, 101), 0);
+	inv_close(&f->inv);
+	assert_int_equal(inv_open(&f->inv, f->db, err, sizeof(err)), 0);
+	assert_int_equal(inv_node_take_nonce(&f->inv, a.id, 101), -EALREADY);
+	assert_int_equal(inv_node_take_nonce(&f->inv, a.id, UINT64_MAX), -EALREADY);
+	assert_int_equal(inv_node_take_nonce(&f->inv, a.id, 102), 0);
+}
+
+static void test_discovered(void **state)
+{
+	struct fix *f = *state;
+	struct inv_node a = mk("node9", "52:54:00:00:00:09", "10.0.0.19");
+	char err[256];
+	json_t *l;
+
+	assert_int_equal(inv_discovered_seen(&f->inv, "52:54:00:00:00:09", "10.0.0.200", 1000), 0);
+	assert_int_equal(inv_discovered_seen(&f->inv, "52:54:00:00:00:09", "10.0.0.201", 1005), 0);
+	l = inv_discovered_list(&f->inv);
+	assert_int_equal(json_array_size(l), 1);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(l, 0), "count")), 2);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(l, 0), "first_seen")), 1000);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(l, 0), "ip")), "10.0.0.201");
+	json_decref(l);
+	/* Adding the MAC as a node takes it off the discovered list. */
+	assert_int_equal(inv_node_add(&f->inv, &a, err, sizeof(err)), 0);
+	l = inv_discovered_list(&f->inv);
+	assert_int_equal(json_array_size(l), 0);
+	json_decref(l);
+}
+
+static void test_tokens(void **state)
+{
+	struct fix *f = *state;
+	char t1[72], t2[72];
+
+	assert_int_equal(inv_token_count(&f->inv), 0);
+	assert_int_equal(inv_token_create(&f->inv, "admin", ROLE_ADMIN, t1), 0);
+	assert_int_equal(inv_token_create(&f->inv, "watcher", ROLE_VIEWER, t2), 0);
+	assert_int_equal(inv_token_create(&f->inv, "admin", ROLE_ADMIN, t2), -EEXIST);
+	assert_int_equal(strncmp(t1, "snow_", 5), 0);
+	assert_int_equal(inv_token_role(&f->inv, t1), ROLE_ADMIN);
+	assert_int_equal(inv_token_count(&f->inv), 2);
+	assert_int_equal(inv_token_role(&f->inv, "snow_0000"), 0);
+	assert_int_equal(inv_token_role(&f->inv, ""), 0);
+	assert_int_equal(inv_token_role(&f->inv, NULL), 0);
+	/* The database stores only a hash: the token text is nowhere in it. */
+	{
+		sqlite3_stmt *st;
+		int found = 0;
+		sqlite3_prepare_v2(f->inv.db, "SELECT count(*) FROM tokens WHERE sha256 = ?", -1, &st, NULL);
+		sqlite3_bind_text(st, 1, t1, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			found = sqlite3_column_int(st, 0);
+		sqlite3_finalize(st);
+		assert_int_equal(found, 0);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_schema, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_future_schema_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nodes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nonce, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_discovered, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tokens, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
