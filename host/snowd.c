@@ -95,7 +95,7 @@ static void usage(FILE *f)
 static int snowd_configure(struct snowd *sd, char *err, size_t errlen)
 {
 	struct snowd_config *c = &sd->cfg;
-	char *slash, addr[32];
+	char *slash, addr[32], msg[200];
 	const char *port;
 	long prefix;
 
@@ -111,8 +111,10 @@ static int snowd_configure(struct snowd *sd, char *err, size_t errlen)
 	}
 	*slash = '\0';
 	prefix = strtol(slash + 1, NULL, 10);
-	if (valid_ipv4(addr, &sd->boot_ip, err, errlen))
+	if (valid_ipv4(addr, &sd->boot_ip, msg, sizeof(msg))) {
+		snprintf(err, errlen, "boot-addr: %s", msg);
 		return -EINVAL;
+	}
 	if (prefix < 8 || prefix > 29 || strspn(slash + 1, "0123456789") != strlen(slash + 1)) {
 		snprintf(err, errlen, "boot-addr: prefix /%s must be 8..29", slash + 1);
 		return -EINVAL;

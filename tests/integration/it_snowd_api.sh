@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# snowd on loopback (no dnsmasq): the REST API through snowctl and curl, the
+# signed node channel, refusals that change nothing, and what survives kill -9.
+. "$(dirname "$0")/../lib.sh"
+
+dir=$(mktemp -d /tmp/snow-it-api.XXXXXX)
+port=$(free_port)
+url=http://127.0.0.1:$port
+pid=
+start_snowd() {
+	"$SNOW_BIN/snowd" --state-dir "$dir/state" --listen "127.0.0.1:$port" \
+		--boot-addr 127.0.0.1/8 --dnsmasq none --max-body 4096 -v >>"$dir/snowd.log" 2>&1 &
+	pid=$!
+	wait_for 10 curl -sf "$url/api/v1/health"
+}
+on_exit 'stop_pid $pid; [ "$_failures" -gt 0 ] && tail -40 "$dir/snowd.log"; rm -rf "$dir"'
+check "snowd starts" start_snowd
+export SNOW_URL=$url SNOW_TOKEN=$(cat "$dir/state/admin.token")
+ctl() { "$SNOW_BIN/snowctl" "$@"; }
+status() { curl -s -o "$dir/out" -w '%{http_code}' "$@"; }
+count_nodes() { ctl node list --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'; }
+
+check_eq "health needs no token" 200 "$(status "$url/api/v1/health")"
+check_eq "no token: 401" 401 "$(status "$url/api/v1/nodes")"
+check_eq "wrong token: 401" 401 "$(status -H 'Authorization: Bearer snow_nope' "$url/api/v1/nodes")"
+check_eq "unknown route: 404" 404 "$(status -H "Authorization: Bearer $SNOW_TOKEN" "$url/api/v1/nope")"
+
+check "node add" ctl node add node1 --mac 52:54:00:aa:00:01 --ip 127.0.0.10
+check "node add with an IP from the pool" ctl node add node2 --mac 52-54-00-AA-00-02
+check_eq "two nodes listed" 2 "$(count_nodes)"
+check_eq "pool address" 127.0.0.11 "$(ctl node show node2 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["ip"])')"
+check_eq "MAC stored in canonical form" 52:54:00:aa:00:02 "$(ctl node show node2 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["mac"])')"
+
+auth=(-H "Authorization: Bearer $SNOW_TOKEN" -H 'Content-Type: application/json')
+check_eq "bad JSON: 400" 400 "$(status "${auth[@]}" -d '{"name":' "$url/api/v1/nodes")"
+check "bad JSON: message names the body" grep -q '"body:' "$dir/out"
+check_eq "unknown field: 400" 400 "$(status "${auth[@]}" -d '{"name":"n3","mac":"52:54:00:aa:00:03","color":"red"}' "$url/api/v1/nodes")"
+check "unknown field named" grep -q 'color: unknown field' "$dir/out"
+check_eq "wrong type: 400" 400 "$(status "${auth[@]}" -d '{"name":3,"mac":"52:54:00:aa:00:03"}' "$url/api/v1/nodes")"
+big=$(python3 -c 'print("{\"name\":\"n3\",\"mac\":\"52:54:00:aa:00:03\",\"image\":\"" + "x"*5000 + "\"}")')
+check_eq "body over --max-body: 413" 413 "$(status "${auth[@]}" -d "$big" "$url/api/v1/nodes")"
+check_eq "ip outside the boot network: 400" 400 "$(status "${auth[@]}" -d '{"name":"n3","mac":"52:54:00:aa:00:03","ip":"10.0.0.1"}' "$url/api/v1/nodes")"
+check_eq "refusals changed nothing" 2 "$(count_nodes)"
+
+# Unknown MACs get a waiting script and are listed as discovered.
+check "unknown MAC gets a retry script" bash -c "curl -sf '$url/boot/52-54-00-aa-00-99.ipxe' | grep -q 'not in the inventory'"
+check "unknown MAC listed as discovered" bash -c "'$SNOW_BIN/snowctl' discovered list | grep -q 52:54:00:aa:00:99"
+check "boot script of a node names its kernel" bash -c "curl -sf '$url/boot/52-54-00-aa-00-01.ipxe' | grep -q 'kernel $url/boot/images/default/vmlinuz'"
+
+# The overlay goes only to the node's own address.
+check_eq "overlay refused to another address" 403 "$(status "$url/boot/52-54-00-aa-00-01/overlay.cpio")"
+check_eq "overlay served to the node's address" 200 "$(status --interface 127.0.0.10 -o "$dir/overlay.cpio" "$url/boot/52-54-00-aa-00-01/overlay.cpio")"
+mkdir -p "$dir/ov"
+(cd "$dir/ov" && cpio -id --quiet <"$dir/out")
+check_eq "overlay hostname" node1 "$(cat "$dir/ov/etc/hostname")"
+secret=$(sed -n 's/^secret = //p' "$dir/ov/etc/snow/node.conf")
+check "overlay holds a 64-hex-digit secret" grep -Eq '^[0-9a-f]{64}$' <<<"$secret"
+check "no secret in snowd's log" bash -c "! grep -q '$secret' '$dir/snowd.log'"
+
+# The node channel: signed, fresh, never replayed.
+# sign PATH BODY [TIME [NONCE]]: signed headers into hdrs (kept for replays).
+# Not in a subshell, so hdrs stays set for the caller.
+sign() {
+	local path=$1 body=$2; shift 2
+	mapfile -t hdrs < <(python3 "$SNOW_TOP/tests/lib/nodesign.py" "$secret" node1 POST "$path" "$body" "$@")
+}
+# send PATH BODY: POST with the headers in hdrs -> HTTP status
+send() { status "${hdrs[@]}" -H 'Content-Type: application/json' -d "$2" "$url$1"; }
+reg='{"name":"node1","boot_id":"b-1","hostname":"node1","kernel":"6.1","version":"test"}'
+sign /api/v1/node/register "$reg"
+check_eq "register" 200 "$(send /api/v1/node/register "$reg")"
+check "register answers the interval" grep -q interval_ms "$dir/out"
+saved=("${hdrs[@]}")
+rep='{"name":"node1","boot_id":"b-1","seq":1,"values":{"vm.load.avg1":0.5,"kern.mem.free_kb":1000}}'
+sign /api/v1/node/report "$rep"
+check_eq "report" 200 "$(send /api/v1/node/report "$rep")"
+check_eq "tampered body refused" 401 "$(send /api/v1/node/report "${rep/0.5/9.5}")"
+check "tampering named" grep -q 'bad signature' "$dir/out"
+check_eq "node online" online "$(ctl node show node1 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["state"])')"
+check_eq "values stored" 1000 "$(ctl node show node1 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["values"]["kern.mem.free_kb"])')"
+check_eq "replayed register refused" 401 "$(status "${saved[@]}" -H 'Content-Type: application/json' -d "$reg" "$url/api/v1/node/register")"
+check "replay named" grep -q replayed "$dir/out"
+sign /api/v1/node/report "$rep" $(( $(date +%s) - 1000 ))
+check_eq "stale time refused" 401 "$(send /api/v1/node/report "$rep")"
+check "stale time named" grep -q 'stale' "$dir/out"
+secret_saved=$secret; secret=$(printf '%064d' 0)
+sign /api/v1/node/report "$rep"
+check_eq "wrong secret refused" 401 "$(send /api/v1/node/report "$rep")"
+secret=$secret_saved
+b='{"name":"node1","boot_id":"other","seq":2}'
+sign /api/v1/node/report "$b"
+check_eq "report from an unregistered boot: 404" 404 "$(send /api/v1/node/report "$b")"
+b='{"name":"node1","boot_id":"b-1","seq":3,"values":{"x":"high"}}'
+sign /api/v1/node/report "$b"
+check_eq "report with a non-number value: 400" 400 "$(send /api/v1/node/report "$b")"
+check "the bad value is named" grep -q 'values.x' "$dir/out"
+
+# kill -9: everything acknowledged is still there; old nonces stay refused.
+ctl node rm node2 >/dev/null
+check_eq "one node left" 1 "$(count_nodes)"
+kill -9 "$pid"; wait "$pid" 2>/dev/null
+check "snowd restarts after kill -9" start_snowd
+check_eq "inventory survived kill -9" 1 "$(count_nodes)"
+check_eq "replay still refused after restart" 401 "$(status "${saved[@]}" -H 'Content-Type: application/json' -d "$reg" "$url/api/v1/node/register")"
+
+# --check-config
+msg=$("$SNOW_BIN/snowd" --boot-addr 10.0.0.300/24 --dnsmasq none -n 2>&1) && rc=0 || rc=$?
+check "--check-config refuses a bad boot-addr, naming it ($msg)" test "$rc" -ne 0 -a -n "$(grep 'boot-addr:' <<<"$msg")"
+check "--check-config runs dnsmasq's own check" bash -c "'$SNOW_BIN/snowd' --boot-addr 10.77.0.1/24 --boot-if lo -n | grep -q 'configuration OK'"

@@ -1,0 +1,108 @@
+#!/usr/bin/env python3
+"""A stand-in for snowd's node channel, for the node-os tests.
+
+Listens on 127.0.0.1:PORT, checks every request's signature the way
+lib/sign.h documents it (HMAC-SHA256 keyed with the node's secret, as its hex
+text, over METHOD\\nPATH\\nTIME\\nNONCE\\nBODY; time within 300 s; nonce
+strictly increasing), and appends one JSON line per request to LOG:
+    {"t": host time, "path", "status", "sig_ok", "why", "body"}
+Answers: register -> 200 {"interval_ms": N}; report -> 200 {} (or 404 for
+the first --refuse-reports reports, to make the agent register again);
+a bad signature -> 401.
+"""
+import argparse
+import hashlib
+import hmac
+import json
+import sys
+import time
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+SKEW = 300
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--port", type=int, required=True)
+    ap.add_argument("--name", required=True)
+    ap.add_argument("--secret", required=True)
+    ap.add_argument("--log", required=True)
+    ap.add_argument("--interval-ms", type=int, default=1000)
+    ap.add_argument("--refuse-reports", type=int, default=0)
+    args = ap.parse_args()
+    state = {"last_nonce": 0, "refuse": args.refuse_reports}
+    log = open(args.log, "a", buffering=1)
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, fmt, *a):  # quiet: the JSON log is the record
+            pass
+
+        def answer(self, status, obj):
+            data = json.dumps(obj).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.write(data)
+
+        def check(self, body):
+            h = self.headers
+            node, ts, nonce, sig = (h.get("X-Snow-Node"), h.get("X-Snow-Time"),
+                                    h.get("X-Snow-Nonce"), h.get("X-Snow-Signature"))
+            if None in (node, ts, nonce, sig):
+                return "missing X-Snow-* header"
+            if node != args.name:
+                return "X-Snow-Node is %r, want %r" % (node, args.name)
+            try:
+                ts_i, nonce_i = int(ts), int(nonce)
+            except ValueError:
+                return "time or nonce not a number"
+            msg = b"POST\n" + self.path.encode() + b"\n" + ts.encode() + b"\n" + \
+                nonce.encode() + b"\n" + body
+            want = hmac.new(args.secret.encode(), msg, hashlib.sha256).hexdigest()
+            if not hmac.compare_digest(want, sig.lower()):
+                return "bad signature"
+            if abs(ts_i - time.time()) > SKEW:
+                return "time %d is %d s off" % (ts_i, ts_i - time.time())
+            if nonce_i <= state["last_nonce"]:
+                return "nonce %d not above %d" % (nonce_i, state["last_nonce"])
+            state["last_nonce"] = nonce_i
+            return None
+
+        def do_POST(self):
+            n = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(n) if 0 < n <= 1 << 20 else b""
+            why = self.check(body)
+            try:
+                parsed = json.loads(body)
+            except ValueError:
+                parsed = None
+            if why:
+                status, reply = 401, {"error": why}
+            elif self.path == "/api/v1/node/register":
+                status, reply = 200, {"interval_ms": args.interval_ms}
+            elif self.path == "/api/v1/node/report":
+                if state["refuse"] > 0:
+                    state["refuse"] -= 1
+                    status, reply = 404, {"error": "unknown node"}
+                else:
+                    status, reply = 200, {}
+            else:
+                status, reply = 404, {"error": "no such path"}
+            log.write(json.dumps({"t": time.time(), "path": self.path, "status": status,
+                                  "sig_ok": why is None, "why": why, "body": parsed}) + "\n")
+            self.answer(status, reply)
+
+        def do_GET(self):
+            self.answer(404, {"error": "POST only"})
+
+    srv = HTTPServer(("127.0.0.1", args.port), Handler)
+    print("fakehost: listening on 127.0.0.1:%d" % args.port, file=sys.stderr, flush=True)
+    srv.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,261 @@
+/*
+ * snow-agent's configuration (one table for argv and node.conf) and the
+ * bodies it sends, built against the fixture tree.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "agent.h"
+#include "log.h"
+
+#define GOOD NODE_OS_FIXTURES "/good"
+#define SECRET "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+static char conf_path[64];
+
+/* Write text to a fresh temporary node.conf; conf_path names it. */
+static void write_conf(const char *text)
+{
+	int fd;
+
+	snprintf(conf_path, sizeof(conf_path), "/tmp/snow-test-agent.XXXXXX");
+	fd = mkstemp(conf_path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+}
+
+static int load(struct agent_conf *c, char *err, size_t errlen, int argc, char **argv)
+{
+	memset(c, 0, sizeof(*c));
+	return agent_conf_load(c, argc, argv, err, errlen);
+}
+
+static const char node_conf[] = "# written by snowd\n"
+				"name = node1\n"
+				"host_url = http://10.77.0.1:8080\n"
+				"secret = " SECRET "\n"
+				"interval_ms = 2000\n"
+				"mac = 52:54:00:00:00:01\n"
+				"env.FOO = bar\n"
+				"threshold.vm.load.avg1 = high 4 3\n";
+
+static void test_conf_file_and_unknown_keys(void **state)
+{
+	struct agent_conf c;
+	char err[256] = "";
+	char *argv[] = { "snow-agent", "--config", conf_path, NULL };
+
+	write_conf(node_conf);
+	assert_int_equal(load(&c, err, sizeof(err), 3, argv), 0);
+	assert_int_equal(agent_conf_check(&c, err, sizeof(err)), 0);
+	assert_string_equal(c.name, "node1");
+	assert_string_equal(c.host_url, "http://10.77.0.1:8080");
+	assert_string_equal(c.mac, "52:54:00:00:00:01");
+	assert_int_equal(c.interval_ms, 2000);
+	assert_string_equal(c.root, "");
+	agent_conf_free(&c);
+	unlink(conf_path);
+}
+
+static void test_conf_command_line_wins(void **state)
+{
+	struct agent_conf c;
+	char err[256] = "";
+	char *argv[] = { "snow-agent", "--interval", "500", "--config", conf_path,
+			 "--root=" GOOD, "--mac", "52:54:00:AB:CD:EF", "--once", NULL };
+
+	write_conf(node_conf);
+	assert_int_equal(load(&c, err, sizeof(err), 9, argv), 0);
+	assert_int_equal(agent_conf_check(&c, err, sizeof(err)), 0);
+	assert_int_equal(c.interval_ms, 500);
+	assert_string_equal(c.root, GOOD);
+	assert_string_equal(c.mac, "52:54:00:ab:cd:ef"); /* canonicalised */
+	assert_int_equal(c.once, 1);
+	agent_conf_free(&c);
+	unlink(conf_path);
+}
+
+static void test_conf_refusals(void **state)
+{
+	static const struct {
+		const char *text;
+		const char *why;
+	} cases[] = {
+		{ "name = node1\nhost_url = http://h:1\nsecret = abc\nmac = 52:54:00:00:00:01\n",
+		  "secret" },
+		{ "name = node1\nhost_url = http://h:1\nsecret = " SECRET "\n", "mac: missing" },
+		{ "name = Node_1\nhost_url = http://h:1\nsecret = " SECRET
+		  "\nmac = 52:54:00:00:00:01\n",
+		  "name" },
+		{ "name = node1\nhost_url = https://h:1\nsecret = " SECRET
+		  "\nmac = 52:54:00:00:00:01\n",
+		  "url" },
+		{ "name = node1\nhost_url = http://h:1\nsecret = " SECRET "\nmac = 01:00:5e:00:00:01\n",
+		  "mac" },
+		{ "host_url = http://h:1\nsecret = " SECRET "\nmac = 52:54:00:00:00:01\n",
+		  "name: missing" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct agent_conf c;
+		char err[256] = "";
+		char *argv[] = { "snow-agent", "--config", conf_path, NULL };
+		int rc;
+
+		write_conf(cases[i].text);
+		rc = load(&c, err, sizeof(err), 3, argv);
+		if (!rc)
+			rc = agent_conf_check(&c, err, sizeof(err));
+		if (rc != -EINVAL || !strstr(err, cases[i].why))
+			fail_msg("case %zu: rc %d err '%s', want -EINVAL naming '%s'", i, rc, err,
+				 cases[i].why);
+		/* The secret is never part of an error message. */
+		assert_null(strstr(err, SECRET));
+		agent_conf_free(&c);
+		unlink(conf_path);
+	}
+}
+
+static void test_conf_file_and_arg_errors(void **state)
+{
+	struct agent_conf c;
+	char err[256] = "";
+	char *range[] = { "snow-agent", "--interval", "5", NULL };
+	char *unknown[] = { "snow-agent", "--bogus", NULL };
+	char *stray[] = { "snow-agent", "stray", NULL };
+	char *missing[] = { "snow-agent", "--config", "/nonexistent/node.conf", NULL };
+	char *help[] = { "snow-agent", "--help", NULL };
+	char *argv[] = { "snow-agent", "--config", conf_path, NULL };
+
+	assert_int_equal(load(&c, err, sizeof(err), 3, range), -EINVAL);
+	assert_non_null(strstr(err, "out of range"));
+	agent_conf_free(&c);
+	assert_int_equal(load(&c, err, sizeof(err), 2, unknown), -EINVAL);
+	assert_non_null(strstr(err, "--bogus"));
+	agent_conf_free(&c);
+	assert_int_equal(load(&c, err, sizeof(err), 2, stray), -EINVAL);
+	assert_non_null(strstr(err, "stray"));
+	agent_conf_free(&c);
+	assert_int_equal(load(&c, err, sizeof(err), 3, missing), -ENOENT);
+	assert_non_null(strstr(err, "/nonexistent/node.conf"));
+	agent_conf_free(&c);
+	assert_int_equal(load(&c, err, sizeof(err), 2, help), -ECANCELED);
+	agent_conf_free(&c);
+
+	/* A line without '=' is refused with its line number. */
+	write_conf("name = node1\nthis is not a pair\n");
+	assert_int_equal(load(&c, err, sizeof(err), 3, argv), -EINVAL);
+	assert_non_null(strstr(err, ":2:"));
+	agent_conf_free(&c);
+	unlink(conf_path);
+}
+
+/* A checked conf reading the good fixture tree. */
+static void fixture_state(struct agent_conf *c, struct agent_state *st)
+{
+	char err[256] = "";
+	char *argv[] = { "snow-agent", "--config", conf_path, "--root", GOOD, NULL };
+
+	write_conf(node_conf);
+	assert_int_equal(load(c, err, sizeof(err), 5, argv), 0);
+	assert_int_equal(agent_conf_check(c, err, sizeof(err)), 0);
+	unlink(conf_path);
+	if (agent_init(st, c, -1, err, sizeof(err)))
+		fail_msg("agent_init: %s", err);
+}
+
+static void test_register_body(void **state)
+{
+	struct agent_conf c;
+	struct agent_state st;
+	json_t *b;
+
+	fixture_state(&c, &st);
+	assert_string_equal(st.boot_id, "1b2c6a30-5a0e-4c4c-9d1f-8e0b4f3a7c21");
+	b = agent_register_body(&st);
+	assert_non_null(b);
+	assert_string_equal(json_string_value(json_object_get(b, "name")), "node1");
+	assert_string_equal(json_string_value(json_object_get(b, "mac")), "52:54:00:00:00:01");
+	assert_string_equal(json_string_value(json_object_get(b, "boot_id")), st.boot_id);
+	assert_string_equal(json_string_value(json_object_get(b, "version")), AGENT_VERSION);
+	assert_non_null(json_string_value(json_object_get(b, "kernel")));
+	assert_non_null(json_string_value(json_object_get(b, "hostname")));
+	assert_int_equal(json_array_size(json_object_get(b, "schema")), SAMPLE_COUNT);
+	assert_null(json_object_get(b, "secret"));
+	json_decref(b);
+	agent_conf_free(&c);
+}
+
+static void test_report_body(void **state)
+{
+	struct agent_conf c;
+	struct agent_state st;
+	json_t *b, *v;
+
+	fixture_state(&c, &st);
+	b = agent_report_body(&st);
+	assert_non_null(b);
+	assert_int_equal(json_integer_value(json_object_get(b, "seq")), 1);
+	assert_int_equal(json_integer_value(json_object_get(b, "uptime_s")), 5234);
+	assert_string_equal(json_string_value(json_object_get(b, "boot_id")), st.boot_id);
+	v = json_object_get(b, "values");
+	assert_int_equal(json_object_size(v), SAMPLE_COUNT);
+	assert_int_equal(json_integer_value(json_object_get(v, "kern.procs.count")), 3);
+	assert_int_equal(json_integer_value(json_object_get(v, "kern.mem.avail_kb")), 452980);
+	assert_true(json_real_value(json_object_get(v, "vm.load.avg5")) == 0.31);
+	json_decref(b);
+	/* seq goes up by one per report. */
+	b = agent_report_body(&st);
+	assert_int_equal(json_integer_value(json_object_get(b, "seq")), 2);
+	json_decref(b);
+	agent_conf_free(&c);
+}
+
+static void test_register_unreachable(void **state)
+{
+	struct agent_conf c;
+	struct agent_state st;
+	char err[256] = "";
+	char *argv[] = { "snow-agent", "--config", conf_path, "--root", GOOD,
+			 /* a port nobody listens on: connection refused at once */
+			 "--host_url", "http://127.0.0.1:1", NULL };
+
+	write_conf(node_conf);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(agent_conf_load(&c, 7, argv, err, sizeof(err)), 0);
+	assert_int_equal(agent_conf_check(&c, err, sizeof(err)), 0);
+	unlink(conf_path);
+	assert_int_equal(agent_init(&st, &c, -1, err, sizeof(err)), 0);
+	assert_int_equal(agent_register(&st), -ECONNREFUSED);
+	assert_int_equal(st.registered, 0);
+	assert_int_equal(st.fail_count, 1);
+	assert_int_equal(agent_register(&st), -ECONNREFUSED);
+	assert_int_equal(st.fail_count, 2);
+	agent_conf_free(&c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_conf_file_and_unknown_keys),
+		cmocka_unit_test(test_conf_command_line_wins),
+		cmocka_unit_test(test_conf_refusals),
+		cmocka_unit_test(test_conf_file_and_arg_errors),
+		cmocka_unit_test(test_register_body),
+		cmocka_unit_test(test_report_body),
+		cmocka_unit_test(test_register_unreachable),
+	};
+
+	log_init("test-agent", LOG_LVL_ERR);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
