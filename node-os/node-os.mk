@@ -1,1 +1,64 @@
-# node-os/node-os.mk
+# node-os/node-os.mk: the node image and its agent.
+#   $(BIN)/snow-agent          the node agent (node-os/agent/)
+#   $(BIN)/snow-mkimage        image builder (node-os/mkimage/), with
+#   $(BIN)/snow-kernel-deb     which finds/fetches Debian's kernel package
+#   make node-kernel           kernel .deb into ${SNOW_CACHE:-/var/cache/snow}
+#   make image                 build/images/default/{vmlinuz,initrd,MANIFEST}
+# The image is in `all` through BINS (NODE_IMAGE).
+
+DEB_PACKAGES += busybox-static cpio kmod binutils qemu-system-x86 python3
+
+NODE_AGENT_SRCS := node-os/agent/agent.c node-os/agent/sample.c
+NODE_AGENT_LIB  := $(B)/node-os/libagent.a
+NODE_AGENT_LIB_T := $(B)/node-os/libagent-t.a
+NODE_DATA       := $(B)/share/snow/node-os
+NODE_CACHE      := $(if $(SNOW_CACHE),$(SNOW_CACHE),/var/cache/snow)
+NODE_IMG        := $(B)/images/default
+NODE_IMAGE      := $(NODE_IMG)/vmlinuz $(NODE_IMG)/initrd $(NODE_IMG)/MANIFEST
+
+$(NODE_AGENT_LIB): $(NODE_AGENT_SRCS:%.c=$(OBJ)/%.o)
+	@mkdir -p $(@D)
+	$(AR) rcs $@ $^
+
+# The same objects with sanitizers, for tests/node-os/test_*.
+$(NODE_AGENT_LIB_T): $(NODE_AGENT_SRCS:%.c=$(TOBJ)/%.o)
+	@mkdir -p $(@D)
+	$(AR) rcs $@ $^
+
+$(BIN)/snow-agent: $(OBJ)/node-os/agent/main.o $(NODE_AGENT_LIB) $(LIBSNOW)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS_JSON) $(LDLIBS_CRYPTO)
+
+$(BIN)/snow-mkimage: node-os/mkimage/snow-mkimage
+	@mkdir -p $(@D)
+	install -m 0755 $< $@
+
+$(BIN)/snow-kernel-deb: node-os/mkimage/snow-kernel-deb
+	@mkdir -p $(@D)
+	install -m 0755 $< $@
+
+# /init and the DHCP script, where the installed snow-mkimage looks for them.
+$(NODE_DATA)/%: node-os/init/%
+	@mkdir -p $(@D)
+	install -m 0755 $< $@
+
+# Rebuilt when the agent, /init, the builder, busybox or the cached kernel
+# package change.  snow-mkimage replaces all three files only on success.
+$(NODE_IMAGE) &: $(BIN)/snow-mkimage $(BIN)/snow-kernel-deb $(BIN)/snow-agent \
+		$(NODE_DATA)/init $(NODE_DATA)/udhcpc.script $(wildcard /bin/busybox) \
+		$(wildcard $(NODE_CACHE)/linux-image-*.deb)
+	$(BIN)/snow-mkimage --out $(NODE_IMG) --agent $(BIN)/snow-agent
+
+.PHONY: image node-kernel
+image: $(NODE_IMAGE)
+
+# Called by `make deps`: the kernel .deb the image is built from.
+node-kernel:
+	@node-os/mkimage/snow-kernel-deb --fetch >/dev/null
+
+BINS += $(BIN)/snow-agent $(BIN)/snow-mkimage $(BIN)/snow-kernel-deb $(NODE_IMAGE)
+
+# Unit tests find the headers and the fixture tree.
+$(TOBJ)/tests/node-os/%.o: CPPFLAGS += -Inode-os/agent \
+	-DNODE_OS_FIXTURES='"$(CURDIR)/tests/node-os/fixtures"'
+$(call unit_tests_in,node-os,$(NODE_AGENT_LIB_T) $(LIBSNOW_T),$(LDLIBS_JSON) $(LDLIBS_CRYPTO))

@@ -1,0 +1,95 @@
+/*
+ * snow-agent: the node's agent.  /init starts it as
+ *     snow-agent --config /etc/snow/node.conf
+ * and restarts it if it dies; see docs/node-os.md.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "log.h"
+
+/* The write end of the self-pipe: the only thing a signal handler touches. */
+static int main_sig_wfd = -1;
+
+static void main_on_signal(int sig)
+{
+	int saved = errno;
+	char c = (char)sig;
+
+	if (write(main_sig_wfd, &c, 1) < 0) {
+		/* Pipe full: a stop is already pending. */
+	}
+	errno = saved;
+}
+
+static void main_usage(FILE *f)
+{
+	fprintf(f, "usage: snow-agent [--config FILE] [options]\n"
+		   "Registers this node with snowd and sends signed reports.\n"
+		   "Every option can also be a 'key = value' line of FILE; the command line wins.\n\n");
+	conf_usage(f, agent_options);
+}
+
+int main(int argc, char **argv)
+{
+	struct agent_conf conf = { 0 };
+	struct agent_state st;
+	struct sigaction sa;
+	char err[512];
+	int pfd[2], rc;
+
+	log_init("snow-agent", LOG_LVL_INFO);
+	rc = agent_conf_load(&conf, argc, argv, err, sizeof(err));
+	if (rc == -ECANCELED) {
+		main_usage(stdout);
+		agent_conf_free(&conf);
+		return 0;
+	}
+	if (!rc)
+		rc = agent_conf_check(&conf, err, sizeof(err));
+	if (rc) {
+		log_warnx("%s", err);
+		agent_conf_free(&conf);
+		return 2;
+	}
+	if (conf.verbose)
+		log_set_level(LOG_LVL_DEBUG);
+	if (conf.check) {
+		log_info("configuration is good: node %s, host %s, mac %s", conf.name,
+			 conf.host_url, conf.mac);
+		agent_conf_free(&conf);
+		return 0;
+	}
+
+	if (pipe2(pfd, O_CLOEXEC | O_NONBLOCK))
+		fatal("pipe");
+	main_sig_wfd = pfd[1];
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = main_on_signal;
+	sigemptyset(&sa.sa_mask);
+	/* No SA_RESTART: a signal cuts a pending HTTP wait short (EINTR). */
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	rc = agent_init(&st, &conf, pfd[0], err, sizeof(err));
+	if (rc) {
+		log_warnx("%s", err);
+		goto out;
+	}
+	log_info("snow-agent %s starting: node %s, host %s, boot %s", AGENT_VERSION, conf.name,
+		 conf.host_url, st.boot_id);
+	rc = agent_run(&st);
+	memset(&st.wire, 0, sizeof(st.wire)); /* holds a copy of the secret */
+out:
+	agent_conf_free(&conf);
+	close(pfd[0]);
+	close(pfd[1]);
+	return rc ? 1 : 0;
+}
