@@ -54,7 +54,7 @@ image: $(NODE_IMAGE)
 
 # Called by `make deps`: the kernel .deb the image is built from.
 node-kernel:
-	@node-os/mkimage/snow-kernel-deb --fetch >/dev/null
+	@bash node-os/mkimage/snow-kernel-deb --fetch >/dev/null
 
 BINS += $(BIN)/snow-agent $(BIN)/snow-mkimage $(BIN)/snow-kernel-deb $(NODE_IMAGE)
 

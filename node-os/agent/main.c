@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "agent.h"
@@ -78,6 +79,17 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	/*
+	 * jansson seeds its hash from /dev/urandom on first use, which early in
+	 * a boot waits for the kernel's entropy (a second under TCG).  Hash
+	 * flooding is no threat to objects we build ourselves or get from our
+	 * host, so a seed from the clock and pid will do.
+	 */
+	{
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		json_object_seed(((size_t)ts.tv_nsec ^ ((size_t)getpid() << 16)) | 1);
+	}
 	rc = agent_init(&st, &conf, pfd[0], err, sizeof(err));
 	if (rc) {
 		log_warnx("%s", err);
