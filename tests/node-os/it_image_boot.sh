@@ -165,4 +165,4 @@ check "serial log: DHCP lease" grep -q '^snow-init: .*dhcp: bound 10.0.2.15/24' 
 check "serial log: agent registered" grep -q 'snow-agent\[info\]: registered with http://10.0.2.2' "$work/serial.log"
 if grep -q "$secret" "$work/serial.log"; then not_ok "the node's secret appears in the serial log"; else ok "secret never logged"; fi
 if grep -qE 'Kernel panic|not syncing' "$work/serial.log"; then not_ok "kernel panic"; show_serial; fi
-grep '^snow-init:' "$work/serial.log" | sed 's/^/# /' | head -n 20
+grep -E '^snow-init:|snow-agent\[' "$work/serial.log" | sed 's/^/# /' | head -n 20
