@@ -1,0 +1,664 @@
+/*
+ * The emulated NIC (see hal_emu.h).  Three engine threads, each with its
+ * own queue, report to one event queue the NIC CPU (the program's thread)
+ * drains.  Waking the NIC CPU is a futex on the wake word in the register
+ * page, the same word the host's doorbell bumps, so one sleep covers both.
+ */
+#include "hal_emu.h"
+
+#include "fw/abi.h"
+#include "fw/frame.h"
+#include "log.h"
+#include "wire_packet.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <linux/if_packet.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#define SCRATCH_SIZE (1u << 20)
+
+struct req {
+	enum hal_window win;
+	enum hal_dma_dir dir;
+	uint64_t host_off;
+	uint32_t nic_off, len;
+	unsigned flags;
+	uint64_t cookie;
+};
+
+struct reqq {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct req *q;
+	uint32_t head, tail; /* free-running, mod HAL_QUEUE_DEPTH */
+};
+
+struct rxbuf {
+	uint32_t off, len;
+	uint64_t cookie;
+};
+
+struct hal_emu {
+	struct nic_hal hal;
+	struct hal_emu_params p;
+	int memfd;
+	uint8_t *bar, *mem;
+	size_t bar_size, memsize;
+	struct snf_regs *regs;
+	struct wire_packet *wire;
+	uint8_t mac[6];
+	uint32_t mtu;
+	uint8_t *scratch;
+
+	pthread_mutex_t host_mu;
+	pthread_cond_t host_cv;
+	uint8_t *host;
+	size_t host_size;
+	int host_attached, released;
+
+	struct reqq dmaq, txq;
+
+	pthread_mutex_t rx_mu;
+	struct rxbuf *rxb;
+	uint32_t rx_head, rx_tail;
+
+	pthread_mutex_t ev_mu;
+	struct hal_event *evq;
+	uint32_t ev_head, ev_tail;
+	uint32_t last_doorbell;
+
+	_Atomic int stop;
+	int stopfd;
+	pthread_t dma_thr, tx_thr, rx_thr;
+	int threads;
+	_Atomic uint64_t rx_nobuf, rx_filtered, tx_errors;
+};
+
+static struct hal_emu *he(struct nic_hal *hal) { return (struct hal_emu *)hal; }
+
+static long futex(_Atomic uint32_t *addr, int op, uint32_t val, const struct timespec *ts)
+{
+	return syscall(SYS_futex, addr, op, val, ts, NULL, 0);
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void wake_nic(struct hal_emu *e)
+{
+	atomic_fetch_add(&e->regs->wake, 1);
+	if (atomic_load(&e->regs->nic_idle))
+		futex(&e->regs->wake, FUTEX_WAKE, 1, NULL);
+}
+
+static void ev_push(struct hal_emu *e, enum hal_ev_type type, uint64_t cookie, int status,
+		    uint32_t len)
+{
+	struct hal_event *ev;
+
+	pthread_mutex_lock(&e->ev_mu);
+	if (e->ev_tail - e->ev_head >= 2 * HAL_QUEUE_DEPTH) {
+		/* Cannot happen while the program respects HAL_QUEUE_DEPTH. */
+		pthread_mutex_unlock(&e->ev_mu);
+		log_warnx("event queue overflow: event %d lost", type);
+		return;
+	}
+	ev = &e->evq[e->ev_tail++ % (2 * HAL_QUEUE_DEPTH)];
+	ev->type = type;
+	ev->cookie = cookie;
+	ev->status = status;
+	ev->len = len;
+	pthread_mutex_unlock(&e->ev_mu);
+	wake_nic(e);
+}
+
+static int reqq_push(struct reqq *q, const struct req *r)
+{
+	pthread_mutex_lock(&q->mu);
+	if (q->tail - q->head >= HAL_QUEUE_DEPTH) {
+		pthread_mutex_unlock(&q->mu);
+		return -ENOSPC;
+	}
+	q->q[q->tail++ % HAL_QUEUE_DEPTH] = *r;
+	pthread_cond_signal(&q->cv);
+	pthread_mutex_unlock(&q->mu);
+	return 0;
+}
+
+/* Wait for a request.  @ret 0, or -1 when the HAL stops. */
+static int reqq_pop(struct hal_emu *e, struct reqq *q, struct req *r)
+{
+	uint64_t start = 0;
+
+	pthread_mutex_lock(&q->mu);
+	while (q->head == q->tail) {
+		if (atomic_load(&e->stop)) {
+			pthread_mutex_unlock(&q->mu);
+			return -1;
+		}
+		if (e->p.spin_ns) {
+			/* Spin a little: a busy pipeline hands us the next job within µs. */
+			if (!start)
+				start = mono_ns();
+			if (mono_ns() - start < e->p.spin_ns) {
+				pthread_mutex_unlock(&q->mu);
+				__builtin_ia32_pause();
+				pthread_mutex_lock(&q->mu);
+				continue;
+			}
+		}
+		pthread_cond_wait(&q->cv, &q->mu);
+	}
+	*r = q->q[q->head++ % HAL_QUEUE_DEPTH];
+	pthread_mutex_unlock(&q->mu);
+	return 0;
+}
+
+/* ---- engines ------------------------------------------------------------ */
+
+static void *dma_engine(void *arg)
+{
+	struct hal_emu *e = arg;
+	struct req r;
+	uint8_t *h;
+	size_t hsize;
+
+	while (reqq_pop(e, &e->dmaq, &r) == 0) {
+		int status = 0;
+
+		if (r.win == HAL_WIN_SCRATCH) {
+			h = e->scratch;
+			hsize = SCRATCH_SIZE;
+		} else {
+			pthread_mutex_lock(&e->host_mu);
+			h = e->host;
+			hsize = e->host_size;
+			pthread_mutex_unlock(&e->host_mu);
+		}
+		if (!h || r.host_off > hsize || r.len > hsize - r.host_off)
+			status = -EFAULT;
+		else if (r.dir == HAL_DMA_TO_NIC)
+			memcpy(e->mem + r.nic_off, h + r.host_off, r.len);
+		else
+			memcpy(h + r.host_off, e->mem + r.nic_off, r.len);
+		ev_push(e, HAL_EV_DMA_DONE, r.cookie, status, 0);
+	}
+	return NULL;
+}
+
+/* The receive DMA: a frame into the next posted NIC buffer. */
+static void rx_deliver(struct hal_emu *e, const uint8_t *frame, uint32_t len)
+{
+	struct rxbuf b;
+
+	pthread_mutex_lock(&e->rx_mu);
+	if (e->rx_head == e->rx_tail) {
+		pthread_mutex_unlock(&e->rx_mu);
+		atomic_fetch_add(&e->rx_nobuf, 1);
+		return;
+	}
+	b = e->rxb[e->rx_head++ % HAL_QUEUE_DEPTH];
+	pthread_mutex_unlock(&e->rx_mu);
+	if (len > b.len)
+		len = b.len;
+	memcpy(e->mem + b.off, frame, len);
+	ev_push(e, HAL_EV_RX, b.cookie, 0, len);
+}
+
+static void rx_frame(void *ctx, const uint8_t *frame, uint32_t len, int pkttype)
+{
+	struct hal_emu *e = ctx;
+
+	if (pkttype == PACKET_OUTGOING)
+		return;
+	/* The MAC filter: calibration frames to a peer's own MAC end here. */
+	if (len < SNF_ETH_HLEN || memcmp(frame, e->mac, 6)) {
+		atomic_fetch_add(&e->rx_filtered, 1);
+		return;
+	}
+	rx_deliver(e, frame, len);
+}
+
+static void *rx_engine(void *arg)
+{
+	struct hal_emu *e = arg;
+	struct pollfd pfd[2] = { { wire_packet_fd(e->wire), POLLIN, 0 }, { e->stopfd, POLLIN, 0 } };
+	uint64_t idle_since = 0;
+
+	while (!atomic_load(&e->stop)) {
+		if (wire_packet_recv(e->wire, rx_frame, e) > 0) {
+			idle_since = 0;
+			continue;
+		}
+		if (e->p.spin_ns) {
+			uint64_t now = mono_ns();
+			if (!idle_since)
+				idle_since = now;
+			if (now - idle_since < e->p.spin_ns) {
+				__builtin_ia32_pause();
+				continue;
+			}
+		}
+		poll(pfd, 2, 100);
+		idle_since = 0;
+	}
+	return NULL;
+}
+
+static void *tx_engine(void *arg)
+{
+	struct hal_emu *e = arg;
+	struct req r;
+	int rc;
+
+	while (reqq_pop(e, &e->txq, &r) == 0) {
+		if (r.flags & HAL_TX_LOOPBACK) {
+			rx_deliver(e, e->mem + r.nic_off, r.len);
+			rc = 0;
+		} else {
+			rc = wire_packet_send(e->wire, e->mem + r.nic_off, r.len);
+			if (rc)
+				atomic_fetch_add(&e->tx_errors, 1);
+		}
+		ev_push(e, HAL_EV_TX_DONE, r.cookie, rc, 0);
+	}
+	return NULL;
+}
+
+/* ---- operations ---------------------------------------------------------- */
+
+static void *e_mem(struct nic_hal *hal, size_t *size)
+{
+	*size = he(hal)->memsize;
+	return he(hal)->mem;
+}
+
+static void e_link(struct nic_hal *hal, struct hal_link *out)
+{
+	memcpy(out->mac, he(hal)->mac, 6);
+	out->mtu = he(hal)->mtu;
+}
+
+static uint64_t e_window(struct nic_hal *hal, enum hal_window win)
+{
+	struct hal_emu *e = he(hal);
+	uint64_t n;
+
+	if (win == HAL_WIN_SCRATCH)
+		return SCRATCH_SIZE;
+	pthread_mutex_lock(&e->host_mu);
+	n = e->host ? e->host_size : 0;
+	pthread_mutex_unlock(&e->host_mu);
+	return n;
+}
+
+static int e_dma(struct nic_hal *hal, enum hal_window win, enum hal_dma_dir dir,
+		 uint64_t host_off, uint32_t nic_off, uint32_t len, uint64_t cookie)
+{
+	struct hal_emu *e = he(hal);
+	struct req r = { win, dir, host_off, nic_off, len, 0, cookie };
+
+	if (nic_off > e->memsize || len > e->memsize - nic_off)
+		return -EFAULT;
+	if (win == HAL_WIN_SCRATCH && (host_off > SCRATCH_SIZE || len > SCRATCH_SIZE - host_off))
+		return -EFAULT;
+	return reqq_push(&e->dmaq, &r); /* host range checked by the engine */
+}
+
+static int e_wire_send(struct nic_hal *hal, uint32_t nic_off, uint32_t len, unsigned flags,
+		       uint64_t cookie)
+{
+	struct hal_emu *e = he(hal);
+	struct req r = { 0, 0, 0, nic_off, len, flags, cookie };
+
+	if (nic_off > e->memsize || len > e->memsize - nic_off || len < SNF_ETH_HLEN)
+		return -EFAULT;
+	if (len > e->mtu + SNF_ETH_HLEN)
+		return -EMSGSIZE;
+	return reqq_push(&e->txq, &r);
+}
+
+static int e_post_rx(struct nic_hal *hal, uint32_t nic_off, uint32_t len, uint64_t cookie)
+{
+	struct hal_emu *e = he(hal);
+
+	if (nic_off > e->memsize || len > e->memsize - nic_off)
+		return -EFAULT;
+	pthread_mutex_lock(&e->rx_mu);
+	if (e->rx_tail - e->rx_head >= HAL_QUEUE_DEPTH) {
+		pthread_mutex_unlock(&e->rx_mu);
+		return -ENOSPC;
+	}
+	e->rxb[e->rx_tail++ % HAL_QUEUE_DEPTH] = (struct rxbuf){ nic_off, len, cookie };
+	pthread_mutex_unlock(&e->rx_mu);
+	return 0;
+}
+
+static unsigned ev_take(struct hal_emu *e, struct hal_event *ev, unsigned max)
+{
+	unsigned n = 0;
+	uint32_t db;
+
+	pthread_mutex_lock(&e->ev_mu);
+	while (n < max && e->ev_head != e->ev_tail)
+		ev[n++] = e->evq[e->ev_head++ % (2 * HAL_QUEUE_DEPTH)];
+	pthread_mutex_unlock(&e->ev_mu);
+	db = atomic_load(&e->regs->doorbell);
+	if (n < max && db != e->last_doorbell) {
+		e->last_doorbell = db;
+		ev[n].type = HAL_EV_DOORBELL;
+		ev[n].cookie = 0;
+		ev[n].status = 0;
+		ev[n++].len = 0;
+	}
+	return n;
+}
+
+static int e_event_wait(struct nic_hal *hal, struct hal_event *ev, unsigned max, int timeout_ms)
+{
+	struct hal_emu *e = he(hal);
+	uint64_t start = mono_ns(), deadline = start + (uint64_t)timeout_ms * 1000000ull, now;
+	struct timespec ts;
+	unsigned n;
+	uint32_t w;
+
+	for (;;) {
+		n = ev_take(e, ev, max);
+		if (n || timeout_ms <= 0)
+			return (int)n;
+		now = mono_ns();
+		if (now >= deadline || atomic_load(&e->stop))
+			return 0;
+		if (now - start < e->p.spin_ns) {
+			__builtin_ia32_pause();
+			continue;
+		}
+		atomic_store(&e->regs->nic_idle, 1);
+		w = atomic_load(&e->regs->wake);
+		n = ev_take(e, ev, max);
+		if (n) {
+			atomic_store(&e->regs->nic_idle, 0);
+			return (int)n;
+		}
+		ts.tv_sec = (time_t)((deadline - now) / 1000000000ull);
+		ts.tv_nsec = (long)((deadline - now) % 1000000000ull);
+		futex(&e->regs->wake, FUTEX_WAIT, w, &ts);
+		atomic_store(&e->regs->nic_idle, 0);
+	}
+}
+
+static void e_host_interrupt(struct nic_hal *hal)
+{
+	struct hal_emu *e = he(hal);
+
+	atomic_fetch_add(&e->regs->irq, 1);
+	if (atomic_load(&e->regs->host_waiting))
+		futex(&e->regs->irq, FUTEX_WAKE, INT_MAX, NULL);
+}
+
+static void e_host_released(struct nic_hal *hal)
+{
+	struct hal_emu *e = he(hal);
+
+	pthread_mutex_lock(&e->host_mu);
+	e->released = 1;
+	pthread_cond_broadcast(&e->host_cv);
+	pthread_mutex_unlock(&e->host_mu);
+}
+
+static uint64_t e_now(struct nic_hal *hal) { return mono_ns(); }
+
+static void e_stats(struct nic_hal *hal, struct hal_stats *out)
+{
+	struct hal_emu *e = he(hal);
+
+	out->rx_nobuf = atomic_load(&e->rx_nobuf);
+	out->rx_ring = wire_packet_drops(e->wire);
+	out->rx_filtered = atomic_load(&e->rx_filtered);
+	out->tx_errors = atomic_load(&e->tx_errors);
+}
+
+static void e_log(struct nic_hal *hal, enum hal_log_level level, const char *msg)
+{
+	switch (level) {
+	case HAL_LOG_ERR:
+	case HAL_LOG_WARN:
+		log_warnx("nic: %s", msg);
+		break;
+	case HAL_LOG_INFO:
+		log_info("nic: %s", msg);
+		break;
+	case HAL_LOG_DEBUG:
+		log_debug("nic: %s", msg);
+		break;
+	}
+}
+
+static const struct nic_hal_operations hal_emu_ops = {
+	.mem = e_mem,
+	.link = e_link,
+	.window = e_window,
+	.dma = e_dma,
+	.wire_send = e_wire_send,
+	.wire_post_rx = e_post_rx,
+	.event_wait = e_event_wait,
+	.host_interrupt = e_host_interrupt,
+	.host_released = e_host_released,
+	.now_ns = e_now,
+	.stats = e_stats,
+	.log = e_log,
+};
+
+/* ---- life cycle ------------------------------------------------------------ */
+
+int hal_emu_memfd(struct nic_hal *hal, size_t *size)
+{
+	*size = he(hal)->bar_size;
+	return he(hal)->memfd;
+}
+
+int hal_emu_host_attach(struct nic_hal *hal, int memfd, size_t size)
+{
+	struct hal_emu *e = he(hal);
+	void *p;
+
+	pthread_mutex_lock(&e->host_mu);
+	if (e->host_attached) {
+		pthread_mutex_unlock(&e->host_mu);
+		return -EBUSY;
+	}
+	pthread_mutex_unlock(&e->host_mu);
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, memfd, 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	pthread_mutex_lock(&e->host_mu);
+	e->host = p;
+	e->host_size = size;
+	e->host_attached = 1;
+	e->released = 0;
+	pthread_mutex_unlock(&e->host_mu);
+	ev_push(e, HAL_EV_HOST_UP, 0, 0, 0);
+	return 0;
+}
+
+int hal_emu_host_detach(struct nic_hal *hal, int timeout_ms)
+{
+	struct hal_emu *e = he(hal);
+	struct timespec ts;
+	int rc = 0;
+
+	pthread_mutex_lock(&e->host_mu);
+	if (!e->host_attached) {
+		pthread_mutex_unlock(&e->host_mu);
+		return 0;
+	}
+	pthread_mutex_unlock(&e->host_mu);
+	ev_push(e, HAL_EV_HOST_DOWN, 0, 0, 0);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += timeout_ms / 1000;
+	ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&e->host_mu);
+	while (!e->released && rc == 0)
+		rc = pthread_cond_timedwait(&e->host_cv, &e->host_mu, &ts);
+	if (e->released) {
+		munmap(e->host, e->host_size);
+		e->host = NULL;
+		e->host_size = 0;
+		e->host_attached = 0;
+		rc = 0;
+	} else {
+		rc = -ETIMEDOUT;
+	}
+	pthread_mutex_unlock(&e->host_mu);
+	return rc;
+}
+
+static int reqq_init(struct reqq *q)
+{
+	q->q = calloc(HAL_QUEUE_DEPTH, sizeof(*q->q));
+	if (!q->q)
+		return -ENOMEM;
+	pthread_mutex_init(&q->mu, NULL);
+	pthread_cond_init(&q->cv, NULL);
+	return 0;
+}
+
+int hal_emu_create(const struct hal_emu_params *p, struct nic_hal **out, char *err,
+		   size_t errlen)
+{
+	struct hal_emu *e;
+	int rc;
+
+	e = calloc(1, sizeof(*e));
+	if (!e) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	e->hal.ops = &hal_emu_ops;
+	e->p = *p;
+	e->memfd = -1;
+	e->stopfd = -1;
+	pthread_mutex_init(&e->host_mu, NULL);
+	pthread_cond_init(&e->host_cv, NULL);
+	pthread_mutex_init(&e->rx_mu, NULL);
+	pthread_mutex_init(&e->ev_mu, NULL);
+	e->bar_size = SNF_REGS_SIZE + ((p->nicmem + 4095) & ~(size_t)4095);
+	e->memsize = e->bar_size - SNF_REGS_SIZE;
+	e->memfd = memfd_create("snow-nic-memory", MFD_CLOEXEC);
+	if (e->memfd < 0 || ftruncate(e->memfd, (off_t)e->bar_size) < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "NIC memory: %s", strerror(errno));
+		goto err;
+	}
+	e->bar = mmap(NULL, e->bar_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE,
+		      e->memfd, 0);
+	if (e->bar == MAP_FAILED) {
+		rc = -errno;
+		e->bar = NULL;
+		snprintf(err, errlen, "NIC memory: mmap: %s", strerror(errno));
+		goto err;
+	}
+	e->regs = (struct snf_regs *)e->bar;
+	e->mem = e->bar + SNF_REGS_SIZE;
+	e->scratch = calloc(1, SCRATCH_SIZE);
+	e->evq = calloc(2 * HAL_QUEUE_DEPTH, sizeof(*e->evq));
+	e->rxb = calloc(HAL_QUEUE_DEPTH, sizeof(*e->rxb));
+	if (!e->scratch || !e->evq || !e->rxb || reqq_init(&e->dmaq) || reqq_init(&e->txq)) {
+		rc = -ENOMEM;
+		snprintf(err, errlen, "out of memory");
+		goto err;
+	}
+	rc = wire_packet_open(p->ifname, p->rx_v3, p->ring_bytes, &e->wire, err, errlen);
+	if (rc)
+		goto err;
+	wire_packet_link(e->wire, e->mac, &e->mtu);
+	e->stopfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (e->stopfd < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "eventfd: %s", strerror(errno));
+		goto err;
+	}
+	if (pthread_create(&e->dma_thr, NULL, dma_engine, e))
+		goto err_thr;
+	e->threads = 1;
+	if (pthread_create(&e->tx_thr, NULL, tx_engine, e))
+		goto err_thr;
+	e->threads = 2;
+	if (pthread_create(&e->rx_thr, NULL, rx_engine, e))
+		goto err_thr;
+	e->threads = 3;
+	pthread_setname_np(e->dma_thr, "nic-hostdma");
+	pthread_setname_np(e->tx_thr, "nic-wiretx");
+	pthread_setname_np(e->rx_thr, "nic-wirerx");
+	*out = &e->hal;
+	return 0;
+
+err_thr:
+	rc = -EAGAIN;
+	snprintf(err, errlen, "cannot start engine threads");
+err:
+	hal_emu_destroy(&e->hal);
+	return rc;
+}
+
+void hal_emu_destroy(struct nic_hal *hal)
+{
+	struct hal_emu *e = he(hal);
+	uint64_t one = 1;
+
+	if (!e)
+		return;
+	atomic_store(&e->stop, 1);
+	if (e->threads) {
+		pthread_mutex_lock(&e->dmaq.mu);
+		pthread_cond_broadcast(&e->dmaq.cv);
+		pthread_mutex_unlock(&e->dmaq.mu);
+		pthread_mutex_lock(&e->txq.mu);
+		pthread_cond_broadcast(&e->txq.cv);
+		pthread_mutex_unlock(&e->txq.mu);
+		if (write(e->stopfd, &one, sizeof(one)) < 0)
+			log_warn("stopping the receive engine");
+	}
+	if (e->threads >= 1)
+		pthread_join(e->dma_thr, NULL);
+	if (e->threads >= 2)
+		pthread_join(e->tx_thr, NULL);
+	if (e->threads >= 3)
+		pthread_join(e->rx_thr, NULL);
+	wire_packet_close(e->wire);
+	if (e->stopfd >= 0)
+		close(e->stopfd);
+	if (e->host)
+		munmap(e->host, e->host_size);
+	if (e->bar)
+		munmap(e->bar, e->bar_size);
+	if (e->memfd >= 0)
+		close(e->memfd);
+	free(e->scratch);
+	free(e->evq);
+	free(e->rxb);
+	free(e->dmaq.q);
+	free(e->txq.q);
+	free(e);
+}

@@ -1,0 +1,52 @@
+/*
+ * The emulated NIC's HAL: NIC memory is a memfd the host process maps too
+ * (its first page holds the doorbell and interrupt words, used as futexes);
+ * the host DMA engine and the wire send and receive engines are threads;
+ * the wire is AF_PACKET on a Linux interface (wire_packet.h).
+ *
+ * The receive engine filters on destination MAC like a NIC would; frames a
+ * NIC sends to its own MAC with HAL_TX_LOOPBACK never reach the wire.
+ */
+#ifndef SNOW_NIC_HAL_EMU_H
+#define SNOW_NIC_HAL_EMU_H
+
+#include "hal.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct hal_emu_params {
+	const char *ifname;
+	size_t nicmem;      /* NIC memory after the register page */
+	int rx_v3;          /* 1: TPACKET_V3 receive ring, 0: TPACKET_V2 */
+	size_t ring_bytes;  /* kernel receive ring */
+	uint32_t spin_ns;   /* how long an idle engine spins before sleeping */
+};
+
+/*
+ * Create the NIC and start its engines.  *out is freed with
+ * hal_emu_destroy().  @ret 0 or -errno with err filled.
+ */
+int hal_emu_create(const struct hal_emu_params *p, struct nic_hal **out, char *err,
+		   size_t errlen);
+/* Stop the engines and free everything.  The NIC program must be gone. */
+void hal_emu_destroy(struct nic_hal *hal);
+
+/* The NIC memory memfd (still owned by the HAL) and its size, registers included. */
+int hal_emu_memfd(struct nic_hal *hal, size_t *size);
+
+/*
+ * Map the host's registered memory (memfd, size bytes) as the host window
+ * and raise HAL_EV_HOST_UP.  The HAL keeps its own mapping, not the fd.
+ * @ret 0, -EBUSY (a host is attached), -errno from mmap.
+ */
+int hal_emu_host_attach(struct nic_hal *hal, int memfd, size_t size);
+
+/*
+ * Raise HAL_EV_HOST_DOWN, wait (up to timeout_ms) for the program to stop
+ * DMA to the host, then unmap the window.  @ret 0 or -ETIMEDOUT (the window
+ * stays mapped: safer than yanking it from under the engine).
+ */
+int hal_emu_host_detach(struct nic_hal *hal, int timeout_ms);
+
+#endif

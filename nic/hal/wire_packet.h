@@ -1,0 +1,44 @@
+/*
+ * The emulated NIC's wire: raw Ethernet frames with Snow's EtherType on a
+ * Linux interface, through an AF_PACKET socket.  Frames are received from a
+ * memory-mapped ring (TPACKET_V2: one slot per frame, handed over as soon as
+ * it is written; or TPACKET_V3: blocks handed over when full or after a 1 ms
+ * timeout, fewer wakeups but up to 1 ms more latency) and sent with send().
+ */
+#ifndef SNOW_NIC_WIRE_PACKET_H
+#define SNOW_NIC_WIRE_PACKET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct wire_packet;
+
+/* PACKET_* pkttype of a received frame is passed to the callback. */
+typedef void (*wire_rx_fn)(void *ctx, const uint8_t *frame, uint32_t len, int pkttype);
+
+/*
+ * Open ifname.  ring_bytes is the kernel receive ring; v3 picks TPACKET_V3.
+ * *out is freed with wire_packet_close().  @ret 0 or -errno with err filled
+ * (no such interface, not root, interface down is fine).
+ */
+int wire_packet_open(const char *ifname, int v3, size_t ring_bytes, struct wire_packet **out,
+		     char *err, size_t errlen);
+void wire_packet_close(struct wire_packet *w);
+
+void wire_packet_link(const struct wire_packet *w, uint8_t mac[6], uint32_t *mtu);
+int wire_packet_fd(const struct wire_packet *w);
+
+/* Send one frame.  @ret 0 or -errno (-EMSGSIZE over the MTU). */
+int wire_packet_send(struct wire_packet *w, const void *frame, size_t len);
+
+/*
+ * Hand every frame the kernel has finished to fn and give the ring slots
+ * back.  Frames the ring had to truncate are counted, not passed.
+ * @ret frames passed.
+ */
+int wire_packet_recv(struct wire_packet *w, wire_rx_fn fn, void *ctx);
+
+/* Frames dropped by the kernel (ring full) or truncated, since opening. */
+uint64_t wire_packet_drops(struct wire_packet *w);
+
+#endif
