@@ -20,7 +20,7 @@ mac = 52:54:00:00:00:42
 threshold.vm.load.avg1 = high 4 3
 EOF
 
-srv_pid= agent_pid=
+srv_pid='' agent_pid=''
 start_host() { # start_host ARGS...: the fake host on $port, logging to requests.jsonl
 	python3 "$SNOW_TOP/tests/node-os/fakehost.py" --port "$port" --name loop1 \
 		--secret "$secret" --log "$work/requests.jsonl" --interval-ms 300 "$@" \

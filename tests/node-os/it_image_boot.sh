@@ -42,7 +42,7 @@ cp "$img/initrd" "$work/initrd"
 truncate -s %4 "$work/initrd"
 cat "$work/overlay.cpio" >>"$work/initrd"
 
-srv_pid= qemu_pid=
+srv_pid='' qemu_pid=''
 python3 "$SNOW_TOP/tests/node-os/fakehost.py" --port "$port" --name "$name" --secret "$secret" \
 	--log "$work/requests.jsonl" --interval-ms 2000 2>"$work/fakehost.err" &
 srv_pid=$!
