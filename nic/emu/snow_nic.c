@@ -35,7 +35,7 @@
 struct snic_opts {
 	char *config, *iface, *peers, *socket, *status_file, *rx_ring;
 	long node, nic_mem, threshold, credits, frag, min_frag, max_frag, ring_mb, spin_us,
-		rx_timeout_ms;
+		rx_timeout_ms, inline_dma;
 	int flow_control, check, verbose;
 };
 
@@ -56,7 +56,8 @@ static const struct conf_option snic_options[] = {
 	{ "max-frag", 0, CONF_INT, O(max_frag), 0, 65535, "BYTES", "largest fragment (0: MTU - 40)" },
 	{ "rx-ring", 0, CONF_STR, O(rx_ring), 0, 0, "v2|v3", "AF_PACKET receive ring version (v2)" },
 	{ "ring-mb", 0, CONF_INT, O(ring_mb), 1, 1024, "MIB", "kernel receive ring size (16)" },
-	{ "spin-us", 0, CONF_INT, O(spin_us), 0, 100000, "US", "idle engines spin this long before sleeping (20)" },
+	{ "spin-us", 0, CONF_INT, O(spin_us), 0, 100000, "US", "idle engines spin this long before sleeping (0)" },
+	{ "inline-dma", 0, CONF_INT, O(inline_dma), 0, 1 << 20, "BYTES", "an idle engine's job up to this size runs on the NIC CPU (16384)" },
 	{ "rx-timeout-ms", 0, CONF_INT, O(rx_timeout_ms), 0, 600000, "MS", "abort a message stalled this long (2000)" },
 	{ "check-config", 'n', CONF_BOOL, O(check), 0, 0, NULL, "check the configuration and exit" },
 	{ "verbose", 'v', CONF_BOOL, O(verbose), 0, 0, NULL, "debug logging" },
@@ -548,7 +549,8 @@ int main(int argc, char **argv)
 	st.o.flow_control = 1;
 	st.o.min_frag = 1024;
 	st.o.ring_mb = 16;
-	st.o.spin_us = 20;
+	st.o.spin_us = 0;
+	st.o.inline_dma = 16384;
 	st.o.rx_timeout_ms = 2000;
 	st.listen_fd = -1;
 	st.attached = -1;
@@ -595,6 +597,7 @@ int main(int argc, char **argv)
 	hp.rx_v3 = !strcmp(st.o.rx_ring, "v3");
 	hp.ring_bytes = (size_t)st.o.ring_mb << 20;
 	hp.spin_ns = (uint32_t)st.o.spin_us * 1000u;
+	hp.inline_bytes = (uint32_t)st.o.inline_dma;
 	rc = hal_emu_create(&hp, &st.hal, err, sizeof(err));
 	if (rc) {
 		log_warnx("%s", err);

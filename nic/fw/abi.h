@@ -102,7 +102,7 @@ struct snf_comp {
 	X(msgs_tx) X(msgs_rx) X(bytes_tx) X(bytes_rx) X(frags_tx) X(frags_rx)                     \
 	X(small_tx) X(small_rx) X(sf_tx) X(sf_rx) X(stalls_credit) X(stalls_slots)                \
 	X(drops_nobuf) X(drops_ring) X(frames_lost) X(msgs_aborted) X(frames_bad)                 \
-	X(frames_orphan) X(frames_dup) X(bad_desc) X(ctrl_tx) X(ctrl_rx) X(credits_avail)         \
+	X(frames_orphan) X(frames_dup) X(drops_closed) X(bad_desc) X(ctrl_tx) X(ctrl_rx) X(credits_avail)         \
 	X(held_frames) X(send_queue) X(post_queue)
 
 struct snf_counters {

@@ -32,6 +32,7 @@
 #define HELLO_NS 200000000ull     /* repeat hellos every 200 ms */
 #define COMP_RESERVE 16u          /* completion entries kept for loss reports */
 #define CAL_REPS 8u
+#define CAL_ROUNDS 3u
 #define CTRL_BUF_SIZE 128u
 
 /* Cookies name the buffer an engine hands back. */
@@ -712,6 +713,14 @@ static void rx_data(struct nicfw *fw, uint32_t s, struct fw_peer *p, const struc
 	}
 	p->rx_expect = h->seq + 1;
 	r->counted = 1;
+	if (!fw->host_up) {
+		/* No application: the port is closed, as on GM; holding would serve a stranger. */
+		CNT_ADD(fw, drops_closed, 1);
+		if (h->flags & SNF_F_FIRST && p->cur != NONE)
+			rx_abort(fw, p->cur, -ECONNRESET);
+		rx_repost(fw, s);
+		return;
+	}
 	r->peer = (uint16_t)pi;
 	r->plen = h->frag_len;
 	r->poff = h->offset;
@@ -1377,7 +1386,7 @@ static int fw_calibrate(struct nicfw *fw)
 {
 	static const uint32_t sizes_all[] = { 256, 1024, 4096, 16384, 65536 };
 	double x[8], th[8], tw[8], a, b;
-	uint32_t sizes[8], nsz = 0, i, r, max = fw->ctl->max_frag;
+	uint32_t sizes[8], nsz = 0, i, r, round, max = fw->ctl->max_frag;
 	uint64_t t0, scratch = fw->hal->ops->window(fw->hal, HAL_WIN_SCRATCH);
 	struct snf_hdr h = { 0 };
 	int rc;
@@ -1392,33 +1401,44 @@ static int fw_calibrate(struct nicfw *fw)
 	memcpy(h.src, fw->link.mac, 6);
 	h.type = SNF_T_CAL;
 	h.src_node = h.dst_node = fw->cfg.node_id;
-	for (i = 0; i < nsz; i++) {
-		x[i] = sizes[i];
-		t0 = fw->hal->ops->now_ns(fw->hal);
-		for (r = 0; r < CAL_REPS; r++) {
-			rc = fw->hal->ops->dma(fw->hal, HAL_WIN_SCRATCH, HAL_DMA_TO_NIC, 0,
-					       fw->tx[r].off + SNF_FRAME_HDR, sizes[i], CK(CK_CAL, r));
-			if (rc)
-				return rc;
-		}
-		rc = cal_wait(fw, HAL_EV_DMA_DONE, CAL_REPS);
-		if (rc)
-			return rc;
-		th[i] = (double)(fw->hal->ops->now_ns(fw->hal) - t0) / CAL_REPS;
+	/* Three rounds, keeping each size's best: the first round also warms caches and threads. */
+	for (round = 0; round < CAL_ROUNDS; round++) {
+		for (i = 0; i < nsz; i++) {
+			double t;
 
-		h.frag_len = sizes[i];
-		t0 = fw->hal->ops->now_ns(fw->hal);
-		for (r = 0; r < CAL_REPS; r++) {
-			snf_hdr_encode(&h, fw->mem + fw->tx[r].off);
-			rc = fw->hal->ops->wire_send(fw->hal, fw->tx[r].off, SNF_FRAME_HDR + sizes[i],
-						     0, CK(CK_CAL, r));
+			x[i] = sizes[i];
+			t0 = fw->hal->ops->now_ns(fw->hal);
+			for (r = 0; r < CAL_REPS; r++) {
+				rc = fw->hal->ops->dma(fw->hal, HAL_WIN_SCRATCH, HAL_DMA_TO_NIC, 0,
+						       fw->tx[r].off + SNF_FRAME_HDR, sizes[i],
+						       CK(CK_CAL, r));
+				if (rc)
+					return rc;
+			}
+			rc = cal_wait(fw, HAL_EV_DMA_DONE, CAL_REPS);
 			if (rc)
 				return rc;
+			t = (double)(fw->hal->ops->now_ns(fw->hal) - t0) / CAL_REPS;
+			if (!round || t < th[i])
+				th[i] = t;
+
+			h.frag_len = sizes[i];
+			t0 = fw->hal->ops->now_ns(fw->hal);
+			for (r = 0; r < CAL_REPS; r++) {
+				snf_hdr_encode(&h, fw->mem + fw->tx[r].off);
+				rc = fw->hal->ops->wire_send(fw->hal, fw->tx[r].off,
+							     SNF_FRAME_HDR + sizes[i], 0,
+							     CK(CK_CAL, r));
+				if (rc)
+					return rc;
+			}
+			rc = cal_wait(fw, HAL_EV_TX_DONE, CAL_REPS);
+			if (rc)
+				return rc;
+			t = (double)(fw->hal->ops->now_ns(fw->hal) - t0) / CAL_REPS;
+			if (!round || t < tw[i])
+				tw[i] = t;
 		}
-		rc = cal_wait(fw, HAL_EV_TX_DONE, CAL_REPS);
-		if (rc)
-			return rc;
-		tw[i] = (double)(fw->hal->ops->now_ns(fw->hal) - t0) / CAL_REPS;
 	}
 	if (cost_fit(x, th, nsz, &a, &b)) {
 		a = 0;

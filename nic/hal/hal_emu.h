@@ -21,6 +21,7 @@ struct hal_emu_params {
 	int rx_v3;          /* 1: TPACKET_V3 receive ring, 0: TPACKET_V2 */
 	size_t ring_bytes;  /* kernel receive ring */
 	uint32_t spin_ns;   /* how long an idle engine spins before sleeping */
+	uint32_t inline_bytes; /* an idle engine's job up to this size is done by the caller */
 };
 
 /*

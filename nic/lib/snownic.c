@@ -16,8 +16,11 @@
 #include <time.h>
 #include <unistd.h>
 
-/* How long snownic_wait() spins before it sleeps: a futex sleep costs a few µs. */
-#define SPIN_NS_DEFAULT 20000
+/*
+ * How long snownic_wait() spins before it sleeps (SNOWNIC_SPIN_US).  0: on a
+ * 2-core machine a spinning application steals the CPU the NIC's threads need.
+ */
+#define SPIN_NS_DEFAULT 0
 
 struct snownic {
 	int sock;          /* -1 when attached in-process */
