@@ -52,7 +52,7 @@ static const struct conf_option bopts_table[] = {
 	{ "port", 0, CONF_INT, O(port), 1, 65535, "PORT", "tcp port (5201)" },
 	{ "test", 0, CONF_STR, O(test), 0, 0, "lat|bw|both|overload", "what to run (both)" },
 	{ "min-size", 0, CONF_INT, O(min_size), 0, 1 << 30, "BYTES", "smallest message (4)" },
-	{ "max-size", 0, CONF_INT, O(max_size), 1, 1 << 30, "BYTES", "largest message (4 MiB)" },
+	{ "max-size", 0, CONF_INT, O(max_size), 0, 1 << 30, "BYTES", "largest message (4 MiB)" },
 	{ "frag", 0, CONF_INT, O(frag), 0, 65535, "BYTES", "fixed fragment size per message (0: model)" },
 	{ "window", 0, CONF_INT, O(window), 1, 128, "N", "messages in flight for bw (64)" },
 	{ "sf", 0, CONF_BOOL, O(sf), 0, 0, NULL, "store-and-forward instead of pipelined" },
@@ -371,21 +371,19 @@ static int overload(struct bench *b)
 			snow_send(b, p, (uint32_t)size, i);
 		}
 		snow_sync(b, 0);
-		/* END until the server's counts come back: END itself may be dropped. */
+		/* END every 200 ms until the server's counts come back: END may be dropped too. */
 		while (b->rq_head == b->rq_tail) {
 			struct snownic_send s = { "END", 3, (uint16_t)b->o.peer, TAG_END, 0, 0, 0 };
+			double until = now_s() + 0.2;
 			struct snownic_comp k;
-			int n;
+
 			if (snownic_send(b->nic, &s) == 0)
 				ends++;
 			if (ends > 300)
 				fatalx("the server never answered END");
-			while ((n = snownic_wait(b->nic, &k, 1, 200)) > 0) {
-				if (k.type == SNOWNIC_RECEIVED)
+			while (b->rq_head == b->rq_tail && now_s() < until)
+				if (snownic_wait(b->nic, &k, 1, 50) > 0 && k.type == SNOWNIC_RECEIVED)
 					b->rq[b->rq_tail++ % RQ] = k;
-				if (k.type == SNOWNIC_SENT || k.type == SNOWNIC_RECEIVED)
-					break;
-			}
 		}
 		c = snow_recv(b);
 		memcpy(counts, rbuf(b, 0, sizeof(counts)), sizeof(counts));

@@ -311,6 +311,7 @@ static void snic_detach(struct snic_state *st)
 	else
 		log_info("application (pid %d) detached", st->clients[st->attached].pid);
 	st->attached = -1;
+	snic_write_status(st);
 }
 
 /* One request from client i; fd is a descriptor that came with it, or -1. */
@@ -374,6 +375,7 @@ static void snic_request(struct snic_state *st, int i, const char *text, size_t 
 			reply = json_pack("{s:b, s:I}", "ok", 1, "nic_mem", (json_int_t)barsz);
 			log_info("application (pid %d) attached with %lld bytes", cl->pid,
 				 (long long)mem);
+			snic_write_status(st);
 		}
 	} else {
 		reply = snic_error(EINVAL, "op: unknown '%s' (attach, status)", op);

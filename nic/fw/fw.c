@@ -1386,7 +1386,7 @@ static int fw_calibrate(struct nicfw *fw)
 {
 	static const uint32_t sizes_all[] = { 256, 1024, 4096, 16384, 65536 };
 	double x[8], th[8], tw[8], a, b;
-	uint32_t sizes[8], nsz = 0, i, r, round, max = fw->ctl->max_frag;
+	uint32_t sizes[8], nsz = 0, i, r, round, reps, max = fw->ctl->max_frag;
 	uint64_t t0, scratch = fw->hal->ops->window(fw->hal, HAL_WIN_SCRATCH);
 	struct snf_hdr h = { 0 };
 	int rc;
@@ -1395,8 +1395,9 @@ static int fw_calibrate(struct nicfw *fw)
 		if (sizes_all[i] < max)
 			sizes[nsz++] = sizes_all[i];
 	sizes[nsz++] = max;
-	if (scratch < max || fw->ntx < CAL_REPS)
+	if (scratch < max)
 		return -ENOMEM;
+	reps = fw->ntx < CAL_REPS ? fw->ntx : CAL_REPS;
 	memcpy(h.dst, fw->link.mac, 6);
 	memcpy(h.src, fw->link.mac, 6);
 	h.type = SNF_T_CAL;
@@ -1408,23 +1409,23 @@ static int fw_calibrate(struct nicfw *fw)
 
 			x[i] = sizes[i];
 			t0 = fw->hal->ops->now_ns(fw->hal);
-			for (r = 0; r < CAL_REPS; r++) {
+			for (r = 0; r < reps; r++) {
 				rc = fw->hal->ops->dma(fw->hal, HAL_WIN_SCRATCH, HAL_DMA_TO_NIC, 0,
 						       fw->tx[r].off + SNF_FRAME_HDR, sizes[i],
 						       CK(CK_CAL, r));
 				if (rc)
 					return rc;
 			}
-			rc = cal_wait(fw, HAL_EV_DMA_DONE, CAL_REPS);
+			rc = cal_wait(fw, HAL_EV_DMA_DONE, reps);
 			if (rc)
 				return rc;
-			t = (double)(fw->hal->ops->now_ns(fw->hal) - t0) / CAL_REPS;
+			t = (double)(fw->hal->ops->now_ns(fw->hal) - t0) / reps;
 			if (!round || t < th[i])
 				th[i] = t;
 
 			h.frag_len = sizes[i];
 			t0 = fw->hal->ops->now_ns(fw->hal);
-			for (r = 0; r < CAL_REPS; r++) {
+			for (r = 0; r < reps; r++) {
 				snf_hdr_encode(&h, fw->mem + fw->tx[r].off);
 				rc = fw->hal->ops->wire_send(fw->hal, fw->tx[r].off,
 							     SNF_FRAME_HDR + sizes[i], 0,
@@ -1432,10 +1433,10 @@ static int fw_calibrate(struct nicfw *fw)
 				if (rc)
 					return rc;
 			}
-			rc = cal_wait(fw, HAL_EV_TX_DONE, CAL_REPS);
+			rc = cal_wait(fw, HAL_EV_TX_DONE, reps);
 			if (rc)
 				return rc;
-			t = (double)(fw->hal->ops->now_ns(fw->hal) - t0) / CAL_REPS;
+			t = (double)(fw->hal->ops->now_ns(fw->hal) - t0) / reps;
 			if (!round || t < tw[i])
 				tw[i] = t;
 		}
