@@ -172,6 +172,34 @@ static int snowd_configure(struct snowd *sd, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * dnsmasq drops root for "nobody" once started, and then still reads the
+ * hosts file (on SIGHUP) and serves the TFTP folder: every folder above them
+ * must be searchable by others.  Say so now rather than let it crash-loop.
+ * @ret 0 or -EACCES with err naming the folder.
+ */
+static int snowd_check_dnsmasq_access(struct snowd *sd, char *err, size_t errlen)
+{
+	char path[4096], *p;
+	struct stat st;
+
+	if (!realpath(sd->cfg.state_dir, path)) {
+		snprintf(err, errlen, "state-dir: %s: %s", sd->cfg.state_dir, strerror(errno));
+		return -errno;
+	}
+	for (p = path + strlen(path); p > path; p = strrchr(path, '/')) {
+		*p = '\0';
+		if (stat(*path ? path : "/", &st) == 0 && !(st.st_mode & S_IXOTH)) {
+			snprintf(err, errlen,
+				 "state-dir: dnsmasq runs as 'nobody' and cannot reach %s/ "
+				 "(mode %03o): chmod o+x %s, or pick another --state-dir",
+				 *path ? path : "", (unsigned)(st.st_mode & 0777), *path ? path : "/");
+			return -EACCES;
+		}
+	}
+	return 0;
+}
+
 /* The TFTP folder holds Debian's iPXE builds for PXE ROMs that are not iPXE. */
 static int snowd_tftp_root(struct snowd *sd)
 {
@@ -348,6 +376,8 @@ int main(int argc, char **argv)
 	umask(022);
 	if (mkdir(sd.cfg.state_dir, 0755) && errno != EEXIST)
 		fatal("%s", sd.cfg.state_dir);
+	if (strcmp(sd.cfg.dnsmasq, "none") && snowd_check_dnsmasq_access(&sd, err, sizeof(err)))
+		fatalx("%s", err);
 	if (inv_open(&sd.inv, sd.path_db, err, sizeof(err)))
 		fatalx("%s", err);
 	/* The database holds node secrets. */

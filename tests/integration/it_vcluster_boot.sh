@@ -11,16 +11,24 @@ state=$(mktemp -d /tmp/snow-it-vc.XXXXXX)
 name=snit$((RANDOM % 10000))
 net=10.79
 vc() { SNOW_VCLUSTER_DIR=$state "$SNOW_BIN/snow-vcluster" "$@"; }
-on_exit "vc down >/dev/null 2>&1; rm -rf '$state'"
+# On failure keep the logs where tests/run.sh keeps its own, and show their ends.
+keep_logs() {
+	[ "$_failures" -gt 0 ] || return 0
+	local keep=$SNOW_TOP/build/test-logs/vcluster
+	rm -rf "$keep"; mkdir -p "$keep"
+	cp -r "$state"/*.log "$state"/*.serial "$state/snowd/dnsmasq.log" "$keep/" 2>/dev/null
+	for f in "$keep"/*; do echo "--- $f"; tail -15 "$f"; done
+}
+on_exit "keep_logs; vc down >/dev/null 2>&1; rm -rf '$state'"
 
 start=$SECONDS
 if ! vc up --nodes 2 --name "$name" --net "$net" --wait --timeout 300 >"$state/up.log" 2>&1; then
-	not_ok "snow-vcluster up"
 	cat "$state/up.log"
+	not_ok "snow-vcluster up with 2 nodes, all online"
 	exit 1
 fi
 cat "$state/up.log"
-ok "snow-vcluster up with 2 nodes"
+ok "snow-vcluster up with 2 nodes, all online"
 echo "# up to all online: $((SECONDS - start)) s"
 . "$state/env"
 
@@ -47,8 +55,9 @@ PY
 # Each node booted through every stage, from its own MAC.
 for i in 1 2; do
 	log=$state/node$i.serial
-	check "node$i: iPXE got its script over HTTP" grep -q "Snow: booting node$i" "$log"
-	check "node$i: /init started the agent" grep -q "snow-init" "$log"
+	check "node$i: iPXE fetched its own script and overlay" \
+		bash -c "grep -q 'node node$i: booting (script)' '$state/snowd.log'"
+	check "node$i: /init started the agent" grep -q "snow-init.*starting snow-agent" "$log"
 done
 check "dnsmasq handed out both fixed addresses" \
 	bash -c "grep -q 'DHCPACK.*$net.0.11' '$state/snowd/dnsmasq.log' && grep -q 'DHCPACK.*$net.0.12' '$state/snowd/dnsmasq.log'"
