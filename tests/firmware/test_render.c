@@ -59,10 +59,11 @@ static void golden(const char *name, const struct buf *got)
 	assert_non_null(want);
 	assert_int_equal(fread(want, 1, wantlen, f), wantlen);
 	fclose(f);
-	if (wantlen != got->len || memcmp(want, got->data, wantlen))
+	int same = wantlen == got->len && !memcmp(want, got->data, wantlen);
+	free(want);
+	if (!same)
 		fail_msg("%s differs from the golden file (%zu bytes, got %zu):\n%.*s", path, wantlen,
 			 got->len, (int)(got->len > 2000 ? 2000 : got->len), got->data);
-	free(want);
 }
 
 static void test_first_stage(void **state)
