@@ -86,7 +86,7 @@ check: deps
 
 demo: deps
 	@$(MAKE) --no-print-directory all
-	@$(BIN)/snow-vcluster up --nodes $${NODES:-2} --wait
+	@$(BIN)/snow-vcluster up --nodes $${NODES:-2} --hold
 
 clean:
 	rm -rf $(B) $(CLEAN_EXTRA)
