@@ -24,11 +24,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cmd.h"
 #include "jsonh.h"
 #include "log.h"
 #include "snowd.h"
 #include "valid.h"
 #include "wire.h"
+
+#define HTTP_MAX_EVENTS 256  /* events or results in one report */
+#define HTTP_MAX_VALUES 4096 /* values in a node's schema */
 
 struct http_req {
 	struct buf body;
@@ -304,8 +308,10 @@ static int http_node_auth(struct http_ctx *h, struct inv_node *n, enum MHD_Resul
 static enum MHD_Result http_node_register(struct http_ctx *h, struct inv_node *n, json_t *body)
 {
 	const char *name, *boot_id, *hostname, *kernel, *version, *mac;
+	json_t *schema, *v;
 	struct node_rt *rt;
 	char err[256];
+	size_t i;
 
 	if (jsonh_get_str(body, "name", 1, SNOW_NAME_MAX, &name, err, sizeof(err)) ||
 	    jsonh_get_str(body, "boot_id", 1, 39, &boot_id, err, sizeof(err)) ||
@@ -317,9 +323,30 @@ static enum MHD_Result http_node_register(struct http_ctx *h, struct inv_node *n
 	if (strcmp(name, n->name))
 		return http_error(h, MHD_HTTP_BAD_REQUEST, "name: '%s' does not match %s", name,
 				  SNOW_HDR_NODE);
+	schema = json_object_get(body, "schema");
+	if (schema && (!json_is_array(schema) || json_array_size(schema) > HTTP_MAX_VALUES))
+		return http_error(h, MHD_HTTP_BAD_REQUEST, "schema: must be an array of at most %d values",
+				  HTTP_MAX_VALUES);
+	json_array_foreach(schema, i, v) {
+		const char *vname, *kind;
+		if (!json_is_object(v) ||
+		    jsonh_get_str(v, "name", 1, 127, &vname, err, sizeof(err)) ||
+		    jsonh_get_str(v, "kind", 1, 16, &kind, err, sizeof(err)))
+			return http_error(h, MHD_HTTP_BAD_REQUEST, "schema[%zu]: %s", i,
+					  json_is_object(v) ? err : "must be an object");
+	}
 	rt = nodes_rt(h->sd, n->id, n->name);
 	if (!rt)
 		return http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+	if (strcmp(rt->boot_id, boot_id)) {
+		/* A new boot: what the last one reported no longer holds. */
+		nodes_rt_clear(rt);
+		rt->events_acked = 0;
+	}
+	if (schema) {
+		json_decref(rt->schema);
+		rt->schema = json_incref(schema);
+	}
 	snprintf(rt->boot_id, sizeof(rt->boot_id), "%s", boot_id);
 	snprintf(rt->hostname, sizeof(rt->hostname), "%s", hostname ? hostname : "");
 	snprintf(rt->kernel, sizeof(rt->kernel), "%s", kernel ? kernel : "");
@@ -338,51 +365,138 @@ static enum MHD_Result http_node_register(struct http_ctx *h, struct inv_node *n
 			 json_pack("{s:I}", "interval_ms", (json_int_t)h->sd->cfg.interval_ms));
 }
 
+/* Check a report's events and results before anything is stored. */
+static int http_check_report(json_t *body, char *err, size_t errlen)
+{
+	json_t *events = json_object_get(body, "events"), *results = json_object_get(body, "results");
+	json_t *e;
+	size_t i;
+
+	if (events && (!json_is_array(events) || json_array_size(events) > HTTP_MAX_EVENTS)) {
+		snprintf(err, errlen, "events: must be an array of at most %d events", HTTP_MAX_EVENTS);
+		return -EINVAL;
+	}
+	json_array_foreach(events, i, e) {
+		json_int_t seq, t;
+		const char *type;
+		json_t *attrs;
+		char msg[200];
+		if (!json_is_object(e) ||
+		    jsonh_get_int(e, "seq", 1, 1, INT64_MAX, &seq, msg, sizeof(msg)) ||
+		    jsonh_get_int(e, "time", 1, 0, INT64_MAX, &t, msg, sizeof(msg)) ||
+		    jsonh_get_str(e, "type", 1, 63, &type, msg, sizeof(msg))) {
+			snprintf(err, errlen, "events[%zu]: %s", i,
+				 json_is_object(e) ? msg : "must be an object");
+			return -EINVAL;
+		}
+		attrs = json_object_get(e, "attrs");
+		if (attrs && !json_is_object(attrs)) {
+			snprintf(err, errlen, "events[%zu].attrs: must be an object", i);
+			return -EINVAL;
+		}
+		if (!attrs)
+			json_object_set_new(e, "attrs", json_object());
+	}
+	if (results && (!json_is_array(results) || json_array_size(results) > HTTP_MAX_EVENTS)) {
+		snprintf(err, errlen, "results: must be an array of at most %d results", HTTP_MAX_EVENTS);
+		return -EINVAL;
+	}
+	json_array_foreach(results, i, e) {
+		json_int_t id;
+		const char *msg_s;
+		char msg[200];
+		if (!json_is_object(e) || jsonh_get_int(e, "id", 1, 1, INT64_MAX, &id, msg, sizeof(msg)) ||
+		    !json_is_boolean(json_object_get(e, "ok")) ||
+		    jsonh_get_str(e, "error", 0, 1024, &msg_s, msg, sizeof(msg))) {
+			snprintf(err, errlen, "results[%zu]: %s", i,
+				 !json_is_object(e) ? "must be an object" :
+				 !json_is_boolean(json_object_get(e, "ok")) ? "ok: must be true or false" : msg);
+			return -EINVAL;
+		}
+	}
+#define CHECK_TYPE(key, test, what)                                                                \
+	do {                                                                                       \
+		json_t *x_ = json_object_get(body, key);                                           \
+		if (x_ && !test(x_)) {                                                             \
+			snprintf(err, errlen, "%s: must be %s", key, what);                        \
+			return -EINVAL;                                                            \
+		}                                                                                  \
+	} while (0)
+	CHECK_TYPE("values", json_is_object, "an object");
+	CHECK_TYPE("watermarks", json_is_object, "an object");
+	CHECK_TYPE("thresholds", json_is_array, "an array");
+	CHECK_TYPE("devices", json_is_array, "an array");
+#undef CHECK_TYPE
+	return 0;
+}
+
+/* Replace *slot with body[key] when the report carries it (absent: unchanged). */
+static void http_keep(json_t **slot, json_t *body, const char *key)
+{
+	json_t *v = json_object_get(body, key);
+
+	if (!v)
+		return;
+	json_decref(*slot);
+	*slot = json_incref(v);
+}
+
 static enum MHD_Result http_node_report(struct http_ctx *h, struct inv_node *n, json_t *body)
 {
+	struct snowd *sd = h->sd;
 	const char *name, *boot_id, *key;
-	json_t *values, *v, *copy;
+	json_t *values, *v, *events, *commands;
 	json_int_t seq = 0;
+	int64_t ack = 0, now = (int64_t)time(NULL);
 	struct node_rt *rt;
 	char err[256];
 
 	if (jsonh_get_str(body, "name", 1, SNOW_NAME_MAX, &name, err, sizeof(err)) ||
 	    jsonh_get_str(body, "boot_id", 1, 39, &boot_id, err, sizeof(err)) ||
-	    jsonh_get_int(body, "seq", 1, 0, INT64_MAX, &seq, err, sizeof(err)))
+	    jsonh_get_int(body, "seq", 1, 0, INT64_MAX, &seq, err, sizeof(err)) ||
+	    http_check_report(body, err, sizeof(err)))
 		return http_error(h, MHD_HTTP_BAD_REQUEST, "%s", err);
 	if (strcmp(name, n->name))
 		return http_error(h, MHD_HTTP_BAD_REQUEST, "name: '%s' does not match %s", name,
 				  SNOW_HDR_NODE);
-	rt = nodes_rt(h->sd, n->id, NULL);
+	rt = nodes_rt(sd, n->id, NULL);
 	if (!rt || strcmp(rt->boot_id, boot_id))
 		return http_error(h, MHD_HTTP_NOT_FOUND, "boot_id: not registered, register first");
 	values = json_object_get(body, "values");
-	if (values && !json_is_object(values))
-		return http_error(h, MHD_HTTP_BAD_REQUEST, "values: must be an object");
-	copy = json_object();
-	if (!copy)
-		return http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
 	json_object_foreach(values, key, v) {
-		if (!json_is_number(v) || strlen(key) > 127) {
-			json_decref(copy);
+		if (!json_is_number(v) || strlen(key) > 127)
 			return http_error(h, MHD_HTTP_BAD_REQUEST, "values.%.64s: must be a number",
 					  key);
-		}
-		json_object_set(copy, key, v);
 	}
-	json_decref(rt->values);
-	rt->values = copy;
+	/* Events and results go to SQLite before the answer acknowledges them. */
+	events = json_object_get(body, "events");
+	if (json_array_size(events)) {
+		if (inv_events_store(&sd->inv, n->id, boot_id, events, now, &ack))
+			return http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "events: not stored");
+		sd->events += json_array_size(events);
+		rt->events_acked = ack;
+	}
+	if (inv_cmd_results(&sd->inv, n->id, json_object_get(body, "results"), now))
+		return http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "results: not stored");
+	http_keep(&rt->values, body, "values");
+	http_keep(&rt->watermarks, body, "watermarks");
+	http_keep(&rt->thresholds, body, "thresholds");
+	http_keep(&rt->devices, body, "devices");
 	rt->seq = (uint64_t)seq;
-	rt->last_seen = (int64_t)time(NULL);
+	rt->last_seen = now;
 	rt->last_seen_ms = snowd_now_ms();
 	if (rt->state != NODE_ONLINE) {
 		log_info("node %s: online again", n->name);
 		rt->online_since = rt->last_seen;
 		rt->state = NODE_ONLINE;
 	}
-	h->sd->reports++;
-	return http_json(h, MHD_HTTP_OK, json_pack("{s:I, s:[]}", "ack_events", (json_int_t)0,
-						   "commands"));
+	sd->reports++;
+	commands = inv_cmd_take_pending(&sd->inv, n->id, now);
+	if (!commands)
+		return http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "commands: inventory error");
+	return http_json(h, MHD_HTTP_OK, json_pack("{s:I, s:o}", "ack_events",
+						   (json_int_t)rt->events_acked, "commands",
+						   commands));
 }
 
 static enum MHD_Result http_node(struct http_ctx *h)
@@ -514,6 +628,76 @@ ioerr:
 	return http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "inventory error");
 }
 
+/* POST /api/v1/nodes/NAME/commands {op, args}; GET lists the node's commands. */
+static enum MHD_Result http_commands(struct http_ctx *h, const struct inv_node *n, int is_get)
+{
+	static const char *const fields[] = { "op", "args", NULL };
+	struct snowd *sd = h->sd;
+	const char *op;
+	char err[256];
+	json_t *body, *args, *c;
+	int64_t id;
+	int rc;
+
+	if (is_get) {
+		json_t *arr = inv_cmd_list(&sd->inv, n->id, 100);
+		if (!arr)
+			return http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "inventory error");
+		return http_json(h, MHD_HTTP_OK, json_pack("{s:o}", "commands", arr));
+	}
+	if (strcmp(h->method, "POST"))
+		return http_error(h, MHD_HTTP_METHOD_NOT_ALLOWED, "%s: use GET or POST", h->url);
+	body = jsonh_parse_object(h->req->body.data, h->req->body.len, err, sizeof(err));
+	if (!body)
+		return http_error(h, MHD_HTTP_BAD_REQUEST, "%s", err);
+	args = json_object_get(body, "args");
+	if (jsonh_only_keys(body, fields, err, sizeof(err)) ||
+	    jsonh_get_str(body, "op", 1, 32, &op, err, sizeof(err)) ||
+	    cmd_check(op, args, err, sizeof(err))) {
+		json_decref(body);
+		return http_error(h, MHD_HTTP_BAD_REQUEST, "%s", err);
+	}
+	if (!args)
+		json_object_set_new(body, "args", json_object());
+	rc = inv_cmd_add(&sd->inv, n->id, op, json_object_get(body, "args"), (int64_t)time(NULL), &id);
+	json_decref(body);
+	if (rc)
+		return http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "inventory error");
+	log_info("command %lld: %s queued for %s", (long long)id, op, n->name);
+	c = inv_cmd_get(&sd->inv, id);
+	return c ? http_json(h, MHD_HTTP_ACCEPTED, c) :
+		   http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "inventory error");
+}
+
+/* GET /api/v1/events?node=NAME&limit=N&before=ID, newest first. */
+static enum MHD_Result http_events(struct http_ctx *h)
+{
+	struct snowd *sd = h->sd;
+	const char *node = MHD_lookup_connection_value(h->conn, MHD_GET_ARGUMENT_KIND, "node");
+	const char *lim = MHD_lookup_connection_value(h->conn, MHD_GET_ARGUMENT_KIND, "limit");
+	const char *bef = MHD_lookup_connection_value(h->conn, MHD_GET_ARGUMENT_KIND, "before");
+	uint64_t limit = 100, before = 0;
+	int64_t node_id = 0;
+	char err[256];
+	json_t *arr;
+
+	if (node) {
+		struct inv_node n;
+		if (valid_name(node, err, sizeof(err)) || inv_node_get(&sd->inv, node, &n))
+			return http_error(h, MHD_HTTP_NOT_FOUND, "node: no node '%.64s'", node);
+		node_id = n.id;
+	}
+	if ((lim && (http_parse_u64(lim, &limit) || limit < 1 || limit > 10000)) ||
+	    (bef && http_parse_u64(bef, &before)))
+		return http_error(h, MHD_HTTP_BAD_REQUEST, "%s: must be a number%s",
+				  lim && (http_parse_u64(lim, &limit) || limit < 1 || limit > 10000) ?
+					  "limit" : "before", " (limit 1..10000)");
+	arr = inv_events_list(&sd->inv, node_id, (int64_t)before, (int)limit);
+	if (!arr)
+		return http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "inventory error");
+	return http_json(h, MHD_HTTP_OK, json_pack("{s:o}", "events", arr));
+}
+
 static enum MHD_Result http_api(struct http_ctx *h)
 {
 	struct snowd *sd = h->sd;
@@ -527,9 +711,26 @@ static enum MHD_Result http_api(struct http_ctx *h)
 	if (!role)
 		return http_error(h, MHD_HTTP_UNAUTHORIZED,
 				  "authorization: a valid 'Bearer TOKEN' is required");
-	if (!is_get && role < ROLE_ADMIN)
+	if (!is_get && strstr(p, "/commands")) {
+		if (role < ROLE_OPERATOR)
+			return http_error(h, MHD_HTTP_FORBIDDEN, "role: %s may not send commands",
+					  inv_role_name((enum inv_role)role));
+	} else if (!is_get && role < ROLE_ADMIN) {
 		return http_error(h, MHD_HTTP_FORBIDDEN, "role: %s may not change the inventory",
 				  inv_role_name((enum inv_role)role));
+	}
+	if (!strcmp(p, "events") && is_get)
+		return http_events(h);
+	if (!strncmp(p, "commands/", 9) && is_get) {
+		uint64_t id;
+		json_t *c;
+		if (http_parse_u64(p + 9, &id))
+			return http_error(h, MHD_HTTP_NOT_FOUND, "id: '%.32s' is not a command id", p + 9);
+		c = inv_cmd_get(&sd->inv, (int64_t)id);
+		if (!c)
+			return http_error(h, MHD_HTTP_NOT_FOUND, "id: no command %" PRIu64, id);
+		return http_json(h, MHD_HTTP_OK, c);
+	}
 	if (!strcmp(p, "nodes")) {
 		if (is_get) {
 			struct list_ctx c = { sd, json_array() };
@@ -544,10 +745,14 @@ static enum MHD_Result http_api(struct http_ctx *h)
 		return http_error(h, MHD_HTTP_METHOD_NOT_ALLOWED, "%s: use GET or POST", h->url);
 	}
 	if (!strncmp(p, "nodes/", 6)) {
-		const char *name = p + 6;
+		char name[SNOW_NAME_MAX + 2];
+		const char *sub = strchr(p + 6, '/');
+		size_t len = sub ? (size_t)(sub - p - 6) : strlen(p + 6);
 		struct inv_node n;
 		int rc;
 
+		snprintf(name, sizeof(name), "%.*s", (int)(len > SNOW_NAME_MAX + 1 ? SNOW_NAME_MAX + 1 : len),
+			 p + 6);
 		if (valid_name(name, err, sizeof(err)))
 			return http_error(h, MHD_HTTP_NOT_FOUND, "%s", err);
 		rc = inv_node_get(&sd->inv, name, &n);
@@ -555,6 +760,10 @@ static enum MHD_Result http_api(struct http_ctx *h)
 			return http_error(h, MHD_HTTP_NOT_FOUND, "name: no node '%s'", name);
 		if (rc)
 			return http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "inventory error");
+		if (sub && !strcmp(sub, "/commands"))
+			return http_commands(h, &n, is_get);
+		if (sub)
+			return http_error(h, MHD_HTTP_NOT_FOUND, "%s: no such route", h->url);
 		if (is_get)
 			return http_json(h, MHD_HTTP_OK, nodes_json(sd, &n));
 		if (!strcmp(h->method, "DELETE")) {

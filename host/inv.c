@@ -36,6 +36,30 @@ static const char *const migrations[] = {
 	"  sha256 TEXT NOT NULL UNIQUE,"
 	"  role INTEGER NOT NULL,"
 	"  created INTEGER NOT NULL);",
+	/* 1 -> 2: node events (the black boxes' contents) and the command queue. */
+	"CREATE TABLE events ("
+	"  id INTEGER PRIMARY KEY,"
+	"  node_id INTEGER NOT NULL REFERENCES nodes(id) ON DELETE CASCADE,"
+	"  boot_id TEXT NOT NULL,"
+	"  seq INTEGER NOT NULL,"
+	"  time INTEGER NOT NULL,"
+	"  type TEXT NOT NULL,"
+	"  attrs TEXT NOT NULL,"
+	"  received INTEGER NOT NULL,"
+	"  UNIQUE (node_id, boot_id, seq));"
+	"CREATE INDEX events_by_node ON events (node_id, id);"
+	"CREATE TABLE commands ("
+	"  id INTEGER PRIMARY KEY,"
+	"  node_id INTEGER NOT NULL REFERENCES nodes(id) ON DELETE CASCADE,"
+	"  op TEXT NOT NULL,"
+	"  args TEXT NOT NULL,"
+	"  state TEXT NOT NULL,"
+	"  result TEXT,"
+	"  error TEXT,"
+	"  created INTEGER NOT NULL,"
+	"  sent INTEGER,"
+	"  done INTEGER);"
+	"CREATE INDEX commands_open ON commands (node_id, state);",
 };
 
 const char *inv_role_name(enum inv_role r)
@@ -51,7 +75,7 @@ const char *inv_role_name(enum inv_role r)
 	return "none";
 }
 
-static int inv_exec(struct inv *inv, const char *sql)
+int inv_exec(struct inv *inv, const char *sql)
 {
 	char *msg = NULL;
 
@@ -125,7 +149,7 @@ void inv_close(struct inv *inv)
 	inv->db = NULL;
 }
 
-static sqlite3_stmt *inv_prepare(struct inv *inv, const char *sql)
+sqlite3_stmt *inv_prepare(struct inv *inv, const char *sql)
 {
 	sqlite3_stmt *st = NULL;
 

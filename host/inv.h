@@ -16,7 +16,7 @@
 #include "sign.h"
 #include "valid.h"
 
-#define INV_SCHEMA_VERSION 1
+#define INV_SCHEMA_VERSION 2
 
 enum inv_role { ROLE_VIEWER = 1, ROLE_OPERATOR = 2, ROLE_ADMIN = 3 };
 
@@ -89,5 +89,50 @@ int inv_token_role(struct inv *inv, const char *token);
 int inv_token_count(struct inv *inv);
 
 const char *inv_role_name(enum inv_role r);
+
+/* For the inventory's other files: run SQL / prepare a statement (NULL on error, logged). */
+int inv_exec(struct inv *inv, const char *sql);
+sqlite3_stmt *inv_prepare(struct inv *inv, const char *sql);
+
+/* --- events (inv_cmd.c) --- */
+
+/*
+ * Store a report's events (a JSON array of {seq, time, type, attrs}, already
+ * checked by the caller) for a node's boot in one transaction; events seen
+ * before (same seq) are skipped.  *ack receives the highest seq stored for
+ * this boot.  @ret 0 or -EIO (nothing stored).
+ */
+int inv_events_store(struct inv *inv, int64_t node_id, const char *boot_id, json_t *events,
+		     int64_t now, int64_t *ack);
+/*
+ * Events newest first, at most limit, with id below before (0: no bound),
+ * of one node (node_id 0: all).  @ret a new JSON array or NULL.
+ */
+json_t *inv_events_list(struct inv *inv, int64_t node_id, int64_t before, int limit);
+
+/* --- commands (inv_cmd.c) --- */
+
+enum cmd_state { CMD_QUEUED, CMD_SENT, CMD_DONE, CMD_FAILED, CMD_TIMEOUT };
+const char *cmd_state_name(enum cmd_state s);
+
+/* Queue a command (args borrowed).  *id receives its id.  @ret 0 or -EIO. */
+int inv_cmd_add(struct inv *inv, int64_t node_id, const char *op, json_t *args, int64_t now,
+		int64_t *id);
+/*
+ * The commands a node still has to answer (queued or sent), oldest first, as
+ * [{id, op, args}]; queued ones become sent.  @ret a new array or NULL.
+ */
+json_t *inv_cmd_take_pending(struct inv *inv, int64_t node_id, int64_t now);
+/*
+ * Record the results of a report ([{id, ok, result|error}]) for commands of
+ * this node still open.  @ret 0 or -EIO.
+ */
+int inv_cmd_results(struct inv *inv, int64_t node_id, json_t *results, int64_t now);
+/* Commands open longer than max_age s become timed out.  @ret how many, or -EIO. */
+int inv_cmd_expire(struct inv *inv, int64_t now, int64_t max_age);
+/* One command as JSON (with the node's name).  @ret a new object, or NULL when none. */
+json_t *inv_cmd_get(struct inv *inv, int64_t id);
+/* A node's commands, newest first.  @ret a new array or NULL. */
+json_t *inv_cmd_list(struct inv *inv, int64_t node_id, int limit);
 
 #endif

@@ -47,13 +47,23 @@ struct node_rt *nodes_rt(struct snowd *sd, int64_t id, const char *create_name)
 	return rt;
 }
 
+void nodes_rt_clear(struct node_rt *rt)
+{
+	json_decref(rt->values);
+	json_decref(rt->schema);
+	json_decref(rt->watermarks);
+	json_decref(rt->thresholds);
+	json_decref(rt->devices);
+	rt->values = rt->schema = rt->watermarks = rt->thresholds = rt->devices = NULL;
+}
+
 void nodes_rt_forget(struct snowd *sd, int64_t id)
 {
 	struct node_rt *rt = nodes_rt(sd, id, NULL);
 
 	if (!rt)
 		return;
-	json_decref(rt->values);
+	nodes_rt_clear(rt);
 	*rt = sd->rt[--sd->nrt];
 }
 
@@ -62,7 +72,7 @@ void nodes_rt_free(struct snowd *sd)
 	size_t i;
 
 	for (i = 0; i < sd->nrt; i++)
-		json_decref(sd->rt[i].values);
+		nodes_rt_clear(&sd->rt[i]);
 	free(sd->rt);
 	sd->rt = NULL;
 	sd->nrt = sd->cap_rt = 0;
@@ -73,6 +83,12 @@ void nodes_tick(struct snowd *sd)
 	int64_t now = snowd_now_ms();
 	size_t i;
 
+	if (now >= sd->next_expire) {
+		int n = inv_cmd_expire(&sd->inv, (int64_t)time(NULL), sd->cfg.command_timeout_s);
+		if (n > 0)
+			log_warnx("commands: %d timed out without a result", n);
+		sd->next_expire = now + 10000;
+	}
 	for (i = 0; i < sd->nrt; i++) {
 		struct node_rt *rt = &sd->rt[i];
 		if (rt->state == NODE_ONLINE && now - rt->last_seen_ms > sd->cfg.offline_after_ms) {
@@ -107,6 +123,14 @@ json_t *nodes_json(struct snowd *sd, const struct inv_node *n)
 		json_object_set(o, "values", rt->values);
 	else
 		json_object_set_new(o, "values", json_object());
+	if (rt->schema)
+		json_object_set(o, "schema", rt->schema);
+	if (rt->watermarks)
+		json_object_set(o, "watermarks", rt->watermarks);
+	if (rt->thresholds)
+		json_object_set(o, "thresholds", rt->thresholds);
+	if (rt->devices)
+		json_object_set(o, "devices", rt->devices);
 	return o;
 }
 

@@ -5,6 +5,14 @@
  *   snowctl node show NAME [--json]
  *   snowctl node rm NAME
  *   snowctl discovered list [--json]
+ *   snowctl threshold set NODE VALUE --high|--low --rise X --clear Y [--samples N]
+ *   snowctl threshold clear NODE VALUE --high|--low
+ *   snowctl device NODE PATH enable|disable|online|offline|shutdown|diag|audit
+ *   snowctl node reboot|poweroff NODE;  snowctl config reload NODE
+ *   snowctl watermarks reset NODE [VALUE];  snowctl sysctl set NODE NAME VALUE
+ *   snowctl command show ID;  snowctl command list NODE
+ *   snowctl events [--node NODE] [--limit N] [--json]
+ * Commands wait for the node's result (--no-wait to only queue them).
  * The URL and token come from --url/--token, else SNOW_URL/SNOW_TOKEN,
  * else http://127.0.0.1:8080 and the token file of a local snowd.
  */
@@ -22,6 +30,8 @@ struct ctl {
 	struct http_url url;
 	char token[160];
 	int json;
+	int no_wait;
+	int timeout_s;
 };
 
 static void ctl_usage(FILE *f)
@@ -34,6 +44,17 @@ static void ctl_usage(FILE *f)
 		"  node show NAME [--json]                             one node in full\n"
 		"  node rm NAME                                        remove a node\n"
 		"  discovered list [--json]                            MACs that asked to boot\n"
+		"  threshold set NODE VALUE --high|--low --rise X --clear Y [--samples N]\n"
+		"  threshold clear NODE VALUE --high|--low\n"
+		"  device NODE PATH OP          OP: enable disable online offline shutdown diag audit\n"
+		"  node reboot|poweroff NODE    config reload NODE\n"
+		"  watermarks reset NODE [VALUE]\n"
+		"  sysctl set NODE NAME VALUE\n"
+		"  command show ID              command list NODE\n"
+		"  events [--node NODE] [--limit N] [--json]\n"
+		"\n"
+		"Commands to nodes wait up to --timeout S (default 60) for the node's result;\n"
+		"--no-wait only queues them.\n"
 		"\n"
 		"URL and token default to $SNOW_URL and $SNOW_TOKEN (or $SNOW_TOKEN_FILE,\n"
 		"then /var/lib/snow/admin.token), and http://127.0.0.1:8080.\n");
@@ -240,6 +261,174 @@ static int ctl_discovered(struct ctl *c)
 	return 0;
 }
 
+static void ctl_print_command(const struct ctl *c, json_t *cmd)
+{
+	json_t *res = json_object_get(cmd, "result");
+	const char *state = ctl_str(cmd, "state");
+	char *rs = res ? json_dumps(res, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+
+	if (c->json) {
+		ctl_print_json(cmd);
+	} else {
+		printf("command %lld (%s on %s): %s", (long long)json_integer_value(json_object_get(cmd, "id")),
+		       ctl_str(cmd, "op"), ctl_str(cmd, "node"), state);
+		if (json_object_get(cmd, "error"))
+			printf(": %s", ctl_str(cmd, "error"));
+		else if (rs)
+			printf(": %s", rs);
+		printf("\n");
+	}
+	free(rs);
+}
+
+/*
+ * Queue op (args: a reference this call takes) for node, then wait for its
+ * result.  @ret 0 when done, 1 when failed, refused or timed out.
+ */
+static int ctl_command(struct ctl *c, const char *node, const char *op, json_t *args)
+{
+	char path[300];
+	json_t *body = json_pack("{s:s, s:o}", "op", op, "args", args ? args : json_object());
+	json_t *cmd, *now = NULL;
+	long long id;
+	int rc, i;
+
+	snprintf(path, sizeof(path), "/api/v1/nodes/%s/commands", node);
+	rc = ctl_call(c, "POST", path, body, &cmd);
+	json_decref(body);
+	if (rc)
+		return 1;
+	id = (long long)json_integer_value(json_object_get(cmd, "id"));
+	if (c->no_wait) {
+		ctl_print_command(c, cmd);
+		json_decref(cmd);
+		return 0;
+	}
+	json_decref(cmd);
+	snprintf(path, sizeof(path), "/api/v1/commands/%lld", id);
+	for (i = 0; i < c->timeout_s * 5; i++) {
+		const char *state;
+		if (ctl_call(c, "GET", path, NULL, &now))
+			return 1;
+		state = ctl_str(now, "state");
+		if (strcmp(state, "queued") && strcmp(state, "sent")) {
+			ctl_print_command(c, now);
+			rc = strcmp(state, "done") ? 1 : 0;
+			json_decref(now);
+			return rc;
+		}
+		json_decref(now);
+		now = NULL;
+		struct timespec ts = { 0, 200 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+	}
+	fprintf(stderr, "snowctl: command %lld: no result after %d s (it stays queued; "
+			"'snowctl command show %lld')\n", id, c->timeout_s, id);
+	return 1;
+}
+
+/* Parse a number argument for field.  @ret 0 or 2 after a message. */
+static int ctl_number(const char *field, const char *s, double *out)
+{
+	char *end;
+
+	*out = strtod(s, &end);
+	if (!*s || *end) {
+		fprintf(stderr, "snowctl: %s: '%s' is not a number\n", field, s);
+		return 2;
+	}
+	return 0;
+}
+
+static int ctl_threshold(struct ctl *c, int argc, char **argv)
+{
+	const char *kind = NULL, *rise = NULL, *clear = NULL, *samples = NULL;
+	const char *pos[3] = { NULL, NULL, NULL };
+	double r, cl, sm;
+	int i, npos = 0, set;
+	json_t *args;
+
+	for (i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--high") || !strcmp(argv[i], "--low"))
+			kind = argv[i] + 2;
+		else if ((!strcmp(argv[i], "--rise") || !strcmp(argv[i], "--clear") ||
+			  !strcmp(argv[i], "--samples")) && i + 1 < argc) {
+			const char **dst = argv[i][2] == 'r' ? &rise : argv[i][2] == 'c' ? &clear : &samples;
+			*dst = argv[++i];
+		} else if (argv[i][0] != '-' && npos < 3)
+			pos[npos++] = argv[i];
+		else {
+			fprintf(stderr, "snowctl: threshold: unexpected '%s'\n", argv[i]);
+			return 2;
+		}
+	}
+	set = pos[0] && !strcmp(pos[0], "set");
+	if (npos != 3 || !kind || (set && (!rise || !clear)) || (!set && strcmp(pos[0], "clear"))) {
+		fprintf(stderr, "snowctl: usage: threshold set NODE VALUE --high|--low --rise X --clear Y "
+				"[--samples N]\n       snowctl threshold clear NODE VALUE --high|--low\n");
+		return 2;
+	}
+	args = json_pack("{s:s, s:s}", "value", pos[2], "kind", kind);
+	if (set) {
+		if (ctl_number("rise", rise, &r) || ctl_number("clear", clear, &cl) ||
+		    (samples && ctl_number("samples", samples, &sm))) {
+			json_decref(args);
+			return 2;
+		}
+		json_object_set_new(args, "rise", json_real(r));
+		json_object_set_new(args, "clear", json_real(cl));
+		if (samples)
+			json_object_set_new(args, "samples", json_integer((json_int_t)sm));
+	}
+	return ctl_command(c, pos[1], set ? "threshold.set" : "threshold.clear", args);
+}
+
+static int ctl_events(struct ctl *c, int argc, char **argv)
+{
+	const char *node = NULL, *limit = "50";
+	char path[300];
+	json_t *r, *arr, *e;
+	size_t i;
+
+	for (int j = 0; j < argc; j++) {
+		if (!strcmp(argv[j], "--node") && j + 1 < argc)
+			node = argv[++j];
+		else if (!strcmp(argv[j], "--limit") && j + 1 < argc)
+			limit = argv[++j];
+		else {
+			fprintf(stderr, "snowctl: events: unexpected '%s'\n", argv[j]);
+			return 2;
+		}
+	}
+	snprintf(path, sizeof(path), "/api/v1/events?limit=%s%s%s", limit, node ? "&node=" : "",
+		 node ? node : "");
+	if (ctl_call(c, "GET", path, NULL, &r))
+		return 1;
+	arr = json_object_get(r, "events");
+	if (c->json) {
+		ctl_print_json(arr);
+	} else {
+		printf("%-19s %-12s %5s %-18s %s\n", "TIME", "NODE", "SEQ", "TYPE", "ATTRIBUTES");
+		/* Oldest first reads like a log. */
+		for (i = json_array_size(arr); i-- > 0;) {
+			char when[32], *attrs;
+			time_t t;
+			struct tm tm;
+			e = json_array_get(arr, i);
+			t = (time_t)json_integer_value(json_object_get(e, "time"));
+			localtime_r(&t, &tm);
+			strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+			attrs = json_dumps(json_object_get(e, "attrs"), JSON_COMPACT | JSON_SORT_KEYS);
+			printf("%-19s %-12s %5lld %-18s %s\n", when, ctl_str(e, "node"),
+			       (long long)json_integer_value(json_object_get(e, "seq")),
+			       ctl_str(e, "type"), attrs ? attrs : "");
+			free(attrs);
+		}
+	}
+	json_decref(r);
+	return 0;
+}
+
 static void ctl_read_token_file(struct ctl *c, const char *path)
 {
 	FILE *f = fopen(path, "r");
@@ -284,11 +473,20 @@ int main(int argc, char **argv)
 	else
 		ctl_read_token_file(&c, getenv("SNOW_TOKEN_FILE") ? getenv("SNOW_TOKEN_FILE") :
 								      "/var/lib/snow/admin.token");
-	/* --json may come anywhere after the command. */
+	/* --json, --no-wait and --timeout may come anywhere after the command. */
+	c.timeout_s = 60;
 	for (j = n = i; j < argc; j++) {
 		if (!strcmp(argv[j], "--json"))
 			c.json = 1;
-		else
+		else if (!strcmp(argv[j], "--no-wait"))
+			c.no_wait = 1;
+		else if (!strcmp(argv[j], "--timeout") && j + 1 < argc) {
+			c.timeout_s = atoi(argv[++j]);
+			if (c.timeout_s < 1 || c.timeout_s > 86400) {
+				fprintf(stderr, "snowctl: --timeout: '%s' must be 1..86400 seconds\n", argv[j]);
+				return 2;
+			}
+		} else
 			argv[n++] = argv[j];
 	}
 	argc = n;
@@ -311,6 +509,50 @@ int main(int argc, char **argv)
 	}
 	if (argc - i == 2 && !strcmp(argv[i], "discovered") && !strcmp(argv[i + 1], "list"))
 		return ctl_discovered(&c);
+	if (argc - i == 3 && !strcmp(argv[i], "node") &&
+	    (!strcmp(argv[i + 1], "reboot") || !strcmp(argv[i + 1], "poweroff")))
+		return ctl_command(&c, argv[i + 2], argv[i + 1], NULL);
+	if (argc - i == 3 && !strcmp(argv[i], "config") && !strcmp(argv[i + 1], "reload"))
+		return ctl_command(&c, argv[i + 2], "config.reload", NULL);
+	if (argc - i >= 1 && !strcmp(argv[i], "threshold"))
+		return ctl_threshold(&c, argc - i - 1, argv + i + 1);
+	if (argc - i == 4 && !strcmp(argv[i], "device"))
+		return ctl_command(&c, argv[i + 1], "device",
+				   json_pack("{s:s, s:s}", "path", argv[i + 2], "op", argv[i + 3]));
+	if ((argc - i == 3 || argc - i == 4) && !strcmp(argv[i], "watermarks") &&
+	    !strcmp(argv[i + 1], "reset"))
+		return ctl_command(&c, argv[i + 2], "watermarks.reset",
+				   argc - i == 4 ? json_pack("{s:s}", "value", argv[i + 3]) : NULL);
+	if (argc - i == 5 && !strcmp(argv[i], "sysctl") && !strcmp(argv[i + 1], "set"))
+		return ctl_command(&c, argv[i + 2], "sysctl.set",
+				   json_pack("{s:s, s:s}", "name", argv[i + 3], "value", argv[i + 4]));
+	if (argc - i == 3 && !strcmp(argv[i], "command") && !strcmp(argv[i + 1], "show")) {
+		char path[64];
+		json_t *cmd;
+		snprintf(path, sizeof(path), "/api/v1/commands/%.20s", argv[i + 2]);
+		if (ctl_call(&c, "GET", path, NULL, &cmd))
+			return 1;
+		ctl_print_command(&c, cmd);
+		json_decref(cmd);
+		return 0;
+	}
+	if (argc - i == 3 && !strcmp(argv[i], "command") && !strcmp(argv[i + 1], "list")) {
+		char path[300];
+		json_t *r, *cmd;
+		size_t k;
+		snprintf(path, sizeof(path), "/api/v1/nodes/%s/commands", argv[i + 2]);
+		if (ctl_call(&c, "GET", path, NULL, &r))
+			return 1;
+		if (c.json)
+			ctl_print_json(json_object_get(r, "commands"));
+		else
+			json_array_foreach(json_object_get(r, "commands"), k, cmd)
+				ctl_print_command(&c, cmd);
+		json_decref(r);
+		return 0;
+	}
+	if (argc - i >= 1 && !strcmp(argv[i], "events"))
+		return ctl_events(&c, argc - i - 1, argv + i + 1);
 	ctl_usage(stderr);
 	return 2;
 }

@@ -44,6 +44,8 @@ static const struct conf_option snowd_options[] = {
 	    "a node without a report this long is offline (default 3 intervals + 2 s)"),
 	OPT("max-body", 0, CONF_INT, max_body, 1024, 64 << 20, "BYTES",
 	    "largest request body accepted (default 1 MiB)"),
+	OPT("command-timeout", 0, CONF_INT, command_timeout_s, 5, 86400, "S",
+	    "a command without a result this long is timed out (default 300)"),
 	OPT("check-config", 'n', CONF_BOOL, check_config, 0, 0, NULL,
 	    "check the configuration (and dnsmasq's) and exit"),
 	OPT("verbose", 'v', CONF_BOOL, verbose, 0, 0, NULL, "log debug messages"),
@@ -81,6 +83,7 @@ static int snowd_defaults(struct snowd_config *c)
 	c->interval_ms = 2000;
 	c->offline_after_ms = 0;
 	c->max_body = 1 << 20;
+	c->command_timeout_s = 300;
 	return (c->state_dir && c->listen && c->dnsmasq && c->cmdline) ? 0 : -ENOMEM;
 }
 

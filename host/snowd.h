@@ -29,6 +29,7 @@ struct snowd_config {
 	long interval_ms;
 	long offline_after_ms;
 	long max_body;
+	long command_timeout_s;
 	int check_config;
 	int verbose;
 };
@@ -51,6 +52,11 @@ struct node_rt {
 	int64_t online_since;
 	uint64_t seq;
 	json_t *values;         /* owned: {name: number} from the last report */
+	json_t *schema;         /* owned: [{name, oid, kind, unit, desc}] from register */
+	json_t *watermarks;     /* owned: {name: [low, high]} */
+	json_t *thresholds;     /* owned: [{value, kind, rise, clear, samples, state}] */
+	json_t *devices;        /* owned: the DDM device tree */
+	int64_t events_acked;   /* highest event seq of this boot stored */
 };
 
 struct snowd {
@@ -69,7 +75,8 @@ struct snowd {
 	int quit;
 	struct node_rt *rt;     /* growable array, looked up by node id */
 	size_t nrt, cap_rt;
-	uint64_t requests, reports;
+	uint64_t requests, reports, events;
+	int64_t next_expire;
 };
 
 int64_t snowd_now_ms(void);
@@ -82,6 +89,8 @@ void http_stop(struct snowd *sd);
 /* Find a node's run-time entry; create it (named) when create_name is not NULL. */
 struct node_rt *nodes_rt(struct snowd *sd, int64_t id, const char *create_name);
 void nodes_rt_forget(struct snowd *sd, int64_t id);
+/* Drop what a node reported (a new boot starts from nothing). */
+void nodes_rt_clear(struct node_rt *rt);
 void nodes_rt_free(struct snowd *sd);
 void nodes_tick(struct snowd *sd);
 const char *node_state_name(enum node_state s);

@@ -95,12 +95,63 @@ sign /api/v1/node/report "$b"
 check_eq "report with a non-number value: 400" 400 "$(send /api/v1/node/report "$b")"
 check "the bad value is named" grep -q 'values.x' "$dir/out"
 
+# Commands: checked when queued, delivered in report answers, results kept.
+refuse_cmd() { # refuse_cmd FIELD JSON: the API answers 400 naming FIELD, nothing queued
+	local code
+	code=$(status "${auth[@]}" -d "$2" "$url/api/v1/nodes/node1/commands")
+	if [ "$code" = 400 ] && grep -q "\"$1" "$dir/out"; then ok "command refused: $2 ($(cat "$dir/out"))"
+	else not_ok "command $2: got $code $(cat "$dir/out"), want 400 naming $1"; fi
+}
+refuse_cmd op '{"op":"format-disk"}'
+refuse_cmd args.clear '{"op":"threshold.set","args":{"value":"kern.mem.free_kb","kind":"high","rise":10,"clear":20}}'
+refuse_cmd args.clear '{"op":"threshold.set","args":{"value":"kern.mem.free_kb","kind":"low","rise":20,"clear":10}}'
+refuse_cmd args.kind '{"op":"threshold.set","args":{"value":"x","kind":"sideways","rise":1,"clear":1}}'
+refuse_cmd args.op '{"op":"device","args":{"path":"cpu/cpu1","op":"explode"}}'
+refuse_cmd args.name '{"op":"sysctl.set","args":{"name":"../../etc/passwd","value":"1"}}'
+refuse_cmd args.color '{"op":"reboot","args":{"color":"red"}}'
+check_eq "refused commands queued nothing" 0 "$(ctl command list node1 --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))' 2>/dev/null || echo x)"
+check "threshold.set queued" ctl --url "$url" threshold set node1 kern.mem.free_kb --low --rise 500 --clear 600 --no-wait
+cmd_id=$(ctl command list node1 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
+rep='{"name":"node1","boot_id":"b-1","seq":4,"values":{"kern.mem.free_kb":400}}'
+sign /api/v1/node/report "$rep"; send /api/v1/node/report "$rep" >/dev/null
+check "the report answer carries the command" python3 -c "
+import json,sys; a=json.load(open('$dir/out')); c=a['commands']
+sys.exit(0 if c and c[0]['id']==$cmd_id and c[0]['op']=='threshold.set' and c[0]['args']['rise']==500 else 1)"
+check_eq "command marked sent" sent "$(ctl command show "$cmd_id" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["state"])')"
+# Results and events in one report, then the same report again (a resend
+# after a lost answer): stored once, acknowledged.
+rep='{"name":"node1","boot_id":"b-1","seq":5,"values":{"kern.mem.free_kb":400},
+ "thresholds":[{"value":"kern.mem.free_kb","kind":"low","rise":500,"clear":600,"samples":1,"state":"raised"}],
+ "devices":[{"path":"cpu/cpu1","class":"cpu","avail":"enabled","run":"online","ops":["offline"]}],
+ "results":[{"id":'$cmd_id',"ok":true,"result":{"set":"kern.mem.free_kb"}}],
+ "events":[{"seq":1,"time":1795240000,"type":"agent.start","attrs":{}},
+           {"seq":2,"time":1795240001,"type":"threshold.raise","attrs":{"value":"kern.mem.free_kb","observed":400}}]}'
+for try in 1 2; do
+	sign /api/v1/node/report "$rep"
+	check_eq "report with events and results (try $try)" 200 "$(send /api/v1/node/report "$rep")"
+	check_eq "events acknowledged up to 2 (try $try)" 2 "$(python3 -c "import json; print(json.load(open('$dir/out'))['ack_events'])")"
+done
+check_eq "command done" done "$(ctl command show "$cmd_id" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["state"])')"
+check_eq "no command pending any more" 0 "$(python3 -c "import json; print(len(json.load(open('$dir/out'))['commands']))")"
+check_eq "events stored once" 2 "$(ctl events --node node1 --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')"
+check "snowctl events shows the raise" bash -c "'$SNOW_BIN/snowctl' events | grep -q 'threshold.raise'"
+check "node show lists devices and thresholds" python3 -c "
+import json,subprocess,sys; n=json.loads(subprocess.check_output(['$SNOW_BIN/snowctl','node','show','node1','--json']))
+sys.exit(0 if n['devices'][0]['path']=='cpu/cpu1' and n['thresholds'][0]['state']=='raised' else 1)"
+bad='{"name":"node1","boot_id":"b-1","seq":6,"events":[{"seq":0,"time":1,"type":"x"}]}'
+sign /api/v1/node/report "$bad"
+check_eq "an event with seq 0 is refused" 400 "$(send /api/v1/node/report "$bad")"
+check "the bad event is named" grep -q 'events\[0\]' "$dir/out"
+check_eq "and nothing of it stored" 2 "$(ctl events --node node1 --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')"
+
 # kill -9: everything acknowledged is still there; old nonces stay refused.
 ctl node rm node2 >/dev/null
 check_eq "one node left" 1 "$(count_nodes)"
 kill -9 "$pid"; wait "$pid" 2>/dev/null
 check "snowd restarts after kill -9" start_snowd
 check_eq "inventory survived kill -9" 1 "$(count_nodes)"
+check_eq "events survived kill -9" 2 "$(ctl events --node node1 --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')"
+check_eq "command results survived kill -9" done "$(ctl command show "$cmd_id" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["state"])')"
 check_eq "replay still refused after restart" 401 "$(status "${saved[@]}" -H 'Content-Type: application/json' -d "$reg" "$url/api/v1/node/register")"
 
 # --check-config

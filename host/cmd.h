@@ -1,0 +1,18 @@
+/*
+ * Commands for nodes, as the API takes them: the op names and the shape of
+ * each op's args (docs/protocol.md, "Commands").  Checked here, once, before
+ * anything is queued, so a malformed command never reaches a node.
+ */
+#ifndef SNOW_CMD_H
+#define SNOW_CMD_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+/*
+ * Check op and args (args may be NULL for ops without any).
+ * @ret 0, or -EINVAL with err naming the field ("op: ...", "args.rise: ...").
+ */
+int cmd_check(const char *op, json_t *args, char *err, size_t errlen);
+
+#endif

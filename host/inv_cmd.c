@@ -1,0 +1,280 @@
+/* The inventory's events and command queue (schema version 2). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "inv.h"
+#include "jsonh.h"
+#include "log.h"
+
+const char *cmd_state_name(enum cmd_state s)
+{
+	static const char *const names[] = { "queued", "sent", "done", "failed", "timed out" };
+
+	return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] : "?";
+}
+
+int inv_events_store(struct inv *inv, int64_t node_id, const char *boot_id, json_t *events,
+		     int64_t now, int64_t *ack)
+{
+	sqlite3_stmt *ins = NULL, *mx = NULL;
+	json_t *e;
+	size_t i;
+	int rc = -EIO;
+
+	*ack = 0;
+	if (inv_exec(inv, "BEGIN IMMEDIATE"))
+		return -EIO;
+	ins = inv_prepare(inv, "INSERT OR IGNORE INTO events (node_id, boot_id, seq, time, type, "
+			       "attrs, received) VALUES (?, ?, ?, ?, ?, ?, ?)");
+	mx = inv_prepare(inv, "SELECT coalesce(max(seq), 0) FROM events WHERE node_id = ? AND boot_id = ?");
+	if (!ins || !mx)
+		goto out;
+	json_array_foreach(events, i, e) {
+		char *attrs = jsonh_dump(json_object_get(e, "attrs"));
+		if (!attrs)
+			goto out;
+		sqlite3_reset(ins);
+		sqlite3_bind_int64(ins, 1, node_id);
+		sqlite3_bind_text(ins, 2, boot_id, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(ins, 3, json_integer_value(json_object_get(e, "seq")));
+		sqlite3_bind_int64(ins, 4, json_integer_value(json_object_get(e, "time")));
+		sqlite3_bind_text(ins, 5, json_string_value(json_object_get(e, "type")), -1,
+				  SQLITE_STATIC);
+		sqlite3_bind_text(ins, 6, attrs, -1, free);
+		sqlite3_bind_int64(ins, 7, now);
+		if (sqlite3_step(ins) != SQLITE_DONE)
+			goto out;
+	}
+	sqlite3_bind_int64(mx, 1, node_id);
+	sqlite3_bind_text(mx, 2, boot_id, -1, SQLITE_STATIC);
+	if (sqlite3_step(mx) != SQLITE_ROW)
+		goto out;
+	*ack = sqlite3_column_int64(mx, 0);
+	rc = 0;
+out:
+	sqlite3_finalize(ins);
+	sqlite3_finalize(mx);
+	if (rc || inv_exec(inv, "COMMIT")) {
+		inv_exec(inv, "ROLLBACK");
+		*ack = 0;
+		return -EIO;
+	}
+	return 0;
+}
+
+/* Parse a column holding JSON text; a NULL column gives def (which may be NULL). */
+static json_t *inv_col_json(sqlite3_stmt *st, int col)
+{
+	const char *t = (const char *)sqlite3_column_text(st, col);
+	json_t *v;
+
+	if (!t)
+		return json_null();
+	v = json_loads(t, JSON_DECODE_ANY, NULL);
+	return v ? v : json_string(t);
+}
+
+json_t *inv_events_list(struct inv *inv, int64_t node_id, int64_t before, int limit)
+{
+	sqlite3_stmt *st = inv_prepare(
+		inv, "SELECT e.id, n.name, e.boot_id, e.seq, e.time, e.type, e.attrs, e.received "
+		     "FROM events e JOIN nodes n ON n.id = e.node_id "
+		     "WHERE (?1 = 0 OR e.node_id = ?1) AND (?2 = 0 OR e.id < ?2) "
+		     "ORDER BY e.id DESC LIMIT ?3");
+	json_t *arr;
+
+	if (!st)
+		return NULL;
+	sqlite3_bind_int64(st, 1, node_id);
+	sqlite3_bind_int64(st, 2, before);
+	sqlite3_bind_int(st, 3, limit);
+	arr = json_array();
+	while (arr && sqlite3_step(st) == SQLITE_ROW) {
+		json_array_append_new(
+			arr, json_pack("{s:I, s:s, s:s, s:I, s:I, s:s, s:o, s:I}", "id",
+				       (json_int_t)sqlite3_column_int64(st, 0), "node",
+				       (const char *)sqlite3_column_text(st, 1), "boot_id",
+				       (const char *)sqlite3_column_text(st, 2), "seq",
+				       (json_int_t)sqlite3_column_int64(st, 3), "time",
+				       (json_int_t)sqlite3_column_int64(st, 4), "type",
+				       (const char *)sqlite3_column_text(st, 5), "attrs",
+				       inv_col_json(st, 6), "received",
+				       (json_int_t)sqlite3_column_int64(st, 7)));
+	}
+	sqlite3_finalize(st);
+	return arr;
+}
+
+int inv_cmd_add(struct inv *inv, int64_t node_id, const char *op, json_t *args, int64_t now,
+		int64_t *id)
+{
+	sqlite3_stmt *st = inv_prepare(inv, "INSERT INTO commands (node_id, op, args, state, created) "
+					    "VALUES (?, ?, ?, 'queued', ?)");
+	char *text = jsonh_dump(args);
+	int rc;
+
+	if (!st || !text) {
+		sqlite3_finalize(st);
+		free(text);
+		return -EIO;
+	}
+	sqlite3_bind_int64(st, 1, node_id);
+	sqlite3_bind_text(st, 2, op, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, text, -1, free);
+	sqlite3_bind_int64(st, 4, now);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return -EIO;
+	*id = sqlite3_last_insert_rowid(inv->db);
+	return 0;
+}
+
+json_t *inv_cmd_take_pending(struct inv *inv, int64_t node_id, int64_t now)
+{
+	sqlite3_stmt *st = inv_prepare(inv, "SELECT id, op, args FROM commands WHERE node_id = ? "
+					    "AND state IN ('queued', 'sent') ORDER BY id");
+	sqlite3_stmt *up = inv_prepare(inv, "UPDATE commands SET state = 'sent', sent = ? "
+					    "WHERE node_id = ? AND state = 'queued'");
+	json_t *arr = NULL;
+
+	if (!st || !up)
+		goto out;
+	sqlite3_bind_int64(st, 1, node_id);
+	arr = json_array();
+	while (arr && sqlite3_step(st) == SQLITE_ROW) {
+		json_array_append_new(arr, json_pack("{s:I, s:s, s:o}", "id",
+						     (json_int_t)sqlite3_column_int64(st, 0), "op",
+						     (const char *)sqlite3_column_text(st, 1),
+						     "args", inv_col_json(st, 2)));
+	}
+	if (arr && json_array_size(arr)) {
+		sqlite3_bind_int64(up, 1, now);
+		sqlite3_bind_int64(up, 2, node_id);
+		if (sqlite3_step(up) != SQLITE_DONE)
+			log_warnx("inventory: cannot mark commands sent");
+	}
+out:
+	sqlite3_finalize(st);
+	sqlite3_finalize(up);
+	return arr;
+}
+
+int inv_cmd_results(struct inv *inv, int64_t node_id, json_t *results, int64_t now)
+{
+	sqlite3_stmt *st;
+	json_t *r;
+	size_t i;
+	int rc = 0;
+
+	if (!json_array_size(results))
+		return 0;
+	st = inv_prepare(inv, "UPDATE commands SET state = ?, result = ?, error = ?, done = ? "
+			      "WHERE id = ? AND node_id = ? AND state IN ('queued', 'sent')");
+	if (!st || inv_exec(inv, "BEGIN IMMEDIATE")) {
+		sqlite3_finalize(st);
+		return -EIO;
+	}
+	json_array_foreach(results, i, r) {
+		int ok = json_is_true(json_object_get(r, "ok"));
+		json_t *res = json_object_get(r, "result");
+		sqlite3_reset(st);
+		sqlite3_bind_text(st, 1, ok ? "done" : "failed", -1, SQLITE_STATIC);
+		if (res)
+			sqlite3_bind_text(st, 2, jsonh_dump(res), -1, free);
+		else
+			sqlite3_bind_null(st, 2);
+		if (!ok)
+			sqlite3_bind_text(st, 3, json_string_value(json_object_get(r, "error")), -1,
+					  SQLITE_STATIC);
+		else
+			sqlite3_bind_null(st, 3);
+		sqlite3_bind_int64(st, 4, now);
+		sqlite3_bind_int64(st, 5, json_integer_value(json_object_get(r, "id")));
+		sqlite3_bind_int64(st, 6, node_id);
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			rc = -EIO;
+			break;
+		}
+	}
+	sqlite3_finalize(st);
+	if (rc || inv_exec(inv, "COMMIT")) {
+		inv_exec(inv, "ROLLBACK");
+		return -EIO;
+	}
+	return 0;
+}
+
+int inv_cmd_expire(struct inv *inv, int64_t now, int64_t max_age)
+{
+	sqlite3_stmt *st = inv_prepare(inv, "UPDATE commands SET state = 'timed out', done = ?1, "
+					    "error = 'no result from the node in time' "
+					    "WHERE state IN ('queued', 'sent') AND created < ?1 - ?2");
+	int rc;
+
+	if (!st)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, now);
+	sqlite3_bind_int64(st, 2, max_age);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? sqlite3_changes(inv->db) : -EIO;
+}
+
+#define CMD_COLS "c.id, n.name, c.op, c.args, c.state, c.result, c.error, c.created, c.sent, c.done"
+
+static json_t *inv_cmd_row(sqlite3_stmt *st)
+{
+	json_t *o = json_pack("{s:I, s:s, s:s, s:o, s:s, s:I}", "id",
+			      (json_int_t)sqlite3_column_int64(st, 0), "node",
+			      (const char *)sqlite3_column_text(st, 1), "op",
+			      (const char *)sqlite3_column_text(st, 2), "args", inv_col_json(st, 3),
+			      "state", (const char *)sqlite3_column_text(st, 4), "created",
+			      (json_int_t)sqlite3_column_int64(st, 7));
+
+	if (!o)
+		return NULL;
+	if (sqlite3_column_type(st, 5) != SQLITE_NULL)
+		json_object_set_new(o, "result", inv_col_json(st, 5));
+	if (sqlite3_column_type(st, 6) != SQLITE_NULL)
+		json_object_set_new(o, "error", json_string((const char *)sqlite3_column_text(st, 6)));
+	if (sqlite3_column_type(st, 8) != SQLITE_NULL)
+		json_object_set_new(o, "sent", json_integer(sqlite3_column_int64(st, 8)));
+	if (sqlite3_column_type(st, 9) != SQLITE_NULL)
+		json_object_set_new(o, "done", json_integer(sqlite3_column_int64(st, 9)));
+	return o;
+}
+
+json_t *inv_cmd_get(struct inv *inv, int64_t id)
+{
+	sqlite3_stmt *st = inv_prepare(inv, "SELECT " CMD_COLS " FROM commands c JOIN nodes n "
+					    "ON n.id = c.node_id WHERE c.id = ?");
+	json_t *o = NULL;
+
+	if (!st)
+		return NULL;
+	sqlite3_bind_int64(st, 1, id);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		o = inv_cmd_row(st);
+	sqlite3_finalize(st);
+	return o;
+}
+
+json_t *inv_cmd_list(struct inv *inv, int64_t node_id, int limit)
+{
+	sqlite3_stmt *st = inv_prepare(inv, "SELECT " CMD_COLS " FROM commands c JOIN nodes n "
+					    "ON n.id = c.node_id WHERE c.node_id = ? "
+					    "ORDER BY c.id DESC LIMIT ?");
+	json_t *arr;
+
+	if (!st)
+		return NULL;
+	sqlite3_bind_int64(st, 1, node_id);
+	sqlite3_bind_int(st, 2, limit);
+	arr = json_array();
+	while (arr && sqlite3_step(st) == SQLITE_ROW)
+		json_array_append_new(arr, inv_cmd_row(st));
+	sqlite3_finalize(st);
+	return arr;
+}
