@@ -59,6 +59,8 @@ include host/host.mk
 include node-os/node-os.mk
 include firmware/firmware.mk
 -include nic/nic.mk
+-include host/nodesim/nodesim.mk
+-include host/bench/bench.mk
 -include snmp/snmp.mk
 -include console/console.mk
 include tests/tests.mk
