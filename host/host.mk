@@ -1,9 +1,9 @@
 # host/: snowd and snowctl.
-HOST_LIB_SRCS := host/inv.c host/inv_cmd.c host/cmd.c host/boot.c host/dnsmasq.c host/nodes.c host/http.c
+HOST_LIB_SRCS := host/inv.c host/inv_cmd.c host/cmd.c host/auth.c host/stream.c host/metrics.c host/boot.c host/dnsmasq.c host/nodes.c host/http.c
 HOST_CPPFLAGS := -Ifirmware -Ihost
 LIBHOST   := $(B)/lib/libhost.a
 LIBHOST_T := $(B)/lib/libhost-t.a
-HOST_LDLIBS := $(LDLIBS_HTTPD) $(LDLIBS_SQL) $(LDLIBS_JSON) $(LDLIBS_CRYPTO)
+HOST_LDLIBS := -lcrypt $(LDLIBS_HTTPD) $(LDLIBS_SQL) $(LDLIBS_JSON) $(LDLIBS_CRYPTO)
 
 $(OBJ)/host/%.o $(TOBJ)/host/%.o: CPPFLAGS += $(HOST_CPPFLAGS)
 $(TOBJ)/tests/host/%.o: CPPFLAGS += $(HOST_CPPFLAGS)

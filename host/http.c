@@ -31,6 +31,7 @@
 #include "valid.h"
 #include "wire.h"
 
+#define HTTP_SESSION_COOKIE "snow_session"
 #define HTTP_MAX_EVENTS 256  /* events or results in one report */
 #define HTTP_MAX_VALUES 4096 /* values in a node's schema */
 
@@ -153,6 +154,7 @@ static void http_stage(struct snowd *sd, const struct inv_node *n, const char *s
 			log_info("node %s: booting (%s)", n->name, stage);
 		rt->state = NODE_BOOTING;
 	}
+	nodes_publish_state(sd, rt);
 }
 
 static enum MHD_Result http_boot(struct http_ctx *h)
@@ -361,6 +363,7 @@ static enum MHD_Result http_node_register(struct http_ctx *h, struct inv_node *n
 	rt->stage_time = rt->last_seen;
 	log_info("node %s: online (agent %s, kernel %s, boot %s, from %s)", n->name,
 		 rt->version, rt->kernel, rt->boot_id, h->client_ip);
+	nodes_publish_state(h->sd, rt);
 	return http_json(h, MHD_HTTP_OK,
 			 json_pack("{s:I}", "interval_ms", (json_int_t)h->sd->cfg.interval_ms));
 }
@@ -430,6 +433,40 @@ static int http_check_report(json_t *body, char *err, size_t errlen)
 	return 0;
 }
 
+/* Tell stream clients what a report brought: values, new events, finished commands. */
+static void http_publish_report(struct snowd *sd, const struct inv_node *n, struct node_rt *rt,
+				json_t *body, int64_t ack)
+{
+	json_t *upd, *e, *r;
+	size_t i;
+
+	if (!sd->stream.clients)
+		return;
+	upd = json_pack("{s:O?, s:O?, s:I, s:I}", "values", rt->values, "watermarks",
+			rt->watermarks, "last_seen", (json_int_t)rt->last_seen, "seq",
+			(json_int_t)rt->seq);
+	if (upd && json_object_get(body, "thresholds"))
+		json_object_set(upd, "thresholds", rt->thresholds);
+	if (upd && json_object_get(body, "devices"))
+		json_object_set(upd, "devices", rt->devices);
+	stream_values(sd, n->name, upd);
+	json_array_foreach(json_object_get(body, "events"), i, e) {
+		if (json_integer_value(json_object_get(e, "seq")) > ack)
+			continue;
+		stream_publish(sd, "event", json_pack("{s:s, s:s, s:O, s:O, s:O, s:O}", "node",
+						      n->name, "boot_id", rt->boot_id, "seq",
+						      json_object_get(e, "seq"), "time",
+						      json_object_get(e, "time"), "type",
+						      json_object_get(e, "type"), "attrs",
+						      json_object_get(e, "attrs")));
+	}
+	json_array_foreach(json_object_get(body, "results"), i, r) {
+		json_t *c = inv_cmd_get(&sd->inv, json_integer_value(json_object_get(r, "id")));
+		if (c)
+			stream_publish(sd, "command", c);
+	}
+}
+
 /* Replace *slot with body[key] when the report carries it (absent: unchanged). */
 static void http_keep(json_t **slot, json_t *body, const char *key)
 {
@@ -489,8 +526,10 @@ static enum MHD_Result http_node_report(struct http_ctx *h, struct inv_node *n, 
 		log_info("node %s: online again", n->name);
 		rt->online_since = rt->last_seen;
 		rt->state = NODE_ONLINE;
+		nodes_publish_state(sd, rt);
 	}
 	sd->reports++;
+	http_publish_report(sd, n, rt, body, ack);
 	commands = inv_cmd_take_pending(&sd->inv, n->id, now);
 	if (!commands)
 		return http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "commands: inventory error");
@@ -523,15 +562,191 @@ static enum MHD_Result http_node(struct http_ctx *h)
 
 /* --- admin API ------------------------------------------------------------ */
 
-/* @ret the caller's role from "Authorization: Bearer TOKEN", 0 when none. */
-static int http_role(struct http_ctx *h)
+/* Who is asking: an API token or a console session. */
+struct http_auth {
+	enum inv_role role;   /* 0 when neither */
+	int via_session;
+	struct auth_session session;
+	const char *cookie;
+};
+
+/*
+ * "Authorization: Bearer TOKEN" for scripts and snowctl, else the console's
+ * session cookie.  A change made through a session must also carry the
+ * session's CSRF token in X-Snow-CSRF (checked by the caller).
+ */
+static void http_authenticate(struct http_ctx *h, struct http_auth *a)
 {
 	const char *auth =
 		MHD_lookup_connection_value(h->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
 
-	if (!auth || strncmp(auth, "Bearer ", 7))
-		return 0;
-	return inv_token_role(&h->sd->inv, auth + 7);
+	memset(a, 0, sizeof(*a));
+	if (auth && !strncmp(auth, "Bearer ", 7)) {
+		a->role = (enum inv_role)inv_token_role(&h->sd->inv, auth + 7);
+		return;
+	}
+	a->cookie = MHD_lookup_connection_value(h->conn, MHD_COOKIE_KIND, HTTP_SESSION_COOKIE);
+	if (a->cookie &&
+	    !auth_session_get(&h->sd->inv, a->cookie, (int64_t)time(NULL), &a->session)) {
+		a->role = a->session.role;
+		a->via_session = 1;
+	}
+}
+
+static enum MHD_Result http_login(struct http_ctx *h)
+{
+	char cookie[SIGN_SECRET_HEX_LEN + 1], err[256], setc[256];
+	const char *user, *password;
+	struct auth_session s;
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+	json_t *body;
+	char *text;
+	int rc;
+
+	body = jsonh_parse_object(h->req->body.data, h->req->body.len, err, sizeof(err));
+	if (!body)
+		return http_error(h, MHD_HTTP_BAD_REQUEST, "%s", err);
+	if (jsonh_get_str(body, "user", 1, SNOW_NAME_MAX, &user, err, sizeof(err)) ||
+	    jsonh_get_str(body, "password", 1, 512, &password, err, sizeof(err))) {
+		json_decref(body);
+		return http_error(h, MHD_HTTP_BAD_REQUEST, "%s", err);
+	}
+	rc = auth_login(&h->sd->inv, user, password, (int64_t)time(NULL), cookie, &s);
+	if (rc) {
+		log_warnx("login: refused for '%s' from %s", user, h->client_ip);
+		json_decref(body);
+		return http_error(h, rc == -EACCES ? MHD_HTTP_UNAUTHORIZED : MHD_HTTP_INTERNAL_SERVER_ERROR,
+				  "login: wrong user or password");
+	}
+	log_info("login: %s (%s) from %s", s.user, inv_role_name(s.role), h->client_ip);
+	json_decref(body);
+	text = json_dumps(json_pack("{s:s, s:s, s:s}", "user", s.user, "role", inv_role_name(s.role),
+				    "csrf", s.csrf), JSON_COMPACT);
+	if (!text)
+		return MHD_NO;
+	r = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+	if (!r) {
+		free(text);
+		return MHD_NO;
+	}
+	snprintf(setc, sizeof(setc), "%s=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%d",
+		 HTTP_SESSION_COOKIE, cookie, AUTH_SESSION_TTL);
+	explicit_bzero(cookie, sizeof(cookie));
+	MHD_add_response_header(r, MHD_HTTP_HEADER_SET_COOKIE, setc);
+	explicit_bzero(setc, sizeof(setc));
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+	MHD_add_response_header(r, "Cache-Control", "no-store");
+	ret = MHD_queue_response(h->conn, MHD_HTTP_OK, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+/* POST /api/v1/users {name, password, role}; GET lists; DELETE /api/v1/users/NAME. */
+static enum MHD_Result http_users(struct http_ctx *h, const char *rest)
+{
+	static const char *const fields[] = { "name", "password", "role", NULL };
+	const char *name, *password, *role;
+	enum inv_role r;
+	char err[256];
+	json_t *body;
+	int rc;
+
+	if (!strcmp(h->method, "GET") && !*rest) {
+		json_t *arr = auth_user_list(&h->sd->inv);
+		return arr ? http_json(h, MHD_HTTP_OK, json_pack("{s:o}", "users", arr)) :
+			     http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "inventory error");
+	}
+	if (!strcmp(h->method, "DELETE") && *rest == '/') {
+		rc = auth_user_rm(&h->sd->inv, rest + 1);
+		if (rc == -ENOENT)
+			return http_error(h, MHD_HTTP_NOT_FOUND, "name: no user '%.64s'", rest + 1);
+		if (rc)
+			return http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "inventory error");
+		log_info("users: %s removed", rest + 1);
+		return http_json(h, MHD_HTTP_OK, json_pack("{s:s}", "deleted", rest + 1));
+	}
+	if (strcmp(h->method, "POST") || *rest)
+		return http_error(h, MHD_HTTP_METHOD_NOT_ALLOWED, "%s: use GET, POST or DELETE", h->url);
+	body = jsonh_parse_object(h->req->body.data, h->req->body.len, err, sizeof(err));
+	if (!body)
+		return http_error(h, MHD_HTTP_BAD_REQUEST, "%s", err);
+	rc = -EINVAL;
+	if (jsonh_only_keys(body, fields, err, sizeof(err)) ||
+	    jsonh_get_str(body, "name", 1, 255, &name, err, sizeof(err)) ||
+	    valid_name(name, err, sizeof(err)) ||
+	    jsonh_get_str(body, "password", 1, 4096, &password, err, sizeof(err)) ||
+	    jsonh_get_str(body, "role", 1, 16, &role, err, sizeof(err)))
+		goto out;
+	r = inv_role_parse(role);
+	if (!r) {
+		snprintf(err, sizeof(err), "role: '%s' is not viewer, operator or admin", role);
+		goto out;
+	}
+	rc = auth_user_add(&h->sd->inv, name, password, r, err, sizeof(err));
+	if (!rc)
+		log_info("users: %s added (%s)", name, role);
+out:
+	json_decref(body);
+	if (rc == -EEXIST)
+		return http_error(h, MHD_HTTP_CONFLICT, "%s", err);
+	if (rc == -EINVAL)
+		return http_error(h, MHD_HTTP_BAD_REQUEST, "%s", err);
+	if (rc)
+		return http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "inventory error");
+	return http_json(h, MHD_HTTP_CREATED, json_pack("{s:s, s:s}", "name", name, "role", role));
+}
+
+/* POST /api/v1/tokens {name, role} -> the token, shown once; GET lists; DELETE /tokens/NAME. */
+static enum MHD_Result http_tokens(struct http_ctx *h, const char *rest)
+{
+	static const char *const fields[] = { "name", "role", NULL };
+	const char *name, *role;
+	char err[256], token[72];
+	enum inv_role r;
+	json_t *body, *ans;
+	int rc;
+
+	if (!strcmp(h->method, "GET") && !*rest) {
+		json_t *arr = inv_token_list(&h->sd->inv);
+		return arr ? http_json(h, MHD_HTTP_OK, json_pack("{s:o}", "tokens", arr)) :
+			     http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "inventory error");
+	}
+	if (!strcmp(h->method, "DELETE") && *rest == '/') {
+		rc = inv_token_rm(&h->sd->inv, rest + 1);
+		if (rc == -ENOENT)
+			return http_error(h, MHD_HTTP_NOT_FOUND, "name: no token '%.64s'", rest + 1);
+		return rc ? http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "inventory error") :
+			    http_json(h, MHD_HTTP_OK, json_pack("{s:s}", "deleted", rest + 1));
+	}
+	if (strcmp(h->method, "POST") || *rest)
+		return http_error(h, MHD_HTTP_METHOD_NOT_ALLOWED, "%s: use GET, POST or DELETE", h->url);
+	body = jsonh_parse_object(h->req->body.data, h->req->body.len, err, sizeof(err));
+	if (!body)
+		return http_error(h, MHD_HTTP_BAD_REQUEST, "%s", err);
+	if (jsonh_only_keys(body, fields, err, sizeof(err)) ||
+	    jsonh_get_str(body, "name", 1, 255, &name, err, sizeof(err)) ||
+	    valid_name(name, err, sizeof(err)) ||
+	    jsonh_get_str(body, "role", 1, 16, &role, err, sizeof(err))) {
+		json_decref(body);
+		return http_error(h, MHD_HTTP_BAD_REQUEST, "%s", err);
+	}
+	r = inv_role_parse(role);
+	if (!r) {
+		json_decref(body);
+		return http_error(h, MHD_HTTP_BAD_REQUEST, "role: '%.16s' is not viewer, operator or admin", role);
+	}
+	rc = inv_token_create(&h->sd->inv, name, r, token);
+	if (rc) {
+		json_decref(body);
+		return rc == -EEXIST ? http_error(h, MHD_HTTP_CONFLICT, "name: a token named '%.64s' exists", name) :
+				       http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "inventory error");
+	}
+	log_info("tokens: %s created (%s)", name, role);
+	ans = json_pack("{s:s, s:s, s:s}", "name", name, "role", role, "token", token);
+	explicit_bzero(token, sizeof(token));
+	json_decref(body);
+	return http_json(h, MHD_HTTP_CREATED, ans);
 }
 
 struct list_ctx {
@@ -665,6 +880,8 @@ static enum MHD_Result http_commands(struct http_ctx *h, const struct inv_node *
 		return http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "inventory error");
 	log_info("command %lld: %s queued for %s", (long long)id, op, n->name);
 	c = inv_cmd_get(&sd->inv, id);
+	if (c)
+		stream_publish(sd, "command", json_incref(c));
 	return c ? http_json(h, MHD_HTTP_ACCEPTED, c) :
 		   http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "inventory error");
 }
@@ -703,14 +920,48 @@ static enum MHD_Result http_api(struct http_ctx *h)
 	struct snowd *sd = h->sd;
 	const char *p = h->url + strlen("/api/v1/");
 	int role, is_get = !strcmp(h->method, "GET");
+	struct http_auth a;
 	char err[256];
 
 	if (!strcmp(p, "health") && is_get)
 		return http_json(h, MHD_HTTP_OK, json_pack("{s:s}", "status", "ok"));
-	role = http_role(h);
+	if (!strcmp(p, "login") && !strcmp(h->method, "POST"))
+		return http_login(h);
+	http_authenticate(h, &a);
+	role = (int)a.role;
 	if (!role)
 		return http_error(h, MHD_HTTP_UNAUTHORIZED,
-				  "authorization: a valid 'Bearer TOKEN' is required");
+				  "authorization: log in, or send 'Authorization: Bearer TOKEN'");
+	if (!is_get && a.via_session) {
+		const char *csrf = MHD_lookup_connection_value(h->conn, MHD_HEADER_KIND, "X-Snow-CSRF");
+		if (!csrf || strcmp(csrf, a.session.csrf))
+			return http_error(h, MHD_HTTP_FORBIDDEN,
+					  "X-Snow-CSRF: missing or wrong for this session");
+	}
+	if (!strcmp(p, "logout") && !strcmp(h->method, "POST")) {
+		if (a.via_session)
+			auth_logout(&sd->inv, a.cookie);
+		return http_json(h, MHD_HTTP_OK, json_pack("{s:b}", "logged_out", 1));
+	}
+	if (!strcmp(p, "me") && is_get) {
+		json_t *me = json_pack("{s:s, s:s}", "user", a.via_session ? a.session.user : "(token)",
+				       "role", inv_role_name(a.role));
+		if (a.via_session)
+			json_object_set_new(me, "csrf", json_string(a.session.csrf));
+		return http_json(h, MHD_HTTP_OK, me);
+	}
+	if (!strcmp(p, "stream") && is_get)
+		return stream_open(sd, h->conn);
+	if (!strncmp(p, "users", 5) && (!p[5] || p[5] == '/')) {
+		if (role < ROLE_ADMIN)
+			return http_error(h, MHD_HTTP_FORBIDDEN, "role: only an admin manages users");
+		return http_users(h, p + 5);
+	}
+	if (!strncmp(p, "tokens", 6) && (!p[6] || p[6] == '/')) {
+		if (role < ROLE_ADMIN)
+			return http_error(h, MHD_HTTP_FORBIDDEN, "role: only an admin manages tokens");
+		return http_tokens(h, p + 6);
+	}
 	if (!is_get && strstr(p, "/commands")) {
 		if (role < ROLE_OPERATOR)
 			return http_error(h, MHD_HTTP_FORBIDDEN, "role: %s may not send commands",
@@ -799,6 +1050,19 @@ static enum MHD_Result http_route(struct http_ctx *h)
 		return http_node(h);
 	if (!strncmp(h->url, "/api/v1/", 8))
 		return http_api(h);
+	if (!strcmp(h->url, "/metrics") && !strcmp(h->method, "GET")) {
+		struct http_auth a;
+		struct buf b = BUF_INIT;
+		http_authenticate(h, &a);
+		if (!a.role)
+			return http_error(h, MHD_HTTP_UNAUTHORIZED,
+					  "authorization: send 'Authorization: Bearer TOKEN'");
+		if (metrics_render(h->sd, &b)) {
+			buf_free(&b);
+			return http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "metrics: inventory error");
+		}
+		return http_text(h, "text/plain; version=0.0.4", &b);
+	}
 	return http_error(h, MHD_HTTP_NOT_FOUND, "%s: no such route", h->url);
 }
 
@@ -898,7 +1162,7 @@ int http_start(struct snowd *sd, char *err, size_t errlen)
 	}
 	sin.sin_addr.s_addr = htonl(ip);
 	sin.sin_port = htons((uint16_t)port);
-	sd->httpd = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG, (uint16_t)port, NULL, NULL,
+	sd->httpd = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME, (uint16_t)port, NULL, NULL,
 				     http_access, sd, MHD_OPTION_EXTERNAL_LOGGER, http_mhd_log, sd,
 				     MHD_OPTION_SOCK_ADDR, &sin,
 				     MHD_OPTION_NOTIFY_COMPLETED, http_completed, sd,
@@ -915,7 +1179,11 @@ int http_start(struct snowd *sd, char *err, size_t errlen)
 
 void http_stop(struct snowd *sd)
 {
-	if (sd->httpd)
+	stream_close_all(sd);
+	if (sd->httpd) {
+		/* Let the resumed streams end before the daemon goes. */
+		MHD_run(sd->httpd);
 		MHD_stop_daemon(sd->httpd);
+	}
 	sd->httpd = NULL;
 }

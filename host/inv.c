@@ -60,6 +60,20 @@ static const char *const migrations[] = {
 	"  sent INTEGER,"
 	"  done INTEGER);"
 	"CREATE INDEX commands_open ON commands (node_id, state);",
+	/* 2 -> 3: console users (yescrypt hashes) and their sessions. */
+	"CREATE TABLE users ("
+	"  id INTEGER PRIMARY KEY,"
+	"  name TEXT NOT NULL UNIQUE,"
+	"  hash TEXT NOT NULL,"
+	"  role INTEGER NOT NULL,"
+	"  created INTEGER NOT NULL);"
+	"CREATE TABLE sessions ("
+	"  id INTEGER PRIMARY KEY,"
+	"  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+	"  sha256 TEXT NOT NULL UNIQUE,"
+	"  csrf TEXT NOT NULL,"
+	"  created INTEGER NOT NULL,"
+	"  expires INTEGER NOT NULL);",
 };
 
 const char *inv_role_name(enum inv_role r)
@@ -399,7 +413,7 @@ json_t *inv_discovered_list(struct inv *inv)
 	return arr;
 }
 
-static void inv_token_hash(const char *token, char out[65])
+void inv_token_hash(const char *token, char out[65])
 {
 	struct sha256_ctx ctx;
 	unsigned char d[SHA256_DIGEST_SIZE];
@@ -465,4 +479,49 @@ int inv_token_count(struct inv *inv)
 		n = sqlite3_column_int(st, 0);
 	sqlite3_finalize(st);
 	return n;
+}
+
+enum inv_role inv_role_parse(const char *s)
+{
+	if (!s)
+		return 0;
+	if (!strcmp(s, "viewer"))
+		return ROLE_VIEWER;
+	if (!strcmp(s, "operator"))
+		return ROLE_OPERATOR;
+	if (!strcmp(s, "admin"))
+		return ROLE_ADMIN;
+	return 0;
+}
+
+json_t *inv_token_list(struct inv *inv)
+{
+	sqlite3_stmt *st = inv_prepare(inv, "SELECT name, role, created FROM tokens ORDER BY name");
+	json_t *arr;
+
+	if (!st)
+		return NULL;
+	arr = json_array();
+	while (arr && sqlite3_step(st) == SQLITE_ROW)
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:I}", "name",
+						     (const char *)sqlite3_column_text(st, 0), "role",
+						     inv_role_name((enum inv_role)sqlite3_column_int(st, 1)),
+						     "created", (json_int_t)sqlite3_column_int64(st, 2)));
+	sqlite3_finalize(st);
+	return arr;
+}
+
+int inv_token_rm(struct inv *inv, const char *name)
+{
+	sqlite3_stmt *st = inv_prepare(inv, "DELETE FROM tokens WHERE name = ?");
+	int rc;
+
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return -EIO;
+	return sqlite3_changes(inv->db) ? 0 : -ENOENT;
 }

@@ -16,7 +16,7 @@
 #include "sign.h"
 #include "valid.h"
 
-#define INV_SCHEMA_VERSION 2
+#define INV_SCHEMA_VERSION 3
 
 enum inv_role { ROLE_VIEWER = 1, ROLE_OPERATOR = 2, ROLE_ADMIN = 3 };
 
@@ -87,6 +87,45 @@ int inv_token_create(struct inv *inv, const char *name, enum inv_role role, char
 int inv_token_role(struct inv *inv, const char *token);
 /* @ret the number of tokens, or -EIO. */
 int inv_token_count(struct inv *inv);
+/* [{name, role, created}]: a new array, or NULL. */
+json_t *inv_token_list(struct inv *inv);
+/* @ret 0, -ENOENT or -EIO. */
+int inv_token_rm(struct inv *inv, const char *name);
+/* Lowercase hex SHA-256 of a token or session cookie, as stored. */
+void inv_token_hash(const char *token, char out[65]);
+/* Parse "viewer"/"operator"/"admin".  @ret the role, or 0. */
+enum inv_role inv_role_parse(const char *s);
+
+/* --- users and sessions (auth.c) --- */
+
+#define AUTH_SESSION_TTL (12 * 3600) /* seconds a console session lasts without use */
+
+struct auth_session {
+	char user[SNOW_NAME_MAX + 1];
+	enum inv_role role;
+	char csrf[SIGN_SECRET_HEX_LEN + 1];
+};
+
+/*
+ * Add a user with a yescrypt hash of password.
+ * @ret 0; -EEXIST; -EINVAL (err names the field: password under 8 characters);
+ * -EIO.
+ */
+int auth_user_add(struct inv *inv, const char *name, const char *password, enum inv_role role,
+		  char *err, size_t errlen);
+int auth_user_rm(struct inv *inv, const char *name);
+/* [{name, role, created}]: a new array, or NULL. */
+json_t *auth_user_list(struct inv *inv);
+/*
+ * Check a password and open a session: cookie (the session's secret, for the
+ * Set-Cookie header) and s are filled.  The check costs the same whether the
+ * user exists or not.  @ret 0, -EACCES, -EIO.
+ */
+int auth_login(struct inv *inv, const char *name, const char *password, int64_t now,
+	       char cookie[SIGN_SECRET_HEX_LEN + 1], struct auth_session *s);
+/* Look a session cookie up (and extend it).  @ret 0, -EACCES when unknown or expired. */
+int auth_session_get(struct inv *inv, const char *cookie, int64_t now, struct auth_session *s);
+void auth_logout(struct inv *inv, const char *cookie);
 
 const char *inv_role_name(enum inv_role r);
 

@@ -95,15 +95,25 @@ void nodes_tick(struct snowd *sd)
 			rt->state = NODE_OFFLINE;
 			log_warnx("node %s: offline (no report for %lld ms)", rt->name,
 				  (long long)(now - rt->last_seen_ms));
+			nodes_publish_state(sd, rt);
 		}
 	}
+}
+
+void nodes_publish_state(struct snowd *sd, const struct node_rt *rt)
+{
+	stream_publish(sd, "node", json_pack("{s:s, s:s, s:s, s:I, s:I, s:s}", "name", rt->name,
+					     "state", node_state_name(rt->state), "stage", rt->stage,
+					     "stage_time", (json_int_t)rt->stage_time, "last_seen",
+					     (json_int_t)rt->last_seen, "hostname", rt->hostname));
 }
 
 json_t *nodes_json(struct snowd *sd, const struct inv_node *n)
 {
 	struct node_rt *rt = nodes_rt(sd, n->id, NULL);
-	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:I}", "name", n->name, "mac", n->mac, "ip",
-			      n->ip, "image", n->image, "created", (json_int_t)n->created);
+	json_t *o = json_pack("{s:I, s:s, s:s, s:s, s:s, s:I}", "id", (json_int_t)n->id, "name",
+			      n->name, "mac", n->mac, "ip", n->ip, "image", n->image, "created",
+			      (json_int_t)n->created);
 
 	if (!o)
 		return NULL;

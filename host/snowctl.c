@@ -52,6 +52,9 @@ static void ctl_usage(FILE *f)
 		"  sysctl set NODE NAME VALUE\n"
 		"  command show ID              command list NODE\n"
 		"  events [--node NODE] [--limit N] [--json]\n"
+		"  user add NAME --role viewer|operator|admin   (password: first line of stdin)\n"
+		"  user list | user rm NAME\n"
+		"  token create NAME --role viewer|operator|admin | token list | token rm NAME\n"
 		"\n"
 		"Commands to nodes wait up to --timeout S (default 60) for the node's result;\n"
 		"--no-wait only queues them.\n"
@@ -429,6 +432,67 @@ static int ctl_events(struct ctl *c, int argc, char **argv)
 	return 0;
 }
 
+/* user add/list/rm and token create/list/rm: admin only. */
+static int ctl_users_tokens(struct ctl *c, int argc, char **argv)
+{
+	int users = !strcmp(argv[0], "user");
+	const char *base = users ? "/api/v1/users" : "/api/v1/tokens";
+	char path[300], line[600];
+	json_t *r, *x;
+	size_t i;
+
+	if (argc == 2 && !strcmp(argv[1], "list")) {
+		if (ctl_call(c, "GET", base, NULL, &r))
+			return 1;
+		x = json_object_get(r, users ? "users" : "tokens");
+		if (c->json) {
+			ctl_print_json(x);
+		} else {
+			json_t *u;
+			printf("%-20s %s\n", "NAME", "ROLE");
+			json_array_foreach(x, i, u)
+				printf("%-20s %s\n", ctl_str(u, "name"), ctl_str(u, "role"));
+		}
+		json_decref(r);
+		return 0;
+	}
+	if (argc == 3 && !strcmp(argv[1], "rm")) {
+		snprintf(path, sizeof(path), "%s/%s", base, argv[2]);
+		if (ctl_call(c, "DELETE", path, NULL, NULL))
+			return 1;
+		printf("removed %s\n", argv[2]);
+		return 0;
+	}
+	if (argc == 5 && !strcmp(argv[1], users ? "add" : "create") && !strcmp(argv[3], "--role")) {
+		json_t *body = json_pack("{s:s, s:s}", "name", argv[2], "role", argv[4]);
+		int rc;
+		if (users) {
+			if (!fgets(line, sizeof(line), stdin)) {
+				fprintf(stderr, "snowctl: user add: give the password on stdin\n");
+				json_decref(body);
+				return 2;
+			}
+			line[strcspn(line, "\r\n")] = '\0';
+			json_object_set_new(body, "password", json_string(line));
+			explicit_bzero(line, sizeof(line));
+		}
+		rc = ctl_call(c, "POST", base, body, &r);
+		json_decref(body);
+		if (rc)
+			return 1;
+		if (users)
+			printf("added user %s (%s)\n", ctl_str(r, "name"), ctl_str(r, "role"));
+		else
+			printf("%s\n", ctl_str(r, "token"));
+		json_decref(r);
+		return 0;
+	}
+	fprintf(stderr, "snowctl: usage: %s\n", users ?
+		"user add NAME --role ROLE | user list | user rm NAME" :
+		"token create NAME --role ROLE | token list | token rm NAME");
+	return 2;
+}
+
 static void ctl_read_token_file(struct ctl *c, const char *path)
 {
 	FILE *f = fopen(path, "r");
@@ -551,6 +615,8 @@ int main(int argc, char **argv)
 		json_decref(r);
 		return 0;
 	}
+	if (argc - i >= 2 && (!strcmp(argv[i], "user") || !strcmp(argv[i], "token")))
+		return ctl_users_tokens(&c, argc - i, argv + i);
 	if (argc - i >= 1 && !strcmp(argv[i], "events"))
 		return ctl_events(&c, argc - i - 1, argv + i + 1);
 	ctl_usage(stderr);

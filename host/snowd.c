@@ -338,6 +338,7 @@ static void snowd_loop(struct snowd *sd)
 		if (now >= next_tick) {
 			nodes_tick(sd);
 			dnsmasq_tick(&sd->dnsmasq, time(NULL));
+			stream_flush(sd);
 			next_tick = now + 500;
 		}
 	}

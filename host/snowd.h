@@ -14,6 +14,7 @@
 #include "boot.h"
 #include "dnsmasq.h"
 #include "inv.h"
+#include "stream.h"
 
 struct MHD_Daemon;
 
@@ -75,6 +76,7 @@ struct snowd {
 	int quit;
 	struct node_rt *rt;     /* growable array, looked up by node id */
 	size_t nrt, cap_rt;
+	struct stream stream;
 	uint64_t requests, reports, events;
 	int64_t next_expire;
 };
@@ -96,6 +98,12 @@ void nodes_tick(struct snowd *sd);
 const char *node_state_name(enum node_state s);
 /* @ret a new JSON object describing n (and its run-time state). */
 json_t *nodes_json(struct snowd *sd, const struct inv_node *n);
+/* Tell stream clients a node's state or stage changed. */
+void nodes_publish_state(struct snowd *sd, const struct node_rt *rt);
+
+/* metrics.c: Prometheus text into b.  @ret 0 or -errno. */
+int metrics_render(struct snowd *sd, struct buf *b);
+
 /* Rewrite the dnsmasq hosts file and make dnsmasq re-read it.  @ret 0 or -errno. */
 int nodes_sync_dnsmasq(struct snowd *sd);
 

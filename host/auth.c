@@ -1,0 +1,214 @@
+/*
+ * Console users and sessions.  Passwords are hashed with yescrypt through
+ * libxcrypt's crypt(3) (slow on purpose); sessions are random cookies of
+ * which the database keeps only a SHA-256, each with a CSRF token the
+ * console must echo on every change.
+ */
+#include <crypt.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "inv.h"
+#include "log.h"
+
+
+int auth_user_add(struct inv *inv, const char *name, const char *password, enum inv_role role,
+		  char *err, size_t errlen)
+{
+	struct crypt_data *cd;
+	char *setting;
+	sqlite3_stmt *st;
+	int rc;
+
+	if (!password || strlen(password) < 8) {
+		snprintf(err, errlen, "password: must be at least 8 characters");
+		return -EINVAL;
+	}
+	if (strlen(password) > 512) {
+		snprintf(err, errlen, "password: longer than 512 characters");
+		return -EINVAL;
+	}
+	setting = crypt_gensalt_ra("$y$", 0, NULL, 0);
+	cd = calloc(1, sizeof(*cd));
+	if (!setting || !cd || !crypt_rn(password, setting, cd, sizeof(*cd)) ||
+	    cd->output[0] == '*') {
+		free(setting);
+		free(cd);
+		snprintf(err, errlen, "password: cannot hash (libxcrypt without yescrypt?)");
+		return -EIO;
+	}
+	free(setting);
+	st = inv_prepare(inv, "INSERT INTO users (name, hash, role, created) VALUES (?, ?, ?, strftime('%s','now'))");
+	if (!st) {
+		free(cd);
+		return -EIO;
+	}
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, cd->output, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, (int)role);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	explicit_bzero(cd, sizeof(*cd));
+	free(cd);
+	if (rc == SQLITE_CONSTRAINT) {
+		snprintf(err, errlen, "name: a user named '%s' already exists", name);
+		return -EEXIST;
+	}
+	return rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+int auth_user_rm(struct inv *inv, const char *name)
+{
+	sqlite3_stmt *st = inv_prepare(inv, "DELETE FROM users WHERE name = ?");
+	int rc;
+
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return -EIO;
+	return sqlite3_changes(inv->db) ? 0 : -ENOENT;
+}
+
+json_t *auth_user_list(struct inv *inv)
+{
+	sqlite3_stmt *st = inv_prepare(inv, "SELECT name, role, created FROM users ORDER BY name");
+	json_t *arr;
+
+	if (!st)
+		return NULL;
+	arr = json_array();
+	while (arr && sqlite3_step(st) == SQLITE_ROW)
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:I}", "name",
+						     (const char *)sqlite3_column_text(st, 0), "role",
+						     inv_role_name((enum inv_role)sqlite3_column_int(st, 1)),
+						     "created", (json_int_t)sqlite3_column_int64(st, 2)));
+	sqlite3_finalize(st);
+	return arr;
+}
+
+int auth_login(struct inv *inv, const char *name, const char *password, int64_t now,
+	       char cookie[SIGN_SECRET_HEX_LEN + 1], struct auth_session *s)
+{
+	char stored[CRYPT_OUTPUT_SIZE] = "", hash[65];
+	struct crypt_data *cd = calloc(1, sizeof(*cd));
+	int64_t uid = 0;
+	sqlite3_stmt *st;
+	int ok = 0, rc = -EIO;
+
+	if (!cd)
+		return -ENOMEM;
+	st = inv_prepare(inv, "SELECT id, hash, role FROM users WHERE name = ?");
+	if (!st)
+		goto out;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		uid = sqlite3_column_int64(st, 0);
+		snprintf(stored, sizeof(stored), "%s", (const char *)sqlite3_column_text(st, 1));
+		s->role = (enum inv_role)sqlite3_column_int(st, 2);
+	}
+	sqlite3_finalize(st);
+	if (!uid) {
+		/* Hash anyway, so an unknown user costs as long as a wrong password. */
+		char *setting = crypt_gensalt_ra("$y$", 0, NULL, 0);
+		snprintf(stored, sizeof(stored), "%s", setting ? setting : "$y$");
+		free(setting);
+	}
+	if (crypt_rn(password, stored, cd, sizeof(*cd)) && uid &&
+	    strlen(cd->output) == strlen(stored)) {
+		/* Compare in constant time. */
+		unsigned diff = 0;
+		for (size_t i = 0; stored[i]; i++)
+			diff |= (unsigned)(stored[i] ^ cd->output[i]);
+		ok = !diff;
+	}
+	if (!ok) {
+		rc = -EACCES;
+		goto out;
+	}
+	if (sign_new_secret(cookie) || sign_new_secret(s->csrf))
+		goto out;
+	inv_token_hash(cookie, hash);
+	st = inv_prepare(inv, "INSERT INTO sessions (user_id, sha256, csrf, created, expires) "
+			      "VALUES (?, ?, ?, ?, ?)");
+	if (!st)
+		goto out;
+	sqlite3_bind_int64(st, 1, uid);
+	sqlite3_bind_text(st, 2, hash, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, s->csrf, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, now);
+	sqlite3_bind_int64(st, 5, now + AUTH_SESSION_TTL);
+	if (sqlite3_step(st) == SQLITE_DONE) {
+		snprintf(s->user, sizeof(s->user), "%s", name);
+		rc = 0;
+	}
+	sqlite3_finalize(st);
+	/* Old sessions go when new ones come. */
+	st = inv_prepare(inv, "DELETE FROM sessions WHERE expires < ?");
+	if (st) {
+		sqlite3_bind_int64(st, 1, now);
+		sqlite3_step(st);
+		sqlite3_finalize(st);
+	}
+out:
+	explicit_bzero(cd, sizeof(*cd));
+	free(cd);
+	return rc;
+}
+
+int auth_session_get(struct inv *inv, const char *cookie, int64_t now, struct auth_session *s)
+{
+	char hash[65];
+	sqlite3_stmt *st;
+	int64_t id = 0, expires = 0;
+
+	if (!cookie || strlen(cookie) != SIGN_SECRET_HEX_LEN)
+		return -EACCES;
+	inv_token_hash(cookie, hash);
+	st = inv_prepare(inv, "SELECT s.id, s.expires, s.csrf, u.name, u.role FROM sessions s "
+			      "JOIN users u ON u.id = s.user_id WHERE s.sha256 = ?");
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		id = sqlite3_column_int64(st, 0);
+		expires = sqlite3_column_int64(st, 1);
+		snprintf(s->csrf, sizeof(s->csrf), "%s", (const char *)sqlite3_column_text(st, 2));
+		snprintf(s->user, sizeof(s->user), "%s", (const char *)sqlite3_column_text(st, 3));
+		s->role = (enum inv_role)sqlite3_column_int(st, 4);
+	}
+	sqlite3_finalize(st);
+	if (!id || expires < now)
+		return -EACCES;
+	/* Sliding expiry, written at most once a minute. */
+	if (expires - now < AUTH_SESSION_TTL - 60) {
+		st = inv_prepare(inv, "UPDATE sessions SET expires = ? WHERE id = ?");
+		if (st) {
+			sqlite3_bind_int64(st, 1, now + AUTH_SESSION_TTL);
+			sqlite3_bind_int64(st, 2, id);
+			sqlite3_step(st);
+			sqlite3_finalize(st);
+		}
+	}
+	return 0;
+}
+
+void auth_logout(struct inv *inv, const char *cookie)
+{
+	char hash[65];
+	sqlite3_stmt *st;
+
+	if (!cookie)
+		return;
+	inv_token_hash(cookie, hash);
+	st = inv_prepare(inv, "DELETE FROM sessions WHERE sha256 = ?");
+	if (!st)
+		return;
+	sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
+	sqlite3_step(st);
+	sqlite3_finalize(st);
+}

@@ -1,0 +1,110 @@
+/* /metrics in Prometheus' text format: node states, every gauge per node, snowd's counters. */
+#include <string.h>
+
+#include "snowd.h"
+
+/* Prometheus label values escape backslash, quote and newline. */
+static void metrics_label(struct buf *b, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '\\' || *s == '"')
+			buf_printf(b, "\\%c", *s);
+		else if (*s == '\n')
+			buf_puts(b, "\\n");
+		else
+			buf_append(b, s, 1);
+	}
+}
+
+/* Whether the node's schema calls this value a gauge (no schema: treat all as gauges). */
+static int metrics_is_gauge(json_t *schema, const char *name)
+{
+	json_t *v;
+	size_t i;
+
+	if (!schema)
+		return 1;
+	json_array_foreach(schema, i, v) {
+		const char *n = json_string_value(json_object_get(v, "name"));
+		if (n && !strcmp(n, name)) {
+			const char *k = json_string_value(json_object_get(v, "kind"));
+			return k && !strcmp(k, "gauge");
+		}
+	}
+	return 0;
+}
+
+struct metrics_ctx {
+	struct snowd *sd;
+	struct buf *b;
+	unsigned count[4];
+};
+
+static int metrics_node_state(void *vctx, const struct inv_node *n)
+{
+	struct metrics_ctx *c = vctx;
+	struct node_rt *rt = nodes_rt(c->sd, n->id, NULL);
+	enum node_state s = rt ? rt->state : NODE_UNKNOWN;
+
+	c->count[s == NODE_UNKNOWN ? NODE_OFFLINE : s]++;
+	buf_puts(c->b, "snow_node_up{node=\"");
+	metrics_label(c->b, n->name);
+	buf_printf(c->b, "\"} %d\n", s == NODE_ONLINE);
+	return 0;
+}
+
+static int metrics_node_values(void *vctx, const struct inv_node *n)
+{
+	struct metrics_ctx *c = vctx;
+	struct node_rt *rt = nodes_rt(c->sd, n->id, NULL);
+	const char *k;
+	json_t *v;
+
+	if (!rt || !rt->values)
+		return 0;
+	json_object_foreach(rt->values, k, v) {
+		if (!metrics_is_gauge(rt->schema, k))
+			continue;
+		buf_puts(c->b, "snow_node_gauge{node=\"");
+		metrics_label(c->b, n->name);
+		buf_puts(c->b, "\",name=\"");
+		metrics_label(c->b, k);
+		buf_printf(c->b, "\"} %.17g\n", json_number_value(v));
+	}
+	return 0;
+}
+
+int metrics_render(struct snowd *sd, struct buf *b)
+{
+	struct metrics_ctx c = { sd, b, { 0 } };
+	int rc;
+
+	buf_puts(b, "# HELP snow_node_up Whether the node's agent is reporting (1) or not (0).\n"
+		    "# TYPE snow_node_up gauge\n");
+	rc = inv_node_foreach(&sd->inv, metrics_node_state, &c);
+	if (rc)
+		return rc;
+	buf_printf(b, "# HELP snow_nodes Nodes by state.\n# TYPE snow_nodes gauge\n"
+		      "snow_nodes{state=\"online\"} %u\nsnow_nodes{state=\"booting\"} %u\n"
+		      "snow_nodes{state=\"offline\"} %u\n",
+		   c.count[NODE_ONLINE], c.count[NODE_BOOTING], c.count[NODE_OFFLINE]);
+	buf_puts(b, "# HELP snow_node_gauge The last reading of each gauge a node reports.\n"
+		    "# TYPE snow_node_gauge gauge\n");
+	rc = inv_node_foreach(&sd->inv, metrics_node_values, &c);
+	if (rc)
+		return rc;
+	return buf_printf(b,
+			  "# HELP snowd_http_requests_total HTTP requests answered.\n"
+			  "# TYPE snowd_http_requests_total counter\nsnowd_http_requests_total %llu\n"
+			  "# HELP snowd_reports_total Node reports ingested.\n"
+			  "# TYPE snowd_reports_total counter\nsnowd_reports_total %llu\n"
+			  "# HELP snowd_events_total Node events received.\n"
+			  "# TYPE snowd_events_total counter\nsnowd_events_total %llu\n"
+			  "# HELP snowd_stream_clients Clients on the event stream.\n"
+			  "# TYPE snowd_stream_clients gauge\nsnowd_stream_clients %u\n"
+			  "# HELP snowd_stream_messages_total Messages sent on the event stream.\n"
+			  "# TYPE snowd_stream_messages_total counter\nsnowd_stream_messages_total %llu\n",
+			  (unsigned long long)sd->requests, (unsigned long long)sd->reports,
+			  (unsigned long long)sd->events, sd->stream.nclients,
+			  (unsigned long long)sd->stream.sent_messages);
+}

@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# snowd's access control: every kind of route for each role (none, viewer,
+# operator, admin, by token and by console session with CSRF), /metrics,
+# and the server-sent-events stream carrying node states, values and events.
+. "$(dirname "$0")/../lib.sh"
+
+dir=$(mktemp -d /tmp/snow-it-auth.XXXXXX)
+port=$(free_port)
+url=http://127.0.0.1:$port
+pid= spid=
+"$SNOW_BIN/snowd" --state-dir "$dir/state" --listen "127.0.0.1:$port" --boot-addr 127.0.0.1/8 \
+	--dnsmasq none --interval-ms 500 >"$dir/snowd.log" 2>&1 &
+pid=$!
+on_exit 'stop_pid $spid; stop_pid $pid; [ "$_failures" -gt 0 ] && tail -30 "$dir/snowd.log"; rm -rf "$dir"'
+check "snowd starts" wait_for 10 curl -sf "$url/api/v1/health"
+export SNOW_URL=$url SNOW_TOKEN=$(cat "$dir/state/admin.token")
+ctl() { "$SNOW_BIN/snowctl" "$@"; }
+
+declare -A tok
+for r in viewer operator admin; do tok[$r]=$(ctl token create "u-$r" --role "$r"); done
+check "tokens created" test -n "${tok[viewer]}" -a -n "${tok[operator]}" -a -n "${tok[admin]}"
+check "token list names them, never shows them" bash -c "'$SNOW_BIN/snowctl' token list | grep -q u-viewer && ! '$SNOW_BIN/snowctl' token list --json | grep -q '${tok[viewer]}'"
+check "node for the tests" ctl node add node1 --mac 52:54:00:ab:00:01
+
+code() { # code TOKEN METHOD PATH [BODY]
+	local t=$1 m=$2 p=$3 b=${4:-}
+	local args=(-s -o /dev/null -w '%{http_code}' -X "$m" --max-time 3)
+	[ -n "$t" ] && args+=(-H "Authorization: Bearer $t")
+	[ -n "$b" ] && args+=(-H 'Content-Type: application/json' -d "$b")
+	curl "${args[@]}" "$url$p"
+}
+# route | body | lowest role allowed | status when allowed
+routes=(
+	"GET /api/v1/nodes||viewer|200"
+	"GET /api/v1/nodes/node1||viewer|200"
+	"GET /api/v1/events||viewer|200"
+	"GET /api/v1/discovered||viewer|200"
+	"GET /metrics||viewer|200"
+	"POST /api/v1/nodes/node1/commands|{\"op\":\"watermarks.reset\"}|operator|202"
+	"GET /api/v1/nodes/node1/commands||viewer|200"
+	"POST /api/v1/nodes|{\"name\":\"nodex\",\"mac\":\"52:54:00:ab:00:0x\"}|admin|400"
+	"DELETE /api/v1/nodes/nosuch||admin|404"
+	"GET /api/v1/users||admin|200"
+	"POST /api/v1/users|{\"name\":\"u\",\"password\":\"short\",\"role\":\"viewer\"}|admin|400"
+	"GET /api/v1/tokens||admin|200"
+)
+rank() { case $1 in none) echo 0;; viewer) echo 1;; operator) echo 2;; admin) echo 3;; esac; }
+for route in "${routes[@]}"; do
+	IFS='|' read -r mp body need want <<<"$route"
+	m=${mp%% *}; p=${mp#* }
+	for r in none viewer operator admin; do
+		t=; [ "$r" != none ] && t=${tok[$r]}
+		got=$(code "$t" "$m" "$p" "$body")
+		if [ "$(rank "$r")" -ge "$(rank "$need")" ]; then exp=$want
+		elif [ "$r" = none ]; then exp=401
+		else exp=403; fi
+		check_eq "$r: $m $p" "$exp" "$got"
+	done
+done
+
+# Console sessions: login sets an HttpOnly cookie; changes need the CSRF token.
+printf 'operator-pass-1\n' | ctl user add alice --role operator >/dev/null
+check_eq "short password refused" 1 "$(printf 'short\n' | ctl user add bob --role viewer >/dev/null 2>&1; echo $?)"
+check_eq "wrong password: 401" 401 "$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' -d '{"user":"alice","password":"nope-nope"}' "$url/api/v1/login")"
+check_eq "unknown user: 401" 401 "$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' -d '{"user":"mallory","password":"nope-nope"}' "$url/api/v1/login")"
+curl -s -c "$dir/jar" -D "$dir/hdr" -H 'Content-Type: application/json' -d '{"user":"alice","password":"operator-pass-1"}' "$url/api/v1/login" >"$dir/login.json"
+check "login sets an HttpOnly SameSite cookie" grep -qi 'set-cookie: snow_session=.*HttpOnly; SameSite=Strict' "$dir/hdr"
+csrf=$(python3 -c "import json; print(json.load(open('$dir/login.json'))['csrf'])")
+check_eq "session reads" 200 "$(curl -s -o /dev/null -w '%{http_code}' -b "$dir/jar" "$url/api/v1/nodes")"
+check_eq "me" operator "$(curl -s -b "$dir/jar" "$url/api/v1/me" | python3 -c 'import json,sys; print(json.load(sys.stdin)["role"])')"
+cmd='{"op":"watermarks.reset"}'
+check_eq "session change without CSRF token: 403" 403 "$(curl -s -o /dev/null -w '%{http_code}' -b "$dir/jar" -H 'Content-Type: application/json' -d "$cmd" "$url/api/v1/nodes/node1/commands")"
+check_eq "session change with a wrong CSRF token: 403" 403 "$(curl -s -o /dev/null -w '%{http_code}' -b "$dir/jar" -H 'X-Snow-CSRF: 00' -H 'Content-Type: application/json' -d "$cmd" "$url/api/v1/nodes/node1/commands")"
+check_eq "operator session with CSRF token sends a command" 202 "$(curl -s -o /dev/null -w '%{http_code}' -b "$dir/jar" -H "X-Snow-CSRF: $csrf" -H 'Content-Type: application/json' -d "$cmd" "$url/api/v1/nodes/node1/commands")"
+check_eq "operator session may not add nodes" 403 "$(curl -s -o /dev/null -w '%{http_code}' -b "$dir/jar" -H "X-Snow-CSRF: $csrf" -H 'Content-Type: application/json' -d '{"name":"n2","mac":"52:54:00:ab:00:02"}' "$url/api/v1/nodes")"
+curl -s -o /dev/null -b "$dir/jar" -H "X-Snow-CSRF: $csrf" -X POST "$url/api/v1/logout"
+check_eq "after logout the cookie is worthless" 401 "$(curl -s -o /dev/null -w '%{http_code}' -b "$dir/jar" "$url/api/v1/nodes")"
+check "no password or cookie in the log" bash -c "! grep -q 'operator-pass-1' '$dir/snowd.log' && ! grep -q \"$(sed -n 's/.*snow_session\t//p' "$dir/jar")\" '$dir/snowd.log'"
+check "the database keeps a yescrypt hash" bash -c "sqlite3 '$dir/state/snow.db' 'select hash from users' | grep -q '^\\\$y\\\$'"
+
+# The stream: a viewer sees the node come online, its values and its events.
+curl -sN --max-time 20 -H "Authorization: Bearer ${tok[viewer]}" "$url/api/v1/stream" >"$dir/stream" &
+spid=$!
+sleep 0.5
+mkdir -p "$dir/ov" && curl -s --interface 127.0.0.10 "$url/boot/52-54-00-ab-00-01/overlay.cpio" | (cd "$dir/ov" && cpio -id --quiet)
+secret=$(sed -n 's/^secret = //p' "$dir/ov/etc/snow/node.conf")
+post() { # post PATH BODY
+	mapfile -t h < <(python3 "$SNOW_TOP/tests/lib/nodesign.py" "$secret" node1 POST "$1" "$2")
+	curl -s -o /dev/null "${h[@]}" -H 'Content-Type: application/json' -d "$2" "$url$1"
+}
+post /api/v1/node/register '{"name":"node1","boot_id":"s-1","hostname":"node1","schema":[{"name":"vm.load.avg1","kind":"gauge","unit":""},{"name":"sys.boots","kind":"counter","unit":""}]}'
+post /api/v1/node/report '{"name":"node1","boot_id":"s-1","seq":1,"values":{"vm.load.avg1":0.25,"sys.boots":3},"events":[{"seq":1,"time":1795240000,"type":"agent.start","attrs":{}}]}'
+check "stream: node online" wait_for 5 grep -q '"name":"node1","state":"online"' "$dir/stream"
+check "stream: values batched per node" wait_for 5 grep -q '^data: {"node1":{"values":{"vm.load.avg1":0.25' "$dir/stream"
+check "stream: the event" wait_for 5 grep -q '"type":"agent.start"' "$dir/stream"
+ctl watermarks reset node1 --no-wait >/dev/null
+check "stream: a queued command" wait_for 5 grep -q '^event: command' "$dir/stream"
+check "stream: node goes offline when reports stop" wait_for 10 grep -q '"state":"offline"' "$dir/stream"
+
+curl -s -H "Authorization: Bearer ${tok[viewer]}" "$url/metrics" >"$dir/metrics"
+check "metrics: node state" grep -q '^snow_node_up{node="node1"} 0' "$dir/metrics"
+check "metrics: gauges per node, not counters" bash -c "grep -q '^snow_node_gauge{node=\"node1\",name=\"vm.load.avg1\"} 0.25' '$dir/metrics' && ! grep -q 'sys.boots' '$dir/metrics'"
+check "metrics: snowd's own counters" grep -q '^snowd_reports_total 1' "$dir/metrics"
+check "metrics: stream clients" grep -q '^snowd_stream_clients 1' "$dir/metrics"
