@@ -12,6 +12,9 @@
 #include "inv.h"
 #include "log.h"
 
+#define SNOW_STR_(x) #x
+#define SNOW_STR(x) SNOW_STR_(x)
+
 struct fix {
 	char dir[64];
 	char db[128];
@@ -85,7 +88,7 @@ static void test_future_schema_refused(void **state)
 	{
 		sqlite3 *db;
 		assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
-		sqlite3_exec(db, "PRAGMA user_version=1", NULL, NULL, NULL);
+		sqlite3_exec(db, "PRAGMA user_version=" SNOW_STR(INV_SCHEMA_VERSION), NULL, NULL, NULL);
 		sqlite3_close(db);
 	}
 	assert_int_equal(inv_open(&f->inv, f->db, err, sizeof(err)), 0);
