@@ -139,6 +139,65 @@ static enum MHD_Result http_file(struct http_ctx *h, const char *path, const cha
 	return ret;
 }
 
+/* --- the web console's files ------------------------------------------------ */
+
+static const char *http_mime(const char *path)
+{
+	static const struct { const char *ext, *type; } types[] = {
+		{ ".html", "text/html; charset=utf-8" }, { ".js", "text/javascript; charset=utf-8" },
+		{ ".mjs", "text/javascript; charset=utf-8" }, { ".css", "text/css; charset=utf-8" },
+		{ ".json", "application/json" }, { ".svg", "image/svg+xml" }, { ".png", "image/png" },
+		{ ".ico", "image/x-icon" }, { ".woff2", "font/woff2" }, { ".map", "application/json" },
+		{ ".txt", "text/plain; charset=utf-8" },
+	};
+	const char *dot = strrchr(path, '.');
+	size_t i;
+
+	for (i = 0; dot && i < sizeof(types) / sizeof(types[0]); i++)
+		if (!strcmp(dot, types[i].ext))
+			return types[i].type;
+	return "application/octet-stream";
+}
+
+/* GET / and any other path outside the API: a file of the console. */
+static enum MHD_Result http_static(struct http_ctx *h)
+{
+	const char *rel = strcmp(h->url, "/") ? h->url + 1 : "index.html";
+	char path[8192];
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+	struct stat st;
+	int fd;
+
+	if (strcmp(h->method, "GET") && strcmp(h->method, "HEAD"))
+		return http_error(h, MHD_HTTP_METHOD_NOT_ALLOWED, "%s: use GET", h->url);
+	/* Only plain names below the web folder: no "..", no hidden files. */
+	if (strstr(rel, "..") || strstr(rel, "/.") || rel[0] == '.' || strchr(rel, '\\') ||
+	    strlen(rel) > 512)
+		return http_error(h, MHD_HTTP_NOT_FOUND, "%s: not found", h->url);
+	snprintf(path, sizeof(path), "%s/%s", h->sd->cfg.web_dir, rel);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		if (fd >= 0)
+			close(fd);
+		return http_error(h, MHD_HTTP_NOT_FOUND, "%s: not found", h->url);
+	}
+	r = MHD_create_response_from_fd((uint64_t)st.st_size, fd);
+	if (!r) {
+		close(fd);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, http_mime(path));
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(r, "X-Frame-Options", "DENY");
+	MHD_add_response_header(r, "Content-Security-Policy",
+				"default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'");
+	MHD_add_response_header(r, "Cache-Control", "no-cache");
+	ret = MHD_queue_response(h->conn, MHD_HTTP_OK, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
 /* --- boot --------------------------------------------------------------- */
 
 static void http_stage(struct snowd *sd, const struct inv_node *n, const char *stage)
@@ -1063,7 +1122,7 @@ static enum MHD_Result http_route(struct http_ctx *h)
 		}
 		return http_text(h, "text/plain; version=0.0.4", &b);
 	}
-	return http_error(h, MHD_HTTP_NOT_FOUND, "%s: no such route", h->url);
+	return http_static(h);
 }
 
 static void http_client_ip(struct MHD_Connection *c, char *out, size_t cap)

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <microhttpd.h>
 #include <poll.h>
 #include <signal.h>
@@ -35,6 +36,8 @@ static const struct conf_option snowd_options[] = {
 	    "snowd's address on the boot interface, e.g. 10.77.0.1/24"),
 	OPT("image-dir", 0, CONF_STR, image_dir, 0, 0, "DIR",
 	    "images, one folder each with vmlinuz and initrd (default STATE/images)"),
+	OPT("web-dir", 0, CONF_STR, web_dir, 0, 0, "DIR",
+	    "the web console's files (default: share/snow/web beside the binary's folder)"),
 	OPT("dnsmasq", 0, CONF_STR, dnsmasq, 0, 0, "PATH",
 	    "dnsmasq binary, or 'none' to run without DHCP/TFTP (default /usr/sbin/dnsmasq)"),
 	OPT("cmdline", 0, CONF_STR, cmdline, 0, 0, "ARGS", "kernel arguments for every node"),
@@ -137,6 +140,16 @@ static int snowd_configure(struct snowd *sd, char *err, size_t errlen)
 		snprintf(err, errlen, "dnsmasq: %s is not executable (apt-get install dnsmasq-base)",
 			 c->dnsmasq);
 		return -EINVAL;
+	}
+	if (!c->web_dir) {
+		char exe[4096], p[4200];
+		ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+		exe[n > 0 ? n : 0] = '\0';
+		/* build/bin/snowd -> build/share/snow/web (and /usr/bin -> /usr/share). */
+		snprintf(p, sizeof(p), "%s/../share/snow/web", n > 0 ? dirname(exe) : ".");
+		c->web_dir = strdup(p);
+		if (!c->web_dir)
+			return -ENOMEM;
 	}
 	if (!c->offline_after_ms)
 		c->offline_after_ms = 3 * c->interval_ms + 2000;

@@ -24,6 +24,7 @@ struct snowd_config {
 	char *boot_if;
 	char *boot_addr;    /* CIDR of snowd on the boot interface */
 	char *image_dir;
+	char *web_dir;      /* the web console's files */
 	char *dnsmasq;      /* binary, or "none" */
 	char *cmdline;      /* kernel arguments for every node */
 	char *config;       /* the config file these came from */

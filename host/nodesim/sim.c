@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -190,8 +191,7 @@ int sim_boot(struct sim_node *n, int64_t now)
 	}
 	/* Host-set thresholds do not survive a reboot; the configured one does. */
 	for (t = 0; t < SIM_THR_MAX; t++) {
-		if (t == 0 && n->thr[0].enabled && !strcmp(n->thr[0].value, SIM_SPIKE_VALUE) &&
-		    n->thr[0].samples == 1 && n->thr[0].rise == 85) {
+		if (t < n->cfg_thr) {
 			n->thr[0].state = INSTR_THR_CLEAR;
 			n->thr[0].hits = 0;
 			continue;
@@ -284,6 +284,7 @@ int sim_spike_setup(struct sim_node *n)
 	if (sim_value_index(SIM_SPIKE_VALUE) < 0)
 		return -EINVAL;
 	n->thr_dirty = 1;
+	n->cfg_thr = 1;
 	return threshold_set(&n->thr[0], SIM_SPIKE_VALUE, INSTR_THR_HIGH, 85, 80, 1, err,
 			     sizeof(err));
 }
@@ -423,7 +424,8 @@ void sim_report_failed(struct sim_node *n)
 }
 
 /* Queue a result (stolen) and remember it under its id for repeats. */
-static void sim_result(struct sim_node *n, json_int_t id, const char *op, json_t *r)
+static void sim_result(struct sim_node *n, int64_t now, json_int_t id, const char *op,
+		       json_t *r)
 {
 	size_t slot = n->done_next++ % SIM_DONE_IDS;
 	int ok = json_is_true(json_object_get(r, "ok"));
@@ -434,7 +436,7 @@ static void sim_result(struct sim_node *n, json_int_t id, const char *op, json_t
 	n->done_ids[slot] = id;
 	n->done_results[slot] = json_incref(r);
 	json_array_append_new(n->results, r);
-	sim_event(n, (int64_t)0 + (int64_t)n->uptime_s * 0, INSTR_EV_COMMAND_RESULT,
+	sim_event(n, now, INSTR_EV_COMMAND_RESULT,
 		  json_pack("{s:I, s:s, s:b}", "id", id, "op", op, "ok", ok));
 }
 
@@ -620,7 +622,7 @@ unsigned sim_command(struct sim_node *n, json_t *j, int64_t now)
 		for (i = 0; i < SIM_DONE_IDS; i++)
 			if (n->done_ids[i] == id && n->done_results[i])
 				goto repeat;
-		sim_result(n, id, "?", instr_result_err(id, err));
+		sim_result(n, now, id, "?", instr_result_err(id, err));
 		return SIM_ACT_SOON;
 	}
 	/* A command seen before is not run twice: its result goes again. */
@@ -658,7 +660,7 @@ unsigned sim_command(struct sim_node *n, json_t *j, int64_t now)
 		r = sim_err(c.id, "op: not supported");
 		break;
 	}
-	sim_result(n, c.id, instr_cmd_op_name(c.op), r);
+	sim_result(n, now, c.id, instr_cmd_op_name(c.op), r);
 	return SIM_ACT_SOON;
 
 repeat:
@@ -702,7 +704,8 @@ unsigned sim_report_answered(struct sim_node *n, json_t *ans, int64_t now)
 	return act;
 }
 
-void sim_reload_done(struct sim_node *n, int rc, const struct ovl_conf *c, const char *err)
+void sim_reload_done(struct sim_node *n, int rc, const struct ovl_conf *c, const char *err,
+		     int64_t now)
 {
 	json_int_t id = n->reload_id;
 
@@ -710,11 +713,11 @@ void sim_reload_done(struct sim_node *n, int rc, const struct ovl_conf *c, const
 		return;
 	n->reload_id = 0;
 	if (rc) {
-		sim_result(n, id, "config.reload", sim_err(id, "overlay: %s", err));
+		sim_result(n, now, id, "config.reload", sim_err(id, "overlay: %s", err));
 		return;
 	}
 	n->conf = *c;
-	sim_result(n, id, "config.reload",
+	sim_result(n, now, id, "config.reload",
 		   instr_result_ok(id, json_pack("{s:I}", "interval_ms",
 						 (json_int_t)c->interval_ms)));
 }

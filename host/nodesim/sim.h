@@ -56,6 +56,7 @@ struct sim_node {
 	double *v;                     /* sim_ndefs readings */
 	struct instr_wm *wm;           /* sim_ndefs watermarks (gauges) */
 	struct instr_threshold thr[SIM_THR_MAX];
+	int cfg_thr;                   /* thr[0..cfg_thr) come from the config: kept at boot */
 	struct instr_dev dev[SIM_NDEV];
 	struct instr_ring ring;
 	json_t *results;               /* [result...] not yet in a report answered 2xx */
@@ -140,7 +141,8 @@ unsigned sim_command(struct sim_node *n, json_t *j, int64_t now);
  * config.reload finished: c (when rc is 0) replaces the node's conf; the
  * result says so or names the error.
  */
-void sim_reload_done(struct sim_node *n, int rc, const struct ovl_conf *c, const char *err);
+void sim_reload_done(struct sim_node *n, int rc, const struct ovl_conf *c, const char *err,
+		     int64_t now);
 
 /* Index of a value in sim_defs, or -1. */
 int sim_value_index(const char *name);
