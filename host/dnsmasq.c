@@ -95,30 +95,41 @@ int file_write_atomic(const char *path, const void *data, size_t len, mode_t mod
 int dnsmasq_start(struct dnsmasq_child *c)
 {
 	char confarg[4200];
+	int p[2];
 	pid_t pid;
-	int logfd;
 
-	logfd = open(c->logfile, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-	if (logfd < 0)
+	if (c->logfile_fd <= 0) {
+		c->logfile_fd = open(c->logfile, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+		if (c->logfile_fd < 0)
+			return -errno;
+	}
+	/* Its output comes to us first: DHCPACK lines are the nodes' first boot stage. */
+	if (pipe2(p, O_CLOEXEC))
 		return -errno;
 	snprintf(confarg, sizeof(confarg), "--conf-file=%s", c->conf);
 	pid = fork();
 	if (pid < 0) {
 		int e = errno;
-		close(logfd);
+		close(p[0]);
+		close(p[1]);
 		return -e;
 	}
 	if (pid == 0) {
 		sigset_t none;
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
-		dup2(logfd, 1);
-		dup2(logfd, 2);
+		dup2(p[1], 1);
+		dup2(p[1], 2);
 		execl(c->bin, c->bin, "--keep-in-foreground", confarg, (char *)NULL);
 		fprintf(stderr, "snowd: exec %s: %s\n", c->bin, strerror(errno));
 		_exit(127);
 	}
-	close(logfd);
+	close(p[1]);
+	if (c->logpipe > 0)
+		close(c->logpipe);
+	c->logpipe = p[0];
+	fcntl(c->logpipe, F_SETFL, O_NONBLOCK);
+	c->npartial = 0;
 	c->pid = pid;
 	c->started = time(NULL);
 	log_info("dnsmasq: started (pid %d)", (int)pid);
@@ -155,6 +166,57 @@ void dnsmasq_tick(struct dnsmasq_child *c, time_t now)
 		log_warn("dnsmasq: cannot start %s", c->bin);
 }
 
+/* "dnsmasq-dhcp[1]: 123 DHCPACK(br0) 10.77.0.11 52:54:00:4d:00:01 node1" */
+static void dnsmasq_parse_line(const char *line, void (*on_ack)(void *, const char *, const char *),
+			       void *ctx)
+{
+	const char *p = strstr(line, " DHCPACK(");
+	char ip[16], mac[18];
+
+	if (!p || !(p = strchr(p, ')')))
+		return;
+	if (sscanf(p + 1, " %15s %17s", ip, mac) == 2)
+		on_ack(ctx, mac, ip);
+}
+
+void dnsmasq_read_log(struct dnsmasq_child *c, void (*on_ack)(void *ctx, const char *mac,
+							    const char *ip),
+		      void *ctx)
+{
+	char buf[4096];
+	ssize_t n;
+
+	if (c->logpipe <= 0)
+		return;
+	while ((n = read(c->logpipe, buf, sizeof(buf))) > 0) {
+		ssize_t i, start = 0;
+		if (write(c->logfile_fd, buf, (size_t)n) < 0) {
+			/* A full disk must not stop the boot server. */
+		}
+		for (i = 0; i < n; i++) {
+			if (buf[i] != '\n')
+				continue;
+			size_t len = (size_t)(i - start);
+			if (c->npartial + len < sizeof(c->partial)) {
+				memcpy(c->partial + c->npartial, buf + start, len);
+				c->partial[c->npartial + len] = '\0';
+				dnsmasq_parse_line(c->partial, on_ack, ctx);
+			}
+			c->npartial = 0;
+			start = i + 1;
+		}
+		if (start < n && c->npartial + (size_t)(n - start) < sizeof(c->partial)) {
+			memcpy(c->partial + c->npartial, buf + start, (size_t)(n - start));
+			c->npartial += (size_t)(n - start);
+		}
+	}
+	if (n == 0) {
+		/* dnsmasq is gone; the next start opens a new pipe. */
+		close(c->logpipe);
+		c->logpipe = -1;
+	}
+}
+
 void dnsmasq_reload(struct dnsmasq_child *c)
 {
 	if (c->pid && kill(c->pid, SIGHUP))
@@ -177,6 +239,10 @@ void dnsmasq_stop(struct dnsmasq_child *c)
 	waitpid(c->pid, &status, 0);
 out:
 	log_info("dnsmasq: stopped");
+	if (c->logpipe > 0) {
+		close(c->logpipe);
+		c->logpipe = -1;
+	}
 	c->pid = 0;
 	c->next_start = 0;
 }

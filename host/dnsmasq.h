@@ -45,7 +45,19 @@ struct dnsmasq_child {
 	int backoff_s;
 	time_t next_start;     /* when to start it again after it died */
 	time_t started;
+	int logpipe;           /* read end of dnsmasq's stdout/stderr, -1 when none */
+	int logfile_fd;        /* where its lines go on */
+	char partial[1024];    /* an unfinished line */
+	size_t npartial;
 };
+
+/*
+ * Read what dnsmasq wrote (non-blocking), copy it to the log file, and call
+ * on_ack(ctx, mac, ip) for each DHCPACK line.
+ */
+void dnsmasq_read_log(struct dnsmasq_child *c, void (*on_ack)(void *ctx, const char *mac,
+							    const char *ip),
+		      void *ctx);
 
 /* Fork and exec dnsmasq in the foreground.  @ret 0 or -errno. */
 int dnsmasq_start(struct dnsmasq_child *c);

@@ -200,20 +200,13 @@ static enum MHD_Result http_static(struct http_ctx *h)
 
 /* --- boot --------------------------------------------------------------- */
 
-static void http_stage(struct snowd *sd, const struct inv_node *n, const char *stage)
+/* A boot file fetched from a node's own address is one of its boot stages. */
+static void http_stage_by_ip(struct http_ctx *h, const char *stage)
 {
-	struct node_rt *rt = nodes_rt(sd, n->id, n->name);
+	struct inv_node n;
 
-	if (!rt)
-		return;
-	snprintf(rt->stage, sizeof(rt->stage), "%s", stage);
-	rt->stage_time = (int64_t)time(NULL);
-	if (!strcmp(stage, "script") || rt->state != NODE_ONLINE) {
-		if (rt->state != NODE_BOOTING)
-			log_info("node %s: booting (%s)", n->name, stage);
-		rt->state = NODE_BOOTING;
-	}
-	nodes_publish_state(sd, rt);
+	if (!inv_node_get_by_ip(&h->sd->inv, h->client_ip, &n))
+		nodes_stage(h->sd, &n, stage);
 }
 
 static enum MHD_Result http_boot(struct http_ctx *h)
@@ -228,6 +221,7 @@ static enum MHD_Result http_boot(struct http_ctx *h)
 	if (strcmp(h->method, "GET") && strcmp(h->method, "HEAD"))
 		return http_error(h, MHD_HTTP_METHOD_NOT_ALLOWED, "%s: use GET", h->url);
 	if (!strcmp(p, "first.ipxe")) {
+		http_stage_by_ip(h, "first");
 		if (boot_render_first(&sd->boot, &out, err, sizeof(err)))
 			return http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "%s", err);
 		return http_text(h, "text/plain", &out);
@@ -246,6 +240,7 @@ static enum MHD_Result http_boot(struct http_ctx *h)
 		    (strcmp(file, "vmlinuz") && strcmp(file, "initrd")))
 			return http_error(h, MHD_HTTP_NOT_FOUND, "%s: no such image file", h->url);
 		snprintf(path, sizeof(path), "%s/%s/%s", sd->cfg.image_dir, image, file);
+		http_stage_by_ip(h, !strcmp(file, "vmlinuz") ? "kernel" : "initrd");
 		return http_file(h, path, "application/octet-stream");
 	}
 	/* MAC.ipxe or MAC/overlay.cpio, MAC in either separator form. */
@@ -273,7 +268,7 @@ static enum MHD_Result http_boot(struct http_ctx *h)
 	if (rc)
 		return http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "inventory error");
 	if (!strcmp(p, ".ipxe")) {
-		http_stage(sd, &n, "script");
+		nodes_stage(sd, &n, "script");
 		if (boot_render_node(&sd->boot, &n, &out, err, sizeof(err)))
 			return http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "%s", err);
 		return http_text(h, "text/plain", &out);
@@ -284,7 +279,7 @@ static enum MHD_Result http_boot(struct http_ctx *h)
 			  h->client_ip, n.ip);
 		return http_error(h, MHD_HTTP_FORBIDDEN, "overlay: only %s may fetch it", n.ip);
 	}
-	http_stage(sd, &n, "overlay");
+	nodes_stage(sd, &n, "overlay");
 	rc = boot_render_overlay(&sd->boot, &n, &out);
 	explicit_bzero(n.secret, sizeof(n.secret));
 	if (rc) {
@@ -415,11 +410,10 @@ static enum MHD_Result http_node_register(struct http_ctx *h, struct inv_node *n
 	rt->seq = 0;
 	rt->last_seen = (int64_t)time(NULL);
 	rt->last_seen_ms = snowd_now_ms();
+	nodes_stage(h->sd, n, "online");
 	if (rt->state != NODE_ONLINE)
 		rt->online_since = rt->last_seen;
 	rt->state = NODE_ONLINE;
-	snprintf(rt->stage, sizeof(rt->stage), "online");
-	rt->stage_time = rt->last_seen;
 	log_info("node %s: online (agent %s, kernel %s, boot %s, from %s)", n->name,
 		 rt->version, rt->kernel, rt->boot_id, h->client_ip);
 	nodes_publish_state(h->sd, rt);
@@ -1072,6 +1066,11 @@ static enum MHD_Result http_api(struct http_ctx *h)
 			return http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "inventory error");
 		if (sub && !strcmp(sub, "/commands"))
 			return http_commands(h, &n, is_get);
+		if (sub && !strcmp(sub, "/boots") && is_get) {
+			json_t *arr = inv_boot_list(&sd->inv, n.id, 20);
+			return arr ? http_json(h, MHD_HTTP_OK, json_pack("{s:o}", "boots", arr)) :
+				     http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "inventory error");
+		}
 		if (sub)
 			return http_error(h, MHD_HTTP_NOT_FOUND, "%s: no such route", h->url);
 		if (is_get)

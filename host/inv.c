@@ -1,12 +1,14 @@
 #include "inv.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include <nettle/sha2.h>
 
+#include "jsonh.h"
 #include "log.h"
 
 /*
@@ -74,6 +76,15 @@ static const char *const migrations[] = {
 	"  csrf TEXT NOT NULL,"
 	"  created INTEGER NOT NULL,"
 	"  expires INTEGER NOT NULL);",
+	/* 3 -> 4: boot history, one row per boot that reached the agent. */
+	"CREATE TABLE boots ("
+	"  id INTEGER PRIMARY KEY,"
+	"  node_id INTEGER NOT NULL REFERENCES nodes(id) ON DELETE CASCADE,"
+	"  boot_id TEXT NOT NULL,"
+	"  started INTEGER NOT NULL,"
+	"  online INTEGER NOT NULL,"
+	"  stages TEXT NOT NULL);"
+	"CREATE INDEX boots_by_node ON boots (node_id, id);",
 };
 
 const char *inv_role_name(enum inv_role r)
@@ -309,6 +320,59 @@ int inv_node_get(struct inv *inv, const char *name, struct inv_node *out)
 int inv_node_get_by_mac(struct inv *inv, const char *mac, struct inv_node *out)
 {
 	return inv_node_get_where(inv, "mac", mac, out);
+}
+
+int inv_node_get_by_ip(struct inv *inv, const char *ip, struct inv_node *out)
+{
+	return inv_node_get_where(inv, "ip", ip, out);
+}
+
+int inv_boot_add(struct inv *inv, int64_t node_id, const char *boot_id, int64_t started,
+		 int64_t online, json_t *stages)
+{
+	/* A re-registration within the same boot (after a snowd restart) adds nothing. */
+	sqlite3_stmt *st = inv_prepare(inv, "INSERT INTO boots (node_id, boot_id, started, online, "
+					    "stages) SELECT ?1, ?2, ?3, ?4, ?5 WHERE NOT EXISTS "
+					    "(SELECT 1 FROM boots WHERE node_id = ?1 AND boot_id = ?2)");
+	char *text = jsonh_dump(stages);
+	int rc;
+
+	if (!st || !text) {
+		sqlite3_finalize(st);
+		free(text);
+		return -EIO;
+	}
+	sqlite3_bind_int64(st, 1, node_id);
+	sqlite3_bind_text(st, 2, boot_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, started);
+	sqlite3_bind_int64(st, 4, online);
+	sqlite3_bind_text(st, 5, text, -1, free);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+json_t *inv_boot_list(struct inv *inv, int64_t node_id, int limit)
+{
+	sqlite3_stmt *st = inv_prepare(inv, "SELECT boot_id, started, online, stages FROM boots "
+					    "WHERE node_id = ? ORDER BY id DESC LIMIT ?");
+	json_t *arr;
+
+	if (!st)
+		return NULL;
+	sqlite3_bind_int64(st, 1, node_id);
+	sqlite3_bind_int(st, 2, limit);
+	arr = json_array();
+	while (arr && sqlite3_step(st) == SQLITE_ROW) {
+		json_t *stages = json_loads((const char *)sqlite3_column_text(st, 3), 0, NULL);
+		json_array_append_new(arr, json_pack("{s:s, s:I, s:I, s:o}", "boot_id",
+						     (const char *)sqlite3_column_text(st, 0), "started",
+						     (json_int_t)sqlite3_column_int64(st, 1), "online",
+						     (json_int_t)sqlite3_column_int64(st, 2), "stages",
+						     stages ? stages : json_object()));
+	}
+	sqlite3_finalize(st);
+	return arr;
 }
 
 int inv_node_take_nonce(struct inv *inv, int64_t id, uint64_t nonce)

@@ -16,7 +16,7 @@
 #include "sign.h"
 #include "valid.h"
 
-#define INV_SCHEMA_VERSION 3
+#define INV_SCHEMA_VERSION 4
 
 enum inv_role { ROLE_VIEWER = 1, ROLE_OPERATOR = 2, ROLE_ADMIN = 3 };
 
@@ -55,6 +55,12 @@ int inv_node_add(struct inv *inv, struct inv_node *n, char *err, size_t errlen);
 int inv_node_rm(struct inv *inv, const char *name);
 int inv_node_get(struct inv *inv, const char *name, struct inv_node *out);
 int inv_node_get_by_mac(struct inv *inv, const char *mac, struct inv_node *out);
+int inv_node_get_by_ip(struct inv *inv, const char *ip, struct inv_node *out);
+/* Record a boot that reached the agent (stages borrowed: {stage: time}).  @ret 0 or -EIO. */
+int inv_boot_add(struct inv *inv, int64_t node_id, const char *boot_id, int64_t started,
+		 int64_t online, json_t *stages);
+/* A node's boots, newest first.  @ret a new array or NULL. */
+json_t *inv_boot_list(struct inv *inv, int64_t node_id, int limit);
 /*
  * Record the last nonce seen from a node, refusing one that is not above it.
  * @ret 0, -EALREADY for a replayed or old nonce, -ENOENT, -EIO.

@@ -64,6 +64,7 @@ void nodes_rt_forget(struct snowd *sd, int64_t id)
 	if (!rt)
 		return;
 	nodes_rt_clear(rt);
+	json_decref(rt->boot);
 	*rt = sd->rt[--sd->nrt];
 }
 
@@ -71,8 +72,10 @@ void nodes_rt_free(struct snowd *sd)
 {
 	size_t i;
 
-	for (i = 0; i < sd->nrt; i++)
+	for (i = 0; i < sd->nrt; i++) {
 		nodes_rt_clear(&sd->rt[i]);
+		json_decref(sd->rt[i].boot);
+	}
 	free(sd->rt);
 	sd->rt = NULL;
 	sd->nrt = sd->cap_rt = 0;
@@ -98,6 +101,49 @@ void nodes_tick(struct snowd *sd)
 			nodes_publish_state(sd, rt);
 		}
 	}
+}
+
+static int64_t nodes_realtime_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void nodes_stage(struct snowd *sd, const struct inv_node *n, const char *stage)
+{
+	struct node_rt *rt = nodes_rt(sd, n->id, n->name);
+	int64_t now = nodes_realtime_ms();
+	int early = !strcmp(stage, "dhcp") || !strcmp(stage, "first") || !strcmp(stage, "script");
+
+	if (!rt)
+		return;
+	/* An early stage after the node was up (or after an earlier boot finished) starts a new boot. */
+	if (!rt->boot || ((early || !strcmp(stage, "online")) &&
+			  (rt->state == NODE_ONLINE || json_object_get(rt->boot, "online")))) {
+		json_decref(rt->boot);
+		rt->boot = json_object();
+	}
+	if (!json_object_get(rt->boot, stage))
+		json_object_set_new(rt->boot, stage, json_integer(now));
+	snprintf(rt->stage, sizeof(rt->stage), "%s", stage);
+	rt->stage_time = now / 1000;
+	if (!strcmp(stage, "online")) {
+		int64_t started = now;
+		const char *k;
+		json_t *v;
+		json_object_foreach(rt->boot, k, v)
+			if (json_integer_value(v) < started)
+				started = json_integer_value(v);
+		if (inv_boot_add(&sd->inv, n->id, rt->boot_id, started, now, rt->boot))
+			log_warnx("node %s: boot history not written", n->name);
+		return;
+	}
+	if (rt->state != NODE_BOOTING)
+		log_info("node %s: booting (%s)", n->name, stage);
+	rt->state = NODE_BOOTING;
+	nodes_publish_state(sd, rt);
 }
 
 void nodes_publish_state(struct snowd *sd, const struct node_rt *rt)
@@ -129,6 +175,8 @@ json_t *nodes_json(struct snowd *sd, const struct inv_node *n)
 	json_object_set_new(o, "last_seen", json_integer(rt->last_seen));
 	json_object_set_new(o, "online_since", json_integer(rt->online_since));
 	json_object_set_new(o, "seq", json_integer((json_int_t)rt->seq));
+	if (rt->boot)
+		json_object_set(o, "boot", rt->boot);
 	if (rt->values)
 		json_object_set(o, "values", rt->values);
 	else

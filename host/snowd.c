@@ -326,6 +326,19 @@ static void snowd_signals(struct snowd *sd)
 	}
 }
 
+/* dnsmasq acknowledged a lease: for a known node, its first boot stage. */
+static void snowd_dhcp_ack(void *ctx, const char *mac, const char *ip)
+{
+	struct snowd *sd = ctx;
+	char canon[SNOW_MAC_STRLEN + 1];
+	struct inv_node n;
+
+	if (valid_mac(mac, canon, NULL, 0) || inv_node_get_by_mac(&sd->inv, canon, &n))
+		return;
+	log_debug("dhcp: %s leased %s", n.name, ip);
+	nodes_stage(sd, &n, "dhcp");
+}
+
 static void snowd_loop(struct snowd *sd)
 {
 	const union MHD_DaemonInfo *di = MHD_get_daemon_info(sd->httpd, MHD_DAEMON_INFO_EPOLL_FD);
@@ -334,18 +347,22 @@ static void snowd_loop(struct snowd *sd)
 	if (!di)
 		fatalx("http: no epoll descriptor");
 	while (!sd->quit) {
-		struct pollfd p[2] = { { .fd = di->epoll_fd, .events = POLLIN },
-				       { .fd = sd->sigpipe[0], .events = POLLIN } };
+		struct pollfd p[3] = { { .fd = di->epoll_fd, .events = POLLIN },
+				       { .fd = sd->sigpipe[0], .events = POLLIN },
+				       { .fd = sd->dnsmasq.logpipe > 0 ? sd->dnsmasq.logpipe : -1,
+					 .events = POLLIN } };
 		MHD_UNSIGNED_LONG_LONG mto;
 		int timeout = 1000;
 		int64_t now;
 
 		if (MHD_get_timeout(sd->httpd, &mto) == MHD_YES && mto < (MHD_UNSIGNED_LONG_LONG)timeout)
 			timeout = (int)mto;
-		if (poll(p, 2, timeout) < 0 && errno != EINTR)
+		if (poll(p, 3, timeout) < 0 && errno != EINTR)
 			fatal("poll");
 		if (p[1].revents & POLLIN)
 			snowd_signals(sd);
+		if (p[2].revents)
+			dnsmasq_read_log(&sd->dnsmasq, snowd_dhcp_ack, sd);
 		MHD_run(sd->httpd);
 		now = snowd_now_ms();
 		if (now >= next_tick) {

@@ -59,6 +59,7 @@ struct node_rt {
 	json_t *thresholds;     /* owned: [{value, kind, rise, clear, samples, state}] */
 	json_t *devices;        /* owned: the DDM device tree */
 	int64_t events_acked;   /* highest event seq of this boot stored */
+	json_t *boot;           /* owned: {stage: realtime ms} of the boot under way or last */
 };
 
 struct snowd {
@@ -99,6 +100,13 @@ void nodes_tick(struct snowd *sd);
 const char *node_state_name(enum node_state s);
 /* @ret a new JSON object describing n (and its run-time state). */
 json_t *nodes_json(struct snowd *sd, const struct inv_node *n);
+/*
+ * Note that a node reached a boot stage: dhcp, first, script, kernel, initrd,
+ * overlay (from its requests), or online (its agent registered: the boot is
+ * then written to the boot history).
+ */
+void nodes_stage(struct snowd *sd, const struct inv_node *n, const char *stage);
+
 /* Tell stream clients a node's state or stage changed. */
 void nodes_publish_state(struct snowd *sd, const struct node_rt *rt);
 

@@ -111,7 +111,7 @@ static void sim_dev_setup(struct instr_dev *d, const char *path, const char *cls
 
 static void sim_devices_boot(struct sim_node *n)
 {
-	char path[16];
+	char path[24];
 	int i;
 
 	for (i = 0; i < 4; i++) {
@@ -192,8 +192,8 @@ int sim_boot(struct sim_node *n, int64_t now)
 	/* Host-set thresholds do not survive a reboot; the configured one does. */
 	for (t = 0; t < SIM_THR_MAX; t++) {
 		if (t < n->cfg_thr) {
-			n->thr[0].state = INSTR_THR_CLEAR;
-			n->thr[0].hits = 0;
+			n->thr[t].state = INSTR_THR_CLEAR;
+			n->thr[t].hits = 0;
 			continue;
 		}
 		memset(&n->thr[t], 0, sizeof(n->thr[t]));

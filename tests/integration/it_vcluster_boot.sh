@@ -52,6 +52,20 @@ if bad:
 PY
 [ "$_failures" -gt 0 ] && cat "$state/nodes.json"
 
+# Each node's boot history has every stage, in order, and they are printed.
+for i in 1 2; do
+	curl -s -H "Authorization: Bearer $SNOW_TOKEN" "$SNOW_URL/api/v1/nodes/node$i/boots" >"$state/boots$i.json"
+	check "node$i: boot history has every stage in order" python3 - "$state/boots$i.json" <<'PY'
+import json, sys
+b = json.load(open(sys.argv[1]))["boots"][0]["stages"]
+order = ["dhcp", "first", "script", "kernel", "initrd", "overlay", "online"]
+missing = [s for s in order if s not in b]
+t0 = min(b.values())
+print("# " + " ".join("%s=+%.2fs" % (s, (b[s] - t0) / 1000) for s in order if s in b))
+sys.exit(1 if missing or [b[s] for s in order] != sorted(b[s] for s in order) else 0)
+PY
+done
+
 # Each node booted through every stage, from its own MAC.
 for i in 1 2; do
 	log=$state/node$i.serial

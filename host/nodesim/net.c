@@ -1,0 +1,248 @@
+/*
+ * The exchanges of snow-nodesim: non-blocking connect (bound to the node's
+ * own address when it has one, as snowd serves a node's overlay only to
+ * it), one write of the whole request, read until the answer is complete.
+ * Connection: close, like lib/httpc, so snowd sees one connection per
+ * request, as from real agents.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "nodesim.h"
+
+int64_t ns_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int64_t ns_now_ms(void)
+{
+	return ns_now_us() / 1000;
+}
+
+int ns_http_parse(const char *data, size_t len, int eof, int *status, const char **body,
+		  size_t *bodylen)
+{
+	const char *end = memmem(data, len, "\r\n\r\n", 4), *p, *line;
+	size_t hdrlen, clen = 0;
+	int have_clen = 0, code;
+
+	if (!end)
+		return eof ? -EPROTO : -EAGAIN;
+	hdrlen = (size_t)(end - data) + 4;
+	if (len < 12 || strncmp(data, "HTTP/1.", 7) || data[8] != ' ' || data[9] < '1' ||
+	    data[9] > '5' || data[10] < '0' || data[10] > '9' || data[11] < '0' || data[11] > '9')
+		return -EPROTO;
+	code = (data[9] - '0') * 100 + (data[10] - '0') * 10 + (data[11] - '0');
+	for (line = memchr(data, '\n', hdrlen); line && line < end; line = p) {
+		line++;
+		p = memchr(line, '\n', (size_t)(end + 2 - line));
+		if (!p)
+			break;
+		if ((size_t)(p - line) > 15 && !strncasecmp(line, "Content-Length:", 15)) {
+			char *e;
+			unsigned long long v = strtoull(line + 15, &e, 10);
+			if (e == line + 15 || v > NS_MAX_ANSWER)
+				return -EPROTO;
+			clen = (size_t)v;
+			have_clen = 1;
+		}
+	}
+	if (have_clen) {
+		if (len - hdrlen < clen)
+			return eof ? -EPROTO : -EAGAIN;
+	} else {
+		/* No length: the answer ends with the connection. */
+		if (!eof)
+			return -EAGAIN;
+		clen = len - hdrlen;
+	}
+	*status = code;
+	*body = data + hdrlen;
+	*bodylen = clen;
+	return 0;
+}
+
+static void ns_conn_release(struct nodesim *ns, struct ns_conn *c)
+{
+	if (c->fd >= 0) {
+		epoll_ctl(ns->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+		close(c->fd);
+		ns->inflight--;
+	}
+	c->fd = -1;
+	c->node = NULL;
+	buf_free(&c->out);
+	/* Keep the input buffer's memory: the next answer reuses it. */
+	c->in.len = 0;
+	c->off = 0;
+}
+
+/* End c with rc (0: parse what came), then tell main.c. */
+static void ns_conn_finish(struct nodesim *ns, struct ns_conn *c, int rc, int eof)
+{
+	const char *body = NULL;
+	size_t bodylen = 0;
+	int status = 0;
+
+	if (!rc) {
+		rc = ns_http_parse(c->in.data ? c->in.data : "", c->in.len, eof, &status, &body,
+				   &bodylen);
+		if (rc == -EAGAIN)
+			return;
+	}
+	/* The answer stays in c->in until ns_conn_done() returns. */
+	if (c->fd >= 0) {
+		epoll_ctl(ns->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+		close(c->fd);
+		c->fd = -1;
+		ns->inflight--;
+	}
+	ns_conn_done(ns, c, rc, status, body, bodylen);
+	ns_conn_release(ns, c);
+}
+
+int ns_conn_start(struct nodesim *ns, struct ns_node *node, enum ns_kind kind,
+		  const struct in_addr *src, struct buf *req)
+{
+	struct ns_conn *c = NULL;
+	struct epoll_event ev;
+	size_t i;
+	int fd, rc, one = 1;
+
+	for (i = 0; i < (size_t)ns->conf.concurrency; i++) {
+		if (ns->conns[i].fd < 0) {
+			c = &ns->conns[i];
+			break;
+		}
+	}
+	if (!c) {
+		buf_free(req);
+		return -EBUSY;
+	}
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		rc = -errno;
+		goto err_req;
+	}
+	if (src) {
+		struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr = *src };
+		/* Many sources, one server: pick the port at connect, per source. */
+		setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one));
+		if (bind(fd, (struct sockaddr *)&sin, sizeof(sin))) {
+			rc = -errno;
+			goto err_fd;
+		}
+	}
+	if (connect(fd, (struct sockaddr *)&ns->server, sizeof(ns->server)) && errno != EINPROGRESS) {
+		rc = -errno;
+		goto err_fd;
+	}
+	ev.events = EPOLLOUT | EPOLLIN | EPOLLRDHUP;
+	ev.data.ptr = c;
+	if (epoll_ctl(ns->epfd, EPOLL_CTL_ADD, fd, &ev)) {
+		rc = -errno;
+		goto err_fd;
+	}
+	c->fd = fd;
+	c->node = node;
+	c->kind = kind;
+	c->out = *req;
+	*req = (struct buf)BUF_INIT;
+	c->off = 0;
+	c->in.len = 0;
+	c->writing = 1;
+	c->t0_us = ns_now_us();
+	c->deadline_ms = c->t0_us / 1000 + ns->conf.timeout_ms;
+	ns->inflight++;
+	return 0;
+
+err_fd:
+	close(fd);
+err_req:
+	buf_free(req);
+	return rc;
+}
+
+void ns_conn_event(struct nodesim *ns, struct ns_conn *c, uint32_t events)
+{
+	if (c->fd < 0)
+		return;
+	if (c->writing && (events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) {
+		while (c->off < c->out.len) {
+			ssize_t w = send(c->fd, c->out.data + c->off, c->out.len - c->off,
+					 MSG_NOSIGNAL);
+			if (w < 0) {
+				if (errno == EAGAIN || errno == EINTR)
+					return;
+				ns_conn_finish(ns, c, -errno, 0);
+				return;
+			}
+			c->off += (size_t)w;
+		}
+		c->writing = 0;
+		{
+			struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP, .data.ptr = c };
+			epoll_ctl(ns->epfd, EPOLL_CTL_MOD, c->fd, &ev);
+		}
+	}
+	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+		for (;;) {
+			ssize_t r;
+			if (buf_reserve(&c->in, 16384)) {
+				ns_conn_finish(ns, c, -ENOMEM, 0);
+				return;
+			}
+			r = recv(c->fd, c->in.data + c->in.len, c->in.cap - c->in.len - 1, 0);
+			if (r < 0) {
+				if (errno == EAGAIN || errno == EINTR)
+					break;
+				ns_conn_finish(ns, c, -errno, 0);
+				return;
+			}
+			if (r == 0) {
+				ns_conn_finish(ns, c, 0, 1);
+				return;
+			}
+			c->in.len += (size_t)r;
+			c->in.data[c->in.len] = '\0';
+			if (c->in.len > NS_MAX_ANSWER) {
+				ns_conn_finish(ns, c, -EFBIG, 0);
+				return;
+			}
+		}
+		/* Content-Length says it is all here: no need to wait for the close. */
+		ns_conn_finish(ns, c, 0, 0);
+	}
+}
+
+void ns_conn_expire(struct nodesim *ns, int64_t now_ms)
+{
+	size_t i;
+
+	for (i = 0; i < (size_t)ns->conf.concurrency; i++) {
+		struct ns_conn *c = &ns->conns[i];
+		if (c->fd >= 0 && now_ms >= c->deadline_ms)
+			ns_conn_finish(ns, c, -ETIMEDOUT, 0);
+	}
+}
+
+void ns_conn_close_all(struct nodesim *ns)
+{
+	size_t i;
+
+	for (i = 0; ns->conns && i < (size_t)ns->conf.concurrency; i++) {
+		ns_conn_release(ns, &ns->conns[i]);
+		buf_free(&ns->conns[i].in);
+	}
+}

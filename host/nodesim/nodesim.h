@@ -1,0 +1,159 @@
+/*
+ * snow-nodesim: many simulated node agents in one process, speaking the
+ * real node protocol to snowd (docs/protocol.md).  One thread, one epoll
+ * loop: every request is a non-blocking HTTP/1.1 exchange (Connection:
+ * close, as snow-agent's lib/httpc does), at most `concurrency` in flight;
+ * nodes wait for their turn in a timer heap and a FIFO.  The agent
+ * behaviour itself is sim.c; this is the transport, the schedule and the
+ * figures.
+ */
+#ifndef SNOW_NODESIM_H
+#define SNOW_NODESIM_H
+
+#include <netinet/in.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "httpc.h"
+#include "sim.h"
+
+#define NS_MAX_ANSWER (64u << 20)  /* an answer bigger than this is an error */
+#define NS_BACKOFF_FIRST_MS 1000   /* as snow-agent: 1 s doubling ... */
+#define NS_BACKOFF_MAX_MS 10000    /* ... up to 10 s */
+#define NS_ONCE_TRIES 5            /* --once: attempts per step before a node fails */
+
+/* Options: one table serves the command line and --config FILE. */
+struct ns_conf {
+	char *config;
+	char *url;
+	char *token;
+	char *prefix;
+	long count;
+	long concurrency;
+	long duration_s;
+	long interval_ms;   /* 0: what snowd answers at registration */
+	long events_rate;   /* threshold crossings per second, all nodes together */
+	long boot_delay_ms;
+	long timeout_ms;
+	long ramp_ms;       /* spread the nodes' first requests over this long */
+	long seed;
+	int add;
+	int stats;
+	int json;
+	int once;
+	int verbose;
+	int check;
+};
+
+enum ns_state {
+	NS_ADD,      /* create the node through the admin API */
+	NS_OVERLAY,  /* fetch the overlay from the node's address (a boot) */
+	NS_REGISTER,
+	NS_REPORT,
+	NS_DOWN,     /* rebooting: registers again with a new boot_id */
+	NS_OFF,      /* powered off */
+	NS_DONE,     /* --once: reported */
+	NS_FAILED,   /* --once: gave up */
+};
+
+enum ns_kind { NS_K_ADD, NS_K_OVERLAY, NS_K_RELOAD, NS_K_REGISTER, NS_K_REPORT };
+
+struct ns_node {
+	struct sim_node sim;
+	struct in_addr ip;          /* the node's address; its requests come from it */
+	char ip_s[16];
+	enum ns_state state;
+	int64_t due_ms;             /* monotonic: when it wants to send next */
+	size_t heap_idx;            /* position in the heap, SIZE_MAX when not there */
+	int busy;                   /* queued or in flight */
+	int online;                 /* its last report was answered 2xx */
+	int registered_once;
+	long interval_ms;
+	unsigned fails;             /* consecutive failures of the current step */
+	int64_t last_step_ms;
+	uint64_t last_nonce;
+};
+
+/* One exchange in flight. */
+struct ns_conn {
+	int fd;                     /* -1 when the slot is free */
+	struct ns_node *node;
+	enum ns_kind kind;
+	struct buf out, in;
+	size_t off;                 /* bytes of out written */
+	int64_t t0_us;              /* monotonic, when the connect started */
+	int64_t deadline_ms;
+	int writing;
+};
+
+/* Latency samples in microseconds, kept whole so percentiles are exact. */
+struct ns_lat {
+	uint32_t *us;
+	size_t n, cap;
+};
+
+struct ns_stats {
+	uint64_t reports, registers, overlays, adds, reboots, poweroffs, reloads;
+	uint64_t err_transport, err_timeout, err_4xx, err_5xx, err_proto;
+	uint64_t commands, results_acked;
+	struct ns_lat rep_lat, reg_lat, ovl_lat;  /* since the steady state began */
+	struct ns_lat sec_lat;                    /* this second, for --stats */
+	uint64_t sec_reports, sec_errors;
+	int64_t t_start_ms, t_steady_ms;          /* steady: every node registered once */
+	uint64_t steady_reports;
+};
+
+/* The one state of the program, passed explicitly. */
+struct nodesim {
+	struct ns_conf conf;
+	struct http_url url;
+	struct sockaddr_in server;
+	char host_hdr[300];
+	struct ns_node *nodes;
+	size_t nnodes;
+	struct ns_node **heap;       /* min-heap on due_ms */
+	size_t nheap;
+	struct ns_node **fifo;       /* due, waiting for a free slot */
+	size_t fifo_head, fifo_len;
+	struct ns_conn *conns;       /* concurrency slots */
+	size_t inflight;
+	int epfd;
+	int sigpipe[2];
+	int quit;
+	uint64_t rng;
+	double spike_debt;           /* --events-rate: crossings owed */
+	int64_t last_spike_ms;
+	int all_registered;
+	struct ns_stats st;
+};
+
+/* net.c: the exchanges. */
+int64_t ns_now_ms(void);
+int64_t ns_now_us(void);
+/*
+ * Start one exchange for node: connect (from src when not NULL), send req
+ * (taken over: the buffer is the conn's afterwards).  @ret 0, -EBUSY (no
+ * free slot), or -errno of socket/bind/connect (req freed).
+ */
+int ns_conn_start(struct nodesim *ns, struct ns_node *node, enum ns_kind kind,
+		  const struct in_addr *src, struct buf *req);
+/* Drive the conn an epoll event is for; calls ns_conn_done() when it ends. */
+void ns_conn_event(struct nodesim *ns, struct ns_conn *c, uint32_t events);
+/* Fail every exchange past its deadline. */
+void ns_conn_expire(struct nodesim *ns, int64_t now_ms);
+/* Close every exchange (at exit). */
+void ns_conn_close_all(struct nodesim *ns);
+
+/*
+ * Parse a whole HTTP/1.x answer.  *body points into data.  @ret 0, -EAGAIN
+ * (incomplete: more bytes needed; with eof set, that is -EPROTO), or -EPROTO.
+ */
+int ns_http_parse(const char *data, size_t len, int eof, int *status, const char **body,
+		  size_t *bodylen);
+
+/* main.c: an exchange ended.  rc 0 with status/body, or a transport -errno. */
+void ns_conn_done(struct nodesim *ns, struct ns_conn *c, int rc, int status, const char *body,
+		  size_t bodylen);
+
+#endif
