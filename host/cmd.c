@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "instr.h"
 #include "jsonh.h"
 
 #define VALUE_NAME_MAX 127
@@ -78,17 +79,9 @@ int cmd_check(const char *op, json_t *args, char *err, size_t errlen)
 			return cmd_args_err(err, errlen);
 		if (cmd_kind(args, &high, err, errlen))
 			return -EINVAL;
-		/* Hysteresis needs clear on the far side of rise from the alarm. */
-		if (high && clear > rise) {
-			snprintf(err, errlen, "args.clear: %g is above rise %g; a high threshold "
-					      "clears below its rise", clear, rise);
-			return -EINVAL;
-		}
-		if (!high && clear < rise) {
-			snprintf(err, errlen, "args.clear: %g is below rise %g; a low threshold "
-					      "clears above its rise", clear, rise);
-			return -EINVAL;
-		}
+		/* The one rule for hysteresis, shared with the agent. */
+		if (threshold_check(rise, clear, high ? INSTR_THR_HIGH : INSTR_THR_LOW, err, errlen))
+			return cmd_args_err(err, errlen);
 		return 0;
 	}
 	if (!strcmp(op, "threshold.clear")) {
