@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# snow-nodesim against a real snowd on loopback: 50 simulated nodes created
+# through the API fetch their overlays from their own addresses, register and
+# report; a threshold.set command completes and its raise event is stored; a
+# reboot completes and the node comes back with a new boot_id; a refused
+# device command fails with the node's reason; nodesim exits cleanly on
+# SIGTERM with its summary; --once reports once per node and exits.
+. "$(dirname "$0")/../lib.sh"
+
+dir=$(mktemp -d /tmp/snow-it-nodesim.XXXXXX)
+port=$(free_port)
+url=http://127.0.0.1:$port
+pid= sim=
+on_exit 'stop_pid "$sim"; stop_pid "$pid"; [ "$_failures" -gt 0 ] && { tail -30 "$dir/snowd.log"; tail -30 "$dir/nodesim.err"; }; rm -rf "$dir"'
+
+"$SNOW_BIN/snowd" --state-dir "$dir/state" --listen "127.0.0.1:$port" --boot-addr 127.0.0.1/8 \
+	--dnsmasq none --interval-ms 500 >"$dir/snowd.log" 2>&1 &
+pid=$!
+check "snowd starts" wait_for 10 curl -sf "$url/api/v1/health"
+export SNOW_TOKEN
+SNOW_TOKEN=$(cat "$dir/state/admin.token")
+auth=(-H "Authorization: Bearer $SNOW_TOKEN")
+api() { curl -sf "${auth[@]}" "$url/api/v1/$1"; }
+post() { curl -sf "${auth[@]}" -H 'Content-Type: application/json' -d "$2" "$url/api/v1/$1"; }
+py() { python3 -c "$@"; }
+
+"$SNOW_BIN/snow-nodesim" --url "$url" --add --count 50 --prefix sim --boot-delay-ms 300 \
+	--stats --json >"$dir/nodesim.out" 2>"$dir/nodesim.err" &
+sim=$!
+
+# All 50 online, each with its ~40 values, watermarks and devices.
+all_online() {
+	api nodes | py '
+import json, sys
+n = [x for x in json.load(sys.stdin)["nodes"] if x["name"].startswith("sim")]
+ok = [x for x in n if x["state"] == "online" and len(x.get("values", {})) >= 40
+      and x.get("watermarks") and len(x.get("devices", [])) == 5]
+sys.exit(0 if len(n) == 50 and len(ok) == 50 else 1)'
+}
+check "50 nodes added, online, with values, watermarks and devices" wait_for 20 all_online
+check_eq "node names and locally administered MACs" "sim0001 02:" \
+	"$(api nodes/sim0001 | py 'import json,sys; n=json.load(sys.stdin); print(n["name"], n["mac"][:3])')"
+kinds_ok() {
+	api nodes/sim0007 | py '
+import json, sys
+v = json.load(sys.stdin)["values"]
+sys.exit(0 if isinstance(v["net.eth0.rx_bytes"], int) and isinstance(v["vm.load.avg1"], (int, float)) else 1)'
+}
+check "counter reported as an integer, gauge as a number" kinds_ok
+
+# cmd NODE JSON -> command id
+cmd() { post "nodes/$1/commands" "$2" | py 'import json,sys; print(json.load(sys.stdin)["id"])'; }
+cmd_state() { api "commands/$1" | py 'import json,sys; print(json.load(sys.stdin)["state"])'; }
+cmd_is() { [ "$(cmd_state "$1")" = "$2" ]; }
+
+# A low threshold above any reading raises at once.
+id=$(cmd sim0003 '{"op":"threshold.set","args":{"value":"kern.mem.free_kb","kind":"low","rise":90000000,"clear":95000000}}')
+check "threshold.set queued" test -n "$id"
+check "threshold.set done" wait_for 10 cmd_is "$id" done
+raised() {
+	api "events?node=sim0003&limit=50" | py '
+import json, sys
+e = [x for x in json.load(sys.stdin)["events"] if x["type"] == "threshold.raise"
+     and x["attrs"].get("value") == "kern.mem.free_kb" and x["attrs"].get("kind") == "low"]
+sys.exit(0 if e else 1)'
+}
+check "threshold.raise event stored" wait_for 10 raised
+check_eq "threshold reported raised" raised "$(api nodes/sim0003 | py '
+import json,sys; t=[x for x in json.load(sys.stdin).get("thresholds", []) if x["value"] == "kern.mem.free_kb"]
+print(t[0]["state"] if t else "none")')"
+
+# The boot CPU refuses to go offline: the command fails with the node's reason.
+id=$(cmd sim0004 '{"op":"device","args":{"path":"cpu/cpu0","op":"offline"}}')
+check "cpu0 offline refused" wait_for 10 cmd_is "$id" failed
+check "refusal names the boot CPU" grep -q 'boot CPU' <<<"$(api "commands/$id")"
+
+# Reboot: done, then the node is back with a new boot_id.
+boot_id() { api nodes/sim0005 | py 'import json,sys; print(json.load(sys.stdin).get("boot_id", ""))'; }
+old=$(boot_id)
+id=$(cmd sim0005 '{"op":"reboot"}')
+check "reboot done" wait_for 10 cmd_is "$id" done
+back() { local b; b=$(boot_id); [ -n "$b" ] && [ "$b" != "$old" ] &&
+	[ "$(api nodes/sim0005 | py 'import json,sys; print(json.load(sys.stdin)["state"])')" = online ]; }
+check "node back online with a new boot_id" wait_for 10 back
+new_boot_event() {
+	api "events?node=sim0005&limit=50" | py '
+import json, sys
+e = json.load(sys.stdin)["events"]
+sys.exit(0 if [x for x in e if x["type"] == "boot" and x["boot_id"] != sys.argv[1]] else 1)' "$old"
+}
+check "the new boot's boot event stored" new_boot_event
+
+# SIGTERM: a clean exit with the summary.
+kill -TERM "$sim"
+rc=0
+wait "$sim" || rc=$?
+sim=
+check_eq "nodesim exits 0 on SIGTERM" 0 "$rc"
+check "summary as JSON: 50 nodes, reports, a reboot, no failures" py '
+import json, sys
+s = json.load(open(sys.argv[1]))
+sys.exit(0 if s["nodes"] == 50 and s["reports"] > 50 and s["reboots"] >= 1 and s["failed"] == 0 else 1)' "$dir/nodesim.out"
+check "progress lines printed" grep -q 'registered 50 online' "$dir/nodesim.err"
+check "no secret in nodesim's output" bash -c "! grep -Eq '[0-9a-f]{64}' '$dir/nodesim.err' '$dir/nodesim.out'"
+
+# --once, on the nodes that exist: each reports once, then nodesim exits 0.
+rc=0
+timeout 30 "$SNOW_BIN/snow-nodesim" --url "$url" --prefix sim --once --json \
+	>"$dir/once.out" 2>"$dir/once.err" || rc=$?
+check_eq "--once exits 0" 0 "$rc"
+check_eq "--once: one report per node" 50 "$(py 'import json,sys; print(json.load(open(sys.argv[1]))["reports"])' "$dir/once.out")"
+rc=0
+"$SNOW_BIN/snow-nodesim" --url "$url" --prefix nosuch --once 2>"$dir/none.err" || rc=$?
+check "no such prefix: an error naming the prefix" grep -q 'prefix: snowd has no node named nosuch' "$dir/none.err"
+check_eq "no such prefix: exit 1" 1 "$rc"
