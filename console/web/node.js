@@ -1,0 +1,406 @@
+// The node page: header and actions, then tabs: plots, values (the agent's
+// sysctl-style tree), devices (DDM), thresholds, events, commands, boots,
+// console log.  Live from the store; each tab repaints only what changed.
+import { api, enc, notAvailable } from './api.js';
+import { store } from './store.js';
+import { h, clear, fmtNum, fmtDur, fmtTime, now, roleAtLeast, raisedCount, debounce } from './util.js';
+import { ACTIONS, nodeAction, confirmDialog, runCommand } from './actions.js';
+import { GaugePlot } from './plot.js';
+import { stateOf } from './overview.js';
+
+const TABS = ['plots', 'values', 'devices', 'thresholds', 'events', 'commands', 'boots', 'console'];
+const KEY_GAUGES = ['vm.load.avg1', 'kern.mem.avail_kb', 'kern.mem.free_kb', 'kern.procs.count', 'kern.files.open', 'hw.temp.cpu'];
+const DANGEROUS_DEV_OPS = new Set(['offline', 'disable', 'shutdown', 'diag']);
+
+export function mountNode(root, name, tab0) {
+  const canAct = roleAtLeast(store.me.role, 'operator');
+  const isAdmin = roleAtLeast(store.me.role, 'admin');
+  let tab = TABS.includes(tab0) ? tab0 : 'plots';
+  let alive = true;
+  const hist = store.watch(name);
+  const offs = [];
+  let raf = 0;
+  let tabPaint = null;   // the current tab's repaint, called once a frame after changes
+  let tabUnmount = null;
+
+  const node = () => store.nodes.get(name);
+  if (!node()) {
+    clear(root).append(h('p', { class: 'err', text: `No node '${name}'.` }), h('a', { href: '#/' }, 'Back to the nodes'));
+    return () => {};
+  }
+  if (!hist.t.length) store.record(name, node());
+
+  // --- header -----------------------------------------------------------
+  const title = h('h2', { class: 'node-title' }, h('a', { href: '#/', class: 'back', title: 'all nodes' }, '←'), ' ', name, ' ');
+  const badge = h('span', { class: 'badge', id: 'node-state' });
+  title.append(badge);
+  const facts = h('dl', { class: 'facts', id: 'node-facts' });
+  const actions = h('div', { class: 'actions', id: 'node-actions' });
+  if (canAct) {
+    for (const [op, a] of Object.entries(ACTIONS)) {
+      actions.append(h('button', { class: a.danger ? 'danger' : '', dataset: { op }, onclick: () => nodeAction([name], op) }, a.label));
+    }
+  }
+  if (isAdmin) {
+    actions.append(h('button', { dataset: { op: 'reconfigure' }, onclick: () => reconfigure(name) }, 'Reconfigure…'));
+    actions.append(h('button', { class: 'danger', dataset: { op: 'remove' }, onclick: () => removeNode(name) }, 'Remove'));
+  }
+  const tabBar = h('nav', { class: 'tabs' }, TABS.map((t) => h('button', { class: 'tab', dataset: { tab: t }, onclick: () => showTab(t) }, t)));
+  const body = h('div', { class: 'tab-body', id: 'tab-body' });
+  clear(root).append(h('div', { class: 'node-head' }, title, facts, actions), tabBar, body);
+
+  function paintHead() {
+    const n = node();
+    if (!n) return;
+    const st = stateOf(n);
+    badge.className = 'badge st-' + st;
+    badge.textContent = st === 'booting' ? `booting: ${n.stage || '?'} (${fmtDur(now() - (n.stage_time || now()))})` : st === 'raised' ? `online, ${raisedCount(n)} raised` : st;
+    const f = [
+      ['hostname', n.hostname], ['address', n.ip], ['MAC', n.mac], ['image', n.image], ['profile', n.profile],
+      ['kernel', n.kernel], ['agent', n.agent_version],
+      ['up', n.values && n.values['sys.uptime_s'] !== undefined && (st === 'online' || st === 'raised') ? fmtDur(n.values['sys.uptime_s']) : ''],
+      ['online since', n.state === 'online' ? fmtTime(n.online_since) : ''], ['last report', n.last_seen ? fmtTime(n.last_seen) : 'never'],
+    ].filter(([, x]) => x);
+    clear(facts).append(...f.flatMap(([k, x]) => [h('dt', { text: k }), h('dd', { text: x })]));
+  }
+
+  function schedule() {
+    if (!raf) raf = requestAnimationFrame(() => { raf = 0; if (!alive) return; paintHead(); if (tabPaint) tabPaint(); });
+  }
+  offs.push(store.on('values', (names) => { if (names.includes(name)) schedule(); }));
+  offs.push(store.on('node', (d) => { if (d.name === name) schedule(); }));
+  offs.push(store.on('reset', schedule));
+
+  function showTab(t) {
+    tab = t;
+    history.replaceState(null, '', `#/node/${enc(name)}/${t}`);
+    for (const b of tabBar.children) b.classList.toggle('active', b.dataset.tab === t);
+    if (tabUnmount) tabUnmount();
+    tabUnmount = null; tabPaint = null;
+    clear(body);
+    const m = { plots: tabPlots, values: tabValues, devices: tabDevices, thresholds: tabThresholds,
+      events: tabEvents, commands: tabCommands, boots: tabBoots, console: tabConsole }[t];
+    const r = m(body, name) || {};
+    tabPaint = r.paint || null;
+    tabUnmount = r.unmount || null;
+    if (tabPaint) tabPaint();
+  }
+
+  // --- plots ------------------------------------------------------------
+  function tabPlots(el) {
+    const n = node();
+    const gauges = (n.schema || []).filter((s) => s.kind === 'gauge');
+    const withThr = new Set((n.thresholds || []).map((t) => t.value));
+    const chosen = new Set(gauges.map((g) => g.name).filter((g) => KEY_GAUGES.includes(g) || withThr.has(g)).slice(0, 6));
+    if (!chosen.size) for (const g of gauges.slice(0, 4)) chosen.add(g.name);
+    const grid = h('div', { class: 'plots', id: 'plots' });
+    const plots = new Map();
+    const width = () => Math.max(300, Math.floor((grid.clientWidth || 900) / (grid.clientWidth > 900 ? 2 : 1)) - 16);
+    const picker = h('details', { class: 'picker' }, h('summary', {}, 'Gauges to plot'),
+      h('div', { class: 'pick-list' }, gauges.map((g) => h('label', {},
+        h('input', { type: 'checkbox', checked: chosen.has(g.name), onchange: (e) => { e.target.checked ? chosen.add(g.name) : chosen.delete(g.name); sync(); } }),
+        ' ', g.name))));
+    const note = h('p', { class: 'muted', text: 'Plotted since this page first opened the node (snowd keeps no history of values); up to the last hour.' });
+    el.append(picker, note, grid);
+    function sync() {
+      for (const [k, p] of plots) if (!chosen.has(k)) { p.destroy(); plots.delete(k); }
+      for (const g of gauges) if (chosen.has(g.name) && !plots.has(g.name)) plots.set(g.name, new GaugePlot(grid, g.name, g.unit, width()));
+      paint();
+    }
+    function paint() { const nn = node(); if (nn) for (const p of plots.values()) p.update(nn, hist); }
+    const onResize = debounce(() => { for (const p of plots.values()) p.resize(width()); }, 150);
+    window.addEventListener('resize', onResize);
+    requestAnimationFrame(sync);
+    return { paint, unmount: () => { window.removeEventListener('resize', onResize); for (const p of plots.values()) p.destroy(); } };
+  }
+
+  // --- values: the agent's tree, with search ------------------------------
+  function tabValues(el) {
+    const n = node();
+    const schema = new Map((n.schema || []).map((s) => [s.name, s]));
+    for (const k of Object.keys(n.values || {})) if (!schema.has(k)) schema.set(k, { name: k, kind: '' });
+    const search = h('input', { type: 'search', id: 'value-search', placeholder: 'search names and descriptions', size: 36 });
+    const cells = new Map();  // name -> {val, wm, tr}
+    const tbody = h('tbody');
+    let lastGroup = '';
+    const groupOf = (nm) => nm.split('.').slice(0, -1).join('.');
+    const byGroup = (a, b) => groupOf(a.name).localeCompare(groupOf(b.name)) || a.name.localeCompare(b.name);
+    for (const s of [...schema.values()].sort(byGroup)) {
+      const group = groupOf(s.name);
+      if (group !== lastGroup) {
+        tbody.append(h('tr', { class: 'group', dataset: { group } }, h('td', { colspan: 7, text: group || '(top)' })));
+        lastGroup = group;
+      }
+      const val = document.createTextNode(''), wm = document.createTextNode('');
+      const tr = h('tr', { dataset: { value: s.name } },
+        h('td', { class: 'mono', title: s.oid ? 'OID ' + s.oid : '' }, s.name.slice(group ? group.length + 1 : 0)),
+        h('td', { class: 'num' }, val), h('td', { text: s.unit || '' }), h('td', { class: 'kind', text: s.kind || '' }),
+        h('td', { class: 'num' }, wm), h('td', { class: 'desc', text: s.desc || '' }),
+        h('td', {}, canAct && s.kind === 'gauge' ? h('button', { class: 'small', title: 'reset this gauge\'s watermarks',
+          onclick: () => runCommand([name], 'watermarks.reset', { value: s.name }, 'Reset watermarks of ' + s.name) }, 'reset wm') : null));
+      tbody.append(tr);
+      cells.set(s.name, { val, wm, tr, s });
+    }
+    const sysctl = canAct ? h('form', { class: 'inline-form', id: 'sysctl-form' },
+      h('b', {}, 'Set a Linux sysctl: '), h('input', { name: 'name', placeholder: 'vm.swappiness', required: true }), ' = ',
+      h('input', { name: 'value', placeholder: 'value', required: true, size: 8 }), h('button', { type: 'submit' }, 'Set'),
+      h('span', { class: 'muted', text: ' (only names on the node\'s sysctl.allow list)' })) : null;
+    if (sysctl) sysctl.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      const nm = sysctl.name.value.trim(), v = sysctl.value.value.trim();
+      if (await confirmDialog({ title: `sysctl ${nm} = ${v} on ${name}`, lines: [`The agent writes ${v} to /proc/sys/${nm.replace(/\./g, '/')}; it lasts until the next boot.`], ok: 'Set' })) {
+        runCommand([name], 'sysctl.set', { name: nm, value: v }, `sysctl ${nm}`);
+      }
+    });
+    el.append(h('div', { class: 'toolbar' }, search, canAct ? h('button', {
+      onclick: () => runCommand([name], 'watermarks.reset', {}, 'Reset all watermarks') }, 'Reset all watermarks') : null),
+    sysctl, h('table', { class: 'values', id: 'values' },
+      h('thead', {}, h('tr', {}, ['name', 'value', 'unit', 'kind', 'watermarks', 'description', ''].map((x) => h('th', { text: x })))), tbody));
+    search.addEventListener('input', debounce(() => {
+      const q = search.value.trim().toLowerCase();
+      const groups = new Set();
+      for (const [k, c] of cells) {
+        const vis = !q || k.toLowerCase().includes(q) || (c.s.desc || '').toLowerCase().includes(q);
+        c.tr.hidden = !vis;
+        if (vis) groups.add(k.split('.').slice(0, -1).join('.'));
+      }
+      for (const g of tbody.querySelectorAll('tr.group')) g.hidden = !groups.has(g.dataset.group);
+    }, 100));
+    function paint() {
+      const nn = node();
+      if (!nn) return;
+      const vals = nn.values || {}, wms = nn.watermarks || {};
+      for (const [k, c] of cells) {
+        const x = vals[k];
+        const t = typeof x === 'number' ? (Number.isInteger(x) ? String(x) : x.toFixed(2)) : x === undefined ? '' : String(x);
+        if (c.val.data !== t) c.val.data = t;
+        const w = wms[k];
+        const wt = Array.isArray(w) ? `${fmtNum(w[0])} … ${fmtNum(w[1])}` : '';
+        if (c.wm.data !== wt) c.wm.data = wt;
+      }
+    }
+    return { paint };
+  }
+
+  // --- devices (DDM) ------------------------------------------------------
+  function tabDevices(el) {
+    const tbody = h('tbody');
+    const table = h('table', { class: 'devices', id: 'devices' },
+      h('thead', {}, h('tr', {}, ['device', 'class', 'availability', 'run state', 'statistics', 'last diag', 'last audit', 'operations'].map((x) => h('th', { text: x })))), tbody);
+    const none = h('p', { class: 'muted', text: 'The node reports no devices.' });
+    el.append(table, none);
+    let last = null;
+    const test = (r) => (r ? `${r.result || '?'}${r.time ? ' ' + fmtTime(r.time) : ''}${r.detail ? ': ' + r.detail : ''}` : '');
+    function paint() {
+      const devs = node().devices || [];
+      const key = JSON.stringify(devs);
+      if (key === last) return;
+      last = key;
+      none.hidden = devs.length > 0;
+      table.hidden = !devs.length;
+      clear(tbody);
+      for (const d of [...devs].sort((a, b) => a.path.localeCompare(b.path))) {
+        const depth = d.path.split('/').length - 1;
+        tbody.append(h('tr', { dataset: { path: d.path }, class: `run-${d.run} avail-${d.avail}` },
+          h('td', { class: 'mono', style: `padding-left:${0.4 + depth}em` }, d.path),
+          h('td', { text: d.class || '' }),
+          h('td', { class: 'avail', text: d.avail || '' }),
+          h('td', { class: 'run', text: d.run || '' }),
+          h('td', { class: 'stats', text: d.stats ? Object.entries(d.stats).map(([k, x]) => `${k}=${fmtNum(x)}`).join(' ') : '' }),
+          h('td', { text: test(d.diag) }), h('td', { text: test(d.audit) }),
+          h('td', { class: 'ops' }, canAct ? (d.ops || []).map((op) => h('button', { class: 'small' + (DANGEROUS_DEV_OPS.has(op) ? ' danger' : ''), dataset: { op },
+            onclick: () => deviceOp(d, op) }, op)) : (d.ops || []).join(' '))));
+      }
+    }
+    return { paint };
+  }
+
+  async function deviceOp(d, op) {
+    const what = {
+      offline: `The agent takes ${d.path} offline (for a CPU: /sys/devices/system/cpu/.../online = 0); the node keeps running without it.`,
+      online: `The agent brings ${d.path} back online.`,
+      disable: `${d.path} becomes disabled: it cannot be brought online until enabled again.`,
+      enable: `${d.path} becomes enabled again (its run state does not change).`,
+      shutdown: `The agent shuts ${d.path} down.`,
+      diag: `The agent runs the intrusive diagnostic of ${d.path} (the device must be offline).`,
+      audit: `The agent runs the non-intrusive audit of ${d.path}.`,
+    }[op] || `${op} on ${d.path}.`;
+    if (await confirmDialog({ title: `${op} ${d.path} on ${name}`, lines: [what], ok: op, danger: DANGEROUS_DEV_OPS.has(op) })) {
+      runCommand([name], 'device', { path: d.path, op }, `${op} ${d.path}`);
+    }
+  }
+
+  // --- thresholds ---------------------------------------------------------
+  function tabThresholds(el) {
+    const tbody = h('tbody');
+    const gauges = (node().schema || []).filter((s) => s.kind === 'gauge').map((s) => s.name).sort();
+    const form = canAct ? h('form', { class: 'inline-form', id: 'threshold-form' },
+      h('b', {}, 'Set a threshold: '),
+      h('select', { name: 'value', required: true }, gauges.map((g) => h('option', { value: g, text: g }))),
+      h('select', { name: 'kind' }, h('option', { value: 'high', text: 'high' }), h('option', { value: 'low', text: 'low' })),
+      h('label', {}, ' rise ', h('input', { name: 'rise', type: 'number', step: 'any', required: true, size: 8 })),
+      h('label', {}, ' clear ', h('input', { name: 'clear', type: 'number', step: 'any', required: true, size: 8 })),
+      h('label', {}, ' samples ', h('input', { name: 'samples', type: 'number', min: 1, value: '1', size: 3 })),
+      h('button', { type: 'submit' }, 'Set…')) : null;
+    if (form) form.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      const a = { value: form.value.value, kind: form.kind.value, rise: Number(form.rise.value), clear: Number(form.clear.value), samples: Number(form.samples.value) || 1 };
+      const cur = node().values && node().values[a.value];
+      const dir = a.kind === 'high' ? ['above', 'below'] : ['below', 'above'];
+      if (await confirmDialog({ title: `Threshold on ${a.value} (${name})`,
+        lines: [`Raised when ${a.value} goes ${dir[0]} ${a.rise} for ${a.samples} sample${a.samples > 1 ? 's' : ''}; cleared when it comes back ${dir[1]} ${a.clear}. Each raise and clear is an event.`,
+          cur !== undefined ? `It reads ${fmtNum(cur)} now.` : ''].filter(Boolean), ok: 'Set threshold' })) {
+        runCommand([name], 'threshold.set', a, `Threshold ${a.kind} ${a.value}`);
+      }
+    });
+    el.append(form, h('table', { class: 'thresholds', id: 'thresholds' },
+      h('thead', {}, h('tr', {}, ['value', 'kind', 'rise', 'clear', 'samples', 'now', 'state', ''].map((x) => h('th', { text: x })))), tbody),
+    h('p', { class: 'muted', id: 'no-thresholds', text: 'No threshold is set on this node.' }));
+    let last = null;
+    function paint() {
+      const n = node();
+      const thr = n.thresholds || [];
+      const key = JSON.stringify(thr) + JSON.stringify(thr.map((t) => n.values && n.values[t.value]));
+      if (key === last) return;
+      last = key;
+      el.querySelector('#no-thresholds').hidden = thr.length > 0;
+      clear(tbody).append(...thr.map((t) => h('tr', { class: 'thr-' + t.state, dataset: { value: t.value, kind: t.kind } },
+        h('td', { class: 'mono', text: t.value }), h('td', { text: t.kind }), h('td', { class: 'num', text: fmtNum(t.rise) }),
+        h('td', { class: 'num', text: fmtNum(t.clear) }), h('td', { class: 'num', text: t.samples ?? '' }),
+        h('td', { class: 'num', text: fmtNum(n.values && n.values[t.value]) }),
+        h('td', { class: 'thr-state', text: t.state }),
+        h('td', {}, canAct ? h('button', { class: 'small', onclick: async () => {
+          if (await confirmDialog({ title: `Clear the ${t.kind} threshold on ${t.value}?`, lines: ['It is disabled and forgotten; a raised one raises no clear event.'], ok: 'Clear threshold' })) {
+            runCommand([name], 'threshold.clear', { value: t.value, kind: t.kind }, `Clear threshold ${t.value}`);
+          }
+        } }, 'clear') : null))));
+    }
+    return { paint };
+  }
+
+  // --- events, commands ---------------------------------------------------
+  function tabEvents(el) {
+    const tbody = h('tbody');
+    el.append(h('table', { class: 'events', id: 'node-events' },
+      h('thead', {}, h('tr', {}, ['time', 'boot', 'seq', 'type', 'attributes'].map((x) => h('th', { text: x })))), tbody));
+    const row = (e) => h('tr', { class: 'ev-' + String(e.type).replace(/\W/g, '-') },
+      h('td', { text: fmtTime(e.time) }), h('td', { class: 'mono', text: String(e.boot_id || '').slice(0, 8) }),
+      h('td', { class: 'num', text: e.seq }), h('td', { text: e.type }),
+      h('td', { class: 'mono', text: JSON.stringify(e.attrs || {}) }));
+    api('GET', `events?node=${enc(name)}&limit=200`).then((j) => { if (alive) tbody.append(...j.events.map(row)); })
+      .catch((e) => tbody.append(h('tr', {}, h('td', { colspan: 5, class: 'err', text: e.message }))));
+    const off = store.on('event', (e) => { if (e.node === name) tbody.prepend(row(e)); });
+    return { unmount: off };
+  }
+
+  function tabCommands(el) {
+    const tbody = h('tbody');
+    const rows = new Map();
+    el.append(h('table', { class: 'commands', id: 'node-commands' },
+      h('thead', {}, h('tr', {}, ['id', 'op', 'args', 'state', 'result'].map((x) => h('th', { text: x })))), tbody));
+    const put = (c, top) => {
+      const tr = h('tr', { class: 'cmd-' + String(c.state).replace(/\W/g, '-'), dataset: { id: c.id } },
+        h('td', { class: 'num', text: c.id }), h('td', { text: c.op }), h('td', { class: 'mono', text: JSON.stringify(c.args || {}) }),
+        h('td', { text: c.state }), h('td', { class: c.error ? 'err' : 'mono', text: c.error || (c.result !== undefined ? JSON.stringify(c.result) : '') }));
+      const old = rows.get(c.id);
+      if (old) old.replaceWith(tr); else if (top) tbody.prepend(tr); else tbody.append(tr);
+      rows.set(c.id, tr);
+    };
+    api('GET', `nodes/${enc(name)}/commands`).then((j) => { for (const c of j.commands) put(c, false); })
+      .catch((e) => tbody.append(h('tr', {}, h('td', { colspan: 5, class: 'err', text: e.message }))));
+    const off = store.on('command', (c) => { if (c.node === name) put(c, true); });
+    return { unmount: off };
+  }
+
+  // --- boots and console log: routes snowd is still getting ----------------
+  function tabBoots(el) {
+    const n = node();
+    el.append(h('p', {}, `Now: ${n.state}${n.stage ? ', stage ' + n.stage + ' since ' + fmtTime(n.stage_time) : ''}.`));
+    const box = h('div', { id: 'boots' }, h('p', { class: 'muted', text: 'Loading…' }));
+    el.append(box);
+    api('GET', `nodes/${enc(name)}/boots`).then((j) => {
+      const boots = j.boots || [];
+      clear(box).append(boots.length ? h('table', { class: 'boots' },
+        h('thead', {}, h('tr', {}, ['boot', 'started', 'stages (seconds from start)', 'online after', 'ended'].map((x) => h('th', { text: x })))),
+        h('tbody', {}, boots.map((b) => {
+          const t0 = b.started || (b.stages && b.stages[0] && b.stages[0].time) || 0;
+          return h('tr', {}, h('td', { class: 'mono', text: String(b.boot_id || b.id || '').slice(0, 8) }),
+            h('td', { text: fmtTime(t0) }),
+            h('td', { text: (b.stages || []).map((s) => `${s.stage} +${Math.round((s.time - t0) * 10) / 10}`).join(', ') }),
+            h('td', { text: b.online_time ? fmtDur(b.online_time - t0) : '' }), h('td', { text: b.ended ? fmtTime(b.ended) : '' }));
+        }))) : h('p', { class: 'muted', text: 'No boot recorded.' }));
+    }).catch((e) => clear(box).append(h('p', { class: 'muted na', text: notAvailable(e) ? 'Boot history: not available (this snowd does not keep it yet).' : e.message })));
+  }
+
+  function tabConsole(el) {
+    const pre = h('pre', { class: 'console', id: 'console-log', text: 'Loading…' });
+    el.append(pre);
+    fetch(`/api/v1/nodes/${enc(name)}/console`, { credentials: 'same-origin' }).then(async (r) => {
+      if (!r.ok) { pre.className = 'muted na'; pre.textContent = r.status === 404 ? 'Console log: not available (not captured for this node, or this snowd does not capture consoles yet).' : `${r.status} ${r.statusText}`; return; }
+      const ct = r.headers.get('content-type') || '';
+      pre.textContent = ct.includes('json') ? ((await r.json()).log || '') : await r.text();
+      pre.scrollTop = pre.scrollHeight;
+    }).catch((e) => { pre.textContent = e.message; });
+  }
+
+  showTab(tab);
+  paintHead();
+  const headTimer = setInterval(schedule, 1000);  // stage durations and ages tick
+  return () => {
+    alive = false;
+    for (const off of offs) off();
+    clearInterval(headTimer);
+    if (raf) cancelAnimationFrame(raf);
+    if (tabUnmount) tabUnmount();
+  };
+}
+
+// PATCH /api/v1/nodes/NAME {image, profile, kernel_args, vars}: takes effect at
+// the next boot; "reboot now" sends a reboot after it.
+async function reconfigure(name) {
+  const n = store.nodes.get(name) || {};
+  const [images, profiles] = await Promise.all([
+    api('GET', 'images').then((j) => j.images || []).catch(() => null),
+    api('GET', 'profiles').then((j) => j.profiles || []).catch(() => null)]);
+  const pick = (nm, list, cur) => (list && list.length
+    ? h('select', { name: nm }, h('option', { value: '', text: '(unchanged)' }), list.map((x) => h('option', { value: x.name, text: x.name + (x.name === cur ? ' (current)' : '') })))
+    : h('input', { name: nm, placeholder: cur || '', size: 24 }));
+  const vars = n.vars || n.variables || {};
+  const f = h('div', { class: 'reconf' },
+    h('label', {}, 'Image ', pick('image', images, n.image)),
+    h('label', {}, 'Profile ', pick('profile', profiles, n.profile)),
+    h('label', {}, 'Kernel arguments ', h('input', { name: 'kernel_args', size: 40, value: n.kernel_args || '' })),
+    h('label', {}, 'Variables (NAME=value, one a line) ', h('textarea', { name: 'vars', rows: 4, cols: 40, value: Object.entries(vars).map(([k, x]) => `${k}=${x}`).join('\n') })),
+    h('label', {}, h('input', { name: 'reboot', type: 'checkbox' }), ' reboot now so it takes effect'));
+  const ok = await confirmDialog({ title: `Reconfigure ${name}`, lines: ['The changes are stored in the inventory and take effect at the node\'s next boot (its script and overlay are rendered from them).'], extra: f, ok: 'Apply' });
+  if (!ok) return;
+  const body = {};
+  const val = (k) => f.querySelector(`[name=${k}]`).value.trim();
+  if (val('image')) body.image = val('image');
+  if (val('profile')) body.profile = val('profile');
+  if (val('kernel_args') !== (n.kernel_args || '')) body.kernel_args = val('kernel_args');
+  const vtext = val('vars');
+  const nv = {};
+  for (const line of vtext.split('\n')) { const m = line.match(/^\s*([A-Za-z_][\w.]*)\s*=(.*)$/); if (m) nv[m[1]] = m[2].trim(); }
+  if (JSON.stringify(nv) !== JSON.stringify(vars)) body.vars = nv;
+  const reboot = f.querySelector('[name=reboot]').checked;
+  try {
+    await api('PATCH', `nodes/${enc(name)}`, body);
+    await store.reloadNode(name);
+    if (reboot) runCommand([name], 'reboot', {}, 'Reboot');
+    else await confirmDialog({ title: 'Reconfigured', lines: [`${name}: ${Object.keys(body).join(', ') || 'nothing'} changed; the next boot uses it.`], ok: 'OK' });
+  } catch (e) {
+    await confirmDialog({ title: 'Reconfigure failed', lines: [notAvailable(e) ? 'Not available: this snowd cannot reconfigure nodes yet (PATCH /api/v1/nodes/NAME).' : e.message], ok: 'OK' });
+  }
+}
+
+async function removeNode(name) {
+  if (!(await confirmDialog({ title: `Remove ${name} from the inventory?`, lines: ['Its DHCP entry goes; if it boots again it shows up as discovered. Its events stay in the database.'], ok: 'Remove', danger: true }))) return;
+  try {
+    await api('DELETE', `nodes/${enc(name)}`);
+    await store.load();
+    location.hash = '#/';
+  } catch (e) {
+    await confirmDialog({ title: 'Remove failed', lines: [e.message], ok: 'OK' });
+  }
+}

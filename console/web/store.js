@@ -1,0 +1,133 @@
+// The console's one copy of the cluster: nodes from GET /api/v1/nodes kept
+// current by the SSE stream.  Pages subscribe to what they show; the store
+// never touches the DOM.
+import { api } from './api.js';
+
+const HISTORY_S = 3600;   // plots show the last hour
+const MAX_EVENTS = 500;   // the live events kept for the events view
+
+class Store {
+  constructor() {
+    this.me = null;
+    this.nodes = new Map();      // name -> node object as the API gives it
+    this.events = [];            // newest first, live since the page loaded
+    this.history = new Map();    // name -> {t: [], cols: Map(value -> [])}, watched nodes only
+    this.listeners = new Map();
+    this.connected = false;
+    this.es = null;
+  }
+
+  on(type, fn) {
+    if (!this.listeners.has(type)) this.listeners.set(type, new Set());
+    this.listeners.get(type).add(fn);
+    return () => this.listeners.get(type).delete(fn);
+  }
+
+  emit(type, data) {
+    for (const fn of this.listeners.get(type) || []) {
+      try { fn(data); } catch (e) { console.error('snow: listener for', type, e); }
+    }
+  }
+
+  async load() {
+    const j = await api('GET', 'nodes');
+    const seen = new Set();
+    for (const n of j.nodes) {
+      seen.add(n.name);
+      this.nodes.set(n.name, Object.assign(this.nodes.get(n.name) || {}, n));
+    }
+    for (const name of this.nodes.keys()) if (!seen.has(name)) this.nodes.delete(name);
+    this.emit('reset');
+  }
+
+  async reloadNode(name) {
+    try {
+      const n = await api('GET', 'nodes/' + encodeURIComponent(name));
+      const had = this.nodes.has(name);
+      this.nodes.set(name, Object.assign(this.nodes.get(name) || {}, n));
+      this.emit(had ? 'node' : 'reset', had ? { name } : undefined);
+    } catch (e) {
+      if (e.status === 404 && this.nodes.delete(name)) this.emit('reset');
+    }
+  }
+
+  // Keep the last hour of a node's values from now on (a node page asks).
+  watch(name) {
+    if (!this.history.has(name)) this.history.set(name, { t: [], cols: new Map(), seq: -1 });
+    return this.history.get(name);
+  }
+
+  record(name, n) {
+    const hst = this.history.get(name);
+    if (!hst || n.seq === hst.seq || !n.values) return;
+    hst.seq = n.seq;
+    const t = n.last_seen || Date.now() / 1000;
+    hst.t.push(t);
+    const len = hst.t.length;
+    for (const [k, v] of Object.entries(n.values)) {
+      if (typeof v !== 'number') continue;
+      let col = hst.cols.get(k);
+      if (!col) { col = new Array(len - 1).fill(null); hst.cols.set(k, col); }
+      col.push(v);
+    }
+    for (const col of hst.cols.values()) if (col.length < len) col.push(null);
+    let drop = 0;
+    while (drop < len && hst.t[drop] < t - HISTORY_S) drop++;
+    if (drop > 0) {
+      hst.t.splice(0, drop);
+      for (const col of hst.cols.values()) col.splice(0, drop);
+    }
+  }
+
+  connect() {
+    if (this.es) return;
+    const es = new EventSource('/api/v1/stream');
+    this.es = es;
+    let dropped = false;
+    es.onopen = () => {
+      this.connected = true;
+      this.emit('status', true);
+      // After a cut, what changed meanwhile is not replayed: read it again.
+      if (dropped) this.load().catch(() => {});
+    };
+    es.onerror = () => {
+      dropped = true;
+      this.connected = false;
+      this.emit('status', false);
+    };
+    es.addEventListener('node', (e) => {
+      const d = JSON.parse(e.data);
+      const n = this.nodes.get(d.name);
+      if (!n) { this.reloadNode(d.name); return; }
+      Object.assign(n, d);
+      this.emit('node', d);
+    });
+    es.addEventListener('values', (e) => {
+      const d = JSON.parse(e.data);
+      const names = [];
+      for (const [name, upd] of Object.entries(d)) {
+        const n = this.nodes.get(name);
+        if (!n) continue;
+        Object.assign(n, upd);
+        if (this.history.has(name)) this.record(name, n);
+        names.push(name);
+      }
+      this.emit('values', names);
+    });
+    es.addEventListener('event', (e) => {
+      const d = JSON.parse(e.data);
+      this.events.unshift(d);
+      if (this.events.length > MAX_EVENTS) this.events.length = MAX_EVENTS;
+      this.emit('event', d);
+    });
+    es.addEventListener('command', (e) => this.emit('command', JSON.parse(e.data)));
+  }
+
+  disconnect() {
+    if (this.es) this.es.close();
+    this.es = null;
+    this.connected = false;
+  }
+}
+
+export const store = new Store();
