@@ -7,6 +7,8 @@
 #ifndef SNOW_BOOT_H
 #define SNOW_BOOT_H
 
+#include <jansson.h>
+
 #include "buf.h"
 #include "inv.h"
 
@@ -19,14 +21,23 @@ struct boot_params {
 
 /* Each renders into out (appending).  @ret 0 or -errno with err filled. */
 int boot_render_first(const struct boot_params *p, struct buf *out, char *err, size_t errlen);
-int boot_render_node(const struct boot_params *p, const struct inv_node *n, struct buf *out,
-		     char *err, size_t errlen);
+/* eff: the node's effective settings (settings.h; borrowed): image and cmdline. */
+int boot_render_node(const struct boot_params *p, const struct inv_node *n, json_t *eff,
+		     struct buf *out, char *err, size_t errlen);
 int boot_render_unknown(const struct boot_params *p, const char *mac, struct buf *out, char *err,
 			size_t errlen);
-/* node.conf as the agent reads it (it holds the node's secret). */
-int boot_render_node_conf(const struct boot_params *p, const struct inv_node *n, struct buf *out);
-/* The overlay cpio: /etc/hostname, /etc/snow/node.conf (0600). */
-int boot_render_overlay(const struct boot_params *p, const struct inv_node *n, struct buf *out);
+/*
+ * node.conf as the agent reads it (it holds the node's secret), with the
+ * interval, env.NAME and threshold.VALUE lines from eff (borrowed).
+ */
+int boot_render_node_conf(const struct boot_params *p, const struct inv_node *n, json_t *eff,
+			  struct buf *out);
+/*
+ * The overlay cpio: /etc/hostname, /etc/snow/node.conf (0600), and
+ * /etc/snow/env (the environment as shell "export NAME='value'" lines).
+ */
+int boot_render_overlay(const struct boot_params *p, const struct inv_node *n, json_t *eff,
+			struct buf *out);
 
 /* "52:54:00:12:34:56" -> "52-54-00-12-34-56", the form iPXE puts in URLs. */
 void boot_mac_url(const char *mac, char out[SNOW_MAC_STRLEN + 1]);

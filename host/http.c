@@ -26,6 +26,7 @@
 
 #include "cmd.h"
 #include "jsonh.h"
+#include "settings.h"
 #include "log.h"
 #include "snowd.h"
 #include "valid.h"
@@ -268,9 +269,13 @@ static enum MHD_Result http_boot(struct http_ctx *h)
 	if (rc)
 		return http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "inventory error");
 	if (!strcmp(p, ".ipxe")) {
+		json_t *eff = nodes_effective(sd, &n, NULL);
 		nodes_stage(sd, &n, "script");
-		if (boot_render_node(&sd->boot, &n, &out, err, sizeof(err)))
-			return http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "%s", err);
+		rc = eff ? boot_render_node(&sd->boot, &n, eff, &out, err, sizeof(err)) : -EIO;
+		json_decref(eff);
+		if (rc)
+			return http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "script: %s",
+					  eff ? err : "inventory error");
 		return http_text(h, "text/plain", &out);
 	}
 	/* The overlay holds the node's secret: only the node's own address gets it. */
@@ -280,11 +285,15 @@ static enum MHD_Result http_boot(struct http_ctx *h)
 		return http_error(h, MHD_HTTP_FORBIDDEN, "overlay: only %s may fetch it", n.ip);
 	}
 	nodes_stage(sd, &n, "overlay");
-	rc = boot_render_overlay(&sd->boot, &n, &out);
-	explicit_bzero(n.secret, sizeof(n.secret));
-	if (rc) {
-		buf_free(&out);
-		return http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "overlay: cannot build");
+	{
+		const char *data;
+		size_t len;
+		rc = nodes_overlay(sd, &n, &data, &len);
+		explicit_bzero(n.secret, sizeof(n.secret));
+		if (rc || buf_append(&out, data, len)) {
+			buf_free(&out);
+			return http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "overlay: cannot build");
+		}
 	}
 	return http_text(h, "application/octet-stream", &out);
 }
@@ -811,14 +820,14 @@ static int http_list_one(void *vctx, const struct inv_node *n)
 {
 	struct list_ctx *c = vctx;
 
-	return json_array_append_new(c->arr, nodes_json(c->sd, n)) ? -ENOMEM : 0;
+	return json_array_append_new(c->arr, nodes_json(c->sd, n, 0)) ? -ENOMEM : 0;
 }
 
 static enum MHD_Result http_nodes_add(struct http_ctx *h)
 {
-	static const char *const fields[] = { "name", "mac", "ip", "image", NULL };
+	static const char *const fields[] = { "name", "mac", "ip", "image", "profile", NULL };
 	struct snowd *sd = h->sd;
-	const char *name, *mac, *ip, *image;
+	const char *name, *mac, *ip, *image, *profile;
 	struct inv_node n = { 0 };
 	uint32_t ipv, pf, pl, df, dl, mask;
 	char err[256];
@@ -833,12 +842,22 @@ static enum MHD_Result http_nodes_add(struct http_ctx *h)
 	    jsonh_get_str(body, "mac", 1, 255, &mac, err, sizeof(err)) ||
 	    jsonh_get_str(body, "ip", 0, 255, &ip, err, sizeof(err)) ||
 	    jsonh_get_str(body, "image", 0, 255, &image, err, sizeof(err)) ||
+	    jsonh_get_str(body, "profile", 0, 255, &profile, err, sizeof(err)) ||
 	    valid_name(name, err, sizeof(err)) || valid_mac(mac, n.mac, err, sizeof(err)) ||
 	    (ip && valid_ipv4(ip, &ipv, err, sizeof(err))))
 		goto bad;
 	if (image && valid_name(image, NULL, 0)) {
 		snprintf(err, sizeof(err), "image: '%.64s' is not a valid image name", image);
 		goto bad;
+	}
+	if (profile) {
+		json_t *pr = valid_name(profile, NULL, 0) ? NULL : inv_profile_get(&sd->inv, profile);
+		if (!pr) {
+			snprintf(err, sizeof(err), "profile: no profile '%.64s'", profile);
+			goto bad;
+		}
+		json_decref(pr);
+		snprintf(n.profile, sizeof(n.profile), "%s", profile);
 	}
 	snprintf(n.name, sizeof(n.name), "%s", name);
 	snprintf(n.image, sizeof(n.image), "%s", image ? image : "default");
@@ -887,7 +906,7 @@ static enum MHD_Result http_nodes_add(struct http_ctx *h)
 	log_info("inventory: node %s added (%s, %s, image %s)", n.name, n.mac, n.ip, n.image);
 	if (nodes_sync_dnsmasq(sd))
 		log_warnx("dnsmasq: hosts file not updated");
-	return http_json(h, MHD_HTTP_CREATED, nodes_json(sd, &n));
+	return http_json(h, MHD_HTTP_CREATED, nodes_json(sd, &n, 1));
 bad:
 	json_decref(body);
 	return http_error(h, MHD_HTTP_BAD_REQUEST, "%s", err);
@@ -937,6 +956,162 @@ static enum MHD_Result http_commands(struct http_ctx *h, const struct inv_node *
 		stream_publish(sd, "command", json_incref(c));
 	return c ? http_json(h, MHD_HTTP_ACCEPTED, c) :
 		   http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "inventory error");
+}
+
+/*
+ * PATCH /api/v1/nodes/NAME {"profile": NAME|null, "settings": {KEY: VALUE|null},
+ * "reboot": bool}: reconfigure, applied at the node's next boot; with reboot,
+ * a reboot command is queued too.
+ */
+static enum MHD_Result http_node_patch(struct http_ctx *h, const struct inv_node *n)
+{
+	static const char *const fields[] = { "profile", "settings", "reboot", NULL };
+	struct snowd *sd = h->sd;
+	json_t *body, *patch, *own = NULL, *prof, *pv, *ans;
+	const char *profile = n->profile;
+	char err[256];
+	int64_t cmd_id = 0;
+	int rc = -EINVAL;
+
+	body = jsonh_parse_object(h->req->body.data, h->req->body.len, err, sizeof(err));
+	if (!body)
+		return http_error(h, MHD_HTTP_BAD_REQUEST, "%s", err);
+	patch = json_object_get(body, "settings");
+	pv = json_object_get(body, "profile");
+	if (jsonh_only_keys(body, fields, err, sizeof(err)))
+		goto bad;
+	if (json_object_get(body, "reboot") && !json_is_boolean(json_object_get(body, "reboot"))) {
+		snprintf(err, sizeof(err), "reboot: must be true or false");
+		goto bad;
+	}
+	if (patch && settings_check(patch, 1, err, sizeof(err)))
+		goto bad;
+	if (pv && !json_is_null(pv)) {
+		if (!json_is_string(pv) || valid_name(json_string_value(pv), NULL, 0)) {
+			snprintf(err, sizeof(err), "profile: must be a profile name or null");
+			goto bad;
+		}
+		prof = inv_profile_get(&sd->inv, json_string_value(pv));
+		if (!prof) {
+			snprintf(err, sizeof(err), "profile: no profile '%s'", json_string_value(pv));
+			goto bad;
+		}
+		json_decref(prof);
+		profile = json_string_value(pv);
+	} else if (pv) {
+		profile = NULL;
+	}
+	own = inv_node_settings(&sd->inv, n->id);
+	if (!own)
+		goto ioerr;
+	if (patch)
+		settings_patch(own, patch);
+	if (inv_node_configure(&sd->inv, n->id, profile, own))
+		goto ioerr;
+	sd->settings_gen++;
+	log_info("node %s: reconfigured (profile %s); applies at its next boot", n->name,
+		 profile && *profile ? profile : "none");
+	if (json_is_true(json_object_get(body, "reboot"))) {
+		json_t *none = json_object();
+		rc = inv_cmd_add(&sd->inv, n->id, "reboot", none, (int64_t)time(NULL), &cmd_id);
+		json_decref(none);
+		if (rc)
+			goto ioerr;
+	}
+	json_decref(own);
+	json_decref(body);
+	{
+		struct inv_node now;
+		if (inv_node_get(&sd->inv, n->name, &now))
+			return http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "inventory error");
+		ans = nodes_json(sd, &now, 1);
+	}
+	if (cmd_id)
+		json_object_set_new(ans, "reboot_command", json_integer(cmd_id));
+	return http_json(h, MHD_HTTP_OK, ans);
+bad:
+	json_decref(body);
+	return http_error(h, MHD_HTTP_BAD_REQUEST, "%s", err);
+ioerr:
+	json_decref(own);
+	json_decref(body);
+	return http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "inventory error");
+}
+
+/* /api/v1/profiles[/NAME]: GET (viewer), POST/PUT/DELETE (admin; checked by the caller). */
+static enum MHD_Result http_profiles(struct http_ctx *h, const char *rest)
+{
+	static const char *const fields[] = { "name", "settings", NULL };
+	struct snowd *sd = h->sd;
+	const char *name = *rest == '/' ? rest + 1 : NULL;
+	json_t *body, *settings;
+	char err[256];
+	int rc, users;
+
+	if (name && valid_name(name, err, sizeof(err)))
+		return http_error(h, MHD_HTTP_NOT_FOUND, "%s", err);
+	if (!strcmp(h->method, "GET")) {
+		json_t *v = name ? inv_profile_get(&sd->inv, name) : inv_profile_list(&sd->inv);
+		if (!v)
+			return name ? http_error(h, MHD_HTTP_NOT_FOUND, "name: no profile '%s'", name) :
+				      http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "inventory error");
+		return http_json(h, MHD_HTTP_OK, name ? json_pack("{s:s, s:o}", "name", name, "settings", v) :
+						       json_pack("{s:o}", "profiles", v));
+	}
+	if (!strcmp(h->method, "DELETE") && name) {
+		rc = inv_profile_rm(&sd->inv, name, &users);
+		if (rc == -EBUSY)
+			return http_error(h, MHD_HTTP_CONFLICT, "name: %d node(s) use profile '%s'", users, name);
+		if (rc == -ENOENT)
+			return http_error(h, MHD_HTTP_NOT_FOUND, "name: no profile '%s'", name);
+		if (rc)
+			return http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "inventory error");
+		log_info("profiles: %s removed", name);
+		return http_json(h, MHD_HTTP_OK, json_pack("{s:s}", "deleted", name));
+	}
+	if (!((!strcmp(h->method, "POST") && !name) || (!strcmp(h->method, "PUT") && name)))
+		return http_error(h, MHD_HTTP_METHOD_NOT_ALLOWED,
+				  "%s: GET, POST to /profiles, PUT or DELETE /profiles/NAME", h->url);
+	body = jsonh_parse_object(h->req->body.data, h->req->body.len, err, sizeof(err));
+	if (!body)
+		return http_error(h, MHD_HTTP_BAD_REQUEST, "%s", err);
+	settings = json_object_get(body, "settings");
+	if (!name && jsonh_get_str(body, "name", 1, 255, &name, err, sizeof(err)))
+		goto bad;
+	if (jsonh_only_keys(body, fields, err, sizeof(err)) || valid_name(name, err, sizeof(err)))
+		goto bad;
+	if (!settings)
+		settings = json_object_get(body, "settings") ? NULL : json_object();
+	else
+		json_incref(settings);
+	if (settings_check(settings, 0, err, sizeof(err))) {
+		json_decref(settings);
+		goto bad;
+	}
+	rc = inv_profile_put(&sd->inv, name, settings, !strcmp(h->method, "POST"));
+	json_decref(settings);
+	if (rc == -EEXIST || rc == -ENOENT) {
+		json_decref(body);
+		return http_error(h, rc == -EEXIST ? MHD_HTTP_CONFLICT : MHD_HTTP_NOT_FOUND,
+				  "name: %s profile '%s'", rc == -EEXIST ? "there is already a" : "no",
+				  json_string_value(json_object_get(body, "name")) ?
+					  json_string_value(json_object_get(body, "name")) : rest + 1);
+	}
+	if (rc) {
+		json_decref(body);
+		return http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "inventory error");
+	}
+	sd->settings_gen++;
+	log_info("profiles: %s %s", name, !strcmp(h->method, "POST") ? "added" : "replaced");
+	{
+		json_t *ans = json_pack("{s:s, s:o}", "name", name, "settings",
+					inv_profile_get(&sd->inv, name));
+		json_decref(body);
+		return http_json(h, !strcmp(h->method, "POST") ? MHD_HTTP_CREATED : MHD_HTTP_OK, ans);
+	}
+bad:
+	json_decref(body);
+	return http_error(h, MHD_HTTP_BAD_REQUEST, "%s", err);
 }
 
 /* GET /api/v1/events?node=NAME&limit=N&before=ID, newest first. */
@@ -1066,6 +1241,8 @@ static enum MHD_Result http_api(struct http_ctx *h)
 			return http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "inventory error");
 		if (sub && !strcmp(sub, "/commands"))
 			return http_commands(h, &n, is_get);
+		if (!sub && !strcmp(h->method, "PATCH"))
+			return http_node_patch(h, &n);
 		if (sub && !strcmp(sub, "/boots") && is_get) {
 			json_t *arr = inv_boot_list(&sd->inv, n.id, 20);
 			return arr ? http_json(h, MHD_HTTP_OK, json_pack("{s:o}", "boots", arr)) :
@@ -1074,7 +1251,7 @@ static enum MHD_Result http_api(struct http_ctx *h)
 		if (sub)
 			return http_error(h, MHD_HTTP_NOT_FOUND, "%s: no such route", h->url);
 		if (is_get)
-			return http_json(h, MHD_HTTP_OK, nodes_json(sd, &n));
+			return http_json(h, MHD_HTTP_OK, nodes_json(sd, &n, 1));
 		if (!strcmp(h->method, "DELETE")) {
 			if (inv_node_rm(&sd->inv, name))
 				return http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "inventory error");
@@ -1086,6 +1263,8 @@ static enum MHD_Result http_api(struct http_ctx *h)
 		}
 		return http_error(h, MHD_HTTP_METHOD_NOT_ALLOWED, "%s: use GET or DELETE", h->url);
 	}
+	if (!strncmp(p, "profiles", 8) && (!p[8] || p[8] == '/'))
+		return http_profiles(h, p + 8);
 	if (!strcmp(p, "discovered") && is_get) {
 		json_t *arr = inv_discovered_list(&sd->inv);
 		if (!arr)

@@ -85,6 +85,15 @@ static const char *const migrations[] = {
 	"  online INTEGER NOT NULL,"
 	"  stages TEXT NOT NULL);"
 	"CREATE INDEX boots_by_node ON boots (node_id, id);",
+	/* 4 -> 5: profiles; a node's profile and own settings (its image moves there). */
+	"CREATE TABLE profiles ("
+	"  id INTEGER PRIMARY KEY,"
+	"  name TEXT NOT NULL UNIQUE,"
+	"  settings TEXT NOT NULL DEFAULT '{}',"
+	"  created INTEGER NOT NULL);"
+	"ALTER TABLE nodes ADD COLUMN profile TEXT REFERENCES profiles(name);"
+	"ALTER TABLE nodes ADD COLUMN settings TEXT NOT NULL DEFAULT '{}';"
+	"UPDATE nodes SET settings = json_object('image', image) WHERE image != 'default';",
 };
 
 const char *inv_role_name(enum inv_role r)
@@ -192,7 +201,7 @@ static void inv_copy_text(char *dst, size_t cap, sqlite3_stmt *st, int col)
 	snprintf(dst, cap, "%s", t ? (const char *)t : "");
 }
 
-#define NODE_COLS "id, name, mac, ip, image, secret, last_nonce, created"
+#define NODE_COLS "id, name, mac, ip, image, secret, last_nonce, created, coalesce(profile, '')"
 
 static void inv_row_node(sqlite3_stmt *st, struct inv_node *n)
 {
@@ -204,6 +213,7 @@ static void inv_row_node(sqlite3_stmt *st, struct inv_node *n)
 	inv_copy_text(n->secret, sizeof(n->secret), st, 5);
 	n->last_nonce = (uint64_t)sqlite3_column_int64(st, 6);
 	n->created = sqlite3_column_int64(st, 7);
+	inv_copy_text(n->profile, sizeof(n->profile), st, 8);
 }
 
 /* Which node already holds column = value, for a message naming it. */
@@ -251,8 +261,10 @@ int inv_node_add(struct inv *inv, struct inv_node *n, char *err, size_t errlen)
 		return rc;
 	n->created = (int64_t)time(NULL);
 	n->last_nonce = 0;
-	st = inv_prepare(inv, "INSERT INTO nodes (name, mac, ip, image, secret, created) "
-			      "VALUES (?, ?, ?, ?, ?, ?)");
+	/* An image given at creation is the node's own setting; the column is historical. */
+	st = inv_prepare(inv, "INSERT INTO nodes (name, mac, ip, image, secret, created, profile, "
+			      "settings) VALUES (?1, ?2, ?3, ?4, ?5, ?6, nullif(?7, ''), "
+			      "CASE WHEN ?4 = 'default' THEN '{}' ELSE json_object('image', ?4) END)");
 	if (!st)
 		return -EIO;
 	sqlite3_bind_text(st, 1, n->name, -1, SQLITE_STATIC);
@@ -261,6 +273,7 @@ int inv_node_add(struct inv *inv, struct inv_node *n, char *err, size_t errlen)
 	sqlite3_bind_text(st, 4, n->image, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 5, n->secret, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 6, n->created);
+	sqlite3_bind_text(st, 7, n->profile, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (rc == SQLITE_CONSTRAINT) {
@@ -588,4 +601,137 @@ int inv_token_rm(struct inv *inv, const char *name)
 	if (rc != SQLITE_DONE)
 		return -EIO;
 	return sqlite3_changes(inv->db) ? 0 : -ENOENT;
+}
+
+/* --- profiles and node settings ------------------------------------------------ */
+
+static json_t *inv_parse_settings(sqlite3_stmt *st, int col)
+{
+	const char *t = (const char *)sqlite3_column_text(st, col);
+	json_t *v = t ? json_loads(t, 0, NULL) : NULL;
+
+	if (!json_is_object(v)) {
+		json_decref(v);
+		v = json_object();
+	}
+	return v;
+}
+
+json_t *inv_node_settings(struct inv *inv, int64_t id)
+{
+	sqlite3_stmt *st = inv_prepare(inv, "SELECT settings FROM nodes WHERE id = ?");
+	json_t *v = NULL;
+
+	if (!st)
+		return NULL;
+	sqlite3_bind_int64(st, 1, id);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = inv_parse_settings(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+int inv_node_configure(struct inv *inv, int64_t id, const char *profile, json_t *settings)
+{
+	sqlite3_stmt *st = inv_prepare(inv, "UPDATE nodes SET profile = ?, settings = ? WHERE id = ?");
+	char *text = jsonh_dump(settings);
+	int rc;
+
+	if (!st || !text) {
+		sqlite3_finalize(st);
+		free(text);
+		return -EIO;
+	}
+	if (profile && *profile)
+		sqlite3_bind_text(st, 1, profile, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 1);
+	sqlite3_bind_text(st, 2, text, -1, free);
+	sqlite3_bind_int64(st, 3, id);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+json_t *inv_profile_get(struct inv *inv, const char *name)
+{
+	sqlite3_stmt *st = inv_prepare(inv, "SELECT settings FROM profiles WHERE name = ?");
+	json_t *v = NULL;
+
+	if (!st)
+		return NULL;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = inv_parse_settings(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+int inv_profile_put(struct inv *inv, const char *name, json_t *settings, int create)
+{
+	sqlite3_stmt *st = inv_prepare(inv, create ?
+		"INSERT INTO profiles (settings, name, created) VALUES (?, ?, strftime('%s','now'))" :
+		"UPDATE profiles SET settings = ? WHERE name = ?");
+	char *text = jsonh_dump(settings);
+	int rc;
+
+	if (!st || !text) {
+		sqlite3_finalize(st);
+		free(text);
+		return -EIO;
+	}
+	sqlite3_bind_text(st, 1, text, -1, free);
+	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc == SQLITE_CONSTRAINT)
+		return -EEXIST;
+	if (rc != SQLITE_DONE)
+		return -EIO;
+	return sqlite3_changes(inv->db) ? 0 : -ENOENT;
+}
+
+int inv_profile_rm(struct inv *inv, const char *name, int *users)
+{
+	sqlite3_stmt *st = inv_prepare(inv, "SELECT count(*) FROM nodes WHERE profile = ?");
+	int rc;
+
+	*users = 0;
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		*users = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (*users)
+		return -EBUSY;
+	st = inv_prepare(inv, "DELETE FROM profiles WHERE name = ?");
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return -EIO;
+	return sqlite3_changes(inv->db) ? 0 : -ENOENT;
+}
+
+json_t *inv_profile_list(struct inv *inv)
+{
+	sqlite3_stmt *st = inv_prepare(inv, "SELECT p.name, p.settings, p.created, "
+					    "(SELECT count(*) FROM nodes n WHERE n.profile = p.name) "
+					    "FROM profiles p ORDER BY p.name");
+	json_t *arr;
+
+	if (!st)
+		return NULL;
+	arr = json_array();
+	while (arr && sqlite3_step(st) == SQLITE_ROW)
+		json_array_append_new(arr, json_pack("{s:s, s:o, s:I, s:i}", "name",
+						     (const char *)sqlite3_column_text(st, 0),
+						     "settings", inv_parse_settings(st, 1), "created",
+						     (json_int_t)sqlite3_column_int64(st, 2), "nodes",
+						     sqlite3_column_int(st, 3)));
+	sqlite3_finalize(st);
+	return arr;
 }

@@ -16,7 +16,7 @@
 #include "sign.h"
 #include "valid.h"
 
-#define INV_SCHEMA_VERSION 4
+#define INV_SCHEMA_VERSION 5
 
 enum inv_role { ROLE_VIEWER = 1, ROLE_OPERATOR = 2, ROLE_ADMIN = 3 };
 
@@ -29,6 +29,7 @@ struct inv_node {
 	char secret[SIGN_SECRET_HEX_LEN + 1];
 	uint64_t last_nonce;
 	int64_t created;
+	char profile[SNOW_NAME_MAX + 1]; /* "" for none */
 };
 
 struct inv {
@@ -138,6 +139,21 @@ const char *inv_role_name(enum inv_role r);
 /* For the inventory's other files: run SQL / prepare a statement (NULL on error, logged). */
 int inv_exec(struct inv *inv, const char *sql);
 sqlite3_stmt *inv_prepare(struct inv *inv, const char *sql);
+
+/* --- profiles and node settings (settings.h says what they hold) --- */
+
+/* A node's own settings.  @ret a new object, or NULL when no such node. */
+json_t *inv_node_settings(struct inv *inv, int64_t id);
+/* Set a node's profile ("" or NULL: none) and own settings (borrowed).  @ret 0 or -EIO. */
+int inv_node_configure(struct inv *inv, int64_t id, const char *profile, json_t *settings);
+/* A profile's settings.  @ret a new object, or NULL when there is no such profile. */
+json_t *inv_profile_get(struct inv *inv, const char *name);
+/* Create (create=1) or replace a profile's settings.  @ret 0, -EEXIST, -ENOENT, -EIO. */
+int inv_profile_put(struct inv *inv, const char *name, json_t *settings, int create);
+/* Remove a profile no node uses.  @ret 0, -EBUSY (*users nodes use it), -ENOENT, -EIO. */
+int inv_profile_rm(struct inv *inv, const char *name, int *users);
+/* [{name, settings, created, nodes}]: a new array or NULL. */
+json_t *inv_profile_list(struct inv *inv);
 
 /* --- events (inv_cmd.c) --- */
 

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "settings.h"
 #include "snowd.h"
 
 const char *node_state_name(enum node_state s)
@@ -65,6 +66,9 @@ void nodes_rt_forget(struct snowd *sd, int64_t id)
 		return;
 	nodes_rt_clear(rt);
 	json_decref(rt->boot);
+	if (rt->overlay.data)
+		explicit_bzero(rt->overlay.data, rt->overlay.len);
+	buf_free(&rt->overlay);
 	*rt = sd->rt[--sd->nrt];
 }
 
@@ -75,6 +79,7 @@ void nodes_rt_free(struct snowd *sd)
 	for (i = 0; i < sd->nrt; i++) {
 		nodes_rt_clear(&sd->rt[i]);
 		json_decref(sd->rt[i].boot);
+		buf_free(&sd->rt[i].overlay);
 	}
 	free(sd->rt);
 	sd->rt = NULL;
@@ -154,7 +159,47 @@ void nodes_publish_state(struct snowd *sd, const struct node_rt *rt)
 					     (json_int_t)rt->last_seen, "hostname", rt->hostname));
 }
 
-json_t *nodes_json(struct snowd *sd, const struct inv_node *n)
+json_t *nodes_effective(struct snowd *sd, const struct inv_node *n, json_t **origins)
+{
+	json_t *own = inv_node_settings(&sd->inv, n->id), *prof = NULL, *eff;
+
+	if (!own)
+		return NULL;
+	if (n->profile[0])
+		prof = inv_profile_get(&sd->inv, n->profile);
+	eff = settings_effective(own, n->profile[0] ? n->profile : NULL, prof, sd->defaults, origins);
+	json_decref(own);
+	json_decref(prof);
+	return eff;
+}
+
+int nodes_overlay(struct snowd *sd, const struct inv_node *n, const char **data, size_t *len)
+{
+	struct node_rt *rt = nodes_rt(sd, n->id, n->name);
+	json_t *eff;
+	int rc;
+
+	if (!rt)
+		return -ENOMEM;
+	if (!rt->overlay.len || rt->overlay_gen != sd->settings_gen) {
+		eff = nodes_effective(sd, n, NULL);
+		if (!eff)
+			return -EIO;
+		if (rt->overlay.data)
+			explicit_bzero(rt->overlay.data, rt->overlay.len);
+		buf_reset(&rt->overlay);
+		rc = boot_render_overlay(&sd->boot, n, eff, &rt->overlay);
+		json_decref(eff);
+		if (rc)
+			return rc;
+		rt->overlay_gen = sd->settings_gen;
+	}
+	*data = rt->overlay.data;
+	*len = rt->overlay.len;
+	return 0;
+}
+
+json_t *nodes_json(struct snowd *sd, const struct inv_node *n, int full)
 {
 	struct node_rt *rt = nodes_rt(sd, n->id, NULL);
 	json_t *o = json_pack("{s:I, s:s, s:s, s:s, s:s, s:I}", "id", (json_int_t)n->id, "name",
@@ -164,6 +209,18 @@ json_t *nodes_json(struct snowd *sd, const struct inv_node *n)
 	if (!o)
 		return NULL;
 	json_object_set_new(o, "state", json_string(node_state_name(rt ? rt->state : NODE_UNKNOWN)));
+	json_object_set_new(o, "profile", n->profile[0] ? json_string(n->profile) : json_null());
+	if (full) {
+		json_t *origins = NULL, *eff = nodes_effective(sd, n, &origins);
+		json_object_set_new(o, "settings", inv_node_settings(&sd->inv, n->id));
+		json_object_set_new(o, "effective", eff ? eff : json_null());
+		json_object_set_new(o, "origins", origins ? origins : json_null());
+	} else {
+		/* The effective image is what a list shows. */
+		json_t *eff = nodes_effective(sd, n, NULL);
+		json_object_set(o, "image", json_object_get(eff, "image"));
+		json_decref(eff);
+	}
 	if (!rt)
 		return o;
 	json_object_set_new(o, "hostname", json_string(rt->hostname));

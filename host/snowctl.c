@@ -52,6 +52,11 @@ static void ctl_usage(FILE *f)
 		"  sysctl set NODE NAME VALUE\n"
 		"  command show ID              command list NODE\n"
 		"  events [--node NODE] [--limit N] [--json]\n"
+		"  node set NAME [KEY=VALUE...] [--profile P|--no-profile] [--reboot]\n"
+		"  profile add NAME [KEY=VALUE...] | profile set NAME KEY=VALUE... | profile list\n"
+		"  profile show NAME | profile rm NAME\n"
+		"      KEY: image cmdline env.NAME interval_ms thresholds power groups; VALUE is\n"
+		"      JSON when it parses as JSON, else text; KEY= (empty) unsets it\n"
 		"  user add NAME --role viewer|operator|admin   (password: first line of stdin)\n"
 		"  user list | user rm NAME\n"
 		"  token create NAME --role viewer|operator|admin | token list | token rm NAME\n"
@@ -173,6 +178,18 @@ static int ctl_node_list(struct ctl *c)
 	return 0;
 }
 
+static void ctl_print_settings(json_t *eff, json_t *origins)
+{
+	const char *k;
+	json_t *v;
+
+	json_object_foreach(eff, k, v) {
+		char *t = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_SORT_KEYS);
+		printf("  %-12s %-40s (%s)\n", k, t ? t : "?", ctl_str(origins, k));
+		free(t);
+	}
+}
+
 static int ctl_node_show(struct ctl *c, const char *name)
 {
 	char path[300], seen[32];
@@ -193,8 +210,28 @@ static int ctl_node_show(struct ctl *c, const char *name)
 	       ctl_str(n, "name"), ctl_str(n, "state"), ctl_str(n, "mac"), ctl_str(n, "ip"),
 	       ctl_str(n, "image"), ctl_str(n, "hostname"), ctl_str(n, "kernel"),
 	       ctl_str(n, "boot_id"), ctl_str(n, "stage"), seen);
+	printf("profile:   %s\nsettings (where each comes from):\n",
+	       json_is_string(json_object_get(n, "profile")) ? ctl_str(n, "profile") : "(none)");
+	ctl_print_settings(json_object_get(n, "effective"), json_object_get(n, "origins"));
+	if (json_object_size(json_object_get(n, "values")))
+		printf("values:\n");
 	json_object_foreach(json_object_get(n, "values"), k, v)
 		printf("  %-28s %g\n", k, json_number_value(v));
+	{
+		json_t *d;
+		size_t i;
+		if (json_array_size(json_object_get(n, "devices")))
+			printf("devices:\n");
+		json_array_foreach(json_object_get(n, "devices"), i, d)
+			printf("  %-24s %-8s %-9s %s\n", ctl_str(d, "path"), ctl_str(d, "class"),
+			       ctl_str(d, "avail"), ctl_str(d, "run"));
+		if (json_array_size(json_object_get(n, "thresholds")))
+			printf("thresholds:\n");
+		json_array_foreach(json_object_get(n, "thresholds"), i, d)
+			printf("  %-28s %-4s rise %g clear %g: %s\n", ctl_str(d, "value"), ctl_str(d, "kind"),
+			       json_number_value(json_object_get(d, "rise")),
+			       json_number_value(json_object_get(d, "clear")), ctl_str(d, "state"));
+	}
 	json_decref(n);
 	return 0;
 }
@@ -493,6 +530,176 @@ static int ctl_users_tokens(struct ctl *c, int argc, char **argv)
 	return 2;
 }
 
+/*
+ * Apply KEY=VALUE arguments to settings (current ones, modified in place).
+ * env.NAME=VALUE sets one variable.  @ret 0 or 2 after a message.
+ */
+static int ctl_apply_sets(json_t *settings, int argc, char **argv, json_t *patch)
+{
+	for (int i = 0; i < argc; i++) {
+		char *eq = strchr(argv[i], '=');
+		char key[128];
+		json_t *v;
+
+		if (!eq || eq == argv[i] || (size_t)(eq - argv[i]) >= sizeof(key)) {
+			fprintf(stderr, "snowctl: '%s' is not KEY=VALUE\n", argv[i]);
+			return 2;
+		}
+		snprintf(key, sizeof(key), "%.*s", (int)(eq - argv[i]), argv[i]);
+		v = eq[1] ? json_loads(eq + 1, JSON_DECODE_ANY, NULL) : json_null();
+		if (!v)
+			v = json_string(eq + 1);
+		if (!strncmp(key, "env.", 4)) {
+			json_t *env = json_object_get(settings, "env");
+			env = json_is_object(env) ? json_deep_copy(env) : json_object();
+			if (json_is_null(v))
+				json_object_del(env, key + 4);
+			else
+				json_object_set(env, key + 4, json_is_string(v) ? v : json_string(eq + 1));
+			json_decref(v);
+			json_object_set(settings, "env", env);
+			json_object_set_new(patch, "env", env);
+			continue;
+		}
+		if (json_is_null(v))
+			json_object_del(settings, key);
+		else
+			json_object_set(settings, key, v);
+		json_object_set_new(patch, key, v);
+	}
+	return 0;
+}
+
+static int ctl_node_set(struct ctl *c, int argc, char **argv)
+{
+	json_t *node, *body, *patch, *own, *r;
+	char path[300];
+	int reboot = 0, rc, n = 0;
+	const char *profile = NULL;
+	int no_profile = 0;
+
+	if (argc < 1) {
+		fprintf(stderr, "snowctl: usage: node set NAME [KEY=VALUE...] [--profile P|--no-profile] [--reboot]\n");
+		return 2;
+	}
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--reboot"))
+			reboot = 1;
+		else if (!strcmp(argv[i], "--no-profile"))
+			no_profile = 1;
+		else if (!strcmp(argv[i], "--profile") && i + 1 < argc)
+			profile = argv[++i];
+		else
+			argv[1 + n++] = argv[i];
+	}
+	snprintf(path, sizeof(path), "/api/v1/nodes/%s", argv[0]);
+	if (ctl_call(c, "GET", path, NULL, &node))
+		return 1;
+	own = json_deep_copy(json_object_get(node, "settings"));
+	if (!own)
+		own = json_object();
+	patch = json_object();
+	rc = ctl_apply_sets(own, n, argv + 1, patch);
+	json_decref(own);
+	json_decref(node);
+	if (rc) {
+		json_decref(patch);
+		return rc;
+	}
+	body = json_pack("{s:o, s:b}", "settings", patch, "reboot", reboot);
+	if (profile)
+		json_object_set_new(body, "profile", json_string(profile));
+	else if (no_profile)
+		json_object_set_new(body, "profile", json_null());
+	rc = ctl_call(c, "PATCH", path, body, &r);
+	json_decref(body);
+	if (rc)
+		return 1;
+	printf("%s reconfigured; effective settings (applied at its next boot):\n", argv[0]);
+	ctl_print_settings(json_object_get(r, "effective"), json_object_get(r, "origins"));
+	if (json_object_get(r, "reboot_command"))
+		printf("reboot queued as command %lld\n",
+		       (long long)json_integer_value(json_object_get(r, "reboot_command")));
+	json_decref(r);
+	return 0;
+}
+
+static int ctl_profile(struct ctl *c, int argc, char **argv)
+{
+	char path[300];
+	json_t *r, *p, *settings, *patch, *body;
+	size_t i;
+	int rc;
+
+	if (argc == 1 && !strcmp(argv[0], "list")) {
+		if (ctl_call(c, "GET", "/api/v1/profiles", NULL, &r))
+			return 1;
+		if (c->json) {
+			ctl_print_json(json_object_get(r, "profiles"));
+		} else {
+			printf("%-16s %5s  %s\n", "NAME", "NODES", "SETTINGS");
+			json_array_foreach(json_object_get(r, "profiles"), i, p) {
+				char *t = json_dumps(json_object_get(p, "settings"), JSON_COMPACT | JSON_SORT_KEYS);
+				printf("%-16s %5lld  %s\n", ctl_str(p, "name"),
+				       (long long)json_integer_value(json_object_get(p, "nodes")), t ? t : "");
+				free(t);
+			}
+		}
+		json_decref(r);
+		return 0;
+	}
+	if (argc < 2) {
+		fprintf(stderr, "snowctl: usage: profile add|set|show|rm NAME [KEY=VALUE...] | profile list\n");
+		return 2;
+	}
+	snprintf(path, sizeof(path), "/api/v1/profiles/%s", argv[1]);
+	if (!strcmp(argv[0], "show") && argc == 2) {
+		if (ctl_call(c, "GET", path, NULL, &r))
+			return 1;
+		ctl_print_json(r);
+		json_decref(r);
+		return 0;
+	}
+	if (!strcmp(argv[0], "rm") && argc == 2) {
+		if (ctl_call(c, "DELETE", path, NULL, NULL))
+			return 1;
+		printf("removed profile %s\n", argv[1]);
+		return 0;
+	}
+	if (strcmp(argv[0], "add") && strcmp(argv[0], "set")) {
+		fprintf(stderr, "snowctl: profile: unknown '%s'\n", argv[0]);
+		return 2;
+	}
+	settings = NULL;
+	if (!strcmp(argv[0], "set")) {
+		if (ctl_call(c, "GET", path, NULL, &r))
+			return 1;
+		settings = json_deep_copy(json_object_get(r, "settings"));
+		json_decref(r);
+	}
+	if (!settings)
+		settings = json_object();
+	patch = json_object();
+	rc = ctl_apply_sets(settings, argc - 2, argv + 2, patch);
+	json_decref(patch);
+	if (rc) {
+		json_decref(settings);
+		return rc;
+	}
+	body = json_pack("{s:s, s:o}", "name", argv[1], "settings", settings);
+	if (!strcmp(argv[0], "set"))
+		json_object_del(body, "name");
+	rc = ctl_call(c, !strcmp(argv[0], "add") ? "POST" : "PUT",
+		      !strcmp(argv[0], "add") ? "/api/v1/profiles" : path, body, &r);
+	json_decref(body);
+	if (rc)
+		return 1;
+	printf("profile %s: ", argv[1]);
+	ctl_print_json(json_object_get(r, "settings"));
+	json_decref(r);
+	return 0;
+}
+
 static void ctl_read_token_file(struct ctl *c, const char *path)
 {
 	FILE *f = fopen(path, "r");
@@ -615,6 +822,10 @@ int main(int argc, char **argv)
 		json_decref(r);
 		return 0;
 	}
+	if (argc - i >= 2 && !strcmp(argv[i], "node") && !strcmp(argv[i + 1], "set"))
+		return ctl_node_set(&c, argc - i - 2, argv + i + 2);
+	if (argc - i >= 2 && !strcmp(argv[i], "profile"))
+		return ctl_profile(&c, argc - i - 1, argv + i + 1);
 	if (argc - i >= 2 && (!strcmp(argv[i], "user") || !strcmp(argv[i], "token")))
 		return ctl_users_tokens(&c, argc - i, argv + i);
 	if (argc - i >= 1 && !strcmp(argv[i], "events"))

@@ -170,6 +170,12 @@ static int snowd_configure(struct snowd *sd, char *err, size_t errlen)
 	SPATH(path_token, "admin.token");
 	SPATH(path_dnspid, "dnsmasq.pid");
 #undef SPATH
+	/* What a node gets when neither it nor its profile says otherwise. */
+	sd->defaults = json_pack("{s:s, s:s, s:{}, s:[], s:I, s:{s:s}, s:[]}", "image", "default",
+				 "cmdline", "", "env", "thresholds", "interval_ms",
+				 (json_int_t)c->interval_ms, "power", "driver", "agent", "groups");
+	if (!sd->defaults)
+		return -ENOMEM;
 	sd->boot.base_url = sd->base_url;
 	sd->boot.cmdline = c->cmdline;
 	sd->boot.interval_ms = (int)c->interval_ms;
@@ -449,6 +455,7 @@ int main(int argc, char **argv)
 	dnsmasq_stop(&sd.dnsmasq);
 	http_stop(&sd);
 	nodes_rt_free(&sd);
+	json_decref(sd.defaults);
 	inv_close(&sd.inv);
 	conf_free(snowd_options, &sd.cfg);
 	close(sd.sigpipe[0]);

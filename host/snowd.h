@@ -60,6 +60,8 @@ struct node_rt {
 	json_t *devices;        /* owned: the DDM device tree */
 	int64_t events_acked;   /* highest event seq of this boot stored */
 	json_t *boot;           /* owned: {stage: realtime ms} of the boot under way or last */
+	struct buf overlay;     /* the rendered overlay, valid while overlay_gen == settings_gen */
+	uint64_t overlay_gen;
 };
 
 struct snowd {
@@ -79,6 +81,8 @@ struct snowd {
 	struct node_rt *rt;     /* growable array, looked up by node id */
 	size_t nrt, cap_rt;
 	struct stream stream;
+	json_t *defaults;       /* owned: the settings a node gets when neither it nor its profile sets them */
+	uint64_t settings_gen;  /* bumped by every settings change: cached overlays go stale */
 	uint64_t requests, reports, events;
 	int64_t next_expire;
 };
@@ -98,8 +102,22 @@ void nodes_rt_clear(struct node_rt *rt);
 void nodes_rt_free(struct snowd *sd);
 void nodes_tick(struct snowd *sd);
 const char *node_state_name(enum node_state s);
-/* @ret a new JSON object describing n (and its run-time state). */
-json_t *nodes_json(struct snowd *sd, const struct inv_node *n);
+/*
+ * @ret a new JSON object describing n and its run-time state; with full, also
+ * its profile, own settings and effective settings with their origins.
+ */
+json_t *nodes_json(struct snowd *sd, const struct inv_node *n, int full);
+/*
+ * A node's effective settings (settings.h); origins (may be NULL) receives
+ * where each came from.  @ret a new object, or NULL on an inventory error.
+ */
+json_t *nodes_effective(struct snowd *sd, const struct inv_node *n, json_t **origins);
+/*
+ * The node's overlay, from the cache while no setting changed since it was
+ * rendered.  @ret 0 with *data and *len pointing into the cache (valid until the
+ * next call), or -errno.
+ */
+int nodes_overlay(struct snowd *sd, const struct inv_node *n, const char **data, size_t *len);
 /*
  * Note that a node reached a boot stage: dhcp, first, script, kernel, initrd,
  * overlay (from its requests), or online (its agent registered: the boot is

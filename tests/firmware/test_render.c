@@ -36,6 +36,15 @@ static struct inv_node node1(void)
 	return n;
 }
 
+/* Effective settings as snowd computes them (settings.h). */
+static json_t *eff1(void)
+{
+	return json_pack("{s:s, s:s, s:{s:s, s:s}, s:[{s:s, s:s, s:f, s:f, s:i}], s:i}", "image",
+			 "compute", "cmdline", "quiet nosmt", "env", "OMP_NUM_THREADS", "2",
+			 "SNOW_JOB", "a b", "thresholds", "value", "kern.mem.avail_kb", "kind", "low",
+			 "rise", 50000.0, "clear", 60000.0, "samples", 3, "interval_ms", 1000);
+}
+
 static void golden(const char *name, const struct buf *got)
 {
 	char path[256], *want = NULL;
@@ -82,8 +91,16 @@ static void test_node_script(void **state)
 	struct buf b = BUF_INIT;
 	char err[128];
 
-	assert_int_equal(boot_render_node(&params, &n, &b, err, sizeof(err)), 0);
+	json_t *eff = json_object();
+	assert_int_equal(boot_render_node(&params, &n, eff, &b, err, sizeof(err)), 0);
 	golden("node1.ipxe", &b);
+	/* The node's own image and kernel arguments. */
+	json_decref(eff);
+	eff = eff1();
+	buf_reset(&b);
+	assert_int_equal(boot_render_node(&params, &n, eff, &b, err, sizeof(err)), 0);
+	golden("node1-settings.ipxe", &b);
+	json_decref(eff);
 	/* The secret never appears in a script: it travels only in the overlay. */
 	assert_null(strstr(b.data, n.secret));
 	buf_free(&b);
@@ -104,11 +121,18 @@ static void test_node_conf_and_overlay(void **state)
 	struct inv_node n = node1();
 	struct buf b = BUF_INIT;
 
-	assert_int_equal(boot_render_node_conf(&params, &n, &b), 0);
+	json_t *none = json_object(), *eff = eff1();
+
+	assert_int_equal(boot_render_node_conf(&params, &n, none, &b), 0);
 	golden("node1.conf", &b);
 	buf_reset(&b);
-	assert_int_equal(boot_render_overlay(&params, &n, &b), 0);
+	assert_int_equal(boot_render_node_conf(&params, &n, eff, &b), 0);
+	golden("node1-settings.conf", &b);
+	buf_reset(&b);
+	assert_int_equal(boot_render_overlay(&params, &n, eff, &b), 0);
 	golden("node1-overlay.cpio", &b);
+	json_decref(none);
+	json_decref(eff);
 	/* newc: every header starts with the magic, the archive ends with the trailer. */
 	assert_memory_equal(b.data, "070701", 6);
 	assert_non_null(memmem(b.data, b.len, "TRAILER!!!", 10));

@@ -144,6 +144,47 @@ check_eq "an event with seq 0 is refused" 400 "$(send /api/v1/node/report "$bad"
 check "the bad event is named" grep -q 'events\[0\]' "$dir/out"
 check_eq "and nothing of it stored" 2 "$(ctl events --node node1 --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')"
 
+# Profiles and settings: inherited unless the node sets its own, origins shown,
+# rendered into the script and the overlay, refused when malformed.
+check "profile add" ctl profile add compute image=compute cmdline=nosmt env.OMP_NUM_THREADS=4 \
+	'thresholds=[{"value":"kern.mem.free_kb","kind":"low","rise":100,"clear":200}]'
+check "node set: profile, own env and interval" ctl node set node1 --profile compute env.JOB=lattice interval_ms=1000
+ctl node show node1 --json >"$dir/n1.json"
+check "effective: image from the profile, env from the node, groups by default" python3 -c "
+import json,sys; n=json.load(open('$dir/n1.json')); e=n['effective']; o=n['origins']
+ok = e['image']=='compute' and o['image']=='profile compute' and e['env']=={'JOB':'lattice'} and o['env']=='node' and o['groups']=='default' and e['interval_ms']==1000
+sys.exit(0 if ok else print(e, o) or 1)"
+check "node show says where each setting comes from" bash -c "'$SNOW_BIN/snowctl' node show node1 | grep -q 'image .*\"compute\" .*(profile compute)'"
+check "the script boots the profile's image with its kernel arguments" bash -c "curl -sf '$url/boot/52-54-00-aa-00-01.ipxe' | grep -q 'images/compute/vmlinuz.* nosmt snow.mac='"
+ov() { rm -rf "$dir/ov2"; mkdir "$dir/ov2"; curl -s --interface 127.0.0.10 "$url/boot/52-54-00-aa-00-01/overlay.cpio" | (cd "$dir/ov2" && cpio -id --quiet); }
+ov
+check "overlay: env and the profile's threshold in node.conf" bash -c "grep -q '^env.JOB = lattice' '$dir/ov2/etc/snow/node.conf' && grep -q '^threshold.kern.mem.free_kb = low 100 200 1' '$dir/ov2/etc/snow/node.conf' && grep -q '^interval_ms = 1000' '$dir/ov2/etc/snow/node.conf'"
+check "overlay: /etc/snow/env for shells" grep -q "^export JOB='lattice'" "$dir/ov2/etc/snow/env"
+ctl node set node1 env.JOB=stencil >/dev/null
+ov
+check "a changed setting reaches the next overlay (cache invalidated)" grep -q '^env.JOB = stencil' "$dir/ov2/etc/snow/node.conf"
+ctl profile set compute env.OMP_NUM_THREADS=8 >/dev/null
+ctl node set node1 env= >/dev/null
+ov
+check "unset env falls back to the profile's" grep -q '^env.OMP_NUM_THREADS = 8' "$dir/ov2/etc/snow/node.conf"
+bad_set() { # bad_set FIELD ARGS...
+	local field=$1 msg rc; shift
+	msg=$(ctl node set node1 "$@" 2>&1) && rc=0 || rc=$?
+	if [ "$rc" -ne 0 ] && grep -q "$field" <<<"$msg"; then ok "refused: node set $* ($msg)"; else not_ok "node set $*: rc=$rc '$msg' should name $field"; fi
+}
+bad_set image: image=Not_A_Name
+bad_set env.1X env.1X=1
+bad_set "thresholds\[0\].clear" 'thresholds=[{"value":"x","kind":"high","rise":1,"clear":2}]'
+bad_set interval_ms: interval_ms=5
+bad_set color color=red
+bad_set "power.driver" 'power={"driver":"telepathy"}'
+bad_set profile: --profile nosuch
+check_eq "refusals changed nothing" 1000 "$(ctl node show node1 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["effective"]["interval_ms"])')"
+check_eq "a profile in use cannot be removed" 1 "$(ctl profile rm compute >/dev/null 2>&1; echo $?)"
+check "node set --reboot queues a reboot" bash -c "'$SNOW_BIN/snowctl' node set node1 --reboot | grep -q 'reboot queued'"
+check "node leaves its profile" ctl node set node1 --no-profile
+check "then the profile can go" ctl profile rm compute
+
 # kill -9: everything acknowledged is still there; old nonces stay refused.
 ctl node rm node2 >/dev/null
 check_eq "one node left" 1 "$(count_nodes)"
