@@ -1,0 +1,68 @@
+/*
+ * SNOW-CLUSTER-MIB in net-snmp's agent: the four tables (table_container
+ * helper over the rows of the current snapshot, as mib2c's container
+ * template does), the snowAgent scalars, SETs through the RESERVE1 ..
+ * FREE/UNDO phases turned into snowd commands, and notifications for
+ * snowd's events and node state changes.  Runs in the agent thread only.
+ */
+#ifndef SNOW_SNMP_AGENT_H
+#define SNOW_SNMP_AGENT_H
+
+#include "fetch.h"
+#include "model.h"
+
+#define AGENT_TXN_MAX 32 /* rows one SET may touch */
+
+enum txn_table { TXN_THR = 1, TXN_DEV = 2 };
+
+/* One row a SET writes: the request, the row as it was, the plan. */
+struct txn_entry {
+	int table;
+	oid sub[MODEL_IDX_MAX];
+	size_t len;
+	char node[MODEL_NAME_MAX + 1];
+	char name[MODEL_NAME_MAX + 1]; /* value name or device path */
+	int kind;
+	unsigned decimals;
+	/* the row before */
+	int enabled, can_enable, can_disable;
+	double rise, clear;
+	unsigned samples;
+	/* what the request writes */
+	int set_rise, set_clear, set_enabled, set_admin;
+	long rise_fx, clear_fx, want_enabled, want_admin;
+	/* RESERVE2's plan: the command and the one that undoes it (NULL: none) */
+	int planned, error;
+	json_t *cmd, *undo;
+	int posted;
+	int64_t cmd_id;
+};
+
+struct txn {
+	int open;
+	long transid;
+	int64_t opened_ms;
+	size_t n;
+	struct txn_entry e[AGENT_TXN_MAX];
+};
+
+struct agent {
+	struct fetch *fetch;
+	struct model_snap *snap;          /* served; never NULL after agent_init() */
+	struct fetch_result *deferred;    /* a result waiting for a SET to end */
+	int reachable;
+	int64_t data_ms;                  /* when snap arrived, 0 never */
+	netsnmp_container *c_nodes, *c_values, *c_thrs, *c_devs;
+	struct txn txn;
+	unsigned long notifications;
+};
+
+/* Register the MIB's objects.  @ret 0 or -ENOMEM / -EIO (registration refused). */
+int agent_init(struct agent *a, struct fetch *f);
+/* Take a poll result: swap in its snapshot, send its notifications (r is owned). */
+void agent_take(struct agent *a, struct fetch_result *r);
+/* Once a second: end abandoned SETs, apply a deferred result. */
+void agent_tick(struct agent *a);
+void agent_free(struct agent *a);
+
+#endif

@@ -1,0 +1,145 @@
+/*
+ * The cluster as SNOW-CLUSTER-MIB shows it: a snapshot of snowd's
+ * GET /api/v1/nodes turned into the rows of the four tables, each row
+ * carrying its index as OID sub-identifiers, every table sorted by index.
+ *
+ * A snapshot is immutable once built, so the fetcher thread builds it and
+ * the agent thread serves from it; nothing here calls the agent library
+ * (only its OID type and comparison), so the unit tests need no agent.
+ */
+#ifndef SNOW_SNMP_MODEL_H
+#define SNOW_SNMP_MODEL_H
+
+#include <net-snmp/net-snmp-config.h>
+#include <net-snmp/net-snmp-includes.h>
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define MODEL_NAME_MAX 63  /* SnowName */
+#define MODEL_TEXT_MAX 31  /* snowValueText */
+#define MODEL_DESC_MAX 95
+#define MODEL_UNIT_MAX 15
+#define MODEL_OID_MAX 31
+#define MODEL_HOST_MAX 255
+/* node index + length + name + kind */
+#define MODEL_IDX_MAX (1 + 1 + MODEL_NAME_MAX + 1)
+#define MODEL_DEC_REAL 2   /* decimals of a value reported as a real */
+
+enum model_node_state { MODEL_BOOTING = 1, MODEL_ONLINE = 2, MODEL_OFFLINE = 3 };
+enum model_kind { MODEL_ATTRIBUTE = 1, MODEL_COUNTER = 2, MODEL_GAUGE = 3 };
+enum model_thr_kind { MODEL_HIGH = 1, MODEL_LOW = 2 };
+enum model_run { MODEL_INACTIVE = 1, MODEL_OFFLINE_RUN = 2, MODEL_ONLINE_RUN = 3 };
+enum model_check { MODEL_CHECK_NONE = 1, MODEL_CHECK_PASS = 2, MODEL_CHECK_FAIL = 3 };
+
+/*
+ * Every row starts with its netsnmp_index (what the table_container helper
+ * compares), pointing at sub[] in the same row.
+ */
+struct model_node {
+	netsnmp_index idx;
+	oid sub[1];
+	uint32_t id;
+	char name[MODEL_NAME_MAX + 1];
+	unsigned char mac[6];
+	unsigned char ip[4]; /* network order */
+	int state;           /* enum model_node_state */
+	char image[MODEL_NAME_MAX + 1];
+	char hostname[MODEL_HOST_MAX + 1];
+	int64_t last_seen, online_since; /* Unix seconds, 0 never */
+};
+
+struct model_value {
+	netsnmp_index idx;
+	oid sub[MODEL_IDX_MAX];
+	uint32_t node_id;
+	char name[MODEL_NAME_MAX + 1];
+	char oidstr[MODEL_OID_MAX + 1];
+	int kind;          /* enum model_kind */
+	char unit[MODEL_UNIT_MAX + 1];
+	char desc[MODEL_DESC_MAX + 1];
+	unsigned decimals;
+	int has_reading, has_wm;
+	double v, low, high;
+};
+
+struct model_thr {
+	netsnmp_index idx;
+	oid sub[MODEL_IDX_MAX];
+	uint32_t node_id;
+	char node[MODEL_NAME_MAX + 1];
+	char value[MODEL_NAME_MAX + 1];
+	int kind;          /* enum model_thr_kind */
+	unsigned decimals; /* the value's */
+	int enabled, raised;
+	double rise, clear;
+	unsigned samples;
+};
+
+struct model_check_result {
+	int result;        /* enum model_check */
+	int64_t time;
+};
+
+struct model_dev {
+	netsnmp_index idx;
+	oid sub[MODEL_IDX_MAX];
+	uint32_t node_id;
+	char node[MODEL_NAME_MAX + 1];
+	char path[MODEL_NAME_MAX + 1];
+	char cls[MODEL_UNIT_MAX + 1];
+	int enabled;       /* avail */
+	int run;           /* enum model_run */
+	int can_enable, can_disable;
+	struct model_check_result diag, audit;
+};
+
+struct model_snap {
+	struct model_node *nodes;
+	struct model_value *values;
+	struct model_thr *thrs;
+	struct model_dev *devs;
+	size_t nnodes, nvalues, nthrs, ndevs;
+	size_t skipped;    /* nodes or rows left out (malformed, no id) */
+};
+
+/*
+ * Build a snapshot from the body of GET /api/v1/nodes (borrowed).  Nodes
+ * without a usable id, and malformed members, are left out (counted in
+ * skipped; the first reason goes to warn when it is not NULL).
+ * @ret a snapshot model_snap_free() releases, or NULL (out of memory, or
+ * the body has no "nodes" array: err says which).
+ */
+struct model_snap *model_snap_build(json_t *body, char *err, size_t errlen);
+void model_snap_free(struct model_snap *s);
+
+/* Lookups by key (binary search).  @ret a row borrowed from s, or NULL. */
+const struct model_node *model_find_node(const struct model_snap *s, uint32_t id);
+const struct model_node *model_find_node_name(const struct model_snap *s, const char *name);
+const struct model_value *model_find_value(const struct model_snap *s, uint32_t node,
+					   const char *name);
+const struct model_thr *model_find_thr(const struct model_snap *s, uint32_t node,
+				       const char *value, int kind);
+const struct model_dev *model_find_dev(const struct model_snap *s, uint32_t node,
+				       const char *path);
+
+/* v in units of 10^-decimals, rounded, clamped to Integer32. */
+int32_t model_fixed(double v, unsigned decimals);
+/* The fixed-point x back to a double. */
+double model_unfixed(int32_t x, unsigned decimals);
+/* Shortest decimal text that reads back as v (at most 31 characters). */
+void model_text(double v, char *out, size_t cap);
+/*
+ * DateAndTime (UTC, 11 octets) of Unix time t into out[11]; 8 zero octets
+ * when t is 0.  @ret the length.
+ */
+size_t model_date(int64_t t, unsigned char *out);
+
+/*
+ * Index sub-identifiers of a value row (node, name) or a threshold row
+ * (node, name, kind > 0).  @ret the number written (at most MODEL_IDX_MAX).
+ */
+size_t model_index(uint32_t node, const char *name, int kind, oid *out);
+
+#endif
