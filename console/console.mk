@@ -32,3 +32,13 @@ $(CONSOLE_TEST_NPM): tests/console/package.json tests/console/package-lock.json
 console-test-deps: $(CONSOLE_TEST_NPM)
 
 BINS += $(WEB_FILES)
+
+# --- snowtop --------------------------------------------------------------------
+TOP_SRCS := $(wildcard console/tui/*.c)
+TOP_LDLIBS := $(shell pkg-config --libs ncursesw 2>/dev/null || echo -lncursesw) $(LDLIBS_JSON) -lm
+
+$(BIN)/snowtop: $(TOP_SRCS:%.c=$(OBJ)/%.o) $(LIBSNOW)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $^ $(TOP_LDLIBS)
+
+BINS += $(BIN)/snowtop

@@ -1,0 +1,875 @@
+/*
+ * snowtop: the Snow cluster in a terminal, htop-style.
+ *   snowtop [--url URL] [--token TOKEN] [--config FILE] ...
+ * URL and token as snowctl: --url/--token, else SNOW_URL/SNOW_TOKEN, else
+ * SNOW_TOKEN_FILE or /var/lib/snow/admin.token, and http://127.0.0.1:8080.
+ *
+ * One poll loop: the keyboard, the stream socket (sse.c) and a timer.  The
+ * node list comes once from GET /api/v1/nodes (again after a reconnect or
+ * when the stream names a node we do not know); everything after that comes
+ * from the stream, so a quiet cluster costs nothing.  Commands are short
+ * blocking requests (lib/httpc) whose progress the stream then reports.
+ */
+#include <errno.h>
+#include <locale.h>
+#include <math.h>
+#include <ncurses.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "jsonh.h"
+#include "log.h"
+#include "top.h"
+
+#define API_TIMEOUT_MS 10000
+
+static const struct conf_option top_options[] = {
+	{ "config", 'c', CONF_STR, offsetof(struct top_conf, config), 0, 0, "FILE",
+	  "read options from FILE (key = value)" },
+	{ "url", 'u', CONF_STR, offsetof(struct top_conf, url), 0, 0, "URL",
+	  "snowd, http://HOST:PORT (default $SNOW_URL, then http://127.0.0.1:8080)" },
+	{ "token", 't', CONF_STR, offsetof(struct top_conf, token), 0, 0, "TOKEN",
+	  "API token (default $SNOW_TOKEN, then the token file)" },
+	{ "token-file", 0, CONF_STR, offsetof(struct top_conf, token_file), 0, 0, "FILE",
+	  "read the token from FILE (default $SNOW_TOKEN_FILE, then /var/lib/snow/admin.token)" },
+	{ "delay-ms", 'd', CONF_INT, offsetof(struct top_conf, delay_ms), 50, 10000, "MS",
+	  "redraw at most every MS (default 500)" },
+	{ "events-lines", 'e', CONF_INT, offsetof(struct top_conf, events_lines), 0, 100, "N",
+	  "height of the live events pane, 0 hides it (default 6)" },
+	{ "no-color", 'C', CONF_BOOL, offsetof(struct top_conf, no_color), 0, 0, NULL, "no colours" },
+	{ "check-config", 'n', CONF_BOOL, offsetof(struct top_conf, check), 0, 0, NULL,
+	  "check the options and exit" },
+	{ NULL, 0, 0, 0, 0, 0, NULL, NULL },
+};
+
+void top_status(struct top *t, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(t->status, sizeof(t->status), fmt, ap);
+	va_end(ap);
+	t->status_ms = sse_now_ms();
+	t->dirty = 1;
+}
+
+/*
+ * One API call.  *out (may be NULL) gets the parsed answer, which the caller
+ * json_decref()s.  @ret the HTTP status, or -errno with err filled.
+ */
+static int top_api(struct top *t, const char *method, const char *path, json_t *body, json_t **out,
+		   char *err, size_t errlen)
+{
+	char auth[240], *text = NULL, msg[256];
+	const struct http_header h[] = { { "Authorization", auth },
+					 { "Content-Type", "application/json" } };
+	struct http_response resp;
+	json_t *reply = NULL;
+	int rc;
+
+	snprintf(auth, sizeof(auth), "Bearer %s", t->token);
+	if (body)
+		text = jsonh_dump(body);
+	rc = http_request(&t->url, method, path, h, 2, text, text ? strlen(text) : 0, API_TIMEOUT_MS,
+			  &resp, err, errlen);
+	free(text);
+	if (rc) {
+		http_response_free(&resp);
+		return rc;
+	}
+	if (resp.body.len)
+		reply = jsonh_parse_object(resp.body.data, resp.body.len, msg, sizeof(msg));
+	rc = resp.status;
+	if (rc < 200 || rc > 299) {
+		const char *e = reply ? json_string_value(json_object_get(reply, "error")) : NULL;
+		snprintf(err, errlen, "%s", e ? e : "snowd refused");
+	}
+	http_response_free(&resp);
+	if (out && rc >= 200 && rc <= 299)
+		*out = reply;
+	else
+		json_decref(reply);
+	return rc;
+}
+
+static int top_reload(struct top *t)
+{
+	char err[256];
+	json_t *ans = NULL;
+	int rc = top_api(t, "GET", "/api/v1/nodes", NULL, &ans, err, sizeof(err));
+
+	if (rc != 200 || model_load(&t->m, ans)) {
+		json_decref(ans);
+		top_status(t, "cannot read the nodes: %s", rc == 200 ? "not a node list" : err);
+		return rc < 0 ? rc : -EPROTO;
+	}
+	json_decref(ans);
+	t->need_reload = 0;
+	t->dirty = 1;
+	return 0;
+}
+
+static void top_load_events(struct top *t, const char *node)
+{
+	char path[160], err[256];
+	json_t *ans = NULL, *e;
+	size_t i;
+
+	snprintf(path, sizeof(path), "/api/v1/events?limit=%s%s", node ? "200&node=" : "50",
+		 node ? node : "");
+	if (top_api(t, "GET", path, NULL, &ans, err, sizeof(err)) != 200)
+		return;
+	if (node) {
+		json_decref(t->node_events);
+		t->node_events = json_incref(json_object_get(ans, "events"));
+	} else {
+		/* The API answers newest first; the ring wants oldest first. */
+		json_t *arr = json_object_get(ans, "events");
+		for (i = json_array_size(arr); i-- > 0;) {
+			e = json_array_get(arr, i);
+			model_event(&t->m, e);
+		}
+	}
+	json_decref(ans);
+}
+
+/* --- stream ----------------------------------------------------------------- */
+
+static void on_message(void *ctx, const char *event, const char *data, size_t len)
+{
+	struct top *t = ctx;
+	json_t *msg;
+
+	/* Only the messages we use are parsed: values are most of the bytes. */
+	if (strcmp(event, "values") && strcmp(event, "node") && strcmp(event, "event") &&
+	    strcmp(event, "command"))
+		return;
+	msg = json_loadb(data, len, 0, NULL);
+	if (!json_is_object(msg)) {
+		json_decref(msg);
+		return;
+	}
+	if (!strcmp(event, "values")) {
+		if (model_values(&t->m, msg))
+			t->dirty = 1;
+		t->m.last_values_ms = sse_now_ms();
+	} else if (!strcmp(event, "node")) {
+		if (model_node(&t->m, msg) == -ENOENT)
+			t->need_reload = 1;
+		t->dirty = 1;
+	} else if (!strcmp(event, "event")) {
+		model_event(&t->m, msg);
+		if (t->node_events && !strcmp(t->node, json_string_value(json_object_get(msg, "node")) ?: ""))
+			json_array_insert(t->node_events, 0, msg);
+		t->dirty = 1;
+	} else if (json_integer_value(json_object_get(msg, "id")) == t->watch_cmd && t->watch_cmd) {
+		const char *st = json_string_value(json_object_get(msg, "state"));
+		const char *er = json_string_value(json_object_get(msg, "error"));
+		top_status(t, "%s: %s%s%s", t->watch_desc, st ? st : "?", er ? ": " : "", er ? er : "");
+	}
+	json_decref(msg);
+}
+
+static void on_state(void *ctx, int up, const char *why)
+{
+	struct top *t = ctx;
+
+	t->connected = up;
+	snprintf(t->conn_why, sizeof(t->conn_why), "%s", why);
+	/* What changed while the stream was down is not replayed: read the list again. */
+	if (up)
+		t->need_reload = 1;
+	t->dirty = 1;
+}
+
+static const struct sse_ops top_sse_ops = { .on_message = on_message, .on_state = on_state };
+
+/* --- actions ----------------------------------------------------------------- */
+
+struct node_action {
+	const char *op;
+	const char *label;
+	const char *what;
+};
+
+static const struct node_action node_actions[] = {
+	{ "reboot", "Reboot", "The agent answers, then reboots the node cleanly: offline, network boot, online again." },
+	{ "poweroff", "Shut down", "The agent powers the node off from inside; it stays off until powered on." },
+	{ "power.on", "Power on", "snowd's power driver (QMP, IPMI) switches the node on; it boots from the network." },
+	{ "power.off", "Power off", "snowd's power driver cuts the power at once: no clean shutdown." },
+	{ "power.cycle", "Power cycle", "snowd's power driver switches the node off and on: a hard reset." },
+	{ "config.reload", "Reload config", "The node fetches its overlay again and applies thresholds and variables." },
+};
+#define N_ACTIONS (sizeof(node_actions) / sizeof(node_actions[0]))
+
+/* The nodes an action applies to: the tagged ones, else the one under the cursor. */
+static size_t targets(struct top *t, const char **names, size_t max)
+{
+	size_t n = 0;
+
+	if (t->view == VIEW_NODE) {
+		names[0] = t->node;
+		return 1;
+	}
+	for (size_t i = 0; i < t->m.n && n < max; i++)
+		if (t->m.nodes[i].tagged)
+			names[n++] = t->m.nodes[i].name;
+	if (!n && ui_selected(t))
+		names[n++] = ui_selected(t)->name;
+	return n;
+}
+
+/* POST a command to each node; the last one's progress is followed. */
+static void send_command(struct top *t, const char **names, size_t n, const char *op, json_t *args,
+			 const char *desc)
+{
+	size_t ok = 0, i;
+	char path[160], err[256] = "";
+	int64_t last = 0;
+
+	for (i = 0; i < n; i++) {
+		json_t *body = json_pack("{s:s, s:O}", "op", op, "args", args), *ans = NULL;
+		int rc;
+		snprintf(path, sizeof(path), "/api/v1/nodes/%s/commands", names[i]);
+		rc = top_api(t, "POST", path, body, &ans, err, sizeof(err));
+		json_decref(body);
+		if (rc == 202) {
+			ok++;
+			last = json_integer_value(json_object_get(ans, "id"));
+		}
+		json_decref(ans);
+	}
+	json_decref(args);
+	if (n == 1 && ok == 1) {
+		t->watch_cmd = last;
+		snprintf(t->watch_desc, sizeof(t->watch_desc), "%s %s (command %lld)", desc, names[0],
+			 (long long)last);
+		top_status(t, "%s: queued", t->watch_desc);
+	} else if (ok == n) {
+		t->watch_cmd = 0;
+		top_status(t, "%s: queued for %zu nodes", desc, n);
+	} else {
+		t->watch_cmd = 0;
+		top_status(t, "%s: %zu of %zu queued; refused: %s", desc, ok, n, err);
+	}
+}
+
+static int may_act(struct top *t)
+{
+	if (!strcmp(t->role, "viewer")) {
+		top_status(t, "role viewer: this token may only look (ask for an operator token)");
+		return 0;
+	}
+	return 1;
+}
+
+static void confirm(struct top *t, top_action_fn fn, int arg, const char *ctx, const char *title,
+		    const char *l1, const char *l2)
+{
+	struct top_modal_box *m = &t->modal;
+
+	memset(m, 0, sizeof(*m));
+	m->kind = MODAL_CONFIRM;
+	m->fn = fn;
+	m->arg = arg;
+	snprintf(m->ctx, sizeof(m->ctx), "%s", ctx ? ctx : "");
+	snprintf(m->title, sizeof(m->title), "%s", title);
+	snprintf(m->text[0], sizeof(m->text[0]), "%s", l1 ? l1 : "");
+	snprintf(m->text[1], sizeof(m->text[1]), "%s", l2 ? l2 : "");
+	t->dirty = 1;
+}
+
+static void do_node_action(struct top *t, int item, const char *input)
+{
+	const char *names[4096];
+	size_t n = targets(t, names, 4096);
+
+	(void)input;
+	send_command(t, names, n, node_actions[item].op, json_object(), node_actions[item].label);
+}
+
+static void pick_node_action(struct top *t, int item, const char *input)
+{
+	const char *names[4096];
+	size_t n = targets(t, names, 4096);
+	char title[120], who[160];
+
+	(void)input;
+	if (!n)
+		return;
+	if (n == 1)
+		snprintf(who, sizeof(who), "Node: %s", names[0]);
+	else
+		snprintf(who, sizeof(who), "Nodes: %s, %s%s (%zu tagged)", names[0], names[1],
+			 n > 2 ? ", ..." : "", n);
+	snprintf(title, sizeof(title), "%s %s?", node_actions[item].label,
+		 n == 1 ? names[0] : "the tagged nodes");
+	confirm(t, do_node_action, item, NULL, title, node_actions[item].what, who);
+}
+
+static void menu(struct top *t, const char *title, top_action_fn fn)
+{
+	struct top_modal_box *m = &t->modal;
+
+	memset(m, 0, sizeof(*m));
+	m->kind = MODAL_MENU;
+	m->fn = fn;
+	snprintf(m->title, sizeof(m->title), "%s", title);
+	t->dirty = 1;
+}
+
+static void action_menu(struct top *t)
+{
+	const char *names[4096];
+	size_t n;
+
+	if (!may_act(t))
+		return;
+	n = targets(t, names, 4096);
+	if (!n)
+		return;
+	menu(t, n == 1 ? names[0] : "Tagged nodes", pick_node_action);
+	for (size_t i = 0; i < N_ACTIONS; i++)
+		snprintf(t->modal.items[i], sizeof(t->modal.items[i]), "%s", node_actions[i].label);
+	t->modal.nitems = (int)N_ACTIONS;
+}
+
+/* The json row the node page's cursor is on, in the current tab's array. */
+static json_t *page_item(struct top *t)
+{
+	struct top_node *n = model_find(&t->m, t->node);
+
+	if (!n)
+		return NULL;
+	switch (t->tab) {
+	case TAB_VALUES:
+		return json_array_get(n->schema, (size_t)t->item_sel);
+	case TAB_DEVICES:
+		return json_array_get(n->devices, (size_t)t->item_sel);
+	case TAB_THRESHOLDS:
+		return json_array_get(n->thresholds, (size_t)t->item_sel);
+	default:
+		return NULL;
+	}
+}
+
+static void do_device_op(struct top *t, int item, const char *input)
+{
+	const char *names[1] = { t->node };
+	char desc[200];
+
+	(void)item;
+	(void)input;
+	/* ctx is "PATH OP". */
+	char path[128], op[32];
+	if (sscanf(t->modal.ctx, "%127s %31s", path, op) != 2)
+		return;
+	snprintf(desc, sizeof(desc), "%s %s", op, path);
+	send_command(t, names, 1, "device", json_pack("{s:s, s:s}", "path", path, "op", op), desc);
+}
+
+static void pick_device_op(struct top *t, int item, const char *input)
+{
+	char path[128], title[160], ctx[160];
+	const char *op = t->modal.items[item];
+	const char *what;
+
+	(void)input;
+	snprintf(path, sizeof(path), "%.127s", t->modal.ctx);
+	what = !strcmp(op, "offline") ? "The device is taken offline (a CPU: its sysfs online = 0); the node runs on without it." :
+	       !strcmp(op, "online") ? "The device is brought back online." :
+	       !strcmp(op, "disable") ? "The device becomes disabled: it cannot go online until enabled." :
+	       !strcmp(op, "enable") ? "The device becomes enabled again." :
+	       !strcmp(op, "shutdown") ? "The agent shuts the device down." :
+	       !strcmp(op, "diag") ? "The intrusive diagnostic runs (the device must be offline)." :
+				     "The non-intrusive audit runs.";
+	snprintf(title, sizeof(title), "%.20s %.64s on %.40s?", op, path, t->node);
+	snprintf(ctx, sizeof(ctx), "%s %s", path, op);
+	confirm(t, do_device_op, 0, ctx, title, what, NULL);
+}
+
+static void device_menu(struct top *t)
+{
+	json_t *d = page_item(t), *op;
+	size_t i;
+
+	if (!d || !may_act(t))
+		return;
+	menu(t, json_string_value(json_object_get(d, "path")) ?: "device", pick_device_op);
+	snprintf(t->modal.ctx, sizeof(t->modal.ctx), "%s", json_string_value(json_object_get(d, "path")) ?: "");
+	json_array_foreach(json_object_get(d, "ops"), i, op) {
+		if (i >= TOP_MENU_MAX)
+			break;
+		snprintf(t->modal.items[i], sizeof(t->modal.items[i]), "%s", json_string_value(op) ?: "?");
+		t->modal.nitems++;
+	}
+	if (!t->modal.nitems) {
+		t->modal.kind = MODAL_NONE;
+		top_status(t, "the device allows no operation in its state");
+	}
+}
+
+static void do_threshold_set(struct top *t, int item, const char *input)
+{
+	const char *names[1] = { t->node };
+	char value[100], kind[8];
+	double rise, clr;
+	long samples = 1;
+
+	(void)item;
+	(void)input;
+	if (sscanf(t->modal.ctx, "%99s %7s %lf %lf %ld", value, kind, &rise, &clr, &samples) < 4)
+		return;
+	send_command(t, names, 1, "threshold.set",
+		     json_pack("{s:s, s:s, s:f, s:f, s:I}", "value", value, "kind", kind, "rise", rise,
+			       "clear", clr, "samples", (json_int_t)samples),
+		     "threshold.set");
+}
+
+static void threshold_entered(struct top *t, int item, const char *input)
+{
+	char value[100], kind[8], title[160], l1[240], ctx[160];
+	double rise, clr;
+	long samples = 1;
+	int n = sscanf(input, "%99s %7s %lf %lf %ld", value, kind, &rise, &clr, &samples);
+
+	(void)item;
+	if (n < 4 || (strcmp(kind, "high") && strcmp(kind, "low")) || samples < 1) {
+		top_status(t, "threshold: write VALUE high|low RISE CLEAR [SAMPLES]");
+		return;
+	}
+	snprintf(title, sizeof(title), "Threshold %s %.60s on %.40s?", kind, value, t->node);
+	snprintf(l1, sizeof(l1), "Raised when %s goes %s %g (%ld sample%s); cleared back %s %g.", value,
+		 !strcmp(kind, "high") ? "above" : "below", rise, samples, samples > 1 ? "s" : "",
+		 !strcmp(kind, "high") ? "below" : "above", clr);
+	snprintf(ctx, sizeof(ctx), "%s %s %.17g %.17g %ld", value, kind, rise, clr, samples);
+	confirm(t, do_threshold_set, 0, ctx, title, l1, "Each raise and clear is an event.");
+}
+
+static void threshold_prompt(struct top *t)
+{
+	struct top_modal_box *m = &t->modal;
+	json_t *it = page_item(t);
+	const char *value = "vm.load.avg1";
+
+	if (!may_act(t))
+		return;
+	if (it && (t->tab == TAB_VALUES || t->tab == TAB_THRESHOLDS))
+		value = json_string_value(json_object_get(it, t->tab == TAB_VALUES ? "name" : "value")) ?: value;
+	memset(m, 0, sizeof(*m));
+	m->kind = MODAL_PROMPT;
+	m->fn = threshold_entered;
+	snprintf(m->title, sizeof(m->title), "Set a threshold on %s", t->node);
+	snprintf(m->text[0], sizeof(m->text[0]), "VALUE high|low RISE CLEAR [SAMPLES]");
+	snprintf(m->text[1], sizeof(m->text[1]), "high: raised above RISE, cleared below CLEAR (CLEAR <= RISE)");
+	m->input_len = (size_t)snprintf(m->input, sizeof(m->input), "%s high ", value);
+	t->dirty = 1;
+}
+
+static void do_threshold_clear(struct top *t, int item, const char *input)
+{
+	const char *names[1] = { t->node };
+	char value[100], kind[8];
+
+	(void)item;
+	(void)input;
+	if (sscanf(t->modal.ctx, "%99s %7s", value, kind) == 2)
+		send_command(t, names, 1, "threshold.clear", json_pack("{s:s, s:s}", "value", value, "kind", kind),
+			     "threshold.clear");
+}
+
+static void threshold_clear(struct top *t)
+{
+	json_t *it = t->tab == TAB_THRESHOLDS ? page_item(t) : NULL;
+	char title[160], ctx[160];
+
+	if (!it || !may_act(t))
+		return;
+	snprintf(ctx, sizeof(ctx), "%s %s", json_string_value(json_object_get(it, "value")) ?: "?",
+		 json_string_value(json_object_get(it, "kind")) ?: "?");
+	snprintf(title, sizeof(title), "Clear threshold %.70s on %.40s?", ctx, t->node);
+	confirm(t, do_threshold_clear, 0, ctx, title, "It is disabled and forgotten.", NULL);
+}
+
+static void do_wm_reset(struct top *t, int item, const char *input)
+{
+	const char *names[1] = { t->node };
+
+	(void)item;
+	(void)input;
+	send_command(t, names, 1, "watermarks.reset", json_pack("{s:s}", "value", t->modal.ctx),
+		     "watermarks.reset");
+}
+
+static void wm_reset(struct top *t)
+{
+	json_t *it = t->tab == TAB_VALUES ? page_item(t) : NULL;
+	const char *name = it ? json_string_value(json_object_get(it, "name")) : NULL;
+	char title[160];
+
+	if (!name || !may_act(t))
+		return;
+	snprintf(title, sizeof(title), "Reset the watermarks of %s on %s?", name, t->node);
+	confirm(t, do_wm_reset, 0, name, title, "Low and high watermarks restart from the current reading.", NULL);
+}
+
+/* --- keys ----------------------------------------------------------------- */
+
+static void open_node(struct top *t, const char *name)
+{
+	snprintf(t->node, sizeof(t->node), "%s", name);
+	t->view = VIEW_NODE;
+	t->item_sel = t->item_scroll = 0;
+	json_decref(t->node_events);
+	t->node_events = json_array();
+	top_load_events(t, name);
+}
+
+static int modal_key(struct top *t, int ch)
+{
+	struct top_modal_box *m = &t->modal;
+	top_action_fn fn = m->fn;
+	int arg = m->arg;
+	char input[sizeof(m->input)];
+
+	switch (m->kind) {
+	case MODAL_NONE:
+		return 0;
+	case MODAL_HELP:
+		m->kind = MODAL_NONE;
+		return 1;
+	case MODAL_MENU:
+		if (ch == KEY_UP && m->sel > 0)
+			m->sel--;
+		else if (ch == KEY_DOWN && m->sel < m->nitems - 1)
+			m->sel++;
+		else if (ch == 27 || ch == 'q')
+			m->kind = MODAL_NONE;
+		else if (ch == '\r' || ch == '\n' || ch == KEY_ENTER) {
+			m->kind = MODAL_NONE;
+			fn(t, m->sel, NULL);
+		}
+		return 1;
+	case MODAL_CONFIRM:
+		if (ch == 'y' || ch == 'Y') {
+			m->kind = MODAL_NONE;
+			fn(t, arg, NULL);
+		} else if (ch == 'n' || ch == 'N' || ch == 27 || ch == 'q') {
+			m->kind = MODAL_NONE;
+			top_status(t, "cancelled");
+		}
+		return 1;
+	case MODAL_PROMPT:
+		if (ch == 27) {
+			m->kind = MODAL_NONE;
+		} else if (ch == '\r' || ch == '\n' || ch == KEY_ENTER) {
+			m->kind = MODAL_NONE;
+			memcpy(input, m->input, sizeof(input));
+			fn(t, 0, input);
+		} else if ((ch == KEY_BACKSPACE || ch == 127 || ch == 8) && m->input_len) {
+			m->input[--m->input_len] = 0;
+		} else if (ch >= 32 && ch < 127 && m->input_len + 1 < sizeof(m->input)) {
+			m->input[m->input_len++] = (char)ch;
+			m->input[m->input_len] = 0;
+		}
+		return 1;
+	}
+	return 0;
+}
+
+static void search_entered(struct top *t, int item, const char *input)
+{
+	(void)item;
+	snprintf(t->filter, sizeof(t->filter), "%s", input);
+	t->sel = 0;
+	t->sel_name[0] = 0;
+}
+
+static void list_key(struct top *t, int ch)
+{
+	struct top_node *n = ui_selected(t);
+	int page = ui_list_rows();
+
+	switch (ch) {
+	case KEY_UP: case 'k': t->sel--; break;
+	case KEY_DOWN: case 'j': t->sel++; break;
+	case KEY_PPAGE: t->sel -= page; break;
+	case KEY_NPAGE: t->sel += page; break;
+	case KEY_HOME: t->sel = 0; break;
+	case KEY_END: t->sel = (int)t->nidx - 1; break;
+	case '\r': case '\n': case KEY_ENTER:
+		if (n)
+			open_node(t, n->name);
+		return;
+	case ' ':
+		if (n) {
+			n->tagged = !n->tagged;
+			t->sel++;
+		}
+		break;
+	case 'U':
+		for (size_t i = 0; i < t->m.n; i++)
+			t->m.nodes[i].tagged = 0;
+		break;
+	case KEY_F(3): case '/': {
+		struct top_modal_box *m = &t->modal;
+		memset(m, 0, sizeof(*m));
+		m->kind = MODAL_PROMPT;
+		m->fn = search_entered;
+		snprintf(m->title, sizeof(m->title), "Search nodes");
+		snprintf(m->text[0], sizeof(m->text[0]), "Part of a name, hostname, address or image (empty: all)");
+		m->input_len = (size_t)snprintf(m->input, sizeof(m->input), "%s", t->filter);
+		return;
+	}
+	case KEY_F(4): case 'f':
+		t->state_filter = t->state_filter + 1 >= TS_DISCOVERED ? -1 : t->state_filter + 1;
+		t->sel = 0;
+		t->sel_name[0] = 0;
+		break;
+	case KEY_F(6): case '>': case '.': t->sort = (t->sort + 1) % SORT_COUNT; break;
+	case '<': case ',': t->sort = (t->sort + SORT_COUNT - 1) % SORT_COUNT; break;
+	case 'I': t->sort_desc = !t->sort_desc; break;
+	case 'N': t->sort = SORT_NAME; break;
+	case 'L': t->sort = SORT_LOAD; break;
+	case 'M': t->sort = SORT_MEM; break;
+	case KEY_F(9): case 'a': action_menu(t); return;
+	default: return;
+	}
+	if (t->sel < 0)
+		t->sel = 0;
+	if (t->sel >= (int)t->nidx)
+		t->sel = t->nidx ? (int)t->nidx - 1 : 0;
+	n = ui_selected(t);
+	snprintf(t->sel_name, sizeof(t->sel_name), "%s", n ? n->name : "");
+}
+
+static void node_key(struct top *t, int ch)
+{
+	switch (ch) {
+	case 27: case 'q': case KEY_BACKSPACE: case 127: case KEY_LEFT:
+		if (ch == KEY_LEFT && t->tab > 0) {
+			t->tab--;
+			t->item_sel = t->item_scroll = 0;
+			return;
+		}
+		t->view = VIEW_LIST;
+		return;
+	case '\t': case KEY_RIGHT:
+		t->tab = (t->tab + 1) % TAB_COUNT;
+		t->item_sel = t->item_scroll = 0;
+		return;
+	case KEY_BTAB:
+		t->tab = (t->tab + TAB_COUNT - 1) % TAB_COUNT;
+		t->item_sel = t->item_scroll = 0;
+		return;
+	case '1': case '2': case '3': case '4':
+		t->tab = (enum top_tab)(ch - '1');
+		t->item_sel = t->item_scroll = 0;
+		return;
+	case KEY_UP: case 'k': if (t->item_sel > 0) t->item_sel--; return;
+	case KEY_DOWN: case 'j': t->item_sel++; return;
+	case KEY_PPAGE: t->item_sel -= 10; if (t->item_sel < 0) t->item_sel = 0; return;
+	case KEY_NPAGE: t->item_sel += 10; return;
+	case '\r': case '\n': case KEY_ENTER: case 'o':
+		if (t->tab == TAB_DEVICES)
+			device_menu(t);
+		return;
+	case 't': threshold_prompt(t); return;
+	case 'c': case KEY_DC: threshold_clear(t); return;
+	case 'w': wm_reset(t); return;
+	case KEY_F(9): case 'a': action_menu(t); return;
+	}
+}
+
+static void top_key(struct top *t, int ch)
+{
+	t->dirty = 1;
+	if (ch == KEY_RESIZE)
+		return;
+	if (modal_key(t, ch))
+		return;
+	if (ch == KEY_F(1) || ch == '?' || ch == 'h') {
+		memset(&t->modal, 0, sizeof(t->modal));
+		t->modal.kind = MODAL_HELP;
+		return;
+	}
+	if (ch == KEY_F(10) || (ch == 'q' && t->view == VIEW_LIST)) {
+		t->quit = 1;
+		return;
+	}
+	if (ch == KEY_F(5) || ch == 'e') {
+		t->conf.events_lines = t->conf.events_lines ? 0 : 6;
+		return;
+	}
+	if (ch == 'r') {
+		sse_reconnect(&t->sse, sse_now_ms());
+		return;
+	}
+	if (t->view == VIEW_LIST)
+		list_key(t, ch);
+	else
+		node_key(t, ch);
+}
+
+/* --- main ----------------------------------------------------------------- */
+
+static volatile sig_atomic_t got_term;
+static void on_term(int sig)
+{
+	(void)sig;
+	got_term = 1;
+}
+
+static int read_token_file(struct top *t, const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char line[200];
+
+	if (!f)
+		return -errno;
+	if (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\r\n")] = 0;
+		snprintf(t->token, sizeof(t->token), "%s", line);
+	}
+	fclose(f);
+	return 0;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: snowtop [OPTIONS]\nThe Snow cluster in a terminal, htop-style (F1 inside for keys).\n\n");
+	conf_usage(f, top_options);
+}
+
+int main(int argc, char **argv)
+{
+	struct top t = { .conf = { .delay_ms = 500, .events_lines = 6 }, .state_filter = -1 };
+	struct sigaction sa = { .sa_handler = on_term };
+	const char *url, *tf;
+	char err[512];
+	json_t *me = NULL;
+	int next, rc;
+
+	setlocale(LC_ALL, "");
+	log_init("snowtop", LOG_LVL_WARN);
+	rc = conf_parse_args(top_options, &t.conf, argc, argv, &next, err, sizeof(err));
+	if (rc == -ECANCELED) {
+		usage(stdout);
+		return 0;
+	}
+	if (rc || next < argc) {
+		fprintf(stderr, "snowtop: %s\n", rc ? err : "unexpected argument");
+		usage(stderr);
+		return 2;
+	}
+	if (t.conf.config) {
+		/* The command line wins: parse the file first, then the arguments again. */
+		struct top_conf cli = t.conf;
+		memset(&t.conf, 0, sizeof(t.conf));
+		t.conf.delay_ms = 500;
+		t.conf.events_lines = 6;
+		if (conf_parse_file(top_options, &t.conf, cli.config, NULL, NULL, err, sizeof(err))) {
+			fprintf(stderr, "snowtop: %s\n", err);
+			return 2;
+		}
+		conf_free(top_options, &cli);
+		conf_parse_args(top_options, &t.conf, argc, argv, &next, err, sizeof(err));
+	}
+	url = t.conf.url ? t.conf.url : getenv("SNOW_URL") ? getenv("SNOW_URL") : "http://127.0.0.1:8080";
+	if (http_url_parse(url, &t.url, err, sizeof(err))) {
+		fprintf(stderr, "snowtop: --url: %s\n", err);
+		return 2;
+	}
+	if (t.conf.token)
+		snprintf(t.token, sizeof(t.token), "%s", t.conf.token);
+	else if (getenv("SNOW_TOKEN"))
+		snprintf(t.token, sizeof(t.token), "%s", getenv("SNOW_TOKEN"));
+	else {
+		tf = t.conf.token_file ? t.conf.token_file :
+		     getenv("SNOW_TOKEN_FILE") ? getenv("SNOW_TOKEN_FILE") : "/var/lib/snow/admin.token";
+		read_token_file(&t, tf);
+	}
+	if (t.conf.check) {
+		printf("snowtop: options OK (%s:%s)\n", t.url.host, t.url.port);
+		conf_free(top_options, &t.conf);
+		return 0;
+	}
+	if (sse_init(&t.sse, &t.url, "/api/v1/stream", t.token, &top_sse_ops, &t)) {
+		fprintf(stderr, "snowtop: the URL's path or the token is too long\n");
+		return 2;
+	}
+	/* Before the screen takes over: a wrong token or URL is said plainly. */
+	rc = top_api(&t, "GET", "/api/v1/me", NULL, &me, err, sizeof(err));
+	if (rc == 401 || rc == 403) {
+		fprintf(stderr, "snowtop: %s: %s (set SNOW_TOKEN or --token)\n", url, err);
+		return 1;
+	}
+	if (rc == 200)
+		snprintf(t.role, sizeof(t.role), "%s", json_string_value(json_object_get(me, "role")) ?: "");
+	json_decref(me);
+	if (rc == 200) {
+		top_reload(&t);
+		top_load_events(&t, NULL);
+	} else {
+		t.need_reload = 1;
+	}
+
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	ui_init(&t);
+	t.dirty = 1;
+	while (!t.quit && !got_term) {
+		int64_t now = sse_now_ms();
+		struct pollfd p[2] = { { .fd = 0, .events = POLLIN } };
+		int timeout = sse_timeout_ms(&t.sse, now), ch;
+		short ev;
+
+		/* Redraw when something changed, at most every delay_ms (htop's delay). */
+		if (t.dirty) {
+			int64_t wait = t.last_draw_ms + t.conf.delay_ms - now;
+			if (wait <= 0 || t.modal.kind != MODAL_NONE || t.last_draw_ms == 0) {
+				ui_draw(&t);
+				t.dirty = 0;
+				t.last_draw_ms = now;
+			} else if (timeout < 0 || wait < timeout) {
+				timeout = (int)wait;
+			}
+		}
+		if (t.need_reload && t.reload_at_ms <= now) {
+			if (top_reload(&t))
+				t.reload_at_ms = now + 2000;
+			continue;
+		}
+		if (t.need_reload && (timeout < 0 || t.reload_at_ms - now < timeout))
+			timeout = (int)(t.reload_at_ms - now);
+		if (t.view == VIEW_NODE && (timeout < 0 || timeout > 1000))
+			timeout = 1000; /* stage durations tick */
+		p[1].fd = sse_pollfd(&t.sse, &ev);
+		p[1].events = ev;
+		/* ncurses' SIGWINCH handler interrupts poll; getch then gives KEY_RESIZE. */
+		rc = poll(p, 2, timeout);
+		now = sse_now_ms();
+		if (rc < 0 && errno != EINTR)
+			break;
+		while ((ch = getch()) != ERR)
+			top_key(&t, ch);
+		sse_step(&t.sse, rc > 0 ? p[1].revents : 0, now);
+		if (t.view == VIEW_NODE && timeout == 1000)
+			t.dirty = 1;
+	}
+	ui_end();
+	sse_free(&t.sse);
+	model_free(&t.m);
+	json_decref(t.node_events);
+	free(t.idx);
+	conf_free(top_options, &t.conf);
+	return 0;
+}

@@ -1,0 +1,107 @@
+/*
+ * snowtop: an htop-like console for a Snow cluster, a client of snowd's API
+ * and event stream.  The screen is made of panels (header, node list, node
+ * page, events, help) and the header of meters; each is a small const class
+ * with designated initializers, as htop's Panel and Meter.
+ */
+#ifndef SNOW_TOP_H
+#define SNOW_TOP_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "httpc.h"
+#include "model.h"
+#include "sse.h"
+
+/* Options: one table for the command line and --config FILE (lib/conf.h). */
+struct top_conf {
+	char *config;
+	char *url;
+	char *token;
+	char *token_file;
+	long delay_ms;     /* the screen is redrawn at most this often */
+	long events_lines; /* height of the events pane, 0 hides it */
+	int no_color;
+	int check;
+};
+
+enum top_sort { SORT_NAME, SORT_STATE, SORT_LOAD, SORT_MEM, SORT_PROCS, SORT_UPTIME, SORT_ALERTS, SORT_COUNT };
+enum top_view { VIEW_LIST, VIEW_NODE };
+enum top_tab { TAB_VALUES, TAB_DEVICES, TAB_THRESHOLDS, TAB_EVENTS, TAB_COUNT };
+enum top_modal { MODAL_NONE, MODAL_MENU, MODAL_CONFIRM, MODAL_PROMPT, MODAL_HELP };
+
+struct top;
+/* What a menu item, a confirmation or a prompt does when taken. */
+typedef void (*top_action_fn)(struct top *t, int item, const char *input);
+
+#define TOP_MENU_MAX 12
+
+struct top_modal_box {
+	enum top_modal kind;
+	char title[120];
+	char text[3][240];             /* what will happen, said before it does */
+	char items[TOP_MENU_MAX][40];
+	int nitems, sel;
+	char input[160];
+	size_t input_len;
+	top_action_fn fn;
+	int arg;                       /* the item a confirmation stands for */
+	char ctx[160];                 /* e.g. the op or device path the box is about */
+};
+
+struct top {
+	struct top_conf conf;
+	struct http_url url;
+	char token[200];
+	char role[16];
+	struct sse_client sse;
+	struct top_model m;
+	int connected;
+	int need_reload;
+	int64_t reload_at_ms;
+	char conn_why[160];
+	/* the list */
+	enum top_view view;
+	size_t *idx;          /* visible nodes, sorted */
+	size_t nidx, idx_cap;
+	int sel, scroll;
+	char sel_name[TOP_NAME_MAX];
+	enum top_sort sort;
+	int sort_desc;
+	char filter[64];
+	int state_filter;     /* -1: any, else enum top_state */
+	/* the node page */
+	char node[TOP_NAME_MAX];
+	enum top_tab tab;
+	int item_sel, item_scroll;
+	json_t *node_events;  /* newest first: GET /api/v1/events?node= then live */
+	/* dialogs and the status line */
+	struct top_modal_box modal;
+	char status[240];
+	int64_t status_ms;
+	int64_t watch_cmd;    /* the last command sent: its progress shows in the status line */
+	char watch_desc[120];
+	int dirty;
+	int64_t last_draw_ms;
+	uint64_t draws;
+	int quit;
+};
+
+/* ui.c: draw the whole screen (only when dirty, from the loop). */
+void ui_init(struct top *t);
+void ui_draw(struct top *t);
+void ui_end(void);
+/* Rebuild t->idx from the model, the filter and the sort. */
+void ui_reindex(struct top *t);
+/* The node the list's cursor is on, or NULL. */
+struct top_node *ui_selected(struct top *t);
+int ui_list_rows(void);
+
+void top_status(struct top *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+extern const char *const top_sort_names[SORT_COUNT];
+extern const char *const top_tab_names[TAB_COUNT];
+
+#endif
