@@ -37,7 +37,8 @@ static int cmd_kind(json_t *args, int *high, char *err, size_t errlen)
 	return 0;
 }
 
-static const char *const cmd_ops[] = { "reboot", "poweroff", "config.reload", "threshold.set",
+static const char *const cmd_ops[] = { "power.on", "power.off", "power.cycle", "power.status",
+					"reboot", "poweroff", "config.reload", "threshold.set",
 					"threshold.clear", "watermarks.reset", "device",
 					"sysctl.set", NULL };
 
@@ -50,14 +51,16 @@ int cmd_check(const char *op, json_t *args, char *err, size_t errlen)
 	for (known = cmd_ops; *known && strcmp(*known, op); known++)
 		;
 	if (!*known) {
-		snprintf(err, errlen, "op: '%.32s' is not a command (reboot, poweroff, "
-				      "threshold.set, threshold.clear, watermarks.reset, device, "
-				      "sysctl.set, config.reload)", op);
+		snprintf(err, errlen, "op: '%.32s' is not a command (power.on, power.off, "
+				      "power.cycle, power.status, reboot, poweroff, threshold.set, "
+				      "threshold.clear, watermarks.reset, device, sysctl.set, "
+				      "config.reload)", op);
 		return -EINVAL;
 	}
 	if (args && !json_is_object(args))
 		return cmd_fail(err, errlen, "args: must be an object");
-	if (!strcmp(op, "reboot") || !strcmp(op, "poweroff") || !strcmp(op, "config.reload")) {
+	if (!strcmp(op, "reboot") || !strcmp(op, "poweroff") || !strcmp(op, "config.reload") ||
+	    !strncmp(op, "power.", 6)) {
 		static const char *const none[] = { NULL };
 		if (args && jsonh_only_keys(args, none, err, errlen))
 			return cmd_args_err(err, errlen);

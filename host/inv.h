@@ -189,6 +189,14 @@ json_t *inv_cmd_take_pending(struct inv *inv, int64_t node_id, int64_t now);
  * this node still open.  @ret 0 or -EIO.
  */
 int inv_cmd_results(struct inv *inv, int64_t node_id, json_t *results, int64_t now);
+/*
+ * Finish a command snowd ran itself (a power driver): done (ok) with result
+ * (borrowed, may be NULL) or failed with error.  @ret 0, -ENOENT, -EIO.
+ */
+int inv_cmd_finish(struct inv *inv, int64_t id, int ok, json_t *result, const char *error,
+		   int64_t now);
+/* Mark a command snowd started itself as sent.  @ret 0 or -EIO. */
+int inv_cmd_mark_sent(struct inv *inv, int64_t id, int64_t now);
 /* Commands open longer than max_age s become timed out.  @ret how many, or -EIO. */
 int inv_cmd_expire(struct inv *inv, int64_t now, int64_t max_age);
 /* One command as JSON (with the node's name).  @ret a new object, or NULL when none. */

@@ -278,3 +278,43 @@ json_t *inv_cmd_list(struct inv *inv, int64_t node_id, int limit)
 	sqlite3_finalize(st);
 	return arr;
 }
+
+int inv_cmd_finish(struct inv *inv, int64_t id, int ok, json_t *result, const char *error,
+		   int64_t now)
+{
+	json_t *r = json_pack("[{s:I, s:b}]", "id", (json_int_t)id, "ok", ok);
+	sqlite3_stmt *st;
+	int64_t node_id = 0;
+	int rc;
+
+	if (!r)
+		return -ENOMEM;
+	if (result)
+		json_object_set(json_array_get(r, 0), "result", result);
+	if (error)
+		json_object_set_new(json_array_get(r, 0), "error", json_string(error));
+	st = inv_prepare(inv, "SELECT node_id FROM commands WHERE id = ?");
+	if (st) {
+		sqlite3_bind_int64(st, 1, id);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			node_id = sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+	}
+	rc = node_id ? inv_cmd_results(inv, node_id, r, now) : -ENOENT;
+	json_decref(r);
+	return rc;
+}
+
+int inv_cmd_mark_sent(struct inv *inv, int64_t id, int64_t now)
+{
+	sqlite3_stmt *st = inv_prepare(inv, "UPDATE commands SET state = 'sent', sent = ? WHERE id = ?");
+	int rc;
+
+	if (!st)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, now);
+	sqlite3_bind_int64(st, 2, id);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -EIO;
+}

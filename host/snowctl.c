@@ -48,6 +48,7 @@ static void ctl_usage(FILE *f)
 		"  threshold clear NODE VALUE --high|--low\n"
 		"  device NODE PATH OP          OP: enable disable online offline shutdown diag audit\n"
 		"  node reboot|poweroff NODE    config reload NODE\n"
+		"  node power NODE on|off|cycle|status   (by the node's power driver)\n"
 		"  watermarks reset NODE [VALUE]\n"
 		"  sysctl set NODE NAME VALUE\n"
 		"  command show ID              command list NODE\n"
@@ -783,6 +784,11 @@ int main(int argc, char **argv)
 	if (argc - i == 3 && !strcmp(argv[i], "node") &&
 	    (!strcmp(argv[i + 1], "reboot") || !strcmp(argv[i + 1], "poweroff")))
 		return ctl_command(&c, argv[i + 2], argv[i + 1], NULL);
+	if (argc - i == 4 && !strcmp(argv[i], "node") && !strcmp(argv[i + 1], "power")) {
+		char op[32];
+		snprintf(op, sizeof(op), "power.%s", argv[i + 3]);
+		return ctl_command(&c, argv[i + 2], op, NULL);
+	}
 	if (argc - i == 3 && !strcmp(argv[i], "config") && !strcmp(argv[i + 1], "reload"))
 		return ctl_command(&c, argv[i + 2], "config.reload", NULL);
 	if (argc - i >= 1 && !strcmp(argv[i], "threshold"))

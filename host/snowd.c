@@ -40,6 +40,8 @@ static const struct conf_option snowd_options[] = {
 	    "the web console's files (default: share/snow/web beside the binary's folder)"),
 	OPT("dnsmasq", 0, CONF_STR, dnsmasq, 0, 0, "PATH",
 	    "dnsmasq binary, or 'none' to run without DHCP/TFTP (default /usr/sbin/dnsmasq)"),
+	OPT("ipmitool", 0, CONF_STR, ipmitool, 0, 0, "PATH",
+	    "ipmitool for the ipmi power driver (default ipmitool, from PATH)"),
 	OPT("cmdline", 0, CONF_STR, cmdline, 0, 0, "ARGS", "kernel arguments for every node"),
 	OPT("interval-ms", 0, CONF_INT, interval_ms, 200, 3600000, "MS",
 	    "how often agents report (default 2000)"),
@@ -82,6 +84,7 @@ static int snowd_defaults(struct snowd_config *c)
 	c->state_dir = strdup("/var/lib/snow");
 	c->listen = strdup("0.0.0.0:8080");
 	c->dnsmasq = strdup("/usr/sbin/dnsmasq");
+	c->ipmitool = strdup("ipmitool");
 	c->cmdline = strdup("console=ttyS0,115200 loglevel=4 panic=10");
 	c->interval_ms = 2000;
 	c->offline_after_ms = 0;
@@ -326,7 +329,8 @@ static void snowd_signals(struct snowd *sd)
 			break;
 		case SIGCHLD:
 			while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
-				dnsmasq_reaped(&sd->dnsmasq, pid, status, time(NULL));
+				if (!dnsmasq_reaped(&sd->dnsmasq, pid, status, time(NULL)))
+					power_reaped(sd, pid, status);
 			break;
 		}
 	}

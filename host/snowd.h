@@ -26,6 +26,7 @@ struct snowd_config {
 	char *image_dir;
 	char *web_dir;      /* the web console's files */
 	char *dnsmasq;      /* binary, or "none" */
+	char *ipmitool;     /* binary for the ipmi power driver */
 	char *cmdline;      /* kernel arguments for every node */
 	char *config;       /* the config file these came from */
 	long interval_ms;
@@ -81,6 +82,8 @@ struct snowd {
 	struct node_rt *rt;     /* growable array, looked up by node id */
 	size_t nrt, cap_rt;
 	struct stream stream;
+	struct { pid_t pid; int64_t cmd_id; } power_children[64]; /* ipmitool runs */
+	unsigned npower;
 	json_t *defaults;       /* owned: the settings a node gets when neither it nor its profile sets them */
 	uint64_t settings_gen;  /* bumped by every settings change: cached overlays go stale */
 	uint64_t requests, reports, events;
@@ -127,6 +130,9 @@ void nodes_stage(struct snowd *sd, const struct inv_node *n, const char *stage);
 
 /* Tell stream clients a node's state or stage changed. */
 void nodes_publish_state(struct snowd *sd, const struct node_rt *rt);
+
+/* Reap an ipmitool child: its command is done or failed.  @ret 1 if pid was one. */
+int power_reaped(struct snowd *sd, pid_t pid, int status);
 
 /* metrics.c: Prometheus text into b.  @ret 0 or -errno. */
 int metrics_render(struct snowd *sd, struct buf *b);

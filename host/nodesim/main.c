@@ -484,11 +484,11 @@ static void ns_done_overlay(struct nodesim *ns, struct ns_node *n, enum ns_kind 
 		rc = -EINVAL;
 	}
 	if (kind == NS_K_RELOAD) {
+		if (!rc && c.interval_ms && !ns->conf.interval_ms)
+			n->interval_ms = c.interval_ms;
 		sim_reload_done(&n->sim, rc, &c, err, (int64_t)time(NULL));
 		ns->st.reloads++;
 		explicit_bzero(&c, sizeof(c));
-		if (!rc && c.interval_ms && !ns->conf.interval_ms)
-			n->interval_ms = c.interval_ms;
 		ns_schedule(ns, n, now);
 		return;
 	}
@@ -498,7 +498,9 @@ static void ns_done_overlay(struct nodesim *ns, struct ns_node *n, enum ns_kind 
 		ns_schedule_retry(ns, n, now);
 		return;
 	}
-	n->sim.conf = c;
+	if (sim_apply_conf(&n->sim, &c))
+		log_warnx("%s: node.conf has more thresholds than the %d a node holds", n->sim.name,
+			  SIM_THR_MAX);
 	explicit_bzero(&c, sizeof(c));
 	if (!n->interval_ms)
 		n->interval_ms = n->sim.conf.interval_ms ? n->sim.conf.interval_ms :
@@ -1001,9 +1003,11 @@ static void ns_summary(struct nodesim *ns)
 		s->err_4xx, s->err_5xx, s->err_proto);
 	if (ns->conf.json) {
 		json_t *j = json_pack(
-			"{s:I, s:I, s:I, s:I, s:f, s:f, s:I, s:I, s:f, s:f, s:f, s:f, s:I, s:f, s:f,"
+			"{s:f, s:I, s:I, s:I, s:I, s:f, s:f, s:I, s:I, s:f, s:f, s:f, s:f, s:I, s:f, s:f,"
 			" s:I, s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:I,"
 			" s:{s:I, s:I, s:I, s:I, s:I}}",
+			"registered_after_s",
+			s->t_steady_ms ? (double)(s->t_steady_ms - s->t_start_ms) / 1000.0 : -1.0,
 			"nodes", (json_int_t)ns->nnodes, "registered",
 			(json_int_t)ns_count_registered(ns), "online",
 			(json_int_t)ns_count_online(ns), "failed",

@@ -117,6 +117,38 @@ static const struct conf_option ovl_options[] = {
 };
 #undef OPT
 
+/* "threshold.VALUE = KIND RISE CLEAR SAMPLES" into c->thr.  @ret 0 or -EINVAL. */
+static int ovl_threshold(struct ovl_conf *c, const char *key, const char *val, char *err,
+			 size_t errlen)
+{
+	const char *name = key + strlen("threshold.");
+	char kind[8], msg[200];
+	double rise, clear;
+	unsigned samples = 1;
+	enum instr_thr_kind k;
+	int n = 0;
+
+	if (instr_name_check(name, msg, sizeof(msg))) {
+		snprintf(err, errlen, "%s: %s", key, msg);
+		return -EINVAL;
+	}
+	if (sscanf(val, "%7s %lf %lf %u %n", kind, &rise, &clear, &samples, &n) < 3 ||
+	    (n && val[n]) || instr_thr_kind_parse(kind, &k)) {
+		snprintf(err, errlen, "%s: '%.64s' is not 'high|low RISE CLEAR [SAMPLES]'", key, val);
+		return -EINVAL;
+	}
+	if (c->nthr == OVL_THR_MAX) {
+		snprintf(err, errlen, "%s: more than %d thresholds", key, OVL_THR_MAX);
+		return -EINVAL;
+	}
+	if (threshold_set(&c->thr[c->nthr], name, k, rise, clear, samples, msg, sizeof(msg))) {
+		snprintf(err, errlen, "%s: %s", key, msg);
+		return -EINVAL;
+	}
+	c->nthr++;
+	return 0;
+}
+
 static char *ovl_trim(char *s)
 {
 	char *e;
@@ -213,6 +245,12 @@ int ovl_conf_parse(const char *text, size_t len, struct ovl_conf *c, char *err, 
 		*eq = '\0';
 		val = ovl_trim(eq + 1);
 		key = ovl_trim(key);
+		if (!strncmp(key, "threshold.", 10)) {
+			rc = ovl_threshold(c, key, val, msg, sizeof(msg));
+			if (rc)
+				snprintf(err, errlen, "node.conf:%d: %s", lineno, msg);
+			continue;
+		}
 		rc = conf_set(ovl_options, &raw, key, val, msg, sizeof(msg));
 		if (rc == -ENOENT) {
 			/* snowd may add keys (env.*, threshold.*) before nodesim knows them. */

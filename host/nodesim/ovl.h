@@ -9,12 +9,14 @@
 
 #include <stddef.h>
 
+#include "instr.h"
 #include "sign.h"
 #include "valid.h"
 
 #define OVL_CONF_PATH "etc/snow/node.conf"
 #define OVL_URL_MAX 255
 #define OVL_ALLOW_MAX 511
+#define OVL_THR_MAX 8
 
 /* node.conf, checked: every string is NUL-terminated and well formed. */
 struct ovl_conf {
@@ -24,6 +26,9 @@ struct ovl_conf {
 	char secret[SIGN_SECRET_HEX_LEN + 1];
 	long interval_ms;                       /* 0 when the file has none */
 	char sysctl_allow[OVL_ALLOW_MAX + 1];   /* "vm.swappiness,..." or empty */
+	/* threshold.VALUE = KIND RISE CLEAR SAMPLES lines: set at boot, checked. */
+	struct instr_threshold thr[OVL_THR_MAX];
+	size_t nthr;
 };
 
 /*
@@ -39,7 +44,9 @@ int ovl_cpio_find(const void *data, size_t len, const char *path, const void **o
 /*
  * Parse node.conf text ("key = value" lines, '#' comments) through one option
  * table, then check it: name, mac, host_url and secret are required;
- * interval_ms 100..3600000; keys snowd may add later are ignored.
+ * interval_ms 100..3600000; threshold.VALUE lines as threshold_check()
+ * and threshold_set() judge them, at most OVL_THR_MAX; other keys snowd
+ * may add later (env.*) are ignored.
  * @ret 0 or -EINVAL with err naming the line or field.
  */
 int ovl_conf_parse(const char *text, size_t len, struct ovl_conf *c, char *err, size_t errlen);

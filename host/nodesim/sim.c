@@ -191,7 +191,7 @@ int sim_boot(struct sim_node *n, int64_t now)
 	}
 	/* Host-set thresholds do not survive a reboot; the configured one does. */
 	for (t = 0; t < SIM_THR_MAX; t++) {
-		if (t < n->cfg_thr) {
+		if (n->thr_cfg[t]) {
 			n->thr[t].state = INSTR_THR_CLEAR;
 			n->thr[t].hits = 0;
 			continue;
@@ -284,9 +284,49 @@ int sim_spike_setup(struct sim_node *n)
 	if (sim_value_index(SIM_SPIKE_VALUE) < 0)
 		return -EINVAL;
 	n->thr_dirty = 1;
-	n->cfg_thr = 1;
+	n->thr_cfg[0] = 1;
+	n->spike = 1;
 	return threshold_set(&n->thr[0], SIM_SPIKE_VALUE, INSTR_THR_HIGH, 85, 80, 1, err,
 			     sizeof(err));
+}
+
+int sim_apply_conf(struct sim_node *n, const struct ovl_conf *c)
+{
+	unsigned char keep[SIM_THR_MAX] = { 0 };
+	size_t i;
+	int t, rc = 0;
+
+	n->conf = *c;
+	/* The spike threshold (thr[0] with --events-rate) is ours, not the file's. */
+	if (n->spike)
+		keep[0] = 1;
+	for (i = 0; i < c->nthr; i++) {
+		const struct instr_threshold *w = &c->thr[i];
+		struct instr_threshold *slot = NULL;
+		char err[128];
+		for (t = 0; t < SIM_THR_MAX && !slot; t++)
+			if (n->thr[t].enabled && n->thr[t].kind == w->kind &&
+			    !strcmp(n->thr[t].value, w->value))
+				slot = &n->thr[t];
+		for (t = 0; t < SIM_THR_MAX && !slot; t++)
+			if (!n->thr[t].enabled)
+				slot = &n->thr[t];
+		if (!slot) {
+			rc = -ENOSPC;
+			break;
+		}
+		threshold_set(slot, w->value, w->kind, w->rise, w->clear, w->samples, err,
+			      sizeof(err));
+		keep[slot - n->thr] = 1;
+	}
+	/* Configured thresholds the file no longer has are gone. */
+	for (t = 0; t < SIM_THR_MAX; t++) {
+		if (n->thr_cfg[t] && !keep[t])
+			memset(&n->thr[t], 0, sizeof(n->thr[t]));
+		n->thr_cfg[t] = keep[t];
+	}
+	n->thr_dirty = 1;
+	return rc;
 }
 
 void sim_spike(struct sim_node *n)
@@ -477,6 +517,7 @@ static json_t *sim_cmd_threshold(struct sim_node *n, const struct instr_cmd *c)
 			return sim_err(c->id, "args.value: no %s threshold on %s",
 				       instr_thr_kind_name(a->kind), a->value);
 		memset(t, 0, sizeof(*t));
+		n->thr_cfg[t - n->thr] = 0;
 		n->thr_dirty = 1;
 		return instr_result_ok(c->id, NULL);
 	}
@@ -716,7 +757,7 @@ void sim_reload_done(struct sim_node *n, int rc, const struct ovl_conf *c, const
 		sim_result(n, now, id, "config.reload", sim_err(id, "overlay: %s", err));
 		return;
 	}
-	n->conf = *c;
+	sim_apply_conf(n, c);
 	sim_result(n, now, id, "config.reload",
 		   instr_result_ok(id, json_pack("{s:I}", "interval_ms",
 						 (json_int_t)c->interval_ms)));

@@ -56,7 +56,8 @@ struct sim_node {
 	double *v;                     /* sim_ndefs readings */
 	struct instr_wm *wm;           /* sim_ndefs watermarks (gauges) */
 	struct instr_threshold thr[SIM_THR_MAX];
-	int cfg_thr;                   /* thr[0..cfg_thr) come from the config: kept at boot */
+	int spike;                     /* --events-rate: thr[0] is the spike threshold */
+	unsigned char thr_cfg[SIM_THR_MAX]; /* from node.conf or --events-rate: kept at boot */
 	struct instr_dev dev[SIM_NDEV];
 	struct instr_ring ring;
 	json_t *results;               /* [result...] not yet in a report answered 2xx */
@@ -105,6 +106,14 @@ void sim_step(struct sim_node *n, double dt, int64_t now);
  */
 int sim_spike_setup(struct sim_node *n);
 void sim_spike(struct sim_node *n);
+
+/*
+ * Apply node.conf (copied into n->conf): its thresholds replace the
+ * configured ones (one already there with the same value and kind keeps its
+ * state); thresholds the host set stay.  @ret 0, or -ENOSPC when they do not
+ * all fit (the rest are left out).
+ */
+int sim_apply_conf(struct sim_node *n, const struct ovl_conf *c);
 
 /* Register body {name, mac, boot_id, version, kernel, hostname, schema}: new reference or NULL. */
 json_t *sim_register_body(struct sim_node *n);

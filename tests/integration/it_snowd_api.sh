@@ -185,6 +185,22 @@ check "node set --reboot queues a reboot" bash -c "'$SNOW_BIN/snowctl' node set 
 check "node leaves its profile" ctl node set node1 --no-profile
 check "then the profile can go" ctl profile rm compute
 
+# Power drivers: the agent cannot switch a node on; ipmi runs the real
+# ipmitool (no BMC answers on loopback, so it fails and says so).
+code=$(status "${auth[@]}" -d '{"op":"power.on"}' "$url/api/v1/nodes/node1/commands")
+check_eq "power.on with the agent driver: 409" 409 "$code"
+check "and the reason is named" grep -q 'needs a power driver' "$dir/out"
+check "power.off with the agent driver becomes the agent's poweroff" bash -c "'$SNOW_BIN/snowctl' node power node1 off --no-wait | grep -q '(poweroff on node1): queued'"
+printf 'not-on-argv-7\n' >"$dir/ipmi.pw"
+ctl node set node1 "power={\"driver\":\"ipmi\",\"host\":\"127.0.0.1\",\"user\":\"admin\",\"password_file\":\"$dir/ipmi.pw\"}" >/dev/null
+msg=$(ctl node power node1 status --timeout 60 2>&1) && rc=0 || rc=$?
+if [ "$rc" -ne 0 ] && grep -q 'failed: ipmitool exited with' <<<"$msg"; then ok "ipmi: ipmitool ran and its failure is reported ($msg)"; else not_ok "ipmi: rc=$rc '$msg'"; fi
+check "no password in snowd's log" bash -c "! grep -q not-on-argv-7 '$dir/snowd.log'"
+ctl node set node1 'power={"driver":"ipmi","host":"127.0.0.1","user":"admin","password_file":"/nonexistent"}' >/dev/null
+msg=$(ctl node power node1 on 2>&1) && rc=0 || rc=$?
+if [ "$rc" -ne 0 ] && grep -q 'power.password_file: /nonexistent' <<<"$msg"; then ok "ipmi: an unreadable password file is named ($msg)"; else not_ok "ipmi: rc=$rc '$msg'"; fi
+ctl node set node1 power= >/dev/null
+
 # kill -9: everything acknowledged is still there; old nonces stay refused.
 ctl node rm node2 >/dev/null
 check_eq "one node left" 1 "$(count_nodes)"

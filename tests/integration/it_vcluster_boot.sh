@@ -99,6 +99,15 @@ refused name node1 --mac 52:54:00:4f:00:09
 after=$("$SNOW_BIN/snowctl" node list --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
 check_eq "refused adds changed nothing" "$before" "$after"
 
+# Power off and on through QEMU's QMP socket (snow-vcluster registers it).
+node_field() { "$SNOW_BIN/snowctl" node show "$1" --json | python3 -c "import json,sys; print(json.load(sys.stdin).get('$2', ''))"; }
+boot_before=$(node_field node2 boot_id)
+check "power off node2 (qmp)" bash -c "'$SNOW_BIN/snowctl' node power node2 off | grep -q 'status\":\"paused'"
+check "node2 goes offline" wait_for 30 bash -c "[ \"\$('$SNOW_BIN/snowctl' node show node2 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"state\"])')\" = offline ]"
+check "power on node2 (qmp)" "$SNOW_BIN/snowctl" node power node2 on
+check "node2 boots again and comes online" wait_for 120 bash -c "[ \"\$('$SNOW_BIN/snowctl' node show node2 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"state\"])')\" = online ]"
+check "with a new boot id" test "$(node_field node2 boot_id)" != "$boot_before"
+
 # Down leaves no namespace, tap, QEMU or dnsmasq behind.
 pids=$(awk '{print $2}' "$state/pids")
 dpid=$(cat "$state/snowd/dnsmasq.pid" 2>/dev/null || true)

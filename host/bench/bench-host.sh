@@ -1,0 +1,203 @@
+#!/usr/bin/env bash
+# make bench-host: the host benchmark (docs/nodesim.md).  Prints figures and
+# ratios; never fails on speed.  Everything runs on loopback and is stopped by
+# PID on any exit.  About 2-3 minutes:
+#   1. snowd (fresh state) + snow-nodesim --add 1000 nodes, 20 s of reports:
+#      reports/s (snowd's own counter from /metrics, and nodesim's), p50/p99
+#   2. a reboot queued for all 1000 nodes: until every command is done, and
+#      until every node is back online with a new boot_id
+#   3. 10000 nodes (inserted into a fresh inventory with sqlite3, because
+#      adding 10k through the API takes many minutes: see docs/nodesim.md),
+#      20 s of reports: the same figures
+#   4. overlay render time, in process (boot_render_overlay)
+#   5. kernel + initrd over HTTP: snowd vs nginx (same files, wrk, same
+#      concurrency and duration)
+# Knobs: BENCH_SECONDS (steady window, 20), BENCH_WRK_SECONDS (5),
+# BENCH_WRK_CONNS (16), BENCH_NODES_BIG (10000).
+. "$(dirname "$0")/../../tests/lib.sh"
+set -o pipefail
+
+secs=${BENCH_SECONDS:-20}
+wrk_secs=${BENCH_WRK_SECONDS:-5}
+wrk_conns=${BENCH_WRK_CONNS:-16}
+big=${BENCH_NODES_BIG:-10000}
+images=$SNOW_TOP/build/images
+bench_bin=$SNOW_TOP/build/bench
+dir=$(mktemp -d /tmp/snow-bench-host.XXXXXX)
+pid= sim= ngx=
+on_exit 'stop_pid "$sim"; stop_pid "$pid"; stop_pid "$ngx"; rm -rf "$dir"'
+say() { printf 'bench-host: %s\n' "$*" >&2; }
+[ "$(id -u)" = 0 ] || { say "needs root (nodes bind 127/8 addresses)"; exit 1; }
+ulimit -n 65536 2>/dev/null || true
+
+port=$(free_port)
+url=http://127.0.0.1:$port
+start_snowd() { # start_snowd STATE
+	"$SNOW_BIN/snowd" --state-dir "$1" --listen "127.0.0.1:$port" --boot-addr 127.0.0.1/8 \
+		--dnsmasq none --image-dir "$images" >>"$dir/snowd.log" 2>&1 &
+	pid=$!
+	wait_for 20 curl -sf "$url/api/v1/health" || { say "snowd did not start"; tail "$dir/snowd.log"; exit 1; }
+	token=$(cat "$1/admin.token")
+}
+metric() { # snowd's reports counter
+	curl -sf -H "Authorization: Bearer $token" "$url/metrics" |
+		awk '$1 == "snowd_reports_total" {print $2; f=1} END {if (!f) print ""}'
+}
+now() { date +%s.%N; }
+# run_load NAME NODESIM-ARGS...: nodesim in the background until steady, then
+# a measured window of $secs; fills the rate_snowd_NAME variable.
+run_load() {
+	local name=$1 t0 t1 m0 m1 s; shift
+	"$SNOW_BIN/snow-nodesim" --url "$url" --token "$token" --json --stats "$@" \
+		>"$dir/$name.json" 2>"$dir/$name.err" &
+	sim=$!
+	s=$SECONDS
+	until grep -q 'nodes registered after' "$dir/$name.err"; do
+		kill -0 "$sim" 2>/dev/null || { say "$name: nodesim stopped"; tail "$dir/$name.err"; exit 1; }
+		[ $((SECONDS - s)) -gt 240 ] && { say "$name: not all registered in 240 s"; break; }
+		sleep 0.5
+	done
+	say "$name: $(grep 'nodes registered after' "$dir/$name.err" | sed 's/.*info\]: //')"
+	sleep 2 # let the registration crowd drain
+	t0=$(now); m0=$(metric)
+	sleep "$secs"
+	t1=$(now); m1=$(metric)
+	if [ -n "$m0" ] && [ -n "$m1" ]; then
+		eval "rate_snowd_$name=$(python3 -c "print(round(($m1 - $m0) / ($t1 - $t0)))")"
+	else
+		eval "rate_snowd_$name=n/a"
+	fi
+}
+stop_load() {
+	kill -TERM "$sim"
+	wait "$sim" || say "nodesim exited $?"
+	sim=
+}
+field() { python3 -c 'import json,sys; v=json.load(open(sys.argv[1]))[sys.argv[2]]; print(round(v, 2) if isinstance(v, float) else v)' "$1" "$2"; }
+
+say "snowd on $url, images from $images, state in $dir"
+start_snowd "$dir/state1"
+
+# 1. 1000 nodes created through the API.
+t=$(now)
+run_load k1 --add --count 1000 --prefix k --duration 3600
+say "k1: 1000 nodes added through the API and registered in $(python3 -c "print(round($(now) - $t - $secs - 2, 1))") s"
+
+# 2. A reboot for all of them, while they keep reporting.
+python3 "$SNOW_TOP/host/bench/reboot_all.py" "$url" "$token" k >"$dir/reboot.json" ||
+	echo '{}' >"$dir/reboot.json"
+say "reboot: $(cat "$dir/reboot.json")"
+stop_load
+
+# 3. The big one: a fresh inventory filled in one SQL transaction.
+stop_pid "$pid"; pid=
+start_snowd "$dir/state2"
+stop_pid "$pid"; pid=
+sqlite3 "$dir/state2/snow.db" "BEGIN;
+WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < $big)
+INSERT INTO nodes (name, mac, ip, image, secret, created)
+SELECT printf('m%05d', i), printf('02:6d:00:%02x:%02x:%02x', i >> 16, (i >> 8) & 255, i & 255),
+       printf('127.1.%d.%d', i >> 8, i & 255), 'default', lower(hex(randomblob(32))),
+       strftime('%s', 'now') FROM c;
+COMMIT;" || { say "cannot fill the inventory (schema changed?)"; exit 1; }
+start_snowd "$dir/state2"
+run_load m10 --prefix m --count "$big" --duration 3600
+stop_load
+
+# 4. Overlay render time, in process.
+read -r _ ovl_mean ovl_p50 ovl_p99 ovl_bytes < <("$bench_bin/overlay_bench" 100000)
+
+# 5. Boot files over HTTP: snowd vs nginx, the same files, the same load.
+wrk_run() { # wrk_run URL -> "REQ_PER_S MB_PER_S"
+	wrk -t1 -c"$wrk_conns" -d"${wrk_secs}s" "$1" 2>&1 | python3 -c '
+import re, sys
+t = sys.stdin.read()
+r = re.search(r"Requests/sec:\s*([\d.]+)", t)
+b = re.search(r"Transfer/sec:\s*([\d.]+)([KMG]?B)", t)
+if not r or not b:
+    print("n/a n/a"); sys.exit(0)
+mul = {"B": 1e-6, "KB": 1024 / 1e6, "MB": 1024**2 / 1e6, "GB": 1024**3 / 1e6}[b.group(2)]
+print(r.group(1), round(float(b.group(1)) * mul, 1))'
+}
+http_rows=()
+if ! command -v nginx >/dev/null || ! command -v wrk >/dev/null; then
+	say "nginx or wrk missing (make deps installs them): no HTTP comparison"
+elif [ ! -f "$images/default/vmlinuz" ] || [ ! -f "$images/default/initrd" ]; then
+	say "no $images/default/{vmlinuz,initrd} (make image): no HTTP comparison"
+else
+	nport=$(free_port)
+	mkdir -p "$dir/nginx/logs" "$dir/nginx/tmp"
+	# One worker: snowd serves from one thread too.  sendfile on both sides.
+	cat >"$dir/nginx/nginx.conf" <<-NGX
+	worker_processes 1;
+	daemon off;
+	user root;
+	pid $dir/nginx/nginx.pid;
+	error_log $dir/nginx/logs/error.log warn;
+	events { worker_connections 1024; }
+	http {
+	    access_log off;
+	    sendfile on;
+	    tcp_nopush on;
+	    keepalive_requests 100000;
+	    client_body_temp_path $dir/nginx/tmp/body;
+	    proxy_temp_path $dir/nginx/tmp/proxy;
+	    fastcgi_temp_path $dir/nginx/tmp/fastcgi;
+	    uwsgi_temp_path $dir/nginx/tmp/uwsgi;
+	    scgi_temp_path $dir/nginx/tmp/scgi;
+	    types { application/octet-stream vmlinuz initrd; }
+	    server {
+	        listen 127.0.0.1:$nport;
+	        location /boot/images/ { alias $images/; }
+	    }
+	}
+	NGX
+	nginx -p "$dir/nginx" -c "$dir/nginx/nginx.conf" -e "$dir/nginx/logs/error.log" &
+	ngx=$!
+	if wait_for 10 curl -sf -o /dev/null "http://127.0.0.1:$nport/boot/images/default/initrd"; then
+		for f in vmlinuz initrd; do
+			size=$(stat -c %s "$images/default/$f")
+			read -r s_rps s_mbs < <(wrk_run "$url/boot/images/default/$f")
+			read -r n_rps n_mbs < <(wrk_run "http://127.0.0.1:$nport/boot/images/default/$f")
+			ratio=$(python3 -c "print(round($s_mbs / $n_mbs, 2) if '$n_mbs' != 'n/a' and '$s_mbs' != 'n/a' and $n_mbs else 'n/a')" 2>/dev/null || echo n/a)
+			http_rows+=("$(printf '| %s (%.1f MB) | %s req/s, %s MB/s | %s req/s, %s MB/s | %s |' "$f" \
+				"$(python3 -c "print($size / 1e6)")" "$s_rps" "$s_mbs" "$n_rps" "$n_mbs" "$ratio")")
+		done
+	else
+		say "nginx did not start: $(tail -3 "$dir/nginx/logs/error.log")"
+	fi
+	stop_pid "$ngx"; ngx=
+fi
+
+# The table.
+k1=$dir/k1.json m10=$dir/m10.json rb=$dir/reboot.json
+rbf() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get(sys.argv[2], "n/a"))' "$rb" "$1"; }
+cat <<EOF2
+
+## make bench-host, $(date -u +%Y-%m-%d) on $(nproc) cores ($(uname -r)), report interval 2000 ms, nodesim concurrency 256
+
+| figure | 1k nodes | ${big} nodes |
+|---|---|---|
+| reports demanded (nodes / interval) | 500/s | $((big / 2))/s |
+| reports ingested, snowd's counter | ${rate_snowd_k1}/s | ${rate_snowd_m10}/s |
+| reports answered 2xx, nodesim, steady window | $(field "$k1" reports_per_s)/s | $(field "$m10" reports_per_s)/s |
+| report latency p50 / p99 | $(field "$k1" report_p50_ms) / $(field "$k1" report_p99_ms) ms | $(field "$m10" report_p50_ms) / $(field "$m10" report_p99_ms) ms |
+| nodes online at the end (nodesim) | $(field "$k1" online) | $(field "$m10" online) |
+| errors (timeouts, 5xx, transport) | $(field "$k1" errors) | $(field "$m10" errors) |
+| all registered after (overlay + register, from start) | $(field "$k1" registered_after_s) s (with API adds) | $(field "$m10" registered_after_s) s |
+| overlay fetch over HTTP p50 / p99 | $(field "$k1" overlay_p50_ms) / $(field "$k1" overlay_p99_ms) ms | $(field "$m10" overlay_p50_ms) / $(field "$m10" overlay_p99_ms) ms |
+
+| reboot of $(rbf nodes) nodes | |
+|---|---|
+| reboot commands queued (8 parallel POSTs) | $(rbf queue_s) s |
+| every command done (result stored), from the first POST | $(rbf all_done_s) s ($(rbf done) done, $(rbf failed) not) |
+| every node online again with a new boot_id (boot delay 1 s) | $(rbf all_back_s) s ($(rbf back) back) |
+
+| overlay render, in process (boot_render_overlay, 100000 nodes) | |
+|---|---|
+| mean / p50 / p99 | ${ovl_mean} / ${ovl_p50} / ${ovl_p99} µs per node (${ovl_bytes} bytes) |
+
+| boot file over HTTP, wrk -t1 -c${wrk_conns} -d${wrk_secs}s | snowd (libmicrohttpd, 1 thread) | nginx (1 worker) | snowd / nginx |
+|---|---|---|---|
+$(printf '%s\n' "${http_rows[@]}")
+EOF2
