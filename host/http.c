@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "images.h"
 #include "jsonh.h"
 #include "power.h"
 #include "settings.h"
@@ -230,20 +231,17 @@ static enum MHD_Result http_boot(struct http_ctx *h)
 		return http_text(h, "text/plain", &out);
 	}
 	if (!strncmp(p, "images/", 7)) {
-		char image[SNOW_NAME_MAX + 1], path[8192];
-		const char *slash = strchr(p + 7, '/'), *file;
+		char ref[SNOW_NAME_MAX + INV_VERSION_LEN + 2], path[8192];
+		const char *slash = strchr(p + 7, '/');
 		size_t len = slash ? (size_t)(slash - p - 7) : 0;
 
-		if (!slash || len > SNOW_NAME_MAX)
+		if (!slash || len >= sizeof(ref))
 			return http_error(h, MHD_HTTP_NOT_FOUND, "%s: no such image file", h->url);
-		memcpy(image, p + 7, len);
-		image[len] = '\0';
-		file = slash + 1;
-		if (valid_name(image, err, sizeof(err)) ||
-		    (strcmp(file, "vmlinuz") && strcmp(file, "initrd")))
+		memcpy(ref, p + 7, len);
+		ref[len] = '\0';
+		if (images_path(sd, ref, slash + 1, path, sizeof(path)))
 			return http_error(h, MHD_HTTP_NOT_FOUND, "%s: no such image file", h->url);
-		snprintf(path, sizeof(path), "%s/%s/%s", sd->cfg.image_dir, image, file);
-		http_stage_by_ip(h, !strcmp(file, "vmlinuz") ? "kernel" : "initrd");
+		http_stage_by_ip(h, !strcmp(slash + 1, "vmlinuz") ? "kernel" : "initrd");
 		return http_file(h, path, "application/octet-stream");
 	}
 	/* MAC.ipxe or MAC/overlay.cpio, MAC in either separator form. */
@@ -272,6 +270,11 @@ static enum MHD_Result http_boot(struct http_ctx *h)
 		return http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "inventory error");
 	if (!strcmp(p, ".ipxe")) {
 		json_t *eff = nodes_effective(sd, &n, NULL);
+		char ref[SNOW_NAME_MAX + INV_VERSION_LEN + 2];
+		/* Name the image's current version, so a rebuild cannot change it under the boot. */
+		if (eff && !images_ref(sd, json_string_value(json_object_get(eff, "image")), ref,
+				       sizeof(ref)))
+			json_object_set_new(eff, "image", json_string(ref));
 		nodes_stage(sd, &n, "script");
 		rc = eff ? boot_render_node(&sd->boot, &n, eff, &out, err, sizeof(err)) : -EIO;
 		json_decref(eff);
@@ -1210,6 +1213,44 @@ bad:
 	return http_error(h, MHD_HTTP_BAD_REQUEST, "%s", err);
 }
 
+/* GET /api/v1/images; POST {name, kernel, initrd} registers files of this host (admin). */
+static enum MHD_Result http_images(struct http_ctx *h)
+{
+	static const char *const fields[] = { "name", "kernel", "initrd", NULL };
+	char version[INV_VERSION_LEN + 1], err[512];
+	const char *name, *kernel, *initrd;
+	json_t *body;
+	int rc;
+
+	if (!strcmp(h->method, "GET")) {
+		json_t *arr = inv_image_list(&h->sd->inv);
+		return arr ? http_json(h, MHD_HTTP_OK, json_pack("{s:o}", "images", arr)) :
+			     http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "inventory error");
+	}
+	if (strcmp(h->method, "POST"))
+		return http_error(h, MHD_HTTP_METHOD_NOT_ALLOWED, "%s: use GET or POST", h->url);
+	body = jsonh_parse_object(h->req->body.data, h->req->body.len, err, sizeof(err));
+	if (!body)
+		return http_error(h, MHD_HTTP_BAD_REQUEST, "%s", err);
+	if (jsonh_only_keys(body, fields, err, sizeof(err)) ||
+	    jsonh_get_str(body, "name", 1, 255, &name, err, sizeof(err)) ||
+	    jsonh_get_str(body, "kernel", 1, 4000, &kernel, err, sizeof(err)) ||
+	    jsonh_get_str(body, "initrd", 1, 4000, &initrd, err, sizeof(err)))
+		rc = -EINVAL;
+	else
+		rc = images_register(h->sd, name, kernel, initrd, version, err, sizeof(err));
+	if (rc) {
+		json_decref(body);
+		return http_error(h, rc == -EINVAL ? MHD_HTTP_BAD_REQUEST : MHD_HTTP_INTERNAL_SERVER_ERROR,
+				  "%s", err);
+	}
+	{
+		json_t *ans = json_pack("{s:s, s:s}", "name", name, "version", version);
+		json_decref(body);
+		return http_json(h, MHD_HTTP_CREATED, ans);
+	}
+}
+
 /* GET /api/v1/events?node=NAME&limit=N&before=ID, newest first. */
 static enum MHD_Result http_events(struct http_ctx *h)
 {
@@ -1359,6 +1400,8 @@ static enum MHD_Result http_api(struct http_ctx *h)
 		}
 		return http_error(h, MHD_HTTP_METHOD_NOT_ALLOWED, "%s: use GET or DELETE", h->url);
 	}
+	if (!strcmp(p, "images"))
+		return http_images(h);
 	if (!strncmp(p, "profiles", 8) && (!p[8] || p[8] == '/'))
 		return http_profiles(h, p + 8);
 	if (!strcmp(p, "discovered") && is_get) {

@@ -94,6 +94,15 @@ static const char *const migrations[] = {
 	"ALTER TABLE nodes ADD COLUMN profile TEXT REFERENCES profiles(name);"
 	"ALTER TABLE nodes ADD COLUMN settings TEXT NOT NULL DEFAULT '{}';"
 	"UPDATE nodes SET settings = json_object('image', image) WHERE image != 'default';",
+	/* 5 -> 6: registered images, one row per version (files in STATE/images/NAME/VERSION). */
+	"CREATE TABLE images ("
+	"  id INTEGER PRIMARY KEY,"
+	"  name TEXT NOT NULL,"
+	"  version TEXT NOT NULL,"
+	"  kernel_size INTEGER NOT NULL,"
+	"  initrd_size INTEGER NOT NULL,"
+	"  created INTEGER NOT NULL,"
+	"  UNIQUE (name, version));",
 };
 
 const char *inv_role_name(enum inv_role r)
@@ -734,4 +743,105 @@ json_t *inv_profile_list(struct inv *inv)
 						     sqlite3_column_int(st, 3)));
 	sqlite3_finalize(st);
 	return arr;
+}
+
+/* --- images ----------------------------------------------------------------------- */
+
+int inv_image_add(struct inv *inv, const char *name, const char *version, int64_t ksize,
+		  int64_t isize, int64_t now)
+{
+	sqlite3_stmt *st = inv_prepare(inv, "INSERT INTO images (name, version, kernel_size, "
+					    "initrd_size, created) VALUES (?, ?, ?, ?, ?) "
+					    "ON CONFLICT (name, version) DO UPDATE SET created = excluded.created");
+	int rc;
+
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, version, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, ksize);
+	sqlite3_bind_int64(st, 4, isize);
+	sqlite3_bind_int64(st, 5, now);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+int inv_image_current(struct inv *inv, const char *name, char version[INV_VERSION_LEN + 1])
+{
+	sqlite3_stmt *st = inv_prepare(inv, "SELECT version FROM images WHERE name = ? "
+					    "ORDER BY created DESC, id DESC LIMIT 1");
+	int rc;
+
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		snprintf(version, INV_VERSION_LEN + 1, "%s", (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : -EIO;
+}
+
+int inv_image_has(struct inv *inv, const char *name, const char *version)
+{
+	sqlite3_stmt *st = inv_prepare(inv, "SELECT 1 FROM images WHERE name = ? AND version = ?");
+	int rc;
+
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, version, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW;
+}
+
+json_t *inv_image_list(struct inv *inv)
+{
+	sqlite3_stmt *st = inv_prepare(inv, "SELECT name, version, kernel_size, initrd_size, created "
+					    "FROM images ORDER BY name, created DESC, id DESC");
+	json_t *arr;
+
+	if (!st)
+		return NULL;
+	arr = json_array();
+	while (arr && sqlite3_step(st) == SQLITE_ROW)
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:I, s:I, s:I}", "name",
+						     (const char *)sqlite3_column_text(st, 0), "version",
+						     (const char *)sqlite3_column_text(st, 1), "kernel_size",
+						     (json_int_t)sqlite3_column_int64(st, 2), "initrd_size",
+						     (json_int_t)sqlite3_column_int64(st, 3), "created",
+						     (json_int_t)sqlite3_column_int64(st, 4)));
+	sqlite3_finalize(st);
+	return arr;
+}
+
+json_t *inv_image_prune(struct inv *inv, const char *name, int keep)
+{
+	sqlite3_stmt *st = inv_prepare(inv, "SELECT version FROM images WHERE name = ? "
+					    "ORDER BY created DESC, id DESC LIMIT -1 OFFSET ?");
+	sqlite3_stmt *del = inv_prepare(inv, "DELETE FROM images WHERE name = ? AND version = ?");
+	json_t *gone = json_array();
+
+	if (!st || !del || !gone)
+		goto out;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, keep);
+	while (sqlite3_step(st) == SQLITE_ROW)
+		json_array_append_new(gone, json_string((const char *)sqlite3_column_text(st, 0)));
+	{
+		size_t i;
+		json_t *v;
+		json_array_foreach(gone, i, v) {
+			sqlite3_reset(del);
+			sqlite3_bind_text(del, 1, name, -1, SQLITE_STATIC);
+			sqlite3_bind_text(del, 2, json_string_value(v), -1, SQLITE_STATIC);
+			sqlite3_step(del);
+		}
+	}
+out:
+	sqlite3_finalize(st);
+	sqlite3_finalize(del);
+	return gone;
 }

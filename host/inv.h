@@ -16,7 +16,8 @@
 #include "sign.h"
 #include "valid.h"
 
-#define INV_SCHEMA_VERSION 5
+#define INV_SCHEMA_VERSION 6
+#define INV_VERSION_LEN 16 /* an image version: the first 16 hex digits of its SHA-256 */
 
 enum inv_role { ROLE_VIEWER = 1, ROLE_OPERATOR = 2, ROLE_ADMIN = 3 };
 
@@ -154,6 +155,20 @@ int inv_profile_put(struct inv *inv, const char *name, json_t *settings, int cre
 int inv_profile_rm(struct inv *inv, const char *name, int *users);
 /* [{name, settings, created, nodes}]: a new array or NULL. */
 json_t *inv_profile_list(struct inv *inv);
+
+/* --- images (images.c puts their files in place) --- */
+
+/* Record a version of an image (again: it becomes current).  @ret 0 or -EIO. */
+int inv_image_add(struct inv *inv, const char *name, const char *version, int64_t ksize,
+		  int64_t isize, int64_t now);
+/* The newest version of name.  @ret 0, -ENOENT (not registered), -EIO. */
+int inv_image_current(struct inv *inv, const char *name, char version[INV_VERSION_LEN + 1]);
+/* @ret 1 when name has version, 0 when not, -EIO. */
+int inv_image_has(struct inv *inv, const char *name, const char *version);
+/* [{name, version, kernel_size, initrd_size, created}] newest first per name. */
+json_t *inv_image_list(struct inv *inv);
+/* Forget all but the newest keep versions.  @ret a new array of the versions dropped. */
+json_t *inv_image_prune(struct inv *inv, const char *name, int keep);
 
 /* --- events (inv_cmd.c) --- */
 

@@ -58,6 +58,8 @@ static void ctl_usage(FILE *f)
 		"  profile show NAME | profile rm NAME\n"
 		"      KEY: image cmdline env.NAME interval_ms thresholds power groups; VALUE is\n"
 		"      JSON when it parses as JSON, else text; KEY= (empty) unsets it\n"
+		"  image add NAME --kernel PATH --initrd PATH   (files on snowd's host)\n"
+		"  image list\n"
 		"  user add NAME --role viewer|operator|admin   (password: first line of stdin)\n"
 		"  user list | user rm NAME\n"
 		"  token create NAME --role viewer|operator|admin | token list | token rm NAME\n"
@@ -830,6 +832,43 @@ int main(int argc, char **argv)
 	}
 	if (argc - i >= 2 && !strcmp(argv[i], "node") && !strcmp(argv[i + 1], "set"))
 		return ctl_node_set(&c, argc - i - 2, argv + i + 2);
+	if (argc - i == 7 && !strcmp(argv[i], "image") && !strcmp(argv[i + 1], "add") &&
+	    !strcmp(argv[i + 3], "--kernel") && !strcmp(argv[i + 5], "--initrd")) {
+		char kabs[4096], iabs[4096];
+		json_t *body, *r;
+		/* Paths are read by snowd: make them absolute for it. */
+		if (!realpath(argv[i + 4], kabs) || !realpath(argv[i + 6], iabs)) {
+			fprintf(stderr, "snowctl: image add: %s: %s\n",
+				realpath(argv[i + 4], kabs) ? argv[i + 6] : argv[i + 4], strerror(errno));
+			return 2;
+		}
+		body = json_pack("{s:s, s:s, s:s}", "name", argv[i + 2], "kernel", kabs, "initrd", iabs);
+		if (ctl_call(&c, "POST", "/api/v1/images", body, &r)) {
+			json_decref(body);
+			return 1;
+		}
+		json_decref(body);
+		printf("image %s version %s registered\n", ctl_str(r, "name"), ctl_str(r, "version"));
+		json_decref(r);
+		return 0;
+	}
+	if (argc - i == 2 && !strcmp(argv[i], "image") && !strcmp(argv[i + 1], "list")) {
+		json_t *r, *im;
+		size_t k;
+		if (ctl_call(&c, "GET", "/api/v1/images", NULL, &r))
+			return 1;
+		if (c.json) {
+			ctl_print_json(json_object_get(r, "images"));
+		} else {
+			printf("%-16s %-17s %10s %10s\n", "NAME", "VERSION", "KERNEL", "INITRD");
+			json_array_foreach(json_object_get(r, "images"), k, im)
+				printf("%-16s %-17s %10lld %10lld\n", ctl_str(im, "name"), ctl_str(im, "version"),
+				       (long long)json_integer_value(json_object_get(im, "kernel_size")),
+				       (long long)json_integer_value(json_object_get(im, "initrd_size")));
+		}
+		json_decref(r);
+		return 0;
+	}
 	if (argc - i >= 2 && !strcmp(argv[i], "profile"))
 		return ctl_profile(&c, argc - i - 1, argv + i + 1);
 	if (argc - i >= 2 && (!strcmp(argv[i], "user") || !strcmp(argv[i], "token")))

@@ -201,6 +201,28 @@ msg=$(ctl node power node1 on 2>&1) && rc=0 || rc=$?
 if [ "$rc" -ne 0 ] && grep -q 'power.password_file: /nonexistent' <<<"$msg"; then ok "ipmi: an unreadable password file is named ($msg)"; else not_ok "ipmi: rc=$rc '$msg'"; fi
 ctl node set node1 power= >/dev/null
 
+# Images: a node's script names the version current when it asked, so a
+# rebuild never changes files under a boot; the last 3 versions are kept.
+mkimg() { head -c 3000 /dev/urandom >"$dir/k$1"; head -c 5000 /dev/urandom >"$dir/i$1"; }
+script_ref() { curl -sf "$url/boot/52-54-00-aa-00-01.ipxe" | sed -n 's|^kernel .*/boot/images/\([^/]*\)/vmlinuz.*|\1|p'; }
+mkimg 1
+check "image add" ctl image add img1 --kernel "$dir/k1" --initrd "$dir/i1"
+ctl node set node1 image=img1 >/dev/null
+ref1=$(script_ref)
+check "the script names the image's version" grep -Eq '^img1@[0-9a-f]{16}$' <<<"$ref1"
+check "the version's files are served" bash -c "curl -sf '$url/boot/images/$ref1/initrd' | cmp -s - '$dir/i1'"
+mkimg 2; ctl image add img1 --kernel "$dir/k2" --initrd "$dir/i2" >/dev/null
+ref2=$(script_ref)
+check "a rebuild: new scripts name the new version" test "$ref2" != "$ref1" -a -n "$ref2"
+check "a boot that began before the rebuild still gets its files" bash -c "curl -sf '$url/boot/images/$ref1/vmlinuz' | cmp -s - '$dir/k1'"
+for n in 3 4; do mkimg $n; ctl image add img1 --kernel "$dir/k$n" --initrd "$dir/i$n" >/dev/null; done
+check_eq "only the last 3 versions are kept" 404 "$(status "$url/boot/images/$ref1/vmlinuz")"
+check_eq "image list" 3 "$(ctl image list --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')"
+msg=$(ctl image add img2 --kernel /etc/hostname --initrd /nonexistent 2>&1) && rc=0 || rc=$?
+check "a missing initrd is refused, named" test "$rc" -ne 0
+check_eq "bad image version: 404" 404 "$(status "$url/boot/images/img1@0123456789abcdef/vmlinuz")"
+ctl node set node1 image= >/dev/null
+
 # kill -9: everything acknowledged is still there; old nonces stay refused.
 ctl node rm node2 >/dev/null
 check_eq "one node left" 1 "$(count_nodes)"

@@ -1,0 +1,178 @@
+#include "images.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <nettle/sha2.h>
+
+#include "log.h"
+#include "snowd.h"
+#include "valid.h"
+
+/* Copy src to dst, hashing the bytes.  @ret 0 or -errno; *size gets the length. */
+static int images_copy(const char *src, const char *dst, struct sha256_ctx *h, int64_t *size)
+{
+	char buf[65536];
+	int in, out, rc = 0;
+	ssize_t n;
+
+	*size = 0;
+	in = open(src, O_RDONLY | O_CLOEXEC);
+	if (in < 0)
+		return -errno;
+	out = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (out < 0) {
+		rc = -errno;
+		close(in);
+		return rc;
+	}
+	while ((n = read(in, buf, sizeof(buf))) > 0) {
+		sha256_update(h, (size_t)n, (const uint8_t *)buf);
+		if (write(out, buf, (size_t)n) != n) {
+			rc = -EIO;
+			break;
+		}
+		*size += n;
+	}
+	if (n < 0)
+		rc = -errno;
+	if (!rc && fsync(out))
+		rc = -errno;
+	close(in);
+	close(out);
+	return rc;
+}
+
+static void images_rmdir(const char *dir)
+{
+	char p[5000];
+
+	snprintf(p, sizeof(p), "%s/vmlinuz", dir);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s/initrd", dir);
+	unlink(p);
+	rmdir(dir);
+}
+
+int images_register(struct snowd *sd, const char *name, const char *kernel, const char *initrd,
+		    char version[INV_VERSION_LEN + 1], char *err, size_t errlen)
+{
+	char reg[4200], imgdir[4400], tmp[4600], dst[4800], path[4900];
+	unsigned char digest[SHA256_DIGEST_SIZE];
+	char hex[2 * SHA256_DIGEST_SIZE + 1];
+	struct sha256_ctx h;
+	int64_t ksize, isize;
+	struct stat st;
+	json_t *gone, *v;
+	size_t i;
+	int rc;
+
+	if (valid_name(name, NULL, 0)) {
+		snprintf(err, errlen, "name: '%.64s' is not an image name", name);
+		return -EINVAL;
+	}
+	if (kernel[0] != '/' || stat(kernel, &st) || !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "kernel: %s is not a file on the host (absolute path)", kernel);
+		return -EINVAL;
+	}
+	if (initrd[0] != '/' || stat(initrd, &st) || !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "initrd: %s is not a file on the host (absolute path)", initrd);
+		return -EINVAL;
+	}
+	snprintf(reg, sizeof(reg), "%s/registry", sd->cfg.state_dir);
+	snprintf(imgdir, sizeof(imgdir), "%s/%s", reg, name);
+	snprintf(tmp, sizeof(tmp), "%s/.new.%d", imgdir, (int)getpid());
+	if ((mkdir(reg, 0755) && errno != EEXIST) || (mkdir(imgdir, 0755) && errno != EEXIST) ||
+	    (mkdir(tmp, 0755) && errno != EEXIST)) {
+		snprintf(err, errlen, "image: cannot create %s: %s", tmp, strerror(errno));
+		return -EIO;
+	}
+	sha256_init(&h);
+	snprintf(path, sizeof(path), "%s/vmlinuz", tmp);
+	rc = images_copy(kernel, path, &h, &ksize);
+	if (rc) {
+		snprintf(err, errlen, "kernel: cannot copy %s: %s", kernel, strerror(-rc));
+		goto err_tmp;
+	}
+	snprintf(path, sizeof(path), "%s/initrd", tmp);
+	rc = images_copy(initrd, path, &h, &isize);
+	if (rc) {
+		snprintf(err, errlen, "initrd: cannot copy %s: %s", initrd, strerror(-rc));
+		goto err_tmp;
+	}
+	sha256_digest(&h, sizeof(digest), digest);
+	hex_encode(digest, sizeof(digest), hex);
+	snprintf(version, INV_VERSION_LEN + 1, "%.*s", INV_VERSION_LEN, hex);
+	snprintf(dst, sizeof(dst), "%s/%s", imgdir, version);
+	if (!stat(dst, &st)) {
+		/* The same files again: keep the copy already there. */
+		images_rmdir(tmp);
+	} else if (rename(tmp, dst)) {
+		rc = -errno;
+		snprintf(err, errlen, "image: cannot move into %s: %s", dst, strerror(errno));
+		goto err_tmp;
+	}
+	if (inv_image_add(&sd->inv, name, version, ksize, isize, (int64_t)time(NULL))) {
+		snprintf(err, errlen, "image: inventory error");
+		return -EIO;
+	}
+	sd->settings_gen++;
+	log_info("images: %s version %s registered (kernel %lld bytes, initrd %lld bytes)", name,
+		 version, (long long)ksize, (long long)isize);
+	gone = inv_image_prune(&sd->inv, name, IMAGES_KEEP);
+	json_array_foreach(gone, i, v) {
+		snprintf(dst, sizeof(dst), "%s/%s", imgdir, json_string_value(v));
+		images_rmdir(dst);
+		log_info("images: %s version %s removed (older than the last %d)", name,
+			 json_string_value(v), IMAGES_KEEP);
+	}
+	json_decref(gone);
+	return 0;
+err_tmp:
+	images_rmdir(tmp);
+	return rc;
+}
+
+int images_path(struct snowd *sd, const char *ref, const char *file, char *out, size_t cap)
+{
+	char name[SNOW_NAME_MAX + 1], version[INV_VERSION_LEN + 1];
+	const char *at = strchr(ref, '@');
+	size_t n = at ? (size_t)(at - ref) : strlen(ref);
+
+	if (n > SNOW_NAME_MAX)
+		return -ENOENT;
+	memcpy(name, ref, n);
+	name[n] = '\0';
+	if (valid_name(name, NULL, 0) || (strcmp(file, "vmlinuz") && strcmp(file, "initrd")))
+		return -ENOENT;
+	if (at) {
+		if (strlen(at + 1) != INV_VERSION_LEN ||
+		    strspn(at + 1, "0123456789abcdef") != INV_VERSION_LEN ||
+		    inv_image_has(&sd->inv, name, at + 1) != 1)
+			return -ENOENT;
+		snprintf(version, sizeof(version), "%s", at + 1);
+	} else if (inv_image_current(&sd->inv, name, version)) {
+		snprintf(out, cap, "%s/%s/%s", sd->cfg.image_dir, name, file);
+		return 0;
+	}
+	snprintf(out, cap, "%s/registry/%s/%s/%s", sd->cfg.state_dir, name, version, file);
+	return 0;
+}
+
+int images_ref(struct snowd *sd, const char *name, char *out, size_t cap)
+{
+	char version[INV_VERSION_LEN + 1];
+	int rc = inv_image_current(&sd->inv, name, version);
+
+	if (rc == -ENOENT)
+		snprintf(out, cap, "%s", name);
+	else if (!rc)
+		snprintf(out, cap, "%s@%s", name, version);
+	return rc == -ENOENT ? 0 : rc;
+}
