@@ -248,10 +248,11 @@ int main(int argc, char **argv)
 	netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DISABLE_PERSISTENT_SAVE, 1);
 	netsnmp_ds_set_string(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_X_SOCKET,
 			      s.cfg.agentx_socket);
-	netsnmp_ds_set_int(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_AGENTX_PING_INTERVAL,
-			   (int)s.cfg.agentx_ping);
 	if (init_agent("snow-subagent"))
 		fatalx("net-snmp: init_agent failed");
+	/* After init_agent(), which sets its own default (15 s). */
+	netsnmp_ds_set_int(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_AGENTX_PING_INTERVAL,
+			   (int)s.cfg.agentx_ping);
 	if (agent_init(&s.agent, &s.fetch))
 		fatalx("cannot register SNOW-CLUSTER-MIB's objects");
 	init_snmp("snow-subagent");

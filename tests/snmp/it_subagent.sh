@@ -1,0 +1,152 @@
+#!/usr/bin/env bash
+# snow-subagent behind a real snmpd: snowd on loopback with simulated nodes,
+# snow-snmp starting snmptrapd, snmpd (private config, AgentX on a unix
+# socket, non-privileged ports) and the subagent; then SNMPv3 authPriv
+# walks checked against snowd's API, SETs that reach the nodes, refused
+# SETs that change nothing, refused noAuthNoPriv and v2c, an inform at
+# snmptrapd for a threshold crossing, and reconnection after snowd and
+# snmpd restart.
+. "$(dirname "$0")/../lib.sh"
+for t in snmpd snmptrapd snmpbulkwalk; do
+	command -v $t >/dev/null || { skip "$t not installed (make deps)"; exit 0; }
+done
+[ -x "$SNOW_BIN/snow-nodesim" ] || { skip "snow-nodesim not built"; exit 0; }
+
+dir=$(mktemp -d /tmp/snow-it-snmp.XXXXXX)
+state=$dir/state
+port=$(free_port)
+url=http://127.0.0.1:$port
+snmp_port=$(free_port) trap_port=$(free_port)
+agent=127.0.0.1:$snmp_port
+snowd_pid= sim_pid=
+start_snowd() {
+	"$SNOW_BIN/snowd" --state-dir "$state" --listen "127.0.0.1:$port" --boot-addr 127.0.0.1/8 \
+		--dnsmasq none --interval-ms 500 >>"$dir/snowd.log" 2>&1 &
+	snowd_pid=$!
+	wait_for 10 curl -sf "$url/api/v1/health"
+}
+cleanup() {
+	"$SNOW_BIN/snow-snmp" down --state "$state" 2>/dev/null
+	stop_pid "$sim_pid"
+	stop_pid "$snowd_pid"
+	if [ "$_failures" -gt 0 ]; then
+		for f in snowd.log sim.log state/snmp/subagent.log state/snmp/snmpd.log state/snmp/snmptrapd.log; do
+			echo "--- $f"; tail -25 "$dir/$f" 2>/dev/null
+		done
+	fi
+	rm -rf "$dir"
+}
+on_exit cleanup
+
+check "snowd starts" start_snowd
+export SNOW_URL=$url SNOW_TOKEN=$(cat "$state/admin.token")
+"$SNOW_BIN/snow-nodesim" --count 3 --add --seed 5 >"$dir/sim.log" 2>&1 &
+sim_pid=$!
+ctl() { "$SNOW_BIN/snowctl" "$@"; }
+online() { [ "$(ctl node list --json | grep -c '"state": "online"')" -ge 3 ]; }
+check "three simulated nodes online" wait_for 15 online
+
+check "snow-snmp up (snmptrapd, snmpd, subagent)" "$SNOW_BIN/snow-snmp" up --state "$state" --url "$url" \
+	--listen "udp:$agent" --trap "udp:127.0.0.1:$trap_port"
+check "config files are private (0600)" bash -c "[ \"\$(stat -c %a '$state/snmp/snmpd.conf' '$state/snmp/snmptrapd.conf' '$state/snmp/credentials' | sort -u)\" = 600 ]"
+check "no community string in snmpd.conf" bash -c "! grep -Eq '^(rocommunity|rwcommunity|com2sec)' '$state/snmp/snmpd.conf'"
+
+export MIBS="" MIBDIRS=$SNOW_TOP/snmp/mibs:$SNOW_TOP/snmp:/usr/share/snmp/mibs SNMP_PERSISTENT_DIR=$dir/cli
+read -ra v3 <<<"$("$SNOW_BIN/snow-snmp" args --state "$state")"
+M=.1.3.6.1.4.1.8072.9999.9999.7669
+mib=(-m "$SNOW_TOP/snmp/SNOW-CLUSTER-MIB.txt")
+get() { snmpget "${v3[@]}" -t 2 -r 1 -On -Oqv -Oe "$agent" "$@"; }
+nodes_json() { curl -sf -H "Authorization: Bearer $SNOW_TOKEN" "$url/api/v1/nodes"; }
+reachable() { [ "$(get $M.1.1.1.0 2>/dev/null)" = "$1" ]; }
+check "subagent registered and reached snowd" wait_for 10 reachable 1
+
+# Every table against snowd's view.
+nodes_json >"$dir/before.json"
+sleep 1
+snmpbulkwalk "${v3[@]}" -On -Oq -Oe -Ot -Cr50 "$agent" $M >"$dir/walk.txt"
+nodes_json >"$dir/after.json"
+python3 "$SNOW_TOP/tests/snmp/snmpcheck.py" "$dir/walk.txt" "$dir/before.json" "$dir/after.json"
+age=$(get $M.1.1.2.0)
+check "data age under a second ($age ms)" test "$age" -lt 1000
+check_eq "snowAgentNodes" 3 "$(get $M.1.1.3.0)"
+
+# The node with the lowest id; its hw.temp.cpu thresholds (a real-valued gauge: 2 decimals).
+nid=$(python3 -c 'import json,sys; print(min(n["id"] for n in json.load(open(sys.argv[1]))["nodes"]))' "$dir/after.json")
+node=$(python3 -c 'import json,sys; print([n["name"] for n in json.load(open(sys.argv[1]))["nodes"] if n["id"]=='"$nid"'][0])' "$dir/after.json")
+idx() { python3 -c 'import sys; n=sys.argv[2]; print("%s.%d.%s" % (sys.argv[1], len(n), ".".join(str(ord(c)) for c in n)))' "$1" "$2"; }
+thr=$(idx "$nid" hw.temp.cpu)
+thresholds() { ctl node show "$node" --json | python3 -c 'import json,sys; print(json.dumps(sorted(json.load(sys.stdin).get("thresholds") or [], key=lambda t:(t["value"],t["kind"]))))'; }
+commands() { ctl command list "$node" 2>/dev/null | wc -l; }
+
+# A SET reaches the node as a threshold command.
+check "SET rise/clear of a high threshold" snmpset "${v3[@]}" -On "$agent" \
+	$M.1.4.1.2.$thr.1 i 9950 $M.1.4.1.3.$thr.1 i 9900
+has_thr() { thresholds | python3 -c 'import json,sys; t=[x for x in json.load(sys.stdin) if x["value"]=="hw.temp.cpu" and x["kind"]=="high"]; sys.exit(not (t and t[0]["rise"]==99.5 and t[0]["clear"]==99.0))'; }
+check "the node applied it (snowctl shows rise 99.5, clear 99)" wait_for 10 has_thr
+check_eq "snmpget shows the new rise" 9950 "$(get $M.1.4.1.2.$thr.1)"
+check_eq "and the threshold enabled" 1 "$(get $M.1.4.1.4.$thr.1)"
+
+# Bad SETs are refused and change nothing.
+before=$(thresholds) ncmd=$(commands)
+out=$(snmpset "${v3[@]}" -On "$agent" $M.1.4.1.3.$thr.1 i 9990 2>&1)
+check "clear above rise (high): inconsistentValue" grep -q inconsistentValue <<<"$out"
+out=$(snmpset "${v3[@]}" -On "$agent" $M.1.4.1.2.$thr.2 i 1000 $M.1.4.1.3.$thr.2 i 500 2>&1)
+check "clear below rise (low): inconsistentValue" grep -q inconsistentValue <<<"$out"
+out=$(snmpset "${v3[@]}" -On "$agent" $M.1.4.1.4.$thr.1 i 3 2>&1)
+check "enabled = 3: wrongValue" grep -q wrongValue <<<"$out"
+out=$(snmpset "${v3[@]}" -On "$agent" $M.1.4.1.2.$thr.1 s 12 2>&1)
+check "a string for rise: wrongType" grep -q wrongType <<<"$out"
+out=$(snmpset "${v3[@]}" -On "$agent" $M.1.4.1.2.$thr.1 i 9960 $M.1.4.1.4.$thr.2 i 7 2>&1)
+check "one bad varbind refuses the whole SET" grep -q wrongValue <<<"$out"
+out=$(snmpset "${v3[@]}" -On "$agent" $M.1.2.1.2.$nid s renamed 2>&1)
+check "a read-only column is not writable" grep -Eq 'notWritable|noAccess' <<<"$out"
+out=$(snmpset "${v3[@]}" -On "$agent" $M.1.4.1.2.$(idx "$nid" no.such.value).1 i 1 2>&1)
+check "a row that does not exist: refused" grep -Eq 'noCreation|noAccess|notWritable' <<<"$out"
+sleep 1.5
+check_eq "thresholds unchanged on the node" "$before" "$(thresholds)"
+check_eq "no command was queued" "$ncmd" "$(commands)"
+check_eq "snmpget still shows the old rise" 9950 "$(get $M.1.4.1.2.$thr.1)"
+
+# Device availability: refused while the device is online, then allowed.
+dev=$(idx "$nid" cpu/cpu1)
+out=$(snmpset "${v3[@]}" -On "$agent" $M.1.5.1.3.$dev i 2 2>&1)
+check "disable an online CPU: inconsistentValue" grep -q inconsistentValue <<<"$out"
+out=$(snmpset "${v3[@]}" -On "$agent" $M.1.5.1.3.$dev i 3 2>&1)
+check "admin state shuttingDown(3): wrongValue" grep -q wrongValue <<<"$out"
+check "take cpu1 offline (snowctl)" ctl device "$node" cpu/cpu1 offline
+can_disable() { [ "$(get $M.1.5.1.6.$dev)" = 1 ]; }
+check "snowDeviceCanDisable turns true" wait_for 10 can_disable
+check "SET snowDeviceAdminState locked(2)" snmpset "${v3[@]}" -On "$agent" $M.1.5.1.3.$dev i 2
+disabled() { ctl node show "$node" --json | python3 -c 'import json,sys; d=[x for x in json.load(sys.stdin)["devices"] if x["path"]=="cpu/cpu1"][0]; sys.exit(d["avail"]!="disabled")'; }
+check "the node disabled cpu1" wait_for 10 disabled
+locked() { [ "$(get $M.1.5.1.3.$dev)" = 2 ]; }
+check "snmpget shows locked(2)" wait_for 5 locked
+
+# Security: no access without authPriv, none with v1/v2c.
+out=$(snmpget -v3 -l noAuthNoPriv -u snowadmin -t 1 -r 0 "$agent" $M.1.2.1.2.$nid 2>&1)
+check "noAuthNoPriv refused" grep -Eq 'authorizationError|unknown user|Unknown user' <<<"$out"
+read -ra v3auth <<<"$(sed 's/ -x AES -X [^ ]*//; s/authPriv/authNoPriv/' <<<"${v3[*]}")"
+out=$(snmpget "${v3auth[@]}" -t 1 -r 0 "$agent" $M.1.2.1.2.$nid 2>&1)
+check "authNoPriv refused" grep -q authorizationError <<<"$out"
+check "v2c 'public' gets nothing" bash -c "! snmpget -v2c -c public -t 1 -r 0 '$agent' $M.1.2.1.2.$nid >/dev/null 2>&1"
+out=$(snmpget "${v3[@]}" -t 1 -r 0 "$agent" .1.3.6.1.2.1.1.1.0 2>&1)
+check "the view holds only the Snow MIB" grep -Eq 'No Such Object|noSuchObject' <<<"$out"
+
+# A threshold crossing becomes an inform at snmptrapd.
+check "SET a high threshold below the current temperature" snmpset "${v3[@]}" -On "$agent" \
+	$M.1.4.1.2.$thr.1 i 100 $M.1.4.1.3.$thr.1 i 50
+informed() { grep -q "snowThresholdRaised.*snowNodeName.$nid = STRING: \"\?$node.*hw.temp.cpu.*high.*raised" "$state/snmp/snmptrapd.log"; }
+check "snmptrapd received snowThresholdRaised for $node hw.temp.cpu" wait_for 15 informed
+check "the subagent sent it" grep -q "notification: raised $node hw.temp.cpu/high" "$state/snmp/subagent.log"
+
+# snowd restarts: the subagent says so, then finds it again.
+stop_pid "$snowd_pid"
+check "snowAgentSnowdReachable false while snowd is down" wait_for 15 reachable 2
+check "snowd restarts" start_snowd
+check "the subagent reaches snowd again" wait_for 15 reachable 1
+# snmpd restarts: the subagent reconnects over AgentX.
+stop_pid "$(cat "$state/snmp/snmpd.pid")"
+check "snmpd restarts (snow-snmp up starts what is missing)" "$SNOW_BIN/snow-snmp" up --state "$state" \
+	--url "$url" --listen "udp:$agent" --trap "udp:127.0.0.1:$trap_port"
+served() { [ "$(get $M.1.1.3.0 2>/dev/null)" = 3 ]; }
+check "the subagent reconnected to the new snmpd within 5 s" wait_for 5 served
