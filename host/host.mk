@@ -22,7 +22,7 @@ $(BIN)/snowd: $(OBJ)/host/snowd.o $(LIBHOST) $(LIBSNOW)
 
 $(BIN)/snowctl: $(OBJ)/host/snowctl.o $(LIBSNOW)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS_JSON) $(LDLIBS_CRYPTO)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS_JSON) $(LDLIBS_CRYPTO) -lgnutls
 
 $(BIN)/snow-vcluster: host/snow-vcluster
 	@mkdir -p $(@D)
@@ -31,3 +31,14 @@ $(BIN)/snow-vcluster: host/snow-vcluster
 BINS += $(BIN)/snowd $(BIN)/snowctl $(BIN)/snow-vcluster
 
 $(call unit_tests_in,host,$(LIBHOST_T) $(LIBSNOW_T),$(HOST_LDLIBS))
+
+# snowd and snowctl built with ASan+UBSan, for the integration tests that run
+# them on loopback (tests/lib.sh: SNOW_ASAN_BIN); any sanitizer report fails them.
+ASAN_BIN := $(B)/asan/bin
+$(ASAN_BIN)/snowd: $(TOBJ)/host/snowd.o $(LIBHOST_T) $(LIBSNOW_T)
+	@mkdir -p $(@D)
+	$(CC) $(TCFLAGS) -o $@ $^ $(HOST_LDLIBS)
+$(ASAN_BIN)/snowctl: $(TOBJ)/host/snowctl.o $(LIBSNOW_T)
+	@mkdir -p $(@D)
+	$(CC) $(TCFLAGS) -o $@ $^ $(LDLIBS_JSON) $(LDLIBS_CRYPTO) -lgnutls
+UNIT_TESTS += $(ASAN_BIN)/snowd $(ASAN_BIN)/snowctl

@@ -688,8 +688,12 @@ static enum MHD_Result http_login(struct http_ctx *h)
 	}
 	log_info("login: %s (%s) from %s", s.user, inv_role_name(s.role), h->client_ip);
 	json_decref(body);
-	text = json_dumps(json_pack("{s:s, s:s, s:s}", "user", s.user, "role", inv_role_name(s.role),
-				    "csrf", s.csrf), JSON_COMPACT);
+	{
+		json_t *ans = json_pack("{s:s, s:s, s:s}", "user", s.user, "role",
+					inv_role_name(s.role), "csrf", s.csrf);
+		text = ans ? json_dumps(ans, JSON_COMPACT) : NULL;
+		json_decref(ans);
+	}
 	if (!text)
 		return MHD_NO;
 	r = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
@@ -751,17 +755,20 @@ static enum MHD_Result http_users(struct http_ctx *h, const char *rest)
 		goto out;
 	}
 	rc = auth_user_add(&h->sd->inv, name, password, r, err, sizeof(err));
-	if (!rc)
+	if (!rc) {
+		/* name and role belong to body: answer before letting it go. */
+		json_t *ans = json_pack("{s:s, s:s}", "name", name, "role", role);
 		log_info("users: %s added (%s)", name, role);
+		json_decref(body);
+		return http_json(h, MHD_HTTP_CREATED, ans);
+	}
 out:
 	json_decref(body);
 	if (rc == -EEXIST)
 		return http_error(h, MHD_HTTP_CONFLICT, "%s", err);
 	if (rc == -EINVAL)
 		return http_error(h, MHD_HTTP_BAD_REQUEST, "%s", err);
-	if (rc)
-		return http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "inventory error");
-	return http_json(h, MHD_HTTP_CREATED, json_pack("{s:s, s:s}", "name", name, "role", role));
+	return http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "inventory error");
 }
 
 /* POST /api/v1/tokens {name, role} -> the token, shown once; GET lists; DELETE /tokens/NAME. */
@@ -1046,10 +1053,12 @@ static enum MHD_Result http_commands(struct http_ctx *h, const struct inv_node *
 		return ret;
 	}
 	rc = inv_cmd_add(&sd->inv, n->id, op, json_object_get(body, "args"), (int64_t)time(NULL), &id);
+	if (!rc)
+		log_info("command %lld: %s queued for %s", (long long)id, op, n->name);
+	/* op belongs to body: nothing uses it past here. */
 	json_decref(body);
 	if (rc)
 		return http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "inventory error");
-	log_info("command %lld: %s queued for %s", (long long)id, op, n->name);
 	c = inv_cmd_get(&sd->inv, id);
 	if (c)
 		stream_publish(sd, "command", json_incref(c));
@@ -1190,11 +1199,11 @@ static enum MHD_Result http_profiles(struct http_ctx *h, const char *rest)
 	rc = inv_profile_put(&sd->inv, name, settings, !strcmp(h->method, "POST"));
 	json_decref(settings);
 	if (rc == -EEXIST || rc == -ENOENT) {
+		/* name may belong to body: the message first, then let body go. */
+		snprintf(err, sizeof(err), "name: %s profile '%s'",
+			 rc == -EEXIST ? "there is already a" : "no", name);
 		json_decref(body);
-		return http_error(h, rc == -EEXIST ? MHD_HTTP_CONFLICT : MHD_HTTP_NOT_FOUND,
-				  "name: %s profile '%s'", rc == -EEXIST ? "there is already a" : "no",
-				  json_string_value(json_object_get(body, "name")) ?
-					  json_string_value(json_object_get(body, "name")) : rest + 1);
+		return http_error(h, rc == -EEXIST ? MHD_HTTP_CONFLICT : MHD_HTTP_NOT_FOUND, "%s", err);
 	}
 	if (rc) {
 		json_decref(body);
@@ -1515,47 +1524,120 @@ static void http_mhd_log(void *cls, const char *fmt, va_list ap)
 	log_warnx("http: %s", msg);
 }
 
-int http_start(struct snowd *sd, char *err, size_t errlen)
+/* Read a whole (small) PEM file.  @ret a malloc()ed string or NULL with err filled. */
+static char *http_read_pem(const char *path, const char *field, char *err, size_t errlen)
+{
+	struct buf b = BUF_INIT;
+	char chunk[4096];
+	size_t n;
+	FILE *f = fopen(path, "r");
+
+	if (!f) {
+		snprintf(err, errlen, "%s: %s: %s", field, path, strerror(errno));
+		return NULL;
+	}
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0 && b.len < (1u << 20))
+		buf_append(&b, chunk, n);
+	fclose(f);
+	if (!b.len || !strstr(b.data, "-----BEGIN ")) {
+		snprintf(err, errlen, "%s: %s is not a PEM file", field, path);
+		buf_free(&b);
+		return NULL;
+	}
+	return buf_steal(&b, NULL);
+}
+
+/* One listener on "ADDR:PORT"; with TLS when key and cert are given. */
+static struct MHD_Daemon *http_listen(struct snowd *sd, const char *listen, const char *field,
+				      const char *key, const char *cert, char *err, size_t errlen)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET };
-	const char *colon = strrchr(sd->cfg.listen, ':');
+	const char *colon = strrchr(listen, ':');
+	struct MHD_Daemon *d;
 	char host[64];
 	uint32_t ip;
 	long port;
 
-	if (!colon || (size_t)(colon - sd->cfg.listen) >= sizeof(host)) {
-		snprintf(err, errlen, "listen: '%s' is not ADDR:PORT", sd->cfg.listen);
-		return -EINVAL;
+	if (!colon || (size_t)(colon - listen) >= sizeof(host)) {
+		snprintf(err, errlen, "%s: '%s' is not ADDR:PORT", field, listen);
+		return NULL;
 	}
-	memcpy(host, sd->cfg.listen, (size_t)(colon - sd->cfg.listen));
-	host[colon - sd->cfg.listen] = '\0';
+	memcpy(host, listen, (size_t)(colon - listen));
+	host[colon - listen] = '\0';
 	port = strtol(colon + 1, NULL, 10);
-	if (valid_ipv4(host, &ip, err, errlen) || port < 1 || port > 65535 ||
-	    strspn(colon + 1, "0123456789") != strlen(colon + 1)) {
-		if (port < 1 || port > 65535)
-			snprintf(err, errlen, "listen: port in '%s' must be 1..65535", sd->cfg.listen);
-		return -EINVAL;
+	if (valid_ipv4(host, &ip, err, errlen))
+		return NULL;
+	if (port < 1 || port > 65535 || strspn(colon + 1, "0123456789") != strlen(colon + 1)) {
+		snprintf(err, errlen, "%s: port in '%s' must be 1..65535", field, listen);
+		return NULL;
 	}
 	sin.sin_addr.s_addr = htonl(ip);
 	sin.sin_port = htons((uint16_t)port);
-	sd->httpd = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME, (uint16_t)port, NULL, NULL,
-				     http_access, sd, MHD_OPTION_EXTERNAL_LOGGER, http_mhd_log, sd,
-				     MHD_OPTION_SOCK_ADDR, &sin,
-				     MHD_OPTION_NOTIFY_COMPLETED, http_completed, sd,
-				     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
-				     MHD_OPTION_CONNECTION_LIMIT, (unsigned)4000,
-				     MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_END);
-	if (!sd->httpd) {
-		snprintf(err, errlen, "listen: cannot listen on %s (in use, or not an address here)",
-			 sd->cfg.listen);
+	d = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME |
+				     (key ? MHD_USE_TLS : 0),
+			     (uint16_t)port, NULL, NULL, http_access, sd,
+			     MHD_OPTION_EXTERNAL_LOGGER, http_mhd_log, sd,
+			     MHD_OPTION_SOCK_ADDR, &sin,
+			     MHD_OPTION_NOTIFY_COMPLETED, http_completed, sd,
+			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
+			     MHD_OPTION_CONNECTION_LIMIT, (unsigned)4000,
+			     MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
+			     key ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, key,
+			     MHD_OPTION_HTTPS_MEM_CERT, cert, MHD_OPTION_END);
+	if (!d)
+		snprintf(err, errlen, "%s: cannot listen on %s%s", field, listen,
+			 key ? " with TLS (is the key the certificate's?)" :
+			       " (in use, or not an address here)");
+	return d;
+}
+
+int http_start(struct snowd *sd, char *err, size_t errlen)
+{
+	char *key = NULL, *cert = NULL;
+
+	sd->httpd = http_listen(sd, sd->cfg.listen, "listen", NULL, NULL, err, errlen);
+	if (!sd->httpd)
 		return -EADDRINUSE;
+	if (!sd->cfg.tls_cert && !sd->cfg.tls_key)
+		return 0;
+	if (!sd->cfg.tls_cert || !sd->cfg.tls_key) {
+		snprintf(err, errlen, "%s: needed with --%s", sd->cfg.tls_cert ? "tls-key" : "tls-cert",
+			 sd->cfg.tls_cert ? "tls-cert" : "tls-key");
+		goto err;
 	}
+	key = http_read_pem(sd->cfg.tls_key, "tls-key", err, errlen);
+	cert = key ? http_read_pem(sd->cfg.tls_cert, "tls-cert", err, errlen) : NULL;
+	if (!cert)
+		goto err;
+	/* MHD keeps pointers to the PEM text: snowd keeps them for its lifetime. */
+	sd->tls_key_pem = key;
+	sd->tls_cert_pem = cert;
+	sd->httpsd = http_listen(sd, sd->cfg.tls_listen, "tls-listen", key, cert, err, errlen);
+	if (!sd->httpsd)
+		goto err;
 	return 0;
+err:
+	free(key);
+	free(cert);
+	sd->tls_key_pem = sd->tls_cert_pem = NULL;
+	MHD_stop_daemon(sd->httpd);
+	sd->httpd = NULL;
+	return -EINVAL;
 }
 
 void http_stop(struct snowd *sd)
 {
 	stream_close_all(sd);
+	if (sd->httpsd) {
+		MHD_run(sd->httpsd);
+		MHD_stop_daemon(sd->httpsd);
+		sd->httpsd = NULL;
+	}
+	if (sd->tls_key_pem)
+		explicit_bzero(sd->tls_key_pem, strlen(sd->tls_key_pem));
+	free(sd->tls_key_pem);
+	free(sd->tls_cert_pem);
+	sd->tls_key_pem = sd->tls_cert_pem = NULL;
 	if (sd->httpd) {
 		/* Let the resumed streams end before the daemon goes. */
 		MHD_run(sd->httpd);

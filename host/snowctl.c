@@ -557,8 +557,9 @@ static int ctl_apply_sets(json_t *settings, int argc, char **argv, json_t *patch
 			env = json_is_object(env) ? json_deep_copy(env) : json_object();
 			if (json_is_null(v))
 				json_object_del(env, key + 4);
-			else
-				json_object_set(env, key + 4, json_is_string(v) ? v : json_string(eq + 1));
+			else /* variables are text even when they look like numbers */
+				json_object_set_new(env, key + 4,
+						    json_is_string(v) ? json_incref(v) : json_string(eq + 1));
 			json_decref(v);
 			json_object_set(settings, "env", env);
 			json_object_set_new(patch, "env", env);
@@ -722,6 +723,8 @@ int main(int argc, char **argv)
 	int i = 1, j, n;
 
 	log_init("snowctl", LOG_LVL_WARN);
+	if (httpc_tls_enable())
+		fprintf(stderr, "snowctl: GnuTLS did not start: https:// URLs will fail\n");
 	while (i < argc && argv[i][0] == '-') {
 		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
 			ctl_usage(stdout);

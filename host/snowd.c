@@ -31,6 +31,11 @@ static const struct conf_option snowd_options[] = {
 	    "database, dnsmasq files, tokens (default /var/lib/snow)"),
 	OPT("listen", 'l', CONF_STR, listen, 0, 0, "ADDR:PORT",
 	    "HTTP address for API and boot (default 0.0.0.0:8080)"),
+	OPT("tls-cert", 0, CONF_STR, tls_cert, 0, 0, "PEM",
+	    "certificate (chain) for HTTPS; with --tls-key turns HTTPS on"),
+	OPT("tls-key", 0, CONF_STR, tls_key, 0, 0, "PEM", "private key for HTTPS"),
+	OPT("tls-listen", 0, CONF_STR, tls_listen, 0, 0, "ADDR:PORT",
+	    "HTTPS address for API and console (default 0.0.0.0:8443)"),
 	OPT("boot-if", 'i', CONF_STR, boot_if, 0, 0, "IFACE", "boot interface dnsmasq serves"),
 	OPT("boot-addr", 'a', CONF_STR, boot_addr, 0, 0, "IP/PREFIX",
 	    "snowd's address on the boot interface, e.g. 10.77.0.1/24"),
@@ -83,6 +88,7 @@ static int snowd_defaults(struct snowd_config *c)
 {
 	c->state_dir = strdup("/var/lib/snow");
 	c->listen = strdup("0.0.0.0:8080");
+	c->tls_listen = strdup("0.0.0.0:8443");
 	c->dnsmasq = strdup("/usr/sbin/dnsmasq");
 	c->ipmitool = strdup("ipmitool");
 	c->cmdline = strdup("console=ttyS0,115200 loglevel=4 panic=10");
@@ -216,8 +222,8 @@ static int snowd_check_dnsmasq_access(struct snowd *sd, char *err, size_t errlen
 		*p = '\0';
 		if (stat(*path ? path : "/", &st) == 0 && !(st.st_mode & S_IXOTH)) {
 			snprintf(err, errlen,
-				 "state-dir: dnsmasq runs as 'nobody' and cannot reach %s/ "
-				 "(mode %03o): chmod o+x %s, or pick another --state-dir",
+				 "state-dir: dnsmasq runs as 'nobody' and cannot reach %.200s/ "
+				 "(mode %03o): chmod o+x %.200s, or pick another --state-dir",
 				 *path ? path : "", (unsigned)(st.st_mode & 0777), *path ? path : "/");
 			return -EACCES;
 		}
@@ -352,28 +358,36 @@ static void snowd_dhcp_ack(void *ctx, const char *mac, const char *ip)
 static void snowd_loop(struct snowd *sd)
 {
 	const union MHD_DaemonInfo *di = MHD_get_daemon_info(sd->httpd, MHD_DAEMON_INFO_EPOLL_FD);
+	const union MHD_DaemonInfo *dt =
+		sd->httpsd ? MHD_get_daemon_info(sd->httpsd, MHD_DAEMON_INFO_EPOLL_FD) : NULL;
 	int64_t next_tick = 0;
 
-	if (!di)
+	if (!di || (sd->httpsd && !dt))
 		fatalx("http: no epoll descriptor");
 	while (!sd->quit) {
-		struct pollfd p[3] = { { .fd = di->epoll_fd, .events = POLLIN },
+		struct pollfd p[4] = { { .fd = di->epoll_fd, .events = POLLIN },
 				       { .fd = sd->sigpipe[0], .events = POLLIN },
 				       { .fd = sd->dnsmasq.logpipe > 0 ? sd->dnsmasq.logpipe : -1,
-					 .events = POLLIN } };
+					 .events = POLLIN },
+				       { .fd = dt ? dt->epoll_fd : -1, .events = POLLIN } };
 		MHD_UNSIGNED_LONG_LONG mto;
 		int timeout = 1000;
 		int64_t now;
 
 		if (MHD_get_timeout(sd->httpd, &mto) == MHD_YES && mto < (MHD_UNSIGNED_LONG_LONG)timeout)
 			timeout = (int)mto;
-		if (poll(p, 3, timeout) < 0 && errno != EINTR)
+		if (sd->httpsd && MHD_get_timeout(sd->httpsd, &mto) == MHD_YES &&
+		    mto < (MHD_UNSIGNED_LONG_LONG)timeout)
+			timeout = (int)mto;
+		if (poll(p, 4, timeout) < 0 && errno != EINTR)
 			fatal("poll");
 		if (p[1].revents & POLLIN)
 			snowd_signals(sd);
 		if (p[2].revents)
 			dnsmasq_read_log(&sd->dnsmasq, snowd_dhcp_ack, sd);
 		MHD_run(sd->httpd);
+		if (sd->httpsd)
+			MHD_run(sd->httpsd);
 		now = snowd_now_ms();
 		if (now >= next_tick) {
 			nodes_tick(sd);
@@ -451,7 +465,8 @@ int main(int argc, char **argv)
 		if ((rc = dnsmasq_start(&sd.dnsmasq)))
 			fatalx("dnsmasq: %s", strerror(-rc));
 	}
-	log_info("listening on %s; nodes boot from %s; state in %s", sd.cfg.listen, sd.base_url,
+	log_info("listening on %s%s%s; nodes boot from %s; state in %s", sd.cfg.listen,
+		 sd.httpsd ? ", HTTPS on " : "", sd.httpsd ? sd.cfg.tls_listen : "", sd.base_url,
 		 sd.cfg.state_dir);
 
 	snowd_loop(&sd);

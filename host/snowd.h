@@ -21,6 +21,8 @@ struct MHD_Daemon;
 struct snowd_config {
 	char *state_dir;
 	char *listen;       /* ADDR:PORT */
+	char *tls_listen;   /* ADDR:PORT for HTTPS */
+	char *tls_cert, *tls_key;
 	char *boot_if;
 	char *boot_addr;    /* CIDR of snowd on the boot interface */
 	char *image_dir;
@@ -71,7 +73,9 @@ struct snowd {
 	struct boot_params boot;
 	struct dnsmasq_params dparams;
 	struct dnsmasq_child dnsmasq;
-	struct MHD_Daemon *httpd;
+	struct MHD_Daemon *httpd;   /* plain HTTP: boot files, nodes, and the API */
+	struct MHD_Daemon *httpsd;  /* HTTPS for the API and console, when configured */
+	char *tls_key_pem, *tls_cert_pem;
 	uint32_t boot_ip;
 	int boot_prefix;
 	char base_url[64];

@@ -12,6 +12,17 @@
 #include <time.h>
 #include <unistd.h>
 
+/*
+ * The TLS plug-in, installed once at start-up by programs that want it; a
+ * process-wide setting like the log prefix, not state that changes.
+ */
+static const struct httpc_tls_ops *httpc_tls;
+
+void httpc_set_tls(const struct httpc_tls_ops *ops)
+{
+	httpc_tls = ops;
+}
+
 static long long httpc_now_ms(void)
 {
 	struct timespec ts;
@@ -26,11 +37,15 @@ int http_url_parse(const char *url, struct http_url *u, char *err, size_t errlen
 	size_t n;
 
 	memset(u, 0, sizeof(*u));
-	if (strncmp(url, "http://", 7)) {
-		snprintf(err, errlen, "url: '%.80s' must start with http://", url);
+	if (!strncmp(url, "https://", 8)) {
+		u->tls = 1;
+		p = url + 8;
+	} else if (!strncmp(url, "http://", 7)) {
+		p = url + 7;
+	} else {
+		snprintf(err, errlen, "url: '%.80s' must start with http:// or https://", url);
 		return -EINVAL;
 	}
-	p = url + 7;
 	path = strchr(p, '/');
 	if (!path)
 		path = p + strlen(p);
@@ -44,7 +59,7 @@ int http_url_parse(const char *url, struct http_url *u, char *err, size_t errlen
 		memcpy(u->port, host_end + 1, n);
 	} else {
 		host_end = path;
-		strcpy(u->port, "80");
+		strcpy(u->port, u->tls ? "443" : "80");
 	}
 	n = (size_t)(host_end - p);
 	if (!n || n >= sizeof(u->host)) {
@@ -117,21 +132,54 @@ next:
 	return rc;
 }
 
-static int httpc_write_all(int fd, const char *p, size_t n, long long deadline)
+/* A connection: a socket, and a TLS session on it for https. */
+struct httpc_conn {
+	int fd;
+	void *tls;
+};
+
+static ssize_t httpc_io_send(struct httpc_conn *c, const char *p, size_t n)
+{
+	ssize_t w;
+
+	if (c->tls)
+		return httpc_tls->send(c->tls, p, n);
+	w = send(c->fd, p, n, MSG_NOSIGNAL);
+	return w < 0 ? (errno == EAGAIN || errno == EINTR ? -EAGAIN : -errno) : w;
+}
+
+static ssize_t httpc_io_recv(struct httpc_conn *c, char *p, size_t n)
+{
+	ssize_t r;
+
+	if (c->tls)
+		return httpc_tls->recv(c->tls, p, n);
+	r = recv(c->fd, p, n, 0);
+	return r < 0 ? (errno == EAGAIN || errno == EINTR ? -EAGAIN : -errno) : r;
+}
+
+/* Wait until the connection can go on in direction write (or read). */
+static int httpc_wait(struct httpc_conn *c, int write, long long deadline)
+{
+	struct pollfd pfd = { .fd = c->fd, .events = write ? POLLOUT : POLLIN };
+	long long left = deadline - httpc_now_ms();
+
+	if (left <= 0 || poll(&pfd, 1, (int)left) <= 0)
+		return -ETIMEDOUT;
+	return 0;
+}
+
+static int httpc_write_all(struct httpc_conn *c, const char *p, size_t n, long long deadline)
 {
 	while (n) {
-		struct pollfd pfd = { .fd = fd, .events = POLLOUT };
-		long long left = deadline - httpc_now_ms();
-		ssize_t w;
-
-		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0)
-			return -ETIMEDOUT;
-		w = send(fd, p, n, MSG_NOSIGNAL);
-		if (w < 0) {
-			if (errno == EAGAIN || errno == EINTR)
-				continue;
-			return -errno;
+		ssize_t w = httpc_io_send(c, p, n);
+		if (w == -EAGAIN) {
+			if (httpc_wait(c, c->tls ? httpc_tls->wants_write(c->tls) : 1, deadline))
+				return -ETIMEDOUT;
+			continue;
 		}
+		if (w < 0)
+			return (int)w;
 		p += w;
 		n -= (size_t)w;
 	}
@@ -176,14 +224,26 @@ int http_request(const struct http_url *u, const char *method, const char *path,
 {
 	long long deadline = httpc_now_ms() + timeout_ms;
 	struct buf req = BUF_INIT, raw = BUF_INIT;
+	struct httpc_conn c = { -1, NULL };
 	char *hend, *line, *p;
 	size_t hlen, i;
-	int fd, rc, chunked = 0;
+	int rc, chunked = 0;
 
 	memset(resp, 0, sizeof(*resp));
-	fd = httpc_connect(u, deadline, err, errlen);
-	if (fd < 0)
-		return fd;
+	if (u->tls && !httpc_tls) {
+		snprintf(err, errlen, "url: https:// is not supported by this program");
+		return -EPROTONOSUPPORT;
+	}
+	c.fd = httpc_connect(u, deadline, err, errlen);
+	if (c.fd < 0)
+		return c.fd;
+	if (u->tls) {
+		c.tls = httpc_tls->open(c.fd, u->host, deadline, err, errlen);
+		if (!c.tls) {
+			close(c.fd);
+			return -EPROTO;
+		}
+	}
 	rc = buf_printf(&req, "%s %s%s HTTP/1.1\r\nHost: %s:%s\r\nConnection: close\r\n", method,
 			u->base, path, u->host, u->port);
 	for (i = 0; !rc && i < nhdrs; i++)
@@ -196,30 +256,29 @@ int http_request(const struct http_url *u, const char *method, const char *path,
 		rc = buf_append(&req, body, bodylen);
 	if (rc)
 		goto out;
-	rc = httpc_write_all(fd, req.data, req.len, deadline);
+	rc = httpc_write_all(&c, req.data, req.len, deadline);
 	if (rc) {
 		snprintf(err, errlen, "send to %s:%s: %s", u->host, u->port, strerror(-rc));
 		goto out;
 	}
 	for (;;) {
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		long long left = deadline - httpc_now_ms();
 		ssize_t r;
 
-		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0) {
-			rc = -ETIMEDOUT;
-			snprintf(err, errlen, "%s %s: no answer from %s:%s in time", method, path,
-				 u->host, u->port);
-			goto out;
-		}
 		if ((rc = buf_reserve(&raw, 65536)))
 			goto out;
-		r = recv(fd, raw.data + raw.len, 65536, 0);
+		r = httpc_io_recv(&c, raw.data + raw.len, 65536);
+		if (r == -EAGAIN) {
+			if (httpc_wait(&c, c.tls ? httpc_tls->wants_write(c.tls) : 0, deadline)) {
+				rc = -ETIMEDOUT;
+				snprintf(err, errlen, "%s %s: no answer from %s:%s in time", method,
+					 path, u->host, u->port);
+				goto out;
+			}
+			continue;
+		}
 		if (r < 0) {
-			if (errno == EAGAIN || errno == EINTR)
-				continue;
-			rc = -errno;
-			snprintf(err, errlen, "read from %s:%s: %s", u->host, u->port, strerror(errno));
+			rc = (int)r;
+			snprintf(err, errlen, "read from %s:%s: %s", u->host, u->port, strerror(-rc));
 			goto out;
 		}
 		if (r == 0)
@@ -266,7 +325,9 @@ int http_request(const struct http_url *u, const char *method, const char *path,
 	}
 	rc = buf_append(&resp->body, raw.data + hlen, raw.len - hlen);
 out:
-	close(fd);
+	if (c.tls)
+		httpc_tls->close(c.tls);
+	close(c.fd);
 	buf_free(&req);
 	buf_free(&raw);
 	return rc;

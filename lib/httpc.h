@@ -1,12 +1,15 @@
 /*
  * A small blocking HTTP/1.1 client for the node agent and the CLI tools:
  * one request per connection (Connection: close), an overall deadline, and
- * a cap on the answer's size.  Plain HTTP only.
+ * a cap on the answer's size.  https:// URLs go through GnuTLS, verifying
+ * the server's certificate against $SNOW_CA (a PEM file) if set, else the
+ * system's trust store.
  */
 #ifndef SNOW_HTTPC_H
 #define SNOW_HTTPC_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "buf.h"
 
@@ -16,6 +19,7 @@ struct http_url {
 	char host[256];
 	char port[8];
 	char base[256]; /* path prefix without the trailing '/', may be empty */
+	int tls;        /* https:// */
 };
 
 struct http_header {
@@ -29,7 +33,7 @@ struct http_response {
 	struct buf body; /* owned by the response: http_response_free() */
 };
 
-/* Parse "http://HOST[:PORT][/PREFIX]".  @ret 0 or -EINVAL with err filled. */
+/* Parse "http[s]://HOST[:PORT][/PREFIX]".  @ret 0 or -EINVAL with err filled. */
 int http_url_parse(const char *url, struct http_url *u, char *err, size_t errlen);
 
 /*
@@ -44,5 +48,24 @@ int http_request(const struct http_url *u, const char *method, const char *path,
 		 int timeout_ms, struct http_response *resp, char *err, size_t errlen);
 
 void http_response_free(struct http_response *resp);
+
+/*
+ * TLS is a plug-in so that programs without https:// (the node agent) do not
+ * link GnuTLS: httpc_tls_enable() (lib/httpc_tls.c) installs it.
+ */
+struct httpc_tls_ops {
+	/* Wrap connected socket fd for host.  @ret an opaque session or NULL (err filled). */
+	void *(*open)(int fd, const char *host, long long deadline_ms, char *err, size_t errlen);
+	/* Like send()/recv() on a non-blocking socket: -EAGAIN when it would block. */
+	ssize_t (*send)(void *s, const void *p, size_t n);
+	ssize_t (*recv)(void *s, void *p, size_t n);
+	/* Whether the last -EAGAIN waits for writing (else reading). */
+	int (*wants_write)(void *s);
+	void (*close)(void *s);
+};
+
+/* Install GnuTLS for https:// URLs.  @ret 0, or -errno when GnuTLS cannot start. */
+int httpc_tls_enable(void);
+void httpc_set_tls(const struct httpc_tls_ops *ops);
 
 #endif

@@ -4,6 +4,8 @@
 set -u
 SNOW_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SNOW_BIN=$SNOW_TOP/build/bin
+# snowd and snowctl with ASan+UBSan (make unit-tests builds them).
+SNOW_ASAN_BIN=$SNOW_TOP/build/asan/bin
 _exit_hooks=()
 _failures=0
 
@@ -44,10 +46,21 @@ free_port() {
 }
 # Kill a PID we started (never by name) and wait for it.
 stop_pid() {
-	local pid=$1
+	local pid=${1:-}
 	[ -n "$pid" ] || return 0
 	kill "$pid" 2>/dev/null || return 0
 	for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
 	kill -9 "$pid" 2>/dev/null || true
 }
 need_root() { [ "$(id -u)" = 0 ] || { skip "$1: needs root"; exit 0; }; }
+# check_sanitizer LOG...: no AddressSanitizer/UBSan report in the logs.
+check_sanitizer() {
+	local f bad=""
+	for f in "$@"; do
+		grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$f" 2>/dev/null && bad="$bad $f"
+	done
+	if [ -z "$bad" ]; then ok "no sanitizer report"; else
+		not_ok "sanitizer reports in:$bad"
+		grep -hE -A12 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' $bad | head -40
+	fi
+}

@@ -37,6 +37,11 @@ run_one() { # run_one NAME COMMAND...
 	rc=$?
 	count "$log"
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+	# A sanitizer report anywhere in a test's output fails it.
+	if grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$log"; then
+		f=$((f + 1))
+		echo "not ok - sanitizer report in the output" >>"$log"
+	fi
 	pass=$((pass + p)); fail=$((fail + f)); skip=$((skip + s))
 	if [ "$f" -gt 0 ]; then
 		failed_names+=("$name")

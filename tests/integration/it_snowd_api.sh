@@ -8,7 +8,7 @@ port=$(free_port)
 url=http://127.0.0.1:$port
 pid=
 start_snowd() {
-	"$SNOW_BIN/snowd" --state-dir "$dir/state" --listen "127.0.0.1:$port" \
+	"$SNOW_ASAN_BIN/snowd" --state-dir "$dir/state" --listen "127.0.0.1:$port" \
 		--boot-addr 127.0.0.1/8 --dnsmasq none --max-body 4096 -v >>"$dir/snowd.log" 2>&1 &
 	pid=$!
 	wait_for 10 curl -sf "$url/api/v1/health"
@@ -16,7 +16,7 @@ start_snowd() {
 on_exit 'stop_pid $pid; [ "$_failures" -gt 0 ] && tail -40 "$dir/snowd.log"; rm -rf "$dir"'
 check "snowd starts" start_snowd
 export SNOW_URL=$url SNOW_TOKEN=$(cat "$dir/state/admin.token")
-ctl() { "$SNOW_BIN/snowctl" "$@"; }
+ctl() { "$SNOW_ASAN_BIN/snowctl" "$@"; }
 status() { curl -s -o "$dir/out" -w '%{http_code}' "$@"; }
 count_nodes() { ctl node list --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'; }
 
@@ -44,7 +44,7 @@ check_eq "refusals changed nothing" 2 "$(count_nodes)"
 
 # Unknown MACs get a waiting script and are listed as discovered.
 check "unknown MAC gets a retry script" bash -c "curl -sf '$url/boot/52-54-00-aa-00-99.ipxe' | grep -q 'not in the inventory'"
-check "unknown MAC listed as discovered" bash -c "'$SNOW_BIN/snowctl' discovered list | grep -q 52:54:00:aa:00:99"
+check "unknown MAC listed as discovered" bash -c "'$SNOW_ASAN_BIN/snowctl' discovered list | grep -q 52:54:00:aa:00:99"
 check "boot script of a node names its kernel" bash -c "curl -sf '$url/boot/52-54-00-aa-00-01.ipxe' | grep -q 'kernel $url/boot/images/default/vmlinuz'"
 
 # The overlay goes only to the node's own address.
@@ -134,9 +134,9 @@ done
 check_eq "command done" done "$(ctl command show "$cmd_id" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["state"])')"
 check_eq "no command pending any more" 0 "$(python3 -c "import json; print(len(json.load(open('$dir/out'))['commands']))")"
 check_eq "events stored once" 2 "$(ctl events --node node1 --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')"
-check "snowctl events shows the raise" bash -c "'$SNOW_BIN/snowctl' events | grep -q 'threshold.raise'"
+check "snowctl events shows the raise" bash -c "'$SNOW_ASAN_BIN/snowctl' events | grep -q 'threshold.raise'"
 check "node show lists devices and thresholds" python3 -c "
-import json,subprocess,sys; n=json.loads(subprocess.check_output(['$SNOW_BIN/snowctl','node','show','node1','--json']))
+import json,subprocess,sys; n=json.loads(subprocess.check_output(['$SNOW_ASAN_BIN/snowctl','node','show','node1','--json']))
 sys.exit(0 if n['devices'][0]['path']=='cpu/cpu1' and n['thresholds'][0]['state']=='raised' else 1)"
 bad='{"name":"node1","boot_id":"b-1","seq":6,"events":[{"seq":0,"time":1,"type":"x"}]}'
 sign /api/v1/node/report "$bad"
@@ -154,7 +154,7 @@ check "effective: image from the profile, env from the node, groups by default" 
 import json,sys; n=json.load(open('$dir/n1.json')); e=n['effective']; o=n['origins']
 ok = e['image']=='compute' and o['image']=='profile compute' and e['env']=={'JOB':'lattice'} and o['env']=='node' and o['groups']=='default' and e['interval_ms']==1000
 sys.exit(0 if ok else print(e, o) or 1)"
-check "node show says where each setting comes from" bash -c "'$SNOW_BIN/snowctl' node show node1 | grep -q 'image .*\"compute\" .*(profile compute)'"
+check "node show says where each setting comes from" bash -c "'$SNOW_ASAN_BIN/snowctl' node show node1 | grep -q 'image .*\"compute\" .*(profile compute)'"
 check "the script boots the profile's image with its kernel arguments" bash -c "curl -sf '$url/boot/52-54-00-aa-00-01.ipxe' | grep -q 'images/compute/vmlinuz.* nosmt snow.mac='"
 ov() { rm -rf "$dir/ov2"; mkdir "$dir/ov2"; curl -s --interface 127.0.0.10 "$url/boot/52-54-00-aa-00-01/overlay.cpio" | (cd "$dir/ov2" && cpio -id --quiet); }
 ov
@@ -181,7 +181,7 @@ bad_set "power.driver" 'power={"driver":"telepathy"}'
 bad_set profile: --profile nosuch
 check_eq "refusals changed nothing" 1000 "$(ctl node show node1 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["effective"]["interval_ms"])')"
 check_eq "a profile in use cannot be removed" 1 "$(ctl profile rm compute >/dev/null 2>&1; echo $?)"
-check "node set --reboot queues a reboot" bash -c "'$SNOW_BIN/snowctl' node set node1 --reboot | grep -q 'reboot queued'"
+check "node set --reboot queues a reboot" bash -c "'$SNOW_ASAN_BIN/snowctl' node set node1 --reboot | grep -q 'reboot queued'"
 check "node leaves its profile" ctl node set node1 --no-profile
 check "then the profile can go" ctl profile rm compute
 
@@ -190,7 +190,7 @@ check "then the profile can go" ctl profile rm compute
 code=$(status "${auth[@]}" -d '{"op":"power.on"}' "$url/api/v1/nodes/node1/commands")
 check_eq "power.on with the agent driver: 409" 409 "$code"
 check "and the reason is named" grep -q 'needs a power driver' "$dir/out"
-check "power.off with the agent driver becomes the agent's poweroff" bash -c "'$SNOW_BIN/snowctl' node power node1 off --no-wait | grep -q '(poweroff on node1): queued'"
+check "power.off with the agent driver becomes the agent's poweroff" bash -c "'$SNOW_ASAN_BIN/snowctl' node power node1 off --no-wait | grep -q '(poweroff on node1): queued'"
 printf 'not-on-argv-7\n' >"$dir/ipmi.pw"
 ctl node set node1 "power={\"driver\":\"ipmi\",\"host\":\"127.0.0.1\",\"user\":\"admin\",\"password_file\":\"$dir/ipmi.pw\"}" >/dev/null
 msg=$(ctl node power node1 status --timeout 60 2>&1) && rc=0 || rc=$?
@@ -234,6 +234,10 @@ check_eq "command results survived kill -9" done "$(ctl command show "$cmd_id" -
 check_eq "replay still refused after restart" 401 "$(status "${saved[@]}" -H 'Content-Type: application/json' -d "$reg" "$url/api/v1/node/register")"
 
 # --check-config
-msg=$("$SNOW_BIN/snowd" --boot-addr 10.0.0.300/24 --dnsmasq none -n 2>&1) && rc=0 || rc=$?
+msg=$("$SNOW_ASAN_BIN/snowd" --boot-addr 10.0.0.300/24 --dnsmasq none -n 2>&1) && rc=0 || rc=$?
 check "--check-config refuses a bad boot-addr, naming it ($msg)" test "$rc" -ne 0 -a -n "$(grep 'boot-addr:' <<<"$msg")"
 check "--check-config runs dnsmasq's own check" bash -c "'$SNOW_BIN/snowd' --boot-addr 10.77.0.1/24 --boot-if lo -n | grep -q 'configuration OK'"
+
+# The sanitizer build must have found nothing, leaks at exit included.
+stop_pid $pid; pid=
+check_sanitizer "$dir/snowd.log"

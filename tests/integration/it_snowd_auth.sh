@@ -8,18 +8,18 @@ dir=$(mktemp -d /tmp/snow-it-auth.XXXXXX)
 port=$(free_port)
 url=http://127.0.0.1:$port
 pid= spid=
-"$SNOW_BIN/snowd" --state-dir "$dir/state" --listen "127.0.0.1:$port" --boot-addr 127.0.0.1/8 \
+"$SNOW_ASAN_BIN/snowd" --state-dir "$dir/state" --listen "127.0.0.1:$port" --boot-addr 127.0.0.1/8 \
 	--dnsmasq none --interval-ms 500 >"$dir/snowd.log" 2>&1 &
 pid=$!
 on_exit 'stop_pid $spid; stop_pid $pid; [ "$_failures" -gt 0 ] && tail -30 "$dir/snowd.log"; rm -rf "$dir"'
 check "snowd starts" wait_for 10 curl -sf "$url/api/v1/health"
 export SNOW_URL=$url SNOW_TOKEN=$(cat "$dir/state/admin.token")
-ctl() { "$SNOW_BIN/snowctl" "$@"; }
+ctl() { "$SNOW_ASAN_BIN/snowctl" "$@"; }
 
 declare -A tok
 for r in viewer operator admin; do tok[$r]=$(ctl token create "u-$r" --role "$r"); done
 check "tokens created" test -n "${tok[viewer]}" -a -n "${tok[operator]}" -a -n "${tok[admin]}"
-check "token list names them, never shows them" bash -c "'$SNOW_BIN/snowctl' token list | grep -q u-viewer && ! '$SNOW_BIN/snowctl' token list --json | grep -q '${tok[viewer]}'"
+check "token list names them, never shows them" bash -c "'$SNOW_ASAN_BIN/snowctl' token list | grep -q u-viewer && ! '$SNOW_ASAN_BIN/snowctl' token list --json | grep -q '${tok[viewer]}'"
 check "node for the tests" ctl node add node1 --mac 52:54:00:ab:00:01
 
 code() { # code TOKEN METHOD PATH [BODY]
@@ -102,3 +102,7 @@ check "metrics: node state" grep -q '^snow_node_up{node="node1"} 0' "$dir/metric
 check "metrics: gauges per node, not counters" bash -c "grep -q '^snow_node_gauge{node=\"node1\",name=\"vm.load.avg1\"} 0.25' '$dir/metrics' && ! grep -q 'sys.boots' '$dir/metrics'"
 check "metrics: snowd's own counters" grep -q '^snowd_reports_total 1' "$dir/metrics"
 check "metrics: stream clients" grep -q '^snowd_stream_clients 1' "$dir/metrics"
+
+# The sanitizer build must have found nothing, leaks at exit included.
+stop_pid $pid; pid=
+check_sanitizer "$dir/snowd.log"
