@@ -569,34 +569,94 @@ static int agent_scalar_handler(netsnmp_mib_handler *handler, netsnmp_handler_re
 	return SNMP_ERR_NOERROR;
 }
 
-static netsnmp_container *agent_table(struct agent *a, const char *name, const oid *base,
-				      size_t len, int writable, int max_col, int with_kind)
+/* ---- the containers --------------------------------------------------------- */
+
+static const netsnmp_index *snapc_row(const struct snap_container *sc, size_t i)
+{
+	return (const netsnmp_index *)(const void *)((const char *)sc->rows + i * sc->size);
+}
+
+/* The first row whose index is above key (strictly when after), or n. */
+static size_t snapc_bound(const struct snap_container *sc, const netsnmp_index *key, int after)
+{
+	size_t lo = 0, hi = sc->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const netsnmp_index *x = snapc_row(sc, mid);
+		int c = snmp_oid_compare(x->oids, x->len, key->oids, key->len);
+		if (c < 0 || (after && c == 0))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static void *snapc_find(netsnmp_container *c, const void *key)
+{
+	struct snap_container *sc = (struct snap_container *)(void *)c;
+	const netsnmp_index *k = key;
+	size_t i;
+
+	if (!k)
+		return NULL;
+	i = snapc_bound(sc, k, 0);
+	if (i < sc->n && !snmp_oid_compare(snapc_row(sc, i)->oids, snapc_row(sc, i)->len, k->oids, k->len))
+		return (void *)(uintptr_t)snapc_row(sc, i);
+	return NULL;
+}
+
+static void *snapc_find_next(netsnmp_container *c, const void *key)
+{
+	struct snap_container *sc = (struct snap_container *)(void *)c;
+	size_t i = key ? snapc_bound(sc, key, 1) : 0;
+
+	return i < sc->n ? (void *)(uintptr_t)snapc_row(sc, i) : NULL;
+}
+
+static size_t snapc_size(netsnmp_container *c)
+{
+	return ((struct snap_container *)(void *)c)->n;
+}
+
+/* Rows belong to the snapshot: the container neither takes nor frees any. */
+static int snapc_refuse(netsnmp_container *c, const void *data)
+{
+	return -1;
+}
+
+static int snapc_free(netsnmp_container *c)
+{
+	return 0;
+}
+
+static void snapc_init(struct snap_container *sc, size_t size)
+{
+	memset(sc, 0, sizeof(*sc));
+	sc->size = size;
+	netsnmp_init_container(&sc->c, NULL, snapc_free, snapc_size, netsnmp_compare_netsnmp_index,
+			       snapc_refuse, snapc_refuse, snapc_find);
+	sc->c.find_next = snapc_find_next;
+	sc->c.ncompare = netsnmp_ncompare_netsnmp_index;
+}
+
+static int agent_table(struct agent *a, struct snap_container *sc, const char *name,
+		       const oid *base, size_t len, int writable, int max_col, int with_kind)
 {
 	netsnmp_handler_registration *reg;
 	netsnmp_table_registration_info *ti;
 	netsnmp_mib_handler *h;
-	netsnmp_container *c;
-	int rc = 0;
 
-	c = netsnmp_container_find("snow:table_container");
-	if (!c)
-		return NULL;
-	/*
-	 * Rows come sorted and unique from the snapshot; without this flag every
-	 * insert would look for a duplicate, sorting the array each time.
-	 */
-	CONTAINER_SET_OPTIONS(c, CONTAINER_KEY_ALLOW_DUPLICATES, rc);
-	if (rc < 0)
-		log_warnx("%s: container keeps checking duplicates (slower refresh)", name);
 	h = netsnmp_create_handler(name, agent_table_handler);
 	if (!h)
-		goto err;
+		return -ENOMEM;
 	h->myvoid = a;
 	reg = netsnmp_handler_registration_create(name, h, base, len,
 						  writable ? HANDLER_CAN_RWRITE : HANDLER_CAN_RONLY);
 	ti = SNMP_MALLOC_TYPEDEF(netsnmp_table_registration_info);
 	if (!reg || !ti)
-		goto err;
+		return -ENOMEM;
 	if (base[len - 1] == 2)
 		netsnmp_table_helper_add_indexes(ti, ASN_UNSIGNED, 0);
 	else if (with_kind)
@@ -605,15 +665,12 @@ static netsnmp_container *agent_table(struct agent *a, const char *name, const o
 		netsnmp_table_helper_add_indexes(ti, ASN_UNSIGNED, ASN_OCTET_STR, 0);
 	ti->min_column = 2;
 	ti->max_column = (unsigned)max_col;
-	if (netsnmp_container_table_register(reg, ti, c, TABLE_CONTAINER_KEY_NETSNMP_INDEX) !=
+	if (netsnmp_container_table_register(reg, ti, &sc->c, TABLE_CONTAINER_KEY_NETSNMP_INDEX) !=
 	    MIB_REGISTERED_OK) {
 		log_warnx("%s: registration refused", name);
-		return NULL;
+		return -EIO;
 	}
-	return c;
-err:
-	CONTAINER_FREE(c);
-	return NULL;
+	return 0;
 }
 
 static int agent_scalar(struct agent *a, const char *name, int which)
@@ -638,20 +695,15 @@ static int agent_scalar(struct agent *a, const char *name, int which)
 static void agent_fill(struct agent *a)
 {
 	const struct model_snap *s = a->snap;
-	size_t i;
 
-	CONTAINER_CLEAR(a->c_nodes, NULL, NULL);
-	CONTAINER_CLEAR(a->c_values, NULL, NULL);
-	CONTAINER_CLEAR(a->c_thrs, NULL, NULL);
-	CONTAINER_CLEAR(a->c_devs, NULL, NULL);
-	for (i = 0; i < s->nnodes; i++)
-		CONTAINER_INSERT(a->c_nodes, &s->nodes[i]);
-	for (i = 0; i < s->nvalues; i++)
-		CONTAINER_INSERT(a->c_values, &s->values[i]);
-	for (i = 0; i < s->nthrs; i++)
-		CONTAINER_INSERT(a->c_thrs, &s->thrs[i]);
-	for (i = 0; i < s->ndevs; i++)
-		CONTAINER_INSERT(a->c_devs, &s->devs[i]);
+	a->c_nodes.rows = s->nodes;
+	a->c_nodes.n = s->nnodes;
+	a->c_values.rows = s->values;
+	a->c_values.n = s->nvalues;
+	a->c_thrs.rows = s->thrs;
+	a->c_thrs.n = s->nthrs;
+	a->c_devs.rows = s->devs;
+	a->c_devs.n = s->ndevs;
 }
 
 int agent_init(struct agent *a, struct fetch *f)
@@ -661,15 +713,18 @@ int agent_init(struct agent *a, struct fetch *f)
 	a->snap = calloc(1, sizeof(*a->snap));
 	if (!a->snap)
 		return -ENOMEM;
-	a->c_nodes = agent_table(a, "snowNodeTable", oid_nodes, OID_LENGTH(oid_nodes), 0,
-				 COL_NODE_HOSTNAME, 0);
-	a->c_values = agent_table(a, "snowValueTable", oid_values, OID_LENGTH(oid_values), 0,
-				  COL_VAL_DESCR, 0);
-	a->c_thrs = agent_table(a, "snowThresholdTable", oid_thrs, OID_LENGTH(oid_thrs), 1,
-				COL_THR_SAMPLES, 1);
-	a->c_devs = agent_table(a, "snowDeviceTable", oid_devs, OID_LENGTH(oid_devs), 1,
-				COL_DEV_AUDIT_TIME, 0);
-	if (!a->c_nodes || !a->c_values || !a->c_thrs || !a->c_devs)
+	snapc_init(&a->c_nodes, sizeof(struct model_node));
+	snapc_init(&a->c_values, sizeof(struct model_value));
+	snapc_init(&a->c_thrs, sizeof(struct model_thr));
+	snapc_init(&a->c_devs, sizeof(struct model_dev));
+	if (agent_table(a, &a->c_nodes, "snowNodeTable", oid_nodes, OID_LENGTH(oid_nodes), 0,
+			COL_NODE_HOSTNAME, 0) ||
+	    agent_table(a, &a->c_values, "snowValueTable", oid_values, OID_LENGTH(oid_values), 0,
+			COL_VAL_DESCR, 0) ||
+	    agent_table(a, &a->c_thrs, "snowThresholdTable", oid_thrs, OID_LENGTH(oid_thrs), 1,
+			COL_THR_SAMPLES, 1) ||
+	    agent_table(a, &a->c_devs, "snowDeviceTable", oid_devs, OID_LENGTH(oid_devs), 1,
+			COL_DEV_AUDIT_TIME, 0))
 		return -EIO;
 	if (agent_scalar(a, "snowAgentSnowdReachable", 1) ||
 	    agent_scalar(a, "snowAgentDataAge", 2) || agent_scalar(a, "snowAgentNodes", 3))

@@ -46,13 +46,25 @@ struct txn {
 	struct txn_entry e[AGENT_TXN_MAX];
 };
 
+/*
+ * A netsnmp_container over one table of the served snapshot: find and
+ * find_next (all that table_container asks of it) binary-search the rows
+ * the snapshot holds, already sorted.  Swapping in a new snapshot is a
+ * pointer change: nothing is copied, inserted or sorted per refresh.
+ */
+struct snap_container {
+	netsnmp_container c; /* first: the agent library sees only this */
+	const void *rows;
+	size_t n, size;
+};
+
 struct agent {
 	struct fetch *fetch;
 	struct model_snap *snap;          /* served; never NULL after agent_init() */
 	struct fetch_result *deferred;    /* a result waiting for a SET to end */
 	int reachable;
 	int64_t data_ms;                  /* when snap arrived, 0 never */
-	netsnmp_container *c_nodes, *c_values, *c_thrs, *c_devs;
+	struct snap_container c_nodes, c_values, c_thrs, c_devs;
 	struct txn txn;
 	unsigned long notifications;
 };

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# make bench-snmp: walk the whole SNOW-CLUSTER-MIB for NODES (default 1000)
+# simulated nodes with snmpbulkwalk (SNMPv3 authPriv, -Cr50), and, in the
+# same run, an snmpd-native table of similar size: IF-MIB's ifTable and
+# ifXTable for IFACES (default 5000) veth interfaces in a private network
+# namespace, served by snmpd itself (no AgentX).  Prints times, varbinds and
+# varbinds per second.  A benchmark: it reports, it never fails on speed.
+. "$(dirname "$0")/../lib.sh"
+need_root "bench-snmp (network namespace for the native table)"
+NODES=${NODES:-1000} IFACES=${IFACES:-5000} REPS=${REPS:-50}
+
+dir=$(mktemp -d /tmp/snow-bench-snmp.XXXXXX)
+state=$dir/state
+port=$(free_port)
+url=http://127.0.0.1:$port
+agent=127.0.0.1:$(free_port)
+ns=snowbench$$
+snowd_pid= sim_pid= nat_pid=
+cleanup() {
+	"$SNOW_BIN/snow-snmp" down --state "$state" 2>/dev/null
+	stop_pid "$nat_pid"
+	stop_pid "$sim_pid"
+	stop_pid "$snowd_pid"
+	ip netns del "$ns" 2>/dev/null
+	rm -rf "$dir"
+}
+on_exit cleanup
+
+"$SNOW_BIN/snowd" --state-dir "$state" --listen "127.0.0.1:$port" --boot-addr 127.0.0.1/8 \
+	--dnsmasq none --interval-ms 2000 >"$dir/snowd.log" 2>&1 &
+snowd_pid=$!
+wait_for 10 curl -sf "$url/api/v1/health" || { echo "snowd did not start"; exit 1; }
+export SNOW_URL=$url SNOW_TOKEN=$(cat "$state/admin.token")
+"$SNOW_BIN/snow-nodesim" --count "$NODES" --add >"$dir/sim.log" 2>&1 &
+sim_pid=$!
+online() { [ "$(curl -sf -H "Authorization: Bearer $SNOW_TOKEN" "$url/api/v1/nodes" | grep -o '"state": *"online"' | wc -l)" -ge "$NODES" ]; }
+wait_for 120 online || { echo "not all $NODES nodes came online"; tail "$dir/sim.log"; exit 1; }
+"$SNOW_BIN/snow-snmp" up --state "$state" --url "$url" --listen "udp:$agent" \
+	--trap "udp:127.0.0.1:$(free_port)" >/dev/null
+export MIBS="" SNMP_PERSISTENT_DIR=$dir/cli
+read -ra v3 <<<"$("$SNOW_BIN/snow-snmp" args --state "$state")"
+M=.1.3.6.1.4.1.8072.9999.9999.7669
+served() { [ "$(snmpget "${v3[@]}" -Oqv "$agent" $M.1.1.3.0 2>/dev/null)" = "$NODES" ]; }
+wait_for 60 served || { echo "the subagent does not serve $NODES nodes"; exit 1; }
+
+# walk NAME ARGS...: time one snmpbulkwalk, print varbinds and rate.
+walk() {
+	local name=$1 t0 t1 n; shift
+	t0=$(date +%s.%N)
+	n=$("$@" | wc -l)
+	t1=$(date +%s.%N)
+	python3 -c 'import sys; n=int(sys.argv[2]); s=float(sys.argv[4])-float(sys.argv[3]); print("%-44s %8d varbinds %7.2f s %9.0f varbinds/s" % (sys.argv[1], n, s, n/s))' \
+		"$name" "$n" "$t0" "$t1"
+}
+
+echo "== SNOW-CLUSTER-MIB, $NODES simulated nodes, snmpbulkwalk -v3 authPriv -Cr$REPS (through AgentX)"
+walk "whole MIB" snmpbulkwalk "${v3[@]}" -Cr"$REPS" -On "$agent" $M
+walk "snowValueTable" snmpbulkwalk "${v3[@]}" -Cr"$REPS" -On "$agent" $M.1.3
+walk "snowThresholdTable" snmpbulkwalk "${v3[@]}" -Cr"$REPS" -On "$agent" $M.1.4
+walk "snowNodeTable" snmpbulkwalk "${v3[@]}" -Cr"$REPS" -On "$agent" $M.1.2
+
+# The native table: snmpd's own IF-MIB over $IFACES veth interfaces.
+ip netns add "$ns"
+ip -n "$ns" link set lo up
+# veth pairs (the dummy driver is not available on these machines): IFACES/2 pairs.
+for i in $(seq 1 $((IFACES / 2))); do echo "link add a$i type veth peer name b$i"; done | ip -n "$ns" -batch -
+. "$state/snmp/credentials"
+cat >"$dir/native.conf" <<EOF
+agentAddress udp:127.0.0.1:1161
+createUser $USER SHA-256 "$AUTH" AES "$PRIV"
+view ifView included .1.3.6.1.2.1.2
+view ifView included .1.3.6.1.2.1.31
+rouser -s usm $USER priv -V ifView
+EOF
+mkdir -p "$dir/nat"
+SNMP_PERSISTENT_DIR=$dir/nat ip netns exec "$ns" snmpd -f -Lf "$dir/native.log" -C -c "$dir/native.conf" &
+nat_pid=$!
+up() { ip netns exec "$ns" snmpget "${v3[@]}" -t 5 127.0.0.1:1161 .1.3.6.1.2.1.2.1.0 >/dev/null 2>&1; }
+wait_for 60 up || { echo "native snmpd did not answer"; exit 1; }
+ip netns exec "$ns" snmpbulkwalk "${v3[@]}" -Cr"$REPS" -On 127.0.0.1:1161 .1.3.6.1.2.1.2.2 >/dev/null # warm its cache
+echo "== snmpd-native IF-MIB, $IFACES veth interfaces, same credentials and options (no AgentX)"
+walk "ifTable + ifXTable (ifMIB)" ip netns exec "$ns" snmpbulkwalk "${v3[@]}" -Cr"$REPS" -On 127.0.0.1:1161 .1.3.6.1.2.1.2.2
+walk "ifXTable" ip netns exec "$ns" snmpbulkwalk "${v3[@]}" -Cr"$REPS" -On 127.0.0.1:1161 .1.3.6.1.2.1.31.1.1
+walk "ifTable" ip netns exec "$ns" snmpbulkwalk "${v3[@]}" -Cr"$REPS" -On 127.0.0.1:1161 .1.3.6.1.2.1.2.2
+echo "== CPU seconds used: snmpd $(ps -o cputime= -p "$(cat "$state/snmp/snmpd.pid")"), snow-subagent $(ps -o cputime= -p "$(cat "$state/snmp/snow-subagent.pid")"), native snmpd $(ps -o cputime= -p "$nat_pid")"
