@@ -34,7 +34,15 @@ static void render(struct buf *out)
 	snprintf(n.ip, sizeof(n.ip), "127.0.0.10");
 	snprintf(n.image, sizeof(n.image), "default");
 	snprintf(n.secret, sizeof(n.secret), SECRET);
-	assert_int_equal(boot_render_overlay(&params, &n, out), 0);
+	/* The effective settings snowd passes: env and thresholds land in node.conf. */
+	json_t *eff = json_pack("{s:i, s:{s:s}, s:[{s:s, s:s, s:f, s:f, s:i}, {s:s, s:s, s:i, s:i}]}",
+				"interval_ms", 1500, "env", "SITE", "lab", "thresholds", "value",
+				"hw.temp.cpu", "kind", "high", "rise", 90.5, "clear", 85.25,
+				"samples", 3, "value", "kern.mem.free_kb", "kind", "low", "rise",
+				100000, "clear", 120000);
+	assert_non_null(eff);
+	assert_int_equal(boot_render_overlay(&params, &n, eff, out), 0);
+	json_decref(eff);
 }
 
 static void test_snowd_overlay(void **state)
@@ -55,6 +63,15 @@ static void test_snowd_overlay(void **state)
 	assert_string_equal(c.secret, SECRET);
 	assert_int_equal(c.interval_ms, 1500);
 	assert_string_equal(c.sysctl_allow, "");
+	assert_int_equal(c.nthr, 2);
+	assert_string_equal(c.thr[0].value, "hw.temp.cpu");
+	assert_int_equal(c.thr[0].kind, INSTR_THR_HIGH);
+	assert_true(c.thr[0].rise == 90.5 && c.thr[0].clear == 85.25);
+	assert_int_equal(c.thr[0].samples, 3);
+	assert_true(c.thr[0].enabled);
+	assert_string_equal(c.thr[1].value, "kern.mem.free_kb");
+	assert_int_equal(c.thr[1].kind, INSTR_THR_LOW);
+	assert_int_equal(c.thr[1].samples, 1);
 	buf_free(&b);
 }
 
@@ -171,6 +188,14 @@ static void test_conf_refused(void **state)
 		  "node.conf: " },
 		{ "name = n1\nmac = 02:aa:bb:00:00:01\nhost_url = ftp://x/\nsecret = " SECRET,
 		  "http://" },
+		{ GOOD_HEAD "secret = " SECRET "\nthreshold.hw.temp.cpu = high 80 90 1\n",
+		  "node.conf:5: threshold.hw.temp.cpu: clear" },
+		{ GOOD_HEAD "secret = " SECRET "\nthreshold.hw.temp.cpu = sideways 80 70\n",
+		  "is not 'high|low RISE CLEAR [SAMPLES]'" },
+		{ GOOD_HEAD "secret = " SECRET "\nthreshold.hw.temp.cpu = high 80 70 1 junk\n",
+		  "is not 'high|low" },
+		{ GOOD_HEAD "secret = " SECRET "\nthreshold.Bad..Name = high 80 70\n",
+		  "threshold.Bad..Name: " },
 	};
 	char err[256];
 	size_t i;

@@ -407,6 +407,36 @@ static void test_spike_crosses(void **state)
 	assert_int_equal(n->thr[0].state, INSTR_THR_CLEAR);
 }
 
+static void test_conf_thresholds(void **state)
+{
+	struct sim_node *n = *state;
+	struct ovl_conf c = { .nthr = 1 };
+	char err[128];
+	int k = sim_value_index("kern.mem.free_kb");
+
+	assert_int_equal(threshold_set(&c.thr[0], "kern.mem.free_kb", INSTR_THR_LOW, 5000000,
+				       5000000, 1, err, sizeof(err)), 0);
+	assert_int_equal(sim_apply_conf(n, &c), 0);
+	/* A host-set one beside it. */
+	exchange(n, "{\"commands\": [{\"id\": 61, \"op\": \"threshold.set\", \"args\": "
+		    "{\"value\": \"hw.temp.cpu\", \"kind\": \"high\", \"rise\": 1, \"clear\": 0}}]}",
+		 NULL);
+	sim_step(n, 1, 1001);
+	assert_int_equal(n->thr[0].state, INSTR_THR_RAISED);
+	assert_true(n->thr[1].enabled);
+	/* A reboot keeps the configured one (cleared), forgets the host's. */
+	assert_int_equal(sim_boot(n, 1002), 0);
+	assert_true(n->thr[0].enabled);
+	assert_string_equal(n->thr[0].value, "kern.mem.free_kb");
+	assert_int_equal(n->thr[0].state, INSTR_THR_CLEAR);
+	assert_false(n->thr[1].enabled);
+	assert_true(n->v[k] < 5000000);
+	/* A reload without it drops it. */
+	c.nthr = 0;
+	assert_int_equal(sim_apply_conf(n, &c), 0);
+	assert_false(n->thr[0].enabled);
+}
+
 static void test_ring_overflow(void **state)
 {
 	struct sim_node *n = *state;
@@ -442,6 +472,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_reboot, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sysctl_and_unknown, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_spike_crosses, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_conf_thresholds, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ring_overflow, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
