@@ -1,16 +1,23 @@
 #include "agent.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <math.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/reboot.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "jsonh.h"
 #include "log.h"
+#include "overlay.h"
+#include "tree.h"
+#include "wdog.h"
 
 #define OPT(field) offsetof(struct agent_conf, field)
 
@@ -31,14 +38,93 @@ const struct conf_option agent_options[] = {
 	{ "verbose", 'v', CONF_BOOL, OPT(verbose), 0, 0, NULL, "debug logging" },
 	{ "check-config", 'n', CONF_BOOL, OPT(check), 0, 0, NULL,
 	  "check the configuration and exit" },
+	{ "dump", 0, CONF_BOOL, OPT(dump), 0, 0, NULL,
+	  "print one sample of the tree and devices as JSON and exit" },
+	{ "events", 0, CONF_STR, OPT(events), 0, 0, "FILE",
+	  "write each event as a JSON line to FILE ('-': stdout)" },
+	{ "sysctl.allow", 0, CONF_STR, OPT(sysctl_allow), 0, 0, "LIST",
+	  "sysctls the host may set, comma separated (vm.swappiness,...)" },
+	{ "state_dir", 0, CONF_STR, OPT(state_dir), 0, 0, "DIR",
+	  "keep the black box here across agent restarts (default /run/snow on a node)" },
+	{ "watchdog", 0, CONF_STR, OPT(watchdog), 0, 0, "DEV",
+	  "watchdog device to pat (default /dev/watchdog on a node; 'none' for none)" },
+	{ "watchdog_timeout", 0, CONF_INT, OPT(watchdog_s), 5, 600, "S",
+	  "watchdog timeout in seconds" },
+	{ "events_max", 0, CONF_INT, OPT(events_max), 4, 65536, "N",
+	  "black box size (events kept until the host has them)" },
 	{ NULL, 0, 0, 0, 0, 0, NULL, NULL },
 };
 
-/* Keys the host adds later (env.*, threshold.*) must not stop an old agent. */
+int agent_threshold_line(const char *name, const char *value, struct instr_threshold *t,
+			 char *err, size_t errlen)
+{
+	char kind[8], extra[2];
+	double rise, clear;
+	unsigned samples = 1;
+	enum instr_thr_kind k;
+	int n;
+
+	memset(t, 0, sizeof(*t));
+	n = sscanf(value, "%7s %lf %lf %u %1s", kind, &rise, &clear, &samples, extra);
+	if (n < 3 || n > 4) {
+		snprintf(err, errlen,
+			 "threshold.%s: '%s' must be 'high|low RISE CLEAR [SAMPLES]'", name, value);
+		return -EINVAL;
+	}
+	if (instr_thr_kind_parse(kind, &k)) {
+		snprintf(err, errlen, "threshold.%s: kind '%s' must be high or low", name, kind);
+		return -EINVAL;
+	}
+	{
+		char inner[256];
+		int rc = threshold_set(t, name, k, rise, clear, samples, inner, sizeof(inner));
+		if (rc) {
+			snprintf(err, errlen, "threshold.%s: %s", name, inner);
+			return rc;
+		}
+	}
+	return 0;
+}
+
+struct agent_conf_ctx {
+	const char *path;
+	struct agent_conf *c;
+};
+
+/*
+ * threshold.VALUE lines are ours; other keys the host adds later (env.*)
+ * must not stop an old agent.
+ */
 static int agent_conf_unknown(void *ctx, const char *key, const char *value, char *err,
 			      size_t errlen)
 {
-	log_debug("%s: ignoring unknown key '%s'", (const char *)ctx, key);
+	struct agent_conf_ctx *x = ctx;
+	struct agent_conf *c = x->c;
+	struct instr_threshold t, *nt;
+	size_t i;
+	int rc;
+
+	if (strncmp(key, "threshold.", 10)) {
+		log_debug("%s: ignoring unknown key '%s'", x->path, key);
+		return 0;
+	}
+	rc = agent_threshold_line(key + 10, value, &t, err, errlen);
+	if (rc)
+		return rc;
+	for (i = 0; i < c->nthr; i++)
+		if (!strcmp(c->thr[i].value, t.value) && c->thr[i].kind == t.kind) {
+			c->thr[i] = t; /* the last line wins */
+			return 0;
+		}
+	if (c->nthr >= AGENT_THRESHOLDS_MAX) {
+		snprintf(err, errlen, "%s: more than %d thresholds", key, AGENT_THRESHOLDS_MAX);
+		return -EINVAL;
+	}
+	nt = realloc(c->thr, (c->nthr + 1) * sizeof(*nt));
+	if (!nt)
+		return -ENOMEM;
+	c->thr = nt;
+	c->thr[c->nthr++] = t;
 	return 0;
 }
 
@@ -59,9 +145,12 @@ int agent_conf_load(struct agent_conf *c, int argc, char **argv, char *err, size
 	if (first.verbose)
 		log_set_level(LOG_LVL_DEBUG);
 	c->interval_ms = WIRE_DEFAULT_INTERVAL_MS;
+	c->watchdog_s = AGENT_WATCHDOG_DEFAULT_S;
+	c->events_max = AGENT_EVENTS_DEFAULT;
 	if (first.config) {
-		rc = conf_parse_file(agent_options, c, first.config, agent_conf_unknown,
-				     first.config, err, errlen);
+		struct agent_conf_ctx x = { first.config, c };
+		rc = conf_parse_file(agent_options, c, first.config, agent_conf_unknown, &x, err,
+				     errlen);
 		if (rc)
 			goto err_first;
 	}
@@ -84,6 +173,11 @@ err_first:
 	return rc;
 }
 
+int agent_standalone(const struct agent_conf *c)
+{
+	return c->dump || (c->events && (!c->host_url || !*c->host_url));
+}
+
 int agent_conf_check(struct agent_conf *c, char *err, size_t errlen)
 {
 	char mac[SNOW_MAC_STRLEN + 1];
@@ -99,6 +193,15 @@ int agent_conf_check(struct agent_conf *c, char *err, size_t errlen)
 	size_t i;
 	int rc;
 
+	if (agent_standalone(c)) {
+		if (c->mac && *c->mac) {
+			rc = valid_mac(c->mac, mac, err, errlen);
+			if (rc)
+				return rc;
+			strcpy(c->mac, mac);
+		}
+		return 0;
+	}
 	for (i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
 		char *v = *(char **)((char *)c + required[i].off);
 		if (!v || !*v) {
@@ -128,23 +231,175 @@ void agent_conf_free(struct agent_conf *c)
 	if (c->secret)
 		memset(c->secret, 0, strlen(c->secret));
 	conf_free(agent_options, c);
+	free(c->thr);
+	c->thr = NULL;
+	c->nthr = 0;
 }
+
+static int64_t agent_unix_now(void)
+{
+	return (int64_t)time(NULL);
+}
+
+static long long agent_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void agent_event(struct agent_state *st, const char *type, json_t *attrs)
+{
+	uint64_t seq = instr_ring_push(&st->ring, agent_unix_now(), type, attrs);
+	const struct instr_event *e;
+
+	if (!seq) {
+		log_warnx("event %s: out of memory", type);
+		return;
+	}
+	st->ring_dirty = 1;
+	log_debug("event %llu: %s", (unsigned long long)seq, type);
+	if (!st->events_out)
+		return;
+	e = instr_ring_at(&st->ring, st->ring.len - 1);
+	{
+		json_t *j = instr_event_to_json(e);
+		char *line = j ? jsonh_dump(j) : NULL;
+		if (line) {
+			fprintf(st->events_out, "%s\n", line);
+			fflush(st->events_out);
+		}
+		free(line);
+		json_decref(j);
+	}
+}
+
+/* ddm's way of telling us about a device state change. */
+static void agent_ddm_emit(void *ctx, const char *type, json_t *attrs)
+{
+	agent_event(ctx, type, attrs);
+}
+
+static struct ddm_env agent_ddm_env(struct agent_state *st)
+{
+	struct ddm_env env = {
+		.root = st->conf->root,
+		.service_mac = st->conf->mac,
+		.now = agent_unix_now(),
+		.emit = agent_ddm_emit,
+		.ctx = st,
+	};
+	return env;
+}
+
+/* ---- the black box across agent restarts ------------------------------------ */
+
+static void agent_state_path(struct agent_state *st, char *out, size_t cap)
+{
+	snprintf(out, cap, "%s/events.json", st->conf->state_dir);
+}
+
+/*
+ * Save the ring (atomically: tmp + rename) so that an agent restarted by
+ * /init within the same boot goes on with the same seq and loses nothing.
+ */
+static void agent_state_save(struct agent_state *st)
+{
+	char path[4096], tmp[4200];
+	json_t *j;
+	int rc;
+
+	if (!st->conf->state_dir || !*st->conf->state_dir || !st->ring_dirty)
+		return;
+	agent_state_path(st, path, sizeof(path));
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	j = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:o}", "boot_id", st->boot_id, "next_seq",
+		      (json_int_t)st->ring.next_seq, "lost", (json_int_t)st->ring.lost, "lost_first",
+		      (json_int_t)st->ring.lost_first, "lost_last", (json_int_t)st->ring.lost_last,
+		      "lost_total", (json_int_t)st->ring.lost_total, "events",
+		      instr_ring_json(&st->ring, st->ring.cap));
+	if (!j)
+		return;
+	mkdir(st->conf->state_dir, 0700);
+	rc = json_dump_file(j, tmp, JSON_COMPACT);
+	json_decref(j);
+	if (rc || rename(tmp, path)) {
+		log_warn("saving the black box to %s", path);
+		unlink(tmp);
+		return;
+	}
+	st->ring_dirty = 0;
+}
+
+/* @ret number of events restored, or -1 when there was nothing of this boot. */
+static int agent_state_load(struct agent_state *st)
+{
+	char path[4096], err[256];
+	json_error_t je;
+	json_t *j, *evs, *e;
+	json_int_t next, lost, first, last, total;
+	const char *boot;
+	size_t i;
+	int n = 0;
+
+	if (!st->conf->state_dir || !*st->conf->state_dir)
+		return -1;
+	agent_state_path(st, path, sizeof(path));
+	j = json_load_file(path, 0, &je);
+	if (!j)
+		return -1;
+	if (jsonh_get_str(j, "boot_id", 1, 64, &boot, err, sizeof(err)) ||
+	    strcmp(boot, st->boot_id) ||
+	    jsonh_get_int(j, "next_seq", 1, 1, INT64_MAX, &next, err, sizeof(err)) ||
+	    jsonh_get_int(j, "lost", 1, 0, INT64_MAX, &lost, err, sizeof(err)) ||
+	    jsonh_get_int(j, "lost_first", 1, 0, INT64_MAX, &first, err, sizeof(err)) ||
+	    jsonh_get_int(j, "lost_last", 1, 0, INT64_MAX, &last, err, sizeof(err)) ||
+	    jsonh_get_int(j, "lost_total", 1, 0, INT64_MAX, &total, err, sizeof(err)) ||
+	    !json_is_array(evs = json_object_get(j, "events"))) {
+		json_decref(j);
+		return -1; /* another boot's, or damaged: start afresh */
+	}
+	json_array_foreach(evs, i, e) {
+		struct instr_event ev;
+		if (instr_event_from_json(e, &ev, err, sizeof(err)))
+			continue;
+		/* Keep the seq it had: push numbers it, so set next_seq first. */
+		st->ring.next_seq = ev.seq;
+		instr_ring_push(&st->ring, ev.time, ev.type, ev.attrs);
+		n++;
+	}
+	if ((uint64_t)next > st->ring.next_seq)
+		st->ring.next_seq = (uint64_t)next;
+	st->ring.lost = (uint64_t)lost;
+	st->ring.lost_first = (uint64_t)first;
+	st->ring.lost_last = (uint64_t)last;
+	st->ring.lost_total = (uint64_t)total;
+	json_decref(j);
+	return n;
+}
+
+/* ---- set up ------------------------------------------------------------------- */
 
 int agent_init(struct agent_state *st, struct agent_conf *conf, int stop_fd, char *err,
 	       size_t errlen)
 {
 	struct utsname u;
-	int rc;
+	int rc, restored;
 
 	memset(st, 0, sizeof(*st));
 	st->conf = conf;
 	st->stop_fd = stop_fd;
+	st->wdog_fd = -1;
 	st->interval_ms = conf->interval_ms ? conf->interval_ms : WIRE_DEFAULT_INTERVAL_MS;
 	st->backoff_ms = AGENT_BACKOFF_FIRST_MS;
-	rc = wire_client_init(&st->wire, conf->host_url, conf->name, conf->secret, err, errlen);
-	if (rc)
-		return rc;
-	st->wire.timeout_ms = AGENT_HTTP_TIMEOUT_MS;
+	if (!agent_standalone(conf)) {
+		rc = wire_client_init(&st->wire, conf->host_url, conf->name, conf->secret, err,
+				      errlen);
+		if (rc)
+			return rc;
+		st->wire.timeout_ms = AGENT_HTTP_TIMEOUT_MS;
+	}
 	rc = sample_boot_id(conf->root, st->boot_id, err, errlen);
 	if (rc)
 		return rc;
@@ -159,44 +414,553 @@ int agent_init(struct agent_state *st, struct agent_conf *conf, int stop_fd, cha
 		snprintf(err, errlen, "gethostname: %s", strerror(errno));
 		return rc;
 	}
+	if (conf->sysctl_allow && !(st->allow = strdup(conf->sysctl_allow))) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	/* On a node (no --root) the black box outlives the agent in /run. */
+	if (!conf->state_dir && !conf->root[0] && !conf->dump &&
+	    !(conf->state_dir = strdup("/run/snow"))) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	rc = instr_ring_init(&st->ring, (size_t)conf->events_max);
+	if (rc) {
+		snprintf(err, errlen, "events: cannot allocate %ld slots", conf->events_max);
+		return rc;
+	}
+	if (conf->events && !conf->dump) {
+		if (!strcmp(conf->events, "-")) {
+			st->events_out = stdout;
+		} else if (!(st->events_out = fopen(conf->events, "ae"))) {
+			rc = -errno;
+			snprintf(err, errlen, "events: %s: %s", conf->events, strerror(errno));
+			return rc;
+		}
+	}
+	restored = conf->dump ? -1 : agent_state_load(st);
+	if (!conf->dump) {
+		if (restored < 0)
+			agent_event(st, INSTR_EV_BOOT,
+				    json_pack("{s:s, s:s}", "boot_id", st->boot_id, "kernel",
+					      st->kernel));
+		agent_event(st, INSTR_EV_AGENT_START,
+			    json_pack("{s:s, s:i, s:i}", "version", AGENT_VERSION, "pid",
+				      (int)getpid(), "restored", restored < 0 ? 0 : restored));
+	}
+	/* The first sample: the schema for registering, a baseline for devices. */
+	agent_sample(st);
 	return 0;
 }
+
+void agent_fini(struct agent_state *st)
+{
+	size_t i;
+
+	agent_state_save(st);
+	wdog_close(st->wdog_fd, 1);
+	st->wdog_fd = -1;
+	if (st->events_out && st->events_out != stdout)
+		fclose(st->events_out);
+	st->events_out = NULL;
+	for (i = 0; i < st->nresults; i++)
+		json_decref(st->results[i].res);
+	st->nresults = 0;
+	instr_tree_free(&st->tree);
+	ddm_free(&st->ddm);
+	instr_ring_free(&st->ring);
+	free(st->allow);
+	st->allow = NULL;
+	memset(&st->wire, 0, sizeof(st->wire)); /* holds a copy of the secret */
+}
+
+/* ---- sampling and thresholds --------------------------------------------------- */
+
+static struct instr_threshold *agent_thr_find(struct agent_state *st, const char *value,
+					      enum instr_thr_kind kind)
+{
+	size_t i;
+
+	for (i = 0; i < st->nthr; i++)
+		if (st->thr[i].kind == kind && !strcmp(st->thr[i].value, value))
+			return &st->thr[i];
+	return NULL;
+}
+
+static void agent_thr_remove(struct agent_state *st, struct instr_threshold *t)
+{
+	size_t i = (size_t)(t - st->thr);
+
+	memmove(&st->thr[i], &st->thr[i + 1], (st->nthr - i - 1) * sizeof(st->thr[0]));
+	memmove(&st->thr_conf[i], &st->thr_conf[i + 1], (st->nthr - i - 1) * sizeof(int));
+	st->nthr--;
+}
+
+/*
+ * Install threshold t (checked) on a gauge of the tree.  @ret 0, or -EINVAL
+ * / -ENOSPC with err naming the problem; nothing changes then.
+ */
+static int agent_thr_install(struct agent_state *st, const struct instr_threshold *t,
+			     int from_conf, char *err, size_t errlen)
+{
+	struct instr_value *v = instr_tree_find(&st->tree, t->value);
+	struct instr_threshold *x;
+
+	if (!v) {
+		snprintf(err, errlen, "value: '%s' is not a value of this node", t->value);
+		return -EINVAL;
+	}
+	if (v->def.kind != INSTR_GAUGE) {
+		snprintf(err, errlen, "value: '%s' is a %s; thresholds apply to gauges only",
+			 t->value, instr_kind_name(v->def.kind));
+		return -EINVAL;
+	}
+	x = agent_thr_find(st, t->value, t->kind);
+	if (!x) {
+		if (st->nthr >= AGENT_THRESHOLDS_MAX) {
+			snprintf(err, errlen, "value: this node has %d thresholds already",
+				 AGENT_THRESHOLDS_MAX);
+			return -ENOSPC;
+		}
+		x = &st->thr[st->nthr];
+		memset(x, 0, sizeof(*x));
+		st->thr_conf[st->nthr++] = from_conf;
+	} else {
+		st->thr_conf[x - st->thr] = from_conf;
+	}
+	/* Checked already: threshold_set() keeps a raised state for the same kind. */
+	return threshold_set(x, t->value, t->kind, t->rise, t->clear, t->samples, err, errlen);
+}
+
+/*
+ * node.conf's thresholds: those of an earlier file that the new one lacks
+ * go, the others are set.  A value the node does not have is logged.
+ */
+static void agent_thr_from_conf(struct agent_state *st, const struct instr_threshold *thr,
+				size_t n)
+{
+	char err[256];
+	size_t i, j;
+
+	for (i = st->nthr; i-- > 0;) {
+		if (!st->thr_conf[i])
+			continue;
+		for (j = 0; j < n; j++)
+			if (!strcmp(thr[j].value, st->thr[i].value) && thr[j].kind == st->thr[i].kind)
+				break;
+		if (j == n)
+			agent_thr_remove(st, &st->thr[i]);
+	}
+	for (j = 0; j < n; j++)
+		if (agent_thr_install(st, &thr[j], 1, err, sizeof(err)))
+			log_warnx("node.conf: threshold.%s: %s (ignored)", thr[j].value, err);
+}
+
+static void agent_thr_event(struct agent_state *st, const struct instr_threshold *t,
+			    enum instr_transition tr, double v)
+{
+	agent_event(st, tr == INSTR_TR_RAISE ? INSTR_EV_THR_RAISE : INSTR_EV_THR_CLEAR,
+		    json_pack("{s:s, s:s, s:f, s:f, s:f}", "value", t->value, "kind",
+			      instr_thr_kind_name(t->kind), "rise", t->rise, "clear", t->clear,
+			      "observed", v));
+}
+
+int agent_sample(struct agent_state *st)
+{
+	struct ddm_env env = agent_ddm_env(st);
+	char err[256];
+	size_t i;
+	int rc;
+
+	rc = tree_sample(st->conf->root, &st->tree, err, sizeof(err));
+	if (rc && rc != st->sample_rc)
+		log_warnx("sampling: %s (sending the other values)", err);
+	else if (!rc && st->sample_rc)
+		log_info("sampling: all values readable again");
+	st->sample_rc = rc;
+	/* The black box's own health, as values. */
+	{
+		struct instr_def d = { .kind = INSTR_GAUGE, .integer = 1 };
+		snprintf(d.name, sizeof(d.name), "agent.events.pending");
+		snprintf(d.oid, sizeof(d.oid), "11.3");
+		snprintf(d.desc, sizeof(d.desc), "events not yet acknowledged by snowd");
+		instr_tree_set(&st->tree, &d, (double)st->ring.len);
+		d.kind = INSTR_COUNTER;
+		snprintf(d.name, sizeof(d.name), "agent.events.lost");
+		snprintf(d.oid, sizeof(d.oid), "11.4");
+		snprintf(d.desc, sizeof(d.desc), "events dropped because the black box was full");
+		instr_tree_set(&st->tree, &d, (double)st->ring.lost_total);
+	}
+	if (!st->conf_thr_applied) {
+		st->conf_thr_applied = 1;
+		agent_thr_from_conf(st, st->conf->thr, st->conf->nthr);
+	}
+	for (i = 0; i < st->nthr; i++) {
+		struct instr_value *v = instr_tree_find(&st->tree, st->thr[i].value);
+		enum instr_transition tr;
+		if (!v || !v->valid)
+			continue;
+		tr = threshold_update(&st->thr[i], v->v);
+		if (tr != INSTR_TR_NONE)
+			agent_thr_event(st, &st->thr[i], tr, v->v);
+	}
+	ddm_scan(&st->ddm, &env, "observed");
+	return rc;
+}
+
+static json_t *agent_thresholds_json(struct agent_state *st)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; a && i < st->nthr; i++)
+		if (json_array_append_new(a, threshold_to_json(&st->thr[i]))) {
+			json_decref(a);
+			return NULL;
+		}
+	return a;
+}
+
+json_t *agent_dump_json(struct agent_state *st)
+{
+	return json_pack("{s:s, s:o, s:o, s:o, s:o, s:o}", "boot_id", st->boot_id, "values",
+			 instr_tree_values_json(&st->tree), "schema",
+			 instr_tree_schema_json(&st->tree), "watermarks",
+			 instr_tree_watermarks_json(&st->tree), "thresholds",
+			 agent_thresholds_json(st), "devices", ddm_json(&st->ddm));
+}
+
+/* ---- commands -------------------------------------------------------------------- */
+
+static struct agent_result *agent_result_find(struct agent_state *st, json_int_t id)
+{
+	size_t i;
+
+	for (i = 0; i < st->nresults; i++)
+		if (st->results[i].id == id)
+			return &st->results[i];
+	return NULL;
+}
+
+/* Keep res (stolen) as the result of id; the oldest result makes room. */
+static struct agent_result *agent_result_add(struct agent_state *st, json_int_t id, json_t *res)
+{
+	struct agent_result *r;
+
+	if (st->nresults < AGENT_RESULTS_KEEP) {
+		r = &st->results[st->nresults++];
+	} else {
+		r = &st->results[st->next_result];
+		st->next_result = (st->next_result + 1) % AGENT_RESULTS_KEEP;
+		if (r->pending)
+			log_warnx("command %lld: result dropped undelivered (more than %d pending)",
+				  (long long)r->id, AGENT_RESULTS_KEEP);
+		json_decref(r->res);
+	}
+	r->id = id;
+	r->res = res;
+	r->pending = 1;
+	r->inflight = 0;
+	return r;
+}
+
+/* The dotted sysctl name on the allow list (comma separated, blanks ignored)? */
+static int agent_sysctl_allowed(const char *allow, const char *name)
+{
+	size_t len = strlen(name);
+	const char *p = allow;
+
+	while (p && *p) {
+		const char *end = strchr(p, ',');
+		size_t n;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		n = end ? (size_t)(end - p) : strlen(p);
+		while (n && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+			n--;
+		if (n == len && !strncmp(p, name, len))
+			return 1;
+		p = end ? end + 1 : NULL;
+	}
+	return 0;
+}
+
+static int agent_sysctl_set(struct agent_state *st, const struct instr_cmd *c, json_t **result,
+			    char *err, size_t errlen)
+{
+	char rel[INSTR_SYSCTL_NAME_MAX + 16], path[4200], back[256], line[INSTR_SYSCTL_VALUE_MAX + 2];
+	char *p;
+	int fd, rc;
+	ssize_t n;
+
+	if (!agent_sysctl_allowed(st->allow, c->sysctl_name)) {
+		snprintf(err, errlen,
+			 "name: '%s' is not on this node's sysctl.allow list (node.conf)",
+			 c->sysctl_name);
+		return -EPERM;
+	}
+	snprintf(rel, sizeof(rel), "proc/sys/%s", c->sysctl_name);
+	for (p = rel + 9; *p; p++)
+		if (*p == '.')
+			*p = '/';
+	snprintf(path, sizeof(path), "%s/%s", st->conf->root, rel);
+	fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+	if (fd < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "name: %s: %s", c->sysctl_name, strerror(errno));
+		return rc;
+	}
+	snprintf(line, sizeof(line), "%s\n", c->sysctl_value);
+	n = write(fd, line, strlen(line));
+	rc = n == (ssize_t)strlen(line) ? 0 : (n < 0 ? -errno : -EIO);
+	if (close(fd) && !rc)
+		rc = -errno;
+	if (rc) {
+		snprintf(err, errlen, "value: the kernel refused '%s' for %s: %s", c->sysctl_value,
+			 c->sysctl_name, strerror(-rc));
+		return rc;
+	}
+	if (tree_read_str(st->conf->root, rel, back, sizeof(back)))
+		back[0] = '\0';
+	*result = json_pack("{s:s, s:s}", "name", c->sysctl_name, "value", back);
+	return 0;
+}
+
+/* Refetch the overlay, read node.conf from it, apply what can change live. */
+static int agent_config_reload(struct agent_state *st, json_t **result, char *err,
+			       size_t errlen)
+{
+	struct agent_conf nc = { 0 };
+	char tmp[4096];
+	char *argv[4];
+	int rc;
+	size_t i;
+
+	if (agent_standalone(st->conf)) {
+		snprintf(err, errlen, "no host to fetch the overlay from (standalone)");
+		return -EINVAL;
+	}
+	snprintf(tmp, sizeof(tmp), "%s/node.conf.new",
+		 st->conf->state_dir && *st->conf->state_dir ? st->conf->state_dir : "/tmp");
+	if (st->conf->state_dir && *st->conf->state_dir)
+		mkdir(st->conf->state_dir, 0700);
+	rc = overlay_fetch_conf(&st->wire.url, st->conf->mac, tmp, AGENT_HTTP_TIMEOUT_MS, err,
+				errlen);
+	if (rc)
+		return rc;
+	argv[0] = "snow-agent";
+	argv[1] = "--config";
+	argv[2] = tmp;
+	argv[3] = NULL;
+	rc = agent_conf_load(&nc, 3, argv, err, errlen);
+	if (!rc && (!nc.name || strcmp(nc.name, st->conf->name))) {
+		snprintf(err, errlen, "name: the new node.conf is for '%s', not '%s'",
+			 nc.name ? nc.name : "", st->conf->name);
+		rc = -EINVAL;
+	}
+	/* Check every threshold against the tree first: all or nothing. */
+	for (i = 0; !rc && i < nc.nthr; i++) {
+		struct instr_value *v = instr_tree_find(&st->tree, nc.thr[i].value);
+		if (!v || v->def.kind != INSTR_GAUGE) {
+			snprintf(err, errlen, "threshold.%s: %s", nc.thr[i].value,
+				 v ? "not a gauge" : "not a value of this node");
+			rc = -EINVAL;
+		}
+	}
+	if (rc) {
+		unlink(tmp);
+		agent_conf_free(&nc);
+		return rc;
+	}
+	agent_thr_from_conf(st, nc.thr, nc.nthr);
+	free(st->allow);
+	st->allow = nc.sysctl_allow ? strdup(nc.sysctl_allow) : NULL;
+	/* An agent restarted later reads the new file too. */
+	if (st->conf->config && rename(tmp, st->conf->config))
+		log_warn("config.reload: cannot replace %s", st->conf->config);
+	unlink(tmp);
+	*result = json_pack("{s:i, s:s}", "thresholds", (int)nc.nthr, "sysctl.allow",
+			    st->allow ? st->allow : "");
+	log_info("config.reload: %zu threshold%s from node.conf, sysctl.allow '%s'", nc.nthr,
+		 nc.nthr == 1 ? "" : "s", st->allow ? st->allow : "");
+	agent_conf_free(&nc);
+	return 0;
+}
+
+/* Run a parsed command.  @ret 0 with *result (new reference, may be NULL) or -errno, err. */
+static int agent_exec(struct agent_state *st, const struct instr_cmd *c, json_t **result,
+		      char *err, size_t errlen)
+{
+	struct ddm_env env = agent_ddm_env(st);
+	struct instr_threshold *t;
+	int rc;
+
+	*result = NULL;
+	switch (c->op) {
+	case INSTR_CMD_REBOOT:
+	case INSTR_CMD_POWEROFF:
+		st->power = c->op == INSTR_CMD_REBOOT ? AGENT_POWER_REBOOT : AGENT_POWER_POWEROFF;
+		st->power_at = agent_now_ms() + AGENT_POWER_WAIT_MS;
+		st->power_id = c->id;
+		*result = json_pack("{s:s}", "status", "after this result is delivered");
+		return 0;
+	case INSTR_CMD_THR_SET:
+		rc = agent_thr_install(st, &c->thr, 0, err, errlen);
+		if (rc)
+			return rc;
+		t = agent_thr_find(st, c->thr.value, c->thr.kind);
+		*result = threshold_to_json(t);
+		return 0;
+	case INSTR_CMD_THR_CLEAR:
+		t = agent_thr_find(st, c->thr.value, c->thr.kind);
+		if (!t) {
+			snprintf(err, errlen, "value: no %s threshold is set on '%s'",
+				 instr_thr_kind_name(c->thr.kind), c->thr.value);
+			return -ENOENT;
+		}
+		agent_thr_remove(st, t);
+		return 0;
+	case INSTR_CMD_WM_RESET:
+		rc = instr_tree_wm_reset(&st->tree, c->value[0] ? c->value : NULL, err, errlen);
+		if (rc < 0)
+			return rc;
+		*result = json_pack("{s:i}", "reset", rc);
+		return 0;
+	case INSTR_CMD_DEVICE:
+		return ddm_op(&st->ddm, &env, c->path, c->dev_op, result, err, errlen);
+	case INSTR_CMD_SYSCTL_SET:
+		return agent_sysctl_set(st, c, result, err, errlen);
+	case INSTR_CMD_CONFIG_RELOAD:
+		return agent_config_reload(st, result, err, errlen);
+	case INSTR_CMD_COUNT:
+		break;
+	}
+	snprintf(err, errlen, "op: unknown");
+	return -EINVAL;
+}
+
+json_t *agent_command(struct agent_state *st, json_t *cmd)
+{
+	struct instr_cmd c;
+	struct agent_result *r;
+	json_int_t id;
+	json_t *res, *out = NULL;
+	char err[512];
+	int rc;
+
+	rc = instr_cmd_parse(cmd, &c, &id, err, sizeof(err));
+	if (id < 0) {
+		log_warnx("command without a usable id refused: %s", err);
+		return NULL;
+	}
+	r = agent_result_find(st, id);
+	if (r) {
+		/* Done already: the host did not get the result yet, send it again. */
+		log_debug("command %lld: repeated id, resending its result", (long long)id);
+		r->pending = 1;
+		return r->res;
+	}
+	if (!rc)
+		rc = agent_exec(st, &c, &out, err, sizeof(err));
+	if (rc) {
+		/* The op as the host wrote it: it may be one we do not know. */
+		const char *op = json_string_value(json_object_get(cmd, "op"));
+		char opname[40];
+		snprintf(opname, sizeof(opname), "%s", op ? op : "?");
+		log_info("command %lld (%s): refused: %s", (long long)id, opname, err);
+		res = instr_result_err(id, err);
+		agent_event(st, INSTR_EV_COMMAND_RESULT,
+			    json_pack("{s:I, s:s, s:b, s:s}", "id", id, "op", opname, "ok", 0,
+				      "error", err));
+	} else {
+		log_info("command %lld (%s): done", (long long)id, instr_cmd_op_name(c.op));
+		res = instr_result_ok(id, out);
+		agent_event(st, INSTR_EV_COMMAND_RESULT,
+			    json_pack("{s:I, s:s, s:b}", "id", id, "op", instr_cmd_op_name(c.op),
+				      "ok", 1));
+	}
+	if (!res)
+		return NULL;
+	return agent_result_add(st, id, res)->res;
+}
+
+int agent_answer(struct agent_state *st, json_t *reply)
+{
+	json_int_t ack = 0;
+	json_t *cmds, *cmd;
+	char err[256];
+	size_t i;
+	int rc = 0;
+
+	/* Whatever the answer says, a 2xx means the host has our results. */
+	for (i = 0; i < st->nresults; i++)
+		if (st->results[i].inflight) {
+			st->results[i].inflight = 0;
+			st->results[i].pending = 0;
+		}
+	if (!reply)
+		return 0;
+	if (jsonh_get_int(reply, "ack_events", 0, 0, INT64_MAX, &ack, err, sizeof(err))) {
+		log_warnx("report: host's answer: %s", err);
+		rc = -EINVAL;
+	} else if (ack > 0 && instr_ring_ack(&st->ring, (uint64_t)ack, agent_unix_now())) {
+		st->ring_dirty = 1;
+	}
+	cmds = json_object_get(reply, "commands");
+	if (cmds && !json_is_array(cmds)) {
+		log_warnx("report: host's answer: commands: must be an array");
+		return -EINVAL;
+	}
+	json_array_foreach(cmds, i, cmd)
+		agent_command(st, cmd);
+	return rc;
+}
+
+/* ---- the wire ------------------------------------------------------------------ */
 
 json_t *agent_register_body(struct agent_state *st)
 {
 	/* "o" steals the schema reference, also when json_pack fails. */
 	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o}", "name", st->conf->name, "mac",
 			 st->conf->mac, "boot_id", st->boot_id, "version", AGENT_VERSION, "kernel",
-			 st->kernel, "hostname", st->hostname, "schema", sample_schema_json());
+			 st->kernel, "hostname", st->hostname, "schema",
+			 instr_tree_schema_json(&st->tree));
 }
 
-/* Seconds since boot from the sample, or the clock when /proc says nothing. */
-static json_int_t agent_uptime_s(const struct sample_set *s)
+/* Seconds since boot from the tree, or the clock when /proc says nothing. */
+static json_int_t agent_uptime_s(struct agent_state *st)
 {
+	struct instr_value *v = instr_tree_find(&st->tree, "sys.uptime_s");
 	struct timespec ts;
 
-	if (s->valid & (1u << SAMPLE_UPTIME_S))
-		return (json_int_t)s->v[SAMPLE_UPTIME_S];
+	if (v && v->valid)
+		return (json_int_t)v->v;
 	clock_gettime(CLOCK_BOOTTIME, &ts);
 	return (json_int_t)ts.tv_sec;
 }
 
 json_t *agent_report_body(struct agent_state *st)
 {
-	struct sample_set s;
-	char err[256];
-	int rc;
+	json_t *results = json_array();
+	size_t i;
 
-	rc = sample_read_all(st->conf->root, &s, err, sizeof(err));
-	/* A broken file would otherwise be logged every interval. */
-	if (rc && rc != st->sample_rc)
-		log_warnx("sampling: %s (sending the other values)", err);
-	else if (!rc && st->sample_rc)
-		log_info("sampling: all values readable again");
-	st->sample_rc = rc;
-	return json_pack("{s:s, s:s, s:I, s:I, s:o}", "name", st->conf->name, "boot_id",
-			 st->boot_id, "seq", (json_int_t)++st->seq, "uptime_s", agent_uptime_s(&s),
-			 "values", sample_to_json(&s));
+	if (!results)
+		return NULL;
+	for (i = 0; i < st->nresults; i++) {
+		st->results[i].inflight = 0;
+		if (!st->results[i].pending)
+			continue;
+		if (json_array_append(results, st->results[i].res))
+			break;
+		st->results[i].inflight = 1;
+	}
+	return json_pack("{s:s, s:s, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:o}", "name",
+			 st->conf->name, "boot_id", st->boot_id, "seq", (json_int_t)++st->seq,
+			 "uptime_s", agent_uptime_s(st), "values",
+			 instr_tree_values_json(&st->tree), "watermarks",
+			 instr_tree_watermarks_json(&st->tree), "thresholds",
+			 agent_thresholds_json(st), "devices", ddm_json(&st->ddm), "events",
+			 instr_ring_json(&st->ring, INSTR_EVENTS_PER_REPORT), "results", results);
 }
 
 /*
@@ -275,7 +1039,7 @@ out:
 
 int agent_report(struct agent_state *st)
 {
-	json_t *body;
+	json_t *body, *reply = NULL;
 	char err[512];
 	int rc, status;
 
@@ -284,7 +1048,7 @@ int agent_report(struct agent_state *st)
 		log_warnx("report: out of memory");
 		return -ENOMEM;
 	}
-	rc = wire_post(&st->wire, WIRE_PATH_REPORT, body, NULL, &status, err, sizeof(err));
+	rc = wire_post(&st->wire, WIRE_PATH_REPORT, body, &reply, &status, err, sizeof(err));
 	json_decref(body);
 	if (!rc) {
 		agent_note_success(st);
@@ -294,8 +1058,11 @@ int agent_report(struct agent_state *st)
 		 */
 		st->backoff_ms = AGENT_BACKOFF_FIRST_MS;
 		log_debug("report %llu sent", (unsigned long long)st->seq);
+		agent_answer(st, reply);
+		json_decref(reply);
 		return 0;
 	}
+	json_decref(reply);
 	if (status == 401 || status == 403 || status == 404) {
 		/* The host forgot us (restart, node removed) or refuses this boot. */
 		log_warnx("report: host answered %d: registering again", status);
@@ -308,27 +1075,24 @@ int agent_report(struct agent_state *st)
 	return rc;
 }
 
-static long long agent_now_ms(void)
-{
-	struct timespec ts;
+/* ---- the loop -------------------------------------------------------------------- */
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Wait ms or until a stop is signalled.  Sets st->stop. */
+/* Wait ms or until a stop is signalled, patting the watchdog.  Sets st->stop. */
 static void agent_wait(struct agent_state *st, long long ms)
 {
 	long long deadline = agent_now_ms() + ms;
 
+	wdog_pat(st->wdog_fd);
 	while (!st->stop) {
 		struct pollfd pfd = { .fd = st->stop_fd, .events = POLLIN };
 		long long left = deadline - agent_now_ms();
+		long long cap = st->wdog_fd >= 0 ? st->wdog_period_ms : 60000;
 		int n;
 
 		if (left <= 0)
 			return;
-		n = poll(&pfd, st->stop_fd >= 0 ? 1 : 0, (int)(left > 60000 ? 60000 : left));
+		n = poll(&pfd, st->stop_fd >= 0 ? 1 : 0, (int)(left > cap ? cap : left));
+		wdog_pat(st->wdog_fd);
 		if (n > 0 && (pfd.revents & (POLLIN | POLLHUP))) {
 			char sig;
 			if (read(st->stop_fd, &sig, 1) >= 0)
@@ -346,17 +1110,71 @@ static void agent_backoff(struct agent_state *st)
 		st->backoff_ms = AGENT_BACKOFF_MAX_MS;
 }
 
+/*
+ * Reboot or power off, once the result went out (or the wait ran out):
+ * disarm the watchdog (a clean shutdown must not be taken for a hang),
+ * save the black box, sync.  With --root (tests) the agent only stops.
+ */
+static void agent_power(struct agent_state *st)
+{
+	const char *what = st->power == AGENT_POWER_REBOOT ? "reboot" : "poweroff";
+	struct agent_result *r = agent_result_find(st, st->power_id);
+
+	log_info("%s: %s", what, r && r->pending ? "result not delivered in time, going anyway" :
+						     "result delivered");
+	agent_state_save(st);
+	if (st->conf->root[0]) {
+		log_info("%s: fixture root %s: stopping the agent instead", what, st->conf->root);
+		st->stop = 1;
+		return;
+	}
+	wdog_close(st->wdog_fd, 1);
+	st->wdog_fd = -1;
+	sync();
+	if (reboot(st->power == AGENT_POWER_REBOOT ? RB_AUTOBOOT : RB_POWER_OFF))
+		log_warn("%s", what);
+	st->power = AGENT_POWER_NONE;
+}
+
+/* Open the watchdog: the one named, or /dev/watchdog on a node. */
+static void agent_watchdog_open(struct agent_state *st)
+{
+	const char *dev = st->conf->watchdog;
+	char err[256];
+
+	if (!dev || !*dev) {
+		if (st->conf->root[0] || access("/dev/watchdog", F_OK))
+			return;
+		dev = "/dev/watchdog";
+	}
+	if (!strcmp(dev, "none"))
+		return;
+	st->wdog_fd = wdog_open(dev, (int)st->conf->watchdog_s, err, sizeof(err));
+	if (st->wdog_fd < 0) {
+		log_warnx("watchdog: %s (running without)", err);
+		return;
+	}
+	/* Three pats per timeout: a late report never resets the node. */
+	st->wdog_period_ms = (int)st->conf->watchdog_s * 1000 / 3;
+	log_info("watchdog: %s armed, %ld s", dev, st->conf->watchdog_s);
+}
+
 int agent_run(struct agent_state *st)
 {
-	long long next = 0;
-	int rc;
+	int standalone = agent_standalone(st->conf);
+	long long next = agent_now_ms();
+	int rc = 0;
 
+	agent_watchdog_open(st);
 	while (!st->stop) {
-		if (!st->registered) {
+		if (!standalone && !st->registered) {
 			rc = agent_register(st);
 			if (rc) {
 				if (st->conf->once)
-					return rc;
+					break;
+				/* Thresholds and devices are watched with the host away too. */
+				agent_sample(st);
+				agent_state_save(st);
 				agent_backoff(st);
 				continue;
 			}
@@ -367,12 +1185,26 @@ int agent_run(struct agent_state *st)
 			break;
 		/* Schedule from the start, so the request time does not add drift. */
 		next = agent_now_ms() + st->interval_ms;
-		rc = agent_report(st);
+		agent_sample(st);
+		if (standalone) {
+			/* Nobody to acknowledge: what went to --events is delivered. */
+			instr_ring_ack(&st->ring, st->ring.next_seq - 1, agent_unix_now());
+			rc = 0;
+		} else {
+			rc = agent_report(st);
+		}
+		agent_state_save(st);
+		if (st->power) {
+			struct agent_result *r = agent_result_find(st, st->power_id);
+			if (!r || !r->pending || agent_now_ms() >= st->power_at)
+				agent_power(st);
+		}
 		if (st->conf->once)
-			return rc;
-		if (!st->registered)
+			break;
+		if (!standalone && !st->registered)
 			agent_backoff(st);
 	}
-	log_info("stopping");
-	return 0;
+	if (!st->conf->once || st->stop)
+		log_info("stopping");
+	return st->conf->once ? rc : 0;
 }

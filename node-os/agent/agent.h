@@ -1,8 +1,12 @@
 /*
  * snow-agent: registers the node with snowd and sends signed reports
- * (lib/wire.h).  One thread, one loop: the only waits are poll() on the
- * signal self-pipe (with the time to the next report as timeout) and the
- * bounded HTTP request itself.
+ * (lib/wire.h, docs/protocol.md): the sysctl tree (tree.h), thresholds and
+ * watermarks, the DDM device tree (ddm.h), the events of its black box
+ * (lib/instr.h's ring) and the results of the commands the host sent in
+ * its answers.  One thread, one loop: the only waits are poll() on the
+ * signal self-pipe (with the time to the next report, or to the next pat
+ * of the watchdog, as timeout), the bounded HTTP request and the commands
+ * themselves.  See docs/agent.md.
  */
 #ifndef SNOW_NODE_AGENT_H
 #define SNOW_NODE_AGENT_H
@@ -12,16 +16,23 @@
 #include <stdint.h>
 
 #include "conf.h"
+#include "ddm.h"
+#include "instr.h"
 #include "sample.h"
 #include "valid.h"
 #include "wire.h"
 
-#define AGENT_VERSION "0.1.0"
+#define AGENT_VERSION "0.2.0"
 #define AGENT_INTERVAL_MIN_MS 100
 #define AGENT_INTERVAL_MAX_MS 3600000
 #define AGENT_BACKOFF_FIRST_MS 1000  /* registration retry: 1 s doubling ... */
 #define AGENT_BACKOFF_MAX_MS 10000   /* ... up to 10 s */
 #define AGENT_HTTP_TIMEOUT_MS 5000
+#define AGENT_THRESHOLDS_MAX 256
+#define AGENT_RESULTS_KEEP 64       /* results remembered to answer repeated ids */
+#define AGENT_EVENTS_DEFAULT 1024   /* black box size */
+#define AGENT_POWER_WAIT_MS 10000   /* reboot/poweroff: longest wait to deliver the result */
+#define AGENT_WATCHDOG_DEFAULT_S 30
 
 /* Settings: command line over file (node.conf), one table for both. */
 struct agent_conf {
@@ -35,6 +46,16 @@ struct agent_conf {
 	int once;
 	int verbose;
 	int check;       /* -n: validate the configuration and exit */
+	int dump;        /* print one sample as JSON and exit */
+	char *events;    /* "-" or FILE: each event as a JSON line */
+	char *sysctl_allow; /* comma list of writable sysctls (sysctl.allow) */
+	char *state_dir; /* keeps the black box across agent restarts ("" none) */
+	char *watchdog;  /* device to pat, "" none; default /dev/watchdog on a node */
+	long watchdog_s; /* its timeout */
+	long events_max; /* black box size */
+	/* threshold.VALUE = high|low RISE CLEAR [SAMPLES] lines, checked. */
+	struct instr_threshold *thr;
+	size_t nthr;
 };
 
 /* The option table (command line and node.conf keys). */
@@ -51,12 +72,33 @@ int agent_conf_load(struct agent_conf *c, int argc, char **argv, char *err, size
 
 /*
  * Check that what the agent needs is there and well formed (name, host_url,
- * secret, mac); canonicalises mac.  @ret 0 or -EINVAL with err naming the
+ * secret, mac); canonicalises mac.  Standalone (--dump, or --events without
+ * host_url) needs none of them.  @ret 0 or -EINVAL with err naming the
  * field.
  */
 int agent_conf_check(struct agent_conf *c, char *err, size_t errlen);
 
 void agent_conf_free(struct agent_conf *c);
+
+/* No host: --dump, or --events without host_url. */
+int agent_standalone(const struct agent_conf *c);
+
+/*
+ * Parse the value of a "threshold.NAME" line ("high|low RISE CLEAR
+ * [SAMPLES]") into t.  @ret 0 or -EINVAL with err naming what was wrong.
+ */
+int agent_threshold_line(const char *name, const char *value, struct instr_threshold *t,
+			 char *err, size_t errlen);
+
+/* A command's result, kept to answer a repeated id with the same result. */
+struct agent_result {
+	json_int_t id;
+	json_t *res;  /* {id, ok, ...}, owned */
+	int pending;  /* not yet in a report answered 2xx */
+	int inflight; /* in the report being sent */
+};
+
+enum agent_power { AGENT_POWER_NONE, AGENT_POWER_REBOOT, AGENT_POWER_POWEROFF };
 
 /* The agent's one state, passed explicitly. */
 struct agent_state {
@@ -74,6 +116,24 @@ struct agent_state {
 	int sample_rc;                 /* last sampling error, logged on change */
 	int stop_fd;                   /* read end of the signal pipe, -1 for none */
 	int stop;
+	struct instr_tree tree;        /* the sysctl tree */
+	struct instr_threshold thr[AGENT_THRESHOLDS_MAX];
+	int thr_conf[AGENT_THRESHOLDS_MAX]; /* set by node.conf (a reload replaces them) */
+	size_t nthr;
+	int conf_thr_applied;          /* node.conf's thresholds need a first sample */
+	struct ddm ddm;
+	struct instr_ring ring;        /* the black box */
+	int ring_dirty;                /* changed since saved to state_dir */
+	struct agent_result results[AGENT_RESULTS_KEEP];
+	size_t nresults, next_result;  /* a ring: the oldest is overwritten */
+	enum agent_power power;        /* asked for, done after the result is delivered */
+	long long power_at;            /* ... or at this monotonic ms at the latest */
+	json_int_t power_id;
+	FILE *events_out;              /* --events, or NULL */
+	int wdog_fd;                   /* -1: no watchdog */
+	int wdog_period_ms;
+	int exit_rc;                   /* what main() returns after a stop */
+	char *allow;                   /* sysctl.allow, owned (a reload replaces it) */
 };
 
 /*
@@ -82,6 +142,35 @@ struct agent_state {
  */
 int agent_init(struct agent_state *st, struct agent_conf *conf, int stop_fd, char *err,
 	       size_t errlen);
+
+/* Release what agent_init() set up (not the conf). */
+void agent_fini(struct agent_state *st);
+
+/*
+ * Take one sample: the tree, thresholds (raise/clear events), devices
+ * (state change events).  @ret 0 or the sampling error (logged on change).
+ */
+int agent_sample(struct agent_state *st);
+
+/* Record an event (attrs stolen) in the black box and on --events. */
+void agent_event(struct agent_state *st, const char *type, json_t *attrs);
+
+/*
+ * Run one command from the host (cmd borrowed) unless its id was seen
+ * already.  @ret the result {id, ok, ...} (borrowed from st), or NULL when
+ * the command had no usable id (logged).
+ */
+json_t *agent_command(struct agent_state *st, json_t *cmd);
+
+/*
+ * Apply the host's answer to a report (borrowed): results delivered,
+ * ack_events, commands.  @ret 0 or -EINVAL (malformed, logged; what could
+ * be applied is).
+ */
+int agent_answer(struct agent_state *st, json_t *reply);
+
+/* {boot_id, values, schema, watermarks, thresholds, devices}: --dump.  New reference. */
+json_t *agent_dump_json(struct agent_state *st);
 
 /*
  * The register and report bodies.  @ret a new reference the caller

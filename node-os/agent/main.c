@@ -93,12 +93,26 @@ int main(int argc, char **argv)
 	rc = agent_init(&st, &conf, pfd[0], err, sizeof(err));
 	if (rc) {
 		log_warnx("%s", err);
+		agent_fini(&st);
 		goto out;
 	}
-	log_info("snow-agent %s starting: node %s, host %s, boot %s", AGENT_VERSION, conf.name,
-		 conf.host_url, st.boot_id);
+	if (conf.dump) {
+		json_t *d = agent_dump_json(&st);
+		rc = d ? json_dumpf(d, stdout, JSON_INDENT(2) | JSON_SORT_KEYS) : -ENOMEM;
+		if (!rc)
+			putchar('\n');
+		json_decref(d);
+		agent_fini(&st);
+		goto out;
+	}
+	if (agent_standalone(&conf))
+		log_info("snow-agent %s starting standalone (no host): root '%s', every %ld ms, "
+			 "boot %s", AGENT_VERSION, conf.root, st.interval_ms, st.boot_id);
+	else
+		log_info("snow-agent %s starting: node %s, host %s, boot %s", AGENT_VERSION,
+			 conf.name, conf.host_url, st.boot_id);
 	rc = agent_run(&st);
-	memset(&st.wire, 0, sizeof(st.wire)); /* holds a copy of the secret */
+	agent_fini(&st);
 out:
 	agent_conf_free(&conf);
 	close(pfd[0]);

@@ -6,9 +6,16 @@ lib/sign.h documents it (HMAC-SHA256 keyed with the node's secret, as its hex
 text, over METHOD\\nPATH\\nTIME\\nNONCE\\nBODY; time within 300 s; nonce
 strictly increasing), and appends one JSON line per request to LOG:
     {"t": host time, "path", "status", "sig_ok", "why", "body"}
-Answers: register -> 200 {"interval_ms": N}; report -> 200 {} (or 404 for
-the first --refuse-reports reports, to make the agent register again);
-a bad signature -> 401.
+Answers: register -> 200 {"interval_ms": N}; report -> 200 {"ack_events",
+"commands"} (or 404 for the first --refuse-reports reports, to make the agent
+register again); a bad signature -> 401.
+
+Like snowd it stores the events of each boot (acknowledging the highest seq
+stored) and resends every command of --commands FILE (JSON lines, read again
+on each report so a test can append) until a report carries its result.
+--fail-results N answers 503 to the first N reports that carry results, so
+the agent must send them again.  GET /boot/MAC/overlay.cpio serves a cpio
+holding --overlay-conf FILE as etc/snow/node.conf.
 """
 import argparse
 import hashlib
@@ -29,8 +36,33 @@ def main():
     ap.add_argument("--log", required=True)
     ap.add_argument("--interval-ms", type=int, default=1000)
     ap.add_argument("--refuse-reports", type=int, default=0)
+    ap.add_argument("--commands", help="JSON lines of commands to deliver")
+    ap.add_argument("--fail-results", type=int, default=0)
+    ap.add_argument("--overlay-conf", help="node.conf served in the overlay")
     args = ap.parse_args()
-    state = {"last_nonce": 0, "refuse": args.refuse_reports}
+    state = {"last_nonce": 0, "refuse": args.refuse_reports, "events": {}, "results": {},
+             "fail_results": args.fail_results}
+
+    def commands():
+        if not args.commands:
+            return []
+        try:
+            with open(args.commands) as f:
+                cmds = [json.loads(l) for l in f if l.strip()]
+        except FileNotFoundError:
+            return []
+        return [c for c in cmds if c.get("id") not in state["results"]]
+
+    def cpio(files):
+        out = b""
+        for i, (name, data, mode) in enumerate(files + [("TRAILER!!!", b"", 0)]):
+            nb = name.encode() + b"\0"
+            hdr = "070701" + "".join("%08x" % v for v in (
+                i + 1, mode, 0, 0, 1, 0, len(data), 0, 0, 0, 0, len(nb), 0))
+            out += hdr.encode() + nb
+            out += b"\0" * (-len(out) % 4) + data
+            out += b"\0" * (-len(out) % 4)
+        return out
     log = open(args.log, "a", buffering=1)
 
     class Handler(BaseHTTPRequestHandler):
@@ -88,15 +120,38 @@ def main():
                 if state["refuse"] > 0:
                     state["refuse"] -= 1
                     status, reply = 404, {"error": "unknown node"}
+                elif parsed.get("results") and state["fail_results"] > 0:
+                    state["fail_results"] -= 1
+                    status, reply = 503, {"error": "try again"}
                 else:
-                    status, reply = 200, {}
+                    evs = state["events"].setdefault(parsed.get("boot_id"), {})
+                    for e in parsed.get("events", []):
+                        evs[e["seq"]] = e
+                    for r in parsed.get("results", []):
+                        state["results"].setdefault(r["id"], r)
+                    status, reply = 200, {"ack_events": max(evs) if evs else 0,
+                                          "commands": commands()}
             else:
                 status, reply = 404, {"error": "no such path"}
             log.write(json.dumps({"t": time.time(), "path": self.path, "status": status,
-                                  "sig_ok": why is None, "why": why, "body": parsed}) + "\n")
+                                  "sig_ok": why is None, "why": why, "body": parsed,
+                                  "reply": reply}) + "\n")
             self.answer(status, reply)
 
         def do_GET(self):
+            if self.path.startswith("/boot/") and self.path.endswith("/overlay.cpio") \
+                    and args.overlay_conf:
+                data = cpio([("etc", b"", 0o40755), ("etc/snow", b"", 0o40755),
+                             ("etc/snow/node.conf", open(args.overlay_conf, "rb").read(),
+                              0o100600)])
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(data)))
+                self.send_header("Connection", "close")
+                self.end_headers()
+                self.wfile.write(data)
+                log.write(json.dumps({"t": time.time(), "path": self.path, "status": 200,
+                                      "sig_ok": True, "why": None, "body": None}) + "\n")
+                return
             self.answer(404, {"error": "POST only"})
 
     srv = HTTPServer(("127.0.0.1", args.port), Handler)

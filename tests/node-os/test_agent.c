@@ -96,7 +96,7 @@ static void test_conf_refusals(void **state)
 		{ "name = Node_1\nhost_url = http://h:1\nsecret = " SECRET
 		  "\nmac = 52:54:00:00:00:01\n",
 		  "name" },
-		{ "name = node1\nhost_url = https://h:1\nsecret = " SECRET
+		{ "name = node1\nhost_url = ftp://h:1\nsecret = " SECRET
 		  "\nmac = 52:54:00:00:00:01\n",
 		  "url" },
 		{ "name = node1\nhost_url = http://h:1\nsecret = " SECRET "\nmac = 01:00:5e:00:00:01\n",
@@ -190,9 +190,18 @@ static void test_register_body(void **state)
 	assert_string_equal(json_string_value(json_object_get(b, "version")), AGENT_VERSION);
 	assert_non_null(json_string_value(json_object_get(b, "kernel")));
 	assert_non_null(json_string_value(json_object_get(b, "hostname")));
-	assert_int_equal(json_array_size(json_object_get(b, "schema")), SAMPLE_COUNT);
+	/* The schema is the whole tree of the first sample, with OIDs. */
+	assert_true(json_array_size(json_object_get(b, "schema")) == st.tree.n);
+	assert_true(st.tree.n > 60);
+	{
+		json_t *e = json_array_get(json_object_get(b, "schema"), 0);
+		assert_string_equal(json_string_value(json_object_get(e, "name")), "sys.uptime_s");
+		assert_string_equal(json_string_value(json_object_get(e, "oid")), "1.1");
+		assert_string_equal(json_string_value(json_object_get(e, "kind")), "counter");
+	}
 	assert_null(json_object_get(b, "secret"));
 	json_decref(b);
+	agent_fini(&st);
 	agent_conf_free(&c);
 }
 
@@ -209,7 +218,7 @@ static void test_report_body(void **state)
 	assert_int_equal(json_integer_value(json_object_get(b, "uptime_s")), 5234);
 	assert_string_equal(json_string_value(json_object_get(b, "boot_id")), st.boot_id);
 	v = json_object_get(b, "values");
-	assert_int_equal(json_object_size(v), SAMPLE_COUNT);
+	assert_true(json_object_size(v) == st.tree.n);
 	assert_int_equal(json_integer_value(json_object_get(v, "kern.procs.count")), 3);
 	assert_int_equal(json_integer_value(json_object_get(v, "kern.mem.avail_kb")), 452980);
 	assert_true(json_real_value(json_object_get(v, "vm.load.avg5")) == 0.31);
@@ -218,6 +227,7 @@ static void test_report_body(void **state)
 	b = agent_report_body(&st);
 	assert_int_equal(json_integer_value(json_object_get(b, "seq")), 2);
 	json_decref(b);
+	agent_fini(&st);
 	agent_conf_free(&c);
 }
 
@@ -241,6 +251,7 @@ static void test_register_unreachable(void **state)
 	assert_int_equal(st.fail_count, 1);
 	assert_int_equal(agent_register(&st), -ECONNREFUSED);
 	assert_int_equal(st.fail_count, 2);
+	agent_fini(&st);
 	agent_conf_free(&c);
 }
 

@@ -1,0 +1,937 @@
+#include "ddm.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sample.h"
+#include "tree.h"
+
+#define DDM_DIAG_READ_BYTES (4u << 20) /* block read test: the first 4 MiB */
+
+/* ---- helpers --------------------------------------------------------------- */
+
+/* Copy with truncation (the reasons are ours and short; never overflow). */
+static void ddm_copy(char *dst, size_t cap, const char *src)
+{
+	size_t l = strlen(src);
+
+	if (l >= cap)
+		l = cap - 1;
+	memcpy(dst, src, l);
+	dst[l] = '\0';
+}
+
+static void ddm_cannot(struct instr_dev *dev, enum instr_op op, const char *why)
+{
+	ddm_copy(dev->cannot[op], sizeof(dev->cannot[op]), why);
+}
+
+/* Write s to ROOT/rel (sysfs takes one write).  @ret 0 or -errno, err filled. */
+static int ddm_write(const char *root, const char *rel, const char *s, char *err,
+		     size_t errlen)
+{
+	char path[4096];
+	size_t len = strlen(s);
+	ssize_t n;
+	int fd, rc;
+
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	/* O_TRUNC matters only for fixture trees; sysfs ignores it. */
+	fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+	if (fd < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return rc;
+	}
+	n = write(fd, s, len);
+	if (n != (ssize_t)len) {
+		rc = n < 0 ? -errno : -EIO;
+		snprintf(err, errlen, "writing '%s' to %s: %s", s, path,
+			 n < 0 ? strerror(errno) : "short write");
+		close(fd);
+		return rc;
+	}
+	if (close(fd)) {
+		rc = -errno;
+		snprintf(err, errlen, "writing '%s' to %s: %s", s, path, strerror(errno));
+		return rc;
+	}
+	return 0;
+}
+
+static int ddm_exists(const char *root, const char *rel)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	return access(path, F_OK) == 0;
+}
+
+/* Basename of the link ROOT/rel ("" when it is no link). */
+static void ddm_link_base(const char *root, const char *rel, char *out, size_t cap)
+{
+	char path[4096], target[4096];
+	ssize_t n;
+	const char *b;
+
+	out[0] = '\0';
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	n = readlink(path, target, sizeof(target) - 1);
+	if (n <= 0)
+		return;
+	target[n] = '\0';
+	b = strrchr(target, '/');
+	ddm_copy(out, cap, b ? b + 1 : target);
+}
+
+static void ddm_stat_num(json_t *stats, const char *key, double v)
+{
+	json_object_set_new(stats, key, json_integer((json_int_t)v));
+}
+
+/* Directory entries of ROOT/rel whose names start with prefix, sorted. */
+static int ddm_list(const char *root, const char *rel, const char *prefix, char ***out)
+{
+	char path[4096];
+	struct dirent *de;
+	char **names = NULL;
+	int n = 0, cap = 0;
+	DIR *d;
+
+	*out = NULL;
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	d = opendir(path);
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.' || strncmp(de->d_name, prefix, strlen(prefix)))
+			continue;
+		if (n == cap) {
+			char **nn = realloc(names, (size_t)(cap = cap ? cap * 2 : 16) * sizeof(*nn));
+			if (!nn)
+				break;
+			names = nn;
+		}
+		if (!(names[n] = strdup(de->d_name)))
+			break;
+		n++;
+	}
+	closedir(d);
+	*out = names;
+	return n;
+}
+
+static void ddm_list_free(char **names, int n)
+{
+	while (n > 0)
+		free(names[--n]);
+	free(names);
+}
+
+/* "cpu10" after "cpu9": compare the number after a common prefix. */
+static int ddm_natcmp(const void *a, const void *b)
+{
+	const char *x = *(const char *const *)a, *y = *(const char *const *)b;
+
+	while (*x && *x == *y && !isdigit((unsigned char)*x))
+		x++, y++;
+	if (isdigit((unsigned char)*x) && isdigit((unsigned char)*y)) {
+		unsigned long nx = strtoul(x, NULL, 10), ny = strtoul(y, NULL, 10);
+		if (nx != ny)
+			return nx < ny ? -1 : 1;
+	}
+	return strcmp(x, y);
+}
+
+static struct ddm_mark *ddm_mark_get(struct ddm *d, const char *path, int create)
+{
+	size_t i;
+
+	for (i = 0; i < d->nmarks; i++)
+		if (!strcmp(d->marks[i].path, path))
+			return &d->marks[i];
+	if (!create)
+		return NULL;
+	if (d->nmarks == d->capmarks) {
+		size_t cap = d->capmarks ? d->capmarks * 2 : 16;
+		struct ddm_mark *m = realloc(d->marks, cap * sizeof(*m));
+		if (!m)
+			return NULL;
+		d->marks = m;
+		d->capmarks = cap;
+	}
+	memset(&d->marks[d->nmarks], 0, sizeof(d->marks[0]));
+	snprintf(d->marks[d->nmarks].path, sizeof(d->marks[0].path), "%s", path);
+	return &d->marks[d->nmarks++];
+}
+
+/* The growing list a scan builds. */
+struct ddm_list {
+	struct instr_dev *dev;
+	size_t n, cap;
+};
+
+static struct instr_dev *ddm_add(struct ddm_list *l, const char *cls, const char *fmt,
+				 const char *name)
+{
+	struct instr_dev *dev;
+
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 32;
+		struct instr_dev *nd = realloc(l->dev, cap * sizeof(*nd));
+		if (!nd)
+			return NULL;
+		l->dev = nd;
+		l->cap = cap;
+	}
+	dev = &l->dev[l->n++];
+	memset(dev, 0, sizeof(*dev));
+	snprintf(dev->path, sizeof(dev->path), fmt, name);
+	snprintf(dev->cls, sizeof(dev->cls), "%s", cls);
+	dev->avail = INSTR_ENABLED;
+	dev->run = INSTR_ONLINE;
+	dev->stats = json_object();
+	return dev;
+}
+
+/* The service interface: the one whose address is the service MAC. */
+static void ddm_service_if(const struct ddm_env *env, char *out, size_t cap)
+{
+	char **names;
+	int n, i;
+
+	out[0] = '\0';
+	if (!env->service_mac || !*env->service_mac)
+		return;
+	n = ddm_list(env->root, "sys/class/net", "", &names);
+	for (i = 0; i < n; i++) {
+		char rel[128], addr[32];
+		snprintf(rel, sizeof(rel), "sys/class/net/%s/address", names[i]);
+		if (!tree_read_str(env->root, rel, addr, sizeof(addr)) &&
+		    !strcasecmp(addr, env->service_mac)) {
+			snprintf(out, cap, "%s", names[i]);
+			break;
+		}
+	}
+	ddm_list_free(names, n);
+}
+
+/* ---- classes ----------------------------------------------------------------- */
+
+static void ddm_scan_cpus(const struct ddm_env *env, struct ddm_list *l)
+{
+	char **names, *stat = malloc(SAMPLE_MAX_FILE);
+	char err[256];
+	long hz = sysconf(_SC_CLK_TCK);
+	int n, i;
+
+	if (hz <= 0)
+		hz = 100;
+	if (stat && sample_read_file(env->root, "proc/stat", stat, SAMPLE_MAX_FILE, err,
+				     sizeof(err)) < 0)
+		stat[0] = '\0';
+	n = ddm_list(env->root, "sys/devices/system/cpu", "cpu", &names);
+	qsort(names, (size_t)n, sizeof(*names), ddm_natcmp);
+	for (i = 0; i < n; i++) {
+		char rel[128], v[16], pat[32], why[96], *p;
+		struct instr_dev *dev;
+		unsigned long long u, ni, s, id, io;
+
+		if (strspn(names[i] + 3, "0123456789") != strlen(names[i] + 3) || !names[i][3])
+			continue;
+		dev = ddm_add(l, "cpu", "cpu/%s", names[i]);
+		if (!dev)
+			break;
+		snprintf(rel, sizeof(rel), "sys/devices/system/cpu/%s/online", names[i]);
+		if (!tree_read_str(env->root, rel, v, sizeof(v))) {
+			dev->run = v[0] == '1' ? INSTR_ONLINE : INSTR_OFFLINE;
+		} else {
+			/* No online file: the kernel will not hot-unplug this one. */
+			snprintf(why, sizeof(why), "%.8s has no online file: the kernel cannot "
+				 "take it offline (the boot CPU)", names[i]);
+			ddm_cannot(dev, INSTR_OP_OFFLINE, why);
+			ddm_cannot(dev, INSTR_OP_DISABLE, why);
+		}
+		ddm_cannot(dev, INSTR_OP_SHUTDOWN,
+			   "a CPU has no driver to shut down: take it offline instead");
+		ddm_cannot(dev, INSTR_OP_DIAG,
+			   "Linux cannot run a test on an offline CPU: use audit while it is online");
+		snprintf(pat, sizeof(pat), "\n%s ", names[i]);
+		if (stat && (p = strstr(stat, pat)) &&
+		    sscanf(p + strlen(pat), "%llu %llu %llu %llu %llu", &u, &ni, &s, &id, &io) == 5) {
+			ddm_stat_num(dev->stats, "user_ms", (double)((u + ni) * 1000 / (unsigned long long)hz));
+			ddm_stat_num(dev->stats, "system_ms", (double)(s * 1000 / (unsigned long long)hz));
+			ddm_stat_num(dev->stats, "idle_ms", (double)(id * 1000 / (unsigned long long)hz));
+			ddm_stat_num(dev->stats, "iowait_ms", (double)(io * 1000 / (unsigned long long)hz));
+		}
+	}
+	ddm_list_free(names, n);
+	free(stat);
+}
+
+static void ddm_scan_memory(const struct ddm_env *env, struct ddm_list *l)
+{
+	unsigned long long bs = 0;
+	char **names;
+	int n, i;
+
+	/* block_size_bytes is hex without the 0x. */
+	{
+		char buf[32];
+		if (!tree_read_str(env->root, "sys/devices/system/memory/block_size_bytes", buf,
+				   sizeof(buf)))
+			bs = strtoull(buf, NULL, 16);
+	}
+	n = ddm_list(env->root, "sys/devices/system/memory", "memory", &names);
+	qsort(names, (size_t)n, sizeof(*names), ddm_natcmp);
+	for (i = 0; i < n; i++) {
+		char rel[128], state[32];
+		unsigned long long removable = 1;
+		struct instr_dev *dev;
+
+		snprintf(rel, sizeof(rel), "sys/devices/system/memory/%s/state", names[i]);
+		if (tree_read_str(env->root, rel, state, sizeof(state)))
+			continue;
+		dev = ddm_add(l, "memory", "memory/%s", names[i]);
+		if (!dev)
+			break;
+		dev->run = !strcmp(state, "online") ? INSTR_ONLINE : INSTR_OFFLINE;
+		snprintf(rel, sizeof(rel), "sys/devices/system/memory/%s/removable", names[i]);
+		if (!tree_read_ull(env->root, rel, &removable) && !removable)
+			ddm_cannot(dev, INSTR_OP_OFFLINE,
+				   "the kernel says this memory block is not removable");
+		ddm_cannot(dev, INSTR_OP_SHUTDOWN,
+			   "memory has no driver to shut down: take the block offline instead");
+		ddm_cannot(dev, INSTR_OP_DIAG, "no memory test on Linux for an offline block");
+		if (bs)
+			ddm_stat_num(dev->stats, "size_kb", (double)(bs / 1024));
+	}
+	ddm_list_free(names, n);
+}
+
+static void ddm_scan_net(const struct ddm_env *env, struct ddm_list *l, const char *service)
+{
+	static const char *const stat_names[] = { "rx_bytes", "rx_packets", "rx_errors",
+						  "rx_dropped", "tx_bytes", "tx_packets",
+						  "tx_errors", "tx_dropped", NULL };
+	char **names;
+	int n, i;
+
+	n = ddm_list(env->root, "sys/class/net", "", &names);
+	qsort(names, (size_t)n, sizeof(*names), ddm_natcmp);
+	for (i = 0; i < n; i++) {
+		char rel[160], why[96];
+		unsigned long long flags, v;
+		const char *const *s;
+		struct instr_dev *dev;
+
+		if (!strcmp(names[i], "lo"))
+			continue;
+		snprintf(rel, sizeof(rel), "sys/class/net/%s/flags", names[i]);
+		if (tree_read_ull(env->root, rel, &flags))
+			continue;
+		dev = ddm_add(l, "net", "net/%s", names[i]);
+		if (!dev)
+			break;
+		dev->run = (flags & 1) ? INSTR_ONLINE : INSTR_OFFLINE; /* IFF_UP */
+		if (service && !strcmp(service, names[i])) {
+			snprintf(why, sizeof(why),
+				 "%s carries the agent's link to snowd: down, the node is cut off",
+				 names[i]);
+			ddm_cannot(dev, INSTR_OP_OFFLINE, why);
+			ddm_cannot(dev, INSTR_OP_DISABLE, why);
+		}
+		ddm_cannot(dev, INSTR_OP_SHUTDOWN,
+			   "shut down its PCI function (pci/...) or take the interface offline");
+		ddm_cannot(dev, INSTR_OP_DIAG, "no offline diagnostic for network interfaces");
+		for (s = stat_names; *s; s++) {
+			snprintf(rel, sizeof(rel), "sys/class/net/%s/statistics/%s", names[i], *s);
+			if (!tree_read_ull(env->root, rel, &v))
+				ddm_stat_num(dev->stats, *s, (double)v);
+		}
+		snprintf(rel, sizeof(rel), "sys/class/net/%s/mtu", names[i]);
+		if (!tree_read_ull(env->root, rel, &v))
+			ddm_stat_num(dev->stats, "mtu", (double)v);
+		snprintf(rel, sizeof(rel), "sys/class/net/%s/speed", names[i]);
+		if (!tree_read_ull(env->root, rel, &v) && v < 10000000)
+			ddm_stat_num(dev->stats, "speed_mbps", (double)v);
+		snprintf(rel, sizeof(rel), "sys/class/net/%s/carrier", names[i]);
+		if (dev->run == INSTR_ONLINE && !tree_read_ull(env->root, rel, &v))
+			ddm_stat_num(dev->stats, "carrier", (double)v);
+	}
+	ddm_list_free(names, n);
+}
+
+/* Is /dev/NAME or one of its partitions mounted (proc/mounts)? */
+static int ddm_block_mounted(const char *root, const char *name)
+{
+	char buf[8192], dev[64], *line, *next;
+	char err[128];
+	size_t len;
+
+	if (sample_read_file(root, "proc/mounts", buf, sizeof(buf), err, sizeof(err)) < 0)
+		return 0;
+	snprintf(dev, sizeof(dev), "/dev/%s", name);
+	len = strlen(dev);
+	for (line = buf; *line; line = next) {
+		next = strchr(line, '\n');
+		next = next ? next + 1 : line + strlen(line);
+		if (!strncmp(line, dev, len) && (line[len] == ' ' || isdigit((unsigned char)line[len]) ||
+						 line[len] == 'p'))
+			return 1;
+	}
+	return 0;
+}
+
+static void ddm_scan_block(struct ddm *d, const struct ddm_env *env, struct ddm_list *l)
+{
+	char **names;
+	int n, i;
+
+	n = ddm_list(env->root, "sys/block", "", &names);
+	qsort(names, (size_t)n, sizeof(*names), ddm_natcmp);
+	for (i = 0; i < n; i++) {
+		char rel[160], buf[256], state[32];
+		unsigned long long size, st[11];
+		struct instr_dev *dev;
+		struct ddm_mark *m;
+
+		/* Loop and RAM disks are not hardware. */
+		if (!strncmp(names[i], "loop", 4) || !strncmp(names[i], "ram", 3) ||
+		    !strncmp(names[i], "zram", 4))
+			continue;
+		snprintf(rel, sizeof(rel), "sys/block/%s/size", names[i]);
+		if (tree_read_ull(env->root, rel, &size))
+			continue;
+		dev = ddm_add(l, "block", "block/%s", names[i]);
+		if (!dev)
+			break;
+		/* SCSI disks have a real run state; others are marked by the agent. */
+		snprintf(rel, sizeof(rel), "sys/block/%s/device/state", names[i]);
+		if (!tree_read_str(env->root, rel, state, sizeof(state))) {
+			dev->run = !strcmp(state, "running") ? INSTR_ONLINE : INSTR_OFFLINE;
+		} else {
+			m = ddm_mark_get(d, dev->path, 0);
+			dev->run = m && m->offline ? INSTR_OFFLINE : INSTR_ONLINE;
+		}
+		if (ddm_block_mounted(env->root, names[i]))
+			ddm_cannot(dev, INSTR_OP_OFFLINE, "it has mounted filesystems: unmount first");
+		ddm_cannot(dev, INSTR_OP_SHUTDOWN,
+			   "shut down its controller (pci/...) to stop the driver");
+		ddm_stat_num(dev->stats, "size_kb", (double)(size / 2));
+		snprintf(rel, sizeof(rel), "sys/block/%s/stat", names[i]);
+		if (!tree_read_str(env->root, rel, buf, sizeof(buf)) &&
+		    sscanf(buf, "%llu %llu %llu %llu %llu %llu %llu %llu", &st[0], &st[1], &st[2],
+			   &st[3], &st[4], &st[5], &st[6], &st[7]) == 8) {
+			ddm_stat_num(dev->stats, "reads", (double)st[0]);
+			ddm_stat_num(dev->stats, "read_kb", (double)(st[2] / 2));
+			ddm_stat_num(dev->stats, "writes", (double)st[4]);
+			ddm_stat_num(dev->stats, "write_kb", (double)(st[6] / 2));
+		}
+	}
+	ddm_list_free(names, n);
+}
+
+static void ddm_scan_pci(const struct ddm_env *env, struct ddm_list *l, const char *service)
+{
+	char **names, service_pci[64] = "";
+	int n, i;
+
+	if (service && *service) {
+		char rel[128];
+		snprintf(rel, sizeof(rel), "sys/class/net/%s/device", service);
+		ddm_link_base(env->root, rel, service_pci, sizeof(service_pci));
+	}
+	n = ddm_list(env->root, "sys/bus/pci/devices", "", &names);
+	qsort(names, (size_t)n, sizeof(*names), ddm_natcmp);
+	for (i = 0; i < n; i++) {
+		char rel[160], driver[64], why[128], v[32];
+		struct instr_dev *dev;
+
+		dev = ddm_add(l, "pci", "pci/%s", names[i]);
+		if (!dev)
+			break;
+		snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s/driver", names[i]);
+		ddm_link_base(env->root, rel, driver, sizeof(driver));
+		dev->run = driver[0] ? INSTR_ONLINE : INSTR_INACTIVE;
+		ddm_cannot(dev, INSTR_OP_OFFLINE,
+			   "a PCI function has no offline state: shutdown unbinds its driver");
+		ddm_cannot(dev, INSTR_OP_DISABLE,
+			   "a PCI function has no offline state: shutdown unbinds its driver");
+		ddm_cannot(dev, INSTR_OP_DIAG, "no offline diagnostic for PCI functions");
+		if (service_pci[0] && !strcmp(service_pci, names[i])) {
+			snprintf(why, sizeof(why), "the service NIC %s sits on it: the node would be "
+				 "cut off", service);
+			ddm_cannot(dev, INSTR_OP_SHUTDOWN, why);
+		} else if (strstr(driver, "wdt") || !strcmp(driver, "i6300esb")) {
+			ddm_cannot(dev, INSTR_OP_SHUTDOWN,
+				   "it is the hardware watchdog the agent pats");
+		}
+		snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s/class", names[i]);
+		if (!tree_read_str(env->root, rel, v, sizeof(v))) {
+			json_object_set_new(dev->stats, "class", json_string(v));
+			if (!strncmp(v, "0x06", 4) && !dev->cannot[INSTR_OP_SHUTDOWN][0])
+				ddm_cannot(dev, INSTR_OP_SHUTDOWN,
+					   "a bridge: everything behind it would go too");
+		}
+		snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s/vendor", names[i]);
+		if (!tree_read_str(env->root, rel, v, sizeof(v)))
+			json_object_set_new(dev->stats, "vendor", json_string(v));
+		snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s/device", names[i]);
+		if (!tree_read_str(env->root, rel, v, sizeof(v)))
+			json_object_set_new(dev->stats, "device", json_string(v));
+		if (driver[0])
+			json_object_set_new(dev->stats, "driver", json_string(driver));
+	}
+	ddm_list_free(names, n);
+}
+
+static void ddm_scan_hwmon(const struct ddm_env *env, struct ddm_list *l)
+{
+	char **names;
+	int n, i, k;
+
+	n = ddm_list(env->root, "sys/class/hwmon", "hwmon", &names);
+	qsort(names, (size_t)n, sizeof(*names), ddm_natcmp);
+	for (i = 0; i < n; i++) {
+		struct instr_dev *dev = ddm_add(l, "sensor", "hwmon/%s", names[i]);
+		static const char why[] = "a sensor has no run state to change on Linux";
+		char rel[128], key[32], name[32];
+		unsigned long long mc;
+
+		if (!dev)
+			break;
+		ddm_cannot(dev, INSTR_OP_OFFLINE, why);
+		ddm_cannot(dev, INSTR_OP_DISABLE, why);
+		ddm_cannot(dev, INSTR_OP_SHUTDOWN, why);
+		ddm_cannot(dev, INSTR_OP_DIAG, why);
+		snprintf(rel, sizeof(rel), "sys/class/hwmon/%s/name", names[i]);
+		if (!tree_read_str(env->root, rel, name, sizeof(name)))
+			json_object_set_new(dev->stats, "name", json_string(name));
+		for (k = 1; k <= 16; k++) {
+			snprintf(rel, sizeof(rel), "sys/class/hwmon/%s/temp%d_input", names[i], k);
+			if (tree_read_ull(env->root, rel, &mc))
+				continue;
+			snprintf(key, sizeof(key), "temp%d_c", k);
+			json_object_set_new(dev->stats, key, json_real((double)mc / 1000));
+		}
+	}
+	ddm_list_free(names, n);
+}
+
+/* ---- scan and events ------------------------------------------------------- */
+
+static void ddm_emit(const struct ddm_env *env, const struct instr_dev *now,
+		     const struct instr_dev *was, const char *cause)
+{
+	const struct instr_dev *d = now ? now : was;
+	json_t *a;
+
+	if (!env->emit)
+		return;
+	a = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "path", d->path, "class", d->cls,
+		      "avail", now ? instr_avail_name(now->avail) : "absent", "run",
+		      now ? instr_run_name(now->run) : "absent", "was_avail",
+		      was ? instr_avail_name(was->avail) : "absent", "was_run",
+		      was ? instr_run_name(was->run) : "absent", "cause", cause);
+	if (a)
+		env->emit(env->ctx, INSTR_EV_DEVICE_STATE, a);
+}
+
+static void ddm_devs_free(struct instr_dev *dev, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		instr_dev_clear(&dev[i]);
+	free(dev);
+}
+
+int ddm_scan(struct ddm *d, const struct ddm_env *env, const char *cause)
+{
+	struct ddm_list l = { NULL, 0, 0 };
+	char service[64];
+	size_t i, j;
+
+	ddm_service_if(env, service, sizeof(service));
+	ddm_scan_cpus(env, &l);
+	ddm_scan_memory(env, &l);
+	ddm_scan_net(env, &l, service);
+	ddm_scan_block(d, env, &l);
+	ddm_scan_pci(env, &l, service);
+	ddm_scan_hwmon(env, &l);
+	/* What the agent keeps: availability and the last diag/audit. */
+	for (i = 0; i < l.n; i++) {
+		struct ddm_mark *m = ddm_mark_get(d, l.dev[i].path, 0);
+		if (!m)
+			continue;
+		if (m->disabled)
+			l.dev[i].avail = INSTR_DISABLED;
+		l.dev[i].diag = m->diag;
+		l.dev[i].audit = m->audit;
+	}
+	if (d->scanned) {
+		for (i = 0; i < l.n; i++) {
+			struct instr_dev *was = ddm_find(d, l.dev[i].path);
+			if (!was)
+				ddm_emit(env, &l.dev[i], NULL, cause);
+			else if (was->avail != l.dev[i].avail || was->run != l.dev[i].run)
+				ddm_emit(env, &l.dev[i], was, cause);
+		}
+		for (j = 0; j < d->n; j++) {
+			for (i = 0; i < l.n && strcmp(l.dev[i].path, d->dev[j].path); i++)
+				;
+			if (i == l.n)
+				ddm_emit(env, NULL, &d->dev[j], cause);
+		}
+	}
+	ddm_devs_free(d->dev, d->n);
+	d->dev = l.dev;
+	d->n = l.n;
+	d->scanned = 1;
+	return 0;
+}
+
+struct instr_dev *ddm_find(struct ddm *d, const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < d->n; i++)
+		if (!strcmp(d->dev[i].path, path))
+			return &d->dev[i];
+	return NULL;
+}
+
+/* ---- operations -------------------------------------------------------------- */
+
+static void ddm_check_set(struct instr_check *c, int pass, int64_t now, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void ddm_check_set(struct instr_check *c, int pass, int64_t now, const char *fmt, ...)
+{
+	va_list ap;
+
+	c->done = 1;
+	c->pass = pass;
+	c->time = now;
+	va_start(ap, fmt);
+	vsnprintf(c->detail, sizeof(c->detail), fmt, ap);
+	va_end(ap);
+}
+
+static long long ddm_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Read the first bytes of ROOT/dev/NAME: the block device read test. */
+static void ddm_block_diag(const struct ddm_env *env, const char *name, struct instr_check *c)
+{
+	char path[4096], *buf;
+	unsigned long long total = 0;
+	long long t0 = ddm_now_ms();
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/dev/%s", env->root, name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		ddm_check_set(c, 0, env->now, "cannot open %s: %s", path, strerror(errno));
+		return;
+	}
+	buf = malloc(1u << 16); /* freed below */
+	if (!buf) {
+		close(fd);
+		ddm_check_set(c, 0, env->now, "out of memory");
+		return;
+	}
+	while (total < DDM_DIAG_READ_BYTES) {
+		ssize_t n = read(fd, buf, 1u << 16);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			ddm_check_set(c, 0, env->now, "read error at byte %llu: %s", total,
+				      strerror(errno));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		total += (unsigned long long)n;
+	}
+	if (!total)
+		ddm_check_set(c, 0, env->now, "read 0 bytes: empty device");
+	else
+		ddm_check_set(c, 1, env->now, "read %llu bytes in %lld ms", total,
+			      ddm_now_ms() - t0);
+out:
+	free(buf);
+	close(fd);
+}
+
+/* Run a little on the CPU itself: the non-intrusive audit of a CPU. */
+static void ddm_cpu_audit(const struct ddm_env *env, const char *name, struct instr_check *c)
+{
+	char buf[256];
+	unsigned long long mask;
+	unsigned cpu = (unsigned)strtoul(name + 3, NULL, 10);
+	int listed = 0;
+
+	if (!tree_read_str(env->root, "sys/devices/system/cpu/online", buf, sizeof(buf)) &&
+	    tree_cpu_list(buf, &mask) > 0 && cpu < 64)
+		listed = (int)((mask >> cpu) & 1);
+	if (!listed) {
+		ddm_check_set(c, 0, env->now, "%s is not in the kernel's online list", name);
+		return;
+	}
+	if (env->root[0]) {
+		ddm_check_set(c, 1, env->now, "%s listed online (fixture root: not run on it)",
+			      name);
+		return;
+	}
+	{
+		cpu_set_t old, one;
+		int ran;
+		volatile unsigned long x = 0;
+		unsigned long i;
+
+		if (sched_getaffinity(0, sizeof(old), &old)) {
+			ddm_check_set(c, 0, env->now, "sched_getaffinity: %s", strerror(errno));
+			return;
+		}
+		CPU_ZERO(&one);
+		CPU_SET(cpu, &one);
+		if (sched_setaffinity(0, sizeof(one), &one)) {
+			ddm_check_set(c, 0, env->now, "cannot run on %s: %s", name, strerror(errno));
+			return;
+		}
+		for (i = 0; i < 100000; i++)
+			x += i;
+		ran = sched_getcpu();
+		sched_setaffinity(0, sizeof(old), &old);
+		if (ran != (int)cpu)
+			ddm_check_set(c, 0, env->now, "asked for %s, ran on cpu%d", name, ran);
+		else
+			ddm_check_set(c, 1, env->now, "ran on %s", name);
+	}
+}
+
+static void ddm_audit(const struct ddm_env *env, struct instr_dev *dev, struct instr_check *c)
+{
+	const char *name = strchr(dev->path, '/') + 1;
+	char rel[160], buf[64];
+	unsigned long long v;
+
+	if (!strcmp(dev->cls, "cpu")) {
+		ddm_cpu_audit(env, name, c);
+	} else if (!strcmp(dev->cls, "net")) {
+		char oper[32] = "?";
+		snprintf(rel, sizeof(rel), "sys/class/net/%s/operstate", name);
+		tree_read_str(env->root, rel, oper, sizeof(oper));
+		snprintf(rel, sizeof(rel), "sys/class/net/%s/carrier", name);
+		if (tree_read_ull(env->root, rel, &v))
+			ddm_check_set(c, 0, env->now, "carrier unreadable (operstate %s)", oper);
+		else if (!v)
+			ddm_check_set(c, 0, env->now, "no carrier (operstate %s)", oper);
+		else
+			ddm_check_set(c, 1, env->now, "carrier up (operstate %s)", oper);
+	} else if (!strcmp(dev->cls, "memory")) {
+		snprintf(rel, sizeof(rel), "sys/devices/system/memory/%s/state", name);
+		if (tree_read_str(env->root, rel, buf, sizeof(buf)))
+			ddm_check_set(c, 0, env->now, "state unreadable");
+		else
+			ddm_check_set(c, !strcmp(buf, "online"), env->now, "state %s", buf);
+	} else if (!strcmp(dev->cls, "block")) {
+		snprintf(rel, sizeof(rel), "sys/block/%s/size", name);
+		if (tree_read_ull(env->root, rel, &v) || !v)
+			ddm_check_set(c, 0, env->now, "size unreadable or 0");
+		else
+			ddm_check_set(c, 1, env->now, "%llu sectors", v);
+	} else if (!strcmp(dev->cls, "pci")) {
+		/* Config space answers with the vendor id the kernel saw. */
+		char path[4096], want[16];
+		unsigned char cfg[2];
+		int fd;
+		snprintf(path, sizeof(path), "%s/sys/bus/pci/devices/%s/config", env->root, name);
+		snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s/vendor", name);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || read(fd, cfg, 2) != 2 ||
+		    tree_read_str(env->root, rel, want, sizeof(want))) {
+			ddm_check_set(c, 0, env->now, "config space unreadable");
+		} else {
+			unsigned vid = (unsigned)cfg[0] | (unsigned)cfg[1] << 8;
+			ddm_check_set(c, vid == strtoul(want, NULL, 16) && vid != 0xffff, env->now,
+				      "config space vendor 0x%04x, sysfs %s", vid, want);
+		}
+		if (fd >= 0)
+			close(fd);
+	} else {
+		int k, got = 0;
+		for (k = 1; k <= 16; k++) {
+			snprintf(rel, sizeof(rel), "sys/class/hwmon/%s/temp%d_input", name, k);
+			got += !tree_read_ull(env->root, rel, &v);
+		}
+		ddm_check_set(c, got > 0, env->now, "%d temperature input%s readable", got,
+			      got == 1 ? "" : "s");
+	}
+}
+
+/* Change the run state in sysfs.  @ret 0 or -errno with err filled. */
+static int ddm_set_run(struct ddm *d, const struct ddm_env *env, struct instr_dev *dev,
+		       enum instr_op op, char *err, size_t errlen)
+{
+	const char *name = strchr(dev->path, '/') + 1;
+	int up = op == INSTR_OP_ONLINE;
+	char rel[160], v[32];
+	unsigned long long flags;
+	struct ddm_mark *m;
+	int rc;
+
+	if (!strcmp(dev->cls, "cpu")) {
+		snprintf(rel, sizeof(rel), "sys/devices/system/cpu/%s/online", name);
+		return ddm_write(env->root, rel, up ? "1" : "0", err, errlen);
+	}
+	if (!strcmp(dev->cls, "memory")) {
+		snprintf(rel, sizeof(rel), "sys/devices/system/memory/%s/state", name);
+		return ddm_write(env->root, rel, up ? "online" : "offline", err, errlen);
+	}
+	if (!strcmp(dev->cls, "net")) {
+		snprintf(rel, sizeof(rel), "sys/class/net/%s/flags", name);
+		rc = tree_read_ull(env->root, rel, &flags);
+		if (rc) {
+			snprintf(err, errlen, "%s: cannot read flags", dev->path);
+			return rc;
+		}
+		flags = up ? flags | 1 : flags & ~1ull;
+		snprintf(v, sizeof(v), "0x%llx", flags);
+		return ddm_write(env->root, rel, v, err, errlen);
+	}
+	if (!strcmp(dev->cls, "block")) {
+		snprintf(rel, sizeof(rel), "sys/block/%s/device/state", name);
+		if (ddm_exists(env->root, rel))
+			return ddm_write(env->root, rel, up ? "running" : "offline", err, errlen);
+		m = ddm_mark_get(d, dev->path, 1);
+		if (!m)
+			return -ENOMEM;
+		m->offline = !up;
+		return 0;
+	}
+	if (!strcmp(dev->cls, "pci")) {
+		if (op == INSTR_OP_SHUTDOWN) {
+			snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s/driver/unbind", name);
+			return ddm_write(env->root, rel, name, err, errlen);
+		}
+		return ddm_write(env->root, "sys/bus/pci/drivers_probe", name, err, errlen);
+	}
+	snprintf(err, errlen, "%s: cannot %s: not supported for class %s", dev->path,
+		 instr_op_name(op), dev->cls);
+	return -EPERM;
+}
+
+int ddm_op(struct ddm *d, const struct ddm_env *env, const char *path, enum instr_op op,
+	   json_t **result, char *err, size_t errlen)
+{
+	struct instr_dev *dev;
+	struct ddm_mark *m;
+	char why[256];
+	int rc;
+
+	*result = NULL;
+	rc = ddm_scan(d, env, "observed"); /* decide on the current state */
+	if (rc) {
+		snprintf(err, errlen, "device scan: out of memory");
+		return rc;
+	}
+	dev = ddm_find(d, path);
+	if (!dev) {
+		snprintf(err, errlen, "path: '%s' is not a device of this node", path);
+		return -ENOENT;
+	}
+	if (instr_dev_refusal(dev, op, why, sizeof(why))) {
+		snprintf(err, errlen, "%s", why);
+		return -EPERM;
+	}
+	m = ddm_mark_get(d, path, 1);
+	if (!m) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	switch (op) {
+	case INSTR_OP_ENABLE:
+	case INSTR_OP_DISABLE:
+		m->disabled = op == INSTR_OP_DISABLE;
+		break;
+	case INSTR_OP_ONLINE:
+	case INSTR_OP_OFFLINE:
+	case INSTR_OP_SHUTDOWN:
+		rc = ddm_set_run(d, env, dev, op, err, errlen);
+		if (rc) {
+			/* The kernel's word, e.g. EBUSY for memory in use. */
+			char inner[256];
+			snprintf(inner, sizeof(inner), "%s", err);
+			snprintf(err, errlen, "%s: %s failed: %s", path, instr_op_name(op), inner);
+			return rc;
+		}
+		break;
+	case INSTR_OP_DIAG:
+		ddm_block_diag(env, strchr(path, '/') + 1, &m->diag);
+		*result = json_pack("{s:s, s:s}", "result", m->diag.pass ? "pass" : "fail",
+				    "detail", m->diag.detail);
+		break;
+	case INSTR_OP_AUDIT:
+		ddm_audit(env, dev, &m->audit);
+		*result = json_pack("{s:s, s:s}", "result", m->audit.pass ? "pass" : "fail",
+				    "detail", m->audit.detail);
+		break;
+	default:
+		snprintf(err, errlen, "%s: unknown operation", path);
+		return -EINVAL;
+	}
+	rc = ddm_scan(d, env, instr_op_name(op));
+	if (rc) {
+		snprintf(err, errlen, "device scan: out of memory");
+		return rc;
+	}
+	if (!*result) {
+		dev = ddm_find(d, path);
+		*result = dev ? json_pack("{s:s, s:s}", "avail", instr_avail_name(dev->avail), "run",
+					  instr_run_name(dev->run))
+			      : json_pack("{s:s}", "run", "absent");
+	}
+	return 0;
+}
+
+json_t *ddm_json(const struct ddm *d)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	if (!a)
+		return NULL;
+	for (i = 0; i < d->n; i++) {
+		if (json_array_append_new(a, instr_dev_to_json(&d->dev[i]))) {
+			json_decref(a);
+			return NULL;
+		}
+	}
+	return a;
+}
+
+void ddm_free(struct ddm *d)
+{
+	ddm_devs_free(d->dev, d->n);
+	free(d->marks);
+	memset(d, 0, sizeof(d[0]));
+}

@@ -1,0 +1,293 @@
+/*
+ * The DDM device tree on a writable copy of the fixture tree: what each
+ * class can do, every refusal rule (state and device), the operations that
+ * write sysfs, diag/audit results, and device.state events.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "ddm.h"
+#include "tree.h"
+
+#define GOOD NODE_OS_FIXTURES "/good"
+
+struct fx {
+	char root[64];
+	struct ddm ddm;
+	struct ddm_env env;
+	json_t *events; /* what emit received */
+};
+
+static void fx_emit(void *ctx, const char *type, json_t *attrs)
+{
+	struct fx *f = ctx;
+
+	json_object_set_new(attrs, "type", json_string(type));
+	json_array_append_new(f->events, attrs);
+}
+
+static int fx_setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	char cmd[256];
+
+	if (!f)
+		return -1;
+	snprintf(f->root, sizeof(f->root), "/tmp/snow-test-ddm.XXXXXX");
+	if (!mkdtemp(f->root))
+		return -1;
+	snprintf(cmd, sizeof(cmd), "cp -a '%s/.' '%s/'", GOOD, f->root);
+	if (system(cmd) != 0)
+		return -1;
+	f->events = json_array();
+	f->env.root = f->root;
+	f->env.service_mac = "52:54:00:00:00:01";
+	f->env.now = 1795240000;
+	f->env.emit = fx_emit;
+	f->env.ctx = f;
+	if (ddm_scan(&f->ddm, &f->env, "observed"))
+		return -1;
+	*state = f;
+	return 0;
+}
+
+static int fx_teardown(void **state)
+{
+	struct fx *f = *state;
+	char cmd[128];
+
+	ddm_free(&f->ddm);
+	json_decref(f->events);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->root);
+	if (system(cmd) != 0)
+		return -1;
+	free(f);
+	return 0;
+}
+
+static void fx_read(struct fx *f, const char *rel, char *buf, size_t cap)
+{
+	assert_int_equal(tree_read_str(f->root, rel, buf, cap), 0);
+}
+
+/* Run op; expect rc and (for refusals) the exact message. */
+static void op_expect(struct fx *f, const char *path, enum instr_op op, int want_rc,
+		      const char *want)
+{
+	char err[512] = "";
+	json_t *res = NULL;
+	int rc = ddm_op(&f->ddm, &f->env, path, op, &res, err, sizeof(err));
+
+	if (rc != want_rc || (want && strcmp(err, want)))
+		fail_msg("%s %s: rc %d err '%s', want %d '%s'", path, instr_op_name(op), rc, err,
+			 want_rc, want ? want : "");
+	if (!rc)
+		assert_non_null(res);
+	json_decref(res);
+}
+
+/* Every refusal the fixture's devices give, with the exact reason. */
+static void test_refusals(void **state)
+{
+	struct fx *f = *state;
+
+	op_expect(f, "cpu/cpu0", INSTR_OP_OFFLINE, -EPERM,
+		  "cpu/cpu0: cannot offline: cpu0 has no online file: the kernel cannot take it "
+		  "offline (the boot CPU)");
+	op_expect(f, "cpu/cpu1", INSTR_OP_SHUTDOWN, -EPERM,
+		  "cpu/cpu1: cannot shutdown: a CPU has no driver to shut down: take it offline "
+		  "instead");
+	op_expect(f, "cpu/cpu2", INSTR_OP_DIAG, -EPERM,
+		  "cpu/cpu2: cannot diag: Linux cannot run a test on an offline CPU: use audit "
+		  "while it is online");
+	op_expect(f, "cpu/cpu2", INSTR_OP_AUDIT, -EPERM,
+		  "cpu/cpu2: cannot audit: audit runs only on an online device (it is offline)");
+	op_expect(f, "cpu/cpu1", INSTR_OP_ONLINE, -EPERM,
+		  "cpu/cpu1: cannot online: it is already online (it is online)");
+	op_expect(f, "cpu/cpu1", INSTR_OP_DISABLE, -EPERM,
+		  "cpu/cpu1: cannot disable: it is online: take it offline first (it is online)");
+	op_expect(f, "cpu/cpu1", INSTR_OP_ENABLE, -EPERM,
+		  "cpu/cpu1: cannot enable: it is already enabled");
+	op_expect(f, "memory/memory0", INSTR_OP_OFFLINE, -EPERM,
+		  "memory/memory0: cannot offline: the kernel says this memory block is not "
+		  "removable");
+	op_expect(f, "memory/memory2", INSTR_OP_DIAG, -EPERM,
+		  "memory/memory2: cannot diag: no memory test on Linux for an offline block");
+	op_expect(f, "net/eth0", INSTR_OP_OFFLINE, -EPERM,
+		  "net/eth0: cannot offline: eth0 carries the agent's link to snowd: down, the "
+		  "node is cut off");
+	op_expect(f, "net/eth1", INSTR_OP_OFFLINE, -EPERM,
+		  "net/eth1: cannot offline: it is not online (it is offline)");
+	op_expect(f, "net/eth1", INSTR_OP_DIAG, -EPERM,
+		  "net/eth1: cannot diag: no offline diagnostic for network interfaces");
+	op_expect(f, "net/eth0", INSTR_OP_SHUTDOWN, -EPERM,
+		  "net/eth0: cannot shutdown: shut down its PCI function (pci/...) or take the "
+		  "interface offline");
+	op_expect(f, "block/vda", INSTR_OP_DIAG, -EPERM,
+		  "block/vda: cannot diag: diag is intrusive and runs only on an offline device "
+		  "(it is online)");
+	op_expect(f, "pci/0000:00:03.0", INSTR_OP_SHUTDOWN, -EPERM,
+		  "pci/0000:00:03.0: cannot shutdown: the service NIC eth0 sits on it: the node "
+		  "would be cut off");
+	op_expect(f, "pci/0000:00:03.0", INSTR_OP_OFFLINE, -EPERM,
+		  "pci/0000:00:03.0: cannot offline: a PCI function has no offline state: "
+		  "shutdown unbinds its driver");
+	op_expect(f, "hwmon/hwmon0", INSTR_OP_OFFLINE, -EPERM,
+		  "hwmon/hwmon0: cannot offline: a sensor has no run state to change on Linux");
+	op_expect(f, "cpu/cpu9", INSTR_OP_AUDIT, -ENOENT,
+		  "path: 'cpu/cpu9' is not a device of this node");
+	/* Nothing changed, so no events. */
+	assert_int_equal(json_array_size(f->events), 0);
+}
+
+/* Operations that act: sysfs files written, states and events follow. */
+static void test_ops_write_sysfs(void **state)
+{
+	struct fx *f = *state;
+	char buf[64];
+	json_t *e;
+
+	op_expect(f, "cpu/cpu1", INSTR_OP_OFFLINE, 0, NULL);
+	fx_read(f, "sys/devices/system/cpu/cpu1/online", buf, sizeof(buf));
+	assert_string_equal(buf, "0");
+	assert_int_equal(ddm_find(&f->ddm, "cpu/cpu1")->run, INSTR_OFFLINE);
+	e = json_array_get(f->events, 0);
+	assert_string_equal(json_string_value(json_object_get(e, "type")), "device.state");
+	assert_string_equal(json_string_value(json_object_get(e, "path")), "cpu/cpu1");
+	assert_string_equal(json_string_value(json_object_get(e, "run")), "offline");
+	assert_string_equal(json_string_value(json_object_get(e, "was_run")), "online");
+	assert_string_equal(json_string_value(json_object_get(e, "cause")), "offline");
+	/* Disabled, it refuses online until enabled. */
+	op_expect(f, "cpu/cpu1", INSTR_OP_DISABLE, 0, NULL);
+	op_expect(f, "cpu/cpu1", INSTR_OP_ONLINE, -EPERM,
+		  "cpu/cpu1: cannot online: it is disabled: enable it first");
+	op_expect(f, "cpu/cpu1", INSTR_OP_ENABLE, 0, NULL);
+	op_expect(f, "cpu/cpu1", INSTR_OP_ONLINE, 0, NULL);
+	fx_read(f, "sys/devices/system/cpu/cpu1/online", buf, sizeof(buf));
+	assert_string_equal(buf, "1");
+	assert_int_equal(json_array_size(f->events), 4); /* offline, disable, enable, online */
+
+	op_expect(f, "memory/memory1", INSTR_OP_OFFLINE, 0, NULL);
+	fx_read(f, "sys/devices/system/memory/memory1/state", buf, sizeof(buf));
+	assert_string_equal(buf, "offline");
+	op_expect(f, "net/eth1", INSTR_OP_ONLINE, 0, NULL);
+	fx_read(f, "sys/class/net/eth1/flags", buf, sizeof(buf));
+	assert_string_equal(buf, "0x1003");
+	op_expect(f, "net/eth1", INSTR_OP_OFFLINE, 0, NULL);
+	fx_read(f, "sys/class/net/eth1/flags", buf, sizeof(buf));
+	assert_string_equal(buf, "0x1002");
+	op_expect(f, "pci/0000:00:05.0", INSTR_OP_ONLINE, 0, NULL);
+	fx_read(f, "sys/bus/pci/drivers_probe", buf, sizeof(buf));
+	assert_string_equal(buf, "0000:00:05.0");
+}
+
+/* diag and audit record a result, kept across scans and shown in the JSON. */
+static void test_diag_audit(void **state)
+{
+	struct fx *f = *state;
+	char err[256];
+	json_t *res = NULL, *j;
+	struct instr_dev *d;
+
+	op_expect(f, "block/vda", INSTR_OP_OFFLINE, 0, NULL);
+	assert_int_equal(ddm_find(&f->ddm, "block/vda")->run, INSTR_OFFLINE);
+	assert_int_equal(ddm_op(&f->ddm, &f->env, "block/vda", INSTR_OP_DIAG, &res, err,
+				sizeof(err)),
+			 0);
+	assert_string_equal(json_string_value(json_object_get(res, "result")), "pass");
+	assert_non_null(strstr(json_string_value(json_object_get(res, "detail")),
+			       "read 65536 bytes"));
+	json_decref(res);
+	/* An unreadable device fails its diag (the op itself succeeded). */
+	assert_int_equal(unlink(strcat(strcpy(err, f->root), "/dev/vda")), 0);
+	assert_int_equal(ddm_op(&f->ddm, &f->env, "block/vda", INSTR_OP_DIAG, &res, err,
+				sizeof(err)),
+			 0);
+	assert_string_equal(json_string_value(json_object_get(res, "result")), "fail");
+	json_decref(res);
+	op_expect(f, "block/vda", INSTR_OP_ONLINE, 0, NULL);
+
+	assert_int_equal(ddm_op(&f->ddm, &f->env, "net/eth0", INSTR_OP_AUDIT, &res, err,
+				sizeof(err)),
+			 0);
+	assert_string_equal(json_string_value(json_object_get(res, "detail")),
+			    "carrier up (operstate up)");
+	json_decref(res);
+	assert_int_equal(ddm_op(&f->ddm, &f->env, "pci/0000:00:03.0", INSTR_OP_AUDIT, &res, err,
+				sizeof(err)),
+			 0);
+	assert_string_equal(json_string_value(json_object_get(res, "result")), "pass");
+	json_decref(res);
+	assert_int_equal(ddm_op(&f->ddm, &f->env, "cpu/cpu1", INSTR_OP_AUDIT, &res, err,
+				sizeof(err)),
+			 0);
+	assert_string_equal(json_string_value(json_object_get(res, "result")), "pass");
+	json_decref(res);
+	assert_int_equal(ddm_op(&f->ddm, &f->env, "hwmon/hwmon0", INSTR_OP_AUDIT, &res, err,
+				sizeof(err)),
+			 0);
+	assert_string_equal(json_string_value(json_object_get(res, "detail")),
+			    "2 temperature inputs readable");
+	json_decref(res);
+
+	d = ddm_find(&f->ddm, "block/vda");
+	assert_true(d->diag.done && !d->diag.pass && d->diag.time == 1795240000);
+	j = ddm_json(&f->ddm);
+	assert_non_null(j);
+	{
+		size_t i;
+		json_t *x;
+		int seen = 0;
+		json_array_foreach(j, i, x) {
+			if (strcmp(json_string_value(json_object_get(x, "path")), "net/eth0"))
+				continue;
+			seen = 1;
+			assert_string_equal(json_string_value(json_object_get(
+						    json_object_get(x, "audit"), "result")),
+					    "pass");
+		}
+		assert_true(seen);
+	}
+	json_decref(j);
+}
+
+/* A change seen in sysfs (not made by us) is an event too. */
+static void test_observed_change(void **state)
+{
+	struct fx *f = *state;
+	char path[256];
+	FILE *fp;
+	json_t *e;
+
+	snprintf(path, sizeof(path), "%s/sys/devices/system/cpu/cpu2/online", f->root);
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	fputs("1\n", fp);
+	fclose(fp);
+	assert_int_equal(ddm_scan(&f->ddm, &f->env, "observed"), 0);
+	assert_int_equal(json_array_size(f->events), 1);
+	e = json_array_get(f->events, 0);
+	assert_string_equal(json_string_value(json_object_get(e, "path")), "cpu/cpu2");
+	assert_string_equal(json_string_value(json_object_get(e, "run")), "online");
+	assert_string_equal(json_string_value(json_object_get(e, "cause")), "observed");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_refusals, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_ops_write_sysfs, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_diag_audit, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_observed_change, fx_setup, fx_teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
