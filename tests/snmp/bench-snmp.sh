@@ -79,7 +79,6 @@ up() { ip netns exec "$ns" snmpget "${v3[@]}" -t 5 127.0.0.1:1161 .1.3.6.1.2.1.2
 wait_for 60 up || { echo "native snmpd did not answer"; exit 1; }
 ip netns exec "$ns" snmpbulkwalk "${v3[@]}" -Cr"$REPS" -On 127.0.0.1:1161 .1.3.6.1.2.1.2.2 >/dev/null # warm its cache
 echo "== snmpd-native IF-MIB, $IFACES veth interfaces, same credentials and options (no AgentX)"
-walk "ifTable + ifXTable (ifMIB)" ip netns exec "$ns" snmpbulkwalk "${v3[@]}" -Cr"$REPS" -On 127.0.0.1:1161 .1.3.6.1.2.1.2.2
 walk "ifXTable" ip netns exec "$ns" snmpbulkwalk "${v3[@]}" -Cr"$REPS" -On 127.0.0.1:1161 .1.3.6.1.2.1.31.1.1
 walk "ifTable" ip netns exec "$ns" snmpbulkwalk "${v3[@]}" -Cr"$REPS" -On 127.0.0.1:1161 .1.3.6.1.2.1.2.2
 echo "== CPU seconds used: snmpd $(ps -o cputime= -p "$(cat "$state/snmp/snmpd.pid")"), snow-subagent $(ps -o cputime= -p "$(cat "$state/snmp/snow-subagent.pid")"), native snmpd $(ps -o cputime= -p "$nat_pid")"
