@@ -552,7 +552,16 @@ static int modal_key(struct top *t, int ch)
 			m->sel++;
 		else if (ch == 27 || ch == 'q')
 			m->kind = MODAL_NONE;
-		else if (ch == '\r' || ch == '\n' || ch == KEY_ENTER) {
+		else if (ch > ' ' && ch < 127 && ch != 'q') {
+			/* A letter moves to the next item that starts with it, as in htop's menus. */
+			for (int i = 1; i <= m->nitems; i++) {
+				int j = (m->sel + i) % m->nitems;
+				if (m->items[j][0] == ch) {
+					m->sel = j;
+					break;
+				}
+			}
+		} else if (ch == '\r' || ch == '\n' || ch == KEY_ENTER) {
 			m->kind = MODAL_NONE;
 			fn(t, m->sel, NULL);
 		}
@@ -573,6 +582,9 @@ static int modal_key(struct top *t, int ch)
 			m->kind = MODAL_NONE;
 			memcpy(input, m->input, sizeof(input));
 			fn(t, 0, input);
+		} else if (ch == 21) { /* ^U: start again, as a shell's line editor */
+			m->input_len = 0;
+			m->input[0] = 0;
 		} else if ((ch == KEY_BACKSPACE || ch == 127 || ch == 8) && m->input_len) {
 			m->input[--m->input_len] = 0;
 		} else if (ch >= 32 && ch < 127 && m->input_len + 1 < sizeof(m->input)) {

@@ -57,6 +57,7 @@ export function mountNode(root, name, tab0) {
     badge.textContent = st === 'booting' ? `booting: ${n.stage || '?'} (${fmtDur(now() - (n.stage_time || now()))})` : st === 'raised' ? `online, ${raisedCount(n)} raised` : st;
     const f = [
       ['hostname', n.hostname], ['address', n.ip], ['MAC', n.mac], ['image', n.image], ['profile', n.profile],
+      ['groups', (n.groups || (n.effective && n.effective.groups) || []).join(', ')],
       ['kernel', n.kernel], ['agent', n.agent_version],
       ['up', n.values && n.values['sys.uptime_s'] !== undefined && (st === 'online' || st === 'raised') ? fmtDur(n.values['sys.uptime_s']) : ''],
       ['online since', n.state === 'online' ? fmtTime(n.online_since) : ''], ['last report', n.last_seen ? fmtTime(n.last_seen) : 'never'],
@@ -320,14 +321,17 @@ export function mountNode(root, name, tab0) {
     el.append(box);
     api('GET', `nodes/${enc(name)}/boots`).then((j) => {
       const boots = j.boots || [];
-      clear(box).append(boots.length ? h('table', { class: 'boots' },
-        h('thead', {}, h('tr', {}, ['boot', 'started', 'stages (seconds from start)', 'online after', 'ended'].map((x) => h('th', { text: x })))),
+      // snowd gives milliseconds since the epoch; stages is {stage: time}.
+      const sec = (x) => (x > 1e11 ? x / 1000 : x);
+      clear(box).append(boots.length ? h('table', { class: 'boots', id: 'boot-table' },
+        h('thead', {}, h('tr', {}, ['boot', 'started', 'stages (seconds after the start)', 'online after'].map((x) => h('th', { text: x })))),
         h('tbody', {}, boots.map((b) => {
-          const t0 = b.started || (b.stages && b.stages[0] && b.stages[0].time) || 0;
-          return h('tr', {}, h('td', { class: 'mono', text: String(b.boot_id || b.id || '').slice(0, 8) }),
+          const t0 = sec(b.started || 0);
+          const stages = Object.entries(b.stages || {}).map(([k, x]) => [k, sec(x)]).sort((x, y) => x[1] - y[1]);
+          return h('tr', {}, h('td', { class: 'mono', text: String(b.boot_id || '').slice(0, 8) }),
             h('td', { text: fmtTime(t0) }),
-            h('td', { text: (b.stages || []).map((s) => `${s.stage} +${Math.round((s.time - t0) * 10) / 10}`).join(', ') }),
-            h('td', { text: b.online_time ? fmtDur(b.online_time - t0) : '' }), h('td', { text: b.ended ? fmtTime(b.ended) : '' }));
+            h('td', { text: stages.map(([k, x]) => `${k} +${(x - t0).toFixed(1)}`).join(' → ') }),
+            h('td', { class: 'num', text: b.online ? `${(sec(b.online) - t0).toFixed(1)} s` : '' }));
         }))) : h('p', { class: 'muted', text: 'No boot recorded.' }));
     }).catch((e) => clear(box).append(h('p', { class: 'muted na', text: notAvailable(e) ? 'Boot history: not available (this snowd does not keep it yet).' : e.message })));
   }
@@ -355,42 +359,50 @@ export function mountNode(root, name, tab0) {
   };
 }
 
-// PATCH /api/v1/nodes/NAME {image, profile, kernel_args, vars}: takes effect at
-// the next boot; "reboot now" sends a reboot after it.
+// PATCH /api/v1/nodes/NAME {profile, settings: {image, cmdline, env}, reboot}:
+// stored in the inventory, applied at the node's next boot.
 async function reconfigure(name) {
-  const n = store.nodes.get(name) || {};
+  let n = store.nodes.get(name) || {};
+  try { n = await api('GET', `nodes/${enc(name)}`); } catch { /* the list's copy will do */ }
+  const own = n.settings || {}, eff = n.effective || {};
   const [images, profiles] = await Promise.all([
     api('GET', 'images').then((j) => j.images || []).catch(() => null),
     api('GET', 'profiles').then((j) => j.profiles || []).catch(() => null)]);
-  const pick = (nm, list, cur) => (list && list.length
-    ? h('select', { name: nm }, h('option', { value: '', text: '(unchanged)' }), list.map((x) => h('option', { value: x.name, text: x.name + (x.name === cur ? ' (current)' : '') })))
-    : h('input', { name: nm, placeholder: cur || '', size: 24 }));
-  const vars = n.vars || n.variables || {};
-  const f = h('div', { class: 'reconf' },
-    h('label', {}, 'Image ', pick('image', images, n.image)),
-    h('label', {}, 'Profile ', pick('profile', profiles, n.profile)),
-    h('label', {}, 'Kernel arguments ', h('input', { name: 'kernel_args', size: 40, value: n.kernel_args || '' })),
-    h('label', {}, 'Variables (NAME=value, one a line) ', h('textarea', { name: 'vars', rows: 4, cols: 40, value: Object.entries(vars).map(([k, x]) => `${k}=${x}`).join('\n') })),
-    h('label', {}, h('input', { name: 'reboot', type: 'checkbox' }), ' reboot now so it takes effect'));
-  const ok = await confirmDialog({ title: `Reconfigure ${name}`, lines: ['The changes are stored in the inventory and take effect at the node\'s next boot (its script and overlay are rendered from them).'], extra: f, ok: 'Apply' });
+  const pick = (nm, list, cur, none) => (list && list.length
+    ? h('select', { name: nm }, h('option', { value: '', text: none }),
+      list.map((x) => { const v = typeof x === 'string' ? x : x.name; return h('option', { value: v, text: v, selected: v === cur }); }))
+    : h('input', { name: nm, value: cur || '', size: 24 }));
+  const envText = Object.entries(own.env || {}).map(([k, x]) => `${k}=${x}`).join('\n');
+  const f = h('div', { class: 'reconf', id: 'reconf' },
+    h('label', {}, `Image (now ${eff.image || n.image || '?'})`, pick('image', images, own.image, '(inherit)')),
+    h('label', {}, 'Profile', pick('profile', profiles, n.profile, '(none)')),
+    h('label', {}, `Kernel arguments (now "${eff.cmdline || ''}")`, h('input', { name: 'cmdline', size: 40, value: own.cmdline || '' })),
+    h('label', {}, 'Variables, NAME=value one a line (the node\'s environment)', h('textarea', { name: 'env', rows: 4, cols: 40, value: envText })),
+    h('label', { class: 'check' }, h('input', { name: 'reboot', type: 'checkbox' }), ' reboot now so it takes effect'));
+  const ok = await confirmDialog({ title: `Reconfigure ${name}`,
+    lines: ['What you set here is the node\'s own setting (empty: inherit from its profile, else the default). It is stored at once and takes effect at the node\'s next boot: its boot script and overlay are rendered from it.'],
+    extra: f, ok: 'Apply' });
   if (!ok) return;
-  const body = {};
   const val = (k) => f.querySelector(`[name=${k}]`).value.trim();
-  if (val('image')) body.image = val('image');
-  if (val('profile')) body.profile = val('profile');
-  if (val('kernel_args') !== (n.kernel_args || '')) body.kernel_args = val('kernel_args');
-  const vtext = val('vars');
-  const nv = {};
-  for (const line of vtext.split('\n')) { const m = line.match(/^\s*([A-Za-z_][\w.]*)\s*=(.*)$/); if (m) nv[m[1]] = m[2].trim(); }
-  if (JSON.stringify(nv) !== JSON.stringify(vars)) body.vars = nv;
+  const settings = {};
+  const img = val('image'), cl = val('cmdline');
+  if (img !== (own.image || '')) settings.image = img || null;
+  if (cl !== (own.cmdline || '')) settings.cmdline = cl || null;
+  const env = {};
+  for (const line of val('env').split('\n')) { const m = line.match(/^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=(.*)$/); if (m) env[m[1]] = m[2].trim(); }
+  if (JSON.stringify(env) !== JSON.stringify(own.env || {})) settings.env = Object.keys(env).length ? env : null;
+  const body = { settings };
+  const prof = val('profile');
+  if (prof !== (n.profile || '')) body.profile = prof || null;
   const reboot = f.querySelector('[name=reboot]').checked;
   try {
     await api('PATCH', `nodes/${enc(name)}`, body);
     await store.reloadNode(name);
+    const what = [...Object.keys(settings), ...('profile' in body ? ['profile'] : [])];
     if (reboot) runCommand([name], 'reboot', {}, 'Reboot');
-    else await confirmDialog({ title: 'Reconfigured', lines: [`${name}: ${Object.keys(body).join(', ') || 'nothing'} changed; the next boot uses it.`], ok: 'OK' });
+    else await confirmDialog({ title: 'Reconfigured', lines: [`${name}: ${what.join(', ') || 'nothing'} changed; its next boot uses it.`], ok: 'OK' });
   } catch (e) {
-    await confirmDialog({ title: 'Reconfigure failed', lines: [notAvailable(e) ? 'Not available: this snowd cannot reconfigure nodes yet (PATCH /api/v1/nodes/NAME).' : e.message], ok: 'OK' });
+    await confirmDialog({ title: 'Reconfigure failed', lines: [notAvailable(e) ? 'Not available: this snowd cannot reconfigure nodes (PATCH /api/v1/nodes/NAME).' : e.message], ok: 'OK' });
   }
 }
 

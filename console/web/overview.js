@@ -74,7 +74,7 @@ export function mountOverview(root) {
   let sortCol = 'name', sortDir = 1;
   let filterText = '', filterState = '';
 
-  const filterIn = h('input', { id: 'filter', type: 'search', placeholder: 'filter: name, address, image, profile (* ? globs)', size: 40 });
+  const filterIn = h('input', { id: 'filter', type: 'search', placeholder: 'filter: name, address, image, profile, group (* ? globs)', size: 40 });
   const stateSel = h('select', { id: 'state-filter' },
     ['', 'online', 'booting', 'offline', 'raised', 'discovered'].map((s) => h('option', { value: s, text: s || 'any state' })));
   const counts = h('span', { class: 'counts', id: 'counts' });
@@ -136,7 +136,7 @@ export function mountOverview(root) {
   function matches(n) {
     if (filterState && stateOf(n) !== filterState && !(filterState === 'online' && stateOf(n) === 'raised')) return false;
     if (!filterText) return true;
-    const hay = [n.name, n.hostname, n.ip, n.mac, n.image, n.profile, n.group].filter(Boolean);
+    const hay = [n.name, n.hostname, n.ip, n.mac, n.image, n.profile, ...(n.groups || (n.effective && n.effective.groups) || [])].filter(Boolean);
     if (/[*?]/.test(filterText)) {
       const re = new RegExp('^' + filterText.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$', 'i');
       return hay.some((x) => re.test(x));

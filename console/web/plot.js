@@ -2,7 +2,7 @@
 // grey) and its thresholds (rise solid red, clear dashed orange) drawn as
 // horizontal lines over the series.
 import uPlot from './node_modules/uplot/dist/uPlot.esm.js';
-import { h, fmtNum } from './util.js';
+import { h } from './util.js';
 
 function lines(node, name) {
   const out = [];
@@ -42,7 +42,7 @@ export class GaugePlot {
           },
         },
       },
-      axes: [{}, { size: 55, values: (u, vals) => vals.map(fmtNum) }],
+      axes: [{}, { size: 60 }],
       series: [{}, { label: name, stroke: '#2a6fdb', width: 1.5, fill: 'rgba(42,111,219,0.08)', points: { show: false } }],
       hooks: {
         draw: [(u) => {

@@ -102,7 +102,11 @@ class Store {
       Object.assign(n, d);
       this.emit('node', d);
     });
+    const perf = (window.snowPerf = window.snowPerf || { updates: [], updateRows: [] });
+    perf.messages = perf.messages || [];
+    perf.messageBytes = 0;
     es.addEventListener('values', (e) => {
+      const t0 = performance.now();
       const d = JSON.parse(e.data);
       const names = [];
       for (const [name, upd] of Object.entries(d)) {
@@ -112,6 +116,10 @@ class Store {
         if (this.history.has(name)) this.record(name, n);
         names.push(name);
       }
+      // What a message costs before any drawing: parse and merge (the test prints it).
+      perf.messages.push(performance.now() - t0);
+      perf.messageBytes += e.data.length;
+      if (perf.messages.length > 1000) perf.messages.splice(0, 500);
       this.emit('values', names);
     });
     es.addEventListener('event', (e) => {
