@@ -213,6 +213,20 @@ static void http_stage_by_ip(struct http_ctx *h, const char *stage)
 		nodes_stage(h->sd, &n, stage);
 }
 
+/* Whether the request came in on snowd's boot address (not the admin network). */
+static int http_on_boot_interface(struct http_ctx *h)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(h->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	struct sockaddr_in local;
+	socklen_t len = sizeof(local);
+
+	if (!ci || getsockname(ci->connect_fd, (struct sockaddr *)&local, &len) ||
+	    local.sin_family != AF_INET)
+		return 0;
+	return ntohl(local.sin_addr.s_addr) == h->sd->boot_ip;
+}
+
 static enum MHD_Result http_boot(struct http_ctx *h)
 {
 	struct snowd *sd = h->sd;
@@ -224,6 +238,9 @@ static enum MHD_Result http_boot(struct http_ctx *h)
 
 	if (strcmp(h->method, "GET") && strcmp(h->method, "HEAD"))
 		return http_error(h, MHD_HTTP_METHOD_NOT_ALLOWED, "%s: use GET", h->url);
+	if (!http_on_boot_interface(h))
+		return http_error(h, MHD_HTTP_FORBIDDEN,
+				  "%s: boot files are served on the boot interface only", h->url);
 	if (!strcmp(p, "first.ipxe")) {
 		http_stage_by_ip(h, "first");
 		if (boot_render_first(&sd->boot, &out, err, sizeof(err)))
@@ -892,17 +909,17 @@ static enum MHD_Result http_nodes_add(struct http_ctx *h)
 		}
 		ipv4_format(ipv, n.ip);
 	} else {
-		/* The first free address of the pool. */
-		for (ipv = pf; ipv <= pl; ipv++) {
-			if (ipv == sd->boot_ip)
-				continue;
-			ipv4_format(ipv, n.ip);
-			rc = inv_ip_taken(&sd->inv, n.ip);
-			if (rc < 0)
-				goto ioerr;
-			if (!rc)
-				break;
+		/* The first free address of the pool, from one look at the inventory. */
+		unsigned char *taken = calloc((size_t)(pl - pf) + 1, 1);
+		if (!taken || inv_ips_taken(&sd->inv, pf, pl, taken)) {
+			free(taken);
+			goto ioerr;
 		}
+		for (ipv = pf; ipv <= pl; ipv++)
+			if (ipv != sd->boot_ip && !taken[ipv - pf])
+				break;
+		free(taken);
+		ipv4_format(ipv, n.ip);
 		if (ipv > pl) {
 			json_decref(body);
 			return http_error(h, MHD_HTTP_CONFLICT, "ip: no free address left in the pool");
@@ -916,8 +933,7 @@ static enum MHD_Result http_nodes_add(struct http_ctx *h)
 	if (rc)
 		return http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "inventory error");
 	log_info("inventory: node %s added (%s, %s, image %s)", n.name, n.mac, n.ip, n.image);
-	if (nodes_sync_dnsmasq(sd))
-		log_warnx("dnsmasq: hosts file not updated");
+	sd->hosts_dirty = 1;
 	return http_json(h, MHD_HTTP_CREATED, nodes_json(sd, &n, 1));
 bad:
 	json_decref(body);
@@ -1403,8 +1419,7 @@ static enum MHD_Result http_api(struct http_ctx *h)
 				return http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "inventory error");
 			nodes_rt_forget(sd, n.id);
 			log_info("inventory: node %s removed", name);
-			if (nodes_sync_dnsmasq(sd))
-				log_warnx("dnsmasq: hosts file not updated");
+			sd->hosts_dirty = 1;
 			return http_json(h, MHD_HTTP_OK, json_pack("{s:s}", "deleted", name));
 		}
 		return http_error(h, MHD_HTTP_METHOD_NOT_ALLOWED, "%s: use GET or DELETE", h->url);

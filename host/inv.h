@@ -75,6 +75,8 @@ int inv_node_take_nonce(struct inv *inv, int64_t id, uint64_t nonce);
  */
 int inv_node_foreach(struct inv *inv, int (*fn)(void *ctx, const struct inv_node *n), void *ctx);
 
+/* Mark taken[ip - first] for every node address in first..last.  @ret 0 or -EIO. */
+int inv_ips_taken(struct inv *inv, uint32_t first, uint32_t last, unsigned char *taken);
 /* Whether an IP is already given to a node.  @ret 1, 0 or -EIO. */
 int inv_ip_taken(struct inv *inv, const char *ip);
 

@@ -23,14 +23,37 @@ const char *node_state_name(enum node_state s)
 	return "offline";
 }
 
+/* Rebuild the id -> index hash for cap slots (a power of two, > 2 * nrt). */
+static int nodes_rt_reindex(struct snowd *sd, size_t cap)
+{
+	uint32_t *idx = calloc(cap, sizeof(*idx));
+	size_t i;
+
+	if (!idx)
+		return -ENOMEM;
+	for (i = 0; i < sd->nrt; i++) {
+		size_t h = (size_t)sd->rt[i].id * 0x9e3779b97f4a7c15ull & (cap - 1);
+		while (idx[h])
+			h = (h + 1) & (cap - 1);
+		idx[h] = (uint32_t)i + 1;
+	}
+	free(sd->rt_index);
+	sd->rt_index = idx;
+	sd->rt_index_cap = cap;
+	return 0;
+}
+
 struct node_rt *nodes_rt(struct snowd *sd, int64_t id, const char *create_name)
 {
 	struct node_rt *rt;
-	size_t i;
+	size_t h;
 
-	for (i = 0; i < sd->nrt; i++)
-		if (sd->rt[i].id == id)
-			return &sd->rt[i];
+	if (sd->rt_index_cap) {
+		h = (size_t)id * 0x9e3779b97f4a7c15ull & (sd->rt_index_cap - 1);
+		for (; sd->rt_index[h]; h = (h + 1) & (sd->rt_index_cap - 1))
+			if (sd->rt[sd->rt_index[h] - 1].id == id)
+				return &sd->rt[sd->rt_index[h] - 1];
+	}
 	if (!create_name)
 		return NULL;
 	if (sd->nrt == sd->cap_rt) {
@@ -45,6 +68,18 @@ struct node_rt *nodes_rt(struct snowd *sd, int64_t id, const char *create_name)
 	memset(rt, 0, sizeof(*rt));
 	rt->id = id;
 	snprintf(rt->name, sizeof(rt->name), "%s", create_name);
+	/* Keep the hash at most half full: grow it (rebuilding), else add one slot. */
+	if (sd->nrt * 2 >= sd->rt_index_cap) {
+		if (nodes_rt_reindex(sd, sd->rt_index_cap ? sd->rt_index_cap * 2 : 128)) {
+			sd->nrt--;
+			return NULL;
+		}
+	} else {
+		h = (size_t)id * 0x9e3779b97f4a7c15ull & (sd->rt_index_cap - 1);
+		while (sd->rt_index[h])
+			h = (h + 1) & (sd->rt_index_cap - 1);
+		sd->rt_index[h] = (uint32_t)sd->nrt;
+	}
 	return rt;
 }
 
@@ -70,6 +105,9 @@ void nodes_rt_forget(struct snowd *sd, int64_t id)
 		explicit_bzero(rt->overlay.data, rt->overlay.len);
 	buf_free(&rt->overlay);
 	*rt = sd->rt[--sd->nrt];
+	/* The last entry moved: the hash must learn its new place. */
+	if (nodes_rt_reindex(sd, sd->rt_index_cap))
+		log_warnx("nodes: cannot rebuild the index");
 }
 
 void nodes_rt_free(struct snowd *sd)
@@ -82,8 +120,10 @@ void nodes_rt_free(struct snowd *sd)
 		buf_free(&sd->rt[i].overlay);
 	}
 	free(sd->rt);
+	free(sd->rt_index);
 	sd->rt = NULL;
-	sd->nrt = sd->cap_rt = 0;
+	sd->rt_index = NULL;
+	sd->nrt = sd->cap_rt = sd->rt_index_cap = 0;
 }
 
 void nodes_tick(struct snowd *sd)
@@ -91,6 +131,12 @@ void nodes_tick(struct snowd *sd)
 	int64_t now = snowd_now_ms();
 	size_t i;
 
+	if (sd->hosts_dirty) {
+		/* Many adds in a row cost one rewrite of the hosts file. */
+		sd->hosts_dirty = 0;
+		if (nodes_sync_dnsmasq(sd))
+			log_warnx("dnsmasq: hosts file not updated");
+	}
 	if (now >= sd->next_expire) {
 		int n = inv_cmd_expire(&sd->inv, (int64_t)time(NULL), sd->cfg.command_timeout_s);
 		if (n > 0)

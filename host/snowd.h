@@ -85,6 +85,9 @@ struct snowd {
 	int quit;
 	struct node_rt *rt;     /* growable array, looked up by node id */
 	size_t nrt, cap_rt;
+	uint32_t *rt_index;     /* open-addressing hash: node id -> index + 1 (0 empty) */
+	size_t rt_index_cap;
+	int hosts_dirty;        /* the dnsmasq hosts file must be rewritten */
 	struct stream stream;
 	struct { pid_t pid; int64_t cmd_id; } power_children[64]; /* ipmitool runs */
 	unsigned npower;
