@@ -537,12 +537,15 @@ static void http_publish_report(struct snowd *sd, const struct inv_node *n, stru
 	json_array_foreach(json_object_get(body, "events"), i, e) {
 		if (json_integer_value(json_object_get(e, "seq")) > ack)
 			continue;
-		stream_publish(sd, "event", json_pack("{s:s, s:s, s:O, s:O, s:O, s:O}", "node",
-						      n->name, "boot_id", rt->boot_id, "seq",
-						      json_object_get(e, "seq"), "time",
-						      json_object_get(e, "time"), "type",
-						      json_object_get(e, "type"), "attrs",
-						      json_object_get(e, "attrs")));
+		/* The id lets a follower (SNMP informs) skip what it already saw. */
+		stream_publish(sd, "event",
+			       json_pack("{s:I, s:s, s:s, s:O, s:O, s:O, s:O}", "id",
+					 (json_int_t)inv_event_id(&sd->inv, n->id, rt->boot_id,
+								  json_integer_value(json_object_get(e, "seq"))),
+					 "node", n->name, "boot_id", rt->boot_id, "seq",
+					 json_object_get(e, "seq"), "time", json_object_get(e, "time"),
+					 "type", json_object_get(e, "type"), "attrs",
+					 json_object_get(e, "attrs")));
 	}
 	json_array_foreach(json_object_get(body, "results"), i, r) {
 		json_t *c = inv_cmd_get(&sd->inv, json_integer_value(json_object_get(r, "id")));
@@ -1283,7 +1286,8 @@ static enum MHD_Result http_events(struct http_ctx *h)
 	const char *node = MHD_lookup_connection_value(h->conn, MHD_GET_ARGUMENT_KIND, "node");
 	const char *lim = MHD_lookup_connection_value(h->conn, MHD_GET_ARGUMENT_KIND, "limit");
 	const char *bef = MHD_lookup_connection_value(h->conn, MHD_GET_ARGUMENT_KIND, "before");
-	uint64_t limit = 100, before = 0;
+	const char *aft = MHD_lookup_connection_value(h->conn, MHD_GET_ARGUMENT_KIND, "after");
+	uint64_t limit = 100, before = 0, after = 0;
 	int64_t node_id = 0;
 	char err[256];
 	json_t *arr;
@@ -1294,12 +1298,14 @@ static enum MHD_Result http_events(struct http_ctx *h)
 			return http_error(h, MHD_HTTP_NOT_FOUND, "node: no node '%.64s'", node);
 		node_id = n.id;
 	}
-	if ((lim && (http_parse_u64(lim, &limit) || limit < 1 || limit > 10000)) ||
-	    (bef && http_parse_u64(bef, &before)))
-		return http_error(h, MHD_HTTP_BAD_REQUEST, "%s: must be a number%s",
-				  lim && (http_parse_u64(lim, &limit) || limit < 1 || limit > 10000) ?
-					  "limit" : "before", " (limit 1..10000)");
-	arr = inv_events_list(&sd->inv, node_id, (int64_t)before, (int)limit);
+	if (lim && (http_parse_u64(lim, &limit) || limit < 1 || limit > 10000))
+		return http_error(h, MHD_HTTP_BAD_REQUEST, "limit: must be a number 1..10000");
+	if (bef && http_parse_u64(bef, &before))
+		return http_error(h, MHD_HTTP_BAD_REQUEST, "before: must be an event id");
+	if (aft && (http_parse_u64(aft, &after) || after > INT64_MAX))
+		return http_error(h, MHD_HTTP_BAD_REQUEST, "after: must be an event id");
+	arr = inv_events_list(&sd->inv, node_id, (int64_t)before, aft ? (int64_t)after : -1,
+			      (int)limit);
 	if (!arr)
 		return http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "inventory error");
 	return http_json(h, MHD_HTTP_OK, json_pack("{s:o}", "events", arr));

@@ -183,10 +183,14 @@ json_t *inv_image_prune(struct inv *inv, const char *name, int keep);
 int inv_events_store(struct inv *inv, int64_t node_id, const char *boot_id, json_t *events,
 		     int64_t now, int64_t *ack);
 /*
- * Events newest first, at most limit, with id below before (0: no bound),
- * of one node (node_id 0: all).  @ret a new JSON array or NULL.
+ * Events of one node (node_id 0: all), at most limit, with id below before
+ * (0: no bound): newest first; or, when after >= 0, those with id above
+ * after, oldest first (for followers).  @ret a new JSON array or NULL.
  */
-json_t *inv_events_list(struct inv *inv, int64_t node_id, int64_t before, int limit);
+json_t *inv_events_list(struct inv *inv, int64_t node_id, int64_t before, int64_t after,
+			int limit);
+/* The id snowd gave a node's event.  @ret it, or 0 when not stored. */
+int64_t inv_event_id(struct inv *inv, int64_t node_id, const char *boot_id, int64_t seq);
 
 /* --- commands (inv_cmd.c) --- */
 

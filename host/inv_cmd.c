@@ -75,13 +75,19 @@ static json_t *inv_col_json(sqlite3_stmt *st, int col)
 	return v ? v : json_string(t);
 }
 
-json_t *inv_events_list(struct inv *inv, int64_t node_id, int64_t before, int limit)
+json_t *inv_events_list(struct inv *inv, int64_t node_id, int64_t before, int64_t after,
+			int limit)
 {
+	/* after >= 0: oldest first from there (for followers); else newest first. */
 	sqlite3_stmt *st = inv_prepare(
-		inv, "SELECT e.id, n.name, e.boot_id, e.seq, e.time, e.type, e.attrs, e.received "
-		     "FROM events e JOIN nodes n ON n.id = e.node_id "
-		     "WHERE (?1 = 0 OR e.node_id = ?1) AND (?2 = 0 OR e.id < ?2) "
-		     "ORDER BY e.id DESC LIMIT ?3");
+		inv, after >= 0 ? "SELECT e.id, n.name, e.boot_id, e.seq, e.time, e.type, e.attrs, e.received "
+			     "FROM events e JOIN nodes n ON n.id = e.node_id "
+			     "WHERE (?1 = 0 OR e.node_id = ?1) AND (?2 = 0 OR e.id < ?2) AND e.id > ?4 "
+			     "ORDER BY e.id ASC LIMIT ?3" :
+			     "SELECT e.id, n.name, e.boot_id, e.seq, e.time, e.type, e.attrs, e.received "
+			     "FROM events e JOIN nodes n ON n.id = e.node_id "
+			     "WHERE (?1 = 0 OR e.node_id = ?1) AND (?2 = 0 OR e.id < ?2) "
+			     "ORDER BY e.id DESC LIMIT ?3");
 	json_t *arr;
 
 	if (!st)
@@ -89,6 +95,8 @@ json_t *inv_events_list(struct inv *inv, int64_t node_id, int64_t before, int li
 	sqlite3_bind_int64(st, 1, node_id);
 	sqlite3_bind_int64(st, 2, before);
 	sqlite3_bind_int(st, 3, limit);
+	if (after >= 0)
+		sqlite3_bind_int64(st, 4, after);
 	arr = json_array();
 	while (arr && sqlite3_step(st) == SQLITE_ROW) {
 		json_array_append_new(
@@ -104,6 +112,23 @@ json_t *inv_events_list(struct inv *inv, int64_t node_id, int64_t before, int li
 	}
 	sqlite3_finalize(st);
 	return arr;
+}
+
+int64_t inv_event_id(struct inv *inv, int64_t node_id, const char *boot_id, int64_t seq)
+{
+	sqlite3_stmt *st = inv_prepare(inv, "SELECT id FROM events WHERE node_id = ? AND boot_id = ? "
+					    "AND seq = ?");
+	int64_t id = 0;
+
+	if (!st)
+		return 0;
+	sqlite3_bind_int64(st, 1, node_id);
+	sqlite3_bind_text(st, 2, boot_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, seq);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		id = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return id;
 }
 
 int inv_cmd_add(struct inv *inv, int64_t node_id, const char *op, json_t *args, int64_t now,

@@ -135,6 +135,9 @@ check_eq "command done" done "$(ctl command show "$cmd_id" --json | python3 -c '
 check_eq "no command pending any more" 0 "$(python3 -c "import json; print(len(json.load(open('$dir/out'))['commands']))")"
 check_eq "events stored once" 2 "$(ctl events --node node1 --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')"
 check "snowctl events shows the raise" bash -c "'$SNOW_ASAN_BIN/snowctl' events | grep -q 'threshold.raise'"
+first_id=$(ctl events --node node1 --json | python3 -c 'import json,sys; print(min(e["id"] for e in json.load(sys.stdin)))')
+check "events after an id, oldest first" bash -c "curl -s -H 'Authorization: Bearer $SNOW_TOKEN' '$url/api/v1/events?after=$((first_id - 1))' | python3 -c 'import json,sys; e=json.load(sys.stdin)[\"events\"]; sys.exit(0 if [x[\"seq\"] for x in e]==[1,2] else 1)'"
+check_eq "after: a bad id is refused" 400 "$(status -H "Authorization: Bearer $SNOW_TOKEN" "$url/api/v1/events?after=x")"
 check "node show lists devices and thresholds" python3 -c "
 import json,subprocess,sys; n=json.loads(subprocess.check_output(['$SNOW_ASAN_BIN/snowctl','node','show','node1','--json']))
 sys.exit(0 if n['devices'][0]['path']=='cpu/cpu1' and n['thresholds'][0]['state']=='raised' else 1)"

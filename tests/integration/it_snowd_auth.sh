@@ -92,7 +92,7 @@ post /api/v1/node/register '{"name":"node1","boot_id":"s-1","hostname":"node1","
 post /api/v1/node/report '{"name":"node1","boot_id":"s-1","seq":1,"values":{"vm.load.avg1":0.25,"sys.boots":3},"events":[{"seq":1,"time":1795240000,"type":"agent.start","attrs":{}}]}'
 check "stream: node online" wait_for 5 grep -q '"name":"node1","state":"online"' "$dir/stream"
 check "stream: values batched per node" wait_for 5 grep -q '^data: {"node1":{"values":{"vm.load.avg1":0.25' "$dir/stream"
-check "stream: the event" wait_for 5 grep -q '"type":"agent.start"' "$dir/stream"
+check "stream: the event, with its id" wait_for 5 grep -q '"id":[1-9][0-9]*,"node":"node1".*"type":"agent.start"' "$dir/stream"
 ctl watermarks reset node1 --no-wait >/dev/null
 check "stream: a queued command" wait_for 5 grep -q '^event: command' "$dir/stream"
 check "stream: node goes offline when reports stop" wait_for 10 grep -q '"state":"offline"' "$dir/stream"
