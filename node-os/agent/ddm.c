@@ -443,6 +443,15 @@ static void ddm_scan_block(struct ddm *d, const struct ddm_env *env, struct ddm_
 	ddm_list_free(names, n);
 }
 
+/* A watchdog sits on this function (its driver registered one, or by name). */
+static int ddm_has_watchdog(const char *root, const char *addr, const char *driver)
+{
+	char rel[160];
+
+	snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s/watchdog", addr);
+	return ddm_exists(root, rel) || strcasestr(driver, "wdt") || strcasestr(driver, "i6300esb");
+}
+
 static void ddm_scan_pci(const struct ddm_env *env, struct ddm_list *l, const char *service)
 {
 	char **names, service_pci[64] = "";
@@ -474,7 +483,7 @@ static void ddm_scan_pci(const struct ddm_env *env, struct ddm_list *l, const ch
 			snprintf(why, sizeof(why), "the service NIC %s sits on it: the node would be "
 				 "cut off", service);
 			ddm_cannot(dev, INSTR_OP_SHUTDOWN, why);
-		} else if (strstr(driver, "wdt") || !strcmp(driver, "i6300esb")) {
+		} else if (ddm_has_watchdog(env->root, names[i], driver)) {
 			ddm_cannot(dev, INSTR_OP_SHUTDOWN,
 				   "it is the hardware watchdog the agent pats");
 		}

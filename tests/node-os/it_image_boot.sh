@@ -2,7 +2,10 @@
 # Boot the node image (build/images/default) in QEMU (TCG) with a per-node
 # overlay made here, and check that the agent inside registers with a fake
 # host on loopback (tests/node-os/fakehost.py, which verifies the HMAC
-# signatures) and sends at least two reports with plausible values.
+# signatures) and sends at least two reports with plausible values.  The VM has two CPUs and
+# an i6300esb watchdog: the agent arms it, takes cpu1 offline and back online
+# on the host's command (through sysfs, for real), audits it, refuses cpu0,
+# and reports its own RSS and CPU time at 1 s sampling.
 # The guest reaches the host's 127.0.0.1 as 10.0.2.2 (QEMU user networking);
 # nothing leaves this machine.  Bounded by BOOT_TIMEOUT (120 s).
 . "$(dirname "$0")/../lib.sh"
@@ -42,9 +45,16 @@ cp "$img/initrd" "$work/initrd"
 truncate -s %4 "$work/initrd"
 cat "$work/overlay.cpio" >>"$work/initrd"
 
+cat >"$work/commands.jsonl" <<'EOF'
+{"id": 1, "op": "device", "args": {"path": "cpu/cpu1", "op": "offline"}}
+{"id": 2, "op": "device", "args": {"path": "cpu/cpu1", "op": "online"}}
+{"id": 3, "op": "device", "args": {"path": "cpu/cpu1", "op": "audit"}}
+{"id": 4, "op": "device", "args": {"path": "cpu/cpu0", "op": "offline"}}
+EOF
 srv_pid='' qemu_pid=''
 python3 "$SNOW_TOP/tests/node-os/fakehost.py" --port "$port" --name "$name" --secret "$secret" \
-	--log "$work/requests.jsonl" --interval-ms 2000 2>"$work/fakehost.err" &
+	--log "$work/requests.jsonl" --interval-ms 1000 --commands "$work/commands.jsonl" \
+	2>"$work/fakehost.err" &
 srv_pid=$!
 on_exit 'stop_pid "$srv_pid"'
 wait_for 10 curl -s -o /dev/null "http://127.0.0.1:$port/" || {
@@ -60,7 +70,8 @@ show_serial() {
 }
 
 start=$(date +%s.%N)
-qemu-system-x86_64 -accel tcg -m 512 -smp 1 -display none -no-reboot -monitor none \
+qemu-system-x86_64 -accel tcg -m 512 -smp 2 -display none -no-reboot -monitor none \
+	-device i6300esb -action watchdog=reset \
 	-serial "file:$work/serial.log" \
 	-kernel "$img/vmlinuz" -initrd "$work/initrd" \
 	-append "console=ttyS0 snow.mac=$mac panic=-1" \
@@ -69,7 +80,8 @@ qemu-system-x86_64 -accel tcg -m 512 -smp 1 -display none -no-reboot -monitor no
 qemu_pid=$!
 on_exit 'stop_pid "$qemu_pid"'
 
-# Done when a signed register and two signed reports have arrived.
+# Done when a signed register and the reports carrying the four results and
+# 12 s of agent CPU time after them have arrived.
 enough() {
 	kill -0 "$qemu_pid" 2>/dev/null || return 2
 	python3 - "$work/requests.jsonl" <<'EOF'
@@ -81,7 +93,9 @@ except FileNotFoundError:
 ok = [r for r in reqs if r["sig_ok"]]
 reg = [r for r in ok if r["path"] == "/api/v1/node/register"]
 rep = [r for r in ok if r["path"] == "/api/v1/node/report"]
-sys.exit(0 if reg and len(rep) >= 2 else 1)
+done = [r for r in rep if 4 in {x["id"] for x in r["body"].get("results", [])}]
+sys.exit(0 if reg and len(rep) >= 2 and done and
+         rep[-1]["body"]["uptime_s"] - done[0]["body"]["uptime_s"] >= 12 else 1)
 EOF
 }
 rc=1
@@ -102,7 +116,7 @@ if [ "$rc" != 0 ]; then
 	show_serial
 	exit 1
 fi
-ok "node booted and sent a signed register and two reports (${elapsed}s after QEMU start)"
+ok "node booted, sent a signed register and reports, ran the commands (${elapsed}s after QEMU start)"
 
 # What arrived, checked field by field; prints "ok/not ok" lines itself.
 python3 - "$work/requests.jsonl" "$name" "$mac" "$start" <<'EOF'
@@ -148,10 +162,37 @@ check("report: load averages present and >= 0",
 check("report: uptime plausible (1..120 s) and equal to sys.uptime_s",
       1 <= reps[-1]["uptime_s"] <= 120 and v.get("sys.uptime_s") == reps[-1]["uptime_s"],
       reps[-1]["uptime_s"])
-# The host said interval_ms 2000 in its register answer (node.conf had 5000).
+# The host said interval_ms 1000 in its register answer (node.conf had 5000).
 t = [r["t"] for r in reqs if r["path"] == "/api/v1/node/report" and r["sig_ok"]]
-gap = t[1] - t[0]
-check("host's interval_ms (2000) overrides node.conf's (5000)", 1.0 < gap < 4.5, "%.2f s" % gap)
+gap = (t[-1] - t[0]) / (len(t) - 1)
+check("host's interval_ms (1000) overrides node.conf's (5000)", 0.7 < gap < 2.0, "%.2f s" % gap)
+res = {}
+for r in reps:
+    for x in r.get("results", []):
+        res.setdefault(x["id"], x)
+check("cpu1 taken offline through sysfs", res[1]["ok"] and res[1]["result"]["run"] == "offline", res[1])
+check("cpu1 back online", res[2]["ok"] and res[2]["result"]["run"] == "online", res[2])
+check("cpu1 audit ran on it", res[3]["ok"] and res[3]["result"]["detail"] == "ran on cpu1", res[3])
+check("cpu0 offline refused with the reason", not res[4]["ok"] and "boot CPU" in res[4]["error"], res[4])
+evs = {e["seq"]: e for r in reps for e in r.get("events", [])}
+cpu1 = [e["attrs"]["run"] for s, e in sorted(evs.items()) if e["type"] == "device.state"
+        and e["attrs"]["path"] == "cpu/cpu1"]
+check("device.state events: cpu1 offline, then online", cpu1[:2] == ["offline", "online"], cpu1)
+check("events: boot and agent.start", {"boot", "agent.start"} <= {e["type"] for e in evs.values()})
+devs = {d["path"]: d for d in reps[-1].get("devices", [])}
+check("devices: two CPUs, a watchdog PCI function that cannot be shut down",
+      "cpu/cpu0" in devs and "cpu/cpu1" in devs and devs["cpu/cpu1"]["run"] == "online" and
+      any("i6300" in d.get("stats", {}).get("driver", "").lower() and "shutdown" not in d["ops"]
+          for d in devs.values()), sorted(devs))
+check("kern.cpu.online back to 2", v.get("kern.cpu.online") == 2, v.get("kern.cpu.online"))
+# The agent's own use at 1 s sampling, over the last reports.
+first = [r for r in reps if 4 in {x["id"] for x in r.get("results", [])}][0]
+last = reps[-1]
+dt = last["uptime_s"] - first["uptime_s"]
+cpu = last["values"]["agent.cpu_ms"] - first["values"]["agent.cpu_ms"]
+print("# agent at 1 s sampling: RSS %d KiB, CPU %d ms over %d s of uptime (%.2f%% of one CPU, TCG)"
+      % (last["values"]["agent.rss_kb"], cpu, dt, 100.0 * cpu / (dt * 1000)))
+check("agent RSS under 8 MiB", 0 < last["values"]["agent.rss_kb"] < 8192, last["values"]["agent.rss_kb"])
 print("# first report %.1f s after QEMU started, at guest uptime %d s"
       % (t[0] - float(sys.argv[4]), reps[0]["uptime_s"]))
 sys.exit(1 if fails else 0)
@@ -163,6 +204,7 @@ check "serial log: /init picked the NIC by snow.mac" \
 check "serial log: modules loaded" grep -q '^snow-init: .*modules loaded: virtio_pci virtio_net' "$work/serial.log"
 check "serial log: DHCP lease" grep -q '^snow-init: .*dhcp: bound 10.0.2.15/24' "$work/serial.log"
 check "serial log: agent registered" grep -q 'snow-agent\[info\]: registered with http://10.0.2.2' "$work/serial.log"
+check "serial log: watchdog armed" grep -q 'snow-agent\[info\]: watchdog: /dev/watchdog armed' "$work/serial.log"
 if grep -q "$secret" "$work/serial.log"; then not_ok "the node's secret appears in the serial log"; else ok "secret never logged"; fi
 if grep -qE 'Kernel panic|not syncing' "$work/serial.log"; then not_ok "kernel panic"; show_serial; fi
 grep -E '^snow-init:|snow-agent\[' "$work/serial.log" | sed 's/^/# /' | head -n 20
