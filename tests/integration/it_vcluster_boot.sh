@@ -99,6 +99,15 @@ refused name node1 --mac 52:54:00:4f:00:09
 after=$("$SNOW_BIN/snowctl" node list --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
 check_eq "refused adds changed nothing" "$before" "$after"
 
+# The console over HTTPS with the generated certificate, and SNMP (SNMPv3
+# authPriv) on the uplink, both started by snow-vcluster.
+check "web console over HTTPS" bash -c "curl -sf --cacert '$state/tls/cert.pem' 'https://$net.255.2:8443/' | grep -qi '<html'"
+check "console login with the printed password" bash -c "curl -sf --cacert '$state/tls/cert.pem' -H 'Content-Type: application/json' -d '{\"user\":\"admin\",\"password\":\"'\$(cat '$state/console-password')'\"}' 'https://$net.255.2:8443/api/v1/login' | grep -q csrf"
+snmp_env=$("$SNOW_BIN/snow-snmp" env --state "$state/snowd")
+snmp_args=$("$SNOW_BIN/snow-snmp" args --state "$state/snowd")
+# shellcheck disable=SC2086
+check "SNMP: the node table lists both nodes" wait_for 10 bash -c "env $snmp_env snmpwalk $snmp_args -Oqv $net.255.2 SNOW-CLUSTER-MIB::snowNodeName | grep -c node | grep -q 2"
+
 # Power off and on through QEMU's QMP socket (snow-vcluster registers it).
 node_field() { "$SNOW_BIN/snowctl" node show "$1" --json | python3 -c "import json,sys; print(json.load(sys.stdin).get('$2', ''))"; }
 boot_before=$(node_field node2 boot_id)
@@ -108,8 +117,8 @@ check "power on node2 (qmp)" "$SNOW_BIN/snowctl" node power node2 on
 check "node2 boots again and comes online" wait_for 120 bash -c "[ \"\$('$SNOW_BIN/snowctl' node show node2 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"state\"])')\" = online ]"
 check "with a new boot id" test "$(node_field node2 boot_id)" != "$boot_before"
 
-# Down leaves no namespace, tap, QEMU or dnsmasq behind.
-pids=$(awk '{print $2}' "$state/pids")
+# Down leaves no namespace, tap, QEMU, dnsmasq or SNMP daemon behind.
+pids=$(awk '{print $2}' "$state/pids"; cat "$state"/snowd/snmp/*.pid 2>/dev/null)
 dpid=$(cat "$state/snowd/dnsmasq.pid" 2>/dev/null || true)
 vc down >"$state/down.log" 2>&1
 check "snow-vcluster down" test $? -eq 0
