@@ -189,6 +189,8 @@ static void fmt_num(char *out, size_t len, double v)
 		snprintf(out, len, "%.0fk", v / 1e3);
 	else if (v == floor(v))
 		snprintf(out, len, "%.0f", v);
+	else if (fabs(v) < 0.1)
+		snprintf(out, len, "%.2g", v);
 	else
 		snprintf(out, len, "%.2f", v);
 }

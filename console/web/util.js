@@ -39,6 +39,7 @@ export function fmtNum(v) {
   if (a >= 1e6) return (v / 1e6).toFixed(1) + 'M';
   if (a >= 1e4) return (v / 1e3).toFixed(0) + 'k';
   if (Number.isInteger(v)) return String(v);
+  if (a < 0.1) return String(Number(v.toPrecision(2)));
   return v.toFixed(a < 10 ? 2 : 1);
 }
 
