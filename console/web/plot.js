@@ -4,6 +4,9 @@
 import uPlot from './node_modules/uplot/dist/uPlot.esm.js';
 import { h } from './util.js';
 
+// Tick labels that fit the axis: 306K, 305.5K, 0.25.
+const axisFmt = new Intl.NumberFormat(undefined, { notation: 'compact', maximumSignificantDigits: 4 });
+
 function lines(node, name) {
   const out = [];
   const wm = node.watermarks && node.watermarks[name];
@@ -42,7 +45,7 @@ export class GaugePlot {
           },
         },
       },
-      axes: [{}, { size: 60 }],
+      axes: [{}, { size: 56, values: (u, vals) => vals.map((v) => axisFmt.format(v)) }],
       series: [{}, { label: name, stroke: '#2a6fdb', width: 1.5, fill: 'rgba(42,111,219,0.08)', points: { show: false } }],
       hooks: {
         draw: [(u) => {
