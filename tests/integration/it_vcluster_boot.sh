@@ -108,6 +108,30 @@ snmp_args=$("$SNOW_BIN/snow-snmp" args --state "$state/snowd")
 # shellcheck disable=SC2086
 check "SNMP: the node table lists both nodes" wait_for 10 bash -c "env $snmp_env snmpwalk $snmp_args -Oqv $net.255.2 SNOW-CLUSTER-MIB::snowNodeName | grep -c node | grep -q 2"
 
+# The agent on a real 2-CPU node (issue 3): values and devices, a threshold
+# crossing, a CPU offline and back, refusals with reasons, all as events.
+ctl() { "$SNOW_BIN/snowctl" "$@"; }
+ctl node show node1 --json >"$state/n1.json"
+check "node show lists values and devices" python3 -c "
+import json,sys; n=json.load(open('$state/n1.json')); v=n['values']; d={x['path']:x for x in n['devices']}
+sys.exit(0 if len(v) > 40 and 'kern.mem.pages_avail' in v and d['cpu/cpu1']['run']=='online' and 'net/eth0' in d else 1)"
+check "threshold set (high, below the reading: it must raise)" ctl threshold set node1 kern.mem.free_kb --high --rise 1000 --clear 900
+check "the raise event arrives" wait_for 20 bash -c "'$SNOW_BIN/snowctl' events --node node1 | grep -q 'threshold.raise.*kern.mem.free_kb'"
+check "a clear on the wrong side of rise is refused" bash -c "! '$SNOW_BIN/snowctl' threshold set node1 kern.mem.free_kb --high --rise 10 --clear 20 2>&1 | grep -q done"
+check "cpu1 offline" bash -c "'$SNOW_BIN/snowctl' device node1 cpu/cpu1 offline | grep -q 'done.*offline'"
+check "node reports cpu1 offline" wait_for 10 bash -c "'$SNOW_BIN/snowctl' node show node1 | grep -Eq 'cpu/cpu1 +cpu +enabled +offline'"
+check "cpu0 refused, with the reason" bash -c "'$SNOW_BIN/snowctl' device node1 cpu/cpu0 offline | grep -q 'failed: .*boot CPU'"
+check "diag only when offline: audit of an offline cpu refused" bash -c "'$SNOW_BIN/snowctl' device node1 cpu/cpu1 audit | grep -q failed"
+check "cpu1 online again" bash -c "'$SNOW_BIN/snowctl' device node1 cpu/cpu1 online | grep -q 'done.*online'"
+check "device state changes are events" bash -c "'$SNOW_BIN/snowctl' events --node node1 | grep -c 'device.state.*cpu/cpu1' | grep -q 2"
+
+# Reconfigure (an env variable) with a reboot through the agent: the node
+# comes back with a new boot and the variable reaches /init.
+b0=$(ctl node show node1 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["boot_id"])')
+check "reconfigure with reboot" bash -c "'$SNOW_BIN/snowctl' node set node1 env.SNOW_JOB=lattice --reboot | grep -q 'reboot queued'"
+check "node1 back online with a new boot" wait_for 120 bash -c "'$SNOW_BIN/snowctl' node show node1 --json | python3 -c 'import json,sys; n=json.load(sys.stdin); sys.exit(0 if n[\"state\"]==\"online\" and n[\"boot_id\"]!=\"$b0\" else 1)'"
+check "the new environment reached the node" grep -q 'snow-init: .*environment: SNOW_JOB' "$state/node1.serial"
+
 # Power off and on through QEMU's QMP socket (snow-vcluster registers it).
 node_field() { "$SNOW_BIN/snowctl" node show "$1" --json | python3 -c "import json,sys; print(json.load(sys.stdin).get('$2', ''))"; }
 boot_before=$(node_field node2 boot_id)
