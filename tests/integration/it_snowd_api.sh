@@ -236,6 +236,31 @@ check_eq "events survived kill -9" 2 "$(ctl events --node node1 --json | python3
 check_eq "command results survived kill -9" done "$(ctl command show "$cmd_id" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["state"])')"
 check_eq "replay still refused after restart" 401 "$(status "${saved[@]}" -H 'Content-Type: application/json' -d "$reg" "$url/api/v1/node/register")"
 
+# kill -9 in the middle of a stream of writes: every add that was answered
+# 201 is in the inventory after the restart.
+python3 - "$url" "$SNOW_TOKEN" "$dir/acked" >"$dir/writer.log" 2>&1 <<'PY' &
+import http.client, json, sys, urllib.parse
+url, token, out = sys.argv[1], sys.argv[2], open(sys.argv[3], "w")
+u = urllib.parse.urlparse(url)
+for i in range(100000):
+    try:
+        c = http.client.HTTPConnection(u.hostname, u.port, timeout=5)
+        c.request("POST", "/api/v1/nodes", json.dumps({"name": "w%d" % i, "mac": "02:00:00:01:%02x:%02x" % (i // 256, i % 256)}),
+                  {"Authorization": "Bearer " + token, "Content-Type": "application/json"})
+        if c.getresponse().status == 201:
+            out.write("w%d\n" % i); out.flush()
+    except OSError:
+        break
+PY
+writer=$!
+wait_for 10 bash -c "[ \$(wc -l < '$dir/acked') -ge 50 ]"
+kill -9 "$pid"; wait "$pid" 2>/dev/null
+wait "$writer" 2>/dev/null
+acked=$(wc -l <"$dir/acked")
+check "snowd restarts after kill -9 mid-stream ($acked adds acknowledged)" start_snowd
+ctl node list --json | python3 -c 'import json,sys; print("\n".join(n["name"] for n in json.load(sys.stdin)))' >"$dir/have"
+check_eq "every acknowledged add survived" "" "$(comm -23 <(sort "$dir/acked") <(sort "$dir/have") | head -5 | tr '\n' ' ')"
+
 # --check-config
 msg=$("$SNOW_ASAN_BIN/snowd" --boot-addr 10.0.0.300/24 --dnsmasq none -n 2>&1) && rc=0 || rc=$?
 check "--check-config refuses a bad boot-addr, naming it ($msg)" test "$rc" -ne 0 -a -n "$(grep 'boot-addr:' <<<"$msg")"
