@@ -313,6 +313,61 @@ static void snowd_admin_token(struct snowd *sd)
 	log_info("created the first admin API token in %s", sd->path_token);
 }
 
+/*
+ * SIGHUP: read the config file (and the command line over it) again, apply
+ * what can change while running, and name what needs a restart.
+ */
+static void snowd_reload(struct snowd *sd)
+{
+	static const char *const fixed[] = { "state-dir", "listen", "boot-if", "boot-addr",
+					     "image-dir", "web-dir", "dnsmasq", "tls-cert",
+					     "tls-key", "tls-listen", NULL };
+	struct snowd_config n = { 0 };
+	const struct conf_option *o;
+	char err[512];
+	int next, i;
+
+	if (!sd->cfg.config) {
+		log_info("SIGHUP: no --config file to read again");
+		return;
+	}
+	if (snowd_defaults(&n) ||
+	    conf_parse_args(snowd_options, &n, sd->argc, sd->argv, &next, err, sizeof(err)) ||
+	    conf_parse_file(snowd_options, &n, sd->cfg.config, NULL, NULL, err, sizeof(err)) ||
+	    conf_parse_args(snowd_options, &n, sd->argc, sd->argv, &next, err, sizeof(err))) {
+		log_warnx("SIGHUP: %s; nothing changed", err);
+		goto out;
+	}
+	for (i = 0; fixed[i]; i++) {
+		for (o = snowd_options; o->name && strcmp(o->name, fixed[i]); o++)
+			;
+		const char *a = *(char **)((char *)&sd->cfg + o->offset);
+		const char *b = *(char **)((char *)&n + o->offset);
+		if ((a || b) && (!a || !b || strcmp(a, b)))
+			log_warnx("SIGHUP: %s changed: it takes a restart of snowd", fixed[i]);
+	}
+	sd->cfg.interval_ms = n.interval_ms;
+	sd->cfg.offline_after_ms = n.offline_after_ms ? n.offline_after_ms : 3 * n.interval_ms + 2000;
+	sd->cfg.command_timeout_s = n.command_timeout_s;
+	sd->cfg.max_body = n.max_body;
+	sd->cfg.verbose = n.verbose;
+	log_set_level(n.verbose ? LOG_LVL_DEBUG : LOG_LVL_INFO);
+	if (strcmp(n.cmdline, sd->cfg.cmdline)) {
+		char *t = sd->cfg.cmdline;
+		sd->cfg.cmdline = n.cmdline;
+		n.cmdline = t;
+	}
+	sd->boot.cmdline = sd->cfg.cmdline;
+	sd->boot.interval_ms = (int)sd->cfg.interval_ms;
+	json_object_set_new(sd->defaults, "interval_ms", json_integer(sd->cfg.interval_ms));
+	/* Scripts and overlays from now on carry the new values. */
+	sd->settings_gen++;
+	log_info("SIGHUP: %s read again (interval %ld ms, offline after %ld ms)", sd->cfg.config,
+		 sd->cfg.interval_ms, sd->cfg.offline_after_ms);
+out:
+	conf_free(snowd_options, &n);
+}
+
 static void snowd_signals(struct snowd *sd)
 {
 	unsigned char sigs[64];
@@ -329,7 +384,7 @@ static void snowd_signals(struct snowd *sd)
 			sd->quit = 1;
 			break;
 		case SIGHUP:
-			log_info("SIGHUP: rewriting dnsmasq hosts");
+			snowd_reload(sd);
 			if (nodes_sync_dnsmasq(sd))
 				log_warnx("dnsmasq: hosts file not updated");
 			break;
@@ -406,6 +461,8 @@ int main(int argc, char **argv)
 	struct sigaction sa = { .sa_handler = snowd_on_signal };
 
 	log_init("snowd", LOG_LVL_INFO);
+	sd.argc = argc;
+	sd.argv = argv;
 	if (snowd_defaults(&sd.cfg))
 		fatalx("out of memory");
 	rc = conf_parse_args(snowd_options, &sd.cfg, argc, argv, &next, err, sizeof(err));

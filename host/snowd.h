@@ -82,6 +82,8 @@ struct snowd {
 	char path_db[4096], path_hosts[4096], path_leases[4096], path_dnsconf[4096];
 	char path_tftp[4096], path_dnslog[4096], path_token[4096], path_dnspid[4096];
 	int sigpipe[2];
+	int argc;               /* the command line, for SIGHUP's re-read */
+	char **argv;
 	int quit;
 	struct node_rt *rt;     /* growable array, looked up by node id */
 	size_t nrt, cap_rt;

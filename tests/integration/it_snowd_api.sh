@@ -266,6 +266,24 @@ msg=$("$SNOW_ASAN_BIN/snowd" --boot-addr 10.0.0.300/24 --dnsmasq none -n 2>&1) &
 check "--check-config refuses a bad boot-addr, naming it ($msg)" test "$rc" -ne 0 -a -n "$(grep 'boot-addr:' <<<"$msg")"
 check "--check-config runs dnsmasq's own check" bash -c "'$SNOW_BIN/snowd' --boot-addr 10.77.0.1/24 --boot-if lo -n | grep -q 'configuration OK'"
 
+# SIGHUP reads the config file again: what can change does, what cannot is named.
+stop_pid $pid; pid=
+printf 'listen = 127.0.0.1:%s\nboot-addr = 127.0.0.1/8\ndnsmasq = none\ninterval-ms = 2000\n' "$port" >"$dir/snowd.conf"
+"$SNOW_ASAN_BIN/snowd" --config "$dir/snowd.conf" --state-dir "$dir/state" >>"$dir/snowd.log" 2>&1 &
+pid=$!
+check "snowd starts from a config file" wait_for 10 curl -sf "$url/api/v1/health"
+interval() { ctl node show node1 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["effective"]["interval_ms"])'; }
+ctl node set node1 interval_ms= >/dev/null
+check_eq "interval from the file" 2000 "$(interval)"
+printf 'listen = 127.0.0.1:1\nboot-addr = 127.0.0.1/8\ndnsmasq = none\ninterval-ms = 1500\n' >"$dir/snowd.conf"
+kill -HUP "$pid"
+check "SIGHUP applies the new interval" wait_for 5 bash -c "[ \"\$('$SNOW_ASAN_BIN/snowctl' node show node1 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"effective\"][\"interval_ms\"])')\" = 1500 ]"
+check "and names what takes a restart" grep -q 'SIGHUP: listen changed: it takes a restart' "$dir/snowd.log"
+printf 'interval-ms = fast\n' >"$dir/snowd.conf"
+kill -HUP "$pid"
+check "a bad file changes nothing, and says why" wait_for 5 grep -q 'SIGHUP: .*interval-ms.*nothing changed' "$dir/snowd.log"
+check_eq "interval unchanged" 1500 "$(interval)"
+
 # The sanitizer build must have found nothing, leaks at exit included.
 stop_pid $pid; pid=
 check_sanitizer "$dir/snowd.log"
