@@ -1241,6 +1241,36 @@ bad:
 	return http_error(h, MHD_HTTP_BAD_REQUEST, "%s", err);
 }
 
+/* GET /api/v1/nodes/NAME/console: the end (64 KiB) of the node's captured serial console. */
+static enum MHD_Result http_console(struct http_ctx *h, const struct inv_node *n)
+{
+	json_t *eff = nodes_effective(h->sd, n, NULL);
+	const char *path = json_string_value(json_object_get(eff, "console_log"));
+	struct buf b = BUF_INIT;
+	char chunk[65536];
+	ssize_t got;
+	off_t size;
+	int fd;
+
+	if (!path) {
+		json_decref(eff);
+		return http_error(h, MHD_HTTP_NOT_FOUND, "console_log: not set for %s", n->name);
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	json_decref(eff);
+	if (fd < 0)
+		return http_error(h, MHD_HTTP_NOT_FOUND, "console_log: cannot read it: %s", strerror(errno));
+	size = lseek(fd, 0, SEEK_END);
+	lseek(fd, size > (off_t)sizeof(chunk) ? size - (off_t)sizeof(chunk) : 0, SEEK_SET);
+	got = read(fd, chunk, sizeof(chunk));
+	close(fd);
+	if (got > 0)
+		buf_append(&b, chunk, (size_t)got);
+	else
+		buf_puts(&b, "");
+	return http_text(h, "text/plain; charset=utf-8", &b);
+}
+
 /* GET /api/v1/images; POST {name, kernel, initrd} registers files of this host (admin). */
 static enum MHD_Result http_images(struct http_ctx *h)
 {
@@ -1411,6 +1441,8 @@ static enum MHD_Result http_api(struct http_ctx *h)
 			return http_commands(h, &n, is_get);
 		if (!sub && !strcmp(h->method, "PATCH"))
 			return http_node_patch(h, &n);
+		if (sub && !strcmp(sub, "/console") && is_get)
+			return http_console(h, &n);
 		if (sub && !strcmp(sub, "/boots") && is_get) {
 			json_t *arr = inv_boot_list(&sd->inv, n.id, 20);
 			return arr ? http_json(h, MHD_HTTP_OK, json_pack("{s:o}", "boots", arr)) :

@@ -262,9 +262,10 @@ json_t *nodes_json(struct snowd *sd, const struct inv_node *n, int full)
 		json_object_set_new(o, "effective", eff ? eff : json_null());
 		json_object_set_new(o, "origins", origins ? origins : json_null());
 	} else {
-		/* The effective image is what a list shows. */
+		/* The effective image and groups are what a list shows and filters on. */
 		json_t *eff = nodes_effective(sd, n, NULL);
 		json_object_set(o, "image", json_object_get(eff, "image"));
+		json_object_set(o, "groups", json_object_get(eff, "groups"));
 		json_decref(eff);
 	}
 	if (!rt)

@@ -9,7 +9,7 @@
 #include "valid.h"
 
 static const char *const settings_keys[] = { "image", "cmdline", "env", "thresholds",
-					     "interval_ms", "power", "groups", NULL };
+					     "interval_ms", "power", "groups", "console_log", NULL };
 
 /* Printable, no newline or quote that could break node.conf or the script. */
 static int settings_text_ok(const char *s)
@@ -128,6 +128,13 @@ static int settings_one(const char *key, json_t *v, char *err, size_t errlen)
 		if (!json_is_integer(v) || json_integer_value(v) < 200 ||
 		    json_integer_value(v) > 3600000) {
 			snprintf(err, errlen, "interval_ms: must be an integer 200..3600000");
+			return -EINVAL;
+		}
+	} else if (!strcmp(key, "console_log")) {
+		if (!json_is_string(v) || json_string_value(v)[0] != '/' ||
+		    json_string_length(v) > 1024 || !settings_text_ok(json_string_value(v))) {
+			snprintf(err, errlen, "console_log: must be the absolute path of the file "
+					      "capturing the node's serial console");
 			return -EINVAL;
 		}
 	} else if (!strcmp(key, "power")) {

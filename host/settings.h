@@ -11,6 +11,8 @@
  *   power        {driver: agent|qmp|ipmi, ...}     ({driver: agent})
  *                qmp: {socket: PATH};  ipmi: {host, user, password_file, interface?}
  *   groups       ["name", ...]                    ([])
+ *   console_log  path of the file that captures the node's serial console
+ *                (served by GET /api/v1/nodes/NAME/console; unset: none)
  */
 #ifndef SNOW_SETTINGS_H
 #define SNOW_SETTINGS_H

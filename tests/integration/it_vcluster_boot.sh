@@ -131,6 +131,7 @@ b0=$(ctl node show node1 --json | python3 -c 'import json,sys; print(json.load(s
 check "reconfigure with reboot" bash -c "'$SNOW_BIN/snowctl' node set node1 env.SNOW_JOB=lattice --reboot | grep -q 'reboot queued'"
 check "node1 back online with a new boot" wait_for 120 bash -c "'$SNOW_BIN/snowctl' node show node1 --json | python3 -c 'import json,sys; n=json.load(sys.stdin); sys.exit(0 if n[\"state\"]==\"online\" and n[\"boot_id\"]!=\"$b0\" else 1)'"
 check "the new environment reached the node" grep -q 'snow-init: .*environment: SNOW_JOB' "$state/node1.serial"
+check "the node's console log through the API" bash -c "curl -sf -H 'Authorization: Bearer $SNOW_TOKEN' '$SNOW_URL/api/v1/nodes/node1/console' | grep -q 'snow-init'"
 
 # Power off and on through QEMU's QMP socket (snow-vcluster registers it).
 node_field() { "$SNOW_BIN/snowctl" node show "$1" --json | python3 -c "import json,sys; print(json.load(sys.stdin).get('$2', ''))"; }
