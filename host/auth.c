@@ -61,34 +61,12 @@ int auth_user_add(struct inv *inv, const char *name, const char *password, enum 
 
 int auth_user_rm(struct inv *inv, const char *name)
 {
-	sqlite3_stmt *st = inv_prepare(inv, "DELETE FROM users WHERE name = ?");
-	int rc;
-
-	if (!st)
-		return -EIO;
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return -EIO;
-	return sqlite3_changes(inv->db) ? 0 : -ENOENT;
+	return inv_delete_named(inv, "users", name);
 }
 
 json_t *auth_user_list(struct inv *inv)
 {
-	sqlite3_stmt *st = inv_prepare(inv, "SELECT name, role, created FROM users ORDER BY name");
-	json_t *arr;
-
-	if (!st)
-		return NULL;
-	arr = json_array();
-	while (arr && sqlite3_step(st) == SQLITE_ROW)
-		json_array_append_new(arr, json_pack("{s:s, s:s, s:I}", "name",
-						     (const char *)sqlite3_column_text(st, 0), "role",
-						     inv_role_name((enum inv_role)sqlite3_column_int(st, 1)),
-						     "created", (json_int_t)sqlite3_column_int64(st, 2)));
-	sqlite3_finalize(st);
-	return arr;
+	return inv_list_named_roles(inv, "users");
 }
 
 int auth_login(struct inv *inv, const char *name, const char *password, int64_t now,

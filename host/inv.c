@@ -304,11 +304,15 @@ int inv_node_add(struct inv *inv, struct inv_node *n, char *err, size_t errlen)
 	return 0;
 }
 
-int inv_node_rm(struct inv *inv, const char *name)
+int inv_delete_named(struct inv *inv, const char *table, const char *name)
 {
-	sqlite3_stmt *st = inv_prepare(inv, "DELETE FROM nodes WHERE name = ?");
+	char sql[96];
+	sqlite3_stmt *st;
 	int rc;
 
+	/* table is one of ours, never input. */
+	snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE name = ?", table);
+	st = inv_prepare(inv, sql);
 	if (!st)
 		return -EIO;
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
@@ -317,6 +321,31 @@ int inv_node_rm(struct inv *inv, const char *name)
 	if (rc != SQLITE_DONE)
 		return -EIO;
 	return sqlite3_changes(inv->db) ? 0 : -ENOENT;
+}
+
+json_t *inv_list_named_roles(struct inv *inv, const char *table)
+{
+	char sql[96];
+	sqlite3_stmt *st;
+	json_t *arr;
+
+	snprintf(sql, sizeof(sql), "SELECT name, role, created FROM %s ORDER BY name", table);
+	st = inv_prepare(inv, sql);
+	if (!st)
+		return NULL;
+	arr = json_array();
+	while (arr && sqlite3_step(st) == SQLITE_ROW)
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:I}", "name",
+						     (const char *)sqlite3_column_text(st, 0), "role",
+						     inv_role_name((enum inv_role)sqlite3_column_int(st, 1)),
+						     "created", (json_int_t)sqlite3_column_int64(st, 2)));
+	sqlite3_finalize(st);
+	return arr;
+}
+
+int inv_node_rm(struct inv *inv, const char *name)
+{
+	return inv_delete_named(inv, "nodes", name);
 }
 
 static int inv_node_get_where(struct inv *inv, const char *col, const char *value,
@@ -588,34 +617,12 @@ enum inv_role inv_role_parse(const char *s)
 
 json_t *inv_token_list(struct inv *inv)
 {
-	sqlite3_stmt *st = inv_prepare(inv, "SELECT name, role, created FROM tokens ORDER BY name");
-	json_t *arr;
-
-	if (!st)
-		return NULL;
-	arr = json_array();
-	while (arr && sqlite3_step(st) == SQLITE_ROW)
-		json_array_append_new(arr, json_pack("{s:s, s:s, s:I}", "name",
-						     (const char *)sqlite3_column_text(st, 0), "role",
-						     inv_role_name((enum inv_role)sqlite3_column_int(st, 1)),
-						     "created", (json_int_t)sqlite3_column_int64(st, 2)));
-	sqlite3_finalize(st);
-	return arr;
+	return inv_list_named_roles(inv, "tokens");
 }
 
 int inv_token_rm(struct inv *inv, const char *name)
 {
-	sqlite3_stmt *st = inv_prepare(inv, "DELETE FROM tokens WHERE name = ?");
-	int rc;
-
-	if (!st)
-		return -EIO;
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return -EIO;
-	return sqlite3_changes(inv->db) ? 0 : -ENOENT;
+	return inv_delete_named(inv, "tokens", name);
 }
 
 /* --- profiles and node settings ------------------------------------------------ */

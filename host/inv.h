@@ -139,6 +139,11 @@ void auth_logout(struct inv *inv, const char *cookie);
 
 const char *inv_role_name(enum inv_role r);
 
+/* Delete the row of one of our tables named name.  @ret 0, -ENOENT, -EIO. */
+int inv_delete_named(struct inv *inv, const char *table, const char *name);
+/* [{name, role, created}] of a table with those columns (users, tokens). */
+json_t *inv_list_named_roles(struct inv *inv, const char *table);
+
 /* For the inventory's other files: run SQL / prepare a statement (NULL on error, logged). */
 int inv_exec(struct inv *inv, const char *sql);
 sqlite3_stmt *inv_prepare(struct inv *inv, const char *sql);
