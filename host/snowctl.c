@@ -39,7 +39,8 @@ static void ctl_usage(FILE *f)
 	fprintf(f,
 		"usage: snowctl [--url URL] [--token TOKEN] COMMAND\n"
 		"\n"
-		"  node add NAME --mac MAC [--ip IP] [--image IMAGE]   add a node\n"
+		"  node add NAME --mac MAC [--ip IP] [--image I] [--profile P]   add a node\n"
+		"  discovered adopt MAC NAME [--profile P]             a discovered MAC becomes a node\n"
 		"  node list [--json]                                  list nodes and their state\n"
 		"  node show NAME [--json]                             one node in full\n"
 		"  node rm NAME                                        remove a node\n"
@@ -65,7 +66,8 @@ static void ctl_usage(FILE *f)
 		"  token create NAME --role viewer|operator|admin | token list | token rm NAME\n"
 		"\n"
 		"Commands to nodes wait up to --timeout S (default 60) for the node's result;\n"
-		"--no-wait only queues them.\n"
+		"--no-wait only queues them.  NODE may be a name, a list (a,b,c), @GROUP or all:\n"
+		"the command goes to every one at once.\n"
 		"\n"
 		"URL and token default to $SNOW_URL and $SNOW_TOKEN (or $SNOW_TOKEN_FILE,\n"
 		"then /var/lib/snow/admin.token), and http://127.0.0.1:8080.\n");
@@ -241,14 +243,15 @@ static int ctl_node_show(struct ctl *c, const char *name)
 
 static int ctl_node_add(struct ctl *c, int argc, char **argv)
 {
-	const char *name = NULL, *mac = NULL, *ip = NULL, *image = NULL;
+	const char *name = NULL, *mac = NULL, *ip = NULL, *image = NULL, *profile = NULL;
 	json_t *body, *r;
 	int i, rc;
 
 	for (i = 0; i < argc; i++) {
 		const char **dst = !strcmp(argv[i], "--mac") ? &mac :
 				   !strcmp(argv[i], "--ip") ? &ip :
-				   !strcmp(argv[i], "--image") ? &image : NULL;
+				   !strcmp(argv[i], "--image") ? &image :
+				   !strcmp(argv[i], "--profile") ? &profile : NULL;
 		if (dst) {
 			if (i + 1 >= argc) {
 				fprintf(stderr, "snowctl: %s needs a value\n", argv[i]);
@@ -263,7 +266,8 @@ static int ctl_node_add(struct ctl *c, int argc, char **argv)
 		}
 	}
 	if (!name || !mac) {
-		fprintf(stderr, "snowctl: usage: node add NAME --mac MAC [--ip IP] [--image IMAGE]\n");
+		fprintf(stderr, "snowctl: usage: node add NAME --mac MAC [--ip IP] [--image IMAGE] "
+				"[--profile P]\n");
 		return 2;
 	}
 	body = json_pack("{s:s, s:s}", "name", name, "mac", mac);
@@ -271,6 +275,8 @@ static int ctl_node_add(struct ctl *c, int argc, char **argv)
 		json_object_set_new(body, "ip", json_string(ip));
 	if (image)
 		json_object_set_new(body, "image", json_string(image));
+	if (profile)
+		json_object_set_new(body, "profile", json_string(profile));
 	rc = ctl_call(c, "POST", "/api/v1/nodes", body, &r);
 	json_decref(body);
 	if (rc)
@@ -328,46 +334,119 @@ static void ctl_print_command(const struct ctl *c, json_t *cmd)
  * Queue op (args: a reference this call takes) for node, then wait for its
  * result.  @ret 0 when done, 1 when failed, refused or timed out.
  */
-static int ctl_command(struct ctl *c, const char *node, const char *op, json_t *args)
+/*
+ * The nodes a command goes to: "NAME", "a,b,c", "@GROUP" (nodes whose
+ * effective groups hold it) or "all".  @ret a new array of names, or NULL
+ * after a message.
+ */
+static json_t *ctl_targets(struct ctl *c, const char *spec)
 {
-	char path[300];
-	json_t *body = json_pack("{s:s, s:o}", "op", op, "args", args ? args : json_object());
-	json_t *cmd, *now = NULL;
-	long long id;
-	int rc, i;
+	json_t *names = json_array(), *r, *n;
+	size_t i;
 
-	snprintf(path, sizeof(path), "/api/v1/nodes/%s/commands", node);
-	rc = ctl_call(c, "POST", path, body, &cmd);
-	json_decref(body);
-	if (rc)
+	if (strcmp(spec, "all") && spec[0] != '@') {
+		char *copy = strdup(spec), *tok, *save = NULL;
+		for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
+			json_array_append_new(names, json_string(tok));
+		free(copy);
+		return names;
+	}
+	if (ctl_call(c, "GET", "/api/v1/nodes", NULL, &r)) {
+		json_decref(names);
+		return NULL;
+	}
+	json_array_foreach(json_object_get(r, "nodes"), i, n) {
+		json_t *g;
+		size_t k;
+		int match = !strcmp(spec, "all");
+		json_array_foreach(json_object_get(n, "groups"), k, g)
+			if (spec[0] == '@' && !strcmp(json_string_value(g), spec + 1))
+				match = 1;
+		if (match)
+			json_array_append(names, json_object_get(n, "name"));
+	}
+	json_decref(r);
+	if (!json_array_size(names)) {
+		fprintf(stderr, "snowctl: %s: no node matches\n", spec);
+		json_decref(names);
+		return NULL;
+	}
+	return names;
+}
+
+/*
+ * Queue op (args: a reference this call takes) for the nodes of spec, then
+ * wait for every result together: a command to many nodes runs on all of them
+ * at once.  @ret 0 when all are done, 1 when any failed, was refused or timed out.
+ */
+static int ctl_command(struct ctl *c, const char *spec, const char *op, json_t *args)
+{
+	json_t *targets = ctl_targets(c, spec), *ids = json_array(), *name, *cmd;
+	json_t *body = json_pack("{s:s, s:o}", "op", op, "args", args ? args : json_object());
+	size_t i, open;
+	char path[300];
+	int bad = 0, round;
+
+	if (!targets) {
+		json_decref(body);
+		json_decref(ids);
 		return 1;
-	id = (long long)json_integer_value(json_object_get(cmd, "id"));
-	if (c->no_wait) {
-		ctl_print_command(c, cmd);
-		json_decref(cmd);
-		return 0;
 	}
-	json_decref(cmd);
-	snprintf(path, sizeof(path), "/api/v1/commands/%lld", id);
-	for (i = 0; i < c->timeout_s * 5; i++) {
-		const char *state;
-		if (ctl_call(c, "GET", path, NULL, &now))
-			return 1;
-		state = ctl_str(now, "state");
-		if (strcmp(state, "queued") && strcmp(state, "sent")) {
-			ctl_print_command(c, now);
-			rc = strcmp(state, "done") ? 1 : 0;
-			json_decref(now);
-			return rc;
+	json_array_foreach(targets, i, name) {
+		snprintf(path, sizeof(path), "/api/v1/nodes/%s/commands", json_string_value(name));
+		if (ctl_call(c, "POST", path, body, &cmd)) {
+			bad = 1;
+			continue;
 		}
-		json_decref(now);
-		now = NULL;
-		struct timespec ts = { 0, 200 * 1000 * 1000 };
-		nanosleep(&ts, NULL);
+		if (c->no_wait)
+			ctl_print_command(c, cmd);
+		json_array_append(ids, json_object_get(cmd, "id"));
+		json_decref(cmd);
 	}
-	fprintf(stderr, "snowctl: command %lld: no result after %d s (it stays queued; "
-			"'snowctl command show %lld')\n", id, c->timeout_s, id);
-	return 1;
+	json_decref(body);
+	json_decref(targets);
+	if (c->no_wait) {
+		json_decref(ids);
+		return bad;
+	}
+	for (round = 0, open = json_array_size(ids); open && round < c->timeout_s * 5; round++) {
+		json_t *id;
+		if (round) {
+			struct timespec ts = { 0, 200 * 1000 * 1000 };
+			nanosleep(&ts, NULL);
+		}
+		json_array_foreach(ids, i, id) {
+			const char *state;
+			if (json_is_null(id))
+				continue;
+			snprintf(path, sizeof(path), "/api/v1/commands/%lld",
+				 (long long)json_integer_value(id));
+			if (ctl_call(c, "GET", path, NULL, &cmd)) {
+				json_decref(ids);
+				return 1;
+			}
+			state = ctl_str(cmd, "state");
+			if (strcmp(state, "queued") && strcmp(state, "sent")) {
+				ctl_print_command(c, cmd);
+				bad |= strcmp(state, "done") != 0;
+				json_array_set_new(ids, i, json_null());
+				open--;
+			}
+			json_decref(cmd);
+		}
+	}
+	if (open) {
+		json_t *id;
+		json_array_foreach(ids, i, id)
+			if (!json_is_null(id))
+				fprintf(stderr, "snowctl: command %lld: no result after %d s (it stays "
+						"queued; 'snowctl command show %lld')\n",
+					(long long)json_integer_value(id), c->timeout_s,
+					(long long)json_integer_value(id));
+		bad = 1;
+	}
+	json_decref(ids);
+	return bad;
 }
 
 /* Parse a number argument for field.  @ret 0 or 2 after a message. */
@@ -786,6 +865,20 @@ int main(int argc, char **argv)
 	}
 	if (argc - i == 2 && !strcmp(argv[i], "discovered") && !strcmp(argv[i + 1], "list"))
 		return ctl_discovered(&c);
+	if ((argc - i == 4 || argc - i == 6) && !strcmp(argv[i], "discovered") &&
+	    !strcmp(argv[i + 1], "adopt")) {
+		/* Adopting is adding the node with the MAC that asked to boot. */
+		char *add[] = { argv[i + 3], "--mac", argv[i + 2], NULL, NULL };
+		if (argc - i == 6) {
+			if (strcmp(argv[i + 4], "--profile")) {
+				fprintf(stderr, "snowctl: usage: discovered adopt MAC NAME [--profile P]\n");
+				return 2;
+			}
+			add[3] = "--profile";
+			add[4] = argv[i + 5];
+		}
+		return ctl_node_add(&c, argc - i == 6 ? 5 : 3, add);
+	}
 	if (argc - i == 3 && !strcmp(argv[i], "node") &&
 	    (!strcmp(argv[i + 1], "reboot") || !strcmp(argv[i + 1], "poweroff")))
 		return ctl_command(&c, argv[i + 2], argv[i + 1], NULL);

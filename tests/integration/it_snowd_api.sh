@@ -204,6 +204,17 @@ msg=$(ctl node power node1 on 2>&1) && rc=0 || rc=$?
 if [ "$rc" -ne 0 ] && grep -q 'power.password_file: /nonexistent' <<<"$msg"; then ok "ipmi: an unreadable password file is named ($msg)"; else not_ok "ipmi: rc=$rc '$msg'"; fi
 ctl node set node1 power= >/dev/null
 
+# A discovered MAC adopted with a name and a profile; commands to a list,
+# a group, or all nodes at once.
+ctl profile add rack1 'groups=["rack1"]' >/dev/null
+check "discovered MAC adopted with a profile" ctl discovered adopt 52:54:00:aa:00:99 node9 --profile rack1
+check "adopted: no longer discovered" bash -c "! '$SNOW_ASAN_BIN/snowctl' discovered list | grep -q 52:54:00:aa:00:99"
+check_eq "a command to a list queues one per node" 2 "$(ctl watermarks reset node1,node9 --no-wait | grep -c queued)"
+check_eq "to @group: the nodes whose groups hold it" "node9" "$(ctl watermarks reset @rack1 --no-wait | sed -n 's/.* on \([a-z0-9]*\)): queued/\1/p' | tr '\n' ' ' | sed 's/ $//')"
+check_eq "to all" "$(count_nodes)" "$(ctl watermarks reset all --no-wait | grep -c queued)"
+check "an empty group is refused, named" bash -c "'$SNOW_ASAN_BIN/snowctl' watermarks reset @nosuch --no-wait 2>&1 | grep -q '@nosuch: no node matches'"
+ctl node set node9 --no-profile >/dev/null; ctl profile rm rack1 >/dev/null; ctl node rm node9 >/dev/null
+
 # Images: a node's script names the version current when it asked, so a
 # rebuild never changes files under a boot; the last 3 versions are kept.
 mkimg() { head -c 3000 /dev/urandom >"$dir/k$1"; head -c 5000 /dev/urandom >"$dir/i$1"; }
