@@ -40,7 +40,7 @@ static int cmd_kind(json_t *args, int *high, char *err, size_t errlen)
 static const char *const cmd_ops[] = { "power.on", "power.off", "power.cycle", "power.status",
 					"reboot", "poweroff", "config.reload", "threshold.set",
 					"threshold.clear", "watermarks.reset", "device",
-					"sysctl.set", NULL };
+					"sysctl.get", "sysctl.set", NULL };
 
 int cmd_check(const char *op, json_t *args, char *err, size_t errlen)
 {
@@ -53,8 +53,8 @@ int cmd_check(const char *op, json_t *args, char *err, size_t errlen)
 	if (!*known) {
 		snprintf(err, errlen, "op: '%.32s' is not a command (power.on, power.off, "
 				      "power.cycle, power.status, reboot, poweroff, threshold.set, "
-				      "threshold.clear, watermarks.reset, device, sysctl.set, "
-				      "config.reload)", op);
+				      "threshold.clear, watermarks.reset, device, sysctl.get, "
+				      "sysctl.set, config.reload)", op);
 		return -EINVAL;
 	}
 	if (args && !json_is_object(args))
@@ -119,9 +119,12 @@ int cmd_check(const char *op, json_t *args, char *err, size_t errlen)
 		}
 		return 0;
 	}
-	/* sysctl.set: the last of cmd_ops. */
+	/* sysctl.get and sysctl.set: the last of cmd_ops. */
 	{
-		static const char *const keys[] = { "name", "value", NULL };
+		static const char *const keys_get[] = { "name", NULL };
+		static const char *const keys_set[] = { "name", "value", NULL };
+		int get = !strcmp(op, "sysctl.get");
+		const char *const *keys = get ? keys_get : keys_set;
 		if (jsonh_only_keys(args, keys, err, errlen) ||
 		    jsonh_get_str(args, "name", 1, 255, &s, err, errlen))
 			return cmd_args_err(err, errlen);
@@ -129,7 +132,7 @@ int cmd_check(const char *op, json_t *args, char *err, size_t errlen)
 		    strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") !=
 			    strlen(s))
 			return cmd_fail(err, errlen, "args.name: not a sysctl name like vm.swappiness");
-		if (jsonh_get_str(args, "value", 1, 1024, &s, err, errlen))
+		if (!get && jsonh_get_str(args, "value", 1, 1024, &s, err, errlen))
 			return cmd_args_err(err, errlen);
 		return 0;
 	}

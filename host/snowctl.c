@@ -51,7 +51,7 @@ static void ctl_usage(FILE *f)
 		"  node reboot|poweroff NODE    config reload NODE\n"
 		"  node power NODE on|off|cycle|status   (by the node's power driver)\n"
 		"  watermarks reset NODE [VALUE]\n"
-		"  sysctl set NODE NAME VALUE\n"
+		"  sysctl get NODE NAME         sysctl set NODE NAME VALUE\n"
 		"  command show ID              command list NODE\n"
 		"  events [--node NODE] [--limit N] [--json]\n"
 		"  node set NAME [KEY=VALUE...] [--profile P|--no-profile] [--reboot]\n"
@@ -898,6 +898,8 @@ int main(int argc, char **argv)
 	    !strcmp(argv[i + 1], "reset"))
 		return ctl_command(&c, argv[i + 2], "watermarks.reset",
 				   argc - i == 4 ? json_pack("{s:s}", "value", argv[i + 3]) : NULL);
+	if (argc - i == 4 && !strcmp(argv[i], "sysctl") && !strcmp(argv[i + 1], "get"))
+		return ctl_command(&c, argv[i + 2], "sysctl.get", json_pack("{s:s}", "name", argv[i + 3]));
 	if (argc - i == 5 && !strcmp(argv[i], "sysctl") && !strcmp(argv[i + 1], "set"))
 		return ctl_command(&c, argv[i + 2], "sysctl.set",
 				   json_pack("{s:s, s:s}", "name", argv[i + 3], "value", argv[i + 4]));
