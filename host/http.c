@@ -433,6 +433,9 @@ static enum MHD_Result http_node_register(struct http_ctx *h, struct inv_node *n
 	if (schema) {
 		json_decref(rt->schema);
 		rt->schema = json_incref(schema);
+		/* A new schema may name other gauges: their history starts over. */
+		history_free(rt->hist);
+		rt->hist = history_new(schema);
 	}
 	snprintf(rt->boot_id, sizeof(rt->boot_id), "%s", boot_id);
 	snprintf(rt->hostname, sizeof(rt->hostname), "%s", hostname ? hostname : "");
@@ -603,6 +606,7 @@ static enum MHD_Result http_node_report(struct http_ctx *h, struct inv_node *n, 
 	if (inv_cmd_results(&sd->inv, n->id, json_object_get(body, "results"), now))
 		return http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "results: not stored");
 	http_keep(&rt->values, body, "values");
+	history_add(rt->hist, json_object_get(body, "values"), now);
 	http_keep(&rt->watermarks, body, "watermarks");
 	http_keep(&rt->thresholds, body, "thresholds");
 	http_keep(&rt->devices, body, "devices");
@@ -1441,6 +1445,12 @@ static enum MHD_Result http_api(struct http_ctx *h)
 			return http_commands(h, &n, is_get);
 		if (!sub && !strcmp(h->method, "PATCH"))
 			return http_node_patch(h, &n);
+		if (sub && !strcmp(sub, "/history") && is_get) {
+			struct node_rt *rt = nodes_rt(sd, n.id, NULL);
+			json_t *hj = history_json(rt ? rt->hist : NULL);
+			return hj ? http_json(h, MHD_HTTP_OK, hj) :
+				    http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+		}
 		if (sub && !strcmp(sub, "/console") && is_get)
 			return http_console(h, &n);
 		if (sub && !strcmp(sub, "/boots") && is_get) {

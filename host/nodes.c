@@ -101,6 +101,7 @@ void nodes_rt_forget(struct snowd *sd, int64_t id)
 		return;
 	nodes_rt_clear(rt);
 	json_decref(rt->boot);
+	history_free(rt->hist);
 	if (rt->overlay.data)
 		explicit_bzero(rt->overlay.data, rt->overlay.len);
 	buf_free(&rt->overlay);
@@ -117,6 +118,7 @@ void nodes_rt_free(struct snowd *sd)
 	for (i = 0; i < sd->nrt; i++) {
 		nodes_rt_clear(&sd->rt[i]);
 		json_decref(sd->rt[i].boot);
+		history_free(sd->rt[i].hist);
 		buf_free(&sd->rt[i].overlay);
 	}
 	free(sd->rt);

@@ -14,6 +14,7 @@
 #include "boot.h"
 #include "dnsmasq.h"
 #include "inv.h"
+#include "history.h"
 #include "stream.h"
 
 struct MHD_Daemon;
@@ -63,6 +64,7 @@ struct node_rt {
 	json_t *devices;        /* owned: the DDM device tree */
 	int64_t events_acked;   /* highest event seq of this boot stored */
 	json_t *boot;           /* owned: {stage: realtime ms} of the boot under way or last */
+	struct history *hist;   /* owned: the last hour of the node's gauges */
 	struct buf overlay;     /* the rendered overlay, valid while overlay_gen == settings_gen */
 	uint64_t overlay_gen;
 };

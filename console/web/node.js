@@ -101,7 +101,7 @@ export function mountNode(root, name, tab0) {
       h('div', { class: 'pick-list' }, gauges.map((g) => h('label', {},
         h('input', { type: 'checkbox', checked: chosen.has(g.name), onchange: (e) => { e.target.checked ? chosen.add(g.name) : chosen.delete(g.name); sync(); } }),
         ' ', g.name))));
-    const note = h('p', { class: 'muted', text: 'Plotted since this page first opened the node (snowd keeps no history of values); up to the last hour.' });
+    const note = h('p', { class: 'muted', text: 'The last hour: snowd\'s 30-second averages, then every report since this page opened the node.' });
     el.append(picker, note, grid);
     function sync() {
       for (const [k, p] of plots) if (!chosen.has(k)) { p.destroy(); plots.delete(k); }

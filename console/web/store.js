@@ -51,9 +51,25 @@ class Store {
     }
   }
 
-  // Keep the last hour of a node's values from now on (a node page asks).
+  // Keep the last hour of a node's values (a node page asks): snowd's own
+  // history of the node's gauges (30 s averages) first, then every report.
   watch(name) {
-    if (!this.history.has(name)) this.history.set(name, { t: [], cols: new Map(), seq: -1 });
+    if (!this.history.has(name)) {
+      const hst = { t: [], cols: new Map(), seq: -1 };
+      this.history.set(name, hst);
+      api('GET', 'nodes/' + encodeURIComponent(name) + '/history').then((old) => {
+        const first = hst.t.length ? hst.t[0] : Infinity;
+        const keep = (old.t || []).filter((t) => t < first).length;
+        if (!keep) return;
+        const live = hst.t.length;
+        hst.t.unshift(...old.t.slice(0, keep));
+        for (const [k, col] of hst.cols) col.unshift(...((old.values || {})[k] || new Array(keep).fill(null)).slice(0, keep));
+        for (const [k, vals] of Object.entries(old.values || {})) {
+          if (!hst.cols.has(k)) hst.cols.set(k, vals.slice(0, keep).concat(new Array(live).fill(null)));
+        }
+        this.emit('node', { name });
+      }).catch(() => { /* an older snowd without history: plot from now on */ });
+    }
     return this.history.get(name);
   }
 

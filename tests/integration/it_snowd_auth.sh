@@ -90,6 +90,7 @@ post() { # post PATH BODY
 }
 post /api/v1/node/register '{"name":"node1","boot_id":"s-1","hostname":"node1","schema":[{"name":"vm.load.avg1","kind":"gauge","unit":""},{"name":"sys.boots","kind":"counter","unit":""}]}'
 post /api/v1/node/report '{"name":"node1","boot_id":"s-1","seq":1,"values":{"vm.load.avg1":0.25,"sys.boots":3},"events":[{"seq":1,"time":1795240000,"type":"agent.start","attrs":{}}]}'
+check "history: the last hour of the node's gauges (not its counters)" bash -c "curl -s -H 'Authorization: Bearer ${tok[viewer]}' '$url/api/v1/nodes/node1/history' | python3 -c 'import json,sys; h=json.load(sys.stdin); sys.exit(0 if h[\"step_s\"]==30 and h[\"values\"]==({\"vm.load.avg1\":[0.25]}) and len(h[\"t\"])==1 else 1)'"
 check "stream: node online" wait_for 5 grep -q '"name":"node1","state":"online"' "$dir/stream"
 check "stream: values batched per node" wait_for 5 grep -q '^data: {"node1":{"values":{"vm.load.avg1":0.25' "$dir/stream"
 check "stream: the event, with its id" wait_for 5 grep -q '"id":[1-9][0-9]*,"node":"node1".*"type":"agent.start"' "$dir/stream"

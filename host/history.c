@@ -1,0 +1,126 @@
+#include "history.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct history {
+	size_t nvals;
+	char **names;
+	float *slots;            /* HISTORY_SLOTS rows of nvals averages (NaN: no reading) */
+	int64_t slot_t[HISTORY_SLOTS];
+	size_t head;             /* next slot to fill */
+	size_t filled;
+	int64_t bucket;          /* the bucket under way: time / HISTORY_STEP_S */
+	double *sum;
+	unsigned *cnt;
+};
+
+struct history *history_new(json_t *schema)
+{
+	struct history *h = calloc(1, sizeof(*h));
+	json_t *v;
+	size_t i;
+
+	if (!h)
+		return NULL;
+	json_array_foreach(schema, i, v) {
+		const char *kind = json_string_value(json_object_get(v, "kind"));
+		const char *name = json_string_value(json_object_get(v, "name"));
+		char **grown;
+		if (!name || !kind || strcmp(kind, "gauge"))
+			continue;
+		grown = realloc(h->names, (h->nvals + 1) * sizeof(*grown));
+		if (!grown || !(grown[h->nvals] = strdup(name))) {
+			h->names = grown ? grown : h->names;
+			history_free(h);
+			return NULL;
+		}
+		h->names = grown;
+		h->nvals++;
+	}
+	h->slots = malloc(HISTORY_SLOTS * (h->nvals ? h->nvals : 1) * sizeof(float));
+	h->sum = calloc(h->nvals ? h->nvals : 1, sizeof(double));
+	h->cnt = calloc(h->nvals ? h->nvals : 1, sizeof(unsigned));
+	if (!h->slots || !h->sum || !h->cnt) {
+		history_free(h);
+		return NULL;
+	}
+	return h;
+}
+
+void history_free(struct history *h)
+{
+	size_t i;
+
+	if (!h)
+		return;
+	for (i = 0; i < h->nvals; i++)
+		free(h->names[i]);
+	free(h->names);
+	free(h->slots);
+	free(h->sum);
+	free(h->cnt);
+	free(h);
+}
+
+/* Close the bucket under way into the ring. */
+static void history_close(struct history *h)
+{
+	float *row = h->slots + h->head * h->nvals;
+	size_t i;
+
+	for (i = 0; i < h->nvals; i++) {
+		row[i] = h->cnt[i] ? (float)(h->sum[i] / h->cnt[i]) : __builtin_nanf("");
+		h->sum[i] = 0;
+		h->cnt[i] = 0;
+	}
+	h->slot_t[h->head] = h->bucket * HISTORY_STEP_S;
+	h->head = (h->head + 1) % HISTORY_SLOTS;
+	if (h->filled < HISTORY_SLOTS)
+		h->filled++;
+}
+
+void history_add(struct history *h, json_t *values, int64_t now)
+{
+	int64_t b = now / HISTORY_STEP_S;
+	size_t i;
+
+	if (!h || !values)
+		return;
+	if (h->bucket && b != h->bucket)
+		history_close(h);
+	h->bucket = b;
+	for (i = 0; i < h->nvals; i++) {
+		json_t *v = json_object_get(values, h->names[i]);
+		if (json_is_number(v)) {
+			h->sum[i] += json_number_value(v);
+			h->cnt[i]++;
+		}
+	}
+}
+
+json_t *history_json(const struct history *h)
+{
+	json_t *o = json_pack("{s:i, s:[], s:{}}", "step_s", HISTORY_STEP_S, "t", "values");
+	json_t *t = json_object_get(o, "t"), *vals = json_object_get(o, "values");
+	size_t i, k, start;
+
+	if (!o || !h)
+		return o;
+	start = (h->head + HISTORY_SLOTS - h->filled) % HISTORY_SLOTS;
+	for (k = 0; k < h->filled; k++)
+		json_array_append_new(t, json_integer(h->slot_t[(start + k) % HISTORY_SLOTS]));
+	if (h->bucket)
+		json_array_append_new(t, json_integer(h->bucket * HISTORY_STEP_S));
+	for (i = 0; i < h->nvals; i++) {
+		json_t *col = json_array();
+		for (k = 0; k < h->filled; k++) {
+			float f = h->slots[((start + k) % HISTORY_SLOTS) * h->nvals + i];
+			json_array_append_new(col, f == f ? json_real(f) : json_null());
+		}
+		if (h->bucket)
+			json_array_append_new(col, h->cnt[i] ? json_real(h->sum[i] / h->cnt[i]) : json_null());
+		json_object_set_new(vals, h->names[i], col);
+	}
+	return o;
+}

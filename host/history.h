@@ -1,0 +1,28 @@
+/*
+ * The last hour of a node's gauges, kept by snowd so a console can plot a
+ * node it just opened: 30-second averages in a ring of 120 slots, float32,
+ * about 10 KB per node of 20 gauges.  Counters and attributes are not kept.
+ */
+#ifndef SNOW_HISTORY_H
+#define SNOW_HISTORY_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#define HISTORY_STEP_S 30
+#define HISTORY_SLOTS 120
+
+struct history;
+
+/* A history for the gauges of schema (borrowed).  @ret it (free with history_free) or NULL. */
+struct history *history_new(json_t *schema);
+void history_free(struct history *h);
+/* Add a report's values ({name: number}, borrowed) taken at now (s). */
+void history_add(struct history *h, json_t *values, int64_t now);
+/*
+ * {"step_s": 30, "t": [slot start, ...], "values": {name: [avg or null, ...]}},
+ * oldest first, the slot under way last.  @ret a new object or NULL.
+ */
+json_t *history_json(const struct history *h);
+
+#endif
