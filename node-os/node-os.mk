@@ -8,7 +8,7 @@
 
 DEB_PACKAGES += busybox-static cpio kmod binutils qemu-system-x86 python3
 
-NODE_AGENT_SRCS := $(addprefix node-os/agent/,agent.c sample.c tree.c ddm.c wdog.c overlay.c)
+NODE_AGENT_SRCS := $(addprefix node-os/agent/,agent.c sample.c tree.c ddm.c wdog.c overlay.c nicst.c)
 NODE_AGENT_LIB  := $(B)/node-os/libagent.a
 NODE_AGENT_LIB_T := $(B)/node-os/libagent-t.a
 NODE_DATA       := $(B)/share/snow/node-os
@@ -42,12 +42,14 @@ $(NODE_DATA)/%: node-os/init/%
 	@mkdir -p $(@D)
 	install -m 0755 $< $@
 
-# Rebuilt when the agent, /init, the builder, busybox or the cached kernel
+# snow-nic (nic/, the NIC offload engine) goes in too: /init runs it on the
+# compute interface when the node has one (docs/nic.md).
+# Rebuilt when the agent, snow-nic, /init, the builder, busybox or the cached kernel
 # package change.  snow-mkimage replaces all three files only on success.
-$(NODE_IMAGE) &: $(BIN)/snow-mkimage $(BIN)/snow-kernel-deb $(BIN)/snow-agent \
+$(NODE_IMAGE) &: $(BIN)/snow-mkimage $(BIN)/snow-kernel-deb $(BIN)/snow-agent $(BIN)/snow-nic \
 		$(NODE_DATA)/init $(NODE_DATA)/udhcpc.script $(wildcard /bin/busybox) \
 		$(wildcard $(NODE_CACHE)/linux-image-*.deb)
-	$(BIN)/snow-mkimage --out $(NODE_IMG) --agent $(BIN)/snow-agent
+	$(BIN)/snow-mkimage --out $(NODE_IMG) --agent $(BIN)/snow-agent --extra-bin $(BIN)/snow-nic
 
 .PHONY: image node-kernel
 image: $(NODE_IMAGE)

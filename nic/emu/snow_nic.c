@@ -11,6 +11,7 @@
 #include "conf.h"
 #include "fw/fw.h"
 #include "hal/hal_emu.h"
+#include "lib/snownic.h"
 #include "log.h"
 
 #include <errno.h>
@@ -36,7 +37,7 @@ struct snic_opts {
 	char *config, *iface, *peers, *socket, *status_file, *rx_ring;
 	long node, nic_mem, threshold, credits, frag, min_frag, max_frag, ring_mb, spin_us,
 		rx_timeout_ms, inline_dma;
-	int flow_control, check, verbose;
+	int flow_control, check, verbose, self_test;
 };
 
 #define O(f) offsetof(struct snic_opts, f)
@@ -59,6 +60,7 @@ static const struct conf_option snic_options[] = {
 	{ "spin-us", 0, CONF_INT, O(spin_us), 0, 100000, "US", "idle engines spin this long before sleeping (0)" },
 	{ "inline-dma", 0, CONF_INT, O(inline_dma), 0, 1 << 20, "BYTES", "an idle engine's job up to this size runs on the NIC CPU (16384)" },
 	{ "rx-timeout-ms", 0, CONF_INT, O(rx_timeout_ms), 0, 600000, "MS", "abort a message stalled this long (2000)" },
+	{ "self-test", 0, CONF_BOOL, O(self_test), 0, 0, NULL, "send messages to this node's own id (MAC loopback through the engines), check every byte, print {result, detail} and exit (0 pass, 1 fail)" },
 	{ "check-config", 'n', CONF_BOOL, O(check), 0, 0, NULL, "check the configuration and exit" },
 	{ "verbose", 'v', CONF_BOOL, O(verbose), 0, 0, NULL, "debug logging" },
 	{ NULL, 0, 0, 0, 0, 0, NULL, NULL },
@@ -82,6 +84,8 @@ struct snic_state {
 	int sigpipe[2];
 	struct snic_client clients[CLIENTS_MAX];
 	int attached; /* index in clients, or -1 */
+	pthread_t test_thread;
+	int test_rc; /* --self-test: 0 pass, 1 fail */
 };
 
 /* The self-pipe's write end: a signal handler can reach nothing else. */
@@ -217,6 +221,7 @@ static json_t *snic_status(struct snic_state *st)
 	json_object_set_new(j, "mac", json_string(mac));
 	json_object_set_new(j, "mtu", json_integer(ctl->mtu));
 	json_object_set_new(j, "state", json_string("online"));
+	json_object_set_new(j, "pid", json_integer(getpid()));
 	json_object_set_new(j, "attached_pid", st->attached >= 0
 						     ? json_integer(st->clients[st->attached].pid)
 						     : json_null());
@@ -506,7 +511,7 @@ static int snic_loop(struct snic_state *st)
 				continue;
 			if (map[k] == -2) {
 				char c;
-				if (read(st->sigpipe[0], &c, 1) == 1)
+				if (read(st->sigpipe[0], &c, 1) == 1 && c != 'T')
 					log_info("signal %d: stopping", c);
 				return 0;
 			}
@@ -528,6 +533,135 @@ static int snic_loop(struct snic_state *st)
 			snic_client_read(st, map[k]);
 		}
 	}
+}
+
+/* ---- --self-test ------------------------------------------------------------ */
+
+#define SELFTEST_MEM (1u << 20)
+
+/* The byte at offset i of a test message of seed k: never constant, never 0-periodic. */
+static uint8_t selftest_byte(uint32_t k, uint32_t i)
+{
+	return (uint8_t)((i * 2654435761u + k * 40503u) >> 13);
+}
+
+/*
+ * One message of len bytes to this node's own id and back: a receive buffer
+ * in the upper half of registered memory, the send from the lower half.
+ * @ret 0, or -errno with err saying what went wrong (offset of the first bad
+ * byte, a completion status, a timeout).
+ */
+static int selftest_one(struct snownic *h, uint16_t self, uint32_t len, uint32_t k, char *err,
+			size_t errlen)
+{
+	size_t size;
+	uint8_t *mem = snownic_mem(h, &size), *tx = mem, *rx = mem + size / 2;
+	struct snownic_send s = { .buf = tx, .len = len, .peer = self, .tag = k, .cookie = k };
+	struct snownic_comp c[4];
+	int sent = 0, got = 0, n, i, rc, waits = 0;
+	uint32_t x;
+
+	for (x = 0; x < len; x++)
+		tx[x] = selftest_byte(k, x);
+	memset(rx, 0xa5, len + 64 < size / 2 ? len + 64 : size / 2);
+	if ((rc = snownic_post_recv(h, rx, (uint32_t)(size / 2), k)) ||
+	    (rc = snownic_send(h, &s))) {
+		snprintf(err, errlen, "%u B: queueing: %s", len, strerror(-rc));
+		return rc;
+	}
+	while (!sent || !got) {
+		n = snownic_wait(h, c, 4, 1000);
+		if (n < 0) {
+			snprintf(err, errlen, "%u B: %s", len, strerror(-n));
+			return n;
+		}
+		if (n == 0 && ++waits >= 5) {
+			snprintf(err, errlen, "%u B: no %s completion within 5 s", len,
+				 sent ? "receive" : "send");
+			return -ETIMEDOUT;
+		}
+		for (i = 0; i < n; i++) {
+			if (c[i].status) {
+				snprintf(err, errlen, "%u B: completion type %d status %s", len,
+					 c[i].type, strerror(-c[i].status));
+				return c[i].status;
+			}
+			if (c[i].type == SNOWNIC_SENT)
+				sent = 1;
+			else if (c[i].type == SNOWNIC_RECEIVED) {
+				if (c[i].len != len || c[i].peer != self || c[i].tag != k) {
+					snprintf(err, errlen,
+						 "%u B: received len %u from %u tag %u, want %u from %u tag %u",
+						 len, c[i].len, c[i].peer, c[i].tag, len, self, k);
+					return -EPROTO;
+				}
+				got = 1;
+			} else {
+				snprintf(err, errlen, "%u B: lost %u frames", len, c[i].len);
+				return -EIO;
+			}
+		}
+	}
+	for (x = 0; x < len; x++)
+		if (rx[x] != selftest_byte(k, x)) {
+			snprintf(err, errlen, "%u B: byte %u is 0x%02x, sent 0x%02x", len, x, rx[x],
+				 selftest_byte(k, x));
+			return -EIO;
+		}
+	return 0;
+}
+
+/*
+ * Attach like an application, send one message of each size class (empty,
+ * bypass, one fragment, several fragments) to the node's own id, check every
+ * byte, print the result as one JSON line and stop the daemon.
+ */
+static void *snic_selftest_thread(void *arg)
+{
+	struct snic_state *st = arg;
+	const struct snf_ctl *ctl = nicfw_ctl(st->fw);
+	uint32_t sizes[] = { 0, 100, 4000, 3 * ctl->max_frag + 17 };
+	char err[256] = "", detail[512];
+	struct snownic *h = NULL;
+	unsigned long long bytes = 0;
+	unsigned i, frags_before = 0;
+	int rc, w;
+	json_t *j;
+
+	rc = snownic_open(st->o.socket, SELFTEST_MEM, &h, err, sizeof(err));
+	if (!rc) {
+		frags_before = (unsigned)atomic_load(&ctl->counters.frags_tx);
+		for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]) && !rc; i++) {
+			if (sizes[i] > SELFTEST_MEM / 2 - 64)
+				sizes[i] = SELFTEST_MEM / 2 - 64;
+			rc = selftest_one(h, (uint16_t)st->cfg.node_id, sizes[i], i + 1, err,
+					  sizeof(err));
+			bytes += sizes[i];
+		}
+	}
+	if (!rc)
+		snprintf(detail, sizeof(detail),
+			 "node %u on %s (MTU %u): 4 messages (0, 100, 4000, %u B) to its own id, "
+			 "%llu bytes checked, %u fragments through the engines",
+			 st->cfg.node_id, st->o.iface, ctl->mtu, sizes[3], bytes,
+			 (unsigned)atomic_load(&ctl->counters.frags_tx) - frags_before);
+	else
+		snprintf(detail, sizeof(detail), "node %u on %s: %s", st->cfg.node_id, st->o.iface,
+			 err);
+	if (h)
+		snownic_close(h);
+	st->test_rc = rc ? 1 : 0;
+	j = json_pack("{s:s, s:s}", "result", rc ? "fail" : "pass", "detail", detail);
+	if (j) {
+		json_dumpf(j, stdout, JSON_COMPACT);
+		json_decref(j);
+	}
+	printf("\n");
+	fflush(stdout);
+	/* Stop the poll loop as a signal would. */
+	w = (int)write(st->sigpipe[1], "T", 1);
+	(void)w;
+	return NULL;
 }
 
 static void usage(FILE *f)
@@ -639,7 +773,20 @@ int main(int argc, char **argv)
 	}
 	pthread_setname_np(st.fw_thread, "nic-cpu");
 	log_info("listening on %s", st.o.socket);
+	if (st.o.self_test &&
+	    pthread_create(&st.test_thread, NULL, snic_selftest_thread, &st)) {
+		rc = -EAGAIN;
+		log_warnx("cannot start the self-test thread");
+		atomic_store(&st.stop_fw, 1);
+		pthread_join(st.fw_thread, NULL);
+		goto err_listen;
+	}
 	rc = snic_loop(&st);
+	if (st.o.self_test) {
+		pthread_join(st.test_thread, NULL);
+		if (!rc)
+			rc = st.test_rc;
+	}
 	for (i = 0; i < CLIENTS_MAX; i++)
 		if (st.clients[i].fd >= 0)
 			snic_client_close(&st, i);

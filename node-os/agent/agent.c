@@ -289,6 +289,11 @@ static struct ddm_env agent_ddm_env(struct agent_state *st)
 		.now = agent_unix_now(),
 		.emit = agent_ddm_emit,
 		.ctx = st,
+		/* /init exports the node's environment (its env setting in snowd). */
+		.nic_mac = getenv("SNOW_NIC_MAC"),
+		.nic_id = getenv("SNOW_NIC_ID"),
+		.nic_peers = getenv("SNOW_NIC_PEERS"),
+		.nic_bin = getenv("SNOW_NIC_BIN"),
 	};
 	return env;
 }
@@ -449,6 +454,8 @@ int agent_init(struct agent_state *st, struct agent_conf *conf, int stop_fd, cha
 				      (int)getpid(), "restored", restored < 0 ? 0 : restored));
 	}
 	/* The first sample: the schema for registering, a baseline for devices. */
+	if (getenv("SNOW_NIC_MAC") && *getenv("SNOW_NIC_MAC"))
+		tree_nic_declare(&st->tree);
 	agent_sample(st);
 	return 0;
 }

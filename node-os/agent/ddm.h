@@ -11,6 +11,7 @@
  *   block   block/X         marked (not when mounted)   read test     size
  *   pci     pci/ADDR        shutdown/online: unbind/probe -           config space
  *   sensor  hwmon/hwmonN    -                           -             inputs
+ *   nic-engine nic/engine0  /init's control file        self-test     status fresh, carrier
  *
  * Availability (enable/disable) is the agent's own lock: Linux has none; a
  * disabled device refuses online.  State changes, whether from an operation
@@ -38,6 +39,13 @@ struct ddm_env {
 	const char *root;        /* "" for / */
 	const char *service_mac; /* the NIC the agent talks through (never taken down) */
 	int64_t now;             /* Unix seconds, for diag/audit times and events */
+	/*
+	 * The NIC offload engine (snow-nic, nicst.h): the node's compute identity
+	 * from its environment (SNOW_NIC_MAC, SNOW_NIC_ID, SNOW_NIC_PEERS; NULL or
+	 * "" when unset) and the program diag runs as `BIN -i IF --node ID
+	 * [--peers P] -s ROOT/run/snow-nic-diag.sock --self-test`.
+	 */
+	const char *nic_mac, *nic_id, *nic_peers, *nic_bin;
 	/* Called for each event; attrs is stolen. */
 	void (*emit)(void *ctx, const char *type, json_t *attrs);
 	void *ctx;

@@ -7,8 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/statvfs.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "nicst.h"
 #include "sample.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
@@ -513,11 +515,76 @@ static int tree_self(const char *root, struct instr_tree *t, char *err, size_t e
 	return 0;
 }
 
+/*
+ * The NIC offload engine's counters from snow-nic's status file, 12.N, while
+ * it is fresh (a stopped engine reports nothing rather than stale numbers).
+ */
+static void tree_nic_put(struct instr_tree *t, size_t i, double v)
+{
+	char name[INSTR_NAME_MAX + 1], oid[16];
+
+	snprintf(name, sizeof(name), "nic.%s", nicst_counters[i].name);
+	snprintf(oid, sizeof(oid), "12.%u", (unsigned)(i + 1) & 0xffu);
+	tree_put(t, name, oid, nicst_counters[i].kind, nicst_counters[i].unit,
+		 nicst_counters[i].desc, 1, v);
+}
+
+void tree_nic_declare(struct instr_tree *t)
+{
+	struct instr_value *x;
+	size_t i;
+
+	for (i = 0; i < nicst_ncounters; i++)
+		tree_nic_put(t, i, 0);
+	tree_put(t, "nic.mtu", "12.40", INSTR_ATTRIBUTE, "bytes",
+		 "MTU of the compute network interface", 1, 0);
+	tree_put(t, "nic.attached", "12.41", INSTR_GAUGE, "",
+		 "1 while an application is attached to the NIC", 1, 0);
+	/* Declared, not read: no value and no watermarks until snow-nic reports. */
+	for (i = 0; i < t->n; i++) {
+		x = &t->v[i];
+		if (!strncmp(x->def.name, "nic.", 4)) {
+			x->valid = 0;
+			memset(&x->wm, 0, sizeof(x->wm));
+		}
+	}
+}
+
+static int tree_nic(const char *root, struct instr_tree *t, char *err, size_t errlen)
+{
+	struct nicst s;
+	json_t *c, *v;
+	size_t i;
+
+	(void)err;
+	(void)errlen;
+	nicst_read(root, time(NULL), &s);
+	if (!s.fresh) {
+		nicst_clear(&s);
+		return 0;
+	}
+	c = json_object_get(s.json, "counters");
+	for (i = 0; i < nicst_ncounters; i++) {
+		v = json_object_get(c, nicst_counters[i].name);
+		if (json_is_integer(v) && json_integer_value(v) >= 0)
+			tree_nic_put(t, i, (double)json_integer_value(v));
+	}
+	if (s.mtu > 0)
+		tree_put(t, "nic.mtu", "12.40", INSTR_ATTRIBUTE, "bytes",
+			 "MTU of the compute network interface", 1, (double)s.mtu);
+	tree_put(t, "nic.attached", "12.41", INSTR_GAUGE, "",
+		 "1 while an application is attached to the NIC", 1,
+		 json_is_integer(json_object_get(s.json, "attached_pid")) ? 1 : 0);
+	nicst_clear(&s);
+	return 0;
+}
+
 int tree_sample(const char *root, struct instr_tree *t, char *err, size_t errlen)
 {
 	static int (*const readers[])(const char *, struct instr_tree *, char *, size_t) = {
 		tree_from_sample, tree_meminfo, tree_stat, tree_misc,
 		tree_netdev,      tree_fs,      tree_hwmon, tree_self,
+		tree_nic,
 	};
 	char msg[256];
 	int rc, first = 0;

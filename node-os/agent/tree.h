@@ -25,6 +25,13 @@
 int tree_sample(const char *root, struct instr_tree *t, char *err, size_t errlen);
 
 /*
+ * Put the nic.* values (snow-nic's counters, nicst.h) into t's schema
+ * without a reading, so a node that will run snow-nic registers them before
+ * its first status file exists (snowd learns the schema at registration).
+ */
+void tree_nic_declare(struct instr_tree *t);
+
+/*
  * Parse a CPU list as in sys/devices/system/cpu/online ("0-3,5").
  * @ret the number of CPUs listed, or -EINVAL.  When mask is not NULL, bit i
  * is set for CPU i < 64.

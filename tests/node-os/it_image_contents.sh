@@ -80,6 +80,8 @@ mac = 52:54:00:00:00:07
 EOF
 	check "agent in the image checks a node.conf (-n)" \
 		chroot "$work/root" /usr/sbin/snow-agent -n --config /tmp/node.conf
+	out=$(chroot "$work/root" /usr/bin/snow-nic -i eth1 --node 1 --peers 2=52:54:01:00:00:02 -n 2>&1)
+	check "snow-nic runs chrooted in the image (-n): $out" grep -q "configuration ok" <<<"$out"
 	check "busybox sh runs in the image" chroot "$work/root" /bin/sh -c 'modprobe --help 2>&1 | grep -q modprobe'
 else
 	skip "chroot checks need root"
@@ -100,8 +102,8 @@ check "mkimage: --out required" grep -q -- "--out DIR is required" <<<"$out"
 leftover=$(find "${TMPDIR:-/tmp}" -maxdepth 1 -name 'snow-mkimage.*' -newer "$work/listing" 2>/dev/null)
 check_eq "mkimage: no temporary directory left behind by failed runs" "" "$leftover"
 
-# Reproducible: the same inputs give the same bytes.
-if "$mkimage" --out "$work/again" --agent "$SNOW_BIN/snow-agent" 2>"$work/mkimage.err"; then
+# Reproducible: the same inputs (those of node-os.mk) give the same bytes.
+if "$mkimage" --out "$work/again" --agent "$SNOW_BIN/snow-agent" --extra-bin "$SNOW_BIN/snow-nic" 2>"$work/mkimage.err"; then
 	check_eq "initrd rebuilt from the same inputs is identical" "$sha" \
 		"$(sha256sum "$work/again/initrd" | cut -d' ' -f1)"
 	check "mkimage printed progress" grep -q '^snow-mkimage: modules: ' "$work/mkimage.err"

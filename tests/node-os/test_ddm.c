@@ -11,7 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
+#include <utime.h>
 #include <cmocka.h>
 
 #include "ddm.h"
@@ -280,6 +283,224 @@ static void test_observed_change(void **state)
 	assert_string_equal(json_string_value(json_object_get(e, "cause")), "observed");
 }
 
+/* ---- the NIC offload engine (nic/engine0) ------------------------------------ */
+
+static void fx_write(struct fx *f, const char *rel, const char *text, int mode)
+{
+	char path[512];
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/%s", f->root, rel);
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	fputs(text, fp);
+	fclose(fp);
+	assert_int_equal(chmod(path, (mode_t)mode), 0);
+}
+
+/* snow-nic's status as docs/nic.md shows it, written age_s ago. */
+static void nic_status(struct fx *f, long age_s)
+{
+	char path[512];
+	struct utimbuf ut;
+
+	fx_write(f, "run/snow-nic.json",
+		 "{\"node\":1,\"iface\":\"eth1\",\"mac\":\"52:54:00:00:00:02\",\"mtu\":9000,"
+		 "\"state\":\"online\",\"pid\":0,\"attached_pid\":null,\"peers\":[],"
+		 "\"counters\":{\"msgs_tx\":5,\"msgs_rx\":7,\"bytes_tx\":1234,\"bytes_rx\":4321,"
+		 "\"drops_nobuf\":2,\"credits_avail\":1188,\"held_frames\":3,\"send_queue\":0,"
+		 "\"post_queue\":9}}",
+		 0644);
+	snprintf(path, sizeof(path), "%s/run/snow-nic.json", f->root);
+	ut.actime = ut.modtime = time(NULL) - age_s;
+	assert_int_equal(utime(path, &ut), 0);
+}
+
+static const char *nic_run(struct fx *f)
+{
+	struct instr_dev *d;
+
+	assert_int_equal(ddm_scan(&f->ddm, &f->env, "observed"), 0);
+	d = ddm_find(&f->ddm, "nic/engine0");
+	return d ? instr_run_name(d->run) : "absent";
+}
+
+/* Run op on the engine, expect success, return the diag/audit result's detail. */
+static void nic_op(struct fx *f, enum instr_op op, const char *want_result, const char *want_in)
+{
+	char err[512] = "";
+	json_t *res = NULL;
+	const char *r, *det;
+
+	if (ddm_op(&f->ddm, &f->env, "nic/engine0", op, &res, err, sizeof(err)))
+		fail_msg("nic/engine0 %s: %s", instr_op_name(op), err);
+	if (want_result) {
+		r = json_string_value(json_object_get(res, "result"));
+		det = json_string_value(json_object_get(res, "detail"));
+		if (!r || strcmp(r, want_result) || !det || !strstr(det, want_in))
+			fail_msg("%s: result %s detail '%s', want %s with '%s'", instr_op_name(op),
+				 r ? r : "-", det ? det : "-", want_result, want_in);
+	}
+	json_decref(res);
+}
+
+/* State from the files, counters as values and stats, the refusal rules. */
+static void test_nic_engine_state(void **state)
+{
+	struct fx *f = *state;
+	struct instr_tree t = { 0 };
+	struct instr_value *v;
+	struct instr_dev *d;
+	char err[256];
+
+	/* declared before snow-nic's first status: in the schema, without a reading */
+	tree_nic_declare(&t);
+	v = instr_tree_find(&t, "nic.post_queue");
+	assert_non_null(v);
+	assert_int_equal(v->def.kind, INSTR_GAUGE);
+	assert_int_equal(v->valid, 0);
+	assert_int_equal(v->wm.set, 0);
+	assert_int_equal(instr_tree_find(&t, "nic.frames_lost")->def.kind, INSTR_COUNTER);
+
+	assert_string_equal(nic_run(f), "absent"); /* no status, no identity */
+	f->env.nic_mac = "52:54:00:00:00:02";
+	assert_string_equal(nic_run(f), "inactive"); /* identity, snow-nic not up yet */
+	nic_status(f, 0);
+	assert_string_equal(nic_run(f), "online");
+	d = ddm_find(&f->ddm, "nic/engine0");
+	assert_string_equal(d->cls, "nic-engine");
+	assert_int_equal(json_integer_value(json_object_get(d->stats, "msgs_tx")), 5);
+	assert_int_equal(json_integer_value(json_object_get(d->stats, "mtu")), 9000);
+	assert_string_equal(json_string_value(json_object_get(d->stats, "iface")), "eth1");
+
+	/* the counters as values, with their kinds */
+	assert_int_equal(tree_sample(f->root, &t, err, sizeof(err)) >= -1000, 1);
+	v = instr_tree_find(&t, "nic.msgs_tx");
+	assert_non_null(v);
+	assert_int_equal(v->def.kind, INSTR_COUNTER);
+	assert_int_equal((int)v->v, 5);
+	assert_string_equal(v->def.oid, "12.1");
+	v = instr_tree_find(&t, "nic.drops_nobuf");
+	assert_non_null(v);
+	assert_int_equal(v->def.kind, INSTR_COUNTER);
+	assert_int_equal((int)v->v, 2);
+	v = instr_tree_find(&t, "nic.credits_avail");
+	assert_non_null(v);
+	assert_int_equal(v->def.kind, INSTR_GAUGE);
+	assert_int_equal((int)v->v, 1188);
+	v = instr_tree_find(&t, "nic.bytes_rx");
+	assert_non_null(v);
+	assert_int_equal((int)v->v, 4321);
+	assert_non_null(instr_tree_find(&t, "nic.held_frames"));
+	assert_int_equal(instr_tree_find(&t, "nic.held_frames")->def.kind, INSTR_GAUGE);
+	assert_int_equal((int)instr_tree_find(&t, "nic.mtu")->v, 9000);
+	assert_int_equal(instr_tree_find(&t, "nic.frames_lost")->valid, 0); /* not in this status */
+
+	/* the rules: diag needs offline, online needs not online, shutdown never */
+	op_expect(f, "nic/engine0", INSTR_OP_DIAG, -EPERM,
+		  "nic/engine0: cannot diag: diag is intrusive and runs only on an offline device "
+		  "(it is online)");
+	op_expect(f, "nic/engine0", INSTR_OP_ONLINE, -EPERM,
+		  "nic/engine0: cannot online: it is already online (it is online)");
+	op_expect(f, "nic/engine0", INSTR_OP_SHUTDOWN, -EPERM,
+		  "nic/engine0: cannot shutdown: /init supervises snow-nic and would restart it: "
+		  "take it offline instead");
+
+	/* a status 10 s old: snow-nic is gone; its values are no longer reported */
+	nic_status(f, 10);
+	assert_string_equal(nic_run(f), "inactive");
+	assert_int_equal(tree_sample(f->root, &t, err, sizeof(err)) >= -1000, 1);
+	assert_int_equal(instr_tree_find(&t, "nic.msgs_tx")->valid, 0);
+	op_expect(f, "nic/engine0", INSTR_OP_OFFLINE, -EPERM,
+		  "nic/engine0: cannot offline: it is not online (it is inactive)");
+	op_expect(f, "nic/engine0", INSTR_OP_AUDIT, -EPERM,
+		  "nic/engine0: cannot audit: audit runs only on an online device (it is inactive)");
+
+	/* without the identity, a status file alone makes the device */
+	f->env.nic_mac = NULL;
+	nic_status(f, 0);
+	assert_string_equal(nic_run(f), "online");
+	instr_tree_free(&t);
+}
+
+/* offline/online through the control file; audit; diag pass, fail, crash, events. */
+static void test_nic_engine_ops(void **state)
+{
+	struct fx *f = *state;
+	char bin[256], buf[64];
+	json_t *e;
+	size_t i;
+	int saw = 0;
+
+	f->env.nic_mac = "52:54:00:00:00:02";
+	f->env.nic_id = "1";
+	f->env.nic_peers = "2=52:54:01:00:00:02";
+	nic_status(f, 0);
+	assert_string_equal(nic_run(f), "online");
+
+	/* audit: fresh and carrier */
+	fx_write(f, "sys/class/net/eth1/carrier", "0\n", 0644);
+	nic_op(f, INSTR_OP_AUDIT, "fail", "carrier down");
+	fx_write(f, "sys/class/net/eth1/carrier", "1\n", 0644);
+	nic_op(f, INSTR_OP_AUDIT, "pass", "eth1 MTU 9000, carrier up");
+
+	/* offline: the control file, the status gone, offline; events say so */
+	nic_op(f, INSTR_OP_OFFLINE, NULL, NULL);
+	fx_read(f, "run/snow-nic.down", buf, sizeof(buf));
+	assert_string_equal(buf, "offline by snow-agent");
+	snprintf(bin, sizeof(bin), "%s/run/snow-nic.json", f->root);
+	assert_int_equal(access(bin, F_OK), -1);
+	assert_string_equal(nic_run(f), "offline");
+	for (i = 0; i < json_array_size(f->events); i++) {
+		e = json_array_get(f->events, i);
+		if (!strcmp(json_string_value(json_object_get(e, "path")), "nic/engine0") &&
+		    !strcmp(json_string_value(json_object_get(e, "run")), "offline") &&
+		    !strcmp(json_string_value(json_object_get(e, "cause")), "offline"))
+			saw = 1;
+	}
+	assert_true(saw);
+	op_expect(f, "nic/engine0", INSTR_OP_AUDIT, -EPERM,
+		  "nic/engine0: cannot audit: audit runs only on an online device (it is offline)");
+
+	/* diag runs the self-test with the node's identity on the interface with its MAC */
+	fx_write(f, "fake-snow-nic",
+		 "#!/bin/sh\n"
+		 "[ \"$*\" = \"-i eth1 --node 1 --peers 2=52:54:01:00:00:02 -s $ROOT/run/snow-nic-diag.sock --self-test\" ] ||"
+		 " { echo \"bad args: $*\"; exit 9; }\n"
+		 "echo 'snow-nic[info]: calibrating' >&2\n"
+		 /* the verdict may land inside a log line another thread was writing */
+		 "printf 'snow-nic[info]: {\"result\":\"pass\",\"detail\":\"4 messages, 30997 bytes checked\"}\\n'\n"
+		 "echo 'application (pid 9) detached' >&2\n",
+		 0755);
+	snprintf(bin, sizeof(bin), "%s/fake-snow-nic", f->root);
+	setenv("ROOT", f->root, 1);
+	f->env.nic_bin = bin;
+	nic_op(f, INSTR_OP_DIAG, "pass", "30997 bytes checked");
+	assert_string_equal(nic_run(f), "offline");
+	assert_int_equal(ddm_find(&f->ddm, "nic/engine0")->diag.pass, 1);
+
+	fx_write(f, "fake-snow-nic",
+		 "#!/bin/sh\necho '{\"result\":\"fail\",\"detail\":\"100 B: byte 7 is 0x00, sent 0x3c\"}'\nexit 1\n",
+		 0755);
+	nic_op(f, INSTR_OP_DIAG, "fail", "byte 7 is 0x00");
+	fx_write(f, "fake-snow-nic", "#!/bin/sh\necho 'snow-nic: iface eth1: No such device'\nexit 1\n",
+		 0755);
+	nic_op(f, INSTR_OP_DIAG, "fail", "exited with status 1: snow-nic: iface eth1: No such device");
+	f->env.nic_bin = "/nonexistent/snow-nic";
+	nic_op(f, INSTR_OP_DIAG, "fail", "exited with status 127: cannot run /nonexistent/snow-nic");
+	f->env.nic_mac = "52:54:00:00:00:99";
+	nic_op(f, INSTR_OP_DIAG, "fail", "no interface has the compute MAC 52:54:00:00:00:99");
+	f->env.nic_mac = "52:54:00:00:00:02";
+
+	/* online: the control file goes; the engine is inactive until snow-nic writes */
+	nic_op(f, INSTR_OP_ONLINE, NULL, NULL);
+	snprintf(bin, sizeof(bin), "%s/run/snow-nic.down", f->root);
+	assert_int_equal(access(bin, F_OK), -1);
+	assert_string_equal(nic_run(f), "inactive");
+	nic_status(f, 0);
+	assert_string_equal(nic_run(f), "online");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -287,6 +508,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ops_write_sysfs, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_diag_audit, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_observed_change, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_nic_engine_state, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_nic_engine_ops, fx_setup, fx_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
