@@ -896,6 +896,7 @@ static const char *const instr_cmd_names[] = {
 	[INSTR_CMD_DEVICE] = "device",
 	[INSTR_CMD_SYSCTL_SET] = "sysctl.set",
 	[INSTR_CMD_CONFIG_RELOAD] = "config.reload",
+	[INSTR_CMD_SYSCTL_GET] = "sysctl.get",
 };
 
 const char *instr_cmd_op_name(enum instr_cmd_op op)
@@ -947,6 +948,7 @@ static int instr_cmd_args(json_t *args, struct instr_cmd *c, char *err, size_t e
 	static const char *const wm[] = { "value", NULL };
 	static const char *const dev[] = { "path", "op", NULL };
 	static const char *const sysctl[] = { "name", "value", NULL };
+	static const char *const sysctl_get[] = { "name", NULL };
 	const char *s, *kind;
 	int rc;
 
@@ -990,6 +992,13 @@ static int instr_cmd_args(json_t *args, struct instr_cmd *c, char *err, size_t e
 			return -EINVAL;
 		}
 		snprintf(c->path, sizeof(c->path), "%s", s);
+		return 0;
+	case INSTR_CMD_SYSCTL_GET:
+		if ((rc = jsonh_only_keys(args, sysctl_get, err, errlen)) ||
+		    (rc = jsonh_get_str(args, "name", 1, INSTR_SYSCTL_NAME_MAX, &s, err, errlen)) ||
+		    (rc = instr_sysctl_name_check(s, err, errlen)))
+			return rc;
+		snprintf(c->sysctl_name, sizeof(c->sysctl_name), "%s", s);
 		return 0;
 	case INSTR_CMD_SYSCTL_SET:
 		if ((rc = jsonh_only_keys(args, sysctl, err, errlen)) ||

@@ -635,6 +635,18 @@ static json_t *sim_cmd_sysctl(struct sim_node *n, const struct instr_cmd *c)
 						c->sysctl_value));
 }
 
+/* A simulated node has no /proc/sys: it answers for the values it simulates. */
+static json_t *sim_cmd_sysctl_get(const struct sim_node *n, const struct instr_cmd *c)
+{
+	int k = sim_value_index(c->sysctl_name);
+	char v[64];
+
+	if (k < 0)
+		return sim_err(c->id, "name: %s: no such sysctl (or not readable)", c->sysctl_name);
+	snprintf(v, sizeof(v), "%.17g", n->v[k]);
+	return instr_result_ok(c->id, json_pack("{s:s, s:s}", "name", c->sysctl_name, "value", v));
+}
+
 /* Is a result for id waiting to be sent? */
 static int sim_result_pending(const struct sim_node *n, json_int_t id)
 {
@@ -692,6 +704,9 @@ unsigned sim_command(struct sim_node *n, json_t *j, int64_t now)
 		break;
 	case INSTR_CMD_SYSCTL_SET:
 		r = sim_cmd_sysctl(n, &c);
+		break;
+	case INSTR_CMD_SYSCTL_GET:
+		r = sim_cmd_sysctl_get(n, &c);
 		break;
 	case INSTR_CMD_CONFIG_RELOAD:
 		/* The result comes when the overlay has been fetched again. */

@@ -733,6 +733,25 @@ static int agent_sysctl_set(struct agent_state *st, const struct instr_cmd *c, j
 	return 0;
 }
 
+/* Any sysctl may be read (only setting needs the allow list). */
+static int agent_sysctl_get(struct agent_state *st, const struct instr_cmd *c, json_t **result,
+			    char *err, size_t errlen)
+{
+	char rel[INSTR_SYSCTL_NAME_MAX + 16], value[4096];
+	char *p;
+
+	snprintf(rel, sizeof(rel), "proc/sys/%s", c->sysctl_name);
+	for (p = rel + 9; *p; p++)
+		if (*p == '.')
+			*p = '/';
+	if (tree_read_str(st->conf->root, rel, value, sizeof(value))) {
+		snprintf(err, errlen, "name: %s: no such sysctl (or not readable)", c->sysctl_name);
+		return -ENOENT;
+	}
+	*result = json_pack("{s:s, s:s}", "name", c->sysctl_name, "value", value);
+	return 0;
+}
+
 /* Refetch the overlay, read node.conf from it, apply what can change live. */
 static int agent_config_reload(struct agent_state *st, json_t **result, char *err,
 			       size_t errlen)
@@ -837,6 +856,8 @@ static int agent_exec(struct agent_state *st, const struct instr_cmd *c, json_t 
 		return ddm_op(&st->ddm, &env, c->path, c->dev_op, result, err, errlen);
 	case INSTR_CMD_SYSCTL_SET:
 		return agent_sysctl_set(st, c, result, err, errlen);
+	case INSTR_CMD_SYSCTL_GET:
+		return agent_sysctl_get(st, c, result, err, errlen);
 	case INSTR_CMD_CONFIG_RELOAD:
 		return agent_config_reload(st, result, err, errlen);
 	case INSTR_CMD_COUNT:

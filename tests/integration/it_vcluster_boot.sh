@@ -123,6 +123,8 @@ check "node reports cpu1 offline" wait_for 10 bash -c "'$SNOW_BIN/snowctl' node 
 check "cpu0 refused, with the reason" bash -c "'$SNOW_BIN/snowctl' device node1 cpu/cpu0 offline | grep -q 'failed: .*boot CPU'"
 check "diag only when offline: audit of an offline cpu refused" bash -c "'$SNOW_BIN/snowctl' device node1 cpu/cpu1 audit | grep -q failed"
 check "cpu1 online again" bash -c "'$SNOW_BIN/snowctl' device node1 cpu/cpu1 online | grep -q 'done.*online'"
+check "a sysctl read by name" bash -c "'$SNOW_BIN/snowctl' sysctl get node1 kernel.hostname | grep -q '\"value\":\"node1\"'"
+check "an unknown sysctl is refused, named" bash -c "'$SNOW_BIN/snowctl' sysctl get node1 kernel.no_such_thing | grep -q 'failed: name: kernel.no_such_thing'"
 check "device state changes are events" bash -c "'$SNOW_BIN/snowctl' events --node node1 | grep -c 'device.state.*cpu/cpu1' | grep -q 2"
 
 # Reconfigure (an env variable) with a reboot through the agent: the node
@@ -130,7 +132,7 @@ check "device state changes are events" bash -c "'$SNOW_BIN/snowctl' events --no
 b0=$(ctl node show node1 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["boot_id"])')
 check "reconfigure with reboot" bash -c "'$SNOW_BIN/snowctl' node set node1 env.SNOW_JOB=lattice --reboot | grep -q 'reboot queued'"
 check "node1 back online with a new boot" wait_for 120 bash -c "'$SNOW_BIN/snowctl' node show node1 --json | python3 -c 'import json,sys; n=json.load(sys.stdin); sys.exit(0 if n[\"state\"]==\"online\" and n[\"boot_id\"]!=\"$b0\" else 1)'"
-check "the new environment reached the node" grep -q 'snow-init: .*environment: SNOW_JOB' "$state/node1.serial"
+check "the new environment reached the node" grep -q 'snow-init: .*environment:.*SNOW_JOB' "$state/node1.serial"
 check "the node's console log through the API" bash -c "curl -sf -H 'Authorization: Bearer $SNOW_TOKEN' '$SNOW_URL/api/v1/nodes/node1/console' | grep -q 'snow-init'"
 
 # Power off and on through QEMU's QMP socket (snow-vcluster registers it).
