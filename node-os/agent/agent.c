@@ -1,4 +1,5 @@
 #include "agent.h"
+#include "xcvr.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -476,6 +477,8 @@ void agent_fini(struct agent_state *st)
 	instr_tree_free(&st->tree);
 	ddm_free(&st->ddm);
 	instr_ring_free(&st->ring);
+	json_decref(st->xcvr_thr);
+	st->xcvr_thr = NULL;
 	free(st->allow);
 	st->allow = NULL;
 	memset(&st->wire, 0, sizeof(st->wire)); /* holds a copy of the secret */
@@ -563,6 +566,39 @@ static void agent_thr_from_conf(struct agent_state *st, const struct instr_thres
 			log_warnx("node.conf: threshold.%s: %s (ignored)", thr[j].value, err);
 }
 
+/*
+ * A transceiver's own alarm and warning limits become its gauges'
+ * thresholds (high: rise at the high alarm, clear at the high warning; low
+ * mirrored), once per boot: what the host sets or clears afterwards stays.
+ */
+static void agent_xcvr_thresholds(void *ctx, const char *ifname, const struct sff8472_diag *d)
+{
+	struct agent_state *st = ctx;
+	char name[INSTR_NAME_MAX + 1], err[256];
+	int k;
+
+	if (!st->xcvr_thr && !(st->xcvr_thr = json_object()))
+		return;
+	for (k = 0; k < SFF_ITEMS; k++) {
+		struct instr_threshold hi = { .kind = INSTR_THR_HIGH, .rise = d->r[k].high_alarm,
+					      .clear = d->r[k].high_warn, .samples = 1 };
+		struct instr_threshold lo = { .kind = INSTR_THR_LOW, .rise = d->r[k].low_alarm,
+					      .clear = d->r[k].low_warn, .samples = 1 };
+		snprintf(name, sizeof(name), "net.%s.xcvr.%s", ifname, d->r[k].name);
+		if (json_object_get(st->xcvr_thr, name))
+			continue;
+		json_object_set_new(st->xcvr_thr, name, json_true());
+		snprintf(hi.value, sizeof(hi.value), "%s", name);
+		snprintf(lo.value, sizeof(lo.value), "%s", name);
+		if (!agent_thr_find(st, name, INSTR_THR_HIGH) &&
+		    !threshold_check(hi.rise, hi.clear, hi.kind, err, sizeof(err)))
+			agent_thr_install(st, &hi, 0, err, sizeof(err));
+		if (!agent_thr_find(st, name, INSTR_THR_LOW) &&
+		    !threshold_check(lo.rise, lo.clear, lo.kind, err, sizeof(err)))
+			agent_thr_install(st, &lo, 0, err, sizeof(err));
+	}
+}
+
 static void agent_thr_event(struct agent_state *st, const struct instr_threshold *t,
 			    enum instr_transition tr, double v)
 {
@@ -602,6 +638,7 @@ int agent_sample(struct agent_state *st)
 		st->conf_thr_applied = 1;
 		agent_thr_from_conf(st, st->conf->thr, st->conf->nthr);
 	}
+	xcvr_each(st->conf->root, agent_xcvr_thresholds, st);
 	for (i = 0; i < st->nthr; i++) {
 		struct instr_value *v = instr_tree_find(&st->tree, st->thr[i].value);
 		enum instr_transition tr;

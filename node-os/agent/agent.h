@@ -121,6 +121,7 @@ struct agent_state {
 	int thr_conf[AGENT_THRESHOLDS_MAX]; /* set by node.conf (a reload replaces them) */
 	size_t nthr;
 	int conf_thr_applied;          /* node.conf's thresholds need a first sample */
+	json_t *xcvr_thr;              /* owned: transceiver values whose module limits were installed */
 	struct ddm ddm;
 	struct instr_ring ring;        /* the black box */
 	int ring_dirty;                /* changed since saved to state_dir */

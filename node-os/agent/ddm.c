@@ -1,4 +1,5 @@
 #include "ddm.h"
+#include "xcvr.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -334,6 +335,8 @@ static void ddm_scan_memory(const struct ddm_env *env, struct ddm_list *l)
 	ddm_list_free(names, n);
 }
 
+static void ddm_xcvr_one(void *ctx, const char *ifname, const struct sff8472_diag *d);
+
 static void ddm_scan_net(const struct ddm_env *env, struct ddm_list *l, const char *service)
 {
 	static const char *const stat_names[] = { "rx_bytes", "rx_packets", "rx_errors",
@@ -385,6 +388,27 @@ static void ddm_scan_net(const struct ddm_env *env, struct ddm_list *l, const ch
 			ddm_stat_num(dev->stats, "carrier", (double)v);
 	}
 	ddm_list_free(names, n);
+	xcvr_each(env->root, ddm_xcvr_one, l);
+}
+
+/* Optical modules with SFF-8472 diagnostics are devices of their own. */
+static void ddm_xcvr_one(void *ctx, const char *ifname, const struct sff8472_diag *d)
+{
+	struct ddm_list *l = ctx;
+	struct instr_dev *dev = ddm_add(l, "transceiver", "xcvr/%s", ifname);
+	int k;
+
+	if (!dev)
+		return;
+	dev->run = INSTR_ONLINE;
+	for (k = 0; k < SFF_ITEMS; k++)
+		ddm_stat_num(dev->stats, d->r[k].name, d->r[k].value);
+	json_object_set_new(dev->stats, "vendor", json_string(d->vendor));
+	json_object_set_new(dev->stats, "part", json_string(d->part));
+	json_object_set_new(dev->stats, "serial", json_string(d->serial));
+	ddm_cannot(dev, INSTR_OP_OFFLINE, "a module has no power control here: take its interface offline");
+	ddm_cannot(dev, INSTR_OP_SHUTDOWN, "a module has no power control here");
+	ddm_cannot(dev, INSTR_OP_DIAG, "no intrusive test for a module; audit reads its diagnostics");
 }
 
 /* Is /dev/NAME or one of its partitions mounted (proc/mounts)? */
@@ -999,6 +1023,28 @@ static int ddm_nic_set(const struct ddm_env *env, int up, char *err, size_t errl
 	return 0;
 }
 
+/* Audit: every reading inside the module's own alarm limits. */
+static void ddm_xcvr_audit(const struct ddm_env *env, const char *ifname, struct instr_check *c)
+{
+	struct sff8472_diag d;
+	char err[160], bad[160] = "";
+	int k;
+
+	if (xcvr_read(env->root, ifname, &d, err, sizeof(err))) {
+		ddm_check_set(c, 0, env->now, "diagnostics unreadable");
+		return;
+	}
+	for (k = 0; k < SFF_ITEMS; k++)
+		if (d.r[k].value > d.r[k].high_alarm || d.r[k].value < d.r[k].low_alarm)
+			snprintf(bad + strlen(bad), sizeof(bad) - strlen(bad), "%s%s %.3g", *bad ? ", " : "",
+				 d.r[k].name, d.r[k].value);
+	if (*bad)
+		ddm_check_set(c, 0, env->now, "outside alarm limits: %s", bad);
+	else
+		ddm_check_set(c, 1, env->now, "all %d readings inside the module's alarm limits",
+			      SFF_ITEMS);
+}
+
 static void ddm_audit(const struct ddm_env *env, struct instr_dev *dev, struct instr_check *c)
 {
 	const char *name = strchr(dev->path, '/') + 1;
@@ -1020,6 +1066,8 @@ static void ddm_audit(const struct ddm_env *env, struct instr_dev *dev, struct i
 			ddm_check_set(c, 1, env->now, "carrier up (operstate %s)", oper);
 	} else if (!strcmp(dev->cls, "nic-engine")) {
 		ddm_nic_audit(env, c);
+	} else if (!strcmp(dev->cls, "transceiver")) {
+		ddm_xcvr_audit(env, name, c);
 	} else if (!strcmp(dev->cls, "memory")) {
 		snprintf(rel, sizeof(rel), "sys/devices/system/memory/%s/state", name);
 		if (tree_read_str(env->root, rel, buf, sizeof(buf)))

@@ -1,4 +1,5 @@
 #include "tree.h"
+#include "xcvr.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -579,12 +580,43 @@ static int tree_nic(const char *root, struct instr_tree *t, char *err, size_t er
 	return 0;
 }
 
+struct tree_xcvr_ctx {
+	struct instr_tree *t;
+	const char *root;
+};
+
+/* An optical module's diagnostics as gauges: net.IF.xcvr.temp_c, ... */
+static void tree_xcvr_one(void *ctx, const char *ifname, const struct sff8472_diag *d)
+{
+	struct tree_xcvr_ctx *c = ctx;
+	char name[INSTR_NAME_MAX + 1], oid[32], rel[96], desc[96];
+	unsigned long long ifindex = 0;
+	int k;
+
+	snprintf(rel, sizeof(rel), "sys/class/net/%s/ifindex", ifname);
+	tree_read_ull(c->root, rel, &ifindex);
+	for (k = 0; k < SFF_ITEMS; k++) {
+		snprintf(name, sizeof(name), "net.%s.xcvr.%s", ifname, d->r[k].name);
+		snprintf(oid, sizeof(oid), "8.%llu.%d", ifindex, 20 + k);
+		snprintf(desc, sizeof(desc), "%s transceiver (SFF-8472): %s", ifname, d->r[k].name);
+		tree_put(c->t, name, oid, INSTR_GAUGE, d->r[k].unit, desc, 0, d->r[k].value);
+	}
+}
+
+static int tree_xcvr(const char *root, struct instr_tree *t, char *err, size_t errlen)
+{
+	struct tree_xcvr_ctx c = { t, root };
+
+	xcvr_each(root, tree_xcvr_one, &c);
+	return 0;
+}
+
 int tree_sample(const char *root, struct instr_tree *t, char *err, size_t errlen)
 {
 	static int (*const readers[])(const char *, struct instr_tree *, char *, size_t) = {
 		tree_from_sample, tree_meminfo, tree_stat, tree_misc,
 		tree_netdev,      tree_fs,      tree_hwmon, tree_self,
-		tree_nic,
+		tree_nic,         tree_xcvr,
 	};
 	char msg[256];
 	int rc, first = 0;

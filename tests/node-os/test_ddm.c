@@ -263,6 +263,65 @@ static void test_diag_audit(void **state)
 }
 
 /* A change seen in sysfs (not made by us) is an event too. */
+/* Write a module EEPROM dump with temperature t (C) for eth0 of the fixture copy. */
+static void xcvr_write(struct fx *f, double t)
+{
+	unsigned char e[512] = { 0 };
+	char path[256];
+	FILE *fp;
+	int i;
+	/* Temp, Vcc, bias, TX, RX: high alarm, low alarm, high warn, low warn. */
+	static const unsigned lim[5][4] = { { 75 * 256, 0xfb00, 70 * 256, 0 },
+					    { 36000, 30000, 35000, 31000 },
+					    { 5000, 1000, 4500, 1500 },
+					    { 10000, 1000, 9000, 2000 },
+					    { 10000, 100, 9000, 200 } };
+	static const unsigned val[5] = { 0, 33000, 3250, 5000, 2500 };
+
+	e[92] = 0x60;
+	memcpy(e + 20, "ACME OPTICS     ", 16);
+	for (i = 0; i < 5; i++) {
+		for (int k = 0; k < 4; k++) {
+			e[256 + i * 8 + k * 2] = (unsigned char)(lim[i][k] >> 8);
+			e[256 + i * 8 + k * 2 + 1] = (unsigned char)lim[i][k];
+		}
+		unsigned v = i ? val[i] : (unsigned)(uint16_t)(int16_t)(t * 256);
+		e[256 + 96 + i * 2] = (unsigned char)(v >> 8);
+		e[256 + 96 + i * 2 + 1] = (unsigned char)v;
+	}
+	snprintf(path, sizeof(path), "%s/sys/class/net/eth0/device", f->root);
+	mkdir(path, 0755);
+	strcat(path, "/sff8472.eeprom");
+	fp = fopen(path, "wb");
+	assert_non_null(fp);
+	assert_int_equal(fwrite(e, 1, sizeof(e), fp), sizeof(e));
+	fclose(fp);
+}
+
+/* A transceiver: a device once its dump is there; audit against its alarm limits. */
+static void test_transceiver(void **state)
+{
+	struct fx *f = *state;
+	char err[256];
+	json_t *res = NULL;
+
+	assert_null(ddm_find(&f->ddm, "xcvr/eth0"));
+	xcvr_write(f, 36.5);
+	assert_int_equal(ddm_scan(&f->ddm, &f->env, "observed"), 0);
+	assert_non_null(ddm_find(&f->ddm, "xcvr/eth0"));
+	assert_string_equal(ddm_find(&f->ddm, "xcvr/eth0")->cls, "transceiver");
+	assert_int_equal(ddm_op(&f->ddm, &f->env, "xcvr/eth0", INSTR_OP_AUDIT, &res, err, sizeof(err)), 0);
+	assert_string_equal(json_string_value(json_object_get(res, "result")), "pass");
+	json_decref(res);
+	op_expect(f, "xcvr/eth0", INSTR_OP_OFFLINE, -EPERM,
+		  "xcvr/eth0: cannot offline: a module has no power control here: take its interface offline");
+	xcvr_write(f, 80.5);
+	assert_int_equal(ddm_op(&f->ddm, &f->env, "xcvr/eth0", INSTR_OP_AUDIT, &res, err, sizeof(err)), 0);
+	assert_string_equal(json_string_value(json_object_get(res, "result")), "fail");
+	assert_non_null(strstr(json_string_value(json_object_get(res, "detail")), "temp_c 80.5"));
+	json_decref(res);
+}
+
 static void test_observed_change(void **state)
 {
 	struct fx *f = *state;
@@ -508,6 +567,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ops_write_sysfs, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_diag_audit, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_observed_change, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_transceiver, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_nic_engine_state, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_nic_engine_ops, fx_setup, fx_teardown),
 	};
