@@ -1368,8 +1368,12 @@ static int cal_wait(struct nicfw *fw, enum hal_ev_type type, unsigned count)
 		if (n <= 0 && ++idle > 50)
 			return -ETIMEDOUT;
 		for (i = 0; i < n; i++) {
-			if (ev[i].type == type && CK_KIND(ev[i].cookie) == CK_CAL)
+			if (ev[i].type == type && CK_KIND(ev[i].cookie) == CK_CAL) {
+				/* A frame the link would not take (no carrier): no figure to fit. */
+				if (ev[i].status)
+					return ev[i].status;
 				count--;
+			}
 			else if (ev[i].type == HAL_EV_HOST_UP || ev[i].type == HAL_EV_HOST_DOWN)
 				fw_event(fw, &ev[i]); /* not lost: the host may come early */
 		}
@@ -1677,7 +1681,8 @@ int nicfw_create(struct nic_hal *hal, const struct nicfw_config *cfg, struct nic
 	if (cfg->calibrate) {
 		rc = fw_calibrate(fw);
 		if (rc) {
-			snprintf(err, errlen, "calibration failed: %s", strerror(-rc));
+			snprintf(err, errlen, "calibration failed: %s", rc == -ENOBUFS ?
+				 "the link takes no frames (no carrier on the interface?)" : strerror(-rc));
 			goto err_free;
 		}
 	} else {

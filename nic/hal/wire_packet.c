@@ -10,6 +10,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -164,13 +165,23 @@ int wire_packet_fd(const struct wire_packet *w) { return w->fd; }
 
 int wire_packet_send(struct wire_packet *w, const void *frame, size_t len)
 {
+	struct timespec pause = { 0, 100000 }; /* 0.1 ms */
 	ssize_t n;
+	int tries = 0;
 
-	do
-		n = send(w->fd, frame, len, 0);
-	while (n < 0 && (errno == EINTR || errno == ENOBUFS || errno == EAGAIN));
-	if (n < 0)
-		return -errno;
+	/*
+	 * A full queue (ENOBUFS, EAGAIN) drains in microseconds; a link without
+	 * carrier answers ENOBUFS for ever.  Wait about 100 ms, then say so.
+	 */
+	while ((n = send(w->fd, frame, len, 0)) < 0) {
+		if (errno == EINTR)
+			continue;
+		if (errno != ENOBUFS && errno != EAGAIN)
+			return -errno;
+		if (++tries > 1000)
+			return -ENOBUFS;
+		nanosleep(&pause, NULL);
+	}
 	return (size_t)n == len ? 0 : -EIO;
 }
 

@@ -118,4 +118,14 @@ out=$("$NIC" -i lo --node 1 --threshold 5000 -n 2>&1); rc=$?
 check "threshold out of range refused: $out" [ $rc = 2 ]
 out=$("$NIC" -i lo --node 1 --peers 2=02:00:00:00:00:02 -n 2>&1); rc=$?
 check "a good configuration passes --check-config" [ $rc = 0 ]
+# A link without carrier: snow-nic must give up calibrating and say why (it
+# used to spin for ever on ENOBUFS).
+NSC=snnc$$
+on_exit "ip netns del $NSC 2>/dev/null"
+ip netns add "$NSC" && ip -n "$NSC" link add va type veth peer name vb && ip -n "$NSC" link set va up
+out=$(ip netns exec "$NSC" timeout 30 "$NIC" -i va --node 1 -s "$TMP/nc.sock" 2>&1); rc=$?
+check "no carrier: snow-nic exits (rc $rc, not killed by the 30 s timeout) and says why" \
+	[ "$rc" != 0 -a "$rc" != 124 -a -n "$(grep 'no carrier' <<<"$out")" ]
+ip netns del "$NSC"
+
 if [ "$_failures" -gt 0 ]; then for f in "$TMP"/*.log "$TMP"/*.client "$TMP"/*.server; do echo "== $f"; tail -n 15 "$f"; done; fi
