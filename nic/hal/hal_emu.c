@@ -7,6 +7,7 @@
 #include "hal_emu.h"
 
 #include "fw/abi.h"
+#include "fw/sync.h"
 #include "fw/frame.h"
 #include "log.h"
 #include "wire_packet.h"
@@ -89,24 +90,11 @@ struct hal_emu {
 
 static struct hal_emu *he(struct nic_hal *hal) { return (struct hal_emu *)hal; }
 
-static long futex(_Atomic uint32_t *addr, int op, uint32_t val, const struct timespec *ts)
-{
-	return syscall(SYS_futex, addr, op, val, ts, NULL, 0);
-}
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static void wake_nic(struct hal_emu *e)
 {
 	atomic_fetch_add(&e->regs->wake, 1);
 	if (atomic_load(&e->regs->nic_idle))
-		futex(&e->regs->wake, FUTEX_WAKE, 1, NULL);
+		nic_futex(&e->regs->wake, FUTEX_WAKE, 1, NULL);
 }
 
 static void ev_push(struct hal_emu *e, enum hal_ev_type type, uint64_t cookie, int status,
@@ -157,8 +145,8 @@ static int reqq_pop(struct hal_emu *e, struct reqq *q, struct req *r)
 		if (e->p.spin_ns) {
 			/* Spin a little: a busy pipeline hands us the next job within µs. */
 			if (!start)
-				start = mono_ns();
-			if (mono_ns() - start < e->p.spin_ns) {
+				start = nic_mono_ns();
+			if (nic_mono_ns() - start < e->p.spin_ns) {
 				pthread_mutex_unlock(&q->mu);
 				__builtin_ia32_pause();
 				pthread_mutex_lock(&q->mu);
@@ -278,7 +266,7 @@ static void *rx_engine(void *arg)
 			continue;
 		}
 		if (e->p.spin_ns) {
-			uint64_t now = mono_ns();
+			uint64_t now = nic_mono_ns();
 			if (!idle_since)
 				idle_since = now;
 			if (now - idle_since < e->p.spin_ns) {
@@ -418,7 +406,7 @@ static unsigned ev_take(struct hal_emu *e, struct hal_event *ev, unsigned max)
 static int e_event_wait(struct nic_hal *hal, struct hal_event *ev, unsigned max, int timeout_ms)
 {
 	struct hal_emu *e = he(hal);
-	uint64_t start = mono_ns(), deadline = start + (uint64_t)timeout_ms * 1000000ull, now;
+	uint64_t start = nic_mono_ns(), deadline = start + (uint64_t)timeout_ms * 1000000ull, now;
 	struct timespec ts;
 	unsigned n;
 	uint32_t w;
@@ -427,7 +415,7 @@ static int e_event_wait(struct nic_hal *hal, struct hal_event *ev, unsigned max,
 		n = ev_take(e, ev, max);
 		if (n || timeout_ms <= 0)
 			return (int)n;
-		now = mono_ns();
+		now = nic_mono_ns();
 		if (now >= deadline || atomic_load(&e->stop))
 			return 0;
 		if (now - start < e->p.spin_ns) {
@@ -443,7 +431,7 @@ static int e_event_wait(struct nic_hal *hal, struct hal_event *ev, unsigned max,
 		}
 		ts.tv_sec = (time_t)((deadline - now) / 1000000000ull);
 		ts.tv_nsec = (long)((deadline - now) % 1000000000ull);
-		futex(&e->regs->wake, FUTEX_WAIT, w, &ts);
+		nic_futex(&e->regs->wake, FUTEX_WAIT, w, &ts);
 		atomic_store(&e->regs->nic_idle, 0);
 	}
 }
@@ -454,7 +442,7 @@ static void e_host_interrupt(struct nic_hal *hal)
 
 	atomic_fetch_add(&e->regs->irq, 1);
 	if (atomic_load(&e->regs->host_waiting))
-		futex(&e->regs->irq, FUTEX_WAKE, INT_MAX, NULL);
+		nic_futex(&e->regs->irq, FUTEX_WAKE, INT_MAX, NULL);
 }
 
 static void e_host_released(struct nic_hal *hal)
@@ -467,7 +455,7 @@ static void e_host_released(struct nic_hal *hal)
 	pthread_mutex_unlock(&e->host_mu);
 }
 
-static uint64_t e_now(struct nic_hal *hal) { return mono_ns(); }
+static uint64_t e_now(struct nic_hal *hal) { return nic_mono_ns(); }
 
 static void e_stats(struct nic_hal *hal, struct hal_stats *out)
 {

@@ -1,4 +1,5 @@
 #include "snownic.h"
+#include "fw/sync.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -38,26 +39,13 @@ struct snownic {
 	uint64_t spin_ns;
 };
 
-static long futex(_Atomic uint32_t *addr, int op, uint32_t val, const struct timespec *ts)
-{
-	return syscall(SYS_futex, addr, op, val, ts, NULL, 0);
-}
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static void doorbell(struct snownic *h)
 {
 	atomic_fetch_add(&h->regs->doorbell, 1);
 	atomic_fetch_add(&h->regs->wake, 1);
 	/* seq_cst above and here: either the NIC sees our wake, or we see it idle. */
 	if (atomic_load(&h->regs->nic_idle))
-		futex(&h->regs->wake, FUTEX_WAKE, INT_MAX, NULL);
+		nic_futex(&h->regs->wake, FUTEX_WAKE, INT_MAX, NULL);
 }
 
 /* Check the control block the NIC published.  @ret 0 or -EPROTO with err. */
@@ -437,7 +425,7 @@ int snownic_poll(struct snownic *h, struct snownic_comp *out, unsigned max)
 
 int snownic_wait(struct snownic *h, struct snownic_comp *c, unsigned max, int timeout_ms)
 {
-	uint64_t start = mono_ns(), deadline, now;
+	uint64_t start = nic_mono_ns(), deadline, now;
 	struct timespec ts;
 	uint32_t irq;
 	int n;
@@ -447,7 +435,7 @@ int snownic_wait(struct snownic *h, struct snownic_comp *c, unsigned max, int ti
 		n = snownic_poll(h, c, max);
 		if (n)
 			return n;
-		now = mono_ns();
+		now = nic_mono_ns();
 		if (now - start < h->spin_ns && now < deadline) {
 			__builtin_ia32_pause();
 			continue;
@@ -464,7 +452,7 @@ int snownic_wait(struct snownic *h, struct snownic_comp *c, unsigned max, int ti
 		/* Sleep in slices so a vanished daemon is noticed. */
 		ts.tv_sec = 0;
 		ts.tv_nsec = deadline - now < 100000000ull ? (long)(deadline - now) : 100000000L;
-		futex(&h->regs->irq, FUTEX_WAIT, irq, &ts);
+		nic_futex(&h->regs->irq, FUTEX_WAIT, irq, &ts);
 		atomic_store(&h->regs->host_waiting, 0);
 		if (h->sock >= 0) {
 			struct pollfd pfd = { h->sock, POLLIN, 0 };
