@@ -2,7 +2,7 @@
 # and snowtop, the ncurses console.  Both are clients of snowd's API.
 
 # npm comes with nodesource's nodejs; Debian's npm package would fight it.
-DEB_PACKAGES += chromium tmux libncurses-dev nodejs $(if $(shell command -v npm),,npm)
+DEB_PACKAGES += chromium firefox-esr tmux libncurses-dev nodejs $(if $(shell command -v npm),,npm)
 
 # --- web console --------------------------------------------------------------
 # No build step: the files are served as they are.  The npm libraries are

@@ -96,7 +96,12 @@ export function mountNode(root, name, tab0) {
     if (!chosen.size) for (const g of gauges.slice(0, 4)) chosen.add(g.name);
     const grid = h('div', { class: 'plots', id: 'plots' });
     const plots = new Map();
-    const width = () => Math.max(300, Math.floor((grid.clientWidth || 900) / (grid.clientWidth > 900 ? 2 : 1)) - 16);
+    // Two columns on a wide grid.  A plot's box adds 10 px (padding, border)
+    // to its canvas, and the columns are 12 px apart (style.css .plots).
+    const width = () => {
+      const cw = grid.clientWidth || 900, cols = cw > 900 ? 2 : 1;
+      return Math.max(300, Math.floor((cw - 12 * (cols - 1)) / cols) - 10);
+    };
     const picker = h('details', { class: 'picker' }, h('summary', {}, 'Gauges to plot'),
       h('div', { class: 'pick-list' }, gauges.map((g) => h('label', {},
         h('input', { type: 'checkbox', checked: chosen.has(g.name), onchange: (e) => { e.target.checked ? chosen.add(g.name) : chosen.delete(g.name); sync(); } }),
@@ -109,10 +114,19 @@ export function mountNode(root, name, tab0) {
       paint();
     }
     function paint() { const nn = node(); if (nn) for (const p of plots.values()) p.update(nn, hist); }
-    const onResize = debounce(() => { for (const p of plots.values()) p.resize(width()); }, 150);
-    window.addEventListener('resize', onResize);
+    // Follow the grid's own width, not the window's: a scroll bar that appears
+    // once the plots make the page taller narrows the grid without a resize event.
+    let lastWidth = 0;
+    const onResize = debounce(() => {
+      const w = width();
+      if (w === lastWidth) return;
+      lastWidth = w;
+      for (const p of plots.values()) p.resize(w);
+    }, 100);
+    const watch = new ResizeObserver(onResize);
+    watch.observe(grid);
     requestAnimationFrame(sync);
-    return { paint, unmount: () => { window.removeEventListener('resize', onResize); for (const p of plots.values()) p.destroy(); } };
+    return { paint, unmount: () => { watch.disconnect(); for (const p of plots.values()) p.destroy(); } };
   }
 
   // --- values: the agent's tree, with search ------------------------------

@@ -1,5 +1,8 @@
-// Browser tests of the web console in Debian's headless chromium, driven by
-// playwright-core (which never downloads a browser here).
+// Browser tests of the web console in Debian's headless chromium or firefox-esr,
+// driven by playwright-core (which never downloads a browser here; Firefox is
+// driven over WebDriver BiDi, which stock Firefox speaks).
+//   SNOW_BROWSER=chromium (default) or firefox picks the browser; in Firefox every
+//   test line and screenshot name carries "firefox".
 //   node browser.mjs sim  URL SHOTDIR NODE   1000 simulated nodes: login, overview,
 //                                            its cost, filter, node page, threshold,
 //                                            device offline/online, bulk action, viewer
@@ -8,23 +11,47 @@
 // Users: adm/admin-pass-1, view/viewer-pass-1 (the shell test makes them).
 // Prints TAP-like "ok - ..." / "not ok - ..." lines (tests/run.sh counts them)
 // and "perf: ..." lines with the figures.
-import { chromium } from 'playwright-core';
+import { chromium, firefox } from 'playwright-core';
 
 const [scenario, url, shots, nodeName] = process.argv.slice(2);
 let failures = 0;
-const ok = (d) => console.log(`ok - ${d}`);
-const notOk = (d, e) => { failures++; console.log(`not ok - ${d}${e ? ': ' + String(e.message || e).split('\n')[0] : ''}`); };
+const which = process.env.SNOW_BROWSER || 'chromium';
+const tag = which === 'chromium' ? '' : `[${which}] `;
+const ok = (d) => console.log(`ok - ${tag}${d}`);
+const notOk = (d, e) => { failures++; console.log(`not ok - ${tag}${d}${e ? ': ' + String(e.message || e).split('\n')[0] : ''}`); };
 async function check(desc, fn) {
   try { await fn(); ok(desc); return true; } catch (e) { notOk(desc, e); return false; }
 }
 const assert = (c, msg) => { if (!c) throw new Error(msg); };
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
-});
+async function launch() {
+  if (which === 'chromium') {
+    return chromium.launch({
+      executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
+        '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+    });
+  }
+  if (which === 'firefox') {
+    // The "moz-" channel is playwright's WebDriver BiDi driver for a stock
+    // Firefox (its default firefox driver needs a patched build).
+    return firefox.launch({
+      channel: 'moz-firefox',
+      executablePath: process.env.FIREFOX || '/usr/bin/firefox-esr',
+      headless: true,
+      firefoxUserPrefs: { 'app.update.enabled': false, 'browser.shell.checkDefaultBrowser': false },
+    });
+  }
+  throw new Error(`SNOW_BROWSER=${which}: chromium or firefox`);
+}
+let browser;
+try {
+  browser = await launch();
+} catch (e) {
+  notOk(`${which} starts`, e);
+  process.exit(1);
+}
 const pageErrors = [];
 
 async function newPage() {
@@ -44,7 +71,7 @@ async function login(page, user, password) {
   await page.waitForSelector('#node-rows tr');
 }
 
-const shot = (page, name) => page.screenshot({ path: `${shots}/${name}.png` });
+const shot = (page, name) => page.screenshot({ path: `${shots}/${tag ? which + '-' : ''}${name}.png` });
 
 // Confirm the dialog that an action opens, checking that it says what will happen.
 async function confirmDialog(page, mustSay) {
@@ -163,10 +190,10 @@ async function simScenario() {
     const p = await page.evaluate(() => window.snowPerf);
     const nav = await page.evaluate(() => { const e = performance.getEntriesByType('navigation')[0]; return { dcl: e.domContentLoadedEventEnd, load: e.loadEventEnd }; });
     const u = stats(p.updates), r = stats(p.updateRows);
-    console.log(`perf: overview at ${p.overviewRows} nodes: first paint ${p.overviewFirstPaint.toFixed(0)} ms after navigation start (DOMContentLoaded ${nav.dcl.toFixed(0)} ms; building the rows ${p.overviewBuild.toFixed(1)} ms; mount to paint ${p.overviewMount.toFixed(0)} ms)`);
-    console.log(`perf: overview updates over 10 s: ${u.n} frames, ${r.mean.toFixed(0)} rows each on average; per frame median ${u.median.toFixed(2)} ms, p95 ${u.p95.toFixed(2)} ms, max ${u.max.toFixed(2)} ms; busy ${(u.mean * u.n / 100).toFixed(2)} % of the time`);
+    console.log(`perf: ${tag}overview at ${p.overviewRows} nodes: first paint ${p.overviewFirstPaint.toFixed(0)} ms after navigation start (DOMContentLoaded ${nav.dcl.toFixed(0)} ms; building the rows ${p.overviewBuild.toFixed(1)} ms; mount to paint ${p.overviewMount.toFixed(0)} ms)`);
+    console.log(`perf: ${tag}overview updates over 10 s: ${u.n} frames, ${r.mean.toFixed(0)} rows each on average; per frame median ${u.median.toFixed(2)} ms, p95 ${u.p95.toFixed(2)} ms, max ${u.max.toFixed(2)} ms; busy ${(u.mean * u.n / 100).toFixed(2)} % of the time`);
     const m = stats(p.messages);
-    console.log(`perf: stream "values" messages over 10 s: ${m.n}, ${(p.messageBytes / 1e6).toFixed(1)} MB; JSON.parse + merge per message median ${m.median.toFixed(2)} ms, p95 ${m.p95.toFixed(2)} ms; with the frames: ${((m.mean * m.n + u.mean * u.n) / 100).toFixed(2)} % of the main thread`);
+    console.log(`perf: ${tag}stream "values" messages over 10 s: ${m.n}, ${(p.messageBytes / 1e6).toFixed(1)} MB; JSON.parse + merge per message median ${m.median.toFixed(2)} ms, p95 ${m.p95.toFixed(2)} ms; with the frames: ${((m.mean * m.n + u.mean * u.n) / 100).toFixed(2)} % of the main thread`);
     assert(u.n > 5, `only ${u.n} update frames in 10 s`);
   });
 
@@ -209,6 +236,19 @@ async function simScenario() {
     await page.waitForTimeout(3500);
     const b = await plotPoints(page);
     assert(b.length >= 3 && b[0] > a[0], `points ${a} -> ${b}`);
+  });
+  await check('on a laptop screen (1366 px) the plots sit two abreast and nothing scrolls sideways', async () => {
+    await page.waitForFunction(() => {
+      const ps = [...document.querySelectorAll('#plots .plot')];
+      if (ps.length < 2) return false;
+      const a = ps[0].getBoundingClientRect(), b = ps[1].getBoundingClientRect();
+      return Math.abs(a.top - b.top) < 1 && b.left > a.right;
+    }, null, { timeout: 5000 }).catch(async () => {
+      const r = await page.$$eval('#plots .plot', (ps) => ps.slice(0, 2).map((p) => JSON.stringify(p.getBoundingClientRect())));
+      throw new Error(`the first two plots: ${r.join(' ')}`);
+    });
+    const [sw, cw] = await page.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
+    assert(sw <= cw, `page ${sw} px wide in a ${cw} px window`);
   });
   await shot(page, 'sim-node-plots');
   await check('set a threshold from the node page', () => setThreshold(page, nodeName, 'vm.load.avg1', 'high', 0.001, 0.0005));

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The web console in headless chromium and snowtop in tmux, against a real
+# The web console in headless chromium and firefox-esr, and snowtop in tmux, against a real
 # snowd on loopback with 1000 simulated nodes (snow-nodesim) reporting every
 # second.  Prints the overview's first paint and update cost and snowtop's
 # CPU at 1000 nodes ("perf: ..." lines).  Screenshots: build/test-logs/console/.
@@ -46,6 +46,15 @@ echo "# $SECONDS s: browser"
 (cd "$SNOW_TOP/tests/console" && timeout 240 node browser.mjs sim "$url" "$shots" sim0001) 2>&1
 rc=$?
 [ "$rc" -eq 0 ] || echo "# browser.mjs exited $rc"
+# The same scenario in Firefox (stock firefox-esr over WebDriver BiDi).
+if command -v firefox-esr >/dev/null 2>&1; then
+	echo "# $SECONDS s: firefox"
+	(cd "$SNOW_TOP/tests/console" && SNOW_BROWSER=firefox timeout 300 node browser.mjs sim "$url" "$shots" sim0002) 2>&1
+	rc=$?
+	[ "$rc" -eq 0 ] || echo "# browser.mjs (firefox) exited $rc"
+else
+	skip "the console in Firefox: firefox-esr is not installed (make deps)"
+fi
 
 # --- snowtop ----------------------------------------------------------------
 echo "# $SECONDS s: snowtop"
