@@ -49,6 +49,10 @@ let browser;
 try {
   browser = await launch();
 } catch (e) {
+  // Each playwright release speaks the BiDi of the Firefox of its day: 1.64.1
+  // drives 153 ESR (Debian's bookworm-security) but not 140 ESR.
+  if (which === 'firefox' && /unknown command/.test(String(e.message)))
+    e = new Error(`${String(e.message).split('\n')[0]} (this Firefox lacks a WebDriver BiDi command playwright-core uses: upgrade firefox-esr; tested with 153 ESR)`);
   notOk(`${which} starts`, e);
   process.exit(1);
 }
