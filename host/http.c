@@ -1380,8 +1380,16 @@ static enum MHD_Result http_api(struct http_ctx *h)
 			json_object_set_new(me, "csrf", json_string(a.session.csrf));
 		return http_json(h, MHD_HTTP_OK, me);
 	}
-	if (!strcmp(p, "stream") && is_get)
-		return stream_open(sd, h->conn);
+	if (!strcmp(p, "stream") && is_get) {
+		struct stream_filter f;
+		char ferr[200];
+		if (stream_filter_parse(&f,
+					MHD_lookup_connection_value(h->conn, MHD_GET_ARGUMENT_KIND, "values"),
+					MHD_lookup_connection_value(h->conn, MHD_GET_ARGUMENT_KIND, "full"),
+					ferr, sizeof(ferr)))
+			return http_error(h, MHD_HTTP_BAD_REQUEST, "%s", ferr);
+		return stream_open(sd, h->conn, &f);
+	}
 	if (!strncmp(p, "users", 5) && (!p[5] || p[5] == '/')) {
 		if (role < ROLE_ADMIN)
 			return http_error(h, MHD_HTTP_FORBIDDEN, "role: only an admin manages users");

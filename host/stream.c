@@ -1,11 +1,14 @@
 #include "stream.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
 #include "log.h"
 #include "snowd.h"
+#include "valid.h"
 
 #define STREAM_MAX_BACKLOG (4u << 20) /* a client this far behind is cut off */
 #define STREAM_KEEPALIVE_MS 15000
@@ -19,7 +22,162 @@ struct stream_client {
 	int suspended;
 	int dead;
 	int64_t last_write_ms;
+	struct stream_filter filter;
 };
+
+/* --- filters ------------------------------------------------------------------ */
+
+void stream_filter_free(struct stream_filter *f)
+{
+	unsigned i;
+
+	for (i = 0; i < f->nvalues; i++)
+		free(f->values[i]);
+	for (i = 0; i < f->nfull; i++)
+		free(f->full[i]);
+	free(f->key);
+	memset(f, 0, sizeof(*f));
+}
+
+/* A value name as agents make them (instr: dotted, at most 63), or such a prefix and '*'. */
+static int filter_value_ok(const char *s, size_t len)
+{
+	size_t i, n = len && s[len - 1] == '*' ? len - 1 : len;
+
+	if (!n || n > 63)
+		return 0;
+	for (i = 0; i < n; i++) {
+		char c = s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '.' || c == '_' || c == '-'))
+			return 0;
+	}
+	return 1;
+}
+
+/* Split a comma list into out[] (at most max), each checked.  @ret count, or -EINVAL/-ENOMEM (out[] freed). */
+static int filter_list(const char *what, const char *list, char **out, unsigned max, int is_node,
+		       char *err, size_t errlen)
+{
+	const char *p = list, *e;
+	unsigned n = 0;
+	int rc;
+
+	while (*p) {
+		size_t len;
+		e = strchr(p, ',');
+		len = e ? (size_t)(e - p) : strlen(p);
+		if (len) {
+			char item[80], verr[160];
+			if (n == max) {
+				snprintf(err, errlen, "%s: at most %u names", what, max);
+				rc = -EINVAL;
+				goto bad;
+			}
+			if (len >= sizeof(item) ||
+			    !(is_node ? (memcpy(item, p, len), item[len] = 0, !valid_name(item, verr, sizeof(verr)))
+				      : filter_value_ok(p, len))) {
+				snprintf(err, errlen, "%s: '%.*s' is not a %s", what, (int)(len > 64 ? 64 : len), p,
+					 is_node ? "node name" : "value name (letters, digits, '.', '_', '-'; '*' only at the end)");
+				rc = -EINVAL;
+				goto bad;
+			}
+			out[n] = strndup(p, len);
+			if (!out[n]) {
+				snprintf(err, errlen, "out of memory");
+				rc = -ENOMEM;
+				goto bad;
+			}
+			n++;
+		}
+		if (!e)
+			break;
+		p = e + 1;
+	}
+	return (int)n;
+bad:
+	while (n)
+		free(out[--n]);
+	return rc;
+}
+
+int stream_filter_parse(struct stream_filter *f, const char *values, const char *full, char *err,
+			size_t errlen)
+{
+	int n;
+
+	memset(f, 0, sizeof(*f));
+	if (!values && !full)
+		return 0;
+	f->on = 1;
+	if (values && (n = filter_list("values", values, f->values, STREAM_FILTER_MAX_VALUES, 0, err,
+				       errlen)) < 0)
+		goto bad;
+	f->nvalues = values ? (unsigned)n : 0;
+	if (full && (n = filter_list("full", full, f->full, STREAM_FILTER_MAX_FULL, 1, err, errlen)) < 0)
+		goto bad;
+	f->nfull = full ? (unsigned)n : 0;
+	/* Only full= given: the other nodes' values are all wanted. */
+	if (!values)
+		f->values[f->nvalues++] = strdup("*");
+	if (asprintf(&f->key, "%s\n%s", values ? values : "*", full ? full : "") < 0) {
+		f->key = NULL;
+		n = -ENOMEM;
+		snprintf(err, errlen, "out of memory");
+		goto bad;
+	}
+	return 0;
+bad:
+	stream_filter_free(f);
+	return n;
+}
+
+static int filter_wants(const struct stream_filter *f, const char *name)
+{
+	unsigned i;
+
+	for (i = 0; i < f->nvalues; i++) {
+		const char *w = f->values[i];
+		size_t n = strlen(w);
+		if (n && w[n - 1] == '*' ? !strncmp(name, w, n - 1) : !strcmp(name, w))
+			return 1;
+	}
+	return 0;
+}
+
+static json_t *filter_object(const struct stream_filter *f, json_t *obj)
+{
+	json_t *out = json_object(), *v;
+	const char *k;
+
+	json_object_foreach(obj, k, v) {
+		if (filter_wants(f, k))
+			json_object_set(out, k, v);
+	}
+	return out;
+}
+
+json_t *stream_filter_update(const struct stream_filter *f, const char *node, json_t *upd)
+{
+	json_t *out, *v;
+	const char *k;
+	unsigned i;
+
+	if (!f->on)
+		return json_incref(upd);
+	for (i = 0; i < f->nfull; i++) {
+		if (!strcmp(f->full[i], node))
+			return json_incref(upd);
+	}
+	out = json_object();
+	json_object_foreach(upd, k, v) {
+		if (json_is_object(v) && (!strcmp(k, "values") || !strcmp(k, "watermarks")))
+			json_object_set_new(out, k, filter_object(f, v));
+		else
+			json_object_set(out, k, v);
+	}
+	return out;
+}
 
 static void stream_unlink(struct stream *st, struct stream_client *c)
 {
@@ -65,17 +223,25 @@ static void stream_free_client(void *cls)
 
 	stream_unlink(&c->sd->stream, c);
 	buf_free(&c->out);
+	stream_filter_free(&c->filter);
 	free(c);
 }
 
-enum MHD_Result stream_open(struct snowd *sd, struct MHD_Connection *conn)
+enum MHD_Result stream_open(struct snowd *sd, struct MHD_Connection *conn, struct stream_filter *f)
 {
 	struct stream_client *c = calloc(1, sizeof(*c));
 	struct MHD_Response *r;
 	enum MHD_Result ret;
 
-	if (!c)
+	if (!c) {
+		if (f)
+			stream_filter_free(f);
 		return MHD_NO;
+	}
+	if (f) {
+		c->filter = *f;
+		memset(f, 0, sizeof(*f));
+	}
 	c->sd = sd;
 	c->conn = conn;
 	c->last_write_ms = snowd_now_ms();
@@ -85,6 +251,7 @@ enum MHD_Result stream_open(struct snowd *sd, struct MHD_Connection *conn)
 					      stream_free_client);
 	if (!r) {
 		buf_free(&c->out);
+		stream_filter_free(&c->filter);
 		free(c);
 		return MHD_NO;
 	}
@@ -99,30 +266,100 @@ enum MHD_Result stream_open(struct snowd *sd, struct MHD_Connection *conn)
 	return ret;
 }
 
+static void stream_queue_one(struct stream_client *c, const char *text, size_t len, int64_t now)
+{
+	if (c->dead)
+		return;
+	if (c->out.len - c->off + len > STREAM_MAX_BACKLOG || buf_append(&c->out, text, len)) {
+		log_warnx("stream: a client fell %u bytes behind; cut off", STREAM_MAX_BACKLOG);
+		c->dead = 1;
+	}
+	c->last_write_ms = now;
+	if (c->suspended) {
+		c->suspended = 0;
+		MHD_resume_connection(c->conn);
+	}
+}
+
 static void stream_queue_text(struct snowd *sd, const char *text, size_t len)
 {
 	struct stream_client *c;
 	int64_t now = snowd_now_ms();
 
+	for (c = sd->stream.clients; c; c = c->next)
+		stream_queue_one(c, text, len, now);
+}
+
+/* "event: NAME\ndata: JSON\n\n" (data consumed) into out.  @ret 0 or -ENOMEM. */
+static int stream_format(struct buf *out, const char *event, json_t *data)
+{
+	char *text = json_dumps(data, JSON_COMPACT);
+	int rc;
+
+	json_decref(data);
+	if (!text)
+		return -ENOMEM;
+	/* JSON_COMPACT output has no newline, so one data: line carries it. */
+	rc = buf_printf(out, "event: %s\ndata: %s\n\n", event, text);
+	free(text);
+	return rc;
+}
+
+/*
+ * One "values" message per kind of client: the whole batch for clients
+ * without a filter, a cut one for each distinct filter (clients asking the
+ * same share it).
+ */
+static void stream_send_values(struct snowd *sd, json_t *batch)
+{
+	struct stream_client *c, *d;
+	struct buf whole = BUF_INIT;
+	int have_whole = 0;
+	int64_t now = snowd_now_ms();
+
 	for (c = sd->stream.clients; c; c = c->next) {
+		struct buf cut = BUF_INIT;
+		json_t *msg, *upd;
+		const char *node;
+
 		if (c->dead)
 			continue;
-		if (c->out.len - c->off + len > STREAM_MAX_BACKLOG || buf_append(&c->out, text, len)) {
-			log_warnx("stream: a client fell %u bytes behind; cut off", STREAM_MAX_BACKLOG);
-			c->dead = 1;
+		if (!c->filter.on) {
+			if (!have_whole) {
+				have_whole = 1;
+				if (stream_format(&whole, "values", json_incref(batch)))
+					buf_reset(&whole);
+			}
+			if (whole.len)
+				stream_queue_one(c, whole.data, whole.len, now);
+			continue;
 		}
-		c->last_write_ms = now;
-		if (c->suspended) {
-			c->suspended = 0;
-			MHD_resume_connection(c->conn);
+		/* A client before this one with the same filter has had it already. */
+		for (d = sd->stream.clients; d != c; d = d->next) {
+			if (d->filter.on && !strcmp(d->filter.key, c->filter.key))
+				break;
 		}
+		if (d != c)
+			continue;
+		msg = json_object();
+		json_object_foreach(batch, node, upd)
+			json_object_set_new(msg, node, stream_filter_update(&c->filter, node, upd));
+		if (!stream_format(&cut, "values", msg)) {
+			for (d = c; d; d = d->next) {
+				if (d->filter.on && !strcmp(d->filter.key, c->filter.key))
+					stream_queue_one(d, cut.data, cut.len, now);
+			}
+		}
+		buf_free(&cut);
 	}
+	buf_free(&whole);
+	json_decref(batch);
+	sd->stream.sent_messages++;
 }
 
 void stream_publish(struct snowd *sd, const char *event, json_t *data)
 {
 	struct buf msg = BUF_INIT;
-	char *text;
 
 	if (!data)
 		return;
@@ -130,15 +367,9 @@ void stream_publish(struct snowd *sd, const char *event, json_t *data)
 		json_decref(data);
 		return;
 	}
-	text = json_dumps(data, JSON_COMPACT);
-	json_decref(data);
-	if (!text)
-		return;
-	/* JSON_COMPACT output has no newline, so one data: line carries it. */
-	if (!buf_printf(&msg, "event: %s\ndata: %s\n\n", event, text))
+	if (!stream_format(&msg, event, data))
 		stream_queue_text(sd, msg.data, msg.len);
 	sd->stream.sent_messages++;
-	free(text);
 	buf_free(&msg);
 }
 
@@ -159,7 +390,10 @@ void stream_flush(struct snowd *sd)
 	int64_t now = snowd_now_ms();
 
 	if (sd->stream.pending_values && json_object_size(sd->stream.pending_values)) {
-		stream_publish(sd, "values", sd->stream.pending_values);
+		if (sd->stream.clients)
+			stream_send_values(sd, sd->stream.pending_values);
+		else
+			json_decref(sd->stream.pending_values);
 		sd->stream.pending_values = NULL;
 	}
 	/* Comments keep proxies and idle clients from timing the stream out. */

@@ -11,6 +11,12 @@
  *   values   {NAME: {values, watermarks, thresholds?, devices?, last_seen}, ...}
  *   event    {id?, node, seq, time, type, attrs}   an event a node reported
  *   command  {id, node, op, state, ...}      a command was queued or finished
+ *
+ * A client may narrow its "values" messages (GET /api/v1/stream?values=A,B.*
+ * &full=NODE): every node's values and watermarks are cut to the names listed
+ * (a trailing '*' matches a prefix), except the nodes named in full, which
+ * come whole.  An overview needs a handful of gauges of every node and all of
+ * one node's: that is a few percent of the bytes.
  */
 #ifndef SNOW_STREAM_H
 #define SNOW_STREAM_H
@@ -21,6 +27,29 @@
 struct snowd;
 struct stream_client;
 
+#define STREAM_FILTER_MAX_VALUES 64
+#define STREAM_FILTER_MAX_FULL 16
+
+/* Which values a client wants; on == 0: everything. */
+struct stream_filter {
+	int on;
+	unsigned nvalues, nfull;
+	char *values[STREAM_FILTER_MAX_VALUES]; /* names; "x.*" a prefix */
+	char *full[STREAM_FILTER_MAX_FULL];     /* nodes whose updates come whole */
+	char *key;                              /* the two lists as given: equal keys share a message */
+};
+
+/*
+ * Read a filter from the query's values= and full= (either may be NULL:
+ * absent).  values= given but empty keeps no values at all.
+ * @ret 0, or -EINVAL with err saying what is wrong (f is left empty).
+ */
+int stream_filter_parse(struct stream_filter *f, const char *values, const char *full, char *err,
+			size_t errlen);
+void stream_filter_free(struct stream_filter *f);
+/* The part of one node's update (not consumed) the filter lets through: a new reference. */
+json_t *stream_filter_update(const struct stream_filter *f, const char *node, json_t *upd);
+
 struct stream {
 	struct stream_client *clients;
 	json_t *pending_values; /* {node: update} gathered until the next flush */
@@ -29,8 +58,8 @@ struct stream {
 	int closing;
 };
 
-/* Answer a GET /api/v1/stream.  @ret MHD's result. */
-enum MHD_Result stream_open(struct snowd *sd, struct MHD_Connection *conn);
+/* Answer a GET /api/v1/stream; f (may be NULL) is taken over.  @ret MHD's result. */
+enum MHD_Result stream_open(struct snowd *sd, struct MHD_Connection *conn, struct stream_filter *f);
 /* Queue one message (data: a reference this call takes) to every client. */
 void stream_publish(struct snowd *sd, const char *event, json_t *data);
 /* Gather a node's value update (a reference taken) for the next flush. */

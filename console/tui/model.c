@@ -83,8 +83,19 @@ static void derive(struct top_node *n)
 	}
 }
 
+/* Update *slot's object with obj[key]'s members (a cut update), or keep obj[key] when there is none. */
+static void merge_into(json_t **slot, json_t *obj, const char *key)
+{
+	json_t *v = json_object_get(obj, key);
+
+	if (json_is_object(v) && json_is_object(*slot))
+		json_object_update(*slot, v);
+	else
+		keep(slot, obj, key);
+}
+
 /* Fill n from a node object (GET answer or update); name is set by the caller. */
-static void node_apply(struct top_node *n, json_t *o)
+static void node_apply(struct top_node *n, json_t *o, int merge)
 {
 	copy_str(n->hostname, sizeof(n->hostname), o, "hostname");
 	copy_str(n->ip, sizeof(n->ip), o, "ip");
@@ -95,8 +106,13 @@ static void node_apply(struct top_node *n, json_t *o)
 	copy_int(&n->last_seen, o, "last_seen");
 	copy_int(&n->stage_time, o, "stage_time");
 	copy_int(&n->online_since, o, "online_since");
-	keep(&n->values, o, "values");
-	keep(&n->watermarks, o, "watermarks");
+	if (merge) {
+		merge_into(&n->values, o, "values");
+		merge_into(&n->watermarks, o, "watermarks");
+	} else {
+		keep(&n->values, o, "values");
+		keep(&n->watermarks, o, "watermarks");
+	}
 	keep(&n->thresholds, o, "thresholds");
 	keep(&n->devices, o, "devices");
 	keep(&n->schema, o, "schema");
@@ -134,7 +150,7 @@ int model_load(struct top_model *m, json_t *answer)
 			continue;
 		snprintf(v[n].name, sizeof(v[n].name), "%s", name);
 		v[n].load1 = v[n].mem_pct = NAN;
-		node_apply(&v[n], o);
+		node_apply(&v[n], o, 0);
 		{
 			/* A reload keeps what the user tagged. */
 			struct top_node *old = model_find(m, name);
@@ -170,11 +186,11 @@ int model_node(struct top_model *m, json_t *msg)
 
 	if (!n)
 		return -ENOENT;
-	node_apply(n, msg);
+	node_apply(n, msg, 0);
 	return 0;
 }
 
-size_t model_values(struct top_model *m, json_t *msg)
+size_t model_values(struct top_model *m, json_t *msg, int merge)
 {
 	const char *name;
 	json_t *upd;
@@ -184,7 +200,7 @@ size_t model_values(struct top_model *m, json_t *msg)
 		struct top_node *n = model_find(m, name);
 		if (!n || !json_is_object(upd))
 			continue;
-		node_apply(n, upd);
+		node_apply(n, upd, merge);
 		count++;
 	}
 	return count;

@@ -58,8 +58,12 @@ int model_load(struct top_model *m, json_t *answer);
 struct top_node *model_find(struct top_model *m, const char *name);
 /* A "node" message.  @ret 0, or -ENOENT for a node not known (reload the list). */
 int model_node(struct top_model *m, json_t *msg);
-/* A "values" message: {NAME: {values, watermarks, thresholds?, devices?, last_seen}}.  @ret nodes updated. */
-size_t model_values(struct top_model *m, json_t *msg);
+/*
+ * A "values" message: {NAME: {values, watermarks, thresholds?, devices?, last_seen}}.
+ * merge: the values and watermarks are a cut (a filtered stream) and update
+ * what the node has; otherwise they replace it.  @ret nodes updated.
+ */
+size_t model_values(struct top_model *m, json_t *msg, int merge);
 /* An "event" message (or one from GET /api/v1/events), newest last. */
 void model_event(struct top_model *m, json_t *ev);
 /* The i-th newest event (0 = newest), or NULL. */

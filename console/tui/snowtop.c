@@ -157,7 +157,7 @@ static void on_message(void *ctx, const char *event, const char *data, size_t le
 		return;
 	}
 	if (!strcmp(event, "values")) {
-		if (model_values(&t->m, msg))
+		if (model_values(&t->m, msg, 1))
 			t->dirty = 1;
 		t->m.last_values_ms = sse_now_ms();
 	} else if (!strcmp(event, "node")) {
@@ -190,6 +190,49 @@ static void on_state(void *ctx, int up, const char *why)
 }
 
 static const struct sse_ops top_sse_ops = { .on_message = on_message, .on_state = on_state };
+
+/*
+ * The node page's own stream: all of one node's values (the main stream
+ * carries only what the list shows).  Its node, event and command messages
+ * repeat the main stream's and are left alone.
+ */
+static void on_node_message(void *ctx, const char *event, const char *data, size_t len)
+{
+	struct top *t = ctx;
+	json_t *msg;
+
+	if (strcmp(event, "values"))
+		return;
+	msg = json_loadb(data, len, 0, NULL);
+	if (json_is_object(msg) && model_values(&t->m, msg, 0))
+		t->dirty = 1;
+	json_decref(msg);
+}
+
+static void on_node_state(void *ctx, int up, const char *why)
+{
+	(void)ctx, (void)up, (void)why;
+}
+
+static const struct sse_ops node_sse_ops = { .on_message = on_node_message, .on_state = on_node_state };
+
+static void node_stream_close(struct top *t)
+{
+	if (t->node_sse_on)
+		sse_free(&t->node_sse);
+	t->node_sse_on = 0;
+}
+
+static void node_stream_open(struct top *t)
+{
+	char path[128];
+
+	node_stream_close(t);
+	snprintf(path, sizeof(path), "/api/v1/stream?values=&full=%s", t->node);
+	if (!sse_init(&t->node_sse, &t->url, path, t->token, &node_sse_ops, t))
+		t->node_sse_on = 1;
+	t->node_sse_gen++;
+}
 
 /* --- actions ----------------------------------------------------------------- */
 
@@ -530,6 +573,7 @@ static void open_node(struct top *t, const char *name)
 	json_decref(t->node_events);
 	t->node_events = json_array();
 	top_load_events(t, name);
+	node_stream_open(t);
 }
 
 static int modal_key(struct top *t, int ch)
@@ -672,6 +716,7 @@ static void node_key(struct top *t, int ch)
 			return;
 		}
 		t->view = VIEW_LIST;
+		node_stream_close(t);
 		return;
 	case '\t': case KEY_RIGHT:
 		t->tab = (t->tab + 1) % TAB_COUNT;
@@ -813,7 +858,7 @@ int main(int argc, char **argv)
 		conf_free(top_options, &t.conf);
 		return 0;
 	}
-	if (sse_init(&t.sse, &t.url, "/api/v1/stream", t.token, &top_sse_ops, &t)) {
+	if (sse_init(&t.sse, &t.url, "/api/v1/stream?values=" TOP_LIST_VALUES, t.token, &top_sse_ops, &t)) {
 		fprintf(stderr, "snowtop: the URL's path or the token is too long\n");
 		return 2;
 	}
@@ -840,8 +885,9 @@ int main(int argc, char **argv)
 	t.dirty = 1;
 	while (!t.quit && !got_term) {
 		int64_t now = sse_now_ms();
-		struct pollfd p[2] = { { .fd = 0, .events = POLLIN } };
+		struct pollfd p[3] = { { .fd = 0, .events = POLLIN }, { .fd = -1 }, { .fd = -1 } };
 		int timeout = sse_timeout_ms(&t.sse, now), ch;
+		unsigned node_gen;
 		short ev;
 
 		/* Redraw when something changed, at most every delay_ms (htop's delay). */
@@ -866,18 +912,30 @@ int main(int argc, char **argv)
 			timeout = 1000; /* stage durations tick */
 		p[1].fd = sse_pollfd(&t.sse, &ev);
 		p[1].events = ev;
+		node_gen = t.node_sse_gen;
+		if (t.node_sse_on) {
+			int nt = sse_timeout_ms(&t.node_sse, now);
+			if (nt >= 0 && (timeout < 0 || nt < timeout))
+				timeout = nt;
+			p[2].fd = sse_pollfd(&t.node_sse, &ev);
+			p[2].events = ev;
+		}
 		/* ncurses' SIGWINCH handler interrupts poll; getch then gives KEY_RESIZE. */
-		rc = poll(p, 2, timeout);
+		rc = poll(p, 3, timeout);
 		now = sse_now_ms();
 		if (rc < 0 && errno != EINTR)
 			break;
 		while ((ch = getch()) != ERR)
 			top_key(&t, ch);
 		sse_step(&t.sse, rc > 0 ? p[1].revents : 0, now);
+		/* A key may have closed it or opened it for another node: then what poll said is not its. */
+		if (t.node_sse_on)
+			sse_step(&t.node_sse, rc > 0 && node_gen == t.node_sse_gen ? p[2].revents : 0, now);
 		if (t.view == VIEW_NODE && timeout == 1000)
 			t.dirty = 1;
 	}
 	ui_end();
+	node_stream_close(&t);
 	sse_free(&t.sse);
 	model_free(&t.m);
 	json_decref(t.node_events);

@@ -31,7 +31,7 @@ struct sse_ops {
 
 struct sse_client {
 	struct http_url url;
-	char path[128];
+	char path[512];
 	char auth[200];
 	const struct sse_ops *ops;
 	void *ctx;

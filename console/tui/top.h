@@ -37,6 +37,11 @@ struct top;
 typedef void (*top_action_fn)(struct top *t, int item, const char *input);
 
 #define TOP_MENU_MAX 12
+/* What the list and its meters show: the main stream carries only these values. */
+#define TOP_LIST_VALUES                                                                            \
+	"vm.load.avg1,kern.mem.total_kb,kern.mem.avail_kb,kern.mem.free_kb,kern.procs.count,"     \
+	"sys.uptime_s,hw.temp.cpu,hw.cpu.online,kern.cpu.online"
+
 
 struct top_modal_box {
 	enum top_modal kind;
@@ -56,7 +61,10 @@ struct top {
 	struct http_url url;
 	char token[200];
 	char role[16];
-	struct sse_client sse;
+	struct sse_client sse;      /* every node, the list's values only (TOP_LIST_VALUES) */
+	struct sse_client node_sse; /* the open node's whole updates (node page only) */
+	int node_sse_on;
+	unsigned node_sse_gen;      /* bumped at each open */
 	struct top_model m;
 	int connected;
 	int need_reload;

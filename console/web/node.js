@@ -26,7 +26,7 @@ export function mountNode(root, name, tab0) {
   const node = () => store.nodes.get(name);
   if (!node()) {
     clear(root).append(h('p', { class: 'err', text: `No node '${name}'.` }), h('a', { href: '#/' }, 'Back to the nodes'));
-    return () => {};
+    return () => store.unwatch(name);
   }
   if (!hist.t.length) store.record(name, node());
 
@@ -366,6 +366,7 @@ export function mountNode(root, name, tab0) {
   const headTimer = setInterval(schedule, 1000);  // stage durations and ages tick
   return () => {
     alive = false;
+    store.unwatch(name);
     for (const off of offs) off();
     clearInterval(headTimer);
     if (raf) cancelAnimationFrame(raf);

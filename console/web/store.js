@@ -5,6 +5,11 @@ import { api } from './api.js';
 
 const HISTORY_S = 3600;   // plots show the last hour
 const MAX_EVENTS = 500;   // the live events kept for the events view
+// The values the overview shows (its columns and meters): the main stream
+// carries only these of every node; a node page opens a second stream for
+// all of its node's values (snowd's ?values= / &full= filter).
+const OVERVIEW_VALUES = ['vm.load.avg1', 'kern.cpu.online', 'kern.cpu.count', 'kern.mem.total_kb',
+  'kern.mem.avail_kb', 'kern.mem.free_kb', 'kern.procs.count', 'sys.uptime_s', 'hw.temp.cpu'];
 
 class Store {
   constructor() {
@@ -15,6 +20,7 @@ class Store {
     this.listeners = new Map();
     this.connected = false;
     this.es = null;
+    this.full = new Map();       // name -> EventSource with all of that node's values
   }
 
   on(type, fn) {
@@ -52,8 +58,10 @@ class Store {
   }
 
   // Keep the last hour of a node's values (a node page asks): snowd's own
-  // history of the node's gauges (30 s averages) first, then every report.
+  // history of the node's gauges (30 s averages) first, then every report,
+  // from a stream of this node's whole updates.  unwatch() when the page goes.
   watch(name) {
+    this.openFull(name);
     if (!this.history.has(name)) {
       const hst = { t: [], cols: new Map(), seq: -1 };
       this.history.set(name, hst);
@@ -71,6 +79,29 @@ class Store {
       }).catch(() => { /* an older snowd without history: plot from now on */ });
     }
     return this.history.get(name);
+  }
+
+  unwatch(name) {
+    const es = this.full.get(name);
+    if (es) es.close();
+    this.full.delete(name);
+    // Coming back reads snowd's history again rather than plotting across a gap.
+    this.history.delete(name);
+  }
+
+  openFull(name) {
+    if (this.full.has(name)) return;
+    const es = new EventSource('/api/v1/stream?values=&full=' + encodeURIComponent(name));
+    this.full.set(name, es);
+    // Only the values matter here: node, event and command messages come on the main stream too.
+    es.addEventListener('values', (e) => {
+      const upd = JSON.parse(e.data)[name];
+      const n = this.nodes.get(name);
+      if (!upd || !n) return;
+      Object.assign(n, upd);
+      this.record(name, n);
+      this.emit('values', [name]);
+    });
   }
 
   record(name, n) {
@@ -97,7 +128,7 @@ class Store {
 
   connect() {
     if (this.es) return;
-    const es = new EventSource('/api/v1/stream');
+    const es = new EventSource('/api/v1/stream?values=' + OVERVIEW_VALUES.join(','));
     this.es = es;
     let dropped = false;
     es.onopen = () => {
@@ -128,8 +159,12 @@ class Store {
       for (const [name, upd] of Object.entries(d)) {
         const n = this.nodes.get(name);
         if (!n) continue;
-        Object.assign(n, upd);
-        if (this.history.has(name)) this.record(name, n);
+        // A cut update: its values and watermarks merge into what the node
+        // has (a node page's stream, or the first GET, brought the others).
+        const { values, watermarks, ...rest } = upd;
+        Object.assign(n, rest);
+        if (values) n.values = Object.assign(n.values || {}, values);
+        if (watermarks) n.watermarks = Object.assign(n.watermarks || {}, watermarks);
         names.push(name);
       }
       // What a message costs before any drawing: parse and merge (the test prints it).
@@ -150,6 +185,7 @@ class Store {
   disconnect() {
     if (this.es) this.es.close();
     this.es = null;
+    for (const name of [...this.full.keys()]) this.unwatch(name);
     this.connected = false;
   }
 }

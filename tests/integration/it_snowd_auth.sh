@@ -7,11 +7,11 @@
 dir=$(mktemp -d /tmp/snow-it-auth.XXXXXX)
 port=$(free_port)
 url=http://127.0.0.1:$port
-pid= spid=
+pid= spid= spid2= spid3=
 "$SNOW_ASAN_BIN/snowd" --state-dir "$dir/state" --listen "127.0.0.1:$port" --boot-addr 127.0.0.1/8 \
 	--dnsmasq none --interval-ms 500 >"$dir/snowd.log" 2>&1 &
 pid=$!
-on_exit 'stop_pid $spid; stop_pid $pid; [ "$_failures" -gt 0 ] && tail -30 "$dir/snowd.log"; rm -rf "$dir"'
+on_exit 'stop_pid $spid; stop_pid $spid2; stop_pid $spid3; stop_pid $pid; [ "$_failures" -gt 0 ] && tail -30 "$dir/snowd.log"; rm -rf "$dir"'
 check "snowd starts" wait_for 10 curl -sf "$url/api/v1/health"
 export SNOW_URL=$url SNOW_TOKEN=$(cat "$dir/state/admin.token")
 ctl() { "$SNOW_ASAN_BIN/snowctl" "$@"; }
@@ -81,6 +81,11 @@ check "the database keeps a yescrypt hash" bash -c "sqlite3 '$dir/state/snow.db'
 # The stream: a viewer sees the node come online, its values and its events.
 curl -sN --max-time 20 -H "Authorization: Bearer ${tok[viewer]}" "$url/api/v1/stream" >"$dir/stream" &
 spid=$!
+# Filtered: only the vm.* values; and one that asks node1 whole.
+curl -sN --max-time 20 -H "Authorization: Bearer ${tok[viewer]}" "$url/api/v1/stream?values=vm.*,kern.mem.free_kb" >"$dir/stream-cut" &
+spid2=$!
+curl -sN --max-time 20 -H "Authorization: Bearer ${tok[viewer]}" "$url/api/v1/stream?values=&full=node1" >"$dir/stream-full" &
+spid3=$!
 sleep 0.5
 mkdir -p "$dir/ov" && curl -s --interface 127.0.0.10 "$url/boot/52-54-00-ab-00-01/overlay.cpio" | (cd "$dir/ov" && cpio -id --quiet)
 secret=$(sed -n 's/^secret = //p' "$dir/ov/etc/snow/node.conf")
@@ -97,12 +102,20 @@ check "stream: the event, with its id" wait_for 5 grep -q '"id":[1-9][0-9]*,"nod
 ctl watermarks reset node1 --no-wait >/dev/null
 check "stream: a queued command" wait_for 5 grep -q '^event: command' "$dir/stream"
 check "stream: node goes offline when reports stop" wait_for 10 grep -q '"state":"offline"' "$dir/stream"
+check "stream ?values=vm.*: only the values asked for" wait_for 5 grep -q '^data: {"node1":{"values":{"vm.load.avg1":0.25},' "$dir/stream-cut"
+check "stream ?values=vm.*: sys.boots left out" bash -c "! grep -q 'sys.boots' '$dir/stream-cut'"
+check "stream ?values=vm.*: node and event messages unchanged" grep -q '"type":"agent.start"' "$dir/stream-cut"
+check "stream ?values=&full=node1: node1 whole" grep -q '^data: {"node1":{"values":{"vm.load.avg1":0.25,"sys.boots":3}' "$dir/stream-full"
+for bad in 'values=vm.load%20avg1' 'values=a*b' 'full=Not_A_Node' "values=$(printf 'v%d,' $(seq 1 65))"; do
+	check_eq "stream ?$bad: 400" 400 "$(curl -s -o "$dir/bad" -w '%{http_code}' -H "Authorization: Bearer ${tok[viewer]}" "$url/api/v1/stream?$bad")"
+done
+check "a bad filter says what is wrong" grep -q 'at most 64' "$dir/bad"
 
 curl -s -H "Authorization: Bearer ${tok[viewer]}" "$url/metrics" >"$dir/metrics"
 check "metrics: node state" grep -q '^snow_node_up{node="node1"} 0' "$dir/metrics"
 check "metrics: gauges per node, not counters" bash -c "grep -q '^snow_node_gauge{node=\"node1\",name=\"vm.load.avg1\"} 0.25' '$dir/metrics' && ! grep -q 'sys.boots' '$dir/metrics'"
 check "metrics: snowd's own counters" grep -q '^snowd_reports_total 1' "$dir/metrics"
-check "metrics: stream clients" grep -q '^snowd_stream_clients 1' "$dir/metrics"
+check "metrics: stream clients (three)" grep -q '^snowd_stream_clients 3' "$dir/metrics"
 
 # The sanitizer build must have found nothing, leaks at exit included.
 stop_pid $pid; pid=
