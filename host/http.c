@@ -1475,6 +1475,7 @@ static enum MHD_Result http_api(struct http_ctx *h)
 				return http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "inventory error");
 			nodes_rt_forget(sd, n.id);
 			log_info("inventory: node %s removed", name);
+			stream_publish(sd, "node", json_pack("{s:s, s:s}", "name", name, "state", "removed"));
 			sd->hosts_dirty = 1;
 			return http_json(h, MHD_HTTP_OK, json_pack("{s:s}", "deleted", name));
 		}

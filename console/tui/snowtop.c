@@ -161,7 +161,9 @@ static void on_message(void *ctx, const char *event, const char *data, size_t le
 			t->dirty = 1;
 		t->m.last_values_ms = sse_now_ms();
 	} else if (!strcmp(event, "node")) {
-		if (model_node(&t->m, msg) == -ENOENT)
+		/* A node removed, or one we do not know: the list is read again. */
+		if (!strcmp(json_string_value(json_object_get(msg, "state")) ?: "", "removed") ||
+		    model_node(&t->m, msg) == -ENOENT)
 			t->need_reload = 1;
 		t->dirty = 1;
 	} else if (!strcmp(event, "event")) {

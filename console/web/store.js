@@ -144,6 +144,10 @@ class Store {
     };
     es.addEventListener('node', (e) => {
       const d = JSON.parse(e.data);
+      if (d.state === 'removed') {
+        if (this.nodes.delete(d.name)) this.emit('reset');
+        return;
+      }
       const n = this.nodes.get(d.name);
       if (!n) { this.reloadNode(d.name); return; }
       Object.assign(n, d);

@@ -12,6 +12,7 @@
 
 #include "jsonh.h"
 #include "log.h"
+#include "sse.h"
 
 #define FETCH_EVENT_PAGE 200
 #define FETCH_EVENT_PAGES 10 /* at most this many pages per poll; the rest waits */
@@ -172,11 +173,266 @@ static void fetch_hand_over(struct fetch *f, struct fetch_result *r)
 	}
 }
 
+/* ---- stream mode ------------------------------------------------------------- */
+
+/* The list is to be read again now (once the stream is up). */
+static void st_want_reload(struct fetch_stream *st)
+{
+	st->reload_at_ms = 0;
+}
+
+static void st_on_message(void *ctx, const char *event, const char *data, size_t len)
+{
+	struct fetch *f = ctx;
+	struct fetch_stream *st = &f->st;
+	json_t *msg, *upd, *n;
+	const char *name;
+
+	st->messages++;
+	if (strcmp(event, "values") && strcmp(event, "node") && strcmp(event, "event"))
+		return;
+	msg = json_loadb(data, len, 0, NULL);
+	if (!json_is_object(msg)) {
+		json_decref(msg);
+		return;
+	}
+	if (!strcmp(event, "values")) {
+		/* {NAME: {values, watermarks, last_seen, seq, thresholds?, devices?}}: as the list has them. */
+		json_object_foreach(msg, name, upd) {
+			n = json_object_get(st->index, name);
+			if (!n) {
+				st_want_reload(st);
+				continue;
+			}
+			if (json_is_object(upd)) {
+				json_object_update(n, upd);
+				st->dirty = 1;
+			}
+		}
+	} else if (!strcmp(event, "node")) {
+		const char *state = json_string_value(json_object_get(msg, "state"));
+		name = json_string_value(json_object_get(msg, "name"));
+		n = name ? json_object_get(st->index, name) : NULL;
+		if (!n || !state || !strcmp(state, "removed")) {
+			st_want_reload(st);
+		} else {
+			const char *was = json_string_value(json_object_get(n, "state"));
+			/* A new boot registered: its schema, boot id, online_since are read anew. */
+			if (!strcmp(state, "online") && (!was || strcmp(was, "online")))
+				json_object_set_new(st->refresh, name, json_true());
+			json_object_update(n, msg);
+			st->dirty = 1;
+		}
+	} else {
+		json_int_t id = json_integer_value(json_object_get(msg, "id"));
+		/* Each id once: a catch-up after a cut may have brought it already. */
+		if (id > f->last_event) {
+			json_array_append(st->events, msg);
+			f->last_event = id;
+		}
+	}
+	json_decref(msg);
+}
+
+static void fetch_hand_over(struct fetch *f, struct fetch_result *r);
+
+static void st_on_state(void *ctx, int up, const char *why)
+{
+	struct fetch *f = ctx;
+	struct fetch_stream *st = &f->st;
+	struct fetch_result *r;
+
+	if (up) {
+		/* What changed while it was down is not replayed: read the list (and the events) again. */
+		st->up = 1;
+		st_want_reload(st);
+		log_info("snowd: following the stream at %s:%s", f->url.host, f->url.port);
+		return;
+	}
+	if (st->up || !st->why[0])
+		log_warnx("snowd: stream: %s (retrying)", why);
+	st->up = 0;
+	snprintf(st->why, sizeof(st->why), "%s", why);
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return;
+	r->events = json_array();
+	r->at_ms = fetch_now_ms();
+	snprintf(r->error, sizeof(r->error), "stream: %s", why);
+	fetch_hand_over(f, r);
+}
+
+static const struct sse_ops st_ops = { .on_message = st_on_message, .on_state = st_on_state };
+
+/* Hand over a snapshot of the copy and the events gathered.  @ret 0 or -1 (nothing handed). */
+static int st_snapshot(struct fetch *f, int64_t now)
+{
+	struct fetch_stream *st = &f->st;
+	struct fetch_result *r = calloc(1, sizeof(*r));
+	char warn[200] = "";
+
+	if (!r)
+		return -1;
+	r->at_ms = now;
+	r->events = st->events;
+	st->events = json_array();
+	if (st->dirty) {
+		r->snap = model_snap_build(st->body, warn, sizeof(warn));
+		if (!r->snap)
+			snprintf(r->error, sizeof(r->error), "nodes: %s", warn);
+		else if (r->snap->skipped && (f->polls % 600) == 0)
+			log_warnx("snowd: %zu nodes or rows left out: %s", r->snap->skipped, warn);
+		st->dirty = 0;
+	}
+	r->reachable = r->snap || !warn[0];
+	f->polls++;
+	fetch_hand_over(f, r);
+	return 0;
+}
+
+/* Catch up on events and read the whole list.  @ret 0, or -1 (tried again in 2 s). */
+static int st_reload(struct fetch *f, int64_t now)
+{
+	struct fetch_stream *st = &f->st;
+	char err[256];
+	json_t *ev, *body, *n;
+	size_t i;
+
+	ev = fetch_events(f, err, sizeof(err));
+	body = ev ? fetch_get(f, "/api/v1/nodes", err, sizeof(err)) : NULL;
+	if (!body || !json_is_array(json_object_get(body, "nodes"))) {
+		if (body)
+			snprintf(err, sizeof(err), "GET /api/v1/nodes: no nodes array");
+		log_warnx("snowd: %s (trying again)", err);
+		json_decref(ev);
+		json_decref(body);
+		st->reload_at_ms = now + 2000;
+		return -1;
+	}
+	json_array_extend(st->events, ev);
+	json_decref(ev);
+	json_decref(st->body);
+	st->body = body;
+	json_object_clear(st->index);
+	json_array_foreach(json_object_get(body, "nodes"), i, n) {
+		const char *name = json_string_value(json_object_get(n, "name"));
+		if (name)
+			json_object_set(st->index, name, n);
+	}
+	json_object_clear(st->refresh);
+	st->dirty = 1;
+	st->reloads++;
+	st->reload_at_ms = now + FETCH_RELOAD_MS;
+	return 0;
+}
+
+/* Read the nodes that came online again, one GET each (a few per pass). */
+static void st_refresh(struct fetch *f, int64_t now)
+{
+	struct fetch_stream *st = &f->st;
+	const char *name;
+	json_t *v, *tmp, *done = json_array();
+	int count = 0;
+
+	json_object_foreach_safe(st->refresh, tmp, name, v) {
+		char path[160], err[256];
+		json_t *fresh, *n = json_object_get(st->index, name);
+
+		if (count++ == FETCH_REFRESH_MAX)
+			break;
+		json_array_append_new(done, json_string(name));
+		if (!n)
+			continue;
+		snprintf(path, sizeof(path), "/api/v1/nodes/%s", name);
+		fresh = fetch_get(f, path, err, sizeof(err));
+		if (!fresh) {
+			/* Gone, or snowd is busy: the whole list says which, soon. */
+			if (st->reload_at_ms > now + 2000)
+				st->reload_at_ms = now + 2000;
+			continue;
+		}
+		/* What the list does not carry is not kept. */
+		json_object_del(fresh, "settings");
+		json_object_del(fresh, "effective");
+		json_object_del(fresh, "origins");
+		json_object_update(n, fresh);
+		json_decref(fresh);
+		st->dirty = 1;
+	}
+	json_array_foreach(done, count, v)
+		json_object_del(st->refresh, json_string_value(v));
+	json_decref(done);
+}
+
+static void fetch_stream_main(struct fetch *f)
+{
+	struct fetch_stream *st = &f->st;
+	int64_t next_snap = 0;
+
+	st->events = json_array();
+	st->refresh = json_object();
+	st->index = json_object();
+	if (sse_init(&st->sse, &f->url, "/api/v1/stream", f->conf.token, &st_ops, f)) {
+		log_warnx("snowd: the URL's path or the token is too long for the stream");
+		return;
+	}
+	for (;;) {
+		int64_t now = fetch_now_ms();
+		struct pollfd p[2] = { { .fd = f->stop_fd[0], .events = POLLIN }, { .fd = -1 } };
+		int timeout;
+		short ev = 0;
+
+		if (st->up && now >= st->reload_at_ms)
+			st_reload(f, now);
+		if (st->up && st->body && json_object_size(st->refresh))
+			st_refresh(f, now);
+		now = fetch_now_ms();
+		if (st->body && (st->dirty || json_array_size(st->events)) && now >= next_snap &&
+		    !st_snapshot(f, now))
+			next_snap = now + f->conf.interval_ms;
+		timeout = sse_timeout_ms(&st->sse, now);
+		if (st->body && (st->dirty || json_array_size(st->events))) {
+			int64_t w = next_snap - now;
+			if (w < 0)
+				w = 0;
+			if (timeout < 0 || w < timeout)
+				timeout = (int)w;
+		}
+		if (st->up) {
+			int64_t w = st->reload_at_ms - now;
+			if (w < 0)
+				w = 0;
+			if (timeout < 0 || w < timeout)
+				timeout = (int)w;
+		}
+		p[1].fd = sse_pollfd(&st->sse, &ev);
+		p[1].events = ev;
+		if (poll(p, 2, timeout) < 0 && errno != EINTR)
+			break;
+		if (p[0].revents)
+			break;
+		sse_step(&st->sse, p[1].revents, fetch_now_ms());
+	}
+	sse_free(&st->sse);
+	json_decref(st->body);
+	json_decref(st->index);
+	json_decref(st->events);
+	json_decref(st->refresh);
+	st->body = st->index = st->events = st->refresh = NULL;
+}
+
+/* ---- poll mode ----------------------------------------------------------------- */
+
 static void *fetch_main(void *arg)
 {
 	struct fetch *f = arg;
 	int64_t next = fetch_now_ms(), backoff = f->conf.interval_ms;
 	int was_up = -1;
+
+	if (f->use_stream) {
+		fetch_stream_main(f);
+		return NULL;
+	}
 
 	for (;;) {
 		struct pollfd p = { .fd = f->stop_fd[0], .events = POLLIN };
@@ -218,7 +474,11 @@ int fetch_init(struct fetch *f, const struct fetch_conf *conf, char *err, size_t
 	f->last_event = -1;
 	f->stop_fd[0] = f->stop_fd[1] = -1;
 	f->notify_fd = -1;
-	return http_url_parse(conf->url, &f->url, err, errlen);
+	if (http_url_parse(conf->url, &f->url, err, errlen))
+		return -EINVAL;
+	/* The stream client speaks plain HTTP only. */
+	f->use_stream = !conf->poll && !f->url.tls;
+	return 0;
 }
 
 int fetch_start(struct fetch *f, int notify_fd)

@@ -1,9 +1,18 @@
 /*
- * snow-subagent's link to snowd.  A thread polls the REST API (the node
- * list and new events) and hands each result to the agent thread, which
- * serves SNMP and must never wait on HTTP: a poll of a thousand nodes is
- * megabytes of JSON.  The agent thread takes results with fetch_take()
+ * snow-subagent's link to snowd.  A thread keeps a copy of the cluster and
+ * hands snapshots of it to the agent thread, which serves SNMP and must
+ * never wait on HTTP.  The agent thread takes results with fetch_take()
  * when the notify pipe becomes readable.
+ *
+ * Two ways to keep the copy:
+ *   stream (http:// URLs, the default): GET /api/v1/nodes once, then follow
+ *     /api/v1/stream (node states, values batches, events with ids); the
+ *     list is read again after a cut, when a node the stream names is not
+ *     known, and every FETCH_RELOAD_MS as a safety net; a node that comes
+ *     online is read again alone (its schema may have changed).  A snapshot
+ *     is built at most every interval_ms, and only when something changed.
+ *   poll (https:// URLs, which the stream client does not speak, or
+ *     poll = 1): GET /api/v1/events and /api/v1/nodes every interval_ms.
  *
  * Everything the thread builds is complete before it is handed over and
  * is owned by the taker afterwards, so the two threads share only the
@@ -21,12 +30,32 @@
 
 #include "httpc.h"
 #include "model.h"
+#include "sse.h"
+
+#define FETCH_RELOAD_MS 60000 /* stream mode: read the whole list this often anyway */
+#define FETCH_REFRESH_MAX 32  /* stream mode: nodes read again alone per pass, at most */
 
 struct fetch_conf {
 	const char *url;   /* snowd's base URL, http://HOST:PORT */
 	const char *token; /* API bearer token (operator or admin) */
-	int interval_ms;   /* poll period */
+	int interval_ms;   /* poll period; in stream mode the least time between snapshots */
 	int timeout_ms;    /* per request */
+	int poll;          /* poll even when the stream could be used */
+};
+
+/* The stream mode's copy of the cluster (fetcher thread only). */
+struct fetch_stream {
+	struct sse_client sse;
+	json_t *body;      /* {"nodes": [...]} as GET /api/v1/nodes answers, kept current */
+	json_t *index;     /* name -> node object in body (borrowed) */
+	json_t *events;    /* events from the stream not handed over yet */
+	json_t *refresh;   /* names of nodes to read again alone (a set: name -> true) */
+	int up;            /* the stream is connected */
+	int dirty;         /* body changed since the last snapshot */
+	int need_reload;
+	int64_t reload_at_ms;
+	int64_t reloads, messages;
+	char why[160];     /* why the stream is down */
 };
 
 /* What one poll brought. */
@@ -49,6 +78,8 @@ struct fetch {
 	struct fetch_result *ready; /* under lock */
 	int64_t last_event;      /* thread only: newest event id seen, -1 before the first poll */
 	int polls;               /* thread only */
+	int use_stream;          /* set by fetch_init() */
+	struct fetch_stream st;  /* thread only */
 };
 
 /*

@@ -35,6 +35,7 @@ struct subagent_config {
 	long interval_ms;
 	long timeout_ms;
 	long agentx_ping;
+	int poll;
 	int check_config;
 	int verbose;
 };
@@ -48,7 +49,10 @@ static const struct conf_option subagent_options[] = {
 	OPT("agentx-socket", 'x', CONF_STR, agentx_socket, 0, 0, "ADDR",
 	    "snmpd's AgentX socket, unix:PATH or tcp:HOST:PORT (default unix:/var/agentx/master)"),
 	OPT("interval-ms", 'i', CONF_INT, interval_ms, 100, 60000, "MS",
-	    "how often to poll snowd (default 500)"),
+	    "how often the tables are renewed from snowd at most (default 500)"),
+	OPT("poll", 0, CONF_BOOL, poll, 0, 0, NULL,
+	    "read the whole node list every interval instead of following snowd's stream "
+	    "(always so for an https:// URL)"),
 	OPT("timeout-ms", 0, CONF_INT, timeout_ms, 100, 60000, "MS",
 	    "deadline of one request to snowd (default 5000)"),
 	OPT("agentx-ping", 0, CONF_INT, agentx_ping, 1, 3600, "S",
@@ -126,7 +130,7 @@ static int subagent_read_token(const char *path, char *out, size_t cap, char *er
 static int subagent_check(struct subagent *s, char *err, size_t errlen)
 {
 	struct subagent_config *c = &s->cfg;
-	struct fetch_conf fc = { c->url, s->token, (int)c->interval_ms, (int)c->timeout_ms };
+	struct fetch_conf fc = { c->url, s->token, (int)c->interval_ms, (int)c->timeout_ms, c->poll };
 
 	if (strncmp(c->agentx_socket, "unix:/", 6) && strncmp(c->agentx_socket, "tcp:", 4) &&
 	    c->agentx_socket[0] != '/') {

@@ -13,7 +13,7 @@ dir=$(mktemp -d /tmp/snow-bench-snmp.XXXXXX)
 state=$dir/state
 port=$(free_port)
 url=http://127.0.0.1:$port
-agent=127.0.0.1:$(free_port)
+agent=127.0.0.1:$(free_port) trap=127.0.0.1:$(free_port)
 ns=snowbench$$
 snowd_pid= sim_pid= nat_pid=
 cleanup() {
@@ -36,7 +36,7 @@ sim_pid=$!
 online() { [ "$(curl -sf -H "Authorization: Bearer $SNOW_TOKEN" "$url/api/v1/nodes" | grep -o '"state": *"online"' | wc -l)" -ge "$NODES" ]; }
 wait_for 120 online || { echo "not all $NODES nodes came online"; tail "$dir/sim.log"; exit 1; }
 "$SNOW_BIN/snow-snmp" up --state "$state" --url "$url" --listen "udp:$agent" \
-	--trap "udp:127.0.0.1:$(free_port)" >/dev/null
+	--trap "udp:$trap" >/dev/null
 export MIBS="" SNMP_PERSISTENT_DIR=$dir/cli
 read -ra v3 <<<"$("$SNOW_BIN/snow-snmp" args --state "$state")"
 M=.1.3.6.1.4.1.8072.9999.9999.7669
@@ -53,11 +53,36 @@ walk() {
 		"$name" "$n" "$t0" "$t1"
 }
 
+# idle_cpu LABEL: CPU of the subagent and of snowd over 20 s with no SNMP request.
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+idle_cpu() {
+	local sa t0a t0s t1a t1s s0 s1
+	sa=$(cat "$state/snmp/snow-subagent.pid")
+	t0a=$(ticks "$sa") t0s=$(ticks "$snowd_pid") s0=$(date +%s.%N)
+	sleep 20
+	t1a=$(ticks "$sa") t1s=$(ticks "$snowd_pid") s1=$(date +%s.%N)
+	python3 -c 'import sys,os; hz=os.sysconf("SC_CLK_TCK"); a=[float(x) for x in sys.argv[2:]]; s=a[5]-a[4]
+print("%-44s subagent %5.1f %% of a core, snowd %5.1f %% (%d nodes reporting every 2 s)" % (sys.argv[1], 100*(a[1]-a[0])/hz/s, 100*(a[3]-a[2])/hz/s, int(os.environ["NODES"])))' \
+		"$1" "$t0a" "$t1a" "$t0s" "$t1s" "$s0" "$s1"
+}
+export NODES
+
 echo "== SNOW-CLUSTER-MIB, $NODES simulated nodes, snmpbulkwalk -v3 authPriv -Cr$REPS (through AgentX)"
+echo "   the subagent follows snowd's stream (its default)"
+idle_cpu "idle, 20 s, following the stream"
 walk "whole MIB" snmpbulkwalk "${v3[@]}" -Cr"$REPS" -On "$agent" $M
 walk "snowValueTable" snmpbulkwalk "${v3[@]}" -Cr"$REPS" -On "$agent" $M.1.3
 walk "snowThresholdTable" snmpbulkwalk "${v3[@]}" -Cr"$REPS" -On "$agent" $M.1.4
 walk "snowNodeTable" snmpbulkwalk "${v3[@]}" -Cr"$REPS" -On "$agent" $M.1.2
+
+echo "   the subagent restarted with --poll (GET /api/v1/nodes every 500 ms, as for https)"
+kill "$(cat "$state/snmp/snow-subagent.pid")"
+sleep 1
+SNOW_SUBAGENT_ARGS=--poll "$SNOW_BIN/snow-snmp" up --state "$state" --url "$url" --listen "udp:$agent" \
+	--trap "udp:$trap" >/dev/null
+wait_for 60 served || { echo "the polling subagent does not serve $NODES nodes"; tail -5 "$state/snmp/subagent.log"; exit 1; }
+idle_cpu "idle, 20 s, polling"
+walk "whole MIB (polling)" snmpbulkwalk "${v3[@]}" -Cr"$REPS" -On "$agent" $M
 
 # The native table: snmpd's own IF-MIB over $IFACES veth interfaces.
 ip netns add "$ns"

@@ -59,6 +59,7 @@ get() { snmpget "${v3[@]}" -t 2 -r 1 -On -Oqv -Oe "$agent" "$@"; }
 nodes_json() { curl -sf -H "Authorization: Bearer $SNOW_TOKEN" "$url/api/v1/nodes"; }
 reachable() { [ "$(get $M.1.1.1.0 2>/dev/null)" = "$1" ]; }
 check "subagent registered and reached snowd" wait_for 10 reachable 1
+check "the subagent follows snowd's stream (not polling)" grep -q 'following the stream' "$state/snmp/subagent.log"
 
 # Every table against snowd's view.
 nodes_json >"$dir/before.json"
@@ -83,7 +84,10 @@ check "SET rise/clear of a high threshold" snmpset "${v3[@]}" -On "$agent" \
 	$M.1.4.1.2.$thr.1 i 9950 $M.1.4.1.3.$thr.1 i 9900
 has_thr() { thresholds | python3 -c 'import json,sys; t=[x for x in json.load(sys.stdin) if x["value"]=="hw.temp.cpu" and x["kind"]=="high"]; sys.exit(not (t and t[0]["rise"]==99.5 and t[0]["clear"]==99.0))'; }
 check "the node applied it (snowctl shows rise 99.5, clear 99)" wait_for 10 has_thr
-check_eq "snmpget shows the new rise" 9950 "$(get $M.1.4.1.2.$thr.1)"
+# The tables follow snowd's stream: the node's next report, snowd's next values batch (0.5 s),
+# the subagent's next snapshot (interval-ms, 0.5 s).
+shows() { [ "$(get "$1")" = "$2" ]; }
+check "snmpget shows the new rise (9950)" wait_for 5 shows $M.1.4.1.2.$thr.1 9950
 check_eq "and the threshold enabled" 1 "$(get $M.1.4.1.4.$thr.1)"
 
 # Bad SETs are refused and change nothing.
@@ -150,3 +154,14 @@ check "snmpd restarts (snow-snmp up starts what is missing)" "$SNOW_BIN/snow-snm
 	--url "$url" --listen "udp:$agent" --trap "udp:127.0.0.1:$trap_port"
 served() { [ "$(get $M.1.1.3.0 2>/dev/null)" = 3 ]; }
 check "the subagent reconnected to the new snmpd within 5 s" wait_for 5 served
+
+# The polling mode (what an https:// URL gets): the same tables.
+stop_pid "$(cat "$state/snmp/snow-subagent.pid")"
+check "the subagent restarts with --poll" env SNOW_SUBAGENT_ARGS=--poll "$SNOW_BIN/snow-snmp" up \
+	--state "$state" --url "$url" --listen "udp:$agent" --trap "udp:127.0.0.1:$trap_port"
+check "polling: it serves the three nodes" wait_for 10 served
+check "polling: it says so" wait_for 5 grep -q 'snowd: reached' "$state/snmp/subagent.log"
+nodes_json >"$dir/before.json"
+snmpbulkwalk "${v3[@]}" -On -Oq -Oe -Ot -Cr50 "$agent" $M >"$dir/walk.txt"
+nodes_json >"$dir/after.json"
+python3 "$SNOW_TOP/tests/snmp/snmpcheck.py" "$dir/walk.txt" "$dir/before.json" "$dir/after.json" | sed 's/^\(not \)\{0,1\}ok - /&polling: /'

@@ -1,5 +1,5 @@
 /*
- * A non-blocking client of snowd's server-sent-events stream for snowtop:
+ * A non-blocking client of snowd's server-sent-events stream (snowtop, snow-subagent):
  * the caller polls sse_pollfd() in its own loop and calls sse_step(); each
  * complete message is handed to on_message.  A cut connection, an error
  * status or a silent stream (no keep-alive for SSE_STALL_MS) is closed and
