@@ -23,6 +23,7 @@ struct stream_client {
 	int dead;
 	int64_t last_write_ms;
 	struct stream_filter filter;
+	int served;          /* this flush's values message queued already */
 };
 
 /* --- filters ------------------------------------------------------------------ */
@@ -317,6 +318,8 @@ static void stream_send_values(struct snowd *sd, json_t *batch)
 	int have_whole = 0;
 	int64_t now = snowd_now_ms();
 
+	for (c = sd->stream.clients; c; c = c->next)
+		c->served = 0;
 	for (c = sd->stream.clients; c; c = c->next) {
 		struct buf cut = BUF_INIT;
 		json_t *msg, *upd;
@@ -334,20 +337,18 @@ static void stream_send_values(struct snowd *sd, json_t *batch)
 				stream_queue_one(c, whole.data, whole.len, now);
 			continue;
 		}
-		/* A client before this one with the same filter has had it already. */
-		for (d = sd->stream.clients; d != c; d = d->next) {
-			if (d->filter.on && !strcmp(d->filter.key, c->filter.key))
-				break;
-		}
-		if (d != c)
+		/* A client before this one with the same filter sent it to this one too. */
+		if (c->served)
 			continue;
 		msg = json_object();
 		json_object_foreach(batch, node, upd)
 			json_object_set_new(msg, node, stream_filter_update(&c->filter, node, upd));
 		if (!stream_format(&cut, "values", msg)) {
 			for (d = c; d; d = d->next) {
-				if (d->filter.on && !strcmp(d->filter.key, c->filter.key))
+				if (d->filter.on && !d->served && !strcmp(d->filter.key, c->filter.key)) {
+					d->served = 1;
 					stream_queue_one(d, cut.data, cut.len, now);
+				}
 			}
 		}
 		buf_free(&cut);

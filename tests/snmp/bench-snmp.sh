@@ -76,8 +76,7 @@ walk "snowThresholdTable" snmpbulkwalk "${v3[@]}" -Cr"$REPS" -On "$agent" $M.1.4
 walk "snowNodeTable" snmpbulkwalk "${v3[@]}" -Cr"$REPS" -On "$agent" $M.1.2
 
 echo "   the subagent restarted with --poll (GET /api/v1/nodes every 500 ms, as for https)"
-kill "$(cat "$state/snmp/snow-subagent.pid")"
-sleep 1
+stop_pid "$(cat "$state/snmp/snow-subagent.pid")"
 SNOW_SUBAGENT_ARGS=--poll "$SNOW_BIN/snow-snmp" up --state "$state" --url "$url" --listen "udp:$agent" \
 	--trap "udp:$trap" >/dev/null
 wait_for 60 served || { echo "the polling subagent does not serve $NODES nodes"; tail -5 "$state/snmp/subagent.log"; exit 1; }
