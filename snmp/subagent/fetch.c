@@ -332,7 +332,7 @@ static void st_refresh(struct fetch *f, int64_t now)
 	struct fetch_stream *st = &f->st;
 	const char *name;
 	json_t *v, *tmp, *done = json_array();
-	int count = 0;
+	size_t count = 0;
 
 	json_object_foreach_safe(st->refresh, tmp, name, v) {
 		char path[160], err[256];
