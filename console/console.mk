@@ -35,7 +35,7 @@ BINS += $(WEB_FILES)
 
 # --- snowtop --------------------------------------------------------------------
 TOP_SRCS := $(wildcard console/tui/*.c)
-TOP_LDLIBS := $(shell pkg-config --libs ncursesw 2>/dev/null || echo -lncursesw) $(LDLIBS_JSON) -lm
+TOP_LDLIBS := $(shell pkg-config --libs ncursesw 2>/dev/null || echo -lncursesw) $(LDLIBS_JSON) -lgnutls -lm
 
 $(BIN)/snowtop: $(TOP_SRCS:%.c=$(OBJ)/%.o) $(LIBSNOW)
 	@mkdir -p $(@D)

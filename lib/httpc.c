@@ -23,6 +23,11 @@ void httpc_set_tls(const struct httpc_tls_ops *ops)
 	httpc_tls = ops;
 }
 
+const struct httpc_tls_ops *httpc_get_tls(void)
+{
+	return httpc_tls;
+}
+
 static long long httpc_now_ms(void)
 {
 	struct timespec ts;

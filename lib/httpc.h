@@ -67,5 +67,7 @@ struct httpc_tls_ops {
 /* Install GnuTLS for https:// URLs.  @ret 0, or -errno when GnuTLS cannot start. */
 int httpc_tls_enable(void);
 void httpc_set_tls(const struct httpc_tls_ops *ops);
+/* What httpc_set_tls() installed, or NULL (https:// then cannot be used). */
+const struct httpc_tls_ops *httpc_get_tls(void);
 
 #endif

@@ -47,6 +47,9 @@ static void sse_close(struct sse_client *c, int64_t now_ms, const char *fmt, ...
 	int was_up = c->state == SSE_BODY;
 	va_list ap;
 
+	if (c->tls)
+		httpc_get_tls()->close(c->tls);
+	c->tls = NULL;
 	if (c->fd >= 0)
 		close(c->fd);
 	c->fd = -1;
@@ -100,6 +103,28 @@ static int sse_connect(struct sse_client *c, int64_t now_ms)
 	return 0;
 }
 
+/* Write all of p through the TLS session, waiting up to deadline.  @ret 0 or -1. */
+static int sse_tls_send_all(struct sse_client *c, const char *p, size_t n, int64_t deadline)
+{
+	const struct httpc_tls_ops *tls = httpc_get_tls();
+
+	while (n) {
+		ssize_t w = tls->send(c->tls, p, n);
+		if (w > 0) {
+			p += w;
+			n -= (size_t)w;
+			continue;
+		}
+		if (w != -EAGAIN)
+			return -1;
+		struct pollfd pf = { .fd = c->fd, .events = tls->wants_write(c->tls) ? POLLOUT : POLLIN };
+		int64_t left = deadline - sse_now_ms();
+		if (left <= 0 || poll(&pf, 1, (int)left) <= 0)
+			return -1;
+	}
+	return 0;
+}
+
 static void sse_send_request(struct sse_client *c, int64_t now_ms)
 {
 	char req[600];
@@ -112,10 +137,30 @@ static void sse_send_request(struct sse_client *c, int64_t now_ms)
 	}
 	n = snprintf(req, sizeof(req),
 		     "GET %s HTTP/1.1\r\nHost: %s:%s\r\nAccept: text/event-stream\r\n%s"
-		     "User-Agent: snowtop\r\n\r\n",
+		     "User-Agent: snow-sse\r\n\r\n",
 		     c->path, c->url.host, c->url.port, c->auth);
-	/* A few hundred bytes into an empty socket buffer: one send() takes them. */
-	if (n < 0 || (size_t)n >= sizeof(req) || send(c->fd, req, (size_t)n, MSG_NOSIGNAL) != n) {
+	if (n < 0 || (size_t)n >= sizeof(req)) {
+		sse_close(c, now_ms, "request too long");
+		return;
+	}
+	if (c->url.tls) {
+		const struct httpc_tls_ops *tls = httpc_get_tls();
+		char why[200];
+		if (!tls) {
+			sse_close(c, now_ms, "https:// needs TLS, which this program did not enable");
+			return;
+		}
+		c->tls = tls->open(c->fd, c->url.host, now_ms + SSE_HANDSHAKE_MS, why, sizeof(why));
+		if (!c->tls) {
+			sse_close(c, now_ms, "%s", why);
+			return;
+		}
+		if (sse_tls_send_all(c, req, (size_t)n, now_ms + SSE_HANDSHAKE_MS)) {
+			sse_close(c, now_ms, "tls: send failed");
+			return;
+		}
+	} else if (send(c->fd, req, (size_t)n, MSG_NOSIGNAL) != n) {
+		/* A few hundred bytes into an empty socket buffer: one send() takes them. */
 		sse_close(c, now_ms, "send: %s", strerror(errno));
 		return;
 	}
@@ -252,13 +297,23 @@ static void sse_read(struct sse_client *c, int64_t now_ms)
 			sse_close(c, now_ms, "out of memory");
 			return;
 		}
-		n = recv(c->fd, c->in.data + c->in.len, c->in.cap - c->in.len - 1, 0);
-		if (n < 0 && (errno == EAGAIN || errno == EINTR))
-			break;
-		if (n <= 0) {
-			sse_close(c, now_ms, n ? "recv: %s" : "snowd closed the stream%s",
-				  n ? strerror(errno) : "");
-			return;
+		if (c->tls) {
+			n = httpc_get_tls()->recv(c->tls, c->in.data + c->in.len, c->in.cap - c->in.len - 1);
+			if (n == -EAGAIN)
+				break;
+			if (n <= 0) {
+				sse_close(c, now_ms, n ? "tls: receive failed" : "snowd closed the stream");
+				return;
+			}
+		} else {
+			n = recv(c->fd, c->in.data + c->in.len, c->in.cap - c->in.len - 1, 0);
+			if (n < 0 && (errno == EAGAIN || errno == EINTR))
+				break;
+			if (n <= 0) {
+				sse_close(c, now_ms, n ? "recv: %s" : "snowd closed the stream%s",
+					  n ? strerror(errno) : "");
+				return;
+			}
 		}
 		c->in.len += (size_t)n;
 		c->in.data[c->in.len] = 0;
@@ -271,8 +326,12 @@ static void sse_read(struct sse_client *c, int64_t now_ms)
 				return;
 			sse_lines(c);
 		}
-		if ((size_t)n < 65536)
-			break; /* drained: don't starve the keyboard */
+		/*
+		 * Drained: don't starve the keyboard.  Not so with TLS: a read
+		 * returns one record, and what GnuTLS holds decrypted wakes no poll().
+		 */
+		if (!c->tls && (size_t)n < 65536)
+			break;
 	}
 }
 
@@ -319,6 +378,9 @@ void sse_reconnect(struct sse_client *c, int64_t now_ms)
 
 void sse_free(struct sse_client *c)
 {
+	if (c->tls)
+		httpc_get_tls()->close(c->tls);
+	c->tls = NULL;
 	if (c->fd >= 0)
 		close(c->fd);
 	c->fd = -1;

@@ -5,6 +5,8 @@
  * status or a silent stream (no keep-alive for SSE_STALL_MS) is closed and
  * tried again after a back-off that doubles from 0.5 s up to 10 s.
  * lib/httpc is blocking and reads whole answers, so it cannot do this.
+ * https:// goes through httpc's TLS plug-in (the program calls
+ * httpc_tls_enable() first); its handshake blocks, up to SSE_HANDSHAKE_MS.
  */
 #ifndef SNOW_SSE_H
 #define SNOW_SSE_H
@@ -19,6 +21,7 @@
 #define SSE_BACKOFF_FIRST_MS 500
 #define SSE_BACKOFF_MAX_MS 10000
 #define SSE_MAX_MESSAGE (64u << 20)
+#define SSE_HANDSHAKE_MS 5000
 
 enum sse_state { SSE_IDLE, SSE_CONNECTING, SSE_HEADERS, SSE_BODY };
 
@@ -37,6 +40,7 @@ struct sse_client {
 	void *ctx;
 	enum sse_state state;
 	int fd;
+	void *tls;            /* httpc's TLS session on fd (https://), or NULL */
 	struct buf in;        /* bytes read, not yet taken by the decoder */
 	size_t in_off;
 	int chunked;

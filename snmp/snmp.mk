@@ -6,7 +6,7 @@
 SNMP_SRCS    := snmp/subagent/model.c snmp/subagent/fetch.c snmp/subagent/agent.c
 LIBSNOWSNMP  := $(B)/lib/libsnowsnmp.a
 LIBSNOWSNMP_T := $(B)/lib/libsnowsnmp-t.a
-SNMP_LDLIBS  := -lnetsnmpagent -lnetsnmp -lpthread -lm $(LDLIBS_JSON) $(LDLIBS_CRYPTO)
+SNMP_LDLIBS  := -lnetsnmpagent -lnetsnmp -lpthread -lm $(LDLIBS_JSON) $(LDLIBS_CRYPTO) -lgnutls
 
 $(OBJ)/snmp/%.o $(TOBJ)/snmp/%.o $(TOBJ)/tests/snmp/%.o: CPPFLAGS += -Isnmp/subagent
 # net-snmp 5.9.3's headers pass -Wall -Wextra -Wshadow -Wstrict-prototypes

@@ -846,6 +846,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "snowtop: --url: %s\n", err);
 		return 2;
 	}
+	/* https:// as for snowctl: GnuTLS, the system's CAs or SNOW_CA. */
+	if (t.url.tls && httpc_tls_enable()) {
+		fprintf(stderr, "snowtop: GnuTLS did not start\n");
+		return 2;
+	}
 	if (t.conf.token)
 		snprintf(t.token, sizeof(t.token), "%s", t.conf.token);
 	else if (getenv("SNOW_TOKEN"))
@@ -868,6 +873,11 @@ int main(int argc, char **argv)
 	rc = top_api(&t, "GET", "/api/v1/me", NULL, &me, err, sizeof(err));
 	if (rc == 401 || rc == 403) {
 		fprintf(stderr, "snowtop: %s: %s (set SNOW_TOKEN or --token)\n", url, err);
+		return 1;
+	}
+	/* A certificate not trusted does not mend itself (snowd being down does: retry). */
+	if (rc < 0 && strstr(err, "certificate not trusted")) {
+		fprintf(stderr, "snowtop: %s: %s\n", url, err);
 		return 1;
 	}
 	if (rc == 200)

@@ -476,8 +476,11 @@ int fetch_init(struct fetch *f, const struct fetch_conf *conf, char *err, size_t
 	f->notify_fd = -1;
 	if (http_url_parse(conf->url, &f->url, err, errlen))
 		return -EINVAL;
-	/* The stream client speaks plain HTTP only. */
-	f->use_stream = !conf->poll && !f->url.tls;
+	if (f->url.tls && httpc_tls_enable()) {
+		snprintf(err, errlen, "url: https:// needs GnuTLS, which did not start");
+		return -EIO;
+	}
+	f->use_stream = !conf->poll;
 	return 0;
 }
 

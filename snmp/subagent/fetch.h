@@ -11,8 +11,8 @@
  *     known, and every FETCH_RELOAD_MS as a safety net; a node that comes
  *     online is read again alone (its schema may have changed).  A snapshot
  *     is built at most every interval_ms, and only when something changed.
- *   poll (https:// URLs, which the stream client does not speak, or
- *     poll = 1): GET /api/v1/events and /api/v1/nodes every interval_ms.
+ *   poll (poll = 1): GET /api/v1/events and /api/v1/nodes every interval_ms.
+ * https:// URLs work either way (GnuTLS; SNOW_CA or the system's CAs).
  *
  * Everything the thread builds is complete before it is handed over and
  * is owned by the taker afterwards, so the two threads share only the

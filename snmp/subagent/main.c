@@ -51,8 +51,7 @@ static const struct conf_option subagent_options[] = {
 	OPT("interval-ms", 'i', CONF_INT, interval_ms, 100, 60000, "MS",
 	    "how often the tables are renewed from snowd at most (default 500)"),
 	OPT("poll", 0, CONF_BOOL, poll, 0, 0, NULL,
-	    "read the whole node list every interval instead of following snowd's stream "
-	    "(always so for an https:// URL)"),
+	    "read the whole node list every interval instead of following snowd's stream"),
 	OPT("timeout-ms", 0, CONF_INT, timeout_ms, 100, 60000, "MS",
 	    "deadline of one request to snowd (default 5000)"),
 	OPT("agentx-ping", 0, CONF_INT, agentx_ping, 1, 3600, "S",

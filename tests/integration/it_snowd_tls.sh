@@ -7,7 +7,7 @@
 dir=$(mktemp -d /tmp/snow-it-tls.XXXXXX)
 port=$(free_port); tport=$(free_port)
 pid=
-on_exit 'stop_pid $pid; [ "$_failures" -gt 0 ] && tail -20 "$dir/snowd.log"; rm -rf "$dir"'
+on_exit 'command -v tmux_stop >/dev/null && tmux_stop; stop_pid $pid; [ "$_failures" -gt 0 ] && tail -20 "$dir/snowd.log"; rm -rf "$dir"'
 gen() { # gen NAME: self-signed EC certificate for 127.0.0.1
 	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
 		-subj "/CN=snowd-test" -addext "subjectAltName=IP:127.0.0.1" \
@@ -35,6 +35,26 @@ msg=$(env SNOW_CA="$dir/b.pem" SNOW_URL="https://127.0.0.1:$tport" "$SNOW_ASAN_B
 check "snowctl refuses a certificate it does not trust ($msg)" test "$rc" -ne 0 -a -n "$(grep 'not trusted' <<<"$msg")"
 check "plain HTTP still serves nodes' boot scripts" bash -c "curl -sf 'http://127.0.0.1:$port/boot/52-54-00-cc-00-01.ipxe' | grep -q 'booting node1'"
 check "the session cookie over HTTPS" bash -c "printf 'password-123\n' | SNOW_CA='$dir/a.pem' SNOW_URL='https://127.0.0.1:$tport' '$SNOW_ASAN_BIN/snowctl' user add alice --role viewer >/dev/null && curl -s --cacert '$dir/a.pem' -D - -o /dev/null -H 'Content-Type: application/json' -d '{\"user\":\"alice\",\"password\":\"password-123\"}' 'https://127.0.0.1:$tport/api/v1/login' | grep -qi 'set-cookie: snow_session'"
+
+# snowtop over HTTPS: the API and the live stream through GnuTLS.
+if command -v tmux >/dev/null && [ -x "$SNOW_BIN/snowtop" ]; then
+	. "$SNOW_TOP/tests/console/lib_console.sh"
+	msg=$(SNOW_CA="$dir/b.pem" SNOW_URL="https://127.0.0.1:$tport" timeout 10 "$SNOW_BIN/snowtop" 2>&1 </dev/null) && rc=0 || rc=$?
+	check "snowtop refuses a certificate it does not trust, before its screen ($msg)" \
+		test "$rc" -eq 1 -a -n "$(grep '^snowtop: .*not trusted' <<<"$msg")"
+	tx -f /dev/null new-session -d -s top -x 120 -y 30 \
+		"SNOW_CA='$dir/a.pem' SNOW_URL='https://127.0.0.1:$tport' SNOW_TOKEN='$SNOW_TOKEN' exec '$SNOW_BIN/snowtop'"
+	check "snowtop over HTTPS: the list, and its stream is live" screen_has 10 "127.0.0.1:$tport +live"
+	check "snowtop over HTTPS: node1 listed" screen_has 5 'Nodes: 1 '
+	streams() { curl -s -H "Authorization: Bearer $SNOW_TOKEN" "http://127.0.0.1:$port/metrics" | grep -q '^snowd_stream_clients 1'; }
+	check "snowd counts snowtop's stream" wait_for 5 streams
+	# A removal reaches snowtop only through the stream.
+	SNOW_URL="http://127.0.0.1:$port" "$SNOW_BIN/snowctl" node rm node1 >/dev/null
+	check "snowtop over HTTPS: the stream says node1 was removed" screen_has 10 'Nodes: 0 '
+	tmux_stop
+else
+	skip "snowtop over HTTPS: tmux or snowtop missing"
+fi
 
 # The sanitizer build must have found nothing, leaks at exit included.
 stop_pid $pid; pid=

@@ -19,8 +19,14 @@ url=http://127.0.0.1:$port
 snmp_port=$(free_port) trap_port=$(free_port)
 agent=127.0.0.1:$snmp_port
 snowd_pid= sim_pid=
+tport=$(free_port)
 start_snowd() {
+	# HTTPS beside plain HTTP: the subagent follows the stream over TLS at the end.
+	[ -f "$dir/cert.pem" ] || openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+		-days 2 -subj "/CN=snowd-test" -addext "subjectAltName=IP:127.0.0.1" \
+		-keyout "$dir/key.pem" -out "$dir/cert.pem" 2>/dev/null
 	"$SNOW_BIN/snowd" --state-dir "$state" --listen "127.0.0.1:$port" --boot-addr 127.0.0.1/8 \
+		--tls-cert "$dir/cert.pem" --tls-key "$dir/key.pem" --tls-listen "127.0.0.1:$tport" \
 		--dnsmasq none --interval-ms 500 >>"$dir/snowd.log" 2>&1 &
 	snowd_pid=$!
 	wait_for 10 curl -sf "$url/api/v1/health"
@@ -166,3 +172,10 @@ sleep 2 # a poll after "before"
 snmpbulkwalk "${v3[@]}" -On -Oq -Oe -Ot -Cr50 "$agent" $M >"$dir/walk.txt"
 nodes_json >"$dir/after.json"
 python3 "$SNOW_TOP/tests/snmp/snmpcheck.py" "$dir/walk.txt" "$dir/before.json" "$dir/after.json" | sed 's/^\(not \)\{0,1\}ok - /&polling: /'
+
+# Over HTTPS (the subagent checks snowd's certificate against SNOW_CA), following the stream.
+stop_pid "$(cat "$state/snmp/snow-subagent.pid")"
+check "the subagent restarts on https:// with SNOW_CA" env SNOW_CA="$dir/cert.pem" "$SNOW_BIN/snow-snmp" up \
+	--state "$state" --url "https://127.0.0.1:$tport" --listen "udp:$agent" --trap "udp:127.0.0.1:$trap_port"
+check "https: it serves the three nodes" wait_for 10 served
+check "https: it follows the stream" wait_for 5 grep -q "following the stream at 127.0.0.1:$tport" "$state/snmp/subagent.log"
