@@ -48,6 +48,33 @@ struct history *history_new(json_t *schema)
 	return h;
 }
 
+struct history *history_rebase(const struct history *old, json_t *schema)
+{
+	struct history *h = history_new(schema);
+	size_t i, j, r;
+
+	if (!h || !old)
+		return h;
+	memcpy(h->slot_t, old->slot_t, sizeof(h->slot_t));
+	h->head = old->head;
+	h->filled = old->filled;
+	h->bucket = old->bucket;
+	for (j = 0; j < h->nvals; j++) {
+		for (i = 0; i < old->nvals && strcmp(old->names[i], h->names[j]); i++)
+			;
+		/* Rows below filled were written (the ring fills from row 0). */
+		for (r = 0; r < HISTORY_SLOTS; r++)
+			h->slots[r * h->nvals + j] = i < old->nvals && r < old->filled ?
+							     old->slots[r * old->nvals + i] :
+							     __builtin_nanf("");
+		if (i < old->nvals) {
+			h->sum[j] = old->sum[i];
+			h->cnt[j] = old->cnt[i];
+		}
+	}
+	return h;
+}
+
 void history_free(struct history *h)
 {
 	size_t i;

@@ -16,6 +16,11 @@ struct history;
 
 /* A history for the gauges of schema (borrowed).  @ret it (free with history_free) or NULL. */
 struct history *history_new(json_t *schema);
+/*
+ * A history for the gauges of a new schema (borrowed) that keeps old's slots
+ * of the gauges both have (the others: no readings).  @ret it or NULL.
+ */
+struct history *history_rebase(const struct history *old, json_t *schema);
 void history_free(struct history *h);
 /* Add a report's values ({name: number}, borrowed) taken at now (s). */
 void history_add(struct history *h, json_t *values, int64_t now);

@@ -392,13 +392,35 @@ static int http_node_auth(struct http_ctx *h, struct inv_node *n, enum MHD_Resul
 	return 0;
 }
 
+/* A node's schema (NULL: none given): [{name, kind, ...}].  @ret 0 or -EINVAL with err filled. */
+static int http_check_schema(json_t *schema, char *err, size_t errlen)
+{
+	json_t *v;
+	size_t i;
+
+	if (schema && (!json_is_array(schema) || json_array_size(schema) > HTTP_MAX_VALUES)) {
+		snprintf(err, errlen, "schema: must be an array of at most %d values", HTTP_MAX_VALUES);
+		return -EINVAL;
+	}
+	json_array_foreach(schema, i, v) {
+		const char *vname, *kind;
+		char msg[200];
+		if (!json_is_object(v) || jsonh_get_str(v, "name", 1, 127, &vname, msg, sizeof(msg)) ||
+		    jsonh_get_str(v, "kind", 1, 16, &kind, msg, sizeof(msg))) {
+			snprintf(err, errlen, "schema[%zu]: %s", i,
+				 json_is_object(v) ? msg : "must be an object");
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
 static enum MHD_Result http_node_register(struct http_ctx *h, struct inv_node *n, json_t *body)
 {
 	const char *name, *boot_id, *hostname, *kernel, *version, *mac;
-	json_t *schema, *v;
+	json_t *schema;
 	struct node_rt *rt;
 	char err[256];
-	size_t i;
 
 	if (jsonh_get_str(body, "name", 1, SNOW_NAME_MAX, &name, err, sizeof(err)) ||
 	    jsonh_get_str(body, "boot_id", 1, 39, &boot_id, err, sizeof(err)) ||
@@ -411,17 +433,8 @@ static enum MHD_Result http_node_register(struct http_ctx *h, struct inv_node *n
 		return http_error(h, MHD_HTTP_BAD_REQUEST, "name: '%s' does not match %s", name,
 				  SNOW_HDR_NODE);
 	schema = json_object_get(body, "schema");
-	if (schema && (!json_is_array(schema) || json_array_size(schema) > HTTP_MAX_VALUES))
-		return http_error(h, MHD_HTTP_BAD_REQUEST, "schema: must be an array of at most %d values",
-				  HTTP_MAX_VALUES);
-	json_array_foreach(schema, i, v) {
-		const char *vname, *kind;
-		if (!json_is_object(v) ||
-		    jsonh_get_str(v, "name", 1, 127, &vname, err, sizeof(err)) ||
-		    jsonh_get_str(v, "kind", 1, 16, &kind, err, sizeof(err)))
-			return http_error(h, MHD_HTTP_BAD_REQUEST, "schema[%zu]: %s", i,
-					  json_is_object(v) ? err : "must be an object");
-	}
+	if (http_check_schema(schema, err, sizeof(err)))
+		return http_error(h, MHD_HTTP_BAD_REQUEST, "%s", err);
 	rt = nodes_rt(h->sd, n->id, n->name);
 	if (!rt)
 		return http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
@@ -517,7 +530,8 @@ static int http_check_report(json_t *body, char *err, size_t errlen)
 	CHECK_TYPE("thresholds", json_is_array, "an array");
 	CHECK_TYPE("devices", json_is_array, "an array");
 #undef CHECK_TYPE
-	return 0;
+	/* A schema rides in a report when values appeared since the registration. */
+	return http_check_schema(json_object_get(body, "schema"), err, errlen);
 }
 
 /* Tell stream clients what a report brought: values, new events, finished commands. */
@@ -536,6 +550,8 @@ static void http_publish_report(struct snowd *sd, const struct inv_node *n, stru
 		json_object_set(upd, "thresholds", rt->thresholds);
 	if (upd && json_object_get(body, "devices"))
 		json_object_set(upd, "devices", rt->devices);
+	if (upd && json_object_get(body, "schema"))
+		json_object_set(upd, "schema", rt->schema);
 	stream_values(sd, n->name, upd);
 	json_array_foreach(json_object_get(body, "events"), i, e) {
 		if (json_integer_value(json_object_get(e, "seq")) > ack)
@@ -605,6 +621,15 @@ static enum MHD_Result http_node_report(struct http_ctx *h, struct inv_node *n, 
 	}
 	if (inv_cmd_results(&sd->inv, n->id, json_object_get(body, "results"), now))
 		return http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "results: not stored");
+	if (json_object_get(body, "schema")) {
+		/* New values (a hot-plugged device, a new mount): the gauges kept go on. */
+		struct history *hist = history_rebase(rt->hist, json_object_get(body, "schema"));
+		if (hist) {
+			history_free(rt->hist);
+			rt->hist = hist;
+		}
+		http_keep(&rt->schema, body, "schema");
+	}
 	http_keep(&rt->values, body, "values");
 	history_add(rt->hist, json_object_get(body, "values"), now);
 	http_keep(&rt->watermarks, body, "watermarks");

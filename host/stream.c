@@ -383,12 +383,12 @@ void stream_values(struct snowd *sd, const char *node, json_t *update)
 	if (!sd->stream.pending_values)
 		sd->stream.pending_values = json_object();
 	/*
-	 * A second report in the same batch replaces the first, but thresholds
-	 * and devices come only in the report where they changed: keep them.
+	 * A second report in the same batch replaces the first, but thresholds,
+	 * devices and a schema come only in the report where they changed: keep them.
 	 */
 	if (update) {
 		json_t *old = json_object_get(sd->stream.pending_values, node), *v;
-		static const char *const sticky[] = { "thresholds", "devices" };
+		static const char *const sticky[] = { "thresholds", "devices", "schema" };
 		size_t i;
 		for (i = 0; old && i < sizeof(sticky) / sizeof(sticky[0]); i++) {
 			if (!json_object_get(update, sticky[i]) && (v = json_object_get(old, sticky[i])))

@@ -8,7 +8,7 @@
  *
  * Messages (event: NAME / data: JSON):
  *   node     {name, state, stage, ...}       a node's state or boot stage changed
- *   values   {NAME: {values, watermarks, thresholds?, devices?, last_seen}, ...}
+ *   values   {NAME: {values, watermarks, thresholds?, devices?, schema?, last_seen}, ...}
  *   event    {id?, node, seq, time, type, attrs}   an event a node reported
  *   command  {id, node, op, state, ...}      a command was queued or finished
  *

@@ -1006,7 +1006,7 @@ static json_int_t agent_uptime_s(struct agent_state *st)
 
 json_t *agent_report_body(struct agent_state *st)
 {
-	json_t *results = json_array();
+	json_t *results = json_array(), *body;
 	size_t i;
 
 	if (!results)
@@ -1019,13 +1019,20 @@ json_t *agent_report_body(struct agent_state *st)
 			break;
 		st->results[i].inflight = 1;
 	}
-	return json_pack("{s:s, s:s, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:o}", "name",
+	body = json_pack("{s:s, s:s, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:o}", "name",
 			 st->conf->name, "boot_id", st->boot_id, "seq", (json_int_t)++st->seq,
 			 "uptime_s", agent_uptime_s(st), "values",
 			 instr_tree_values_json(&st->tree), "watermarks",
 			 instr_tree_watermarks_json(&st->tree), "thresholds",
 			 agent_thresholds_json(st), "devices", ddm_json(&st->ddm), "events",
 			 instr_ring_json(&st->ring, INSTR_EVENTS_PER_REPORT), "results", results);
+	/* Values appeared since the host last had our schema (hotplug, a mount): send it again. */
+	if (body && st->tree.gen != st->schema_gen &&
+	    json_object_set_new(body, "schema", instr_tree_schema_json(&st->tree))) {
+		json_decref(body);
+		return NULL;
+	}
+	return body;
 }
 
 /*
@@ -1070,6 +1077,8 @@ int agent_register(struct agent_state *st)
 	char err[512];
 	int rc, status;
 
+	unsigned gen = st->tree.gen;
+
 	body = agent_register_body(st);
 	if (!body) {
 		log_warnx("register: out of memory");
@@ -1083,6 +1092,7 @@ int agent_register(struct agent_state *st)
 	}
 	agent_note_success(st);
 	st->registered = 1;
+	st->schema_gen = gen;
 	st->seq = 0;
 	if (reply) {
 		rc = jsonh_get_int(reply, "interval_ms", 0, AGENT_INTERVAL_MIN_MS,
@@ -1107,6 +1117,7 @@ int agent_report(struct agent_state *st)
 	json_t *body, *reply = NULL;
 	char err[512];
 	int rc, status;
+	unsigned gen = st->tree.gen;
 
 	body = agent_report_body(st);
 	if (!body) {
@@ -1122,6 +1133,10 @@ int agent_report(struct agent_state *st)
 		 * registration but refuses every report is not hammered.
 		 */
 		st->backoff_ms = AGENT_BACKOFF_FIRST_MS;
+		if (st->schema_gen != gen)
+			log_info("report %llu carried the schema again (%zu values)",
+				 (unsigned long long)st->seq, st->tree.n);
+		st->schema_gen = gen;
 		log_debug("report %llu sent", (unsigned long long)st->seq);
 		agent_answer(st, reply);
 		json_decref(reply);

@@ -110,6 +110,7 @@ struct agent_state {
 	long interval_ms;              /* configured, or as the host said */
 	uint64_t seq;                  /* last report sent since registering */
 	int registered;
+	unsigned schema_gen;    /* the tree's gen whose schema the host has */
 	long backoff_ms;               /* next registration retry delay */
 	int fail_kind;                 /* what the current failure is (0: none) */
 	unsigned fail_count;           /* attempts failed in the current failure */
