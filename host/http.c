@@ -444,8 +444,7 @@ static enum MHD_Result http_node_register(struct http_ctx *h, struct inv_node *n
 		rt->events_acked = 0;
 	}
 	if (schema) {
-		json_decref(rt->schema);
-		rt->schema = json_incref(schema);
+		nodes_set_schema(h->sd, rt, schema);
 		/* A new schema may name other gauges: their history starts over. */
 		history_free(rt->hist);
 		rt->hist = history_new(schema);
@@ -628,7 +627,7 @@ static enum MHD_Result http_node_report(struct http_ctx *h, struct inv_node *n, 
 			history_free(rt->hist);
 			rt->hist = hist;
 		}
-		http_keep(&rt->schema, body, "schema");
+		nodes_set_schema(sd, rt, json_object_get(body, "schema"));
 	}
 	http_keep(&rt->values, body, "values");
 	history_add(rt->hist, json_object_get(body, "values"), now);

@@ -93,6 +93,34 @@ void nodes_rt_clear(struct node_rt *rt)
 	rt->values = rt->schema = rt->watermarks = rt->thresholds = rt->devices = NULL;
 }
 
+void nodes_set_schema(struct snowd *sd, struct node_rt *rt, json_t *schema)
+{
+	char *key = json_dumps(schema, JSON_COMPACT | JSON_SORT_KEYS);
+	json_t *have = NULL;
+
+	if (key && (sd->schemas || (sd->schemas = json_object()))) {
+		have = json_object_get(sd->schemas, key);
+		if (!have && !json_object_set(sd->schemas, key, schema))
+			have = schema;
+	}
+	free(key);
+	json_decref(rt->schema);
+	/* Out of memory: the node keeps its own copy. */
+	rt->schema = json_incref(have ? have : schema);
+}
+
+/* Drop the shared schemas that only the table still holds. */
+static void nodes_schema_gc(struct snowd *sd)
+{
+	const char *key;
+	json_t *v, *tmp;
+
+	json_object_foreach_safe(sd->schemas, tmp, key, v) {
+		if (v->refcount == 1)
+			json_object_del(sd->schemas, key);
+	}
+}
+
 void nodes_rt_forget(struct snowd *sd, int64_t id)
 {
 	struct node_rt *rt = nodes_rt(sd, id, NULL);
@@ -123,6 +151,8 @@ void nodes_rt_free(struct snowd *sd)
 	}
 	free(sd->rt);
 	free(sd->rt_index);
+	json_decref(sd->schemas);
+	sd->schemas = NULL;
 	sd->rt = NULL;
 	sd->rt_index = NULL;
 	sd->nrt = sd->cap_rt = sd->rt_index_cap = 0;
@@ -144,6 +174,10 @@ void nodes_tick(struct snowd *sd)
 		if (n > 0)
 			log_warnx("commands: %d timed out without a result", n);
 		sd->next_expire = now + 10000;
+	}
+	if (now >= sd->next_schema_gc) {
+		nodes_schema_gc(sd);
+		sd->next_schema_gc = now + 60000;
 	}
 	for (i = 0; i < sd->nrt; i++) {
 		struct node_rt *rt = &sd->rt[i];

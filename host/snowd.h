@@ -58,7 +58,7 @@ struct node_rt {
 	int64_t online_since;
 	uint64_t seq;
 	json_t *values;         /* owned: {name: number} from the last report */
-	json_t *schema;         /* owned: [{name, oid, kind, unit, desc}] from register */
+	json_t *schema;         /* a reference to a shared schema (nodes_schema_intern): never changed in place */
 	json_t *watermarks;     /* owned: {name: [low, high]} */
 	json_t *thresholds;     /* owned: [{value, kind, rise, clear, samples, state}] */
 	json_t *devices;        /* owned: the DDM device tree */
@@ -99,6 +99,8 @@ struct snowd {
 	uint64_t settings_gen;  /* bumped by every settings change: cached overlays go stale */
 	uint64_t requests, reports, events;
 	int64_t next_expire;
+	json_t *schemas;        /* owned: {compact text: schema}, one copy per distinct schema */
+	int64_t next_schema_gc;
 };
 
 int64_t snowd_now_ms(void);
@@ -113,6 +115,12 @@ struct node_rt *nodes_rt(struct snowd *sd, int64_t id, const char *create_name);
 void nodes_rt_forget(struct snowd *sd, int64_t id);
 /* Drop what a node reported (a new boot starts from nothing). */
 void nodes_rt_clear(struct node_rt *rt);
+/*
+ * Set rt's schema to schema (borrowed), sharing one copy among the nodes that
+ * report the same one (a thousand nodes of one image: one schema, not a
+ * thousand).  Copies no node uses any more go at the next nodes_tick().
+ */
+void nodes_set_schema(struct snowd *sd, struct node_rt *rt, json_t *schema);
 void nodes_rt_free(struct snowd *sd);
 void nodes_tick(struct snowd *sd);
 const char *node_state_name(enum node_state s);

@@ -58,7 +58,7 @@ stop_pid "$agent_pid"; agent_pid=
 # snowd takes a schema from a report: the node's schema grows, the history goes on, the stream says it.
 sport=$(free_port)
 surl=http://127.0.0.1:$sport
-"$SNOW_BIN/snowd" --state-dir "$work/state" --listen "127.0.0.1:$sport" --boot-addr 127.0.0.1/8 \
+"$SNOW_ASAN_BIN/snowd" --state-dir "$work/state" --listen "127.0.0.1:$sport" --boot-addr 127.0.0.1/8 \
 	--dnsmasq none --interval-ms 1000 >"$work/snowd.log" 2>&1 &
 snowd_pid=$!
 check "snowd starts" wait_for 10 curl -sf "$surl/api/v1/health"
@@ -78,12 +78,19 @@ g1='{"name":"vm.load.avg1","kind":"gauge","unit":""}'
 g2='{"name":"net.eth7.rx_bytes","kind":"counter","unit":"B"}'
 g3='{"name":"net.eth7.mtu","kind":"gauge","unit":"B"}'
 check_eq "register with one gauge" 200 "$(post /api/v1/node/register "{\"name\":\"hot1\",\"boot_id\":\"h-1\",\"schema\":[$g1]}")"
+# A second node with the same schema (snowd keeps one copy for both): it must not grow with hot1's.
+"$SNOW_BIN/snowctl" node add hot2 --mac 52:54:00:ab:07:02 >/dev/null
+mkdir -p "$work/ov2" && curl -s --interface 127.0.0.11 "$surl/boot/52-54-00-ab-07-02/overlay.cpio" | (cd "$work/ov2" && cpio -id --quiet)
+s2=$(sed -n 's/^secret = //p' "$work/ov2/etc/snow/node.conf")
+mapfile -t h2 < <(python3 "$SNOW_TOP/tests/lib/nodesign.py" "$s2" hot2 POST /api/v1/node/register "{\"name\":\"hot2\",\"boot_id\":\"h-2\",\"schema\":[$g1]}")
+check_eq "a second node registers with the same schema" 200 "$(curl -s -o /dev/null -w '%{http_code}' "${h2[@]}" -H 'Content-Type: application/json' -d "{\"name\":\"hot2\",\"boot_id\":\"h-2\",\"schema\":[$g1]}" "$surl/api/v1/node/register")"
 check_eq "a report" 200 "$(post /api/v1/node/report '{"name":"hot1","boot_id":"h-1","seq":1,"values":{"vm.load.avg1":0.5}}')"
 check_eq "a report with a bad schema is refused" 400 "$(post /api/v1/node/report '{"name":"hot1","boot_id":"h-1","seq":2,"values":{},"schema":[{"kind":"gauge"}]}')"
 check "and says why" grep -q 'schema\[0\]: name' "$work/answer"
 check_eq "a report with the grown schema" 200 "$(post /api/v1/node/report "{\"name\":\"hot1\",\"boot_id\":\"h-1\",\"seq\":3,\"values\":{\"vm.load.avg1\":0.7,\"net.eth7.rx_bytes\":10,\"net.eth7.mtu\":1500},\"schema\":[$g1,$g2,$g3]}")"
-schema_names() { "$SNOW_BIN/snowctl" node show hot1 --json | python3 -c 'import json,sys; print(" ".join(sorted(s["name"] for s in json.load(sys.stdin)["schema"])))'; }
+schema_names() { "$SNOW_BIN/snowctl" node show "${1:-hot1}" --json | python3 -c 'import json,sys; print(" ".join(sorted(s["name"] for s in json.load(sys.stdin)["schema"])))'; }
 check_eq "snowd's schema of the node grew" "net.eth7.mtu net.eth7.rx_bytes vm.load.avg1" "$(schema_names)"
+check_eq "the other node's schema did not" "vm.load.avg1" "$(schema_names hot2)"
 hist() { curl -s -H "Authorization: Bearer $SNOW_TOKEN" "$surl/api/v1/nodes/hot1/history" | python3 -c 'import json,sys; h=json.load(sys.stdin); print(" ".join(sorted(h["values"])), h["values"]["vm.load.avg1"][-1] is not None)'; }
 check_eq "the history goes on for the old gauge and has the new one" "net.eth7.mtu vm.load.avg1 True" "$(hist)"
 check "the stream carries the new schema" wait_for 5 grep -q '"schema":\[.*net.eth7.mtu' "$work/stream"
