@@ -874,13 +874,17 @@ static enum MHD_Result http_tokens(struct http_ctx *h, const char *rest)
 struct list_ctx {
 	struct snowd *sd;
 	json_t *arr;
+	const struct stream_filter *filter;
 };
 
 static int http_list_one(void *vctx, const struct inv_node *n)
 {
 	struct list_ctx *c = vctx;
+	json_t *o = nodes_json(c->sd, n, 0);
 
-	return json_array_append_new(c->arr, nodes_json(c->sd, n, 0)) ? -ENOMEM : 0;
+	if (o && c->filter)
+		stream_filter_node(c->filter, o);
+	return json_array_append_new(c->arr, o) ? -ENOMEM : 0;
 }
 
 static enum MHD_Result http_nodes_add(struct http_ctx *h)
@@ -1446,11 +1450,22 @@ static enum MHD_Result http_api(struct http_ctx *h)
 	}
 	if (!strcmp(p, "nodes")) {
 		if (is_get) {
-			struct list_ctx c = { sd, json_array() };
+			/* ?values=&full= as for the stream: a console's overview needs a few values of each. */
+			struct stream_filter f;
+			struct list_ctx c = { sd, NULL, &f };
+			char ferr[200];
+			if (stream_filter_parse(&f,
+						MHD_lookup_connection_value(h->conn, MHD_GET_ARGUMENT_KIND, "values"),
+						MHD_lookup_connection_value(h->conn, MHD_GET_ARGUMENT_KIND, "full"),
+						ferr, sizeof(ferr)))
+				return http_error(h, MHD_HTTP_BAD_REQUEST, "%s", ferr);
+			c.arr = json_array();
 			if (!c.arr || inv_node_foreach(&sd->inv, http_list_one, &c)) {
 				json_decref(c.arr);
+				stream_filter_free(&f);
 				return http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "inventory error");
 			}
+			stream_filter_free(&f);
 			return http_json(h, MHD_HTTP_OK, json_pack("{s:o}", "nodes", c.arr));
 		}
 		if (!strcmp(h->method, "POST"))

@@ -158,18 +158,50 @@ static json_t *filter_object(const struct stream_filter *f, json_t *obj)
 	return out;
 }
 
+static int filter_full(const struct stream_filter *f, const char *node)
+{
+	unsigned i;
+
+	for (i = 0; i < f->nfull; i++) {
+		if (!strcmp(f->full[i], node))
+			return 1;
+	}
+	return 0;
+}
+
+void stream_filter_node(const struct stream_filter *f, json_t *o)
+{
+	const char *node = json_string_value(json_object_get(o, "name"));
+	json_t *schema, *cut, *v;
+	size_t i;
+
+	if (!f->on || !node || filter_full(f, node))
+		return;
+	if (json_is_object(json_object_get(o, "values")))
+		json_object_set_new(o, "values", filter_object(f, json_object_get(o, "values")));
+	if (json_is_object(json_object_get(o, "watermarks")))
+		json_object_set_new(o, "watermarks", filter_object(f, json_object_get(o, "watermarks")));
+	schema = json_object_get(o, "schema");
+	if (json_is_array(schema)) {
+		/* The schema is shared among nodes (nodes_set_schema): build a new array. */
+		cut = json_array();
+		json_array_foreach(schema, i, v) {
+			const char *name = json_string_value(json_object_get(v, "name"));
+			if (name && filter_wants(f, name))
+				json_array_append(cut, v);
+		}
+		json_object_set_new(o, "schema", cut);
+	}
+	json_object_del(o, "devices");
+}
+
 json_t *stream_filter_update(const struct stream_filter *f, const char *node, json_t *upd)
 {
 	json_t *out, *v;
 	const char *k;
-	unsigned i;
 
-	if (!f->on)
+	if (!f->on || filter_full(f, node))
 		return json_incref(upd);
-	for (i = 0; i < f->nfull; i++) {
-		if (!strcmp(f->full[i], node))
-			return json_incref(upd);
-	}
 	out = json_object();
 	json_object_foreach(upd, k, v) {
 		if (json_is_object(v) && (!strcmp(k, "values") || !strcmp(k, "watermarks")))

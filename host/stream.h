@@ -49,6 +49,12 @@ int stream_filter_parse(struct stream_filter *f, const char *values, const char 
 void stream_filter_free(struct stream_filter *f);
 /* The part of one node's update (not consumed) the filter lets through: a new reference. */
 json_t *stream_filter_update(const struct stream_filter *f, const char *node, json_t *upd);
+/*
+ * The same cut of a node object of GET /api/v1/nodes (o, changed in place):
+ * its values, watermarks and schema keep the names asked, and its devices go,
+ * unless the node is one of full.
+ */
+void stream_filter_node(const struct stream_filter *f, json_t *o);
 
 struct stream {
 	struct stream_client *clients;

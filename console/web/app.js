@@ -60,7 +60,18 @@ function route() {
   const parts = location.hash.replace(/^#\/?/, '').split('/').map(decodeURIComponent);
   let name = 'overview';
   clear(main);
-  if (parts[0] === 'node' && parts[1]) { name = 'overview'; unmount = mountNode(main, parts[1], parts[2]); }
+  if (parts[0] === 'node' && parts[1]) {
+    // The list holds a few values of each node: read this one whole first.
+    name = 'overview';
+    const gone = { now: false };
+    main.append(h('p', { class: 'muted', text: `Loading ${parts[1]}…` }));
+    unmount = () => { gone.now = true; };
+    store.reloadNode(parts[1]).finally(() => {
+      if (gone.now) return;
+      clear(main);
+      unmount = mountNode(main, parts[1], parts[2]);
+    });
+  }
   else if (parts[0] === 'events') { name = 'events'; unmount = mountEvents(main); }
   else if (parts[0] === 'inventory') { name = 'inventory'; unmount = mountInventory(main, parts[1] || 'discovered'); }
   else unmount = mountOverview(main);

@@ -119,6 +119,13 @@ curl -s -H "Authorization: Bearer ${tok[viewer]}" "$url/metrics" >"$dir/metrics"
 check "metrics: node state" grep -q '^snow_node_up{node="node1"} 0' "$dir/metrics"
 check "metrics: gauges per node, not counters" bash -c "grep -q '^snow_node_gauge{node=\"node1\",name=\"vm.load.avg1\"} 0.75' '$dir/metrics' && ! grep -q 'sys.boots' '$dir/metrics'"
 check "metrics: snowd's own counters" grep -q '^snowd_reports_total 3' "$dir/metrics"
+# The node list takes the same filter: values, watermarks and schema cut, devices left out.
+post /api/v1/node/report '{"name":"node1","boot_id":"s-1","seq":4,"values":{"vm.load.avg1":0.5,"sys.boots":3},"devices":[{"path":"cpu/cpu1","class":"cpu","avail":"enabled","run":"online"}]}'
+list() { curl -s -H "Authorization: Bearer ${tok[viewer]}" "$url/api/v1/nodes$1" | python3 -c 'import json,sys; n=json.load(sys.stdin)["nodes"][0]; print(sorted(n.get("values",{})), sorted(s["name"] for s in n.get("schema",[])), "devices" in n)'; }
+check_eq "GET /api/v1/nodes?values=vm.*: the cut" "['vm.load.avg1'] ['vm.load.avg1'] False" "$(list '?values=vm.*')"
+check_eq "GET /api/v1/nodes?values=&full=node1: node1 whole" "['sys.boots', 'vm.load.avg1'] ['sys.boots', 'vm.load.avg1'] True" "$(list '?values=&full=node1')"
+check_eq "GET /api/v1/nodes: whole without a filter" "['sys.boots', 'vm.load.avg1'] ['sys.boots', 'vm.load.avg1'] True" "$(list '')"
+check_eq "GET /api/v1/nodes?values=a*b: 400" 400 "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer ${tok[viewer]}" "$url/api/v1/nodes?values=a*b")"
 check "metrics: stream clients (three)" grep -q '^snowd_stream_clients 3' "$dir/metrics"
 
 # The sanitizer build must have found nothing, leaks at exit included.
