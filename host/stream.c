@@ -119,8 +119,12 @@ int stream_filter_parse(struct stream_filter *f, const char *values, const char 
 		goto bad;
 	f->nfull = full ? (unsigned)n : 0;
 	/* Only full= given: the other nodes' values are all wanted. */
-	if (!values)
-		f->values[f->nvalues++] = strdup("*");
+	if (!values && !(f->values[f->nvalues++] = strdup("*"))) {
+		f->nvalues--;
+		n = -ENOMEM;
+		snprintf(err, errlen, "out of memory");
+		goto bad;
+	}
 	if (asprintf(&f->key, "%s\n%s", values ? values : "*", full ? full : "") < 0) {
 		f->key = NULL;
 		n = -ENOMEM;
