@@ -871,6 +871,14 @@ static enum MHD_Result http_tokens(struct http_ctx *h, const char *rest)
 	return http_json(h, MHD_HTTP_CREATED, ans);
 }
 
+/* The ?values=&full= filter of the stream and the node list.  @ret 0 or -errno with err filled. */
+static int http_filter(struct http_ctx *h, struct stream_filter *f, char *err, size_t errlen)
+{
+	return stream_filter_parse(f, MHD_lookup_connection_value(h->conn, MHD_GET_ARGUMENT_KIND, "values"),
+				   MHD_lookup_connection_value(h->conn, MHD_GET_ARGUMENT_KIND, "full"), err,
+				   errlen);
+}
+
 struct list_ctx {
 	struct snowd *sd;
 	json_t *arr;
@@ -1411,10 +1419,7 @@ static enum MHD_Result http_api(struct http_ctx *h)
 	if (!strcmp(p, "stream") && is_get) {
 		struct stream_filter f;
 		char ferr[200];
-		if (stream_filter_parse(&f,
-					MHD_lookup_connection_value(h->conn, MHD_GET_ARGUMENT_KIND, "values"),
-					MHD_lookup_connection_value(h->conn, MHD_GET_ARGUMENT_KIND, "full"),
-					ferr, sizeof(ferr)))
+		if (http_filter(h, &f, ferr, sizeof(ferr)))
 			return http_error(h, MHD_HTTP_BAD_REQUEST, "%s", ferr);
 		return stream_open(sd, h->conn, &f);
 	}
@@ -1454,10 +1459,7 @@ static enum MHD_Result http_api(struct http_ctx *h)
 			struct stream_filter f;
 			struct list_ctx c = { sd, NULL, &f };
 			char ferr[200];
-			if (stream_filter_parse(&f,
-						MHD_lookup_connection_value(h->conn, MHD_GET_ARGUMENT_KIND, "values"),
-						MHD_lookup_connection_value(h->conn, MHD_GET_ARGUMENT_KIND, "full"),
-						ferr, sizeof(ferr)))
+			if (http_filter(h, &f, ferr, sizeof(ferr)))
 				return http_error(h, MHD_HTTP_BAD_REQUEST, "%s", ferr);
 			c.arr = json_array();
 			if (!c.arr || inv_node_foreach(&sd->inv, http_list_one, &c)) {

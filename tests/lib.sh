@@ -64,3 +64,17 @@ check_sanitizer() {
 		grep -hE -A12 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' $bad | head -40
 	fi
 }
+
+# node_secret URL MAC IP DIR: a node's HMAC secret, from its overlay fetched from the
+# node's own address IP (snowd serves the overlay only there), unpacked into DIR.
+node_secret() {
+	mkdir -p "$4" && curl -s --interface "$3" "$1/boot/${2//:/-}/overlay.cpio" | (cd "$4" && cpio -id --quiet) &&
+		sed -n 's/^secret = //p' "$4/etc/snow/node.conf"
+}
+# node_post URL SECRET NODE PATH BODY [OUT]: POST BODY signed as NODE (tests/lib/nodesign.py);
+# prints the HTTP status, the answer goes to OUT (default: nowhere).
+node_post() {
+	local h
+	mapfile -t h < <(python3 "$SNOW_TOP/tests/lib/nodesign.py" "$2" "$3" POST "$4" "$5")
+	curl -s -o "${6:-/dev/null}" -w '%{http_code}' "${h[@]}" -H 'Content-Type: application/json' -d "$5" "$1$4"
+}

@@ -33,12 +33,10 @@ check "1000 simulated nodes online" wait_for 60 online 1000
 # A node whose agent sends markup: the console must show it as text (XSS).
 "$SNOW_BIN/snowctl" node add evil --mac 52:54:00:ee:00:01 >/dev/null
 eip=$("$SNOW_BIN/snowctl" node show evil --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["ip"])')
-mkdir -p "$dir/ov" && curl -s --interface "$eip" "$url/boot/52-54-00-ee-00-01/overlay.cpio" | (cd "$dir/ov" && cpio -id --quiet)
-secret=$(sed -n 's/^secret = //p' "$dir/ov/etc/snow/node.conf")
+secret=$(node_secret "$url" 52:54:00:ee:00:01 "$eip" "$dir/ov")
 evil='<img src=x onerror=window.__xss=1>'
 body="{\"name\":\"evil\",\"boot_id\":\"x-1\",\"hostname\":\"$evil\",\"schema\":[{\"name\":\"vm.load.avg1\",\"kind\":\"gauge\",\"unit\":\"<b>u</b>\",\"desc\":\"$evil\"}]}"
-mapfile -t hdr < <(python3 "$SNOW_TOP/tests/lib/nodesign.py" "$secret" evil POST /api/v1/node/register "$body")
-check "a node registers with markup in its hostname" test "$(curl -s -o /dev/null -w '%{http_code}' "${hdr[@]}" -H 'Content-Type: application/json' -d "$body" "$url/api/v1/node/register")" = 200
+check "a node registers with markup in its hostname" test "$(node_post "$url" "$secret" evil /api/v1/node/register "$body")" = 200
 export SNOW_XSS_NODE=evil SNOW_XSS_TEXT=$evil
 echo "# $SECONDS s: browser"
 

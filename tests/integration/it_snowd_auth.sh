@@ -87,12 +87,8 @@ spid2=$!
 curl -sN --max-time 20 -H "Authorization: Bearer ${tok[viewer]}" "$url/api/v1/stream?values=&full=node1" >"$dir/stream-full" &
 spid3=$!
 sleep 0.5
-mkdir -p "$dir/ov" && curl -s --interface 127.0.0.10 "$url/boot/52-54-00-ab-00-01/overlay.cpio" | (cd "$dir/ov" && cpio -id --quiet)
-secret=$(sed -n 's/^secret = //p' "$dir/ov/etc/snow/node.conf")
-post() { # post PATH BODY
-	mapfile -t h < <(python3 "$SNOW_TOP/tests/lib/nodesign.py" "$secret" node1 POST "$1" "$2")
-	curl -s -o /dev/null "${h[@]}" -H 'Content-Type: application/json' -d "$2" "$url$1"
-}
+secret=$(node_secret "$url" 52:54:00:ab:00:01 127.0.0.10 "$dir/ov")
+post() { node_post "$url" "$secret" node1 "$1" "$2" >/dev/null; } # post PATH BODY
 post /api/v1/node/register '{"name":"node1","boot_id":"s-1","hostname":"node1","schema":[{"name":"vm.load.avg1","kind":"gauge","unit":""},{"name":"sys.boots","kind":"counter","unit":""}]}'
 post /api/v1/node/report '{"name":"node1","boot_id":"s-1","seq":1,"values":{"vm.load.avg1":0.25,"sys.boots":3},"events":[{"seq":1,"time":1795240000,"type":"agent.start","attrs":{}}]}'
 check "history: the last hour of the node's gauges (not its counters)" bash -c "curl -s -H 'Authorization: Bearer ${tok[viewer]}' '$url/api/v1/nodes/node1/history' | python3 -c 'import json,sys; h=json.load(sys.stdin); sys.exit(0 if h[\"step_s\"]==30 and h[\"values\"]==({\"vm.load.avg1\":[0.25]}) and len(h[\"t\"])==1 else 1)'"

@@ -64,13 +64,8 @@ snowd_pid=$!
 check "snowd starts" wait_for 10 curl -sf "$surl/api/v1/health"
 export SNOW_URL=$surl SNOW_TOKEN=$(cat "$work/state/admin.token")
 "$SNOW_BIN/snowctl" node add hot1 --mac 52:54:00:ab:07:01 >/dev/null
-mkdir -p "$work/ov" && curl -s --interface 127.0.0.10 "$surl/boot/52-54-00-ab-07-01/overlay.cpio" | (cd "$work/ov" && cpio -id --quiet)
-nsecret=$(sed -n 's/^secret = //p' "$work/ov/etc/snow/node.conf")
-post() { # post PATH BODY: signed as the node; prints the HTTP status
-	local h
-	mapfile -t h < <(python3 "$SNOW_TOP/tests/lib/nodesign.py" "$nsecret" hot1 POST "$1" "$2")
-	curl -s -o "$work/answer" -w '%{http_code}' "${h[@]}" -H 'Content-Type: application/json' -d "$2" "$surl$1"
-}
+nsecret=$(node_secret "$surl" 52:54:00:ab:07:01 127.0.0.10 "$work/ov")
+post() { node_post "$surl" "$nsecret" hot1 "$1" "$2" "$work/answer"; } # post PATH BODY: prints the status
 curl -sN --max-time 20 -H "Authorization: Bearer $SNOW_TOKEN" "$surl/api/v1/stream" >"$work/stream" &
 spid=$!
 sleep 0.3
@@ -80,10 +75,8 @@ g3='{"name":"net.eth7.mtu","kind":"gauge","unit":"B"}'
 check_eq "register with one gauge" 200 "$(post /api/v1/node/register "{\"name\":\"hot1\",\"boot_id\":\"h-1\",\"schema\":[$g1]}")"
 # A second node with the same schema (snowd keeps one copy for both): it must not grow with hot1's.
 "$SNOW_BIN/snowctl" node add hot2 --mac 52:54:00:ab:07:02 >/dev/null
-mkdir -p "$work/ov2" && curl -s --interface 127.0.0.11 "$surl/boot/52-54-00-ab-07-02/overlay.cpio" | (cd "$work/ov2" && cpio -id --quiet)
-s2=$(sed -n 's/^secret = //p' "$work/ov2/etc/snow/node.conf")
-mapfile -t h2 < <(python3 "$SNOW_TOP/tests/lib/nodesign.py" "$s2" hot2 POST /api/v1/node/register "{\"name\":\"hot2\",\"boot_id\":\"h-2\",\"schema\":[$g1]}")
-check_eq "a second node registers with the same schema" 200 "$(curl -s -o /dev/null -w '%{http_code}' "${h2[@]}" -H 'Content-Type: application/json' -d "{\"name\":\"hot2\",\"boot_id\":\"h-2\",\"schema\":[$g1]}" "$surl/api/v1/node/register")"
+s2=$(node_secret "$surl" 52:54:00:ab:07:02 127.0.0.11 "$work/ov2")
+check_eq "a second node registers with the same schema" 200 "$(node_post "$surl" "$s2" hot2 /api/v1/node/register "{\"name\":\"hot2\",\"boot_id\":\"h-2\",\"schema\":[$g1]}")"
 check_eq "a report" 200 "$(post /api/v1/node/report '{"name":"hot1","boot_id":"h-1","seq":1,"values":{"vm.load.avg1":0.5}}')"
 check_eq "a report with a bad schema is refused" 400 "$(post /api/v1/node/report '{"name":"hot1","boot_id":"h-1","seq":2,"values":{},"schema":[{"kind":"gauge"}]}')"
 check "and says why" grep -q 'schema\[0\]: name' "$work/answer"
