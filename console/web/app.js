@@ -42,8 +42,8 @@ async function start(me) {
   clear(document.getElementById('who')).append(
     h('span', { class: 'user', text: `${me.user} (${me.role})` }),
     h('button', { class: 'link', id: 'logout', onclick: logout }, 'Log out'));
+  await store.connect();
   await store.load();
-  store.connect();
   route();
 }
 

@@ -21,6 +21,8 @@ class Store {
     this.connected = false;
     this.es = null;
     this.full = new Map();       // name -> EventSource with all of that node's values
+    this.loading = 0;            // list reads under way
+    this.held = [];              // node messages that came during them
   }
 
   on(type, fn) {
@@ -40,14 +42,36 @@ class Store {
     // nodes come whole.  A node page reads its node whole (reloadNode).
     let q = 'nodes?values=' + OVERVIEW_VALUES.join(',');
     if (this.full.size) q += '&full=' + [...this.full.keys()].map(encodeURIComponent).join(',');
-    const j = await api('GET', q);
-    const seen = new Set();
-    for (const n of j.nodes) {
-      seen.add(n.name);
-      this.nodes.set(n.name, Object.assign(this.nodes.get(n.name) || {}, n));
+    // Node states the stream brings while the list is read are applied after it, in
+    // order: a change the list's answer missed is not lost, an older one is overtaken.
+    this.loading++;
+    try {
+      const j = await api('GET', q);
+      const seen = new Set();
+      for (const n of j.nodes) {
+        seen.add(n.name);
+        this.nodes.set(n.name, Object.assign(this.nodes.get(n.name) || {}, n));
+      }
+      for (const name of this.nodes.keys()) if (!seen.has(name)) this.nodes.delete(name);
+    } finally {
+      if (--this.loading === 0) {
+        const held = this.held;
+        this.held = [];
+        for (const d of held) this.applyNode(d);
+      }
     }
-    for (const name of this.nodes.keys()) if (!seen.has(name)) this.nodes.delete(name);
     this.emit('reset');
+  }
+
+  applyNode(d) {
+    if (d.state === 'removed') {
+      if (this.nodes.delete(d.name)) this.emit('reset');
+      return;
+    }
+    const n = this.nodes.get(d.name);
+    if (!n) { this.reloadNode(d.name); return; }
+    Object.assign(n, d);
+    this.emit('node', d);
   }
 
   async reloadNode(name) {
@@ -130,14 +154,18 @@ class Store {
     }
   }
 
+  // Open the stream.  @ret a promise settled once it is open (or failed once):
+  // read the list after that, so that no change falls between the two.
   connect() {
-    if (this.es) return;
+    if (this.es) return Promise.resolve();
     const es = new EventSource('/api/v1/stream?values=' + OVERVIEW_VALUES.join(','));
     this.es = es;
-    let dropped = false;
+    let dropped = false, first;
+    const opened = new Promise((resolve) => { first = resolve; });
     es.onopen = () => {
       this.connected = true;
       this.emit('status', true);
+      first();
       // After a cut, what changed meanwhile is not replayed: read it again.
       if (dropped) this.load().catch(() => {});
     };
@@ -145,17 +173,12 @@ class Store {
       dropped = true;
       this.connected = false;
       this.emit('status', false);
+      first();
     };
     es.addEventListener('node', (e) => {
       const d = JSON.parse(e.data);
-      if (d.state === 'removed') {
-        if (this.nodes.delete(d.name)) this.emit('reset');
-        return;
-      }
-      const n = this.nodes.get(d.name);
-      if (!n) { this.reloadNode(d.name); return; }
-      Object.assign(n, d);
-      this.emit('node', d);
+      if (this.loading) this.held.push(d);
+      else this.applyNode(d);
     });
     const perf = (window.snowPerf = window.snowPerf || { updates: [], updateRows: [] });
     perf.messages = perf.messages || [];
