@@ -59,6 +59,20 @@ int dnsmasq_render_hosts(struct inv *inv, struct buf *out)
 	return rc ? rc : inv_node_foreach(inv, dnsmasq_host_line, out);
 }
 
+int dnsmasq_sync_hosts(struct dnsmasq_child *c, struct inv *inv, const char *path)
+{
+	struct buf b = BUF_INIT;
+	int rc = dnsmasq_render_hosts(inv, &b);
+
+	if (!rc)
+		rc = file_write_atomic(path, b.data, b.len, 0644);
+	buf_free(&b);
+	if (rc)
+		return rc;
+	dnsmasq_reload(c);
+	return 0;
+}
+
 int file_write_atomic(const char *path, const void *data, size_t len, mode_t mode)
 {
 	char tmp[4096];

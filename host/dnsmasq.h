@@ -67,6 +67,11 @@ int dnsmasq_reaped(struct dnsmasq_child *c, pid_t pid, int status, time_t now);
 void dnsmasq_tick(struct dnsmasq_child *c, time_t now);
 /* Make it re-read the hosts file. */
 void dnsmasq_reload(struct dnsmasq_child *c);
+/*
+ * Rewrite the hosts file at path from the inventory and make dnsmasq (when
+ * running) re-read it.  @ret 0 or -errno.
+ */
+int dnsmasq_sync_hosts(struct dnsmasq_child *c, struct inv *inv, const char *path);
 /* Stop it and wait for it (SIGTERM, then SIGKILL after 3 s). */
 void dnsmasq_stop(struct dnsmasq_child *c);
 

@@ -1,6 +1,6 @@
 # host/: snowd and snowctl.
 DEB_PACKAGES += ipmitool
-HOST_LIB_SRCS := host/inv.c host/inv_cmd.c host/cmd.c host/auth.c host/stream.c host/metrics.c host/settings.c host/power.c host/images.c host/history.c host/boot.c host/dnsmasq.c host/nodes.c host/http.c
+HOST_LIB_SRCS := host/inv.c host/inv_cmd.c host/cmd.c host/auth.c host/stream.c host/metrics.c host/settings.c host/power.c host/images.c host/history.c host/boot.c host/dnsmasq.c host/nodes.c host/http.c host/route.c host/api.c host/api_admin.c host/chan.c host/bootsrv.c host/web.c
 HOST_CPPFLAGS := -Ifirmware -Ihost
 LIBHOST   := $(B)/lib/libhost.a
 LIBHOST_T := $(B)/lib/libhost-t.a
@@ -16,7 +16,7 @@ $(LIBHOST_T): $(HOST_LIB_SRCS:%.c=$(TOBJ)/%.o) $(TOBJ)/gen/firmware_templates.o
 	@mkdir -p $(@D)
 	$(AR) rcs $@ $^
 
-$(BIN)/snowd: $(OBJ)/host/snowd.o $(LIBHOST) $(LIBSNOW)
+$(BIN)/snowd: $(OBJ)/host/main.o $(LIBHOST) $(LIBSNOW)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(HOST_LDLIBS)
 
@@ -35,7 +35,7 @@ $(call unit_tests_in,host,$(LIBHOST_T) $(LIBSNOW_T),$(HOST_LDLIBS))
 # snowd and snowctl built with ASan+UBSan, for the integration tests that run
 # them on loopback (tests/lib.sh: SNOW_ASAN_BIN); any sanitizer report fails them.
 ASAN_BIN := $(B)/asan/bin
-$(ASAN_BIN)/snowd: $(TOBJ)/host/snowd.o $(LIBHOST_T) $(LIBSNOW_T)
+$(ASAN_BIN)/snowd: $(TOBJ)/host/main.o $(LIBHOST_T) $(LIBSNOW_T)
 	@mkdir -p $(@D)
 	$(CC) $(TCFLAGS) -o $@ $^ $(HOST_LDLIBS)
 $(ASAN_BIN)/snowctl: $(TOBJ)/host/snowctl.o $(LIBSNOW_T)

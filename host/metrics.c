@@ -1,7 +1,8 @@
 /* /metrics in Prometheus' text format: node states, every gauge per node, snowd's counters. */
 #include <string.h>
 
-#include "snowd.h"
+#include "metrics.h"
+#include "nodes.h"
 
 /* Prometheus label values escape backslash, quote and newline. */
 static void metrics_label(struct buf *b, const char *s)

@@ -5,9 +5,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "log.h"
 #include "settings.h"
-#include "snowd.h"
+#include "nodes.h"
 
 const char *node_state_name(enum node_state s)
 {
@@ -160,20 +161,14 @@ void nodes_rt_free(struct snowd *sd)
 
 void nodes_tick(struct snowd *sd)
 {
-	int64_t now = snowd_now_ms();
+	int64_t now = clock_mono_ms();
 	size_t i;
 
 	if (sd->hosts_dirty) {
 		/* Many adds in a row cost one rewrite of the hosts file. */
 		sd->hosts_dirty = 0;
-		if (nodes_sync_dnsmasq(sd))
+		if (dnsmasq_sync_hosts(&sd->dnsmasq, &sd->inv, sd->path_hosts))
 			log_warnx("dnsmasq: hosts file not updated");
-	}
-	if (now >= sd->next_expire) {
-		int n = inv_cmd_expire(&sd->inv, (int64_t)time(NULL), sd->cfg.command_timeout_s);
-		if (n > 0)
-			log_warnx("commands: %d timed out without a result", n);
-		sd->next_expire = now + 10000;
 	}
 	if (now >= sd->next_schema_gc) {
 		nodes_schema_gc(sd);
@@ -190,18 +185,10 @@ void nodes_tick(struct snowd *sd)
 	}
 }
 
-static int64_t nodes_realtime_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 void nodes_stage(struct snowd *sd, const struct inv_node *n, const char *stage)
 {
 	struct node_rt *rt = nodes_rt(sd, n->id, n->name);
-	int64_t now = nodes_realtime_ms();
+	int64_t now = clock_real_ms();
 	int early = !strcmp(stage, "dhcp") || !strcmp(stage, "first") || !strcmp(stage, "script");
 
 	if (!rt)
@@ -235,7 +222,7 @@ void nodes_stage(struct snowd *sd, const struct inv_node *n, const char *stage)
 
 void nodes_publish_state(struct snowd *sd, const struct node_rt *rt)
 {
-	stream_publish(sd, "node", json_pack("{s:s, s:s, s:s, s:I, s:I, s:s}", "name", rt->name,
+	stream_publish(&sd->stream, "node", json_pack("{s:s, s:s, s:s, s:I, s:I, s:s}", "name", rt->name,
 					     "state", node_state_name(rt->state), "stage", rt->stage,
 					     "stage_time", (json_int_t)rt->stage_time, "last_seen",
 					     (json_int_t)rt->last_seen, "hostname", rt->hostname));
@@ -332,16 +319,47 @@ json_t *nodes_json(struct snowd *sd, const struct inv_node *n, int full)
 	return o;
 }
 
-int nodes_sync_dnsmasq(struct snowd *sd)
+int nodes_pick_ip(struct snowd *sd, const char *ip, char out[16], char *err, size_t errlen)
 {
-	struct buf b = BUF_INIT;
-	int rc = dnsmasq_render_hosts(&sd->inv, &b);
+	uint32_t ipv, pf, pl, df, dl;
+	uint32_t mask = sd->boot_prefix ? 0xffffffffu << (32 - sd->boot_prefix) : 0;
+	unsigned char *taken;
 
-	if (!rc)
-		rc = file_write_atomic(sd->path_hosts, b.data, b.len, 0644);
-	buf_free(&b);
-	if (rc)
-		return rc;
-	dnsmasq_reload(&sd->dnsmasq);
+	dnsmasq_ranges(sd->boot_ip, sd->boot_prefix, &pf, &pl, &df, &dl);
+	if (ip) {
+		if (valid_ipv4(ip, &ipv, err, errlen))
+			return -EINVAL;
+		if ((ipv & mask) != (sd->boot_ip & mask)) {
+			snprintf(err, errlen, "ip: %s is outside the boot network %s", ip,
+				 sd->cfg.boot_addr);
+			return -EINVAL;
+		}
+		if (ipv == sd->boot_ip || ipv == (sd->boot_ip & mask) || ipv == (sd->boot_ip | ~mask)) {
+			snprintf(err, errlen, "ip: %s is the host's, network or broadcast address", ip);
+			return -EINVAL;
+		}
+		if (ipv >= df && ipv <= dl) {
+			snprintf(err, errlen, "ip: %s is in the discovery range (dynamic DHCP)", ip);
+			return -EINVAL;
+		}
+		ipv4_format(ipv, out);
+		return 0;
+	}
+	/* The first free address of the pool, from one look at the inventory. */
+	taken = calloc((size_t)(pl - pf) + 1, 1);
+	if (!taken || inv_ips_taken(&sd->inv, pf, pl, taken)) {
+		free(taken);
+		snprintf(err, errlen, "inventory error");
+		return -EIO;
+	}
+	for (ipv = pf; ipv <= pl; ipv++)
+		if (ipv != sd->boot_ip && !taken[ipv - pf])
+			break;
+	free(taken);
+	if (ipv > pl) {
+		snprintf(err, errlen, "ip: no free address left in the pool");
+		return -ENOSPC;
+	}
+	ipv4_format(ipv, out);
 	return 0;
 }

@@ -9,10 +9,14 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
+#include "inv.h"
+#include "snowd.h"
+#include "stream.h"
 #include "log.h"
 
 #define QMP_TIMEOUT_MS 3000
@@ -222,4 +226,27 @@ pid_t power_ipmi_start(json_t *power, const char *op, const char *ipmitool, char
 	}
 	explicit_bzero(password, sizeof(password));
 	return pid;
+}
+
+int power_reaped(struct snowd *sd, pid_t pid, int status)
+{
+	unsigned i;
+
+	for (i = 0; i < sd->npower; i++) {
+		if (sd->power_children[i].pid != pid)
+			continue;
+		int64_t id = sd->power_children[i].cmd_id;
+		int ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+		char why[96];
+		json_t *c;
+		snprintf(why, sizeof(why), "ipmitool %s %d", WIFEXITED(status) ? "exited with" : "killed by",
+			 WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+		inv_cmd_finish(&sd->inv, id, ok, NULL, ok ? NULL : why, (int64_t)time(NULL));
+		log_info("command %lld: ipmi %s", (long long)id, ok ? "done" : why);
+		if ((c = inv_cmd_get(&sd->inv, id)))
+			stream_publish(&sd->stream, "command", c);
+		sd->power_children[i] = sd->power_children[--sd->npower];
+		return 1;
+	}
+	return 0;
 }

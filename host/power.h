@@ -32,4 +32,9 @@ int power_qmp(const char *socket, const char *op, json_t **result, char *err, si
 pid_t power_ipmi_start(json_t *power, const char *op, const char *ipmitool, char *err,
 		       size_t errlen);
 
+struct snowd;
+
+/* Reap an ipmitool child: its command is done or failed.  @ret 1 if pid was one. */
+int power_reaped(struct snowd *sd, pid_t pid, int status);
+
 #endif

@@ -1,5 +1,7 @@
 /*
  * snowd's one state struct, passed explicitly to every part of the daemon.
+ * This header holds the state only: each module declares its functions in
+ * its own header (docs/host.md maps them).
  * Everything runs on one thread: the poll loop drives libmicrohttpd, the
  * signal self-pipe, dnsmasq supervision and the timers, so the inventory
  * and the node table need no locks.
@@ -18,6 +20,7 @@
 #include "stream.h"
 
 struct MHD_Daemon;
+struct http_router;
 
 struct snowd_config {
 	char *state_dir;
@@ -77,6 +80,7 @@ struct snowd {
 	struct dnsmasq_child dnsmasq;
 	struct MHD_Daemon *httpd;   /* plain HTTP: boot files, nodes, and the API */
 	struct MHD_Daemon *httpsd;  /* HTTPS for the API and console, when configured */
+	const struct http_router *router; /* borrowed: who answers requests (route.c) */
 	char *tls_key_pem, *tls_cert_pem;
 	uint32_t boot_ip;
 	int boot_prefix;
@@ -102,61 +106,5 @@ struct snowd {
 	json_t *schemas;        /* owned: {compact text: schema}, one copy per distinct schema */
 	int64_t next_schema_gc;
 };
-
-int64_t snowd_now_ms(void);
-
-/* http.c */
-int http_start(struct snowd *sd, char *err, size_t errlen);
-void http_stop(struct snowd *sd);
-
-/* nodes.c: the run-time node table. */
-/* Find a node's run-time entry; create it (named) when create_name is not NULL. */
-struct node_rt *nodes_rt(struct snowd *sd, int64_t id, const char *create_name);
-void nodes_rt_forget(struct snowd *sd, int64_t id);
-/* Drop what a node reported (a new boot starts from nothing). */
-void nodes_rt_clear(struct node_rt *rt);
-/*
- * Set rt's schema to schema (borrowed), sharing one copy among the nodes that
- * report the same one (a thousand nodes of one image: one schema, not a
- * thousand).  Copies no node uses any more go at the next nodes_tick().
- */
-void nodes_set_schema(struct snowd *sd, struct node_rt *rt, json_t *schema);
-void nodes_rt_free(struct snowd *sd);
-void nodes_tick(struct snowd *sd);
-const char *node_state_name(enum node_state s);
-/*
- * @ret a new JSON object describing n and its run-time state; with full, also
- * its profile, own settings and effective settings with their origins.
- */
-json_t *nodes_json(struct snowd *sd, const struct inv_node *n, int full);
-/*
- * A node's effective settings (settings.h); origins (may be NULL) receives
- * where each came from.  @ret a new object, or NULL on an inventory error.
- */
-json_t *nodes_effective(struct snowd *sd, const struct inv_node *n, json_t **origins);
-/*
- * The node's overlay, from the cache while no setting changed since it was
- * rendered.  @ret 0 with *data and *len pointing into the cache (valid until the
- * next call), or -errno.
- */
-int nodes_overlay(struct snowd *sd, const struct inv_node *n, const char **data, size_t *len);
-/*
- * Note that a node reached a boot stage: dhcp, first, script, kernel, initrd,
- * overlay (from its requests), or online (its agent registered: the boot is
- * then written to the boot history).
- */
-void nodes_stage(struct snowd *sd, const struct inv_node *n, const char *stage);
-
-/* Tell stream clients a node's state or stage changed. */
-void nodes_publish_state(struct snowd *sd, const struct node_rt *rt);
-
-/* Reap an ipmitool child: its command is done or failed.  @ret 1 if pid was one. */
-int power_reaped(struct snowd *sd, pid_t pid, int status);
-
-/* metrics.c: Prometheus text into b.  @ret 0 or -errno. */
-int metrics_render(struct snowd *sd, struct buf *b);
-
-/* Rewrite the dnsmasq hosts file and make dnsmasq re-read it.  @ret 0 or -errno. */
-int nodes_sync_dnsmasq(struct snowd *sd);
 
 #endif

@@ -7,7 +7,7 @@
 
 #include "buf.h"
 #include "log.h"
-#include "snowd.h"
+#include "clock.h"
 #include "valid.h"
 
 #define STREAM_MAX_BACKLOG (4u << 20) /* a client this far behind is cut off */
@@ -15,7 +15,7 @@
 
 struct stream_client {
 	struct stream_client *next;
-	struct snowd *sd;
+	struct stream *st;  /* the stream this client belongs to */
 	struct MHD_Connection *conn;
 	struct buf out;      /* queued bytes; off of them already sent */
 	size_t off;
@@ -237,7 +237,7 @@ static ssize_t stream_reader(void *cls, uint64_t pos, char *buf, size_t max)
 	if (c->dead)
 		return MHD_CONTENT_READER_END_WITH_ERROR;
 	if (c->off == c->out.len) {
-		if (c->sd->stream.closing)
+		if (c->st->closing)
 			return MHD_CONTENT_READER_END_OF_STREAM;
 		/* Nothing to say: take the connection out of the loop until a publish. */
 		buf_reset(&c->out);
@@ -258,13 +258,13 @@ static void stream_free_client(void *cls)
 {
 	struct stream_client *c = cls;
 
-	stream_unlink(&c->sd->stream, c);
+	stream_unlink(c->st, c);
 	buf_free(&c->out);
 	stream_filter_free(&c->filter);
 	free(c);
 }
 
-enum MHD_Result stream_open(struct snowd *sd, struct MHD_Connection *conn, struct stream_filter *f)
+enum MHD_Result stream_open(struct stream *st, struct MHD_Connection *conn, struct stream_filter *f)
 {
 	struct stream_client *c = calloc(1, sizeof(*c));
 	struct MHD_Response *r;
@@ -279,9 +279,9 @@ enum MHD_Result stream_open(struct snowd *sd, struct MHD_Connection *conn, struc
 		c->filter = *f;
 		memset(f, 0, sizeof(*f));
 	}
-	c->sd = sd;
+	c->st = st;
 	c->conn = conn;
-	c->last_write_ms = snowd_now_ms();
+	c->last_write_ms = clock_mono_ms();
 	/* Tell the client how long to wait before reconnecting. */
 	buf_puts(&c->out, "retry: 2000\n\n");
 	r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16384, stream_reader, c,
@@ -295,9 +295,9 @@ enum MHD_Result stream_open(struct snowd *sd, struct MHD_Connection *conn, struc
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream");
 	MHD_add_response_header(r, "Cache-Control", "no-store");
 	MHD_add_response_header(r, "X-Accel-Buffering", "no");
-	c->next = sd->stream.clients;
-	sd->stream.clients = c;
-	sd->stream.nclients++;
+	c->next = st->clients;
+	st->clients = c;
+	st->nclients++;
 	ret = MHD_queue_response(conn, MHD_HTTP_OK, r);
 	MHD_destroy_response(r);
 	return ret;
@@ -318,12 +318,12 @@ static void stream_queue_one(struct stream_client *c, const char *text, size_t l
 	}
 }
 
-static void stream_queue_text(struct snowd *sd, const char *text, size_t len)
+static void stream_queue_text(struct stream *st, const char *text, size_t len)
 {
 	struct stream_client *c;
-	int64_t now = snowd_now_ms();
+	int64_t now = clock_mono_ms();
 
-	for (c = sd->stream.clients; c; c = c->next)
+	for (c = st->clients; c; c = c->next)
 		stream_queue_one(c, text, len, now);
 }
 
@@ -347,16 +347,16 @@ static int stream_format(struct buf *out, const char *event, json_t *data)
  * without a filter, a cut one for each distinct filter (clients asking the
  * same share it).
  */
-static void stream_send_values(struct snowd *sd, json_t *batch)
+static void stream_send_values(struct stream *st, json_t *batch)
 {
 	struct stream_client *c, *d;
 	struct buf whole = BUF_INIT;
 	int have_whole = 0;
-	int64_t now = snowd_now_ms();
+	int64_t now = clock_mono_ms();
 
-	for (c = sd->stream.clients; c; c = c->next)
+	for (c = st->clients; c; c = c->next)
 		c->served = 0;
-	for (c = sd->stream.clients; c; c = c->next) {
+	for (c = st->clients; c; c = c->next) {
 		struct buf cut = BUF_INIT;
 		json_t *msg, *upd;
 		const char *node;
@@ -391,39 +391,39 @@ static void stream_send_values(struct snowd *sd, json_t *batch)
 	}
 	buf_free(&whole);
 	json_decref(batch);
-	sd->stream.sent_messages++;
+	st->sent_messages++;
 }
 
-void stream_publish(struct snowd *sd, const char *event, json_t *data)
+void stream_publish(struct stream *st, const char *event, json_t *data)
 {
 	struct buf msg = BUF_INIT;
 
 	if (!data)
 		return;
-	if (!sd->stream.clients) {
+	if (!st->clients) {
 		json_decref(data);
 		return;
 	}
 	if (!stream_format(&msg, event, data))
-		stream_queue_text(sd, msg.data, msg.len);
-	sd->stream.sent_messages++;
+		stream_queue_text(st, msg.data, msg.len);
+	st->sent_messages++;
 	buf_free(&msg);
 }
 
-void stream_values(struct snowd *sd, const char *node, json_t *update)
+void stream_values(struct stream *st, const char *node, json_t *update)
 {
-	if (!sd->stream.clients) {
+	if (!st->clients) {
 		json_decref(update);
 		return;
 	}
-	if (!sd->stream.pending_values)
-		sd->stream.pending_values = json_object();
+	if (!st->pending_values)
+		st->pending_values = json_object();
 	/*
 	 * A second report in the same batch replaces the first, but thresholds,
 	 * devices and a schema come only in the report where they changed: keep them.
 	 */
 	if (update) {
-		json_t *old = json_object_get(sd->stream.pending_values, node), *v;
+		json_t *old = json_object_get(st->pending_values, node), *v;
 		static const char *const sticky[] = { "thresholds", "devices", "schema" };
 		size_t i;
 		for (i = 0; old && i < sizeof(sticky) / sizeof(sticky[0]); i++) {
@@ -431,23 +431,23 @@ void stream_values(struct snowd *sd, const char *node, json_t *update)
 				json_object_set(update, sticky[i], v);
 		}
 	}
-	json_object_set_new(sd->stream.pending_values, node, update);
+	json_object_set_new(st->pending_values, node, update);
 }
 
-void stream_flush(struct snowd *sd)
+void stream_flush(struct stream *st)
 {
 	struct stream_client *c;
-	int64_t now = snowd_now_ms();
+	int64_t now = clock_mono_ms();
 
-	if (sd->stream.pending_values && json_object_size(sd->stream.pending_values)) {
-		if (sd->stream.clients)
-			stream_send_values(sd, sd->stream.pending_values);
+	if (st->pending_values && json_object_size(st->pending_values)) {
+		if (st->clients)
+			stream_send_values(st, st->pending_values);
 		else
-			json_decref(sd->stream.pending_values);
-		sd->stream.pending_values = NULL;
+			json_decref(st->pending_values);
+		st->pending_values = NULL;
 	}
 	/* Comments keep proxies and idle clients from timing the stream out. */
-	for (c = sd->stream.clients; c; c = c->next) {
+	for (c = st->clients; c; c = c->next) {
 		if (!c->dead && now - c->last_write_ms > STREAM_KEEPALIVE_MS) {
 			buf_puts(&c->out, ": keep-alive\n\n");
 			c->last_write_ms = now;
@@ -459,15 +459,15 @@ void stream_flush(struct snowd *sd)
 	}
 }
 
-void stream_close_all(struct snowd *sd)
+void stream_close_all(struct stream *st)
 {
 	struct stream_client *c;
 
-	sd->stream.closing = 1;
-	json_decref(sd->stream.pending_values);
-	sd->stream.pending_values = NULL;
+	st->closing = 1;
+	json_decref(st->pending_values);
+	st->pending_values = NULL;
 	/* MHD must not stop with suspended connections. */
-	for (c = sd->stream.clients; c; c = c->next) {
+	for (c = st->clients; c; c = c->next) {
 		if (c->suspended) {
 			c->suspended = 0;
 			MHD_resume_connection(c->conn);

@@ -24,7 +24,6 @@
 #include <jansson.h>
 #include <microhttpd.h>
 
-struct snowd;
 struct stream_client;
 
 #define STREAM_FILTER_MAX_VALUES 64
@@ -65,14 +64,14 @@ struct stream {
 };
 
 /* Answer a GET /api/v1/stream; f (may be NULL) is taken over.  @ret MHD's result. */
-enum MHD_Result stream_open(struct snowd *sd, struct MHD_Connection *conn, struct stream_filter *f);
+enum MHD_Result stream_open(struct stream *st, struct MHD_Connection *conn, struct stream_filter *f);
 /* Queue one message (data: a reference this call takes) to every client. */
-void stream_publish(struct snowd *sd, const char *event, json_t *data);
+void stream_publish(struct stream *st, const char *event, json_t *data);
 /* Gather a node's value update (a reference taken) for the next flush. */
-void stream_values(struct snowd *sd, const char *node, json_t *update);
+void stream_values(struct stream *st, const char *node, json_t *update);
 /* Send what was gathered, and a keep-alive comment when it is due. */
-void stream_flush(struct snowd *sd);
+void stream_flush(struct stream *st);
 /* End every stream (before the HTTP daemon stops). */
-void stream_close_all(struct snowd *sd);
+void stream_close_all(struct stream *st);
 
 #endif

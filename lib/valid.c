@@ -3,6 +3,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define ERR(...)                                                                                   \
@@ -115,4 +116,14 @@ int valid_ipv4(const char *s, uint32_t *out, char *err, size_t errlen)
 void ipv4_format(uint32_t ip, char buf[16])
 {
 	snprintf(buf, 16, "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 255, (ip >> 8) & 255, ip & 255);
+}
+
+int valid_u64(const char *s, uint64_t *out)
+{
+	size_t len = s ? strlen(s) : 0;
+
+	if (!len || len > 19 || strspn(s, "0123456789") != len)
+		return -EINVAL;
+	*out = strtoull(s, NULL, 10);
+	return 0;
 }

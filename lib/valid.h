@@ -35,6 +35,12 @@ int valid_mac(const char *s, char out[SNOW_MAC_STRLEN + 1], char *err, size_t er
  */
 int valid_ipv4(const char *s, uint32_t *out, char *err, size_t errlen);
 
+/*
+ * Parse a decimal number of at most 19 digits (no sign, no spaces), so it
+ * also fits an int64_t.  @ret 0, or -EINVAL.
+ */
+int valid_u64(const char *s, uint64_t *out);
+
 /* Format a host-order IPv4 address into buf (at least 16 bytes). */
 void ipv4_format(uint32_t ip, char buf[16]);
 

@@ -9,14 +9,7 @@
 #include <errno.h>
 #include <cmocka.h>
 
-#include "snowd.h"
 #include "stream.h"
-
-/* snowd.c's clock (the test does not link the daemon's main). */
-int64_t snowd_now_ms(void)
-{
-	return 0;
-}
 
 static json_t *update(void)
 {

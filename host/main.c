@@ -19,9 +19,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "conf.h"
+#include "http.h"
 #include "log.h"
+#include "nodes.h"
+#include "power.h"
+#include "route.h"
 #include "snowd.h"
+#include "stream.h"
 #include "valid.h"
 
 #define OPT(n, s, t, f, lo, hi, a, h) { n, s, t, offsetof(struct snowd_config, f), lo, hi, a, h }
@@ -61,14 +67,6 @@ static const struct conf_option snowd_options[] = {
 	OPT("verbose", 'v', CONF_BOOL, verbose, 0, 0, NULL, "log debug messages"),
 	{ 0 },
 };
-
-int64_t snowd_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Signal handlers only write the signal number to the self-pipe. */
 static int snowd_sigfd = -1;
@@ -385,7 +383,7 @@ static void snowd_signals(struct snowd *sd)
 			break;
 		case SIGHUP:
 			snowd_reload(sd);
-			if (nodes_sync_dnsmasq(sd))
+			if (dnsmasq_sync_hosts(&sd->dnsmasq, &sd->inv, sd->path_hosts))
 				log_warnx("dnsmasq: hosts file not updated");
 			break;
 		case SIGCHLD:
@@ -443,11 +441,18 @@ static void snowd_loop(struct snowd *sd)
 		MHD_run(sd->httpd);
 		if (sd->httpsd)
 			MHD_run(sd->httpsd);
-		now = snowd_now_ms();
+		now = clock_mono_ms();
 		if (now >= next_tick) {
 			nodes_tick(sd);
+			if (now >= sd->next_expire) {
+				int n = inv_cmd_expire(&sd->inv, (int64_t)time(NULL),
+						       sd->cfg.command_timeout_s);
+				if (n > 0)
+					log_warnx("commands: %d timed out without a result", n);
+				sd->next_expire = now + 10000;
+			}
 			dnsmasq_tick(&sd->dnsmasq, time(NULL));
-			stream_flush(sd);
+			stream_flush(&sd->stream);
 			next_tick = now + 500;
 		}
 	}
@@ -510,14 +515,14 @@ int main(int argc, char **argv)
 	sigaction(SIGCHLD, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	if (http_start(&sd, err, sizeof(err)))
+	if (http_start(&sd, &route_router, err, sizeof(err)))
 		fatalx("%s", err);
 	if (strcmp(sd.cfg.dnsmasq, "none")) {
 		if (snowd_tftp_root(&sd))
 			fatal("%s", sd.path_tftp);
 		if (snowd_write_dnsmasq_conf(&sd, sd.path_dnsconf, err, sizeof(err)))
 			fatalx("%s", err);
-		if ((rc = nodes_sync_dnsmasq(&sd)))
+		if ((rc = dnsmasq_sync_hosts(&sd.dnsmasq, &sd.inv, sd.path_hosts)))
 			fatalx("%s: %s", sd.path_hosts, strerror(-rc));
 		if ((rc = dnsmasq_start(&sd.dnsmasq)))
 			fatalx("dnsmasq: %s", strerror(-rc));

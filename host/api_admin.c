@@ -1,0 +1,368 @@
+/*
+ * The REST API's admin handlers (api.h): console sessions, users, tokens,
+ * profiles and images.  Who may call each is route.c's.
+ */
+#include "api.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "auth.h"
+#include "images.h"
+#include "inv.h"
+#include "jsonh.h"
+#include "log.h"
+#include "settings.h"
+#include "snowd.h"
+#include "valid.h"
+
+enum MHD_Result api_login(struct http_ctx *h)
+{
+	char cookie[SIGN_SECRET_HEX_LEN + 1], err[256], setc[256];
+	const char *user, *password;
+	struct auth_session s;
+	enum MHD_Result ret;
+	json_t *body;
+	int rc;
+
+	body = jsonh_parse_object(h->body.data, h->body.len, err, sizeof(err));
+	if (!body)
+		return http_error(h, MHD_HTTP_BAD_REQUEST, "%s", err);
+	if (jsonh_get_str(body, "user", 1, SNOW_NAME_MAX, &user, err, sizeof(err)) ||
+	    jsonh_get_str(body, "password", 1, 512, &password, err, sizeof(err))) {
+		json_decref(body);
+		return http_error(h, MHD_HTTP_BAD_REQUEST, "%s", err);
+	}
+	rc = auth_login(&h->sd->inv, user, password, (int64_t)time(NULL), cookie, &s);
+	if (rc) {
+		log_warnx("login: refused for '%s' from %s", user, h->client_ip);
+		json_decref(body);
+		return http_error(h, rc == -EACCES ? MHD_HTTP_UNAUTHORIZED : MHD_HTTP_INTERNAL_SERVER_ERROR,
+				  "login: wrong user or password");
+	}
+	log_info("login: %s (%s) from %s", s.user, inv_role_name(s.role), h->client_ip);
+	json_decref(body);
+	/* Secure over HTTPS: the cookie never goes back over plain HTTP. */
+	snprintf(setc, sizeof(setc), "%s=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%d%s",
+		 AUTH_SESSION_COOKIE, cookie, AUTH_SESSION_TTL, h->tls ? "; Secure" : "");
+	explicit_bzero(cookie, sizeof(cookie));
+	ret = http_json_cookie(h, MHD_HTTP_OK,
+			       json_pack("{s:s, s:s, s:s}", "user", s.user, "role",
+					 inv_role_name(s.role), "csrf", s.csrf),
+			       setc);
+	explicit_bzero(setc, sizeof(setc));
+	explicit_bzero(&s, sizeof(s));
+	return ret;
+}
+
+/* POST /api/v1/users {name, password, role}; GET lists; DELETE /api/v1/users/NAME. */
+static enum MHD_Result api_users(struct http_ctx *h, const char *rest)
+{
+	static const char *const fields[] = { "name", "password", "role", NULL };
+	const char *name, *password, *role;
+	enum inv_role r;
+	char err[256];
+	json_t *body;
+	int rc;
+
+	if (!strcmp(h->method, "GET") && !*rest) {
+		json_t *arr = auth_user_list(&h->sd->inv);
+		return arr ? http_json(h, MHD_HTTP_OK, json_pack("{s:o}", "users", arr)) :
+			     http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "inventory error");
+	}
+	if (!strcmp(h->method, "DELETE") && *rest == '/') {
+		rc = auth_user_rm(&h->sd->inv, rest + 1);
+		if (rc == -ENOENT)
+			return http_error(h, MHD_HTTP_NOT_FOUND, "name: no user '%.64s'", rest + 1);
+		if (rc)
+			return http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "inventory error");
+		log_info("users: %s removed", rest + 1);
+		return http_json(h, MHD_HTTP_OK, json_pack("{s:s}", "deleted", rest + 1));
+	}
+	if (strcmp(h->method, "POST") || *rest)
+		return http_error(h, MHD_HTTP_METHOD_NOT_ALLOWED, "%s: use GET, POST or DELETE", h->url);
+	body = jsonh_parse_object(h->body.data, h->body.len, err, sizeof(err));
+	if (!body)
+		return http_error(h, MHD_HTTP_BAD_REQUEST, "%s", err);
+	rc = -EINVAL;
+	if (jsonh_only_keys(body, fields, err, sizeof(err)) ||
+	    jsonh_get_str(body, "name", 1, 255, &name, err, sizeof(err)) ||
+	    valid_name(name, err, sizeof(err)) ||
+	    jsonh_get_str(body, "password", 1, 4096, &password, err, sizeof(err)) ||
+	    jsonh_get_str(body, "role", 1, 16, &role, err, sizeof(err)))
+		goto out;
+	r = inv_role_parse(role);
+	if (!r) {
+		snprintf(err, sizeof(err), "role: '%s' is not viewer, operator or admin", role);
+		goto out;
+	}
+	rc = auth_user_add(&h->sd->inv, name, password, r, err, sizeof(err));
+	if (!rc) {
+		/* name and role belong to body: answer before letting it go. */
+		json_t *ans = json_pack("{s:s, s:s}", "name", name, "role", role);
+		log_info("users: %s added (%s)", name, role);
+		json_decref(body);
+		return http_json(h, MHD_HTTP_CREATED, ans);
+	}
+out:
+	json_decref(body);
+	if (rc == -EEXIST)
+		return http_error(h, MHD_HTTP_CONFLICT, "%s", err);
+	if (rc == -EINVAL)
+		return http_error(h, MHD_HTTP_BAD_REQUEST, "%s", err);
+	return http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "inventory error");
+}
+
+/* POST /api/v1/tokens {name, role} -> the token, shown once; GET lists; DELETE /tokens/NAME. */
+static enum MHD_Result api_tokens(struct http_ctx *h, const char *rest)
+{
+	static const char *const fields[] = { "name", "role", NULL };
+	const char *name, *role;
+	char err[256], token[72];
+	enum inv_role r;
+	json_t *body, *ans;
+	int rc;
+
+	if (!strcmp(h->method, "GET") && !*rest) {
+		json_t *arr = inv_token_list(&h->sd->inv);
+		return arr ? http_json(h, MHD_HTTP_OK, json_pack("{s:o}", "tokens", arr)) :
+			     http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "inventory error");
+	}
+	if (!strcmp(h->method, "DELETE") && *rest == '/') {
+		rc = inv_token_rm(&h->sd->inv, rest + 1);
+		if (rc == -ENOENT)
+			return http_error(h, MHD_HTTP_NOT_FOUND, "name: no token '%.64s'", rest + 1);
+		return rc ? http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "inventory error") :
+			    http_json(h, MHD_HTTP_OK, json_pack("{s:s}", "deleted", rest + 1));
+	}
+	if (strcmp(h->method, "POST") || *rest)
+		return http_error(h, MHD_HTTP_METHOD_NOT_ALLOWED, "%s: use GET, POST or DELETE", h->url);
+	body = jsonh_parse_object(h->body.data, h->body.len, err, sizeof(err));
+	if (!body)
+		return http_error(h, MHD_HTTP_BAD_REQUEST, "%s", err);
+	if (jsonh_only_keys(body, fields, err, sizeof(err)) ||
+	    jsonh_get_str(body, "name", 1, 255, &name, err, sizeof(err)) ||
+	    valid_name(name, err, sizeof(err)) ||
+	    jsonh_get_str(body, "role", 1, 16, &role, err, sizeof(err))) {
+		json_decref(body);
+		return http_error(h, MHD_HTTP_BAD_REQUEST, "%s", err);
+	}
+	r = inv_role_parse(role);
+	if (!r) {
+		json_decref(body);
+		return http_error(h, MHD_HTTP_BAD_REQUEST, "role: '%.16s' is not viewer, operator or admin", role);
+	}
+	rc = inv_token_create(&h->sd->inv, name, r, token);
+	if (rc) {
+		json_decref(body);
+		return rc == -EEXIST ? http_error(h, MHD_HTTP_CONFLICT, "name: a token named '%.64s' exists", name) :
+				       http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "inventory error");
+	}
+	log_info("tokens: %s created (%s)", name, role);
+	ans = json_pack("{s:s, s:s, s:s}", "name", name, "role", role, "token", token);
+	explicit_bzero(token, sizeof(token));
+	json_decref(body);
+	return http_json(h, MHD_HTTP_CREATED, ans);
+}
+
+/* /api/v1/profiles[/NAME]: GET (viewer), POST/PUT/DELETE (admin; checked by the caller). */
+static enum MHD_Result api_profiles(struct http_ctx *h, const char *name)
+{
+	static const char *const fields[] = { "name", "settings", NULL };
+	struct snowd *sd = h->sd;
+	json_t *body, *settings;
+	char err[256];
+	int rc, users;
+
+	if (!strcmp(h->method, "GET")) {
+		json_t *v = name ? inv_profile_get(&sd->inv, name) : inv_profile_list(&sd->inv);
+		if (!v)
+			return name ? http_error(h, MHD_HTTP_NOT_FOUND, "name: no profile '%s'", name) :
+				      http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "inventory error");
+		return http_json(h, MHD_HTTP_OK, name ? json_pack("{s:s, s:o}", "name", name, "settings", v) :
+						       json_pack("{s:o}", "profiles", v));
+	}
+	if (!strcmp(h->method, "DELETE") && name) {
+		rc = inv_profile_rm(&sd->inv, name, &users);
+		if (rc == -EBUSY)
+			return http_error(h, MHD_HTTP_CONFLICT, "name: %d node(s) use profile '%s'", users, name);
+		if (rc == -ENOENT)
+			return http_error(h, MHD_HTTP_NOT_FOUND, "name: no profile '%s'", name);
+		if (rc)
+			return http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "inventory error");
+		log_info("profiles: %s removed", name);
+		return http_json(h, MHD_HTTP_OK, json_pack("{s:s}", "deleted", name));
+	}
+	if (!((!strcmp(h->method, "POST") && !name) || (!strcmp(h->method, "PUT") && name)))
+		return http_error(h, MHD_HTTP_METHOD_NOT_ALLOWED,
+				  "%s: GET, POST to /profiles, PUT or DELETE /profiles/NAME", h->url);
+	body = jsonh_parse_object(h->body.data, h->body.len, err, sizeof(err));
+	if (!body)
+		return http_error(h, MHD_HTTP_BAD_REQUEST, "%s", err);
+	settings = json_object_get(body, "settings");
+	if (!name && jsonh_get_str(body, "name", 1, 255, &name, err, sizeof(err)))
+		goto bad;
+	if (jsonh_only_keys(body, fields, err, sizeof(err)) || valid_name(name, err, sizeof(err)))
+		goto bad;
+	if (!settings)
+		settings = json_object_get(body, "settings") ? NULL : json_object();
+	else
+		json_incref(settings);
+	if (settings_check(settings, 0, err, sizeof(err))) {
+		json_decref(settings);
+		goto bad;
+	}
+	rc = inv_profile_put(&sd->inv, name, settings, !strcmp(h->method, "POST"));
+	json_decref(settings);
+	if (rc == -EEXIST || rc == -ENOENT) {
+		/* name may belong to body: the message first, then let body go. */
+		snprintf(err, sizeof(err), "name: %s profile '%s'",
+			 rc == -EEXIST ? "there is already a" : "no", name);
+		json_decref(body);
+		return http_error(h, rc == -EEXIST ? MHD_HTTP_CONFLICT : MHD_HTTP_NOT_FOUND, "%s", err);
+	}
+	if (rc) {
+		json_decref(body);
+		return http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "inventory error");
+	}
+	sd->settings_gen++;
+	log_info("profiles: %s %s", name, !strcmp(h->method, "POST") ? "added" : "replaced");
+	{
+		json_t *ans = json_pack("{s:s, s:o}", "name", name, "settings",
+					inv_profile_get(&sd->inv, name));
+		json_decref(body);
+		return http_json(h, !strcmp(h->method, "POST") ? MHD_HTTP_CREATED : MHD_HTTP_OK, ans);
+	}
+bad:
+	json_decref(body);
+	return http_error(h, MHD_HTTP_BAD_REQUEST, "%s", err);
+}
+
+/* GET /api/v1/images; POST {name, kernel, initrd} registers files of this host (admin). */
+static enum MHD_Result api_images(struct http_ctx *h)
+{
+	static const char *const fields[] = { "name", "kernel", "initrd", NULL };
+	char version[INV_VERSION_LEN + 1], err[512];
+	const char *name, *kernel, *initrd;
+	json_t *body;
+	int rc;
+
+	if (!strcmp(h->method, "GET")) {
+		json_t *arr = inv_image_list(&h->sd->inv);
+		return arr ? http_json(h, MHD_HTTP_OK, json_pack("{s:o}", "images", arr)) :
+			     http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "inventory error");
+	}
+	if (strcmp(h->method, "POST"))
+		return http_error(h, MHD_HTTP_METHOD_NOT_ALLOWED, "%s: use GET or POST", h->url);
+	body = jsonh_parse_object(h->body.data, h->body.len, err, sizeof(err));
+	if (!body)
+		return http_error(h, MHD_HTTP_BAD_REQUEST, "%s", err);
+	if (jsonh_only_keys(body, fields, err, sizeof(err)) ||
+	    jsonh_get_str(body, "name", 1, 255, &name, err, sizeof(err)) ||
+	    jsonh_get_str(body, "kernel", 1, 4000, &kernel, err, sizeof(err)) ||
+	    jsonh_get_str(body, "initrd", 1, 4000, &initrd, err, sizeof(err)))
+		rc = -EINVAL;
+	else
+		rc = images_register(h->sd, name, kernel, initrd, version, err, sizeof(err));
+	if (rc) {
+		json_decref(body);
+		return http_error(h, rc == -EINVAL ? MHD_HTTP_BAD_REQUEST : MHD_HTTP_INTERNAL_SERVER_ERROR,
+				  "%s", err);
+	}
+	{
+		json_t *ans = json_pack("{s:s, s:s}", "name", name, "version", version);
+		json_decref(body);
+		return http_json(h, MHD_HTTP_CREATED, ans);
+	}
+}
+
+enum MHD_Result api_logout(struct http_ctx *h)
+{
+	if (h->who.via_session)
+		auth_logout(&h->sd->inv, h->who.cookie);
+	return http_json(h, MHD_HTTP_OK, json_pack("{s:b}", "logged_out", 1));
+}
+
+enum MHD_Result api_me(struct http_ctx *h)
+{
+	json_t *me = json_pack("{s:s, s:s}", "user", h->who.via_session ? h->who.user : "(token)",
+			       "role", inv_role_name((enum inv_role)h->who.role));
+
+	if (me && h->who.via_session)
+		json_object_set_new(me, "csrf", json_string(h->who.csrf));
+	return http_json(h, MHD_HTTP_OK, me);
+}
+
+/* A user or token path: "" for the collection, "/NAME" for one. */
+static const char *api_rest(struct http_ctx *h, char *buf, size_t cap)
+{
+	snprintf(buf, cap, "%s%s", h->param[0] ? "/" : "", h->param[0] ? h->param[0] : "");
+	return buf;
+}
+
+enum MHD_Result api_users_list(struct http_ctx *h)
+{
+	return api_users(h, "");
+}
+
+enum MHD_Result api_user_add(struct http_ctx *h)
+{
+	return api_users(h, "");
+}
+
+enum MHD_Result api_user_delete(struct http_ctx *h)
+{
+	char rest[HTTP_PARAM_MAX + 2];
+
+	return api_users(h, api_rest(h, rest, sizeof(rest)));
+}
+
+enum MHD_Result api_tokens_list(struct http_ctx *h)
+{
+	return api_tokens(h, "");
+}
+
+enum MHD_Result api_token_add(struct http_ctx *h)
+{
+	return api_tokens(h, "");
+}
+
+enum MHD_Result api_token_delete(struct http_ctx *h)
+{
+	char rest[HTTP_PARAM_MAX + 2];
+
+	return api_tokens(h, api_rest(h, rest, sizeof(rest)));
+}
+
+enum MHD_Result api_profiles_list(struct http_ctx *h)
+{
+	return api_profiles(h, NULL);
+}
+
+enum MHD_Result api_profile_get(struct http_ctx *h)
+{
+	return api_profiles(h, h->param[0]);
+}
+
+enum MHD_Result api_profile_put(struct http_ctx *h)
+{
+	return api_profiles(h, h->param[0]);
+}
+
+enum MHD_Result api_profile_delete(struct http_ctx *h)
+{
+	return api_profiles(h, h->param[0]);
+}
+
+enum MHD_Result api_images_list(struct http_ctx *h)
+{
+	return api_images(h);
+}
+
+enum MHD_Result api_images_add(struct http_ctx *h)
+{
+	return api_images(h);
+}

@@ -1,0 +1,377 @@
+/*
+ * The node channel (docs/protocol.md): an agent registers each boot and
+ * reports its values, events and command results; the answer acknowledges
+ * the events stored and carries the node's pending commands.  Every request
+ * is signed with the node's secret (sign.h) and carries a nonce above the
+ * last one, so a replay fails even after a restart.
+ */
+#include "chan.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "clock.h"
+#include "history.h"
+#include "jsonh.h"
+#include "log.h"
+#include "nodes.h"
+#include "snowd.h"
+#include "stream.h"
+#include "valid.h"
+#include "wire.h"
+
+#define CHAN_MAX_EVENTS 256  /* events or results in one report */
+#define CHAN_MAX_VALUES 4096 /* values in a node's schema */
+
+/*
+ * Authenticate a node request: name header, signature, time window and a
+ * nonce above the last one (stored, so a replay fails after a restart too).
+ * On failure the answer has been queued into *ret.  @ret 0 when good.
+ */
+static int chan_auth(struct http_ctx *h, struct inv_node *n, enum MHD_Result *ret)
+{
+	struct snowd *sd = h->sd;
+	const char *name = http_header(h, SNOW_HDR_NODE);
+	const char *tstr = http_header(h, SNOW_HDR_TIME);
+	const char *nstr = http_header(h, SNOW_HDR_NONCE);
+	const char *sig = http_header(h, SNOW_HDR_SIG);
+	uint64_t t, nonce;
+	char err[256];
+	int rc;
+
+	if (!name || !tstr || !nstr || !sig) {
+		*ret = http_error(h, MHD_HTTP_UNAUTHORIZED, "node request without %s",
+				  !name ? SNOW_HDR_NODE : !tstr ? SNOW_HDR_TIME :
+				  !nstr ? SNOW_HDR_NONCE : SNOW_HDR_SIG);
+		return -EACCES;
+	}
+	if (valid_name(name, err, sizeof(err)) || inv_node_get(&sd->inv, name, n)) {
+		*ret = http_error(h, MHD_HTTP_FORBIDDEN, "%s: not a node", SNOW_HDR_NODE);
+		return -EACCES;
+	}
+	if (valid_u64(tstr, &t) || valid_u64(nstr, &nonce)) {
+		*ret = http_error(h, MHD_HTTP_UNAUTHORIZED, "%s/%s: not numbers", SNOW_HDR_TIME,
+				  SNOW_HDR_NONCE);
+		return -EACCES;
+	}
+	rc = sign_verify(n->secret, h->method, h->url, (int64_t)t, nonce, h->body.data,
+			 h->body.len, sig, (int64_t)time(NULL));
+	explicit_bzero(n->secret, sizeof(n->secret));
+	if (rc == -ETIME) {
+		log_warnx("node %s: request time %" PRIu64 " is off by more than %d s", n->name, t,
+			  SIGN_MAX_SKEW);
+		*ret = http_error(h, MHD_HTTP_UNAUTHORIZED, "%s: stale or future time", SNOW_HDR_TIME);
+		return -EACCES;
+	}
+	if (rc) {
+		log_warnx("node %s: bad signature from %s", n->name, h->client_ip);
+		*ret = http_error(h, MHD_HTTP_UNAUTHORIZED, "%s: bad signature", SNOW_HDR_SIG);
+		return -EACCES;
+	}
+	rc = inv_node_take_nonce(&sd->inv, n->id, nonce);
+	if (rc == -EALREADY) {
+		log_warnx("node %s: replayed request (nonce %" PRIu64 ") from %s refused", n->name,
+			  nonce, h->client_ip);
+		*ret = http_error(h, MHD_HTTP_UNAUTHORIZED, "%s: replayed request", SNOW_HDR_NONCE);
+		return -EACCES;
+	}
+	if (rc) {
+		*ret = http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "inventory error");
+		return -EIO;
+	}
+	return 0;
+}
+
+/* A node's schema (NULL: none given): [{name, kind, ...}].  @ret 0 or -EINVAL with err filled. */
+static int chan_check_schema(json_t *schema, char *err, size_t errlen)
+{
+	json_t *v;
+	size_t i;
+
+	if (schema && (!json_is_array(schema) || json_array_size(schema) > CHAN_MAX_VALUES)) {
+		snprintf(err, errlen, "schema: must be an array of at most %d values", CHAN_MAX_VALUES);
+		return -EINVAL;
+	}
+	json_array_foreach(schema, i, v) {
+		const char *vname, *kind;
+		char msg[200];
+		if (!json_is_object(v) || jsonh_get_str(v, "name", 1, 127, &vname, msg, sizeof(msg)) ||
+		    jsonh_get_str(v, "kind", 1, 16, &kind, msg, sizeof(msg))) {
+			snprintf(err, errlen, "schema[%zu]: %s", i,
+				 json_is_object(v) ? msg : "must be an object");
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static enum MHD_Result chan_do_register(struct http_ctx *h, struct inv_node *n, json_t *body)
+{
+	const char *name, *boot_id, *hostname, *kernel, *version, *mac;
+	json_t *schema;
+	struct node_rt *rt;
+	char err[256];
+
+	if (jsonh_get_str(body, "name", 1, SNOW_NAME_MAX, &name, err, sizeof(err)) ||
+	    jsonh_get_str(body, "boot_id", 1, 39, &boot_id, err, sizeof(err)) ||
+	    jsonh_get_str(body, "hostname", 0, SNOW_NAME_MAX, &hostname, err, sizeof(err)) ||
+	    jsonh_get_str(body, "kernel", 0, 63, &kernel, err, sizeof(err)) ||
+	    jsonh_get_str(body, "version", 0, 31, &version, err, sizeof(err)) ||
+	    jsonh_get_str(body, "mac", 0, SNOW_MAC_STRLEN, &mac, err, sizeof(err)))
+		return http_error(h, MHD_HTTP_BAD_REQUEST, "%s", err);
+	if (strcmp(name, n->name))
+		return http_error(h, MHD_HTTP_BAD_REQUEST, "name: '%s' does not match %s", name,
+				  SNOW_HDR_NODE);
+	schema = json_object_get(body, "schema");
+	if (chan_check_schema(schema, err, sizeof(err)))
+		return http_error(h, MHD_HTTP_BAD_REQUEST, "%s", err);
+	rt = nodes_rt(h->sd, n->id, n->name);
+	if (!rt)
+		return http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+	if (strcmp(rt->boot_id, boot_id)) {
+		/* A new boot: what the last one reported no longer holds. */
+		nodes_rt_clear(rt);
+		rt->events_acked = 0;
+	}
+	if (schema) {
+		nodes_set_schema(h->sd, rt, schema);
+		/* A new schema may name other gauges: their history starts over. */
+		history_free(rt->hist);
+		rt->hist = history_new(schema);
+	}
+	snprintf(rt->boot_id, sizeof(rt->boot_id), "%s", boot_id);
+	snprintf(rt->hostname, sizeof(rt->hostname), "%s", hostname ? hostname : "");
+	snprintf(rt->kernel, sizeof(rt->kernel), "%s", kernel ? kernel : "");
+	snprintf(rt->version, sizeof(rt->version), "%s", version ? version : "");
+	rt->seq = 0;
+	rt->last_seen = (int64_t)time(NULL);
+	rt->last_seen_ms = clock_mono_ms();
+	nodes_stage(h->sd, n, "online");
+	if (rt->state != NODE_ONLINE)
+		rt->online_since = rt->last_seen;
+	rt->state = NODE_ONLINE;
+	log_info("node %s: online (agent %s, kernel %s, boot %s, from %s)", n->name,
+		 rt->version, rt->kernel, rt->boot_id, h->client_ip);
+	nodes_publish_state(h->sd, rt);
+	return http_json(h, MHD_HTTP_OK,
+			 json_pack("{s:I}", "interval_ms", (json_int_t)h->sd->cfg.interval_ms));
+}
+
+/* Check a report's events and results before anything is stored. */
+static int chan_check_report(json_t *body, char *err, size_t errlen)
+{
+	json_t *events = json_object_get(body, "events"), *results = json_object_get(body, "results");
+	json_t *e;
+	size_t i;
+
+	if (events && (!json_is_array(events) || json_array_size(events) > CHAN_MAX_EVENTS)) {
+		snprintf(err, errlen, "events: must be an array of at most %d events", CHAN_MAX_EVENTS);
+		return -EINVAL;
+	}
+	json_array_foreach(events, i, e) {
+		json_int_t seq, t;
+		const char *type;
+		json_t *attrs;
+		char msg[200];
+		if (!json_is_object(e) ||
+		    jsonh_get_int(e, "seq", 1, 1, INT64_MAX, &seq, msg, sizeof(msg)) ||
+		    jsonh_get_int(e, "time", 1, 0, INT64_MAX, &t, msg, sizeof(msg)) ||
+		    jsonh_get_str(e, "type", 1, 63, &type, msg, sizeof(msg))) {
+			snprintf(err, errlen, "events[%zu]: %s", i,
+				 json_is_object(e) ? msg : "must be an object");
+			return -EINVAL;
+		}
+		attrs = json_object_get(e, "attrs");
+		if (attrs && !json_is_object(attrs)) {
+			snprintf(err, errlen, "events[%zu].attrs: must be an object", i);
+			return -EINVAL;
+		}
+		if (!attrs)
+			json_object_set_new(e, "attrs", json_object());
+	}
+	if (results && (!json_is_array(results) || json_array_size(results) > CHAN_MAX_EVENTS)) {
+		snprintf(err, errlen, "results: must be an array of at most %d results", CHAN_MAX_EVENTS);
+		return -EINVAL;
+	}
+	json_array_foreach(results, i, e) {
+		json_int_t id;
+		const char *msg_s;
+		char msg[200];
+		if (!json_is_object(e) || jsonh_get_int(e, "id", 1, 1, INT64_MAX, &id, msg, sizeof(msg)) ||
+		    !json_is_boolean(json_object_get(e, "ok")) ||
+		    jsonh_get_str(e, "error", 0, 1024, &msg_s, msg, sizeof(msg))) {
+			snprintf(err, errlen, "results[%zu]: %s", i,
+				 !json_is_object(e) ? "must be an object" :
+				 !json_is_boolean(json_object_get(e, "ok")) ? "ok: must be true or false" : msg);
+			return -EINVAL;
+		}
+	}
+#define CHECK_TYPE(key, test, what)                                                                \
+	do {                                                                                       \
+		json_t *x_ = json_object_get(body, key);                                           \
+		if (x_ && !test(x_)) {                                                             \
+			snprintf(err, errlen, "%s: must be %s", key, what);                        \
+			return -EINVAL;                                                            \
+		}                                                                                  \
+	} while (0)
+	CHECK_TYPE("values", json_is_object, "an object");
+	CHECK_TYPE("watermarks", json_is_object, "an object");
+	CHECK_TYPE("thresholds", json_is_array, "an array");
+	CHECK_TYPE("devices", json_is_array, "an array");
+#undef CHECK_TYPE
+	/* A schema rides in a report when values appeared since the registration. */
+	return chan_check_schema(json_object_get(body, "schema"), err, errlen);
+}
+
+/* Tell stream clients what a report brought: values, new events, finished commands. */
+static void chan_publish_report(struct snowd *sd, const struct inv_node *n, struct node_rt *rt,
+				json_t *body, int64_t ack)
+{
+	json_t *upd, *e, *r;
+	size_t i;
+
+	if (!sd->stream.clients)
+		return;
+	upd = json_pack("{s:O?, s:O?, s:I, s:I}", "values", rt->values, "watermarks",
+			rt->watermarks, "last_seen", (json_int_t)rt->last_seen, "seq",
+			(json_int_t)rt->seq);
+	if (upd && json_object_get(body, "thresholds"))
+		json_object_set(upd, "thresholds", rt->thresholds);
+	if (upd && json_object_get(body, "devices"))
+		json_object_set(upd, "devices", rt->devices);
+	if (upd && json_object_get(body, "schema"))
+		json_object_set(upd, "schema", rt->schema);
+	stream_values(&sd->stream, n->name, upd);
+	json_array_foreach(json_object_get(body, "events"), i, e) {
+		if (json_integer_value(json_object_get(e, "seq")) > ack)
+			continue;
+		/* The id lets a follower (SNMP informs) skip what it already saw. */
+		stream_publish(&sd->stream, "event",
+			       json_pack("{s:I, s:s, s:s, s:O, s:O, s:O, s:O}", "id",
+					 (json_int_t)inv_event_id(&sd->inv, n->id, rt->boot_id,
+								  json_integer_value(json_object_get(e, "seq"))),
+					 "node", n->name, "boot_id", rt->boot_id, "seq",
+					 json_object_get(e, "seq"), "time", json_object_get(e, "time"),
+					 "type", json_object_get(e, "type"), "attrs",
+					 json_object_get(e, "attrs")));
+	}
+	json_array_foreach(json_object_get(body, "results"), i, r) {
+		json_t *c = inv_cmd_get(&sd->inv, json_integer_value(json_object_get(r, "id")));
+		if (c)
+			stream_publish(&sd->stream, "command", c);
+	}
+}
+
+/* Replace *slot with body[key] when the report carries it (absent: unchanged). */
+static void chan_keep(json_t **slot, json_t *body, const char *key)
+{
+	json_t *v = json_object_get(body, key);
+
+	if (!v)
+		return;
+	json_decref(*slot);
+	*slot = json_incref(v);
+}
+
+static enum MHD_Result chan_do_report(struct http_ctx *h, struct inv_node *n, json_t *body)
+{
+	struct snowd *sd = h->sd;
+	const char *name, *boot_id, *key;
+	json_t *values, *v, *events, *commands;
+	json_int_t seq = 0;
+	int64_t ack = 0, now = (int64_t)time(NULL);
+	struct node_rt *rt;
+	char err[256];
+
+	if (jsonh_get_str(body, "name", 1, SNOW_NAME_MAX, &name, err, sizeof(err)) ||
+	    jsonh_get_str(body, "boot_id", 1, 39, &boot_id, err, sizeof(err)) ||
+	    jsonh_get_int(body, "seq", 1, 0, INT64_MAX, &seq, err, sizeof(err)) ||
+	    chan_check_report(body, err, sizeof(err)))
+		return http_error(h, MHD_HTTP_BAD_REQUEST, "%s", err);
+	if (strcmp(name, n->name))
+		return http_error(h, MHD_HTTP_BAD_REQUEST, "name: '%s' does not match %s", name,
+				  SNOW_HDR_NODE);
+	rt = nodes_rt(sd, n->id, NULL);
+	if (!rt || strcmp(rt->boot_id, boot_id))
+		return http_error(h, MHD_HTTP_NOT_FOUND, "boot_id: not registered, register first");
+	values = json_object_get(body, "values");
+	json_object_foreach(values, key, v) {
+		if (!json_is_number(v) || strlen(key) > 127)
+			return http_error(h, MHD_HTTP_BAD_REQUEST, "values.%.64s: must be a number",
+					  key);
+	}
+	/* Events and results go to SQLite before the answer acknowledges them. */
+	events = json_object_get(body, "events");
+	if (json_array_size(events)) {
+		if (inv_events_store(&sd->inv, n->id, boot_id, events, now, &ack))
+			return http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "events: not stored");
+		sd->events += json_array_size(events);
+		rt->events_acked = ack;
+	}
+	if (inv_cmd_results(&sd->inv, n->id, json_object_get(body, "results"), now))
+		return http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "results: not stored");
+	if (json_object_get(body, "schema")) {
+		/* New values (a hot-plugged device, a new mount): the gauges kept go on. */
+		struct history *hist = history_rebase(rt->hist, json_object_get(body, "schema"));
+		if (hist) {
+			history_free(rt->hist);
+			rt->hist = hist;
+		}
+		nodes_set_schema(sd, rt, json_object_get(body, "schema"));
+	}
+	chan_keep(&rt->values, body, "values");
+	history_add(rt->hist, json_object_get(body, "values"), now);
+	chan_keep(&rt->watermarks, body, "watermarks");
+	chan_keep(&rt->thresholds, body, "thresholds");
+	chan_keep(&rt->devices, body, "devices");
+	rt->seq = (uint64_t)seq;
+	rt->last_seen = now;
+	rt->last_seen_ms = clock_mono_ms();
+	if (rt->state != NODE_ONLINE) {
+		log_info("node %s: online again", n->name);
+		rt->online_since = rt->last_seen;
+		rt->state = NODE_ONLINE;
+		nodes_publish_state(sd, rt);
+	}
+	sd->reports++;
+	chan_publish_report(sd, n, rt, body, ack);
+	commands = inv_cmd_take_pending(&sd->inv, n->id, now);
+	if (!commands)
+		return http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "commands: inventory error");
+	return http_json(h, MHD_HTTP_OK, json_pack("{s:I, s:o}", "ack_events",
+						   (json_int_t)rt->events_acked, "commands",
+						   commands));
+}
+
+/* Authenticate, parse, then run one of the two handlers. */
+static enum MHD_Result chan_request(struct http_ctx *h,
+				    enum MHD_Result (*fn)(struct http_ctx *, struct inv_node *, json_t *))
+{
+	enum MHD_Result ret;
+	struct inv_node n;
+	json_t *body;
+	char err[256];
+
+	if (chan_auth(h, &n, &ret))
+		return ret;
+	body = jsonh_parse_object(h->body.data, h->body.len, err, sizeof(err));
+	if (!body)
+		return http_error(h, MHD_HTTP_BAD_REQUEST, "%s", err);
+	ret = fn(h, &n, body);
+	json_decref(body);
+	return ret;
+}
+
+enum MHD_Result chan_register(struct http_ctx *h)
+{
+	return chan_request(h, chan_do_register);
+}
+
+enum MHD_Result chan_report(struct http_ctx *h)
+{
+	return chan_request(h, chan_do_report);
+}
