@@ -62,6 +62,8 @@ static const struct conf_option snowd_options[] = {
 	    "largest request body accepted (default 1 MiB)"),
 	OPT("command-timeout", 0, CONF_INT, command_timeout_s, 5, 86400, "S",
 	    "a command without a result this long is timed out (default 300)"),
+	OPT("routes", 0, CONF_BOOL, print_routes, 0, 0, NULL,
+	    "print the route table (method, path, lowest role, body limit) and exit"),
 	OPT("check-config", 'n', CONF_BOOL, check_config, 0, 0, NULL,
 	    "check the configuration (and dnsmasq's) and exit"),
 	OPT("verbose", 'v', CONF_BOOL, verbose, 0, 0, NULL, "log debug messages"),
@@ -458,6 +460,21 @@ static void snowd_loop(struct snowd *sd)
 	}
 }
 
+/* The route table as the rows of docs/api.md's generated table. */
+static int snowd_print_routes(void)
+{
+	size_t i, n;
+	const struct route *r = route_table(&n);
+
+	for (i = 0; i < n; i++) {
+		printf("| `%s %s` | %s | ", r[i].method, r[i].pattern, route_access_name(r[i].access));
+		if (r[i].max_body)
+			printf("%zu KiB", r[i].max_body / 1024);
+		printf(" | %s |\n", r[i].doc);
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct snowd sd = { 0 };
@@ -485,6 +502,10 @@ int main(int argc, char **argv)
 				    sizeof(err)))
 			fatalx("%s", err);
 		conf_parse_args(snowd_options, &sd.cfg, argc, argv, &next, err, sizeof(err));
+	}
+	if (sd.cfg.print_routes) {
+		conf_free(snowd_options, &sd.cfg);
+		return snowd_print_routes();
 	}
 	if (sd.cfg.verbose)
 		log_set_level(LOG_LVL_DEBUG);

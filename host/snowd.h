@@ -40,6 +40,7 @@ struct snowd_config {
 	long max_body;
 	long command_timeout_s;
 	int check_config;
+	int print_routes;
 	int verbose;
 };
 
