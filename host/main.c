@@ -42,6 +42,9 @@ static const struct conf_option snowd_options[] = {
 	OPT("tls-key", 0, CONF_STR, tls_key, 0, 0, "PEM", "private key for HTTPS"),
 	OPT("tls-listen", 0, CONF_STR, tls_listen, 0, 0, "ADDR:PORT",
 	    "HTTPS address for API and console (default 0.0.0.0:8443)"),
+	OPT("plain-api", 0, CONF_BOOL, plain_api, 0, 0, NULL,
+	    "with HTTPS on, also serve the API and console on plain HTTP (default: plain HTTP "
+	    "serves only boot files and the signed node channel)"),
 	OPT("boot-if", 'i', CONF_STR, boot_if, 0, 0, "IFACE", "boot interface dnsmasq serves"),
 	OPT("boot-addr", 'a', CONF_STR, boot_addr, 0, 0, "IP/PREFIX",
 	    "snowd's address on the boot interface, e.g. 10.77.0.1/24"),

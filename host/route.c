@@ -254,6 +254,15 @@ static long route_begin(struct http_ctx *h)
 		return route_answered(http_error(h, MHD_HTTP_METHOD_NOT_ALLOWED, "%s: use %s", h->url,
 						 methods));
 	}
+	/*
+	 * With a certificate, plain HTTP is for what cannot do TLS or signs its
+	 * own requests: iPXE and the agents.  Tokens and passwords go over HTTPS.
+	 */
+	if (h->sd->httpsd && !h->tls && r->access != ACCESS_BOOT && r->access != ACCESS_NODE &&
+	    !h->sd->cfg.plain_api)
+		return route_answered(http_error(h, MHD_HTTP_FORBIDDEN,
+			"%s: served over HTTPS only (--tls-listen %s; --plain-api allows plain HTTP)",
+			h->url, h->sd->cfg.tls_listen));
 	switch (r->access) {
 	case ACCESS_PUBLIC:
 		break;

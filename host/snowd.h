@@ -41,6 +41,7 @@ struct snowd_config {
 	long command_timeout_s;
 	int check_config;
 	int print_routes;
+	int plain_api;       /* API and console on plain HTTP although HTTPS is on */
 	int verbose;
 };
 

@@ -11,6 +11,10 @@
 #include "valid.h"
 
 #define STREAM_MAX_BACKLOG (4u << 20) /* a client this far behind is cut off */
+#define STREAM_MAX_CLIENTS 256        /* more get 503: each may hold a backlog */
+/* The last words to a client cut off: it reconnects and catches up (events by id). */
+#define STREAM_CUT_MSG "event: cut\ndata: {\"reason\":\"too far behind: read the node list again, " \
+		       "events since the last id\"}\n\n"
 #define STREAM_KEEPALIVE_MS 15000
 
 struct stream_client {
@@ -20,7 +24,7 @@ struct stream_client {
 	struct buf out;      /* queued bytes; off of them already sent */
 	size_t off;
 	int suspended;
-	int dead;
+	int dead;            /* cut off: send what is left (the cut message), then end */
 	int64_t last_write_ms;
 	struct stream_filter filter;
 	int served;          /* this flush's values message queued already */
@@ -234,10 +238,8 @@ static ssize_t stream_reader(void *cls, uint64_t pos, char *buf, size_t max)
 	struct stream_client *c = cls;
 	size_t n;
 
-	if (c->dead)
-		return MHD_CONTENT_READER_END_WITH_ERROR;
 	if (c->off == c->out.len) {
-		if (c->st->closing)
+		if (c->st->closing || c->dead)
 			return MHD_CONTENT_READER_END_OF_STREAM;
 		/* Nothing to say: take the connection out of the loop until a publish. */
 		buf_reset(&c->out);
@@ -251,6 +253,12 @@ static ssize_t stream_reader(void *cls, uint64_t pos, char *buf, size_t max)
 		n = max;
 	memcpy(buf, c->out.data + c->off, n);
 	c->off += n;
+	/* A client that never quite catches up must not grow the buffer by what it read. */
+	if (c->off > (1u << 16) && c->off > c->out.len / 2) {
+		memmove(c->out.data, c->out.data + c->off, c->out.len - c->off);
+		c->out.len -= c->off;
+		c->off = 0;
+	}
 	return (ssize_t)n;
 }
 
@@ -266,10 +274,25 @@ static void stream_free_client(void *cls)
 
 enum MHD_Result stream_open(struct stream *st, struct MHD_Connection *conn, struct stream_filter *f)
 {
-	struct stream_client *c = calloc(1, sizeof(*c));
+	struct stream_client *c;
 	struct MHD_Response *r;
 	enum MHD_Result ret;
 
+	if (st->nclients >= STREAM_MAX_CLIENTS) {
+		static const char busy[] = "{\"error\":\"stream: too many clients; try again later\"}\n";
+		if (f)
+			stream_filter_free(f);
+		log_warnx("stream: %u clients already: one more refused", st->nclients);
+		r = MHD_create_response_from_buffer(sizeof(busy) - 1, (void *)busy, MHD_RESPMEM_PERSISTENT);
+		if (!r)
+			return MHD_NO;
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+		MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, "5");
+		ret = MHD_queue_response(conn, MHD_HTTP_SERVICE_UNAVAILABLE, r);
+		MHD_destroy_response(r);
+		return ret;
+	}
+	c = calloc(1, sizeof(*c));
 	if (!c) {
 		if (f)
 			stream_filter_free(f);
@@ -309,7 +332,15 @@ static void stream_queue_one(struct stream_client *c, const char *text, size_t l
 		return;
 	if (c->out.len - c->off + len > STREAM_MAX_BACKLOG || buf_append(&c->out, text, len)) {
 		log_warnx("stream: a client fell %u bytes behind; cut off", STREAM_MAX_BACKLOG);
+		/* Drop the backlog (what is not yet sent), say why, and end. */
+		{
+			/* Keep the message being sent whole: SSE framing must survive the cut. */
+			char *end = memmem(c->out.data + c->off, c->out.len - c->off, "\n\n", 2);
+			c->out.len = end ? (size_t)(end + 2 - c->out.data) : c->off;
+		}
+		buf_append(&c->out, STREAM_CUT_MSG, strlen(STREAM_CUT_MSG));
 		c->dead = 1;
+		c->st->cut++;
 	}
 	c->last_write_ms = now;
 	if (c->suspended) {

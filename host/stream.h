@@ -11,6 +11,9 @@
  *   values   {NAME: {values, watermarks, thresholds?, devices?, schema?, last_seen}, ...}
  *   event    {id?, node, seq, time, type, attrs}   an event a node reported
  *   command  {id, node, op, state, ...}      a command was queued or finished
+ *   cut      {reason}                        the last message to a client that fell
+ *                                            too far behind: it reconnects and catches up
+ * At most STREAM_MAX_CLIENTS clients (more get 503 with Retry-After).
  *
  * A client may narrow its "values" messages (GET /api/v1/stream?values=A,B.*
  * &full=NODE): every node's values and watermarks are cut to the names listed
@@ -60,6 +63,7 @@ struct stream {
 	json_t *pending_values; /* {node: update} gathered until the next flush */
 	unsigned nclients;
 	uint64_t sent_messages;
+	uint64_t cut;           /* clients cut off for falling too far behind */
 	int closing;
 };
 

@@ -26,7 +26,7 @@ start_snowd() {
 		-days 2 -subj "/CN=snowd-test" -addext "subjectAltName=IP:127.0.0.1" \
 		-keyout "$dir/key.pem" -out "$dir/cert.pem" 2>/dev/null
 	"$SNOW_BIN/snowd" --state-dir "$state" --listen "127.0.0.1:$port" --boot-addr 127.0.0.1/8 \
-		--tls-cert "$dir/cert.pem" --tls-key "$dir/key.pem" --tls-listen "127.0.0.1:$tport" \
+		--tls-cert "$dir/cert.pem" --tls-key "$dir/key.pem" --tls-listen "127.0.0.1:$tport" --plain-api \
 		--dnsmasq none --interval-ms 500 >>"$dir/snowd.log" 2>&1 &
 	snowd_pid=$!
 	wait_for 10 curl -sf "$url/api/v1/health"
@@ -55,6 +55,7 @@ check "three simulated nodes online" wait_for 15 online
 check "snow-snmp up (snmptrapd, snmpd, subagent)" "$SNOW_BIN/snow-snmp" up --state "$state" --url "$url" \
 	--listen "udp:$agent" --trap "udp:127.0.0.1:$trap_port"
 check "config files are private (0600)" bash -c "[ \"\$(stat -c %a '$state/snmp/snmpd.conf' '$state/snmp/snmptrapd.conf' '$state/snmp/credentials' | sort -u)\" = 600 ]"
+check "the subagent has its own operator token, not the admin's" bash -c "'$SNOW_BIN/snowctl' token list --json | python3 -c 'import json,sys; t=[x for x in json.load(sys.stdin)[\"tokens\"] if x[\"name\"]==\"snmp-subagent\"]; sys.exit(0 if t and t[0][\"role\"]==\"operator\" else 1)' && [ \"\$(stat -c %a '$state/snmp/subagent.token')\" = 600 ] && ! cmp -s '$state/snmp/subagent.token' '$state/admin.token'"
 check "no community string in snmpd.conf" bash -c "! grep -Eq '^(rocommunity|rwcommunity|com2sec)' '$state/snmp/snmpd.conf'"
 
 export MIBS="" MIBDIRS=$SNOW_TOP/snmp/mibs:$SNOW_TOP/snmp:/usr/share/snmp/mibs SNMP_PERSISTENT_DIR=$dir/cli

@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# snowd under floods: stream clients are capped and a client that stops reading is cut off
+# with a last message (its backlog bounded); bodies are refused before they are buffered.
+. "$(dirname "$0")/../lib.sh"
+[ -x "$SNOW_BIN/snow-nodesim" ] || { skip "limits: build/bin/snow-nodesim is not built"; exit 0; }
+
+dir=$(mktemp -d /tmp/snow-it-limits.XXXXXX)
+port=$(free_port)
+url=http://127.0.0.1:$port
+pid= sim= hold=
+"$SNOW_ASAN_BIN/snowd" --state-dir "$dir/state" --listen "127.0.0.1:$port" --boot-addr 127.0.0.1/8 \
+	--dnsmasq none >"$dir/snowd.log" 2>&1 &
+pid=$!
+on_exit 'stop_pid $hold; stop_pid $sim; stop_pid $pid; [ "$_failures" -gt 0 ] && tail -30 "$dir/snowd.log"; [ "$_failures" -gt 0 ] && cp -r "$dir" /tmp/limits-debug; rm -rf "$dir"'
+check "snowd starts" wait_for 10 curl -sf "$url/api/v1/health"
+export SNOW_URL=$url SNOW_TOKEN=$(cat "$dir/state/admin.token")
+metric() { curl -s -H "Authorization: Bearer $SNOW_TOKEN" "$url/metrics" | sed -n "s/^$1 //p"; }
+
+# A client that opens the stream and never reads: it stays connected while 300 nodes
+# report, its backlog fills, snowd cuts it off; when it finally reads, the stream ends with
+# the cut message (whole SSE messages before it).
+python3 - "$port" "$SNOW_TOKEN" "$dir/hold.ready" "$dir/hold.go" "$dir/hold.out" <<'EOF' &
+import os, socket, sys, time
+port, tok, ready, go, out = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
+# A small receive buffer, set before connecting (TCP sizes its window then).
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16384)
+s.connect(("127.0.0.1", port))
+# Connection: close, so the end of the stream is the end of the connection.
+s.sendall(f"GET /api/v1/stream HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: Bearer {tok}\r\n\r\n".encode())
+open(ready, "w").close()
+while not os.path.exists(go):
+    time.sleep(0.2)
+data = b""
+s.settimeout(30)
+while True:
+    b = s.recv(65536)
+    if not b:
+        break
+    data += b
+open(out, "wb").write(data)
+EOF
+hold=$!
+check "the stalled client is connected" wait_for 10 test -f "$dir/hold.ready"
+check "the stalled client's stream is open" wait_for 10 bash -c "[ \"\$(curl -s -H 'Authorization: Bearer $SNOW_TOKEN' '$url/metrics' | sed -n 's/^snowd_stream_clients //p')\" = 1 ]"
+"$SNOW_BIN/snow-nodesim" --add --count 300 --url "$url" --token "$SNOW_TOKEN" --interval-ms 500 \
+	>"$dir/sim.log" 2>&1 &
+sim=$!
+check "a client that does not read is cut off (snowd_stream_cut_total 1)" wait_for 120 bash -c "[ \"\$(curl -s -H 'Authorization: Bearer $SNOW_TOKEN' '$url/metrics' | sed -n 's/^snowd_stream_cut_total //p')\" = 1 ]"
+check "snowd says why" grep -q 'stream: a client fell .* bytes behind; cut off' "$dir/snowd.log"
+stop_pid "$sim"; sim=
+touch "$dir/hold.go"
+check "the stalled client reads to the end" wait_for 60 test -f "$dir/hold.out"
+check "its stream ends with the cut message" bash -c "tail -c 300 '$dir/hold.out' | tr -d '\r' | grep -q '^event: cut'"
+check "every values message before the cut is whole JSON" python3 - "$dir/hold.out" <<'EOF'
+import json, re, sys
+raw = open(sys.argv[1], "rb").read().decode(errors="replace")
+body = raw.split("\r\n\r\n", 1)[1]
+# Undo chunked framing: size lines between chunks.
+text, rest = "", body
+while rest:
+    line, _, rest = rest.partition("\r\n")
+    n = int(line.strip() or "0", 16)
+    if n == 0:
+        break
+    text, rest = text + rest[:n], rest[n + 2:]
+msgs = [m for m in text.split("\n\n") if m.strip()]
+assert msgs[-1].startswith("event: cut"), msgs[-1][:80]
+for m in msgs:
+    for l in m.split("\n"):
+        if l.startswith("data: "):
+            json.loads(l[6:])
+EOF
+stop_pid "$hold"; hold=
+
+# At most 256 stream clients: the 257th is told to come back later.
+python3 - "$port" "$SNOW_TOKEN" >"$dir/cap.out" <<'EOF'
+import socket, sys
+port, tok = int(sys.argv[1]), sys.argv[2]
+socks = []
+def open_stream():
+    s = socket.create_connection(("127.0.0.1", port))
+    s.sendall(f"GET /api/v1/stream HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {tok}\r\n\r\n".encode())
+    s.settimeout(20)
+    head = b""
+    while b"\r\n" not in head:
+        head += s.recv(1)
+    return s, head.split(b"\r\n")[0].decode()
+for i in range(256):
+    s, status = open_stream()
+    socks.append(s)
+    if " 200 " not in status:
+        print("stream", i + 1, status)
+        sys.exit(1)
+s, status = open_stream()
+print(status)
+EOF
+check "256 streams open" test $? -eq 0
+check "the 257th stream gets 503" grep -q ' 503 ' "$dir/cap.out"
+check "the streams are gone with their clients" wait_for 20 bash -c "[ \"\$(curl -s -H 'Authorization: Bearer $SNOW_TOKEN' '$url/metrics' | sed -n 's/^snowd_stream_clients //p')\" = 0 ]"
+check "snowd still answers" curl -sf "$url/api/v1/health"
+check_sanitizer "$dir/snowd.log"
