@@ -13,10 +13,10 @@
  * agents take.
  */
 static const struct instr_cmd_rule cmd_host_rules[] = {
-	{ "power.on", { { NULL } }, NULL },
-	{ "power.off", { { NULL } }, NULL },
-	{ "power.cycle", { { NULL } }, NULL },
-	{ "power.status", { { NULL } }, NULL },
+	{ .op = "power.on" },
+	{ .op = "power.off" },
+	{ .op = "power.cycle" },
+	{ .op = "power.status" },
 };
 
 #define CMD_HOST_OPS (sizeof(cmd_host_rules) / sizeof(cmd_host_rules[0]))

@@ -917,8 +917,8 @@ static const struct {
 	[INSTR_ARG_DEV_OP] = { 16,
 			       "must be enable, disable, online, offline, shutdown, diag or audit" },
 	[INSTR_ARG_SYSCTL] = { INSTR_SYSCTL_NAME_MAX,
-			       "must be a dotted sysctl name such as vm.swappiness (1..127 of "
-			       "[A-Za-z0-9_-] and '.')" },
+			       "must be a dotted sysctl name such as vm.swappiness: dot-separated "
+			       "segments of [A-Za-z0-9_-], none empty" },
 	[INSTR_ARG_LINE] = { INSTR_SYSCTL_VALUE_MAX,
 			     "must be one line: no control characters but tab" },
 };
@@ -928,33 +928,33 @@ static int instr_cmd_thr_check(const struct instr_cmd *c, char *err, size_t errl
 	return threshold_check(c->thr.rise, c->thr.clear, c->thr.kind, err, errlen);
 }
 
-#define ARG(n, t, req, field) { n, INSTR_ARG_##t, req, offsetof(struct instr_cmd, field) }
+#define ARG(n, t, req, field) \
+	{ .name = n, .type = INSTR_ARG_##t, .required = req, .off = offsetof(struct instr_cmd, field) }
 
 /* Every op an agent runs, with its args: docs/protocol.md, "Commands". */
 const struct instr_cmd_rule instr_cmd_rules[INSTR_CMD_COUNT] = {
-	[INSTR_CMD_REBOOT] = { "reboot", { { NULL } }, NULL },
-	[INSTR_CMD_POWEROFF] = { "poweroff", { { NULL } }, NULL },
-	[INSTR_CMD_THR_SET] = { "threshold.set",
-				{ ARG("value", VALUE, 1, thr.value),
-				  ARG("kind", THR_KIND, 1, thr.kind),
-				  ARG("rise", NUMBER, 1, thr.rise),
-				  ARG("clear", NUMBER, 1, thr.clear),
-				  ARG("samples", SAMPLES, 0, thr.samples) },
-				instr_cmd_thr_check },
-	[INSTR_CMD_THR_CLEAR] = { "threshold.clear",
-				  { ARG("value", VALUE, 1, thr.value),
-				    ARG("kind", THR_KIND, 1, thr.kind) },
-				  NULL },
-	[INSTR_CMD_WM_RESET] = { "watermarks.reset", { ARG("value", VALUE, 0, value) }, NULL },
-	[INSTR_CMD_DEVICE] = { "device",
-			       { ARG("path", PATH, 1, path), ARG("op", DEV_OP, 1, dev_op) },
-			       NULL },
-	[INSTR_CMD_SYSCTL_SET] = { "sysctl.set",
-				   { ARG("name", SYSCTL, 1, sysctl_name),
-				     ARG("value", LINE, 1, sysctl_value) },
-				   NULL },
-	[INSTR_CMD_CONFIG_RELOAD] = { "config.reload", { { NULL } }, NULL },
-	[INSTR_CMD_SYSCTL_GET] = { "sysctl.get", { ARG("name", SYSCTL, 1, sysctl_name) }, NULL },
+	[INSTR_CMD_REBOOT] = { .op = "reboot" },
+	[INSTR_CMD_POWEROFF] = { .op = "poweroff" },
+	[INSTR_CMD_THR_SET] = { .op = "threshold.set",
+				.args = { ARG("value", VALUE, 1, thr.value),
+					  ARG("kind", THR_KIND, 1, thr.kind),
+					  ARG("rise", NUMBER, 1, thr.rise),
+					  ARG("clear", NUMBER, 1, thr.clear),
+					  ARG("samples", SAMPLES, 0, thr.samples) },
+				.check = instr_cmd_thr_check },
+	[INSTR_CMD_THR_CLEAR] = { .op = "threshold.clear",
+				  .args = { ARG("value", VALUE, 1, thr.value),
+					    ARG("kind", THR_KIND, 1, thr.kind) } },
+	[INSTR_CMD_WM_RESET] = { .op = "watermarks.reset",
+				 .args = { ARG("value", VALUE, 0, value) } },
+	[INSTR_CMD_DEVICE] = { .op = "device",
+			       .args = { ARG("path", PATH, 1, path), ARG("op", DEV_OP, 1, dev_op) } },
+	[INSTR_CMD_SYSCTL_SET] = { .op = "sysctl.set",
+				   .args = { ARG("name", SYSCTL, 1, sysctl_name),
+					     ARG("value", LINE, 1, sysctl_value) } },
+	[INSTR_CMD_CONFIG_RELOAD] = { .op = "config.reload" },
+	[INSTR_CMD_SYSCTL_GET] = { .op = "sysctl.get",
+				   .args = { ARG("name", SYSCTL, 1, sysctl_name) } },
 };
 
 #undef ARG

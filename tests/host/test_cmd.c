@@ -357,6 +357,79 @@ static void agent_field(const char *err, char *field, size_t len)
 	error_field(err, field, len);
 }
 
+/*
+ * One row through both sides.  want: as a row's refused.  @ret 0 when the
+ * verdicts are the same (and what the row wants), else 1 with the values
+ * printed.  *cmd (when non-NULL) gets the agent's parse of a good command.
+ */
+static unsigned check_one(const char *what, const char *op, json_t *args, int check_want,
+			  const char *want, struct instr_cmd *parsed)
+{
+	char herr[512] = "", aerr[512] = "", hfield[128], afield[128];
+	struct instr_cmd c;
+	json_int_t id;
+	json_t *cmd;
+	char *text = args ? json_dumps(args, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+	const char *shown = text ? text : "(none)";
+	unsigned bad = 0;
+	int hrc, arc;
+
+	hrc = cmd_check(op, args, herr, sizeof(herr));
+	cmd = agent_form(op, args);
+	arc = instr_cmd_parse(cmd, &c, &id, aerr, sizeof(aerr));
+	error_field(herr, hfield, sizeof(hfield));
+	agent_field(aerr, afield, sizeof(afield));
+	if (hrc != 0 && hrc != -EINVAL) {
+		print_message("%s %s %.80s: cmd_check returned %d\n", what, op, shown, hrc);
+		bad++;
+	}
+	if (check_want && !want && hrc) {
+		print_message("%s %s %.80s: API refused a good command: %s\n", what, op, shown, herr);
+		bad++;
+	} else if (check_want && want && (!hrc || strcmp(hfield, want))) {
+		print_message("%s %s %.80s: API said %d '%s', want a refusal naming %s\n", what, op,
+			      shown, hrc, herr, want);
+		bad++;
+	}
+	if (host_only(op)) {
+		/* Never sent to an agent, which would refuse it. */
+		if (!arc) {
+			print_message("%s %s: an agent took a host-only op\n", what, op);
+			bad++;
+		}
+	} else if (!hrc != !arc) {
+		print_message("%s %s %.80s: API %s, agent %s\n", what, op, shown,
+			      hrc ? herr : "accepts", arc ? aerr : "accepts");
+		bad++;
+	} else if (hrc && strcmp(hfield, afield)) {
+		print_message("%s %s %.80s: the API names %s ('%s'), the agent %s ('%s')\n", what,
+			      op, shown, hfield, herr, afield, aerr);
+		bad++;
+	} else if (!arc && parsed) {
+		*parsed = c;
+	}
+	json_decref(cmd);
+	free(text);
+	return bad;
+}
+
+/* The row's args as JSON (a new reference, NULL for none). */
+static json_t *row_args(const struct row *r)
+{
+	char *text;
+	json_error_t je;
+	json_t *args;
+
+	if (!r->args)
+		return NULL;
+	text = expand(r->args);
+	args = json_loads(text, JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
+	if (!args)
+		fail_msg("bad test JSON %s: %s", text, je.text);
+	free(text);
+	return args;
+}
+
 static void test_same_verdict(void **state)
 {
 	unsigned bad = 0;
@@ -364,67 +437,195 @@ static void test_same_verdict(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-		const struct row *r = &rows[i];
-		char *text = r->args ? expand(r->args) : NULL;
-		char herr[512] = "", aerr[512] = "", hfield[128], afield[128];
-		json_t *args = NULL, *cmd;
-		struct instr_cmd c;
-		json_int_t id;
-		json_error_t je;
-		int hrc, arc;
+		json_t *args = row_args(&rows[i]);
+		char what[32];
 
-		if (text) {
-			args = json_loads(text, JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
-			if (!args)
-				fail_msg("row %zu: bad test JSON %s: %s", i, text, je.text);
-		}
-		hrc = cmd_check(r->op, args, herr, sizeof(herr));
-		cmd = agent_form(r->op, args);
-		arc = instr_cmd_parse(cmd, &c, &id, aerr, sizeof(aerr));
-		error_field(herr, hfield, sizeof(hfield));
-		agent_field(aerr, afield, sizeof(afield));
-		if (hrc != 0 && hrc != -EINVAL) {
-			print_message("row %zu %s %.80s: cmd_check returned %d\n", i, r->op,
-				      text ? text : "(none)", hrc);
-			bad++;
-		}
-		if (!r->refused && hrc) {
-			print_message("row %zu %s %.80s: API refused a good command: %s\n", i, r->op,
-				      text ? text : "(none)", herr);
-			bad++;
-		} else if (r->refused && (!hrc || strcmp(hfield, r->refused))) {
-			print_message("row %zu %s %.80s: API said %d '%s', want a refusal naming %s\n",
-				      i, r->op, text ? text : "(none)", hrc, herr, r->refused);
-			bad++;
-		}
-		if (host_only(r->op)) {
-			/* Never sent to an agent, which would refuse it. */
-			if (!arc) {
-				print_message("row %zu %s: an agent took a host-only op\n", i, r->op);
-				bad++;
-			}
-		} else if (!hrc != !arc) {
-			print_message("row %zu %s %.80s: API %s, agent %s\n", i, r->op,
-				      text ? text : "(none)", hrc ? herr : "accepts",
-				      arc ? aerr : "accepts");
-			bad++;
-		} else if (hrc && strcmp(hfield, afield)) {
-			print_message("row %zu %s %.80s: the API names %s ('%s'), the agent %s ('%s')\n",
-				      i, r->op, text ? text : "(none)", hfield, herr, afield, aerr);
-			bad++;
-		}
-		json_decref(cmd);
+		snprintf(what, sizeof(what), "row %zu", i);
+		bad += check_one(what, rows[i].op, args, 1, rows[i].refused, NULL);
 		json_decref(args);
-		free(text);
 	}
 	if (bad)
 		fail_msg("%u of %zu rows wrong", bad, sizeof(rows) / sizeof(rows[0]));
+}
+
+/*
+ * The rows cover the table: every op of instr_cmd_rules[] has a good row,
+ * and every argument a row refused for it.  A new op or argument without
+ * rows here fails.
+ */
+static void test_rows_cover_every_op(void **state)
+{
+	unsigned bad = 0;
+	size_t op, i;
+
+	(void)state;
+	for (op = 0; op < INSTR_CMD_COUNT; op++) {
+		const struct instr_cmd_rule *r = &instr_cmd_rules[op];
+		const struct instr_arg *a;
+		int good = 0;
+		assert_ptr_equal(instr_cmd_rule(r->op), r);
+		assert_string_equal(instr_cmd_op_name((enum instr_cmd_op)op), r->op);
+		for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+			good |= !strcmp(rows[i].op, r->op) && !rows[i].refused;
+		if (!good) {
+			print_message("op %s: no good row\n", r->op);
+			bad++;
+		}
+		for (a = r->args; a->name; a++) {
+			char field[64];
+			int refused = 0;
+			snprintf(field, sizeof(field), "args.%s", a->name);
+			for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+				refused |= !strcmp(rows[i].op, r->op) && rows[i].refused &&
+					   !strcmp(rows[i].refused, field);
+			if (!refused) {
+				print_message("op %s: no row refused for %s\n", r->op, field);
+				bad++;
+			}
+		}
+	}
+	if (bad)
+		fail_msg("%u ops or args without rows", bad);
+}
+
+/*
+ * Generated from the table: each op's first good row with one argument
+ * taken away, replaced by each of a set of odd values, or joined by one
+ * nobody knows.  Both sides must agree on each; a required argument taken
+ * away and an unknown one are refused naming them.
+ */
+static void test_generated(void **state)
+{
+	static const char *const odd[] = {
+		"true", "false", "0", "1", "-1", "1001", "1.5", "-0.0", "1e300", "\"\"", "\" \"",
+		"\"a\"", "\"A\"", "\"high\"", "\"low\"", "\"offline\"", "\"a.b\"", "\"a..b\"",
+		"\"a/b\"", "\"10\"", "\"\\t\"", "\"\\n\"", "\"\\u0000\"", "\"\\u00e9\"", "[]", "{}",
+		"[1]", "{\"a\": 1}", "\"<a*63>\"", "\"<a*64>\"", "\"<a*127>\"", "\"<a*128>\"",
+		"\"<a*255>\"", "\"<a*256>\"", "\"<a*1024>\"", "\"<a*1025>\"",
+	};
+	unsigned bad = 0, n = 0;
+	size_t op, i, k;
+
+	(void)state;
+	for (op = 0; op < INSTR_CMD_COUNT; op++) {
+		const struct instr_cmd_rule *r = &instr_cmd_rules[op];
+		const struct instr_arg *a;
+		json_t *good = NULL, *args;
+		char what[96];
+
+		for (i = 0; i < sizeof(rows) / sizeof(rows[0]) && !good; i++)
+			if (!strcmp(rows[i].op, r->op) && !rows[i].refused && rows[i].args)
+				good = row_args(&rows[i]);
+		if (!good)
+			good = json_object();
+		for (a = r->args; a->name; a++) {
+			char field[64];
+			snprintf(field, sizeof(field), "args.%s", a->name);
+			args = json_deep_copy(good);
+			json_object_del(args, a->name);
+			snprintf(what, sizeof(what), "without %s", a->name);
+			bad += check_one(what, r->op, args, 1, a->required ? field : NULL, NULL);
+			n++;
+			json_decref(args);
+			for (k = 0; k < sizeof(odd) / sizeof(odd[0]); k++) {
+				char *text = expand(odd[k]);
+				json_error_t je;
+				json_t *v = json_loads(text, JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
+				if (!v)
+					fail_msg("bad test JSON %s: %s", text, je.text);
+				args = json_deep_copy(good);
+				json_object_set_new(args, a->name, v);
+				snprintf(what, sizeof(what), "%s = %.40s", a->name, text);
+				bad += check_one(what, r->op, args, 0, NULL, NULL);
+				n++;
+				json_decref(args);
+				free(text);
+			}
+		}
+		args = json_deep_copy(good);
+		json_object_set_new(args, "zz", json_integer(1));
+		bad += check_one("an unknown member", r->op, args, 1, "args.zz", NULL);
+		n++;
+		json_decref(args);
+		json_decref(good);
+	}
+	if (bad)
+		fail_msg("%u of %u generated commands wrong", bad, n);
+}
+
+/*
+ * What the agent parsed, written back by instr_cmd_to_json(), is parsed the
+ * same again (and snowd takes it): the table reads and writes each field.
+ */
+static void test_round_trip(void **state)
+{
+	unsigned bad = 0;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct instr_cmd c, back;
+		json_t *args, *j, *j2;
+		char err[512];
+		json_int_t id;
+
+		if (rows[i].refused || host_only(rows[i].op))
+			continue;
+		args = row_args(&rows[i]);
+		memset(&c, 0, sizeof(c));
+		bad += check_one("round trip", rows[i].op, args, 1, NULL, &c);
+		json_decref(args);
+		j = instr_cmd_to_json(&c);
+		assert_non_null(j);
+		if (instr_cmd_parse(j, &back, &id, err, sizeof(err))) {
+			print_message("row %zu: its own JSON refused: %s\n", i, err);
+			bad++;
+		} else if (cmd_check(rows[i].op, json_object_get(j, "args"), err, sizeof(err))) {
+			print_message("row %zu: the API refused its JSON: %s\n", i, err);
+			bad++;
+		} else {
+			j2 = instr_cmd_to_json(&back);
+			if (!json_equal(j, j2)) {
+				char *t1 = json_dumps(j, JSON_COMPACT), *t2 = json_dumps(j2, JSON_COMPACT);
+				print_message("row %zu: %s came back as %s\n", i, t1, t2);
+				free(t1);
+				free(t2);
+				bad++;
+			}
+			json_decref(j2);
+		}
+		json_decref(j);
+	}
+	if (bad)
+		fail_msg("%u rows did not come back the same", bad);
+}
+
+/* The API's refusals of unknown ops list every op, host-only ones too. */
+static void test_unknown_op_lists_all(void **state)
+{
+	char err[512];
+	size_t i;
+
+	(void)state;
+	assert_int_equal(cmd_check("format\n-disk", NULL, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "op: 'format?-disk' is not a command ("));
+	for (i = 0; i < INSTR_CMD_COUNT; i++)
+		if (!strstr(err, instr_cmd_rules[i].op))
+			fail_msg("'%s' does not name %s", err, instr_cmd_rules[i].op);
+	assert_non_null(strstr(err, "power.status"));
+	/* A short buffer is cut, never overrun. */
+	assert_int_equal(cmd_check("nope", NULL, err, 12), -EINVAL);
+	assert_int_equal(strlen(err), 11);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_same_verdict),
+		cmocka_unit_test(test_rows_cover_every_op),
+		cmocka_unit_test(test_generated),
+		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_unknown_op_lists_all),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
