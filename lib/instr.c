@@ -914,8 +914,8 @@ static const struct {
 	[INSTR_ARG_SAMPLES] = { 0, "must be an integer" },
 	[INSTR_ARG_PATH] = { INSTR_PATH_MAX,
 			     "must be a device path such as cpu/cpu1 (printable ASCII, no space)" },
-	[INSTR_ARG_DEV_OP] = { 16,
-			       "must be enable, disable, online, offline, shutdown, diag or audit" },
+	[INSTR_ARG_DEV_OP] = { 16, "must be enable, disable, online, offline, shutdown, diag "
+				   "or audit" },
 	[INSTR_ARG_SYSCTL] = { INSTR_SYSCTL_NAME_MAX,
 			       "must be a dotted sysctl name such as vm.swappiness: dot-separated "
 			       "segments of [A-Za-z0-9_-], none empty" },
@@ -928,8 +928,9 @@ static int instr_cmd_thr_check(const struct instr_cmd *c, char *err, size_t errl
 	return threshold_check(c->thr.rise, c->thr.clear, c->thr.kind, err, errlen);
 }
 
-#define ARG(n, t, req, field) \
-	{ .name = n, .type = INSTR_ARG_##t, .required = req, .off = offsetof(struct instr_cmd, field) }
+#define ARG(n, t, req, field)                                                        \
+	{ .name = n, .type = INSTR_ARG_##t, .required = req,                         \
+	  .off = offsetof(struct instr_cmd, field) }
 
 /* Every op an agent runs, with its args: docs/protocol.md, "Commands". */
 const struct instr_cmd_rule instr_cmd_rules[INSTR_CMD_COUNT] = {
@@ -948,7 +949,8 @@ const struct instr_cmd_rule instr_cmd_rules[INSTR_CMD_COUNT] = {
 	[INSTR_CMD_WM_RESET] = { .op = "watermarks.reset",
 				 .args = { ARG("value", VALUE, 0, value) } },
 	[INSTR_CMD_DEVICE] = { .op = "device",
-			       .args = { ARG("path", PATH, 1, path), ARG("op", DEV_OP, 1, dev_op) } },
+			       .args = { ARG("path", PATH, 1, path),
+					 ARG("op", DEV_OP, 1, dev_op) } },
 	[INSTR_CMD_SYSCTL_SET] = { .op = "sysctl.set",
 				   .args = { ARG("name", SYSCTL, 1, sysctl_name),
 					     ARG("value", LINE, 1, sysctl_value) } },
@@ -1088,7 +1090,8 @@ static int instr_arg_read(const struct instr_arg *a, json_t *v, const char *pfx,
 err_form:
 	if (json_is_string(v))
 		snprintf(err, errlen, "%s%s: '%s' %s", pfx, a->name,
-			 instr_quote(json_string_value(v), q, sizeof(q)), instr_arg_forms[a->type].form);
+			 instr_quote(json_string_value(v), q, sizeof(q)),
+			 instr_arg_forms[a->type].form);
 	else
 		snprintf(err, errlen, "%s%s: %s", pfx, a->name, instr_arg_forms[a->type].form);
 	return -EINVAL;
@@ -1111,7 +1114,8 @@ int instr_cmd_args(const struct instr_cmd_rule *r, json_t *args, const char *pfx
 			;
 		if (!a->name) {
 			char q[64];
-			snprintf(err, errlen, "%s%s: unknown field", pfx, instr_quote(key, q, sizeof(q)));
+			snprintf(err, errlen, "%s%s: unknown field", pfx,
+				 instr_quote(key, q, sizeof(q)));
 			return -EINVAL;
 		}
 	}
