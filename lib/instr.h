@@ -325,6 +325,7 @@ enum instr_cmd_op {
 
 #define INSTR_SYSCTL_NAME_MAX 127
 #define INSTR_SYSCTL_VALUE_MAX 255
+#define INSTR_CMD_OP_MAX 32 /* longest op name a command may carry */
 
 struct instr_cmd {
 	json_int_t id;
@@ -337,14 +338,91 @@ struct instr_cmd {
 	char sysctl_value[INSTR_SYSCTL_VALUE_MAX + 1];
 };
 
+/*
+ * What a command argument may be; the limits are lib/instr.c's
+ * instr_arg_forms[], the one place they are written:
+ *   VALUE     a value name, as instr_name_check() says (1..63 of [a-z0-9_-]
+ *             in dot-separated segments, none empty)
+ *   THR_KIND  "high" or "low"
+ *   NUMBER    a JSON number (integer or real)
+ *   SAMPLES   a JSON integer 1..INSTR_SAMPLES_MAX; absent: 1
+ *   PATH      a device path, 1..63 printable ASCII characters, no space
+ *   DEV_OP    "enable", "disable", "online", "offline", "shutdown", "diag", "audit"
+ *   SYSCTL    a sysctl name, 1..127 of [A-Za-z0-9_-] in dot-separated
+ *             segments, none empty (so no "..", no "/")
+ *   LINE      a sysctl value: a JSON integer (written in decimal), or a
+ *             string of 1..255 bytes on one line: no control character but tab
+ * A string is never empty and never holds a NUL; a member that is null
+ * counts as absent.
+ */
+enum instr_arg_type {
+	INSTR_ARG_VALUE,
+	INSTR_ARG_THR_KIND,
+	INSTR_ARG_NUMBER,
+	INSTR_ARG_SAMPLES,
+	INSTR_ARG_PATH,
+	INSTR_ARG_DEV_OP,
+	INSTR_ARG_SYSCTL,
+	INSTR_ARG_LINE,
+};
+
+/* One argument of an op: its name, what it may be, and where it is kept. */
+struct instr_arg {
+	const char *name; /* NULL ends an op's list */
+	enum instr_arg_type type;
+	int required;
+	/*
+	 * Offset in struct instr_cmd of the field the type keeps it in: a
+	 * char[] of the type's length + 1 (VALUE, PATH, SYSCTL, LINE), an enum
+	 * instr_thr_kind, a double, an unsigned (SAMPLES) or an enum instr_op.
+	 */
+	size_t off;
+};
+
+#define INSTR_CMD_ARGS_MAX 5
+
+/*
+ * One command op: everything that decides whether a command is well formed.
+ * The agent's ops are instr_cmd_rules[]; snowd adds its host-only ops (power)
+ * as rules of its own, checked by the same instr_cmd_args().
+ */
+struct instr_cmd_rule {
+	const char *op;
+	struct instr_arg args[INSTR_CMD_ARGS_MAX + 1]; /* ends with name NULL */
+	/*
+	 * A rule across arguments, run once each is read (threshold.set: clear
+	 * on the right side of rise), or NULL.  @ret 0 or -EINVAL with err
+	 * naming the field ("clear: ...").
+	 */
+	int (*check)(const struct instr_cmd *c, char *err, size_t errlen);
+};
+
+/* The ops an agent runs, indexed by enum instr_cmd_op. */
+extern const struct instr_cmd_rule instr_cmd_rules[INSTR_CMD_COUNT];
+
+/* @ret op's rule in instr_cmd_rules[] (static, never freed), or NULL. */
+const struct instr_cmd_rule *instr_cmd_rule(const char *op);
+
 const char *instr_cmd_op_name(enum instr_cmd_op op);
 
 /*
- * Parse a command {id, op, args} (j borrowed) and check its args fully
- * (unknown fields refused, thresholds by threshold_check(), names, device
- * op names, sysctl name form).  *id gets the id as soon as it is readable
- * (-1 before), so a malformed command can still be answered.  @ret 0 or
- * -EINVAL with err naming the field.
+ * Check args (borrowed; NULL: the command had none, as {}) against rule r:
+ * an object, no member r does not name, every one r requires, each of its
+ * type, then r->check.  The values go into c's fields (c->id and c->op are
+ * not touched; absent optional ones are cleared: "", samples 1).  A refusal
+ * names the field after pfx: "args." makes "args.name: ...", as snowd's API
+ * answers; "args: " makes "args: name: ...", as agents' results say.
+ * @ret 0 or -EINVAL with err filled.
+ */
+int instr_cmd_args(const struct instr_cmd_rule *r, json_t *args, const char *pfx,
+		   struct instr_cmd *c, char *err, size_t errlen);
+
+/*
+ * Parse a command {id, op, args} (j borrowed) as an agent does: the op from
+ * instr_cmd_rules[], its args by instr_cmd_args() ("args: FIELD: ...").
+ * *id gets the id as soon as it is readable (-1 before), so a malformed
+ * command can still be answered.  @ret 0 or -EINVAL with err naming the
+ * field.
  */
 int instr_cmd_parse(json_t *j, struct instr_cmd *c, json_int_t *id, char *err, size_t errlen);
 

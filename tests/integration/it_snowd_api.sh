@@ -109,6 +109,11 @@ refuse_cmd args.kind '{"op":"threshold.set","args":{"value":"x","kind":"sideways
 refuse_cmd args.op '{"op":"device","args":{"path":"cpu/cpu1","op":"explode"}}'
 refuse_cmd args.name '{"op":"sysctl.set","args":{"name":"../../etc/passwd","value":"1"}}'
 refuse_cmd args.color '{"op":"reboot","args":{"color":"red"}}'
+# What every agent would refuse (lib/instr.c's rules), the API refuses too.
+refuse_cmd args.value '{"op":"threshold.set","args":{"value":"'"$(printf 'a%.0s' {1..64})"'","kind":"high","rise":1,"clear":0}}'
+refuse_cmd args.name '{"op":"sysctl.get","args":{"name":"vm.swappiness."}}'
+refuse_cmd args.path '{"op":"device","args":{"path":"cpu/cpu 1","op":"offline"}}'
+refuse_cmd args.value '{"op":"sysctl.set","args":{"name":"vm.swappiness","value":"1\n2"}}'
 check_eq "refused commands queued nothing" 0 "$(ctl command list node1 --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))' 2>/dev/null || echo x)"
 check "threshold.set queued" ctl --url "$url" threshold set node1 kern.mem.free_kb --low --rise 500 --clear 600 --no-wait
 cmd_id=$(ctl command list node1 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
@@ -213,6 +218,7 @@ check_eq "a command to a list queues one per node" 2 "$(ctl watermarks reset nod
 check_eq "to @group: the nodes whose groups hold it" "node9" "$(ctl watermarks reset @rack1 --no-wait | sed -n 's/.* on \([a-z0-9]*\)): queued/\1/p' | tr '\n' ' ' | sed 's/ $//')"
 check_eq "to all" "$(count_nodes)" "$(ctl watermarks reset all --no-wait | grep -c queued)"
 check "an empty group is refused, named" bash -c "'$SNOW_ASAN_BIN/snowctl' watermarks reset @nosuch --no-wait 2>&1 | grep -q '@nosuch: no node matches'"
+check_eq "an integer sysctl value is queued, as agents take it" 202 "$(status "${auth[@]}" -d '{"op":"sysctl.set","args":{"name":"vm.swappiness","value":10}}' "$url/api/v1/nodes/node1/commands")"
 ctl node set node9 --no-profile >/dev/null; ctl profile rm rack1 >/dev/null; ctl node rm node9 >/dev/null
 
 # Images: a node's script names the version current when it asked, so a
