@@ -18,6 +18,7 @@
 #include "stream.h"
 
 struct MHD_Daemon;
+struct power;
 
 struct snowd_config {
 	char *state_dir;
@@ -93,8 +94,7 @@ struct snowd {
 	size_t rt_index_cap;
 	int hosts_dirty;        /* the dnsmasq hosts file must be rewritten */
 	struct stream stream;
-	struct { pid_t pid; int64_t cmd_id; } power_children[64]; /* ipmitool runs */
-	unsigned npower;
+	struct power *power;    /* owned: power operations under way (power.h) */
 	json_t *defaults;       /* owned: the settings a node gets when neither it nor its profile sets them */
 	uint64_t settings_gen;  /* bumped by every settings change: cached overlays go stale */
 	uint64_t requests, reports, events;
@@ -149,9 +149,6 @@ void nodes_stage(struct snowd *sd, const struct inv_node *n, const char *stage);
 
 /* Tell stream clients a node's state or stage changed. */
 void nodes_publish_state(struct snowd *sd, const struct node_rt *rt);
-
-/* Reap an ipmitool child: its command is done or failed.  @ret 1 if pid was one. */
-int power_reaped(struct snowd *sd, pid_t pid, int status);
 
 /* metrics.c: Prometheus text into b.  @ret 0 or -errno. */
 int metrics_render(struct snowd *sd, struct buf *b);
