@@ -563,8 +563,9 @@ int power_command(struct snowd *sd, const struct inv_node *n, const char *op, js
 	if (!driver || !strcmp(driver, "agent")) {
 		/* Soft: the agent's own commands, delivered to the node in a report answer. */
 		driver = "agent";
-		queued = !strcmp(op, "power.off") ? "poweroff" : !strcmp(op, "power.cycle") ? "reboot" :
-									 NULL;
+		queued = !strcmp(op, "power.off")   ? "poweroff" :
+			 !strcmp(op, "power.cycle") ? "reboot" :
+						      NULL;
 		if (!queued) {
 			snprintf(err, errlen, "op: %s needs a power driver (set power to qmp or ipmi); "
 					      "the agent can only switch its node off or reboot it", op);
