@@ -128,69 +128,17 @@ ioerr:
 	return http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "inventory error");
 }
 
-/*
- * power.on/off/cycle/status by the node's power driver.  The agent driver
- * turns off and cycle into the agent's own commands; qmp runs now; ipmi
- * starts ipmitool and finishes when it exits.
- */
+/* power.on/off/cycle/status by the node's power driver (power.c). */
 static enum MHD_Result api_power(struct http_ctx *h, const struct inv_node *n, const char *op)
 {
-	struct snowd *sd = h->sd;
-	json_t *eff = nodes_effective(sd, n, NULL), *power, *result = NULL, *none, *c;
-	const char *driver;
-	int64_t id, now = (int64_t)time(NULL);
 	char err[300];
-	int rc;
+	json_t *c;
+	int rc = power_command(h->sd, n, op, &c, err, sizeof(err));
 
-	if (!eff)
-		return http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "inventory error");
-	power = json_object_get(eff, "power");
-	driver = json_string_value(json_object_get(power, "driver"));
-	none = json_object();
-	if (!driver || !strcmp(driver, "agent")) {
-		const char *agent_op = !strcmp(op, "power.off") ? "poweroff" :
-				       !strcmp(op, "power.cycle") ? "reboot" : NULL;
-		if (!agent_op) {
-			json_decref(eff);
-			json_decref(none);
-			return http_error(h, MHD_HTTP_CONFLICT,
-					  "op: %s needs a power driver (set power to qmp or ipmi); "
-					  "the agent can only switch its node off or reboot it", op);
-		}
-		rc = inv_cmd_add(&sd->inv, n->id, agent_op, none, now, &id);
-	} else {
-		rc = inv_cmd_add(&sd->inv, n->id, op, none, now, &id);
-	}
-	json_decref(none);
-	if (rc) {
-		json_decref(eff);
-		return http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "inventory error");
-	}
-	if (driver && !strcmp(driver, "qmp")) {
-		rc = power_qmp(json_string_value(json_object_get(power, "socket")), op, &result, err,
-			       sizeof(err));
-		inv_cmd_finish(&sd->inv, id, !rc, result, rc ? err : NULL, now);
-		log_info("command %lld: %s of %s by qmp: %s", (long long)id, op, n->name, rc ? err : "done");
-		json_decref(result);
-	} else if (driver && !strcmp(driver, "ipmi")) {
-		pid_t pid = sd->npower < sizeof(sd->power_children) / sizeof(sd->power_children[0]) ?
-				    power_ipmi_start(power, op, sd->cfg.ipmitool, err, sizeof(err)) :
-				    -EBUSY;
-		if (pid == -EBUSY)
-			snprintf(err, sizeof(err), "ipmi: too many power operations under way");
-		if (pid < 0) {
-			inv_cmd_finish(&sd->inv, id, 0, NULL, err, now);
-		} else {
-			sd->power_children[sd->npower].pid = pid;
-			sd->power_children[sd->npower++].cmd_id = id;
-			inv_cmd_mark_sent(&sd->inv, id, now);
-		}
-	}
-	json_decref(eff);
-	c = inv_cmd_get(&sd->inv, id);
-	if (!c)
-		return http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "inventory error");
-	stream_publish(&sd->stream, "command", json_incref(c));
+	if (rc == -ENOTSUP)
+		return http_error(h, MHD_HTTP_CONFLICT, "%s", err);
+	if (rc)
+		return http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "%s", err);
 	return http_json(h, MHD_HTTP_ACCEPTED, c);
 }
 

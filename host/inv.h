@@ -176,22 +176,33 @@ int inv_cmd_add(struct inv *inv, int64_t node_id, const char *op, json_t *args, 
 		int64_t *id);
 /*
  * The commands a node still has to answer (queued or sent), oldest first, as
- * [{id, op, args}]; queued ones become sent.  @ret a new array or NULL.
+ * [{id, op, args}]; queued ones become sent.  Host-side ops (power.*, run by
+ * snowd's power driver) are never among them.  @ret a new array or NULL.
  */
 json_t *inv_cmd_take_pending(struct inv *inv, int64_t node_id, int64_t now);
 /*
  * Record the results of a report ([{id, ok, result|error}]) for commands of
- * this node still open.  @ret 0 or -EIO.
+ * this node still open; the host's own (power.*) are not the node's to
+ * finish and stay as they are.  @ret 0 or -EIO.
  */
 int inv_cmd_results(struct inv *inv, int64_t node_id, json_t *results, int64_t now);
 /*
  * Finish a command snowd ran itself (a power driver): done (ok) with result
- * (borrowed, may be NULL) or failed with error.  @ret 0, -ENOENT, -EIO.
+ * (borrowed, may be NULL) or failed with error.  @ret 0, -ENOENT (no such
+ * command, or no longer open), -EIO.
  */
 int inv_cmd_finish(struct inv *inv, int64_t id, int ok, json_t *result, const char *error,
 		   int64_t now);
 /* Mark a command snowd started itself as sent.  @ret 0 or -EIO. */
 int inv_cmd_mark_sent(struct inv *inv, int64_t id, int64_t now);
+/*
+ * Node node_id registered boot boot_id.  When that boot is new (not in the
+ * boot history yet: call before inv_boot_add), every reboot and poweroff sent
+ * to the node is done (it happened: the node came back), so none is
+ * delivered again to the new boot.  @ret a new array of the ids finished
+ * (often empty), or NULL on an inventory error.
+ */
+json_t *inv_cmd_boot_changed(struct inv *inv, int64_t node_id, const char *boot_id, int64_t now);
 /* Commands open longer than max_age s become timed out.  @ret how many, or -EIO. */
 int inv_cmd_expire(struct inv *inv, int64_t now, int64_t max_age);
 /* One command as JSON (with the node's name).  @ret a new object, or NULL when none. */

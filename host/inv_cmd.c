@@ -156,12 +156,19 @@ int inv_cmd_add(struct inv *inv, int64_t node_id, const char *op, json_t *args, 
 	return 0;
 }
 
+/*
+ * The power driver's ops (power.on/off/cycle/status, power.c) run on the
+ * host: never handed to the agent, never finished by its results.
+ */
+#define CMD_FOR_NODE "op NOT LIKE 'power.%'"
+
 json_t *inv_cmd_take_pending(struct inv *inv, int64_t node_id, int64_t now)
 {
 	sqlite3_stmt *st = inv_prepare(inv, "SELECT id, op, args FROM commands WHERE node_id = ? "
-					    "AND state IN ('queued', 'sent') ORDER BY id");
+					    "AND state IN ('queued', 'sent') AND " CMD_FOR_NODE
+					    " ORDER BY id");
 	sqlite3_stmt *up = inv_prepare(inv, "UPDATE commands SET state = 'sent', sent = ? "
-					    "WHERE node_id = ? AND state = 'queued'");
+					    "WHERE node_id = ? AND state = 'queued' AND " CMD_FOR_NODE);
 	json_t *arr = NULL;
 
 	if (!st || !up)
@@ -186,7 +193,8 @@ out:
 	return arr;
 }
 
-int inv_cmd_results(struct inv *inv, int64_t node_id, json_t *results, int64_t now)
+/* Store results for node_id's open commands: the node's (host 0) or snowd's own (host 1). */
+static int inv_cmd_store(struct inv *inv, int64_t node_id, json_t *results, int64_t now, int host)
 {
 	sqlite3_stmt *st;
 	json_t *r;
@@ -195,8 +203,11 @@ int inv_cmd_results(struct inv *inv, int64_t node_id, json_t *results, int64_t n
 
 	if (!json_array_size(results))
 		return 0;
-	st = inv_prepare(inv, "UPDATE commands SET state = ?, result = ?, error = ?, done = ? "
-			      "WHERE id = ? AND node_id = ? AND state IN ('queued', 'sent')");
+	st = inv_prepare(inv, host ? "UPDATE commands SET state = ?, result = ?, error = ?, done = ? "
+				     "WHERE id = ? AND node_id = ? AND state IN ('queued', 'sent')" :
+				     "UPDATE commands SET state = ?, result = ?, error = ?, done = ? "
+				     "WHERE id = ? AND node_id = ? AND state IN ('queued', 'sent') "
+				     "AND " CMD_FOR_NODE);
 	if (!st || inv_exec(inv, "BEGIN IMMEDIATE")) {
 		sqlite3_finalize(st);
 		return -EIO;
@@ -229,6 +240,11 @@ int inv_cmd_results(struct inv *inv, int64_t node_id, json_t *results, int64_t n
 		return -EIO;
 	}
 	return 0;
+}
+
+int inv_cmd_results(struct inv *inv, int64_t node_id, json_t *results, int64_t now)
+{
+	return inv_cmd_store(inv, node_id, results, now, 0);
 }
 
 int inv_cmd_expire(struct inv *inv, int64_t now, int64_t max_age)
@@ -325,7 +341,9 @@ int inv_cmd_finish(struct inv *inv, int64_t id, int ok, json_t *result, const ch
 			node_id = sqlite3_column_int64(st, 0);
 		sqlite3_finalize(st);
 	}
-	rc = node_id ? inv_cmd_results(inv, node_id, r, now) : -ENOENT;
+	rc = node_id ? inv_cmd_store(inv, node_id, r, now, 1) : -ENOENT;
+	if (!rc && !sqlite3_changes(inv->db))
+		rc = -ENOENT;
 	json_decref(r);
 	return rc;
 }
@@ -342,4 +360,38 @@ int inv_cmd_mark_sent(struct inv *inv, int64_t id, int64_t now)
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+json_t *inv_cmd_boot_changed(struct inv *inv, int64_t node_id, const char *boot_id, int64_t now)
+{
+	/*
+	 * Only a boot never seen before counts: a re-registration of a known one
+	 * (after a snowd restart) proves nothing.  So this runs before the boot
+	 * history learns boot_id (inv_boot_add).
+	 */
+	sqlite3_stmt *st = inv_prepare(
+		inv, "UPDATE commands SET state = 'done', done = ?3, "
+		     "result = json_object('status', 'the node came back', 'boot_id', ?2) "
+		     "WHERE node_id = ?1 AND state = 'sent' AND op IN ('reboot', 'poweroff') "
+		     "AND NOT EXISTS (SELECT 1 FROM boots WHERE node_id = ?1 AND boot_id = ?2) "
+		     "RETURNING id");
+	json_t *ids = json_array();
+	int rc;
+
+	if (!st || !ids)
+		goto err;
+	sqlite3_bind_int64(st, 1, node_id);
+	sqlite3_bind_text(st, 2, boot_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, now);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (json_array_append_new(ids, json_integer(sqlite3_column_int64(st, 0))))
+			goto err;
+	if (rc != SQLITE_DONE)
+		goto err;
+	sqlite3_finalize(st);
+	return ids;
+err:
+	sqlite3_finalize(st);
+	json_decref(ids);
+	return NULL;
 }

@@ -423,13 +423,14 @@ static void snowd_loop(struct snowd *sd)
 	if (!di || (sd->httpsd && !dt))
 		fatalx("http: no epoll descriptor");
 	while (!sd->quit) {
-		struct pollfd p[4] = { { .fd = di->epoll_fd, .events = POLLIN },
+		struct pollfd p[5] = { { .fd = di->epoll_fd, .events = POLLIN },
 				       { .fd = sd->sigpipe[0], .events = POLLIN },
 				       { .fd = sd->dnsmasq.logpipe > 0 ? sd->dnsmasq.logpipe : -1,
 					 .events = POLLIN },
-				       { .fd = dt ? dt->epoll_fd : -1, .events = POLLIN } };
+				       { .fd = dt ? dt->epoll_fd : -1, .events = POLLIN },
+				       { .fd = power_fd(sd->power), .events = POLLIN } };
 		MHD_UNSIGNED_LONG_LONG mto;
-		int timeout = 1000;
+		int timeout = 1000, pto = power_timeout_ms(sd->power, clock_mono_ms());
 		int64_t now;
 
 		if (MHD_get_timeout(sd->httpd, &mto) == MHD_YES && mto < (MHD_UNSIGNED_LONG_LONG)timeout)
@@ -437,12 +438,16 @@ static void snowd_loop(struct snowd *sd)
 		if (sd->httpsd && MHD_get_timeout(sd->httpsd, &mto) == MHD_YES &&
 		    mto < (MHD_UNSIGNED_LONG_LONG)timeout)
 			timeout = (int)mto;
-		if (poll(p, 4, timeout) < 0 && errno != EINTR)
+		if (pto >= 0 && pto < timeout)
+			timeout = pto;
+		if (poll(p, 5, timeout) < 0 && errno != EINTR)
 			fatal("poll");
 		if (p[1].revents & POLLIN)
 			snowd_signals(sd);
 		if (p[2].revents)
 			dnsmasq_read_log(&sd->dnsmasq, snowd_dhcp_ack, sd);
+		/* Every turn: QMP answers in, power deadlines kept. */
+		power_poll(sd);
 		MHD_run(sd->httpd);
 		if (sd->httpsd)
 			MHD_run(sd->httpsd);
@@ -539,6 +544,9 @@ int main(int argc, char **argv)
 	sigaction(SIGCHLD, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	sd.power = power_new();
+	if (!sd.power)
+		fatal("power");
 	if (http_start(&sd, &route_router, err, sizeof(err)))
 		fatalx("%s", err);
 	if (strcmp(sd.cfg.dnsmasq, "none")) {
@@ -559,6 +567,7 @@ int main(int argc, char **argv)
 
 	dnsmasq_stop(&sd.dnsmasq);
 	http_stop(&sd);
+	power_free(sd.power);
 	nodes_rt_free(&sd);
 	json_decref(sd.defaults);
 	inv_close(&sd.inv);

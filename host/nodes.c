@@ -185,6 +185,29 @@ void nodes_tick(struct snowd *sd)
 	}
 }
 
+/*
+ * A new boot is the result of a reboot or poweroff sent before it (the agent
+ * may not have got its result out in time): done, and never delivered again,
+ * or a slow host would reboot the node over and over.
+ */
+static void nodes_boot_finishes(struct snowd *sd, const struct inv_node *n, const char *boot_id)
+{
+	json_t *ids = inv_cmd_boot_changed(&sd->inv, n->id, boot_id, (int64_t)time(NULL)), *id, *c;
+	size_t i;
+
+	if (!ids) {
+		log_warnx("node %s: commands ended by the new boot not recorded", n->name);
+		return;
+	}
+	json_array_foreach(ids, i, id) {
+		log_info("command %lld: done, %s came back in a new boot",
+			 (long long)json_integer_value(id), n->name);
+		if ((c = inv_cmd_get(&sd->inv, json_integer_value(id))))
+			stream_publish(&sd->stream, "command", c);
+	}
+	json_decref(ids);
+}
+
 void nodes_stage(struct snowd *sd, const struct inv_node *n, const char *stage)
 {
 	struct node_rt *rt = nodes_rt(sd, n->id, n->name);
@@ -210,6 +233,7 @@ void nodes_stage(struct snowd *sd, const struct inv_node *n, const char *stage)
 		json_object_foreach(rt->boot, k, v)
 			if (json_integer_value(v) < started)
 				started = json_integer_value(v);
+		nodes_boot_finishes(sd, n, rt->boot_id);
 		if (inv_boot_add(&sd->inv, n->id, rt->boot_id, started, now, rt->boot))
 			log_warnx("node %s: boot history not written", n->name);
 		return;

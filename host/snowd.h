@@ -21,6 +21,7 @@
 
 struct MHD_Daemon;
 struct http_router;
+struct power;
 
 struct snowd_config {
 	char *state_dir;
@@ -99,8 +100,7 @@ struct snowd {
 	size_t rt_index_cap;
 	int hosts_dirty;        /* the dnsmasq hosts file must be rewritten */
 	struct stream stream;
-	struct { pid_t pid; int64_t cmd_id; } power_children[64]; /* ipmitool runs */
-	unsigned npower;
+	struct power *power;    /* owned: power operations under way (power.h) */
 	json_t *defaults;       /* owned: the settings a node gets when neither it nor its profile sets them */
 	uint64_t settings_gen;  /* bumped by every settings change: cached overlays go stale */
 	uint64_t requests, reports, events;

@@ -1,4 +1,4 @@
-/* The SQLite inventory: migrations, nodes, nonces, discovered MACs, tokens. */
+/* The SQLite inventory: migrations, nodes, nonces, discovered MACs, tokens, commands. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -200,6 +200,82 @@ static void test_tokens(void **state)
 	}
 }
 
+/* A command's state, by id. */
+static char *cmd_state(struct inv *inv, int64_t id)
+{
+	static char s[16];
+	json_t *c = inv_cmd_get(inv, id);
+
+	assert_non_null(c);
+	snprintf(s, sizeof(s), "%s", json_string_value(json_object_get(c, "state")));
+	json_decref(c);
+	return s;
+}
+
+/*
+ * Host-side ops (power.*) never reach the node, whose results cannot finish
+ * them; a sent reboot is done by a boot never seen before, and only by one.
+ */
+static void test_commands(void **state)
+{
+	struct fix *f = *state;
+	struct inv_node a = mk("node1", "52:54:00:00:00:01", "10.0.0.11");
+	json_t *none = json_object(), *arr, *res, *stages = json_object();
+	int64_t reboot, power, later;
+	char err[256];
+
+	assert_int_equal(inv_node_add(&f->inv, &a, err, sizeof(err)), 0);
+	assert_int_equal(inv_cmd_add(&f->inv, a.id, "power.on", none, 100, &power), 0);
+	assert_int_equal(inv_cmd_add(&f->inv, a.id, "reboot", none, 100, &reboot), 0);
+	arr = inv_cmd_take_pending(&f->inv, a.id, 101);
+	assert_non_null(arr);
+	assert_int_equal(json_array_size(arr), 1);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(arr, 0), "op")), "reboot");
+	json_decref(arr);
+	assert_string_equal(cmd_state(&f->inv, power), "queued");
+	assert_int_equal(inv_cmd_mark_sent(&f->inv, power, 101), 0);
+	arr = inv_cmd_take_pending(&f->inv, a.id, 102);
+	assert_int_equal(json_array_size(arr), 1);
+	json_decref(arr);
+
+	/* The node fails the power command it was never given: nothing changes. */
+	res = json_pack("[{s:I, s:b, s:s}]", "id", (json_int_t)power, "ok", 0, "error", "unknown op");
+	assert_int_equal(inv_cmd_results(&f->inv, a.id, res, 103), 0);
+	json_decref(res);
+	assert_string_equal(cmd_state(&f->inv, power), "sent");
+	assert_int_equal(inv_cmd_finish(&f->inv, power, 1, NULL, NULL, 104), 0);
+	assert_string_equal(cmd_state(&f->inv, power), "done");
+	assert_int_equal(inv_cmd_finish(&f->inv, power, 0, NULL, "late", 105), -ENOENT);
+	assert_string_equal(cmd_state(&f->inv, power), "done");
+
+	/* The boot the reboot was sent to registers again (snowd restarted): no proof. */
+	assert_int_equal(inv_boot_add(&f->inv, a.id, "b-1", 90, 95, stages), 0);
+	assert_int_equal(inv_cmd_add(&f->inv, a.id, "reboot", none, 106, &later), 0);
+	arr = inv_cmd_boot_changed(&f->inv, a.id, "b-1", 107);
+	assert_non_null(arr);
+	assert_int_equal(json_array_size(arr), 0);
+	json_decref(arr);
+	assert_string_equal(cmd_state(&f->inv, reboot), "sent");
+	/* A new boot: the sent reboot is done; the one still queued waits for the new boot. */
+	arr = inv_cmd_boot_changed(&f->inv, a.id, "b-2", 108);
+	assert_non_null(arr);
+	assert_int_equal(json_array_size(arr), 1);
+	assert_int_equal(json_integer_value(json_array_get(arr, 0)), reboot);
+	json_decref(arr);
+	assert_string_equal(cmd_state(&f->inv, reboot), "done");
+	assert_string_equal(cmd_state(&f->inv, later), "queued");
+	res = inv_cmd_get(&f->inv, reboot);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(res, "result"), "boot_id")),
+			    "b-2");
+	json_decref(res);
+	arr = inv_cmd_take_pending(&f->inv, a.id, 109);
+	assert_int_equal(json_array_size(arr), 1);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(arr, 0), "id")), later);
+	json_decref(arr);
+	json_decref(none);
+	json_decref(stages);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -209,6 +285,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_nonce, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_discovered, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tokens, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_commands, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
