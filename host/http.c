@@ -386,7 +386,7 @@ static int http_node_auth(struct http_ctx *h, struct inv_node *n, enum MHD_Resul
 		return -EACCES;
 	}
 	if (rc) {
-		*ret = http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "inventory error");
+		*ret = http_error(h, MHD_HTTP_SERVICE_UNAVAILABLE, "inventory error: try again later");
 		return -EIO;
 	}
 	return 0;
@@ -614,12 +614,12 @@ static enum MHD_Result http_node_report(struct http_ctx *h, struct inv_node *n, 
 	events = json_object_get(body, "events");
 	if (json_array_size(events)) {
 		if (inv_events_store(&sd->inv, n->id, boot_id, events, now, &ack))
-			return http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "events: not stored");
+			return http_error(h, MHD_HTTP_SERVICE_UNAVAILABLE, "events: not stored, send again");
 		sd->events += json_array_size(events);
 		rt->events_acked = ack;
 	}
 	if (inv_cmd_results(&sd->inv, n->id, json_object_get(body, "results"), now))
-		return http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "results: not stored");
+		return http_error(h, MHD_HTTP_SERVICE_UNAVAILABLE, "results: not stored, send again");
 	if (json_object_get(body, "schema")) {
 		/* New values (a hot-plugged device, a new mount): the gauges kept go on. */
 		struct history *hist = history_rebase(rt->hist, json_object_get(body, "schema"));
@@ -1390,7 +1390,7 @@ static enum MHD_Result http_api(struct http_ctx *h)
 	char err[256];
 
 	if (!strcmp(p, "health") && is_get)
-		return http_json(h, MHD_HTTP_OK, json_pack("{s:s}", "status", "ok"));
+		return http_json(h, MHD_HTTP_OK, snowd_health(sd));
 	if (!strcmp(p, "login") && !strcmp(h->method, "POST"))
 		return http_login(h);
 	http_authenticate(h, &a);

@@ -13,6 +13,7 @@
 
 #include "boot.h"
 #include "dnsmasq.h"
+#include "health.h"
 #include "inv.h"
 #include "history.h"
 #include "stream.h"
@@ -36,6 +37,11 @@ struct snowd_config {
 	long offline_after_ms;
 	long max_body;
 	long command_timeout_s;
+	long discovered_max;     /* rows kept of unknown MACs */
+	long discovery_rate;     /* new unknown MACs recorded a minute */
+	long events_keep, events_keep_days;     /* retention: rows, days (0: no limit) */
+	long boots_keep, boots_keep_days;
+	long commands_keep, commands_keep_days; /* finished commands only */
 	int check_config;
 	int verbose;
 };
@@ -101,6 +107,8 @@ struct snowd {
 	int64_t next_expire;
 	json_t *schemas;        /* owned: {compact text: schema}, one copy per distinct schema */
 	int64_t next_schema_gc;
+	int64_t next_prune;     /* monotonic ms: the next retention step (nodes_tick) */
+	int prune_kind;         /* the kind of history it prunes next */
 };
 
 int64_t snowd_now_ms(void);
@@ -122,7 +130,14 @@ void nodes_rt_clear(struct node_rt *rt);
  */
 void nodes_set_schema(struct snowd *sd, struct node_rt *rt, json_t *schema);
 void nodes_rt_free(struct snowd *sd);
+/*
+ * The timers: the dnsmasq hosts file, command timeouts, schema copies, the
+ * offline timer (held while the inventory cannot be written: the host's
+ * failure is not the nodes'), and one small retention step.
+ */
 void nodes_tick(struct snowd *sd);
+/* Apply the limits of sd->cfg to the inventory (at start and SIGHUP). */
+void nodes_limits(struct snowd *sd);
 const char *node_state_name(enum node_state s);
 /*
  * @ret a new JSON object describing n and its run-time state; with full, also
