@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "health.h"
 #include "history.h"
 #include "jsonh.h"
 #include "log.h"
@@ -27,7 +28,7 @@
 
 enum MHD_Result api_health(struct http_ctx *h)
 {
-	return http_json(h, MHD_HTTP_OK, json_pack("{s:s}", "status", "ok"));
+	return http_json(h, MHD_HTTP_OK, snowd_health(h->sd));
 }
 
 enum MHD_Result api_metrics(struct http_ctx *h)

@@ -80,7 +80,7 @@ static int chan_auth(struct http_ctx *h, struct inv_node *n, enum MHD_Result *re
 		return -EACCES;
 	}
 	if (rc) {
-		*ret = http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "inventory error");
+		*ret = http_error(h, MHD_HTTP_SERVICE_UNAVAILABLE, "inventory error: try again later");
 		return -EIO;
 	}
 	return 0;
@@ -308,12 +308,12 @@ static enum MHD_Result chan_do_report(struct http_ctx *h, struct inv_node *n, js
 	events = json_object_get(body, "events");
 	if (json_array_size(events)) {
 		if (inv_events_store(&sd->inv, n->id, boot_id, events, now, &ack))
-			return http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "events: not stored");
+			return http_error(h, MHD_HTTP_SERVICE_UNAVAILABLE, "events: not stored, send again");
 		sd->events += json_array_size(events);
 		rt->events_acked = ack;
 	}
 	if (inv_cmd_results(&sd->inv, n->id, json_object_get(body, "results"), now))
-		return http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "results: not stored");
+		return http_error(h, MHD_HTTP_SERVICE_UNAVAILABLE, "results: not stored, send again");
 	if (json_object_get(body, "schema")) {
 		/* New values (a hot-plugged device, a new mount): the gauges kept go on. */
 		struct history *hist = history_rebase(rt->hist, json_object_get(body, "schema"));

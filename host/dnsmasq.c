@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -59,13 +60,13 @@ int dnsmasq_render_hosts(struct inv *inv, struct buf *out)
 	return rc ? rc : inv_node_foreach(inv, dnsmasq_host_line, out);
 }
 
-int dnsmasq_sync_hosts(struct dnsmasq_child *c, struct inv *inv, const char *path)
+int dnsmasq_sync_hosts(struct dnsmasq_child *c, struct inv *inv, const char *path, mode_t mode)
 {
 	struct buf b = BUF_INIT;
 	int rc = dnsmasq_render_hosts(inv, &b);
 
 	if (!rc)
-		rc = file_write_atomic(path, b.data, b.len, 0644);
+		rc = file_write_atomic(path, b.data, b.len, mode);
 	buf_free(&b);
 	if (rc)
 		return rc;
@@ -106,16 +107,84 @@ int file_write_atomic(const char *path, const void *data, size_t len, mode_t mod
 	return rc;
 }
 
+/*
+ * The supervisor (see dnsmasq_start): runs in the forked child, never
+ * returns.  Only async-signal-safe calls until the exec: snowd may have
+ * threads.
+ */
+static void dnsmasq_supervise(const char *bin, const char *confarg, pid_t parent, int out)
+	__attribute__((noreturn));
+static void dnsmasq_supervise(const char *bin, const char *confarg, pid_t parent, int out)
+{
+	struct timespec grace = { 2, 0 };
+	sigset_t set, none;
+	int status = 0, sig, stopping = 0;
+	pid_t child;
+
+	sigemptyset(&none);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGCHLD);
+	sigprocmask(SIG_SETMASK, &set, NULL);
+	/* snowd may have died before the prctl: then nobody would send the signal. */
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM) || getppid() != parent)
+		_exit(0);
+	dup2(out, 1);
+	dup2(out, 2);
+	/* Not snowd's sockets, database or pipes: only dnsmasq's output. */
+	close_range(3, ~0U, 0);
+	child = fork();
+	if (child < 0)
+		_exit(127);
+	if (child == 0) {
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		execl(bin, bin, "--keep-in-foreground", confarg, (char *)NULL);
+		dprintf(2, "snowd: exec %s: %s\n", bin, strerror(errno));
+		_exit(127);
+	}
+	for (;;) {
+		sig = stopping ? sigtimedwait(&set, NULL, &grace) : sigwaitinfo(&set, NULL);
+		if (sig < 0 && errno == EAGAIN) {
+			/* dnsmasq ignored SIGTERM for the grace period. */
+			kill(child, SIGKILL);
+			stopping = 0;
+		} else if (sig == SIGHUP) {
+			kill(child, SIGHUP);
+		} else if (sig == SIGTERM || sig == SIGINT) {
+			kill(child, SIGTERM);
+			stopping = 1;
+		} else if (sig == SIGCHLD && waitpid(child, &status, WNOHANG) == child) {
+			break;
+		}
+	}
+	/* Exit as dnsmasq did, so snowd's log says what happened to it. */
+	if (WIFSIGNALED(status)) {
+		signal(WTERMSIG(status), SIG_DFL);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		raise(WTERMSIG(status));
+	}
+	_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 1);
+}
+
 int dnsmasq_start(struct dnsmasq_child *c)
 {
 	char confarg[4200];
-	int p[2];
-	pid_t pid;
+	pid_t pid, self = getpid();
+	int p[2], fd;
 
 	if (c->logfile_fd <= 0) {
-		c->logfile_fd = open(c->logfile, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+		c->logfile_fd = open(c->logfile, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 		if (c->logfile_fd < 0)
 			return -errno;
+	}
+	/* dnsmasq sets umask 022 for its lease file: made first, it stays 0600. */
+	if (c->leasefile) {
+		fd = open(c->leasefile, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (fd < 0)
+			return -errno;
+		close(fd);
 	}
 	/* Its output comes to us first: DHCPACK lines are the nodes' first boot stage. */
 	if (pipe2(p, O_CLOEXEC))
@@ -128,16 +197,8 @@ int dnsmasq_start(struct dnsmasq_child *c)
 		close(p[1]);
 		return -e;
 	}
-	if (pid == 0) {
-		sigset_t none;
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		dup2(p[1], 1);
-		dup2(p[1], 2);
-		execl(c->bin, c->bin, "--keep-in-foreground", confarg, (char *)NULL);
-		fprintf(stderr, "snowd: exec %s: %s\n", c->bin, strerror(errno));
-		_exit(127);
-	}
+	if (pid == 0)
+		dnsmasq_supervise(c->bin, confarg, self, p[1]);
 	close(p[1]);
 	if (c->logpipe > 0)
 		close(c->logpipe);
@@ -146,8 +207,90 @@ int dnsmasq_start(struct dnsmasq_child *c)
 	c->npartial = 0;
 	c->pid = pid;
 	c->started = time(NULL);
-	log_info("dnsmasq: started (pid %d)", (int)pid);
+	log_info("dnsmasq: started (supervisor pid %d)", (int)pid);
 	return 0;
+}
+
+/* Whether pid is c->bin run with our config (from /proc).  @ret 1 or 0. */
+static int dnsmasq_is_ours(const struct dnsmasq_child *c, pid_t pid)
+{
+	char path[64], exe[4096], bin[4096], cmd[8192], want[4200];
+	ssize_t n;
+	size_t i;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
+	n = readlink(path, exe, sizeof(exe) - 1);
+	if (n <= 0 || !realpath(c->bin, bin))
+		return 0;
+	exe[n] = '\0';
+	/* A dnsmasq upgraded under it runs a deleted file. */
+	if (n > 10 && !strcmp(exe + n - 10, " (deleted)"))
+		exe[n - 10] = '\0';
+	if (strcmp(exe, bin))
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, cmd, sizeof(cmd) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	cmd[n] = '\0';
+	snprintf(want, sizeof(want), "--conf-file=%s", c->conf);
+	for (i = 0; i < (size_t)n; i += strlen(cmd + i) + 1)
+		if (!strcmp(cmd + i, want))
+			return 1;
+	return 0;
+}
+
+/* Wait up to ms for pid (not our child) to be gone.  @ret 1 when gone. */
+static int dnsmasq_wait_gone(pid_t pid, int ms)
+{
+	for (; ms > 0; ms -= 50) {
+		if (kill(pid, 0) && errno == ESRCH)
+			return 1;
+		usleep(50000);
+	}
+	return kill(pid, 0) && errno == ESRCH;
+}
+
+int dnsmasq_stop_stale(struct dnsmasq_child *c)
+{
+	char text[32], *end;
+	ssize_t n;
+	long pid;
+	int fd;
+
+	if (!c->pidfile)
+		return 0;
+	fd = open(c->pidfile, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return 0;
+	n = read(fd, text, sizeof(text) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	text[n] = '\0';
+	pid = strtol(text, &end, 10);
+	if (pid <= 1 || pid > 4194304 || (*end && *end != '\n') || pid == (long)getpid())
+		return 0;
+	if (!dnsmasq_is_ours(c, (pid_t)pid)) {
+		if (!kill((pid_t)pid, 0))
+			log_info("dnsmasq: %s names pid %ld, which is not our dnsmasq: left alone",
+				 c->pidfile, pid);
+		return 0;
+	}
+	log_warnx("dnsmasq: pid %ld is a dnsmasq of ours an earlier snowd left running: stopping it",
+		  pid);
+	kill((pid_t)pid, SIGTERM);
+	if (!dnsmasq_wait_gone((pid_t)pid, 3000)) {
+		kill((pid_t)pid, SIGKILL);
+		if (!dnsmasq_wait_gone((pid_t)pid, 2000))
+			log_warnx("dnsmasq: pid %ld does not go away", pid);
+	}
+	return 1;
 }
 
 int dnsmasq_reaped(struct dnsmasq_child *c, pid_t pid, int status, time_t now)

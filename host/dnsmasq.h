@@ -40,7 +40,9 @@ struct dnsmasq_child {
 	const char *bin;       /* dnsmasq binary */
 	const char *conf;      /* its config file */
 	const char *logfile;   /* its stderr goes here */
-	pid_t pid;             /* 0 when not running */
+	const char *leasefile; /* created 0600 before it starts (it would make it 0644) */
+	const char *pidfile;   /* where dnsmasq writes its pid */
+	pid_t pid;             /* the supervisor between us and dnsmasq; 0 when not running */
 	int restarts;
 	int backoff_s;
 	time_t next_start;     /* when to start it again after it died */
@@ -59,8 +61,22 @@ void dnsmasq_read_log(struct dnsmasq_child *c, void (*on_ack)(void *ctx, const c
 							    const char *ip),
 		      void *ctx);
 
-/* Fork and exec dnsmasq in the foreground.  @ret 0 or -errno. */
+/*
+ * Start dnsmasq in the foreground under a small supervisor process: a fork
+ * of snowd that keeps root and PR_SET_PDEATHSIG, forwards SIGHUP and SIGTERM
+ * to dnsmasq and exits as it does.  dnsmasq itself cannot hold a parent-death
+ * signal: the kernel clears it when dnsmasq drops root for 'nobody'.  So
+ * dnsmasq ends with snowd, even when snowd is killed with -9.
+ * @ret 0 or -errno.
+ */
 int dnsmasq_start(struct dnsmasq_child *c);
+/*
+ * Stop a dnsmasq that outlived an earlier snowd: the pid in c->pidfile, only
+ * when /proc says it is c->bin running with our --conf-file (never a
+ * stranger that reused the pid).  Waits for it to go.
+ * @ret 1 when one was stopped, 0 when there was none of ours.
+ */
+int dnsmasq_stop_stale(struct dnsmasq_child *c);
 /* Tell it a child exited; schedules the restart.  @ret 1 if pid was dnsmasq. */
 int dnsmasq_reaped(struct dnsmasq_child *c, pid_t pid, int status, time_t now);
 /* Start it again when its back-off has passed. */
@@ -68,10 +84,11 @@ void dnsmasq_tick(struct dnsmasq_child *c, time_t now);
 /* Make it re-read the hosts file. */
 void dnsmasq_reload(struct dnsmasq_child *c);
 /*
- * Rewrite the hosts file at path from the inventory and make dnsmasq (when
- * running) re-read it.  @ret 0 or -errno.
+ * Rewrite the hosts file at path (with mode: dnsmasq re-reads it as
+ * 'nobody') from the inventory and make dnsmasq (when running) re-read it.
+ * @ret 0 or -errno.
  */
-int dnsmasq_sync_hosts(struct dnsmasq_child *c, struct inv *inv, const char *path);
+int dnsmasq_sync_hosts(struct dnsmasq_child *c, struct inv *inv, const char *path, mode_t mode);
 /* Stop it and wait for it (SIGTERM, then SIGKILL after 3 s). */
 void dnsmasq_stop(struct dnsmasq_child *c);
 

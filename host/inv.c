@@ -118,16 +118,120 @@ const char *inv_role_name(enum inv_role r)
 	return "none";
 }
 
+static int64_t inv_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Whether a failure is the host's (its storage), not the request's. */
+static int inv_host_error(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_FULL:
+	case SQLITE_READONLY:
+	case SQLITE_IOERR:
+	case SQLITE_CANTOPEN:
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB:
+	case SQLITE_NOMEM:
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+	case SQLITE_PERM:
+	case SQLITE_PROTOCOL:
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * A write that changed something went through: an episode of failures ends
+ * once they have stopped for INV_RECOVER_MS.  (A write that changed nothing
+ * proves nothing: SQLite wrote no page.)
+ */
+static void inv_note_ok(struct inv *inv)
+{
+	struct inv_health *h = &inv->health;
+	int64_t now;
+
+	if (!h->failing)
+		return;
+	now = inv_mono_ms();
+	if (now - h->fail_last_ms < INV_RECOVER_MS)
+		return;
+	h->failing = 0;
+	log_info("inventory: writes work again (they failed for %lld s; %llu failures in all)",
+		 (long long)((h->fail_last_ms - h->fail_since_ms) / 1000),
+		 (unsigned long long)h->failures);
+}
+
+/* A write failed with rc: SQLite's reason is logged once per episode, not per request. */
+static void inv_note_fail(struct inv *inv, int rc, const char *msg)
+{
+	struct inv_health *h = &inv->health;
+	int e = sqlite3_system_errno(inv->db);
+
+	if (!inv_host_error(rc))
+		return;
+	h->failures++;
+	h->fail_last_ms = inv_mono_ms();
+	if (h->failing)
+		return;
+	h->failing = 1;
+	h->fail_since_ms = h->fail_last_ms;
+	h->fail_since = (int64_t)time(NULL);
+	snprintf(h->reason, sizeof(h->reason), "%s%s%s", msg, e ? ": " : "", e ? strerror(e) : "");
+	log_warnx("inventory: cannot write (%s): snowd is degraded; node requests are answered "
+		  "503 and nodes are not marked offline until writes work again", h->reason);
+}
+
+int inv_degraded(const struct inv *inv)
+{
+	return inv->health.failing;
+}
+
+int inv_write_step(struct inv *inv, sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+
+	if (rc == SQLITE_DONE || rc == SQLITE_ROW) {
+		if (sqlite3_get_autocommit(inv->db) && sqlite3_changes(inv->db) > 0)
+			inv_note_ok(inv);
+	} else {
+		inv_note_fail(inv, rc, sqlite3_errmsg(inv->db));
+	}
+	return rc;
+}
+
 int inv_exec(struct inv *inv, const char *sql)
 {
 	char *msg = NULL;
+	int rc = sqlite3_exec(inv->db, sql, NULL, NULL, &msg);
 
-	if (sqlite3_exec(inv->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		log_warnx("inventory: %s", msg ? msg : sqlite3_errmsg(inv->db));
+	if (rc != SQLITE_OK) {
+		/* The host's own failures are logged once by inv_note_fail, not per request. */
+		if (inv_host_error(rc))
+			inv_note_fail(inv, rc, msg ? msg : sqlite3_errmsg(inv->db));
+		else
+			log_warnx("inventory: %s", msg ? msg : sqlite3_errmsg(inv->db));
 		sqlite3_free(msg);
 		return -EIO;
 	}
+	/* A commit that wrote something shows writes work. */
+	if (!strncmp(sql, "BEGIN", 5))
+		inv->txn_changes = sqlite3_total_changes64(inv->db);
+	else if (!strcmp(sql, "COMMIT") && sqlite3_total_changes64(inv->db) != inv->txn_changes)
+		inv_note_ok(inv);
 	return 0;
+}
+
+void inv_rollback(struct inv *inv)
+{
+	/* After SQLITE_FULL or an I/O error SQLite may have rolled back already. */
+	if (!sqlite3_get_autocommit(inv->db))
+		inv_exec(inv, "ROLLBACK");
 }
 
 int inv_schema_version(struct inv *inv)
@@ -289,7 +393,7 @@ int inv_node_add(struct inv *inv, struct inv_node *n, char *err, size_t errlen)
 	sqlite3_bind_text(st, 5, n->secret, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 6, n->created);
 	sqlite3_bind_text(st, 7, n->profile, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
+	rc = inv_write_step(inv, st);
 	sqlite3_finalize(st);
 	if (rc == SQLITE_CONSTRAINT) {
 		snprintf(err, errlen, "name: conflicts with an existing node");
@@ -316,7 +420,7 @@ int inv_delete_named(struct inv *inv, const char *table, const char *name)
 	if (!st)
 		return -EIO;
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
+	rc = inv_write_step(inv, st);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
 		return -EIO;
@@ -404,7 +508,7 @@ int inv_boot_add(struct inv *inv, int64_t node_id, const char *boot_id, int64_t 
 	sqlite3_bind_int64(st, 3, started);
 	sqlite3_bind_int64(st, 4, online);
 	sqlite3_bind_text(st, 5, text, -1, free);
-	rc = sqlite3_step(st);
+	rc = inv_write_step(inv, st);
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : -EIO;
 }
@@ -445,7 +549,7 @@ int inv_node_take_nonce(struct inv *inv, int64_t id, uint64_t nonce)
 	sqlite3_bind_int64(st, 1, (int64_t)nonce);
 	sqlite3_bind_int64(st, 2, id);
 	sqlite3_bind_int64(st, 3, (int64_t)nonce);
-	rc = sqlite3_step(st);
+	rc = inv_write_step(inv, st);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
 		return -EIO;
@@ -479,23 +583,103 @@ int inv_ip_taken(struct inv *inv, const char *ip)
 	return inv_holder(inv, "ip", ip, who, sizeof(who));
 }
 
+/*
+ * Take a token for a new MAC: the bucket holds a minute's worth and fills at
+ * discovered_per_min a minute.  @ret 1 when taken, 0 when over the rate.
+ */
+static int inv_discovery_allowed(struct inv *inv, int64_t now)
+{
+	double rate = (double)inv->lim.discovered_per_min;
+
+	if (rate <= 0)
+		return 1;
+	if (!inv->disc_refill || now < inv->disc_refill) {
+		inv->disc_tokens = rate;
+	} else if (now > inv->disc_refill) {
+		inv->disc_tokens += (double)(now - inv->disc_refill) * rate / 60;
+		if (inv->disc_tokens > rate)
+			inv->disc_tokens = rate;
+	}
+	inv->disc_refill = now;
+	if (inv->disc_tokens < 1) {
+		inv->disc_dropped++;
+		/* One line a minute at most: the flood itself is what it says. */
+		if (now - inv->disc_dropped_logged >= 60) {
+			log_warnx("discovery: over %ld new MACs a minute: %llu not recorded so far "
+				  "(they ask again; --discovery-rate)", inv->lim.discovered_per_min,
+				  (unsigned long long)inv->disc_dropped);
+			inv->disc_dropped_logged = now;
+		}
+		return 0;
+	}
+	inv->disc_tokens -= 1;
+	return 1;
+}
+
 int inv_discovered_seen(struct inv *inv, const char *mac, const char *ip, int64_t now)
 {
-	sqlite3_stmt *st = inv_prepare(
-		inv, "INSERT INTO discovered (mac, ip, first_seen, last_seen) VALUES (?, ?, ?, ?) "
-		     "ON CONFLICT(mac) DO UPDATE SET ip = excluded.ip, last_seen = excluded.last_seen, "
-		     "count = count + 1");
+	sqlite3_stmt *st = inv_prepare(inv, "UPDATE discovered SET ip = ?, last_seen = ?, "
+					    "count = count + 1 WHERE mac = ?");
 	int rc;
 
 	if (!st)
 		return -EIO;
+	sqlite3_bind_text(st, 1, ip, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, now);
+	sqlite3_bind_text(st, 3, mac, -1, SQLITE_STATIC);
+	rc = inv_write_step(inv, st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return -EIO;
+	if (sqlite3_changes(inv->db) || !inv_discovery_allowed(inv, now))
+		return 0;
+	/* A new MAC: make room (the least recently seen go) and insert, in one transaction. */
+	if (inv_exec(inv, "BEGIN IMMEDIATE"))
+		return -EIO;
+	rc = -EIO;
+	if (inv->lim.discovered_max > 0) {
+		st = inv_prepare(inv, "DELETE FROM discovered WHERE mac IN (SELECT mac FROM discovered "
+				      "ORDER BY last_seen, first_seen, mac LIMIT max(0, (SELECT "
+				      "count(*) FROM discovered) - ?1 + 1))");
+		if (!st)
+			goto out;
+		sqlite3_bind_int64(st, 1, inv->lim.discovered_max);
+		if (inv_write_step(inv, st) != SQLITE_DONE) {
+			sqlite3_finalize(st);
+			goto out;
+		}
+		sqlite3_finalize(st);
+	}
+	st = inv_prepare(inv, "INSERT INTO discovered (mac, ip, first_seen, last_seen) "
+			      "VALUES (?, ?, ?, ?)");
+	if (!st)
+		goto out;
 	sqlite3_bind_text(st, 1, mac, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, ip, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, now);
 	sqlite3_bind_int64(st, 4, now);
-	rc = sqlite3_step(st);
+	if (inv_write_step(inv, st) == SQLITE_DONE)
+		rc = 0;
 	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : -EIO;
+out:
+	if (rc || inv_exec(inv, "COMMIT")) {
+		inv_rollback(inv);
+		return -EIO;
+	}
+	return 0;
+}
+
+int inv_discovered_count(struct inv *inv)
+{
+	sqlite3_stmt *st = inv_prepare(inv, "SELECT count(*) FROM discovered");
+	int n = -EIO;
+
+	if (!st)
+		return -EIO;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return n;
 }
 
 int inv_discovered_forget(struct inv *inv, const char *mac)
@@ -506,7 +690,7 @@ int inv_discovered_forget(struct inv *inv, const char *mac)
 	if (!st)
 		return -EIO;
 	sqlite3_bind_text(st, 1, mac, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
+	rc = inv_write_step(inv, st);
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : -EIO;
 }
@@ -563,7 +747,7 @@ int inv_token_create(struct inv *inv, const char *name, enum inv_role role, char
 	sqlite3_bind_text(st, 2, hash, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 3, (int)role);
 	sqlite3_bind_int64(st, 4, (int64_t)time(NULL));
-	rc = sqlite3_step(st);
+	rc = inv_write_step(inv, st);
 	sqlite3_finalize(st);
 	if (rc == SQLITE_CONSTRAINT)
 		return -EEXIST;
@@ -670,7 +854,7 @@ int inv_node_configure(struct inv *inv, int64_t id, const char *profile, json_t 
 		sqlite3_bind_null(st, 1);
 	sqlite3_bind_text(st, 2, text, -1, free);
 	sqlite3_bind_int64(st, 3, id);
-	rc = sqlite3_step(st);
+	rc = inv_write_step(inv, st);
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : -EIO;
 }
@@ -704,7 +888,7 @@ int inv_profile_put(struct inv *inv, const char *name, json_t *settings, int cre
 	}
 	sqlite3_bind_text(st, 1, text, -1, free);
 	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
+	rc = inv_write_step(inv, st);
 	sqlite3_finalize(st);
 	if (rc == SQLITE_CONSTRAINT)
 		return -EEXIST;
@@ -731,7 +915,7 @@ int inv_profile_rm(struct inv *inv, const char *name, int *users)
 	if (!st)
 		return -EIO;
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
+	rc = inv_write_step(inv, st);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
 		return -EIO;
@@ -775,7 +959,7 @@ int inv_image_add(struct inv *inv, const char *name, const char *version, int64_
 	sqlite3_bind_int64(st, 3, ksize);
 	sqlite3_bind_int64(st, 4, isize);
 	sqlite3_bind_int64(st, 5, now);
-	rc = sqlite3_step(st);
+	rc = inv_write_step(inv, st);
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : -EIO;
 }
@@ -850,7 +1034,7 @@ json_t *inv_image_prune(struct inv *inv, const char *name, int keep)
 			sqlite3_reset(del);
 			sqlite3_bind_text(del, 1, name, -1, SQLITE_STATIC);
 			sqlite3_bind_text(del, 2, json_string_value(v), -1, SQLITE_STATIC);
-			sqlite3_step(del);
+			inv_write_step(inv, del);
 		}
 	}
 out:

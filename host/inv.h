@@ -33,8 +33,37 @@ struct inv_node {
 	char profile[SNOW_NAME_MAX + 1]; /* "" for none */
 };
 
+/*
+ * Writes that failed for the host's own reasons (disk full, read-only or
+ * broken storage), not for what was asked.  The first failure of an episode
+ * is logged with SQLite's reason; the episode ends when writes have worked
+ * again for INV_RECOVER_MS after the last failure.
+ */
+#define INV_RECOVER_MS 5000
+struct inv_health {
+	int failing;              /* in an episode */
+	int64_t fail_since_ms;    /* monotonic: its first failure */
+	int64_t fail_last_ms;     /* monotonic: the last failure (kept after the episode) */
+	int64_t fail_since;       /* realtime s, for people */
+	uint64_t failures;        /* writes failed since start */
+	char reason[256];         /* SQLite's message of the episode's first failure */
+};
+
+/* Limits on what outside requests can add (snowd's options). */
+struct inv_limits {
+	long discovered_max;      /* rows in discovered; the least recently seen go (0: no cap) */
+	long discovered_per_min;  /* new MACs recorded a minute, in bursts of as many (0: no limit) */
+};
+
 struct inv {
 	sqlite3 *db;
+	struct inv_health health;
+	struct inv_limits lim;
+	double disc_tokens;       /* discovery's token bucket */
+	int64_t disc_refill;      /* when it was last filled (s) */
+	uint64_t disc_dropped;    /* new MACs not recorded: over the rate */
+	int64_t disc_dropped_logged;
+	int64_t txn_changes;      /* sqlite3_total_changes64() at the last BEGIN */
 };
 
 /*
@@ -80,8 +109,15 @@ int inv_ips_taken(struct inv *inv, uint32_t first, uint32_t last, unsigned char 
 /* Whether an IP is already given to a node.  @ret 1, 0 or -EIO. */
 int inv_ip_taken(struct inv *inv, const char *ip);
 
-/* Note an unknown MAC that asked to boot (insert or bump).  @ret 0 or -EIO. */
+/*
+ * Note an unknown MAC that asked to boot (insert or bump).  A new MAC beyond
+ * inv->lim.discovered_per_min is not recorded (counted in disc_dropped; it
+ * asks again soon); at discovered_max rows the least recently seen goes.
+ * @ret 0 (recorded or dropped) or -EIO.
+ */
 int inv_discovered_seen(struct inv *inv, const char *mac, const char *ip, int64_t now);
+/* @ret the number of discovered MACs, or -EIO. */
+int inv_discovered_count(struct inv *inv);
 /* Forget a discovered MAC (when it becomes a node).  @ret 0 or -EIO. */
 int inv_discovered_forget(struct inv *inv, const char *mac);
 /* @ret a new JSON array of {mac, ip, first_seen, last_seen, count} or NULL. */
@@ -116,6 +152,15 @@ json_t *inv_list_named_roles(struct inv *inv, const char *table);
 /* For the inventory's other files: run SQL / prepare a statement (NULL on error, logged). */
 int inv_exec(struct inv *inv, const char *sql);
 sqlite3_stmt *inv_prepare(struct inv *inv, const char *sql);
+/*
+ * Step a statement that writes, noting in inv->health a failure that is the
+ * host's (disk full, read-only, I/O error) or a success.  @ret SQLite's code.
+ */
+int inv_write_step(struct inv *inv, sqlite3_stmt *st);
+/* Roll back the transaction under way, if SQLite has not already done so. */
+void inv_rollback(struct inv *inv);
+/* Whether writes are failing now (inv->health says since when and why). */
+int inv_degraded(const struct inv *inv);
 
 /* --- profiles and node settings (settings.h says what they hold) --- */
 
@@ -209,5 +254,22 @@ int inv_cmd_expire(struct inv *inv, int64_t now, int64_t max_age);
 json_t *inv_cmd_get(struct inv *inv, int64_t id);
 /* A node's commands, newest first.  @ret a new array or NULL. */
 json_t *inv_cmd_list(struct inv *inv, int64_t node_id, int limit);
+
+/* --- retention (inv_cmd.c) --- */
+
+/* How much history to keep of one kind: the newest keep rows, none older than max_age_s. */
+struct inv_keep {
+	long keep;       /* rows (0: no count limit) */
+	long max_age_s;  /* seconds (0: no age limit) */
+};
+enum inv_history { INV_EVENTS, INV_BOOTS, INV_COMMANDS };
+/*
+ * Delete at most batch rows of kind that are beyond k (commands: finished
+ * ones only), oldest first, so that one call never takes long; call again
+ * while it returns batch.  now is realtime, seconds.
+ * @ret the number deleted, or -EIO.
+ */
+int inv_prune(struct inv *inv, enum inv_history kind, const struct inv_keep *k, int64_t now,
+	      int batch);
 
 #endif

@@ -43,12 +43,12 @@ int inv_events_store(struct inv *inv, int64_t node_id, const char *boot_id, json
 				  SQLITE_STATIC);
 		sqlite3_bind_text(ins, 6, attrs, -1, free);
 		sqlite3_bind_int64(ins, 7, now);
-		if (sqlite3_step(ins) != SQLITE_DONE)
+		if (inv_write_step(inv, ins) != SQLITE_DONE)
 			goto out;
 	}
 	sqlite3_bind_int64(mx, 1, node_id);
 	sqlite3_bind_text(mx, 2, boot_id, -1, SQLITE_STATIC);
-	if (sqlite3_step(mx) != SQLITE_ROW)
+	if (inv_write_step(inv, mx) != SQLITE_ROW)
 		goto out;
 	*ack = sqlite3_column_int64(mx, 0);
 	rc = 0;
@@ -56,7 +56,7 @@ out:
 	sqlite3_finalize(ins);
 	sqlite3_finalize(mx);
 	if (rc || inv_exec(inv, "COMMIT")) {
-		inv_exec(inv, "ROLLBACK");
+		inv_rollback(inv);
 		*ack = 0;
 		return -EIO;
 	}
@@ -148,7 +148,7 @@ int inv_cmd_add(struct inv *inv, int64_t node_id, const char *op, json_t *args, 
 	sqlite3_bind_text(st, 2, op, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, text, -1, free);
 	sqlite3_bind_int64(st, 4, now);
-	rc = sqlite3_step(st);
+	rc = inv_write_step(inv, st);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
 		return -EIO;
@@ -184,7 +184,7 @@ json_t *inv_cmd_take_pending(struct inv *inv, int64_t node_id, int64_t now)
 	if (arr && json_array_size(arr)) {
 		sqlite3_bind_int64(up, 1, now);
 		sqlite3_bind_int64(up, 2, node_id);
-		if (sqlite3_step(up) != SQLITE_DONE)
+		if (inv_write_step(inv, up) != SQLITE_DONE)
 			log_warnx("inventory: cannot mark commands sent");
 	}
 out:
@@ -229,14 +229,14 @@ static int inv_cmd_store(struct inv *inv, int64_t node_id, json_t *results, int6
 		sqlite3_bind_int64(st, 4, now);
 		sqlite3_bind_int64(st, 5, json_integer_value(json_object_get(r, "id")));
 		sqlite3_bind_int64(st, 6, node_id);
-		if (sqlite3_step(st) != SQLITE_DONE) {
+		if (inv_write_step(inv, st) != SQLITE_DONE) {
 			rc = -EIO;
 			break;
 		}
 	}
 	sqlite3_finalize(st);
 	if (rc || inv_exec(inv, "COMMIT")) {
-		inv_exec(inv, "ROLLBACK");
+		inv_rollback(inv);
 		return -EIO;
 	}
 	return 0;
@@ -258,7 +258,7 @@ int inv_cmd_expire(struct inv *inv, int64_t now, int64_t max_age)
 		return -EIO;
 	sqlite3_bind_int64(st, 1, now);
 	sqlite3_bind_int64(st, 2, max_age);
-	rc = sqlite3_step(st);
+	rc = inv_write_step(inv, st);
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? sqlite3_changes(inv->db) : -EIO;
 }
@@ -357,7 +357,7 @@ int inv_cmd_mark_sent(struct inv *inv, int64_t id, int64_t now)
 		return -EIO;
 	sqlite3_bind_int64(st, 1, now);
 	sqlite3_bind_int64(st, 2, id);
-	rc = sqlite3_step(st);
+	rc = inv_write_step(inv, st);
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : -EIO;
 }
@@ -394,4 +394,45 @@ err:
 	sqlite3_finalize(st);
 	json_decref(ids);
 	return NULL;
+}
+
+/*
+ * Each kind's oldest batch rows (by id, which follows time), of which those
+ * beyond the count (id more than keep below the newest: ids only grow) or
+ * older than the age go.  Looking at the oldest batch only keeps each call
+ * short however large the table; commands still open are never deleted.
+ */
+static const char *const inv_prune_sql[] = {
+	[INV_EVENTS] = "DELETE FROM events WHERE id IN (SELECT id FROM events ORDER BY id LIMIT ?3) "
+		       "AND ((?1 > 0 AND id <= (SELECT max(id) FROM events) - ?1) OR "
+		       "(?2 > 0 AND received < ?4 - ?2))",
+	/* A boot's times are milliseconds. */
+	[INV_BOOTS] = "DELETE FROM boots WHERE id IN (SELECT id FROM boots ORDER BY id LIMIT ?3) "
+		      "AND ((?1 > 0 AND id <= (SELECT max(id) FROM boots) - ?1) OR "
+		      "(?2 > 0 AND online < (?4 - ?2) * 1000))",
+	[INV_COMMANDS] = "DELETE FROM commands WHERE id IN (SELECT id FROM commands WHERE state "
+			 "NOT IN ('queued', 'sent') ORDER BY id LIMIT ?3) "
+			 "AND ((?1 > 0 AND id <= (SELECT max(id) FROM commands) - ?1) OR "
+			 "(?2 > 0 AND coalesce(done, created) < ?4 - ?2))",
+};
+
+int inv_prune(struct inv *inv, enum inv_history kind, const struct inv_keep *k, int64_t now,
+	      int batch)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((unsigned)kind >= sizeof(inv_prune_sql) / sizeof(inv_prune_sql[0]) ||
+	    (!k->keep && !k->max_age_s))
+		return 0;
+	st = inv_prepare(inv, inv_prune_sql[kind]);
+	if (!st)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, k->keep);
+	sqlite3_bind_int64(st, 2, k->max_age_s);
+	sqlite3_bind_int(st, 3, batch);
+	sqlite3_bind_int64(st, 4, now);
+	rc = inv_write_step(inv, st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? sqlite3_changes(inv->db) : -EIO;
 }

@@ -67,6 +67,22 @@ static const struct conf_option snowd_options[] = {
 	    "a command without a result this long is timed out (default 300)"),
 	OPT("routes", 0, CONF_BOOL, print_routes, 0, 0, NULL,
 	    "print the route table (method, path, lowest role, body limit) and exit"),
+	OPT("discovered-max", 0, CONF_INT, discovered_max, 16, 100000, "N",
+	    "unknown MACs kept in the discovered list; the least recently seen go (default 1024)"),
+	OPT("discovery-rate", 0, CONF_INT, discovery_rate, 1, 60000, "N",
+	    "new unknown MACs recorded a minute; more are not recorded, they ask again (default 600)"),
+	OPT("events-keep", 0, CONF_INT, events_keep, 0, 1000000000, "N",
+	    "node events kept, the newest (0: no limit; default 1000000)"),
+	OPT("events-keep-days", 0, CONF_INT, events_keep_days, 0, 36500, "DAYS",
+	    "node events kept at most this long (0: no limit; default 90)"),
+	OPT("boots-keep", 0, CONF_INT, boots_keep, 0, 1000000000, "N",
+	    "boot history rows kept, the newest (0: no limit; default 100000)"),
+	OPT("boots-keep-days", 0, CONF_INT, boots_keep_days, 0, 36500, "DAYS",
+	    "boot history kept at most this long (0: no limit; default 365)"),
+	OPT("commands-keep", 0, CONF_INT, commands_keep, 0, 1000000000, "N",
+	    "finished commands kept, the newest (0: no limit; default 100000)"),
+	OPT("commands-keep-days", 0, CONF_INT, commands_keep_days, 0, 36500, "DAYS",
+	    "finished commands kept at most this long (0: no limit; default 90)"),
 	OPT("check-config", 'n', CONF_BOOL, check_config, 0, 0, NULL,
 	    "check the configuration (and dnsmasq's) and exit"),
 	OPT("verbose", 'v', CONF_BOOL, verbose, 0, 0, NULL, "log debug messages"),
@@ -99,6 +115,14 @@ static int snowd_defaults(struct snowd_config *c)
 	c->offline_after_ms = 0;
 	c->max_body = 1 << 20;
 	c->command_timeout_s = 300;
+	c->discovered_max = 1024;
+	c->discovery_rate = 600;
+	c->events_keep = 1000000;
+	c->events_keep_days = 90;
+	c->boots_keep = 100000;
+	c->boots_keep_days = 365;
+	c->commands_keep = 100000;
+	c->commands_keep_days = 90;
 	return (c->state_dir && c->listen && c->dnsmasq && c->cmdline) ? 0 : -ENOMEM;
 }
 
@@ -203,6 +227,8 @@ static int snowd_configure(struct snowd *sd, char *err, size_t errlen)
 	sd->dnsmasq.bin = c->dnsmasq;
 	sd->dnsmasq.conf = sd->path_dnsconf;
 	sd->dnsmasq.logfile = sd->path_dnslog;
+	sd->dnsmasq.leasefile = sd->path_leases;
+	sd->dnsmasq.pidfile = sd->path_dnspid;
 	return 0;
 }
 
@@ -234,6 +260,46 @@ static int snowd_check_dnsmasq_access(struct snowd *sd, char *err, size_t errlen
 	return 0;
 }
 
+/*
+ * Everything snowd writes is its own: files are 0600 (umask 077 from the
+ * start of main), the state dir 0700, or 0711 when dnsmasq runs (it drops
+ * root for 'nobody' and must reach dhcp-hosts and tftp/ by name, which it
+ * can without listing the folder).  What an older snowd left looser (0644
+ * WAL files hold node secrets) is tightened, with a log line.
+ */
+static void snowd_state_dir(struct snowd *sd)
+{
+	static const char *const own[] = { "snow.db", "snow.db-wal", "snow.db-shm", "admin.token",
+					   "dnsmasq.conf", "dnsmasq.log", "dnsmasq.leases" };
+	const char *dir = sd->cfg.state_dir;
+	mode_t want = strcmp(sd->cfg.dnsmasq, "none") ? 0711 : 0700;
+	struct stat st;
+	char p[4400];
+	size_t i;
+
+	if (mkdir(dir, want) && errno != EEXIST)
+		fatal("state-dir: %s", dir);
+	if (stat(dir, &st))
+		fatal("state-dir: %s", dir);
+	if (!S_ISDIR(st.st_mode))
+		fatalx("state-dir: %s is not a folder", dir);
+	if ((st.st_mode & 07777) != want) {
+		if (chmod(dir, want))
+			fatal("state-dir: chmod %s", dir);
+		if (st.st_mode & 07777 & ~want)
+			log_info("state-dir: %s was mode %04o, now %04o: it holds node secrets", dir,
+				 (unsigned)(st.st_mode & 07777), (unsigned)want);
+	}
+	for (i = 0; i < sizeof(own) / sizeof(own[0]); i++) {
+		snprintf(p, sizeof(p), "%s/%s", dir, own[i]);
+		if (lstat(p, &st) || !S_ISREG(st.st_mode) || !(st.st_mode & 077))
+			continue;
+		if (chmod(p, 0600))
+			fatal("state-dir: chmod %s", p);
+		log_info("state-dir: %s was mode %04o, now 0600", p, (unsigned)(st.st_mode & 07777));
+	}
+}
+
 /* The TFTP folder holds Debian's iPXE builds for PXE ROMs that are not iPXE. */
 static int snowd_tftp_root(struct snowd *sd)
 {
@@ -241,7 +307,8 @@ static int snowd_tftp_root(struct snowd *sd)
 	char link[4300], target[256];
 	size_t i;
 
-	if (mkdir(sd->path_tftp, 0755) && errno != EEXIST)
+	/* dnsmasq serves it as 'nobody'; the links lead to public files. */
+	if ((mkdir(sd->path_tftp, 0755) && errno != EEXIST) || chmod(sd->path_tftp, 0755))
 		return -errno;
 	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		snprintf(link, sizeof(link), "%s/%s", sd->path_tftp, files[i]);
@@ -263,7 +330,8 @@ static int snowd_write_dnsmasq_conf(struct snowd *sd, const char *path, char *er
 	struct buf b = BUF_INIT;
 	int rc = dnsmasq_render_conf(&sd->dparams, &b, err, errlen);
 
-	if (!rc && (rc = file_write_atomic(path, b.data, b.len, 0644)))
+	/* dnsmasq reads it as root, before it drops to 'nobody'. */
+	if (!rc && (rc = file_write_atomic(path, b.data, b.len, 0600)))
 		snprintf(err, errlen, "%s: %s", path, strerror(-rc));
 	buf_free(&b);
 	return rc;
@@ -354,6 +422,15 @@ static void snowd_reload(struct snowd *sd)
 	sd->cfg.command_timeout_s = n.command_timeout_s;
 	sd->cfg.max_body = n.max_body;
 	sd->cfg.verbose = n.verbose;
+	sd->cfg.discovered_max = n.discovered_max;
+	sd->cfg.discovery_rate = n.discovery_rate;
+	sd->cfg.events_keep = n.events_keep;
+	sd->cfg.events_keep_days = n.events_keep_days;
+	sd->cfg.boots_keep = n.boots_keep;
+	sd->cfg.boots_keep_days = n.boots_keep_days;
+	sd->cfg.commands_keep = n.commands_keep;
+	sd->cfg.commands_keep_days = n.commands_keep_days;
+	nodes_limits(sd);
 	log_set_level(n.verbose ? LOG_LVL_DEBUG : LOG_LVL_INFO);
 	if (strcmp(n.cmdline, sd->cfg.cmdline)) {
 		char *t = sd->cfg.cmdline;
@@ -388,7 +465,7 @@ static void snowd_signals(struct snowd *sd)
 			break;
 		case SIGHUP:
 			snowd_reload(sd);
-			if (dnsmasq_sync_hosts(&sd->dnsmasq, &sd->inv, sd->path_hosts))
+			if (dnsmasq_sync_hosts(&sd->dnsmasq, &sd->inv, sd->path_hosts, snowd_hosts_mode(sd)))
 				log_warnx("dnsmasq: hosts file not updated");
 			break;
 		case SIGCHLD:
@@ -490,6 +567,8 @@ int main(int argc, char **argv)
 	int next, rc;
 	struct sigaction sa = { .sa_handler = snowd_on_signal };
 
+	/* Before anything is opened: SQLite's -wal and -shm hold node secrets too. */
+	umask(077);
 	log_init("snowd", LOG_LVL_INFO);
 	sd.argc = argc;
 	sd.argv = argv;
@@ -522,15 +601,12 @@ int main(int argc, char **argv)
 	if (sd.cfg.check_config)
 		return snowd_check(&sd);
 
-	umask(022);
-	if (mkdir(sd.cfg.state_dir, 0755) && errno != EEXIST)
-		fatal("%s", sd.cfg.state_dir);
+	snowd_state_dir(&sd);
 	if (strcmp(sd.cfg.dnsmasq, "none") && snowd_check_dnsmasq_access(&sd, err, sizeof(err)))
 		fatalx("%s", err);
 	if (inv_open(&sd.inv, sd.path_db, err, sizeof(err)))
 		fatalx("%s", err);
-	/* The database holds node secrets. */
-	chmod(sd.path_db, 0600);
+	nodes_limits(&sd);
 	snowd_admin_token(&sd);
 
 	if (pipe2(sd.sigpipe, O_CLOEXEC | O_NONBLOCK))
@@ -554,8 +630,10 @@ int main(int argc, char **argv)
 			fatal("%s", sd.path_tftp);
 		if (snowd_write_dnsmasq_conf(&sd, sd.path_dnsconf, err, sizeof(err)))
 			fatalx("%s", err);
-		if ((rc = dnsmasq_sync_hosts(&sd.dnsmasq, &sd.inv, sd.path_hosts)))
+		if ((rc = dnsmasq_sync_hosts(&sd.dnsmasq, &sd.inv, sd.path_hosts, snowd_hosts_mode(&sd))))
 			fatalx("%s: %s", sd.path_hosts, strerror(-rc));
+		/* One a snowd killed with -9 left behind holds the boot interface. */
+		dnsmasq_stop_stale(&sd.dnsmasq);
 		if ((rc = dnsmasq_start(&sd.dnsmasq)))
 			fatalx("dnsmasq: %s", strerror(-rc));
 	}

@@ -75,6 +75,36 @@ static int metrics_node_values(void *vctx, const struct inv_node *n)
 	return 0;
 }
 
+/* snowd's own health (health.h says more): the inventory's writes, dnsmasq. */
+static int metrics_health(struct snowd *sd, struct buf *b)
+{
+	const struct inv_health *ih = &sd->inv.health;
+	int rc = buf_printf(b,
+			    "# HELP snowd_inventory_writable Whether the inventory takes writes "
+			    "(0: degraded, see /api/v1/health).\n"
+			    "# TYPE snowd_inventory_writable gauge\nsnowd_inventory_writable %d\n"
+			    "# HELP snowd_inventory_write_failures_total Inventory writes that "
+			    "failed for the host's storage.\n"
+			    "# TYPE snowd_inventory_write_failures_total counter\n"
+			    "snowd_inventory_write_failures_total %llu\n"
+			    "# HELP snowd_discovery_dropped_total New unknown MACs not recorded "
+			    "(over --discovery-rate).\n"
+			    "# TYPE snowd_discovery_dropped_total counter\n"
+			    "snowd_discovery_dropped_total %llu\n",
+			    !ih->failing, (unsigned long long)ih->failures,
+			    (unsigned long long)sd->inv.disc_dropped);
+
+	if (rc || !strcmp(sd->cfg.dnsmasq, "none"))
+		return rc;
+	return buf_printf(b,
+			  "# HELP snowd_dnsmasq_up Whether snowd's dnsmasq (DHCP, TFTP) runs.\n"
+			  "# TYPE snowd_dnsmasq_up gauge\nsnowd_dnsmasq_up %d\n"
+			  "# HELP snowd_dnsmasq_restarts_total Times dnsmasq ended and was started "
+			  "again.\n"
+			  "# TYPE snowd_dnsmasq_restarts_total counter\nsnowd_dnsmasq_restarts_total %d\n",
+			  sd->dnsmasq.pid != 0, sd->dnsmasq.restarts);
+}
+
 int metrics_render(struct snowd *sd, struct buf *b)
 {
 	struct metrics_ctx c = { sd, b, { 0 } };
@@ -94,7 +124,7 @@ int metrics_render(struct snowd *sd, struct buf *b)
 	rc = inv_node_foreach(&sd->inv, metrics_node_values, &c);
 	if (rc)
 		return rc;
-	return buf_printf(b,
+	rc = buf_printf(b,
 			  "# HELP snowd_http_requests_total HTTP requests answered.\n"
 			  "# TYPE snowd_http_requests_total counter\nsnowd_http_requests_total %llu\n"
 			  "# HELP snowd_reports_total Node reports ingested.\n"
@@ -110,4 +140,5 @@ int metrics_render(struct snowd *sd, struct buf *b)
 			  (unsigned long long)sd->requests, (unsigned long long)sd->reports,
 			  (unsigned long long)sd->events, sd->stream.nclients,
 			  (unsigned long long)sd->stream.sent_messages, (unsigned long long)sd->stream.cut);
+	return rc ? rc : metrics_health(sd, b);
 }

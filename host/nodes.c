@@ -159,24 +159,71 @@ void nodes_rt_free(struct snowd *sd)
 	sd->nrt = sd->cap_rt = sd->rt_index_cap = 0;
 }
 
+void nodes_limits(struct snowd *sd)
+{
+	sd->inv.lim.discovered_max = sd->cfg.discovered_max;
+	sd->inv.lim.discovered_per_min = sd->cfg.discovery_rate;
+}
+
+#define NODES_PRUNE_BATCH 500   /* rows one retention step deletes at most (a few ms) */
+#define NODES_PRUNE_EVERY 60000 /* ms between rounds once nothing is left over */
+
+/*
+ * One retention step: one kind of history, one batch.  A kind with more to
+ * go gets the next tick too; after a round that left nothing over, the next
+ * one is a minute away.  So a large backlog goes in steps that never stall
+ * the loop.
+ */
+static void nodes_prune(struct snowd *sd, int64_t now)
+{
+	const struct snowd_config *c = &sd->cfg;
+	const struct inv_keep keep[] = {
+		[INV_EVENTS] = { c->events_keep, c->events_keep_days * 86400 },
+		[INV_BOOTS] = { c->boots_keep, c->boots_keep_days * 86400 },
+		[INV_COMMANDS] = { c->commands_keep, c->commands_keep_days * 86400 },
+	};
+	static const char *const names[] = { "events", "boots", "commands" };
+	int kind = sd->prune_kind;
+	int n = inv_prune(&sd->inv, (enum inv_history)kind, &keep[kind], (int64_t)time(NULL),
+			  NODES_PRUNE_BATCH);
+
+	if (n > 0)
+		log_debug("retention: %d old %s deleted", n, names[kind]);
+	if (n == NODES_PRUNE_BATCH)
+		return;
+	sd->prune_kind = (kind + 1) % 3;
+	if (!sd->prune_kind)
+		sd->next_prune = now + NODES_PRUNE_EVERY;
+}
+
 void nodes_tick(struct snowd *sd)
 {
-	int64_t now = clock_mono_ms();
+	int64_t now = clock_mono_ms(), held = sd->inv.health.fail_last_ms;
 	size_t i;
 
 	if (sd->hosts_dirty) {
 		/* Many adds in a row cost one rewrite of the hosts file. */
 		sd->hosts_dirty = 0;
-		if (dnsmasq_sync_hosts(&sd->dnsmasq, &sd->inv, sd->path_hosts))
+		if (dnsmasq_sync_hosts(&sd->dnsmasq, &sd->inv, sd->path_hosts, snowd_hosts_mode(sd)))
 			log_warnx("dnsmasq: hosts file not updated");
 	}
 	if (now >= sd->next_schema_gc) {
 		nodes_schema_gc(sd);
 		sd->next_schema_gc = now + 60000;
 	}
+	if (now >= sd->next_prune)
+		nodes_prune(sd, now);
+	/*
+	 * While the inventory cannot be written, node requests fail for the
+	 * host's fault: nobody goes offline, and after it each node has a full
+	 * window to report again.
+	 */
+	if (inv_degraded(&sd->inv))
+		return;
 	for (i = 0; i < sd->nrt; i++) {
 		struct node_rt *rt = &sd->rt[i];
-		if (rt->state == NODE_ONLINE && now - rt->last_seen_ms > sd->cfg.offline_after_ms) {
+		int64_t seen = rt->last_seen_ms > held ? rt->last_seen_ms : held;
+		if (rt->state == NODE_ONLINE && now - seen > sd->cfg.offline_after_ms) {
 			rt->state = NODE_OFFLINE;
 			log_warnx("node %s: offline (no report for %lld ms)", rt->name,
 				  (long long)(now - rt->last_seen_ms));

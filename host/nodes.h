@@ -25,8 +25,14 @@ void nodes_rt_clear(struct node_rt *rt);
  */
 void nodes_set_schema(struct snowd *sd, struct node_rt *rt, json_t *schema);
 void nodes_rt_free(struct snowd *sd);
-/* The timers: nodes without a report go offline, expired commands time out. */
+/*
+ * The timers: the dnsmasq hosts file, schema copies, the offline timer (held
+ * while the inventory cannot be written: the host's failure is not the
+ * nodes'), and one small retention step.
+ */
 void nodes_tick(struct snowd *sd);
+/* Apply the limits of sd->cfg to the inventory (at start and SIGHUP). */
+void nodes_limits(struct snowd *sd);
 const char *node_state_name(enum node_state s);
 /*
  * @ret a new JSON object describing n and its run-time state; with full, also

@@ -11,6 +11,8 @@
 
 #include <jansson.h>
 #include <stdint.h>
+#include <string.h>
+#include <sys/types.h>
 #include <time.h>
 
 #include "boot.h"
@@ -40,6 +42,11 @@ struct snowd_config {
 	long offline_after_ms;
 	long max_body;
 	long command_timeout_s;
+	long discovered_max;     /* rows kept of unknown MACs */
+	long discovery_rate;     /* new unknown MACs recorded a minute */
+	long events_keep, events_keep_days;     /* retention: rows, days (0: no limit) */
+	long boots_keep, boots_keep_days;
+	long commands_keep, commands_keep_days; /* finished commands only */
 	int check_config;
 	int print_routes;
 	int plain_api;       /* API and console on plain HTTP although HTTPS is on */
@@ -107,6 +114,14 @@ struct snowd {
 	int64_t next_expire;
 	json_t *schemas;        /* owned: {compact text: schema}, one copy per distinct schema */
 	int64_t next_schema_gc;
+	int64_t next_prune;     /* monotonic ms: the next retention step (nodes_tick) */
+	int prune_kind;         /* the kind of history it prunes next */
 };
+
+/* The dnsmasq hosts file's mode: dnsmasq re-reads it as 'nobody'; without dnsmasq it is snowd's alone. */
+static inline mode_t snowd_hosts_mode(const struct snowd *sd)
+{
+	return strcmp(sd->cfg.dnsmasq, "none") ? 0644 : 0600;
+}
 
 #endif

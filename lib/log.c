@@ -19,24 +19,86 @@ void log_init(const char *prefix, enum log_level level)
 void log_set_level(enum log_level level) { log_level = level; }
 enum log_level log_get_level(void) { return log_level; }
 
+/*
+ * Bytes that are not printable text: C0 controls, DEL, and bytes that are not
+ * part of well-formed UTF-8 or encode a C1 control (U+0080..U+009F, which some
+ * terminals obey as escape sequences).  @ret how many bytes at s form one
+ * printable character, or 0 when s[0] must be escaped.
+ */
+static size_t log_printable(const unsigned char *s)
+{
+	size_t n, i;
+	unsigned cp;
+
+	if (*s >= 0x20 && *s < 0x7f)
+		return 1;
+	if (*s < 0xc2 || *s > 0xf4)
+		return 0;
+	n = *s >= 0xf0 ? 4 : *s >= 0xe0 ? 3 : 2;
+	cp = *s & (0x7f >> n);
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	/* Overlong forms, surrogates, beyond U+10FFFF, and C1 controls. */
+	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || (cp >= 0x80 && cp <= 0x9f))
+		return 0;
+	return n;
+}
+
+size_t log_escape(char *dst, size_t cap, const char *src)
+{
+	const unsigned char *s = (const unsigned char *)src;
+	size_t len = 0, n;
+
+	if (!cap)
+		return 0;
+	while (*s) {
+		n = log_printable(s);
+		if (!n) {
+			if (len + 4 >= cap)
+				break;
+			snprintf(dst + len, 5, "\\x%02x", *s);
+			len += 4;
+			s++;
+			continue;
+		}
+		if (len + n >= cap)
+			break;
+		memcpy(dst + len, s, n);
+		len += n;
+		s += n;
+	}
+	dst[len] = '\0';
+	return len;
+}
+
 static void log_vemit(enum log_level lvl, int err, const char *fmt, va_list ap)
 {
 	static const char *names[] = { "error", "warning", "info", "debug" };
-	char msg[1024];
+	char msg[1024], out[4 * sizeof(msg)];
 	struct timespec ts;
 	struct tm tm;
 
 	if (lvl > log_level)
 		return;
+	/*
+	 * Messages carry names, hostnames, versions and URLs from outside: one
+	 * with a newline in it must not forge a line of its own, nor an escape
+	 * sequence reach the terminal.  Format strings hold no newlines.
+	 */
 	vsnprintf(msg, sizeof(msg), fmt, ap);
+	log_escape(out, sizeof(out), msg);
 	clock_gettime(CLOCK_REALTIME, &ts);
 	localtime_r(&ts.tv_sec, &tm);
 	if (err)
 		fprintf(stderr, "%02d:%02d:%02d.%03ld %s[%s]: %s: %s\n", tm.tm_hour, tm.tm_min,
-			tm.tm_sec, ts.tv_nsec / 1000000, log_prefix, names[lvl], msg, strerror(err));
+			tm.tm_sec, ts.tv_nsec / 1000000, log_prefix, names[lvl], out, strerror(err));
 	else
 		fprintf(stderr, "%02d:%02d:%02d.%03ld %s[%s]: %s\n", tm.tm_hour, tm.tm_min,
-			tm.tm_sec, ts.tv_nsec / 1000000, log_prefix, names[lvl], msg);
+			tm.tm_sec, ts.tv_nsec / 1000000, log_prefix, names[lvl], out);
 }
 
 #define LOG_BODY(lvl, err)                                                                         \

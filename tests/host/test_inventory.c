@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <errno.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "inv.h"
@@ -276,6 +277,225 @@ static void test_commands(void **state)
 	json_decref(stages);
 }
 
+static char *mac_n(char out[18], unsigned i)
+{
+	snprintf(out, 18, "52:54:00:%02x:%02x:%02x", (i >> 16) & 0xff, (i >> 8) & 0xff, i & 0xff);
+	return out;
+}
+
+/* A flood of unknown MACs stops at the cap; the least recently seen make room. */
+static void test_discovered_cap(void **state)
+{
+	struct fix *f = *state;
+	char mac[18];
+	unsigned i;
+	json_t *l;
+
+	f->inv.lim.discovered_max = 16;
+	for (i = 0; i < 100; i++) {
+		assert_int_equal(inv_discovered_seen(&f->inv, mac_n(mac, i), "10.0.0.200", 1000 + i), 0);
+		/* MAC 0 keeps asking: it stays. */
+		assert_int_equal(inv_discovered_seen(&f->inv, mac_n(mac, 0), "10.0.0.200", 1000 + i), 0);
+	}
+	assert_int_equal(inv_discovered_count(&f->inv), 16);
+	l = inv_discovered_list(&f->inv);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(l, 0), "mac")),
+			    "52:54:00:00:00:00");
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(l, 0), "count")), 101);
+	/* The other 15 are the newest: 85..99. */
+	assert_string_equal(json_string_value(json_object_get(json_array_get(l, 1), "mac")),
+			    mac_n(mac, 85));
+	assert_string_equal(json_string_value(json_object_get(json_array_get(l, 15), "mac")),
+			    mac_n(mac, 99));
+	json_decref(l);
+	/* A lower cap (SIGHUP) shrinks the table at the next new MAC. */
+	f->inv.lim.discovered_max = 4;
+	assert_int_equal(inv_discovered_seen(&f->inv, mac_n(mac, 1000), "10.0.0.200", 2000), 0);
+	assert_int_equal(inv_discovered_count(&f->inv), 4);
+}
+
+/* New MACs are recorded at most discovered_per_min a minute; known ones are always bumped. */
+static void test_discovered_rate(void **state)
+{
+	struct fix *f = *state;
+	char mac[18];
+	unsigned i;
+	json_t *l;
+
+	f->inv.lim.discovered_per_min = 10;
+	for (i = 0; i < 30; i++)
+		assert_int_equal(inv_discovered_seen(&f->inv, mac_n(mac, i), "10.0.0.200", 5000), 0);
+	assert_int_equal(inv_discovered_count(&f->inv), 10);
+	assert_int_equal(f->inv.disc_dropped, 20);
+	assert_int_equal(inv_discovered_seen(&f->inv, mac_n(mac, 0), "10.0.0.201", 5001), 0);
+	l = inv_discovered_list(&f->inv);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(l, 0), "count")), 2);
+	json_decref(l);
+	/* Six seconds give one more; a minute gives a full burst, no more. */
+	assert_int_equal(inv_discovered_seen(&f->inv, mac_n(mac, 100), "10.0.0.200", 5006), 0);
+	assert_int_equal(inv_discovered_seen(&f->inv, mac_n(mac, 101), "10.0.0.200", 5006), 0);
+	assert_int_equal(inv_discovered_count(&f->inv), 11);
+	for (i = 200; i < 300; i++)
+		inv_discovered_seen(&f->inv, mac_n(mac, i), "10.0.0.200", 9000);
+	assert_int_equal(inv_discovered_count(&f->inv), 21);
+}
+
+static int64_t count_rows(struct fix *f, const char *sql)
+{
+	sqlite3_stmt *st;
+	int64_t n = -1;
+
+	assert_int_equal(sqlite3_prepare_v2(f->inv.db, sql, -1, &st, NULL), SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+/* Prune until nothing more goes; each call deletes at most batch.  @ret calls made. */
+static int prune_all(struct fix *f, enum inv_history kind, struct inv_keep k, int64_t now, int batch)
+{
+	int n, calls = 0;
+
+	do {
+		n = inv_prune(&f->inv, kind, &k, now, batch);
+		assert_true(n >= 0 && n <= batch);
+		calls++;
+	} while (n == batch);
+	return calls;
+}
+
+/* Events, boots and finished commands are kept by count and age, pruned in small steps. */
+static void test_retention(void **state)
+{
+	struct fix *f = *state;
+	struct inv_node a = mk("node1", "52:54:00:00:00:01", "10.0.0.11");
+	char err[256], boot[16];
+	int64_t ack, id;
+	json_t *ev, *args = json_object(), *res;
+	int i;
+
+	assert_int_equal(inv_node_add(&f->inv, &a, err, sizeof(err)), 0);
+	/* 100 events received at t = 1000..1099. */
+	for (i = 0; i < 100; i++) {
+		ev = json_pack("[{s:i, s:i, s:s, s:{}}]", "seq", i + 1, "time", i, "type", "t", "attrs");
+		assert_int_equal(inv_events_store(&f->inv, a.id, "b1", ev, 1000 + i, &ack), 0);
+		json_decref(ev);
+	}
+	/* Count: the newest 30 stay, in steps of at most 20. */
+	assert_int_equal(prune_all(f, INV_EVENTS, (struct inv_keep){ 30, 0 }, 2000, 20), 4);
+	assert_int_equal(count_rows(f, "SELECT count(*) FROM events"), 30);
+	assert_int_equal(count_rows(f, "SELECT min(seq) FROM events"), 71);
+	/* Age: none older than 10 s at t = 1100, i.e. received 1090 and later. */
+	prune_all(f, INV_EVENTS, (struct inv_keep){ 0, 10 }, 1100, 7);
+	assert_int_equal(count_rows(f, "SELECT count(*) FROM events"), 10);
+	assert_int_equal(count_rows(f, "SELECT min(received) FROM events"), 1090);
+	/* No limits: nothing goes. */
+	assert_int_equal(inv_prune(&f->inv, INV_EVENTS, &(struct inv_keep){ 0, 0 }, 1 << 30, 10), 0);
+	assert_int_equal(count_rows(f, "SELECT count(*) FROM events"), 10);
+
+	/* Boots: times in ms. */
+	for (i = 0; i < 10; i++) {
+		snprintf(boot, sizeof(boot), "b%d", i);
+		assert_int_equal(inv_boot_add(&f->inv, a.id, boot, (1000 + i) * 1000LL,
+					      (1000 + i) * 1000LL + 500, args), 0);
+	}
+	prune_all(f, INV_BOOTS, (struct inv_keep){ 0, 5 }, 1010, 3);
+	assert_int_equal(count_rows(f, "SELECT count(*) FROM boots"), 5);
+	prune_all(f, INV_BOOTS, (struct inv_keep){ 2, 0 }, 1010, 3);
+	assert_int_equal(count_rows(f, "SELECT count(*) FROM boots"), 2);
+
+	/* Commands: finished ones go; an open one stays however old. */
+	assert_int_equal(inv_cmd_add(&f->inv, a.id, "reboot", args, 100, &id), 0);
+	for (i = 0; i < 20; i++) {
+		int64_t c;
+		assert_int_equal(inv_cmd_add(&f->inv, a.id, "sysctl", args, 200 + i, &c), 0);
+		assert_int_equal(inv_cmd_finish(&f->inv, c, 1, NULL, NULL, 200 + i), 0);
+	}
+	prune_all(f, INV_COMMANDS, (struct inv_keep){ 5, 0 }, 1000, 4);
+	assert_int_equal(count_rows(f, "SELECT count(*) FROM commands"), 6);
+	prune_all(f, INV_COMMANDS, (struct inv_keep){ 0, 1 }, 1000, 4);
+	assert_int_equal(count_rows(f, "SELECT count(*) FROM commands"), 1);
+	res = inv_cmd_get(&f->inv, id);
+	assert_non_null(res);
+	assert_string_equal(json_string_value(json_object_get(res, "state")), "queued");
+	json_decref(res);
+	json_decref(args);
+}
+
+/* Count lines of what log_* wrote to stderr while fn ran that contain needle. */
+static int stderr_count(void (*fn)(struct fix *), struct fix *f, const char *needle)
+{
+	char path[] = "/tmp/snow-inv-log-XXXXXX", line[1024];
+	int fd = mkstemp(path), saved = dup(2), n = 0;
+	FILE *in;
+
+	assert_true(fd >= 0 && saved >= 0);
+	fflush(stderr);
+	dup2(fd, 2);
+	fn(f);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	in = fdopen(fd, "r");
+	rewind(in);
+	while (fgets(line, sizeof(line), in)) {
+		if (strstr(line, needle))
+			n++;
+		fputs(line, stderr);
+	}
+	fclose(in);
+	unlink(path);
+	return n;
+}
+
+static void failing_writes(struct fix *f)
+{
+	int64_t ack;
+	json_t *ev = json_pack("[{s:i, s:i, s:s, s:{}}]", "seq", 1, "time", 1, "type", "t", "attrs");
+	int i;
+
+	/* query_only: SQLite refuses every write as on a read-only file system. */
+	assert_int_equal(inv_exec(&f->inv, "PRAGMA query_only = 1"), 0);
+	for (i = 0; i < 5; i++) {
+		assert_int_equal(inv_node_take_nonce(&f->inv, 1, 1000 + i), -EIO);
+		assert_int_equal(inv_events_store(&f->inv, 1, "b1", ev, 1000, &ack), -EIO);
+		assert_int_equal(inv_discovered_seen(&f->inv, "52:54:00:00:00:77", "10.0.0.9", 1000), -EIO);
+	}
+	json_decref(ev);
+}
+
+/* A write the host cannot make: logged once with SQLite's reason, degraded until it can. */
+static void test_write_failure(void **state)
+{
+	struct fix *f = *state;
+	struct inv_node a = mk("node1", "52:54:00:00:00:01", "10.0.0.11");
+	char err[256];
+
+	f->inv.lim.discovered_per_min = 1000;
+	assert_int_equal(inv_node_add(&f->inv, &a, err, sizeof(err)), 0);
+	assert_int_equal(a.id, 1);
+	assert_false(inv_degraded(&f->inv));
+	assert_int_equal(stderr_count(failing_writes, f, "readonly"), 1);
+	assert_true(inv_degraded(&f->inv));
+	assert_non_null(strstr(f->inv.health.reason, "readonly"));
+	assert_int_equal(f->inv.health.failures, 15);
+	assert_true(f->inv.health.fail_since > 0);
+	/* A refused input is not the host's failure. */
+	assert_int_equal(inv_exec(&f->inv, "PRAGMA query_only = 0"), 0);
+	assert_int_equal(inv_node_take_nonce(&f->inv, 1, 1), 0);
+	assert_int_equal(inv_node_take_nonce(&f->inv, 1, 1), -EALREADY);
+	assert_int_equal(f->inv.health.failures, 15);
+	/* Writes work, but too soon after the last failure to call it over. */
+	assert_true(inv_degraded(&f->inv));
+	f->inv.health.fail_last_ms -= INV_RECOVER_MS;
+	/* A write that changes nothing proves nothing. */
+	assert_int_equal(inv_cmd_expire(&f->inv, 1000, 10), 0);
+	assert_true(inv_degraded(&f->inv));
+	assert_int_equal(inv_node_take_nonce(&f->inv, 1, 2), 0);
+	assert_false(inv_degraded(&f->inv));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -286,6 +506,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_discovered, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tokens, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_commands, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_discovered_cap, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_discovered_rate, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_retention, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_write_failure, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -114,8 +114,9 @@ for bad in 'values=vm.load%20avg1' 'values=a*b' 'full=Not_A_Node' "values=$(prin
 done
 check "a bad filter says what is wrong" grep -q 'at most 64' "$dir/bad"
 
-curl -s -H "Authorization: Bearer ${tok[viewer]}" "$url/metrics" >"$dir/metrics"
-check "metrics: node state" grep -q '^snow_node_up{node="node1"} 0' "$dir/metrics"
+# The node went offline above (the stream said so); /metrics says it too, once its timer ran.
+metrics_down() { curl -s -H "Authorization: Bearer ${tok[viewer]}" "$url/metrics" >"$dir/metrics" && grep -q '^snow_node_up{node="node1"} 0' "$dir/metrics"; }
+check "metrics: node state" wait_for 10 metrics_down
 check "metrics: gauges per node, not counters" bash -c "grep -q '^snow_node_gauge{node=\"node1\",name=\"vm.load.avg1\"} 0.75' '$dir/metrics' && ! grep -q 'sys.boots' '$dir/metrics'"
 check "metrics: snowd's own counters" grep -q '^snowd_reports_total 3' "$dir/metrics"
 # The node list takes the same filter: values, watermarks and schema cut, devices left out.
