@@ -1,5 +1,6 @@
 # Snow: top-level build.  `make` builds every component into build/bin/,
-# `make check` runs every test, `make demo` starts a virtual cluster.
+# `make check` runs every test, `make demo` starts a virtual cluster,
+# `make fuzz` runs the fuzz targets (tests/fuzz/fuzz.mk).
 # Each component adds its own rules from its folder's *.mk file.
 
 .DEFAULT_GOAL := all
@@ -28,7 +29,7 @@ LDLIBS_TEST   := -lcmocka
 # installs what is missing and says nothing when everything is there.
 DEB_PACKAGES := build-essential pkg-config libjansson-dev nettle-dev libsqlite3-dev sqlite3 \
   libmicrohttpd-dev libgnutls28-dev libcmocka-dev dnsmasq-base ipxe ipxe-qemu \
-  qemu-system-x86 busybox-static cpio kmod iproute2 curl procps psmisc xz-utils python3
+  qemu-system-x86 busybox-static cpio kmod iproute2 curl procps psmisc xz-utils python3 clang
 
 # Components append to these.
 BINS       :=
@@ -64,6 +65,7 @@ include firmware/firmware.mk
 -include snmp/snmp.mk
 -include console/console.mk
 include tests/tests.mk
+include tests/fuzz/fuzz.mk
 
 .PHONY: all deps check unit-tests demo clean
 all: $(BINS)

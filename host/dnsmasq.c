@@ -336,6 +336,35 @@ static void dnsmasq_parse_line(const char *line, void (*on_ack)(void *, const ch
 		on_ack(ctx, mac, ip);
 }
 
+void dnsmasq_log_feed(struct dnsmasq_child *c, const char *buf, size_t n,
+		      void (*on_ack)(void *ctx, const char *mac, const char *ip), void *ctx)
+{
+	size_t i, start = 0;
+
+	for (i = 0; i < n; i++) {
+		if (buf[i] != '\n')
+			continue;
+		size_t len = i - start;
+		/* A line longer than partial[] (npartial at its size) is dropped whole. */
+		if (c->npartial + len < sizeof(c->partial)) {
+			memcpy(c->partial + c->npartial, buf + start, len);
+			c->partial[c->npartial + len] = '\0';
+			dnsmasq_parse_line(c->partial, on_ack, ctx);
+		}
+		c->npartial = 0;
+		start = i + 1;
+	}
+	if (start < n) {
+		if (c->npartial + (n - start) < sizeof(c->partial)) {
+			memcpy(c->partial + c->npartial, buf + start, n - start);
+			c->npartial += n - start;
+		} else {
+			/* Too long: not its head glued to the tail of a later read. */
+			c->npartial = sizeof(c->partial);
+		}
+	}
+}
+
 void dnsmasq_read_log(struct dnsmasq_child *c, void (*on_ack)(void *ctx, const char *mac,
 							    const char *ip),
 		      void *ctx)
@@ -346,26 +375,10 @@ void dnsmasq_read_log(struct dnsmasq_child *c, void (*on_ack)(void *ctx, const c
 	if (c->logpipe <= 0)
 		return;
 	while ((n = read(c->logpipe, buf, sizeof(buf))) > 0) {
-		ssize_t i, start = 0;
 		if (write(c->logfile_fd, buf, (size_t)n) < 0) {
 			/* A full disk must not stop the boot server. */
 		}
-		for (i = 0; i < n; i++) {
-			if (buf[i] != '\n')
-				continue;
-			size_t len = (size_t)(i - start);
-			if (c->npartial + len < sizeof(c->partial)) {
-				memcpy(c->partial + c->npartial, buf + start, len);
-				c->partial[c->npartial + len] = '\0';
-				dnsmasq_parse_line(c->partial, on_ack, ctx);
-			}
-			c->npartial = 0;
-			start = i + 1;
-		}
-		if (start < n && c->npartial + (size_t)(n - start) < sizeof(c->partial)) {
-			memcpy(c->partial + c->npartial, buf + start, (size_t)(n - start));
-			c->npartial += (size_t)(n - start);
-		}
+		dnsmasq_log_feed(c, buf, (size_t)n, on_ack, ctx);
 	}
 	if (n == 0) {
 		/* dnsmasq is gone; the next start opens a new pipe. */

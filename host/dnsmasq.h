@@ -50,7 +50,7 @@ struct dnsmasq_child {
 	int logpipe;           /* read end of dnsmasq's stdout/stderr, -1 when none */
 	int logfile_fd;        /* where its lines go on */
 	char partial[1024];    /* an unfinished line */
-	size_t npartial;
+	size_t npartial;       /* sizeof(partial): the line under way is too long, dropped */
 };
 
 /*
@@ -60,6 +60,14 @@ struct dnsmasq_child {
 void dnsmasq_read_log(struct dnsmasq_child *c, void (*on_ack)(void *ctx, const char *mac,
 							    const char *ip),
 		      void *ctx);
+
+/*
+ * The line splitting and parsing of dnsmasq_read_log(), on n bytes read
+ * (tests/fuzz/dnsmasq_log.c feeds it directly): an unfinished line waits in
+ * c->partial for the next bytes; a line too long for it is dropped whole.
+ */
+void dnsmasq_log_feed(struct dnsmasq_child *c, const char *buf, size_t n,
+		      void (*on_ack)(void *ctx, const char *mac, const char *ip), void *ctx);
 
 /*
  * Start dnsmasq in the foreground under a small supervisor process: a fork

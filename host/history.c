@@ -1,5 +1,6 @@
 #include "history.h"
 
+#include <float.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -119,8 +120,13 @@ void history_add(struct history *h, json_t *values, int64_t now)
 	h->bucket = b;
 	for (i = 0; i < h->nvals; i++) {
 		json_t *v = json_object_get(values, h->names[i]);
-		if (json_is_number(v)) {
-			h->sum[i] += json_number_value(v);
+		double x = json_number_value(v);
+		/*
+		 * Slots are float: a reading beyond float's range would become inf,
+		 * which JSON cannot carry (found by tests/fuzz/history.c).  No reading.
+		 */
+		if (json_is_number(v) && x <= FLT_MAX && x >= -FLT_MAX) {
+			h->sum[i] += x;
 			h->cnt[i]++;
 		}
 	}
@@ -143,10 +149,14 @@ json_t *history_json(const struct history *h)
 		json_t *col = json_array();
 		for (k = 0; k < h->filled; k++) {
 			float f = h->slots[((start + k) % HISTORY_SLOTS) * h->nvals + i];
-			json_array_append_new(col, f == f ? json_real(f) : json_null());
+			json_t *r = f == f ? json_real(f) : NULL;
+			/* One entry per time, whatever: json_real() refuses inf. */
+			json_array_append_new(col, r ? r : json_null());
 		}
-		if (h->bucket)
-			json_array_append_new(col, h->cnt[i] ? json_real(h->sum[i] / h->cnt[i]) : json_null());
+		if (h->bucket) {
+			json_t *r = h->cnt[i] ? json_real(h->sum[i] / h->cnt[i]) : NULL;
+			json_array_append_new(col, r ? r : json_null());
+		}
 		json_object_set_new(vals, h->names[i], col);
 	}
 	return o;

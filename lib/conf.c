@@ -80,22 +80,15 @@ static char *conf_trim(char *s)
 	return s;
 }
 
-int conf_read_file(const char *path,
-		   int (*fn)(void *ctx, const char *key, const char *value, char *err, size_t errlen),
-		   void *ctx, char *err, size_t errlen)
+int conf_read_stream(FILE *f, const char *name,
+		     int (*fn)(void *ctx, const char *key, const char *value, char *err, size_t errlen),
+		     void *ctx, char *err, size_t errlen)
 {
 	char *line = NULL, *key, *value, *eq, msg[256];
 	size_t cap = 0;
 	unsigned lineno = 0;
 	int rc = 0;
-	FILE *f;
 
-	f = fopen(path, "r");
-	if (!f) {
-		rc = -errno;
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return rc;
-	}
 	while (getline(&line, &cap, f) >= 0) {
 		lineno++;
 		key = conf_trim(line);
@@ -103,7 +96,7 @@ int conf_read_file(const char *path,
 			continue;
 		eq = strchr(key, '=');
 		if (!eq) {
-			snprintf(err, errlen, "%s:%u: expected 'key = value'", path, lineno);
+			snprintf(err, errlen, "%s:%u: expected 'key = value'", name, lineno);
 			rc = -EINVAL;
 			break;
 		}
@@ -113,11 +106,27 @@ int conf_read_file(const char *path,
 		msg[0] = '\0';
 		rc = fn(ctx, key, value, msg, sizeof(msg));
 		if (rc) {
-			snprintf(err, errlen, "%s:%u: %s", path, lineno, msg[0] ? msg : strerror(-rc));
+			snprintf(err, errlen, "%s:%u: %s", name, lineno, msg[0] ? msg : strerror(-rc));
 			break;
 		}
 	}
 	free(line);
+	return rc;
+}
+
+int conf_read_file(const char *path,
+		   int (*fn)(void *ctx, const char *key, const char *value, char *err, size_t errlen),
+		   void *ctx, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "r");
+	int rc;
+
+	if (!f) {
+		rc = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return rc;
+	}
+	rc = conf_read_stream(f, path, fn, ctx, err, errlen);
 	fclose(f);
 	return rc;
 }

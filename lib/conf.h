@@ -49,6 +49,14 @@ int conf_read_file(const char *path,
 		   void *ctx, char *err, size_t errlen);
 
 /*
+ * conf_read_file() on an open stream (tests/fuzz/conf.c reads text from
+ * memory); name stands for the file in error messages.
+ */
+int conf_read_stream(FILE *f, const char *name,
+		     int (*fn)(void *ctx, const char *key, const char *value, char *err, size_t errlen),
+		     void *ctx, char *err, size_t errlen);
+
+/*
  * Read a config file into target through the table; keys not in the table go
  * to unknown (or are errors when unknown is NULL).
  */

@@ -191,19 +191,44 @@ static int httpc_write_all(struct httpc_conn *c, const char *p, size_t n, long l
 	return 0;
 }
 
+int http_chunk_size(const char *line, size_t len, size_t *size)
+{
+	size_t i, v = 0;
+
+	/* strtoul() would take a sign, blanks, even the newline before the next line's digits. */
+	for (i = 0; i < len && i < 15; i++) {
+		char c = line[i];
+		int d = c >= '0' && c <= '9' ? c - '0' :
+			c >= 'a' && c <= 'f' ? c - 'a' + 10 :
+			c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+		if (d < 0)
+			break;
+		v = v << 4 | (size_t)d;
+	}
+	if (!i)
+		return -EPROTO;
+	while (i < len && (line[i] == ' ' || line[i] == '\t'))
+		i++;
+	if (i < len && line[i] != ';')
+		return -EPROTO;
+	*size = v;
+	return 0;
+}
+
 /* Decode a chunked body in place.  @ret 0 or -EPROTO. */
 static int httpc_dechunk(struct buf *b, size_t start)
 {
 	size_t in = start, out = start;
 
 	for (;;) {
-		char *end;
-		unsigned long sz;
+		size_t sz, n;
 		char *nl = memchr(b->data + in, '\n', b->len - in);
 		if (!nl)
 			return -EPROTO;
-		sz = strtoul(b->data + in, &end, 16);
-		if (end == b->data + in)
+		n = (size_t)(nl - (b->data + in));
+		if (n && nl[-1] == '\r')
+			n--;
+		if (http_chunk_size(b->data + in, n, &sz))
 			return -EPROTO;
 		in = (size_t)(nl - b->data) + 1;
 		if (sz == 0)
@@ -223,6 +248,46 @@ static int httpc_dechunk(struct buf *b, size_t start)
 	return 0;
 }
 
+int http_response_parse(struct buf *raw, struct http_response *resp, char *err, size_t errlen)
+{
+	char *hend, *line, *p;
+	size_t hlen;
+	int chunked = 0;
+
+	if (!raw->data || raw->len < 12 || strncmp(raw->data, "HTTP/1.", 7)) {
+		snprintf(err, errlen, "malformed answer");
+		return -EPROTO;
+	}
+	hend = strstr(raw->data, "\r\n\r\n");
+	if (!hend) {
+		snprintf(err, errlen, "truncated answer");
+		return -EPROTO;
+	}
+	resp->status = atoi(raw->data + 9);
+	hlen = (size_t)(hend - raw->data) + 4;
+	*hend = '\0';
+	for (line = strstr(raw->data, "\r\n"); line; line = strstr(line, "\r\n")) {
+		line += 2;
+		p = strchr(line, ':');
+		if (!p)
+			continue;
+		if (!strncasecmp(line, "Content-Type:", 13)) {
+			p++;
+			while (*p == ' ')
+				p++;
+			snprintf(resp->content_type, sizeof(resp->content_type), "%.*s",
+				 (int)strcspn(p, "\r;"), p);
+		} else if (!strncasecmp(line, "Transfer-Encoding:", 18) && strstr(p, "chunked")) {
+			chunked = 1;
+		}
+	}
+	if (chunked && httpc_dechunk(raw, hlen)) {
+		snprintf(err, errlen, "bad chunked answer");
+		return -EPROTO;
+	}
+	return buf_append(&resp->body, raw->data + hlen, raw->len - hlen);
+}
+
 int http_request(const struct http_url *u, const char *method, const char *path,
 		 const struct http_header *hdrs, size_t nhdrs, const void *body, size_t bodylen,
 		 int timeout_ms, struct http_response *resp, char *err, size_t errlen)
@@ -230,9 +295,8 @@ int http_request(const struct http_url *u, const char *method, const char *path,
 	long long deadline = httpc_now_ms() + timeout_ms;
 	struct buf req = BUF_INIT, raw = BUF_INIT;
 	struct httpc_conn c = { -1, NULL };
-	char *hend, *line, *p;
-	size_t hlen, i;
-	int rc, chunked = 0;
+	size_t i;
+	int rc;
 
 	memset(resp, 0, sizeof(*resp));
 	if (u->tls && !httpc_tls) {
@@ -296,39 +360,12 @@ int http_request(const struct http_url *u, const char *method, const char *path,
 			goto out;
 		}
 	}
-	rc = -EPROTO;
-	if (!raw.data || strncmp(raw.data, "HTTP/1.", 7) || raw.len < 12) {
-		snprintf(err, errlen, "malformed answer from %s:%s", u->host, u->port);
-		goto out;
+	rc = http_response_parse(&raw, resp, err, errlen);
+	if (rc == -EPROTO) {
+		char why[64];
+		snprintf(why, sizeof(why), "%s", err);
+		snprintf(err, errlen, "%s from %s:%s", why, u->host, u->port);
 	}
-	hend = strstr(raw.data, "\r\n\r\n");
-	if (!hend) {
-		snprintf(err, errlen, "truncated answer from %s:%s", u->host, u->port);
-		goto out;
-	}
-	resp->status = atoi(raw.data + 9);
-	hlen = (size_t)(hend - raw.data) + 4;
-	*hend = '\0';
-	for (line = strstr(raw.data, "\r\n"); line; line = strstr(line, "\r\n")) {
-		line += 2;
-		p = strchr(line, ':');
-		if (!p)
-			continue;
-		if (!strncasecmp(line, "Content-Type:", 13)) {
-			p++;
-			while (*p == ' ')
-				p++;
-			snprintf(resp->content_type, sizeof(resp->content_type), "%.*s",
-				 (int)strcspn(p, "\r;"), p);
-		} else if (!strncasecmp(line, "Transfer-Encoding:", 18) && strstr(p, "chunked")) {
-			chunked = 1;
-		}
-	}
-	if (chunked && httpc_dechunk(&raw, hlen)) {
-		snprintf(err, errlen, "bad chunked answer from %s:%s", u->host, u->port);
-		goto out;
-	}
-	rc = buf_append(&resp->body, raw.data + hlen, raw.len - hlen);
 out:
 	if (c.tls)
 		httpc_tls->close(c.tls);

@@ -50,6 +50,24 @@ int http_request(const struct http_url *u, const char *method, const char *path,
 void http_response_free(struct http_response *resp);
 
 /*
+ * Parse a whole answer as read from the server (status line, headers, and a
+ * body, chunked or not) into resp, which must start zeroed; the caller
+ * frees it with http_response_free(), also on error.  raw (NUL-terminated
+ * after len, as struct buf keeps it) is changed in place.  http_request()
+ * reads with it; the fuzz target tests/fuzz/httpc_response.c calls it alone.
+ * @ret 0, -EPROTO (malformed, truncated, or a bad chunk; err says which) or
+ * -ENOMEM.
+ */
+int http_response_parse(struct buf *raw, struct http_response *resp, char *err, size_t errlen);
+
+/*
+ * The size in a chunk's size line (line, len bytes without the line end):
+ * 1 to 15 hex digits, then nothing or a ';' extension after optional
+ * blanks.  @ret 0 with *size set, or -EPROTO.
+ */
+int http_chunk_size(const char *line, size_t len, size_t *size);
+
+/*
  * TLS is a plug-in so that programs without https:// (the node agent) do not
  * link GnuTLS: httpc_tls_enable() (lib/httpc_tls.c) installs it.
  */

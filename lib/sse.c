@@ -199,56 +199,11 @@ static int sse_headers(struct sse_client *c, int64_t now_ms)
 	return 0;
 }
 
-/* Move chunk payloads from in to body.  @ret 0, or -EPROTO (closed). */
-static int sse_dechunk(struct sse_client *c, int64_t now_ms)
-{
-	while (c->in_off < c->in.len) {
-		char *s = c->in.data + c->in_off;
-		size_t avail = c->in.len - c->in_off;
-		if (!c->chunked) {
-			buf_append(&c->body, s, avail);
-			c->in_off += avail;
-			break;
-		}
-		if (c->chunk_left < 0) {
-			char *nl = memmem(s, avail, "\r\n", 2), *e;
-			if (!nl)
-				break;
-			c->chunk_left = strtol(s, &e, 16);
-			if (e == s || c->chunk_left < 0) {
-				sse_close(c, now_ms, "malformed chunk");
-				return -EPROTO;
-			}
-			c->in_off += (size_t)(nl + 2 - s);
-			if (c->chunk_left == 0) {
-				sse_close(c, now_ms, "snowd ended the stream");
-				return -EPROTO;
-			}
-			continue;
-		}
-		if (c->chunk_left > 0) {
-			size_t n = avail < (size_t)c->chunk_left ? avail : (size_t)c->chunk_left;
-			buf_append(&c->body, s, n);
-			c->in_off += n;
-			c->chunk_left -= (long)n;
-			continue;
-		}
-		/* The CRLF after a chunk's payload. */
-		if (avail < 2)
-			break;
-		c->in_off += 2;
-		c->chunk_left = -1;
-	}
-	if (c->in_off == c->in.len) {
-		buf_reset(&c->in);
-		c->in_off = 0;
-	}
-	return 0;
-}
-
 /* Split the body into lines and messages (the SSE format). */
 static void sse_lines(struct sse_client *c)
 {
+	if (!c->body.data) /* nothing came yet (no offset on NULL) */
+		return;
 	for (;;) {
 		char *s = c->body.data + c->body_off, *nl;
 		size_t avail = c->body.len - c->body_off, n;
@@ -289,6 +244,88 @@ static void sse_lines(struct sse_client *c)
 	}
 }
 
+/* Move chunk payloads from in to body.  @ret 0, or -EPROTO (closed). */
+static int sse_dechunk(struct sse_client *c, int64_t now_ms)
+{
+	while (c->in_off < c->in.len) {
+		char *s = c->in.data + c->in_off;
+		size_t avail = c->in.len - c->in_off;
+		if (!c->chunked) {
+			buf_append(&c->body, s, avail);
+			c->in_off += avail;
+			break;
+		}
+		if (c->chunk_left < 0) {
+			char *nl = memmem(s, avail, "\r\n", 2);
+			size_t size;
+			if (!nl)
+				break;
+			if (http_chunk_size(s, (size_t)(nl - s), &size)) {
+				sse_lines(c); /* the messages that came whole before it */
+				sse_close(c, now_ms, "malformed chunk");
+				return -EPROTO;
+			}
+			c->chunk_left = (long)size; /* at most 15 hex digits */
+			c->in_off += (size_t)(nl + 2 - s);
+			if (c->chunk_left == 0) {
+				sse_lines(c);
+				sse_close(c, now_ms, "snowd ended the stream");
+				return -EPROTO;
+			}
+			continue;
+		}
+		if (c->chunk_left > 0) {
+			size_t n = avail < (size_t)c->chunk_left ? avail : (size_t)c->chunk_left;
+			buf_append(&c->body, s, n);
+			c->in_off += n;
+			c->chunk_left -= (long)n;
+			continue;
+		}
+		/* The CRLF after a chunk's payload. */
+		if (avail < 2)
+			break;
+		if (memcmp(s, "\r\n", 2)) {
+			sse_lines(c);
+			sse_close(c, now_ms, "malformed chunk");
+			return -EPROTO;
+		}
+		c->in_off += 2;
+		c->chunk_left = -1;
+	}
+	if (c->in_off == c->in.len) {
+		buf_reset(&c->in);
+		c->in_off = 0;
+	}
+	return 0;
+}
+
+/* Take what is in c->in: headers, then chunks and lines.  @ret 0, or -1 (wait, or closed). */
+static int sse_process(struct sse_client *c, int64_t now_ms)
+{
+	if (c->state == SSE_HEADERS && sse_headers(c, now_ms))
+		return -1;
+	if (c->state == SSE_BODY) {
+		if (sse_dechunk(c, now_ms))
+			return -1;
+		sse_lines(c);
+	}
+	return 0;
+}
+
+int sse_input(struct sse_client *c, const void *p, size_t n, int64_t now_ms)
+{
+	if (c->state != SSE_HEADERS && c->state != SSE_BODY)
+		return -ENOTCONN;
+	if (buf_append(&c->in, p, n)) {
+		sse_close(c, now_ms, "out of memory");
+		return -ENOMEM;
+	}
+	c->bytes += n;
+	c->last_rx_ms = now_ms;
+	sse_process(c, now_ms);
+	return c->state == SSE_IDLE ? -EPIPE : 0;
+}
+
 static void sse_read(struct sse_client *c, int64_t now_ms)
 {
 	for (;;) {
@@ -319,13 +356,8 @@ static void sse_read(struct sse_client *c, int64_t now_ms)
 		c->in.data[c->in.len] = 0;
 		c->bytes += (size_t)n;
 		c->last_rx_ms = now_ms;
-		if (c->state == SSE_HEADERS && sse_headers(c, now_ms))
+		if (sse_process(c, now_ms))
 			return;
-		if (c->state == SSE_BODY) {
-			if (sse_dechunk(c, now_ms))
-				return;
-			sse_lines(c);
-		}
 		/*
 		 * Drained: don't starve the keyboard.  Not so with TLS: a read
 		 * returns one record, and what GnuTLS holds decrypted wakes no poll().

@@ -71,6 +71,15 @@ void sse_step(struct sse_client *c, short revents, int64_t now_ms);
 /* Close the connection and try again now (after a resume or a user's key). */
 void sse_reconnect(struct sse_client *c, int64_t now_ms);
 void sse_free(struct sse_client *c);
+/*
+ * Bytes as received on the connection (sse_step() reads them with this
+ * decoder; tests/fuzz/sse.c feeds them directly): the answer's headers
+ * while the state is SSE_HEADERS, then the body.  Messages go to on_message,
+ * a bad answer closes the connection as a read would.
+ * @ret 0; -EPIPE when the answer made it close; -ENOTCONN when c is neither
+ * reading headers nor a body; -ENOMEM.
+ */
+int sse_input(struct sse_client *c, const void *p, size_t n, int64_t now_ms);
 
 int64_t sse_now_ms(void);
 

@@ -307,6 +307,8 @@ static void model_finish(struct vec *v, size_t sub_off, size_t (*len_of)(const v
 {
 	size_t i, out = 0;
 
+	if (!v->n) /* v->p is NULL: qsort_r() must not see it */
+		return;
 	for (i = 0; i < v->n; i++) {
 		netsnmp_index *x = (netsnmp_index *)(void *)((char *)v->p + i * v->size);
 		x->len = len_of(x);
