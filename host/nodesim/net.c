@@ -15,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "nodesim.h"
+#include "net.h"
 
 int64_t ns_now_us(void)
 {
@@ -88,7 +88,7 @@ static void ns_conn_release(struct nodesim *ns, struct ns_conn *c)
 	c->off = 0;
 }
 
-/* End c with rc (0: parse what came), then tell main.c. */
+/* End c with rc (0: parse what came), then tell whoever set ns->conn_done. */
 static void ns_conn_finish(struct nodesim *ns, struct ns_conn *c, int rc, int eof)
 {
 	const char *body = NULL;
@@ -101,14 +101,14 @@ static void ns_conn_finish(struct nodesim *ns, struct ns_conn *c, int rc, int eo
 		if (rc == -EAGAIN)
 			return;
 	}
-	/* The answer stays in c->in until ns_conn_done() returns. */
+	/* The answer stays in c->in until conn_done returns. */
 	if (c->fd >= 0) {
 		epoll_ctl(ns->epfd, EPOLL_CTL_DEL, c->fd, NULL);
 		close(c->fd);
 		c->fd = -1;
 		ns->inflight--;
 	}
-	ns_conn_done(ns, c, rc, status, body, bodylen);
+	ns->conn_done(ns, c, rc, status, body, bodylen);
 	ns_conn_release(ns, c);
 }
 
