@@ -72,6 +72,4 @@ void sse_step(struct sse_client *c, short revents, int64_t now_ms);
 void sse_reconnect(struct sse_client *c, int64_t now_ms);
 void sse_free(struct sse_client *c);
 
-int64_t sse_now_ms(void);
-
 #endif

@@ -23,6 +23,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "conf.h"
 #include "jsonh.h"
 #include "log.h"
@@ -56,7 +57,7 @@ void top_status(struct top *t, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(t->status, sizeof(t->status), fmt, ap);
 	va_end(ap);
-	t->status_ms = sse_now_ms();
+	t->status_ms = clock_mono_ms();
 	t->dirty = 1;
 }
 
@@ -159,7 +160,7 @@ static void on_message(void *ctx, const char *event, const char *data, size_t le
 	if (!strcmp(event, "values")) {
 		if (model_values(&t->m, msg, 1))
 			t->dirty = 1;
-		t->m.last_values_ms = sse_now_ms();
+		t->m.last_values_ms = clock_mono_ms();
 	} else if (!strcmp(event, "node")) {
 		/* A node removed, or one we do not know: the list is read again. */
 		if (!strcmp(json_string_value(json_object_get(msg, "state")) ?: "", "removed") ||
@@ -768,7 +769,7 @@ static void top_key(struct top *t, int ch)
 		return;
 	}
 	if (ch == 'r') {
-		sse_reconnect(&t->sse, sse_now_ms());
+		sse_reconnect(&t->sse, clock_mono_ms());
 		return;
 	}
 	if (t->view == VIEW_LIST)
@@ -896,7 +897,7 @@ int main(int argc, char **argv)
 	ui_init(&t);
 	t.dirty = 1;
 	while (!t.quit && !got_term) {
-		int64_t now = sse_now_ms();
+		int64_t now = clock_mono_ms();
 		struct pollfd p[3] = { { .fd = 0, .events = POLLIN }, { .fd = -1 }, { .fd = -1 } };
 		int timeout = sse_timeout_ms(&t.sse, now), ch;
 		unsigned node_gen;
@@ -934,7 +935,7 @@ int main(int argc, char **argv)
 		}
 		/* ncurses' SIGWINCH handler interrupts poll; getch then gives KEY_RESIZE. */
 		rc = poll(p, 3, timeout);
-		now = sse_now_ms();
+		now = clock_mono_ms();
 		if (rc < 0 && errno != EINTR)
 			break;
 		while ((ch = getch()) != ERR)

@@ -18,6 +18,7 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "conf.h"
 #include "log.h"
 #include "net.h"
@@ -195,14 +196,14 @@ static int ns_finished(struct nodesim *ns)
 static void ns_loop(struct nodesim *ns)
 {
 	struct epoll_event evs[256];
-	int64_t now = ns_now_ms(), next_stats = now + 1000, next_expire = now + 100, last_stats = now;
+	int64_t now = clock_mono_ms(), next_stats = now + 1000, next_expire = now + 100, last_stats = now;
 	int64_t end = ns->conf.duration_s ? now + ns->conf.duration_s * 1000 : INT64_MAX;
 
 	ns->last_spike_ms = now;
 	while (!ns->quit) {
 		int timeout = 100, i, nev;
 
-		now = ns_now_ms();
+		now = clock_mono_ms();
 		if (now >= end || ns_finished(ns))
 			break;
 		while (ns->nheap && ns->heap[0]->due_ms <= now) {
@@ -240,7 +241,7 @@ static void ns_loop(struct nodesim *ns)
 			}
 			ns_conn_event(ns, evs[i].data.ptr, evs[i].events);
 		}
-		now = ns_now_ms();
+		now = clock_mono_ms();
 		if (now >= next_expire) {
 			ns_conn_expire(ns, now);
 			next_expire = now + 100;
@@ -370,7 +371,7 @@ int main(int argc, char **argv)
 		ns_free(&ns);
 		return 1;
 	}
-	ns.st.t_start_ms = ns_now_ms();
+	ns.st.t_start_ms = clock_mono_ms();
 	for (i = 0; i < ns.nnodes; i++) {
 		struct ns_node *n = &ns.nodes[i];
 		int64_t off = ns.conf.ramp_ms ? (int64_t)(sim_rand(&n->sim) * (double)ns.conf.ramp_ms) : 0;

@@ -12,23 +12,10 @@
 #include <strings.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "net.h"
-
-int64_t ns_now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-int64_t ns_now_ms(void)
-{
-	return ns_now_us() / 1000;
-}
 
 int ns_http_parse(const char *data, size_t len, int eof, int *status, const char **body,
 		  size_t *bodylen)
@@ -162,7 +149,7 @@ int ns_conn_start(struct nodesim *ns, struct ns_node *node, enum ns_kind kind,
 	c->off = 0;
 	c->in.len = 0;
 	c->writing = 1;
-	c->t0_us = ns_now_us();
+	c->t0_us = clock_mono_us();
 	c->deadline_ms = c->t0_us / 1000 + ns->conf.timeout_ms;
 	ns->inflight++;
 	return 0;

@@ -14,8 +14,6 @@
 #include "buf.h"
 #include "nodesim.h"
 
-int64_t ns_now_ms(void);
-int64_t ns_now_us(void);
 /*
  * Start one exchange for node: connect (from src when not NULL), send req
  * (taken over: the buffer is the conn's afterwards).  @ret 0, -EBUSY (no

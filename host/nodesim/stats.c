@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "net.h"
+#include "clock.h"
 
 void ns_lat_add(struct ns_lat *l, int64_t us)
 {
@@ -106,7 +106,7 @@ void ns_stats_line(struct nodesim *ns, int64_t now, double secs)
 void ns_summary(struct nodesim *ns)
 {
 	struct ns_stats *s = &ns->st;
-	int64_t now = ns_now_ms();
+	int64_t now = clock_mono_ms();
 	double run = (double)(now - s->t_start_ms) / 1000.0;
 	double steady = s->t_steady_ms ? (double)(now - s->t_steady_ms) / 1000.0 : 0;
 	double rate = steady > 0 ? (double)s->steady_reports / steady : 0;

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "jsonh.h"
 #include "log.h"
 #include "net.h"
@@ -33,7 +34,6 @@ static int ns_req_signed(struct nodesim *ns, struct ns_node *n, const char *path
 			 struct buf *b)
 {
 	char sig[SIGN_HEX_LEN + 1], full[512];
-	struct timespec ts;
 	int64_t now = (int64_t)time(NULL);
 	uint64_t nonce;
 	char *text = jsonh_dump(body);
@@ -44,8 +44,7 @@ static int ns_req_signed(struct nodesim *ns, struct ns_node *n, const char *path
 		return -ENOMEM;
 	len = strlen(text);
 	/* Realtime microseconds, bumped past the last: strictly increasing per node. */
-	clock_gettime(CLOCK_REALTIME, &ts);
-	nonce = (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+	nonce = (uint64_t)clock_real_us();
 	if (nonce <= n->last_nonce)
 		nonce = n->last_nonce + 1;
 	n->last_nonce = nonce;
@@ -314,7 +313,7 @@ void ns_step_done(struct nodesim *ns, struct ns_conn *c, int rc, int status, con
 		  size_t bodylen)
 {
 	struct ns_node *n = c->node;
-	int64_t now = ns_now_ms(), lat = ns_now_us() - c->t0_us;
+	int64_t now = clock_mono_ms(), lat = clock_mono_us() - c->t0_us;
 	json_t *ans = NULL;
 	char err[200];
 

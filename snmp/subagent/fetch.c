@@ -7,9 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "jsonh.h"
 #include "log.h"
 #include "sse.h"
@@ -17,14 +17,6 @@
 #define FETCH_EVENT_PAGE 200
 #define FETCH_EVENT_PAGES 10 /* at most this many pages per poll; the rest waits */
 #define FETCH_BACKOFF_MAX_MS 5000
-
-int64_t fetch_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 void fetch_result_free(struct fetch_result *r)
 {
@@ -122,7 +114,7 @@ static struct fetch_result *fetch_poll(struct fetch *f)
 
 	if (!r)
 		return NULL;
-	r->at_ms = fetch_now_ms();
+	r->at_ms = clock_mono_ms();
 	/* Events first: a node that crosses a threshold is then in the snapshot too. */
 	r->events = fetch_events(f, r->error, sizeof(r->error));
 	if (!r->events)
@@ -139,7 +131,7 @@ static struct fetch_result *fetch_poll(struct fetch *f)
 	if (r->snap->skipped && (f->polls % 60) == 0)
 		log_warnx("snowd: %zu nodes or rows left out: %s", r->snap->skipped, warn);
 	r->reachable = 1;
-	r->at_ms = fetch_now_ms();
+	r->at_ms = clock_mono_ms();
 	return r;
 }
 
@@ -257,7 +249,7 @@ static void st_on_state(void *ctx, int up, const char *why)
 	if (!r)
 		return;
 	r->events = json_array();
-	r->at_ms = fetch_now_ms();
+	r->at_ms = clock_mono_ms();
 	snprintf(r->error, sizeof(r->error), "stream: %s", why);
 	fetch_hand_over(f, r);
 }
@@ -377,7 +369,7 @@ static void fetch_stream_main(struct fetch *f)
 		return;
 	}
 	for (;;) {
-		int64_t now = fetch_now_ms();
+		int64_t now = clock_mono_ms();
 		struct pollfd p[2] = { { .fd = f->stop_fd[0], .events = POLLIN }, { .fd = -1 } };
 		int timeout;
 		short ev = 0;
@@ -386,7 +378,7 @@ static void fetch_stream_main(struct fetch *f)
 			st_reload(f, now);
 		if (st->up && st->body && json_object_size(st->refresh))
 			st_refresh(f, now);
-		now = fetch_now_ms();
+		now = clock_mono_ms();
 		if (st->body && (st->dirty || json_array_size(st->events)) && now >= next_snap &&
 		    !st_snapshot(f, now))
 			next_snap = now + f->conf.interval_ms;
@@ -411,7 +403,7 @@ static void fetch_stream_main(struct fetch *f)
 			break;
 		if (p[0].revents)
 			break;
-		sse_step(&st->sse, p[1].revents, fetch_now_ms());
+		sse_step(&st->sse, p[1].revents, clock_mono_ms());
 	}
 	sse_free(&st->sse);
 	json_decref(st->body);
@@ -426,7 +418,7 @@ static void fetch_stream_main(struct fetch *f)
 static void *fetch_main(void *arg)
 {
 	struct fetch *f = arg;
-	int64_t next = fetch_now_ms(), backoff = f->conf.interval_ms;
+	int64_t next = clock_mono_ms(), backoff = f->conf.interval_ms;
 	int was_up = -1;
 
 	if (f->use_stream) {
@@ -436,7 +428,7 @@ static void *fetch_main(void *arg)
 
 	for (;;) {
 		struct pollfd p = { .fd = f->stop_fd[0], .events = POLLIN };
-		int64_t wait = next - fetch_now_ms();
+		int64_t wait = next - clock_mono_ms();
 		struct fetch_result *r;
 
 		if (poll(&p, 1, wait > 0 ? (int)wait : 0) > 0)
@@ -444,7 +436,7 @@ static void *fetch_main(void *arg)
 		r = fetch_poll(f);
 		f->polls++;
 		if (!r) {
-			next = fetch_now_ms() + f->conf.interval_ms;
+			next = clock_mono_ms() + f->conf.interval_ms;
 			continue;
 		}
 		if (r->reachable != was_up) {
@@ -461,8 +453,8 @@ static void *fetch_main(void *arg)
 									       backoff * 2);
 		fetch_hand_over(f, r);
 		next += backoff;
-		if (next < fetch_now_ms())
-			next = fetch_now_ms(); /* a slow poll: start the next one now, do not pile up */
+		if (next < clock_mono_ms())
+			next = clock_mono_ms(); /* a slow poll: start the next one now, do not pile up */
 	}
 	return NULL;
 }

@@ -103,7 +103,4 @@ void fetch_result_free(struct fetch_result *r);
 int fetch_command(struct fetch *f, const char *node, json_t *cmd, int64_t *id, char *err,
 		  size_t errlen);
 
-/* Monotonic milliseconds. */
-int64_t fetch_now_ms(void);
-
 #endif
