@@ -9,7 +9,6 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -21,6 +20,7 @@
 #include "clock.h"
 #include "conf.h"
 #include "log.h"
+#include "selfpipe.h"
 #include "net.h"
 #include "nodesim.h"
 #include "sched.h"
@@ -65,20 +65,6 @@ static const struct conf_option ns_options[] = {
 	{ 0 },
 };
 #undef OPT
-
-/* Signal handlers only write the signal number to the self-pipe. */
-static int ns_sigfd = -1;
-
-static void ns_on_signal(int sig)
-{
-	unsigned char c = (unsigned char)sig;
-	int e = errno;
-
-	if (write(ns_sigfd, &c, 1) < 0) {
-		/* Full pipe: the loop has the news already. */
-	}
-	errno = e;
-}
 
 static void usage(FILE *f)
 {
@@ -234,8 +220,8 @@ static void ns_loop(struct nodesim *ns)
 			fatal("epoll_wait");
 		for (i = 0; i < nev; i++) {
 			if (!evs[i].data.ptr) {
-				unsigned char sigs[16];
-				if (read(ns->sigpipe[0], sigs, sizeof(sigs)) > 0)
+				/* SIGTERM or SIGINT: stop, with the summary. */
+				while (selfpipe_next(&ns->sig) > 0)
 					ns->quit = 1;
 				continue;
 			}
@@ -261,7 +247,6 @@ static void ns_loop(struct nodesim *ns)
 
 static int ns_init(struct nodesim *ns, char *err, size_t errlen)
 {
-	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
 	uint32_t a;
 	size_t i;
 	int rc;
@@ -290,11 +275,25 @@ static int ns_init(struct nodesim *ns, char *err, size_t errlen)
 	for (i = 0; i < (size_t)ns->conf.concurrency; i++)
 		ns->conns[i].fd = -1;
 	ns->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (ns->epfd < 0 || pipe2(ns->sigpipe, O_CLOEXEC | O_NONBLOCK)) {
-		snprintf(err, errlen, "epoll/pipe: %s", strerror(errno));
+	if (ns->epfd < 0) {
+		snprintf(err, errlen, "epoll: %s", strerror(errno));
 		return -errno;
 	}
-	if (epoll_ctl(ns->epfd, EPOLL_CTL_ADD, ns->sigpipe[0], &ev)) {
+	return 0;
+}
+
+/* SIGTERM and SIGINT into the loop: the epoll entry with no conn. */
+static int ns_signals(struct nodesim *ns, char *err, size_t errlen)
+{
+	static const int sigs[] = { SIGTERM, SIGINT };
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
+	int rc = selfpipe_open(&ns->sig, sigs, 2, SELFPIPE_RESTART);
+
+	if (rc) {
+		snprintf(err, errlen, "signals: %s", strerror(-rc));
+		return rc;
+	}
+	if (epoll_ctl(ns->epfd, EPOLL_CTL_ADD, ns->sig.rfd, &ev)) {
 		snprintf(err, errlen, "epoll: %s", strerror(errno));
 		return -errno;
 	}
@@ -318,10 +317,7 @@ static void ns_free(struct nodesim *ns)
 	free(ns->st.sec_lat.us);
 	if (ns->epfd > 0)
 		close(ns->epfd);
-	if (ns->sigpipe[0] > 0) {
-		close(ns->sigpipe[0]);
-		close(ns->sigpipe[1]);
-	}
+	selfpipe_close(&ns->sig);
 	if (ns->conf.token)
 		explicit_bzero(ns->conf.token, strlen(ns->conf.token));
 	conf_free(ns_options, &ns->conf);
@@ -330,13 +326,13 @@ static void ns_free(struct nodesim *ns)
 int main(int argc, char **argv)
 {
 	struct nodesim ns = { 0 };
-	struct sigaction sa = { .sa_handler = ns_on_signal };
 	char err[512];
 	size_t i;
 	int rc, failed;
 
 	log_init("nodesim", LOG_LVL_INFO);
 	ns.epfd = -1;
+	ns.sig.rfd = -1;
 	rc = ns_conf_load(&ns.conf, argc, argv, err, sizeof(err));
 	if (rc == -ECANCELED) {
 		usage(stdout);
@@ -358,12 +354,11 @@ int main(int argc, char **argv)
 		ns_free(&ns);
 		return 0;
 	}
-	ns_sigfd = ns.sigpipe[1];
-	sigemptyset(&sa.sa_mask);
-	sa.sa_flags = SA_RESTART;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	if (ns_signals(&ns, err, sizeof(err))) {
+		log_warnx("%s", err);
+		ns_free(&ns);
+		return 1;
+	}
 
 	rc = ns_setup_nodes(&ns, err, sizeof(err));
 	if (rc) {

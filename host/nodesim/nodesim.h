@@ -24,6 +24,7 @@
 
 #include "buf.h"
 #include "httpc.h"
+#include "selfpipe.h"
 #include "sim.h"
 
 #define NS_MAX_ANSWER (64u << 20)  /* an answer bigger than this is an error */
@@ -135,7 +136,7 @@ struct nodesim {
 	 */
 	void (*conn_done)(struct nodesim *ns, struct ns_conn *c, int rc, int status,
 			  const char *body, size_t bodylen);
-	int sigpipe[2];
+	struct selfpipe sig;         /* SIGTERM, SIGINT */
 	int quit;
 	uint64_t rng;
 	double spike_debt;           /* --events-rate: crossings owed */
