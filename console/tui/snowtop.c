@@ -4,10 +4,12 @@
  * URL and token as snowctl: --url/--token, else SNOW_URL/SNOW_TOKEN, else
  * SNOW_TOKEN_FILE or /var/lib/snow/admin.token, and http://127.0.0.1:8080.
  *
- * One poll loop: the keyboard, the stream socket (sse.c) and a timer.  The
- * node list comes once from GET /api/v1/nodes (again after a reconnect or
- * when the stream names a node we do not know); everything after that comes
- * from the stream, so a quiet cluster costs nothing.  Commands are short
+ * One poll loop: the keyboard, the stream socket and a timer.  lib/follow
+ * keeps to docs/api.md's "Following the cluster": the node list comes from
+ * GET /api/v1/nodes once the stream is up (again after a cut or when the
+ * stream names a node we do not know), the events missed are caught up by
+ * id; everything else comes from the stream, so a quiet cluster costs
+ * nothing.  Commands are short
  * blocking requests (lib/httpc) whose progress the stream then reports.
  */
 #include <errno.h>
@@ -25,6 +27,7 @@
 
 #include "clock.h"
 #include "conf.h"
+#include "follow.h"
 #include "jsonh.h"
 #include "log.h"
 #include "top.h"
@@ -100,84 +103,82 @@ static int top_api(struct top *t, const char *method, const char *path, json_t *
 	return rc;
 }
 
-static int top_reload(struct top *t)
-{
-	char err[256];
-	json_t *ans = NULL;
-	int rc = top_api(t, "GET", "/api/v1/nodes", NULL, &ans, err, sizeof(err));
-
-	if (rc != 200 || model_load(&t->m, ans)) {
-		json_decref(ans);
-		top_status(t, "cannot read the nodes: %s", rc == 200 ? "not a node list" : err);
-		return rc < 0 ? rc : -EPROTO;
-	}
-	json_decref(ans);
-	t->need_reload = 0;
-	t->dirty = 1;
-	return 0;
-}
-
-static void top_load_events(struct top *t, const char *node)
+/* The node page's events: GET /api/v1/events?node= (newest first), then live ones. */
+static void top_load_node_events(struct top *t, const char *node)
 {
 	char path[160], err[256];
-	json_t *ans = NULL, *e;
-	size_t i;
+	json_t *ans = NULL;
 
-	snprintf(path, sizeof(path), "/api/v1/events?limit=%s%s", node ? "200&node=" : "50",
-		 node ? node : "");
+	snprintf(path, sizeof(path), "/api/v1/events?limit=200&node=%s", node);
 	if (top_api(t, "GET", path, NULL, &ans, err, sizeof(err)) != 200)
 		return;
-	if (node) {
-		json_decref(t->node_events);
-		t->node_events = json_incref(json_object_get(ans, "events"));
-	} else {
-		/* The API answers newest first; the ring wants oldest first. */
-		json_t *arr = json_object_get(ans, "events");
-		for (i = json_array_size(arr); i-- > 0;) {
-			e = json_array_get(arr, i);
-			model_event(&t->m, e);
-		}
-	}
+	json_decref(t->node_events);
+	t->node_events = json_incref(json_object_get(ans, "events"));
 	json_decref(ans);
 }
 
 /* --- stream ----------------------------------------------------------------- */
 
-static void on_message(void *ctx, const char *event, const char *data, size_t len)
+/*
+ * The cluster, followed by lib/follow (docs/api.md "Following the
+ * cluster"): these keep the model from what it learns.
+ */
+static void on_list(void *ctx, json_t *answer)
 {
 	struct top *t = ctx;
-	json_t *msg;
 
-	/* Only the messages we use are parsed: values are most of the bytes. */
-	if (strcmp(event, "values") && strcmp(event, "node") && strcmp(event, "event") &&
-	    strcmp(event, "command"))
-		return;
-	msg = json_loadb(data, len, 0, NULL);
-	if (!json_is_object(msg)) {
-		json_decref(msg);
-		return;
-	}
-	if (!strcmp(event, "values")) {
-		if (model_values(&t->m, msg, 1))
-			t->dirty = 1;
-		t->m.last_values_ms = clock_mono_ms();
-	} else if (!strcmp(event, "node")) {
-		/* A node removed, or one we do not know: the list is read again. */
-		if (!strcmp(json_string_value(json_object_get(msg, "state")) ?: "", "removed") ||
-		    model_node(&t->m, msg) == -ENOENT)
-			t->need_reload = 1;
+	if (model_load(&t->m, answer))
+		top_status(t, "cannot read the nodes: not a node list");
+	ui_reindex(t); /* the list's index must not point past the new array */
+	t->dirty = 1;
+}
+
+static void on_node(void *ctx, json_t *msg)
+{
+	struct top *t = ctx;
+
+	model_node(&t->m, msg);
+	t->dirty = 1;
+}
+
+static void on_removed(void *ctx, const char *name)
+{
+	struct top *t = ctx;
+
+	model_remove(&t->m, name);
+	ui_reindex(t);
+	t->dirty = 1;
+}
+
+static void on_values(void *ctx, json_t *msg)
+{
+	struct top *t = ctx;
+
+	if (model_values(&t->m, msg, 1))
 		t->dirty = 1;
-	} else if (!strcmp(event, "event")) {
-		model_event(&t->m, msg);
-		if (t->node_events && !strcmp(t->node, json_string_value(json_object_get(msg, "node")) ?: ""))
-			json_array_insert(t->node_events, 0, msg);
-		t->dirty = 1;
-	} else if (json_integer_value(json_object_get(msg, "id")) == t->watch_cmd && t->watch_cmd) {
-		const char *st = json_string_value(json_object_get(msg, "state"));
-		const char *er = json_string_value(json_object_get(msg, "error"));
-		top_status(t, "%s: %s%s%s", t->watch_desc, st ? st : "?", er ? ": " : "", er ? er : "");
-	}
-	json_decref(msg);
+	t->m.last_values_ms = clock_mono_ms();
+}
+
+static void on_event(void *ctx, json_t *ev)
+{
+	struct top *t = ctx;
+
+	model_event(&t->m, ev);
+	if (t->node_events && !strcmp(t->node, json_string_value(json_object_get(ev, "node")) ?: ""))
+		json_array_insert(t->node_events, 0, ev);
+	t->dirty = 1;
+}
+
+static void on_command(void *ctx, json_t *msg)
+{
+	struct top *t = ctx;
+	const char *st, *er;
+
+	if (!t->watch_cmd || json_integer_value(json_object_get(msg, "id")) != t->watch_cmd)
+		return;
+	st = json_string_value(json_object_get(msg, "state"));
+	er = json_string_value(json_object_get(msg, "error"));
+	top_status(t, "%s: %s%s%s", t->watch_desc, st ? st : "?", er ? ": " : "", er ? er : "");
 }
 
 static void on_state(void *ctx, int up, const char *why)
@@ -186,13 +187,24 @@ static void on_state(void *ctx, int up, const char *why)
 
 	t->connected = up;
 	snprintf(t->conn_why, sizeof(t->conn_why), "%s", why);
-	/* What changed while the stream was down is not replayed: read the list again. */
-	if (up)
-		t->need_reload = 1;
 	t->dirty = 1;
 }
 
-static const struct sse_ops top_sse_ops = { .on_message = on_message, .on_state = on_state };
+static void on_error(void *ctx, const char *why)
+{
+	top_status(ctx, "cannot read the nodes: %s", why);
+}
+
+static const struct follow_ops top_follow_ops = {
+	.on_list = on_list,
+	.on_node = on_node,
+	.on_removed = on_removed,
+	.on_values = on_values,
+	.on_event = on_event,
+	.on_command = on_command,
+	.on_state = on_state,
+	.on_error = on_error,
+};
 
 /*
  * The node page's own stream: all of one node's values (the main stream
@@ -575,7 +587,7 @@ static void open_node(struct top *t, const char *name)
 	t->item_sel = t->item_scroll = 0;
 	json_decref(t->node_events);
 	t->node_events = json_array();
-	top_load_events(t, name);
+	top_load_node_events(t, name);
 	node_stream_open(t);
 }
 
@@ -769,7 +781,7 @@ static void top_key(struct top *t, int ch)
 		return;
 	}
 	if (ch == 'r') {
-		sse_reconnect(&t->sse, clock_mono_ms());
+		follow_reconnect(&t->fl, clock_mono_ms());
 		return;
 	}
 	if (t->view == VIEW_LIST)
@@ -811,6 +823,10 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
 	struct top t = { .conf = { .delay_ms = 500, .events_lines = 6 }, .state_filter = -1 };
+	/* The list's values only on the main stream; the last 50 events for the pane. */
+	const struct follow_conf fconf = { .stream_query = "?values=" TOP_LIST_VALUES,
+					   .backlog = 50,
+					   .timeout_ms = API_TIMEOUT_MS };
 	struct sigaction sa = { .sa_handler = on_term };
 	const char *url, *tf;
 	char err[512];
@@ -866,7 +882,7 @@ int main(int argc, char **argv)
 		conf_free(top_options, &t.conf);
 		return 0;
 	}
-	if (sse_init(&t.sse, &t.url, "/api/v1/stream?values=" TOP_LIST_VALUES, t.token, &top_sse_ops, &t)) {
+	if (follow_init(&t.fl, &t.url, t.token, &fconf, &top_follow_ops, &t)) {
 		fprintf(stderr, "snowtop: the URL's path or the token is too long\n");
 		return 2;
 	}
@@ -884,12 +900,6 @@ int main(int argc, char **argv)
 	if (rc == 200)
 		snprintf(t.role, sizeof(t.role), "%s", json_string_value(json_object_get(me, "role")) ?: "");
 	json_decref(me);
-	if (rc == 200) {
-		top_reload(&t);
-		top_load_events(&t, NULL);
-	} else {
-		t.need_reload = 1;
-	}
 
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
@@ -899,7 +909,7 @@ int main(int argc, char **argv)
 	while (!t.quit && !got_term) {
 		int64_t now = clock_mono_ms();
 		struct pollfd p[3] = { { .fd = 0, .events = POLLIN }, { .fd = -1 }, { .fd = -1 } };
-		int timeout = sse_timeout_ms(&t.sse, now), ch;
+		int timeout = follow_timeout_ms(&t.fl, now), ch;
 		unsigned node_gen;
 		short ev;
 
@@ -914,16 +924,9 @@ int main(int argc, char **argv)
 				timeout = (int)wait;
 			}
 		}
-		if (t.need_reload && t.reload_at_ms <= now) {
-			if (top_reload(&t))
-				t.reload_at_ms = now + 2000;
-			continue;
-		}
-		if (t.need_reload && (timeout < 0 || t.reload_at_ms - now < timeout))
-			timeout = (int)(t.reload_at_ms - now);
 		if (t.view == VIEW_NODE && (timeout < 0 || timeout > 1000))
 			timeout = 1000; /* stage durations tick */
-		p[1].fd = sse_pollfd(&t.sse, &ev);
+		p[1].fd = follow_pollfd(&t.fl, &ev);
 		p[1].events = ev;
 		node_gen = t.node_sse_gen;
 		if (t.node_sse_on) {
@@ -940,7 +943,7 @@ int main(int argc, char **argv)
 			break;
 		while ((ch = getch()) != ERR)
 			top_key(&t, ch);
-		sse_step(&t.sse, rc > 0 ? p[1].revents : 0, now);
+		follow_step(&t.fl, rc > 0 ? p[1].revents : 0, now);
 		/* A key may have closed it or opened it for another node: then what poll said is not its. */
 		if (t.node_sse_on)
 			sse_step(&t.node_sse, rc > 0 && node_gen == t.node_sse_gen ? p[2].revents : 0, now);
@@ -949,7 +952,7 @@ int main(int argc, char **argv)
 	}
 	ui_end();
 	node_stream_close(&t);
-	sse_free(&t.sse);
+	follow_free(&t.fl);
 	model_free(&t.m);
 	json_decref(t.node_events);
 	free(t.idx);

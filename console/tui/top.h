@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "follow.h"
 #include "httpc.h"
 #include "model.h"
 #include "sse.h"
@@ -61,14 +62,12 @@ struct top {
 	struct http_url url;
 	char token[200];
 	char role[16];
-	struct sse_client sse;      /* every node, the list's values only (TOP_LIST_VALUES) */
+	struct follow fl;           /* every node, the list's values only (TOP_LIST_VALUES) */
 	struct sse_client node_sse; /* the open node's whole updates (node page only) */
 	int node_sse_on;
 	unsigned node_sse_gen;      /* bumped at each open */
 	struct top_model m;
 	int connected;
-	int need_reload;
-	int64_t reload_at_ms;
 	char conn_why[160];
 	/* the list */
 	enum top_view view;
