@@ -30,6 +30,7 @@
 #include "follow.h"
 #include "jsonh.h"
 #include "log.h"
+#include "selfpipe.h"
 #include "top.h"
 
 #define API_TIMEOUT_MS 10000
@@ -52,17 +53,6 @@ static const struct conf_option top_options[] = {
 	  "check the options and exit" },
 	{ NULL, 0, 0, 0, 0, 0, NULL, NULL },
 };
-
-void top_status(struct top *t, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(t->status, sizeof(t->status), fmt, ap);
-	va_end(ap);
-	t->status_ms = clock_mono_ms();
-	t->dirty = 1;
-}
 
 /*
  * One API call.  *out (may be NULL) gets the parsed answer, which the caller
@@ -591,213 +581,49 @@ static void open_node(struct top *t, const char *name)
 	node_stream_open(t);
 }
 
-static int modal_key(struct top *t, int ch)
-{
-	struct top_modal_box *m = &t->modal;
-	top_action_fn fn = m->fn;
-	int arg = m->arg;
-	char input[sizeof(m->input)];
-
-	switch (m->kind) {
-	case MODAL_NONE:
-		return 0;
-	case MODAL_HELP:
-		m->kind = MODAL_NONE;
-		return 1;
-	case MODAL_MENU:
-		if (ch == KEY_UP && m->sel > 0)
-			m->sel--;
-		else if (ch == KEY_DOWN && m->sel < m->nitems - 1)
-			m->sel++;
-		else if (ch == 27 || ch == 'q')
-			m->kind = MODAL_NONE;
-		else if (ch > ' ' && ch < 127 && ch != 'q') {
-			/* A letter moves to the next item that starts with it, as in htop's menus. */
-			for (int i = 1; i <= m->nitems; i++) {
-				int j = (m->sel + i) % m->nitems;
-				if (m->items[j][0] == ch) {
-					m->sel = j;
-					break;
-				}
-			}
-		} else if (ch == '\r' || ch == '\n' || ch == KEY_ENTER) {
-			m->kind = MODAL_NONE;
-			fn(t, m->sel, NULL);
-		}
-		return 1;
-	case MODAL_CONFIRM:
-		if (ch == 'y' || ch == 'Y') {
-			m->kind = MODAL_NONE;
-			fn(t, arg, NULL);
-		} else if (ch == 'n' || ch == 'N' || ch == 27 || ch == 'q') {
-			m->kind = MODAL_NONE;
-			top_status(t, "cancelled");
-		}
-		return 1;
-	case MODAL_PROMPT:
-		if (ch == 27) {
-			m->kind = MODAL_NONE;
-		} else if (ch == '\r' || ch == '\n' || ch == KEY_ENTER) {
-			m->kind = MODAL_NONE;
-			memcpy(input, m->input, sizeof(input));
-			fn(t, 0, input);
-		} else if (ch == 21) { /* ^U: start again, as a shell's line editor */
-			m->input_len = 0;
-			m->input[0] = 0;
-		} else if ((ch == KEY_BACKSPACE || ch == 127 || ch == 8) && m->input_len) {
-			m->input[--m->input_len] = 0;
-		} else if (ch >= 32 && ch < 127 && m->input_len + 1 < sizeof(m->input)) {
-			m->input[m->input_len++] = (char)ch;
-			m->input[m->input_len] = 0;
-		}
-		return 1;
-	}
-	return 0;
-}
-
-static void search_entered(struct top *t, int item, const char *input)
-{
-	(void)item;
-	snprintf(t->filter, sizeof(t->filter), "%s", input);
-	t->sel = 0;
-	t->sel_name[0] = 0;
-}
-
-static void list_key(struct top *t, int ch)
-{
-	struct top_node *n = ui_selected(t);
-	int page = ui_list_rows();
-
-	switch (ch) {
-	case KEY_UP: case 'k': t->sel--; break;
-	case KEY_DOWN: case 'j': t->sel++; break;
-	case KEY_PPAGE: t->sel -= page; break;
-	case KEY_NPAGE: t->sel += page; break;
-	case KEY_HOME: t->sel = 0; break;
-	case KEY_END: t->sel = (int)t->nidx - 1; break;
-	case '\r': case '\n': case KEY_ENTER:
-		if (n)
-			open_node(t, n->name);
-		return;
-	case ' ':
-		if (n) {
-			n->tagged = !n->tagged;
-			t->sel++;
-		}
-		break;
-	case 'U':
-		for (size_t i = 0; i < t->m.n; i++)
-			t->m.nodes[i].tagged = 0;
-		break;
-	case KEY_F(3): case '/': {
-		struct top_modal_box *m = &t->modal;
-		memset(m, 0, sizeof(*m));
-		m->kind = MODAL_PROMPT;
-		m->fn = search_entered;
-		snprintf(m->title, sizeof(m->title), "Search nodes");
-		snprintf(m->text[0], sizeof(m->text[0]), "Part of a name, hostname, address or image (empty: all)");
-		m->input_len = (size_t)snprintf(m->input, sizeof(m->input), "%s", t->filter);
-		return;
-	}
-	case KEY_F(4): case 'f':
-		t->state_filter = t->state_filter + 1 >= TS_DISCOVERED ? -1 : t->state_filter + 1;
-		t->sel = 0;
-		t->sel_name[0] = 0;
-		break;
-	case KEY_F(6): case '>': case '.': t->sort = (t->sort + 1) % SORT_COUNT; break;
-	case '<': case ',': t->sort = (t->sort + SORT_COUNT - 1) % SORT_COUNT; break;
-	case 'I': t->sort_desc = !t->sort_desc; break;
-	case 'N': t->sort = SORT_NAME; break;
-	case 'L': t->sort = SORT_LOAD; break;
-	case 'M': t->sort = SORT_MEM; break;
-	case KEY_F(9): case 'a': action_menu(t); return;
-	default: return;
-	}
-	if (t->sel < 0)
-		t->sel = 0;
-	if (t->sel >= (int)t->nidx)
-		t->sel = t->nidx ? (int)t->nidx - 1 : 0;
-	n = ui_selected(t);
-	snprintf(t->sel_name, sizeof(t->sel_name), "%s", n ? n->name : "");
-}
-
-static void node_key(struct top *t, int ch)
-{
-	switch (ch) {
-	case 27: case 'q': case KEY_BACKSPACE: case 127: case KEY_LEFT:
-		if (ch == KEY_LEFT && t->tab > 0) {
-			t->tab--;
-			t->item_sel = t->item_scroll = 0;
-			return;
-		}
-		t->view = VIEW_LIST;
-		node_stream_close(t);
-		return;
-	case '\t': case KEY_RIGHT:
-		t->tab = (t->tab + 1) % TAB_COUNT;
-		t->item_sel = t->item_scroll = 0;
-		return;
-	case KEY_BTAB:
-		t->tab = (t->tab + TAB_COUNT - 1) % TAB_COUNT;
-		t->item_sel = t->item_scroll = 0;
-		return;
-	case '1': case '2': case '3': case '4':
-		t->tab = (enum top_tab)(ch - '1');
-		t->item_sel = t->item_scroll = 0;
-		return;
-	case KEY_UP: case 'k': if (t->item_sel > 0) t->item_sel--; return;
-	case KEY_DOWN: case 'j': t->item_sel++; return;
-	case KEY_PPAGE: t->item_sel -= 10; if (t->item_sel < 0) t->item_sel = 0; return;
-	case KEY_NPAGE: t->item_sel += 10; return;
-	case '\r': case '\n': case KEY_ENTER: case 'o':
-		if (t->tab == TAB_DEVICES)
-			device_menu(t);
-		return;
-	case 't': threshold_prompt(t); return;
-	case 'c': case KEY_DC: threshold_clear(t); return;
-	case 'w': wm_reset(t); return;
-	case KEY_F(9): case 'a': action_menu(t); return;
-	}
-}
-
+/* A key: the screen and its panels take it (ui_key); what needs the API is done here. */
 static void top_key(struct top *t, int ch)
 {
-	t->dirty = 1;
-	if (ch == KEY_RESIZE)
-		return;
-	if (modal_key(t, ch))
-		return;
-	if (ch == KEY_F(1) || ch == '?' || ch == 'h') {
-		memset(&t->modal, 0, sizeof(t->modal));
-		t->modal.kind = MODAL_HELP;
-		return;
-	}
-	if (ch == KEY_F(10) || (ch == 'q' && t->view == VIEW_LIST)) {
+	struct top_node *n;
+
+	switch (ui_key(t, ch)) {
+	case UI_PASS:
+	case UI_DONE:
+		break;
+	case UI_QUIT:
 		t->quit = 1;
-		return;
-	}
-	if (ch == KEY_F(5) || ch == 'e') {
-		t->conf.events_lines = t->conf.events_lines ? 0 : 6;
-		return;
-	}
-	if (ch == 'r') {
+		break;
+	case UI_RECONNECT:
 		follow_reconnect(&t->fl, clock_mono_ms());
-		return;
+		break;
+	case UI_OPEN_NODE:
+		n = ui_selected(t);
+		if (n)
+			open_node(t, n->name);
+		break;
+	case UI_BACK:
+		node_stream_close(t);
+		break;
+	case UI_ACTIONS:
+		action_menu(t);
+		break;
+	case UI_DEVICE_OPS:
+		device_menu(t);
+		break;
+	case UI_THRESHOLD_SET:
+		threshold_prompt(t);
+		break;
+	case UI_THRESHOLD_CLEAR:
+		threshold_clear(t);
+		break;
+	case UI_WM_RESET:
+		wm_reset(t);
+		break;
 	}
-	if (t->view == VIEW_LIST)
-		list_key(t, ch);
-	else
-		node_key(t, ch);
 }
 
 /* --- main ----------------------------------------------------------------- */
 
-static volatile sig_atomic_t got_term;
-static void on_term(int sig)
-{
-	(void)sig;
-	got_term = 1;
-}
 
 static int read_token_file(struct top *t, const char *path)
 {
@@ -827,7 +653,8 @@ int main(int argc, char **argv)
 	const struct follow_conf fconf = { .stream_query = "?values=" TOP_LIST_VALUES,
 					   .backlog = 50,
 					   .timeout_ms = API_TIMEOUT_MS };
-	struct sigaction sa = { .sa_handler = on_term };
+	static const int sigs[] = { SIGTERM, SIGHUP };
+	struct selfpipe sig;
 	const char *url, *tf;
 	char err[512];
 	json_t *me = NULL;
@@ -901,14 +728,17 @@ int main(int argc, char **argv)
 		snprintf(t.role, sizeof(t.role), "%s", json_string_value(json_object_get(me, "role")) ?: "");
 	json_decref(me);
 
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	/* SIGTERM, SIGHUP: leave the screen as it was found. */
+	if (selfpipe_open(&sig, sigs, 2, 0)) {
+		fprintf(stderr, "snowtop: cannot catch signals\n");
+		return 1;
+	}
 	ui_init(&t);
 	t.dirty = 1;
-	while (!t.quit && !got_term) {
+	while (!t.quit) {
 		int64_t now = clock_mono_ms();
-		struct pollfd p[3] = { { .fd = 0, .events = POLLIN }, { .fd = -1 }, { .fd = -1 } };
+		struct pollfd p[4] = { { .fd = 0, .events = POLLIN }, { .fd = -1 }, { .fd = -1 },
+				       { .fd = sig.rfd, .events = POLLIN } };
 		int timeout = follow_timeout_ms(&t.fl, now), ch;
 		unsigned node_gen;
 		short ev;
@@ -937,9 +767,11 @@ int main(int argc, char **argv)
 			p[2].events = ev;
 		}
 		/* ncurses' SIGWINCH handler interrupts poll; getch then gives KEY_RESIZE. */
-		rc = poll(p, 3, timeout);
+		rc = poll(p, 4, timeout);
 		now = clock_mono_ms();
 		if (rc < 0 && errno != EINTR)
+			break;
+		if (selfpipe_next(&sig) > 0)
 			break;
 		while ((ch = getch()) != ERR)
 			top_key(&t, ch);
@@ -951,6 +783,7 @@ int main(int argc, char **argv)
 			t.dirty = 1;
 	}
 	ui_end();
+	selfpipe_close(&sig);
 	node_stream_close(&t);
 	follow_free(&t.fl);
 	model_free(&t.m);
@@ -959,3 +792,4 @@ int main(int argc, char **argv)
 	conf_free(top_options, &t.conf);
 	return 0;
 }
+
