@@ -24,3 +24,8 @@ int64_t clock_real_ms(void)
 {
 	return clock_read(CLOCK_REALTIME, 1000);
 }
+
+int64_t clock_real_us(void)
+{
+	return clock_read(CLOCK_REALTIME, 1000000);
+}

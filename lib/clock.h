@@ -13,5 +13,7 @@ int64_t clock_mono_ms(void);
 int64_t clock_mono_us(void);
 /* CLOCK_REALTIME (Unix time) in milliseconds. */
 int64_t clock_real_ms(void);
+/* CLOCK_REALTIME in microseconds (request nonces). */
+int64_t clock_real_us(void);
 
 #endif

@@ -9,8 +9,9 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
+
+#include "clock.h"
 
 /*
  * The TLS plug-in, installed once at start-up by programs that want it; a
@@ -26,14 +27,6 @@ void httpc_set_tls(const struct httpc_tls_ops *ops)
 const struct httpc_tls_ops *httpc_get_tls(void)
 {
 	return httpc_tls;
-}
-
-static long long httpc_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 int http_url_parse(const char *url, struct http_url *u, char *err, size_t errlen)
@@ -116,7 +109,7 @@ static int httpc_connect(const struct http_url *u, long long deadline, char *err
 		}
 		pfd.fd = fd;
 		pfd.events = POLLOUT;
-		left = deadline - httpc_now_ms();
+		left = deadline - clock_mono_ms();
 		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0) {
 			rc = -ETIMEDOUT;
 			goto next;
@@ -167,7 +160,7 @@ static ssize_t httpc_io_recv(struct httpc_conn *c, char *p, size_t n)
 static int httpc_wait(struct httpc_conn *c, int write, long long deadline)
 {
 	struct pollfd pfd = { .fd = c->fd, .events = write ? POLLOUT : POLLIN };
-	long long left = deadline - httpc_now_ms();
+	long long left = deadline - clock_mono_ms();
 
 	if (left <= 0 || poll(&pfd, 1, (int)left) <= 0)
 		return -ETIMEDOUT;
@@ -292,7 +285,7 @@ int http_request(const struct http_url *u, const char *method, const char *path,
 		 const struct http_header *hdrs, size_t nhdrs, const void *body, size_t bodylen,
 		 int timeout_ms, struct http_response *resp, char *err, size_t errlen)
 {
-	long long deadline = httpc_now_ms() + timeout_ms;
+	long long deadline = clock_mono_ms() + timeout_ms;
 	struct buf req = BUF_INIT, raw = BUF_INIT;
 	struct httpc_conn c = { -1, NULL };
 	size_t i;

@@ -5,22 +5,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "clock.h"
 #include "httpc.h"
 
 struct httpc_tls_session {
 	gnutls_session_t s;
 	gnutls_certificate_credentials_t cred;
 };
-
-static long long tls_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void tls_close(void *p)
 {
@@ -71,7 +63,7 @@ static void *tls_open(int fd, const char *host, long long deadline, char *err, s
 		}
 		struct pollfd p = { .fd = fd,
 				    .events = gnutls_record_get_direction(t->s) ? POLLOUT : POLLIN };
-		long long left = deadline - tls_now_ms();
+		long long left = deadline - clock_mono_ms();
 		if (left <= 0 || poll(&p, 1, (int)left) <= 0) {
 			snprintf(err, errlen, "tls: %s: handshake timed out", host);
 			tls_close(t);

@@ -6,6 +6,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
+
 /* The one piece of process-wide state in lib/: set once at start-up. */
 static char log_prefix[32] = "snow";
 static enum log_level log_level = LOG_LVL_INFO;
@@ -79,7 +81,8 @@ static void log_vemit(enum log_level lvl, int err, const char *fmt, va_list ap)
 {
 	static const char *names[] = { "error", "warning", "info", "debug" };
 	char msg[1024], out[4 * sizeof(msg)];
-	struct timespec ts;
+	int64_t ms;
+	time_t s;
 	struct tm tm;
 
 	if (lvl > log_level)
@@ -91,14 +94,15 @@ static void log_vemit(enum log_level lvl, int err, const char *fmt, va_list ap)
 	 */
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	log_escape(out, sizeof(out), msg);
-	clock_gettime(CLOCK_REALTIME, &ts);
-	localtime_r(&ts.tv_sec, &tm);
+	ms = clock_real_ms();
+	s = (time_t)(ms / 1000);
+	localtime_r(&s, &tm);
 	if (err)
 		fprintf(stderr, "%02d:%02d:%02d.%03ld %s[%s]: %s: %s\n", tm.tm_hour, tm.tm_min,
-			tm.tm_sec, ts.tv_nsec / 1000000, log_prefix, names[lvl], out, strerror(err));
+			tm.tm_sec, (long)(ms % 1000), log_prefix, names[lvl], out, strerror(err));
 	else
 		fprintf(stderr, "%02d:%02d:%02d.%03ld %s[%s]: %s\n", tm.tm_hour, tm.tm_min,
-			tm.tm_sec, ts.tv_nsec / 1000000, log_prefix, names[lvl], out);
+			tm.tm_sec, (long)(ms % 1000), log_prefix, names[lvl], out);
 }
 
 #define LOG_BODY(lvl, err)                                                                         \

@@ -9,16 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
-int64_t sse_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+#include "clock.h"
 
 int sse_init(struct sse_client *c, const struct http_url *url, const char *path, const char *token,
 	     const struct sse_ops *ops, void *ctx)
@@ -118,7 +111,7 @@ static int sse_tls_send_all(struct sse_client *c, const char *p, size_t n, int64
 		if (w != -EAGAIN)
 			return -1;
 		struct pollfd pf = { .fd = c->fd, .events = tls->wants_write(c->tls) ? POLLOUT : POLLIN };
-		int64_t left = deadline - sse_now_ms();
+		int64_t left = deadline - clock_mono_ms();
 		if (left <= 0 || poll(&pf, 1, (int)left) <= 0)
 			return -1;
 	}

@@ -81,6 +81,4 @@ void sse_free(struct sse_client *c);
  */
 int sse_input(struct sse_client *c, const void *p, size_t n, int64_t now_ms);
 
-int64_t sse_now_ms(void);
-
 #endif

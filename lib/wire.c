@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "jsonh.h"
 
 int wire_client_init(struct wire_client *c, const char *host_url, const char *name,
@@ -35,11 +36,8 @@ int wire_client_init(struct wire_client *c, const char *host_url, const char *na
 
 uint64_t wire_next_nonce(struct wire_client *c)
 {
-	struct timespec ts;
-	uint64_t n;
+	uint64_t n = (uint64_t)clock_real_us();
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	n = (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 	if (n <= c->last_nonce)
 		n = c->last_nonce + 1;
 	c->last_nonce = n;

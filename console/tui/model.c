@@ -179,6 +179,21 @@ struct top_node *model_find(struct top_model *m, const char *name)
 	return bsearch(&key, m->nodes, m->n, sizeof(*m->nodes), by_name);
 }
 
+int model_remove(struct top_model *m, const char *name)
+{
+	struct top_node *n = model_find(m, name);
+	size_t i;
+
+	if (!n)
+		return -ENOENT;
+	i = (size_t)(n - m->nodes);
+	node_release(n);
+	memmove(n, n + 1, (m->n - i - 1) * sizeof(*n));
+	m->n--;
+	m->generation++;
+	return 0;
+}
+
 int model_node(struct top_model *m, json_t *msg)
 {
 	const char *name = json_string_value(json_object_get(msg, "name"));

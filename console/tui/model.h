@@ -54,6 +54,8 @@ const char *top_state_name(enum top_state s);
 
 /* Replace every node from a GET /api/v1/nodes answer ({"nodes": [...]}).  @ret 0 or -EINVAL. */
 int model_load(struct top_model *m, json_t *answer);
+/* A node left the inventory: drop it.  @ret 0, or -ENOENT when it was not there. */
+int model_remove(struct top_model *m, const char *name);
 /* Look a node up by name.  @ret it or NULL. */
 struct top_node *model_find(struct top_model *m, const char *name);
 /* A "node" message.  @ret 0, or -ENOENT for a node not known (reload the list). */

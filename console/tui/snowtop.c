@@ -4,10 +4,12 @@
  * URL and token as snowctl: --url/--token, else SNOW_URL/SNOW_TOKEN, else
  * SNOW_TOKEN_FILE or /var/lib/snow/admin.token, and http://127.0.0.1:8080.
  *
- * One poll loop: the keyboard, the stream socket (sse.c) and a timer.  The
- * node list comes once from GET /api/v1/nodes (again after a reconnect or
- * when the stream names a node we do not know); everything after that comes
- * from the stream, so a quiet cluster costs nothing.  Commands are short
+ * One poll loop: the keyboard, the stream socket and a timer.  lib/follow
+ * keeps to docs/api.md's "Following the cluster": the node list comes from
+ * GET /api/v1/nodes once the stream is up (again after a cut or when the
+ * stream names a node we do not know), the events missed are caught up by
+ * id; everything else comes from the stream, so a quiet cluster costs
+ * nothing.  Commands are short
  * blocking requests (lib/httpc) whose progress the stream then reports.
  */
 #include <errno.h>
@@ -23,9 +25,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "conf.h"
+#include "follow.h"
 #include "jsonh.h"
 #include "log.h"
+#include "selfpipe.h"
 #include "top.h"
 
 #define API_TIMEOUT_MS 10000
@@ -48,17 +53,6 @@ static const struct conf_option top_options[] = {
 	  "check the options and exit" },
 	{ NULL, 0, 0, 0, 0, 0, NULL, NULL },
 };
-
-void top_status(struct top *t, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(t->status, sizeof(t->status), fmt, ap);
-	va_end(ap);
-	t->status_ms = sse_now_ms();
-	t->dirty = 1;
-}
 
 /*
  * One API call.  *out (may be NULL) gets the parsed answer, which the caller
@@ -99,84 +93,82 @@ static int top_api(struct top *t, const char *method, const char *path, json_t *
 	return rc;
 }
 
-static int top_reload(struct top *t)
-{
-	char err[256];
-	json_t *ans = NULL;
-	int rc = top_api(t, "GET", "/api/v1/nodes", NULL, &ans, err, sizeof(err));
-
-	if (rc != 200 || model_load(&t->m, ans)) {
-		json_decref(ans);
-		top_status(t, "cannot read the nodes: %s", rc == 200 ? "not a node list" : err);
-		return rc < 0 ? rc : -EPROTO;
-	}
-	json_decref(ans);
-	t->need_reload = 0;
-	t->dirty = 1;
-	return 0;
-}
-
-static void top_load_events(struct top *t, const char *node)
+/* The node page's events: GET /api/v1/events?node= (newest first), then live ones. */
+static void top_load_node_events(struct top *t, const char *node)
 {
 	char path[160], err[256];
-	json_t *ans = NULL, *e;
-	size_t i;
+	json_t *ans = NULL;
 
-	snprintf(path, sizeof(path), "/api/v1/events?limit=%s%s", node ? "200&node=" : "50",
-		 node ? node : "");
+	snprintf(path, sizeof(path), "/api/v1/events?limit=200&node=%s", node);
 	if (top_api(t, "GET", path, NULL, &ans, err, sizeof(err)) != 200)
 		return;
-	if (node) {
-		json_decref(t->node_events);
-		t->node_events = json_incref(json_object_get(ans, "events"));
-	} else {
-		/* The API answers newest first; the ring wants oldest first. */
-		json_t *arr = json_object_get(ans, "events");
-		for (i = json_array_size(arr); i-- > 0;) {
-			e = json_array_get(arr, i);
-			model_event(&t->m, e);
-		}
-	}
+	json_decref(t->node_events);
+	t->node_events = json_incref(json_object_get(ans, "events"));
 	json_decref(ans);
 }
 
 /* --- stream ----------------------------------------------------------------- */
 
-static void on_message(void *ctx, const char *event, const char *data, size_t len)
+/*
+ * The cluster, followed by lib/follow (docs/api.md "Following the
+ * cluster"): these keep the model from what it learns.
+ */
+static void on_list(void *ctx, json_t *answer)
 {
 	struct top *t = ctx;
-	json_t *msg;
 
-	/* Only the messages we use are parsed: values are most of the bytes. */
-	if (strcmp(event, "values") && strcmp(event, "node") && strcmp(event, "event") &&
-	    strcmp(event, "command"))
-		return;
-	msg = json_loadb(data, len, 0, NULL);
-	if (!json_is_object(msg)) {
-		json_decref(msg);
-		return;
-	}
-	if (!strcmp(event, "values")) {
-		if (model_values(&t->m, msg, 1))
-			t->dirty = 1;
-		t->m.last_values_ms = sse_now_ms();
-	} else if (!strcmp(event, "node")) {
-		/* A node removed, or one we do not know: the list is read again. */
-		if (!strcmp(json_string_value(json_object_get(msg, "state")) ?: "", "removed") ||
-		    model_node(&t->m, msg) == -ENOENT)
-			t->need_reload = 1;
+	if (model_load(&t->m, answer))
+		top_status(t, "cannot read the nodes: not a node list");
+	ui_reindex(t); /* the list's index must not point past the new array */
+	t->dirty = 1;
+}
+
+static void on_node(void *ctx, json_t *msg)
+{
+	struct top *t = ctx;
+
+	model_node(&t->m, msg);
+	t->dirty = 1;
+}
+
+static void on_removed(void *ctx, const char *name)
+{
+	struct top *t = ctx;
+
+	model_remove(&t->m, name);
+	ui_reindex(t);
+	t->dirty = 1;
+}
+
+static void on_values(void *ctx, json_t *msg)
+{
+	struct top *t = ctx;
+
+	if (model_values(&t->m, msg, 1))
 		t->dirty = 1;
-	} else if (!strcmp(event, "event")) {
-		model_event(&t->m, msg);
-		if (t->node_events && !strcmp(t->node, json_string_value(json_object_get(msg, "node")) ?: ""))
-			json_array_insert(t->node_events, 0, msg);
-		t->dirty = 1;
-	} else if (json_integer_value(json_object_get(msg, "id")) == t->watch_cmd && t->watch_cmd) {
-		const char *st = json_string_value(json_object_get(msg, "state"));
-		const char *er = json_string_value(json_object_get(msg, "error"));
-		top_status(t, "%s: %s%s%s", t->watch_desc, st ? st : "?", er ? ": " : "", er ? er : "");
-	}
-	json_decref(msg);
+	t->m.last_values_ms = clock_mono_ms();
+}
+
+static void on_event(void *ctx, json_t *ev)
+{
+	struct top *t = ctx;
+
+	model_event(&t->m, ev);
+	if (t->node_events && !strcmp(t->node, json_string_value(json_object_get(ev, "node")) ?: ""))
+		json_array_insert(t->node_events, 0, ev);
+	t->dirty = 1;
+}
+
+static void on_command(void *ctx, json_t *msg)
+{
+	struct top *t = ctx;
+	const char *st, *er;
+
+	if (!t->watch_cmd || json_integer_value(json_object_get(msg, "id")) != t->watch_cmd)
+		return;
+	st = json_string_value(json_object_get(msg, "state"));
+	er = json_string_value(json_object_get(msg, "error"));
+	top_status(t, "%s: %s%s%s", t->watch_desc, st ? st : "?", er ? ": " : "", er ? er : "");
 }
 
 static void on_state(void *ctx, int up, const char *why)
@@ -185,13 +177,24 @@ static void on_state(void *ctx, int up, const char *why)
 
 	t->connected = up;
 	snprintf(t->conn_why, sizeof(t->conn_why), "%s", why);
-	/* What changed while the stream was down is not replayed: read the list again. */
-	if (up)
-		t->need_reload = 1;
 	t->dirty = 1;
 }
 
-static const struct sse_ops top_sse_ops = { .on_message = on_message, .on_state = on_state };
+static void on_error(void *ctx, const char *why)
+{
+	top_status(ctx, "cannot read the nodes: %s", why);
+}
+
+static const struct follow_ops top_follow_ops = {
+	.on_list = on_list,
+	.on_node = on_node,
+	.on_removed = on_removed,
+	.on_values = on_values,
+	.on_event = on_event,
+	.on_command = on_command,
+	.on_state = on_state,
+	.on_error = on_error,
+};
 
 /*
  * The node page's own stream: all of one node's values (the main stream
@@ -574,217 +577,53 @@ static void open_node(struct top *t, const char *name)
 	t->item_sel = t->item_scroll = 0;
 	json_decref(t->node_events);
 	t->node_events = json_array();
-	top_load_events(t, name);
+	top_load_node_events(t, name);
 	node_stream_open(t);
 }
 
-static int modal_key(struct top *t, int ch)
-{
-	struct top_modal_box *m = &t->modal;
-	top_action_fn fn = m->fn;
-	int arg = m->arg;
-	char input[sizeof(m->input)];
-
-	switch (m->kind) {
-	case MODAL_NONE:
-		return 0;
-	case MODAL_HELP:
-		m->kind = MODAL_NONE;
-		return 1;
-	case MODAL_MENU:
-		if (ch == KEY_UP && m->sel > 0)
-			m->sel--;
-		else if (ch == KEY_DOWN && m->sel < m->nitems - 1)
-			m->sel++;
-		else if (ch == 27 || ch == 'q')
-			m->kind = MODAL_NONE;
-		else if (ch > ' ' && ch < 127 && ch != 'q') {
-			/* A letter moves to the next item that starts with it, as in htop's menus. */
-			for (int i = 1; i <= m->nitems; i++) {
-				int j = (m->sel + i) % m->nitems;
-				if (m->items[j][0] == ch) {
-					m->sel = j;
-					break;
-				}
-			}
-		} else if (ch == '\r' || ch == '\n' || ch == KEY_ENTER) {
-			m->kind = MODAL_NONE;
-			fn(t, m->sel, NULL);
-		}
-		return 1;
-	case MODAL_CONFIRM:
-		if (ch == 'y' || ch == 'Y') {
-			m->kind = MODAL_NONE;
-			fn(t, arg, NULL);
-		} else if (ch == 'n' || ch == 'N' || ch == 27 || ch == 'q') {
-			m->kind = MODAL_NONE;
-			top_status(t, "cancelled");
-		}
-		return 1;
-	case MODAL_PROMPT:
-		if (ch == 27) {
-			m->kind = MODAL_NONE;
-		} else if (ch == '\r' || ch == '\n' || ch == KEY_ENTER) {
-			m->kind = MODAL_NONE;
-			memcpy(input, m->input, sizeof(input));
-			fn(t, 0, input);
-		} else if (ch == 21) { /* ^U: start again, as a shell's line editor */
-			m->input_len = 0;
-			m->input[0] = 0;
-		} else if ((ch == KEY_BACKSPACE || ch == 127 || ch == 8) && m->input_len) {
-			m->input[--m->input_len] = 0;
-		} else if (ch >= 32 && ch < 127 && m->input_len + 1 < sizeof(m->input)) {
-			m->input[m->input_len++] = (char)ch;
-			m->input[m->input_len] = 0;
-		}
-		return 1;
-	}
-	return 0;
-}
-
-static void search_entered(struct top *t, int item, const char *input)
-{
-	(void)item;
-	snprintf(t->filter, sizeof(t->filter), "%s", input);
-	t->sel = 0;
-	t->sel_name[0] = 0;
-}
-
-static void list_key(struct top *t, int ch)
-{
-	struct top_node *n = ui_selected(t);
-	int page = ui_list_rows();
-
-	switch (ch) {
-	case KEY_UP: case 'k': t->sel--; break;
-	case KEY_DOWN: case 'j': t->sel++; break;
-	case KEY_PPAGE: t->sel -= page; break;
-	case KEY_NPAGE: t->sel += page; break;
-	case KEY_HOME: t->sel = 0; break;
-	case KEY_END: t->sel = (int)t->nidx - 1; break;
-	case '\r': case '\n': case KEY_ENTER:
-		if (n)
-			open_node(t, n->name);
-		return;
-	case ' ':
-		if (n) {
-			n->tagged = !n->tagged;
-			t->sel++;
-		}
-		break;
-	case 'U':
-		for (size_t i = 0; i < t->m.n; i++)
-			t->m.nodes[i].tagged = 0;
-		break;
-	case KEY_F(3): case '/': {
-		struct top_modal_box *m = &t->modal;
-		memset(m, 0, sizeof(*m));
-		m->kind = MODAL_PROMPT;
-		m->fn = search_entered;
-		snprintf(m->title, sizeof(m->title), "Search nodes");
-		snprintf(m->text[0], sizeof(m->text[0]), "Part of a name, hostname, address or image (empty: all)");
-		m->input_len = (size_t)snprintf(m->input, sizeof(m->input), "%s", t->filter);
-		return;
-	}
-	case KEY_F(4): case 'f':
-		t->state_filter = t->state_filter + 1 >= TS_DISCOVERED ? -1 : t->state_filter + 1;
-		t->sel = 0;
-		t->sel_name[0] = 0;
-		break;
-	case KEY_F(6): case '>': case '.': t->sort = (t->sort + 1) % SORT_COUNT; break;
-	case '<': case ',': t->sort = (t->sort + SORT_COUNT - 1) % SORT_COUNT; break;
-	case 'I': t->sort_desc = !t->sort_desc; break;
-	case 'N': t->sort = SORT_NAME; break;
-	case 'L': t->sort = SORT_LOAD; break;
-	case 'M': t->sort = SORT_MEM; break;
-	case KEY_F(9): case 'a': action_menu(t); return;
-	default: return;
-	}
-	if (t->sel < 0)
-		t->sel = 0;
-	if (t->sel >= (int)t->nidx)
-		t->sel = t->nidx ? (int)t->nidx - 1 : 0;
-	n = ui_selected(t);
-	snprintf(t->sel_name, sizeof(t->sel_name), "%s", n ? n->name : "");
-}
-
-static void node_key(struct top *t, int ch)
-{
-	switch (ch) {
-	case 27: case 'q': case KEY_BACKSPACE: case 127: case KEY_LEFT:
-		if (ch == KEY_LEFT && t->tab > 0) {
-			t->tab--;
-			t->item_sel = t->item_scroll = 0;
-			return;
-		}
-		t->view = VIEW_LIST;
-		node_stream_close(t);
-		return;
-	case '\t': case KEY_RIGHT:
-		t->tab = (t->tab + 1) % TAB_COUNT;
-		t->item_sel = t->item_scroll = 0;
-		return;
-	case KEY_BTAB:
-		t->tab = (t->tab + TAB_COUNT - 1) % TAB_COUNT;
-		t->item_sel = t->item_scroll = 0;
-		return;
-	case '1': case '2': case '3': case '4':
-		t->tab = (enum top_tab)(ch - '1');
-		t->item_sel = t->item_scroll = 0;
-		return;
-	case KEY_UP: case 'k': if (t->item_sel > 0) t->item_sel--; return;
-	case KEY_DOWN: case 'j': t->item_sel++; return;
-	case KEY_PPAGE: t->item_sel -= 10; if (t->item_sel < 0) t->item_sel = 0; return;
-	case KEY_NPAGE: t->item_sel += 10; return;
-	case '\r': case '\n': case KEY_ENTER: case 'o':
-		if (t->tab == TAB_DEVICES)
-			device_menu(t);
-		return;
-	case 't': threshold_prompt(t); return;
-	case 'c': case KEY_DC: threshold_clear(t); return;
-	case 'w': wm_reset(t); return;
-	case KEY_F(9): case 'a': action_menu(t); return;
-	}
-}
-
+/* A key: the screen and its panels take it (ui_key); what needs the API is done here. */
 static void top_key(struct top *t, int ch)
 {
-	t->dirty = 1;
-	if (ch == KEY_RESIZE)
-		return;
-	if (modal_key(t, ch))
-		return;
-	if (ch == KEY_F(1) || ch == '?' || ch == 'h') {
-		memset(&t->modal, 0, sizeof(t->modal));
-		t->modal.kind = MODAL_HELP;
-		return;
-	}
-	if (ch == KEY_F(10) || (ch == 'q' && t->view == VIEW_LIST)) {
+	struct top_node *n;
+
+	switch (ui_key(t, ch)) {
+	case UI_PASS:
+	case UI_DONE:
+		break;
+	case UI_QUIT:
 		t->quit = 1;
-		return;
+		break;
+	case UI_RECONNECT:
+		follow_reconnect(&t->fl, clock_mono_ms());
+		break;
+	case UI_OPEN_NODE:
+		n = ui_selected(t);
+		if (n)
+			open_node(t, n->name);
+		break;
+	case UI_BACK:
+		node_stream_close(t);
+		break;
+	case UI_ACTIONS:
+		action_menu(t);
+		break;
+	case UI_DEVICE_OPS:
+		device_menu(t);
+		break;
+	case UI_THRESHOLD_SET:
+		threshold_prompt(t);
+		break;
+	case UI_THRESHOLD_CLEAR:
+		threshold_clear(t);
+		break;
+	case UI_WM_RESET:
+		wm_reset(t);
+		break;
 	}
-	if (ch == KEY_F(5) || ch == 'e') {
-		t->conf.events_lines = t->conf.events_lines ? 0 : 6;
-		return;
-	}
-	if (ch == 'r') {
-		sse_reconnect(&t->sse, sse_now_ms());
-		return;
-	}
-	if (t->view == VIEW_LIST)
-		list_key(t, ch);
-	else
-		node_key(t, ch);
 }
 
 /* --- main ----------------------------------------------------------------- */
 
-static volatile sig_atomic_t got_term;
-static void on_term(int sig)
-{
-	(void)sig;
-	got_term = 1;
-}
 
 static int read_token_file(struct top *t, const char *path)
 {
@@ -810,7 +649,12 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
 	struct top t = { .conf = { .delay_ms = 500, .events_lines = 6 }, .state_filter = -1 };
-	struct sigaction sa = { .sa_handler = on_term };
+	/* The list's values only on the main stream; the last 50 events for the pane. */
+	const struct follow_conf fconf = { .stream_query = "?values=" TOP_LIST_VALUES,
+					   .backlog = 50,
+					   .timeout_ms = API_TIMEOUT_MS };
+	static const int sigs[] = { SIGTERM, SIGHUP };
+	struct selfpipe sig;
 	const char *url, *tf;
 	char err[512];
 	json_t *me = NULL;
@@ -865,7 +709,7 @@ int main(int argc, char **argv)
 		conf_free(top_options, &t.conf);
 		return 0;
 	}
-	if (sse_init(&t.sse, &t.url, "/api/v1/stream?values=" TOP_LIST_VALUES, t.token, &top_sse_ops, &t)) {
+	if (follow_init(&t.fl, &t.url, t.token, &fconf, &top_follow_ops, &t)) {
 		fprintf(stderr, "snowtop: the URL's path or the token is too long\n");
 		return 2;
 	}
@@ -883,22 +727,19 @@ int main(int argc, char **argv)
 	if (rc == 200)
 		snprintf(t.role, sizeof(t.role), "%s", json_string_value(json_object_get(me, "role")) ?: "");
 	json_decref(me);
-	if (rc == 200) {
-		top_reload(&t);
-		top_load_events(&t, NULL);
-	} else {
-		t.need_reload = 1;
-	}
 
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	/* SIGTERM, SIGHUP: leave the screen as it was found. */
+	if (selfpipe_open(&sig, sigs, 2, 0)) {
+		fprintf(stderr, "snowtop: cannot catch signals\n");
+		return 1;
+	}
 	ui_init(&t);
 	t.dirty = 1;
-	while (!t.quit && !got_term) {
-		int64_t now = sse_now_ms();
-		struct pollfd p[3] = { { .fd = 0, .events = POLLIN }, { .fd = -1 }, { .fd = -1 } };
-		int timeout = sse_timeout_ms(&t.sse, now), ch;
+	while (!t.quit) {
+		int64_t now = clock_mono_ms();
+		struct pollfd p[4] = { { .fd = 0, .events = POLLIN }, { .fd = -1 }, { .fd = -1 },
+				       { .fd = sig.rfd, .events = POLLIN } };
+		int timeout = follow_timeout_ms(&t.fl, now), ch;
 		unsigned node_gen;
 		short ev;
 
@@ -913,16 +754,9 @@ int main(int argc, char **argv)
 				timeout = (int)wait;
 			}
 		}
-		if (t.need_reload && t.reload_at_ms <= now) {
-			if (top_reload(&t))
-				t.reload_at_ms = now + 2000;
-			continue;
-		}
-		if (t.need_reload && (timeout < 0 || t.reload_at_ms - now < timeout))
-			timeout = (int)(t.reload_at_ms - now);
 		if (t.view == VIEW_NODE && (timeout < 0 || timeout > 1000))
 			timeout = 1000; /* stage durations tick */
-		p[1].fd = sse_pollfd(&t.sse, &ev);
+		p[1].fd = follow_pollfd(&t.fl, &ev);
 		p[1].events = ev;
 		node_gen = t.node_sse_gen;
 		if (t.node_sse_on) {
@@ -933,13 +767,15 @@ int main(int argc, char **argv)
 			p[2].events = ev;
 		}
 		/* ncurses' SIGWINCH handler interrupts poll; getch then gives KEY_RESIZE. */
-		rc = poll(p, 3, timeout);
-		now = sse_now_ms();
+		rc = poll(p, 4, timeout);
+		now = clock_mono_ms();
 		if (rc < 0 && errno != EINTR)
+			break;
+		if (selfpipe_next(&sig) > 0)
 			break;
 		while ((ch = getch()) != ERR)
 			top_key(&t, ch);
-		sse_step(&t.sse, rc > 0 ? p[1].revents : 0, now);
+		follow_step(&t.fl, rc > 0 ? p[1].revents : 0, now);
 		/* A key may have closed it or opened it for another node: then what poll said is not its. */
 		if (t.node_sse_on)
 			sse_step(&t.node_sse, rc > 0 && node_gen == t.node_sse_gen ? p[2].revents : 0, now);
@@ -947,11 +783,13 @@ int main(int argc, char **argv)
 			t.dirty = 1;
 	}
 	ui_end();
+	selfpipe_close(&sig);
 	node_stream_close(&t);
-	sse_free(&t.sse);
+	follow_free(&t.fl);
 	model_free(&t.m);
 	json_decref(t.node_events);
 	free(t.idx);
 	conf_free(top_options, &t.conf);
 	return 0;
 }
+

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "follow.h"
 #include "httpc.h"
 #include "model.h"
 #include "sse.h"
@@ -31,6 +32,24 @@ enum top_sort { SORT_NAME, SORT_STATE, SORT_LOAD, SORT_MEM, SORT_PROCS, SORT_UPT
 enum top_view { VIEW_LIST, VIEW_NODE };
 enum top_tab { TAB_VALUES, TAB_DEVICES, TAB_THRESHOLDS, TAB_EVENTS, TAB_COUNT };
 enum top_modal { MODAL_NONE, MODAL_MENU, MODAL_CONFIRM, MODAL_PROMPT, MODAL_HELP };
+
+/*
+ * What a key asks of snowtop.c, which holds the API: a panel's on_key (and
+ * ui_key()) answers one of these and never calls snowtop.c itself.
+ */
+enum ui_verb {
+	UI_PASS,            /* not the panel's key */
+	UI_DONE,            /* handled: nothing more to do */
+	UI_QUIT,
+	UI_RECONNECT,       /* cut the stream and connect again */
+	UI_OPEN_NODE,       /* the list's cursor node: open its page */
+	UI_BACK,            /* the node page was left (view is the list again) */
+	UI_ACTIONS,         /* the node actions menu for the tagged nodes or the cursor's */
+	UI_DEVICE_OPS,      /* the node page's device under the cursor: its operations */
+	UI_THRESHOLD_SET,
+	UI_THRESHOLD_CLEAR,
+	UI_WM_RESET,
+};
 
 struct top;
 /* What a menu item, a confirmation or a prompt does when taken. */
@@ -61,20 +80,19 @@ struct top {
 	struct http_url url;
 	char token[200];
 	char role[16];
-	struct sse_client sse;      /* every node, the list's values only (TOP_LIST_VALUES) */
+	struct follow fl;           /* every node, the list's values only (TOP_LIST_VALUES) */
 	struct sse_client node_sse; /* the open node's whole updates (node page only) */
 	int node_sse_on;
 	unsigned node_sse_gen;      /* bumped at each open */
 	struct top_model m;
 	int connected;
-	int need_reload;
-	int64_t reload_at_ms;
 	char conn_why[160];
 	/* the list */
 	enum top_view view;
 	size_t *idx;          /* visible nodes, sorted */
 	size_t nidx, idx_cap;
 	int sel, scroll;
+	int list_rows;        /* rows the list panel had at its last draw */
 	char sel_name[TOP_NAME_MAX];
 	enum top_sort sort;
 	int sort_desc;
@@ -101,12 +119,18 @@ struct top {
 void ui_init(struct top *t);
 void ui_draw(struct top *t);
 void ui_end(void);
-/* Rebuild t->idx from the model, the filter and the sort. */
+/*
+ * A key: an open dialog takes it first, then the screen's own keys (help,
+ * events pane), then the panel that has the focus.  @ret what snowtop.c
+ * must do (enum ui_verb).
+ */
+enum ui_verb ui_key(struct top *t, int ch);
+/* ui_list.c: rebuild t->idx from the model, the filter and the sort. */
 void ui_reindex(struct top *t);
-/* The node the list's cursor is on, or NULL. */
+/* ui_list.c: the node the list's cursor is on, or NULL. */
 struct top_node *ui_selected(struct top *t);
-int ui_list_rows(void);
 
+/* The status line (ui.c). */
 void top_status(struct top *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 extern const char *const top_sort_names[SORT_COUNT];

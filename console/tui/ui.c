@@ -1,19 +1,20 @@
 /*
  * snowtop's screen: panels and meters in the manner of htop.  Nothing here
- * talks to snowd; snowtop.c feeds the model and calls ui_draw() when
- * something changed, at most every delay_ms.
+ * talks to snowd; snowtop.c feeds the model, calls ui_draw() when something
+ * changed (at most every delay_ms) and ui_key() for each key.  The header,
+ * the events pane and the dialogs are here; the node list and the node page
+ * are ui_list.c and ui_node.c (panel.h).  All state is struct top's.
  */
 #include <math.h>
+#include <stdarg.h>
 #include <ncurses.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "top.h"
-
-enum { C_ONLINE = 1, C_BOOTING, C_RAISED, C_OFFLINE, C_DISC, C_HEAD, C_BAR, C_KEY, C_KEYTXT, C_BAR_LO,
-       C_BAR_MID, C_BAR_HI, C_SEL, C_TITLE };
+#include "clock.h"
+#include "panel.h"
 
 const char *const top_sort_names[SORT_COUNT] = {
 	[SORT_NAME] = "name", [SORT_STATE] = "state", [SORT_LOAD] = "load", [SORT_MEM] = "memory",
@@ -24,12 +25,15 @@ const char *const top_tab_names[TAB_COUNT] = {
 	[TAB_EVENTS] = "Events",
 };
 
-static int state_color(enum top_state s)
+void top_status(struct top *t, const char *fmt, ...)
 {
-	static const int c[TS_COUNT] = { [TS_ONLINE] = C_ONLINE, [TS_RAISED] = C_RAISED,
-					 [TS_BOOTING] = C_BOOTING, [TS_OFFLINE] = C_OFFLINE,
-					 [TS_DISCOVERED] = C_DISC };
-	return COLOR_PAIR(c[s]) | (s == TS_RAISED ? A_BOLD : 0) | (s == TS_OFFLINE ? A_DIM : 0);
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(t->status, sizeof(t->status), fmt, ap);
+	va_end(ap);
+	t->status_ms = clock_mono_ms();
+	t->dirty = 1;
 }
 
 void ui_init(struct top *t)
@@ -128,11 +132,6 @@ static const struct meter_class meters[] = {
 	{ .caption = "Mem", .update = mem_update },
 };
 
-static int level_color(double frac)
-{
-	return COLOR_PAIR(frac >= 0.9 ? C_BAR_HI : frac >= 0.7 ? C_BAR_MID : C_BAR_LO);
-}
-
 /* "Cap[|||||||       text]" in w columns, as htop's bar meter. */
 static void bar_draw(int y, int x, int w, const char *caption, double frac, const char *text,
 		     int invert_level)
@@ -155,44 +154,6 @@ static void bar_draw(int y, int x, int w, const char *caption, double frac, cons
 	if (tl <= inner)
 		mvprintw(y, x + 1 + inner - tl, "%s", text);
 	mvaddch(y, x + 1 + inner, ']');
-}
-
-/* --- panels -------------------------------------------------------------- */
-
-struct panel_class {
-	const char *name;
-	/* Draw into rows [y, y + h).  @ret rows used. */
-	int (*draw)(struct top *t, int y, int h);
-};
-
-static void fmt_dur(char *out, size_t len, double s)
-{
-	long v = isnan(s) ? -1 : (long)s;
-
-	if (v < 0)
-		snprintf(out, len, "-");
-	else if (v < 3600)
-		snprintf(out, len, "%ldm%02lds", v / 60, v % 60);
-	else if (v < 86400)
-		snprintf(out, len, "%ldh%02ldm", v / 3600, v / 60 % 60);
-	else
-		snprintf(out, len, "%ldd%02ldh", v / 86400, v / 3600 % 24);
-}
-
-static void fmt_num(char *out, size_t len, double v)
-{
-	if (isnan(v))
-		snprintf(out, len, "-");
-	else if (fabs(v) >= 1e6)
-		snprintf(out, len, "%.1fM", v / 1e6);
-	else if (fabs(v) >= 1e4)
-		snprintf(out, len, "%.0fk", v / 1e3);
-	else if (v == floor(v))
-		snprintf(out, len, "%.0f", v);
-	else if (fabs(v) < 0.1)
-		snprintf(out, len, "%.2g", v);
-	else
-		snprintf(out, len, "%.2f", v);
 }
 
 static int header_draw(struct top *t, int y, int h)
@@ -248,367 +209,6 @@ static int header_draw(struct top *t, int y, int h)
 	return 3;
 }
 
-static int cmp_dbl(double a, double b)
-{
-	if (isnan(a))
-		return isnan(b) ? 0 : -1;
-	if (isnan(b))
-		return 1;
-	return a < b ? -1 : a > b;
-}
-
-static struct top *sort_ctx; /* qsort has no context argument */
-
-static int node_cmp(const void *pa, const void *pb)
-{
-	const struct top *t = sort_ctx;
-	const struct top_node *a = &t->m.nodes[*(const size_t *)pa], *b = &t->m.nodes[*(const size_t *)pb];
-	int c = 0;
-
-	switch (t->sort) {
-	case SORT_NAME:
-		break;
-	case SORT_STATE:
-		c = (int)top_node_state(a) - (int)top_node_state(b);
-		break;
-	case SORT_LOAD:
-		c = cmp_dbl(a->load1, b->load1);
-		break;
-	case SORT_MEM:
-		c = cmp_dbl(a->mem_pct, b->mem_pct);
-		break;
-	case SORT_PROCS:
-		c = cmp_dbl(a->procs, b->procs);
-		break;
-	case SORT_UPTIME:
-		c = cmp_dbl(a->uptime, b->uptime);
-		break;
-	case SORT_ALERTS:
-		c = a->raised - b->raised;
-		break;
-	case SORT_COUNT:
-		break;
-	}
-	if (!c)
-		c = strcmp(a->name, b->name);
-	return t->sort_desc ? -c : c;
-}
-
-static int node_matches(const struct top *t, const struct top_node *n)
-{
-	enum top_state s = top_node_state(n);
-
-	if (t->state_filter >= 0 && (int)s != t->state_filter &&
-	    !(t->state_filter == TS_ONLINE && s == TS_RAISED))
-		return 0;
-	if (!t->filter[0])
-		return 1;
-	return strcasestr(n->name, t->filter) || strcasestr(n->hostname, t->filter) ||
-	       strstr(n->ip, t->filter) || strcasestr(n->image, t->filter);
-}
-
-void ui_reindex(struct top *t)
-{
-	if (t->idx_cap < t->m.n) {
-		size_t *p = realloc(t->idx, (t->m.n + 1) * sizeof(*p));
-		if (!p)
-			return;
-		t->idx = p;
-		t->idx_cap = t->m.n + 1;
-	}
-	t->nidx = 0;
-	for (size_t i = 0; i < t->m.n; i++)
-		if (node_matches(t, &t->m.nodes[i]))
-			t->idx[t->nidx++] = i;
-	sort_ctx = t;
-	qsort(t->idx, t->nidx, sizeof(*t->idx), node_cmp);
-	/* The cursor follows its node, as htop's does, unless it is gone. */
-	if (t->sel_name[0]) {
-		for (size_t i = 0; i < t->nidx; i++) {
-			if (!strcmp(t->m.nodes[t->idx[i]].name, t->sel_name)) {
-				t->sel = (int)i;
-				break;
-			}
-		}
-	}
-	if (t->sel >= (int)t->nidx)
-		t->sel = t->nidx ? (int)t->nidx - 1 : 0;
-}
-
-struct top_node *ui_selected(struct top *t)
-{
-	return t->nidx && t->sel < (int)t->nidx ? &t->m.nodes[t->idx[t->sel]] : NULL;
-}
-
-static int list_height;
-
-int ui_list_rows(void)
-{
-	return list_height > 1 ? list_height : 1;
-}
-
-/* "|||||     " of width w for frac, coloured by level. */
-static void mini_bar(int y, int x, int w, double frac, const char *text)
-{
-	int fill = isnan(frac) ? 0 : (int)lround((frac > 1 ? 1 : frac < 0 ? 0 : frac) * w);
-	int tl = (int)strlen(text);
-
-	attron(level_color(frac));
-	for (int i = 0; i < w; i++)
-		mvaddch(y, x + i, i < fill ? '|' : ' ');
-	attroff(level_color(frac));
-	if (tl < w)
-		mvprintw(y, x + w - tl, "%s", text);
-}
-
-static int list_draw(struct top *t, int y, int h)
-{
-	int w = COLS;
-
-	list_height = h - 1;
-	ui_reindex(t);
-	if (t->sel < t->scroll)
-		t->scroll = t->sel;
-	if (t->sel >= t->scroll + list_height)
-		t->scroll = t->sel - list_height + 1;
-	if (t->scroll < 0)
-		t->scroll = 0;
-	attron(COLOR_PAIR(C_HEAD));
-	mvprintw(y, 0, "%-*s", w, "  NODE             STATE            LOAD        MEM%        PROCS  UPTIME    ALERTS  ADDRESS");
-	attroff(COLOR_PAIR(C_HEAD));
-	for (int r = 0; r < list_height; r++) {
-		int i = t->scroll + r, yy = y + 1 + r;
-		const struct top_node *n;
-		enum top_state s;
-		char st[40], b[24], up[32];
-		int online;
-
-		move(yy, 0);
-		clrtoeol();
-		if (i >= (int)t->nidx)
-			continue;
-		n = &t->m.nodes[t->idx[i]];
-		s = top_node_state(n);
-		online = s == TS_ONLINE || s == TS_RAISED;
-		if (i == t->sel)
-			attron(COLOR_PAIR(C_SEL));
-		mvprintw(yy, 0, "%c %-16.16s ", n->tagged ? '*' : ' ', n->name);
-		if (i != t->sel)
-			attron(state_color(s));
-		if (s == TS_BOOTING)
-			snprintf(st, sizeof(st), "booting:%s", n->stage);
-		else
-			snprintf(st, sizeof(st), "%s", s == TS_RAISED ? "online,raised" : n->state);
-		printw("%-16.16s ", st);
-		if (i != t->sel)
-			attroff(state_color(s));
-		if (online) {
-			fmt_num(b, sizeof(b), n->load1);
-			mini_bar(yy, 35, 10, n->load1 / (isnan(n->cpus) || n->cpus < 1 ? 1 : n->cpus), b);
-			snprintf(b, sizeof(b), isnan(n->mem_pct) ? "-" : "%.0f%%", n->mem_pct);
-			mini_bar(yy, 47, 10, n->mem_pct / 100, b);
-			fmt_num(b, sizeof(b), n->procs);
-			fmt_dur(up, sizeof(up), n->uptime);
-			mvprintw(yy, 59, "%7s  %-8s  ", b, up);
-		} else {
-			mvprintw(yy, 35, "%-42s", "");
-		}
-		if (n->raised) {
-			if (i != t->sel)
-				attron(state_color(TS_RAISED));
-			mvprintw(yy, 78, "%-2d", n->raised);
-			if (i != t->sel)
-				attroff(state_color(TS_RAISED));
-		}
-		mvprintw(yy, 86, "%-.*s", w > 86 ? w - 86 : 0, n->ip);
-		if (i == t->sel) {
-			mvchgat(yy, 0, -1, A_NORMAL, C_SEL, NULL);
-			attroff(COLOR_PAIR(C_SEL));
-		}
-	}
-	return h;
-}
-
-/* --- the node page -------------------------------------------------------- */
-
-static const char *jstr(json_t *o, const char *k)
-{
-	const char *s = json_string_value(json_object_get(o, k));
-	return s ? s : "";
-}
-
-/* Rows of the current tab, as text, for drawing and for selection. */
-static int node_tab_rows(struct top *t, struct top_node *n, int y, int h)
-{
-	int row = 0, w = COLS;
-	json_t *e, *v;
-	size_t i;
-	const char *k;
-
-#define LINE(sel_ok, ...)                                                                         \
-	do {                                                                                      \
-		int yy_ = y + row - t->item_scroll;                                               \
-		if (row >= t->item_scroll && yy_ < y + h) {                                       \
-			move(yy_, 0);                                                             \
-			if ((sel_ok) && row == t->item_sel)                                       \
-				attron(COLOR_PAIR(C_SEL));                                        \
-			printw(__VA_ARGS__);                                                      \
-			if ((sel_ok) && row == t->item_sel) {                                     \
-				mvchgat(yy_, 0, -1, A_NORMAL, C_SEL, NULL);                       \
-				attroff(COLOR_PAIR(C_SEL));                                       \
-			}                                                                         \
-		}                                                                                 \
-		row++;                                                                            \
-	} while (0)
-
-	switch (t->tab) {
-	case TAB_VALUES: {
-		json_t *s;
-		attron(A_BOLD);
-		mvprintw(y - 1, 0, "%-40s %16s %-8s %-9s %s", "VALUE", "NOW", "UNIT", "KIND", "WATERMARKS");
-		attroff(A_BOLD);
-		json_array_foreach(n->schema, i, s) {
-			const char *name = jstr(s, "name");
-			char now[24] = "-", wm[48] = "";
-			json_t *x = json_object_get(n->values, name), *m = json_object_get(n->watermarks, name);
-			if (json_is_number(x))
-				fmt_num(now, sizeof(now), json_number_value(x));
-			if (json_array_size(m) == 2) {
-				char lo[16], hi[16];
-				fmt_num(lo, sizeof(lo), json_number_value(json_array_get(m, 0)));
-				fmt_num(hi, sizeof(hi), json_number_value(json_array_get(m, 1)));
-				snprintf(wm, sizeof(wm), "%s .. %s", lo, hi);
-			}
-			LINE(1, "%-40.40s %16s %-8.8s %-9.9s %-.*s", name, now, jstr(s, "unit"), jstr(s, "kind"),
-			     w > 78 ? w - 78 : 0, wm);
-		}
-		if (!json_array_size(n->schema)) {
-			json_object_foreach(n->values, k, v) {
-				char now[24];
-				fmt_num(now, sizeof(now), json_number_value(v));
-				LINE(1, "%-40.40s %16s", k, now);
-			}
-		}
-		break;
-	}
-	case TAB_DEVICES:
-		attron(A_BOLD);
-		mvprintw(y - 1, 0, "%-22s %-8s %-10s %-9s %-28s %s", "DEVICE", "CLASS", "AVAIL", "RUN",
-			 "OPERATIONS (Enter)", "LAST DIAG/AUDIT");
-		attroff(A_BOLD);
-		json_array_foreach(n->devices, i, e) {
-			char ops[64] = "", last[64] = "";
-			json_t *op;
-			size_t j;
-			json_array_foreach(json_object_get(e, "ops"), j, op) {
-				size_t l = strlen(ops);
-				snprintf(ops + l, sizeof(ops) - l, "%s%s", l ? " " : "", json_string_value(op));
-			}
-			if (json_object_get(e, "diag"))
-				snprintf(last, sizeof(last), "diag %s", jstr(json_object_get(e, "diag"), "result"));
-			if (json_object_get(e, "audit")) {
-				size_t l = strlen(last);
-				snprintf(last + l, sizeof(last) - l, "%saudit %s", l ? ", " : "",
-					 jstr(json_object_get(e, "audit"), "result"));
-			}
-			LINE(1, "%-22.22s %-8.8s %-10.10s %-9.9s %-28.28s %s", jstr(e, "path"), jstr(e, "class"),
-			     jstr(e, "avail"), jstr(e, "run"), ops, last);
-		}
-		if (!json_array_size(n->devices))
-			LINE(0, "The node reports no devices.");
-		break;
-	case TAB_THRESHOLDS:
-		attron(A_BOLD);
-		mvprintw(y - 1, 0, "%-32s %-5s %12s %12s %7s %12s  %s", "VALUE", "KIND", "RISE", "CLEAR",
-			 "SAMPLES", "NOW", "STATE");
-		attroff(A_BOLD);
-		json_array_foreach(n->thresholds, i, e) {
-			char rise[16], clr[16], now[16];
-			const char *st = jstr(e, "state");
-			fmt_num(rise, sizeof(rise), json_number_value(json_object_get(e, "rise")));
-			fmt_num(clr, sizeof(clr), json_number_value(json_object_get(e, "clear")));
-			fmt_num(now, sizeof(now), json_number_value(json_object_get(n->values, jstr(e, "value"))));
-			LINE(1, "%-32.32s %-5.5s %12s %12s %7lld %12s  %s", jstr(e, "value"), jstr(e, "kind"),
-			     rise, clr, (long long)json_integer_value(json_object_get(e, "samples")), now, st);
-		}
-		if (!json_array_size(n->thresholds))
-			LINE(0, "No threshold is set.  't' sets one.");
-		break;
-	case TAB_EVENTS:
-		attron(A_BOLD);
-		mvprintw(y - 1, 0, "%-19s %-18s %s", "TIME", "TYPE", "ATTRIBUTES");
-		attroff(A_BOLD);
-		json_array_foreach(t->node_events, i, e) {
-			char ts[24], *a = json_dumps(json_object_get(e, "attrs"), JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(6));
-			time_t tt = (time_t)json_integer_value(json_object_get(e, "time"));
-			strftime(ts, sizeof(ts), "%Y-%m-%d %H:%M:%S", localtime(&tt));
-			LINE(1, "%-19s %-18.18s %-.*s", ts, jstr(e, "type"), w > 40 ? w - 40 : 0, a ? a : "");
-			free(a);
-		}
-		if (!json_array_size(t->node_events))
-			LINE(0, "No events.");
-		break;
-	case TAB_COUNT:
-		break;
-	}
-#undef LINE
-	return row;
-}
-
-static int node_draw(struct top *t, int y, int h)
-{
-	struct top_node *n = model_find(&t->m, t->node);
-	enum top_state s;
-	char up[32], buf[64];
-	int x = 0, rows;
-
-	if (!n) {
-		mvprintw(y, 0, "No node '%s' (removed?).  Esc goes back.", t->node);
-		return h;
-	}
-	s = top_node_state(n);
-	attron(A_BOLD);
-	mvprintw(y, 0, "%s", n->name);
-	attroff(A_BOLD);
-	printw("  ");
-	attron(state_color(s));
-	if (s == TS_BOOTING)
-		printw("booting: %s (%lds)", n->stage, (long)(time(NULL) - n->stage_time));
-	else
-		printw("%s", s == TS_RAISED ? "online, thresholds raised" : n->state);
-	attroff(state_color(s));
-	fmt_dur(up, sizeof(up), n->uptime);
-	printw("   host %s  ip %s  mac %s  image %s", n->hostname, n->ip, n->mac, n->image);
-	move(y + 1, 0);
-	if (s == TS_ONLINE || s == TS_RAISED) {
-		fmt_num(buf, sizeof(buf), n->load1);
-		printw("up %s  load %s  mem %.0f%%  procs %.0f", up, buf, n->mem_pct, n->procs);
-		if (!isnan(n->temp))
-			printw("  cpu temp %.1f C", n->temp);
-	} else if (n->last_seen) {
-		printw("last report %lds ago", (long)(time(NULL) - n->last_seen));
-	}
-	move(y + 2, 0);
-	for (int i = 0; i < TAB_COUNT; i++) {
-		if (i == (int)t->tab)
-			attron(COLOR_PAIR(C_SEL) | A_BOLD);
-		mvprintw(y + 2, x, " %d %s ", i + 1, top_tab_names[i]);
-		if (i == (int)t->tab)
-			attroff(COLOR_PAIR(C_SEL) | A_BOLD);
-		x += (int)strlen(top_tab_names[i]) + 4;
-	}
-	/* Clamp the selection to what the tab has, then draw. */
-	rows = node_tab_rows(t, n, y + 4, 0);
-	if (t->item_sel >= rows)
-		t->item_sel = rows ? rows - 1 : 0;
-	if (t->item_sel < t->item_scroll)
-		t->item_scroll = t->item_sel;
-	if (t->item_sel >= t->item_scroll + (h - 4))
-		t->item_scroll = t->item_sel - (h - 4) + 1;
-	node_tab_rows(t, n, y + 4, h - 4);
-	return h;
-}
-
 static int events_draw(struct top *t, int y, int h)
 {
 	attron(COLOR_PAIR(C_HEAD));
@@ -633,23 +233,19 @@ static int events_draw(struct top *t, int y, int h)
 }
 
 static const struct panel_class header_panel = { .name = "header", .draw = header_draw };
-static const struct panel_class list_panel = { .name = "nodes", .draw = list_draw };
-static const struct panel_class node_panel = { .name = "node", .draw = node_draw };
 static const struct panel_class events_panel = { .name = "events", .draw = events_draw };
+
+/* The panel that has the keys (when no dialog is open). */
+static const struct panel_class *ui_focus(const struct top *t)
+{
+	return t->view == VIEW_LIST ? &list_panel : &node_panel;
+}
 
 /* --- footer, dialogs, help ------------------------------------------------ */
 
 static void footer_draw(struct top *t)
 {
-	static const char *const list_keys[][2] = {
-		{ "F1", "Help" }, { "F3", "Search" }, { "F4", "State" }, { "F5", "Events" },
-		{ "F6", "SortBy" }, { "Spc", "Tag" }, { "F9", "Action" }, { "F10", "Quit" },
-	};
-	static const char *const node_keys[][2] = {
-		{ "F1", "Help" }, { "Tab", "Next" }, { "Enter", "DevOp" }, { "t", "Thresh" },
-		{ "c", "Clear" }, { "w", "ResetWM" }, { "F9", "Action" }, { "Esc", "Back" },
-	};
-	const char *const(*keys)[2] = t->view == VIEW_LIST ? list_keys : node_keys;
+	const char *const(*keys)[2] = ui_focus(t)->hints;
 	int y = LINES - 1;
 
 	move(y - 1, 0);
@@ -782,14 +378,105 @@ void ui_draw(struct top *t)
 	if (ev > 0 && body - ev < 6)
 		ev = body - 6 > 0 ? body - 6 : 0;
 	h = body - (ev > 0 ? ev + 1 : 0);
-	if (t->view == VIEW_LIST)
-		list_panel.draw(t, y, h);
-	else
-		node_panel.draw(t, y, h);
+	ui_focus(t)->draw(t, y, h);
 	if (ev > 0)
 		events_panel.draw(t, y + h, ev + 1);
 	footer_draw(t);
 	modal_draw(t);
 	refresh();
 	t->draws++;
+}
+
+/*
+ * The dialog's keys (a menu, a confirmation, a prompt, the help): it takes
+ * every key while it is open, and runs what was chosen through the box's fn.
+ */
+static enum ui_verb dialog_key(struct top *t, int ch)
+{
+	struct top_modal_box *m = &t->modal;
+	top_action_fn fn = m->fn;
+	int arg = m->arg;
+	char input[sizeof(m->input)];
+
+	switch (m->kind) {
+	case MODAL_NONE:
+		return UI_PASS;
+	case MODAL_HELP:
+		m->kind = MODAL_NONE;
+		return UI_DONE;
+	case MODAL_MENU:
+		if (ch == KEY_UP && m->sel > 0)
+			m->sel--;
+		else if (ch == KEY_DOWN && m->sel < m->nitems - 1)
+			m->sel++;
+		else if (ch == 27 || ch == 'q')
+			m->kind = MODAL_NONE;
+		else if (ch > ' ' && ch < 127 && ch != 'q') {
+			/* A letter moves to the next item that starts with it, as in htop's menus. */
+			for (int i = 1; i <= m->nitems; i++) {
+				int j = (m->sel + i) % m->nitems;
+				if (m->items[j][0] == ch) {
+					m->sel = j;
+					break;
+				}
+			}
+		} else if (ch == '\r' || ch == '\n' || ch == KEY_ENTER) {
+			m->kind = MODAL_NONE;
+			fn(t, m->sel, NULL);
+		}
+		return UI_DONE;
+	case MODAL_CONFIRM:
+		if (ch == 'y' || ch == 'Y') {
+			m->kind = MODAL_NONE;
+			fn(t, arg, NULL);
+		} else if (ch == 'n' || ch == 'N' || ch == 27 || ch == 'q') {
+			m->kind = MODAL_NONE;
+			top_status(t, "cancelled");
+		}
+		return UI_DONE;
+	case MODAL_PROMPT:
+		if (ch == 27) {
+			m->kind = MODAL_NONE;
+		} else if (ch == '\r' || ch == '\n' || ch == KEY_ENTER) {
+			m->kind = MODAL_NONE;
+			memcpy(input, m->input, sizeof(input));
+			fn(t, 0, input);
+		} else if (ch == 21) { /* ^U: start again, as a shell's line editor */
+			m->input_len = 0;
+			m->input[0] = 0;
+		} else if ((ch == KEY_BACKSPACE || ch == 127 || ch == 8) && m->input_len) {
+			m->input[--m->input_len] = 0;
+		} else if (ch >= 32 && ch < 127 && m->input_len + 1 < sizeof(m->input)) {
+			m->input[m->input_len++] = (char)ch;
+			m->input[m->input_len] = 0;
+		}
+		return UI_DONE;
+	}
+	return UI_PASS;
+}
+
+enum ui_verb ui_key(struct top *t, int ch)
+{
+	enum ui_verb v;
+
+	t->dirty = 1;
+	if (ch == KEY_RESIZE)
+		return UI_DONE;
+	v = dialog_key(t, ch);
+	if (v != UI_PASS)
+		return v;
+	if (ch == KEY_F(1) || ch == '?' || ch == 'h') {
+		memset(&t->modal, 0, sizeof(t->modal));
+		t->modal.kind = MODAL_HELP;
+		return UI_DONE;
+	}
+	if (ch == KEY_F(10) || (ch == 'q' && t->view == VIEW_LIST))
+		return UI_QUIT;
+	if (ch == KEY_F(5) || ch == 'e') {
+		t->conf.events_lines = t->conf.events_lines ? 0 : 6;
+		return UI_DONE;
+	}
+	if (ch == 'r')
+		return UI_RECONNECT;
+	return ui_focus(t)->on_key(t, ch);
 }

@@ -1,6 +1,9 @@
 // The console's one copy of the cluster: nodes from GET /api/v1/nodes kept
 // current by the SSE stream.  Pages subscribe to what they show; the store
 // never touches the DOM.
+// The order of the list read and the stream, cuts, unknown and removed nodes
+// and events by id: docs/api.md, "Following the cluster" (lib/follow.c is
+// the C copy of the same protocol, for snowtop and snow-subagent).
 import { api } from './api.js';
 
 const HISTORY_S = 3600;   // plots show the last hour

@@ -12,23 +12,10 @@
 #include <strings.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "nodesim.h"
-
-int64_t ns_now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-int64_t ns_now_ms(void)
-{
-	return ns_now_us() / 1000;
-}
+#include "clock.h"
+#include "net.h"
 
 int ns_http_parse(const char *data, size_t len, int eof, int *status, const char **body,
 		  size_t *bodylen)
@@ -88,7 +75,7 @@ static void ns_conn_release(struct nodesim *ns, struct ns_conn *c)
 	c->off = 0;
 }
 
-/* End c with rc (0: parse what came), then tell main.c. */
+/* End c with rc (0: parse what came), then tell whoever set ns->conn_done. */
 static void ns_conn_finish(struct nodesim *ns, struct ns_conn *c, int rc, int eof)
 {
 	const char *body = NULL;
@@ -101,14 +88,14 @@ static void ns_conn_finish(struct nodesim *ns, struct ns_conn *c, int rc, int eo
 		if (rc == -EAGAIN)
 			return;
 	}
-	/* The answer stays in c->in until ns_conn_done() returns. */
+	/* The answer stays in c->in until conn_done returns. */
 	if (c->fd >= 0) {
 		epoll_ctl(ns->epfd, EPOLL_CTL_DEL, c->fd, NULL);
 		close(c->fd);
 		c->fd = -1;
 		ns->inflight--;
 	}
-	ns_conn_done(ns, c, rc, status, body, bodylen);
+	ns->conn_done(ns, c, rc, status, body, bodylen);
 	ns_conn_release(ns, c);
 }
 
@@ -162,7 +149,7 @@ int ns_conn_start(struct nodesim *ns, struct ns_node *node, enum ns_kind kind,
 	c->off = 0;
 	c->in.len = 0;
 	c->writing = 1;
-	c->t0_us = ns_now_us();
+	c->t0_us = clock_mono_us();
 	c->deadline_ms = c->t0_us / 1000 + ns->conf.timeout_ms;
 	ns->inflight++;
 	return 0;

@@ -3,9 +3,17 @@
  * real node protocol to snowd (docs/protocol.md).  One thread, one epoll
  * loop: every request is a non-blocking HTTP/1.1 exchange (Connection:
  * close, as snow-agent's lib/httpc does), at most `concurrency` in flight;
- * nodes wait for their turn in a timer heap and a FIFO.  The agent
- * behaviour itself is sim.c; this is the transport, the schedule and the
- * figures.
+ * nodes wait for their turn in a timer heap and a FIFO.  This header holds
+ * the program's state; each job has its own module, and calls go one way:
+ *
+ *   main.c   options, the loop, start and exit
+ *   setup.c  which nodes: snowd's list, --add
+ *   step.c   a node's next request and what its answer does (sim.c, the agent)
+ *   sched.c  the timer heap
+ *   stats.c  counters, latencies, the --stats line and the summary
+ *   net.c    the exchanges on the wire; ends each through ns->conn_done
+ *
+ * main.c -> setup, step, sched, stats, net; step.c -> sched, stats, net.
  */
 #ifndef SNOW_NODESIM_H
 #define SNOW_NODESIM_H
@@ -16,6 +24,7 @@
 
 #include "buf.h"
 #include "httpc.h"
+#include "selfpipe.h"
 #include "sim.h"
 
 #define NS_MAX_ANSWER (64u << 20)  /* an answer bigger than this is an error */
@@ -119,7 +128,15 @@ struct nodesim {
 	struct ns_conn *conns;       /* concurrency slots */
 	size_t inflight;
 	int epfd;
-	int sigpipe[2];
+	/*
+	 * An exchange ended: net.c calls this (main.c sets it to step.c's
+	 * ns_step_done), so the transport knows nothing above it.  rc 0 with
+	 * status and body (pointing into c->in, valid until it returns), or a
+	 * transport -errno.
+	 */
+	void (*conn_done)(struct nodesim *ns, struct ns_conn *c, int rc, int status,
+			  const char *body, size_t bodylen);
+	struct selfpipe sig;         /* SIGTERM, SIGINT */
 	int quit;
 	uint64_t rng;
 	double spike_debt;           /* --events-rate: crossings owed */
@@ -127,33 +144,5 @@ struct nodesim {
 	int all_registered;
 	struct ns_stats st;
 };
-
-/* net.c: the exchanges. */
-int64_t ns_now_ms(void);
-int64_t ns_now_us(void);
-/*
- * Start one exchange for node: connect (from src when not NULL), send req
- * (taken over: the buffer is the conn's afterwards).  @ret 0, -EBUSY (no
- * free slot), or -errno of socket/bind/connect (req freed).
- */
-int ns_conn_start(struct nodesim *ns, struct ns_node *node, enum ns_kind kind,
-		  const struct in_addr *src, struct buf *req);
-/* Drive the conn an epoll event is for; calls ns_conn_done() when it ends. */
-void ns_conn_event(struct nodesim *ns, struct ns_conn *c, uint32_t events);
-/* Fail every exchange past its deadline. */
-void ns_conn_expire(struct nodesim *ns, int64_t now_ms);
-/* Close every exchange (at exit). */
-void ns_conn_close_all(struct nodesim *ns);
-
-/*
- * Parse a whole HTTP/1.x answer.  *body points into data.  @ret 0, -EAGAIN
- * (incomplete: more bytes needed; with eof set, that is -EPROTO), or -EPROTO.
- */
-int ns_http_parse(const char *data, size_t len, int eof, int *status, const char **body,
-		  size_t *bodylen);
-
-/* main.c: an exchange ended.  rc 0 with status/body, or a transport -errno. */
-void ns_conn_done(struct nodesim *ns, struct ns_conn *c, int rc, int status, const char *body,
-		  size_t bodylen);
 
 #endif

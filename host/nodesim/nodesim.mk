@@ -15,7 +15,8 @@ $(NODESIM_LIB_T): $(NODESIM_LIB_SRCS:%.c=$(TOBJ)/%.o)
 	@mkdir -p $(@D)
 	$(AR) rcs $@ $^
 
-$(BIN)/snow-nodesim: $(OBJ)/host/nodesim/main.o $(OBJ)/host/nodesim/net.o $(NODESIM_LIB) $(LIBSNOW)
+NODESIM_SRCS := $(addprefix host/nodesim/,main.c net.c sched.c setup.c stats.c step.c)
+$(BIN)/snow-nodesim: $(NODESIM_SRCS:%.c=$(OBJ)/%.o) $(NODESIM_LIB) $(LIBSNOW)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS_JSON) $(LDLIBS_CRYPTO) -lm
 

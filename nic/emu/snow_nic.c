@@ -13,6 +13,7 @@
 #include "hal/hal_emu.h"
 #include "lib/snownic.h"
 #include "log.h"
+#include "selfpipe.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -32,6 +33,10 @@
 #include <unistd.h>
 
 #define CLIENTS_MAX 16
+/* Posted by the self-test thread to stop the loop: above every signal number. */
+#define SNIC_SELFTEST_DONE 'T'
+
+static const int snic_signals[] = { SIGINT, SIGTERM };
 
 struct snic_opts {
 	char *config, *iface, *peers, *socket, *status_file, *rx_ring;
@@ -81,24 +86,12 @@ struct snic_state {
 	pthread_t fw_thread;
 	_Atomic int stop_fw;
 	int listen_fd;
-	int sigpipe[2];
+	struct selfpipe sig; /* SIGINT, SIGTERM, and SNIC_SELFTEST_DONE */
 	struct snic_client clients[CLIENTS_MAX];
 	int attached; /* index in clients, or -1 */
 	pthread_t test_thread;
 	int test_rc; /* --self-test: 0 pass, 1 fail */
 };
-
-/* The self-pipe's write end: a signal handler can reach nothing else. */
-static int signal_fd = -1;
-
-static void on_signal(int sig)
-{
-	char c = (char)sig;
-
-	if (signal_fd >= 0 && write(signal_fd, &c, 1) < 0) {
-		/* the pipe is full: a signal is pending anyway */
-	}
-}
 
 /* Parse "ID=MAC,ID=MAC".  @ret 0 or -EINVAL with err naming the entry. */
 static int parse_peers(const char *s, struct nicfw_config *cfg, char *err, size_t errlen)
@@ -489,7 +482,7 @@ static int snic_loop(struct snic_state *st)
 	for (;;) {
 		int n = 0, i, k;
 
-		pfd[n] = (struct pollfd){ st->sigpipe[0], POLLIN, 0 };
+		pfd[n] = (struct pollfd){ st->sig.rfd, POLLIN, 0 };
 		map[n++] = -2;
 		pfd[n] = (struct pollfd){ st->listen_fd, POLLIN, 0 };
 		map[n++] = -1;
@@ -510,8 +503,8 @@ static int snic_loop(struct snic_state *st)
 			if (!pfd[k].revents)
 				continue;
 			if (map[k] == -2) {
-				char c;
-				if (read(st->sigpipe[0], &c, 1) == 1 && c != 'T')
+				int c = selfpipe_next(&st->sig);
+				if (c > 0 && c != SNIC_SELFTEST_DONE)
 					log_info("signal %d: stopping", c);
 				return 0;
 			}
@@ -625,7 +618,7 @@ static void *snic_selftest_thread(void *arg)
 	struct snownic *h = NULL;
 	unsigned long long bytes = 0;
 	unsigned i, frags_before = 0;
-	int rc, w;
+	int rc;
 	json_t *j;
 
 	rc = snownic_open(st->o.socket, SELFTEST_MEM, &h, err, sizeof(err));
@@ -659,8 +652,7 @@ static void *snic_selftest_thread(void *arg)
 	printf("\n");
 	fflush(stdout);
 	/* Stop the poll loop as a signal would. */
-	w = (int)write(st->sigpipe[1], "T", 1);
-	(void)w;
+	selfpipe_post(&st->sig, SNIC_SELFTEST_DONE);
 	return NULL;
 }
 
@@ -754,15 +746,11 @@ int main(int argc, char **argv)
 				 c->stages[i].name, c->stages[i].a_ns, c->stages[i].b_ns,
 				 c->stages[i].mbps);
 	}
-	if (pipe2(st.sigpipe, O_CLOEXEC | O_NONBLOCK) < 0) {
-		rc = -errno;
-		log_warn("pipe");
+	rc = selfpipe_open(&st.sig, snic_signals, 2, SELFPIPE_RESTART);
+	if (rc) {
+		log_warnx("signals: %s", strerror(-rc));
 		goto err_fw;
 	}
-	signal_fd = st.sigpipe[1];
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	signal(SIGPIPE, SIG_IGN);
 	rc = snic_listen(&st);
 	if (rc)
 		goto err_pipe;
@@ -796,8 +784,7 @@ err_listen:
 	close(st.listen_fd);
 	unlink(st.o.socket);
 err_pipe:
-	close(st.sigpipe[0]);
-	close(st.sigpipe[1]);
+	selfpipe_close(&st.sig);
 err_fw:
 	nicfw_destroy(st.fw);
 err_hal:

@@ -3,6 +3,11 @@
  * futex call on a word of the register block, and the monotonic clock for
  * spin-then-sleep timing.  The emulated NIC (nic/hal) and the host library
  * (nic/lib) include it.
+ *
+ * nic_mono_ns() is not lib/clock.h's on purpose: libsnownic.a is the
+ * library applications link alone (without libsnow.a), and spin-then-sleep
+ * waits are timed in nanoseconds, finer than lib/clock's milliseconds and
+ * microseconds.
  */
 #ifndef SNOW_NIC_SYNC_H
 #define SNOW_NIC_SYNC_H

@@ -543,6 +543,7 @@ int hal_emu_host_detach(struct nic_hal *hal, int timeout_ms)
 	}
 	pthread_mutex_unlock(&e->host_mu);
 	ev_push(e, HAL_EV_HOST_DOWN, 0, 0, 0);
+	/* An absolute deadline in pthread_cond_timedwait()'s clock, not a time read: not lib/clock's job. */
 	clock_gettime(CLOCK_REALTIME, &ts);
 	ts.tv_sec += timeout_ms / 1000;
 	ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "log.h"
 
 /* 1.3.6.1.4.1.8072.9999.9999.7669: snowClusterMIB under netSnmpPlaypen. */
@@ -395,7 +396,7 @@ static int agent_set(struct agent *a, int table, netsnmp_agent_request_info *req
 		txn_reset(t);
 		t->open = 1;
 		t->transid = transid;
-		t->opened_ms = fetch_now_ms();
+		t->opened_ms = clock_mono_ms();
 	}
 	for (r = requests; r; r = r->next) {
 		netsnmp_table_request_info *ti = netsnmp_extract_table_info(r);
@@ -552,7 +553,7 @@ static int agent_scalar_handler(netsnmp_mib_handler *handler, netsnmp_handler_re
 	struct agent *a = handler->myvoid;
 	/* The scalar helper registers OID.0: the object is the one before. */
 	int which = (int)reg->rootoid[reg->rootoid_len - 2];
-	int64_t age = a->data_ms ? fetch_now_ms() - a->data_ms : UINT32_MAX;
+	int64_t age = a->data_ms ? clock_mono_ms() - a->data_ms : UINT32_MAX;
 
 	if (reqinfo->mode != MODE_GET)
 		return SNMP_ERR_NOERROR;
@@ -948,7 +949,7 @@ static void agent_notify_states(struct agent *a, const struct model_snap *old)
 
 static int agent_set_open(struct agent *a)
 {
-	return a->txn.open && fetch_now_ms() - a->txn.opened_ms < TXN_ABANDON_MS;
+	return a->txn.open && clock_mono_ms() - a->txn.opened_ms < TXN_ABANDON_MS;
 }
 
 void agent_take(struct agent *a, struct fetch_result *r)

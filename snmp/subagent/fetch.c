@@ -7,24 +7,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "jsonh.h"
+#include "follow.h"
 #include "log.h"
-#include "sse.h"
 
 #define FETCH_EVENT_PAGE 200
 #define FETCH_EVENT_PAGES 10 /* at most this many pages per poll; the rest waits */
 #define FETCH_BACKOFF_MAX_MS 5000
-
-int64_t fetch_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 void fetch_result_free(struct fetch_result *r)
 {
@@ -122,7 +114,7 @@ static struct fetch_result *fetch_poll(struct fetch *f)
 
 	if (!r)
 		return NULL;
-	r->at_ms = fetch_now_ms();
+	r->at_ms = clock_mono_ms();
 	/* Events first: a node that crosses a threshold is then in the snapshot too. */
 	r->events = fetch_events(f, r->error, sizeof(r->error));
 	if (!r->events)
@@ -139,7 +131,7 @@ static struct fetch_result *fetch_poll(struct fetch *f)
 	if (r->snap->skipped && (f->polls % 60) == 0)
 		log_warnx("snowd: %zu nodes or rows left out: %s", r->snap->skipped, warn);
 	r->reachable = 1;
-	r->at_ms = fetch_now_ms();
+	r->at_ms = clock_mono_ms();
 	return r;
 }
 
@@ -174,64 +166,94 @@ static void fetch_hand_over(struct fetch *f, struct fetch_result *r)
 }
 
 /* ---- stream mode ------------------------------------------------------------- */
+/*
+ * lib/follow keeps to the protocol (docs/api.md "Following the cluster");
+ * these callbacks keep the copy in the shape GET /api/v1/nodes answers,
+ * which model_snap_build() reads.
+ */
 
-/* The list is to be read again now (once the stream is up). */
-static void st_want_reload(struct fetch_stream *st)
-{
-	st->reload_at_ms = 0;
-}
-
-static void st_on_message(void *ctx, const char *event, const char *data, size_t len)
+static void st_on_list(void *ctx, json_t *answer)
 {
 	struct fetch *f = ctx;
 	struct fetch_stream *st = &f->st;
-	json_t *msg, *upd, *n;
+	json_t *n;
+	size_t i;
+
+	json_decref(st->body);
+	st->body = json_incref(answer);
+	json_object_clear(st->index);
+	json_array_foreach(json_object_get(answer, "nodes"), i, n) {
+		const char *name = json_string_value(json_object_get(n, "name"));
+		if (name)
+			json_object_set(st->index, name, n);
+	}
+	json_object_clear(st->refresh);
+	st->dirty = 1;
+	st->reloads++;
+}
+
+static void st_on_node(void *ctx, json_t *msg)
+{
+	struct fetch *f = ctx;
+	struct fetch_stream *st = &f->st;
+	const char *name = json_string_value(json_object_get(msg, "name"));
+	const char *state = json_string_value(json_object_get(msg, "state"));
+	json_t *n = json_object_get(st->index, name);
+	const char *was;
+
+	if (!n)
+		return;
+	was = json_string_value(json_object_get(n, "state"));
+	/* A new boot registered: its schema, boot id, online_since are read anew. */
+	if (!strcmp(state, "online") && (!was || strcmp(was, "online")))
+		json_object_set_new(st->refresh, name, json_true());
+	json_object_update(n, msg);
+	st->dirty = 1;
+}
+
+static void st_on_removed(void *ctx, const char *name)
+{
+	struct fetch *f = ctx;
+	struct fetch_stream *st = &f->st;
+	json_t *arr = json_object_get(st->body, "nodes"), *n = json_object_get(st->index, name);
+	size_t i;
+
+	if (!n)
+		return;
+	for (i = 0; i < json_array_size(arr); i++) {
+		if (json_array_get(arr, i) == n) {
+			json_array_remove(arr, i);
+			break;
+		}
+	}
+	json_object_del(st->index, name);
+	json_object_del(st->refresh, name);
+	st->dirty = 1;
+}
+
+static void st_on_values(void *ctx, json_t *msg)
+{
+	struct fetch *f = ctx;
+	struct fetch_stream *st = &f->st;
 	const char *name;
+	json_t *upd, *n;
 
 	st->messages++;
-	if (strcmp(event, "values") && strcmp(event, "node") && strcmp(event, "event"))
-		return;
-	msg = json_loadb(data, len, 0, NULL);
-	if (!json_is_object(msg)) {
-		json_decref(msg);
-		return;
-	}
-	if (!strcmp(event, "values")) {
-		/* {NAME: {values, watermarks, last_seen, seq, thresholds?, devices?}}: as the list has them. */
-		json_object_foreach(msg, name, upd) {
-			n = json_object_get(st->index, name);
-			if (!n) {
-				st_want_reload(st);
-				continue;
-			}
-			if (json_is_object(upd)) {
-				json_object_update(n, upd);
-				st->dirty = 1;
-			}
-		}
-	} else if (!strcmp(event, "node")) {
-		const char *state = json_string_value(json_object_get(msg, "state"));
-		name = json_string_value(json_object_get(msg, "name"));
-		n = name ? json_object_get(st->index, name) : NULL;
-		if (!n || !state || !strcmp(state, "removed")) {
-			st_want_reload(st);
-		} else {
-			const char *was = json_string_value(json_object_get(n, "state"));
-			/* A new boot registered: its schema, boot id, online_since are read anew. */
-			if (!strcmp(state, "online") && (!was || strcmp(was, "online")))
-				json_object_set_new(st->refresh, name, json_true());
-			json_object_update(n, msg);
+	/* {NAME: {values, watermarks, last_seen, seq, thresholds?, devices?}}: as the list has them. */
+	json_object_foreach(msg, name, upd) {
+		n = json_object_get(st->index, name);
+		if (n && json_is_object(upd)) {
+			json_object_update(n, upd);
 			st->dirty = 1;
 		}
-	} else {
-		json_int_t id = json_integer_value(json_object_get(msg, "id"));
-		/* Each id once: a catch-up after a cut may have brought it already. */
-		if (id > f->last_event) {
-			json_array_append(st->events, msg);
-			f->last_event = id;
-		}
 	}
-	json_decref(msg);
+}
+
+static void st_on_event(void *ctx, json_t *ev)
+{
+	struct fetch *f = ctx;
+
+	json_array_append(f->st.events, ev);
 }
 
 static void fetch_hand_over(struct fetch *f, struct fetch_result *r);
@@ -243,9 +265,7 @@ static void st_on_state(void *ctx, int up, const char *why)
 	struct fetch_result *r;
 
 	if (up) {
-		/* What changed while it was down is not replayed: read the list (and the events) again. */
 		st->up = 1;
-		st_want_reload(st);
 		log_info("snowd: following the stream at %s:%s", f->url.host, f->url.port);
 		return;
 	}
@@ -257,12 +277,25 @@ static void st_on_state(void *ctx, int up, const char *why)
 	if (!r)
 		return;
 	r->events = json_array();
-	r->at_ms = fetch_now_ms();
+	r->at_ms = clock_mono_ms();
 	snprintf(r->error, sizeof(r->error), "stream: %s", why);
 	fetch_hand_over(f, r);
 }
 
-static const struct sse_ops st_ops = { .on_message = st_on_message, .on_state = st_on_state };
+static void st_on_error(void *ctx, const char *why)
+{
+	log_warnx("snowd: %s (trying again)", why);
+}
+
+static const struct follow_ops st_ops = {
+	.on_list = st_on_list,
+	.on_node = st_on_node,
+	.on_removed = st_on_removed,
+	.on_values = st_on_values,
+	.on_event = st_on_event,
+	.on_state = st_on_state,
+	.on_error = st_on_error,
+};
 
 /* Hand over a snapshot of the copy and the events gathered.  @ret 0 or -1 (nothing handed). */
 static int st_snapshot(struct fetch *f, int64_t now)
@@ -290,42 +323,6 @@ static int st_snapshot(struct fetch *f, int64_t now)
 	return 0;
 }
 
-/* Catch up on events and read the whole list.  @ret 0, or -1 (tried again in 2 s). */
-static int st_reload(struct fetch *f, int64_t now)
-{
-	struct fetch_stream *st = &f->st;
-	char err[256];
-	json_t *ev, *body, *n;
-	size_t i;
-
-	ev = fetch_events(f, err, sizeof(err));
-	body = ev ? fetch_get(f, "/api/v1/nodes", err, sizeof(err)) : NULL;
-	if (!body || !json_is_array(json_object_get(body, "nodes"))) {
-		if (body)
-			snprintf(err, sizeof(err), "GET /api/v1/nodes: no nodes array");
-		log_warnx("snowd: %s (trying again)", err);
-		json_decref(ev);
-		json_decref(body);
-		st->reload_at_ms = now + 2000;
-		return -1;
-	}
-	json_array_extend(st->events, ev);
-	json_decref(ev);
-	json_decref(st->body);
-	st->body = body;
-	json_object_clear(st->index);
-	json_array_foreach(json_object_get(body, "nodes"), i, n) {
-		const char *name = json_string_value(json_object_get(n, "name"));
-		if (name)
-			json_object_set(st->index, name, n);
-	}
-	json_object_clear(st->refresh);
-	st->dirty = 1;
-	st->reloads++;
-	st->reload_at_ms = now + FETCH_RELOAD_MS;
-	return 0;
-}
-
 /* Read the nodes that came online again, one GET each (a few per pass). */
 static void st_refresh(struct fetch *f, int64_t now)
 {
@@ -347,8 +344,7 @@ static void st_refresh(struct fetch *f, int64_t now)
 		fresh = fetch_get(f, path, err, sizeof(err));
 		if (!fresh) {
 			/* Gone, or snowd is busy: the whole list says which, soon. */
-			if (st->reload_at_ms > now + 2000)
-				st->reload_at_ms = now + 2000;
+			follow_relist(&st->fl, now + 2000);
 			continue;
 		}
 		/* What the list does not carry is not kept. */
@@ -367,30 +363,31 @@ static void st_refresh(struct fetch *f, int64_t now)
 static void fetch_stream_main(struct fetch *f)
 {
 	struct fetch_stream *st = &f->st;
+	/* Events from before the subagent started are not notified again: no backlog. */
+	const struct follow_conf fc = { .timeout_ms = f->conf.timeout_ms,
+					.relist_ms = FETCH_RELOAD_MS };
 	int64_t next_snap = 0;
 
 	st->events = json_array();
 	st->refresh = json_object();
 	st->index = json_object();
-	if (sse_init(&st->sse, &f->url, "/api/v1/stream", f->conf.token, &st_ops, f)) {
+	if (follow_init(&st->fl, &f->url, f->conf.token, &fc, &st_ops, f)) {
 		log_warnx("snowd: the URL's path or the token is too long for the stream");
-		return;
+		goto out;
 	}
 	for (;;) {
-		int64_t now = fetch_now_ms();
+		int64_t now = clock_mono_ms();
 		struct pollfd p[2] = { { .fd = f->stop_fd[0], .events = POLLIN }, { .fd = -1 } };
 		int timeout;
 		short ev = 0;
 
-		if (st->up && now >= st->reload_at_ms)
-			st_reload(f, now);
 		if (st->up && st->body && json_object_size(st->refresh))
 			st_refresh(f, now);
-		now = fetch_now_ms();
+		now = clock_mono_ms();
 		if (st->body && (st->dirty || json_array_size(st->events)) && now >= next_snap &&
 		    !st_snapshot(f, now))
 			next_snap = now + f->conf.interval_ms;
-		timeout = sse_timeout_ms(&st->sse, now);
+		timeout = follow_timeout_ms(&st->fl, now);
 		if (st->body && (st->dirty || json_array_size(st->events))) {
 			int64_t w = next_snap - now;
 			if (w < 0)
@@ -398,22 +395,16 @@ static void fetch_stream_main(struct fetch *f)
 			if (timeout < 0 || w < timeout)
 				timeout = (int)w;
 		}
-		if (st->up) {
-			int64_t w = st->reload_at_ms - now;
-			if (w < 0)
-				w = 0;
-			if (timeout < 0 || w < timeout)
-				timeout = (int)w;
-		}
-		p[1].fd = sse_pollfd(&st->sse, &ev);
+		p[1].fd = follow_pollfd(&st->fl, &ev);
 		p[1].events = ev;
 		if (poll(p, 2, timeout) < 0 && errno != EINTR)
 			break;
 		if (p[0].revents)
 			break;
-		sse_step(&st->sse, p[1].revents, fetch_now_ms());
+		follow_step(&st->fl, p[1].revents, clock_mono_ms());
 	}
-	sse_free(&st->sse);
+out:
+	follow_free(&st->fl);
 	json_decref(st->body);
 	json_decref(st->index);
 	json_decref(st->events);
@@ -426,7 +417,7 @@ static void fetch_stream_main(struct fetch *f)
 static void *fetch_main(void *arg)
 {
 	struct fetch *f = arg;
-	int64_t next = fetch_now_ms(), backoff = f->conf.interval_ms;
+	int64_t next = clock_mono_ms(), backoff = f->conf.interval_ms;
 	int was_up = -1;
 
 	if (f->use_stream) {
@@ -436,7 +427,7 @@ static void *fetch_main(void *arg)
 
 	for (;;) {
 		struct pollfd p = { .fd = f->stop_fd[0], .events = POLLIN };
-		int64_t wait = next - fetch_now_ms();
+		int64_t wait = next - clock_mono_ms();
 		struct fetch_result *r;
 
 		if (poll(&p, 1, wait > 0 ? (int)wait : 0) > 0)
@@ -444,7 +435,7 @@ static void *fetch_main(void *arg)
 		r = fetch_poll(f);
 		f->polls++;
 		if (!r) {
-			next = fetch_now_ms() + f->conf.interval_ms;
+			next = clock_mono_ms() + f->conf.interval_ms;
 			continue;
 		}
 		if (r->reachable != was_up) {
@@ -461,8 +452,8 @@ static void *fetch_main(void *arg)
 									       backoff * 2);
 		fetch_hand_over(f, r);
 		next += backoff;
-		if (next < fetch_now_ms())
-			next = fetch_now_ms(); /* a slow poll: start the next one now, do not pile up */
+		if (next < clock_mono_ms())
+			next = clock_mono_ms(); /* a slow poll: start the next one now, do not pile up */
 	}
 	return NULL;
 }

@@ -5,11 +5,11 @@
  * when the notify pipe becomes readable.
  *
  * Two ways to keep the copy:
- *   stream (http:// URLs, the default): GET /api/v1/nodes once, then follow
- *     /api/v1/stream (node states, values batches, events with ids); the
- *     list is read again after a cut, when a node the stream names is not
- *     known, and every FETCH_RELOAD_MS as a safety net; a node that comes
- *     online is read again alone (its schema may have changed).  A snapshot
+ *   stream (the default): lib/follow keeps to docs/api.md's "Following the
+ *     cluster" (the stream, then the list; read again after a cut, when a
+ *     node the stream names is not known, and every FETCH_RELOAD_MS as a
+ *     safety net; events caught up by id); a node that comes online is read
+ *     again alone (its schema may have changed).  A snapshot
  *     is built at most every interval_ms, and only when something changed.
  *   poll (poll = 1): GET /api/v1/events and /api/v1/nodes every interval_ms.
  * https:// URLs work either way (GnuTLS; SNOW_CA or the system's CAs).
@@ -30,7 +30,7 @@
 
 #include "httpc.h"
 #include "model.h"
-#include "sse.h"
+#include "follow.h"
 
 #define FETCH_RELOAD_MS 60000 /* stream mode: read the whole list this often anyway */
 #define FETCH_REFRESH_MAX 32  /* stream mode: nodes read again alone per pass, at most */
@@ -45,15 +45,13 @@ struct fetch_conf {
 
 /* The stream mode's copy of the cluster (fetcher thread only). */
 struct fetch_stream {
-	struct sse_client sse;
+	struct follow fl;  /* the list, the stream, the events caught up (lib/follow) */
 	json_t *body;      /* {"nodes": [...]} as GET /api/v1/nodes answers, kept current */
 	json_t *index;     /* name -> node object in body (borrowed) */
 	json_t *events;    /* events from the stream not handed over yet */
 	json_t *refresh;   /* names of nodes to read again alone (a set: name -> true) */
 	int up;            /* the stream is connected */
 	int dirty;         /* body changed since the last snapshot */
-	int need_reload;
-	int64_t reload_at_ms;
 	int64_t reloads, messages;
 	char why[160];     /* why the stream is down */
 };
@@ -102,8 +100,5 @@ void fetch_result_free(struct fetch_result *r);
  */
 int fetch_command(struct fetch *f, const char *node, json_t *cmd, int64_t *id, char *err,
 		  size_t errlen);
-
-/* Monotonic milliseconds. */
-int64_t fetch_now_ms(void);
 
 #endif

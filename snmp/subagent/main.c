@@ -26,6 +26,7 @@
 #include "conf.h"
 #include "fetch.h"
 #include "log.h"
+#include "selfpipe.h"
 
 struct subagent_config {
 	char *config;
@@ -69,22 +70,9 @@ struct subagent {
 	struct fetch fetch;
 	struct agent agent;
 	int notify_fd[2];
+	struct selfpipe sig; /* SIGTERM, SIGINT */
 	int running;
 };
-
-static int subagent_sigfd = -1;
-
-/* Signal handlers only write to the self-pipe. */
-static void subagent_on_signal(int sig)
-{
-	unsigned char c = (unsigned char)sig;
-	int e = errno;
-
-	if (write(subagent_sigfd, &c, 1) < 0) {
-		/* The pipe is full: the loop is waking up anyway. */
-	}
-	errno = e;
-}
 
 static void usage(FILE *f)
 {
@@ -177,9 +165,9 @@ static void subagent_on_fetch(int fd, void *arg)
 static void subagent_on_sigfd(int fd, void *arg)
 {
 	struct subagent *s = arg;
-	unsigned char sig;
+	int sig;
 
-	while (read(fd, &sig, 1) == 1) {
+	while ((sig = selfpipe_next(&s->sig)) > 0) {
 		log_info("signal %d: stopping", sig);
 		s->running = 0;
 	}
@@ -201,7 +189,8 @@ int main(int argc, char **argv)
 {
 	struct subagent s = { .notify_fd = { -1, -1 } };
 	char err[512];
-	int next = 0, sigfds[2] = { -1, -1 }, rc;
+	static const int sigs[] = { SIGTERM, SIGINT };
+	int next = 0, rc;
 
 	log_init("snow-subagent", LOG_LVL_INFO);
 	if (subagent_defaults(&s.cfg))
@@ -260,13 +249,12 @@ int main(int argc, char **argv)
 		fatalx("cannot register SNOW-CLUSTER-MIB's objects");
 	init_snmp("snow-subagent");
 
-	if (subagent_pipe(sigfds) || subagent_pipe(s.notify_fd))
+	if (subagent_pipe(s.notify_fd))
 		fatal("pipe");
-	subagent_sigfd = sigfds[1];
-	signal(SIGTERM, subagent_on_signal);
-	signal(SIGINT, subagent_on_signal);
-	signal(SIGPIPE, SIG_IGN);
-	register_readfd(sigfds[0], subagent_on_sigfd, &s);
+	rc = selfpipe_open(&s.sig, sigs, 2, SELFPIPE_RESTART);
+	if (rc)
+		fatalx("signals: %s", strerror(-rc));
+	register_readfd(s.sig.rfd, subagent_on_sigfd, &s);
 	register_readfd(s.notify_fd[0], subagent_on_fetch, &s);
 	snmp_alarm_register(1, SA_REPEAT, subagent_on_tick, &s);
 	rc = fetch_start(&s.fetch, s.notify_fd[1]);
@@ -281,8 +269,7 @@ int main(int argc, char **argv)
 	fetch_stop(&s.fetch);
 	snmp_shutdown("snow-subagent");
 	agent_free(&s.agent);
-	close(sigfds[0]);
-	close(sigfds[1]);
+	selfpipe_close(&s.sig);
 	close(s.notify_fd[0]);
 	close(s.notify_fd[1]);
 	explicit_bzero(s.token, sizeof(s.token));
