@@ -1,0 +1,343 @@
+/*
+ * The inventory's configuration tables (inv.h): API tokens, node and profile
+ * settings, registered images.  inv.c has the database, nodes, boots,
+ * nonces and discovery; inv_cmd.c events, commands and retention.
+ */
+#include "inv.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <nettle/sha2.h>
+
+#include "jsonh.h"
+#include "log.h"
+
+void inv_token_hash(const char *token, char out[65])
+{
+	struct sha256_ctx ctx;
+	unsigned char d[SHA256_DIGEST_SIZE];
+
+	sha256_init(&ctx);
+	sha256_update(&ctx, strlen(token), (const uint8_t *)token);
+	sha256_digest(&ctx, sizeof(d), d);
+	hex_encode(d, sizeof(d), out);
+}
+
+int inv_token_create(struct inv *inv, const char *name, enum inv_role role, char out[72])
+{
+	char secret[SIGN_SECRET_HEX_LEN + 1], hash[65];
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = sign_new_secret(secret)))
+		return rc;
+	/* 40 hex digits (160 bits) after a prefix that makes tokens easy to spot. */
+	snprintf(out, 72, "snow_%.40s", secret);
+	inv_token_hash(out, hash);
+	st = inv_prepare(inv, "INSERT INTO tokens (name, sha256, role, created) VALUES (?, ?, ?, ?)");
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, hash, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, (int)role);
+	sqlite3_bind_int64(st, 4, (int64_t)time(NULL));
+	rc = inv_write_step(inv, st);
+	sqlite3_finalize(st);
+	if (rc == SQLITE_CONSTRAINT)
+		return -EEXIST;
+	return rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+int inv_token_role(struct inv *inv, const char *token)
+{
+	char hash[65];
+	sqlite3_stmt *st;
+	int role = 0;
+
+	if (!token || strlen(token) > 128)
+		return 0;
+	inv_token_hash(token, hash);
+	st = inv_prepare(inv, "SELECT role FROM tokens WHERE sha256 = ?");
+	if (!st)
+		return 0;
+	sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		role = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return role;
+}
+
+int inv_token_count(struct inv *inv)
+{
+	sqlite3_stmt *st = inv_prepare(inv, "SELECT count(*) FROM tokens");
+	int n = -EIO;
+
+	if (!st)
+		return -EIO;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+enum inv_role inv_role_parse(const char *s)
+{
+	if (!s)
+		return 0;
+	if (!strcmp(s, "viewer"))
+		return ROLE_VIEWER;
+	if (!strcmp(s, "operator"))
+		return ROLE_OPERATOR;
+	if (!strcmp(s, "admin"))
+		return ROLE_ADMIN;
+	return 0;
+}
+
+json_t *inv_token_list(struct inv *inv)
+{
+	return inv_list_named_roles(inv, "tokens");
+}
+
+int inv_token_rm(struct inv *inv, const char *name)
+{
+	return inv_delete_named(inv, "tokens", name);
+}
+
+/* --- profiles and node settings ------------------------------------------------ */
+
+static json_t *inv_parse_settings(sqlite3_stmt *st, int col)
+{
+	const char *t = (const char *)sqlite3_column_text(st, col);
+	json_t *v = t ? json_loads(t, 0, NULL) : NULL;
+
+	if (!json_is_object(v)) {
+		json_decref(v);
+		v = json_object();
+	}
+	return v;
+}
+
+json_t *inv_node_settings(struct inv *inv, int64_t id)
+{
+	sqlite3_stmt *st = inv_prepare(inv, "SELECT settings FROM nodes WHERE id = ?");
+	json_t *v = NULL;
+
+	if (!st)
+		return NULL;
+	sqlite3_bind_int64(st, 1, id);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = inv_parse_settings(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+int inv_node_configure(struct inv *inv, int64_t id, const char *profile, json_t *settings)
+{
+	sqlite3_stmt *st = inv_prepare(inv, "UPDATE nodes SET profile = ?, settings = ? WHERE id = ?");
+	char *text = jsonh_dump(settings);
+	int rc;
+
+	if (!st || !text) {
+		sqlite3_finalize(st);
+		free(text);
+		return -EIO;
+	}
+	if (profile && *profile)
+		sqlite3_bind_text(st, 1, profile, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 1);
+	sqlite3_bind_text(st, 2, text, -1, free);
+	sqlite3_bind_int64(st, 3, id);
+	rc = inv_write_step(inv, st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+json_t *inv_profile_get(struct inv *inv, const char *name)
+{
+	sqlite3_stmt *st = inv_prepare(inv, "SELECT settings FROM profiles WHERE name = ?");
+	json_t *v = NULL;
+
+	if (!st)
+		return NULL;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = inv_parse_settings(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+int inv_profile_put(struct inv *inv, const char *name, json_t *settings, int create)
+{
+	sqlite3_stmt *st = inv_prepare(inv, create ?
+		"INSERT INTO profiles (settings, name, created) VALUES (?, ?, strftime('%s','now'))" :
+		"UPDATE profiles SET settings = ? WHERE name = ?");
+	char *text = jsonh_dump(settings);
+	int rc;
+
+	if (!st || !text) {
+		sqlite3_finalize(st);
+		free(text);
+		return -EIO;
+	}
+	sqlite3_bind_text(st, 1, text, -1, free);
+	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+	rc = inv_write_step(inv, st);
+	sqlite3_finalize(st);
+	if (rc == SQLITE_CONSTRAINT)
+		return -EEXIST;
+	if (rc != SQLITE_DONE)
+		return -EIO;
+	return sqlite3_changes(inv->db) ? 0 : -ENOENT;
+}
+
+int inv_profile_rm(struct inv *inv, const char *name, int *users)
+{
+	sqlite3_stmt *st = inv_prepare(inv, "SELECT count(*) FROM nodes WHERE profile = ?");
+	int rc;
+
+	*users = 0;
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		*users = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (*users)
+		return -EBUSY;
+	st = inv_prepare(inv, "DELETE FROM profiles WHERE name = ?");
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	rc = inv_write_step(inv, st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return -EIO;
+	return sqlite3_changes(inv->db) ? 0 : -ENOENT;
+}
+
+json_t *inv_profile_list(struct inv *inv)
+{
+	sqlite3_stmt *st = inv_prepare(inv, "SELECT p.name, p.settings, p.created, "
+					    "(SELECT count(*) FROM nodes n WHERE n.profile = p.name) "
+					    "FROM profiles p ORDER BY p.name");
+	json_t *arr;
+
+	if (!st)
+		return NULL;
+	arr = json_array();
+	while (arr && sqlite3_step(st) == SQLITE_ROW)
+		json_array_append_new(arr, json_pack("{s:s, s:o, s:I, s:i}", "name",
+						     (const char *)sqlite3_column_text(st, 0),
+						     "settings", inv_parse_settings(st, 1), "created",
+						     (json_int_t)sqlite3_column_int64(st, 2), "nodes",
+						     sqlite3_column_int(st, 3)));
+	sqlite3_finalize(st);
+	return arr;
+}
+
+/* --- images ----------------------------------------------------------------------- */
+
+int inv_image_add(struct inv *inv, const char *name, const char *version, int64_t ksize,
+		  int64_t isize, int64_t now)
+{
+	sqlite3_stmt *st = inv_prepare(inv, "INSERT INTO images (name, version, kernel_size, "
+					    "initrd_size, created) VALUES (?, ?, ?, ?, ?) "
+					    "ON CONFLICT (name, version) DO UPDATE SET created = excluded.created");
+	int rc;
+
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, version, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, ksize);
+	sqlite3_bind_int64(st, 4, isize);
+	sqlite3_bind_int64(st, 5, now);
+	rc = inv_write_step(inv, st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+int inv_image_current(struct inv *inv, const char *name, char version[INV_VERSION_LEN + 1])
+{
+	sqlite3_stmt *st = inv_prepare(inv, "SELECT version FROM images WHERE name = ? "
+					    "ORDER BY created DESC, id DESC LIMIT 1");
+	int rc;
+
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		snprintf(version, INV_VERSION_LEN + 1, "%s", (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : -EIO;
+}
+
+int inv_image_has(struct inv *inv, const char *name, const char *version)
+{
+	sqlite3_stmt *st = inv_prepare(inv, "SELECT 1 FROM images WHERE name = ? AND version = ?");
+	int rc;
+
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, version, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW;
+}
+
+json_t *inv_image_list(struct inv *inv)
+{
+	sqlite3_stmt *st = inv_prepare(inv, "SELECT name, version, kernel_size, initrd_size, created "
+					    "FROM images ORDER BY name, created DESC, id DESC");
+	json_t *arr;
+
+	if (!st)
+		return NULL;
+	arr = json_array();
+	while (arr && sqlite3_step(st) == SQLITE_ROW)
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:I, s:I, s:I}", "name",
+						     (const char *)sqlite3_column_text(st, 0), "version",
+						     (const char *)sqlite3_column_text(st, 1), "kernel_size",
+						     (json_int_t)sqlite3_column_int64(st, 2), "initrd_size",
+						     (json_int_t)sqlite3_column_int64(st, 3), "created",
+						     (json_int_t)sqlite3_column_int64(st, 4)));
+	sqlite3_finalize(st);
+	return arr;
+}
+
+json_t *inv_image_prune(struct inv *inv, const char *name, int keep)
+{
+	sqlite3_stmt *st = inv_prepare(inv, "SELECT version FROM images WHERE name = ? "
+					    "ORDER BY created DESC, id DESC LIMIT -1 OFFSET ?");
+	sqlite3_stmt *del = inv_prepare(inv, "DELETE FROM images WHERE name = ? AND version = ?");
+	json_t *gone = json_array();
+
+	if (!st || !del || !gone)
+		goto out;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, keep);
+	while (sqlite3_step(st) == SQLITE_ROW)
+		json_array_append_new(gone, json_string((const char *)sqlite3_column_text(st, 0)));
+	{
+		size_t i;
+		json_t *v;
+		json_array_foreach(gone, i, v) {
+			sqlite3_reset(del);
+			sqlite3_bind_text(del, 1, name, -1, SQLITE_STATIC);
+			sqlite3_bind_text(del, 2, json_string_value(v), -1, SQLITE_STATIC);
+			inv_write_step(inv, del);
+		}
+	}
+out:
+	sqlite3_finalize(st);
+	sqlite3_finalize(del);
+	return gone;
+}
+
