@@ -11,6 +11,8 @@
 #include <time.h>
 
 #include "auth.h"
+#include "authq.h"
+#include "clock.h"
 #include "images.h"
 #include "inv.h"
 #include "jsonh.h"
@@ -19,32 +21,47 @@
 #include "snowd.h"
 #include "valid.h"
 
-enum MHD_Result api_login(struct http_ctx *h)
+/* A login whose password is being checked off the loop (authq.h). */
+struct api_login {
+	struct authq_job job;
+	struct http_ctx *h;
+};
+
+static void api_login_free(void *p)
 {
-	char cookie[SIGN_SECRET_HEX_LEN + 1], err[256], setc[256];
-	const char *user, *password;
+	struct api_login *l = p;
+
+	explicit_bzero(l, sizeof(*l));
+	free(l);
+}
+
+/* On the loop: the check is done; the request comes back to api_login. */
+static void api_login_checked(struct authq_job *j)
+{
+	struct api_login *l = j->ctx;
+
+	MHD_resume_connection(l->h->conn);
+}
+
+/* The second half of a login: the verdict is in. */
+static enum MHD_Result api_login_answer(struct http_ctx *h, struct api_login *l)
+{
+	struct snowd *sd = h->sd;
+	char cookie[SIGN_SECRET_HEX_LEN + 1], setc[256];
+	int64_t now_ms = clock_mono_ms();
 	struct auth_session s;
 	enum MHD_Result ret;
-	json_t *body;
-	int rc;
+	int ok = l->job.ok;
 
-	body = jsonh_parse_object(h->body.data, h->body.len, err, sizeof(err));
-	if (!body)
-		return http_error(h, MHD_HTTP_BAD_REQUEST, "%s", err);
-	if (jsonh_get_str(body, "user", 1, SNOW_NAME_MAX, &user, err, sizeof(err)) ||
-	    jsonh_get_str(body, "password", 1, 512, &password, err, sizeof(err))) {
-		json_decref(body);
-		return http_error(h, MHD_HTTP_BAD_REQUEST, "%s", err);
+	throttle_note(&sd->throttle, "ip", h->client_ip, ok, now_ms);
+	throttle_note(&sd->throttle, "user", l->job.check.user, ok, now_ms);
+	if (!ok) {
+		log_warnx("login: refused for '%s' from %s", l->job.check.user, h->client_ip);
+		return http_error(h, MHD_HTTP_UNAUTHORIZED, "login: wrong user or password");
 	}
-	rc = auth_login(&h->sd->inv, user, password, (int64_t)time(NULL), cookie, &s);
-	if (rc) {
-		log_warnx("login: refused for '%s' from %s", user, h->client_ip);
-		json_decref(body);
-		return http_error(h, rc == -EACCES ? MHD_HTTP_UNAUTHORIZED : MHD_HTTP_INTERNAL_SERVER_ERROR,
-				  "login: wrong user or password");
-	}
+	if (auth_login_finish(&sd->inv, &l->job.check, (int64_t)time(NULL), cookie, &s))
+		return http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "login: inventory error");
 	log_info("login: %s (%s) from %s", s.user, inv_role_name(s.role), h->client_ip);
-	json_decref(body);
 	/* Secure over HTTPS: the cookie never goes back over plain HTTP. */
 	snprintf(setc, sizeof(setc), "%s=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%d%s",
 		 AUTH_SESSION_COOKIE, cookie, AUTH_SESSION_TTL, h->tls ? "; Secure" : "");
@@ -56,6 +73,80 @@ enum MHD_Result api_login(struct http_ctx *h)
 	explicit_bzero(setc, sizeof(setc));
 	explicit_bzero(&s, sizeof(s));
 	return ret;
+}
+
+/*
+ * POST /api/v1/login.  The throttle answers first (429, nothing hashed);
+ * then the password is checked by authq's thread while the connection is
+ * suspended, and the request comes back here with the verdict.
+ */
+enum MHD_Result api_login(struct http_ctx *h)
+{
+	struct snowd *sd = h->sd;
+	const char *user, *password;
+	struct api_login *l = h->pending;
+	int64_t now_ms = clock_mono_ms();
+	enum MHD_Result ret;
+	char err[256];
+	json_t *body;
+	int wait;
+
+	if (l) {
+		ret = api_login_answer(h, l);
+		h->pending = NULL;
+		api_login_free(l);
+		return ret;
+	}
+	body = jsonh_parse_object(h->body.data, h->body.len, err, sizeof(err));
+	if (!body)
+		return http_error(h, MHD_HTTP_BAD_REQUEST, "%s", err);
+	if (jsonh_get_str(body, "user", 1, SNOW_NAME_MAX, &user, err, sizeof(err)) ||
+	    jsonh_get_str(body, "password", 1, 512, &password, err, sizeof(err))) {
+		json_decref(body);
+		return http_error(h, MHD_HTTP_BAD_REQUEST, "%s", err);
+	}
+	wait = throttle_wait(&sd->throttle, "ip", h->client_ip, now_ms);
+	if (!wait)
+		wait = throttle_wait(&sd->throttle, "user", user, now_ms);
+	if (wait) {
+		char ra[16];
+		struct MHD_Response *r;
+		json_decref(body);
+		snprintf(ra, sizeof(ra), "%d", wait);
+		log_debug("login: throttled for %s, %d s", h->client_ip, wait);
+		r = MHD_create_response_from_buffer(strlen("{\"error\":\"login: too many failures; "
+							   "wait Retry-After seconds\"}\n"),
+						    (void *)"{\"error\":\"login: too many failures; "
+						    "wait Retry-After seconds\"}\n",
+						    MHD_RESPMEM_PERSISTENT);
+		if (!r)
+			return MHD_NO;
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+		MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, ra);
+		ret = MHD_queue_response(h->conn, MHD_HTTP_TOO_MANY_REQUESTS, r);
+		MHD_destroy_response(r);
+		return ret;
+	}
+	l = calloc(1, sizeof(*l));
+	if (!l || auth_login_begin(&sd->inv, user, &l->job.check)) {
+		free(l);
+		json_decref(body);
+		return http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "login: inventory error");
+	}
+	snprintf(l->job.password, sizeof(l->job.password), "%s", password);
+	json_decref(body);
+	l->job.done = api_login_checked;
+	l->job.ctx = l;
+	l->h = h;
+	if (authq_submit(sd->authq, &l->job)) {
+		api_login_free(l);
+		return http_error(h, MHD_HTTP_SERVICE_UNAVAILABLE,
+				  "login: too many logins under way; try again");
+	}
+	h->pending = l;
+	h->pending_free = api_login_free;
+	MHD_suspend_connection(h->conn);
+	return MHD_YES;
 }
 
 /* POST /api/v1/users {name, password, role}; GET lists; DELETE /api/v1/users/NAME. */

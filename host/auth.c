@@ -70,59 +70,73 @@ json_t *auth_user_list(struct inv *inv)
 	return inv_list_named_roles(inv, "users");
 }
 
-int auth_login(struct inv *inv, const char *name, const char *password, int64_t now,
-	       char cookie[SIGN_SECRET_HEX_LEN + 1], struct auth_session *s)
+int auth_login_begin(struct inv *inv, const char *name, struct auth_check *c)
 {
-	char stored[CRYPT_OUTPUT_SIZE] = "", hash[65];
-	struct crypt_data *cd = calloc(1, sizeof(*cd));
-	int64_t uid = 0;
 	sqlite3_stmt *st;
-	int ok = 0, rc = -EIO;
 
-	if (!cd)
-		return -ENOMEM;
+	memset(c, 0, sizeof(*c));
 	st = inv_prepare(inv, "SELECT id, hash, role FROM users WHERE name = ?");
 	if (!st)
-		goto out;
+		return -EIO;
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW) {
-		uid = sqlite3_column_int64(st, 0);
-		snprintf(stored, sizeof(stored), "%s", (const char *)sqlite3_column_text(st, 1));
-		s->role = (enum inv_role)sqlite3_column_int(st, 2);
+		c->uid = sqlite3_column_int64(st, 0);
+		snprintf(c->stored, sizeof(c->stored), "%s", (const char *)sqlite3_column_text(st, 1));
+		c->role = (enum inv_role)sqlite3_column_int(st, 2);
 	}
 	sqlite3_finalize(st);
-	if (!uid) {
+	if (!c->uid) {
 		/* Hash anyway, so an unknown user costs as long as a wrong password. */
 		char *setting = crypt_gensalt_ra("$y$", 0, NULL, 0);
-		snprintf(stored, sizeof(stored), "%s", setting ? setting : "$y$");
+		snprintf(c->stored, sizeof(c->stored), "%s", setting ? setting : "$y$");
 		free(setting);
 	}
-	if (crypt_rn(password, stored, cd, sizeof(*cd)) && uid &&
-	    strlen(cd->output) == strlen(stored)) {
+	snprintf(c->user, sizeof(c->user), "%s", name);
+	return 0;
+}
+
+int auth_check_password(const struct auth_check *c, const char *password)
+{
+	struct crypt_data *cd = calloc(1, sizeof(*cd));
+	int ok = 0;
+
+	if (!cd)
+		return 0;
+	if (crypt_rn(password, c->stored, cd, sizeof(*cd)) && c->uid &&
+	    strlen(cd->output) == strlen(c->stored)) {
 		/* Compare in constant time. */
 		unsigned diff = 0;
-		for (size_t i = 0; stored[i]; i++)
-			diff |= (unsigned)(stored[i] ^ cd->output[i]);
+		for (size_t i = 0; c->stored[i]; i++)
+			diff |= (unsigned)(c->stored[i] ^ cd->output[i]);
 		ok = !diff;
 	}
-	if (!ok) {
-		rc = -EACCES;
-		goto out;
-	}
+	explicit_bzero(cd, sizeof(*cd));
+	free(cd);
+	return ok;
+}
+
+int auth_login_finish(struct inv *inv, const struct auth_check *c, int64_t now,
+		      char cookie[SIGN_SECRET_HEX_LEN + 1], struct auth_session *s)
+{
+	char hash[65];
+	sqlite3_stmt *st;
+	int rc = -EIO;
+
+	s->role = c->role;
 	if (sign_new_secret(cookie) || sign_new_secret(s->csrf))
-		goto out;
+		return -EIO;
 	inv_token_hash(cookie, hash);
 	st = inv_prepare(inv, "INSERT INTO sessions (user_id, sha256, csrf, created, expires) "
 			      "VALUES (?, ?, ?, ?, ?)");
 	if (!st)
-		goto out;
-	sqlite3_bind_int64(st, 1, uid);
+		return -EIO;
+	sqlite3_bind_int64(st, 1, c->uid);
 	sqlite3_bind_text(st, 2, hash, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, s->csrf, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 4, now);
 	sqlite3_bind_int64(st, 5, now + AUTH_SESSION_TTL);
 	if (sqlite3_step(st) == SQLITE_DONE) {
-		snprintf(s->user, sizeof(s->user), "%s", name);
+		snprintf(s->user, sizeof(s->user), "%s", c->user);
 		rc = 0;
 	}
 	sqlite3_finalize(st);
@@ -133,9 +147,19 @@ int auth_login(struct inv *inv, const char *name, const char *password, int64_t 
 		sqlite3_step(st);
 		sqlite3_finalize(st);
 	}
-out:
-	explicit_bzero(cd, sizeof(*cd));
-	free(cd);
+	return rc;
+}
+
+int auth_login(struct inv *inv, const char *name, const char *password, int64_t now,
+	       char cookie[SIGN_SECRET_HEX_LEN + 1], struct auth_session *s)
+{
+	struct auth_check c;
+	int rc = auth_login_begin(inv, name, &c);
+
+	if (!rc)
+		rc = auth_check_password(&c, password) ? auth_login_finish(inv, &c, now, cookie, s) :
+							 -EACCES;
+	explicit_bzero(&c, sizeof(c));
 	return rc;
 }
 

@@ -261,6 +261,8 @@ static void http_completed(void *cls, struct MHD_Connection *conn, void **con_cl
 
 	if (!h)
 		return;
+	if (h->pending && h->pending_free)
+		h->pending_free(h->pending);
 	buf_free(&h->body);
 	explicit_bzero(&h->who, sizeof(h->who));
 	free(h);

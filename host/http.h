@@ -50,6 +50,8 @@ struct http_ctx {
 	const char *param[HTTP_MAX_PARAMS]; /* the pattern's {x} segments, in order */
 	char param_buf[HTTP_MAX_PARAMS][HTTP_PARAM_MAX + 1];
 	struct http_who who;
+	void *pending;           /* a handler's work under way while the connection is suspended */
+	void (*pending_free)(void *pending); /* frees it if the request ends first */
 };
 
 struct http_router {

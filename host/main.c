@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "authq.h"
 #include "clock.h"
 #include "conf.h"
 #include "http.h"
@@ -500,12 +501,13 @@ static void snowd_loop(struct snowd *sd)
 	if (!di || (sd->httpsd && !dt))
 		fatalx("http: no epoll descriptor");
 	while (!sd->quit) {
-		struct pollfd p[5] = { { .fd = di->epoll_fd, .events = POLLIN },
+		struct pollfd p[6] = { { .fd = di->epoll_fd, .events = POLLIN },
 				       { .fd = sd->sigpipe[0], .events = POLLIN },
 				       { .fd = sd->dnsmasq.logpipe > 0 ? sd->dnsmasq.logpipe : -1,
 					 .events = POLLIN },
 				       { .fd = dt ? dt->epoll_fd : -1, .events = POLLIN },
-				       { .fd = power_fd(sd->power), .events = POLLIN } };
+				       { .fd = power_fd(sd->power), .events = POLLIN },
+				       { .fd = authq_fd(sd->authq), .events = POLLIN } };
 		MHD_UNSIGNED_LONG_LONG mto;
 		int timeout = 1000, pto = power_timeout_ms(sd->power, clock_mono_ms());
 		int64_t now;
@@ -517,12 +519,14 @@ static void snowd_loop(struct snowd *sd)
 			timeout = (int)mto;
 		if (pto >= 0 && pto < timeout)
 			timeout = pto;
-		if (poll(p, 5, timeout) < 0 && errno != EINTR)
+		if (poll(p, 6, timeout) < 0 && errno != EINTR)
 			fatal("poll");
 		if (p[1].revents & POLLIN)
 			snowd_signals(sd);
 		if (p[2].revents)
 			dnsmasq_read_log(&sd->dnsmasq, snowd_dhcp_ack, sd);
+		if (p[5].revents)
+			authq_poll(sd->authq); /* checked passwords: their logins answer */
 		/* Every turn: QMP answers in, power deadlines kept. */
 		power_poll(sd);
 		MHD_run(sd->httpd);
@@ -620,6 +624,9 @@ int main(int argc, char **argv)
 	sigaction(SIGCHLD, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	sd.authq = authq_new();
+	if (!sd.authq)
+		fatal("login threads");
 	sd.power = power_new();
 	if (!sd.power)
 		fatal("power");
@@ -644,6 +651,8 @@ int main(int argc, char **argv)
 	snowd_loop(&sd);
 
 	dnsmasq_stop(&sd.dnsmasq);
+	authq_free(sd.authq); /* its last logins resume before MHD stops */
+	sd.authq = NULL;
 	http_stop(&sd);
 	power_free(sd.power);
 	nodes_rt_free(&sd);

@@ -15,6 +15,7 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include "authq.h"
 #include "boot.h"
 #include "dnsmasq.h"
 #include "inv.h"
@@ -91,6 +92,8 @@ struct snowd {
 	struct MHD_Daemon *httpd;   /* plain HTTP: boot files, nodes, and the API */
 	struct MHD_Daemon *httpsd;  /* HTTPS for the API and console, when configured */
 	const struct http_router *router; /* borrowed: who answers requests (route.c) */
+	struct authq *authq;        /* owned: password checks off the loop */
+	struct throttle throttle;   /* login failures by address and by user */
 	char *tls_key_pem, *tls_cert_pem;
 	uint32_t boot_ip;
 	int boot_prefix;

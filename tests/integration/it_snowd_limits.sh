@@ -99,4 +99,32 @@ check "256 streams open" test $? -eq 0
 check "the 257th stream gets 503" grep -q ' 503 ' "$dir/cap.out"
 check "the streams are gone with their clients" wait_for 20 bash -c "[ \"\$(curl -s -H 'Authorization: Bearer $SNOW_TOKEN' '$url/metrics' | sed -n 's/^snowd_stream_clients //p')\" = 0 ]"
 check "snowd still answers" curl -sf "$url/api/v1/health"
+
+# A login flood: passwords are hashed off the loop, failures are throttled per address and
+# per user (429 + Retry-After, nothing hashed), and health keeps answering meanwhile.
+printf 'right-password-1\n' | "$SNOW_ASAN_BIN/snowctl" user add alice --role viewer >/dev/null
+printf 'right-password-2\n' | "$SNOW_ASAN_BIN/snowctl" user add bob --role viewer >/dev/null
+login() { # login ADDR USER PASSWORD -> status
+	curl -s -o "$dir/login.out" -D "$dir/login.head" -w '%{http_code}' --interface "$1" \
+		-H 'Content-Type: application/json' -d "{\"user\":\"$2\",\"password\":\"$3\"}" "$url/api/v1/login"
+}
+check_eq "a right password logs in" 200 "$(login 127.0.0.1 alice right-password-1)"
+codes=""
+for i in $(seq 8); do codes="$codes $(login 127.0.0.1 alice wrong-$i)"; done
+check "wrong passwords: 401 first, then 429" bash -c "[[ '$codes' == *401* && '$codes' == *429 ]]"
+check "429 says when to come back" grep -qi '^retry-after: [1-9]' "$dir/login.head"
+check_eq "the right password waits too while alice is throttled" 429 "$(login 127.0.0.3 alice right-password-1)"
+check_eq "another user from another address is not held up" 200 "$(login 127.0.0.2 bob right-password-2)"
+# Six parallel loops of wrong passwords for bob's neighbours (unknown users cost a hash too),
+# each from its own address, while health is timed.
+flood_pids=()
+for a in 4 5 6 7 8 9; do
+	(for i in $(seq 40); do login 127.0.0.$a "nobody$a-$i" wrong >/dev/null; done) &
+	flood_pids+=($!)
+done
+for i in $(seq 60); do curl -s -o /dev/null -w '%{time_total}\n' "$url/api/v1/health"; done >"$dir/health.times"
+for p in "${flood_pids[@]}"; do wait "$p"; done
+check "health answered all through the flood" test "$(wc -l <"$dir/health.times")" -eq 60
+echo "perf: health during a login flood (6 loops of wrong passwords): p50 $(sort -n "$dir/health.times" | sed -n 30p) s, p90 $(sort -n "$dir/health.times" | sed -n 54p) s"
+check "snowd logged the refusals" grep -q "login: refused for 'alice'" "$dir/snowd.log"
 check_sanitizer "$dir/snowd.log"
