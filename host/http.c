@@ -12,13 +12,31 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "log.h"
 #include "snowd.h"
 #include "stream.h"
+
+#define HTTP_HEADER_DEADLINE_MS 10000 /* from connect (or the last answer) to whole headers */
+#define HTTP_BODY_DEADLINE_MS 60000   /* from headers to the whole body */
+#define HTTP_IDLE_DEADLINE_MS 70000   /* a kept-alive connection's next headers (MHD idles out at 60 s) */
+
+/*
+ * Every open connection, with the time its current request began: a client
+ * that trickles its headers or its body a byte at a time keeps MHD's idle
+ * timeout from firing, but not these deadlines (http_tick).
+ */
+struct http_conn {
+	struct MHD_Connection *conn;
+	int64_t since_ms;        /* when the current phase began */
+	int phase;               /* 0: headers, 1: body, 2: answering (no deadline), 3: kept alive */
+	struct http_conn *prev, *next;
+};
 
 /* --- answers ------------------------------------------------------------ */
 
@@ -205,6 +223,14 @@ static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const
 	if (!h) {
 		const union MHD_ConnectionInfo *ci =
 			MHD_get_connection_info(conn, MHD_CONNECTION_INFO_DAEMON);
+		const union MHD_ConnectionInfo *sc =
+			MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+		struct http_conn *hc = sc ? sc->socket_context : NULL;
+
+		if (hc) {
+			hc->phase = 1;
+			hc->since_ms = clock_mono_ms();
+		}
 		const char *clen;
 		long max;
 
@@ -236,16 +262,35 @@ static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const
 		return MHD_YES;
 	}
 	if (*upload_data_size) {
-		if (h->too_big || h->body.len + *upload_data_size > h->max_body) {
+		size_t n = *upload_data_size;
+		if (h->too_big || h->busy || h->body.len + n > h->max_body) {
 			/* Keep reading so the client gets our answer, but store nothing. */
-			h->too_big = 1;
+			h->too_big = !h->busy;
+			sd->body_bytes -= h->body.len;
 			buf_free(&h->body);
-		} else if (buf_append(&h->body, upload_data, *upload_data_size)) {
+		} else if (sd->body_bytes + n > (size_t)sd->cfg.body_budget) {
+			/* All bodies together are bounded: a flood of them cannot take the host's memory. */
+			h->busy = 1;
+			sd->body_bytes -= h->body.len;
+			buf_free(&h->body);
+		} else if (buf_append(&h->body, upload_data, n)) {
 			return MHD_NO;
+		} else {
+			sd->body_bytes += n;
 		}
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
+	{
+		const union MHD_ConnectionInfo *sc =
+			MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+		struct http_conn *hc = sc ? sc->socket_context : NULL;
+		if (hc)
+			hc->phase = 2;
+	}
+	if (h->busy)
+		return http_error(h, MHD_HTTP_SERVICE_UNAVAILABLE,
+				  "body: too many request bodies under way; try again");
 	if (!h->route)
 		return MHD_NO; /* answered at begin: nothing more to say */
 	if (h->too_big)
@@ -258,15 +303,78 @@ static void http_completed(void *cls, struct MHD_Connection *conn, void **con_cl
 			   enum MHD_RequestTerminationCode toe)
 {
 	struct http_ctx *h = *con_cls;
+	const union MHD_ConnectionInfo *sc =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	struct http_conn *hc = sc ? sc->socket_context : NULL;
 
+	if (hc) {
+		/* A kept-alive connection has its next request's headers to send in time. */
+		hc->phase = 3;
+		hc->since_ms = clock_mono_ms();
+	}
 	if (!h)
 		return;
 	if (h->pending && h->pending_free)
 		h->pending_free(h->pending);
+	h->sd->body_bytes -= h->body.len;
 	buf_free(&h->body);
 	explicit_bzero(&h->who, sizeof(h->who));
 	free(h);
 	*con_cls = NULL;
+}
+
+static void http_notify(void *cls, struct MHD_Connection *conn, void **socket_context,
+			enum MHD_ConnectionNotificationCode toe)
+{
+	struct snowd *sd = cls;
+	struct http_conn *hc = *socket_context;
+
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		hc = calloc(1, sizeof(*hc));
+		if (!hc)
+			return; /* untracked: only its deadlines are lost */
+		hc->conn = conn;
+		hc->since_ms = clock_mono_ms();
+		hc->next = sd->conns;
+		if (sd->conns)
+			sd->conns->prev = hc;
+		sd->conns = hc;
+		*socket_context = hc;
+		return;
+	}
+	if (!hc)
+		return;
+	if (hc->prev)
+		hc->prev->next = hc->next;
+	else
+		sd->conns = hc->next;
+	if (hc->next)
+		hc->next->prev = hc->prev;
+	free(hc);
+	*socket_context = NULL;
+}
+
+void http_tick(struct snowd *sd)
+{
+	int64_t now = clock_mono_ms();
+	struct http_conn *hc;
+
+	for (hc = sd->conns; hc; hc = hc->next) {
+		const union MHD_ConnectionInfo *ci;
+		int64_t limit = hc->phase == 0 ? HTTP_HEADER_DEADLINE_MS :
+				hc->phase == 1 ? HTTP_BODY_DEADLINE_MS :
+				hc->phase == 3 ? HTTP_IDLE_DEADLINE_MS : -1;
+		if (limit < 0 || now - hc->since_ms <= limit)
+			continue;
+		/* MHD has no call to close one connection: end its socket, MHD sees it and cleans up. */
+		ci = MHD_get_connection_info(hc->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+		if (ci && shutdown(ci->connect_fd, SHUT_RDWR) == 0) {
+			sd->conns_cut++;
+			log_debug("http: a connection missed its %s deadline: closed",
+				  hc->phase == 1 ? "body" : "header");
+		}
+		hc->phase = 2;
+	}
 }
 
 static void http_mhd_log(void *cls, const char *fmt, va_list ap)
@@ -308,7 +416,9 @@ static struct MHD_Daemon *http_listen(struct snowd *sd, const char *listen,
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET };
 	const char *colon = strrchr(listen, ':');
+	unsigned conn_limit = 4000, per_ip;
 	struct MHD_Daemon *d;
+	struct rlimit rl;
 	char host[64];
 	uint32_t ip;
 	long port;
@@ -328,14 +438,27 @@ static struct MHD_Daemon *http_listen(struct snowd *sd, const char *listen,
 	}
 	sin.sin_addr.s_addr = htonl(ip);
 	sin.sin_port = htons((uint16_t)port);
+	/*
+	 * As many connections as the descriptors allow, less a reserve for the
+	 * database, dnsmasq, files and the second listener; one address never
+	 * more than a quarter of them.
+	 */
+	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur != RLIM_INFINITY &&
+	    rl.rlim_cur < (rlim_t)conn_limit * 2 + 64)
+		conn_limit = rl.rlim_cur > 96 ? (unsigned)(rl.rlim_cur - 64) / 2 : 16;
+	per_ip = (unsigned)sd->cfg.max_conn_per_ip;
+	if (per_ip > conn_limit / 4)
+		per_ip = conn_limit / 4 ? conn_limit / 4 : 1;
 	d = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME |
 				     (key ? MHD_USE_TLS : 0),
 			     (uint16_t)port, NULL, NULL, http_access, sd,
 			     MHD_OPTION_EXTERNAL_LOGGER, http_mhd_log, sd,
 			     MHD_OPTION_SOCK_ADDR, &sin,
 			     MHD_OPTION_NOTIFY_COMPLETED, http_completed, sd,
+			     MHD_OPTION_NOTIFY_CONNECTION, http_notify, sd,
 			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
-			     MHD_OPTION_CONNECTION_LIMIT, (unsigned)4000,
+			     MHD_OPTION_CONNECTION_LIMIT, conn_limit,
+			     MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip,
 			     MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
 			     key ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, key,
 			     MHD_OPTION_HTTPS_MEM_CERT, cert, MHD_OPTION_END);

@@ -46,6 +46,7 @@ struct http_ctx {
 	struct buf body;         /* the request body, up to max_body */
 	size_t max_body;         /* what the router allowed at begin */
 	int too_big;
+	int busy;                /* the body budget was spent: 503 */
 	const void *route;       /* the router's: which route matched */
 	const char *param[HTTP_MAX_PARAMS]; /* the pattern's {x} segments, in order */
 	char param_buf[HTTP_MAX_PARAMS][HTTP_PARAM_MAX + 1];
@@ -75,6 +76,12 @@ struct http_router {
  */
 int http_start(struct snowd *sd, const struct http_router *r, char *err, size_t errlen);
 void http_stop(struct snowd *sd);
+/*
+ * Close connections that missed a deadline: whole headers within 10 s of
+ * connecting (or of their last answer), a whole body within 60 s of its
+ * headers, however slowly they trickle.  Called from snowd's timer.
+ */
+void http_tick(struct snowd *sd);
 
 /* --- answers: each queues one response and returns MHD's result ---------- */
 

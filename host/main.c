@@ -62,6 +62,10 @@ static const struct conf_option snowd_options[] = {
 	    "how often agents report (default 2000)"),
 	OPT("offline-after-ms", 0, CONF_INT, offline_after_ms, 500, 86400000, "MS",
 	    "a node without a report this long is offline (default 3 intervals + 2 s)"),
+	OPT("max-conn-per-ip", 0, CONF_INT, max_conn_per_ip, 1, 100000, "N",
+	    "connections one client address may hold (default 256; at most a quarter of all)"),
+	OPT("body-budget", 0, CONF_INT, body_budget, 64 << 10, 1L << 30, "BYTES",
+	    "request bodies buffered at once, all clients together; more get 503 (default 16 MiB)"),
 	OPT("max-body", 0, CONF_INT, max_body, 1024, 64 << 20, "BYTES",
 	    "largest request body accepted (default 1 MiB)"),
 	OPT("command-timeout", 0, CONF_INT, command_timeout_s, 5, 86400, "S",
@@ -115,6 +119,8 @@ static int snowd_defaults(struct snowd_config *c)
 	c->interval_ms = 2000;
 	c->offline_after_ms = 0;
 	c->max_body = 1 << 20;
+	c->max_conn_per_ip = 256;
+	c->body_budget = 16 << 20;
 	c->command_timeout_s = 300;
 	c->discovered_max = 1024;
 	c->discovery_rate = 600;
@@ -544,6 +550,7 @@ static void snowd_loop(struct snowd *sd)
 			}
 			dnsmasq_tick(&sd->dnsmasq, time(NULL));
 			stream_flush(&sd->stream);
+			http_tick(sd);
 			next_tick = now + 500;
 		}
 	}

@@ -136,9 +136,12 @@ int metrics_render(struct snowd *sd, struct buf *b)
 			  "# HELP snowd_stream_messages_total Messages sent on the event stream.\n"
 			  "# TYPE snowd_stream_messages_total counter\nsnowd_stream_messages_total %llu\n"
 			  "# HELP snowd_stream_cut_total Stream clients cut off for falling too far behind.\n"
-			  "# TYPE snowd_stream_cut_total counter\nsnowd_stream_cut_total %llu\n",
+			  "# TYPE snowd_stream_cut_total counter\nsnowd_stream_cut_total %llu\n"
+			  "# HELP snowd_http_connections_cut_total Connections closed for trickling past a deadline.\n"
+			  "# TYPE snowd_http_connections_cut_total counter\nsnowd_http_connections_cut_total %llu\n",
 			  (unsigned long long)sd->requests, (unsigned long long)sd->reports,
 			  (unsigned long long)sd->events, sd->stream.nclients,
-			  (unsigned long long)sd->stream.sent_messages, (unsigned long long)sd->stream.cut);
+			  (unsigned long long)sd->stream.sent_messages, (unsigned long long)sd->stream.cut,
+			  (unsigned long long)sd->conns_cut);
 	return rc ? rc : metrics_health(sd, b);
 }

@@ -24,6 +24,7 @@
 
 struct MHD_Daemon;
 struct http_router;
+struct http_conn;
 struct power;
 
 struct snowd_config {
@@ -42,6 +43,8 @@ struct snowd_config {
 	long interval_ms;
 	long offline_after_ms;
 	long max_body;
+	long max_conn_per_ip;
+	long body_budget;        /* bytes of request bodies buffered at once */
 	long command_timeout_s;
 	long discovered_max;     /* rows kept of unknown MACs */
 	long discovery_rate;     /* new unknown MACs recorded a minute */
@@ -93,6 +96,9 @@ struct snowd {
 	struct MHD_Daemon *httpsd;  /* HTTPS for the API and console, when configured */
 	const struct http_router *router; /* borrowed: who answers requests (route.c) */
 	struct authq *authq;        /* owned: password checks off the loop */
+	struct http_conn *conns;    /* owned: every open connection (http.c), for its deadlines */
+	size_t body_bytes;          /* request bodies buffered now */
+	uint64_t conns_cut;         /* connections closed for missing a deadline */
 	struct throttle throttle;   /* login failures by address and by user */
 	char *tls_key_pem, *tls_cert_pem;
 	uint32_t boot_ip;

@@ -7,9 +7,9 @@
 dir=$(mktemp -d /tmp/snow-it-limits.XXXXXX)
 port=$(free_port)
 url=http://127.0.0.1:$port
-pid= sim= hold=
+pid= sim= hold= pid2= trickle=
 "$SNOW_ASAN_BIN/snowd" --state-dir "$dir/state" --listen "127.0.0.1:$port" --boot-addr 127.0.0.1/8 \
-	--dnsmasq none >"$dir/snowd.log" 2>&1 &
+	--dnsmasq none --max-conn-per-ip 300 >"$dir/snowd.log" 2>&1 &
 pid=$!
 on_exit 'stop_pid $hold; stop_pid $sim; stop_pid $pid; [ "$_failures" -gt 0 ] && tail -30 "$dir/snowd.log"; [ "$_failures" -gt 0 ] && cp -r "$dir" /tmp/limits-debug; rm -rf "$dir"'
 check "snowd starts" wait_for 10 curl -sf "$url/api/v1/health"
@@ -127,4 +127,49 @@ for p in "${flood_pids[@]}"; do wait "$p"; done
 check "health answered all through the flood" test "$(wc -l <"$dir/health.times")" -eq 60
 echo "perf: health during a login flood (6 loops of wrong passwords): p50 $(sort -n "$dir/health.times" | sed -n 30p) s, p90 $(sort -n "$dir/health.times" | sed -n 54p) s"
 check "snowd logged the refusals" grep -q "login: refused for 'alice'" "$dir/snowd.log"
-check_sanitizer "$dir/snowd.log"
+
+# Half-sent requests against a snowd with 64 descriptors: one address holds at most a quarter
+# of the connections, others are still served, and trickled headers are cut at their deadline
+# (10 s for headers, 60 s for a body) however slowly they trickle.
+port2=$(free_port)
+url2=http://127.0.0.1:$port2
+prlimit --nofile=64:64 "$SNOW_ASAN_BIN/snowd" --state-dir "$dir/state2" --listen "127.0.0.1:$port2" \
+	--boot-addr 127.0.0.1/8 --dnsmasq none >"$dir/snowd2.log" 2>&1 &
+pid2=$!
+on_exit 'stop_pid $pid2'
+check "snowd starts with 64 descriptors" wait_for 10 curl -sf "$url2/api/v1/health"
+python3 - "$port2" "$dir/trickle.out" <<'EOF' &
+import socket, sys, time
+port, out = int(sys.argv[1]), sys.argv[2]
+socks = []
+for i in range(60):
+    try:
+        s = socket.create_connection(("127.0.0.1", port), timeout=2)
+        s.sendall(b"GET /api/v1/health HTTP/1.1\r\nHost: x\r\n")  # never the blank line
+        socks.append(s)
+    except OSError:
+        pass
+# Trickle a header byte a second to each, as long as they stay open.
+start, alive = time.time(), len(socks)
+while time.time() - start < 40 and alive:
+    time.sleep(1)
+    alive = 0
+    for s in socks:
+        try:
+            s.sendall(b"X")
+            alive += 1
+        except OSError:
+            pass
+open(out, "w").write(f"{len(socks)} {alive} {time.time() - start:.0f}\n")
+EOF
+trickle=$!
+on_exit 'stop_pid $trickle'
+check "another address is served while one trickles" wait_for 10 curl -sf --interface 127.0.0.2 "$url2/api/v1/health"
+check "trickled headers are cut at their deadline" wait_for 45 test -s "$dir/trickle.out"
+read -r opened alive secs <"$dir/trickle.out" || true
+check_eq "no trickling connection outlived the deadline ($opened opened, all cut after ${secs:-?} s)" 0 "${alive:-?}"
+tok2=$(cat "$dir/state2/admin.token")
+check "snowd counts them (snowd_http_connections_cut_total)" bash -c "curl -s -H 'Authorization: Bearer $tok2' '$url2/metrics' | grep -q '^snowd_http_connections_cut_total [1-9]'"
+check "the same address is served again" curl -sf "$url2/api/v1/health"
+stop_pid $pid2
+check_sanitizer "$dir/snowd.log" "$dir/snowd2.log"
