@@ -55,7 +55,7 @@ check "three simulated nodes online" wait_for 15 online
 check "snow-snmp up (snmptrapd, snmpd, subagent)" "$SNOW_BIN/snow-snmp" up --state "$state" --url "$url" \
 	--listen "udp:$agent" --trap "udp:127.0.0.1:$trap_port"
 check "config files are private (0600)" bash -c "[ \"\$(stat -c %a '$state/snmp/snmpd.conf' '$state/snmp/snmptrapd.conf' '$state/snmp/credentials' | sort -u)\" = 600 ]"
-check "the subagent has its own operator token, not the admin's" bash -c "'$SNOW_BIN/snowctl' token list --json | python3 -c 'import json,sys; t=[x for x in json.load(sys.stdin)[\"tokens\"] if x[\"name\"]==\"snmp-subagent\"]; sys.exit(0 if t and t[0][\"role\"]==\"operator\" else 1)' && [ \"\$(stat -c %a '$state/snmp/subagent.token')\" = 600 ] && ! cmp -s '$state/snmp/subagent.token' '$state/admin.token'"
+check "the subagent has its own operator token, not the admin's" bash -c "'$SNOW_BIN/snowctl' token list --json | python3 -c 'import json,sys; t=[x for x in json.load(sys.stdin) if x[\"name\"]==\"snmp-subagent\"]; sys.exit(0 if t and t[0][\"role\"]==\"operator\" else 1)' && [ \"\$(stat -c %a '$state/snmp/subagent.token')\" = 600 ] && ! cmp -s '$state/snmp/subagent.token' '$state/admin.token'"
 check "no community string in snmpd.conf" bash -c "! grep -Eq '^(rocommunity|rwcommunity|com2sec)' '$state/snmp/snmpd.conf'"
 
 export MIBS="" MIBDIRS=$SNOW_TOP/snmp/mibs:$SNOW_TOP/snmp:/usr/share/snmp/mibs SNMP_PERSISTENT_DIR=$dir/cli
