@@ -277,6 +277,14 @@ void agent_event(struct agent_state *st, const char *type, json_t *attrs)
 }
 
 /* ddm's way of telling us about a device state change. */
+/* A device operation that waits (a self-test) calls this between its slices. */
+static void agent_ddm_tick(void *ctx)
+{
+	struct agent_state *st = ctx;
+
+	wdog_pat(st->wdog_fd);
+}
+
 static void agent_ddm_emit(void *ctx, const char *type, json_t *attrs)
 {
 	agent_event(ctx, type, attrs);
@@ -289,6 +297,7 @@ static struct ddm_env agent_ddm_env(struct agent_state *st)
 		.service_mac = st->conf->mac,
 		.now = agent_unix_now(),
 		.emit = agent_ddm_emit,
+		.tick = agent_ddm_tick,
 		.ctx = st,
 		/* /init exports the node's environment (its env setting in snowd). */
 		.nic_mac = getenv("SNOW_NIC_MAC"),
@@ -807,7 +816,8 @@ static int agent_config_reload(struct agent_state *st, json_t **result, char *er
 		 st->conf->state_dir && *st->conf->state_dir ? st->conf->state_dir : "/tmp");
 	if (st->conf->state_dir && *st->conf->state_dir)
 		mkdir(st->conf->state_dir, 0700);
-	rc = overlay_fetch_conf(&st->wire.url, st->conf->mac, tmp, AGENT_HTTP_TIMEOUT_MS, err,
+	wdog_pat(st->wdog_fd); /* the report's request came just before */
+	rc = overlay_fetch_conf(&st->wire.url, st->conf->mac, tmp, st->wire.timeout_ms, err,
 				errlen);
 	if (rc)
 		return rc;
@@ -1236,6 +1246,13 @@ static void agent_watchdog_open(struct agent_state *st)
 	}
 	/* Three pats per timeout: a late report never resets the node. */
 	st->wdog_period_ms = (int)st->conf->watchdog_s * 1000 / 3;
+	/*
+	 * A request cannot pat while it waits: it gets at most half the timeout,
+	 * with a pat just before it (agent_run, agent_config_reload), so a host
+	 * that does not answer never resets the node.
+	 */
+	if (st->wire.timeout_ms > (int)st->conf->watchdog_s * 500)
+		st->wire.timeout_ms = (int)st->conf->watchdog_s * 500;
 	log_info("watchdog: %s armed, %ld s", dev, st->conf->watchdog_s);
 }
 
@@ -1248,6 +1265,7 @@ int agent_run(struct agent_state *st)
 	agent_watchdog_open(st);
 	while (!st->stop) {
 		if (!standalone && !st->registered) {
+			wdog_pat(st->wdog_fd);
 			rc = agent_register(st);
 			if (rc) {
 				if (st->conf->once)
@@ -1271,6 +1289,7 @@ int agent_run(struct agent_state *st)
 			instr_ring_ack(&st->ring, st->ring.next_seq - 1, agent_unix_now());
 			rc = 0;
 		} else {
+			wdog_pat(st->wdog_fd); /* the request may take half the watchdog's time */
 			rc = agent_report(st);
 		}
 		agent_state_save(st);
