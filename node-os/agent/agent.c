@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "blackbox.h"
 #include "jsonh.h"
 #include "log.h"
 #include "overlay.h"
@@ -350,13 +351,10 @@ static void agent_state_save(struct agent_state *st)
 /* @ret number of events restored, or -1 when there was nothing of this boot. */
 static int agent_state_load(struct agent_state *st)
 {
-	char path[4096], err[256];
+	char path[4096];
 	json_error_t je;
-	json_t *j, *evs, *e;
-	json_int_t next, lost, first, last, total;
-	const char *boot;
-	size_t i;
-	int n = 0;
+	json_t *j;
+	int n;
 
 	if (!st->conf->state_dir || !*st->conf->state_dir)
 		return -1;
@@ -364,32 +362,7 @@ static int agent_state_load(struct agent_state *st)
 	j = json_load_file(path, 0, &je);
 	if (!j)
 		return -1;
-	if (jsonh_get_str(j, "boot_id", 1, 64, &boot, err, sizeof(err)) ||
-	    strcmp(boot, st->boot_id) ||
-	    jsonh_get_int(j, "next_seq", 1, 1, INT64_MAX, &next, err, sizeof(err)) ||
-	    jsonh_get_int(j, "lost", 1, 0, INT64_MAX, &lost, err, sizeof(err)) ||
-	    jsonh_get_int(j, "lost_first", 1, 0, INT64_MAX, &first, err, sizeof(err)) ||
-	    jsonh_get_int(j, "lost_last", 1, 0, INT64_MAX, &last, err, sizeof(err)) ||
-	    jsonh_get_int(j, "lost_total", 1, 0, INT64_MAX, &total, err, sizeof(err)) ||
-	    !json_is_array(evs = json_object_get(j, "events"))) {
-		json_decref(j);
-		return -1; /* another boot's, or damaged: start afresh */
-	}
-	json_array_foreach(evs, i, e) {
-		struct instr_event ev;
-		if (instr_event_from_json(e, &ev, err, sizeof(err)))
-			continue;
-		/* Keep the seq it had: push numbers it, so set next_seq first. */
-		st->ring.next_seq = ev.seq;
-		instr_ring_push(&st->ring, ev.time, ev.type, ev.attrs);
-		n++;
-	}
-	if ((uint64_t)next > st->ring.next_seq)
-		st->ring.next_seq = (uint64_t)next;
-	st->ring.lost = (uint64_t)lost;
-	st->ring.lost_first = (uint64_t)first;
-	st->ring.lost_last = (uint64_t)last;
-	st->ring.lost_total = (uint64_t)total;
+	n = blackbox_restore(&st->ring, st->boot_id, j);
 	json_decref(j);
 	return n;
 }
