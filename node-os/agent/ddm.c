@@ -23,7 +23,7 @@
 #include "tree.h"
 
 #define DDM_DIAG_READ_BYTES (4u << 20) /* block read test: the first 4 MiB */
-/* snow-nic --self-test: calibration plus four messages; well inside the watchdog's 30 s. */
+/* snow-nic --self-test: calibration plus four messages (env->tick pats the watchdog meanwhile). */
 #define DDM_NIC_DIAG_MS 15000
 #define DDM_NIC_STOP_MS 3000  /* offline: how long snow-nic gets to exit */
 #define DDM_NIC_START_MS 6000 /* online: how long to wait for a fresh status */
