@@ -277,7 +277,6 @@ void agent_event(struct agent_state *st, const char *type, json_t *attrs)
 	}
 }
 
-/* ddm's way of telling us about a device state change. */
 /* A device operation that waits (a self-test) calls this between its slices. */
 static void agent_ddm_tick(void *ctx)
 {
@@ -286,6 +285,7 @@ static void agent_ddm_tick(void *ctx)
 	wdog_pat(st->wdog_fd);
 }
 
+/* ddm's way of telling us about a device state change. */
 static void agent_ddm_emit(void *ctx, const char *type, json_t *attrs)
 {
 	agent_event(ctx, type, attrs);
