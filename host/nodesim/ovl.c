@@ -7,96 +7,15 @@
 #include <string.h>
 
 #include "conf.h"
+#include "cpio.h"
 #include "httpc.h"
 
-#define CPIO_HDR_LEN 110
-#define CPIO_NAME_MAX 4096
 #define OVL_LINE_MAX 1024
-
-/* One 8-hex-digit header field.  @ret 0 or -EINVAL. */
-static int ovl_hex8(const char *p, unsigned long *out)
-{
-	unsigned long v = 0;
-	int i;
-
-	for (i = 0; i < 8; i++) {
-		int c = p[i], d;
-		if (c >= '0' && c <= '9')
-			d = c - '0';
-		else if (c >= 'a' && c <= 'f')
-			d = c - 'a' + 10;
-		else if (c >= 'A' && c <= 'F')
-			d = c - 'A' + 10;
-		else
-			return -EINVAL;
-		v = v << 4 | (unsigned long)d;
-	}
-	*out = v;
-	return 0;
-}
-
-static size_t ovl_pad4(size_t n)
-{
-	return (n + 3) & ~(size_t)3;
-}
 
 int ovl_cpio_find(const void *data, size_t len, const char *path, const void **out,
 		  size_t *outlen, char *err, size_t errlen)
 {
-	const char *base = data;
-	size_t off = 0;
-
-	while (off < len) {
-		unsigned long mode, filesize, namesize;
-		const char *h = base + off, *name;
-		size_t name_off, data_off;
-
-		if (len - off < CPIO_HDR_LEN) {
-			snprintf(err, errlen, "cpio: header at %zu cut short (%zu bytes left)", off,
-				 len - off);
-			return -EINVAL;
-		}
-		/* 070701 is newc; 070702 adds a checksum we have no use for. */
-		if (memcmp(h, "070701", 6) && memcmp(h, "070702", 6)) {
-			snprintf(err, errlen, "cpio: bad magic at %zu (not newc)", off);
-			return -EINVAL;
-		}
-		if (ovl_hex8(h + 6 + 1 * 8, &mode) || ovl_hex8(h + 6 + 6 * 8, &filesize) ||
-		    ovl_hex8(h + 6 + 11 * 8, &namesize)) {
-			snprintf(err, errlen, "cpio: header at %zu has a field that is not hex", off);
-			return -EINVAL;
-		}
-		name_off = off + CPIO_HDR_LEN;
-		if (namesize < 2 || namesize > CPIO_NAME_MAX || namesize > len - name_off) {
-			snprintf(err, errlen, "cpio: name size %lu at %zu out of range", namesize, off);
-			return -EINVAL;
-		}
-		name = base + name_off;
-		if (name[namesize - 1] != '\0' || memchr(name, '\0', namesize - 1)) {
-			snprintf(err, errlen, "cpio: name at %zu not NUL-terminated", off);
-			return -EINVAL;
-		}
-		data_off = ovl_pad4(name_off + namesize);
-		if (data_off > len || filesize > len - data_off) {
-			snprintf(err, errlen, "cpio: %s: %lu bytes of data past the end", name,
-				 filesize);
-			return -EINVAL;
-		}
-		if (!strcmp(name, "TRAILER!!!"))
-			break;
-		while (name[0] == '.' && name[1] == '/')
-			name += 2;
-		while (name[0] == '/')
-			name++;
-		if ((mode & 0170000) == 0100000 && !strcmp(name, path)) {
-			*out = base + data_off;
-			*outlen = filesize;
-			return 0;
-		}
-		off = ovl_pad4(data_off + filesize);
-	}
-	snprintf(err, errlen, "cpio: no file %s", path);
-	return -ENOENT;
+	return cpio_find(data, len, path, out, outlen, err, errlen);
 }
 
 /* What the file says, before checking; strings owned (conf_free()). */

@@ -33,10 +33,11 @@ struct ovl_conf {
 
 /*
  * Find the regular file path (without a leading "/" or "./") in a newc cpio
- * archive of len bytes.  *out points into data (borrowed), *outlen is its size.
- * @ret 0; -ENOENT when the archive ends without it; -EINVAL when the archive
- * is malformed (bad magic, a length past the end, a name without its NUL),
- * with err saying where.
+ * archive of len bytes: lib/cpio.h's cpio_find(), the reader the agent uses
+ * too.  *out points into data (borrowed), *outlen is its size.
+ * @ret 0; -ENOENT when the archive has no such file; -EINVAL when the archive
+ * is malformed (bad magic, a field not eight hex digits, a length past the
+ * end, a name without its NUL, no trailer), with err saying where.
  */
 int ovl_cpio_find(const void *data, size_t len, const char *path, const void **out,
 		  size_t *outlen, char *err, size_t errlen);

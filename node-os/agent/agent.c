@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "blackbox.h"
 #include "jsonh.h"
 #include "log.h"
 #include "overlay.h"
@@ -276,6 +277,14 @@ void agent_event(struct agent_state *st, const char *type, json_t *attrs)
 	}
 }
 
+/* A device operation that waits (a self-test) calls this between its slices. */
+static void agent_ddm_tick(void *ctx)
+{
+	struct agent_state *st = ctx;
+
+	wdog_pat(st->wdog_fd);
+}
+
 /* ddm's way of telling us about a device state change. */
 static void agent_ddm_emit(void *ctx, const char *type, json_t *attrs)
 {
@@ -289,6 +298,7 @@ static struct ddm_env agent_ddm_env(struct agent_state *st)
 		.service_mac = st->conf->mac,
 		.now = agent_unix_now(),
 		.emit = agent_ddm_emit,
+		.tick = agent_ddm_tick,
 		.ctx = st,
 		/* /init exports the node's environment (its env setting in snowd). */
 		.nic_mac = getenv("SNOW_NIC_MAC"),
@@ -341,13 +351,10 @@ static void agent_state_save(struct agent_state *st)
 /* @ret number of events restored, or -1 when there was nothing of this boot. */
 static int agent_state_load(struct agent_state *st)
 {
-	char path[4096], err[256];
+	char path[4096];
 	json_error_t je;
-	json_t *j, *evs, *e;
-	json_int_t next, lost, first, last, total;
-	const char *boot;
-	size_t i;
-	int n = 0;
+	json_t *j;
+	int n;
 
 	if (!st->conf->state_dir || !*st->conf->state_dir)
 		return -1;
@@ -355,32 +362,7 @@ static int agent_state_load(struct agent_state *st)
 	j = json_load_file(path, 0, &je);
 	if (!j)
 		return -1;
-	if (jsonh_get_str(j, "boot_id", 1, 64, &boot, err, sizeof(err)) ||
-	    strcmp(boot, st->boot_id) ||
-	    jsonh_get_int(j, "next_seq", 1, 1, INT64_MAX, &next, err, sizeof(err)) ||
-	    jsonh_get_int(j, "lost", 1, 0, INT64_MAX, &lost, err, sizeof(err)) ||
-	    jsonh_get_int(j, "lost_first", 1, 0, INT64_MAX, &first, err, sizeof(err)) ||
-	    jsonh_get_int(j, "lost_last", 1, 0, INT64_MAX, &last, err, sizeof(err)) ||
-	    jsonh_get_int(j, "lost_total", 1, 0, INT64_MAX, &total, err, sizeof(err)) ||
-	    !json_is_array(evs = json_object_get(j, "events"))) {
-		json_decref(j);
-		return -1; /* another boot's, or damaged: start afresh */
-	}
-	json_array_foreach(evs, i, e) {
-		struct instr_event ev;
-		if (instr_event_from_json(e, &ev, err, sizeof(err)))
-			continue;
-		/* Keep the seq it had: push numbers it, so set next_seq first. */
-		st->ring.next_seq = ev.seq;
-		instr_ring_push(&st->ring, ev.time, ev.type, ev.attrs);
-		n++;
-	}
-	if ((uint64_t)next > st->ring.next_seq)
-		st->ring.next_seq = (uint64_t)next;
-	st->ring.lost = (uint64_t)lost;
-	st->ring.lost_first = (uint64_t)first;
-	st->ring.lost_last = (uint64_t)last;
-	st->ring.lost_total = (uint64_t)total;
+	n = blackbox_restore(&st->ring, st->boot_id, j);
 	json_decref(j);
 	return n;
 }
@@ -807,7 +789,8 @@ static int agent_config_reload(struct agent_state *st, json_t **result, char *er
 		 st->conf->state_dir && *st->conf->state_dir ? st->conf->state_dir : "/tmp");
 	if (st->conf->state_dir && *st->conf->state_dir)
 		mkdir(st->conf->state_dir, 0700);
-	rc = overlay_fetch_conf(&st->wire.url, st->conf->mac, tmp, AGENT_HTTP_TIMEOUT_MS, err,
+	wdog_pat(st->wdog_fd); /* the report's request came just before */
+	rc = overlay_fetch_conf(&st->wire.url, st->conf->mac, tmp, st->wire.timeout_ms, err,
 				errlen);
 	if (rc)
 		return rc;
@@ -1236,6 +1219,13 @@ static void agent_watchdog_open(struct agent_state *st)
 	}
 	/* Three pats per timeout: a late report never resets the node. */
 	st->wdog_period_ms = (int)st->conf->watchdog_s * 1000 / 3;
+	/*
+	 * A request cannot pat while it waits: it gets at most half the timeout,
+	 * with a pat just before it (agent_run, agent_config_reload), so a host
+	 * that does not answer never resets the node.
+	 */
+	if (st->wire.timeout_ms > (int)st->conf->watchdog_s * 500)
+		st->wire.timeout_ms = (int)st->conf->watchdog_s * 500;
 	log_info("watchdog: %s armed, %ld s", dev, st->conf->watchdog_s);
 }
 
@@ -1248,6 +1238,7 @@ int agent_run(struct agent_state *st)
 	agent_watchdog_open(st);
 	while (!st->stop) {
 		if (!standalone && !st->registered) {
+			wdog_pat(st->wdog_fd);
 			rc = agent_register(st);
 			if (rc) {
 				if (st->conf->once)
@@ -1271,6 +1262,7 @@ int agent_run(struct agent_state *st)
 			instr_ring_ack(&st->ring, st->ring.next_seq - 1, agent_unix_now());
 			rc = 0;
 		} else {
+			wdog_pat(st->wdog_fd); /* the request may take half the watchdog's time */
 			rc = agent_report(st);
 		}
 		agent_state_save(st);

@@ -5,8 +5,9 @@
  * (lib/instr.h's ring) and the results of the commands the host sent in
  * its answers.  One thread, one loop: the only waits are poll() on the
  * signal self-pipe (with the time to the next report, or to the next pat
- * of the watchdog, as timeout), the bounded HTTP request and the commands
- * themselves.  See docs/agent.md.
+ * of the watchdog, as timeout), the bounded HTTP request (at most half the
+ * watchdog's timeout, with a pat just before it) and the commands themselves
+ * (a device operation that waits pats between its slices).  See docs/agent.md.
  */
 #ifndef SNOW_NODE_AGENT_H
 #define SNOW_NODE_AGENT_H

@@ -23,10 +23,52 @@
 #include "tree.h"
 
 #define DDM_DIAG_READ_BYTES (4u << 20) /* block read test: the first 4 MiB */
-/* snow-nic --self-test: calibration plus four messages; well inside the watchdog's 30 s. */
+/* snow-nic --self-test: calibration plus four messages (env->tick pats the watchdog meanwhile). */
 #define DDM_NIC_DIAG_MS 15000
 #define DDM_NIC_STOP_MS 3000  /* offline: how long snow-nic gets to exit */
 #define DDM_NIC_START_MS 6000 /* online: how long to wait for a fresh status */
+/* Long operations call env->tick at least this often (the agent pats its watchdog). */
+#define DDM_TICK_MS 500
+
+struct ddm_list;
+
+/* What a class's scan sees: the node, and what it must spare. */
+struct ddm_scan_ctx {
+	struct ddm *d;              /* the agent's marks (block run states it keeps) */
+	const struct ddm_env *env;
+	const char *service;        /* the service interface's name ("" when not found) */
+	struct ddm_list *l;         /* the devices found so far: append to it */
+};
+
+/*
+ * A device class: what it finds under ROOT and what it can do.  Each class
+ * is one const table below, listed in ddm_classes[] in the order devices
+ * appear in a report.  A NULL method means the class cannot do that: its
+ * scan also sets the device's `cannot` reason, so the state rules refuse the
+ * op before it gets here.  name is the part of the path after the class's
+ * folder ("cpu0" of "cpu/cpu0").  No method keeps a pointer to its arguments.
+ */
+struct ddm_class_ops {
+	/* The class as reports show it (instr_dev.cls). */
+	const char *name;
+	/*
+	 * Append this class's devices (ddm_add(), owned by sc->l and freed with
+	 * the scan) with their run state, stats and `cannot` reasons.  Out of
+	 * memory stops the class's scan, leaving what was added.
+	 */
+	void (*scan)(const struct ddm_class_ops *cls, const struct ddm_scan_ctx *sc);
+	/*
+	 * Make dev (borrowed from the last scan) online, offline or shut down
+	 * (op); d's marks may change, dev's run state is seen by the next scan.
+	 * @ret 0 or -errno with err filled (the kernel's word, e.g. EBUSY).
+	 */
+	int (*set_run)(struct ddm *d, const struct ddm_env *env, const struct instr_dev *dev,
+		       const char *name, enum instr_op op, char *err, size_t errlen);
+	/* The intrusive test of an offline device: result and detail into c (the caller's). */
+	void (*diag)(const struct ddm_env *env, const char *name, struct instr_check *c);
+	/* The non-intrusive check of a device as it runs: into c (the caller's). */
+	void (*audit)(const struct ddm_env *env, const char *name, struct instr_check *c);
+};
 
 /* ---- helpers --------------------------------------------------------------- */
 
@@ -191,8 +233,9 @@ struct ddm_list {
 	size_t n, cap;
 };
 
-static struct instr_dev *ddm_add(struct ddm_list *l, const char *cls, const char *fmt,
-				 const char *name)
+/* A new device of class cls at fmt % name, enabled and online; NULL when out of memory. */
+static struct instr_dev *ddm_add(struct ddm_list *l, const struct ddm_class_ops *cls,
+				 const char *fmt, const char *name)
 {
 	struct instr_dev *dev;
 
@@ -207,7 +250,7 @@ static struct instr_dev *ddm_add(struct ddm_list *l, const char *cls, const char
 	dev = &l->dev[l->n++];
 	memset(dev, 0, sizeof(*dev));
 	snprintf(dev->path, sizeof(dev->path), fmt, name);
-	snprintf(dev->cls, sizeof(dev->cls), "%s", cls);
+	snprintf(dev->cls, sizeof(dev->cls), "%s", cls->name);
 	dev->avail = INSTR_ENABLED;
 	dev->run = INSTR_ONLINE;
 	dev->stats = json_object();
@@ -244,8 +287,9 @@ static void ddm_service_if(const struct ddm_env *env, char *out, size_t cap)
 
 /* ---- classes ----------------------------------------------------------------- */
 
-static void ddm_scan_cpus(const struct ddm_env *env, struct ddm_list *l)
+static void ddm_cpu_scan(const struct ddm_class_ops *cls, const struct ddm_scan_ctx *sc)
 {
+	const struct ddm_env *env = sc->env;
 	char **names, *stat = malloc(SAMPLE_MAX_FILE);
 	char err[256];
 	long hz = sysconf(_SC_CLK_TCK);
@@ -265,7 +309,7 @@ static void ddm_scan_cpus(const struct ddm_env *env, struct ddm_list *l)
 
 		if (strspn(names[i] + 3, "0123456789") != strlen(names[i] + 3) || !names[i][3])
 			continue;
-		dev = ddm_add(l, "cpu", "cpu/%s", names[i]);
+		dev = ddm_add(sc->l, cls, "cpu/%s", names[i]);
 		if (!dev)
 			break;
 		snprintf(rel, sizeof(rel), "sys/devices/system/cpu/%s/online", names[i]);
@@ -295,8 +339,9 @@ static void ddm_scan_cpus(const struct ddm_env *env, struct ddm_list *l)
 	free(stat);
 }
 
-static void ddm_scan_memory(const struct ddm_env *env, struct ddm_list *l)
+static void ddm_memory_scan(const struct ddm_class_ops *cls, const struct ddm_scan_ctx *sc)
 {
+	const struct ddm_env *env = sc->env;
 	unsigned long long bs = 0;
 	char **names;
 	int n, i;
@@ -318,7 +363,7 @@ static void ddm_scan_memory(const struct ddm_env *env, struct ddm_list *l)
 		snprintf(rel, sizeof(rel), "sys/devices/system/memory/%s/state", names[i]);
 		if (tree_read_str(env->root, rel, state, sizeof(state)))
 			continue;
-		dev = ddm_add(l, "memory", "memory/%s", names[i]);
+		dev = ddm_add(sc->l, cls, "memory/%s", names[i]);
 		if (!dev)
 			break;
 		dev->run = !strcmp(state, "online") ? INSTR_ONLINE : INSTR_OFFLINE;
@@ -335,10 +380,10 @@ static void ddm_scan_memory(const struct ddm_env *env, struct ddm_list *l)
 	ddm_list_free(names, n);
 }
 
-static void ddm_xcvr_one(void *ctx, const char *ifname, const struct sff8472_diag *d);
-
-static void ddm_scan_net(const struct ddm_env *env, struct ddm_list *l, const char *service)
+static void ddm_net_scan(const struct ddm_class_ops *cls, const struct ddm_scan_ctx *sc)
 {
+	const struct ddm_env *env = sc->env;
+	const char *service = sc->service;
 	static const char *const stat_names[] = { "rx_bytes", "rx_packets", "rx_errors",
 						  "rx_dropped", "tx_bytes", "tx_packets",
 						  "tx_errors", "tx_dropped", NULL };
@@ -358,11 +403,11 @@ static void ddm_scan_net(const struct ddm_env *env, struct ddm_list *l, const ch
 		snprintf(rel, sizeof(rel), "sys/class/net/%s/flags", names[i]);
 		if (tree_read_ull(env->root, rel, &flags))
 			continue;
-		dev = ddm_add(l, "net", "net/%s", names[i]);
+		dev = ddm_add(sc->l, cls, "net/%s", names[i]);
 		if (!dev)
 			break;
 		dev->run = (flags & 1) ? INSTR_ONLINE : INSTR_OFFLINE; /* IFF_UP */
-		if (service && !strcmp(service, names[i])) {
+		if (!strcmp(service, names[i])) {
 			snprintf(why, sizeof(why),
 				 "%s carries the agent's link to snowd: down, the node is cut off",
 				 names[i]);
@@ -388,14 +433,19 @@ static void ddm_scan_net(const struct ddm_env *env, struct ddm_list *l, const ch
 			ddm_stat_num(dev->stats, "carrier", (double)v);
 	}
 	ddm_list_free(names, n);
-	xcvr_each(env->root, ddm_xcvr_one, l);
 }
+
+/* xcvr_each()'s context: where the modules go. */
+struct ddm_xcvr_ctx {
+	const struct ddm_class_ops *cls;
+	struct ddm_list *l;
+};
 
 /* Optical modules with SFF-8472 diagnostics are devices of their own. */
 static void ddm_xcvr_one(void *ctx, const char *ifname, const struct sff8472_diag *d)
 {
-	struct ddm_list *l = ctx;
-	struct instr_dev *dev = ddm_add(l, "transceiver", "xcvr/%s", ifname);
+	const struct ddm_xcvr_ctx *x = ctx;
+	struct instr_dev *dev = ddm_add(x->l, x->cls, "xcvr/%s", ifname);
 	int k;
 
 	if (!dev)
@@ -409,6 +459,13 @@ static void ddm_xcvr_one(void *ctx, const char *ifname, const struct sff8472_dia
 	ddm_cannot(dev, INSTR_OP_OFFLINE, "a module has no power control here: take its interface offline");
 	ddm_cannot(dev, INSTR_OP_SHUTDOWN, "a module has no power control here");
 	ddm_cannot(dev, INSTR_OP_DIAG, "no intrusive test for a module; audit reads its diagnostics");
+}
+
+static void ddm_xcvr_scan(const struct ddm_class_ops *cls, const struct ddm_scan_ctx *sc)
+{
+	struct ddm_xcvr_ctx x = { cls, sc->l };
+
+	xcvr_each(sc->env->root, ddm_xcvr_one, &x);
 }
 
 /* Is /dev/NAME or one of its partitions mounted (proc/mounts)? */
@@ -432,8 +489,9 @@ static int ddm_block_mounted(const char *root, const char *name)
 	return 0;
 }
 
-static void ddm_scan_block(struct ddm *d, const struct ddm_env *env, struct ddm_list *l)
+static void ddm_block_scan(const struct ddm_class_ops *cls, const struct ddm_scan_ctx *sc)
 {
+	const struct ddm_env *env = sc->env;
 	char **names;
 	int n, i;
 
@@ -452,7 +510,7 @@ static void ddm_scan_block(struct ddm *d, const struct ddm_env *env, struct ddm_
 		snprintf(rel, sizeof(rel), "sys/block/%s/size", names[i]);
 		if (tree_read_ull(env->root, rel, &size))
 			continue;
-		dev = ddm_add(l, "block", "block/%s", names[i]);
+		dev = ddm_add(sc->l, cls, "block/%s", names[i]);
 		if (!dev)
 			break;
 		/* SCSI disks have a real run state; others are marked by the agent. */
@@ -460,7 +518,7 @@ static void ddm_scan_block(struct ddm *d, const struct ddm_env *env, struct ddm_
 		if (!tree_read_str(env->root, rel, state, sizeof(state))) {
 			dev->run = !strcmp(state, "running") ? INSTR_ONLINE : INSTR_OFFLINE;
 		} else {
-			m = ddm_mark_get(d, dev->path, 0);
+			m = ddm_mark_get(sc->d, dev->path, 0);
 			dev->run = m && m->offline ? INSTR_OFFLINE : INSTR_ONLINE;
 		}
 		if (ddm_block_mounted(env->root, names[i]))
@@ -490,12 +548,14 @@ static int ddm_has_watchdog(const char *root, const char *addr, const char *driv
 	return ddm_exists(root, rel) || strcasestr(driver, "wdt") || strcasestr(driver, "i6300esb");
 }
 
-static void ddm_scan_pci(const struct ddm_env *env, struct ddm_list *l, const char *service)
+static void ddm_pci_scan(const struct ddm_class_ops *cls, const struct ddm_scan_ctx *sc)
 {
+	const struct ddm_env *env = sc->env;
+	const char *service = sc->service;
 	char **names, service_pci[64] = "";
 	int n, i;
 
-	if (service && *service) {
+	if (*service) {
 		char rel[128];
 		snprintf(rel, sizeof(rel), "sys/class/net/%s/device", service);
 		ddm_link_base(env->root, rel, service_pci, sizeof(service_pci));
@@ -506,7 +566,7 @@ static void ddm_scan_pci(const struct ddm_env *env, struct ddm_list *l, const ch
 		char rel[160], driver[64], why[128], v[32];
 		struct instr_dev *dev;
 
-		dev = ddm_add(l, "pci", "pci/%s", names[i]);
+		dev = ddm_add(sc->l, cls, "pci/%s", names[i]);
 		if (!dev)
 			break;
 		snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s/driver", names[i]);
@@ -544,15 +604,16 @@ static void ddm_scan_pci(const struct ddm_env *env, struct ddm_list *l, const ch
 	ddm_list_free(names, n);
 }
 
-static void ddm_scan_hwmon(const struct ddm_env *env, struct ddm_list *l)
+static void ddm_sensor_scan(const struct ddm_class_ops *cls, const struct ddm_scan_ctx *sc)
 {
+	const struct ddm_env *env = sc->env;
 	char **names;
 	int n, i, k;
 
 	n = ddm_list(env->root, "sys/class/hwmon", "hwmon", &names);
 	qsort(names, (size_t)n, sizeof(*names), ddm_natcmp);
 	for (i = 0; i < n; i++) {
-		struct instr_dev *dev = ddm_add(l, "sensor", "hwmon/%s", names[i]);
+		struct instr_dev *dev = ddm_add(sc->l, cls, "hwmon/%s", names[i]);
 		static const char why[] = "a sensor has no run state to change on Linux";
 		char rel[128], key[32], name[32];
 		unsigned long long mc;
@@ -583,8 +644,9 @@ static void ddm_scan_hwmon(const struct ddm_env *env, struct ddm_list *l)
  * fresh, offline while the control file holds it stopped, else inactive
  * (starting, or dead and being restarted by /init).
  */
-static void ddm_scan_nic(const struct ddm_env *env, struct ddm_list *l)
+static void ddm_nic_scan(const struct ddm_class_ops *cls, const struct ddm_scan_ctx *sc)
 {
+	const struct ddm_env *env = sc->env;
 	struct instr_dev *dev;
 	struct nicst s;
 	json_t *c, *v;
@@ -593,7 +655,7 @@ static void ddm_scan_nic(const struct ddm_env *env, struct ddm_list *l)
 	nicst_read(env->root, time(NULL), &s);
 	if (!s.present && !s.down && !(env->nic_mac && *env->nic_mac))
 		return;
-	dev = ddm_add(l, "nic-engine", "nic/%s", "engine0");
+	dev = ddm_add(sc->l, cls, "nic/%s", "engine0");
 	if (!dev) {
 		nicst_clear(&s);
 		return;
@@ -645,52 +707,6 @@ static void ddm_devs_free(struct instr_dev *dev, size_t n)
 	free(dev);
 }
 
-int ddm_scan(struct ddm *d, const struct ddm_env *env, const char *cause)
-{
-	struct ddm_list l = { NULL, 0, 0 };
-	char service[64];
-	size_t i, j;
-
-	ddm_service_if(env, service, sizeof(service));
-	ddm_scan_cpus(env, &l);
-	ddm_scan_memory(env, &l);
-	ddm_scan_net(env, &l, service);
-	ddm_scan_block(d, env, &l);
-	ddm_scan_pci(env, &l, service);
-	ddm_scan_hwmon(env, &l);
-	ddm_scan_nic(env, &l);
-	/* What the agent keeps: availability and the last diag/audit. */
-	for (i = 0; i < l.n; i++) {
-		struct ddm_mark *m = ddm_mark_get(d, l.dev[i].path, 0);
-		if (!m)
-			continue;
-		if (m->disabled)
-			l.dev[i].avail = INSTR_DISABLED;
-		l.dev[i].diag = m->diag;
-		l.dev[i].audit = m->audit;
-	}
-	if (d->scanned) {
-		for (i = 0; i < l.n; i++) {
-			struct instr_dev *was = ddm_find(d, l.dev[i].path);
-			if (!was)
-				ddm_emit(env, &l.dev[i], NULL, cause);
-			else if (was->avail != l.dev[i].avail || was->run != l.dev[i].run)
-				ddm_emit(env, &l.dev[i], was, cause);
-		}
-		for (j = 0; j < d->n; j++) {
-			for (i = 0; i < l.n && strcmp(l.dev[i].path, d->dev[j].path); i++)
-				;
-			if (i == l.n)
-				ddm_emit(env, NULL, &d->dev[j], cause);
-		}
-	}
-	ddm_devs_free(d->dev, d->n);
-	d->dev = l.dev;
-	d->n = l.n;
-	d->scanned = 1;
-	return 0;
-}
-
 struct instr_dev *ddm_find(struct ddm *d, const char *path)
 {
 	size_t i;
@@ -726,6 +742,13 @@ static long long ddm_now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Between the slices of a long operation: the agent's watchdog is patted. */
+static void ddm_tick(const struct ddm_env *env)
+{
+	if (env->tick)
+		env->tick(env->ctx);
+}
+
 /* Read the first bytes of ROOT/dev/NAME: the block device read test. */
 static void ddm_block_diag(const struct ddm_env *env, const char *name, struct instr_check *c)
 {
@@ -758,6 +781,7 @@ static void ddm_block_diag(const struct ddm_env *env, const char *name, struct i
 		if (n == 0)
 			break;
 		total += (unsigned long long)n;
+		ddm_tick(env);
 	}
 	if (!total)
 		ddm_check_set(c, 0, env->now, "read 0 bytes: empty device");
@@ -817,7 +841,7 @@ static void ddm_cpu_audit(const struct ddm_env *env, const char *name, struct in
 }
 
 /* Engine audit: the status is fresh and the compute link has carrier. */
-static void ddm_nic_audit(const struct ddm_env *env, struct instr_check *c)
+static void ddm_nic_audit(const struct ddm_env *env, const char *name, struct instr_check *c)
 {
 	char rel[160];
 	unsigned long long carrier;
@@ -849,7 +873,7 @@ static void ddm_nic_audit(const struct ddm_env *env, struct instr_check *c)
  * class to the node's own id, every byte checked.  Its last output line is
  * {"result", "detail"}; a timeout kills it.
  */
-static void ddm_nic_diag(const struct ddm_env *env, struct instr_check *c)
+static void ddm_nic_diag(const struct ddm_env *env, const char *name, struct instr_check *c)
 {
 	char iface[64], sock[4096], out[8192], *line, *p;
 	const char *bin = env->nic_bin && *env->nic_bin ? env->nic_bin : "snow-nic";
@@ -906,6 +930,7 @@ static void ddm_nic_diag(const struct ddm_env *env, struct instr_check *c)
 	for (;;) {
 		struct pollfd q = { pfd[0], POLLIN, 0 };
 		ssize_t r;
+		int pr;
 
 		left = DDM_NIC_DIAG_MS - (ddm_now_ms() - t0);
 		if (left <= 0) {
@@ -913,9 +938,11 @@ static void ddm_nic_diag(const struct ddm_env *env, struct instr_check *c)
 			kill(pid, SIGKILL);
 			break;
 		}
-		if (poll(&q, 1, (int)left) < 0 && errno != EINTR)
+		pr = poll(&q, 1, (int)(left > DDM_TICK_MS ? DDM_TICK_MS : left));
+		ddm_tick(env);
+		if (pr < 0 && errno != EINTR)
 			break;
-		if (!q.revents)
+		if (pr <= 0 || !q.revents)
 			continue;
 		if (len + 1 >= sizeof(out)) { /* keep the tail: the verdict is last */
 			memmove(out, out + sizeof(out) / 2, len - sizeof(out) / 2);
@@ -998,6 +1025,7 @@ static int ddm_nic_set(const struct ddm_env *env, int up, char *err, size_t errl
 			if (rc)
 				break;
 			usleep(200000);
+			ddm_tick(env);
 		}
 		return 0;
 	}
@@ -1013,7 +1041,10 @@ static int ddm_nic_set(const struct ddm_env *env, int up, char *err, size_t errl
 	nicst_read(env->root, time(NULL), &s);
 	if (s.pid > 0 && ddm_pid_is_snow_nic(env, s.pid) && kill((pid_t)s.pid, SIGTERM) == 0) {
 		while (ddm_pid_is_snow_nic(env, s.pid) && ddm_now_ms() - t0 < DDM_NIC_STOP_MS)
+		{
 			usleep(50000);
+			ddm_tick(env);
+		}
 		if (ddm_pid_is_snow_nic(env, s.pid))
 			kill((pid_t)s.pid, SIGKILL);
 	}
@@ -1045,129 +1076,283 @@ static void ddm_xcvr_audit(const struct ddm_env *env, const char *ifname, struct
 			      SFF_ITEMS);
 }
 
-static void ddm_audit(const struct ddm_env *env, struct instr_dev *dev, struct instr_check *c)
-{
-	const char *name = strchr(dev->path, '/') + 1;
-	char rel[160], buf[64];
-	unsigned long long v;
+/* ---- the classes' operations ------------------------------------------------ */
 
-	if (!strcmp(dev->cls, "cpu")) {
-		ddm_cpu_audit(env, name, c);
-	} else if (!strcmp(dev->cls, "net")) {
-		char oper[32] = "?";
-		snprintf(rel, sizeof(rel), "sys/class/net/%s/operstate", name);
-		tree_read_str(env->root, rel, oper, sizeof(oper));
-		snprintf(rel, sizeof(rel), "sys/class/net/%s/carrier", name);
-		if (tree_read_ull(env->root, rel, &v))
-			ddm_check_set(c, 0, env->now, "carrier unreadable (operstate %s)", oper);
-		else if (!v)
-			ddm_check_set(c, 0, env->now, "no carrier (operstate %s)", oper);
-		else
-			ddm_check_set(c, 1, env->now, "carrier up (operstate %s)", oper);
-	} else if (!strcmp(dev->cls, "nic-engine")) {
-		ddm_nic_audit(env, c);
-	} else if (!strcmp(dev->cls, "transceiver")) {
-		ddm_xcvr_audit(env, name, c);
-	} else if (!strcmp(dev->cls, "memory")) {
-		snprintf(rel, sizeof(rel), "sys/devices/system/memory/%s/state", name);
-		if (tree_read_str(env->root, rel, buf, sizeof(buf)))
-			ddm_check_set(c, 0, env->now, "state unreadable");
-		else
-			ddm_check_set(c, !strcmp(buf, "online"), env->now, "state %s", buf);
-	} else if (!strcmp(dev->cls, "block")) {
-		snprintf(rel, sizeof(rel), "sys/block/%s/size", name);
-		if (tree_read_ull(env->root, rel, &v) || !v)
-			ddm_check_set(c, 0, env->now, "size unreadable or 0");
-		else
-			ddm_check_set(c, 1, env->now, "%llu sectors", v);
-	} else if (!strcmp(dev->cls, "pci")) {
-		/* Config space answers with the vendor id the kernel saw. */
-		char path[4096], want[16];
-		unsigned char cfg[2];
-		int fd;
-		snprintf(path, sizeof(path), "%s/sys/bus/pci/devices/%s/config", env->root, name);
-		snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s/vendor", name);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0 || read(fd, cfg, 2) != 2 ||
-		    tree_read_str(env->root, rel, want, sizeof(want))) {
-			ddm_check_set(c, 0, env->now, "config space unreadable");
-		} else {
-			unsigned vid = (unsigned)cfg[0] | (unsigned)cfg[1] << 8;
-			ddm_check_set(c, vid == strtoul(want, NULL, 16) && vid != 0xffff, env->now,
-				      "config space vendor 0x%04x, sysfs %s", vid, want);
-		}
-		if (fd >= 0)
-			close(fd);
-	} else {
-		int k, got = 0;
-		for (k = 1; k <= 16; k++) {
-			snprintf(rel, sizeof(rel), "sys/class/hwmon/%s/temp%d_input", name, k);
-			got += !tree_read_ull(env->root, rel, &v);
-		}
-		ddm_check_set(c, got > 0, env->now, "%d temperature input%s readable", got,
-			      got == 1 ? "" : "s");
-	}
+static int ddm_cpu_set_run(struct ddm *d, const struct ddm_env *env, const struct instr_dev *dev,
+			   const char *name, enum instr_op op, char *err, size_t errlen)
+{
+	char rel[160];
+
+	snprintf(rel, sizeof(rel), "sys/devices/system/cpu/%s/online", name);
+	return ddm_write(env->root, rel, op == INSTR_OP_ONLINE ? "1" : "0", err, errlen);
 }
 
-/* Change the run state in sysfs.  @ret 0 or -errno with err filled. */
-static int ddm_set_run(struct ddm *d, const struct ddm_env *env, struct instr_dev *dev,
-		       enum instr_op op, char *err, size_t errlen)
+static int ddm_memory_set_run(struct ddm *d, const struct ddm_env *env,
+			      const struct instr_dev *dev, const char *name, enum instr_op op,
+			      char *err, size_t errlen)
 {
-	const char *name = strchr(dev->path, '/') + 1;
-	int up = op == INSTR_OP_ONLINE;
+	char rel[160];
+
+	snprintf(rel, sizeof(rel), "sys/devices/system/memory/%s/state", name);
+	return ddm_write(env->root, rel, op == INSTR_OP_ONLINE ? "online" : "offline", err,
+			 errlen);
+}
+
+static void ddm_memory_audit(const struct ddm_env *env, const char *name, struct instr_check *c)
+{
+	char rel[160], buf[64];
+
+	snprintf(rel, sizeof(rel), "sys/devices/system/memory/%s/state", name);
+	if (tree_read_str(env->root, rel, buf, sizeof(buf)))
+		ddm_check_set(c, 0, env->now, "state unreadable");
+	else
+		ddm_check_set(c, !strcmp(buf, "online"), env->now, "state %s", buf);
+}
+
+/* IFF_UP through sysfs flags. */
+static int ddm_net_set_run(struct ddm *d, const struct ddm_env *env, const struct instr_dev *dev,
+			   const char *name, enum instr_op op, char *err, size_t errlen)
+{
 	char rel[160], v[32];
 	unsigned long long flags;
-	struct ddm_mark *m;
 	int rc;
 
-	if (!strcmp(dev->cls, "cpu")) {
-		snprintf(rel, sizeof(rel), "sys/devices/system/cpu/%s/online", name);
-		return ddm_write(env->root, rel, up ? "1" : "0", err, errlen);
+	snprintf(rel, sizeof(rel), "sys/class/net/%s/flags", name);
+	rc = tree_read_ull(env->root, rel, &flags);
+	if (rc) {
+		snprintf(err, errlen, "%s: cannot read flags", dev->path);
+		return rc;
 	}
-	if (!strcmp(dev->cls, "memory")) {
-		snprintf(rel, sizeof(rel), "sys/devices/system/memory/%s/state", name);
-		return ddm_write(env->root, rel, up ? "online" : "offline", err, errlen);
+	flags = op == INSTR_OP_ONLINE ? flags | 1 : flags & ~1ull;
+	snprintf(v, sizeof(v), "0x%llx", flags);
+	return ddm_write(env->root, rel, v, err, errlen);
+}
+
+static void ddm_net_audit(const struct ddm_env *env, const char *name, struct instr_check *c)
+{
+	char rel[160], oper[32] = "?";
+	unsigned long long v;
+
+	snprintf(rel, sizeof(rel), "sys/class/net/%s/operstate", name);
+	tree_read_str(env->root, rel, oper, sizeof(oper));
+	snprintf(rel, sizeof(rel), "sys/class/net/%s/carrier", name);
+	if (tree_read_ull(env->root, rel, &v))
+		ddm_check_set(c, 0, env->now, "carrier unreadable (operstate %s)", oper);
+	else if (!v)
+		ddm_check_set(c, 0, env->now, "no carrier (operstate %s)", oper);
+	else
+		ddm_check_set(c, 1, env->now, "carrier up (operstate %s)", oper);
+}
+
+/* SCSI disks have a run state in sysfs; for others the agent keeps a mark. */
+static int ddm_block_set_run(struct ddm *d, const struct ddm_env *env,
+			     const struct instr_dev *dev, const char *name, enum instr_op op,
+			     char *err, size_t errlen)
+{
+	int up = op == INSTR_OP_ONLINE;
+	struct ddm_mark *m;
+	char rel[160];
+
+	snprintf(rel, sizeof(rel), "sys/block/%s/device/state", name);
+	if (ddm_exists(env->root, rel))
+		return ddm_write(env->root, rel, up ? "running" : "offline", err, errlen);
+	m = ddm_mark_get(d, dev->path, 1);
+	if (!m)
+		return -ENOMEM;
+	m->offline = !up;
+	return 0;
+}
+
+static void ddm_block_audit(const struct ddm_env *env, const char *name, struct instr_check *c)
+{
+	char rel[160];
+	unsigned long long v;
+
+	snprintf(rel, sizeof(rel), "sys/block/%s/size", name);
+	if (tree_read_ull(env->root, rel, &v) || !v)
+		ddm_check_set(c, 0, env->now, "size unreadable or 0");
+	else
+		ddm_check_set(c, 1, env->now, "%llu sectors", v);
+}
+
+/* Shutdown unbinds the driver; online asks the bus to probe it again. */
+static int ddm_pci_set_run(struct ddm *d, const struct ddm_env *env, const struct instr_dev *dev,
+			   const char *name, enum instr_op op, char *err, size_t errlen)
+{
+	char rel[160];
+
+	if (op == INSTR_OP_SHUTDOWN) {
+		snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s/driver/unbind", name);
+		return ddm_write(env->root, rel, name, err, errlen);
 	}
-	if (!strcmp(dev->cls, "net")) {
-		snprintf(rel, sizeof(rel), "sys/class/net/%s/flags", name);
-		rc = tree_read_ull(env->root, rel, &flags);
-		if (rc) {
-			snprintf(err, errlen, "%s: cannot read flags", dev->path);
-			return rc;
-		}
-		flags = up ? flags | 1 : flags & ~1ull;
-		snprintf(v, sizeof(v), "0x%llx", flags);
-		return ddm_write(env->root, rel, v, err, errlen);
+	return ddm_write(env->root, "sys/bus/pci/drivers_probe", name, err, errlen);
+}
+
+/* Config space answers with the vendor id the kernel saw. */
+static void ddm_pci_audit(const struct ddm_env *env, const char *name, struct instr_check *c)
+{
+	char path[4096], rel[160], want[16];
+	unsigned char cfg[2];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/sys/bus/pci/devices/%s/config", env->root, name);
+	snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s/vendor", name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || read(fd, cfg, 2) != 2 || tree_read_str(env->root, rel, want, sizeof(want))) {
+		ddm_check_set(c, 0, env->now, "config space unreadable");
+	} else {
+		unsigned vid = (unsigned)cfg[0] | (unsigned)cfg[1] << 8;
+		ddm_check_set(c, vid == strtoul(want, NULL, 16) && vid != 0xffff, env->now,
+			      "config space vendor 0x%04x, sysfs %s", vid, want);
 	}
-	if (!strcmp(dev->cls, "block")) {
-		snprintf(rel, sizeof(rel), "sys/block/%s/device/state", name);
-		if (ddm_exists(env->root, rel))
-			return ddm_write(env->root, rel, up ? "running" : "offline", err, errlen);
-		m = ddm_mark_get(d, dev->path, 1);
+	if (fd >= 0)
+		close(fd);
+}
+
+static void ddm_sensor_audit(const struct ddm_env *env, const char *name, struct instr_check *c)
+{
+	char rel[160];
+	unsigned long long v;
+	int k, got = 0;
+
+	for (k = 1; k <= 16; k++) {
+		snprintf(rel, sizeof(rel), "sys/class/hwmon/%s/temp%d_input", name, k);
+		got += !tree_read_ull(env->root, rel, &v);
+	}
+	ddm_check_set(c, got > 0, env->now, "%d temperature input%s readable", got,
+		      got == 1 ? "" : "s");
+}
+
+static int ddm_nic_set_run(struct ddm *d, const struct ddm_env *env, const struct instr_dev *dev,
+			   const char *name, enum instr_op op, char *err, size_t errlen)
+{
+	return ddm_nic_set(env, op == INSTR_OP_ONLINE, err, errlen);
+}
+
+static const struct ddm_class_ops ddm_cpu_class = {
+	.name = "cpu",
+	.scan = ddm_cpu_scan,
+	.set_run = ddm_cpu_set_run,
+	.audit = ddm_cpu_audit,
+};
+
+static const struct ddm_class_ops ddm_memory_class = {
+	.name = "memory",
+	.scan = ddm_memory_scan,
+	.set_run = ddm_memory_set_run,
+	.audit = ddm_memory_audit,
+};
+
+static const struct ddm_class_ops ddm_net_class = {
+	.name = "net",
+	.scan = ddm_net_scan,
+	.set_run = ddm_net_set_run,
+	.audit = ddm_net_audit,
+};
+
+static const struct ddm_class_ops ddm_xcvr_class = {
+	.name = "transceiver",
+	.scan = ddm_xcvr_scan,
+	.audit = ddm_xcvr_audit,
+};
+
+static const struct ddm_class_ops ddm_block_class = {
+	.name = "block",
+	.scan = ddm_block_scan,
+	.set_run = ddm_block_set_run,
+	.diag = ddm_block_diag,
+	.audit = ddm_block_audit,
+};
+
+static const struct ddm_class_ops ddm_pci_class = {
+	.name = "pci",
+	.scan = ddm_pci_scan,
+	.set_run = ddm_pci_set_run,
+	.audit = ddm_pci_audit,
+};
+
+static const struct ddm_class_ops ddm_sensor_class = {
+	.name = "sensor",
+	.scan = ddm_sensor_scan,
+	.audit = ddm_sensor_audit,
+};
+
+static const struct ddm_class_ops ddm_nic_class = {
+	.name = "nic-engine",
+	.scan = ddm_nic_scan,
+	.set_run = ddm_nic_set_run,
+	.diag = ddm_nic_diag,
+	.audit = ddm_nic_audit,
+};
+
+/* Every class, in the order their devices are listed (transceivers after their NICs). */
+static const struct ddm_class_ops *const ddm_classes[] = {
+	&ddm_cpu_class,   &ddm_memory_class, &ddm_net_class,    &ddm_xcvr_class,
+	&ddm_block_class, &ddm_pci_class,    &ddm_sensor_class, &ddm_nic_class,
+};
+
+/* The class of a device of the last scan (its cls came from this table). */
+static const struct ddm_class_ops *ddm_class_of(const struct instr_dev *dev)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(ddm_classes) / sizeof(ddm_classes[0]); i++)
+		if (!strcmp(ddm_classes[i]->name, dev->cls))
+			return ddm_classes[i];
+	return NULL;
+}
+
+/* ---- scan and operations ------------------------------------------------------ */
+
+int ddm_scan(struct ddm *d, const struct ddm_env *env, const char *cause)
+{
+	struct ddm_list l = { NULL, 0, 0 };
+	char service[64];
+	struct ddm_scan_ctx sc = { d, env, service, &l };
+	size_t i, j;
+
+	ddm_service_if(env, service, sizeof(service));
+	for (i = 0; i < sizeof(ddm_classes) / sizeof(ddm_classes[0]); i++)
+		ddm_classes[i]->scan(ddm_classes[i], &sc);
+	/* What the agent keeps: availability and the last diag/audit. */
+	for (i = 0; i < l.n; i++) {
+		struct ddm_mark *m = ddm_mark_get(d, l.dev[i].path, 0);
 		if (!m)
-			return -ENOMEM;
-		m->offline = !up;
-		return 0;
+			continue;
+		if (m->disabled)
+			l.dev[i].avail = INSTR_DISABLED;
+		l.dev[i].diag = m->diag;
+		l.dev[i].audit = m->audit;
 	}
-	if (!strcmp(dev->cls, "nic-engine"))
-		return ddm_nic_set(env, up, err, errlen);
-	if (!strcmp(dev->cls, "pci")) {
-		if (op == INSTR_OP_SHUTDOWN) {
-			snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s/driver/unbind", name);
-			return ddm_write(env->root, rel, name, err, errlen);
+	if (d->scanned) {
+		for (i = 0; i < l.n; i++) {
+			struct instr_dev *was = ddm_find(d, l.dev[i].path);
+			if (!was)
+				ddm_emit(env, &l.dev[i], NULL, cause);
+			else if (was->avail != l.dev[i].avail || was->run != l.dev[i].run)
+				ddm_emit(env, &l.dev[i], was, cause);
 		}
-		return ddm_write(env->root, "sys/bus/pci/drivers_probe", name, err, errlen);
+		for (j = 0; j < d->n; j++) {
+			for (i = 0; i < l.n && strcmp(l.dev[i].path, d->dev[j].path); i++)
+				;
+			if (i == l.n)
+				ddm_emit(env, NULL, &d->dev[j], cause);
+		}
 	}
-	snprintf(err, errlen, "%s: cannot %s: not supported for class %s", dev->path,
-		 instr_op_name(op), dev->cls);
-	return -EPERM;
+	ddm_devs_free(d->dev, d->n);
+	d->dev = l.dev;
+	d->n = l.n;
+	d->scanned = 1;
+	return 0;
 }
 
 int ddm_op(struct ddm *d, const struct ddm_env *env, const char *path, enum instr_op op,
 	   json_t **result, char *err, size_t errlen)
 {
+	const struct ddm_class_ops *cls;
 	struct instr_dev *dev;
 	struct ddm_mark *m;
+	const char *name;
 	char why[256];
 	int rc;
 
@@ -1186,6 +1371,8 @@ int ddm_op(struct ddm *d, const struct ddm_env *env, const char *path, enum inst
 		snprintf(err, errlen, "%s", why);
 		return -EPERM;
 	}
+	cls = ddm_class_of(dev);
+	name = strchr(dev->path, '/') + 1;
 	m = ddm_mark_get(d, path, 1);
 	if (!m) {
 		snprintf(err, errlen, "out of memory");
@@ -1199,7 +1386,13 @@ int ddm_op(struct ddm *d, const struct ddm_env *env, const char *path, enum inst
 	case INSTR_OP_ONLINE:
 	case INSTR_OP_OFFLINE:
 	case INSTR_OP_SHUTDOWN:
-		rc = ddm_set_run(d, env, dev, op, err, errlen);
+		if (!cls || !cls->set_run) {
+			snprintf(err, errlen, "%s: cannot %s: not supported for class %s", dev->path,
+				 instr_op_name(op), dev->cls);
+			rc = -EPERM;
+		} else {
+			rc = cls->set_run(d, env, dev, name, op, err, errlen);
+		}
 		if (rc) {
 			/* The kernel's word, e.g. EBUSY for memory in use. */
 			char inner[256];
@@ -1209,15 +1402,23 @@ int ddm_op(struct ddm *d, const struct ddm_env *env, const char *path, enum inst
 		}
 		break;
 	case INSTR_OP_DIAG:
-		if (!strcmp(dev->cls, "nic-engine"))
-			ddm_nic_diag(env, &m->diag);
-		else
-			ddm_block_diag(env, strchr(path, '/') + 1, &m->diag);
+		if (!cls || !cls->diag) {
+			/* Its scan said why (cannot[diag]): the state rules stop it first. */
+			snprintf(err, errlen, "%s: cannot diag: not supported for class %s", path,
+				 dev->cls);
+			return -EPERM;
+		}
+		cls->diag(env, name, &m->diag);
 		*result = json_pack("{s:s, s:s}", "result", m->diag.pass ? "pass" : "fail",
 				    "detail", m->diag.detail);
 		break;
 	case INSTR_OP_AUDIT:
-		ddm_audit(env, dev, &m->audit);
+		if (!cls || !cls->audit) {
+			snprintf(err, errlen, "%s: cannot audit: not supported for class %s", path,
+				 dev->cls);
+			return -EPERM;
+		}
+		cls->audit(env, name, &m->audit);
 		*result = json_pack("{s:s, s:s}", "result", m->audit.pass ? "pass" : "fail",
 				    "detail", m->audit.detail);
 		break;

@@ -13,8 +13,9 @@
  *   sensor  hwmon/hwmonN    -                           -             inputs
  *   nic-engine nic/engine0  /init's control file        self-test     status fresh, carrier
  *
- * Availability (enable/disable) is the agent's own lock: Linux has none; a
- * disabled device refuses online.  State changes, whether from an operation
+ * Each class is a `const struct ddm_class_ops` in ddm.c (scan, set_run,
+ * diag, audit), the rows above.  Availability (enable/disable) is the
+ * agent's own lock: Linux has none; a disabled device refuses online.  State changes, whether from an operation
  * or seen in sysfs, become device.state events.
  */
 #ifndef SNOW_NODE_DDM_H
@@ -48,6 +49,12 @@ struct ddm_env {
 	const char *nic_mac, *nic_id, *nic_peers, *nic_bin;
 	/* Called for each event; attrs is stolen. */
 	void (*emit)(void *ctx, const char *type, json_t *attrs);
+	/*
+	 * Called at least every half second during an operation that waits
+	 * (the NIC self-test, the engine's stop and start, a block read test),
+	 * so the agent can pat its watchdog; NULL for none.
+	 */
+	void (*tick)(void *ctx);
 	void *ctx;
 };
 

@@ -3,74 +3,23 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "cpio.h"
+
 #define OVERLAY_MAX (4u << 20) /* an overlay is a few KiB */
-
-/* Eight hex digits of a newc header field. */
-static int overlay_hex8(const char *p, unsigned long *out)
-{
-	char buf[9];
-	char *end;
-
-	memcpy(buf, p, 8);
-	buf[8] = '\0';
-	*out = strtoul(buf, &end, 16);
-	return *end ? -EINVAL : 0;
-}
-
-static size_t overlay_pad4(size_t n)
-{
-	return (n + 3) & ~(size_t)3;
-}
 
 int overlay_cpio_find(const char *cpio, size_t len, const char *name, const char **data,
 		      size_t *size, char *err, size_t errlen)
 {
-	size_t off = 0;
+	const void *p;
+	int rc;
 
-	while (off + 110 <= len) {
-		const char *h = cpio + off;
-		unsigned long namesize, filesize;
-		const char *fname;
-		size_t doff;
-
-		if (memcmp(h, "070701", 6) && memcmp(h, "070702", 6)) {
-			snprintf(err, errlen, "overlay: bad cpio header at byte %zu", off);
-			return -EINVAL;
-		}
-		if (overlay_hex8(h + 54, &filesize) || overlay_hex8(h + 94, &namesize) ||
-		    namesize == 0 || off + 110 + namesize > len) {
-			snprintf(err, errlen, "overlay: bad cpio entry at byte %zu", off);
-			return -EINVAL;
-		}
-		fname = h + 110;
-		if (fname[namesize - 1] != '\0') {
-			snprintf(err, errlen, "overlay: unterminated name at byte %zu", off);
-			return -EINVAL;
-		}
-		doff = overlay_pad4(off + 110 + namesize);
-		if (doff + filesize > len) {
-			snprintf(err, errlen, "overlay: truncated entry '%.64s'", fname);
-			return -EINVAL;
-		}
-		if (!strcmp(fname, "TRAILER!!!"))
-			break;
-		while (*fname == '.' && fname[1] == '/')
-			fname += 2;
-		while (*fname == '/')
-			fname++;
-		if (!strcmp(fname, name)) {
-			*data = cpio + doff;
-			*size = filesize;
-			return 0;
-		}
-		off = overlay_pad4(doff + filesize);
-	}
-	snprintf(err, errlen, "overlay: no %s in it", name);
-	return -ENOENT;
+	rc = cpio_find(cpio, len, name, &p, size, err, errlen);
+	if (!rc)
+		*data = p;
+	return rc;
 }
 
 int overlay_fetch_conf(const struct http_url *url, const char *mac, const char *out,

@@ -11,9 +11,11 @@
 #include "httpc.h"
 
 /*
- * Find the file named name (without a leading "./" or "/") in a newc cpio
- * archive of len bytes.  *data and *size point into the archive.  @ret 0,
- * -ENOENT, or -EINVAL (malformed archive) with err filled.
+ * Find the regular file named name (without a leading "./" or "/") in a
+ * newc cpio archive of len bytes, with lib/cpio.h's reader (every field and
+ * size checked, the whole archive read to its trailer).  *data and *size
+ * point into the archive.  @ret 0, -ENOENT, or -EINVAL (malformed archive)
+ * with err filled.
  */
 int overlay_cpio_find(const char *cpio, size_t len, const char *name, const char **data,
 		      size_t *size, char *err, size_t errlen);

@@ -27,7 +27,28 @@ struct fx {
 	struct ddm ddm;
 	struct ddm_env env;
 	json_t *events; /* what emit received */
+	int ticks;      /* env.tick calls, and the longest time without one */
+	long long last_tick_ms, max_gap_ms;
 };
+
+static long long fx_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void fx_tick(void *ctx)
+{
+	struct fx *f = ctx;
+	long long now = fx_now_ms();
+
+	if (now - f->last_tick_ms > f->max_gap_ms)
+		f->max_gap_ms = now - f->last_tick_ms;
+	f->last_tick_ms = now;
+	f->ticks++;
+}
 
 static void fx_emit(void *ctx, const char *type, json_t *attrs)
 {
@@ -560,6 +581,36 @@ static void test_nic_engine_ops(void **state)
 	assert_string_equal(nic_run(f), "online");
 }
 
+/*
+ * A self-test that takes longer than a short watchdog's timeout: the agent
+ * is called back (env.tick, where it pats the watchdog) all along, never
+ * more than a second apart.
+ */
+static void test_nic_diag_ticks(void **state)
+{
+	struct fx *f = *state;
+	char bin[256];
+
+	f->env.nic_mac = "52:54:00:00:00:02";
+	f->env.nic_id = "1";
+	nic_status(f, 0);
+	nic_op(f, INSTR_OP_OFFLINE, NULL, NULL);
+	fx_write(f, "slow-snow-nic",
+		 "#!/bin/sh\nsleep 2.2\necho '{\"result\":\"pass\",\"detail\":\"slow but good\"}'\n",
+		 0755);
+	snprintf(bin, sizeof(bin), "%s/slow-snow-nic", f->root);
+	f->env.nic_bin = bin;
+	f->env.tick = fx_tick;
+	f->ticks = 0;
+	f->max_gap_ms = 0;
+	f->last_tick_ms = fx_now_ms();
+	nic_op(f, INSTR_OP_DIAG, "pass", "slow but good");
+	fx_tick(f); /* the gap from the last tick to the end */
+	if (f->ticks < 4 || f->max_gap_ms > 1000)
+		fail_msg("%d ticks, longest gap %lld ms: want >= 4 ticks, gaps <= 1000 ms", f->ticks,
+			 f->max_gap_ms);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -570,6 +621,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_transceiver, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_nic_engine_state, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_nic_engine_ops, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_nic_diag_ticks, fx_setup, fx_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
