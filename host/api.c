@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "fsafe.h"
 #include "health.h"
 #include "history.h"
 #include "jsonh.h"
@@ -288,10 +289,15 @@ static enum MHD_Result api_console(struct http_ctx *h, const struct inv_node *n)
 		json_decref(eff);
 		return http_error(h, MHD_HTTP_NOT_FOUND, "console_log: not set for %s", n->name);
 	}
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	json_decref(eff);
-	if (fd < 0)
-		return http_error(h, MHD_HTTP_NOT_FOUND, "console_log: cannot read it: %s", strerror(errno));
+	{
+		char err[600];
+		fd = fsafe_open(h->sd->cfg.allow_dir, path, "console_log", err, sizeof(err));
+		json_decref(eff);
+		if (fd == -EPERM)
+			return http_error(h, MHD_HTTP_FORBIDDEN, "%s", err);
+		if (fd < 0)
+			return http_error(h, MHD_HTTP_NOT_FOUND, "%s", err);
+	}
 	size = lseek(fd, 0, SEEK_END);
 	lseek(fd, size > (off_t)sizeof(chunk) ? size - (off_t)sizeof(chunk) : 0, SEEK_SET);
 	got = read(fd, chunk, sizeof(chunk));

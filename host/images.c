@@ -11,21 +11,19 @@
 
 #include <nettle/sha2.h>
 
+#include "fsafe.h"
 #include "log.h"
 #include "snowd.h"
 #include "valid.h"
 
 /* Copy src to dst, hashing the bytes.  @ret 0 or -errno; *size gets the length. */
-static int images_copy(const char *src, const char *dst, struct sha256_ctx *h, int64_t *size)
+static int images_copy(int in, const char *dst, struct sha256_ctx *h, int64_t *size)
 {
 	char buf[65536];
-	int in, out, rc = 0;
+	int out, rc = 0;
 	ssize_t n;
 
 	*size = 0;
-	in = open(src, O_RDONLY | O_CLOEXEC);
-	if (in < 0)
-		return -errno;
 	out = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (out < 0) {
 		rc = -errno;
@@ -95,13 +93,23 @@ int images_register(struct snowd *sd, const char *name, const char *kernel, cons
 	}
 	sha256_init(&h);
 	snprintf(path, sizeof(path), "%s/vmlinuz", tmp);
-	rc = images_copy(kernel, path, &h, &ksize);
+	rc = fsafe_open(sd->cfg.allow_dir, kernel, "kernel", err, errlen);
+	if (rc < 0) {
+		rc = -EINVAL;
+		goto err_tmp;
+	}
+	rc = images_copy(rc, path, &h, &ksize);
 	if (rc) {
 		snprintf(err, errlen, "kernel: cannot copy %s: %s", kernel, strerror(-rc));
 		goto err_tmp;
 	}
 	snprintf(path, sizeof(path), "%s/initrd", tmp);
-	rc = images_copy(initrd, path, &h, &isize);
+	rc = fsafe_open(sd->cfg.allow_dir, initrd, "initrd", err, errlen);
+	if (rc < 0) {
+		rc = -EINVAL;
+		goto err_tmp;
+	}
+	rc = images_copy(rc, path, &h, &isize);
 	if (rc) {
 		snprintf(err, errlen, "initrd: cannot copy %s: %s", initrd, strerror(-rc));
 		goto err_tmp;

@@ -49,6 +49,9 @@ static const struct conf_option snowd_options[] = {
 	OPT("boot-if", 'i', CONF_STR, boot_if, 0, 0, "IFACE", "boot interface dnsmasq serves"),
 	OPT("boot-addr", 'a', CONF_STR, boot_addr, 0, 0, "IP/PREFIX",
 	    "snowd's address on the boot interface, e.g. 10.77.0.1/24"),
+	OPT("allow-dir", 0, CONF_STR, allow_dir, 0, 0, "DIRS",
+	    "folders (':' between) whose files an admin may name: console logs, images to add, "
+	    "BMC password files (default STATE:IMAGE-DIR)"),
 	OPT("image-dir", 0, CONF_STR, image_dir, 0, 0, "DIR",
 	    "images, one folder each with vmlinuz and initrd (default STATE/images)"),
 	OPT("web-dir", 0, CONF_STR, web_dir, 0, 0, "DIR",
@@ -201,6 +204,13 @@ static int snowd_configure(struct snowd *sd, char *err, size_t errlen)
 		snprintf(p, sizeof(p), "%s/images", c->state_dir);
 		c->image_dir = strdup(p);
 		if (!c->image_dir)
+			return -ENOMEM;
+	}
+	if (!c->allow_dir) {
+		char p[8400];
+		snprintf(p, sizeof(p), "%s:%s", c->state_dir, c->image_dir);
+		c->allow_dir = strdup(p);
+		if (!c->allow_dir)
 			return -ENOMEM;
 	}
 #define SPATH(field, name) snprintf(sd->field, sizeof(sd->field), "%s/%s", c->state_dir, name)

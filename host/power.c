@@ -22,6 +22,7 @@
 #include "snowd.h"
 #include "stream.h"
 #include "clock.h"
+#include "fsafe.h"
 #include "log.h"
 #include "nodes.h"
 
@@ -445,8 +446,8 @@ void power_poll(struct snowd *sd)
  * @ret the child's pid, or -errno with err filled (e.g. the password file
  * cannot be read).
  */
-static pid_t power_ipmi_spawn(json_t *power, const char *op, const char *ipmitool, char *err,
-			      size_t errlen)
+static pid_t power_ipmi_spawn(json_t *power, const char *op, const char *ipmitool,
+			      const char *allow_dir, char *err, size_t errlen)
 {
 	const char *host = json_string_value(json_object_get(power, "host"));
 	const char *user = json_string_value(json_object_get(power, "user"));
@@ -459,11 +460,9 @@ static pid_t power_ipmi_spawn(json_t *power, const char *op, const char *ipmitoo
 	pid_t pid;
 	int fd;
 
-	fd = open(pwfile, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		snprintf(err, errlen, "power.password_file: %s: %s", pwfile, strerror(errno));
-		return -errno;
-	}
+	fd = fsafe_open(allow_dir, pwfile, "power.password_file", err, errlen);
+	if (fd < 0)
+		return fd;
 	n = read(fd, password, sizeof(password) - 1);
 	close(fd);
 	if (n <= 0) {
@@ -507,7 +506,7 @@ static int power_ipmi_start(struct snowd *sd, const struct inv_node *n, int64_t 
 		snprintf(err, errlen, "ipmi: too many power operations under way");
 		return -EBUSY;
 	}
-	pid = power_ipmi_spawn(power, op, sd->cfg.ipmitool, err, errlen);
+	pid = power_ipmi_spawn(power, op, sd->cfg.ipmitool, sd->cfg.allow_dir, err, errlen);
 	if (pid < 0) {
 		power_slot_free(sd->power, o);
 		return (int)pid;

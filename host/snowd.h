@@ -35,6 +35,7 @@ struct snowd_config {
 	char *boot_if;
 	char *boot_addr;    /* CIDR of snowd on the boot interface */
 	char *image_dir;
+	char *allow_dir;    /* folders whose files admins may name (fsafe.h) */
 	char *web_dir;      /* the web console's files */
 	char *dnsmasq;      /* binary, or "none" */
 	char *ipmitool;     /* binary for the ipmi power driver */

@@ -9,7 +9,7 @@ url=http://127.0.0.1:$port
 pid=
 start_snowd() {
 	"$SNOW_ASAN_BIN/snowd" --state-dir "$dir/state" --listen "127.0.0.1:$port" \
-		--boot-addr 127.0.0.1/8 --dnsmasq none --max-body 4096 -v >>"$dir/snowd.log" 2>&1 &
+		--boot-addr 127.0.0.1/8 --dnsmasq none --max-body 4096 --allow-dir "$dir" -v >>"$dir/snowd.log" 2>&1 &
 	pid=$!
 	wait_for 10 curl -sf "$url/api/v1/health"
 }
@@ -208,6 +208,24 @@ ctl node set node1 'power={"driver":"ipmi","host":"127.0.0.1","user":"admin","pa
 msg=$(ctl node power node1 on 2>&1) && rc=0 || rc=$?
 if [ "$rc" -ne 0 ] && grep -q 'power.password_file: /nonexistent' <<<"$msg"; then ok "ipmi: an unreadable password file is named ($msg)"; else not_ok "ipmi: rc=$rc '$msg'"; fi
 ctl node set node1 power= >/dev/null
+# Files an admin names are confined to --allow-dir, regular files only, opened without blocking.
+ctl node set node1 'power={"driver":"ipmi","host":"127.0.0.1","user":"admin","password_file":"/etc/shadow"}' >/dev/null
+msg=$(ctl node power node1 on 2>&1) && rc=0 || rc=$?
+check "ipmi: a password file outside --allow-dir is refused ($msg)" bash -c "[ $rc -ne 0 ] && grep -q 'outside the folders snowd may read' <<<'$msg'"
+mkfifo "$dir/pw.fifo"
+ctl node set node1 "power={\"driver\":\"ipmi\",\"host\":\"127.0.0.1\",\"user\":\"admin\",\"password_file\":\"$dir/pw.fifo\"}" >/dev/null
+msg=$(timeout 20 "$SNOW_ASAN_BIN/snowctl" node power node1 on 2>&1) && rc=0 || rc=$?
+check "ipmi: a FIFO as password file fails at once, snowd does not hang ($msg)" bash -c "[ $rc -ne 0 ] && [ $rc -ne 124 ] && grep -q 'not a regular file' <<<'$msg'"
+ctl node set node1 power= >/dev/null
+ctl node set node1 console_log=/etc/shadow >/dev/null
+check_eq "console_log outside --allow-dir: 403" 403 "$(curl -s -o "$dir/out" -w '%{http_code}' -H "Authorization: Bearer $SNOW_TOKEN" "$url/api/v1/nodes/node1/console")"
+check "and nothing of the file is shown" bash -c "! grep -q 'root:' '$dir/out' && grep -q 'outside the folders' '$dir/out'"
+printf 'serial line one\n' >"$dir/node1.serial"
+ctl node set node1 "console_log=$dir/node1.serial" >/dev/null
+check "console_log inside --allow-dir is served" bash -c "curl -s -H 'Authorization: Bearer $SNOW_TOKEN' '$url/api/v1/nodes/node1/console' | grep -q 'serial line one'"
+ctl node set node1 console_log= >/dev/null
+msg=$(ctl image add img9 --kernel /etc/passwd --initrd /etc/passwd 2>&1) && rc=0 || rc=$?
+check "image add from outside --allow-dir is refused, named ($msg)" bash -c "[ $rc -ne 0 ] && grep -q 'kernel: /etc/passwd is outside' <<<'$msg'"
 
 # A discovered MAC adopted with a name and a profile; commands to a list,
 # a group, or all nodes at once.
@@ -285,7 +303,7 @@ check "--check-config runs dnsmasq's own check" bash -c "'$SNOW_BIN/snowd' --boo
 
 # SIGHUP reads the config file again: what can change does, what cannot is named.
 stop_pid $pid; pid=
-printf 'listen = 127.0.0.1:%s\nboot-addr = 127.0.0.1/8\ndnsmasq = none\ninterval-ms = 2000\n' "$port" >"$dir/snowd.conf"
+printf 'listen = 127.0.0.1:%s\nboot-addr = 127.0.0.1/8\ndnsmasq = none\ninterval-ms = 2000\nallow-dir = %s\n' "$port" "$dir" >"$dir/snowd.conf"
 "$SNOW_ASAN_BIN/snowd" --config "$dir/snowd.conf" --state-dir "$dir/state" >>"$dir/snowd.log" 2>&1 &
 pid=$!
 check "snowd starts from a config file" wait_for 10 curl -sf "$url/api/v1/health"

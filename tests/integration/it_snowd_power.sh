@@ -12,7 +12,7 @@ url=http://127.0.0.1:$port
 pid= qhang= qgood= qrefuse=
 start_snowd() {
 	"$SNOW_ASAN_BIN/snowd" --state-dir "$dir/state" --listen "127.0.0.1:$port" \
-		--boot-addr 127.0.0.1/8 --dnsmasq none --ipmitool "$dir/fake-ipmitool" -v \
+		--boot-addr 127.0.0.1/8 --dnsmasq none --ipmitool "$dir/fake-ipmitool" --allow-dir "$dir" -v \
 		>>"$dir/snowd.log" 2>&1 &
 	pid=$!
 	wait_for 10 curl -sf "$url/api/v1/health"
