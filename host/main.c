@@ -27,6 +27,7 @@
 #include "nodes.h"
 #include "power.h"
 #include "route.h"
+#include "selfpipe.h"
 #include "snowd.h"
 #include "stream.h"
 #include "valid.h"
@@ -96,20 +97,6 @@ static const struct conf_option snowd_options[] = {
 	OPT("verbose", 'v', CONF_BOOL, verbose, 0, 0, NULL, "log debug messages"),
 	{ 0 },
 };
-
-/* Signal handlers only write the signal number to the self-pipe. */
-static int snowd_sigfd = -1;
-
-static void snowd_on_signal(int sig)
-{
-	unsigned char c = (unsigned char)sig;
-	int e = errno;
-
-	if (write(snowd_sigfd, &c, 1) < 0) {
-		/* The pipe is full: the loop already has work to do. */
-	}
-	errno = e;
-}
 
 static int snowd_defaults(struct snowd_config *c)
 {
@@ -467,17 +454,14 @@ out:
 
 static void snowd_signals(struct snowd *sd)
 {
-	unsigned char sigs[64];
-	ssize_t n, i;
-	int status;
+	int status, sig;
 	pid_t pid;
 
-	n = read(sd->sigpipe[0], sigs, sizeof(sigs));
-	for (i = 0; i < n; i++) {
-		switch (sigs[i]) {
+	while ((sig = selfpipe_next(&sd->sig)) > 0) {
+		switch (sig) {
 		case SIGTERM:
 		case SIGINT:
-			log_info("signal %d: shutting down", sigs[i]);
+			log_info("signal %d: shutting down", sig);
 			sd->quit = 1;
 			break;
 		case SIGHUP:
@@ -518,7 +502,7 @@ static void snowd_loop(struct snowd *sd)
 		fatalx("http: no epoll descriptor");
 	while (!sd->quit) {
 		struct pollfd p[6] = { { .fd = di->epoll_fd, .events = POLLIN },
-				       { .fd = sd->sigpipe[0], .events = POLLIN },
+				       { .fd = sd->sig.rfd, .events = POLLIN },
 				       { .fd = sd->dnsmasq.logpipe > 0 ? sd->dnsmasq.logpipe : -1,
 					 .events = POLLIN },
 				       { .fd = dt ? dt->epoll_fd : -1, .events = POLLIN },
@@ -586,7 +570,7 @@ int main(int argc, char **argv)
 	struct snowd sd = { 0 };
 	char err[512];
 	int next, rc;
-	struct sigaction sa = { .sa_handler = snowd_on_signal };
+	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGCHLD };
 
 	/* Before anything is opened: SQLite's -wal and -shm hold node secrets too. */
 	umask(077);
@@ -630,16 +614,8 @@ int main(int argc, char **argv)
 	nodes_limits(&sd);
 	snowd_admin_token(&sd);
 
-	if (pipe2(sd.sigpipe, O_CLOEXEC | O_NONBLOCK))
-		fatal("pipe");
-	snowd_sigfd = sd.sigpipe[1];
-	sigemptyset(&sa.sa_mask);
-	sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	sigaction(SIGCHLD, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	if (selfpipe_open(&sd.sig, sigs, sizeof(sigs) / sizeof(sigs[0]), SELFPIPE_RESTART))
+		fatal("signals");
 
 	sd.authq = authq_new();
 	if (!sd.authq)
@@ -676,8 +652,7 @@ int main(int argc, char **argv)
 	json_decref(sd.defaults);
 	inv_close(&sd.inv);
 	conf_free(snowd_options, &sd.cfg);
-	close(sd.sigpipe[0]);
-	close(sd.sigpipe[1]);
+	selfpipe_close(&sd.sig);
 	log_info("stopped");
 	return 0;
 }

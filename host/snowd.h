@@ -19,6 +19,7 @@
 #include "boot.h"
 #include "dnsmasq.h"
 #include "inv.h"
+#include "selfpipe.h"
 #include "history.h"
 #include "stream.h"
 
@@ -107,7 +108,7 @@ struct snowd {
 	char base_url[64];
 	char path_db[4096], path_hosts[4096], path_leases[4096], path_dnsconf[4096];
 	char path_tftp[4096], path_dnslog[4096], path_token[4096], path_dnspid[4096];
-	int sigpipe[2];
+	struct selfpipe sig;    /* signals into the loop */
 	int argc;               /* the command line, for SIGHUP's re-read */
 	char **argv;
 	int quit;

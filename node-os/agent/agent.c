@@ -16,6 +16,7 @@
 
 #include "blackbox.h"
 #include "jsonh.h"
+#include "clock.h"
 #include "log.h"
 #include "overlay.h"
 #include "tree.h"
@@ -241,14 +242,6 @@ void agent_conf_free(struct agent_conf *c)
 static int64_t agent_unix_now(void)
 {
 	return (int64_t)time(NULL);
-}
-
-static long long agent_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 void agent_event(struct agent_state *st, const char *type, json_t *attrs)
@@ -846,7 +839,7 @@ static int agent_exec(struct agent_state *st, const struct instr_cmd *c, json_t 
 	case INSTR_CMD_REBOOT:
 	case INSTR_CMD_POWEROFF:
 		st->power = c->op == INSTR_CMD_REBOOT ? AGENT_POWER_REBOOT : AGENT_POWER_POWEROFF;
-		st->power_at = agent_now_ms() + AGENT_POWER_WAIT_MS;
+		st->power_at = (long long)clock_mono_ms() + AGENT_POWER_WAIT_MS;
 		st->power_id = c->id;
 		*result = json_pack("{s:s}", "status", "after this result is delivered");
 		return 0;
@@ -1143,12 +1136,12 @@ int agent_report(struct agent_state *st)
 /* Wait ms or until a stop is signalled, patting the watchdog.  Sets st->stop. */
 static void agent_wait(struct agent_state *st, long long ms)
 {
-	long long deadline = agent_now_ms() + ms;
+	long long deadline = (long long)clock_mono_ms() + ms;
 
 	wdog_pat(st->wdog_fd);
 	while (!st->stop) {
 		struct pollfd pfd = { .fd = st->stop_fd, .events = POLLIN };
-		long long left = deadline - agent_now_ms();
+		long long left = deadline - (long long)clock_mono_ms();
 		long long cap = st->wdog_fd >= 0 ? st->wdog_period_ms : 60000;
 		int n;
 
@@ -1232,7 +1225,7 @@ static void agent_watchdog_open(struct agent_state *st)
 int agent_run(struct agent_state *st)
 {
 	int standalone = agent_standalone(st->conf);
-	long long next = agent_now_ms();
+	long long next = (long long)clock_mono_ms();
 	int rc = 0;
 
 	agent_watchdog_open(st);
@@ -1249,13 +1242,13 @@ int agent_run(struct agent_state *st)
 				agent_backoff(st);
 				continue;
 			}
-			next = agent_now_ms();
+			next = (long long)clock_mono_ms();
 		}
-		agent_wait(st, next - agent_now_ms());
+		agent_wait(st, next - (long long)clock_mono_ms());
 		if (st->stop)
 			break;
 		/* Schedule from the start, so the request time does not add drift. */
-		next = agent_now_ms() + st->interval_ms;
+		next = (long long)clock_mono_ms() + st->interval_ms;
 		agent_sample(st);
 		if (standalone) {
 			/* Nobody to acknowledge: what went to --events is delivered. */
@@ -1268,7 +1261,7 @@ int agent_run(struct agent_state *st)
 		agent_state_save(st);
 		if (st->power) {
 			struct agent_result *r = agent_result_find(st, st->power_id);
-			if (!r || !r->pending || agent_now_ms() >= st->power_at)
+			if (!r || !r->pending || (long long)clock_mono_ms() >= st->power_at)
 				agent_power(st);
 		}
 		if (st->conf->once)

@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "nicst.h"
 #include "sample.h"
 #include "tree.h"
@@ -734,14 +735,6 @@ static void ddm_check_set(struct instr_check *c, int pass, int64_t now, const ch
 	va_end(ap);
 }
 
-static long long ddm_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Between the slices of a long operation: the agent's watchdog is patted. */
 static void ddm_tick(const struct ddm_env *env)
 {
@@ -754,7 +747,7 @@ static void ddm_block_diag(const struct ddm_env *env, const char *name, struct i
 {
 	char path[4096], *buf;
 	unsigned long long total = 0;
-	long long t0 = ddm_now_ms();
+	long long t0 = (long long)clock_mono_ms();
 	int fd;
 
 	snprintf(path, sizeof(path), "%s/dev/%s", env->root, name);
@@ -787,7 +780,7 @@ static void ddm_block_diag(const struct ddm_env *env, const char *name, struct i
 		ddm_check_set(c, 0, env->now, "read 0 bytes: empty device");
 	else
 		ddm_check_set(c, 1, env->now, "read %llu bytes in %lld ms", total,
-			      ddm_now_ms() - t0);
+			      (long long)clock_mono_ms() - t0);
 out:
 	free(buf);
 	close(fd);
@@ -878,7 +871,7 @@ static void ddm_nic_diag(const struct ddm_env *env, const char *name, struct ins
 	char iface[64], sock[4096], out[8192], *line, *p;
 	const char *bin = env->nic_bin && *env->nic_bin ? env->nic_bin : "snow-nic";
 	const char *argv[12];
-	long long t0 = ddm_now_ms(), left;
+	long long t0 = (long long)clock_mono_ms(), left;
 	size_t len = 0;
 	int pfd[2], status = 0, n = 0, timed_out = 0;
 	json_t *j = NULL;
@@ -932,7 +925,7 @@ static void ddm_nic_diag(const struct ddm_env *env, const char *name, struct ins
 		ssize_t r;
 		int pr;
 
-		left = DDM_NIC_DIAG_MS - (ddm_now_ms() - t0);
+		left = DDM_NIC_DIAG_MS - ((long long)clock_mono_ms() - t0);
 		if (left <= 0) {
 			timed_out = 1;
 			kill(pid, SIGKILL);
@@ -978,7 +971,7 @@ static void ddm_nic_diag(const struct ddm_env *env, const char *name, struct ins
 		const char *det = json_string_value(json_object_get(j, "detail"));
 		int pass = !strcmp(res, "pass") && WIFEXITED(status) && !WEXITSTATUS(status);
 		ddm_check_set(c, pass, env->now, "%s (%lld ms)", det ? det : res,
-			      ddm_now_ms() - t0);
+			      (long long)clock_mono_ms() - t0);
 	} else {
 		p = strrchr(out, '\n');
 		ddm_check_set(c, 0, env->now, "self-test on %s exited with status %d: %.300s",
@@ -1009,7 +1002,7 @@ static int ddm_nic_set(const struct ddm_env *env, int up, char *err, size_t errl
 {
 	char path[4096];
 	struct nicst s;
-	long long t0 = ddm_now_ms();
+	long long t0 = (long long)clock_mono_ms();
 	int rc = 0;
 
 	snprintf(path, sizeof(path), "%s/%s", env->root, NICST_DOWN);
@@ -1018,7 +1011,7 @@ static int ddm_nic_set(const struct ddm_env *env, int up, char *err, size_t errl
 			snprintf(err, errlen, "%s: %s", path, strerror(errno));
 			return -errno;
 		}
-		while (!env->root[0] && ddm_now_ms() - t0 < DDM_NIC_START_MS) {
+		while (!env->root[0] && (long long)clock_mono_ms() - t0 < DDM_NIC_START_MS) {
 			nicst_read(env->root, time(NULL), &s);
 			rc = s.fresh;
 			nicst_clear(&s);
@@ -1040,7 +1033,7 @@ static int ddm_nic_set(const struct ddm_env *env, int up, char *err, size_t errl
 	}
 	nicst_read(env->root, time(NULL), &s);
 	if (s.pid > 0 && ddm_pid_is_snow_nic(env, s.pid) && kill((pid_t)s.pid, SIGTERM) == 0) {
-		while (ddm_pid_is_snow_nic(env, s.pid) && ddm_now_ms() - t0 < DDM_NIC_STOP_MS)
+		while (ddm_pid_is_snow_nic(env, s.pid) && (long long)clock_mono_ms() - t0 < DDM_NIC_STOP_MS)
 		{
 			usleep(50000);
 			ddm_tick(env);

@@ -13,21 +13,9 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "clock.h"
 #include "log.h"
-
-/* The write end of the self-pipe: the only thing a signal handler touches. */
-static int main_sig_wfd = -1;
-
-static void main_on_signal(int sig)
-{
-	int saved = errno;
-	char c = (char)sig;
-
-	if (write(main_sig_wfd, &c, 1) < 0) {
-		/* Pipe full: a stop is already pending. */
-	}
-	errno = saved;
-}
+#include "selfpipe.h"
 
 static void main_usage(FILE *f)
 {
@@ -41,9 +29,10 @@ int main(int argc, char **argv)
 {
 	struct agent_conf conf = { 0 };
 	struct agent_state st;
-	struct sigaction sa;
+	static const int sigs[] = { SIGTERM, SIGINT };
+	struct selfpipe sp;
 	char err[512];
-	int pfd[2], rc;
+	int rc;
 
 	log_init("snow-agent", LOG_LVL_INFO);
 	rc = agent_conf_load(&conf, argc, argv, err, sizeof(err));
@@ -68,16 +57,9 @@ int main(int argc, char **argv)
 		return 0;
 	}
 
-	if (pipe2(pfd, O_CLOEXEC | O_NONBLOCK))
-		fatal("pipe");
-	main_sig_wfd = pfd[1];
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = main_on_signal;
-	sigemptyset(&sa.sa_mask);
 	/* No SA_RESTART: a signal cuts a pending HTTP wait short (EINTR). */
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	if (selfpipe_open(&sp, sigs, 2, 0))
+		fatal("signals");
 
 	/*
 	 * jansson seeds its hash from /dev/urandom on first use, which early in
@@ -86,11 +68,9 @@ int main(int argc, char **argv)
 	 * host, so a seed from the clock and pid will do.
 	 */
 	{
-		struct timespec ts;
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		json_object_seed(((size_t)ts.tv_nsec ^ ((size_t)getpid() << 16)) | 1);
+		json_object_seed(((size_t)clock_mono_us() ^ ((size_t)getpid() << 16)) | 1);
 	}
-	rc = agent_init(&st, &conf, pfd[0], err, sizeof(err));
+	rc = agent_init(&st, &conf, sp.rfd, err, sizeof(err));
 	if (rc) {
 		log_warnx("%s", err);
 		agent_fini(&st);
@@ -115,7 +95,6 @@ int main(int argc, char **argv)
 	agent_fini(&st);
 out:
 	agent_conf_free(&conf);
-	close(pfd[0]);
-	close(pfd[1]);
+	selfpipe_close(&sp);
 	return rc ? 1 : 0;
 }
