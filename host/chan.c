@@ -19,13 +19,12 @@
 #include "jsonh.h"
 #include "log.h"
 #include "nodes.h"
+#include "report.h"
 #include "snowd.h"
 #include "stream.h"
 #include "valid.h"
 #include "wire.h"
 
-#define CHAN_MAX_EVENTS 256  /* events or results in one report */
-#define CHAN_MAX_VALUES 4096 /* values in a node's schema */
 
 /*
  * Authenticate a node request: name header, signature, time window and a
@@ -86,29 +85,6 @@ static int chan_auth(struct http_ctx *h, struct inv_node *n, enum MHD_Result *re
 	return 0;
 }
 
-/* A node's schema (NULL: none given): [{name, kind, ...}].  @ret 0 or -EINVAL with err filled. */
-static int chan_check_schema(json_t *schema, char *err, size_t errlen)
-{
-	json_t *v;
-	size_t i;
-
-	if (schema && (!json_is_array(schema) || json_array_size(schema) > CHAN_MAX_VALUES)) {
-		snprintf(err, errlen, "schema: must be an array of at most %d values", CHAN_MAX_VALUES);
-		return -EINVAL;
-	}
-	json_array_foreach(schema, i, v) {
-		const char *vname, *kind;
-		char msg[200];
-		if (!json_is_object(v) || jsonh_get_str(v, "name", 1, 127, &vname, msg, sizeof(msg)) ||
-		    jsonh_get_str(v, "kind", 1, 16, &kind, msg, sizeof(msg))) {
-			snprintf(err, errlen, "schema[%zu]: %s", i,
-				 json_is_object(v) ? msg : "must be an object");
-			return -EINVAL;
-		}
-	}
-	return 0;
-}
-
 static enum MHD_Result chan_do_register(struct http_ctx *h, struct inv_node *n, json_t *body)
 {
 	const char *name, *boot_id, *hostname, *kernel, *version, *mac;
@@ -127,7 +103,7 @@ static enum MHD_Result chan_do_register(struct http_ctx *h, struct inv_node *n, 
 		return http_error(h, MHD_HTTP_BAD_REQUEST, "name: '%s' does not match %s", name,
 				  SNOW_HDR_NODE);
 	schema = json_object_get(body, "schema");
-	if (chan_check_schema(schema, err, sizeof(err)))
+	if (report_check_schema(schema, err, sizeof(err)))
 		return http_error(h, MHD_HTTP_BAD_REQUEST, "%s", err);
 	rt = nodes_rt(h->sd, n->id, n->name);
 	if (!rt)
@@ -159,72 +135,6 @@ static enum MHD_Result chan_do_register(struct http_ctx *h, struct inv_node *n, 
 	nodes_publish_state(h->sd, rt);
 	return http_json(h, MHD_HTTP_OK,
 			 json_pack("{s:I}", "interval_ms", (json_int_t)h->sd->cfg.interval_ms));
-}
-
-/* Check a report's events and results before anything is stored. */
-static int chan_check_report(json_t *body, char *err, size_t errlen)
-{
-	json_t *events = json_object_get(body, "events"), *results = json_object_get(body, "results");
-	json_t *e;
-	size_t i;
-
-	if (events && (!json_is_array(events) || json_array_size(events) > CHAN_MAX_EVENTS)) {
-		snprintf(err, errlen, "events: must be an array of at most %d events", CHAN_MAX_EVENTS);
-		return -EINVAL;
-	}
-	json_array_foreach(events, i, e) {
-		json_int_t seq, t;
-		const char *type;
-		json_t *attrs;
-		char msg[200];
-		if (!json_is_object(e) ||
-		    jsonh_get_int(e, "seq", 1, 1, INT64_MAX, &seq, msg, sizeof(msg)) ||
-		    jsonh_get_int(e, "time", 1, 0, INT64_MAX, &t, msg, sizeof(msg)) ||
-		    jsonh_get_str(e, "type", 1, 63, &type, msg, sizeof(msg))) {
-			snprintf(err, errlen, "events[%zu]: %s", i,
-				 json_is_object(e) ? msg : "must be an object");
-			return -EINVAL;
-		}
-		attrs = json_object_get(e, "attrs");
-		if (attrs && !json_is_object(attrs)) {
-			snprintf(err, errlen, "events[%zu].attrs: must be an object", i);
-			return -EINVAL;
-		}
-		if (!attrs)
-			json_object_set_new(e, "attrs", json_object());
-	}
-	if (results && (!json_is_array(results) || json_array_size(results) > CHAN_MAX_EVENTS)) {
-		snprintf(err, errlen, "results: must be an array of at most %d results", CHAN_MAX_EVENTS);
-		return -EINVAL;
-	}
-	json_array_foreach(results, i, e) {
-		json_int_t id;
-		const char *msg_s;
-		char msg[200];
-		if (!json_is_object(e) || jsonh_get_int(e, "id", 1, 1, INT64_MAX, &id, msg, sizeof(msg)) ||
-		    !json_is_boolean(json_object_get(e, "ok")) ||
-		    jsonh_get_str(e, "error", 0, 1024, &msg_s, msg, sizeof(msg))) {
-			snprintf(err, errlen, "results[%zu]: %s", i,
-				 !json_is_object(e) ? "must be an object" :
-				 !json_is_boolean(json_object_get(e, "ok")) ? "ok: must be true or false" : msg);
-			return -EINVAL;
-		}
-	}
-#define CHECK_TYPE(key, test, what)                                                                \
-	do {                                                                                       \
-		json_t *x_ = json_object_get(body, key);                                           \
-		if (x_ && !test(x_)) {                                                             \
-			snprintf(err, errlen, "%s: must be %s", key, what);                        \
-			return -EINVAL;                                                            \
-		}                                                                                  \
-	} while (0)
-	CHECK_TYPE("values", json_is_object, "an object");
-	CHECK_TYPE("watermarks", json_is_object, "an object");
-	CHECK_TYPE("thresholds", json_is_array, "an array");
-	CHECK_TYPE("devices", json_is_array, "an array");
-#undef CHECK_TYPE
-	/* A schema rides in a report when values appeared since the registration. */
-	return chan_check_schema(json_object_get(body, "schema"), err, errlen);
 }
 
 /* Tell stream clients what a report brought: values, new events, finished commands. */
@@ -280,8 +190,8 @@ static void chan_keep(json_t **slot, json_t *body, const char *key)
 static enum MHD_Result chan_do_report(struct http_ctx *h, struct inv_node *n, json_t *body)
 {
 	struct snowd *sd = h->sd;
-	const char *name, *boot_id, *key;
-	json_t *values, *v, *events, *commands;
+	const char *name, *boot_id;
+	json_t *events, *commands;
 	json_int_t seq = 0;
 	int64_t ack = 0, now = (int64_t)time(NULL);
 	struct node_rt *rt;
@@ -290,7 +200,7 @@ static enum MHD_Result chan_do_report(struct http_ctx *h, struct inv_node *n, js
 	if (jsonh_get_str(body, "name", 1, SNOW_NAME_MAX, &name, err, sizeof(err)) ||
 	    jsonh_get_str(body, "boot_id", 1, 39, &boot_id, err, sizeof(err)) ||
 	    jsonh_get_int(body, "seq", 1, 0, INT64_MAX, &seq, err, sizeof(err)) ||
-	    chan_check_report(body, err, sizeof(err)))
+	    report_check(body, err, sizeof(err)))
 		return http_error(h, MHD_HTTP_BAD_REQUEST, "%s", err);
 	if (strcmp(name, n->name))
 		return http_error(h, MHD_HTTP_BAD_REQUEST, "name: '%s' does not match %s", name,
@@ -298,12 +208,6 @@ static enum MHD_Result chan_do_report(struct http_ctx *h, struct inv_node *n, js
 	rt = nodes_rt(sd, n->id, NULL);
 	if (!rt || strcmp(rt->boot_id, boot_id))
 		return http_error(h, MHD_HTTP_NOT_FOUND, "boot_id: not registered, register first");
-	values = json_object_get(body, "values");
-	json_object_foreach(values, key, v) {
-		if (!json_is_number(v) || strlen(key) > 127)
-			return http_error(h, MHD_HTTP_BAD_REQUEST, "values.%.64s: must be a number",
-					  key);
-	}
 	/* Events and results go to SQLite before the answer acknowledges them. */
 	events = json_object_get(body, "events");
 	if (json_array_size(events)) {

@@ -122,6 +122,11 @@ check "metrics: snowd's own counters" grep -q '^snowd_reports_total 3' "$dir/met
 # The node list takes the same filter: values, watermarks and schema cut, devices left out.
 post /api/v1/node/report '{"name":"node1","boot_id":"s-1","seq":4,"values":{"vm.load.avg1":0.5,"sys.boots":3},"devices":[{"path":"cpu/cpu1","class":"cpu","avail":"enabled","run":"online"}]}'
 list() { curl -s -H "Authorization: Bearer ${tok[viewer]}" "$url/api/v1/nodes$1" | python3 -c 'import json,sys; n=json.load(sys.stdin)["nodes"][0]; print(sorted(n.get("values",{})), sorted(s["name"] for s in n.get("schema",[])), "devices" in n)'; }
+# A report is parsed once, where it comes in, through lib/instr: an unknown state is refused.
+check_eq "a device in an unknown run state: 400" 400 "$(node_post "$url" "$secret" node1 /api/v1/node/report '{"name":"node1","boot_id":"s-1","seq":5,"devices":[{"path":"cpu/cpu1","class":"cpu","avail":"enabled","run":"sideways"}]}' "$dir/bad")"
+check "the refusal names the field" grep -q 'devices\[0\]: run:' "$dir/bad"
+check_eq "a threshold of an unknown kind: 400" 400 "$(node_post "$url" "$secret" node1 /api/v1/node/report '{"name":"node1","boot_id":"s-1","seq":6,"thresholds":[{"value":"vm.load.avg1","kind":"sideways","rise":1,"clear":0.5}]}' "$dir/bad")"
+check "a refused report changed nothing (the device is still online)" bash -c "curl -s -H 'Authorization: Bearer ${tok[viewer]}' '$url/api/v1/nodes/node1' | grep -q '\"run\": *\"online\"'"
 check_eq "GET /api/v1/nodes?values=vm.*: the cut" "['vm.load.avg1'] ['vm.load.avg1'] False" "$(list '?values=vm.*')"
 check_eq "GET /api/v1/nodes?values=&full=node1: node1 whole" "['sys.boots', 'vm.load.avg1'] ['sys.boots', 'vm.load.avg1'] True" "$(list '?values=&full=node1')"
 check_eq "GET /api/v1/nodes: whole without a filter" "['sys.boots', 'vm.load.avg1'] ['sys.boots', 'vm.load.avg1'] True" "$(list '')"
