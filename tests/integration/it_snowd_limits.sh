@@ -100,6 +100,37 @@ check "the 257th stream gets 503" grep -q ' 503 ' "$dir/cap.out"
 check "the streams are gone with their clients" wait_for 20 bash -c "[ \"\$(curl -s -H 'Authorization: Bearer $SNOW_TOKEN' '$url/metrics' | sed -n 's/^snowd_stream_clients //p')\" = 0 ]"
 check "snowd still answers" curl -sf "$url/api/v1/health"
 
+# 64 unauthenticated half-sent 4 MiB bodies: routed and refused from their headers, none is
+# buffered, so snowd does not grow by their size (it would by 256 MiB).
+rss() { awk '/^VmRSS/ {print $2}' "/proc/$pid/status"; }
+rss0=$(rss)
+python3 - "$port" "$dir/bodies.out" <<'EOF'
+import socket, sys
+port, out = int(sys.argv[1]), sys.argv[2]
+socks, chunk = [], b"x" * 65536
+for path in ["/api/v1/nodes"] * 32 + ["/api/v1/node/report"] * 32:
+    s = socket.create_connection(("127.0.0.1", port))
+    s.sendall(f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+              f"Transfer-Encoding: chunked\r\n\r\n".encode())
+    s.setblocking(False)
+    socks.append(s)
+# Half of 4 MiB each, in chunks, as far as snowd takes them.
+sent = 0
+for _ in range(32):
+    for s in socks:
+        try:
+            s.send(b"%x\r\n" % len(chunk) + chunk + b"\r\n")
+            sent += len(chunk)
+        except OSError:
+            pass
+open(out, "w").write(f"{sent}\n")
+EOF
+rss1=$(rss)
+grown=$(( (rss1 - rss0) / 1024 ))
+echo "perf: 64 half-sent 4 MiB bodies (sent $(( $(cat "$dir/bodies.out") / 1048576 )) MiB): snowd RSS $((rss0 / 1024)) -> $((rss1 / 1024)) MiB"
+check "64 half-sent 4 MiB bodies grow snowd by less than 32 MiB (grew $grown MiB)" test "$grown" -lt 32
+check "snowd answers after the bodies" curl -sf "$url/api/v1/health"
+
 # A login flood: passwords are hashed off the loop, failures are throttled per address and
 # per user (429 + Retry-After, nothing hashed), and health keeps answering meanwhile.
 printf 'right-password-1\n' | "$SNOW_ASAN_BIN/snowctl" user add alice --role viewer >/dev/null
