@@ -28,8 +28,8 @@
 #define CHAN_MAX_VALUES 4096 /* values in a node's schema */
 
 /*
- * Authenticate a node request: name header, signature, time window and a
- * nonce above the last one (stored, so a replay fails after a restart too).
+ * Authenticate a node request: name header, signature, time window, a nonce
+ * within that window (sign_nonce_check) and above the last one (stored, so a replay fails after a restart too).
  * On failure the answer has been queued into *ret.  @ret 0 when good.
  */
 static int chan_auth(struct http_ctx *h, struct inv_node *n, enum MHD_Result *ret)
@@ -70,6 +70,14 @@ static int chan_auth(struct http_ctx *h, struct inv_node *n, enum MHD_Result *re
 	if (rc) {
 		log_warnx("node %s: bad signature from %s", n->name, h->client_ip);
 		*ret = http_error(h, MHD_HTTP_UNAUTHORIZED, "%s: bad signature", SNOW_HDR_SIG);
+		return -EACCES;
+	}
+	if (sign_nonce_check((int64_t)t, nonce)) {
+		/* Never stored: a nonce far ahead would refuse every later request. */
+		log_warnx("node %s: nonce %" PRIu64 " from %s is not within %d s of its time %" PRIu64,
+			  n->name, nonce, h->client_ip, SIGN_MAX_SKEW, t);
+		*ret = http_error(h, MHD_HTTP_UNAUTHORIZED, "%s: not within %d s of %s (microseconds)",
+				  SNOW_HDR_NONCE, SIGN_MAX_SKEW, SNOW_HDR_TIME);
 		return -EACCES;
 	}
 	rc = inv_node_take_nonce(&sd->inv, n->id, nonce);

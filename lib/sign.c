@@ -63,6 +63,21 @@ int sign_verify(const char *secret, const char *method, const char *path, int64_
 	return 0;
 }
 
+int sign_nonce_check(int64_t time, uint64_t nonce)
+{
+	const int64_t us = 1000000;
+	int64_t lo, hi;
+
+	/* Times this far out were refused by sign_verify; keep the products in range. */
+	if (time < SIGN_MAX_SKEW || time > INT64_MAX / us - SIGN_MAX_SKEW - 1)
+		return -ERANGE;
+	lo = (time - SIGN_MAX_SKEW) * us;
+	hi = (time + 1 + SIGN_MAX_SKEW) * us; /* time is whole seconds: the nonce may be later */
+	if (nonce < (uint64_t)lo || nonce > (uint64_t)hi)
+		return -ERANGE;
+	return 0;
+}
+
 int sign_new_secret(char out[SIGN_SECRET_HEX_LEN + 1])
 {
 	unsigned char raw[SIGN_SECRET_HEX_LEN / 2];

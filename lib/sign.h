@@ -4,7 +4,10 @@
  *     METHOD "\n" PATH "\n" TIME "\n" NONCE "\n" BODY
  * TIME is Unix seconds; NONCE is a number the node makes strictly increasing
  * (it uses the realtime clock in microseconds, bumped past the last one), so
- * the host can refuse a replay by remembering the last nonce per node.
+ * the host can refuse a replay by remembering the last nonce per node.  The
+ * nonce is bound to TIME (sign_nonce_check): it must be within SIGN_MAX_SKEW
+ * of TIME in microseconds, so one leaked secret cannot store a nonce far in
+ * the future (INT64_MAX) that would lock the node out for good.
  * The signature travels as lowercase hex in the SNOW_HDR_SIG header.
  */
 #ifndef SNOW_SIGN_H
@@ -34,6 +37,14 @@ void sign_request(const char *secret, const char *method, const char *path, int6
  */
 int sign_verify(const char *secret, const char *method, const char *path, int64_t time,
 		uint64_t nonce, const void *body, size_t bodylen, const char *sig, int64_t now);
+
+/*
+ * Check that a request's nonce belongs to its time: within SIGN_MAX_SKEW
+ * seconds of time, in microseconds.  Call it after sign_verify (which binds
+ * time to now) and before storing the nonce.
+ * @ret 0 when it does; -ERANGE when the nonce is outside that window.
+ */
+int sign_nonce_check(int64_t time, uint64_t nonce);
 
 /*
  * Fill out with a new secret: 32 bytes from getrandom(2), hex encoded.

@@ -87,6 +87,13 @@ secret_saved=$secret; secret=$(printf '%064d' 0)
 sign /api/v1/node/report "$rep"
 check_eq "wrong secret refused" 401 "$(send /api/v1/node/report "$rep")"
 secret=$secret_saved
+# A nonce is bound to its time: one far ahead (INT64_MAX) is refused and never
+# stored, so the node's next ordinary request still goes through.
+sign /api/v1/node/report "$rep" "$(date +%s)" 9223372036854775807
+check_eq "nonce INT64_MAX refused" 401 "$(send /api/v1/node/report "$rep")"
+check "nonce out of its time window named" grep -q 'X-Snow-Nonce: not within' "$dir/out"
+sign /api/v1/node/report "$rep"
+check_eq "a normal report after it still works" 200 "$(send /api/v1/node/report "$rep")"
 b='{"name":"node1","boot_id":"other","seq":2}'
 sign /api/v1/node/report "$b"
 check_eq "report from an unregistered boot: 404" 404 "$(send /api/v1/node/report "$b")"

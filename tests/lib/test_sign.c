@@ -73,6 +73,24 @@ static void test_verify(void **state)
 	assert_int_equal(sign_verify(secret, "POST", "/p", 1000, 7, body, strlen(body), sig, 1000 - SIGN_MAX_SKEW - 1), -ETIME);
 }
 
+/* A nonce belongs to its request time: microseconds within SIGN_MAX_SKEW. */
+static void test_nonce_window(void **state)
+{
+	const int64_t t = 1700000000, us = 1000000;
+
+	assert_int_equal(sign_nonce_check(t, (uint64_t)(t * us)), 0);
+	assert_int_equal(sign_nonce_check(t, (uint64_t)(t * us + 999999)), 0);
+	assert_int_equal(sign_nonce_check(t, (uint64_t)((t - SIGN_MAX_SKEW) * us)), 0);
+	assert_int_equal(sign_nonce_check(t, (uint64_t)((t - SIGN_MAX_SKEW) * us - 1)), -ERANGE);
+	assert_int_equal(sign_nonce_check(t, (uint64_t)((t + 1 + SIGN_MAX_SKEW) * us)), 0);
+	assert_int_equal(sign_nonce_check(t, (uint64_t)((t + 1 + SIGN_MAX_SKEW) * us + 1)), -ERANGE);
+	assert_int_equal(sign_nonce_check(t, INT64_MAX), -ERANGE);
+	assert_int_equal(sign_nonce_check(t, UINT64_MAX), -ERANGE);
+	assert_int_equal(sign_nonce_check(t, 1), -ERANGE);
+	assert_int_equal(sign_nonce_check(INT64_MAX, INT64_MAX), -ERANGE);
+	assert_int_equal(sign_nonce_check(0, 0), -ERANGE);
+}
+
 static void test_new_secret(void **state)
 {
 	char a[65], b[65];
@@ -90,6 +108,7 @@ int main(void)
 		cmocka_unit_test(test_known_answer),
 		cmocka_unit_test(test_rfc4231),
 		cmocka_unit_test(test_verify),
+		cmocka_unit_test(test_nonce_window),
 		cmocka_unit_test(test_new_secret),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
