@@ -443,8 +443,10 @@ static enum MHD_Result chan_request(struct http_ctx *h,
 	json_t *body;
 	char err[256];
 
-	if (chan_auth(h, &n, &ret))
+	if (chan_auth(h, &n, &ret)) {
+		explicit_bzero(n.secret, sizeof(n.secret));
 		return ret;
+	}
 	body = jsonh_parse_object(h->body.data, h->body.len, err, sizeof(err));
 	if (!body)
 		ret = http_error(h, MHD_HTTP_BAD_REQUEST, "%s", err);
