@@ -115,6 +115,7 @@ enum MHD_Result api_nodes_add(struct http_ctx *h)
 	json_decref(body);
 	rc = inv_node_add(&sd->inv, &n, err, sizeof(err));
 	explicit_bzero(n.secret, sizeof(n.secret));
+	explicit_bzero(n.old_secret, sizeof(n.old_secret));
 	if (rc == -EEXIST)
 		return http_error(h, MHD_HTTP_CONFLICT, "%s", err);
 	if (rc)
@@ -348,6 +349,7 @@ static int api_node(struct http_ctx *h, struct inv_node *n, enum MHD_Result *ret
 
 	if (!rc) {
 		explicit_bzero(n->secret, sizeof(n->secret));
+		explicit_bzero(n->old_secret, sizeof(n->old_secret));
 		return 0;
 	}
 	*ret = rc == -ENOENT ? http_error(h, MHD_HTTP_NOT_FOUND, "name: no node '%s'", h->param[0]) :
@@ -380,6 +382,37 @@ enum MHD_Result api_node_delete(struct http_ctx *h)
 	stream_publish(&sd->stream, "node", json_pack("{s:s, s:s}", "name", n.name, "state", "removed"));
 	sd->hosts_dirty = 1;
 	return http_json(h, MHD_HTTP_OK, json_pack("{s:s}", "deleted", n.name));
+}
+
+enum MHD_Result api_node_rekey(struct http_ctx *h)
+{
+	struct snowd *sd = h->sd;
+	char secret[SIGN_SECRET_HEX_LEN + 1];
+	enum MHD_Result ret;
+	struct inv_node n;
+	struct node_rt *rt;
+	int rc;
+
+	if (api_node(h, &n, &ret))
+		return ret;
+	rc = inv_node_rekey(&sd->inv, n.id, secret);
+	explicit_bzero(secret, sizeof(secret)); /* the answer never carries it */
+	if (rc)
+		return http_error(h, rc == -ENOENT ? MHD_HTTP_NOT_FOUND : MHD_HTTP_SERVICE_UNAVAILABLE,
+				  "%s", rc == -ENOENT ? "name: no such node" :
+				  "inventory error: not rekeyed, try again");
+	/* The cached overlay holds the old secret: the next boot gets the new one. */
+	rt = nodes_rt(sd, n.id, NULL);
+	if (rt && rt->overlay.data) {
+		explicit_bzero(rt->overlay.data, rt->overlay.len);
+		buf_reset(&rt->overlay);
+	}
+	log_info("inventory: node %s rekeyed by %s (sent to its agent in its next answer)", n.name,
+		 h->who.user[0] ? h->who.user : "a token");
+	return http_json(h, MHD_HTTP_OK,
+			 json_pack("{s:s, s:s}", "rekeyed", n.name, "delivery",
+				   "in the answer to the agent's next request (signed with the old "
+				   "secret), or in the overlay at the next boot"));
 }
 
 enum MHD_Result api_node_patch(struct http_ctx *h)

@@ -18,6 +18,8 @@ enum MHD_Result api_nodes_add(struct http_ctx *h);
 enum MHD_Result api_node_get(struct http_ctx *h);
 enum MHD_Result api_node_patch(struct http_ctx *h);
 enum MHD_Result api_node_delete(struct http_ctx *h);
+/* POST /api/v1/nodes/{node}/rekey: a new secret (inv_node_rekey) -> {rekeyed, delivery} */
+enum MHD_Result api_node_rekey(struct http_ctx *h);
 enum MHD_Result api_node_commands(struct http_ctx *h);
 enum MHD_Result api_node_command(struct http_ctx *h);
 enum MHD_Result api_node_history(struct http_ctx *h);

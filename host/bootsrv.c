@@ -7,11 +7,13 @@
 #include <time.h>
 
 #include "boot.h"
+#include "clock.h"
 #include "images.h"
 #include "log.h"
 #include "nodes.h"
 #include "snowd.h"
 #include "valid.h"
+#include "wire.h"
 
 /* A boot file fetched from a node's own address is one of its boot stages. */
 static void bootsrv_stage_by_ip(struct http_ctx *h, const char *stage)
@@ -77,10 +79,20 @@ enum MHD_Result bootsrv_script(struct http_ctx *h)
 	/* Name the image's current version, so a rebuild cannot change it under the boot. */
 	if (eff && !images_ref(sd, json_string_value(json_object_get(eff, "image")), ref, sizeof(ref)))
 		json_object_set_new(eff, "image", json_string(ref));
-	nodes_stage(sd, &n, "script");
+	if (!strcmp(h->client_ip, n.ip)) {
+		struct node_rt *rt = nodes_rt(sd, n.id, n.name);
+		nodes_stage(sd, &n, "script");
+		if (rt)
+			rt->overlay_window_ms = clock_mono_ms() + BOOT_OVERLAY_WINDOW_MS;
+	} else {
+		/* Anyone may read a script (it holds no secret), but it is not the node booting. */
+		log_info("boot: script of %s asked by %s, not by its address %s: no boot stage",
+			 n.name, h->client_ip, n.ip);
+	}
 	rc = eff ? boot_render_node(&sd->boot, &n, eff, &out, err, sizeof(err)) : -EIO;
 	json_decref(eff);
 	explicit_bzero(n.secret, sizeof(n.secret));
+	explicit_bzero(n.old_secret, sizeof(n.old_secret));
 	if (rc)
 		return http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "script: %s",
 				  eff ? err : "inventory error");
@@ -93,6 +105,7 @@ enum MHD_Result bootsrv_overlay(struct http_ctx *h)
 	char mac[SNOW_MAC_STRLEN + 1];
 	struct buf out = BUF_INIT;
 	struct inv_node n;
+	struct node_rt *rt;
 	const char *data;
 	size_t len;
 	int rc = bootsrv_node(h, &n, mac);
@@ -104,13 +117,27 @@ enum MHD_Result bootsrv_overlay(struct http_ctx *h)
 	/* The overlay holds the node's secret: only the node's own address gets it. */
 	if (strcmp(h->client_ip, n.ip)) {
 		explicit_bzero(n.secret, sizeof(n.secret));
+		explicit_bzero(n.old_secret, sizeof(n.old_secret));
 		log_warnx("boot: overlay of %s asked by %s, not by its address %s: refused", n.name,
 			  h->client_ip, n.ip);
 		return http_error(h, MHD_HTTP_FORBIDDEN, "overlay: only %s may fetch it", n.ip);
 	}
+	rt = nodes_rt(sd, n.id, n.name);
+	if (!rt || !rt->overlay_window_ms || clock_mono_ms() > rt->overlay_window_ms) {
+		explicit_bzero(n.secret, sizeof(n.secret));
+		explicit_bzero(n.old_secret, sizeof(n.old_secret));
+		log_warnx("boot: overlay of %s asked by %s outside a boot window: refused", n.name,
+			  h->client_ip);
+		return http_error(h, MHD_HTTP_FORBIDDEN,
+				  "overlay: served once per boot, after GET /boot/%s.ipxe from %s "
+				  "(the agent uses POST %s)", h->param[0], n.ip, WIRE_PATH_OVERLAY);
+	}
+	/* Once per boot: the first fetch closes the window. */
+	rt->overlay_window_ms = 0;
 	nodes_stage(sd, &n, "overlay");
 	rc = nodes_overlay(sd, &n, &data, &len);
 	explicit_bzero(n.secret, sizeof(n.secret));
+	explicit_bzero(n.old_secret, sizeof(n.old_secret));
 	if (rc || buf_append(&out, data, len)) {
 		buf_free(&out);
 		return http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "overlay: cannot build");

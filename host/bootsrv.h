@@ -8,11 +8,26 @@
 
 #include "http.h"
 
+/*
+ * The overlay holds the node's secret: it is served once per boot, inside
+ * the window the node's own GET /boot/{mac}.ipxe opened (from its own
+ * address), for this long.  Later fetches (the agent's config.reload) go
+ * through the signed node channel (chan.h's POST /api/v1/node/overlay).
+ */
+#define BOOT_OVERLAY_WINDOW_MS 120000
+
 /* GET /boot/first.ipxe */
 enum MHD_Result bootsrv_first(struct http_ctx *h);
-/* GET /boot/{mac}.ipxe: the node's script; an unknown MAC is listed as discovered. */
+/*
+ * GET /boot/{mac}.ipxe: the node's script; an unknown MAC is listed as
+ * discovered.  Asked from the node's own address, it is a boot stage and
+ * opens the overlay's window; from another address it is neither.
+ */
 enum MHD_Result bootsrv_script(struct http_ctx *h);
-/* GET /boot/{mac}/overlay.cpio: to the node's own address only (it holds its secret). */
+/*
+ * GET /boot/{mac}/overlay.cpio: to the node's own address only (it holds its
+ * secret), once, inside the window its script request opened.
+ */
 enum MHD_Result bootsrv_overlay(struct http_ctx *h);
 /* GET /boot/images/{ref}/{file} */
 enum MHD_Result bootsrv_image(struct http_ctx *h);

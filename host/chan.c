@@ -3,7 +3,9 @@
  * reports its values, events and command results; the answer acknowledges
  * the events stored and carries the node's pending commands.  Every request
  * is signed with the node's secret (sign.h) and carries a nonce above the
- * last one, so a replay fails even after a restart.
+ * last one, so a replay fails even after a restart; every answer to an
+ * authenticated request is signed with the same secret over the request's
+ * nonce, so the node can tell it came from snowd.
  */
 #include "chan.h"
 
@@ -27,9 +29,12 @@
 
 
 /*
- * Authenticate a node request: name header, signature, time window and a
- * nonce above the last one (stored, so a replay fails after a restart too).
- * On failure the answer has been queued into *ret.  @ret 0 when good.
+ * Authenticate a node request: name header, signature (with the node's
+ * secret, or after a rekey the old one its agent still holds), time window,
+ * a nonce within that window (sign_nonce_check) and above the last one (stored, so a replay fails after a restart too).
+ * On failure the answer has been queued into *ret.  @ret 0 when good; then
+ * n->secret is wiped, unless the request was signed with the old secret:
+ * it then holds the new one, for the answer's "rekey" (chan_rekey_field).
  */
 static int chan_auth(struct http_ctx *h, struct inv_node *n, enum MHD_Result *ret)
 {
@@ -40,7 +45,7 @@ static int chan_auth(struct http_ctx *h, struct inv_node *n, enum MHD_Result *re
 	const char *sig = http_header(h, SNOW_HDR_SIG);
 	uint64_t t, nonce;
 	char err[256];
-	int rc;
+	int rc, old = 0, had_old;
 
 	if (!name || !tstr || !nstr || !sig) {
 		*ret = http_error(h, MHD_HTTP_UNAUTHORIZED, "node request without %s",
@@ -59,7 +64,16 @@ static int chan_auth(struct http_ctx *h, struct inv_node *n, enum MHD_Result *re
 	}
 	rc = sign_verify(n->secret, h->method, h->url, (int64_t)t, nonce, h->body.data,
 			 h->body.len, sig, (int64_t)time(NULL));
-	explicit_bzero(n->secret, sizeof(n->secret));
+	if (rc == -EBADMSG && n->old_secret[0]) {
+		/* Rekeyed: the agent may not have the new secret yet (chan_rekey_field). */
+		rc = sign_verify(n->old_secret, h->method, h->url, (int64_t)t, nonce, h->body.data,
+				 h->body.len, sig, (int64_t)time(NULL));
+		old = !rc;
+	}
+	if (rc) {
+		explicit_bzero(n->secret, sizeof(n->secret));
+		explicit_bzero(n->old_secret, sizeof(n->old_secret));
+	}
 	if (rc == -ETIME) {
 		log_warnx("node %s: request time %" PRIu64 " is off by more than %d s", n->name, t,
 			  SIGN_MAX_SKEW);
@@ -71,7 +85,32 @@ static int chan_auth(struct http_ctx *h, struct inv_node *n, enum MHD_Result *re
 		*ret = http_error(h, MHD_HTTP_UNAUTHORIZED, "%s: bad signature", SNOW_HDR_SIG);
 		return -EACCES;
 	}
-	rc = inv_node_take_nonce(&sd->inv, n->id, nonce);
+	if (!sign_nonce_check((int64_t)t, nonce))
+		rc = inv_node_take_nonce(&sd->inv, n->id, nonce);
+	else
+		rc = -ERANGE;
+	if (!rc)
+		/* From here every answer is signed (sign.h): a forged one cannot command the node. */
+		http_sign_answers(h, old ? n->old_secret : n->secret, nonce);
+	had_old = n->old_secret[0] != '\0';
+	explicit_bzero(n->old_secret, sizeof(n->old_secret));
+	if (!old)
+		explicit_bzero(n->secret, sizeof(n->secret));
+	if (!rc && !old && had_old) {
+		/* The agent signs with its new secret: the old one is no longer accepted. */
+		if (inv_node_key_taken(&sd->inv, n->id))
+			log_warnx("node %s: cannot forget its old secret (retried next request)", n->name);
+		else
+			log_info("node %s: its agent uses the new secret (rekey done)", n->name);
+	}
+	if (rc == -ERANGE) {
+		/* Never stored: a nonce far ahead would refuse every later request. */
+		log_warnx("node %s: nonce %" PRIu64 " from %s is not within %d s of its time %" PRIu64,
+			  n->name, nonce, h->client_ip, SIGN_MAX_SKEW, t);
+		*ret = http_error(h, MHD_HTTP_UNAUTHORIZED, "%s: not within %d s of %s (microseconds)",
+				  SNOW_HDR_NONCE, SIGN_MAX_SKEW, SNOW_HDR_TIME);
+		return -EACCES;
+	}
 	if (rc == -EALREADY) {
 		log_warnx("node %s: replayed request (nonce %" PRIu64 ") from %s refused", n->name,
 			  nonce, h->client_ip);
@@ -83,6 +122,20 @@ static int chan_auth(struct http_ctx *h, struct inv_node *n, enum MHD_Result *re
 		return -EIO;
 	}
 	return 0;
+}
+
+/*
+ * An agent that signed with its old secret gets the new one in the answer
+ * (signed with the old one: only that agent can trust it) and uses it from
+ * then on.  @ret a, with "rekey" added when due.
+ */
+static json_t *chan_rekey_field(const struct inv_node *n, json_t *a)
+{
+	if (a && n->secret[0]) {
+		json_object_set_new(a, "rekey", json_string(n->secret));
+		log_info("node %s: new secret sent to its agent", n->name);
+	}
+	return a;
 }
 
 static enum MHD_Result chan_do_register(struct http_ctx *h, struct inv_node *n, json_t *body)
@@ -134,7 +187,8 @@ static enum MHD_Result chan_do_register(struct http_ctx *h, struct inv_node *n, 
 		 rt->version, rt->kernel, rt->boot_id, h->client_ip);
 	nodes_publish_state(h->sd, rt);
 	return http_json(h, MHD_HTTP_OK,
-			 json_pack("{s:I}", "interval_ms", (json_int_t)h->sd->cfg.interval_ms));
+			 chan_rekey_field(n, json_pack("{s:I}", "interval_ms",
+						       (json_int_t)h->sd->cfg.interval_ms)));
 }
 
 /* Tell stream clients what a report brought: values, new events, finished commands. */
@@ -246,12 +300,45 @@ static enum MHD_Result chan_do_report(struct http_ctx *h, struct inv_node *n, js
 	commands = inv_cmd_take_pending(&sd->inv, n->id, now);
 	if (!commands)
 		return http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "commands: inventory error");
-	return http_json(h, MHD_HTTP_OK, json_pack("{s:I, s:o}", "ack_events",
-						   (json_int_t)rt->events_acked, "commands",
-						   commands));
+	return http_json(h, MHD_HTTP_OK,
+			 chan_rekey_field(n, json_pack("{s:I, s:o}", "ack_events",
+						       (json_int_t)rt->events_acked, "commands",
+						       commands)));
 }
 
-/* Authenticate, parse, then run one of the two handlers. */
+/*
+ * The node's overlay again, for its agent's config.reload: the boot route
+ * serves it once per boot only; this one is signed both ways.
+ */
+static enum MHD_Result chan_do_overlay(struct http_ctx *h, struct inv_node *n, json_t *body)
+{
+	struct buf out = BUF_INIT;
+	struct inv_node full;
+	const char *name, *data;
+	char err[256];
+	size_t len;
+	int rc;
+
+	if (jsonh_get_str(body, "name", 1, SNOW_NAME_MAX, &name, err, sizeof(err)))
+		return http_error(h, MHD_HTTP_BAD_REQUEST, "%s", err);
+	if (strcmp(name, n->name))
+		return http_error(h, MHD_HTTP_BAD_REQUEST, "name: '%s' does not match %s", name,
+				  SNOW_HDR_NODE);
+	/* chan_auth wiped the secret it checked; the overlay carries it (the new one after a rekey). */
+	if (inv_node_get(&h->sd->inv, n->name, &full))
+		return http_error(h, MHD_HTTP_SERVICE_UNAVAILABLE, "inventory error: try again later");
+	rc = nodes_overlay(h->sd, &full, &data, &len);
+	explicit_bzero(full.secret, sizeof(full.secret));
+	explicit_bzero(full.old_secret, sizeof(full.old_secret));
+	if (rc || buf_append(&out, data, len)) {
+		buf_free(&out);
+		return http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "overlay: cannot build");
+	}
+	log_info("node %s: overlay sent again (signed, from %s)", n->name, h->client_ip);
+	return http_text(h, "application/octet-stream", &out);
+}
+
+/* Authenticate, parse, then run one of the handlers. */
 static enum MHD_Result chan_request(struct http_ctx *h,
 				    enum MHD_Result (*fn)(struct http_ctx *, struct inv_node *, json_t *))
 {
@@ -260,13 +347,17 @@ static enum MHD_Result chan_request(struct http_ctx *h,
 	json_t *body;
 	char err[256];
 
-	if (chan_auth(h, &n, &ret))
+	if (chan_auth(h, &n, &ret)) {
+		explicit_bzero(n.secret, sizeof(n.secret));
 		return ret;
+	}
 	body = jsonh_parse_object(h->body.data, h->body.len, err, sizeof(err));
 	if (!body)
-		return http_error(h, MHD_HTTP_BAD_REQUEST, "%s", err);
-	ret = fn(h, &n, body);
+		ret = http_error(h, MHD_HTTP_BAD_REQUEST, "%s", err);
+	else
+		ret = fn(h, &n, body);
 	json_decref(body);
+	explicit_bzero(n.secret, sizeof(n.secret));
 	return ret;
 }
 
@@ -278,4 +369,9 @@ enum MHD_Result chan_register(struct http_ctx *h)
 enum MHD_Result chan_report(struct http_ctx *h)
 {
 	return chan_request(h, chan_do_report);
+}
+
+enum MHD_Result chan_overlay(struct http_ctx *h)
+{
+	return chan_request(h, chan_do_overlay);
 }

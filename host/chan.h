@@ -8,5 +8,7 @@
 enum MHD_Result chan_register(struct http_ctx *h);
 /* POST /api/v1/node/report {values, events, results, ...} -> {ack_events, commands} */
 enum MHD_Result chan_report(struct http_ctx *h);
+/* POST /api/v1/node/overlay {name} -> the node's overlay (cpio), signed: config.reload */
+enum MHD_Result chan_overlay(struct http_ctx *h);
 
 #endif

@@ -81,12 +81,27 @@ static char *http_json_text(json_t *v, size_t *len)
 	return t;
 }
 
+void http_sign_answers(struct http_ctx *h, const char *secret, uint64_t nonce)
+{
+	snprintf(h->answer_key.secret, sizeof(h->answer_key.secret), "%s", secret);
+	h->answer_key.nonce = nonce;
+	h->answer_key.on = 1;
+}
+
 enum MHD_Result http_json(struct http_ctx *h, unsigned status, json_t *v)
 {
 	size_t len;
 	char *text = http_json_text(v, &len);
-	struct MHD_Response *r = text ? http_buffer(text, len, "application/json") : NULL;
+	char sig[SIGN_HEX_LEN + 1];
+	struct MHD_Response *r;
 
+	/* Signed before the buffer is handed to MHD, which frees it. */
+	if (text && h->answer_key.on)
+		sign_answer(h->answer_key.secret, h->url, h->answer_key.nonce, status, text, len,
+			    sig);
+	r = text ? http_buffer(text, len, "application/json") : NULL;
+	if (r && h->answer_key.on)
+		MHD_add_response_header(r, SNOW_HDR_SIG, sig);
 	return r ? http_queue(h, status, r) : MHD_NO;
 }
 
@@ -123,9 +138,16 @@ enum MHD_Result http_text(struct http_ctx *h, const char *ctype, struct buf *b)
 	char *data = buf_steal(b, &len);
 	struct MHD_Response *r;
 
+	char sig[SIGN_HEX_LEN + 1];
+
 	if (!data && !(data = strdup("")))
 		return MHD_NO;
+	if (h->answer_key.on)
+		sign_answer(h->answer_key.secret, h->url, h->answer_key.nonce, MHD_HTTP_OK, data, len,
+			    sig);
 	r = http_buffer(data, len, ctype);
+	if (r && h->answer_key.on)
+		MHD_add_response_header(r, SNOW_HDR_SIG, sig);
 	return r ? http_queue(h, MHD_HTTP_OK, r) : MHD_NO;
 }
 
@@ -319,6 +341,7 @@ static void http_completed(void *cls, struct MHD_Connection *conn, void **con_cl
 	h->sd->body_bytes -= h->body.len;
 	buf_free(&h->body);
 	explicit_bzero(&h->who, sizeof(h->who));
+	explicit_bzero(&h->answer_key, sizeof(h->answer_key));
 	free(h);
 	*con_cls = NULL;
 }

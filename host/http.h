@@ -53,6 +53,16 @@ struct http_ctx {
 	struct http_who who;
 	void *pending;           /* a handler's work under way while the connection is suspended */
 	void (*pending_free)(void *pending); /* frees it if the request ends first */
+	/*
+	 * Set by the node channel (http_sign_answers) once a request has
+	 * authenticated: every answer to it then carries SNOW_HDR_SIG (sign.h).
+	 * Wiped when the request ends.
+	 */
+	struct {
+		int on;
+		uint64_t nonce;
+		char secret[SIGN_SECRET_HEX_LEN + 1];
+	} answer_key;
 };
 
 struct http_router {
@@ -100,6 +110,13 @@ enum MHD_Result http_json_cookie(struct http_ctx *h, unsigned status, json_t *v,
  * regular file.
  */
 enum MHD_Result http_file(struct http_ctx *h, const char *path, const char *ctype, int web);
+
+/*
+ * Sign every answer to this request from now on with secret (copied) over
+ * the request's path and nonce (sign.h's sign_answer): the node channel
+ * calls it once the request has authenticated.
+ */
+void http_sign_answers(struct http_ctx *h, const char *secret, uint64_t nonce);
 
 /* --- the request ------------------------------------------------------------ */
 

@@ -103,6 +103,8 @@ static const char *const migrations[] = {
 	"  initrd_size INTEGER NOT NULL,"
 	"  created INTEGER NOT NULL,"
 	"  UNIQUE (name, version));",
+	/* 6 -> 7: a rekeyed node's previous secret, until its agent takes the new one. */
+	"ALTER TABLE nodes ADD COLUMN old_secret TEXT NOT NULL DEFAULT '';",
 };
 
 const char *inv_role_name(enum inv_role r)
@@ -312,7 +314,8 @@ static void inv_copy_text(char *dst, size_t cap, sqlite3_stmt *st, int col)
 	snprintf(dst, cap, "%s", t ? (const char *)t : "");
 }
 
-#define NODE_COLS "id, name, mac, ip, image, secret, last_nonce, created, coalesce(profile, '')"
+#define NODE_COLS \
+	"id, name, mac, ip, image, secret, last_nonce, created, coalesce(profile, ''), old_secret"
 
 static void inv_row_node(sqlite3_stmt *st, struct inv_node *n)
 {
@@ -325,6 +328,7 @@ static void inv_row_node(sqlite3_stmt *st, struct inv_node *n)
 	n->last_nonce = (uint64_t)sqlite3_column_int64(st, 6);
 	n->created = sqlite3_column_int64(st, 7);
 	inv_copy_text(n->profile, sizeof(n->profile), st, 8);
+	inv_copy_text(n->old_secret, sizeof(n->old_secret), st, 9);
 }
 
 /* Which node already holds column = value, for a message naming it. */
@@ -546,6 +550,39 @@ int inv_node_take_nonce(struct inv *inv, int64_t id, uint64_t nonce)
 	if (rc != SQLITE_DONE)
 		return -EIO;
 	return sqlite3_changes(inv->db) ? 0 : -EALREADY;
+}
+
+int inv_node_rekey(struct inv *inv, int64_t id, char secret_out[SIGN_SECRET_HEX_LEN + 1])
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = sign_new_secret(secret_out)))
+		return rc;
+	st = inv_prepare(inv, "UPDATE nodes SET old_secret = CASE WHEN old_secret = '' THEN secret "
+			      "ELSE old_secret END, secret = ? WHERE id = ?");
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, secret_out, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, id);
+	rc = inv_write_step(inv, st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return -EIO;
+	return sqlite3_changes(inv->db) ? 0 : -ENOENT;
+}
+
+int inv_node_key_taken(struct inv *inv, int64_t id)
+{
+	sqlite3_stmt *st = inv_prepare(inv, "UPDATE nodes SET old_secret = '' WHERE id = ?");
+	int rc;
+
+	if (!st)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, id);
+	rc = inv_write_step(inv, st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -EIO;
 }
 
 int inv_node_foreach(struct inv *inv, int (*fn)(void *ctx, const struct inv_node *n), void *ctx)

@@ -16,7 +16,7 @@
 #include "sign.h"
 #include "valid.h"
 
-#define INV_SCHEMA_VERSION 6
+#define INV_SCHEMA_VERSION 7
 #define INV_VERSION_LEN 16 /* an image version: the first 16 hex digits of its SHA-256 */
 
 enum inv_role { ROLE_VIEWER = 1, ROLE_OPERATOR = 2, ROLE_ADMIN = 3 };
@@ -28,6 +28,11 @@ struct inv_node {
 	char ip[16];
 	char image[SNOW_NAME_MAX + 1];
 	char secret[SIGN_SECRET_HEX_LEN + 1];
+	/*
+	 * After a rekey, the secret the running agent still holds, "" when none:
+	 * accepted until the agent signs with the new one (inv_node_rekey).
+	 */
+	char old_secret[SIGN_SECRET_HEX_LEN + 1];
 	uint64_t last_nonce;
 	int64_t created;
 	char profile[SNOW_NAME_MAX + 1]; /* "" for none */
@@ -97,6 +102,15 @@ json_t *inv_boot_list(struct inv *inv, int64_t node_id, int limit);
  * @ret 0, -EALREADY for a replayed or old nonce, -ENOENT, -EIO.
  */
 int inv_node_take_nonce(struct inv *inv, int64_t id, uint64_t nonce);
+/*
+ * Give a node a new secret (into secret_out).  The one its agent holds is
+ * kept as old_secret (the first one, when rekeyed again before the agent took
+ * the new one) until inv_node_key_taken().  @ret 0, -ENOENT, -EIO or -errno
+ * of getrandom.
+ */
+int inv_node_rekey(struct inv *inv, int64_t id, char secret_out[SIGN_SECRET_HEX_LEN + 1]);
+/* The node's agent signed with its new secret: forget the old one.  @ret 0 or -EIO. */
+int inv_node_key_taken(struct inv *inv, int64_t id);
 
 /*
  * Call fn for each node in name order; fn returning non-zero stops the walk

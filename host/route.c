@@ -32,7 +32,7 @@ static const struct route route_rows[] = {
 	{ "GET", "/boot/{mac}.ipxe", ACCESS_BOOT, 0, bootsrv_script,
 	  "a node's iPXE script; unknown MACs are listed as discovered" },
 	{ "GET", "/boot/{mac}/overlay.cpio", ACCESS_BOOT, 0, bootsrv_overlay,
-	  "a node's overlay (node.conf with its secret): to the node's own address only" },
+	  "a node's overlay (node.conf with its secret): to its own address, once per boot" },
 	{ "GET", "/boot/images/{ref}/{file}", ACCESS_BOOT, 0, bootsrv_image,
 	  "an image's vmlinuz or initrd" },
 	/* The node channel: every request signed with the node's secret. */
@@ -40,6 +40,8 @@ static const struct route route_rows[] = {
 	  "an agent registers a boot: identity and value schema" },
 	{ "POST", WIRE_PATH_REPORT, ACCESS_NODE, WIRE_MAX_BODY, chan_report,
 	  "an agent's report: values, events, results; the answer carries commands" },
+	{ "POST", WIRE_PATH_OVERLAY, ACCESS_NODE, 4 * KIB, chan_overlay,
+	  "an agent's config.reload: its overlay again, signed" },
 	/* The API. */
 	{ "GET", "/api/v1/health", ACCESS_PUBLIC, 0, api_health, "liveness, no credentials" },
 	{ "POST", "/api/v1/login", ACCESS_PUBLIC, 4 * KIB, api_login,
@@ -56,6 +58,8 @@ static const struct route route_rows[] = {
 	{ "PATCH", "/api/v1/nodes/{node}", ACCESS_ADMIN, 64 * KIB, api_node_patch,
 	  "{profile?, settings?, reboot?}: reconfigure (applies at the next boot)" },
 	{ "DELETE", "/api/v1/nodes/{node}", ACCESS_ADMIN, 0, api_node_delete, "remove a node" },
+	{ "POST", "/api/v1/nodes/{node}/rekey", ACCESS_ADMIN, 4 * KIB, api_node_rekey,
+	  "a new secret for the node: to its agent signed with the old one, or at the next boot" },
 	{ "GET", "/api/v1/nodes/{node}/commands", ACCESS_VIEWER, 0, api_node_commands,
 	  "the node's last commands" },
 	{ "POST", "/api/v1/nodes/{node}/commands", ACCESS_OPERATOR, 64 * KIB, api_node_command,

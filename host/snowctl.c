@@ -4,6 +4,7 @@
  *   snowctl node list [--json]
  *   snowctl node show NAME [--json]
  *   snowctl node rm NAME
+ *   snowctl node rekey NAME
  *   snowctl discovered list [--json]
  *   snowctl threshold set NODE VALUE --high|--low --rise X --clear Y [--samples N]
  *   snowctl threshold clear NODE VALUE --high|--low
@@ -44,6 +45,7 @@ static void ctl_usage(FILE *f)
 		"  node list [--json]                                  list nodes and their state\n"
 		"  node show NAME [--json]                             one node in full\n"
 		"  node rm NAME                                        remove a node\n"
+		"  node rekey NAME                                     give a node a new secret\n"
 		"  discovered list [--json]                            MACs that asked to boot\n"
 		"  threshold set NODE VALUE --high|--low --rise X --clear Y [--samples N]\n"
 		"  threshold clear NODE VALUE --high|--low\n"
@@ -854,6 +856,15 @@ int main(int argc, char **argv)
 			return ctl_node_add(&c, argc - i - 2, argv + i + 2);
 		if (!strcmp(verb, "show") && argc - i == 3)
 			return ctl_node_show(&c, argv[i + 2]);
+		if (!strcmp(verb, "rekey") && argc - i == 3) {
+			char path[300];
+			snprintf(path, sizeof(path), "/api/v1/nodes/%s/rekey", argv[i + 2]);
+			if (ctl_call(&c, "POST", path, NULL, NULL))
+				return 1;
+			printf("rekeyed %s: its agent gets the new secret with its next answer, "
+			       "or its next boot does\n", argv[i + 2]);
+			return 0;
+		}
 		if (!strcmp(verb, "rm") && argc - i == 3) {
 			char path[300];
 			snprintf(path, sizeof(path), "/api/v1/nodes/%s", argv[i + 2]);

@@ -86,6 +86,7 @@ struct node_rt {
 	struct history *hist;   /* owned: the last hour of the node's gauges */
 	struct buf overlay;     /* the rendered overlay, valid while overlay_gen == settings_gen */
 	uint64_t overlay_gen;
+	int64_t overlay_window_ms; /* monotonic: the boot overlay may be fetched until then (0: closed) */
 };
 
 struct snowd {

@@ -270,6 +270,12 @@ int http_response_parse(struct buf *raw, struct http_response *resp, char *err, 
 				p++;
 			snprintf(resp->content_type, sizeof(resp->content_type), "%.*s",
 				 (int)strcspn(p, "\r;"), p);
+		} else if (!strncasecmp(line, "X-Snow-Signature:", 17)) {
+			p++;
+			while (*p == ' ')
+				p++;
+			snprintf(resp->snow_sig, sizeof(resp->snow_sig), "%.*s",
+				 (int)strcspn(p, "\r "), p);
 		} else if (!strncasecmp(line, "Transfer-Encoding:", 18) && strstr(p, "chunked")) {
 			chunked = 1;
 		}

@@ -30,6 +30,7 @@ struct http_header {
 struct http_response {
 	int status;
 	char content_type[128];
+	char snow_sig[72]; /* X-Snow-Signature (sign.h), "" when absent; longer ones cut */
 	struct buf body; /* owned by the response: http_response_free() */
 };
 

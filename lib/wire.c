@@ -44,8 +44,8 @@ uint64_t wire_next_nonce(struct wire_client *c)
 	return n;
 }
 
-int wire_post(struct wire_client *c, const char *path, json_t *body, json_t **reply, int *status,
-	      char *err, size_t errlen)
+int wire_post_raw(struct wire_client *c, const char *path, json_t *body, struct buf *answer,
+		  int *status, char *err, size_t errlen)
 {
 	char tbuf[24], nbuf[24], sig[SIGN_HEX_LEN + 1], fullpath[512];
 	struct http_response resp;
@@ -54,8 +54,6 @@ int wire_post(struct wire_client *c, const char *path, json_t *body, json_t **re
 	char *text;
 	int rc;
 
-	if (reply)
-		*reply = NULL;
 	*status = 0;
 	text = jsonh_dump(body);
 	if (!text) {
@@ -85,16 +83,46 @@ int wire_post(struct wire_client *c, const char *path, json_t *body, json_t **re
 		http_response_free(&resp);
 		return rc;
 	}
-	*status = resp.status;
-	if (reply && resp.body.len) {
-		char jerr[128];
-		*reply = jsonh_parse_object(resp.body.data, resp.body.len, jerr, sizeof(jerr));
+	/*
+	 * A 2xx answer is applied (commands, ack_events, interval): it must be
+	 * snowd's, signed over this request's nonce.  One that is not counts
+	 * as no answer at all (*status stays 0), as a transport error would.
+	 */
+	if (resp.status >= 200 && resp.status <= 299 &&
+	    sign_answer_verify(c->secret, fullpath, nonce, (unsigned)resp.status, resp.body.data,
+			       resp.body.len, resp.snow_sig[0] ? resp.snow_sig : NULL)) {
+		snprintf(err, errlen, "%s: answer %d %s: ignored (not from snowd?)", path,
+			 resp.status, resp.snow_sig[0] ? "wrongly signed" : "not signed");
+		http_response_free(&resp);
+		return -EBADMSG;
 	}
+	*status = resp.status;
 	if (resp.status < 200 || resp.status > 299) {
 		snprintf(err, errlen, "%s: host answered %d: %.200s", path, resp.status,
 			 resp.body.data ? resp.body.data : "");
 		rc = (resp.status == 401 || resp.status == 403) ? -EACCES : -EPROTO;
 	}
+	/* The answer's bytes move to the caller: no copy of an overlay left behind. */
+	buf_free(answer);
+	*answer = resp.body;
+	memset(&resp.body, 0, sizeof(resp.body));
 	http_response_free(&resp);
+	return rc;
+}
+
+int wire_post(struct wire_client *c, const char *path, json_t *body, json_t **reply, int *status,
+	      char *err, size_t errlen)
+{
+	struct buf answer = BUF_INIT;
+	int rc;
+
+	if (reply)
+		*reply = NULL;
+	rc = wire_post_raw(c, path, body, &answer, status, err, errlen);
+	if (*status && reply && answer.len) {
+		char jerr[128];
+		*reply = jsonh_parse_object(answer.data, answer.len, jerr, sizeof(jerr));
+	}
+	buf_free(&answer);
 	return rc;
 }

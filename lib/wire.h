@@ -9,6 +9,11 @@
  *   POST /api/v1/node/report    {name, boot_id, seq, uptime_s,
  *                                values: {NAME: number, ...}, events: [...]}
  *       -> {ack_events, commands: [...]}
+ *   POST /api/v1/node/overlay   {name}
+ *       -> the node's overlay (newc cpio), as at boot: config.reload
+ *
+ * Every answer is signed too (sign.h), and wire_post() refuses a 2xx one
+ * that is not.
  *
  * This file holds the node side (a client that signs and sends) and the
  * constants both sides use.
@@ -20,12 +25,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "buf.h"
 #include "httpc.h"
 #include "sign.h"
 #include "valid.h"
 
 #define WIRE_PATH_REGISTER "/api/v1/node/register"
 #define WIRE_PATH_REPORT   "/api/v1/node/report"
+#define WIRE_PATH_OVERLAY  "/api/v1/node/overlay"
 #define WIRE_MAX_BODY      (1u << 20) /* largest request body snowd takes from a node */
 #define WIRE_DEFAULT_INTERVAL_MS 2000
 
@@ -51,9 +58,20 @@ uint64_t wire_next_nonce(struct wire_client *c);
  * Sign and POST body (borrowed) to path.  *status gets the HTTP status;
  * *reply (may be NULL) gets the parsed JSON answer, a new reference the
  * caller json_decref()s, or NULL when the answer was not JSON.
- * @ret 0 when the host answered 2xx, -EACCES on 401/403, -EPROTO on another
- * status, or the transport error from http_request(); err says why.
+ * A 2xx answer must carry snowd's signature over this request's nonce
+ * (sign.h's sign_answer); one unsigned or wrongly signed is dropped whole:
+ * -EBADMSG, *status 0 and *reply NULL, like a transport error.
+ * @ret 0 when the host answered 2xx (signed), -EACCES on 401/403, -EPROTO
+ * on another status, -EBADMSG (above), or the transport error from
+ * http_request(); err says why.
  */
+/*
+ * As wire_post, but the answer's bytes (any status; a 2xx one only when
+ * signed) go to answer, emptied first, which the caller buf_free()s.
+ */
+int wire_post_raw(struct wire_client *c, const char *path, json_t *body, struct buf *answer,
+		  int *status, char *err, size_t errlen);
+
 int wire_post(struct wire_client *c, const char *path, json_t *body, json_t **reply, int *status,
 	      char *err, size_t errlen);
 

@@ -66,9 +66,11 @@ check_sanitizer() {
 }
 
 # node_secret URL MAC IP DIR: a node's HMAC secret, from its overlay fetched from the
-# node's own address IP (snowd serves the overlay only there), unpacked into DIR.
+# node's own address IP (snowd serves the overlay only there, once per boot: its script
+# asked from that address first opens the window), unpacked into DIR.
 node_secret() {
-	mkdir -p "$4" && curl -s --interface "$3" "$1/boot/${2//:/-}/overlay.cpio" | (cd "$4" && cpio -id --quiet) &&
+	mkdir -p "$4" && curl -s -o /dev/null --interface "$3" "$1/boot/${2//:/-}.ipxe" &&
+		curl -s --interface "$3" "$1/boot/${2//:/-}/overlay.cpio" | (cd "$4" && cpio -id --quiet) &&
 		sed -n 's/^secret = //p' "$4/etc/snow/node.conf"
 }
 # node_post URL SECRET NODE PATH BODY [OUT]: POST BODY signed as NODE (tests/lib/nodesign.py);

@@ -60,6 +60,35 @@ int ns_http_parse(const char *data, size_t len, int eof, int *status, const char
 	return 0;
 }
 
+int ns_http_header(const char *data, size_t len, const char *name, char *out, size_t cap)
+{
+	const char *end = memmem(data, len, "\r\n\r\n", 4), *line, *p;
+	size_t nlen = strlen(name);
+
+	if (cap)
+		out[0] = '\0';
+	if (!end)
+		return -ENOENT;
+	for (line = memchr(data, '\n', (size_t)(end - data)); line && line < end; line = p) {
+		size_t vlen;
+		line++;
+		p = memchr(line, '\n', (size_t)(end + 2 - line));
+		if (!p)
+			break;
+		if ((size_t)(p - line) <= nlen || strncasecmp(line, name, nlen) || line[nlen] != ':')
+			continue;
+		line += nlen + 1;
+		while (line < p && *line == ' ')
+			line++;
+		vlen = (size_t)(p - line);
+		if (vlen && line[vlen - 1] == '\r')
+			vlen--;
+		snprintf(out, cap, "%.*s", (int)vlen, line);
+		return 0;
+	}
+	return -ENOENT;
+}
+
 static void ns_conn_release(struct nodesim *ns, struct ns_conn *c)
 {
 	if (c->fd >= 0) {

@@ -35,4 +35,11 @@ void ns_conn_close_all(struct nodesim *ns);
 int ns_http_parse(const char *data, size_t len, int eof, int *status, const char **body,
 		  size_t *bodylen);
 
+/*
+ * The value of header name (e.g. "X-Snow-Signature") in the answer data
+ * (its header block), without leading blanks, into out.  @ret 0, or
+ * -ENOENT when absent (out is "").
+ */
+int ns_http_header(const char *data, size_t len, const char *name, char *out, size_t cap);
+
 #endif

@@ -57,6 +57,7 @@ struct ns_conf {
 
 enum ns_state {
 	NS_ADD,      /* create the node through the admin API */
+	NS_SCRIPT,   /* fetch its iPXE script from its address: opens the overlay's boot window */
 	NS_OVERLAY,  /* fetch the overlay from the node's address (a boot) */
 	NS_REGISTER,
 	NS_REPORT,
@@ -66,7 +67,7 @@ enum ns_state {
 	NS_FAILED,   /* --once: gave up */
 };
 
-enum ns_kind { NS_K_ADD, NS_K_OVERLAY, NS_K_RELOAD, NS_K_REGISTER, NS_K_REPORT };
+enum ns_kind { NS_K_ADD, NS_K_OVERLAY, NS_K_RELOAD, NS_K_REGISTER, NS_K_REPORT, NS_K_SCRIPT };
 
 struct ns_node {
 	struct sim_node sim;

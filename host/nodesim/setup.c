@@ -154,7 +154,7 @@ int ns_setup_nodes(struct nodesim *ns, char *err, size_t errlen)
 		if (e) {
 			if (ns_node_from_list(nd, nm, e, err, errlen))
 				goto out;
-			nd->state = NS_OVERLAY;
+			nd->state = NS_SCRIPT;
 		} else {
 			nd->state = NS_ADD;
 		}

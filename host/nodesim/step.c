@@ -82,8 +82,12 @@ static int ns_req_admin(struct nodesim *ns, const char *method, const char *path
 	return rc;
 }
 
-/* GET /boot/MAC/overlay.cpio, MAC with dashes as iPXE writes it. */
-static int ns_req_overlay(struct nodesim *ns, struct ns_node *n, struct buf *b)
+/*
+ * GET /boot/MAC.ipxe (script) or /boot/MAC/overlay.cpio, MAC with dashes as
+ * iPXE writes it: the script from the node's address opens the window in
+ * which snowd serves the overlay, once per boot.
+ */
+static int ns_req_boot(struct nodesim *ns, struct ns_node *n, int script, struct buf *b)
 {
 	char mac[SNOW_MAC_STRLEN + 1], path[64];
 	size_t i;
@@ -93,7 +97,7 @@ static int ns_req_overlay(struct nodesim *ns, struct ns_node *n, struct buf *b)
 	for (i = 0; mac[i]; i++)
 		if (mac[i] == ':')
 			mac[i] = '-';
-	snprintf(path, sizeof(path), "/boot/%s/overlay.cpio", mac);
+	snprintf(path, sizeof(path), script ? "/boot/%s.ipxe" : "/boot/%s/overlay.cpio", mac);
 	rc = ns_req_head(ns, b, "GET", path);
 	return rc ? rc : buf_puts(b, "\r\n");
 }
@@ -122,12 +126,16 @@ int ns_step_start(struct nodesim *ns, struct ns_node *n, int64_t now)
 		/* Back from a reboot: a new boot, and it starts like any boot. */
 		if (sim_boot(&n->sim, (int64_t)time(NULL)))
 			return -ENOMEM;
-		n->state = NS_OVERLAY;
+		n->state = NS_SCRIPT;
 		n->online = 0;
 		/* fall through */
+	case NS_SCRIPT:
+		kind = NS_K_SCRIPT;
+		rc = ns_req_boot(ns, n, 1, &req);
+		break;
 	case NS_OVERLAY:
 		kind = NS_K_OVERLAY;
-		rc = ns_req_overlay(ns, n, &req);
+		rc = ns_req_boot(ns, n, 0, &req);
 		break;
 	case NS_REGISTER:
 		kind = NS_K_REGISTER;
@@ -136,8 +144,10 @@ int ns_step_start(struct nodesim *ns, struct ns_node *n, int64_t now)
 		break;
 	case NS_REPORT:
 		if (n->sim.reload_id) {
+			/* As snow-agent's config.reload: the overlay again, signed both ways. */
 			kind = NS_K_RELOAD;
-			rc = ns_req_overlay(ns, n, &req);
+			body = json_pack("{s:s}", "name", n->sim.name);
+			rc = body ? ns_req_signed(ns, n, WIRE_PATH_OVERLAY, body, &req) : -ENOMEM;
 			break;
 		}
 		kind = NS_K_REPORT;
@@ -167,7 +177,7 @@ int ns_step_start(struct nodesim *ns, struct ns_node *n, int64_t now)
 static const char *ns_kind_name(enum ns_kind k)
 {
 	static const char *const names[] = { "add", "overlay", "config.reload", "register",
-					     "report" };
+					     "report", "script" };
 	return names[k];
 }
 
@@ -189,7 +199,7 @@ static void ns_done_add(struct nodesim *ns, struct ns_node *n, int status, json_
 	ns->st.adds++;
 	n->ip.s_addr = htonl(a);
 	snprintf(n->ip_s, sizeof(n->ip_s), "%s", ip);
-	n->state = NS_OVERLAY;
+	n->state = NS_SCRIPT;
 	n->fails = 0;
 	ns_schedule(ns, n, now);
 }
@@ -251,12 +261,30 @@ static void ns_check_steady(struct nodesim *ns, int64_t now)
 		 (double)(now - ns->st.t_start_ms) / 1000.0);
 }
 
+/* As snow-agent: a signed answer's "rekey" is the node's secret from now on. */
+static void ns_take_rekey(struct ns_node *n, json_t *ans)
+{
+	const char *key = json_string_value(json_object_get(ans, "rekey"));
+
+	if (!key)
+		return;
+	if (strlen(key) != SIGN_SECRET_HEX_LEN ||
+	    strspn(key, "0123456789abcdef") != SIGN_SECRET_HEX_LEN) {
+		log_warnx("%s: answer: rekey: not %d lowercase hex digits (ignored)", n->sim.name,
+			  SIGN_SECRET_HEX_LEN);
+		return;
+	}
+	snprintf(n->sim.conf.secret, sizeof(n->sim.conf.secret), "%s", key);
+	log_debug("%s: rekeyed", n->sim.name);
+}
+
 static void ns_done_register(struct nodesim *ns, struct ns_node *n, json_t *ans, int64_t now)
 {
 	json_int_t iv;
 	char err[128];
 
 	ns->st.registers++;
+	ns_take_rekey(n, ans);
 	sim_registered(&n->sim);
 	if (!jsonh_get_int(ans, "interval_ms", 0, 100, 3600000, &iv, err, sizeof(err)) &&
 	    json_object_get(ans, "interval_ms") && !ns->conf.interval_ms)
@@ -282,6 +310,7 @@ static void ns_done_report(struct nodesim *ns, struct ns_node *n, json_t *ans, i
 		ns->st.steady_reports++;
 	n->online = 1;
 	n->fails = 0;
+	ns_take_rekey(n, ans);
 	ns->st.commands += json_array_size(json_object_get(ans, "commands"));
 	act = sim_report_answered(&n->sim, ans, (int64_t)time(NULL));
 	if (act & (SIM_ACT_REBOOT | SIM_ACT_POWEROFF)) {
@@ -309,6 +338,34 @@ static void ns_done_report(struct nodesim *ns, struct ns_node *n, json_t *ans, i
 		ns_schedule_report(ns, n, now);
 }
 
+/*
+ * A node-channel answer (register, report) that is 2xx must be snowd's, as
+ * snow-agent checks it (lib/wire.c): signed with the node's secret over the
+ * request's path and nonce (the node's last: one request in flight each).
+ * @ret 0, or -EBADMSG with err saying why.
+ */
+static int ns_answer_check(struct nodesim *ns, struct ns_conn *c, int status, const char *body,
+			   size_t bodylen, char *err, size_t errlen)
+{
+	struct ns_node *n = c->node;
+	char sig[80], full[512];
+	int absent;
+
+	if ((c->kind != NS_K_REGISTER && c->kind != NS_K_REPORT && c->kind != NS_K_RELOAD) ||
+	    status < 200 || status > 299)
+		return 0;
+	absent = ns_http_header(c->in.data, c->in.len, SNOW_HDR_SIG, sig, sizeof(sig));
+	snprintf(full, sizeof(full), "%s%s", ns->url.base,
+		 c->kind == NS_K_REGISTER ? WIRE_PATH_REGISTER :
+		 c->kind == NS_K_REPORT ? WIRE_PATH_REPORT : WIRE_PATH_OVERLAY);
+	if (!sign_answer_verify(n->sim.conf.secret, full, n->last_nonce, (unsigned)status, body,
+				bodylen, absent ? NULL : sig))
+		return 0;
+	snprintf(err, errlen, "answer %d %s: ignored (not from snowd?)", status,
+		 absent ? "not signed" : "wrongly signed");
+	return -EBADMSG;
+}
+
 void ns_step_done(struct nodesim *ns, struct ns_conn *c, int rc, int status, const char *body,
 		  size_t bodylen)
 {
@@ -318,6 +375,23 @@ void ns_step_done(struct nodesim *ns, struct ns_conn *c, int rc, int status, con
 	char err[200];
 
 	n->busy = 0;
+	if (!rc && ns_answer_check(ns, c, status, body, bodylen, err, sizeof(err))) {
+		/* Like a transport error: nothing from it applied, logged once per burst. */
+		if (n->fails == 0)
+			log_warnx("%s: %s: %s", n->sim.name, ns_kind_name(c->kind), err);
+		ns->st.err_proto++;
+		if (c->kind == NS_K_REPORT) {
+			sim_report_failed(&n->sim);
+			n->online = 0;
+		}
+		if (c->kind == NS_K_RELOAD) {
+			sim_reload_done(&n->sim, -EBADMSG, NULL, err, (int64_t)time(NULL));
+			ns_schedule(ns, n, now);
+			return;
+		}
+		ns_schedule_retry(ns, n, now);
+		return;
+	}
 	if (rc) {
 		log_debug("%s: %s: %s", n->sim.name, ns_kind_name(c->kind), strerror(-rc));
 		ns_count_error(ns, rc, 0);
@@ -328,7 +402,7 @@ void ns_step_done(struct nodesim *ns, struct ns_conn *c, int rc, int status, con
 		ns_schedule_retry(ns, n, now);
 		return;
 	}
-	if (c->kind != NS_K_OVERLAY && c->kind != NS_K_RELOAD && bodylen)
+	if (c->kind != NS_K_OVERLAY && c->kind != NS_K_RELOAD && c->kind != NS_K_SCRIPT && bodylen)
 		ans = jsonh_parse_object(body, bodylen, err, sizeof(err));
 	if (status == 404 && (c->kind == NS_K_REPORT)) {
 		/* snowd does not know this boot (restarted, or forgot): register again. */
@@ -370,6 +444,12 @@ void ns_step_done(struct nodesim *ns, struct ns_conn *c, int rc, int status, con
 		goto out;
 	}
 	switch (c->kind) {
+	case NS_K_SCRIPT:
+		/* The script itself is iPXE's business: it opened the overlay's window. */
+		n->state = NS_OVERLAY;
+		n->fails = 0;
+		ns_schedule(ns, n, now);
+		break;
 	case NS_K_OVERLAY:
 		ns_lat_add(&ns->st.ovl_lat, lat);
 		/* fall through */

@@ -764,6 +764,50 @@ static int agent_sysctl_get(struct agent_state *st, const struct instr_cmd *c, j
 	return 0;
 }
 
+/*
+ * Fetch the node's overlay through the signed channel (POST WIRE_PATH_OVERLAY:
+ * snowd serves the boot route once per boot only, and only a signed answer
+ * is snowd's) and write its etc/snow/node.conf to out (0600).
+ * @ret 0 or -errno with err filled.
+ */
+static int agent_fetch_conf(struct agent_state *st, const char *out, char *err, size_t errlen)
+{
+	struct buf answer = BUF_INIT;
+	const char *data;
+	json_t *body = json_pack("{s:s}", "name", st->conf->name);
+	size_t size;
+	ssize_t n;
+	int rc, status, fd;
+
+	if (!body) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	rc = wire_post_raw(&st->wire, WIRE_PATH_OVERLAY, body, &answer, &status, err, errlen);
+	json_decref(body);
+	if (!rc)
+		rc = overlay_cpio_find(answer.data, answer.len, "etc/snow/node.conf", &data, &size,
+				       err, errlen);
+	if (rc)
+		goto out;
+	fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "%.200s: %s", out, strerror(errno));
+		goto out;
+	}
+	n = write(fd, data, size);
+	if (close(fd) || n != (ssize_t)size) {
+		rc = -EIO;
+		snprintf(err, errlen, "%.200s: write failed", out);
+	}
+out:
+	if (answer.data)
+		explicit_bzero(answer.data, answer.len); /* it holds the secret */
+	buf_free(&answer);
+	return rc;
+}
+
 /* Refetch the overlay, read node.conf from it, apply what can change live. */
 static int agent_config_reload(struct agent_state *st, json_t **result, char *err,
 			       size_t errlen)
@@ -783,8 +827,7 @@ static int agent_config_reload(struct agent_state *st, json_t **result, char *er
 	if (st->conf->state_dir && *st->conf->state_dir)
 		mkdir(st->conf->state_dir, 0700);
 	wdog_pat(st->wdog_fd); /* the report's request came just before */
-	rc = overlay_fetch_conf(&st->wire.url, st->conf->mac, tmp, st->wire.timeout_ms, err,
-				errlen);
+	rc = agent_fetch_conf(st, tmp, err, errlen);
 	if (rc)
 		return rc;
 	argv[0] = "snow-agent";
@@ -925,6 +968,79 @@ json_t *agent_command(struct agent_state *st, json_t *cmd)
 	return agent_result_add(st, id, res)->res;
 }
 
+/*
+ * A signed answer (register or report) may carry "rekey": the node's new
+ * secret, from `snowctl node rekey` (docs/protocol.md).  Write it to
+ * node.conf first (an agent restarted later must have it), then sign with it.
+ * @ret 0 (none, or taken) or -errno, logged: the host sends it again.
+ */
+static int agent_rekey(struct agent_state *st, json_t *reply)
+{
+	const char *key = json_string_value(json_object_get(reply, "rekey"));
+	const char *path = st->conf->config;
+	char tmp[4096], line[1024];
+	FILE *in = NULL, *out = NULL;
+	int fd, rc = 0, seen = 0;
+
+	if (!json_object_get(reply, "rekey"))
+		return 0;
+	if (!key || strlen(key) != SIGN_SECRET_HEX_LEN ||
+	    strspn(key, "0123456789abcdef") != SIGN_SECRET_HEX_LEN) {
+		log_warnx("host's answer: rekey: must be %d lowercase hex digits (ignored)",
+			  SIGN_SECRET_HEX_LEN);
+		return -EINVAL;
+	}
+	if (!strcmp(key, st->wire.secret))
+		return 0;
+	if (path && *path) {
+		snprintf(tmp, sizeof(tmp), "%s.rekey", path);
+		in = fopen(path, "re");
+		fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		out = fd >= 0 ? fdopen(fd, "w") : NULL;
+		if (!out && fd >= 0)
+			close(fd);
+		if (!in || !out) {
+			rc = -errno;
+			goto out;
+		}
+		while (fgets(line, sizeof(line), in)) {
+			const char *p = line + strspn(line, " \t");
+			if (!strncmp(p, "secret", 6) && strchr(" \t=", p[6])) {
+				fprintf(out, "secret = %s\n", key);
+				seen = 1;
+			} else {
+				fputs(line, out);
+			}
+			explicit_bzero(line, sizeof(line));
+		}
+		if (!seen)
+			fprintf(out, "secret = %s\n", key);
+		if (fflush(out) || fsync(fileno(out)))
+			rc = -errno;
+		if (fclose(out) && !rc)
+			rc = -EIO;
+		out = NULL;
+		if (!rc && rename(tmp, path))
+			rc = -errno;
+	}
+out:
+	if (in)
+		fclose(in);
+	if (out)
+		fclose(out);
+	if (rc) {
+		if (path && *path)
+			unlink(tmp);
+		log_warnx("rekey: cannot write the new secret to %s: %s (keeping the old one)",
+			  path, strerror(-rc));
+		return rc;
+	}
+	snprintf(st->wire.secret, sizeof(st->wire.secret), "%s", key);
+	log_info("rekey: the host gave this node a new secret (written to %s): signing with it",
+		 path && *path ? path : "nowhere: no --config");
+	return 0;
+}
+
 int agent_answer(struct agent_state *st, json_t *reply)
 {
 	json_int_t ack = 0;
@@ -933,6 +1049,7 @@ int agent_answer(struct agent_state *st, json_t *reply)
 	size_t i;
 	int rc = 0;
 
+	agent_rekey(st, reply);
 	/* Whatever the answer says, a 2xx means the host has our results. */
 	for (i = 0; i < st->nresults; i++)
 		if (st->results[i].inflight) {
@@ -1013,11 +1130,12 @@ json_t *agent_report_body(struct agent_state *st)
 
 /*
  * A failure kind for "log once per outage": transport errors are one kind,
- * each HTTP status its own.
+ * answers not signed by snowd (wire_post's -EBADMSG) another, each HTTP
+ * status its own.
  */
 static int agent_fail_kind(int rc, int status)
 {
-	return status ? status : 1;
+	return status ? status : rc == -EBADMSG ? 2 : 1;
 }
 
 static void agent_note_failure(struct agent_state *st, const char *what, int rc, int status,
@@ -1028,6 +1146,8 @@ static void agent_note_failure(struct agent_state *st, const char *what, int rc,
 	if (kind != st->fail_kind) {
 		if (status)
 			log_warnx("%s: %s", what, err);
+		else if (rc == -EBADMSG)
+			log_warnx("%s: %s (nothing applied; retrying quietly)", what, err);
 		else
 			log_warnx("%s: host unreachable: %s (retrying quietly)", what, err);
 	} else {
@@ -1067,6 +1187,7 @@ int agent_register(struct agent_state *st)
 		goto out;
 	}
 	agent_note_success(st);
+	agent_rekey(st, reply);
 	st->registered = 1;
 	st->schema_gen = gen;
 	st->seq = 0;

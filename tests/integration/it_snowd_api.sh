@@ -47,9 +47,17 @@ check "unknown MAC gets a retry script" bash -c "curl -sf '$url/boot/52-54-00-aa
 check "unknown MAC listed as discovered" bash -c "'$SNOW_ASAN_BIN/snowctl' discovered list | grep -q 52:54:00:aa:00:99"
 check "boot script of a node names its kernel" bash -c "curl -sf '$url/boot/52-54-00-aa-00-01.ipxe' | grep -q 'kernel $url/boot/images/default/vmlinuz'"
 
-# The overlay goes only to the node's own address.
+# The overlay goes only to the node's own address, once per boot: inside the window
+# its own script request opened.  A script asked from elsewhere is no boot stage.
+stage() { ctl node show node1 --json | python3 -c 'import json,sys; print(json.load(sys.stdin).get("stage") or "none")'; }
+check_eq "the script asked from another address moved no boot stage" none "$(stage)"
+check_eq "overlay refused to the node's address without a boot window" 403 "$(status --interface 127.0.0.10 "$url/boot/52-54-00-aa-00-01/overlay.cpio")"
+check "the refusal says how" grep -q 'once per boot' "$dir/out"
+check_eq "the node's own script request" 200 "$(status --interface 127.0.0.10 "$url/boot/52-54-00-aa-00-01.ipxe")"
+check_eq "it is a boot stage" script "$(stage)"
 check_eq "overlay refused to another address" 403 "$(status "$url/boot/52-54-00-aa-00-01/overlay.cpio")"
 check_eq "overlay served to the node's address" 200 "$(status --interface 127.0.0.10 -o "$dir/overlay.cpio" "$url/boot/52-54-00-aa-00-01/overlay.cpio")"
+check_eq "overlay not served twice in one boot" 403 "$(curl -s -o /dev/null -w '%{http_code}' --interface 127.0.0.10 "$url/boot/52-54-00-aa-00-01/overlay.cpio")"
 mkdir -p "$dir/ov"
 (cd "$dir/ov" && cpio -id --quiet <"$dir/out")
 check_eq "overlay hostname" node1 "$(cat "$dir/ov/etc/hostname")"
@@ -87,6 +95,13 @@ secret_saved=$secret; secret=$(printf '%064d' 0)
 sign /api/v1/node/report "$rep"
 check_eq "wrong secret refused" 401 "$(send /api/v1/node/report "$rep")"
 secret=$secret_saved
+# A nonce is bound to its time: one far ahead (INT64_MAX) is refused and never
+# stored, so the node's next ordinary request still goes through.
+sign /api/v1/node/report "$rep" "$(date +%s)" 9223372036854775807
+check_eq "nonce INT64_MAX refused" 401 "$(send /api/v1/node/report "$rep")"
+check "nonce out of its time window named" grep -q 'X-Snow-Nonce: not within' "$dir/out"
+sign /api/v1/node/report "$rep"
+check_eq "a normal report after it still works" 200 "$(send /api/v1/node/report "$rep")"
 b='{"name":"node1","boot_id":"other","seq":2}'
 sign /api/v1/node/report "$b"
 check_eq "report from an unregistered boot: 404" 404 "$(send /api/v1/node/report "$b")"
@@ -94,6 +109,48 @@ b='{"name":"node1","boot_id":"b-1","seq":3,"values":{"x":"high"}}'
 sign /api/v1/node/report "$b"
 check_eq "report with a non-number value: 400" 400 "$(send /api/v1/node/report "$b")"
 check "the bad value is named" grep -q 'values.x' "$dir/out"
+
+# Answers are signed with the node's secret over the request's path and nonce
+# (tests/lib/answercheck.py is an independent implementation).
+nonce_of() { printf '%s\n' "${hdrs[@]}" | sed -n 's/^X-Snow-Nonce: //p'; }
+# sendh PATH BODY: as send, and the answer's headers into $dir/hdr
+sendh() { status -D "$dir/hdr" "${hdrs[@]}" -H 'Content-Type: application/json' -d "$2" "$url$1"; }
+b='{"name":"node1","boot_id":"b-1","seq":3,"values":{"x":1}}'
+sign /api/v1/node/report "$b"
+check_eq "a report" 200 "$(sendh /api/v1/node/report "$b")"
+check "its answer is signed over its nonce" python3 "$SNOW_TOP/tests/lib/answercheck.py" "$secret" /api/v1/node/report "$(nonce_of)" "$dir/hdr" "$dir/out"
+check "a signature over another nonce does not fit it" bash -c "! python3 '$SNOW_TOP/tests/lib/answercheck.py' '$secret' /api/v1/node/report 1 '$dir/hdr' '$dir/out' 2>/dev/null"
+sign /api/v1/node/register "$reg"
+check_eq "a register" 200 "$(sendh /api/v1/node/register "$reg")"
+check "its answer is signed" python3 "$SNOW_TOP/tests/lib/answercheck.py" "$secret" /api/v1/node/register "$(nonce_of)" "$dir/hdr" "$dir/out"
+# config.reload's overlay: the signed route, at any time, the answer signed.
+sign /api/v1/node/overlay '{"name":"node1"}'
+check_eq "the overlay by the signed route" 200 "$(sendh /api/v1/node/overlay '{"name":"node1"}')"
+check "its answer is signed" python3 "$SNOW_TOP/tests/lib/answercheck.py" "$secret" /api/v1/node/overlay "$(nonce_of)" "$dir/hdr" "$dir/out"
+check "it is the overlay" bash -c "cpio -i --to-stdout --quiet etc/snow/node.conf <'$dir/out' | grep -q '^secret = $secret'"
+check_eq "the signed route refuses an unsigned request" 401 "$(status -d '{"name":"node1"}' "$url/api/v1/node/overlay")"
+
+# Rekey: a new secret, sent to the agent in an answer signed with the old one;
+# the old one works until the agent signs with the new one, then never again.
+check "node rekey" ctl node rekey node1
+b='{"name":"node1","boot_id":"b-1","seq":4}'
+sign /api/v1/node/report "$b"
+check_eq "a report signed with the old secret still works" 200 "$(sendh /api/v1/node/report "$b")"
+check "its answer is signed with the old secret" python3 "$SNOW_TOP/tests/lib/answercheck.py" "$secret" /api/v1/node/report "$(nonce_of)" "$dir/hdr" "$dir/out"
+newsecret=$(python3 -c "import json; print(json.load(open('$dir/out')).get('rekey', ''))")
+check "and carries the new secret" grep -Eq '^[0-9a-f]{64}$' <<<"$newsecret"
+check "the new secret is a new one" test "$newsecret" != "$secret"
+oldsecret=$secret; secret=$newsecret
+sign /api/v1/node/report "$b"
+check_eq "a report signed with the new secret works" 200 "$(sendh /api/v1/node/report "$b")"
+check "its answer is signed with the new secret" python3 "$SNOW_TOP/tests/lib/answercheck.py" "$secret" /api/v1/node/report "$(nonce_of)" "$dir/hdr" "$dir/out"
+check "and carries no rekey" bash -c "! grep -q rekey '$dir/out'"
+secret=$oldsecret
+sign /api/v1/node/report "$b"
+check_eq "the old secret is refused from then on" 401 "$(send /api/v1/node/report "$b")"
+secret=$newsecret
+check_eq "the next boot's overlay has the new secret" "$newsecret" "$(node_secret "$url" 52:54:00:aa:00:01 127.0.0.10 "$dir/ov3")"
+check_eq "rekey of an unknown node: 404" 404 "$(status "${auth[@]}" -X POST "$url/api/v1/nodes/nosuch/rekey")"
 
 # Commands: checked when queued, delivered in report answers, results kept.
 refuse_cmd() { # refuse_cmd FIELD JSON: the API answers 400 naming FIELD, nothing queued
@@ -164,7 +221,7 @@ ok = e['image']=='compute' and o['image']=='profile compute' and e['env']=={'JOB
 sys.exit(0 if ok else print(e, o) or 1)"
 check "node show says where each setting comes from" bash -c "'$SNOW_ASAN_BIN/snowctl' node show node1 | grep -q 'image .*\"compute\" .*(profile compute)'"
 check "the script boots the profile's image with its kernel arguments" bash -c "curl -sf '$url/boot/52-54-00-aa-00-01.ipxe' | grep -q 'images/compute/vmlinuz.* nosmt snow.mac='"
-ov() { rm -rf "$dir/ov2"; mkdir "$dir/ov2"; curl -s --interface 127.0.0.10 "$url/boot/52-54-00-aa-00-01/overlay.cpio" | (cd "$dir/ov2" && cpio -id --quiet); }
+ov() { rm -rf "$dir/ov2"; mkdir "$dir/ov2"; curl -s -o /dev/null --interface 127.0.0.10 "$url/boot/52-54-00-aa-00-01.ipxe"; curl -s --interface 127.0.0.10 "$url/boot/52-54-00-aa-00-01/overlay.cpio" | (cd "$dir/ov2" && cpio -id --quiet); }
 ov
 check "overlay: env and the profile's threshold in node.conf" bash -c "grep -q '^env.JOB = lattice' '$dir/ov2/etc/snow/node.conf' && grep -q '^threshold.kern.mem.free_kb = low 100 200 1' '$dir/ov2/etc/snow/node.conf' && grep -q '^interval_ms = 1000' '$dir/ov2/etc/snow/node.conf'"
 check "overlay: /etc/snow/env for shells" grep -q "^export JOB='lattice'" "$dir/ov2/etc/snow/env"

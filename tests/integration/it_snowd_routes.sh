@@ -26,6 +26,7 @@ GET /boot/{mac}/overlay.cpio boot
 GET /boot/images/{ref}/{file} boot
 POST /api/v1/node/register node
 POST /api/v1/node/report node
+POST /api/v1/node/overlay node
 GET /api/v1/health public
 POST /api/v1/login public
 POST /api/v1/logout viewer
@@ -36,6 +37,7 @@ POST /api/v1/nodes admin
 GET /api/v1/nodes/{node} viewer
 PATCH /api/v1/nodes/{node} admin
 DELETE /api/v1/nodes/{node} admin
+POST /api/v1/nodes/{node}/rekey admin
 GET /api/v1/nodes/{node}/commands viewer
 POST /api/v1/nodes/{node}/commands operator
 GET /api/v1/nodes/{node}/history viewer

@@ -73,6 +73,60 @@ static void test_verify(void **state)
 	assert_int_equal(sign_verify(secret, "POST", "/p", 1000, 7, body, strlen(body), sig, 1000 - SIGN_MAX_SKEW - 1), -ETIME);
 }
 
+/* An answer's signature: the documented canonical string, bound to path, nonce, status, body. */
+static void test_answer(void **state)
+{
+	const char *canon = "ANSWER\n/api/v1/node/report\n42\n200\n{\"ack_events\":3}\n";
+	const char *body = "{\"ack_events\":3}\n", *p = "/api/v1/node/report";
+	size_t len = strlen(body);
+	struct hmac_sha256_ctx ctx;
+	unsigned char mac[32];
+	char want[65], got[65], other[65], req[65];
+
+	hmac_sha256_set_key(&ctx, strlen(secret), (const uint8_t *)secret);
+	hmac_sha256_update(&ctx, strlen(canon), (const uint8_t *)canon);
+	hmac_sha256_digest(&ctx, 32, mac);
+	hex_encode(mac, 32, want);
+	sign_answer(secret, p, 42, 200, body, len, got);
+	assert_string_equal(got, want);
+	assert_int_equal(sign_answer_verify(secret, p, 42, 200, body, len, got), 0);
+	/* Another request's answer (path, nonce), another status, another body: refused. */
+	assert_int_equal(sign_answer_verify(secret, "/api/v1/node/register", 42, 200, body, len, got),
+			 -EBADMSG);
+	assert_int_equal(sign_answer_verify(secret, p, 43, 200, body, len, got), -EBADMSG);
+	assert_int_equal(sign_answer_verify(secret, p, 42, 201, body, len, got), -EBADMSG);
+	assert_int_equal(sign_answer_verify(secret, p, 42, 200, "{\"ack_events\":9}\n", len, got),
+			 -EBADMSG);
+	/* Unsigned, short, or by another key: refused. */
+	assert_int_equal(sign_answer_verify(secret, p, 42, 200, body, len, NULL), -EBADMSG);
+	assert_int_equal(sign_answer_verify(secret, p, 42, 200, body, len, ""), -EBADMSG);
+	assert_int_equal(sign_answer_verify(secret, p, 42, 200, body, len, "abc"), -EBADMSG);
+	assert_int_equal(sign_new_secret(other), 0);
+	sign_answer(other, p, 42, 200, body, len, got);
+	assert_int_equal(sign_answer_verify(secret, p, 42, 200, body, len, got), -EBADMSG);
+	/* The request's own signature (nodes sign POSTs) is not its answer's. */
+	sign_request(secret, "POST", p, 42, 200, body, len, req);
+	assert_int_equal(sign_answer_verify(secret, p, 42, 200, body, len, req), -EBADMSG);
+}
+
+/* A nonce belongs to its request time: microseconds within SIGN_MAX_SKEW. */
+static void test_nonce_window(void **state)
+{
+	const int64_t t = 1700000000, us = 1000000;
+
+	assert_int_equal(sign_nonce_check(t, (uint64_t)(t * us)), 0);
+	assert_int_equal(sign_nonce_check(t, (uint64_t)(t * us + 999999)), 0);
+	assert_int_equal(sign_nonce_check(t, (uint64_t)((t - SIGN_MAX_SKEW) * us)), 0);
+	assert_int_equal(sign_nonce_check(t, (uint64_t)((t - SIGN_MAX_SKEW) * us - 1)), -ERANGE);
+	assert_int_equal(sign_nonce_check(t, (uint64_t)((t + 1 + SIGN_MAX_SKEW) * us)), 0);
+	assert_int_equal(sign_nonce_check(t, (uint64_t)((t + 1 + SIGN_MAX_SKEW) * us + 1)), -ERANGE);
+	assert_int_equal(sign_nonce_check(t, INT64_MAX), -ERANGE);
+	assert_int_equal(sign_nonce_check(t, UINT64_MAX), -ERANGE);
+	assert_int_equal(sign_nonce_check(t, 1), -ERANGE);
+	assert_int_equal(sign_nonce_check(INT64_MAX, INT64_MAX), -ERANGE);
+	assert_int_equal(sign_nonce_check(0, 0), -ERANGE);
+}
+
 static void test_new_secret(void **state)
 {
 	char a[65], b[65];
@@ -90,6 +144,8 @@ int main(void)
 		cmocka_unit_test(test_known_answer),
 		cmocka_unit_test(test_rfc4231),
 		cmocka_unit_test(test_verify),
+		cmocka_unit_test(test_nonce_window),
+		cmocka_unit_test(test_answer),
 		cmocka_unit_test(test_new_secret),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -8,14 +8,22 @@ strictly increasing), and appends one JSON line per request to LOG:
     {"t": host time, "path", "status", "sig_ok", "why", "body"}
 Answers: register -> 200 {"interval_ms": N}; report -> 200 {"ack_events",
 "commands"} (or 404 for the first --refuse-reports reports, to make the agent
-register again); a bad signature -> 401.
+register again); a bad signature -> 401.  Answers to a good request are
+signed as snowd signs them (X-Snow-Signature: HMAC over
+ANSWER\nPATH\nNONCE\nSTATUS\nBODY).  --answer-sig none|bad plays a forger
+who answers for the host's address: answers unsigned or wrongly signed,
+acknowledging every event (ack_events 1000000) so an agent that believed it
+would drop its black box.  The log line says which ("answer_sig").
 
 Like snowd it stores the events of each boot (acknowledging the highest seq
 stored) and resends every command of --commands FILE (JSON lines, read again
 on each report so a test can append) until a report carries its result.
 --fail-results N answers 503 to the first N reports that carry results, so
-the agent must send them again.  GET /boot/MAC/overlay.cpio serves a cpio
-holding --overlay-conf FILE as etc/snow/node.conf.
+the agent must send them again.  GET /boot/MAC/overlay.cpio and the signed
+POST /api/v1/node/overlay (config.reload) serve a cpio holding --overlay-conf
+FILE as etc/snow/node.conf.  --rekey FILE: once FILE holds a new secret,
+answers to requests signed with the current one carry it ("rekey"); a
+request signed with it makes it the current one (logged as "rekeyed").
 """
 import argparse
 import hashlib
@@ -39,8 +47,11 @@ def main():
     ap.add_argument("--commands", help="JSON lines of commands to deliver")
     ap.add_argument("--fail-results", type=int, default=0)
     ap.add_argument("--overlay-conf", help="node.conf served in the overlay")
+    ap.add_argument("--rekey", help="a file that, once it exists, holds the node's new secret")
+    ap.add_argument("--answer-sig", choices=("good", "none", "bad"), default="good",
+                    help="sign answers (good), or forge them: unsigned, or a wrong signature")
     args = ap.parse_args()
-    state = {"last_nonce": 0, "refuse": args.refuse_reports, "events": {}, "results": {},
+    state = {"secret": args.secret, "rekeyed": False, "last_nonce": 0, "refuse": args.refuse_reports, "events": {}, "results": {},
              "fail_results": args.fail_results}
 
     def commands():
@@ -63,6 +74,9 @@ def main():
             out += b"\0" * (-len(out) % 4) + data
             out += b"\0" * (-len(out) % 4)
         return out
+    def overlay():
+        return cpio([("etc", b"", 0o40755), ("etc/snow", b"", 0o40755),
+                     ("etc/snow/node.conf", open(args.overlay_conf, "rb").read(), 0o100600)])
     log = open(args.log, "a", buffering=1)
 
     class Handler(BaseHTTPRequestHandler):
@@ -71,10 +85,24 @@ def main():
         def log_message(self, fmt, *a):  # quiet: the JSON log is the record
             pass
 
-        def answer(self, status, obj):
-            data = json.dumps(obj).encode()
+        def new_secret(self):
+            try:
+                with open(args.rekey) as f:
+                    k = f.read().strip()
+            except (TypeError, FileNotFoundError):
+                return None
+            return k if k and k != state["secret"] else None
+
+        def answer(self, status, obj, nonce=None):
+            data = obj if isinstance(obj, bytes) else json.dumps(obj).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
+            if nonce is not None and args.answer_sig != "none":
+                key = self.key if args.answer_sig == "good" else "f" * 64
+                msg = b"ANSWER\n" + self.path.encode() + b"\n" + nonce.encode() + b"\n" + \
+                    str(status).encode() + b"\n" + data
+                self.send_header("X-Snow-Signature",
+                                 hmac.new(key.encode(), msg, hashlib.sha256).hexdigest())
             self.send_header("Content-Length", str(len(data)))
             self.send_header("Connection", "close")
             self.end_headers()
@@ -94,9 +122,15 @@ def main():
                 return "time or nonce not a number"
             msg = b"POST\n" + self.path.encode() + b"\n" + ts.encode() + b"\n" + \
                 nonce.encode() + b"\n" + body
-            want = hmac.new(args.secret.encode(), msg, hashlib.sha256).hexdigest()
-            if not hmac.compare_digest(want, sig.lower()):
+            self.key = None
+            for k in (state["secret"], self.new_secret()):
+                if k and hmac.compare_digest(
+                        hmac.new(k.encode(), msg, hashlib.sha256).hexdigest(), sig.lower()):
+                    self.key = k
+            if not self.key:
                 return "bad signature"
+            if self.key != state["secret"]:
+                state["secret"], state["rekeyed"] = self.key, True
             if abs(ts_i - time.time()) > SKEW:
                 return "time %d is %d s off" % (ts_i, ts_i - time.time())
             if nonce_i <= state["last_nonce"]:
@@ -114,6 +148,8 @@ def main():
                 parsed = None
             if why:
                 status, reply = 401, {"error": why}
+            elif self.path == "/api/v1/node/overlay" and args.overlay_conf:
+                status, reply = 200, overlay()
             elif self.path == "/api/v1/node/register":
                 status, reply = 200, {"interval_ms": args.interval_ms}
             elif self.path == "/api/v1/node/report":
@@ -131,19 +167,23 @@ def main():
                         state["results"].setdefault(r["id"], r)
                     status, reply = 200, {"ack_events": max(evs) if evs else 0,
                                           "commands": commands()}
+                    if args.answer_sig != "good":
+                        reply["ack_events"] = 1000000
             else:
                 status, reply = 404, {"error": "no such path"}
+            if status == 200 and isinstance(reply, dict) and self.new_secret():
+                reply["rekey"] = self.new_secret()
             log.write(json.dumps({"t": time.time(), "path": self.path, "status": status,
                                   "sig_ok": why is None, "why": why, "body": parsed,
-                                  "reply": reply}) + "\n")
-            self.answer(status, reply)
+                                  "reply": reply if isinstance(reply, dict) else "(cpio)",
+                                  "answer_sig": args.answer_sig,
+                                  "rekeyed": state["rekeyed"]}) + "\n")
+            self.answer(status, reply, None if why else self.headers.get("X-Snow-Nonce"))
 
         def do_GET(self):
             if self.path.startswith("/boot/") and self.path.endswith("/overlay.cpio") \
                     and args.overlay_conf:
-                data = cpio([("etc", b"", 0o40755), ("etc/snow", b"", 0o40755),
-                             ("etc/snow/node.conf", open(args.overlay_conf, "rb").read(),
-                              0o100600)])
+                data = overlay()
                 self.send_response(200)
                 self.send_header("Content-Length", str(len(data)))
                 self.send_header("Connection", "close")

@@ -18,7 +18,9 @@ def main():
             pass
     q, a = sys.argv[2], sys.argv[3:]
     reps = [r for r in reqs if r["path"] == "/api/v1/node/report" and r["body"]]
-    ok_reps = [r for r in reps if r["status"] == 200]
+    # Answered 200 and signed: what the agent may act on (fakehost --answer-sig).
+    ok_reps = [r for r in reps if r["status"] == 200 and r.get("answer_sig", "good") == "good"]
+    forged = [r for r in reps if r.get("answer_sig", "good") != "good"]
     results = {}
     for r in ok_reps:
         for x in r["body"].get("results", []):
@@ -92,11 +94,24 @@ def main():
             low = [e["seq"] for e in r["body"].get("events", []) if e["seq"] <= acked]
             if low:
                 bad.append((acked, low))
-            if r["status"] == 200 and r.get("reply"):
+            if r["status"] == 200 and r.get("reply") and r.get("answer_sig", "good") == "good":
                 acked = max(acked, r["reply"].get("ack_events", 0))
         if bad:
             print("# resent after ack: %s" % bad[:3], file=sys.stderr)
         yes(not bad and acked > 0)
+    if q == "forged-reports":
+        yes(len(forged) >= int(a[0]))
+    if q == "forged-events":
+        # At least N events rode in reports whose (forged) answer acknowledged them.
+        yes(len({e["seq"] for r in forged for e in r["body"].get("events", [])}) >= int(a[0]))
+    if q == "forged-events-resent":
+        # Every event sent under a forged answer came again in a report answered for real.
+        sent = {e["seq"] for r in forged for e in r["body"].get("events", [])}
+        again = {e["seq"] for r in ok_reps if forged and r["t"] > forged[-1]["t"]
+                 for e in r["body"].get("events", [])}
+        if sent - again:
+            print("# not resent: %s" % sorted(sent - again), file=sys.stderr)
+        yes(sent and sent <= again)
     if q == "lost-explains-gap":
         lost = [e for e in events.values() if e["type"] == "events.lost"]
         missing = set(range(1, max(events) + 1)) - set(events)

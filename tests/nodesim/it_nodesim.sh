@@ -3,7 +3,8 @@
 # through the API fetch their overlays from their own addresses, register and
 # report; a threshold.set command completes and its raise event is stored; a
 # reboot completes and the node comes back with a new boot_id; a refused
-# device command fails with the node's reason; nodesim exits cleanly on
+# device command fails with the node's reason; config.reload goes over the
+# signed overlay route; a rekeyed node signs with its new secret; nodesim exits cleanly on
 # SIGTERM with its summary; --once reports once per node and exits.
 . "$(dirname "$0")/../lib.sh"
 
@@ -89,6 +90,16 @@ e = json.load(sys.stdin)["events"]
 sys.exit(0 if [x for x in e if x["type"] == "boot" and x["boot_id"] != sys.argv[1]] else 1)' "$old"
 }
 check "the new boot's boot event stored" new_boot_event
+
+# config.reload: the overlay again, over the signed route (the boot route serves it
+# once per boot, and the boot is over).
+id=$(cmd sim0006 '{"op":"config.reload"}')
+check "config.reload done over the signed overlay route" wait_for 10 cmd_is "$id" done
+# Rekey: the new secret reaches the node in a signed answer; it signs with it from then on.
+check "node rekey" post nodes/sim0008/rekey '{}'
+check "the node signs with its new secret" wait_for 10 grep -q 'node sim0008: its agent uses the new secret' "$dir/snowd.log"
+id=$(cmd sim0008 '{"op":"watermarks.reset"}')
+check "and takes commands after it" wait_for 10 cmd_is "$id" done
 
 # SIGTERM: a clean exit with the summary.
 kill -TERM "$sim"
