@@ -103,18 +103,23 @@ for (nid, vname), r in sorted(rows[3].items()):
     elif s["kind"] == "counter":
         good = text is not None and (prev if prev is not None else text) <= text <= cur
     else:
+        # Between the two API reads the reading is one the node reported: within the
+        # watermarks when the list carries them, else the value before or after.
         lo, hi = n.get("watermarks", {}).get(vname, [cur, cur])
+        if prev is not None:
+            lo, hi = min(lo, prev, cur), max(hi, prev, cur)
         good = text is not None and lo <= text <= hi
     # The integer column is walked before the text column: a walk is not atomic, and the
     # node may report between the two.  Both must be readings of the window, not equal.
     if text is not None and abs(text * 10 ** dec) < 2 ** 31 and r.get(6) is not None:
         num = r.get(6) / 10 ** dec
+        half = 0.5 / 10 ** dec  # the integer column is rounded
         if s["kind"] == "attribute":
             good = good and round(text * 10 ** dec) == r.get(6)
         elif s["kind"] == "counter":
-            good = good and (prev if prev is not None else num) <= num <= cur
+            good = good and (prev if prev is not None else num) - half <= num <= cur + half
         else:
-            good = good and lo <= num <= hi
+            good = good and lo - half <= num <= hi + half
     if not good:
         bad.append("%s %s reading %r (API before %r, after %r)" % (ids[nid], vname, r.get(7), prev, cur))
 ok(not bad, "every value's kind, unit, oid, decimals, description and reading agree with the API",
