@@ -773,11 +773,8 @@ static int agent_sysctl_get(struct agent_state *st, const struct instr_cmd *c, j
 static int agent_fetch_conf(struct agent_state *st, const char *out, char *err, size_t errlen)
 {
 	struct buf answer = BUF_INIT;
-	const char *data;
 	json_t *body = json_pack("{s:s}", "name", st->conf->name);
-	size_t size;
-	ssize_t n;
-	int rc, status, fd;
+	int rc, status;
 
 	if (!body) {
 		snprintf(err, errlen, "out of memory");
@@ -786,22 +783,7 @@ static int agent_fetch_conf(struct agent_state *st, const char *out, char *err, 
 	rc = wire_post_raw(&st->wire, WIRE_PATH_OVERLAY, body, &answer, &status, err, errlen);
 	json_decref(body);
 	if (!rc)
-		rc = overlay_cpio_find(answer.data, answer.len, "etc/snow/node.conf", &data, &size,
-				       err, errlen);
-	if (rc)
-		goto out;
-	fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		rc = -errno;
-		snprintf(err, errlen, "%.200s: %s", out, strerror(errno));
-		goto out;
-	}
-	n = write(fd, data, size);
-	if (close(fd) || n != (ssize_t)size) {
-		rc = -EIO;
-		snprintf(err, errlen, "%.200s: write failed", out);
-	}
-out:
+		rc = overlay_write_conf(answer.data, answer.len, out, err, errlen);
 	if (answer.data)
 		explicit_bzero(answer.data, answer.len); /* it holds the secret */
 	buf_free(&answer);

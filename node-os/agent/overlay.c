@@ -22,50 +22,30 @@ int overlay_cpio_find(const char *cpio, size_t len, const char *name, const char
 	return rc;
 }
 
-int overlay_fetch_conf(const struct http_url *url, const char *mac, const char *out,
-		       int timeout_ms, char *err, size_t errlen)
+int overlay_write_conf(const char *cpio, size_t len, const char *out, char *err, size_t errlen)
 {
-	struct http_response resp = { 0 };
-	char path[64];
 	const char *data;
 	size_t size;
 	ssize_t n;
 	int fd, rc;
 
-	snprintf(path, sizeof(path), "/boot/%s/overlay.cpio", mac);
-	rc = http_request(url, "GET", path, NULL, 0, NULL, 0, timeout_ms, &resp, err, errlen);
-	if (rc)
-		goto out;
-	if (resp.status != 200) {
-		snprintf(err, errlen, "overlay: GET %s answered %d", path, resp.status);
-		rc = -EPROTO;
-		goto out;
+	if (len > OVERLAY_MAX) {
+		snprintf(err, errlen, "overlay: %zu bytes is too big", len);
+		return -EFBIG;
 	}
-	if (resp.body.len > OVERLAY_MAX) {
-		snprintf(err, errlen, "overlay: %zu bytes is too big", resp.body.len);
-		rc = -EFBIG;
-		goto out;
-	}
-	rc = overlay_cpio_find(resp.body.data, resp.body.len, "etc/snow/node.conf", &data, &size,
-			       err, errlen);
+	rc = overlay_cpio_find(cpio, len, "etc/snow/node.conf", &data, &size, err, errlen);
 	if (rc)
-		goto out;
+		return rc;
 	fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		rc = -errno;
-		snprintf(err, errlen, "%s: %s", out, strerror(errno));
-		goto out;
+		snprintf(err, errlen, "%.200s: %s", out, strerror(errno));
+		return rc;
 	}
 	n = write(fd, data, size);
-	if (n != (ssize_t)size || close(fd)) {
-		rc = n < 0 ? -errno : -EIO;
-		snprintf(err, errlen, "%s: write failed", out);
-		if (n == (ssize_t)size)
-			goto out;
-		close(fd);
-		goto out;
+	if (close(fd) || n != (ssize_t)size) {
+		snprintf(err, errlen, "%.200s: write failed", out);
+		return -EIO;
 	}
-out:
-	http_response_free(&resp);
-	return rc;
+	return 0;
 }

@@ -1,14 +1,12 @@
 /*
- * config.reload: fetch the node's overlay again from snowd
- * (GET HOST/boot/MAC/overlay.cpio, which snowd serves only to the node's own
- * address) and take /etc/snow/node.conf out of it.
+ * config.reload: the node's overlay, fetched again from snowd over the
+ * signed channel (agent.c; the boot route serves it only once per boot),
+ * and /etc/snow/node.conf taken out of it.
  */
 #ifndef SNOW_NODE_OVERLAY_H
 #define SNOW_NODE_OVERLAY_H
 
 #include <stddef.h>
-
-#include "httpc.h"
 
 /*
  * Find the regular file named name (without a leading "./" or "/") in a
@@ -21,10 +19,9 @@ int overlay_cpio_find(const char *cpio, size_t len, const char *name, const char
 		      size_t *size, char *err, size_t errlen);
 
 /*
- * Fetch the overlay for mac from the host at url and write its
- * etc/snow/node.conf to out (mode 0600).  @ret 0 or -errno with err filled.
+ * Write the etc/snow/node.conf of an overlay of len bytes to out (mode
+ * 0600: it holds the node's secret).  @ret 0 or -errno with err filled.
  */
-int overlay_fetch_conf(const struct http_url *url, const char *mac, const char *out,
-		       int timeout_ms, char *err, size_t errlen);
+int overlay_write_conf(const char *cpio, size_t len, const char *out, char *err, size_t errlen);
 
 #endif
