@@ -698,17 +698,25 @@ out:
 	return 0;
 }
 
-int inv_discovered_count(struct inv *inv)
+int inv_count(struct inv *inv, const char *table)
 {
-	sqlite3_stmt *st = inv_prepare(inv, "SELECT count(*) FROM discovered");
+	char sql[64];
+	sqlite3_stmt *st;
 	int n = -EIO;
 
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s", table);
+	st = inv_prepare(inv, sql);
 	if (!st)
 		return -EIO;
 	if (sqlite3_step(st) == SQLITE_ROW)
 		n = sqlite3_column_int(st, 0);
 	sqlite3_finalize(st);
 	return n;
+}
+
+int inv_discovered_count(struct inv *inv)
+{
+	return inv_count(inv, "discovered");
 }
 
 int inv_discovered_forget(struct inv *inv, const char *mac)

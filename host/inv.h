@@ -132,6 +132,8 @@ int inv_ip_taken(struct inv *inv, const char *ip);
 int inv_discovered_seen(struct inv *inv, const char *mac, const char *ip, int64_t now);
 /* @ret the number of discovered MACs, or -EIO. */
 int inv_discovered_count(struct inv *inv);
+/* The rows of one of our tables (a constant name, never outside input).  @ret >= 0, or -EIO. */
+int inv_count(struct inv *inv, const char *table);
 /* Forget a discovered MAC (when it becomes a node).  @ret 0 or -EIO. */
 int inv_discovered_forget(struct inv *inv, const char *mac);
 /* @ret a new JSON array of {mac, ip, first_seen, last_seen, count} or NULL. */

@@ -73,15 +73,7 @@ int inv_token_role(struct inv *inv, const char *token)
 
 int inv_token_count(struct inv *inv)
 {
-	sqlite3_stmt *st = inv_prepare(inv, "SELECT count(*) FROM tokens");
-	int n = -EIO;
-
-	if (!st)
-		return -EIO;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
-	return n;
+	return inv_count(inv, "tokens");
 }
 
 enum inv_role inv_role_parse(const char *s)
