@@ -11,7 +11,7 @@ pid= sim= hold= pid2= trickle=
 "$SNOW_ASAN_BIN/snowd" --state-dir "$dir/state" --listen "127.0.0.1:$port" --boot-addr 127.0.0.1/8 \
 	--dnsmasq none --max-conn-per-ip 300 >"$dir/snowd.log" 2>&1 &
 pid=$!
-on_exit 'stop_pid $hold; stop_pid $sim; stop_pid $pid; [ "$_failures" -gt 0 ] && tail -30 "$dir/snowd.log"; [ "$_failures" -gt 0 ] && cp -r "$dir" /tmp/limits-debug; rm -rf "$dir"'
+on_exit 'stop_pid $hold; stop_pid $sim; stop_pid $pid; [ "$_failures" -gt 0 ] && tail -30 "$dir/snowd.log"; rm -rf "$dir"'
 check "snowd starts" wait_for 10 curl -sf "$url/api/v1/health"
 export SNOW_URL=$url SNOW_TOKEN=$(cat "$dir/state/admin.token")
 metric() { curl -s -H "Authorization: Bearer $SNOW_TOKEN" "$url/metrics" | sed -n "s/^$1 //p"; }
