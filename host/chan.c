@@ -141,7 +141,8 @@ static json_t *chan_rekey_field(const struct inv_node *n, json_t *a)
 static enum MHD_Result chan_do_register(struct http_ctx *h, struct inv_node *n, json_t *body)
 {
 	const char *name, *boot_id, *hostname, *kernel, *version, *mac;
-	json_t *schema;
+	struct report_schema schema = { .n = 0 };
+	json_t *schema_j;
 	struct node_rt *rt;
 	char err[256];
 
@@ -155,22 +156,31 @@ static enum MHD_Result chan_do_register(struct http_ctx *h, struct inv_node *n, 
 	if (strcmp(name, n->name))
 		return http_error(h, MHD_HTTP_BAD_REQUEST, "name: '%s' does not match %s", name,
 				  SNOW_HDR_NODE);
-	schema = json_object_get(body, "schema");
-	if (report_check_schema(schema, err, sizeof(err)))
+	schema_j = json_object_get(body, "schema");
+	switch (report_schema_parse(schema_j, &schema, err, sizeof(err))) {
+	case 0:
+		break;
+	case -EINVAL:
 		return http_error(h, MHD_HTTP_BAD_REQUEST, "%s", err);
-	rt = nodes_rt(h->sd, n->id, n->name);
-	if (!rt)
+	default:
 		return http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+	}
+	rt = nodes_rt(h->sd, n->id, n->name);
+	if (!rt) {
+		report_schema_free(&schema);
+		return http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+	}
 	if (strcmp(rt->boot_id, boot_id)) {
 		/* A new boot: what the last one reported no longer holds. */
-		nodes_rt_clear(rt);
+		nodes_rt_clear(h->sd, rt);
 		rt->events_acked = 0;
 	}
-	if (schema) {
-		nodes_set_schema(h->sd, rt, schema);
+	if (schema_j) {
+		if (nodes_set_schema(h->sd, rt, &schema))
+			return http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
 		/* A new schema may name other gauges: their history starts over. */
 		history_free(rt->hist);
-		rt->hist = history_new(schema);
+		rt->hist = history_new(&rt->schema->typed);
 	}
 	snprintf(rt->boot_id, sizeof(rt->boot_id), "%s", boot_id);
 	snprintf(rt->hostname, sizeof(rt->hostname), "%s", hostname ? hostname : "");
@@ -193,22 +203,22 @@ static enum MHD_Result chan_do_register(struct http_ctx *h, struct inv_node *n, 
 
 /* Tell stream clients what a report brought: values, new events, finished commands. */
 static void chan_publish_report(struct snowd *sd, const struct inv_node *n, struct node_rt *rt,
-				json_t *body, int64_t ack)
+				json_t *body, unsigned parts, int64_t ack)
 {
 	json_t *upd, *e, *r;
 	size_t i;
 
 	if (!sd->stream.clients)
 		return;
-	upd = json_pack("{s:O?, s:O?, s:I, s:I}", "values", rt->values, "watermarks",
-			rt->watermarks, "last_seen", (json_int_t)rt->last_seen, "seq",
-			(json_int_t)rt->seq);
-	if (upd && json_object_get(body, "thresholds"))
-		json_object_set(upd, "thresholds", rt->thresholds);
-	if (upd && json_object_get(body, "devices"))
-		json_object_set(upd, "devices", rt->devices);
-	if (upd && json_object_get(body, "schema"))
-		json_object_set(upd, "schema", rt->schema);
+	/* Values and watermarks always; the rest only in the report that brought them. */
+	upd = json_object();
+	if (upd) {
+		nodes_report_json(upd, rt, REPORT_VALUES | REPORT_WATERMARKS);
+		json_object_set_new(upd, "last_seen", json_integer(rt->last_seen));
+		json_object_set_new(upd, "seq", json_integer((json_int_t)rt->seq));
+		nodes_report_json(upd, rt, parts & (REPORT_THRESHOLDS | REPORT_DEVICES));
+		nodes_report_json(upd, rt, parts & REPORT_SCHEMA);
+	}
 	stream_values(&sd->stream, n->name, upd);
 	json_array_foreach(json_object_get(body, "events"), i, e) {
 		if (json_integer_value(json_object_get(e, "seq")) > ack)
@@ -230,17 +240,6 @@ static void chan_publish_report(struct snowd *sd, const struct inv_node *n, stru
 	}
 }
 
-/* Replace *slot with body[key] when the report carries it (absent: unchanged). */
-static void chan_keep(json_t **slot, json_t *body, const char *key)
-{
-	json_t *v = json_object_get(body, key);
-
-	if (!v)
-		return;
-	json_decref(*slot);
-	*slot = json_incref(v);
-}
-
 static enum MHD_Result chan_do_report(struct http_ctx *h, struct inv_node *n, json_t *body)
 {
 	struct snowd *sd = h->sd;
@@ -248,13 +247,16 @@ static enum MHD_Result chan_do_report(struct http_ctx *h, struct inv_node *n, js
 	json_t *events, *commands;
 	json_int_t seq = 0;
 	int64_t ack = 0, now = (int64_t)time(NULL);
+	struct report_state rep;
 	struct node_rt *rt;
+	unsigned parts;
 	char err[256];
+	int rc;
 
+	memset(&rep, 0, sizeof(rep));
 	if (jsonh_get_str(body, "name", 1, SNOW_NAME_MAX, &name, err, sizeof(err)) ||
 	    jsonh_get_str(body, "boot_id", 1, 39, &boot_id, err, sizeof(err)) ||
-	    jsonh_get_int(body, "seq", 1, 0, INT64_MAX, &seq, err, sizeof(err)) ||
-	    report_check(body, err, sizeof(err)))
+	    jsonh_get_int(body, "seq", 1, 0, INT64_MAX, &seq, err, sizeof(err)))
 		return http_error(h, MHD_HTTP_BAD_REQUEST, "%s", err);
 	if (strcmp(name, n->name))
 		return http_error(h, MHD_HTTP_BAD_REQUEST, "name: '%s' does not match %s", name,
@@ -262,30 +264,39 @@ static enum MHD_Result chan_do_report(struct http_ctx *h, struct inv_node *n, js
 	rt = nodes_rt(sd, n->id, NULL);
 	if (!rt || strcmp(rt->boot_id, boot_id))
 		return http_error(h, MHD_HTTP_NOT_FOUND, "boot_id: not registered, register first");
+	/* Parsed once, here; what is kept and shown is the typed result. */
+	rc = report_check(body, &rep, err, sizeof(err));
+	if (rc)
+		return http_error(h, rc == -EINVAL ? MHD_HTTP_BAD_REQUEST :
+				  MHD_HTTP_INTERNAL_SERVER_ERROR, "%s", err);
 	/* Events and results go to SQLite before the answer acknowledges them. */
 	events = json_object_get(body, "events");
 	if (json_array_size(events)) {
-		if (inv_events_store(&sd->inv, n->id, boot_id, events, now, &ack))
+		if (inv_events_store(&sd->inv, n->id, boot_id, events, now, &ack)) {
+			report_state_free(&rep);
 			return http_error(h, MHD_HTTP_SERVICE_UNAVAILABLE, "events: not stored, send again");
+		}
 		sd->events += json_array_size(events);
 		rt->events_acked = ack;
 	}
-	if (inv_cmd_results(&sd->inv, n->id, json_object_get(body, "results"), now))
+	if (inv_cmd_results(&sd->inv, n->id, json_object_get(body, "results"), now)) {
+		report_state_free(&rep);
 		return http_error(h, MHD_HTTP_SERVICE_UNAVAILABLE, "results: not stored, send again");
-	if (json_object_get(body, "schema")) {
-		/* New values (a hot-plugged device, a new mount): the gauges kept go on. */
-		struct history *hist = history_rebase(rt->hist, json_object_get(body, "schema"));
-		if (hist) {
-			history_free(rt->hist);
-			rt->hist = hist;
-		}
-		nodes_set_schema(sd, rt, json_object_get(body, "schema"));
 	}
-	chan_keep(&rt->values, body, "values");
-	history_add(rt->hist, json_object_get(body, "values"), now);
-	chan_keep(&rt->watermarks, body, "watermarks");
-	chan_keep(&rt->thresholds, body, "thresholds");
-	chan_keep(&rt->devices, body, "devices");
+	parts = rep.has;
+	if (parts & REPORT_SCHEMA) {
+		/* New values (a hot-plugged device, a new mount): the gauges kept go on. */
+		rep.has &= ~REPORT_SCHEMA;
+		if (!nodes_set_schema(sd, rt, &rep.schema)) {
+			struct history *hist = history_rebase(rt->hist, &rt->schema->typed);
+			if (hist) {
+				history_free(rt->hist);
+				rt->hist = hist;
+			}
+		}
+	}
+	report_state_take(&rt->rep, &rep);
+	history_add(rt->hist, &rt->rep, now);
 	rt->seq = (uint64_t)seq;
 	rt->last_seen = now;
 	rt->last_seen_ms = clock_mono_ms();
@@ -296,7 +307,7 @@ static enum MHD_Result chan_do_report(struct http_ctx *h, struct inv_node *n, js
 		nodes_publish_state(sd, rt);
 	}
 	sd->reports++;
-	chan_publish_report(sd, n, rt, body, ack);
+	chan_publish_report(sd, n, rt, body, parts, ack);
 	commands = inv_cmd_take_pending(&sd->inv, n->id, now);
 	if (!commands)
 		return http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "commands: inventory error");

@@ -16,22 +16,20 @@ struct history {
 	unsigned *cnt;
 };
 
-struct history *history_new(json_t *schema)
+struct history *history_new(const struct report_schema *schema)
 {
 	struct history *h = calloc(1, sizeof(*h));
-	json_t *v;
 	size_t i;
 
 	if (!h)
 		return NULL;
-	json_array_foreach(schema, i, v) {
-		const char *kind = json_string_value(json_object_get(v, "kind"));
-		const char *name = json_string_value(json_object_get(v, "name"));
+	for (i = 0; schema && i < schema->n; i++) {
+		const struct instr_def *d = &schema->def[i];
 		char **grown;
-		if (!name || !kind || strcmp(kind, "gauge"))
+		if (d->kind != INSTR_GAUGE)
 			continue;
 		grown = realloc(h->names, (h->nvals + 1) * sizeof(*grown));
-		if (!grown || !(grown[h->nvals] = strdup(name))) {
+		if (!grown || !(grown[h->nvals] = strdup(d->name))) {
 			h->names = grown ? grown : h->names;
 			history_free(h);
 			return NULL;
@@ -49,7 +47,7 @@ struct history *history_new(json_t *schema)
 	return h;
 }
 
-struct history *history_rebase(const struct history *old, json_t *schema)
+struct history *history_rebase(const struct history *old, const struct report_schema *schema)
 {
 	struct history *h = history_new(schema);
 	size_t i, j, r;
@@ -108,24 +106,24 @@ static void history_close(struct history *h)
 		h->filled++;
 }
 
-void history_add(struct history *h, json_t *values, int64_t now)
+void history_add(struct history *h, const struct report_state *r, int64_t now)
 {
 	int64_t b = now / HISTORY_STEP_S;
 	size_t i;
 
-	if (!h || !values)
+	if (!h || !(r->has & REPORT_VALUES))
 		return;
 	if (h->bucket && b != h->bucket)
 		history_close(h);
 	h->bucket = b;
 	for (i = 0; i < h->nvals; i++) {
-		json_t *v = json_object_get(values, h->names[i]);
-		double x = json_number_value(v);
+		const struct report_num *v = report_value(r, h->names[i]);
+		double x = v ? v->v[0] : 0;
 		/*
 		 * Slots are float: a reading beyond float's range would become inf,
 		 * which JSON cannot carry (found by tests/fuzz/history.c).  No reading.
 		 */
-		if (json_is_number(v) && x <= FLT_MAX && x >= -FLT_MAX) {
+		if (v && x <= FLT_MAX && x >= -FLT_MAX) {
 			h->sum[i] += x;
 			h->cnt[i]++;
 		}

@@ -9,21 +9,23 @@
 #include <jansson.h>
 #include <stdint.h>
 
+#include "report.h"
+
 #define HISTORY_STEP_S 30
 #define HISTORY_SLOTS 120
 
 struct history;
 
-/* A history for the gauges of schema (borrowed).  @ret it (free with history_free) or NULL. */
-struct history *history_new(json_t *schema);
+/* A history for the gauges of schema (borrowed, may be NULL).  @ret it (free with history_free) or NULL. */
+struct history *history_new(const struct report_schema *schema);
 /*
  * A history for the gauges of a new schema (borrowed) that keeps old's slots
  * of the gauges both have (the others: no readings).  @ret it or NULL.
  */
-struct history *history_rebase(const struct history *old, json_t *schema);
+struct history *history_rebase(const struct history *old, const struct report_schema *schema);
 void history_free(struct history *h);
-/* Add a report's values ({name: number}, borrowed) taken at now (s). */
-void history_add(struct history *h, json_t *values, int64_t now);
+/* Add the values of a report (borrowed; none when it had none) taken at now (s). */
+void history_add(struct history *h, const struct report_state *r, int64_t now);
 /*
  * {"step_s": 30, "t": [slot start, ...], "values": {name: [avg or null, ...]}},
  * oldest first, the slot under way last.  @ret a new object or NULL.

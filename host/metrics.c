@@ -18,21 +18,14 @@ static void metrics_label(struct buf *b, const char *s)
 }
 
 /* Whether the node's schema calls this value a gauge (no schema: treat all as gauges). */
-static int metrics_is_gauge(json_t *schema, const char *name)
+static int metrics_is_gauge(const struct node_schema *schema, const char *name)
 {
-	json_t *v;
-	size_t i;
+	const struct instr_def *d;
 
 	if (!schema)
 		return 1;
-	json_array_foreach(schema, i, v) {
-		const char *n = json_string_value(json_object_get(v, "name"));
-		if (n && !strcmp(n, name)) {
-			const char *k = json_string_value(json_object_get(v, "kind"));
-			return k && !strcmp(k, "gauge");
-		}
-	}
-	return 0;
+	d = report_schema_find(&schema->typed, name);
+	return d && d->kind == INSTR_GAUGE;
 }
 
 struct metrics_ctx {
@@ -58,19 +51,17 @@ static int metrics_node_values(void *vctx, const struct inv_node *n)
 {
 	struct metrics_ctx *c = vctx;
 	struct node_rt *rt = nodes_rt(c->sd, n->id, NULL);
-	const char *k;
-	json_t *v;
+	size_t i;
 
-	if (!rt || !rt->values)
-		return 0;
-	json_object_foreach(rt->values, k, v) {
-		if (!metrics_is_gauge(rt->schema, k))
+	for (i = 0; rt && i < rt->rep.nvalues; i++) {
+		const struct report_num *v = &rt->rep.values[i];
+		if (!metrics_is_gauge(rt->schema, v->name))
 			continue;
 		buf_puts(c->b, "snow_node_gauge{node=\"");
 		metrics_label(c->b, n->name);
 		buf_puts(c->b, "\",name=\"");
-		metrics_label(c->b, k);
-		buf_printf(c->b, "\"} %.17g\n", json_number_value(v));
+		metrics_label(c->b, v->name);
+		buf_printf(c->b, "\"} %.17g\n", v->v[0]);
 	}
 	return 0;
 }

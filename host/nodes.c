@@ -84,42 +84,79 @@ struct node_rt *nodes_rt(struct snowd *sd, int64_t id, const char *create_name)
 	return rt;
 }
 
-void nodes_rt_clear(struct node_rt *rt)
+/* Let go of rt's schema; the last node to let go frees it. */
+static void nodes_schema_drop(struct snowd *sd, struct node_rt *rt)
 {
-	json_decref(rt->values);
-	json_decref(rt->schema);
-	json_decref(rt->watermarks);
-	json_decref(rt->thresholds);
-	json_decref(rt->devices);
-	rt->values = rt->schema = rt->watermarks = rt->thresholds = rt->devices = NULL;
+	struct node_schema *ns = rt->schema;
+	size_t i;
+
+	rt->schema = NULL;
+	if (!ns || --ns->refs)
+		return;
+	for (i = 0; i < sd->nschemas && sd->schemas[i] != ns; i++)
+		;
+	if (i < sd->nschemas)
+		sd->schemas[i] = sd->schemas[--sd->nschemas];
+	free(ns->key);
+	report_schema_free(&ns->typed);
+	json_decref(ns->json);
+	free(ns);
 }
 
-void nodes_set_schema(struct snowd *sd, struct node_rt *rt, json_t *schema)
+void nodes_rt_clear(struct snowd *sd, struct node_rt *rt)
 {
-	char *key = json_dumps(schema, JSON_COMPACT | JSON_SORT_KEYS);
-	json_t *have = NULL;
+	report_state_free(&rt->rep);
+	nodes_schema_drop(sd, rt);
+}
 
-	if (key && (sd->schemas || (sd->schemas = json_object()))) {
-		have = json_object_get(sd->schemas, key);
-		if (!have && !json_object_set(sd->schemas, key, schema))
-			have = schema;
+int nodes_set_schema(struct snowd *sd, struct node_rt *rt, struct report_schema *schema)
+{
+	json_t *json = report_schema_json(schema);
+	char *key = json ? json_dumps(json, JSON_COMPACT) : NULL;
+	struct node_schema *ns = NULL;
+	size_t i;
+
+	if (!key)
+		goto err;
+	/* Few distinct schemas (one per image, mostly), and a node registers once a boot. */
+	for (i = 0; i < sd->nschemas; i++) {
+		if (!strcmp(sd->schemas[i]->key, key)) {
+			ns = sd->schemas[i];
+			break;
+		}
 	}
+	if (!ns) {
+		if (sd->nschemas == sd->cap_schemas) {
+			size_t cap = sd->cap_schemas ? sd->cap_schemas * 2 : 8;
+			struct node_schema **grown = realloc(sd->schemas, cap * sizeof(*grown));
+			if (!grown)
+				goto err;
+			sd->schemas = grown;
+			sd->cap_schemas = cap;
+		}
+		if (!(ns = calloc(1, sizeof(*ns))))
+			goto err;
+		ns->key = key;
+		ns->json = json;
+		ns->typed = *schema;
+		memset(schema, 0, sizeof(*schema));
+		sd->schemas[sd->nschemas++] = ns;
+		key = NULL;
+		json = NULL;
+	}
+	ns->refs++;
+	nodes_schema_drop(sd, rt);
+	rt->schema = ns;
+	report_schema_free(schema);
 	free(key);
-	json_decref(rt->schema);
-	/* Out of memory: the node keeps its own copy. */
-	rt->schema = json_incref(have ? have : schema);
-}
+	json_decref(json);
+	return 0;
 
-/* Drop the shared schemas that only the table still holds. */
-static void nodes_schema_gc(struct snowd *sd)
-{
-	const char *key;
-	json_t *v, *tmp;
-
-	json_object_foreach_safe(sd->schemas, tmp, key, v) {
-		if (v->refcount == 1)
-			json_object_del(sd->schemas, key);
-	}
+err:
+	report_schema_free(schema);
+	free(key);
+	json_decref(json);
+	return -ENOMEM;
 }
 
 void nodes_rt_forget(struct snowd *sd, int64_t id)
@@ -128,7 +165,7 @@ void nodes_rt_forget(struct snowd *sd, int64_t id)
 
 	if (!rt)
 		return;
-	nodes_rt_clear(rt);
+	nodes_rt_clear(sd, rt);
 	json_decref(rt->boot);
 	history_free(rt->hist);
 	if (rt->overlay.data)
@@ -145,15 +182,16 @@ void nodes_rt_free(struct snowd *sd)
 	size_t i;
 
 	for (i = 0; i < sd->nrt; i++) {
-		nodes_rt_clear(&sd->rt[i]);
+		nodes_rt_clear(sd, &sd->rt[i]);
 		json_decref(sd->rt[i].boot);
 		history_free(sd->rt[i].hist);
 		buf_free(&sd->rt[i].overlay);
 	}
 	free(sd->rt);
 	free(sd->rt_index);
-	json_decref(sd->schemas);
+	free(sd->schemas); /* each went with its last node */
 	sd->schemas = NULL;
+	sd->nschemas = sd->cap_schemas = 0;
 	sd->rt = NULL;
 	sd->rt_index = NULL;
 	sd->nrt = sd->cap_rt = sd->rt_index_cap = 0;
@@ -206,10 +244,6 @@ void nodes_tick(struct snowd *sd)
 		sd->hosts_dirty = 0;
 		if (dnsmasq_sync_hosts(&sd->dnsmasq, &sd->inv, sd->path_hosts, snowd_hosts_mode(sd)))
 			log_warnx("dnsmasq: hosts file not updated");
-	}
-	if (now >= sd->next_schema_gc) {
-		nodes_schema_gc(sd);
-		sd->next_schema_gc = now + 60000;
 	}
 	if (now >= sd->next_prune)
 		nodes_prune(sd, now);
@@ -375,19 +409,28 @@ json_t *nodes_json(struct snowd *sd, const struct inv_node *n, int full)
 	json_object_set_new(o, "seq", json_integer((json_int_t)rt->seq));
 	if (rt->boot)
 		json_object_set(o, "boot", rt->boot);
-	if (rt->values)
-		json_object_set(o, "values", rt->values);
-	else
+	nodes_report_json(o, rt, REPORT_VALUES | REPORT_WATERMARKS | REPORT_THRESHOLDS |
+				      REPORT_DEVICES | REPORT_SCHEMA);
+	if (!json_object_get(o, "values"))
 		json_object_set_new(o, "values", json_object());
-	if (rt->schema)
-		json_object_set(o, "schema", rt->schema);
-	if (rt->watermarks)
-		json_object_set(o, "watermarks", rt->watermarks);
-	if (rt->thresholds)
-		json_object_set(o, "thresholds", rt->thresholds);
-	if (rt->devices)
-		json_object_set(o, "devices", rt->devices);
 	return o;
+}
+
+void nodes_report_json(json_t *o, const struct node_rt *rt, unsigned parts)
+{
+	const struct report_state *r = &rt->rep;
+
+	parts &= r->has | (rt->schema ? REPORT_SCHEMA : 0);
+	if (parts & REPORT_VALUES)
+		json_object_set_new(o, "values", report_values_json(r));
+	if (parts & REPORT_SCHEMA)
+		json_object_set(o, "schema", rt->schema->json);
+	if (parts & REPORT_WATERMARKS)
+		json_object_set_new(o, "watermarks", report_watermarks_json(r));
+	if (parts & REPORT_THRESHOLDS)
+		json_object_set_new(o, "thresholds", report_thresholds_json(r));
+	if (parts & REPORT_DEVICES)
+		json_object_set_new(o, "devices", report_devices_json(r));
 }
 
 int nodes_pick_ip(struct snowd *sd, const char *ip, char out[16], char *err, size_t errlen)

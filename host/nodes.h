@@ -17,16 +17,22 @@
 struct node_rt *nodes_rt(struct snowd *sd, int64_t id, const char *create_name);
 void nodes_rt_forget(struct snowd *sd, int64_t id);
 /* Drop what a node reported (a new boot starts from nothing). */
-void nodes_rt_clear(struct node_rt *rt);
+void nodes_rt_clear(struct snowd *sd, struct node_rt *rt);
 /*
- * Set rt's schema to schema (borrowed), sharing one copy among the nodes that
- * report the same one (a thousand nodes of one image: one schema, not a
- * thousand).  Copies no node uses any more go at the next nodes_tick().
+ * Give rt the schema (taken: *schema is left empty, also on error), sharing
+ * one copy among the nodes that report the same one.  A copy no node uses
+ * any more goes with its last node.  @ret 0 or -ENOMEM (rt keeps its old one).
  */
-void nodes_set_schema(struct snowd *sd, struct node_rt *rt, json_t *schema);
+int nodes_set_schema(struct snowd *sd, struct node_rt *rt, struct report_schema *schema);
+/*
+ * Set in o the parts (REPORT_* bits) of what rt reported, as the agent sent
+ * them: values, watermarks, thresholds, devices, schema; a part never
+ * reported is left out.
+ */
+void nodes_report_json(json_t *o, const struct node_rt *rt, unsigned parts);
 void nodes_rt_free(struct snowd *sd);
 /*
- * The timers: the dnsmasq hosts file, schema copies, the offline timer (held
+ * The timers: the dnsmasq hosts file, the offline timer (held
  * while the inventory cannot be written: the host's failure is not the
  * nodes'), and one small retention step.
  */

@@ -19,6 +19,7 @@
 #include "boot.h"
 #include "dnsmasq.h"
 #include "inv.h"
+#include "report.h"
 #include "selfpipe.h"
 #include "history.h"
 #include "stream.h"
@@ -61,6 +62,17 @@ struct snowd_config {
 
 enum node_state { NODE_UNKNOWN = 0, NODE_BOOTING, NODE_ONLINE, NODE_OFFLINE };
 
+/*
+ * A schema as nodes reported it, kept once for every node that reports the
+ * same one (a thousand nodes of one image: one copy, not a thousand).
+ */
+struct node_schema {
+	unsigned refs;              /* nodes that point at it */
+	char *key;                  /* its JSON, compact: how the same schema is found again */
+	struct report_schema typed;
+	json_t *json;               /* made from typed once, for what shows it */
+};
+
 /* What snowd knows of a node at run time, beside its inventory row. */
 struct node_rt {
 	int64_t id;
@@ -76,11 +88,8 @@ struct node_rt {
 	int64_t last_seen_ms;   /* monotonic, ms: for the offline timer */
 	int64_t online_since;
 	uint64_t seq;
-	json_t *values;         /* owned: {name: number} from the last report */
-	json_t *schema;         /* a reference to a shared schema (nodes_schema_intern): never changed in place */
-	json_t *watermarks;     /* owned: {name: [low, high]} */
-	json_t *thresholds;     /* owned: [{value, kind, rise, clear, samples, state}] */
-	json_t *devices;        /* owned: the DDM device tree */
+	struct report_state rep; /* owned: values, watermarks, thresholds, devices as last reported (not the schema) */
+	struct node_schema *schema; /* shared with the nodes of the same schema (nodes_set_schema), or NULL */
 	int64_t events_acked;   /* highest event seq of this boot stored */
 	json_t *boot;           /* owned: {stage: realtime ms} of the boot under way or last */
 	struct history *hist;   /* owned: the last hour of the node's gauges */
@@ -124,8 +133,8 @@ struct snowd {
 	uint64_t settings_gen;  /* bumped by every settings change: cached overlays go stale */
 	uint64_t requests, reports, events;
 	int64_t next_expire;
-	json_t *schemas;        /* owned: {compact text: schema}, one copy per distinct schema */
-	int64_t next_schema_gc;
+	struct node_schema **schemas; /* owned: one per distinct schema a node has now */
+	size_t nschemas, cap_schemas;
 	int64_t next_prune;     /* monotonic ms: the next retention step (nodes_tick) */
 	int prune_kind;         /* the kind of history it prunes next */
 };

@@ -747,6 +747,11 @@ const char *instr_dev_refusal(const struct instr_dev *d, enum instr_op op, char 
 		snprintf(buf, len, "%s: cannot %s: %s", d->path, instr_op_name(op), d->cannot[op]);
 		return buf;
 	}
+	if (d->offered_set && !(d->offered & (1u << op))) {
+		snprintf(buf, len, "%s: cannot %s: its node does not offer it", d->path,
+			 instr_op_name(op));
+		return buf;
+	}
 	if (!(instr_op_rules[op].avail & AV(d->avail))) {
 		snprintf(buf, len, "%s: cannot %s: %s", d->path, instr_op_name(op),
 			 instr_op_rules[op].bad_avail);
@@ -859,7 +864,8 @@ int instr_dev_from_json(json_t *j, struct instr_dev *d, char *err, size_t errlen
 					    "diag",  "audit", "ops",   NULL };
 	struct instr_dev n;
 	const char *avail, *run;
-	json_t *stats;
+	json_t *stats, *ops, *op;
+	size_t i;
 	int rc;
 
 	memset(&n, 0, sizeof(n));
@@ -885,6 +891,21 @@ int instr_dev_from_json(json_t *j, struct instr_dev *d, char *err, size_t errlen
 		snprintf(err, errlen, "run: '%s' must be inactive, offline or online", run);
 		return -EINVAL;
 	}
+	ops = json_object_get(j, "ops");
+	if (ops && (!json_is_array(ops) || json_array_size(ops) > INSTR_OP_COUNT)) {
+		snprintf(err, errlen, "ops: must be an array of at most %d operations", INSTR_OP_COUNT);
+		return -EINVAL;
+	}
+	json_array_foreach(ops, i, op) {
+		enum instr_op o;
+		if (!json_is_string(op) || instr_op_parse(json_string_value(op), &o)) {
+			snprintf(err, errlen, "ops[%zu]: must be enable, disable, online, offline, "
+				 "shutdown, diag or audit", i);
+			return -EINVAL;
+		}
+		n.offered |= 1u << o;
+	}
+	n.offered_set = ops != NULL;
 	stats = json_object_get(j, "stats");
 	if (stats && !json_is_object(stats)) {
 		snprintf(err, errlen, "stats: must be an object");

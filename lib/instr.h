@@ -273,6 +273,13 @@ struct instr_dev {
 	 * the model.
 	 */
 	char cannot[INSTR_OP_COUNT][96];
+	/*
+	 * A device read from a node's report (instr_dev_from_json) carries the
+	 * ops its node offers, since cannot[] is not on the wire: with offered_set,
+	 * an op outside offered is refused whatever the state.
+	 */
+	unsigned offered;
+	int offered_set;
 	json_t *stats; /* object or NULL, owned */
 	struct instr_check diag, audit;
 };
@@ -303,7 +310,8 @@ void instr_dev_clear(struct instr_dev *d);
 json_t *instr_dev_to_json(const struct instr_dev *d);
 /*
  * Parse a device (j borrowed); d->stats gets a new reference (release with
- * instr_dev_clear()).  cannot[] is not on the wire: ops is ignored here.
+ * instr_dev_clear()).  cannot[] is not on the wire: the ops given (if any)
+ * become offered, so instr_dev_to_json() gives back the same ops.
  * @ret 0 or -EINVAL with err naming the field.
  */
 int instr_dev_from_json(json_t *j, struct instr_dev *d, char *err, size_t errlen);

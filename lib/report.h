@@ -2,28 +2,99 @@
  * A node's report and schema as snowd takes them (docs/protocol.md): the
  * envelope, the events and results, and every value, watermark, threshold
  * and device parsed through lib/instr, the same parsers the agent's own
- * state goes through, so what the host stores, streams and shows has been
- * checked once, where it came in.  An unknown kind or state is refused.
+ * state goes through.  What passes is kept typed (struct report_state,
+ * struct report_schema): snowd stores those, and the stream, /metrics, the
+ * node list and the history serialize from them, so a field is checked once,
+ * where it came in.  An unknown kind or state is refused.
  */
 #ifndef SNOW_REPORT_H
 #define SNOW_REPORT_H
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdint.h>
+
+#include "instr.h"
 
 #define REPORT_MAX_EVENTS 256  /* events or results in one report */
 #define REPORT_MAX_VALUES 4096 /* values in a schema; thresholds or devices in a report */
 
+/* A node's schema, typed: the values it reports, in the order it gave them. */
+struct report_schema {
+	struct instr_def *def;
+	size_t n;
+	uint32_t *by_name; /* def's indexes sorted by name, for report_schema_find() */
+};
+
 /*
- * A schema (NULL: none given): [{name, kind, oid?, unit?, desc?}].
- * @ret 0 or -EINVAL with err naming the entry and field.
+ * A schema (NULL: none given): [{name, kind, oid?, unit?, desc?}], each
+ * name once, into out (may be NULL: check only; release with
+ * report_schema_free(); empty on error).  @ret 0, -ENOMEM, or -EINVAL with err naming the entry and
+ * field.
  */
-int report_check_schema(json_t *schema, char *err, size_t errlen);
+int report_schema_parse(json_t *schema, struct report_schema *out, char *err, size_t errlen);
+void report_schema_free(struct report_schema *s);
+/* @ret the definition of value name, borrowed from s, or NULL. */
+const struct instr_def *report_schema_find(const struct report_schema *s, const char *name);
+/* [{name, oid, kind, unit, desc}], as agents send it: a new reference or NULL. */
+json_t *report_schema_json(const struct report_schema *s);
+
+/* A reading (v[0]) or a pair of watermarks (v[0] low, v[1] high) of one value. */
+struct report_num {
+	char name[INSTR_NAME_MAX + 1];
+	double v[2];
+	json_int_t i[2];          /* the exact number when it came as a JSON integer */
+	unsigned char integer[2]; /* came as a JSON integer: goes out as the same one */
+};
+
+/* The parts a report may carry; a part it leaves out is unchanged on the host. */
+enum {
+	REPORT_VALUES = 1u << 0,
+	REPORT_WATERMARKS = 1u << 1,
+	REPORT_THRESHOLDS = 1u << 2,
+	REPORT_DEVICES = 1u << 3,
+	REPORT_SCHEMA = 1u << 4,
+};
+
+/* What a report says of its node, typed.  Zeroed: nothing said yet. */
+struct report_state {
+	unsigned has; /* REPORT_* parts present */
+	struct report_num *values, *wm;
+	size_t nvalues, nwm;
+	uint32_t *values_by_name; /* values' indexes sorted by name, for report_value() */
+	struct instr_threshold *thr;
+	size_t nthr;
+	struct instr_dev *dev;
+	size_t ndev;
+	struct report_schema schema;
+};
+
 /*
  * A report's body before anything of it is stored.  Events without attrs
- * get an empty object (body changed in place).
- * @ret 0 or -EINVAL with err naming the field.
+ * get an empty object (body changed in place).  With out (zeroed by the
+ * caller, or NULL: check only), the parts the body carries are filled in;
+ * on error nothing is left in it.  @ret 0, -ENOMEM, or -EINVAL with err
+ * naming the field.
  */
-int report_check(json_t *body, char *err, size_t errlen);
+int report_check(json_t *body, struct report_state *out, char *err, size_t errlen);
+/* Release s's parts and zero it. */
+void report_state_free(struct report_state *s);
+/*
+ * Move the parts upd has into keep, replacing keep's (freed); keep's other
+ * parts stay.  upd is left zeroed.
+ */
+void report_state_take(struct report_state *keep, struct report_state *upd);
+/* @ret the reading of value name (borrowed) or NULL. */
+const struct report_num *report_value(const struct report_state *s, const char *name);
+
+/*
+ * The parts as the agent sent them: {name: number}, {name: [low, high]},
+ * [threshold], [device].  @ret a new reference, or NULL when s lacks the
+ * part (or out of memory).
+ */
+json_t *report_values_json(const struct report_state *s);
+json_t *report_watermarks_json(const struct report_state *s);
+json_t *report_thresholds_json(const struct report_state *s);
+json_t *report_devices_json(const struct report_state *s);
 
 #endif

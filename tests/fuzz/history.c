@@ -1,6 +1,7 @@
 /*
  * Fuzz target: a node's history and its rebase onto a new schema
- * (host/history.c), fed what nodes report.  The input is JSON:
+ * (host/history.c), fed what nodes report, parsed as snowd parses it
+ * (lib/report.c: what it refuses never reaches a history).  The input is JSON:
  *   {"a": SCHEMA, "b": SCHEMA, "r": [[TIME, {NAME: NUMBER}], ...], "r2": [...]}
  * a history of schema a takes reports r, is rebased onto schema b, and takes
  * r2.  Checks: every column is as long as the time row; a rebase keeps the
@@ -12,6 +13,7 @@
 #include <string.h>
 
 #include "history.h"
+#include "report.h"
 
 #define FZ_CHECK(cond, ...)                                                                        \
 	do {                                                                                       \
@@ -29,8 +31,14 @@ static void fz_feed(struct history *h, json_t *reports)
 
 	json_array_foreach(reports, i, r) {
 		json_t *t = json_array_get(r, 0);
-		if (json_is_integer(t))
-			history_add(h, json_array_get(r, 1), json_integer_value(t));
+		json_t *body = json_pack("{s:O}", "values", json_array_get(r, 1));
+		struct report_state rep;
+		char err[256];
+		memset(&rep, 0, sizeof(rep));
+		if (body && json_is_integer(t) && !report_check(body, &rep, err, sizeof(err)))
+			history_add(h, &rep, json_integer_value(t));
+		report_state_free(&rep);
+		json_decref(body);
 	}
 }
 
@@ -48,6 +56,7 @@ static json_t *fz_json(const struct history *h)
 	return j;
 }
 
+/* A plain walk of the JSON, not report_schema_find(): the check must not share the code. */
 static int fz_is_gauge(json_t *schema, const char *name)
 {
 	json_t *e;
@@ -64,21 +73,31 @@ static int fz_is_gauge(json_t *schema, const char *name)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	json_t *in = json_loadb((const char *)data, size, JSON_DECODE_ANY, NULL), *a, *b;
+	json_t *in = json_loadb((const char *)data, size, JSON_DECODE_ANY, NULL), *b;
 	json_t *before, *after, *col, *v;
+	struct report_schema sa, sb;
 	struct history *h, *h2;
 	const char *k;
+	char err[256];
 	size_t i;
 
 	if (!in)
 		return 0;
-	a = json_object_get(in, "a");
 	b = json_object_get(in, "b");
-	h = history_new(a);
+	if (report_schema_parse(json_object_get(in, "a"), &sa, err, sizeof(err))) {
+		json_decref(in);
+		return 0;
+	}
+	if (report_schema_parse(b, &sb, err, sizeof(err))) {
+		report_schema_free(&sa);
+		json_decref(in);
+		return 0;
+	}
+	h = history_new(&sa);
 	FZ_CHECK(h, "history_new failed");
 	fz_feed(h, json_object_get(in, "r"));
 	before = fz_json(h);
-	h2 = history_rebase(h, b);
+	h2 = history_rebase(h, &sb);
 	FZ_CHECK(h2, "history_rebase failed");
 	after = fz_json(h2);
 	FZ_CHECK(json_equal(json_object_get(before, "t"), json_object_get(after, "t")),
@@ -100,6 +119,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	json_decref(fz_json(h2));
 	history_free(h);
 	history_free(h2);
+	report_schema_free(&sa);
+	report_schema_free(&sb);
 	json_decref(in);
 	return 0;
 }

@@ -10,19 +10,32 @@
 
 #include "history.h"
 
-static json_t *schema(const char *a, const char *b)
+/* Two gauges and a counter, parsed as snowd parses a node's schema. */
+static struct report_schema schema(const char *a, const char *b)
 {
-	return json_pack("[{s:s, s:s}, {s:s, s:s}, {s:s, s:s}]", "name", a, "kind", "gauge", "name",
-			 b, "kind", "gauge", "name", "rx", "kind", "counter");
+	json_t *j = json_pack("[{s:s, s:s}, {s:s, s:s}, {s:s, s:s}]", "name", a, "kind", "gauge",
+			      "name", b, "kind", "gauge", "name", "rx", "kind", "counter");
+	struct report_schema s;
+	char err[256];
+
+	assert_int_equal(report_schema_parse(j, &s, err, sizeof(err)), 0);
+	json_decref(j);
+	return s;
 }
 
-static void add(struct history *h, const char *json, int64_t t)
+/* A report's values (JSON text), parsed as snowd parses a report, taken at t. */
+static void add(struct history *h, const char *values, int64_t t)
 {
-	json_t *v = json_loads(json, 0, NULL);
+	json_t *body = json_pack("{s:o}", "values", json_loads(values, 0, NULL));
+	struct report_state r;
+	char err[256];
 
-	assert_non_null(v);
-	history_add(h, v, t);
-	json_decref(v);
+	memset(&r, 0, sizeof(r));
+	assert_non_null(body);
+	assert_int_equal(report_check(body, &r, err, sizeof(err)), 0);
+	history_add(h, &r, t);
+	report_state_free(&r);
+	json_decref(body);
 }
 
 static void assert_json(json_t *got, const char *want)
@@ -36,8 +49,9 @@ static void assert_json(json_t *got, const char *want)
 
 static void test_slots_and_rebase(void **state)
 {
-	json_t *s1 = schema("temp", "load"), *s2 = schema("temp", "fan"), *j;
-	struct history *h = history_new(s1), *h2;
+	struct report_schema s1 = schema("temp", "load"), s2 = schema("temp", "fan");
+	struct history *h = history_new(&s1), *h2;
+	json_t *j;
 
 	(void)state;
 	add(h, "{\"temp\": 40, \"load\": 1}", 1000);
@@ -46,14 +60,14 @@ static void test_slots_and_rebase(void **state)
 	j = history_json(h);
 	assert_json(j, "{\"step_s\":30,\"t\":[990,1020],\"values\":{\"load\":[1.0,3.0],\"temp\":[41.0,44.0]}}");
 	json_decref(j);
-	h2 = history_rebase(h, s2);
+	h2 = history_rebase(h, &s2);
 	j = history_json(h2);
 	assert_json(j, "{\"step_s\":30,\"t\":[990,1020],\"values\":{\"fan\":[null,null],\"temp\":[41.0,44.0]}}");
 	json_decref(j);
 	history_free(h);
 	history_free(h2);
-	json_decref(s1);
-	json_decref(s2);
+	report_schema_free(&s1);
+	report_schema_free(&s2);
 }
 
 /*
@@ -63,8 +77,9 @@ static void test_slots_and_rebase(void **state)
  */
 static void test_reading_beyond_float(void **state)
 {
-	json_t *s = schema("temp", "load"), *j;
-	struct history *h = history_new(s);
+	struct report_schema s = schema("temp", "load");
+	struct history *h = history_new(&s);
+	json_t *j;
 
 	(void)state;
 	add(h, "{\"temp\": 1e39, \"load\": -1e300}", 1000);
@@ -74,7 +89,7 @@ static void test_reading_beyond_float(void **state)
 	assert_json(j, "{\"step_s\":30,\"t\":[990,1020],\"values\":{\"load\":[null,2.0],\"temp\":[null,10.0]}}");
 	json_decref(j);
 	history_free(h);
-	json_decref(s);
+	report_schema_free(&s);
 }
 
 int main(void)
