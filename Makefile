@@ -12,9 +12,13 @@ TOBJ     := $(B)/tobj
 BIN      := $(B)/bin
 TBIN     := $(B)/tests
 
+# The one version of everything (binaries' --version, the agent's reports,
+# debian/changelog): the VERSION file.
+VERSION  := $(shell cat VERSION)
+
 CC       ?= cc
 PKGS     := jansson nettle sqlite3 libmicrohttpd
-CPPFLAGS := -D_GNU_SOURCE -Ilib -MMD -MP
+CPPFLAGS := -D_GNU_SOURCE -Ilib -MMD -MP -DSNOW_VERSION='"$(VERSION)"'
 CFLAGS   := -std=c11 -O2 -g -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
             -Wstrict-prototypes -Wmissing-prototypes -fno-strict-aliasing $(EXTRA_CFLAGS)
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -66,6 +70,7 @@ include firmware/firmware.mk
 -include console/console.mk
 include tests/tests.mk
 include tests/fuzz/fuzz.mk
+include debian/install.mk
 
 .PHONY: all deps check unit-tests demo clean
 all: $(BINS)

@@ -193,6 +193,8 @@ int main(int argc, char **argv)
 	int next = 0, rc;
 
 	log_init("snow-subagent", LOG_LVL_INFO);
+	if ((rc = conf_early(subagent_options, NULL, "snow-subagent", argc, argv)))
+		return rc < 0 ? 2 : 0;
 	if (subagent_defaults(&s.cfg))
 		fatalx("out of memory");
 	rc = conf_parse_args(subagent_options, &s.cfg, argc, argv, &next, err, sizeof(err));
