@@ -70,7 +70,7 @@ include firmware/firmware.mk
 -include console/console.mk
 include tests/tests.mk
 include tests/fuzz/fuzz.mk
-include debian/install.mk
+include install.mk
 
 .PHONY: all deps check unit-tests demo clean
 all: $(BINS)
