@@ -49,6 +49,9 @@ INSTALL_FILES := $(BIN)/snowd $(BIN)/snowctl $(BIN)/snowtop $(BIN)/snow-nodesim 
   $(BIN)/snow-subagent $(BIN)/snow-snmp $(WEB_FILES) $(MAN_PAGES) \
   $(B)/etc/snowd.conf $(B)/etc/snow-subagent.conf
 
+# `make` builds them too: cheap, and tests/install/it_files.sh checks them.
+BINS += $(MAN_PAGES) $(B)/etc/snowd.conf $(B)/etc/snow-subagent.conf
+
 .PHONY: install install-files man
 install-files: $(INSTALL_FILES)
 man: $(MAN_PAGES) $(B)/etc/snowd.conf $(B)/etc/snow-subagent.conf
