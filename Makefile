@@ -33,7 +33,8 @@ LDLIBS_TEST   := -lcmocka
 # installs what is missing and says nothing when everything is there.
 DEB_PACKAGES := build-essential pkg-config libjansson-dev nettle-dev libsqlite3-dev sqlite3 \
   libmicrohttpd-dev libgnutls28-dev libcmocka-dev dnsmasq-base ipxe ipxe-qemu \
-  qemu-system-x86 busybox-static cpio kmod iproute2 curl procps psmisc xz-utils python3 clang
+  qemu-system-x86 busybox-static cpio kmod iproute2 curl procps psmisc xz-utils python3 clang \
+  debhelper dpkg-dev fakeroot lintian systemd man-db groff-base util-linux
 
 # Components append to these.
 BINS       :=

@@ -98,3 +98,8 @@ deb: debian/changelog $(WEB_NPM)
 		--changes-option=-u$(CURDIR)/$(DEB_DIR) --buildinfo-option=-u$(CURDIR)/$(DEB_DIR)
 	lintian --fail-on error $(DEB_CHANGES)
 	@ls -l $(DEB_DIR)
+
+# make deb, then what the packages hold (not in `make check`: ~2.5 min).
+.PHONY: check-deb
+check-deb:
+	@tests/install/check-deb.sh
