@@ -2,7 +2,8 @@
 # make check-deb: build the packages (make deb, which runs lintian and fails
 # on any error) and check what they hold.  Not in `make check`: the package
 # build compiles everything again with Debian's flags, about 2.5 minutes on
-# the 2-core test machine.  Prints "ok - ..." lines like the other tests.
+# the 2-core test machine, and an image built by the installed snow-mkimage
+# (another 1-2.5 minutes).  Prints "ok - ..." lines like the other tests.
 . "$(dirname "$0")/../lib.sh"
 cd "$SNOW_TOP"
 version=$(cat VERSION)
@@ -41,3 +42,17 @@ check "the unit is not enabled at install" grep -q "deb-systemd-helper debian-in
 check_eq "snowd in the package prints VERSION" "snowd $version" \
 	"$(dpkg-deb --fsys-tarfile "build/deb/snow-host_${version}_$arch.deb" | tar -xO ./usr/sbin/snowd >"$ctrl/snowd" && chmod +x "$ctrl/snowd" && "$ctrl/snowd" --version)"
 check "snowd in the package is a release build (no sanitizer)" bash -c "! nm -D '$ctrl/snowd' | grep -q __asan"
+
+# snow-mkimage as installed finds the kernel helper, the agent, snow-nic and
+# /init where the packages put them (unpacked here, not installed).
+root=$ctrl/root
+dpkg-deb -x "build/deb/snow-host_${version}_$arch.deb" "$root"
+dpkg-deb -x "build/deb/snow-node_${version}_$arch.deb" "$root"
+if [ -n "$(ls "${SNOW_CACHE:-/var/cache/snow}"/linux-image-*.deb 2>/dev/null)" ]; then
+	check "installed snow-mkimage builds an image from the installed node files" \
+		nice "$root/usr/sbin/snow-mkimage" --out "$ctrl/img"
+	check "the image has the installed agent and snow-nic" bash -c \
+		"grep -q '^program /usr/sbin/snow-agent' '$ctrl/img/MANIFEST' && grep -q '^program /usr/bin/snow-nic' '$ctrl/img/MANIFEST'"
+else
+	skip "snow-mkimage from the packages: no kernel package cached (make deps)"
+fi
