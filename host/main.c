@@ -240,9 +240,10 @@ static int snowd_configure(struct snowd *sd, char *err, size_t errlen)
 }
 
 /*
- * dnsmasq drops root for "nobody" once started, and then still reads the
+ * Started by root, dnsmasq drops root for "nobody", and then still reads the
  * hosts file (on SIGHUP) and serves the TFTP folder: every folder above them
  * must be searchable by others.  Say so now rather than let it crash-loop.
+ * (Started by another user, as the systemd unit does, it stays that user.)
  * @ret 0 or -EACCES with err naming the folder.
  */
 static int snowd_check_dnsmasq_access(struct snowd *sd, char *err, size_t errlen)
