@@ -78,6 +78,8 @@ check "the reload took the new interval" wait_for 10 grep -q "interval 3000 ms" 
 kill "$pid"
 check "SIGTERM: STOPPING=1" wait_for 20 grep -qx "STOPPING=1" "$dir/notify.log"
 wait_for 20 bash -c "! kill -0 $pid" || not_ok "snowd did not stop"
+wait "$pid"
+check_eq "snowd exits 0 (LeakSanitizer ran clean as that user)" 0 "$?"
 pid=
 check "dnsmasq gone with snowd" wait_for 10 bash -c "! kill -0 ${dpid:-0}"
 
