@@ -100,7 +100,7 @@ deb: debian/changelog $(WEB_NPM)
 	@ls -l $(DEB_DIR)
 
 # make deb, then what the packages hold and an image from the installed
-# snow-mkimage (not in `make check`: ~5 min on 2 loaded cores).
+# snow-mkimage (not in `make check`: ~6 min on 2 loaded cores).
 .PHONY: check-deb
 check-deb:
 	@tests/install/check-deb.sh
