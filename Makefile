@@ -12,9 +12,13 @@ TOBJ     := $(B)/tobj
 BIN      := $(B)/bin
 TBIN     := $(B)/tests
 
+# The one version of everything (binaries' --version, the agent's reports,
+# debian/changelog): the VERSION file.
+VERSION  := $(shell cat VERSION)
+
 CC       ?= cc
 PKGS     := jansson nettle sqlite3 libmicrohttpd
-CPPFLAGS := -D_GNU_SOURCE -Ilib -MMD -MP
+CPPFLAGS := -D_GNU_SOURCE -Ilib -MMD -MP -DSNOW_VERSION='"$(VERSION)"'
 CFLAGS   := -std=c11 -O2 -g -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
             -Wstrict-prototypes -Wmissing-prototypes -fno-strict-aliasing $(EXTRA_CFLAGS)
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -29,7 +33,8 @@ LDLIBS_TEST   := -lcmocka
 # installs what is missing and says nothing when everything is there.
 DEB_PACKAGES := build-essential pkg-config libjansson-dev nettle-dev libsqlite3-dev sqlite3 \
   libmicrohttpd-dev libgnutls28-dev libcmocka-dev dnsmasq-base ipxe ipxe-qemu \
-  qemu-system-x86 busybox-static cpio kmod iproute2 curl procps psmisc xz-utils python3 clang
+  qemu-system-x86 busybox-static cpio kmod iproute2 curl procps psmisc xz-utils python3 clang \
+  debhelper dpkg-dev fakeroot lintian systemd man-db groff-base util-linux
 
 # Components append to these.
 BINS       :=
@@ -66,6 +71,7 @@ include firmware/firmware.mk
 -include console/console.mk
 include tests/tests.mk
 include tests/fuzz/fuzz.mk
+include install.mk
 
 .PHONY: all deps check unit-tests demo clean
 all: $(BINS)

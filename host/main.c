@@ -25,6 +25,7 @@
 #include "http.h"
 #include "log.h"
 #include "nodes.h"
+#include "notify.h"
 #include "power.h"
 #include "route.h"
 #include "selfpipe.h"
@@ -97,6 +98,8 @@ static const struct conf_option snowd_options[] = {
 	OPT("verbose", 'v', CONF_BOOL, verbose, 0, 0, NULL, "log debug messages"),
 	{ 0 },
 };
+/* Actions, not settings: /etc/snow/snowd.conf (snowd --conf-doc=file) leaves them out. */
+static const char *const snowd_cmdline_only[] = { "config", "routes", "check-config", NULL };
 
 static int snowd_defaults(struct snowd_config *c)
 {
@@ -237,9 +240,10 @@ static int snowd_configure(struct snowd *sd, char *err, size_t errlen)
 }
 
 /*
- * dnsmasq drops root for "nobody" once started, and then still reads the
+ * Started by root, dnsmasq drops root for "nobody", and then still reads the
  * hosts file (on SIGHUP) and serves the TFTP folder: every folder above them
  * must be searchable by others.  Say so now rather than let it crash-loop.
+ * (Started by another user, as the systemd unit does, it stays that user.)
  * @ret 0 or -EACCES with err naming the folder.
  */
 static int snowd_check_dnsmasq_access(struct snowd *sd, char *err, size_t errlen)
@@ -406,6 +410,7 @@ static void snowd_reload(struct snowd *sd)
 		log_info("SIGHUP: no --config file to read again");
 		return;
 	}
+	notify_send("RELOADING=1");
 	if (snowd_defaults(&n) ||
 	    conf_parse_args(snowd_options, &n, sd->argc, sd->argv, &next, err, sizeof(err)) ||
 	    conf_parse_file(snowd_options, &n, sd->cfg.config, NULL, NULL, err, sizeof(err)) ||
@@ -449,6 +454,7 @@ static void snowd_reload(struct snowd *sd)
 	log_info("SIGHUP: %s read again (interval %ld ms, offline after %ld ms)", sd->cfg.config,
 		 sd->cfg.interval_ms, sd->cfg.offline_after_ms);
 out:
+	notify_send("READY=1");
 	conf_free(snowd_options, &n);
 }
 
@@ -575,6 +581,8 @@ int main(int argc, char **argv)
 	/* Before anything is opened: SQLite's -wal and -shm hold node secrets too. */
 	umask(077);
 	log_init("snowd", LOG_LVL_INFO);
+	if ((rc = conf_early(snowd_options, snowd_cmdline_only, "snowd", argc, argv)))
+		return rc < 0 ? 2 : 0;
 	sd.argc = argc;
 	sd.argv = argv;
 	if (snowd_defaults(&sd.cfg))
@@ -607,7 +615,9 @@ int main(int argc, char **argv)
 		return snowd_check(&sd);
 
 	snowd_state_dir(&sd);
-	if (strcmp(sd.cfg.dnsmasq, "none") && snowd_check_dnsmasq_access(&sd, err, sizeof(err)))
+	/* Started by a user other than root, dnsmasq stays that user (no 'nobody'). */
+	if (strcmp(sd.cfg.dnsmasq, "none") && geteuid() == 0 &&
+	    snowd_check_dnsmasq_access(&sd, err, sizeof(err)))
 		fatalx("%s", err);
 	if (inv_open(&sd.inv, sd.path_db, err, sizeof(err)))
 		fatalx("%s", err);
@@ -640,8 +650,11 @@ int main(int argc, char **argv)
 	log_info("listening on %s%s%s; nodes boot from %s; state in %s", sd.cfg.listen,
 		 sd.httpsd ? ", HTTPS on " : "", sd.httpsd ? sd.cfg.tls_listen : "", sd.base_url,
 		 sd.cfg.state_dir);
+	if ((rc = notify_send("READY=1")) < 0)
+		log_warnx("systemd notify socket: %s", strerror(-rc));
 
 	snowd_loop(&sd);
+	notify_send("STOPPING=1");
 
 	dnsmasq_stop(&sd.dnsmasq);
 	authq_free(sd.authq); /* its last logins resume before MHD stops */

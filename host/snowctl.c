@@ -807,6 +807,10 @@ int main(int argc, char **argv)
 	if (httpc_tls_enable())
 		fprintf(stderr, "snowctl: GnuTLS did not start: https:// URLs will fail\n");
 	while (i < argc && argv[i][0] == '-') {
+		if (!strcmp(argv[i], "--version")) {
+			printf("snowctl %s\n", SNOW_VERSION);
+			return 0;
+		}
 		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
 			ctl_usage(stdout);
 			return 0;

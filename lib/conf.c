@@ -244,3 +244,104 @@ void conf_free(const struct conf_option *opts, void *target)
 		}
 	}
 }
+
+/* roff text: a leading '.' or '\'' would be a request, a backslash an escape. */
+static void conf_roff(FILE *f, const char *s)
+{
+	if (*s == '.' || *s == '\'')
+		fputs("\\&", f);
+	for (; *s; s++) {
+		if (*s == '\\')
+			fputs("\\e", f);
+		else
+			fputc(*s, f);
+	}
+}
+
+/* A blank line, then text as "# " lines of at most about 78 columns. */
+static void conf_comment(FILE *f, const char *s)
+{
+	size_t col = 0, n;
+
+	fputc('\n', f);
+	while (*s) {
+		s += strspn(s, " ");
+		n = strcspn(s, " ");
+		if (!n)
+			break;
+		if (col && col + 1 + n > 76) {
+			fputc('\n', f);
+			col = 0;
+		}
+		fprintf(f, col ? " %.*s" : "# %.*s", (int)n, s);
+		col += n + (col ? 1 : 2);
+		s += n;
+	}
+	fputc('\n', f);
+}
+
+static int conf_listed(const char *const *names, const char *name)
+{
+	for (; names && *names; names++)
+		if (!strcmp(*names, name))
+			return 1;
+	return 0;
+}
+
+void conf_doc(FILE *f, const struct conf_option *opts, enum conf_doc kind,
+	      const char *const *cmdline_only)
+{
+	const struct conf_option *o;
+
+	if (kind == CONF_DOC_MDOC)
+		fputs(".Bl -tag -width Ds\n", f);
+	for (o = opts; o->name; o++) {
+		if (kind == CONF_DOC_FILE) {
+			if (conf_listed(cmdline_only, o->name))
+				continue;
+			conf_comment(f, o->help);
+			fprintf(f, "#%s = %s\n", o->name, o->arg ? o->arg : "no");
+			continue;
+		}
+		fputs(".It ", f);
+		if (o->short_opt)
+			fprintf(f, "Fl %c , ", o->short_opt);
+		fprintf(f, "Fl \\-%s", o->name);
+		if (o->arg)
+			fprintf(f, " Ar %s", o->arg);
+		fputc('\n', f);
+		conf_roff(f, o->help);
+		fputc('\n', f);
+		if (o->type == CONF_INT)
+			fprintf(f, "Range %ld to %ld.\n", o->min, o->max);
+	}
+	if (kind == CONF_DOC_MDOC)
+		fputs(".El\n", f);
+}
+
+#ifndef SNOW_VERSION
+#define SNOW_VERSION "unknown"
+#endif
+
+int conf_early(const struct conf_option *opts, const char *const *cmdline_only, const char *prog,
+	       int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc && strcmp(argv[i], "--"); i++) {
+		if (!strcmp(argv[i], "--version")) {
+			printf("%s %s\n", prog, SNOW_VERSION);
+			return 1;
+		}
+		if (!strncmp(argv[i], "--conf-doc=", 11)) {
+			if (!strcmp(argv[i] + 11, "file"))
+				conf_doc(stdout, opts, CONF_DOC_FILE, cmdline_only);
+			else if (!strcmp(argv[i] + 11, "mdoc"))
+				conf_doc(stdout, opts, CONF_DOC_MDOC, cmdline_only);
+			else
+				return -EINVAL;
+			return 1;
+		}
+	}
+	return 0;
+}

@@ -75,4 +75,24 @@ int conf_parse_args(const struct conf_option *opts, void *target, int argc, char
 void conf_usage(FILE *f, const struct conf_option *opts);
 void conf_free(const struct conf_option *opts, void *target);
 
+/*
+ * What the installed files are made of, from the same table (so they cannot
+ * drift from --help):
+ *   CONF_DOC_FILE  a config file with every setting commented out, its help above it;
+ *   CONF_DOC_MDOC  the options as an mdoc list (.Bl ... .El) for a man page.
+ */
+enum conf_doc { CONF_DOC_FILE, CONF_DOC_MDOC };
+void conf_doc(FILE *f, const struct conf_option *opts, enum conf_doc kind,
+	      const char *const *cmdline_only);
+
+/*
+ * Answer --version ("PROG VERSION") and --conf-doc=file|mdoc before any other
+ * parsing, wherever they stand before "--".  cmdline_only (NULL-terminated, or
+ * NULL) names the options that are actions rather than settings (--config,
+ * --check-config...): a config file leaves them out.  @ret 1 when one was answered (the
+ * caller exits 0), 0 when there was none, -EINVAL for an unknown --conf-doc format.
+ */
+int conf_early(const struct conf_option *opts, const char *const *cmdline_only, const char *prog,
+	       int argc, char **argv);
+
 #endif

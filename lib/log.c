@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "clock.h"
@@ -11,11 +12,29 @@
 /* The one piece of process-wide state in lib/: set once at start-up. */
 static char log_prefix[32] = "snow";
 static enum log_level log_level = LOG_LVL_INFO;
+static int log_journal; /* stderr is systemd's journal: "<N>" levels, no clock */
+
+/*
+ * systemd sets JOURNAL_STREAM=DEV:INODE for a service whose stderr goes to
+ * the journal.  It is ours only when stderr is still that stream (a child
+ * with stderr redirected inherits the variable too).
+ */
+static int log_stderr_is_journal(void)
+{
+	const char *js = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+
+	if (!js || sscanf(js, "%llu:%llu", &dev, &ino) != 2 || fstat(2, &st))
+		return 0;
+	return (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+}
 
 void log_init(const char *prefix, enum log_level level)
 {
 	snprintf(log_prefix, sizeof(log_prefix), "%s", prefix);
 	log_level = level;
+	log_journal = log_stderr_is_journal();
 }
 
 void log_set_level(enum log_level level) { log_level = level; }
@@ -80,6 +99,8 @@ size_t log_escape(char *dst, size_t cap, const char *src)
 static void log_vemit(enum log_level lvl, int err, const char *fmt, va_list ap)
 {
 	static const char *names[] = { "error", "warning", "info", "debug" };
+	/* syslog's priorities (sd-daemon.h's SD_ERR, SD_WARNING, SD_INFO, SD_DEBUG). */
+	static const int prio[] = { 3, 4, 6, 7 };
 	char msg[1024], out[4 * sizeof(msg)];
 	int64_t ms;
 	time_t s;
@@ -94,6 +115,14 @@ static void log_vemit(enum log_level lvl, int err, const char *fmt, va_list ap)
 	 */
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	log_escape(out, sizeof(out), msg);
+	if (log_journal) {
+		/* The journal stamps the time and the program; the level goes in front. */
+		if (err)
+			fprintf(stderr, "<%d>%s: %s\n", prio[lvl], out, strerror(err));
+		else
+			fprintf(stderr, "<%d>%s\n", prio[lvl], out);
+		return;
+	}
 	ms = clock_real_ms();
 	s = (time_t)(ms / 1000);
 	localtime_r(&s, &tm);

@@ -1,6 +1,8 @@
 /*
  * Logging for every Snow program: stderr, one line per message, with the
- * program's prefix and a level.  log_warn() appends strerror(errno);
+ * program's prefix and a level.  Under systemd with stderr on the journal
+ * (JOURNAL_STREAM), each line starts with its syslog priority instead ("<3>"
+ * error ... "<7>" debug) and the journal adds the time and the program.  log_warn() appends strerror(errno);
  * log_warnx() does not.  Never pass a secret to any of these.
  *
  * What is written is escaped (log_escape): names, hostnames and URLs from

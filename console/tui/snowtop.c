@@ -662,6 +662,8 @@ int main(int argc, char **argv)
 
 	setlocale(LC_ALL, "");
 	log_init("snowtop", LOG_LVL_WARN);
+	if ((rc = conf_early(top_options, NULL, "snowtop", argc, argv)))
+		return rc < 0 ? 2 : 0;
 	rc = conf_parse_args(top_options, &t.conf, argc, argv, &next, err, sizeof(err));
 	if (rc == -ECANCELED) {
 		usage(stdout);

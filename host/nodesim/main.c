@@ -331,6 +331,8 @@ int main(int argc, char **argv)
 	int rc, failed;
 
 	log_init("nodesim", LOG_LVL_INFO);
+	if ((rc = conf_early(ns_options, NULL, "snow-nodesim", argc, argv)))
+		return rc < 0 ? 2 : 0;
 	ns.epfd = -1;
 	ns.sig.rfd = -1;
 	rc = ns_conf_load(&ns.conf, argc, argv, err, sizeof(err));

@@ -671,6 +671,8 @@ int main(int argc, char **argv)
 	int rc, next, i;
 
 	log_init("snow-nic", LOG_LVL_INFO);
+	if ((rc = conf_early(snic_options, NULL, "snow-nic", argc, argv)))
+		return rc < 0 ? 2 : 0;
 	st.o.node = -1;
 	st.o.nic_mem = 32;
 	st.o.threshold = 256;

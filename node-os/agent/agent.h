@@ -23,7 +23,7 @@
 #include "valid.h"
 #include "wire.h"
 
-#define AGENT_VERSION "0.2.0"
+#define AGENT_VERSION SNOW_VERSION /* VERSION, through the Makefile */
 #define AGENT_INTERVAL_MIN_MS 100
 #define AGENT_INTERVAL_MAX_MS 3600000
 #define AGENT_BACKOFF_FIRST_MS 1000  /* registration retry: 1 s doubling ... */

@@ -35,6 +35,8 @@ int main(int argc, char **argv)
 	int rc;
 
 	log_init("snow-agent", LOG_LVL_INFO);
+	if ((rc = conf_early(agent_options, NULL, "snow-agent", argc, argv)))
+		return rc < 0 ? 2 : 0;
 	rc = agent_conf_load(&conf, argc, argv, err, sizeof(err));
 	if (rc == -ECANCELED) {
 		main_usage(stdout);

@@ -62,6 +62,8 @@ static const struct conf_option subagent_options[] = {
 	OPT("verbose", 'v', CONF_BOOL, verbose, 0, 0, NULL, "log debug messages"),
 	{ 0 },
 };
+/* Actions, not settings: left out of /etc/snow/snow-subagent.conf. */
+static const char *const subagent_cmdline_only[] = { "config", "check-config", NULL };
 
 /* The daemon's one state. */
 struct subagent {
@@ -193,6 +195,8 @@ int main(int argc, char **argv)
 	int next = 0, rc;
 
 	log_init("snow-subagent", LOG_LVL_INFO);
+	if ((rc = conf_early(subagent_options, subagent_cmdline_only, "snow-subagent", argc, argv)))
+		return rc < 0 ? 2 : 0;
 	if (subagent_defaults(&s.cfg))
 		fatalx("out of memory");
 	rc = conf_parse_args(subagent_options, &s.cfg, argc, argv, &next, err, sizeof(err));
