@@ -50,7 +50,7 @@ int auth_user_add(struct inv *inv, const char *name, const char *password, enum 
 	sqlite3_bind_text(st, 2, cd->output, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 3, (int)role);
 	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
+	inv_done(inv, st);
 	explicit_bzero(cd, sizeof(*cd));
 	free(cd);
 	if (rc == SQLITE_CONSTRAINT) {
@@ -84,7 +84,7 @@ int auth_login_begin(struct inv *inv, const char *name, struct auth_check *c)
 		snprintf(c->stored, sizeof(c->stored), "%s", (const char *)sqlite3_column_text(st, 1));
 		c->role = (enum inv_role)sqlite3_column_int(st, 2);
 	}
-	sqlite3_finalize(st);
+	inv_done(inv, st);
 	if (!c->uid) {
 		/* Hash anyway, so an unknown user costs as long as a wrong password. */
 		char *setting = crypt_gensalt_ra("$y$", 0, NULL, 0);
@@ -139,13 +139,13 @@ int auth_login_finish(struct inv *inv, const struct auth_check *c, int64_t now,
 		snprintf(s->user, sizeof(s->user), "%s", c->user);
 		rc = 0;
 	}
-	sqlite3_finalize(st);
+	inv_done(inv, st);
 	/* Old sessions go when new ones come. */
 	st = inv_prepare(inv, "DELETE FROM sessions WHERE expires < ?");
 	if (st) {
 		sqlite3_bind_int64(st, 1, now);
 		sqlite3_step(st);
-		sqlite3_finalize(st);
+		inv_done(inv, st);
 	}
 	return rc;
 }
@@ -184,7 +184,7 @@ int auth_session_get(struct inv *inv, const char *cookie, int64_t now, struct au
 		snprintf(s->user, sizeof(s->user), "%s", (const char *)sqlite3_column_text(st, 3));
 		s->role = (enum inv_role)sqlite3_column_int(st, 4);
 	}
-	sqlite3_finalize(st);
+	inv_done(inv, st);
 	if (!id || expires < now)
 		return -EACCES;
 	/* Sliding expiry, written at most once a minute. */
@@ -194,7 +194,7 @@ int auth_session_get(struct inv *inv, const char *cookie, int64_t now, struct au
 			sqlite3_bind_int64(st, 1, now + AUTH_SESSION_TTL);
 			sqlite3_bind_int64(st, 2, id);
 			sqlite3_step(st);
-			sqlite3_finalize(st);
+			inv_done(inv, st);
 		}
 	}
 	return 0;
@@ -213,5 +213,5 @@ void auth_logout(struct inv *inv, const char *cookie)
 		return;
 	sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
 	sqlite3_step(st);
-	sqlite3_finalize(st);
+	inv_done(inv, st);
 }

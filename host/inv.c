@@ -246,6 +246,7 @@ int inv_open(struct inv *inv, const char *path, char *err, size_t errlen)
 	int v, target = (int)(sizeof(migrations) / sizeof(migrations[0]));
 
 	inv->db = NULL;
+	inv->ncache = 0;
 	if (sqlite3_open_v2(path, &inv->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
 	    SQLITE_OK) {
 		snprintf(err, errlen, "%s: %s", path, inv->db ? sqlite3_errmsg(inv->db) : "cannot open");
@@ -291,20 +292,80 @@ err_close:
 
 void inv_close(struct inv *inv)
 {
+	size_t i;
+
+	for (i = 0; i < inv->ncache; i++) {
+		sqlite3_finalize(inv->cache[i].st);
+		free(inv->cache[i].sql);
+	}
+	inv->ncache = 0;
 	if (inv->db)
 		sqlite3_close(inv->db);
 	inv->db = NULL;
 }
 
+/* FNV-1a of a statement's text. */
+static uint64_t inv_sql_hash(const char *sql)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (; *sql; sql++)
+		h = (h ^ (unsigned char)*sql) * 0x100000001b3ull;
+	return h;
+}
+
 sqlite3_stmt *inv_prepare(struct inv *inv, const char *sql)
 {
+	uint64_t hash = inv_sql_hash(sql);
 	sqlite3_stmt *st = NULL;
+	struct inv_stmt *c;
+	int known = 0;
+	size_t i;
 
-	if (sqlite3_prepare_v2(inv->db, sql, -1, &st, NULL) != SQLITE_OK) {
+	for (i = 0; i < inv->ncache; i++) {
+		c = &inv->cache[i];
+		if (c->hash != hash || strcmp(c->sql, sql))
+			continue;
+		if (!c->busy) {
+			c->busy = 1;
+			return c->st;
+		}
+		known = 1;
+	}
+	if (sqlite3_prepare_v3(inv->db, sql, -1, known ? 0 : SQLITE_PREPARE_PERSISTENT, &st,
+			       NULL) != SQLITE_OK) {
 		log_warnx("inventory: prepare: %s", sqlite3_errmsg(inv->db));
 		return NULL;
 	}
+	/* Keep the first statement of each SQL while there is room; others go at inv_done(). */
+	if (!known && inv->ncache < INV_STMT_CACHE) {
+		c = &inv->cache[inv->ncache];
+		c->sql = strdup(sql);
+		if (c->sql) {
+			c->hash = hash;
+			c->st = st;
+			c->busy = 1;
+			inv->ncache++;
+		}
+	}
 	return st;
+}
+
+void inv_done(struct inv *inv, sqlite3_stmt *st)
+{
+	size_t i;
+
+	if (!st)
+		return;
+	for (i = 0; i < inv->ncache; i++) {
+		if (inv->cache[i].st == st) {
+			sqlite3_reset(st);
+			sqlite3_clear_bindings(st);
+			inv->cache[i].busy = 0;
+			return;
+		}
+	}
+	sqlite3_finalize(st);
 }
 
 static void inv_copy_text(char *dst, size_t cap, sqlite3_stmt *st, int col)
@@ -347,7 +408,7 @@ static int inv_holder(struct inv *inv, const char *col, const char *value, char 
 		inv_copy_text(who, cap, st, 0);
 		found = 1;
 	}
-	sqlite3_finalize(st);
+	inv_done(inv, st);
 	return found;
 }
 
@@ -390,7 +451,7 @@ int inv_node_add(struct inv *inv, struct inv_node *n, char *err, size_t errlen)
 	sqlite3_bind_int64(st, 6, n->created);
 	sqlite3_bind_text(st, 7, n->profile, -1, SQLITE_STATIC);
 	rc = inv_write_step(inv, st);
-	sqlite3_finalize(st);
+	inv_done(inv, st);
 	if (rc == SQLITE_CONSTRAINT) {
 		snprintf(err, errlen, "name: conflicts with an existing node");
 		return -EEXIST;
@@ -417,7 +478,7 @@ int inv_delete_named(struct inv *inv, const char *table, const char *name)
 		return -EIO;
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	rc = inv_write_step(inv, st);
-	sqlite3_finalize(st);
+	inv_done(inv, st);
 	if (rc != SQLITE_DONE)
 		return -EIO;
 	return sqlite3_changes(inv->db) ? 0 : -ENOENT;
@@ -439,7 +500,7 @@ json_t *inv_list_named_roles(struct inv *inv, const char *table)
 						     (const char *)sqlite3_column_text(st, 0), "role",
 						     inv_role_name((enum inv_role)sqlite3_column_int(st, 1)),
 						     "created", (json_int_t)sqlite3_column_int64(st, 2)));
-	sqlite3_finalize(st);
+	inv_done(inv, st);
 	return arr;
 }
 
@@ -463,7 +524,7 @@ static int inv_node_get_where(struct inv *inv, const char *col, const char *valu
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		inv_row_node(st, out);
-	sqlite3_finalize(st);
+	inv_done(inv, st);
 	if (rc == SQLITE_ROW)
 		return 0;
 	return rc == SQLITE_DONE ? -ENOENT : -EIO;
@@ -495,7 +556,7 @@ int inv_boot_add(struct inv *inv, int64_t node_id, const char *boot_id, int64_t 
 	int rc;
 
 	if (!st || !text) {
-		sqlite3_finalize(st);
+		inv_done(inv, st);
 		free(text);
 		return -EIO;
 	}
@@ -505,7 +566,7 @@ int inv_boot_add(struct inv *inv, int64_t node_id, const char *boot_id, int64_t 
 	sqlite3_bind_int64(st, 4, online);
 	sqlite3_bind_text(st, 5, text, -1, free);
 	rc = inv_write_step(inv, st);
-	sqlite3_finalize(st);
+	inv_done(inv, st);
 	return rc == SQLITE_DONE ? 0 : -EIO;
 }
 
@@ -528,7 +589,7 @@ json_t *inv_boot_list(struct inv *inv, int64_t node_id, int limit)
 						     (json_int_t)sqlite3_column_int64(st, 2), "stages",
 						     stages ? stages : json_object()));
 	}
-	sqlite3_finalize(st);
+	inv_done(inv, st);
 	return arr;
 }
 
@@ -546,7 +607,7 @@ int inv_node_take_nonce(struct inv *inv, int64_t id, uint64_t nonce)
 	sqlite3_bind_int64(st, 2, id);
 	sqlite3_bind_int64(st, 3, (int64_t)nonce);
 	rc = inv_write_step(inv, st);
-	sqlite3_finalize(st);
+	inv_done(inv, st);
 	if (rc != SQLITE_DONE)
 		return -EIO;
 	return sqlite3_changes(inv->db) ? 0 : -EALREADY;
@@ -566,7 +627,7 @@ int inv_node_rekey(struct inv *inv, int64_t id, char secret_out[SIGN_SECRET_HEX_
 	sqlite3_bind_text(st, 1, secret_out, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, id);
 	rc = inv_write_step(inv, st);
-	sqlite3_finalize(st);
+	inv_done(inv, st);
 	if (rc != SQLITE_DONE)
 		return -EIO;
 	return sqlite3_changes(inv->db) ? 0 : -ENOENT;
@@ -581,7 +642,7 @@ int inv_node_key_taken(struct inv *inv, int64_t id)
 		return -EIO;
 	sqlite3_bind_int64(st, 1, id);
 	rc = inv_write_step(inv, st);
-	sqlite3_finalize(st);
+	inv_done(inv, st);
 	return rc == SQLITE_DONE ? 0 : -EIO;
 }
 
@@ -599,7 +660,7 @@ int inv_node_foreach(struct inv *inv, int (*fn)(void *ctx, const struct inv_node
 		if (ret)
 			break;
 	}
-	sqlite3_finalize(st);
+	inv_done(inv, st);
 	if (!ret && rc != SQLITE_DONE)
 		return -EIO;
 	return ret;
@@ -657,7 +718,7 @@ int inv_discovered_seen(struct inv *inv, const char *mac, const char *ip, int64_
 	sqlite3_bind_int64(st, 2, now);
 	sqlite3_bind_text(st, 3, mac, -1, SQLITE_STATIC);
 	rc = inv_write_step(inv, st);
-	sqlite3_finalize(st);
+	inv_done(inv, st);
 	if (rc != SQLITE_DONE)
 		return -EIO;
 	if (sqlite3_changes(inv->db) || !inv_discovery_allowed(inv, now))
@@ -674,10 +735,10 @@ int inv_discovered_seen(struct inv *inv, const char *mac, const char *ip, int64_
 			goto out;
 		sqlite3_bind_int64(st, 1, inv->lim.discovered_max);
 		if (inv_write_step(inv, st) != SQLITE_DONE) {
-			sqlite3_finalize(st);
+			inv_done(inv, st);
 			goto out;
 		}
-		sqlite3_finalize(st);
+		inv_done(inv, st);
 	}
 	st = inv_prepare(inv, "INSERT INTO discovered (mac, ip, first_seen, last_seen) "
 			      "VALUES (?, ?, ?, ?)");
@@ -689,7 +750,7 @@ int inv_discovered_seen(struct inv *inv, const char *mac, const char *ip, int64_
 	sqlite3_bind_int64(st, 4, now);
 	if (inv_write_step(inv, st) == SQLITE_DONE)
 		rc = 0;
-	sqlite3_finalize(st);
+	inv_done(inv, st);
 out:
 	if (rc || inv_exec(inv, "COMMIT")) {
 		inv_rollback(inv);
@@ -710,7 +771,7 @@ int inv_count(struct inv *inv, const char *table)
 		return -EIO;
 	if (sqlite3_step(st) == SQLITE_ROW)
 		n = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
+	inv_done(inv, st);
 	return n;
 }
 
@@ -728,7 +789,7 @@ int inv_discovered_forget(struct inv *inv, const char *mac)
 		return -EIO;
 	sqlite3_bind_text(st, 1, mac, -1, SQLITE_STATIC);
 	rc = inv_write_step(inv, st);
-	sqlite3_finalize(st);
+	inv_done(inv, st);
 	return rc == SQLITE_DONE ? 0 : -EIO;
 }
 
@@ -751,7 +812,7 @@ json_t *inv_discovered_list(struct inv *inv)
 				       (json_int_t)sqlite3_column_int64(st, 3), "count",
 				       (json_int_t)sqlite3_column_int64(st, 4)));
 	}
-	sqlite3_finalize(st);
+	inv_done(inv, st);
 	return arr;
 }
 
@@ -767,6 +828,6 @@ int inv_ips_taken(struct inv *inv, uint32_t first, uint32_t last, unsigned char 
 		if (t && !valid_ipv4(t, &ip, NULL, 0) && ip >= first && ip <= last)
 			taken[ip - first] = 1;
 	}
-	sqlite3_finalize(st);
+	inv_done(inv, st);
 	return 0;
 }

@@ -60,8 +60,20 @@ struct inv_limits {
 	long discovered_per_min;  /* new MACs recorded a minute, in bursts of as many (0: no limit) */
 };
 
+#define INV_STMT_CACHE 64 /* prepared statements kept for reuse */
+
+/* A prepared statement kept for the next inv_prepare() of the same SQL. */
+struct inv_stmt {
+	uint64_t hash;  /* of sql */
+	char *sql;
+	sqlite3_stmt *st;
+	int busy;       /* handed out, not yet given back with inv_done() */
+};
+
 struct inv {
 	sqlite3 *db;
+	struct inv_stmt cache[INV_STMT_CACHE];
+	size_t ncache;
 	struct inv_health health;
 	struct inv_limits lim;
 	double disc_tokens;       /* discovery's token bucket */
@@ -167,7 +179,16 @@ json_t *inv_list_named_roles(struct inv *inv, const char *table);
 
 /* For the inventory's other files: run SQL / prepare a statement (NULL on error, logged). */
 int inv_exec(struct inv *inv, const char *sql);
+/*
+ * A statement for sql, prepared once and reused: SQLite's parser is a good
+ * part of a report's cost otherwise.  Give it back with inv_done() (never
+ * sqlite3_finalize()); the same SQL asked for while its statement is out
+ * (a query inside another's loop) gets a statement of its own.
+ * @ret the statement, or NULL (logged).
+ */
 sqlite3_stmt *inv_prepare(struct inv *inv, const char *sql);
+/* Give back a statement of inv_prepare() (reset, its bindings cleared); NULL is fine. */
+void inv_done(struct inv *inv, sqlite3_stmt *st);
 /*
  * Step a statement that writes, noting in inv->health a failure that is the
  * host's (disk full, read-only, I/O error) or a success.  @ret SQLite's code.

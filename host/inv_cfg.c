@@ -46,7 +46,7 @@ int inv_token_create(struct inv *inv, const char *name, enum inv_role role, char
 	sqlite3_bind_int(st, 3, (int)role);
 	sqlite3_bind_int64(st, 4, (int64_t)time(NULL));
 	rc = inv_write_step(inv, st);
-	sqlite3_finalize(st);
+	inv_done(inv, st);
 	if (rc == SQLITE_CONSTRAINT)
 		return -EEXIST;
 	return rc == SQLITE_DONE ? 0 : -EIO;
@@ -67,7 +67,7 @@ int inv_token_role(struct inv *inv, const char *token)
 	sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW)
 		role = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
+	inv_done(inv, st);
 	return role;
 }
 
@@ -123,7 +123,7 @@ json_t *inv_node_settings(struct inv *inv, int64_t id)
 	sqlite3_bind_int64(st, 1, id);
 	if (sqlite3_step(st) == SQLITE_ROW)
 		v = inv_parse_settings(st, 0);
-	sqlite3_finalize(st);
+	inv_done(inv, st);
 	return v;
 }
 
@@ -134,7 +134,7 @@ int inv_node_configure(struct inv *inv, int64_t id, const char *profile, json_t 
 	int rc;
 
 	if (!st || !text) {
-		sqlite3_finalize(st);
+		inv_done(inv, st);
 		free(text);
 		return -EIO;
 	}
@@ -145,7 +145,7 @@ int inv_node_configure(struct inv *inv, int64_t id, const char *profile, json_t 
 	sqlite3_bind_text(st, 2, text, -1, free);
 	sqlite3_bind_int64(st, 3, id);
 	rc = inv_write_step(inv, st);
-	sqlite3_finalize(st);
+	inv_done(inv, st);
 	return rc == SQLITE_DONE ? 0 : -EIO;
 }
 
@@ -159,7 +159,7 @@ json_t *inv_profile_get(struct inv *inv, const char *name)
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW)
 		v = inv_parse_settings(st, 0);
-	sqlite3_finalize(st);
+	inv_done(inv, st);
 	return v;
 }
 
@@ -172,14 +172,14 @@ int inv_profile_put(struct inv *inv, const char *name, json_t *settings, int cre
 	int rc;
 
 	if (!st || !text) {
-		sqlite3_finalize(st);
+		inv_done(inv, st);
 		free(text);
 		return -EIO;
 	}
 	sqlite3_bind_text(st, 1, text, -1, free);
 	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
 	rc = inv_write_step(inv, st);
-	sqlite3_finalize(st);
+	inv_done(inv, st);
 	if (rc == SQLITE_CONSTRAINT)
 		return -EEXIST;
 	if (rc != SQLITE_DONE)
@@ -198,7 +198,7 @@ int inv_profile_rm(struct inv *inv, const char *name, int *users)
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW)
 		*users = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
+	inv_done(inv, st);
 	if (*users)
 		return -EBUSY;
 	st = inv_prepare(inv, "DELETE FROM profiles WHERE name = ?");
@@ -206,7 +206,7 @@ int inv_profile_rm(struct inv *inv, const char *name, int *users)
 		return -EIO;
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	rc = inv_write_step(inv, st);
-	sqlite3_finalize(st);
+	inv_done(inv, st);
 	if (rc != SQLITE_DONE)
 		return -EIO;
 	return sqlite3_changes(inv->db) ? 0 : -ENOENT;
@@ -228,7 +228,7 @@ json_t *inv_profile_list(struct inv *inv)
 						     "settings", inv_parse_settings(st, 1), "created",
 						     (json_int_t)sqlite3_column_int64(st, 2), "nodes",
 						     sqlite3_column_int(st, 3)));
-	sqlite3_finalize(st);
+	inv_done(inv, st);
 	return arr;
 }
 
@@ -250,7 +250,7 @@ int inv_image_add(struct inv *inv, const char *name, const char *version, int64_
 	sqlite3_bind_int64(st, 4, isize);
 	sqlite3_bind_int64(st, 5, now);
 	rc = inv_write_step(inv, st);
-	sqlite3_finalize(st);
+	inv_done(inv, st);
 	return rc == SQLITE_DONE ? 0 : -EIO;
 }
 
@@ -266,7 +266,7 @@ int inv_image_current(struct inv *inv, const char *name, char version[INV_VERSIO
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		snprintf(version, INV_VERSION_LEN + 1, "%s", (const char *)sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
+	inv_done(inv, st);
 	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : -EIO;
 }
 
@@ -280,7 +280,7 @@ int inv_image_has(struct inv *inv, const char *name, const char *version)
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, version, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
+	inv_done(inv, st);
 	return rc == SQLITE_ROW;
 }
 
@@ -300,7 +300,7 @@ json_t *inv_image_list(struct inv *inv)
 						     (json_int_t)sqlite3_column_int64(st, 2), "initrd_size",
 						     (json_int_t)sqlite3_column_int64(st, 3), "created",
 						     (json_int_t)sqlite3_column_int64(st, 4)));
-	sqlite3_finalize(st);
+	inv_done(inv, st);
 	return arr;
 }
 
@@ -328,8 +328,8 @@ json_t *inv_image_prune(struct inv *inv, const char *name, int keep)
 		}
 	}
 out:
-	sqlite3_finalize(st);
-	sqlite3_finalize(del);
+	inv_done(inv, st);
+	inv_done(inv, del);
 	return gone;
 }
 

@@ -53,8 +53,8 @@ int inv_events_store(struct inv *inv, int64_t node_id, const char *boot_id, json
 	*ack = sqlite3_column_int64(mx, 0);
 	rc = 0;
 out:
-	sqlite3_finalize(ins);
-	sqlite3_finalize(mx);
+	inv_done(inv, ins);
+	inv_done(inv, mx);
 	if (rc || inv_exec(inv, "COMMIT")) {
 		inv_rollback(inv);
 		*ack = 0;
@@ -110,7 +110,7 @@ json_t *inv_events_list(struct inv *inv, int64_t node_id, int64_t before, int64_
 				       inv_col_json(st, 6), "received",
 				       (json_int_t)sqlite3_column_int64(st, 7)));
 	}
-	sqlite3_finalize(st);
+	inv_done(inv, st);
 	return arr;
 }
 
@@ -127,7 +127,7 @@ int64_t inv_event_id(struct inv *inv, int64_t node_id, const char *boot_id, int6
 	sqlite3_bind_int64(st, 3, seq);
 	if (sqlite3_step(st) == SQLITE_ROW)
 		id = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+	inv_done(inv, st);
 	return id;
 }
 
@@ -140,7 +140,7 @@ int inv_cmd_add(struct inv *inv, int64_t node_id, const char *op, json_t *args, 
 	int rc;
 
 	if (!st || !text) {
-		sqlite3_finalize(st);
+		inv_done(inv, st);
 		free(text);
 		return -EIO;
 	}
@@ -149,7 +149,7 @@ int inv_cmd_add(struct inv *inv, int64_t node_id, const char *op, json_t *args, 
 	sqlite3_bind_text(st, 3, text, -1, free);
 	sqlite3_bind_int64(st, 4, now);
 	rc = inv_write_step(inv, st);
-	sqlite3_finalize(st);
+	inv_done(inv, st);
 	if (rc != SQLITE_DONE)
 		return -EIO;
 	*id = sqlite3_last_insert_rowid(inv->db);
@@ -188,8 +188,8 @@ json_t *inv_cmd_take_pending(struct inv *inv, int64_t node_id, int64_t now)
 			log_warnx("inventory: cannot mark commands sent");
 	}
 out:
-	sqlite3_finalize(st);
-	sqlite3_finalize(up);
+	inv_done(inv, st);
+	inv_done(inv, up);
 	return arr;
 }
 
@@ -209,7 +209,7 @@ static int inv_cmd_store(struct inv *inv, int64_t node_id, json_t *results, int6
 				     "WHERE id = ? AND node_id = ? AND state IN ('queued', 'sent') "
 				     "AND " CMD_FOR_NODE);
 	if (!st || inv_exec(inv, "BEGIN IMMEDIATE")) {
-		sqlite3_finalize(st);
+		inv_done(inv, st);
 		return -EIO;
 	}
 	json_array_foreach(results, i, r) {
@@ -234,7 +234,7 @@ static int inv_cmd_store(struct inv *inv, int64_t node_id, json_t *results, int6
 			break;
 		}
 	}
-	sqlite3_finalize(st);
+	inv_done(inv, st);
 	if (rc || inv_exec(inv, "COMMIT")) {
 		inv_rollback(inv);
 		return -EIO;
@@ -259,7 +259,7 @@ int inv_cmd_expire(struct inv *inv, int64_t now, int64_t max_age)
 	sqlite3_bind_int64(st, 1, now);
 	sqlite3_bind_int64(st, 2, max_age);
 	rc = inv_write_step(inv, st);
-	sqlite3_finalize(st);
+	inv_done(inv, st);
 	return rc == SQLITE_DONE ? sqlite3_changes(inv->db) : -EIO;
 }
 
@@ -298,7 +298,7 @@ json_t *inv_cmd_get(struct inv *inv, int64_t id)
 	sqlite3_bind_int64(st, 1, id);
 	if (sqlite3_step(st) == SQLITE_ROW)
 		o = inv_cmd_row(st);
-	sqlite3_finalize(st);
+	inv_done(inv, st);
 	return o;
 }
 
@@ -316,7 +316,7 @@ json_t *inv_cmd_list(struct inv *inv, int64_t node_id, int limit)
 	arr = json_array();
 	while (arr && sqlite3_step(st) == SQLITE_ROW)
 		json_array_append_new(arr, inv_cmd_row(st));
-	sqlite3_finalize(st);
+	inv_done(inv, st);
 	return arr;
 }
 
@@ -339,7 +339,7 @@ int inv_cmd_finish(struct inv *inv, int64_t id, int ok, json_t *result, const ch
 		sqlite3_bind_int64(st, 1, id);
 		if (sqlite3_step(st) == SQLITE_ROW)
 			node_id = sqlite3_column_int64(st, 0);
-		sqlite3_finalize(st);
+		inv_done(inv, st);
 	}
 	rc = node_id ? inv_cmd_store(inv, node_id, r, now, 1) : -ENOENT;
 	if (!rc && !sqlite3_changes(inv->db))
@@ -358,7 +358,7 @@ int inv_cmd_mark_sent(struct inv *inv, int64_t id, int64_t now)
 	sqlite3_bind_int64(st, 1, now);
 	sqlite3_bind_int64(st, 2, id);
 	rc = inv_write_step(inv, st);
-	sqlite3_finalize(st);
+	inv_done(inv, st);
 	return rc == SQLITE_DONE ? 0 : -EIO;
 }
 
@@ -388,10 +388,10 @@ json_t *inv_cmd_boot_changed(struct inv *inv, int64_t node_id, const char *boot_
 			goto err;
 	if (rc != SQLITE_DONE)
 		goto err;
-	sqlite3_finalize(st);
+	inv_done(inv, st);
 	return ids;
 err:
-	sqlite3_finalize(st);
+	inv_done(inv, st);
 	json_decref(ids);
 	return NULL;
 }
@@ -433,6 +433,6 @@ int inv_prune(struct inv *inv, enum inv_history kind, const struct inv_keep *k, 
 	sqlite3_bind_int(st, 3, batch);
 	sqlite3_bind_int64(st, 4, now);
 	rc = inv_write_step(inv, st);
-	sqlite3_finalize(st);
+	inv_done(inv, st);
 	return rc == SQLITE_DONE ? sqlite3_changes(inv->db) : -EIO;
 }
