@@ -27,14 +27,17 @@ int agent_answer_read(json_t *reply, enum agent_answer_kind kind, struct agent_a
 			log_warnx("host's answer: rekey: must be %d lowercase hex digits (ignored)",
 				  SIGN_SECRET_HEX_LEN);
 	}
+	/* jsonh_get_int() leaves v alone for a member absent or null: 0, nothing to take. */
 	if (kind == AGENT_ANSWER_REGISTER) {
+		v = 0;
 		if (jsonh_get_int(reply, "interval_ms", 0, AGENT_INTERVAL_MIN_MS,
 				  AGENT_INTERVAL_MAX_MS, &v, err, sizeof(err)))
 			log_warnx("register: host's answer: %s (keeping the interval)", err);
-		else if (json_object_get(reply, "interval_ms"))
+		else
 			a->interval_ms = (long)v;
 		return 0;
 	}
+	v = 0;
 	if (jsonh_get_int(reply, "ack_events", 0, 0, INT64_MAX, &v, err, sizeof(err))) {
 		log_warnx("report: host's answer: %s", err);
 		rc = -EINVAL;

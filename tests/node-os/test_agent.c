@@ -287,6 +287,13 @@ static void test_answer_read(void **state)
 	assert_int_equal(agent_answer_read(j, AGENT_ANSWER_REGISTER, &a), 0);
 	assert_int_equal(a.interval_ms, 0);
 	json_decref(j);
+	/* Absent or null: nothing taken (found by fuzzing: an ack read from an unset variable). */
+	j = json_loads("{\"ack_events/\": -3, \"interval_ms\": null, \"ack_events\": null}", 0, NULL);
+	assert_int_equal(agent_answer_read(j, AGENT_ANSWER_REPORT, &a), 0);
+	assert_int_equal(a.ack, 0);
+	assert_int_equal(agent_answer_read(j, AGENT_ANSWER_REGISTER, &a), 0);
+	assert_int_equal(a.interval_ms, 0);
+	json_decref(j);
 	assert_int_equal(agent_answer_read(NULL, AGENT_ANSWER_REPORT, &a), 0);
 	assert_null(a.commands);
 }
