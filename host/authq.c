@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -23,11 +24,22 @@ struct authq {
 	unsigned nthreads;
 };
 
+/*
+ * A password check costs ~70 ms of CPU; on a small host the event loop
+ * (health, nodes' reports, the API) must not wait behind it.  Linux keeps
+ * a nice value per thread, so this thread alone is lowered: the loop's
+ * thread wins the CPU whenever it has work, and checks still progress
+ * (not SCHED_IDLE, which a busy host could starve for good).
+ */
+#define AUTHQ_NICE 10
+
 static void *authq_worker(void *arg)
 {
 	struct authq *q = arg;
 	struct authq_job *j;
 
+	if (setpriority(PRIO_PROCESS, (id_t)gettid(), AUTHQ_NICE))
+		log_warn("authq: cannot lower the password thread's priority");
 	pthread_mutex_lock(&q->lock);
 	for (;;) {
 		while (!q->todo && !q->stop)

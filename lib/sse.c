@@ -163,10 +163,17 @@ static void sse_send_request(struct sse_client *c, int64_t now_ms)
 /* The status line and headers: 200 and chunked (or close-delimited) or fail. */
 static int sse_headers(struct sse_client *c, int64_t now_ms)
 {
-	char *end = memmem(c->in.data, c->in.len, "\r\n\r\n", 4), *p;
+	/*
+	 * Before the headers end, in_off is how far they were searched: an
+	 * answer trickling in a byte at a time is not searched from its
+	 * start again for each byte.
+	 */
+	size_t from = c->in_off > 3 ? c->in_off - 3 : 0;
+	char *end = memmem(c->in.data + from, c->in.len - from, "\r\n\r\n", 4), *p;
 	int status = 0;
 
 	if (!end) {
+		c->in_off = c->in.len;
 		if (c->in.len > 16384)
 			sse_close(c, now_ms, "answer headers too long");
 		return -EAGAIN;

@@ -42,7 +42,7 @@ struct sse_client {
 	int fd;
 	void *tls;            /* httpc's TLS session on fd (https://), or NULL */
 	struct buf in;        /* bytes read, not yet taken by the decoder */
-	size_t in_off;
+	size_t in_off;        /* in the body: taken up to here; in the headers: searched up to here */
 	int chunked;
 	long chunk_left;      /* bytes left in the current chunk; -1: at a size line */
 	struct buf body;      /* decoded body, not yet split into lines */

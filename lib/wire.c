@@ -44,6 +44,42 @@ uint64_t wire_next_nonce(struct wire_client *c)
 	return n;
 }
 
+int wire_answer_check(const char *secret, const char *base, const char *path, uint64_t nonce,
+		      const struct http_response *resp, char *err, size_t errlen)
+{
+	char fullpath[512];
+
+	/* The signature covers the path as the server saw it. */
+	snprintf(fullpath, sizeof(fullpath), "%s%s", base, path);
+	/*
+	 * A 2xx answer is applied (commands, ack_events, interval): it must be
+	 * snowd's, signed over this request's nonce.  One that is not counts
+	 * as no answer at all, as a transport error would.
+	 */
+	if (resp->status >= 200 && resp->status <= 299 &&
+	    sign_answer_verify(secret, fullpath, nonce, (unsigned)resp->status, resp->body.data,
+			       resp->body.len, resp->snow_sig[0] ? resp->snow_sig : NULL)) {
+		snprintf(err, errlen, "%s: answer %d %s: ignored (not from snowd?)", path,
+			 resp->status, resp->snow_sig[0] ? "wrongly signed" : "not signed");
+		return -EBADMSG;
+	}
+	if (resp->status < 200 || resp->status > 299) {
+		snprintf(err, errlen, "%s: host answered %d: %.200s", path, resp->status,
+			 resp->body.data ? resp->body.data : "");
+		return (resp->status == 401 || resp->status == 403) ? -EACCES : -EPROTO;
+	}
+	return 0;
+}
+
+json_t *wire_answer_json(int status, const struct buf *answer)
+{
+	char jerr[128];
+
+	if (!status || !answer->len)
+		return NULL;
+	return jsonh_parse_object(answer->data, answer->len, jerr, sizeof(jerr));
+}
+
 int wire_post_raw(struct wire_client *c, const char *path, json_t *body, struct buf *answer,
 		  int *status, char *err, size_t errlen)
 {
@@ -83,25 +119,12 @@ int wire_post_raw(struct wire_client *c, const char *path, json_t *body, struct 
 		http_response_free(&resp);
 		return rc;
 	}
-	/*
-	 * A 2xx answer is applied (commands, ack_events, interval): it must be
-	 * snowd's, signed over this request's nonce.  One that is not counts
-	 * as no answer at all (*status stays 0), as a transport error would.
-	 */
-	if (resp.status >= 200 && resp.status <= 299 &&
-	    sign_answer_verify(c->secret, fullpath, nonce, (unsigned)resp.status, resp.body.data,
-			       resp.body.len, resp.snow_sig[0] ? resp.snow_sig : NULL)) {
-		snprintf(err, errlen, "%s: answer %d %s: ignored (not from snowd?)", path,
-			 resp.status, resp.snow_sig[0] ? "wrongly signed" : "not signed");
+	rc = wire_answer_check(c->secret, c->url.base, path, nonce, &resp, err, errlen);
+	if (rc == -EBADMSG) {
 		http_response_free(&resp);
-		return -EBADMSG;
+		return rc;
 	}
 	*status = resp.status;
-	if (resp.status < 200 || resp.status > 299) {
-		snprintf(err, errlen, "%s: host answered %d: %.200s", path, resp.status,
-			 resp.body.data ? resp.body.data : "");
-		rc = (resp.status == 401 || resp.status == 403) ? -EACCES : -EPROTO;
-	}
 	/* The answer's bytes move to the caller: no copy of an overlay left behind. */
 	buf_free(answer);
 	*answer = resp.body;
@@ -119,10 +142,8 @@ int wire_post(struct wire_client *c, const char *path, json_t *body, json_t **re
 	if (reply)
 		*reply = NULL;
 	rc = wire_post_raw(c, path, body, &answer, status, err, errlen);
-	if (*status && reply && answer.len) {
-		char jerr[128];
-		*reply = jsonh_parse_object(answer.data, answer.len, jerr, sizeof(jerr));
-	}
+	if (reply)
+		*reply = wire_answer_json(*status, &answer);
 	buf_free(&answer);
 	return rc;
 }

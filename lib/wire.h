@@ -66,6 +66,25 @@ uint64_t wire_next_nonce(struct wire_client *c);
  * http_request(); err says why.
  */
 /*
+ * The node's verdict on an answer (resp borrowed) to its request to base
+ * path signed with nonce: a 2xx one must carry snowd's signature over
+ * that path, nonce, status and body (sign.h's sign_answer), else nothing
+ * of it may be applied.  wire_post_raw() decides by it once the bytes are
+ * in; apart, so that the decision can be fuzzed without a socket.
+ * @ret 0 (2xx, signed), -EBADMSG (2xx, unsigned or wrongly signed: drop it
+ * whole), -EACCES (401/403) or -EPROTO (another status), with err filled.
+ */
+int wire_answer_check(const char *secret, const char *base, const char *path, uint64_t nonce,
+		      const struct http_response *resp, char *err, size_t errlen);
+
+/*
+ * The JSON object of an answer that was taken (status, as wire_post_raw()
+ * set it: 0 when dropped).  @ret a new reference, or NULL when status is
+ * 0, the answer empty or not a JSON object.
+ */
+json_t *wire_answer_json(int status, const struct buf *answer);
+
+/*
  * As wire_post, but the answer's bytes (any status; a 2xx one only when
  * signed) go to answer, emptied first, which the caller buf_free()s.
  */

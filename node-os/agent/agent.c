@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "answer.h"
 #include "blackbox.h"
 #include "jsonh.h"
 #include "clock.h"
@@ -952,27 +953,19 @@ json_t *agent_command(struct agent_state *st, json_t *cmd)
 
 /*
  * A signed answer (register or report) may carry "rekey": the node's new
- * secret, from `snowctl node rekey` (docs/protocol.md).  Write it to
- * node.conf first (an agent restarted later must have it), then sign with it.
+ * secret key (NULL: none; agent_answer_read() checked its form), from
+ * `snowctl node rekey` (docs/protocol.md).  Write it to node.conf first (an
+ * agent restarted later must have it), then sign with it.
  * @ret 0 (none, or taken) or -errno, logged: the host sends it again.
  */
-static int agent_rekey(struct agent_state *st, json_t *reply)
+static int agent_rekey(struct agent_state *st, const char *key)
 {
-	const char *key = json_string_value(json_object_get(reply, "rekey"));
 	const char *path = st->conf->config;
 	char tmp[4096], line[1024];
 	FILE *in = NULL, *out = NULL;
 	int fd, rc = 0, seen = 0;
 
-	if (!json_object_get(reply, "rekey"))
-		return 0;
-	if (!key || strlen(key) != SIGN_SECRET_HEX_LEN ||
-	    strspn(key, "0123456789abcdef") != SIGN_SECRET_HEX_LEN) {
-		log_warnx("host's answer: rekey: must be %d lowercase hex digits (ignored)",
-			  SIGN_SECRET_HEX_LEN);
-		return -EINVAL;
-	}
-	if (!strcmp(key, st->wire.secret))
+	if (!key || !strcmp(key, st->wire.secret))
 		return 0;
 	if (path && *path) {
 		snprintf(tmp, sizeof(tmp), "%s.rekey", path);
@@ -1025,33 +1018,22 @@ out:
 
 int agent_answer(struct agent_state *st, json_t *reply)
 {
-	json_int_t ack = 0;
-	json_t *cmds, *cmd;
-	char err[256];
+	struct agent_answer a;
+	json_t *cmd;
 	size_t i;
-	int rc = 0;
+	int rc;
 
-	agent_rekey(st, reply);
+	rc = agent_answer_read(reply, AGENT_ANSWER_REPORT, &a);
+	agent_rekey(st, a.rekey);
 	/* Whatever the answer says, a 2xx means the host has our results. */
 	for (i = 0; i < st->nresults; i++)
 		if (st->results[i].inflight) {
 			st->results[i].inflight = 0;
 			st->results[i].pending = 0;
 		}
-	if (!reply)
-		return 0;
-	if (jsonh_get_int(reply, "ack_events", 0, 0, INT64_MAX, &ack, err, sizeof(err))) {
-		log_warnx("report: host's answer: %s", err);
-		rc = -EINVAL;
-	} else if (ack > 0 && instr_ring_ack(&st->ring, (uint64_t)ack, agent_unix_now())) {
+	if (a.ack > 0 && instr_ring_ack(&st->ring, (uint64_t)a.ack, agent_unix_now()))
 		st->ring_dirty = 1;
-	}
-	cmds = json_object_get(reply, "commands");
-	if (cmds && !json_is_array(cmds)) {
-		log_warnx("report: host's answer: commands: must be an array");
-		return -EINVAL;
-	}
-	json_array_foreach(cmds, i, cmd)
+	json_array_foreach(a.commands, i, cmd)
 		agent_command(st, cmd);
 	return rc;
 }
@@ -1150,8 +1132,8 @@ static void agent_note_success(struct agent_state *st)
 
 int agent_register(struct agent_state *st)
 {
+	struct agent_answer a;
 	json_t *body, *reply = NULL;
-	json_int_t iv;
 	char err[512];
 	int rc, status;
 
@@ -1169,21 +1151,13 @@ int agent_register(struct agent_state *st)
 		goto out;
 	}
 	agent_note_success(st);
-	agent_rekey(st, reply);
+	agent_answer_read(reply, AGENT_ANSWER_REGISTER, &a);
+	agent_rekey(st, a.rekey);
 	st->registered = 1;
 	st->schema_gen = gen;
 	st->seq = 0;
-	if (reply) {
-		rc = jsonh_get_int(reply, "interval_ms", 0, AGENT_INTERVAL_MIN_MS,
-				   AGENT_INTERVAL_MAX_MS, &iv, err, sizeof(err));
-		if (rc) {
-			log_warnx("register: host's answer: %s (keeping %ld ms)", err,
-				  st->interval_ms);
-			rc = 0;
-		} else if (json_object_get(reply, "interval_ms")) {
-			st->interval_ms = (long)iv;
-		}
-	}
+	if (a.interval_ms)
+		st->interval_ms = a.interval_ms;
 	log_info("registered with %s as %s (boot %s), reporting every %ld ms",
 		 st->conf->host_url, st->conf->name, st->boot_id, st->interval_ms);
 out:

@@ -29,14 +29,21 @@ static void fz_expect(const uint8_t *d, size_t n, size_t max_line, struct buf *o
 {
 	const uint8_t *nl;
 
+	/* A line as long as max_line is dropped: a shorter one fits here, no malloc per line. */
+	char line[4096], ip[16], mac[18];
+
+	if (max_line > sizeof(line))
+		abort();
 	while ((nl = memchr(d, '\n', n))) {
 		size_t len = (size_t)(nl - d);
-		char *line = strndup((const char *)d, len), ip[16], mac[18];
-		const char *p = line ? strstr(line, " DHCPACK(") : NULL;
-		if (len < max_line && p && (p = strchr(p, ')')) &&
-		    sscanf(p + 1, " %15s %17s", ip, mac) == 2)
+		const char *p = NULL;
+		if (len < max_line) {
+			memcpy(line, d, len);
+			line[len] = '\0';
+			p = strstr(line, " DHCPACK(");
+		}
+		if (p && (p = strchr(p, ')')) && sscanf(p + 1, " %15s %17s", ip, mac) == 2)
 			fz_ack(out, mac, ip);
-		free(line);
 		n -= len + 1;
 		d = nl + 1;
 	}

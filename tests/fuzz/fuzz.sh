@@ -8,7 +8,10 @@
 # leak, timeout or out-of-memory input is written to build/fuzz/crashes/NAME/
 # and named here.  tests/fuzz/NAME.dict, when there is one, is the target's
 # dictionary.  Prints one line per target (execs, coverage) and exits 1 when
-# any target found something.
+# any target found something.  An input counts as hanging after 60 s of wall
+# time: every target takes well under a millisecond per input, but on a
+# loaded 2-core host a process at nice 19 can wait 10-15 s for the CPU, and
+# libFuzzer's timer counts that too (three false timeouts at -timeout=10).
 set -u
 cd "$(dirname "$0")/../.."
 secs=$1; shift
@@ -19,7 +22,7 @@ for name in "$@"; do
 	crashes=build/fuzz/crashes/$name
 	log=build/fuzz/logs/$name.log
 	mkdir -p "$work" "$crashes" "$(dirname "$log")"
-	args=(-max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
+	args=(-max_total_time="$secs" -timeout=60 -rss_limit_mb=2048 -print_final_stats=1
 	      -artifact_prefix="$crashes/")
 	[ -f "tests/fuzz/$name.dict" ] && args+=(-dict="tests/fuzz/$name.dict")
 	corpus=("$work")

@@ -14,7 +14,9 @@
 #include <cmocka.h>
 
 #include "agent.h"
+#include "answer.h"
 #include "log.h"
+#include "wire.h"
 
 #define GOOD NODE_OS_FIXTURES "/good"
 #define SECRET "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
@@ -255,6 +257,76 @@ static void test_register_unreachable(void **state)
 	agent_conf_free(&c);
 }
 
+/* What agent_answer_read() keeps of an answer, and what it leaves out. */
+static void test_answer_read(void **state)
+{
+	struct agent_answer a;
+	json_t *j;
+
+	j = json_loads("{\"ack_events\": 5, \"commands\": [{\"id\": 1, \"op\": \"reboot\"}],"
+		       " \"interval_ms\": 500, \"rekey\": \"" SECRET "\"}", 0, NULL);
+	assert_non_null(j);
+	assert_int_equal(agent_answer_read(j, AGENT_ANSWER_REPORT, &a), 0);
+	assert_int_equal(a.ack, 5);
+	assert_int_equal(json_array_size(a.commands), 1);
+	assert_int_equal(a.interval_ms, 0); /* a report's answer sets no interval */
+	assert_string_equal(a.rekey, SECRET);
+	assert_int_equal(agent_answer_read(j, AGENT_ANSWER_REGISTER, &a), 0);
+	assert_int_equal(a.interval_ms, 500);
+	assert_int_equal(a.ack, 0); /* nor a register's any ack or command */
+	assert_null(a.commands);
+	json_decref(j);
+
+	/* Each malformed field is left out, the rest kept. */
+	j = json_loads("{\"ack_events\": -1, \"commands\": {\"id\": 1}, \"interval_ms\": 5,"
+		       " \"rekey\": \"ABC\"}", 0, NULL);
+	assert_int_equal(agent_answer_read(j, AGENT_ANSWER_REPORT, &a), -EINVAL);
+	assert_int_equal(a.ack, 0);
+	assert_null(a.commands);
+	assert_null(a.rekey);
+	assert_int_equal(agent_answer_read(j, AGENT_ANSWER_REGISTER, &a), 0);
+	assert_int_equal(a.interval_ms, 0);
+	json_decref(j);
+	/* Absent or null: nothing taken (found by fuzzing: an ack read from an unset variable). */
+	j = json_loads("{\"ack_events/\": -3, \"interval_ms\": null, \"ack_events\": null}", 0, NULL);
+	assert_int_equal(agent_answer_read(j, AGENT_ANSWER_REPORT, &a), 0);
+	assert_int_equal(a.ack, 0);
+	assert_int_equal(agent_answer_read(j, AGENT_ANSWER_REGISTER, &a), 0);
+	assert_int_equal(a.interval_ms, 0);
+	json_decref(j);
+	assert_int_equal(agent_answer_read(NULL, AGENT_ANSWER_REPORT, &a), 0);
+	assert_null(a.commands);
+}
+
+/* wire_answer_check(): a 2xx answer is taken only with its own request's signature. */
+static void test_answer_signature(void **state)
+{
+	struct http_response r = { .status = 200 };
+	const char body[] = "{\"ack_events\": 3}";
+	char err[256];
+
+	assert_int_equal(buf_append(&r.body, body, strlen(body)), 0);
+	assert_int_equal(wire_answer_check(SECRET, "", WIRE_PATH_REPORT, 42, &r, err, sizeof(err)),
+			 -EBADMSG); /* unsigned */
+	sign_answer(SECRET, WIRE_PATH_REPORT, 42, 200, body, strlen(body), r.snow_sig);
+	assert_int_equal(wire_answer_check(SECRET, "", WIRE_PATH_REPORT, 42, &r, err, sizeof(err)), 0);
+	assert_int_equal(wire_answer_check(SECRET, "", WIRE_PATH_REPORT, 43, &r, err, sizeof(err)),
+			 -EBADMSG); /* another request's nonce */
+	assert_int_equal(wire_answer_check(SECRET, "", WIRE_PATH_REGISTER, 42, &r, err, sizeof(err)),
+			 -EBADMSG); /* another path */
+	r.status = 201;
+	assert_int_equal(wire_answer_check(SECRET, "", WIRE_PATH_REPORT, 42, &r, err, sizeof(err)),
+			 -EBADMSG); /* another status */
+	assert_null(wire_answer_json(0, &r.body)); /* a dropped answer has no JSON */
+	r.status = 403;
+	assert_int_equal(wire_answer_check(SECRET, "", WIRE_PATH_REPORT, 42, &r, err, sizeof(err)),
+			 -EACCES);
+	r.status = 500;
+	assert_int_equal(wire_answer_check(SECRET, "", WIRE_PATH_REPORT, 42, &r, err, sizeof(err)),
+			 -EPROTO);
+	http_response_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -265,6 +337,8 @@ int main(void)
 		cmocka_unit_test(test_register_body),
 		cmocka_unit_test(test_report_body),
 		cmocka_unit_test(test_register_unreachable),
+		cmocka_unit_test(test_answer_read),
+		cmocka_unit_test(test_answer_signature),
 	};
 
 	log_init("test-agent", LOG_LVL_ERR);
