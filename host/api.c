@@ -182,8 +182,10 @@ static enum MHD_Result api_commands(struct http_ctx *h, const struct inv_node *n
 		return ret;
 	}
 	rc = inv_cmd_add(&sd->inv, n->id, op, json_object_get(body, "args"), (int64_t)time(NULL), &id);
-	if (!rc)
+	if (!rc) {
 		log_info("command %lld: %s queued for %s", (long long)id, op, n->name);
+		nodes_cmd_queued(sd, n->id);
+	}
 	/* op belongs to body: nothing uses it past here. */
 	json_decref(body);
 	if (rc)
@@ -254,6 +256,7 @@ static enum MHD_Result api_patch(struct http_ctx *h, const struct inv_node *n)
 		json_decref(none);
 		if (rc)
 			goto ioerr;
+		nodes_cmd_queued(sd, n->id);
 	}
 	json_decref(own);
 	json_decref(body);

@@ -175,6 +175,7 @@ static enum MHD_Result chan_do_register(struct http_ctx *h, struct inv_node *n, 
 		nodes_rt_clear(h->sd, rt);
 		rt->events_acked = 0;
 	}
+	rt->cmd_open = 1; /* whatever waits for this node goes in the answer to its first report */
 	if (schema_j) {
 		if (nodes_set_schema(h->sd, rt, &schema))
 			return http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
@@ -308,9 +309,11 @@ static enum MHD_Result chan_do_report(struct http_ctx *h, struct inv_node *n, js
 	}
 	sd->reports++;
 	chan_publish_report(sd, n, rt, body, parts, ack);
-	commands = inv_cmd_take_pending(&sd->inv, n->id, now);
+	/* Queued or sent and not done; none open (most reports): no query. */
+	commands = rt->cmd_open ? inv_cmd_take_pending(&sd->inv, n->id, now) : json_array();
 	if (!commands)
 		return http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "commands: inventory error");
+	rt->cmd_open = json_array_size(commands) > 0;
 	return http_json(h, MHD_HTTP_OK,
 			 chan_rekey_field(n, json_pack("{s:I, s:o}", "ack_events",
 						       (json_int_t)rt->events_acked, "commands",

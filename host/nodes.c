@@ -68,6 +68,7 @@ struct node_rt *nodes_rt(struct snowd *sd, int64_t id, const char *create_name)
 	rt = &sd->rt[sd->nrt++];
 	memset(rt, 0, sizeof(*rt));
 	rt->id = id;
+	rt->cmd_open = 1; /* queued before snowd started, or before it registered */
 	snprintf(rt->name, sizeof(rt->name), "%s", create_name);
 	/* Keep the hash at most half full: grow it (rebuilding), else add one slot. */
 	if (sd->nrt * 2 >= sd->rt_index_cap) {
@@ -414,6 +415,14 @@ json_t *nodes_json(struct snowd *sd, const struct inv_node *n, int full)
 	if (!json_object_get(o, "values"))
 		json_object_set_new(o, "values", json_object());
 	return o;
+}
+
+void nodes_cmd_queued(struct snowd *sd, int64_t node_id)
+{
+	struct node_rt *rt = nodes_rt(sd, node_id, NULL);
+
+	if (rt)
+		rt->cmd_open = 1;
 }
 
 void nodes_report_json(json_t *o, const struct node_rt *rt, unsigned parts)

@@ -30,6 +30,11 @@ int nodes_set_schema(struct snowd *sd, struct node_rt *rt, struct report_schema 
  * reported is left out.
  */
 void nodes_report_json(json_t *o, const struct node_rt *rt, unsigned parts);
+/*
+ * A command was queued for the node: its next report asks the inventory for
+ * commands.  A report of a node with none open asks nothing (most reports).
+ */
+void nodes_cmd_queued(struct snowd *sd, int64_t node_id);
 void nodes_rt_free(struct snowd *sd);
 /*
  * The timers: the dnsmasq hosts file, the offline timer (held

@@ -588,6 +588,7 @@ int power_command(struct snowd *sd, const struct inv_node *n, const char *op, js
 		rc = -EIO;
 		goto out;
 	}
+	nodes_cmd_queued(sd, n->id);
 	if (strcmp(driver, "agent")) {
 		char why[300];
 		rc = !strcmp(driver, "qmp") ? power_qmp_start(sd, n, id, op, power, why, sizeof(why)) :

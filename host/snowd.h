@@ -91,6 +91,7 @@ struct node_rt {
 	struct report_state rep; /* owned: values, watermarks, thresholds, devices as last reported (not the schema) */
 	struct node_schema *schema; /* shared with the nodes of the same schema (nodes_set_schema), or NULL */
 	int64_t events_acked;   /* highest event seq of this boot stored */
+	int cmd_open;           /* commands may wait for it: the next report asks the inventory */
 	json_t *boot;           /* owned: {stage: realtime ms} of the boot under way or last */
 	struct history *hist;   /* owned: the last hour of the node's gauges */
 	struct buf overlay;     /* the rendered overlay, valid while overlay_gen == settings_gen */
