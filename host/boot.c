@@ -33,9 +33,10 @@ int boot_render_node(const struct boot_params *p, const struct inv_node *n, json
 	char mac_url[SNOW_MAC_STRLEN + 1], cmdline[2200];
 
 	boot_mac_url(n->mac, mac_url);
-	/* snow.mac tells /init which interface is the service NIC. */
-	snprintf(cmdline, sizeof(cmdline), "%s%s%s snow.mac=%s", p->cmdline,
-		 extra && *extra ? " " : "", extra ? extra : "", n->mac);
+	/* snow.mac tells /init which interface is the service NIC; snow.image which
+	 * image (and version) a whole-system initrd fetches its root from. */
+	snprintf(cmdline, sizeof(cmdline), "%s%s%s snow.mac=%s snow.image=%s", p->cmdline,
+		 extra && *extra ? " " : "", extra ? extra : "", n->mac, image ? image : n->image);
 	const struct tmpl_var v[] = {
 		{ "base", p->base_url },
 		{ "name", n->name },

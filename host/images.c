@@ -157,7 +157,8 @@ int images_path(struct snowd *sd, const char *ref, const char *file, char *out, 
 		return -ENOENT;
 	memcpy(name, ref, n);
 	name[n] = '\0';
-	if (valid_name(name, NULL, 0) || (strcmp(file, "vmlinuz") && strcmp(file, "initrd")))
+	if (valid_name(name, NULL, 0) ||
+	    (strcmp(file, "vmlinuz") && strcmp(file, "initrd") && strcmp(file, "rootfs.squashfs")))
 		return -ENOENT;
 	if (at) {
 		if (strlen(at + 1) != INV_VERSION_LEN ||

@@ -26,7 +26,8 @@ int images_register(struct snowd *sd, const char *name, const char *kernel, cons
 		    char version[INV_VERSION_LEN + 1], char *err, size_t errlen);
 
 /*
- * The path of FILE (vmlinuz or initrd) for "NAME" or "NAME@VERSION".
+ * The path of FILE (vmlinuz, initrd, or rootfs.squashfs of a whole-system
+ * image: snow-image) for "NAME" or "NAME@VERSION".
  * @ret 0, or -ENOENT when there is no such image or version.
  */
 int images_path(struct snowd *sd, const char *ref, const char *file, char *out, size_t cap);

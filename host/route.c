@@ -34,7 +34,9 @@ static const struct route route_rows[] = {
 	{ "GET", "/boot/{mac}/overlay.cpio", ACCESS_BOOT, 0, bootsrv_overlay,
 	  "a node's overlay (node.conf with its secret): to its own address, once per boot" },
 	{ "GET", "/boot/images/{ref}/{file}", ACCESS_BOOT, 0, bootsrv_image,
-	  "an image's vmlinuz or initrd" },
+	  "an image's vmlinuz, initrd or rootfs.squashfs" },
+	{ "GET", "/boot/{mac}/rootfs/{state}", ACCESS_BOOT, 0, bootsrv_rootfs,
+	  "a whole-system image's /init: its root verified, mounted or failed (?why=)" },
 	/* The node channel: every request signed with the node's secret. */
 	{ "POST", WIRE_PATH_REGISTER, ACCESS_NODE, WIRE_MAX_BODY, chan_register,
 	  "an agent registers a boot: identity and value schema" },
