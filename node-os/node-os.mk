@@ -69,3 +69,11 @@ BINS += $(BIN)/snow-agent $(BIN)/snow-mkimage $(BIN)/snow-kernel-deb $(BIN)/snow
 $(TOBJ)/tests/node-os/%.o: CPPFLAGS += -Inode-os/agent \
 	-DNODE_OS_FIXTURES='"$(CURDIR)/tests/node-os/fixtures"'
 $(call unit_tests_in,node-os,$(NODE_AGENT_LIB_T) $(LIBSNOW_T),$(LDLIBS_JSON) $(LDLIBS_CRYPTO))
+
+# The whole-system image end to end (docs/images.md): builds build/images/debian
+# with snow-image (a debootstrap the first time, seconds after), boots two QEMU
+# nodes into it and feeds one a corrupt squashfs.  Slow, root only; `make check`
+# runs the same test only when build/images/debian is already built.
+.PHONY: check-image
+check-image: all
+	SNOW_IMAGE_TESTS=1 tests/run.sh it_image_debian
