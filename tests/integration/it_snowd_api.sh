@@ -65,6 +65,20 @@ secret=$(sed -n 's/^secret = //p' "$dir/ov/etc/snow/node.conf")
 check "overlay holds a 64-hex-digit secret" grep -Eq '^[0-9a-f]{64}$' <<<"$secret"
 check "no secret in snowd's log" bash -c "! grep -q '$secret' '$dir/snowd.log'"
 
+# A whole-system image's /init tells how its root went: only from the node's address,
+# only the states it may say, each a boot stage; a failure's reason reaches the log.
+rootfs=$url/boot/52-54-00-aa-00-01/rootfs
+check_eq "rootfs stage refused to another address" 403 "$(status "$rootfs/verified")"
+check_eq "overlay is still the stage" overlay "$(stage)"
+check_eq "rootfs: an unknown state is refused" 404 "$(status --interface 127.0.0.10 "$rootfs/exploded")"
+check_eq "rootfs: an unknown MAC is refused" 404 "$(status --interface 127.0.0.10 "$url/boot/52-54-00-aa-00-77/rootfs/verified")"
+check_eq "rootfs verified from the node" 200 "$(status --interface 127.0.0.10 "$rootfs/verified")"
+check_eq "it is the stage rootfs_verified" rootfs_verified "$(stage)"
+check_eq "rootfs failed, with a reason" 200 "$(status --interface 127.0.0.10 "$rootfs/failed?why=digest+mismatch%0Aforged+line")"
+check_eq "it is the stage rootfs_failed" rootfs_failed "$(stage)"
+check "the reason is in snowd's log, on one line" grep -q 'node node1: root filesystem failed: digest mismatch?forged line' "$dir/snowd.log"
+check_eq "a busybox image has no rootfs.squashfs" 404 "$(status "$url/boot/images/default/rootfs.squashfs")"
+
 # The node channel: signed, fresh, never replayed.
 # sign PATH BODY [TIME [NONCE]]: signed headers into hdrs (kept for replays).
 # Not in a subshell, so hdrs stays set for the caller.
