@@ -92,8 +92,8 @@ grep 'snow-vcluster: [0-9]*s:' "$state/up.log" | sed 's/^/# /'
 for i in 1 2; do
 	log=$state/vc/node$i.serial
 	check "node$i: root filesystem verified and mounted by /init" \
-		bash -c "grep -q 'snow-init: .*root filesystem verified' '$log' && grep -q 'switching to systemd' '$log'"
-	check "node$i: systemd started the agent as a service" wait_for 60 grep -q 'Started snow-agent.service' "$log"
+		bash -c "grep -aq 'snow-init: .*root filesystem verified' '$log' && grep -aq 'switching to systemd' '$log'"
+	check "node$i: systemd started the agent as a service" wait_for 60 grep -aq 'Started.*snow-agent.service' "$log"
 	curl -s -H "Authorization: Bearer $SNOW_TOKEN" "$SNOW_URL/api/v1/nodes/node$i/boots" >"$state/boots$i.json"
 	check "node$i: boot history has the rootfs stages in order" python3 - "$state/boots$i.json" <<'PY'
 import json, sys
@@ -134,10 +134,10 @@ EOF
 chmod +x "$state/stage.sh"
 check "node2 reboots into the corrupt image and reports rootfs_failed" \
 	wait_for 300 bash -c "[ \"\$('$state/stage.sh')\" = 'booting rootfs_failed' ]"
-check "the node says why (digest mismatch) on its console" grep -q 'root filesystem: digest mismatch' "$state/vc/node2.serial"
+check "the node says why (digest mismatch) on its console" grep -aq 'root filesystem: digest mismatch' "$state/vc/node2.serial"
 check "snowd logs the failure with the reason" grep -q 'node node2: root filesystem failed: digest' "$state/vc/snowd.log"
-check "and it retries with a back-off" wait_for 60 bash -c "[ \$(grep -c 'root filesystem: digest mismatch' '$state/vc/node2.serial') -ge 2 ]"
-check "it never mounts the corrupt root" bash -c "[ \$(grep -c 'switching to systemd' '$state/vc/node2.serial') -eq 1 ]"
+check "and it retries with a back-off" wait_for 60 bash -c "[ \$(grep -ac 'root filesystem: digest mismatch' '$state/vc/node2.serial') -ge 2 ]"
+check "it never mounts the corrupt root" bash -c "[ \$(grep -ac 'switching to systemd' '$state/vc/node2.serial') -eq 1 ]"
 "$state/stage.sh" | sed 's/^/# node2: /'
 
 vc down >"$state/down.log" 2>&1
