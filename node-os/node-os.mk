@@ -7,7 +7,10 @@
 #   make image                 build/images/default/{vmlinuz,initrd,MANIFEST}
 # The image is in `all` through BINS (NODE_IMAGE).
 
-DEB_PACKAGES += busybox-static cpio kmod binutils qemu-system-x86 python3 debootstrap squashfs-tools
+# debootstrap, squashfs-tools: snow-image; openssh-client: snowd's ssh-keygen (node host
+# keys) and ssh into whole-system images.
+DEB_PACKAGES += busybox-static cpio kmod binutils qemu-system-x86 python3 debootstrap squashfs-tools \
+	openssh-client
 
 NODE_AGENT_SRCS := $(addprefix node-os/agent/,agent.c blackbox.c sample.c tree.c ddm.c wdog.c overlay.c nicst.c xcvr.c)
 NODE_AGENT_LIB  := $(B)/node-os/libagent.a

@@ -23,6 +23,7 @@ for tool in debootstrap mksquashfs; do
 done
 
 state=$(mktemp -d /tmp/snow-it-img.XXXXXX)
+chmod 755 "$state" # dnsmasq, as 'nobody', reaches snowd's folder under it
 name=snimg$((RANDOM % 1000))
 net=10.81
 bad=$SNOW_TOP/build/images/itbadroot$$
@@ -52,7 +53,7 @@ for f in vmlinuz initrd rootfs.squashfs rootfs.sha256 MANIFEST STAMP; do
 done
 check "rootfs.sha256 matches the squashfs" bash -c "cd '$img' && sha256sum -c --quiet rootfs.sha256"
 check "the initrd carries the same digest" bash -c "zcat '$img/initrd' | cpio -i --quiet --to-stdout etc/snow/rootfs | grep -qx \"sha256=\$(cut -d' ' -f1 '$img/rootfs.sha256')\""
-check "systemd is the image's init" bash -c "unsquashfs -llc '$img/rootfs.squashfs' sbin/init 2>/dev/null | grep -q 'sbin/init -> .*systemd'"
+check "systemd is the image's init" bash -c "unsquashfs -llc '$img/rootfs.squashfs' usr/sbin/init 2>/dev/null | grep -q 'usr/sbin/init -> .*systemd'"
 check "the agent is an enabled service" bash -c "unsquashfs -ll '$img/rootfs.squashfs' etc/systemd/system/multi-user.target.wants/snow-agent.service usr/sbin/snow-agent | grep -q 'snow-agent.service ->' && unsquashfs -ll '$img/rootfs.squashfs' usr/sbin/snow-agent | grep -q usr/sbin/snow-agent"
 check "root has no password" bash -c "unsquashfs -cat '$img/rootfs.squashfs' etc/shadow | grep -q '^root:[!*]'"
 check "no SSH host key in the image" bash -c "! unsquashfs -ll '$img/rootfs.squashfs' etc/ssh | grep -q ssh_host_"
@@ -114,6 +115,25 @@ sys.exit(0 if n['hostname']=='node1' and n['state']=='online' and n.get('kernel'
 check "the agent on systemd sees more processes than busybox has" python3 -c "
 import json,sys; n=json.load(open('$state/node1.json'))
 sys.exit(0 if n['values'].get('kern.procs.count', 0) >= 10 else 1)"
+
+# SSH with the admin's key (snow-vcluster's, given to snowd as --authorized-keys),
+# checked against the host key snowd made for the node and keeps.
+for i in 1 2; do
+	hk=$state/vc/snowd/ssh/node$i/ssh_host_ed25519_key.pub
+	check "node$i: snowd keeps its SSH host key" test -s "$hk"
+	echo "$net.0.$((10 + i)) $(cut -d' ' -f1,2 "$hk")" >>"$state/known_hosts"
+done
+sshn() { # sshn N COMMAND: run COMMAND as root on node N, the host key checked
+	local n=$1; shift
+	ip netns exec "$name" ssh -i "$state/vc/ssh/id_ed25519" -o BatchMode=yes \
+		-o StrictHostKeyChecking=yes -o UserKnownHostsFile="$state/known_hosts" \
+		-o HostKeyAlgorithms=ssh-ed25519 -o ConnectTimeout=20 "root@$net.0.$((10 + n))" "$@"
+}
+check "ssh into node1 with the admin's key" wait_for 120 sshn 1 true
+check_eq "node1: systemd is PID 1" systemd "$(sshn 1 cat /proc/1/comm 2>&1)"
+check_eq "node1: the agent is an active systemd service" active "$(sshn 1 systemctl is-active snow-agent 2>&1)"
+check_eq "node2: its own hostname over ssh" node2 "$(sshn 2 hostname 2>&1)"
+check_eq "node1: its root is an overlayfs (squashfs + tmpfs)" overlay "$(sshn 1 findmnt -no FSTYPE / 2>&1)"
 
 # --- a corrupt squashfs is refused at boot --------------------------------------------
 rm -rf "$bad"
