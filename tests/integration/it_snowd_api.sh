@@ -246,6 +246,19 @@ ctl profile set compute env.OMP_NUM_THREADS=8 >/dev/null
 ctl node set node1 env= >/dev/null
 ov
 check "unset env falls back to the profile's" grep -q '^env.OMP_NUM_THREADS = 8' "$dir/ov2/etc/snow/node.conf"
+# Whole-system images: the node's SSH host key, made once and kept by snowd, and the
+# admin's authorized_keys (STATE/authorized_keys by default) under etc/snow/overlay/.
+hk=etc/snow/overlay/etc/ssh/ssh_host_ed25519_key
+check "overlay: the node's SSH host key" bash -c "grep -q 'BEGIN OPENSSH PRIVATE KEY' '$dir/ov2/$hk' && grep -q '^ssh-ed25519 .* root@node1' '$dir/ov2/$hk.pub'"
+check "the same key as the first boot's overlay, and the one snowd keeps" \
+	bash -c "cmp -s '$dir/ov/$hk.pub' '$dir/ov2/$hk.pub' && cmp -s '$dir/ov2/$hk.pub' '$dir/state/ssh/node1/ssh_host_ed25519_key.pub'"
+check_eq "the private key is 0600 in the overlay" 600 "$(stat -c %a "$dir/ov2/$hk")"
+check "no authorized_keys without the file" test ! -e "$dir/ov2/etc/snow/overlay/root/.ssh/authorized_keys"
+echo "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE5ub3RhcmVhbGtleWZvcnRoZXRlc3Rvbmx5Li4u admin@test" >"$dir/state/authorized_keys"
+ctl node set node1 env.KEYS=1 >/dev/null
+ov
+check "overlay: root's authorized_keys from STATE/authorized_keys" grep -q 'admin@test' "$dir/ov2/etc/snow/overlay/root/.ssh/authorized_keys"
+check "the host key did not change" cmp -s "$dir/ov/$hk.pub" "$dir/ov2/$hk.pub"
 bad_set() { # bad_set FIELD ARGS...
 	local field=$1 msg rc; shift
 	msg=$(ctl node set node1 "$@" 2>&1) && rc=0 || rc=$?
