@@ -62,7 +62,8 @@ t=$(date +%s.%N)
 "$SNOW_BIN/snow-image" build debian >"$state/rebuild.log" 2>&1
 took=$(secs "$t")
 check "a rebuild with the same inputs is a no-op (${took} s)" grep -q 'up to date' "$state/rebuild.log"
-check "and takes seconds" awk -v t="$took" 'BEGIN { exit !(t < 15) }'
+# Most of it is snow-kernel-deb asking apt which kernel is current (6 s on a loaded machine).
+check "and takes seconds" awk -v t="$took" 'BEGIN { exit !(t < 30) }'
 
 # --- builds that fail: the step is named, nothing is registered ---------------------
 mkdir -p "$state/out"
@@ -134,6 +135,8 @@ check_eq "node1: systemd is PID 1" systemd "$(sshn 1 cat /proc/1/comm 2>&1)"
 check_eq "node1: the agent is an active systemd service" active "$(sshn 1 systemctl is-active snow-agent 2>&1)"
 check_eq "node2: its own hostname over ssh" node2 "$(sshn 2 hostname 2>&1)"
 check_eq "node1: its root is an overlayfs (squashfs + tmpfs)" overlay "$(sshn 1 findmnt -no FSTYPE / 2>&1)"
+# What the root costs in RAM on the node (printed, not checked).
+sshn 1 'free -m | sed -n 2p; du -m /run/snow/rootfs.squashfs; df -m /run/snow/rw | tail -1' 2>&1 | sed 's/^/# node1: /'
 
 # --- a corrupt squashfs is refused at boot --------------------------------------------
 rm -rf "$bad"
