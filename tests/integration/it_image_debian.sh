@@ -80,6 +80,27 @@ check "naming the step (script) and the status" grep -q "step 'script' failed: .
 check "and registering nothing" bash -c "[ -z \"\$(ls -A '$state/out')\" ]"
 [ "$_failures" -gt 0 ] && cat "$state/badpkg.log" "$state/badscript.log"
 
+# --- import: a root filesystem tarball made elsewhere ----------------------------------
+mkdir -p "$state/noinit/etc" "$state/oci"
+echo '[]' >"$state/oci/manifest.json"
+tar -C "$state/noinit" -czf "$state/noinit.tar.gz" .
+tar -C "$state/oci" -cf "$state/oci.tar" manifest.json
+for a in noinit.tar.gz:"has no /sbin/init" oci.tar:"OCI/docker image archive"; do
+	"$SNOW_BIN/snow-image" import itimp "$state/${a%%:*}" --out "$state/out" >"$state/imp.log" 2>&1 && rc=0 || rc=$?
+	check "import of ${a%%:*} refused: ${a#*:}" bash -c "[ $rc -ne 0 ] && grep -q \"step 'import' failed: .*${a#*:}\" '$state/imp.log'"
+done
+check "and nothing registered" bash -c "[ -z \"\$(ls -A '$state/out')\" ]"
+# A Debian root as an admin would export it (here: the built image's own files).
+unsquashfs -q -d "$state/exported" "$img/rootfs.squashfs" >/dev/null 2>&1
+tar -C "$state/exported" -czf "$state/root.tar.gz" . && rm -rf "$state/exported"
+t=$(date +%s.%N)
+nice -n 19 "$SNOW_BIN/snow-image" import imported "$state/root.tar.gz" --out "$state/out" >"$state/import.log" 2>&1 && rc=0 || rc=$?
+check "import of a root tarball ($(secs "$t") s)" test "$rc" -eq 0
+grep -E '\[[a-z]+\] done in' "$state/import.log" | sed 's/^/# import: /'
+check "the imported image is complete and checks" bash -c "cd '$state/out/imported' && sha256sum -c --quiet rootfs.sha256 && test -s initrd && grep -q '^kind imported' MANIFEST"
+[ "$_failures" -gt 0 ] && cat "$state/import.log"
+rm -rf "$state/out/imported" "$state/root.tar.gz"
+
 # --- two nodes boot it -----------------------------------------------------------------
 t=$(date +%s.%N)
 if ! vc up --nodes 2 --image debian --name "$name" --net "$net" --no-build --wait --timeout 900 \
