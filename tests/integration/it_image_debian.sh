@@ -112,6 +112,9 @@ fi
 ok "snow-vcluster up --image debian: 2 nodes online ($(secs "$t") s)"
 grep 'snow-vcluster: [0-9]*s:' "$state/up.log" | sed 's/^/# /'
 . "$state/vc/env"
+version=$("$SNOW_BIN/snowctl" image list 2>/dev/null | awk '$1 == "debian" { print $2; exit }')
+check "snow-vcluster registered the image as a version (debian@$version)" test -n "$version"
+check "the nodes fetched that version's squashfs" grep -aq "fetching .*/boot/images/debian@$version/rootfs.squashfs" "$state/vc/node1.serial"
 for i in 1 2; do
 	log=$state/vc/node$i.serial
 	check "node$i: root filesystem verified and mounted by /init" \

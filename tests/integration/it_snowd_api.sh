@@ -343,6 +343,15 @@ check_eq "image list" 3 "$(ctl image list --json | python3 -c 'import json,sys; 
 msg=$(ctl image add img2 --kernel /etc/hostname --initrd /nonexistent 2>&1) && rc=0 || rc=$?
 check "a missing initrd is refused, named" test "$rc" -ne 0
 check_eq "bad image version: 404" 404 "$(status "$url/boot/images/img1@0123456789abcdef/vmlinuz")"
+# A whole-system image: its squashfs is part of the version and served with it.
+head -c 7000 /dev/urandom >"$dir/r1"
+check "image add --rootfs" ctl image add sys1 --kernel "$dir/k1" --initrd "$dir/i1" --rootfs "$dir/r1"
+sysref=sys1@$(ctl image list | awk '$1 == "sys1" { print $2; exit }')
+check "the version's rootfs.squashfs is served" bash -c "curl -sf '$url/boot/images/$sysref/rootfs.squashfs' | cmp -s - '$dir/r1'"
+check_eq "another version for another squashfs, same kernel and initrd" 2 "$(head -c 7000 /dev/urandom >"$dir/r2"; ctl image add sys1 --kernel "$dir/k1" --initrd "$dir/i1" --rootfs "$dir/r2" >/dev/null; ctl image list | grep -c '^sys1 ')"
+check "the first version's squashfs is still served" bash -c "curl -sf '$url/boot/images/$sysref/rootfs.squashfs' | cmp -s - '$dir/r1'"
+msg=$(ctl image add sys2 --kernel "$dir/k1" --initrd "$dir/i1" --rootfs /nonexistent 2>&1) && rc=0 || rc=$?
+check "a missing rootfs is refused, named ($msg)" bash -c "[ $rc -ne 0 ] && grep -q 'rootfs' <<<'$msg'"
 ctl node set node1 image= >/dev/null
 
 # kill -9: everything acknowledged is still there; old nonces stay refused.
