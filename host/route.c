@@ -79,7 +79,7 @@ static const struct route route_rows[] = {
 	  "MACs that asked to boot and are not nodes" },
 	{ "GET", "/api/v1/images", ACCESS_VIEWER, 0, api_images_list, "registered images" },
 	{ "POST", "/api/v1/images", ACCESS_ADMIN, 64 * KIB, api_images_add,
-	  "{name, kernel, initrd}: register files of this host as a new image version" },
+	  "{name, kernel, initrd, rootfs?}: register files of this host as a new image version" },
 	{ "GET", "/api/v1/profiles", ACCESS_VIEWER, 0, api_profiles_list, "every profile" },
 	{ "POST", "/api/v1/profiles", ACCESS_ADMIN, 64 * KIB, api_profile_put,
 	  "{name, settings}: add a profile" },
