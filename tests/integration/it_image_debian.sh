@@ -154,7 +154,9 @@ sshn() { # sshn N COMMAND: run COMMAND as root on node N, the host key checked
 		-o StrictHostKeyChecking=yes -o UserKnownHostsFile="$state/known_hosts" \
 		-o HostKeyAlgorithms=ssh-ed25519 -o ConnectTimeout=20 "root@$net.0.$((10 + n))" "$@"
 }
+# sshd starts after the agent (it makes the RSA and ECDSA keys the image lacks): wait for it.
 check "ssh into node1 with the admin's key" wait_for 120 sshn 1 true
+check "ssh into node2 with the admin's key" wait_for 120 sshn 2 true
 check_eq "node1: systemd is PID 1" systemd "$(sshn 1 cat /proc/1/comm 2>&1)"
 check_eq "node1: the agent is an active systemd service" active "$(sshn 1 systemctl is-active snow-agent 2>&1)"
 check_eq "node2: its own hostname over ssh" node2 "$(sshn 2 hostname 2>&1)"
