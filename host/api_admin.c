@@ -332,12 +332,12 @@ bad:
 	return http_error(h, MHD_HTTP_BAD_REQUEST, "%s", err);
 }
 
-/* GET /api/v1/images; POST {name, kernel, initrd} registers files of this host (admin). */
+/* GET /api/v1/images; POST {name, kernel, initrd, rootfs?} registers files of this host (admin). */
 static enum MHD_Result api_images(struct http_ctx *h)
 {
-	static const char *const fields[] = { "name", "kernel", "initrd", NULL };
+	static const char *const fields[] = { "name", "kernel", "initrd", "rootfs", NULL };
 	char version[INV_VERSION_LEN + 1], err[512];
-	const char *name, *kernel, *initrd;
+	const char *name, *kernel, *initrd, *rootfs = NULL;
 	json_t *body;
 	int rc;
 
@@ -354,10 +354,11 @@ static enum MHD_Result api_images(struct http_ctx *h)
 	if (jsonh_only_keys(body, fields, err, sizeof(err)) ||
 	    jsonh_get_str(body, "name", 1, 255, &name, err, sizeof(err)) ||
 	    jsonh_get_str(body, "kernel", 1, 4000, &kernel, err, sizeof(err)) ||
-	    jsonh_get_str(body, "initrd", 1, 4000, &initrd, err, sizeof(err)))
+	    jsonh_get_str(body, "initrd", 1, 4000, &initrd, err, sizeof(err)) ||
+	    jsonh_get_str(body, "rootfs", 0, 4000, &rootfs, err, sizeof(err)))
 		rc = -EINVAL;
 	else
-		rc = images_register(h->sd, name, kernel, initrd, version, err, sizeof(err));
+		rc = images_register(h->sd, name, kernel, initrd, rootfs, version, err, sizeof(err));
 	if (rc) {
 		json_decref(body);
 		return http_error(h, rc == -EINVAL ? MHD_HTTP_BAD_REQUEST : MHD_HTTP_INTERNAL_SERVER_ERROR,

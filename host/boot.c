@@ -1,11 +1,17 @@
 #include "boot.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "cpio.h"
 #include "firmware_templates.h"
+#include "log.h"
 #include "tmpl.h"
 
 void boot_mac_url(const char *mac, char out[SNOW_MAC_STRLEN + 1])
@@ -33,9 +39,10 @@ int boot_render_node(const struct boot_params *p, const struct inv_node *n, json
 	char mac_url[SNOW_MAC_STRLEN + 1], cmdline[2200];
 
 	boot_mac_url(n->mac, mac_url);
-	/* snow.mac tells /init which interface is the service NIC. */
-	snprintf(cmdline, sizeof(cmdline), "%s%s%s snow.mac=%s", p->cmdline,
-		 extra && *extra ? " " : "", extra ? extra : "", n->mac);
+	/* snow.mac tells /init which interface is the service NIC; snow.image which
+	 * image (and version) a whole-system initrd fetches its root from. */
+	snprintf(cmdline, sizeof(cmdline), "%s%s%s snow.mac=%s snow.image=%s", p->cmdline,
+		 extra && *extra ? " " : "", extra ? extra : "", n->mac, image ? image : n->image);
 	const struct tmpl_var v[] = {
 		{ "base", p->base_url },
 		{ "name", n->name },
@@ -111,6 +118,136 @@ static int boot_render_env(json_t *eff, struct buf *out)
 	return rc;
 }
 
+/* Read a small file whole into b.  @ret 0, -ENOENT, -EFBIG (over 64 KiB) or -errno. */
+static int boot_read_file(const char *path, struct buf *b)
+{
+	char chunk[4096];
+	ssize_t r;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), rc = 0;
+
+	if (fd < 0)
+		return -errno;
+	while ((r = read(fd, chunk, sizeof(chunk))) > 0) {
+		if (b->len + (size_t)r > 64 * 1024) {
+			rc = -EFBIG;
+			break;
+		}
+		if (buf_append(b, chunk, (size_t)r)) {
+			rc = -ENOMEM;
+			break;
+		}
+	}
+	if (r < 0)
+		rc = -errno;
+	close(fd);
+	return rc;
+}
+
+/*
+ * The node's SSH host key, made with ssh-keygen the first time and kept in
+ * ssh_dir/NAME/.  priv and pub are filled (the caller frees them, and wipes
+ * priv).  @ret 0 or -errno.
+ */
+static int boot_ssh_hostkey(const char *ssh_dir, const char *name, struct buf *priv,
+			    struct buf *pub)
+{
+	char dir[4400], key[4500], keypub[4600], tmp[4500], tmppub[4600], comment[128];
+	int status;
+	pid_t pid;
+
+	snprintf(dir, sizeof(dir), "%s/%s", ssh_dir, name);
+	snprintf(key, sizeof(key), "%s/ssh_host_ed25519_key", dir);
+	snprintf(keypub, sizeof(keypub), "%s.pub", key);
+	/* Made under a temporary name: a crash never leaves half a key. */
+	snprintf(tmp, sizeof(tmp), "%s/.new", dir);
+	snprintf(tmppub, sizeof(tmppub), "%s.pub", tmp);
+	snprintf(comment, sizeof(comment), "root@%s", name);
+	if (access(key, F_OK)) {
+		if ((mkdir(ssh_dir, 0700) && errno != EEXIST) || (mkdir(dir, 0700) && errno != EEXIST))
+			return -errno;
+		unlink(tmp);
+		unlink(tmppub);
+		pid = fork();
+		if (pid < 0)
+			return -errno;
+		if (!pid) {
+			int null = open("/dev/null", O_RDWR);
+			if (null >= 0) {
+				dup2(null, 0);
+				dup2(null, 1);
+			}
+			execlp("ssh-keygen", "ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", comment,
+			       "-f", tmp, (char *)NULL);
+			_exit(127);
+		}
+		while (waitpid(pid, &status, 0) < 0)
+			if (errno != EINTR)
+				return -errno;
+		if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+			log_warnx("boot: ssh-keygen for %s failed (status %d; is openssh-client installed?)",
+				  name, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+			return -EIO;
+		}
+		if (rename(tmppub, keypub) || rename(tmp, key))
+			return -errno;
+		log_info("boot: node %s: SSH host key made (%s)", name, key);
+	}
+	{
+		int rc = boot_read_file(key, priv);
+		return rc ? rc : boot_read_file(keypub, pub);
+	}
+}
+
+/* /etc/snow/overlay/: host key and the admin's keys (boot_render_overlay). */
+static int boot_render_ssh(const struct boot_params *p, const struct inv_node *n, struct buf *out)
+{
+	struct buf priv = BUF_INIT, pub = BUF_INIT, keys = BUF_INIT;
+	int rc = 0, have_keys = 0;
+
+	if (p->authorized_keys) {
+		rc = boot_read_file(p->authorized_keys, &keys);
+		if (rc == -ENOENT)
+			rc = 0;
+		else if (rc)
+			log_warnx("boot: %s: %s (no authorized_keys in the overlay of %s)",
+				  p->authorized_keys, strerror(-rc), n->name);
+		have_keys = !rc && keys.len > 0;
+		rc = 0;
+	}
+	if (p->ssh_dir) {
+		rc = boot_ssh_hostkey(p->ssh_dir, n->name, &priv, &pub);
+		if (rc)
+			log_warnx("boot: node %s: no SSH host key: %s", n->name, strerror(-rc));
+	}
+	if (!rc && (p->ssh_dir || have_keys))
+		rc = cpio_add_dir(out, "etc/snow/overlay", 0755);
+	if (!rc && p->ssh_dir) {
+		rc = cpio_add_dir(out, "etc/snow/overlay/etc", 0755);
+		if (!rc)
+			rc = cpio_add_dir(out, "etc/snow/overlay/etc/ssh", 0755);
+		if (!rc)
+			rc = cpio_add_file(out, "etc/snow/overlay/etc/ssh/ssh_host_ed25519_key", 0600,
+					   priv.data, priv.len);
+		if (!rc)
+			rc = cpio_add_file(out, "etc/snow/overlay/etc/ssh/ssh_host_ed25519_key.pub",
+					   0644, pub.data, pub.len);
+	}
+	if (!rc && have_keys) {
+		rc = cpio_add_dir(out, "etc/snow/overlay/root", 0700);
+		if (!rc)
+			rc = cpio_add_dir(out, "etc/snow/overlay/root/.ssh", 0700);
+		if (!rc)
+			rc = cpio_add_file(out, "etc/snow/overlay/root/.ssh/authorized_keys", 0600,
+					   keys.data, keys.len);
+	}
+	if (priv.data)
+		explicit_bzero(priv.data, priv.len);
+	buf_free(&priv);
+	buf_free(&pub);
+	buf_free(&keys);
+	return rc;
+}
+
 int boot_render_overlay(const struct boot_params *p, const struct inv_node *n, json_t *eff,
 			struct buf *out)
 {
@@ -132,6 +269,8 @@ int boot_render_overlay(const struct boot_params *p, const struct inv_node *n, j
 		rc = cpio_add_file(out, "etc/snow/node.conf", 0600, conf.data, conf.len);
 	if (!rc)
 		rc = cpio_add_file(out, "etc/snow/env", 0644, env.data, env.len);
+	if (!rc && (p->ssh_dir || p->authorized_keys))
+		rc = boot_render_ssh(p, n, out);
 	if (!rc)
 		rc = cpio_finish(out);
 	buf_free(&env);

@@ -17,6 +17,14 @@ struct boot_params {
 	const char *cmdline;   /* kernel arguments every node gets */
 	int interval_ms;       /* report interval written to node.conf */
 	int unknown_retry_s;   /* how long an unknown MAC waits before asking again */
+	/*
+	 * For whole-system images (snow-image): each node's SSH host key is made
+	 * once into ssh_dir/NAME/ and kept there, so a node keeps its identity
+	 * across reboots; authorized_keys is the admin's public keys file.  NULL
+	 * (the golden tests) or a missing file: none in the overlay.
+	 */
+	const char *ssh_dir;
+	const char *authorized_keys;
 };
 
 /* Each renders into out (appending).  @ret 0 or -errno with err filled. */
@@ -35,6 +43,10 @@ int boot_render_node_conf(const struct boot_params *p, const struct inv_node *n,
 /*
  * The overlay cpio: /etc/hostname, /etc/snow/node.conf (0600), and
  * /etc/snow/env (the environment as shell "export NAME='value'" lines).
+ * With p->ssh_dir or p->authorized_keys, also /etc/snow/overlay/, a tree a
+ * whole-system image's /init copies over its root: etc/ssh/ssh_host_ed25519_key
+ * (+ .pub) and root/.ssh/authorized_keys.  @ret 0 or -errno (a host key that
+ * cannot be made fails the overlay: the node would change identity).
  */
 int boot_render_overlay(const struct boot_params *p, const struct inv_node *n, json_t *eff,
 			struct buf *out);

@@ -42,7 +42,8 @@ enum MHD_Result bootsrv_image(struct http_ctx *h)
 
 	if (images_path(h->sd, ref, file, path, sizeof(path)))
 		return http_error(h, MHD_HTTP_NOT_FOUND, "%s: no such image file", h->url);
-	bootsrv_stage_by_ip(h, !strcmp(file, "vmlinuz") ? "kernel" : "initrd");
+	bootsrv_stage_by_ip(h, !strcmp(file, "vmlinuz") ? "kernel" :
+			    !strcmp(file, "initrd") ? "initrd" : "rootfs");
 	return http_file(h, path, "application/octet-stream", 0);
 }
 
@@ -143,4 +144,52 @@ enum MHD_Result bootsrv_overlay(struct http_ctx *h)
 		return http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "overlay: cannot build");
 	}
 	return http_text(h, "application/octet-stream", &out);
+}
+
+/* What /init may say about its root, and the boot stage each one is. */
+static const struct {
+	const char *state, *stage;
+} bootsrv_rootfs_states[] = {
+	{ "verified", "rootfs_verified" },
+	{ "mounted", "rootfs_mounted" },
+	{ "failed", "rootfs_failed" },
+};
+
+enum MHD_Result bootsrv_rootfs(struct http_ctx *h)
+{
+	const char *state = h->param[1], *stage = NULL, *why = http_query(h, "why");
+	char mac[SNOW_MAC_STRLEN + 1], reason[128];
+	struct buf out = BUF_INIT;
+	struct inv_node n;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < sizeof(bootsrv_rootfs_states) / sizeof(bootsrv_rootfs_states[0]); i++)
+		if (!strcmp(state, bootsrv_rootfs_states[i].state))
+			stage = bootsrv_rootfs_states[i].stage;
+	if (!stage)
+		return http_error(h, MHD_HTTP_NOT_FOUND,
+				  "state: '%s' is not verified, mounted or failed", state);
+	rc = bootsrv_node(h, &n, mac);
+	if (rc == -ENOENT)
+		return http_error(h, MHD_HTTP_NOT_FOUND, "mac: %s is not a node", mac);
+	if (rc)
+		return http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "inventory error");
+	explicit_bzero(n.secret, sizeof(n.secret));
+	explicit_bzero(n.old_secret, sizeof(n.old_secret));
+	if (strcmp(h->client_ip, n.ip))
+		return http_error(h, MHD_HTTP_FORBIDDEN, "rootfs: only %s may report its stages", n.ip);
+	/* The reason goes to the log: printable ASCII only, cut short. */
+	for (i = 0; why && why[i] && i < sizeof(reason) - 1; i++)
+		reason[i] = why[i] >= 0x20 && why[i] < 0x7f ? why[i] : '?';
+	reason[why ? i : 0] = '\0';
+	nodes_stage(h->sd, &n, stage);
+	if (!strcmp(state, "failed"))
+		log_warnx("boot: node %s: root filesystem failed: %s", n.name,
+			  reason[0] ? reason : "(no reason given)");
+	else
+		log_info("boot: node %s: root filesystem %s", n.name, state);
+	if (buf_puts(&out, "ok\n"))
+		return http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+	return http_text(h, "text/plain", &out);
 }

@@ -29,7 +29,18 @@ enum MHD_Result bootsrv_script(struct http_ctx *h);
  * secret), once, inside the window its script request opened.
  */
 enum MHD_Result bootsrv_overlay(struct http_ctx *h);
-/* GET /boot/images/{ref}/{file} */
+/*
+ * GET /boot/images/{ref}/{file}: vmlinuz, initrd, or a whole-system image's
+ * rootfs.squashfs (stage "rootfs": the node's /init fetches it).
+ */
 enum MHD_Result bootsrv_image(struct http_ctx *h);
+/*
+ * GET /boot/{mac}/rootfs/{state}?why=TEXT: /init of a whole-system image
+ * tells how its root went: verified (the squashfs matched the digest in its
+ * initrd), mounted (overlay ready, switching to systemd) or failed (why says
+ * why; it retries with a back-off).  From the node's own address only; each
+ * is a boot stage (rootfs_verified, rootfs_mounted, rootfs_failed).
+ */
+enum MHD_Result bootsrv_rootfs(struct http_ctx *h);
 
 #endif

@@ -55,17 +55,19 @@ static void images_rmdir(const char *dir)
 	unlink(p);
 	snprintf(p, sizeof(p), "%s/initrd", dir);
 	unlink(p);
+	snprintf(p, sizeof(p), "%s/rootfs.squashfs", dir);
+	unlink(p);
 	rmdir(dir);
 }
 
 int images_register(struct snowd *sd, const char *name, const char *kernel, const char *initrd,
-		    char version[INV_VERSION_LEN + 1], char *err, size_t errlen)
+		    const char *rootfs, char version[INV_VERSION_LEN + 1], char *err, size_t errlen)
 {
 	char reg[4200], imgdir[4400], tmp[4600], dst[4800], path[4900];
 	unsigned char digest[SHA256_DIGEST_SIZE];
 	char hex[2 * SHA256_DIGEST_SIZE + 1];
 	struct sha256_ctx h;
-	int64_t ksize, isize;
+	int64_t ksize, isize, rsize = 0;
 	struct stat st;
 	json_t *gone, *v;
 	size_t i;
@@ -81,6 +83,10 @@ int images_register(struct snowd *sd, const char *name, const char *kernel, cons
 	}
 	if (initrd[0] != '/' || stat(initrd, &st) || !S_ISREG(st.st_mode)) {
 		snprintf(err, errlen, "initrd: %s is not a file on the host (absolute path)", initrd);
+		return -EINVAL;
+	}
+	if (rootfs && (rootfs[0] != '/' || stat(rootfs, &st) || !S_ISREG(st.st_mode))) {
+		snprintf(err, errlen, "rootfs: %s is not a file on the host (absolute path)", rootfs);
 		return -EINVAL;
 	}
 	snprintf(reg, sizeof(reg), "%s/registry", sd->cfg.state_dir);
@@ -114,6 +120,24 @@ int images_register(struct snowd *sd, const char *name, const char *kernel, cons
 		snprintf(err, errlen, "initrd: cannot copy %s: %s", initrd, strerror(-rc));
 		goto err_tmp;
 	}
+	/*
+	 * A whole-system image's squashfs is part of the version.  Copied here in
+	 * the loop like the others (about a second for 100 MB); its digest is also
+	 * in the initrd, so a node never mixes versions.
+	 */
+	if (rootfs) {
+		snprintf(path, sizeof(path), "%s/rootfs.squashfs", tmp);
+		rc = fsafe_open(sd->cfg.allow_dir, rootfs, "rootfs", err, errlen);
+		if (rc < 0) {
+			rc = -EINVAL;
+			goto err_tmp;
+		}
+		rc = images_copy(rc, path, &h, &rsize);
+		if (rc) {
+			snprintf(err, errlen, "rootfs: cannot copy %s: %s", rootfs, strerror(-rc));
+			goto err_tmp;
+		}
+	}
 	sha256_digest(&h, sizeof(digest), digest);
 	hex_encode(digest, sizeof(digest), hex);
 	snprintf(version, INV_VERSION_LEN + 1, "%.*s", INV_VERSION_LEN, hex);
@@ -131,8 +155,8 @@ int images_register(struct snowd *sd, const char *name, const char *kernel, cons
 		return -EIO;
 	}
 	sd->settings_gen++;
-	log_info("images: %s version %s registered (kernel %lld bytes, initrd %lld bytes)", name,
-		 version, (long long)ksize, (long long)isize);
+	log_info("images: %s version %s registered (kernel %lld bytes, initrd %lld bytes, rootfs "
+		 "%lld bytes)", name, version, (long long)ksize, (long long)isize, (long long)rsize);
 	gone = inv_image_prune(&sd->inv, name, IMAGES_KEEP);
 	json_array_foreach(gone, i, v) {
 		snprintf(dst, sizeof(dst), "%s/%s", imgdir, json_string_value(v));
@@ -157,7 +181,8 @@ int images_path(struct snowd *sd, const char *ref, const char *file, char *out, 
 		return -ENOENT;
 	memcpy(name, ref, n);
 	name[n] = '\0';
-	if (valid_name(name, NULL, 0) || (strcmp(file, "vmlinuz") && strcmp(file, "initrd")))
+	if (valid_name(name, NULL, 0) ||
+	    (strcmp(file, "vmlinuz") && strcmp(file, "initrd") && strcmp(file, "rootfs.squashfs")))
 		return -ENOENT;
 	if (at) {
 		if (strlen(at + 1) != INV_VERSION_LEN ||

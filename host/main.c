@@ -63,6 +63,9 @@ static const struct conf_option snowd_options[] = {
 	OPT("ipmitool", 0, CONF_STR, ipmitool, 0, 0, "PATH",
 	    "ipmitool for the ipmi power driver (default ipmitool, from PATH)"),
 	OPT("cmdline", 0, CONF_STR, cmdline, 0, 0, "ARGS", "kernel arguments for every node"),
+	OPT("authorized-keys", 0, CONF_STR, authorized_keys, 0, 0, "FILE",
+	    "the admin's SSH public keys, root's authorized_keys on whole-system images "
+	    "(default STATE/authorized_keys when it exists)"),
 	OPT("interval-ms", 0, CONF_INT, interval_ms, 200, 3600000, "MS",
 	    "how often agents report (default 2000)"),
 	OPT("offline-after-ms", 0, CONF_INT, offline_after_ms, 500, 86400000, "MS",
@@ -223,6 +226,17 @@ static int snowd_configure(struct snowd *sd, char *err, size_t errlen)
 	sd->boot.cmdline = c->cmdline;
 	sd->boot.interval_ms = (int)c->interval_ms;
 	sd->boot.unknown_retry_s = 10;
+	/* Per-node SSH host keys are kept in the state folder (boot.h). */
+	snprintf(sd->path_ssh, sizeof(sd->path_ssh), "%s/ssh", c->state_dir);
+	if (!c->authorized_keys) {
+		char p[4200];
+		snprintf(p, sizeof(p), "%s/authorized_keys", c->state_dir);
+		c->authorized_keys = strdup(p);
+		if (!c->authorized_keys)
+			return -ENOMEM;
+	}
+	sd->boot.ssh_dir = sd->path_ssh;
+	sd->boot.authorized_keys = c->authorized_keys;
 	sd->dparams.iface = c->boot_if ? c->boot_if : "none";
 	sd->dparams.host_ip = sd->boot_ip;
 	sd->dparams.prefix = sd->boot_prefix;

@@ -61,7 +61,8 @@ static void ctl_usage(FILE *f)
 		"  profile show NAME | profile rm NAME\n"
 		"      KEY: image cmdline env.NAME interval_ms thresholds power groups; VALUE is\n"
 		"      JSON when it parses as JSON, else text; KEY= (empty) unsets it\n"
-		"  image add NAME --kernel PATH --initrd PATH   (files on snowd's host)\n"
+		"  image add NAME --kernel PATH --initrd PATH [--rootfs PATH]   (files on snowd's host;\n"
+		"      --rootfs: a whole-system image's rootfs.squashfs, see docs/images.md)\n"
 		"  image list\n"
 		"  user add NAME --role viewer|operator|admin   (password: first line of stdin)\n"
 		"  user list | user rm NAME\n"
@@ -945,17 +946,23 @@ int main(int argc, char **argv)
 	}
 	if (argc - i >= 2 && !strcmp(argv[i], "node") && !strcmp(argv[i + 1], "set"))
 		return ctl_node_set(&c, argc - i - 2, argv + i + 2);
-	if (argc - i == 7 && !strcmp(argv[i], "image") && !strcmp(argv[i + 1], "add") &&
+	if ((argc - i == 7 || (argc - i == 9 && !strcmp(argv[i + 7], "--rootfs"))) &&
+	    !strcmp(argv[i], "image") && !strcmp(argv[i + 1], "add") &&
 	    !strcmp(argv[i + 3], "--kernel") && !strcmp(argv[i + 5], "--initrd")) {
-		char kabs[4096], iabs[4096];
+		char kabs[4096], iabs[4096], rabs[4096];
 		json_t *body, *r;
 		/* Paths are read by snowd: make them absolute for it. */
-		if (!realpath(argv[i + 4], kabs) || !realpath(argv[i + 6], iabs)) {
-			fprintf(stderr, "snowctl: image add: %s: %s\n",
-				realpath(argv[i + 4], kabs) ? argv[i + 6] : argv[i + 4], strerror(errno));
-			return 2;
+		for (int a = 4; a < argc - i; a += 2) {
+			char *abs = a == 4 ? kabs : a == 6 ? iabs : rabs;
+			if (!realpath(argv[i + a], abs)) {
+				fprintf(stderr, "snowctl: image add: %s %s: %s\n", argv[i + a - 1],
+					argv[i + a], strerror(errno));
+				return 2;
+			}
 		}
 		body = json_pack("{s:s, s:s, s:s}", "name", argv[i + 2], "kernel", kabs, "initrd", iabs);
+		if (body && argc - i == 9)
+			json_object_set_new(body, "rootfs", json_string(rabs));
 		if (ctl_call(&c, "POST", "/api/v1/images", body, &r)) {
 			json_decref(body);
 			return 1;

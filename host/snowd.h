@@ -42,6 +42,7 @@ struct snowd_config {
 	char *dnsmasq;      /* binary, or "none" */
 	char *ipmitool;     /* binary for the ipmi power driver */
 	char *cmdline;      /* kernel arguments for every node */
+	char *authorized_keys; /* the admin's SSH public keys for whole-system images */
 	char *config;       /* the config file these came from */
 	long interval_ms;
 	long offline_after_ms;
@@ -119,6 +120,7 @@ struct snowd {
 	char base_url[64];
 	char path_db[4096], path_hosts[4096], path_leases[4096], path_dnsconf[4096];
 	char path_tftp[4096], path_dnslog[4096], path_token[4096], path_dnspid[4096];
+	char path_ssh[4096];       /* per-node SSH host keys (boot.h) */
 	struct selfpipe sig;    /* signals into the loop */
 	int argc;               /* the command line, for SIGHUP's re-read */
 	char **argv;

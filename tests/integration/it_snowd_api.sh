@@ -65,6 +65,20 @@ secret=$(sed -n 's/^secret = //p' "$dir/ov/etc/snow/node.conf")
 check "overlay holds a 64-hex-digit secret" grep -Eq '^[0-9a-f]{64}$' <<<"$secret"
 check "no secret in snowd's log" bash -c "! grep -q '$secret' '$dir/snowd.log'"
 
+# A whole-system image's /init tells how its root went: only from the node's address,
+# only the states it may say, each a boot stage; a failure's reason reaches the log.
+rootfs=$url/boot/52-54-00-aa-00-01/rootfs
+check_eq "rootfs stage refused to another address" 403 "$(status "$rootfs/verified")"
+check_eq "overlay is still the stage" overlay "$(stage)"
+check_eq "rootfs: an unknown state is refused" 404 "$(status --interface 127.0.0.10 "$rootfs/exploded")"
+check_eq "rootfs: an unknown MAC is refused" 404 "$(status --interface 127.0.0.10 "$url/boot/52-54-00-aa-00-77/rootfs/verified")"
+check_eq "rootfs verified from the node" 200 "$(status --interface 127.0.0.10 "$rootfs/verified")"
+check_eq "it is the stage rootfs_verified" rootfs_verified "$(stage)"
+check_eq "rootfs failed, with a reason" 200 "$(status --interface 127.0.0.10 "$rootfs/failed?why=digest+mismatch%0Aforged+line")"
+check_eq "it is the stage rootfs_failed" rootfs_failed "$(stage)"
+check "the reason is in snowd's log, on one line" grep -q 'node node1: root filesystem failed: digest mismatch?forged line' "$dir/snowd.log"
+check_eq "a busybox image has no rootfs.squashfs" 404 "$(status "$url/boot/images/default/rootfs.squashfs")"
+
 # The node channel: signed, fresh, never replayed.
 # sign PATH BODY [TIME [NONCE]]: signed headers into hdrs (kept for replays).
 # Not in a subshell, so hdrs stays set for the caller.
@@ -232,6 +246,19 @@ ctl profile set compute env.OMP_NUM_THREADS=8 >/dev/null
 ctl node set node1 env= >/dev/null
 ov
 check "unset env falls back to the profile's" grep -q '^env.OMP_NUM_THREADS = 8' "$dir/ov2/etc/snow/node.conf"
+# Whole-system images: the node's SSH host key, made once and kept by snowd, and the
+# admin's authorized_keys (STATE/authorized_keys by default) under etc/snow/overlay/.
+hk=etc/snow/overlay/etc/ssh/ssh_host_ed25519_key
+check "overlay: the node's SSH host key" bash -c "grep -q 'BEGIN OPENSSH PRIVATE KEY' '$dir/ov2/$hk' && grep -q '^ssh-ed25519 .* root@node1' '$dir/ov2/$hk.pub'"
+check "the same key as the first boot's overlay, and the one snowd keeps" \
+	bash -c "cmp -s '$dir/ov/$hk.pub' '$dir/ov2/$hk.pub' && cmp -s '$dir/ov2/$hk.pub' '$dir/state/ssh/node1/ssh_host_ed25519_key.pub'"
+check_eq "the private key is 0600 in the overlay" 600 "$(stat -c %a "$dir/ov2/$hk")"
+check "no authorized_keys without the file" test ! -e "$dir/ov2/etc/snow/overlay/root/.ssh/authorized_keys"
+echo "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE5ub3RhcmVhbGtleWZvcnRoZXRlc3Rvbmx5Li4u admin@test" >"$dir/state/authorized_keys"
+ctl node set node1 env.KEYS=1 >/dev/null
+ov
+check "overlay: root's authorized_keys from STATE/authorized_keys" grep -q 'admin@test' "$dir/ov2/etc/snow/overlay/root/.ssh/authorized_keys"
+check "the host key did not change" cmp -s "$dir/ov/$hk.pub" "$dir/ov2/$hk.pub"
 bad_set() { # bad_set FIELD ARGS...
 	local field=$1 msg rc; shift
 	msg=$(ctl node set node1 "$@" 2>&1) && rc=0 || rc=$?
@@ -316,6 +343,15 @@ check_eq "image list" 3 "$(ctl image list --json | python3 -c 'import json,sys; 
 msg=$(ctl image add img2 --kernel /etc/hostname --initrd /nonexistent 2>&1) && rc=0 || rc=$?
 check "a missing initrd is refused, named" test "$rc" -ne 0
 check_eq "bad image version: 404" 404 "$(status "$url/boot/images/img1@0123456789abcdef/vmlinuz")"
+# A whole-system image: its squashfs is part of the version and served with it.
+head -c 7000 /dev/urandom >"$dir/r1"
+check "image add --rootfs" ctl image add sys1 --kernel "$dir/k1" --initrd "$dir/i1" --rootfs "$dir/r1"
+sysref=sys1@$(ctl image list | awk '$1 == "sys1" { print $2; exit }')
+check "the version's rootfs.squashfs is served" bash -c "curl -sf '$url/boot/images/$sysref/rootfs.squashfs' | cmp -s - '$dir/r1'"
+check_eq "another version for another squashfs, same kernel and initrd" 2 "$(head -c 7000 /dev/urandom >"$dir/r2"; ctl image add sys1 --kernel "$dir/k1" --initrd "$dir/i1" --rootfs "$dir/r2" >/dev/null; ctl image list | grep -c '^sys1 ')"
+check "the first version's squashfs is still served" bash -c "curl -sf '$url/boot/images/$sysref/rootfs.squashfs' | cmp -s - '$dir/r1'"
+msg=$(ctl image add sys2 --kernel "$dir/k1" --initrd "$dir/i1" --rootfs /nonexistent 2>&1) && rc=0 || rc=$?
+check "a missing rootfs is refused, named ($msg)" bash -c "[ $rc -ne 0 ] && grep -q 'rootfs' <<<'$msg'"
 ctl node set node1 image= >/dev/null
 
 # kill -9: everything acknowledged is still there; old nonces stay refused.

@@ -24,6 +24,7 @@ GET /boot/first.ipxe boot
 GET /boot/{mac}.ipxe boot
 GET /boot/{mac}/overlay.cpio boot
 GET /boot/images/{ref}/{file} boot
+GET /boot/{mac}/rootfs/{state} boot
 POST /api/v1/node/register node
 POST /api/v1/node/report node
 POST /api/v1/node/overlay node
@@ -85,7 +86,7 @@ level() { case $1 in none) echo 0 ;; viewer) echo 1 ;; operator) echo 2 ;; admin
 # 401/403, and nothing is changed.
 while read -r method pattern access; do
 	path=$(sed -e 's/{node}/nosuch/; s/{profile}/nosuch/; s/{user}/nosuch/; s/{token}/nosuch/' \
-		-e 's/{id}/999999/; s/{mac}/52-54-00-00-00-99/; s/{ref}/default/; s/{file}/vmlinuz/' \
+		-e 's/{id}/999999/; s/{mac}/52-54-00-00-00-99/; s/{ref}/default/; s/{file}/vmlinuz/; s/{state}/failed/' \
 		-e 's|/\*$|/index.html|' <<<"$pattern")
 	body=
 	[ "$method" != GET ] && [ "$method" != DELETE ] && body='{}'
