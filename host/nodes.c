@@ -4,8 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "clock.h"
+#include "images.h"
 #include "log.h"
 #include "settings.h"
 #include "nodes.h"
@@ -348,6 +350,16 @@ json_t *nodes_effective(struct snowd *sd, const struct inv_node *n, json_t **ori
 	return eff;
 }
 
+/* Whether the node's image (eff's) is a whole system: its version has a rootfs.squashfs. */
+static int nodes_whole_system(struct snowd *sd, json_t *eff)
+{
+	const char *image = json_string_value(json_object_get(eff, "image"));
+	char ref[SNOW_NAME_MAX + INV_VERSION_LEN + 2], path[4096];
+
+	return image && !images_ref(sd, image, ref, sizeof(ref)) &&
+	       !images_path(sd, ref, "rootfs.squashfs", path, sizeof(path)) && !access(path, F_OK);
+}
+
 int nodes_overlay(struct snowd *sd, const struct inv_node *n, const char **data, size_t *len)
 {
 	struct node_rt *rt = nodes_rt(sd, n->id, n->name);
@@ -360,10 +372,16 @@ int nodes_overlay(struct snowd *sd, const struct inv_node *n, const char **data,
 		eff = nodes_effective(sd, n, NULL);
 		if (!eff)
 			return -EIO;
+		struct boot_params bp = sd->boot;
+		if (!nodes_whole_system(sd, eff)) {
+			/* No sshd on a busybox image: no host key to make (ssh-keygen is ~15 ms a node). */
+			bp.ssh_dir = NULL;
+			bp.authorized_keys = NULL;
+		}
 		if (rt->overlay.data)
 			explicit_bzero(rt->overlay.data, rt->overlay.len);
 		buf_reset(&rt->overlay);
-		rc = boot_render_overlay(&sd->boot, n, eff, &rt->overlay);
+		rc = boot_render_overlay(&bp, n, eff, &rt->overlay);
 		json_decref(eff);
 		if (rc)
 			return rc;

@@ -27,7 +27,8 @@ static size_t lines(const struct buf *b)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	const struct boot_params p = { "http://10.0.0.1:8080", "console=ttyS0", 2000, 10 };
+	const struct boot_params p = { .base_url = "http://10.0.0.1:8080", .cmdline = "console=ttyS0",
+				       .interval_ms = 2000, .unknown_retry_s = 10 };
 	struct inv_node n = { .id = 1 };
 	struct buf plain = BUF_INIT, out = BUF_INIT, conf = BUF_INIT;
 	json_t *set = json_loadb((const char *)data, size, JSON_REJECT_DUPLICATES, NULL), *eff, *none;

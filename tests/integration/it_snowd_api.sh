@@ -246,19 +246,6 @@ ctl profile set compute env.OMP_NUM_THREADS=8 >/dev/null
 ctl node set node1 env= >/dev/null
 ov
 check "unset env falls back to the profile's" grep -q '^env.OMP_NUM_THREADS = 8' "$dir/ov2/etc/snow/node.conf"
-# Whole-system images: the node's SSH host key, made once and kept by snowd, and the
-# admin's authorized_keys (STATE/authorized_keys by default) under etc/snow/overlay/.
-hk=etc/snow/overlay/etc/ssh/ssh_host_ed25519_key
-check "overlay: the node's SSH host key" bash -c "grep -q 'BEGIN OPENSSH PRIVATE KEY' '$dir/ov2/$hk' && grep -q '^ssh-ed25519 .* root@node1' '$dir/ov2/$hk.pub'"
-check "the same key as the first boot's overlay, and the one snowd keeps" \
-	bash -c "cmp -s '$dir/ov/$hk.pub' '$dir/ov2/$hk.pub' && cmp -s '$dir/ov2/$hk.pub' '$dir/state/ssh/node1/ssh_host_ed25519_key.pub'"
-check_eq "the private key is 0600 in the overlay" 600 "$(stat -c %a "$dir/ov2/$hk")"
-check "no authorized_keys without the file" test ! -e "$dir/ov2/etc/snow/overlay/root/.ssh/authorized_keys"
-echo "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE5ub3RhcmVhbGtleWZvcnRoZXRlc3Rvbmx5Li4u admin@test" >"$dir/state/authorized_keys"
-ctl node set node1 env.KEYS=1 >/dev/null
-ov
-check "overlay: root's authorized_keys from STATE/authorized_keys" grep -q 'admin@test' "$dir/ov2/etc/snow/overlay/root/.ssh/authorized_keys"
-check "the host key did not change" cmp -s "$dir/ov/$hk.pub" "$dir/ov2/$hk.pub"
 bad_set() { # bad_set FIELD ARGS...
 	local field=$1 msg rc; shift
 	msg=$(ctl node set node1 "$@" 2>&1) && rc=0 || rc=$?
@@ -352,6 +339,28 @@ check_eq "another version for another squashfs, same kernel and initrd" 2 "$(hea
 check "the first version's squashfs is still served" bash -c "curl -sf '$url/boot/images/$sysref/rootfs.squashfs' | cmp -s - '$dir/r1'"
 msg=$(ctl image add sys2 --kernel "$dir/k1" --initrd "$dir/i1" --rootfs /nonexistent 2>&1) && rc=0 || rc=$?
 check "a missing rootfs is refused, named ($msg)" bash -c "[ $rc -ne 0 ] && grep -q 'rootfs' <<<'$msg'"
+# Whole-system images: the node's SSH host key, made once and kept by snowd, and the
+# admin's authorized_keys (STATE/authorized_keys by default) under etc/snow/overlay/.
+hk=etc/snow/overlay/etc/ssh/ssh_host_ed25519_key
+ov
+check "a busybox image gets no SSH host key (it runs no sshd)" test ! -e "$dir/ov2/$hk"
+check "nor does snowd make one for it" test ! -e "$dir/state/ssh/node1"
+ctl node set node1 image=sys1 >/dev/null
+ov
+rm -rf "$dir/ov-sys"; cp -a "$dir/ov2" "$dir/ov-sys"
+check "overlay: the node's SSH host key" bash -c "grep -q 'BEGIN OPENSSH PRIVATE KEY' '$dir/ov2/$hk' && grep -q '^ssh-ed25519 .* root@node1' '$dir/ov2/$hk.pub'"
+ctl node set node1 env.SSH=1 >/dev/null
+ov
+check "the same key in the next overlay, and the one snowd keeps" \
+	bash -c "cmp -s '$dir/ov-sys/$hk.pub' '$dir/ov2/$hk.pub' && cmp -s '$dir/ov2/$hk.pub' '$dir/state/ssh/node1/ssh_host_ed25519_key.pub'"
+check_eq "the private key is 0600 in the overlay" 600 "$(stat -c %a "$dir/ov2/$hk")"
+check "no authorized_keys without the file" test ! -e "$dir/ov2/etc/snow/overlay/root/.ssh/authorized_keys"
+echo "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE5ub3RhcmVhbGtleWZvcnRoZXRlc3Rvbmx5Li4u admin@test" >"$dir/state/authorized_keys"
+ctl node set node1 env.KEYS=1 >/dev/null
+ov
+check "overlay: root's authorized_keys from STATE/authorized_keys" grep -q 'admin@test' "$dir/ov2/etc/snow/overlay/root/.ssh/authorized_keys"
+check "the host key did not change" cmp -s "$dir/ov-sys/$hk.pub" "$dir/ov2/$hk.pub"
+ctl node set node1 env= >/dev/null
 ctl node set node1 image= >/dev/null
 
 # kill -9: everything acknowledged is still there; old nonces stay refused.
