@@ -187,20 +187,22 @@ static void search_entered(struct top *t, int item, const char *input)
 	snprintf(t->filter, sizeof(t->filter), "%s", input);
 	t->sel = 0;
 	t->sel_name[0] = 0;
+	/* Keys typed ahead (the Enter after the search's) are read before the next draw. */
+	ui_reindex(t);
 }
 
 static enum ui_verb list_key(struct top *t, int ch)
 {
 	struct top_node *n = ui_selected(t);
-	int page = t->list_rows > 1 ? t->list_rows : 1;
+	int page = t->list_rows > 1 ? t->list_rows : 1, reindex = 1;
 
 	switch (ch) {
-	case KEY_UP: case 'k': t->sel--; break;
-	case KEY_DOWN: case 'j': t->sel++; break;
-	case KEY_PPAGE: t->sel -= page; break;
-	case KEY_NPAGE: t->sel += page; break;
-	case KEY_HOME: t->sel = 0; break;
-	case KEY_END: t->sel = (int)t->nidx - 1; break;
+	case KEY_UP: case 'k': t->sel--; reindex = 0; break;
+	case KEY_DOWN: case 'j': t->sel++; reindex = 0; break;
+	case KEY_PPAGE: t->sel -= page; reindex = 0; break;
+	case KEY_NPAGE: t->sel += page; reindex = 0; break;
+	case KEY_HOME: t->sel = 0; reindex = 0; break;
+	case KEY_END: t->sel = (int)t->nidx - 1; reindex = 0; break;
 	case '\r': case '\n': case KEY_ENTER:
 		return n ? UI_OPEN_NODE : UI_DONE;
 	case ' ':
@@ -208,6 +210,7 @@ static enum ui_verb list_key(struct top *t, int ch)
 			n->tagged = !n->tagged;
 			t->sel++;
 		}
+		reindex = 0;
 		break;
 	case 'U':
 		for (size_t i = 0; i < t->m.n; i++)
@@ -237,6 +240,9 @@ static enum ui_verb list_key(struct top *t, int ch)
 	case KEY_F(9): case 'a': return UI_ACTIONS;
 	default: return UI_PASS;
 	}
+	/* A new filter or sort: the index now, so a key typed ahead acts on what it shows. */
+	if (reindex)
+		ui_reindex(t);
 	if (t->sel < 0)
 		t->sel = 0;
 	if (t->sel >= (int)t->nidx)

@@ -67,18 +67,20 @@ screen_text >"$shots/snowtop-list.txt"
 # Sorting: by load, highest first.
 keys L I
 check "snowtop: sort by load, descending" screen_has 5 'sort: load \(desc\)'
-sleep 0.7
-screen_text >"$shots/snowtop-sorted.txt"
-loads=$(awk '/^  NODE/{f=1; next} f && /^[ *] sim[0-9]+ +online/ {for (i = 3; i <= NF; i++) if ($i ~ /^[0-9.]+$/) {print $i; break}} /EVENTS/{exit}' "$shots/snowtop-sorted.txt" | head -20)
-descending() { [ "$(printf '%s\n' $loads | wc -l)" -ge 10 ] && printf '%s\n' $loads | sort -rn -c; }
-check "snowtop: the loads shown go down" descending
+# The screen is redrawn at most every 500 ms: wait for a drawn list whose loads go down.
+descending() {
+	local loads
+	screen_text >"$shots/snowtop-sorted.txt"
+	loads=$(awk '/^  NODE/{f=1; next} f && /^[ *] sim[0-9]+ +online/ {for (i = 3; i <= NF; i++) if ($i ~ /^[0-9.]+$/) {print $i; break}} /EVENTS/{exit}' "$shots/snowtop-sorted.txt" | head -20)
+	[ "$(printf '%s\n' $loads | wc -l)" -ge 10 ] && printf '%s\n' $loads | sort -rn -c 2>/dev/null
+}
+check "snowtop: the loads shown go down" wait_for 5 descending
 keys N I
+check "snowtop: sort by name again" screen_has 5 'sort: name'
 
 # Filter, then a node's page.
-keys / sim001 Enter
-ten_rows() { [ "$(screen_text | grep -cE '^[ *] sim001[0-9] ')" -eq 10 ]; }
-check "snowtop: search narrows the list to sim0010..sim0019" wait_for 5 ten_rows
-keys Enter
+# Typed ahead in one go: the second Enter must open the first node of the filtered list.
+keys / sim001 Enter Enter
 check "snowtop: Enter opens the node page (values)" screen_has 5 'sim0010 +online.*host sim0010'
 check "snowtop: the node's values" screen_has 5 'vm\.load\.avg1'
 keys 2
@@ -114,7 +116,6 @@ screen_text >"$shots/snowtop-node-thresholds.txt"
 
 # Resize: the screen follows (SIGWINCH through ncurses).
 tx resize-window -t top -x 100 -y 30
-sleep 1
 small_whole() {
 	screen_text >"$dir/small"
 	[ "$(wc -l <"$dir/small")" -eq 30 ] && [ "$(awk '{ if (length > m) m = length } END { print m }' "$dir/small")" -le 100 ] &&
@@ -126,6 +127,12 @@ tx resize-window -t top -x 150 -y 45
 keys F1
 check "snowtop: F1 help" screen_has 5 'Every action asks first'
 keys q Escape
+# Exactly the ten: the whole list sorted by name shows sim0010..sim0019 too.
+ten_rows() {
+	screen_text >"$dir/search"
+	[ "$(grep -cE '^[ *] sim001[0-9] ' "$dir/search")" -eq 10 ] && [ "$(grep -cE '^[ *] sim[0-9]+ ' "$dir/search")" -eq 10 ]
+}
+check "snowtop: the search narrowed the list to sim0010..sim0019" wait_for 5 ten_rows
 keys /
 keys BSpace BSpace BSpace BSpace BSpace BSpace Enter
 check "snowtop: back to the whole list" screen_has 5 'sim0001 '
