@@ -572,53 +572,37 @@ static int agent_scalar_handler(netsnmp_mib_handler *handler, netsnmp_handler_re
 
 /* ---- the containers --------------------------------------------------------- */
 
-static const netsnmp_index *snapc_row(const struct snap_container *sc, size_t i)
-{
-	return (const netsnmp_index *)(const void *)((const char *)sc->rows + i * sc->size);
-}
-
-/* The first row whose index is above key (strictly when after), or n. */
-static size_t snapc_bound(const struct snap_container *sc, const netsnmp_index *key, int after)
-{
-	size_t lo = 0, hi = sc->n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		const netsnmp_index *x = snapc_row(sc, mid);
-		int c = snmp_oid_compare(x->oids, x->len, key->oids, key->len);
-		if (c < 0 || (after && c == 0))
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
 static void *snapc_find(netsnmp_container *c, const void *key)
 {
 	struct snap_container *sc = (struct snap_container *)(void *)c;
 	const netsnmp_index *k = key;
-	size_t i;
 
-	if (!k)
-		return NULL;
-	i = snapc_bound(sc, k, 0);
-	if (i < sc->n && !snmp_oid_compare(snapc_row(sc, i)->oids, snapc_row(sc, i)->len, k->oids, k->len))
-		return (void *)(uintptr_t)snapc_row(sc, i);
-	return NULL;
+	return k ? (void *)(uintptr_t)model_row(*sc->snap, sc->table, k->oids, k->len, 0) : NULL;
 }
 
 static void *snapc_find_next(netsnmp_container *c, const void *key)
 {
 	struct snap_container *sc = (struct snap_container *)(void *)c;
-	size_t i = key ? snapc_bound(sc, key, 1) : 0;
+	const netsnmp_index *k = key;
 
-	return i < sc->n ? (void *)(uintptr_t)snapc_row(sc, i) : NULL;
+	return (void *)(uintptr_t)model_row(*sc->snap, sc->table, k ? k->oids : NULL, k ? k->len : 0, 1);
 }
 
 static size_t snapc_size(netsnmp_container *c)
 {
-	return ((struct snap_container *)(void *)c)->n;
+	struct snap_container *sc = (struct snap_container *)(void *)c;
+	const struct model_snap *s = *sc->snap;
+
+	switch (sc->table) {
+	case MODEL_T_NODES:
+		return s->nnodes;
+	case MODEL_T_VALUES:
+		return s->nvalues;
+	case MODEL_T_THRS:
+		return s->nthrs;
+	default:
+		return s->ndevs;
+	}
 }
 
 /* Rows belong to the snapshot: the container neither takes nor frees any. */
@@ -632,10 +616,11 @@ static int snapc_free(netsnmp_container *c)
 	return 0;
 }
 
-static void snapc_init(struct snap_container *sc, size_t size)
+static void snapc_init(struct snap_container *sc, struct model_snap *const *snap, int table)
 {
 	memset(sc, 0, sizeof(*sc));
-	sc->size = size;
+	sc->snap = snap;
+	sc->table = table;
 	netsnmp_init_container(&sc->c, NULL, snapc_free, snapc_size, netsnmp_compare_netsnmp_index,
 			       snapc_refuse, snapc_refuse, snapc_find);
 	sc->c.find_next = snapc_find_next;
@@ -693,20 +678,6 @@ static int agent_scalar(struct agent *a, const char *name, int which)
 	return netsnmp_register_read_only_scalar(reg) == MIB_REGISTERED_OK ? 0 : -EIO;
 }
 
-static void agent_fill(struct agent *a)
-{
-	const struct model_snap *s = a->snap;
-
-	a->c_nodes.rows = s->nodes;
-	a->c_nodes.n = s->nnodes;
-	a->c_values.rows = s->values;
-	a->c_values.n = s->nvalues;
-	a->c_thrs.rows = s->thrs;
-	a->c_thrs.n = s->nthrs;
-	a->c_devs.rows = s->devs;
-	a->c_devs.n = s->ndevs;
-}
-
 int agent_init(struct agent *a, struct fetch *f)
 {
 	memset(a, 0, sizeof(*a));
@@ -714,10 +685,10 @@ int agent_init(struct agent *a, struct fetch *f)
 	a->snap = calloc(1, sizeof(*a->snap));
 	if (!a->snap)
 		return -ENOMEM;
-	snapc_init(&a->c_nodes, sizeof(struct model_node));
-	snapc_init(&a->c_values, sizeof(struct model_value));
-	snapc_init(&a->c_thrs, sizeof(struct model_thr));
-	snapc_init(&a->c_devs, sizeof(struct model_dev));
+	snapc_init(&a->c_nodes, &a->snap, MODEL_T_NODES);
+	snapc_init(&a->c_values, &a->snap, MODEL_T_VALUES);
+	snapc_init(&a->c_thrs, &a->snap, MODEL_T_THRS);
+	snapc_init(&a->c_devs, &a->snap, MODEL_T_DEVS);
 	if (agent_table(a, &a->c_nodes, "snowNodeTable", oid_nodes, OID_LENGTH(oid_nodes), 0,
 			COL_NODE_HOSTNAME, 0) ||
 	    agent_table(a, &a->c_values, "snowValueTable", oid_values, OID_LENGTH(oid_values), 0,
@@ -932,8 +903,8 @@ static void agent_notify_states(struct agent *a, const struct model_snap *old)
 
 	if (!old || !old->nnodes)
 		return; /* the first snapshot: states are not changes */
-	for (i = 0; i < a->snap->nnodes; i++) {
-		const struct model_node *n = &a->snap->nodes[i];
+	for (i = 0; i < a->snap->nblocks; i++) {
+		const struct model_node *n = model_node_at(a->snap, i);
 		const struct model_node *o = model_find_node(old, n->id);
 
 		if (!o || o->state == n->state)
@@ -977,7 +948,6 @@ void agent_take(struct agent *a, struct fetch_result *r)
 		a->snap = r->snap;
 		r->snap = NULL;
 		a->data_ms = r->at_ms;
-		agent_fill(a);
 		agent_notify_states(a, old);
 		model_snap_free(old);
 	}

@@ -48,14 +48,14 @@ struct txn {
 
 /*
  * A netsnmp_container over one table of the served snapshot: find and
- * find_next (all that table_container asks of it) binary-search the rows
- * the snapshot holds, already sorted.  Swapping in a new snapshot is a
- * pointer change: nothing is copied, inserted or sorted per refresh.
+ * find_next (all that table_container asks of it) search the snapshot's
+ * blocks (model_row()).  Swapping in a new snapshot is a pointer change:
+ * nothing is copied, inserted or sorted per refresh.
  */
 struct snap_container {
 	netsnmp_container c; /* first: the agent library sees only this */
-	const void *rows;
-	size_t n, size;
+	struct model_snap *const *snap; /* the agent's served snapshot */
+	int table;           /* enum model_table */
 };
 
 struct agent {

@@ -172,24 +172,59 @@ static void fetch_hand_over(struct fetch *f, struct fetch_result *r)
  * which model_snap_build() reads.
  */
 
+static struct fetch_slot *st_slot(struct fetch_stream *st, const char *name)
+{
+	json_t *i = name ? json_object_get(st->index, name) : NULL;
+
+	return i ? &st->slots[json_integer_value(i)] : NULL;
+}
+
+static void st_slots_free(struct fetch_stream *st)
+{
+	size_t i;
+
+	for (i = 0; i < st->nslots; i++)
+		model_block_unref(st->slots[i].b);
+	st->nslots = 0;
+	json_object_clear(st->index);
+}
+
 static void st_on_list(void *ctx, json_t *answer)
 {
 	struct fetch *f = ctx;
 	struct fetch_stream *st = &f->st;
-	json_t *n;
+	json_t *arr = json_object_get(answer, "nodes"), *n;
 	size_t i;
 
+	st_slots_free(st);
+	if (json_array_size(arr) > st->slots_cap) {
+		struct fetch_slot *p = realloc(st->slots, json_array_size(arr) * sizeof(*p));
+		if (!p) {
+			log_warnx("snowd: out of memory for %zu nodes", json_array_size(arr));
+			return;
+		}
+		st->slots = p;
+		st->slots_cap = json_array_size(arr);
+	}
 	json_decref(st->body);
 	st->body = json_incref(answer);
-	json_object_clear(st->index);
-	json_array_foreach(json_object_get(answer, "nodes"), i, n) {
+	json_array_foreach(arr, i, n) {
 		const char *name = json_string_value(json_object_get(n, "name"));
-		if (name)
-			json_object_set(st->index, name, n);
+		if (!name || json_object_get(st->index, name))
+			continue;
+		json_object_set_new(st->index, name, json_integer((json_int_t)st->nslots));
+		st->slots[st->nslots++] = (struct fetch_slot){ .n = n, .dirty = 1 };
 	}
 	json_object_clear(st->refresh);
 	st->dirty = 1;
 	st->reloads++;
+}
+
+/* Node slot changed: its rows are built again at the next snapshot. */
+static void st_changed(struct fetch_stream *st, struct fetch_slot *slot)
+{
+	slot->dirty = 1;
+	st->dirty = 1;
 }
 
 static void st_on_node(void *ctx, json_t *msg)
@@ -198,33 +233,42 @@ static void st_on_node(void *ctx, json_t *msg)
 	struct fetch_stream *st = &f->st;
 	const char *name = json_string_value(json_object_get(msg, "name"));
 	const char *state = json_string_value(json_object_get(msg, "state"));
-	json_t *n = json_object_get(st->index, name);
+	struct fetch_slot *slot = st_slot(st, name);
 	const char *was;
 
-	if (!n)
+	if (!slot)
 		return;
-	was = json_string_value(json_object_get(n, "state"));
+	was = json_string_value(json_object_get(slot->n, "state"));
 	/* A new boot registered: its schema, boot id, online_since are read anew. */
 	if (!strcmp(state, "online") && (!was || strcmp(was, "online")))
 		json_object_set_new(st->refresh, name, json_true());
-	json_object_update(n, msg);
-	st->dirty = 1;
+	json_object_update(slot->n, msg);
+	st_changed(st, slot);
 }
 
 static void st_on_removed(void *ctx, const char *name)
 {
 	struct fetch *f = ctx;
 	struct fetch_stream *st = &f->st;
-	json_t *arr = json_object_get(st->body, "nodes"), *n = json_object_get(st->index, name);
+	json_t *arr = json_object_get(st->body, "nodes");
+	struct fetch_slot *slot = st_slot(st, name), *last;
 	size_t i;
 
-	if (!n)
+	if (!slot)
 		return;
 	for (i = 0; i < json_array_size(arr); i++) {
-		if (json_array_get(arr, i) == n) {
+		if (json_array_get(arr, i) == slot->n) {
 			json_array_remove(arr, i);
 			break;
 		}
+	}
+	/* The last slot takes the place of the one that goes. */
+	model_block_unref(slot->b);
+	last = &st->slots[--st->nslots];
+	if (slot != last) {
+		*slot = *last;
+		json_object_set_new(st->index, json_string_value(json_object_get(slot->n, "name")),
+				    json_integer(slot - st->slots));
 	}
 	json_object_del(st->index, name);
 	json_object_del(st->refresh, name);
@@ -235,16 +279,17 @@ static void st_on_values(void *ctx, json_t *msg)
 {
 	struct fetch *f = ctx;
 	struct fetch_stream *st = &f->st;
+	struct fetch_slot *slot;
 	const char *name;
-	json_t *upd, *n;
+	json_t *upd;
 
 	st->messages++;
 	/* {NAME: {values, watermarks, last_seen, seq, thresholds?, devices?}}: as the list has them. */
 	json_object_foreach(msg, name, upd) {
-		n = json_object_get(st->index, name);
-		if (n && json_is_object(upd)) {
-			json_object_update(n, upd);
-			st->dirty = 1;
+		slot = st_slot(st, name);
+		if (slot && json_is_object(upd)) {
+			json_object_update(slot->n, upd);
+			st_changed(st, slot);
 		}
 	}
 }
@@ -297,6 +342,47 @@ static const struct follow_ops st_ops = {
 	.on_error = st_on_error,
 };
 
+/*
+ * The copy's snapshot: the rows of the nodes that changed built again, the
+ * others' blocks shared.  @ret NULL out of memory (warn says so).
+ */
+static struct model_snap *st_build(struct fetch_stream *st, char *warn, size_t warnlen)
+{
+	struct model_block **b = malloc((st->nslots + 1) * sizeof(*b));
+	struct model_snap *s;
+	size_t i, nb = 0, skipped = 0;
+
+	if (!b) {
+		snprintf(warn, warnlen, "out of memory");
+		return NULL;
+	}
+	for (i = 0; i < st->nslots; i++) {
+		struct fetch_slot *slot = &st->slots[i];
+		if (slot->dirty) {
+			struct model_block *nb_ = NULL;
+			int rc = model_block_build(slot->n, &nb_, warn[0] ? NULL : warn, warnlen);
+			if (rc == -ENOMEM) {
+				free(b);
+				snprintf(warn, warnlen, "out of memory");
+				return NULL;
+			}
+			model_block_unref(slot->b);
+			slot->b = nb_;
+			slot->dirty = 0;
+			st->rebuilt++;
+		}
+		if (slot->b)
+			b[nb++] = slot->b;
+		else
+			skipped++;
+	}
+	s = model_snap_from(b, nb, skipped);
+	free(b);
+	if (!s)
+		snprintf(warn, warnlen, "out of memory");
+	return s;
+}
+
 /* Hand over a snapshot of the copy and the events gathered.  @ret 0 or -1 (nothing handed). */
 static int st_snapshot(struct fetch *f, int64_t now)
 {
@@ -310,7 +396,7 @@ static int st_snapshot(struct fetch *f, int64_t now)
 	r->events = st->events;
 	st->events = json_array();
 	if (st->dirty) {
-		r->snap = model_snap_build(st->body, warn, sizeof(warn));
+		r->snap = st_build(st, warn, sizeof(warn));
 		if (!r->snap)
 			snprintf(r->error, sizeof(r->error), "nodes: %s", warn);
 		else if (r->snap->skipped && (f->polls % 600) == 0)
@@ -333,12 +419,13 @@ static void st_refresh(struct fetch *f, int64_t now)
 
 	json_object_foreach_safe(st->refresh, tmp, name, v) {
 		char path[160], err[256];
-		json_t *fresh, *n = json_object_get(st->index, name);
+		struct fetch_slot *slot = st_slot(st, name);
+		json_t *fresh;
 
 		if (count++ == FETCH_REFRESH_MAX)
 			break;
 		json_array_append_new(done, json_string(name));
-		if (!n)
+		if (!slot)
 			continue;
 		snprintf(path, sizeof(path), "/api/v1/nodes/%s", name);
 		fresh = fetch_get(f, path, err, sizeof(err));
@@ -351,9 +438,9 @@ static void st_refresh(struct fetch *f, int64_t now)
 		json_object_del(fresh, "settings");
 		json_object_del(fresh, "effective");
 		json_object_del(fresh, "origins");
-		json_object_update(n, fresh);
+		json_object_update(slot->n, fresh);
 		json_decref(fresh);
-		st->dirty = 1;
+		st_changed(st, slot);
 	}
 	json_array_foreach(done, count, v)
 		json_object_del(st->refresh, json_string_value(v));
@@ -405,6 +492,10 @@ static void fetch_stream_main(struct fetch *f)
 	}
 out:
 	follow_free(&st->fl);
+	st_slots_free(st);
+	free(st->slots);
+	st->slots = NULL;
+	st->slots_cap = 0;
 	json_decref(st->body);
 	json_decref(st->index);
 	json_decref(st->events);

@@ -9,8 +9,9 @@
  *     cluster" (the stream, then the list; read again after a cut, when a
  *     node the stream names is not known, and every FETCH_RELOAD_MS as a
  *     safety net; events caught up by id); a node that comes online is read
- *     again alone (its schema may have changed).  A snapshot
- *     is built at most every interval_ms, and only when something changed.
+ *     again alone (its schema may have changed).  A snapshot is built at
+ *     most every interval_ms, and only when something changed; only the
+ *     nodes that changed have their rows built again (model_block).
  *   poll (poll = 1): GET /api/v1/events and /api/v1/nodes every interval_ms.
  * https:// URLs work either way (GnuTLS; SNOW_CA or the system's CAs).
  *
@@ -43,15 +44,25 @@ struct fetch_conf {
 	int poll;          /* poll even when the stream could be used */
 };
 
+/* One node of the stream mode's copy: its object and its rows as last built. */
+struct fetch_slot {
+	json_t *n;               /* the node's object in body (borrowed) */
+	struct model_block *b;   /* its rows (one reference), NULL before the first build */
+	int dirty;               /* n changed since b was built */
+};
+
 /* The stream mode's copy of the cluster (fetcher thread only). */
 struct fetch_stream {
 	struct follow fl;  /* the list, the stream, the events caught up (lib/follow) */
 	json_t *body;      /* {"nodes": [...]} as GET /api/v1/nodes answers, kept current */
-	json_t *index;     /* name -> node object in body (borrowed) */
+	json_t *index;     /* name -> slot number (integer) */
+	struct fetch_slot *slots; /* one per node of body, in no order */
+	size_t nslots, slots_cap;
+	int64_t rebuilt;   /* blocks built (a node's rows made again) */
 	json_t *events;    /* events from the stream not handed over yet */
 	json_t *refresh;   /* names of nodes to read again alone (a set: name -> true) */
 	int up;            /* the stream is connected */
-	int dirty;         /* body changed since the last snapshot */
+	int dirty;         /* some slot is dirty, or a node went: a snapshot is due */
 	int64_t reloads, messages;
 	char why[160];     /* why the stream is down */
 };

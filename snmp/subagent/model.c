@@ -30,6 +30,31 @@ static void *vec_push(struct vec *v)
 	return (char *)v->p + v->n++ * v->size;
 }
 
+/*
+ * Give back the unused end of v.  Each row's index points into the row,
+ * so the pointers follow when realloc moves the array.
+ */
+static void vec_trim(struct vec *v, size_t sub_off)
+{
+	char *p;
+	size_t i;
+
+	if (!v->n) {
+		free(v->p);
+		v->p = NULL;
+		v->cap = 0;
+		return;
+	}
+	if (v->n == v->cap || !(p = realloc(v->p, v->n * v->size)))
+		return;
+	for (i = 0; i < v->n; i++) {
+		netsnmp_index *x = (netsnmp_index *)(void *)(p + i * v->size);
+		x->oids = (oid *)(void *)((char *)x + sub_off);
+	}
+	v->p = p;
+	v->cap = v->n;
+}
+
 int32_t model_fixed(double v, unsigned decimals)
 {
 	double x = v;
@@ -164,15 +189,15 @@ static void model_check(json_t *c, struct model_check_result *r)
 	r->time = res ? model_int(c, "time") : 0;
 }
 
-static void model_note(struct model_snap *s, char *warn, size_t warnlen, const char *fmt,
+static void model_note(size_t *skipped, char *warn, size_t warnlen, const char *fmt,
 		       const char *what)
 {
-	if (!s->skipped++ && warn)
+	if (!(*skipped)++ && warn)
 		snprintf(warn, warnlen, fmt, what);
 }
 
 /* The rows of one node's values, thresholds and devices. */
-static int model_add_node_rows(struct model_snap *s, struct vec *values, struct vec *thrs,
+static int model_add_node_rows(size_t *skipped, struct vec *values, struct vec *thrs,
 			       struct vec *devs, const struct model_node *nr, json_t *n, char *warn,
 			       size_t warnlen)
 {
@@ -188,7 +213,7 @@ static int model_add_node_rows(struct model_snap *s, struct vec *values, struct 
 		int k;
 
 		if (!model_name_ok(name) || !kind) {
-			model_note(s, warn, warnlen, "node %s: a schema entry with a bad name or kind",
+			model_note(skipped, warn, warnlen, "node %s: a schema entry with a bad name or kind",
 				   nr->name);
 			continue;
 		}
@@ -252,7 +277,7 @@ static int model_add_node_rows(struct model_snap *s, struct vec *values, struct 
 		json_t *op;
 
 		if (!model_name_ok(path)) {
-			model_note(s, warn, warnlen, "node %s: a device with a bad path", nr->name);
+			model_note(skipped, warn, warnlen, "node %s: a device with a bad path", nr->name);
 			continue;
 		}
 		d = vec_push(devs);
@@ -329,12 +354,6 @@ static void model_finish(struct vec *v, size_t sub_off, size_t (*len_of)(const v
 	}
 }
 
-static size_t model_len_node(const void *r)
-{
-	(void)r;
-	return 1;
-}
-
 static size_t model_len_value(const void *r)
 {
 	const struct model_value *v = r;
@@ -356,116 +375,276 @@ static size_t model_len_dev(const void *r)
 	return model_index(d->node_id, d->path, 0, (oid *)d->sub);
 }
 
-struct model_snap *model_snap_build(json_t *body, char *err, size_t errlen)
+/* The node row of n into nr.  @ret 0, or -EINVAL with warn filled. */
+static int model_node_row(json_t *n, struct model_node *nr, char *warn, size_t warnlen)
 {
-	struct vec nodes = { .size = sizeof(struct model_node) },
-		   values = { .size = sizeof(struct model_value) },
+	json_t *id = json_object_get(n, "id");
+	const char *name = json_string_value(json_object_get(n, "name"));
+	const char *mac = json_string_value(json_object_get(n, "mac"));
+	const char *ip = json_string_value(json_object_get(n, "ip"));
+	char macs[SNOW_MAC_STRLEN + 1], msg[128];
+	uint32_t ipv = 0;
+	unsigned m[6];
+
+	if (!json_is_integer(id) || json_integer_value(id) < 1 ||
+	    json_integer_value(id) > (json_int_t)UINT32_MAX || !model_name_ok(name)) {
+		if (warn && warnlen)
+			snprintf(warn, warnlen, "%s: no id 1..2^32-1 or a bad name (snowd too old?)",
+				 name && model_name_ok(name) ? name : "a node");
+		return -EINVAL;
+	}
+	nr->id = (uint32_t)json_integer_value(id);
+	nr->sub[0] = nr->id;
+	nr->idx.len = 1;
+	nr->idx.oids = nr->sub;
+	snprintf(nr->name, sizeof(nr->name), "%s", name);
+	if (mac && !valid_mac(mac, macs, msg, sizeof(msg)) &&
+	    sscanf(macs, "%x:%x:%x:%x:%x:%x", &m[0], &m[1], &m[2], &m[3], &m[4], &m[5]) == 6)
+		for (int k = 0; k < 6; k++)
+			nr->mac[k] = (unsigned char)m[k];
+	if (ip && !valid_ipv4(ip, &ipv, msg, sizeof(msg))) {
+		nr->ip[0] = (unsigned char)(ipv >> 24);
+		nr->ip[1] = (unsigned char)(ipv >> 16);
+		nr->ip[2] = (unsigned char)(ipv >> 8);
+		nr->ip[3] = (unsigned char)ipv;
+	}
+	nr->state = model_state(json_string_value(json_object_get(n, "state")));
+	model_copy(nr->image, sizeof(nr->image), n, "image");
+	model_copy(nr->hostname, sizeof(nr->hostname), n, "hostname");
+	nr->last_seen = model_int(n, "last_seen");
+	nr->online_since = model_int(n, "online_since");
+	return 0;
+}
+
+int model_block_build(json_t *n, struct model_block **out, char *warn, size_t warnlen)
+{
+	struct vec values = { .size = sizeof(struct model_value) },
 		   thrs = { .size = sizeof(struct model_thr) },
 		   devs = { .size = sizeof(struct model_dev) };
+	struct model_block *b = calloc(1, sizeof(*b));
+	int rc;
+
+	*out = NULL;
+	if (!b)
+		return -ENOMEM;
+	rc = model_node_row(n, &b->node, warn, warnlen);
+	if (!rc)
+		rc = model_add_node_rows(&b->skipped, &values, &thrs, &devs, &b->node, n, warn,
+					 warnlen);
+	if (rc) {
+		free(values.p);
+		free(thrs.p);
+		free(devs.p);
+		free(b);
+		return rc;
+	}
+	model_finish(&values, offsetof(struct model_value, sub), model_len_value);
+	model_finish(&thrs, offsetof(struct model_thr, sub), model_len_thr);
+	model_finish(&devs, offsetof(struct model_dev, sub), model_len_dev);
+	/* A block lives on: keep only what its rows need. */
+	vec_trim(&values, offsetof(struct model_value, sub));
+	vec_trim(&thrs, offsetof(struct model_thr, sub));
+	vec_trim(&devs, offsetof(struct model_dev, sub));
+	b->values = values.p;
+	b->nvalues = values.n;
+	b->thrs = thrs.p;
+	b->nthrs = thrs.n;
+	b->devs = devs.p;
+	b->ndevs = devs.n;
+	b->refs = 1;
+	*out = b;
+	return 0;
+}
+
+struct model_block *model_block_ref(struct model_block *b)
+{
+	if (b)
+		__atomic_add_fetch(&b->refs, 1, __ATOMIC_RELAXED);
+	return b;
+}
+
+void model_block_unref(struct model_block *b)
+{
+	if (!b || __atomic_sub_fetch(&b->refs, 1, __ATOMIC_ACQ_REL))
+		return;
+	free(b->values);
+	free(b->thrs);
+	free(b->devs);
+	free(b);
+}
+
+static int model_cmp_block(const void *a, const void *b)
+{
+	uint32_t x = (*(struct model_block *const *)a)->node.id;
+	uint32_t y = (*(struct model_block *const *)b)->node.id;
+
+	return x < y ? -1 : x > y;
+}
+
+struct model_snap *model_snap_from(struct model_block *const *b, size_t n, size_t skipped)
+{
+	struct model_snap *s = calloc(1, sizeof(*s));
+	size_t i, out = 0;
+
+	if (!s || !(s->blocks = malloc((n ? n : 1) * sizeof(*s->blocks)))) {
+		free(s);
+		return NULL;
+	}
+	memcpy(s->blocks, b, n * sizeof(*b));
+	qsort(s->blocks, n, sizeof(*s->blocks), model_cmp_block);
+	s->skipped = skipped;
+	for (i = 0; i < n; i++) {
+		struct model_block *x = s->blocks[i];
+		if (out && s->blocks[out - 1]->node.id == x->node.id) {
+			s->skipped++;
+			continue;
+		}
+		s->blocks[out++] = model_block_ref(x);
+		s->nvalues += x->nvalues;
+		s->nthrs += x->nthrs;
+		s->ndevs += x->ndevs;
+		s->skipped += x->skipped;
+	}
+	s->nblocks = s->nnodes = out;
+	return s;
+}
+
+struct model_snap *model_snap_build(json_t *body, char *err, size_t errlen)
+{
 	json_t *arr = json_object_get(body, "nodes"), *n;
-	struct model_snap *s;
-	size_t i;
+	struct model_block **b;
+	struct model_snap *s = NULL;
+	size_t i, nb = 0, skipped = 0;
+	char why[160];
 
 	if (!json_is_array(arr)) {
 		snprintf(err, errlen, "nodes: missing or not an array");
 		return NULL;
 	}
-	s = calloc(1, sizeof(*s));
-	if (!s)
-		goto nomem;
 	if (err && errlen)
 		err[0] = '\0';
+	b = calloc(json_array_size(arr) + 1, sizeof(*b));
+	if (!b)
+		goto nomem;
 	json_array_foreach(arr, i, n) {
-		json_t *id = json_object_get(n, "id");
-		const char *name = json_string_value(json_object_get(n, "name"));
-		const char *mac = json_string_value(json_object_get(n, "mac"));
-		const char *ip = json_string_value(json_object_get(n, "ip"));
-		char macs[SNOW_MAC_STRLEN + 1], msg[128];
-		struct model_node *nr;
-		uint32_t ipv = 0;
-		unsigned m[6];
+		int rc;
 
-		if (!json_is_integer(id) || json_integer_value(id) < 1 ||
-		    json_integer_value(id) > (json_int_t)UINT32_MAX || !model_name_ok(name)) {
-			model_note(s, err, errlen, "%s: no id 1..2^32-1 or a bad name (snowd too old?)",
-				   name && model_name_ok(name) ? name : "a node");
-			continue;
-		}
-		nr = vec_push(&nodes);
-		if (!nr)
+		why[0] = '\0';
+		rc = model_block_build(n, &b[nb], why, sizeof(why));
+		if (rc == -ENOMEM)
 			goto nomem;
-		nr->id = (uint32_t)json_integer_value(id);
-		nr->sub[0] = nr->id;
-		snprintf(nr->name, sizeof(nr->name), "%s", name);
-		if (mac && !valid_mac(mac, macs, msg, sizeof(msg)) &&
-		    sscanf(macs, "%x:%x:%x:%x:%x:%x", &m[0], &m[1], &m[2], &m[3], &m[4], &m[5]) == 6)
-			for (int k = 0; k < 6; k++)
-				nr->mac[k] = (unsigned char)m[k];
-		if (ip && !valid_ipv4(ip, &ipv, msg, sizeof(msg))) {
-			nr->ip[0] = (unsigned char)(ipv >> 24);
-			nr->ip[1] = (unsigned char)(ipv >> 16);
-			nr->ip[2] = (unsigned char)(ipv >> 8);
-			nr->ip[3] = (unsigned char)ipv;
-		}
-		nr->state = model_state(json_string_value(json_object_get(n, "state")));
-		model_copy(nr->image, sizeof(nr->image), n, "image");
-		model_copy(nr->hostname, sizeof(nr->hostname), n, "hostname");
-		nr->last_seen = model_int(n, "last_seen");
-		nr->online_since = model_int(n, "online_since");
-		if (model_add_node_rows(s, &values, &thrs, &devs, nr, n, err, errlen))
-			goto nomem;
+		if (rc)
+			skipped++;
+		else
+			nb++;
+		if (why[0] && err && errlen && !err[0])
+			snprintf(err, errlen, "%s", why);
 	}
-	model_finish(&nodes, offsetof(struct model_node, sub), model_len_node);
-	model_finish(&values, offsetof(struct model_value, sub), model_len_value);
-	model_finish(&thrs, offsetof(struct model_thr, sub), model_len_thr);
-	model_finish(&devs, offsetof(struct model_dev, sub), model_len_dev);
-	s->nodes = nodes.p;
-	s->nnodes = nodes.n;
-	s->values = values.p;
-	s->nvalues = values.n;
-	s->thrs = thrs.p;
-	s->nthrs = thrs.n;
-	s->devs = devs.p;
-	s->ndevs = devs.n;
+	s = model_snap_from(b, nb, skipped);
+	if (!s)
+		goto nomem;
+	for (i = 0; i < nb; i++)
+		model_block_unref(b[i]);
+	free(b);
 	return s;
 nomem:
-	free(nodes.p);
-	free(values.p);
-	free(thrs.p);
-	free(devs.p);
-	free(s);
+	for (i = 0; b && i < nb; i++)
+		model_block_unref(b[i]);
+	free(b);
 	snprintf(err, errlen, "out of memory");
 	return NULL;
 }
 
 void model_snap_free(struct model_snap *s)
 {
+	size_t i;
+
 	if (!s)
 		return;
-	free(s->nodes);
-	free(s->values);
-	free(s->thrs);
-	free(s->devs);
+	for (i = 0; i < s->nblocks; i++)
+		model_block_unref(s->blocks[i]);
+	free(s->blocks);
 	free(s);
 }
 
-/* Binary search for the row with exactly this index in a sorted array. */
-static const void *model_bsearch(const void *base, size_t n, size_t size, const oid *key,
-				 size_t keylen)
+/* Block b's rows of table: *n rows of *size octets. */
+static const void *model_block_rows(const struct model_block *b, int table, size_t *n,
+				    size_t *size)
+{
+	switch (table) {
+	case MODEL_T_NODES:
+		*n = 1;
+		*size = sizeof(b->node);
+		return &b->node;
+	case MODEL_T_VALUES:
+		*n = b->nvalues;
+		*size = sizeof(*b->values);
+		return b->values;
+	case MODEL_T_THRS:
+		*n = b->nthrs;
+		*size = sizeof(*b->thrs);
+		return b->thrs;
+	default:
+		*n = b->ndevs;
+		*size = sizeof(*b->devs);
+		return b->devs;
+	}
+}
+
+/* The first of n rows whose index is at or above key (strictly above when after). */
+static size_t model_bound(const void *rows, size_t n, size_t size, const oid *key, size_t keylen,
+			  int after)
 {
 	size_t lo = 0, hi = n;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		const netsnmp_index *x = (const netsnmp_index *)(const void *)((const char *)base +
+		const netsnmp_index *x = (const netsnmp_index *)(const void *)((const char *)rows +
 									       mid * size);
 		int c = model_cmp_sub(x->oids, x->len, key, keylen);
-		if (!c)
-			return x;
-		if (c < 0)
+		if (c < 0 || (after && c == 0))
 			lo = mid + 1;
 		else
 			hi = mid;
+	}
+	return lo;
+}
+
+const void *model_row(const struct model_snap *s, int table, const oid *key, size_t keylen,
+		      int after)
+{
+	oid id = key && keylen ? key[0] : 0;
+	size_t lo = 0, hi = s->nblocks, n, size, j;
+
+	if (!key && !after)
+		return NULL;
+	/* The first block whose node id is at or above the key's. */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if ((oid)s->blocks[mid]->node.id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < s->nblocks; lo++) {
+		const struct model_block *b = s->blocks[lo];
+		const char *rows = model_block_rows(b, table, &n, &size);
+
+		if (!key || (oid)b->node.id > id) {
+			/* Every row of a later node comes after the key; none is it. */
+			if (!after)
+				return NULL;
+			if (n)
+				return rows;
+			continue;
+		}
+		j = model_bound(rows, n, size, key, keylen, after);
+		if (j < n) {
+			const netsnmp_index *x = (const netsnmp_index *)(const void *)(rows + j * size);
+			return after || !model_cmp_sub(x->oids, x->len, key, keylen) ? x : NULL;
+		}
+		if (!after)
+			return NULL;
 	}
 	return NULL;
 }
@@ -474,16 +653,16 @@ const struct model_node *model_find_node(const struct model_snap *s, uint32_t id
 {
 	oid key = id;
 
-	return model_bsearch(s->nodes, s->nnodes, sizeof(*s->nodes), &key, 1);
+	return model_row(s, MODEL_T_NODES, &key, 1, 0);
 }
 
 const struct model_node *model_find_node_name(const struct model_snap *s, const char *name)
 {
 	size_t i;
 
-	for (i = 0; i < s->nnodes; i++)
-		if (!strcmp(s->nodes[i].name, name))
-			return &s->nodes[i];
+	for (i = 0; i < s->nblocks; i++)
+		if (!strcmp(s->blocks[i]->node.name, name))
+			return &s->blocks[i]->node;
 	return NULL;
 }
 
@@ -493,7 +672,7 @@ const struct model_value *model_find_value(const struct model_snap *s, uint32_t 
 	oid key[MODEL_IDX_MAX];
 	size_t len = model_index(node, name, 0, key);
 
-	return model_bsearch(s->values, s->nvalues, sizeof(*s->values), key, len);
+	return model_row(s, MODEL_T_VALUES, key, len, 0);
 }
 
 const struct model_thr *model_find_thr(const struct model_snap *s, uint32_t node,
@@ -502,7 +681,7 @@ const struct model_thr *model_find_thr(const struct model_snap *s, uint32_t node
 	oid key[MODEL_IDX_MAX];
 	size_t len = model_index(node, value, kind, key);
 
-	return model_bsearch(s->thrs, s->nthrs, sizeof(*s->thrs), key, len);
+	return model_row(s, MODEL_T_THRS, key, len, 0);
 }
 
 const struct model_dev *model_find_dev(const struct model_snap *s, uint32_t node,
@@ -511,5 +690,5 @@ const struct model_dev *model_find_dev(const struct model_snap *s, uint32_t node
 	oid key[MODEL_IDX_MAX];
 	size_t len = model_index(node, path, 0, key);
 
-	return model_bsearch(s->devs, s->ndevs, sizeof(*s->devs), key, len);
+	return model_row(s, MODEL_T_DEVS, key, len, 0);
 }

@@ -1,11 +1,13 @@
 /*
- * The cluster as SNOW-CLUSTER-MIB shows it: a snapshot of snowd's
- * GET /api/v1/nodes turned into the rows of the four tables, each row
- * carrying its index as OID sub-identifiers, every table sorted by index.
+ * The cluster as SNOW-CLUSTER-MIB shows it: snowd's nodes turned into the
+ * rows of the four tables, each row carrying its index as OID
+ * sub-identifiers.  Every index starts with the node's id, so a table
+ * sorted by index is the node blocks in id order, each block's rows sorted.
  *
- * A snapshot is immutable once built, so the fetcher thread builds it and
- * the agent thread serves from it; nothing here calls the agent library
- * (only its OID type and comparison), so the unit tests need no agent.
+ * Blocks and snapshots are immutable once built, so the fetcher thread
+ * builds them and the agent thread serves from them; nothing here calls
+ * the agent library (only its OID type and comparison), so the unit tests
+ * need no agent.
  */
 #ifndef SNOW_SNMP_MODEL_H
 #define SNOW_SNMP_MODEL_H
@@ -95,24 +97,74 @@ struct model_dev {
 	struct model_check_result diag, audit;
 };
 
-struct model_snap {
-	struct model_node *nodes;
+/*
+ * One node's rows: its node row and its values, thresholds and devices,
+ * each array sorted by index.  Built from that node's JSON alone and never
+ * changed afterwards, so a block is shared by the fetcher's copy and every
+ * snapshot that holds it (reference counted, atomically: the agent thread
+ * frees snapshots while the fetcher builds the next).  A node that did not
+ * change between two snapshots costs the second one a pointer.
+ */
+struct model_block {
+	unsigned refs;
+	struct model_node node;
 	struct model_value *values;
 	struct model_thr *thrs;
 	struct model_dev *devs;
-	size_t nnodes, nvalues, nthrs, ndevs;
-	size_t skipped;    /* nodes or rows left out (malformed, no id) */
+	size_t nvalues, nthrs, ndevs;
+	size_t skipped;    /* rows left out (malformed) */
 };
+
+/*
+ * Build node n's block (n borrowed).  @ret 0 with *out holding one
+ * reference, -EINVAL when the node has no usable id or name (warn says
+ * why), or -ENOMEM.  Malformed rows are left out and counted in skipped,
+ * the first reason in warn.
+ */
+int model_block_build(json_t *n, struct model_block **out, char *warn, size_t warnlen);
+struct model_block *model_block_ref(struct model_block *b);
+void model_block_unref(struct model_block *b);
+
+/* The tables, numbered as under snowClusterObjects. */
+enum model_table { MODEL_T_NODES = 2, MODEL_T_VALUES, MODEL_T_THRS, MODEL_T_DEVS };
+
+/* What the agent serves: blocks sorted by node id, no id twice. */
+struct model_snap {
+	struct model_block **blocks;
+	size_t nblocks;
+	size_t nnodes, nvalues, nthrs, ndevs; /* rows per table */
+	size_t skipped;    /* nodes or rows left out (malformed, no id, an id twice) */
+};
+
+/*
+ * A snapshot of n blocks (a reference taken on each; the caller keeps its
+ * own), sorted by node id; a block whose id an earlier one has is left out
+ * and counted in skipped, which starts at skipped.  @ret NULL out of memory.
+ */
+struct model_snap *model_snap_from(struct model_block *const *b, size_t n, size_t skipped);
 
 /*
  * Build a snapshot from the body of GET /api/v1/nodes (borrowed).  Nodes
  * without a usable id, and malformed members, are left out (counted in
- * skipped; the first reason goes to warn when it is not NULL).
+ * skipped; the first reason goes to err when it is not NULL).
  * @ret a snapshot model_snap_free() releases, or NULL (out of memory, or
  * the body has no "nodes" array: err says which).
  */
 struct model_snap *model_snap_build(json_t *body, char *err, size_t errlen);
 void model_snap_free(struct model_snap *s);
+
+/*
+ * The row of table whose index is key (after = 0), or the first row whose
+ * index comes after key (after = 1; key NULL: the table's first row).
+ * Rows start with their netsnmp_index.  @ret a row borrowed from s, or NULL.
+ */
+const void *model_row(const struct model_snap *s, int table, const oid *key, size_t keylen,
+		      int after);
+/* The node row of the i-th block (i < s->nblocks), in node id order. */
+static inline const struct model_node *model_node_at(const struct model_snap *s, size_t i)
+{
+	return &s->blocks[i]->node;
+}
 
 /* Lookups by key (binary search).  @ret a row borrowed from s, or NULL. */
 const struct model_node *model_find_node(const struct model_snap *s, uint32_t id);

@@ -1,4 +1,5 @@
 /* snow-subagent's model: snowd's node list into sorted MIB rows. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -47,19 +48,31 @@ static struct model_snap *build(void)
 	return s;
 }
 
+/* The n-th row of table in index order, walked as GETNEXT does. */
+static const void *row_at(const struct model_snap *s, int table, size_t n)
+{
+	const netsnmp_index *x = model_row(s, table, NULL, 0, 1);
+
+	while (x && n--)
+		x = model_row(s, table, x->oids, x->len, 1);
+	return x;
+}
+
 static void test_nodes_sorted_by_id(void **state)
 {
 	struct model_snap *s = build();
 
 	assert_int_equal(s->nnodes, 2); /* "noid" left out */
-	assert_int_equal(s->nodes[0].id, 3);
-	assert_int_equal(s->nodes[1].id, 7);
-	assert_int_equal(s->nodes[1].state, MODEL_ONLINE);
-	assert_int_equal(s->nodes[0].state, MODEL_OFFLINE);
-	assert_int_equal(s->nodes[1].ip[3], 17);
-	assert_int_equal(s->nodes[1].mac[5], 7);
+	assert_int_equal(model_node_at(s, 0)->id, 3);
+	assert_int_equal(model_node_at(s, 1)->id, 7);
+	assert_int_equal(model_node_at(s, 1)->state, MODEL_ONLINE);
+	assert_int_equal(model_node_at(s, 0)->state, MODEL_OFFLINE);
+	assert_int_equal(model_node_at(s, 1)->ip[3], 17);
+	assert_int_equal(model_node_at(s, 1)->mac[5], 7);
 	assert_true(s->skipped >= 2); /* noid, bad name */
-	assert_ptr_equal(model_find_node(s, 7), &s->nodes[1]);
+	assert_ptr_equal(model_find_node(s, 7), model_node_at(s, 1));
+	assert_ptr_equal(row_at(s, MODEL_T_NODES, 1), model_node_at(s, 1));
+	assert_null(row_at(s, MODEL_T_NODES, 2));
 	assert_null(model_find_node(s, 4));
 	model_snap_free(s);
 }
@@ -72,11 +85,14 @@ static void test_values_indexed_and_scaled(void **state)
 
 	/* Duplicate and bad names dropped: three values. */
 	assert_int_equal(s->nvalues, 3);
-	for (i = 1; i < s->nvalues; i++)
-		assert_true(snmp_oid_compare(s->values[i - 1].idx.oids, s->values[i - 1].idx.len,
-					     s->values[i].idx.oids, s->values[i].idx.len) < 0);
+	for (i = 1; i < s->nvalues; i++) {
+		const netsnmp_index *a = row_at(s, MODEL_T_VALUES, i - 1), *b = row_at(s, MODEL_T_VALUES, i);
+		assert_true(snmp_oid_compare(a->oids, a->len, b->oids, b->len) < 0);
+	}
+	assert_null(row_at(s, MODEL_T_VALUES, 3));
 	/* Length-prefixed strings: shorter names first. */
-	assert_string_equal(s->values[0].name, "sys.uptime_s");
+	v = row_at(s, MODEL_T_VALUES, 0);
+	assert_string_equal(v->name, "sys.uptime_s");
 	v = model_find_value(s, 7, "vm.load.avg1");
 	assert_non_null(v);
 	assert_ptr_equal(v->idx.oids, v->sub);
@@ -119,7 +135,8 @@ static void test_devices(void **state)
 	const struct model_dev *d;
 
 	assert_int_equal(s->ndevs, 2);
-	assert_string_equal(s->devs[0].path, "cpu/cpu0");
+	d = row_at(s, MODEL_T_DEVS, 0);
+	assert_string_equal(d->path, "cpu/cpu0");
 	d = model_find_dev(s, 7, "cpu/cpu1");
 	assert_non_null(d);
 	assert_true(d->enabled);
@@ -156,6 +173,62 @@ static void test_numbers(void **state)
 	assert_int_equal(d[8], '+');
 }
 
+/* A GETNEXT from between rows, or from a node without rows, lands on the next row. */
+static void test_next_between_rows(void **state)
+{
+	struct model_snap *s = build();
+	const struct model_value *v;
+	const struct model_node *n;
+	oid key[MODEL_IDX_MAX];
+	size_t len;
+
+	/* Node 3 has no values: after (3) comes node 7's first. */
+	key[0] = 3;
+	v = model_row(s, MODEL_T_VALUES, key, 1, 1);
+	assert_non_null(v);
+	assert_int_equal(v->node_id, 7);
+	assert_string_equal(v->name, "sys.uptime_s");
+	assert_null(model_row(s, MODEL_T_VALUES, key, 1, 0));
+	/* After node 7's last value (the longest name): nothing. */
+	len = model_index(7, "kern.mem.free_kb", 0, key);
+	assert_null(model_row(s, MODEL_T_VALUES, key, len, 1));
+	/* Between nodes 3 and 7 in the node table, and past the end. */
+	key[0] = 3;
+	key[1] = 9;
+	n = model_row(s, MODEL_T_NODES, key, 2, 1);
+	assert_non_null(n);
+	assert_int_equal(n->id, 7);
+	key[0] = 8;
+	assert_null(model_row(s, MODEL_T_NODES, key, 1, 1));
+	model_snap_free(s);
+}
+
+/* Blocks are shared: a snapshot made of them holds its own references. */
+static void test_blocks_shared(void **state)
+{
+	json_t *n = json_pack("{s:i, s:s, s:s, s:[{s:s, s:s}], s:{s:f}}", "id", 5, "name", "e",
+			      "state", "online", "schema", "name", "x.y", "kind", "gauge", "values",
+			      "x.y", 1.5);
+	struct model_block *b;
+	struct model_snap *s1, *s2;
+	char warn[128] = "";
+
+	assert_int_equal(model_block_build(n, &b, warn, sizeof(warn)), 0);
+	s1 = model_snap_from(&b, 1, 0);
+	s2 = model_snap_from(&b, 1, 0);
+	assert_int_equal(b->refs, 3);
+	model_block_unref(b);
+	model_snap_free(s1);
+	assert_non_null(model_find_value(s2, 5, "x.y"));
+	assert_int_equal(s2->nvalues, 1);
+	model_snap_free(s2);
+	json_decref(n);
+	n = json_pack("{s:s}", "name", "noid");
+	assert_int_equal(model_block_build(n, &b, warn, sizeof(warn)), -EINVAL);
+	assert_non_null(strstr(warn, "no id"));
+	json_decref(n);
+}
+
 static void test_no_nodes_array(void **state)
 {
 	json_t *body = json_pack("{s:i}", "nodes", 3);
@@ -174,6 +247,8 @@ int main(void)
 		cmocka_unit_test(test_thresholds_for_every_gauge),
 		cmocka_unit_test(test_devices),
 		cmocka_unit_test(test_numbers),
+		cmocka_unit_test(test_next_between_rows),
+		cmocka_unit_test(test_blocks_shared),
 		cmocka_unit_test(test_no_nodes_array),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
