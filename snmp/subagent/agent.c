@@ -33,7 +33,8 @@ enum { COL_NODE_NAME = 2, COL_NODE_MAC, COL_NODE_IP, COL_NODE_STATE, COL_NODE_IM
        COL_NODE_UPTIME, COL_NODE_LAST_SEEN, COL_NODE_HOSTNAME };
 enum { COL_VAL_OID = 2, COL_VAL_KIND, COL_VAL_UNIT, COL_VAL_DECIMALS, COL_VAL_CURRENT,
        COL_VAL_TEXT, COL_VAL_LOW, COL_VAL_HIGH, COL_VAL_DESCR };
-enum { COL_THR_RISE = 2, COL_THR_CLEAR, COL_THR_ENABLED, COL_THR_STATE, COL_THR_SAMPLES };
+enum { COL_THR_RISE = 2, COL_THR_CLEAR, COL_THR_ENABLED, COL_THR_STATE, COL_THR_SAMPLES,
+       COL_THR_STATUS };
 enum { COL_DEV_CLASS = 2, COL_DEV_ADMIN, COL_DEV_OPER, COL_DEV_RUN, COL_DEV_CAN_DISABLE,
        COL_DEV_CAN_ENABLE, COL_DEV_DIAG, COL_DEV_DIAG_TIME, COL_DEV_AUDIT,
        COL_DEV_AUDIT_TIME };
@@ -45,6 +46,10 @@ enum { COL_DEV_CLASS = 2, COL_DEV_ADMIN, COL_DEV_OPER, COL_DEV_RUN, COL_DEV_CAN_
 #define OPER_ENABLED 3
 #define TV_TRUE 1
 #define TV_FALSE 2
+/* RowStatus (SNMPv2-TC) */
+#define RS_ACTIVE 1
+#define RS_CREATE_AND_GO 4
+#define RS_DESTROY 6
 #define TXN_ABANDON_MS 10000 /* a SET the master never finished */
 
 static void set_int(netsnmp_request_info *r, int type, long v)
@@ -166,6 +171,9 @@ static void agent_get_thr(netsnmp_request_info *r, const struct model_thr *t, in
 	case COL_THR_SAMPLES:
 		set_int(r, ASN_UNSIGNED, t->enabled ? t->samples : 1);
 		break;
+	case COL_THR_STATUS:
+		set_int(r, ASN_INTEGER, RS_ACTIVE);
+		break;
 	default:
 		netsnmp_request_set_error(r, SNMP_NOSUCHOBJECT);
 	}
@@ -222,13 +230,12 @@ static void txn_reset(struct txn *t)
 	memset(t, 0, sizeof(*t));
 }
 
-static struct txn_entry *txn_find(struct txn *t, int table, const netsnmp_index *idx)
+static struct txn_entry *txn_find(struct txn *t, int table, const oid *sub, size_t len)
 {
 	size_t i;
 
 	for (i = 0; i < t->n; i++)
-		if (t->e[i].table == table &&
-		    !snmp_oid_compare(t->e[i].sub, t->e[i].len, idx->oids, idx->len))
+		if (t->e[i].table == table && !snmp_oid_compare(t->e[i].sub, t->e[i].len, sub, len))
 			return &t->e[i];
 	return NULL;
 }
@@ -241,7 +248,7 @@ static struct txn_entry *txn_find(struct txn *t, int table, const netsnmp_index 
 static struct txn_entry *txn_get(struct txn *t, int table, const void *row)
 {
 	const netsnmp_index *idx = row;
-	struct txn_entry *e = txn_find(t, table, idx);
+	struct txn_entry *e = txn_find(t, table, idx->oids, idx->len);
 
 	if (e)
 		return e;
@@ -270,6 +277,54 @@ static struct txn_entry *txn_get(struct txn *t, int table, const void *row)
 		e->can_enable = r->can_enable;
 		e->can_disable = r->can_disable;
 	}
+	return e;
+}
+
+/*
+ * The entry for a threshold row a SET would create: index (node, value
+ * name, kind) of a gauge the node has.  @ret the entry, or NULL with *err
+ * the SNMP error (no such gauge: noCreation; too many rows).
+ */
+static struct txn_entry *txn_get_new_thr(struct agent *a, const oid *sub, size_t len, int *err)
+{
+	struct txn *t = &a->txn;
+	struct txn_entry *e = txn_find(t, TXN_THR, sub, len);
+	const struct model_node *n;
+	const struct model_value *v;
+	char name[MODEL_NAME_MAX + 1];
+	size_t i, nlen;
+
+	if (e)
+		return e;
+	*err = SNMP_ERR_NOCREATION;
+	/* node, length, the name's octets, kind */
+	if (len < 4 || len > MODEL_IDX_MAX || sub[1] != len - 3 || sub[1] > MODEL_NAME_MAX ||
+	    (sub[len - 1] != MODEL_HIGH && sub[len - 1] != MODEL_LOW) || sub[0] > UINT32_MAX)
+		return NULL;
+	nlen = sub[1];
+	for (i = 0; i < nlen; i++) {
+		if (sub[2 + i] < 0x21 || sub[2 + i] > 0x7e)
+			return NULL;
+		name[i] = (char)sub[2 + i];
+	}
+	name[nlen] = '\0';
+	n = model_find_node(a->snap, (uint32_t)sub[0]);
+	v = n ? model_find_value(a->snap, n->id, name) : NULL;
+	if (!v || v->kind != MODEL_GAUGE)
+		return NULL;
+	*err = SNMP_ERR_RESOURCEUNAVAILABLE;
+	if (t->n == AGENT_TXN_MAX)
+		return NULL;
+	e = &t->e[t->n++];
+	memset(e, 0, sizeof(*e));
+	e->table = TXN_THR;
+	memcpy(e->sub, sub, len * sizeof(oid));
+	e->len = len;
+	snprintf(e->node, sizeof(e->node), "%s", n->name);
+	snprintf(e->name, sizeof(e->name), "%s", name);
+	e->kind = (int)sub[len - 1];
+	e->decimals = v->decimals;
+	e->samples = 1;
 	return e;
 }
 
@@ -306,10 +361,25 @@ static json_t *dev_cmd(const struct txn_entry *e, int enable)
 static int thr_plan(struct txn_entry *e)
 {
 	double rise, clear;
+	int destroy;
 
 	if (e->set_enabled && e->want_enabled != TV_TRUE && e->want_enabled != TV_FALSE)
 		return SNMP_ERR_WRONGVALUE;
-	if (e->set_enabled && e->want_enabled == TV_FALSE) {
+	/* RowStatus: createAndGo makes the row, destroy removes it; no createAndWait. */
+	if (e->set_status && e->want_status != RS_ACTIVE && e->want_status != RS_CREATE_AND_GO &&
+	    e->want_status != RS_DESTROY)
+		return SNMP_ERR_WRONGVALUE;
+	if (e->set_status && (e->want_status == RS_CREATE_AND_GO ? e->enabled :
+			      e->want_status == RS_ACTIVE ? !e->enabled : 0))
+		return SNMP_ERR_INCONSISTENTVALUE;
+	/* A row that does not exist is made only by createAndGo (or enabled = true, as before). */
+	if (!e->enabled && !e->set_status && !(e->set_enabled && e->want_enabled == TV_TRUE))
+		return SNMP_ERR_NOCREATION;
+	destroy = (e->set_status && e->want_status == RS_DESTROY) ||
+		  (e->set_enabled && e->want_enabled == TV_FALSE);
+	if (e->set_enabled && e->set_status && destroy != (e->want_enabled == TV_FALSE))
+		return SNMP_ERR_INCONSISTENTVALUE;
+	if (destroy) {
 		/* Disabling and setting levels at once says two opposite things. */
 		if (e->set_rise || e->set_clear)
 			return SNMP_ERR_INCONSISTENTVALUE;
@@ -409,11 +479,12 @@ static int agent_set(struct agent *a, int table, netsnmp_agent_request_info *req
 			continue;
 		switch (reqinfo->mode) {
 		case MODE_SET_RESERVE1:
-			if (!row) {
+			if (!ti || (!row && table != TXN_THR)) {
 				netsnmp_set_request_error(reqinfo, r, SNMP_ERR_NOCREATION);
 				continue;
 			}
-			if ((table == TXN_THR && (col < COL_THR_RISE || col > COL_THR_ENABLED)) ||
+			if ((table == TXN_THR && (col < COL_THR_RISE || col > COL_THR_STATUS ||
+						  col == COL_THR_STATE || col == COL_THR_SAMPLES)) ||
 			    (table == TXN_DEV && col != COL_DEV_ADMIN)) {
 				netsnmp_set_request_error(reqinfo, r, SNMP_ERR_NOTWRITABLE);
 				continue;
@@ -423,9 +494,11 @@ static int agent_set(struct agent *a, int table, netsnmp_agent_request_info *req
 				netsnmp_set_request_error(reqinfo, r, rc);
 				continue;
 			}
-			e = txn_get(t, table, row);
+			rc = SNMP_ERR_RESOURCEUNAVAILABLE;
+			e = row ? txn_get(t, table, row) :
+				  txn_get_new_thr(a, ti->index_oid, ti->index_oid_len, &rc);
 			if (!e) {
-				netsnmp_set_request_error(reqinfo, r, SNMP_ERR_RESOURCEUNAVAILABLE);
+				netsnmp_set_request_error(reqinfo, r, rc);
 				continue;
 			}
 			if (col == COL_THR_RISE && table == TXN_THR) {
@@ -437,13 +510,16 @@ static int agent_set(struct agent *a, int table, netsnmp_agent_request_info *req
 			} else if (col == COL_THR_ENABLED && table == TXN_THR) {
 				e->set_enabled = 1;
 				e->want_enabled = *vb->val.integer;
+			} else if (col == COL_THR_STATUS && table == TXN_THR) {
+				e->set_status = 1;
+				e->want_status = *vb->val.integer;
 			} else {
 				e->set_admin = 1;
 				e->want_admin = *vb->val.integer;
 			}
 			break;
 		case MODE_SET_RESERVE2:
-			e = row ? txn_find(t, table, row) : NULL;
+			e = ti ? txn_find(t, table, ti->index_oid, ti->index_oid_len) : NULL;
 			if (!e) {
 				netsnmp_set_request_error(reqinfo, r, SNMP_ERR_INCONSISTENTNAME);
 				continue;
@@ -464,7 +540,7 @@ static int agent_set(struct agent *a, int table, netsnmp_agent_request_info *req
 				netsnmp_set_request_error(reqinfo, r, e->error);
 			break;
 		case MODE_SET_ACTION:
-			e = row ? txn_find(t, table, row) : NULL;
+			e = ti ? txn_find(t, table, ti->index_oid, ti->index_oid_len) : NULL;
 			if (!e || !e->cmd || e->posted)
 				continue;
 			rc = fetch_command(a->fetch, e->node, e->cmd, &e->cmd_id, err, sizeof(err));
@@ -478,7 +554,7 @@ static int agent_set(struct agent *a, int table, netsnmp_agent_request_info *req
 				 (long long)e->cmd_id, json_string_value(json_object_get(e->cmd, "op")));
 			break;
 		case MODE_SET_UNDO:
-			e = row ? txn_find(t, table, row) : NULL;
+			e = ti ? txn_find(t, table, ti->index_oid, ti->index_oid_len) : NULL;
 			if (!e || !e->posted || !e->undo)
 				continue;
 			e->posted = 0;
@@ -694,7 +770,7 @@ int agent_init(struct agent *a, struct fetch *f)
 	    agent_table(a, &a->c_values, "snowValueTable", oid_values, OID_LENGTH(oid_values), 0,
 			COL_VAL_DESCR, 0) ||
 	    agent_table(a, &a->c_thrs, "snowThresholdTable", oid_thrs, OID_LENGTH(oid_thrs), 1,
-			COL_THR_SAMPLES, 1) ||
+			COL_THR_STATUS, 1) ||
 	    agent_table(a, &a->c_devs, "snowDeviceTable", oid_devs, OID_LENGTH(oid_devs), 1,
 			COL_DEV_AUDIT_TIME, 0))
 		return -EIO;

@@ -24,13 +24,13 @@ struct txn_entry {
 	char name[MODEL_NAME_MAX + 1]; /* value name or device path */
 	int kind;
 	unsigned decimals;
-	/* the row before */
+	/* the row before (a threshold row a SET creates: enabled 0) */
 	int enabled, can_enable, can_disable;
 	double rise, clear;
 	unsigned samples;
 	/* what the request writes */
-	int set_rise, set_clear, set_enabled, set_admin;
-	long rise_fx, clear_fx, want_enabled, want_admin;
+	int set_rise, set_clear, set_enabled, set_admin, set_status;
+	long rise_fx, clear_fx, want_enabled, want_admin, want_status;
 	/* RESERVE2's plan: the command and the one that undoes it (NULL: none) */
 	int planned, error;
 	json_t *cmd, *undo;

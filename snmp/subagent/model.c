@@ -30,29 +30,19 @@ static void *vec_push(struct vec *v)
 	return (char *)v->p + v->n++ * v->size;
 }
 
-/*
- * Give back the unused end of v.  Each row's index points into the row,
- * so the pointers follow when realloc moves the array.
- */
-static void vec_trim(struct vec *v, size_t sub_off)
+/* Room for n rows in v at once (vec_push then never moves them).  @ret 0 or -ENOMEM. */
+static int vec_reserve(struct vec *v, size_t n)
 {
-	char *p;
-	size_t i;
+	void *p;
 
-	if (!v->n) {
-		free(v->p);
-		v->p = NULL;
-		v->cap = 0;
-		return;
-	}
-	if (v->n == v->cap || !(p = realloc(v->p, v->n * v->size)))
-		return;
-	for (i = 0; i < v->n; i++) {
-		netsnmp_index *x = (netsnmp_index *)(void *)(p + i * v->size);
-		x->oids = (oid *)(void *)((char *)x + sub_off);
-	}
+	if (n <= v->cap)
+		return 0;
+	p = realloc(v->p, n * v->size);
+	if (!p)
+		return -ENOMEM;
 	v->p = p;
-	v->cap = v->n;
+	v->cap = n;
+	return 0;
 }
 
 int32_t model_fixed(double v, unsigned decimals)
@@ -210,7 +200,6 @@ static int model_add_node_rows(size_t *skipped, struct vec *values, struct vec *
 		int kind = model_kind(json_string_value(json_object_get(e, "kind")));
 		json_t *r = json_object_get(vals, name ? name : ""), *wm;
 		struct model_value *v;
-		int k;
 
 		if (!model_name_ok(name) || !kind) {
 			model_note(skipped, warn, warnlen, "node %s: a schema entry with a bad name or kind",
@@ -238,36 +227,45 @@ static int model_add_node_rows(size_t *skipped, struct vec *values, struct vec *
 		} else {
 			v->low = v->high = v->v;
 		}
-		if (kind != MODEL_GAUGE)
-			continue;
-		for (k = MODEL_HIGH; k <= MODEL_LOW; k++) {
-			struct model_thr *tr = vec_push(thrs);
-			if (!tr)
-				return -ENOMEM;
-			tr->node_id = nr->id;
-			snprintf(tr->node, sizeof(tr->node), "%s", nr->name);
-			snprintf(tr->value, sizeof(tr->value), "%s", name);
-			tr->kind = k;
-			tr->decimals = v->decimals;
-			tr->samples = 1;
-			json_array_foreach(thr, j, t) {
-				const char *tv = json_string_value(json_object_get(t, "value"));
-				const char *tk = json_string_value(json_object_get(t, "kind"));
-				json_t *samples = json_object_get(t, "samples");
-				const char *st = json_string_value(json_object_get(t, "state"));
-				if (!tv || !tk || strcmp(tv, name) ||
-				    strcmp(tk, k == MODEL_HIGH ? "high" : "low"))
-					continue;
-				tr->enabled = 1;
-				tr->rise = json_number_value(json_object_get(t, "rise"));
-				tr->clear = json_number_value(json_object_get(t, "clear"));
-				if (json_is_integer(samples) && json_integer_value(samples) >= 1 &&
-				    json_integer_value(samples) <= 1000)
-					tr->samples = (unsigned)json_integer_value(samples);
-				tr->raised = st && !strcmp(st, "raised");
+	}
+	/* A row per threshold the node has (set by command or from its node.conf), on a gauge. */
+	json_array_foreach(thr, i, t) {
+		const char *tv = json_string_value(json_object_get(t, "value"));
+		const char *tk = json_string_value(json_object_get(t, "kind"));
+		const char *st = json_string_value(json_object_get(t, "state"));
+		json_t *samples = json_object_get(t, "samples");
+		const struct model_value *v = NULL;
+		struct model_thr *tr;
+		int k = tk && !strcmp(tk, "high") ? MODEL_HIGH : tk && !strcmp(tk, "low") ? MODEL_LOW : 0;
+
+		for (j = 0; tv && j < values->n; j++) {
+			const struct model_value *x = (const struct model_value *)values->p + j;
+			if (!strcmp(x->name, tv)) {
+				v = x;
 				break;
 			}
 		}
+		if (!v || v->kind != MODEL_GAUGE || !k) {
+			model_note(skipped, warn, warnlen, "node %s: a threshold on no gauge of its schema",
+				   nr->name);
+			continue;
+		}
+		tr = vec_push(thrs);
+		if (!tr)
+			return -ENOMEM;
+		tr->node_id = nr->id;
+		snprintf(tr->node, sizeof(tr->node), "%s", nr->name);
+		snprintf(tr->value, sizeof(tr->value), "%s", tv);
+		tr->kind = k;
+		tr->decimals = v->decimals;
+		tr->enabled = 1;
+		tr->rise = json_number_value(json_object_get(t, "rise"));
+		tr->clear = json_number_value(json_object_get(t, "clear"));
+		tr->samples = json_is_integer(samples) && json_integer_value(samples) >= 1 &&
+					      json_integer_value(samples) <= 1000 ?
+				      (unsigned)json_integer_value(samples) :
+				      1;
+		tr->raised = st && !strcmp(st, "raised");
 	}
 	json_array_foreach(json_object_get(n, "devices"), i, e) {
 		const char *path = json_string_value(json_object_get(e, "path"));
@@ -309,70 +307,47 @@ static int model_cmp_sub(const oid *a, size_t alen, const oid *b, size_t blen)
 	return snmp_oid_compare(a, alen, b, blen);
 }
 
-/*
- * Rows are compared through their own sub[] (at offset *off in every row
- * type), never through idx.oids: qsort moves rows, so a pointer into a row
- * is only right again once model_finish() resets it after sorting.
- */
-static int model_cmp_row(const void *a, const void *b, void *off)
+/* Rows start with their netsnmp_index, pointing into their block's arena. */
+static int model_cmp_row(const void *a, const void *b)
 {
-	size_t o = *(const size_t *)off;
 	const netsnmp_index *x = a, *y = b;
 
-	return model_cmp_sub((const oid *)(const void *)((const char *)a + o), x->len,
-			     (const oid *)(const void *)((const char *)b + o), y->len);
+	return model_cmp_sub(x->oids, x->len, y->oids, y->len);
 }
 
-/*
- * Fill each row's index length, sort by index, drop rows whose index
- * repeats an earlier one (a node naming a value twice), then point each
- * index at its row's sub[].
- */
-static void model_finish(struct vec *v, size_t sub_off, size_t (*len_of)(const void *))
+/* Sort v's rows by index, dropping rows whose index repeats one (a value named twice). */
+static void model_finish(struct vec *v)
 {
 	size_t i, out = 0;
 
-	if (!v->n) /* v->p is NULL: qsort_r() must not see it */
+	if (!v->n) /* v->p is NULL: qsort() must not see it */
 		return;
-	for (i = 0; i < v->n; i++) {
-		netsnmp_index *x = (netsnmp_index *)(void *)((char *)v->p + i * v->size);
-		x->len = len_of(x);
-	}
-	qsort_r(v->p, v->n, v->size, model_cmp_row, &sub_off);
+	qsort(v->p, v->n, v->size, model_cmp_row);
 	for (i = 0; i < v->n; i++) {
 		char *row = (char *)v->p + i * v->size;
-		if (out && !model_cmp_row((char *)v->p + (out - 1) * v->size, row, &sub_off))
+		if (out && !model_cmp_row((char *)v->p + (out - 1) * v->size, row))
 			continue;
 		if (out != i)
 			memcpy((char *)v->p + out * v->size, row, v->size);
 		out++;
 	}
 	v->n = out;
-	for (i = 0; i < v->n; i++) {
-		netsnmp_index *x = (netsnmp_index *)(void *)((char *)v->p + i * v->size);
-		x->oids = (oid *)(void *)((char *)x + sub_off);
-	}
 }
 
-static size_t model_len_value(const void *r)
+/* Sub-identifiers of the index of a row named name (kind > 0: a threshold's). */
+static size_t model_index_len(const char *name, int kind)
 {
-	const struct model_value *v = r;
+	size_t len = strlen(name);
 
-	return model_index(v->node_id, v->name, 0, (oid *)v->sub);
+	return 2 + (len > MODEL_NAME_MAX ? MODEL_NAME_MAX : len) + (kind > 0);
 }
 
-static size_t model_len_thr(const void *r)
+/* Point row's index at the next free sub-identifiers of the arena *p. */
+static void model_index_at(netsnmp_index *idx, oid **p, uint32_t node, const char *name, int kind)
 {
-	const struct model_thr *t = r;
-
-	return model_index(t->node_id, t->value, t->kind, (oid *)t->sub);
-}
-
-static size_t model_len_dev(const void *r)
-{
-	const struct model_dev *d = r;
-
-	return model_index(d->node_id, d->path, 0, (oid *)d->sub);
+	idx->oids = *p;
+	idx->len = model_index(node, name, kind, *p);
+	*p += idx->len;
 }
 
 /* The node row of n into nr.  @ret 0, or -EINVAL with warn filled. */
@@ -422,15 +397,31 @@ int model_block_build(json_t *n, struct model_block **out, char *warn, size_t wa
 		   thrs = { .size = sizeof(struct model_thr) },
 		   devs = { .size = sizeof(struct model_dev) };
 	struct model_block *b = calloc(1, sizeof(*b));
+	size_t i, need = 0;
+	oid *p;
 	int rc;
 
 	*out = NULL;
 	if (!b)
 		return -ENOMEM;
-	rc = model_node_row(n, &b->node, warn, warnlen);
+	/* Sized once: a node's rows are as many as its schema, thresholds and devices at most. */
+	rc = vec_reserve(&values, json_array_size(json_object_get(n, "schema"))) ||
+		     vec_reserve(&thrs, json_array_size(json_object_get(n, "thresholds"))) ||
+		     vec_reserve(&devs, json_array_size(json_object_get(n, "devices"))) ?
+		     -ENOMEM :
+		     model_node_row(n, &b->node, warn, warnlen);
 	if (!rc)
 		rc = model_add_node_rows(&b->skipped, &values, &thrs, &devs, &b->node, n, warn,
 					 warnlen);
+	/* Every row's index in one arena of the block, of exactly the size they need. */
+	for (i = 0; !rc && i < values.n; i++)
+		need += model_index_len(((struct model_value *)values.p)[i].name, 0);
+	for (i = 0; !rc && i < thrs.n; i++)
+		need += model_index_len(((struct model_thr *)thrs.p)[i].value, 1);
+	for (i = 0; !rc && i < devs.n; i++)
+		need += model_index_len(((struct model_dev *)devs.p)[i].path, 0);
+	if (!rc && !(b->subs = malloc((need ? need : 1) * sizeof(oid))))
+		rc = -ENOMEM;
 	if (rc) {
 		free(values.p);
 		free(thrs.p);
@@ -438,13 +429,22 @@ int model_block_build(json_t *n, struct model_block **out, char *warn, size_t wa
 		free(b);
 		return rc;
 	}
-	model_finish(&values, offsetof(struct model_value, sub), model_len_value);
-	model_finish(&thrs, offsetof(struct model_thr, sub), model_len_thr);
-	model_finish(&devs, offsetof(struct model_dev, sub), model_len_dev);
-	/* A block lives on: keep only what its rows need. */
-	vec_trim(&values, offsetof(struct model_value, sub));
-	vec_trim(&thrs, offsetof(struct model_thr, sub));
-	vec_trim(&devs, offsetof(struct model_dev, sub));
+	p = b->subs;
+	for (i = 0; i < values.n; i++) {
+		struct model_value *v = (struct model_value *)values.p + i;
+		model_index_at(&v->idx, &p, v->node_id, v->name, 0);
+	}
+	for (i = 0; i < thrs.n; i++) {
+		struct model_thr *t = (struct model_thr *)thrs.p + i;
+		model_index_at(&t->idx, &p, t->node_id, t->value, t->kind);
+	}
+	for (i = 0; i < devs.n; i++) {
+		struct model_dev *d = (struct model_dev *)devs.p + i;
+		model_index_at(&d->idx, &p, d->node_id, d->path, 0);
+	}
+	model_finish(&values);
+	model_finish(&thrs);
+	model_finish(&devs);
 	b->values = values.p;
 	b->nvalues = values.n;
 	b->thrs = thrs.p;
@@ -470,6 +470,7 @@ void model_block_unref(struct model_block *b)
 	free(b->values);
 	free(b->thrs);
 	free(b->devs);
+	free(b->subs);
 	free(b);
 }
 

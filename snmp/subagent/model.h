@@ -37,7 +37,8 @@ enum model_check { MODEL_CHECK_NONE = 1, MODEL_CHECK_PASS = 2, MODEL_CHECK_FAIL 
 
 /*
  * Every row starts with its netsnmp_index (what the table_container helper
- * compares), pointing at sub[] in the same row.
+ * compares).  A node row's points at its sub[]; the others' point into
+ * their block's arena (model_block.subs), which never moves.
  */
 struct model_node {
 	netsnmp_index idx;
@@ -54,7 +55,6 @@ struct model_node {
 
 struct model_value {
 	netsnmp_index idx;
-	oid sub[MODEL_IDX_MAX];
 	uint32_t node_id;
 	char name[MODEL_NAME_MAX + 1];
 	char oidstr[MODEL_OID_MAX + 1];
@@ -68,7 +68,6 @@ struct model_value {
 
 struct model_thr {
 	netsnmp_index idx;
-	oid sub[MODEL_IDX_MAX];
 	uint32_t node_id;
 	char node[MODEL_NAME_MAX + 1];
 	char value[MODEL_NAME_MAX + 1];
@@ -86,7 +85,6 @@ struct model_check_result {
 
 struct model_dev {
 	netsnmp_index idx;
-	oid sub[MODEL_IDX_MAX];
 	uint32_t node_id;
 	char node[MODEL_NAME_MAX + 1];
 	char path[MODEL_NAME_MAX + 1];
@@ -112,6 +110,7 @@ struct model_block {
 	struct model_thr *thrs;
 	struct model_dev *devs;
 	size_t nvalues, nthrs, ndevs;
+	oid *subs;         /* the rows' index sub-identifiers, end to end */
 	size_t skipped;    /* rows left out (malformed) */
 };
 

@@ -38,9 +38,8 @@ static size_t fz_walk(const struct model_snap *s, int table, size_t size, size_t
 		FZ_CHECK(i < count, "%s: more than %zu rows", what, count);
 		FZ_CHECK(x->len >= 1 && x->len <= MODEL_IDX_MAX, "%s %zu: index of %zu", what, i,
 			 (size_t)x->len);
-		FZ_CHECK((const char *)x->oids > (const char *)x &&
-				 (const char *)x->oids < (const char *)x + size,
-			 "%s %zu: index outside its row", what, i);
+		FZ_CHECK(x->oids[0] >= 1 && x->oids[0] <= UINT32_MAX && model_find_node(s, (uint32_t)x->oids[0]),
+			 "%s %zu: index of no node", what, i);
 		FZ_CHECK(model_row(s, table, x->oids, x->len, 0) == x, "%s %zu: not found again",
 			 what, i);
 		if (p)

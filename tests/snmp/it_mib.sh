@@ -34,7 +34,7 @@ check "snmptranslate -Tp prints the tree" grep -q 'snowThresholdRise' <<<"$tree"
 check "snmptranslate: no error lines" bash -c "! grep -Eiq 'cannot|error|unlinked|bad' <<<\"\$1\"" _ "$tree"
 check_eq "snowClusterMIB sits under netSnmpPlaypen" .1.3.6.1.4.1.8072.9999.9999.7669 \
 	"$(snmptranslate -m "$mib" -On SNOW-CLUSTER-MIB::snowClusterMIB 2>&1)"
-check_eq "threshold rise is read-write" "read-write" \
+check_eq "threshold rise is read-create (rows made with RowStatus)" "read-create" \
 	"$(snmptranslate -m "$mib" -Td SNOW-CLUSTER-MIB::snowThresholdRise 2>&1 | sed -n 's/.*MAX-ACCESS[[:space:]]*//p')"
 check_eq "device admin state is read-write" "read-write" \
 	"$(snmptranslate -m "$mib" -Td SNOW-CLUSTER-MIB::snowDeviceAdminState 2>&1 | sed -n 's/.*MAX-ACCESS[[:space:]]*//p')"

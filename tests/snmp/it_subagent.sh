@@ -86,9 +86,18 @@ thr=$(idx "$nid" hw.temp.cpu)
 thresholds() { ctl node show "$node" --json | python3 -c 'import json,sys; print(json.dumps(sorted(json.load(sys.stdin).get("thresholds") or [], key=lambda t:(t["value"],t["kind"]))))'; }
 commands() { ctl command list "$node" 2>/dev/null | wc -l; }
 
+# A threshold row exists only while the node has the threshold: RowStatus makes and removes it.
+before=$(thresholds)
+out=$(snmpset "${v3[@]}" -On "$agent" $M.1.4.1.2.$thr.1 i 9950 $M.1.4.1.3.$thr.1 i 9900 2>&1)
+check "levels for a threshold that does not exist, without RowStatus: noCreation" grep -q noCreation <<<"$out"
+out=$(snmpset "${v3[@]}" -On "$agent" $M.1.4.1.2.$thr.1 i 9950 $M.1.4.1.3.$thr.1 i 9900 $M.1.4.1.7.$thr.1 i 5 2>&1)
+check "createAndWait: wrongValue (only createAndGo)" grep -q wrongValue <<<"$out"
+out=$(snmpget "${v3[@]}" -On "$agent" $M.1.4.1.2.$thr.1 2>&1)
+check "no row for it yet (noSuchInstance)" grep -q "No Such Instance" <<<"$out"
+check_eq "and nothing sent to the node" "$before" "$(thresholds)"
 # A SET reaches the node as a threshold command.
-check "SET rise/clear of a high threshold" snmpset "${v3[@]}" -On "$agent" \
-	$M.1.4.1.2.$thr.1 i 9950 $M.1.4.1.3.$thr.1 i 9900
+check "SET rise/clear of a high threshold with RowStatus createAndGo" snmpset "${v3[@]}" -On "$agent" \
+	$M.1.4.1.2.$thr.1 i 9950 $M.1.4.1.3.$thr.1 i 9900 $M.1.4.1.7.$thr.1 i 4
 has_thr() { thresholds | python3 -c 'import json,sys; t=[x for x in json.load(sys.stdin) if x["value"]=="hw.temp.cpu" and x["kind"]=="high"]; sys.exit(not (t and t[0]["rise"]==99.5 and t[0]["clear"]==99.0))'; }
 check "the node applied it (snowctl shows rise 99.5, clear 99)" wait_for 10 has_thr
 # The tables follow snowd's stream: the node's next report, snowd's next values batch (0.5 s),
@@ -96,12 +105,15 @@ check "the node applied it (snowctl shows rise 99.5, clear 99)" wait_for 10 has_
 shows() { [ "$(get "$1")" = "$2" ]; }
 check "snmpget shows the new rise (9950)" wait_for 5 shows $M.1.4.1.2.$thr.1 9950
 check_eq "and the threshold enabled" 1 "$(get $M.1.4.1.4.$thr.1)"
+check_eq "its RowStatus active(1)" 1 "$(get $M.1.4.1.7.$thr.1)"
+out=$(snmpset "${v3[@]}" -On "$agent" $M.1.4.1.2.$thr.1 i 9950 $M.1.4.1.3.$thr.1 i 9900 $M.1.4.1.7.$thr.1 i 4 2>&1)
+check "createAndGo on a row that exists: inconsistentValue" grep -q inconsistentValue <<<"$out"
 
 # Bad SETs are refused and change nothing.
 before=$(thresholds) ncmd=$(commands)
 out=$(snmpset "${v3[@]}" -On "$agent" $M.1.4.1.3.$thr.1 i 9990 2>&1)
 check "clear above rise (high): inconsistentValue" grep -q inconsistentValue <<<"$out"
-out=$(snmpset "${v3[@]}" -On "$agent" $M.1.4.1.2.$thr.2 i 1000 $M.1.4.1.3.$thr.2 i 500 2>&1)
+out=$(snmpset "${v3[@]}" -On "$agent" $M.1.4.1.2.$thr.2 i 1000 $M.1.4.1.3.$thr.2 i 500 $M.1.4.1.7.$thr.2 i 4 2>&1)
 check "clear below rise (low): inconsistentValue" grep -q inconsistentValue <<<"$out"
 out=$(snmpset "${v3[@]}" -On "$agent" $M.1.4.1.4.$thr.1 i 3 2>&1)
 check "enabled = 3: wrongValue" grep -q wrongValue <<<"$out"
@@ -149,6 +161,12 @@ check "SET a high threshold below the current temperature" snmpset "${v3[@]}" -O
 informed() { grep -q "snowThresholdRaised.*snowNodeName.$nid = STRING: \"\?$node.*hw.temp.cpu.*high.*raised" "$state/snmp/snmptrapd.log"; }
 check "snmptrapd received snowThresholdRaised for $node hw.temp.cpu" wait_for 15 informed
 check "the subagent sent it" grep -q "notification: raised $node hw.temp.cpu/high" "$state/snmp/subagent.log"
+# destroy removes the threshold from the node, and the row goes with it.
+check "SET RowStatus destroy(6)" snmpset "${v3[@]}" -On "$agent" $M.1.4.1.7.$thr.1 i 6
+no_thr() { thresholds | python3 -c 'import json,sys; sys.exit(any(x["value"]=="hw.temp.cpu" and x["kind"]=="high" for x in json.load(sys.stdin)))'; }
+check "the node removed it" wait_for 10 no_thr
+row_gone() { snmpget "${v3[@]}" -On "$agent" $M.1.4.1.2.$thr.1 2>&1 | grep -q "No Such Instance"; }
+check "and its row is gone" wait_for 5 row_gone
 
 # snowd restarts: the subagent says so, then finds it again.
 stop_pid "$snowd_pid"

@@ -125,26 +125,27 @@ for (nid, vname), r in sorted(rows[3].items()):
 ok(not bad, "every value's kind, unit, oid, decimals, description and reading agree with the API",
    "; ".join(bad[:5]))
 
-# Thresholds: a high and a low row per gauge; the enabled ones as the node reports them.
-want = {(nid, s["name"], k) for nid, name in ids.items() for s in a[name].get("schema", [])
-        if s["kind"] == "gauge" for k in ("high", "low")}
-ok(set(rows[4]) == want, "threshold table has a high and a low row per gauge",
+# Thresholds: a row per threshold a node has on a gauge, as the node reports it.
+gauges = {(nid, s["name"]) for nid, name in ids.items() for s in a[name].get("schema", [])
+          if s["kind"] == "gauge"}
+want = {(nid, t["value"], t["kind"]) for nid, name in ids.items()
+        for t in a[name].get("thresholds") or [] if (nid, t["value"]) in gauges}
+ok(set(rows[4]) == want, "threshold table has a row per threshold that exists, none for the others",
    "%d rows, want %d" % (len(rows[4]), len(want)))
 bad = []
 for (nid, vname, kind), r in sorted(rows[4].items()):
     n = a[ids[nid]]
     t = next((x for x in n.get("thresholds") or [] if x["value"] == vname and x["kind"] == kind), None)
     dec = 2 if isinstance(n["values"].get(vname), float) else 0
-    if t is None:
-        good = r.get(4) == 2 and r.get(5) == 1
-    else:
-        good = (r.get(4) == 1 and r.get(2) == round(t["rise"] * 10 ** dec)
-                and r.get(3) == round(t["clear"] * 10 ** dec)
-                and r.get(5) == (2 if t.get("state") == "raised" else 1)
-                and r.get(6) == t.get("samples", 1))
+    good = (t is not None and r.get(4) == 1 and r.get(7) == 1
+            and r.get(2) == round(t["rise"] * 10 ** dec)
+            and r.get(3) == round(t["clear"] * 10 ** dec)
+            and r.get(5) == (2 if t.get("state") == "raised" else 1)
+            and r.get(6) == t.get("samples", 1))
     if not good:
         bad.append("%s %s %s: %r vs %r" % (ids[nid], vname, kind, r, t))
-ok(not bad, "thresholds agree with the API (levels, enabled, state, samples)", "; ".join(bad[:5]))
+ok(not bad, "thresholds agree with the API (levels, enabled, state, samples, row status)",
+   "; ".join(bad[:5]))
 
 # Devices.
 want = {(nid, d["path"]) for nid, name in ids.items() for d in a[name].get("devices") or []}

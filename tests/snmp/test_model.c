@@ -95,7 +95,9 @@ static void test_values_indexed_and_scaled(void **state)
 	assert_string_equal(v->name, "sys.uptime_s");
 	v = model_find_value(s, 7, "vm.load.avg1");
 	assert_non_null(v);
-	assert_ptr_equal(v->idx.oids, v->sub);
+	assert_int_equal(v->idx.len, 2 + strlen("vm.load.avg1"));
+	assert_int_equal(v->idx.oids[0], 7);
+	assert_int_equal(v->idx.oids[1], strlen("vm.load.avg1"));
 	assert_int_equal(v->decimals, 2);
 	assert_int_equal(model_fixed(v->v, v->decimals), 8);
 	assert_int_equal(model_fixed(v->high, v->decimals), 150);
@@ -110,21 +112,19 @@ static void test_values_indexed_and_scaled(void **state)
 	model_snap_free(s);
 }
 
-static void test_thresholds_for_every_gauge(void **state)
+static void test_thresholds_that_exist(void **state)
 {
 	struct model_snap *s = build();
 	const struct model_thr *t;
 
-	assert_int_equal(s->nthrs, 4); /* two gauges x high/low */
+	assert_int_equal(s->nthrs, 1); /* the node has one: no rows for the others */
 	t = model_find_thr(s, 7, "kern.mem.free_kb", MODEL_LOW);
 	assert_non_null(t);
 	assert_true(t->enabled);
 	assert_true(t->raised);
 	assert_int_equal(t->samples, 3);
 	assert_int_equal(model_fixed(t->rise, t->decimals), 50000);
-	t = model_find_thr(s, 7, "kern.mem.free_kb", MODEL_HIGH);
-	assert_non_null(t);
-	assert_false(t->enabled);
+	assert_null(model_find_thr(s, 7, "kern.mem.free_kb", MODEL_HIGH));
 	assert_null(model_find_thr(s, 7, "sys.uptime_s", MODEL_HIGH));
 	model_snap_free(s);
 }
@@ -244,7 +244,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_nodes_sorted_by_id),
 		cmocka_unit_test(test_values_indexed_and_scaled),
-		cmocka_unit_test(test_thresholds_for_every_gauge),
+		cmocka_unit_test(test_thresholds_that_exist),
 		cmocka_unit_test(test_devices),
 		cmocka_unit_test(test_numbers),
 		cmocka_unit_test(test_next_between_rows),
