@@ -387,6 +387,7 @@ static int thr_plan(struct txn_entry *e)
 			e->cmd = thr_clear_cmd(e);
 			e->undo = thr_set_cmd(e, e->rise, e->clear);
 		}
+		e->new_exists = 0;
 		return 0;
 	}
 	if (!e->set_rise && !e->set_clear) {
@@ -401,6 +402,9 @@ static int thr_plan(struct txn_entry *e)
 		return SNMP_ERR_INCONSISTENTVALUE;
 	e->cmd = thr_set_cmd(e, rise, clear);
 	e->undo = e->enabled ? thr_set_cmd(e, e->rise, e->clear) : thr_clear_cmd(e);
+	e->new_exists = 1;
+	e->new_rise = rise;
+	e->new_clear = clear;
 	return 0;
 }
 
@@ -417,6 +421,7 @@ static int dev_plan(struct txn_entry *e)
 		return SNMP_ERR_INCONSISTENTVALUE;
 	e->cmd = dev_cmd(e, enable);
 	e->undo = dev_cmd(e, !enable);
+	e->new_enabled = enable;
 	return 0;
 }
 
@@ -443,6 +448,77 @@ static const char *mode_name(int mode)
 static long agent_transid(netsnmp_agent_request_info *reqinfo)
 {
 	return reqinfo->asp && reqinfo->asp->pdu ? reqinfo->asp->pdu->transid : 0;
+}
+
+/* ---- rows a SET changed, until the node reports them ---------------------- */
+
+static struct agent_pending *pending_find(struct agent *a, int table, const oid *sub, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < a->npending; i++)
+		if (a->pending[i].table == table &&
+		    !snmp_oid_compare(a->pending[i].sub, a->pending[i].len, sub, len))
+			return &a->pending[i];
+	return NULL;
+}
+
+static void pending_del(struct agent *a, struct agent_pending *p)
+{
+	*p = a->pending[--a->npending];
+}
+
+/* Entry e's command went to snowd: GET shows its outcome from now on. */
+static void pending_add(struct agent *a, const struct txn_entry *e)
+{
+	struct agent_pending *p = pending_find(a, e->table, e->sub, e->len);
+
+	if (!p) {
+		if (a->npending == AGENT_PENDING_MAX)
+			pending_del(a, &a->pending[0]); /* the oldest shown goes first */
+		p = &a->pending[a->npending++];
+	}
+	memset(p, 0, sizeof(*p));
+	p->table = e->table;
+	memcpy(p->sub, e->sub, e->len * sizeof(oid));
+	p->len = e->len;
+	p->exists = e->new_exists;
+	p->enabled = e->new_enabled;
+	p->rise = e->new_rise;
+	p->clear = e->new_clear;
+	p->decimals = e->decimals;
+	p->until_ms = clock_mono_ms() + AGENT_PENDING_MS;
+}
+
+/* A new snapshot: drop what it shows already, and what waited too long. */
+static void pending_settle(struct agent *a)
+{
+	int64_t now = clock_mono_ms();
+	size_t i = 0;
+
+	while (i < a->npending) {
+		struct agent_pending *p = &a->pending[i];
+		const netsnmp_index *row = model_row(a->snap, p->table == TXN_THR ? MODEL_T_THRS :
+										  MODEL_T_DEVS,
+						     p->sub, p->len, 0);
+		int settled;
+
+		if (p->table == TXN_THR) {
+			const struct model_thr *t = (const struct model_thr *)row;
+			settled = p->exists ? t && model_fixed(t->rise, p->decimals) ==
+							     model_fixed(p->rise, p->decimals) &&
+						      model_fixed(t->clear, p->decimals) ==
+							      model_fixed(p->clear, p->decimals) :
+					      !t;
+		} else {
+			const struct model_dev *d = (const struct model_dev *)row;
+			settled = !d || d->enabled == p->enabled;
+		}
+		if (settled || now >= p->until_ms)
+			pending_del(a, p);
+		else
+			i++;
+	}
 }
 
 /*
@@ -550,6 +626,7 @@ static int agent_set(struct agent *a, int table, netsnmp_agent_request_info *req
 				continue;
 			}
 			e->posted = 1;
+			pending_add(a, e);
 			log_info("SET %s %s: command %lld (%s) queued", e->node, e->name,
 				 (long long)e->cmd_id, json_string_value(json_object_get(e->cmd, "op")));
 			break;
@@ -558,6 +635,8 @@ static int agent_set(struct agent *a, int table, netsnmp_agent_request_info *req
 			if (!e || !e->posted || !e->undo)
 				continue;
 			e->posted = 0;
+			if (pending_find(a, table, e->sub, e->len))
+				pending_del(a, pending_find(a, table, e->sub, e->len));
 			if (fetch_command(a->fetch, e->node, e->undo, &e->cmd_id, err, sizeof(err))) {
 				log_warnx("SET %s %s: undo not sent: %s", e->node, e->name, err);
 				netsnmp_set_request_error(reqinfo, r, SNMP_ERR_UNDOFAILED);
@@ -583,6 +662,46 @@ static int agent_set(struct agent *a, int table, netsnmp_agent_request_info *req
 
 /* ---- handlers --------------------------------------------------------------- */
 
+/*
+ * A GET of a row a SET changed, before the node has reported it: the row
+ * as the command leaves it.  @ret 1 when answered here.
+ */
+static int agent_get_pending(struct agent *a, netsnmp_agent_request_info *reqinfo,
+			     netsnmp_request_info *r, int table, const netsnmp_table_request_info *ti,
+			     const void *row)
+{
+	const struct agent_pending *p = pending_find(a, table, ti->index_oid, ti->index_oid_len);
+	struct model_dev d;
+
+	if (!p)
+		return 0;
+	if (table == TXN_THR) {
+		struct model_thr t;
+		if (!p->exists) {
+			netsnmp_set_request_error(reqinfo, r, SNMP_NOSUCHINSTANCE);
+			return 1;
+		}
+		if (row)
+			t = *(const struct model_thr *)row;
+		else {
+			memset(&t, 0, sizeof(t));
+			t.samples = 1;
+		}
+		t.enabled = 1;
+		t.rise = p->rise;
+		t.clear = p->clear;
+		t.decimals = p->decimals;
+		agent_get_thr(r, &t, (int)ti->colnum);
+		return 1;
+	}
+	if (!row)
+		return 0;
+	d = *(const struct model_dev *)row;
+	d.enabled = p->enabled;
+	agent_get_dev(r, &d, (int)ti->colnum);
+	return 1;
+}
+
 static int agent_table_handler(netsnmp_mib_handler *handler, netsnmp_handler_registration *reg,
 			       netsnmp_agent_request_info *reqinfo, netsnmp_request_info *requests)
 {
@@ -600,6 +719,9 @@ static int agent_table_handler(netsnmp_mib_handler *handler, netsnmp_handler_reg
 		void *row = netsnmp_container_table_row_extract(r);
 
 		if (r->processed)
+			continue;
+		if (ti && (table == 4 || table == 5) &&
+		    agent_get_pending(a, reqinfo, r, table == 4 ? TXN_THR : TXN_DEV, ti, row))
 			continue;
 		if (!row || !ti) {
 			netsnmp_set_request_error(reqinfo, r, SNMP_NOSUCHINSTANCE);
@@ -1024,6 +1146,7 @@ void agent_take(struct agent *a, struct fetch_result *r)
 		a->snap = r->snap;
 		r->snap = NULL;
 		a->data_ms = r->at_ms;
+		pending_settle(a);
 		agent_notify_states(a, old);
 		model_snap_free(old);
 	}

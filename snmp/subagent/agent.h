@@ -34,6 +34,8 @@ struct txn_entry {
 	/* RESERVE2's plan: the command and the one that undoes it (NULL: none) */
 	int planned, error;
 	json_t *cmd, *undo;
+	int new_exists, new_enabled;     /* the row once cmd is applied */
+	double new_rise, new_clear;
 	int posted;
 	int64_t cmd_id;
 };
@@ -58,6 +60,22 @@ struct snap_container {
 	int table;           /* enum model_table */
 };
 
+/*
+ * A row as a SET left it, shown by GET until a snapshot agrees (the node
+ * applied the command and reported) or AGENT_PENDING_MS pass.
+ */
+#define AGENT_PENDING_MAX 64
+#define AGENT_PENDING_MS 15000
+struct agent_pending {
+	int table;           /* enum txn_table */
+	oid sub[MODEL_IDX_MAX];
+	size_t len;
+	int exists, enabled; /* threshold: exists; device: enabled (avail) */
+	double rise, clear;
+	unsigned decimals;
+	int64_t until_ms;
+};
+
 struct agent {
 	struct fetch *fetch;
 	struct model_snap *snap;          /* served; never NULL after agent_init() */
@@ -66,6 +84,8 @@ struct agent {
 	int64_t data_ms;                  /* when snap arrived, 0 never */
 	struct snap_container c_nodes, c_values, c_thrs, c_devs;
 	struct txn txn;
+	struct agent_pending pending[AGENT_PENDING_MAX];
+	size_t npending;
 	unsigned long notifications;
 };
 

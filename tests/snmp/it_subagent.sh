@@ -129,6 +129,12 @@ sleep 1.5
 check_eq "thresholds unchanged on the node" "$before" "$(thresholds)"
 check_eq "no command was queued" "$ncmd" "$(commands)"
 check_eq "snmpget still shows the old rise" 9950 "$(get $M.1.4.1.2.$thr.1)"
+# A GET right after a SET shows what the command will make of the row, not the last report.
+check "SET rise 99.7" snmpset "${v3[@]}" -On "$agent" $M.1.4.1.2.$thr.1 i 9970
+check_eq "a GET at once shows 9970 (the pending command)" 9970 "$(get $M.1.4.1.2.$thr.1)"
+check_eq "and the clear level kept" 9900 "$(get $M.1.4.1.3.$thr.1)"
+has_9970() { thresholds | python3 -c 'import json,sys; t=[x for x in json.load(sys.stdin) if x["value"]=="hw.temp.cpu" and x["kind"]=="high"]; sys.exit(not (t and t[0]["rise"]==99.7))'; }
+check "the node applied it" wait_for 10 has_9970
 
 # Device availability: refused while the device is online, then allowed.
 dev=$(idx "$nid" cpu/cpu1)
@@ -140,6 +146,7 @@ check "take cpu1 offline (snowctl)" ctl device "$node" cpu/cpu1 offline
 can_disable() { [ "$(get $M.1.5.1.6.$dev)" = 1 ]; }
 check "snowDeviceCanDisable turns true" wait_for 10 can_disable
 check "SET snowDeviceAdminState locked(2)" snmpset "${v3[@]}" -On "$agent" $M.1.5.1.3.$dev i 2
+check_eq "a GET at once shows locked(2)" 2 "$(get $M.1.5.1.3.$dev)"
 disabled() { ctl node show "$node" --json | python3 -c 'import json,sys; d=[x for x in json.load(sys.stdin)["devices"] if x["path"]=="cpu/cpu1"][0]; sys.exit(d["avail"]!="disabled")'; }
 check "the node disabled cpu1" wait_for 10 disabled
 locked() { [ "$(get $M.1.5.1.3.$dev)" = 2 ]; }
@@ -163,6 +170,8 @@ check "snmptrapd received snowThresholdRaised for $node hw.temp.cpu" wait_for 15
 check "the subagent sent it" grep -q "notification: raised $node hw.temp.cpu/high" "$state/snmp/subagent.log"
 # destroy removes the threshold from the node, and the row goes with it.
 check "SET RowStatus destroy(6)" snmpset "${v3[@]}" -On "$agent" $M.1.4.1.7.$thr.1 i 6
+out=$(snmpget "${v3[@]}" -On "$agent" $M.1.4.1.2.$thr.1 2>&1)
+check "a GET at once finds no row" grep -q "No Such Instance" <<<"$out"
 no_thr() { thresholds | python3 -c 'import json,sys; sys.exit(any(x["value"]=="hw.temp.cpu" and x["kind"]=="high" for x in json.load(sys.stdin)))'; }
 check "the node removed it" wait_for 10 no_thr
 row_gone() { snmpget "${v3[@]}" -On "$agent" $M.1.4.1.2.$thr.1 2>&1 | grep -q "No Such Instance"; }
