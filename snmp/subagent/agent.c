@@ -32,7 +32,7 @@ enum { NOTIFY_THR_RAISED = 1, NOTIFY_THR_CLEARED, NOTIFY_DEV_STATE, NOTIFY_NODE_
 enum { COL_NODE_NAME = 2, COL_NODE_MAC, COL_NODE_IP, COL_NODE_STATE, COL_NODE_IMAGE,
        COL_NODE_UPTIME, COL_NODE_LAST_SEEN, COL_NODE_HOSTNAME };
 enum { COL_VAL_OID = 2, COL_VAL_KIND, COL_VAL_UNIT, COL_VAL_DECIMALS, COL_VAL_CURRENT,
-       COL_VAL_TEXT, COL_VAL_LOW, COL_VAL_HIGH, COL_VAL_DESCR };
+       COL_VAL_TEXT, COL_VAL_LOW, COL_VAL_HIGH, COL_VAL_DESCR, COL_VAL_COUNTER };
 enum { COL_THR_RISE = 2, COL_THR_CLEAR, COL_THR_ENABLED, COL_THR_STATE, COL_THR_SAMPLES,
        COL_THR_STATUS };
 enum { COL_DEV_CLASS = 2, COL_DEV_ADMIN, COL_DEV_OPER, COL_DEV_RUN, COL_DEV_CAN_DISABLE,
@@ -148,6 +148,12 @@ static void agent_get_value(netsnmp_request_info *r, const struct model_value *v
 	case COL_VAL_DESCR:
 		set_str(r, v->desc);
 		break;
+	case COL_VAL_COUNTER: {
+		struct counter64 c = { .high = (u_long)(v->count >> 32),
+				       .low = (u_long)(v->count & 0xffffffffu) };
+		snmp_set_var_typed_value(r->requestvb, ASN_COUNTER64, &c, sizeof(c));
+		break;
+	}
 	default:
 		netsnmp_request_set_error(r, SNMP_NOSUCHOBJECT);
 	}
@@ -890,7 +896,7 @@ int agent_init(struct agent *a, struct fetch *f)
 	if (agent_table(a, &a->c_nodes, "snowNodeTable", oid_nodes, OID_LENGTH(oid_nodes), 0,
 			COL_NODE_HOSTNAME, 0) ||
 	    agent_table(a, &a->c_values, "snowValueTable", oid_values, OID_LENGTH(oid_values), 0,
-			COL_VAL_DESCR, 0) ||
+			COL_VAL_COUNTER, 0) ||
 	    agent_table(a, &a->c_thrs, "snowThresholdTable", oid_thrs, OID_LENGTH(oid_thrs), 1,
 			COL_THR_STATUS, 1) ||
 	    agent_table(a, &a->c_devs, "snowDeviceTable", oid_devs, OID_LENGTH(oid_devs), 1,

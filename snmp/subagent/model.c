@@ -218,6 +218,8 @@ static int model_add_node_rows(size_t *skipped, struct vec *values, struct vec *
 		v->has_reading = json_is_number(r);
 		v->v = json_number_value(r);
 		v->decimals = json_is_real(r) ? MODEL_DEC_REAL : 0;
+		if (kind == MODEL_COUNTER && json_is_integer(r) && json_integer_value(r) >= 0)
+			v->count = (uint64_t)json_integer_value(r);
 		wm = json_object_get(wms, name);
 		if (kind == MODEL_GAUGE && json_is_array(wm) && json_array_size(wm) == 2 &&
 		    json_is_number(json_array_get(wm, 0)) && json_is_number(json_array_get(wm, 1))) {

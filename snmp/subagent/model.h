@@ -64,6 +64,7 @@ struct model_value {
 	unsigned decimals;
 	int has_reading, has_wm;
 	double v, low, high;
+	uint64_t count;    /* a counter's reading, exact (a JSON integer >= 0), else 0 */
 };
 
 struct model_thr {

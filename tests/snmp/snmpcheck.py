@@ -120,9 +120,14 @@ for (nid, vname), r in sorted(rows[3].items()):
             good = good and (prev if prev is not None else num) - half <= num <= cur + half
         else:
             good = good and lo - half <= num <= hi + half
+    # Counter64: a counter's exact reading (walked after the text: at or above it), else 0.
+    if s["kind"] == "counter" and isinstance(cur, int):
+        good = good and text is not None and text <= r.get(11, -1) <= cur
+    else:
+        good = good and r.get(11) == 0
     if not good:
         bad.append("%s %s reading %r (API before %r, after %r)" % (ids[nid], vname, r.get(7), prev, cur))
-ok(not bad, "every value's kind, unit, oid, decimals, description and reading agree with the API",
+ok(not bad, "every value's kind, unit, oid, decimals, description, reading and Counter64 agree with the API",
    "; ".join(bad[:5]))
 
 # Thresholds: a row per threshold a node has on a gauge, as the node reports it.
