@@ -388,6 +388,7 @@ static int model_node_row(json_t *n, struct model_node *nr, char *warn, size_t w
 	nr->state = model_state(json_string_value(json_object_get(n, "state")));
 	model_copy(nr->image, sizeof(nr->image), n, "image");
 	model_copy(nr->hostname, sizeof(nr->hostname), n, "hostname");
+	model_copy(nr->stage, sizeof(nr->stage), n, "stage");
 	nr->last_seen = model_int(n, "last_seen");
 	nr->online_since = model_int(n, "online_since");
 	return 0;

@@ -50,6 +50,7 @@ struct model_node {
 	int state;           /* enum model_node_state */
 	char image[MODEL_NAME_MAX + 1];
 	char hostname[MODEL_HOST_MAX + 1];
+	char stage[MODEL_TEXT_MAX + 1];  /* the last boot stage */
 	int64_t last_seen, online_since; /* Unix seconds, 0 never */
 };
 

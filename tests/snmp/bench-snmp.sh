@@ -8,6 +8,8 @@
 . "$(dirname "$0")/../lib.sh"
 need_root "bench-snmp (network namespace for the native table)"
 NODES=${NODES:-1000} IFACES=${IFACES:-5000} REPS=${REPS:-50}
+# BIG_NODES: the idle subagent and its memory once more at this many nodes (0: not).
+BIG_NODES=${BIG_NODES:-10000}
 
 dir=$(mktemp -d /tmp/snow-bench-snmp.XXXXXX)
 state=$dir/state
@@ -43,14 +45,15 @@ M=.1.3.6.1.4.1.8072.9999.9999.7669
 served() { [ "$(snmpget "${v3[@]}" -Oqv "$agent" $M.1.1.3.0 2>/dev/null)" = "$NODES" ]; }
 wait_for 60 served || { echo "the subagent does not serve $NODES nodes"; exit 1; }
 
-# walk NAME ARGS...: time one snmpbulkwalk, print varbinds and rate.
+# walk NAME ARGS...: time one snmpbulkwalk, print varbinds and rate (kept in $dir/rate.NAME).
 walk() {
 	local name=$1 t0 t1 n; shift
 	t0=$(date +%s.%N)
 	n=$("$@" | wc -l)
 	t1=$(date +%s.%N)
-	python3 -c 'import sys; n=int(sys.argv[2]); s=float(sys.argv[4])-float(sys.argv[3]); print("%-44s %8d varbinds %7.2f s %9.0f varbinds/s" % (sys.argv[1], n, s, n/s))' \
-		"$name" "$n" "$t0" "$t1"
+	python3 -c 'import sys; n=int(sys.argv[2]); s=float(sys.argv[4])-float(sys.argv[3]); print("%-44s %8d varbinds %7.2f s %9.0f varbinds/s" % (sys.argv[1], n, s, n/s))
+open(sys.argv[5], "w").write("%f\n" % (n/s))' \
+		"$name" "$n" "$t0" "$t1" "$dir/rate.${name// /_}"
 }
 
 # idle_cpu LABEL: CPU of the subagent and of snowd over 20 s with no SNMP request.
@@ -64,6 +67,7 @@ idle_cpu() {
 	python3 -c 'import sys,os; hz=os.sysconf("SC_CLK_TCK"); a=[float(x) for x in sys.argv[2:]]; s=a[5]-a[4]
 print("%-44s subagent %5.1f %% of a core, snowd %5.1f %% (%d nodes reporting every 2 s)" % (sys.argv[1], 100*(a[1]-a[0])/hz/s, 100*(a[3]-a[2])/hz/s, int(os.environ["NODES"])))' \
 		"$1" "$t0a" "$t1a" "$t0s" "$t1s" "$s0" "$s1"
+	echo "   memory: subagent $(awk '/^VmRSS/ {print $2 / 1024 " MiB"}' "/proc/$sa/status") RSS, snowd $(awk '/^VmRSS/ {print $2 / 1024 " MiB"}' "/proc/$snowd_pid/status")"
 }
 export NODES
 
@@ -105,4 +109,21 @@ ip netns exec "$ns" snmpbulkwalk "${v3[@]}" -Cr"$REPS" -On 127.0.0.1:1161 .1.3.6
 echo "== snmpd-native IF-MIB, $IFACES veth interfaces, same credentials and options (no AgentX)"
 walk "ifXTable" ip netns exec "$ns" snmpbulkwalk "${v3[@]}" -Cr"$REPS" -On 127.0.0.1:1161 .1.3.6.1.2.1.31.1.1
 walk "ifTable" ip netns exec "$ns" snmpbulkwalk "${v3[@]}" -Cr"$REPS" -On 127.0.0.1:1161 .1.3.6.1.2.1.2.2
+python3 -c 'import sys; w=float(open(sys.argv[1]).read()); n=float(open(sys.argv[2]).read()); print("== whole MIB through AgentX / native ifTable: %.2fx (%.0f / %.0f varbinds/s)" % (w/n, w, n))' \
+	"$dir/rate.whole_MIB" "$dir/rate.ifTable"
+echo "   (net-snmp's master asks an AgentX subagent once per GETBULK repetition: -Cr$REPS is $REPS round trips per PDU)"
 echo "== CPU seconds used: snmpd $(ps -o cputime= -p "$(cat "$state/snmp/snmpd.pid")"), snow-subagent $(ps -o cputime= -p "$(cat "$state/snmp/snow-subagent.pid")"), native snmpd $(ps -o cputime= -p "$nat_pid")"
+
+# The same idle subagent at BIG_NODES nodes (stream mode, the default).
+if [ "$BIG_NODES" -gt "$NODES" ]; then
+	stop_pid "$(cat "$state/snmp/snow-subagent.pid")"
+	stop_pid "$sim_pid"
+	"$SNOW_BIN/snow-nodesim" --count "$BIG_NODES" --add >"$dir/sim.log" 2>&1 &
+	sim_pid=$!
+	NODES=$BIG_NODES
+	wait_for 600 online || { echo "not all $NODES nodes came online"; tail -3 "$dir/sim.log"; exit 1; }
+	"$SNOW_BIN/snow-snmp" up --state "$state" --url "$url" --listen "udp:$agent" --trap "udp:$trap" >/dev/null
+	wait_for 120 served || { echo "the subagent does not serve $NODES nodes"; exit 1; }
+	echo "== SNOW-CLUSTER-MIB, $NODES simulated nodes (the subagent follows the stream)"
+	idle_cpu "idle, 20 s, following the stream"
+fi

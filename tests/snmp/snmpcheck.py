@@ -79,8 +79,9 @@ for (nid,), r in sorted(rows[2].items()):
     mac = ":".join("%02x" % x for x in hexbytes(r.get(3, "")))
     ok(r.get(2) == n.get("name") and mac == n.get("mac") and r.get(4) == n.get("ip")
        and r.get(5) == STATES.get(n.get("state")) and r.get(6) == n.get("image")
-       and r.get(9) == n.get("hostname"),
-       "node %s: name, MAC, IP, state, image, hostname" % n.get("name"), repr(r))
+       and r.get(9) == n.get("hostname")
+       and r.get(10) in ((n.get("stage") or "")[:31], (b.get(n.get("name"), {}).get("stage") or "")[:31]),
+       "node %s: name, MAC, IP, state, image, hostname, boot stage" % n.get("name"), repr(r))
 
 # Values: the schema of every node, kinds, units, readings.
 KINDS = {"attribute": 1, "counter": 2, "gauge": 3}
