@@ -258,6 +258,12 @@ static int sse_dechunk(struct sse_client *c, int64_t now_ms)
 		if (c->chunk_left < 0) {
 			char *nl = memmem(s, avail, "\r\n", 2);
 			size_t size;
+			if (!nl && avail > SSE_CHUNK_LINE_MAX) {
+				/* A size line that never ends would be kept whole: refuse it. */
+				sse_lines(c);
+				sse_close(c, now_ms, "malformed chunk");
+				return -EPROTO;
+			}
 			if (!nl)
 				break;
 			if (http_chunk_size(s, (size_t)(nl - s), &size)) {
@@ -308,6 +314,11 @@ static int sse_process(struct sse_client *c, int64_t now_ms)
 		if (sse_dechunk(c, now_ms))
 			return -1;
 		sse_lines(c);
+		/* A line that never ends would be kept whole: no message is that long. */
+		if (c->body.len - c->body_off > SSE_MAX_MESSAGE) {
+			sse_close(c, now_ms, "a stream line longer than any message");
+			return -1;
+		}
 	}
 	return 0;
 }

@@ -21,6 +21,7 @@
 #define SSE_BACKOFF_FIRST_MS 500
 #define SSE_BACKOFF_MAX_MS 10000
 #define SSE_MAX_MESSAGE (64u << 20)
+#define SSE_CHUNK_LINE_MAX 1024 /* a chunk-size line with its extensions, at most */
 #define SSE_HANDSHAKE_MS 5000
 
 enum sse_state { SSE_IDLE, SSE_CONNECTING, SSE_HEADERS, SSE_BODY };

@@ -114,12 +114,32 @@ static void test_refused_answers(void **state)
 	assert_string_equal(l.why, "malformed chunk");
 }
 
+/* A chunk-size line that never ends is refused, not buffered without end. */
+static void test_endless_size_line(void **state)
+{
+	char text[sizeof(HEAD) + 2048];
+	struct log l;
+
+	(void)state;
+	snprintf(text, sizeof(text), "%s", HEAD);
+	memset(text + strlen(HEAD), '0', 1500);
+	text[strlen(HEAD) + 1500] = '\0';
+	assert_int_equal(feed(text, 100, &l), -EPIPE);
+	assert_string_equal(l.why, "malformed chunk");
+	buf_free(&l.msgs);
+	/* Leading zeros within the bound are still a size. */
+	assert_int_equal(feed(HEAD "00008\r\ndata:x\n\n\r\n", 7, &l), 0);
+	assert_string_equal(l.msgs.data, "message=x;");
+	buf_free(&l.msgs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_messages),
 		cmocka_unit_test(test_cut_does_not_matter),
 		cmocka_unit_test(test_refused_answers),
+		cmocka_unit_test(test_endless_size_line),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
