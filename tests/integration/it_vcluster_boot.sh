@@ -111,10 +111,13 @@ check "SNMP: the node table lists both nodes" wait_for 10 bash -c "env $snmp_env
 # The agent on a real 2-CPU node (issue 3): values and devices, a threshold
 # crossing, a CPU offline and back, refusals with reasons, all as events.
 ctl() { "$SNOW_BIN/snowctl" "$@"; }
-ctl node show node1 --json >"$state/n1.json"
-check "node show lists values and devices" python3 -c "
-import json,sys; n=json.load(open('$state/n1.json')); v=n['values']; d={x['path']:x for x in n['devices']}
-sys.exit(0 if len(v) > 40 and 'kern.mem.pages_avail' in v and d['cpu/cpu1']['run']=='online' and 'net/eth0' in d else 1)"
+# The node's first reports after online carry them: wait for a show that has them all.
+values_devices() {
+	ctl node show node1 --json >"$state/n1.json" && python3 -c "
+import json,sys; n=json.load(open('$state/n1.json')); v=n.get('values') or {}; d={x['path']:x for x in n.get('devices') or []}
+sys.exit(0 if len(v) > 40 and 'kern.mem.pages_avail' in v and d.get('cpu/cpu1', {}).get('run')=='online' and 'net/eth0' in d else 1)"
+}
+check "node show lists values and devices" wait_for 20 values_devices
 check "threshold set (high, below the reading: it must raise)" ctl threshold set node1 kern.mem.free_kb --high --rise 1000 --clear 900
 check "the raise event arrives" wait_for 20 bash -c "'$SNOW_BIN/snowctl' events --node node1 | grep -q 'threshold.raise.*kern.mem.free_kb'"
 check "a clear on the wrong side of rise is refused" bash -c "! '$SNOW_BIN/snowctl' threshold set node1 kern.mem.free_kb --high --rise 10 --clear 20 2>&1 | grep -q done"
