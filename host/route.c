@@ -17,6 +17,7 @@
 #include "bootsrv.h"
 #include "chan.h"
 #include "inv.h"
+#include "klog.h"
 #include "log.h"
 #include "snowd.h"
 #include "valid.h"
@@ -72,6 +73,8 @@ static const struct route route_rows[] = {
 	  "the end of the node's captured serial console" },
 	{ "GET", "/api/v1/nodes/{node}/boots", ACCESS_VIEWER, 0, api_node_boots,
 	  "the node's last boots and their stages" },
+	{ "GET", "/api/v1/nodes/{node}/boots/{boot}/kernel-log", ACCESS_VIEWER, 0, klog_api_get,
+	  "a boot's kernel log by netconsole (boot: an id, or current)" },
 	{ "GET", "/api/v1/commands/{id}", ACCESS_VIEWER, 0, api_command_get, "one command" },
 	{ "GET", "/api/v1/events", ACCESS_VIEWER, 0, api_events,
 	  "events, newest first (?node=&limit=&before=&after=)" },
@@ -127,6 +130,8 @@ static int route_segment_ok(const char *kind, size_t klen, const char *seg, size
 	v[len] = '\0';
 	if (klen == 2 && !memcmp(kind, "id", 2))
 		return strspn(v, "0123456789") == len && len <= 19;
+	if (klen == 4 && !memcmp(kind, "boot", 4)) /* a boot id (a UUID), early-MS or current */
+		return len <= 39 && strspn(v, "0123456789abcdefghijklmnopqrstuvwxyz-") == len;
 	if (klen == 3 && !memcmp(kind, "mac", 3))
 		return !valid_mac(v, mac, NULL, 0);
 	if ((klen == 3 && !memcmp(kind, "ref", 3)) || (klen == 4 && !memcmp(kind, "file", 4)))
