@@ -57,6 +57,7 @@ struct klog_node {
 	unsigned ring_next, ring_n;
 	enum klog_crash crash;
 	unsigned sources;           /* klog_source bits of the crash gathered */
+	int early_sent;             /* /init sent this boot's early messages (klog_boot_dmesg) */
 	int64_t crash_deadline;     /* monotonic ms */
 	char panic[256];            /* the panic line */
 	struct buf crash_text;      /* owned */
@@ -360,6 +361,7 @@ static void klog_boot_end(struct snowd *sd, struct klog_node *kn)
 	kn->crash = KLOG_CRASH_NONE;
 	kn->sources = 0;
 	kn->panic[0] = '\0';
+	kn->early_sent = 0;
 }
 
 void klog_boot_start(struct snowd *sd, int64_t node_id, const char *name)
@@ -433,6 +435,35 @@ static int klog_rate_ok(struct klog_node *kn, long rate, int64_t now)
 	return 1;
 }
 
+/* Plain-form text: lines, or parts of one, as printk wrote them; each whole line gets prefix. */
+static void klog_plain(struct snowd *sd, struct klog_node *kn, const char *text, size_t len,
+		       const char *prefix)
+{
+	char line[KLOG_LINE + 40];
+	size_t i, start, pl = strlen(prefix);
+
+	for (i = start = 0; i <= len; i++) {
+		if (i < len && text[i] != '\n')
+			continue;
+		size_t piece = i - start, room = sizeof(kn->part) - kn->partlen;
+		memcpy(kn->part + kn->partlen, text + start, piece < room ? piece : room);
+		kn->partlen += piece < room ? piece : room;
+		start = i + 1;
+		if (i == len)
+			break;
+		memcpy(line, prefix, pl);
+		klogp_clean(kn->part, kn->partlen, line + pl, KLOG_LINE);
+		kn->partlen = 0;
+		{
+			size_t l = strlen(line);
+			line[l] = '\n';
+			klog_write(sd, kn, line, l + 1);
+			line[l] = '\0';
+		}
+		klog_line(sd, kn, line);
+	}
+}
+
 static void klog_datagram(struct snowd *sd, const char *buf, size_t len, uint32_t addr)
 {
 	struct klog *k = sd->klog;
@@ -442,7 +473,6 @@ static void klog_datagram(struct snowd *sd, const char *buf, size_t len, uint32_
 	struct klogp_msg m;
 	struct inv_node n;
 	struct in_addr a = { .s_addr = addr };
-	size_t i, start;
 
 	k->packets++;
 	if (klog_unknown(k, addr, now, 0)) {
@@ -494,26 +524,7 @@ static void klog_datagram(struct snowd *sd, const char *buf, size_t len, uint32_
 		}
 		return;
 	}
-	/* Plain: lines, or parts of one, as printk wrote them. */
-	for (i = start = 0; i <= m.text_len; i++) {
-		if (i < m.text_len && m.text[i] != '\n')
-			continue;
-		size_t piece = i - start, room = sizeof(kn->part) - kn->partlen;
-		memcpy(kn->part + kn->partlen, m.text + start, piece < room ? piece : room);
-		kn->partlen += piece < room ? piece : room;
-		start = i + 1;
-		if (i == m.text_len)
-			break;
-		klogp_clean(kn->part, kn->partlen, line, KLOG_LINE);
-		kn->partlen = 0;
-		{
-			size_t l = strlen(line);
-			line[l] = '\n';
-			klog_write(sd, kn, line, l + 1);
-			line[l] = '\0';
-		}
-		klog_line(sd, kn, line);
-	}
+	klog_plain(sd, kn, m.text, m.text_len, "");
 }
 
 void klog_input(struct snowd *sd)
@@ -737,4 +748,34 @@ enum MHD_Result klog_api_get(struct http_ctx *h)
 	buf_free(&b);
 	return o ? http_json(h, MHD_HTTP_OK, o) :
 		   http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+}
+
+enum MHD_Result klog_boot_dmesg(struct http_ctx *h)
+{
+	struct snowd *sd = h->sd;
+	char mac[SNOW_MAC_STRLEN + 1];
+	struct klog_node *kn;
+	struct inv_node n;
+	int rc;
+
+	if (valid_mac(h->param[0], mac, NULL, 0))
+		return http_error(h, MHD_HTTP_NOT_FOUND, "mac: not a MAC");
+	rc = inv_node_get_by_mac(&sd->inv, mac, &n);
+	if (rc)
+		return rc == -ENOENT ? http_error(h, MHD_HTTP_NOT_FOUND, "mac: %s is not a node", mac) :
+				       http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "inventory error");
+	explicit_bzero(n.secret, sizeof(n.secret));
+	explicit_bzero(n.old_secret, sizeof(n.old_secret));
+	if (strcmp(h->client_ip, n.ip))
+		return http_error(h, MHD_HTTP_FORBIDDEN, "dmesg: only %s may send its kernel log", n.ip);
+	kn = sd->klog ? klog_node(sd->klog, n.id, n.name) : NULL;
+	if (!kn)
+		return http_error(h, MHD_HTTP_SERVICE_UNAVAILABLE, "dmesg: kernel logs are not kept");
+	if (kn->early_sent)
+		return http_error(h, MHD_HTTP_CONFLICT, "dmesg: this boot's early messages came already");
+	kn->early_sent = 1;
+	klog_plain(sd, kn, h->body.data ? h->body.data : "", h->body.len, "early: ");
+	if (kn->partlen)
+		klog_plain(sd, kn, "\n", 1, "early: ");
+	return http_json(h, MHD_HTTP_OK, json_pack("{s:I}", "bytes", (json_int_t)h->body.len));
 }

@@ -62,6 +62,11 @@ void klog_crash_signal(struct snowd *sd, int64_t node_id, const char *name, unsi
 void klog_forget(struct klog *k, int64_t node_id);
 /* /metrics lines.  @ret 0 or -ENOMEM. */
 int klog_metrics(const struct klog *k, struct buf *b);
+/*
+ * POST /boot/{mac}/dmesg: /init's copy of what the kernel said before
+ * netconsole was loaded, once a boot, from the node's own address.
+ */
+enum MHD_Result klog_boot_dmesg(struct http_ctx *h);
 /* GET /api/v1/nodes/{node}/boots/{boot}/kernel-log */
 enum MHD_Result klog_api_get(struct http_ctx *h);
 

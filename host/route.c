@@ -36,6 +36,8 @@ static const struct route route_rows[] = {
 	  "a node's overlay (node.conf with its secret): to its own address, once per boot" },
 	{ "GET", "/boot/images/{ref}/{file}", ACCESS_BOOT, 0, bootsrv_image,
 	  "an image's vmlinuz, initrd or rootfs.squashfs" },
+	{ "POST", "/boot/{mac}/dmesg", ACCESS_BOOT, 256 * KIB, klog_boot_dmesg,
+	  "/init's kernel messages from before netconsole: to its own address, once per boot" },
 	{ "GET", "/boot/{mac}/rootfs/{state}", ACCESS_BOOT, 0, bootsrv_rootfs,
 	  "a whole-system image's /init: its root verified, mounted or failed (?why=)" },
 	/* The node channel: every request signed with the node's secret. */
