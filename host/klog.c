@@ -565,6 +565,26 @@ void klog_tick(struct snowd *sd)
 			klog_crash_record(sd, k->nodes[i]);
 }
 
+void klog_target_refresh(struct snowd *sd)
+{
+	char mp[300], mac[32] = "", canon[SNOW_MAC_STRLEN + 1];
+	FILE *f;
+
+	sd->boot.klog_mac = NULL; /* broadcast, unless the MAC is known */
+	if (!sd->cfg.boot_if)
+		return;
+	snprintf(mp, sizeof(mp), "/sys/class/net/%s/address", sd->cfg.boot_if);
+	if ((f = fopen(mp, "r"))) {
+		if (fgets(mac, sizeof(mac), f))
+			mac[strcspn(mac, "\n")] = '\0';
+		fclose(f);
+	}
+	if (!valid_mac(mac, canon, NULL, 0)) {
+		snprintf(sd->klog_mac, sizeof(sd->klog_mac), "%s", canon);
+		sd->boot.klog_mac = sd->klog_mac;
+	}
+}
+
 /* --- set-up ------------------------------------------------------------------------------- */
 
 struct klog *klog_new(struct snowd *sd, char *err, size_t errlen)

@@ -60,6 +60,11 @@ void klog_registered(struct snowd *sd, int64_t node_id, const char *name, const 
 void klog_crash_signal(struct snowd *sd, int64_t node_id, const char *name, unsigned src);
 /* The node is gone: its run-time state (not its files). */
 void klog_forget(struct klog *k, int64_t node_id);
+/*
+ * Read the boot interface's MAC again (netconsole's target; a bridge's
+ * changes as ports come and go): before each boot script is rendered.
+ */
+void klog_target_refresh(struct snowd *sd);
 /* /metrics lines.  @ret 0 or -ENOMEM. */
 int klog_metrics(const struct klog *k, struct buf *b);
 /*

@@ -223,17 +223,7 @@ static int snowd_configure(struct snowd *sd, char *err, size_t errlen)
 		sd->boot.klog_port = (int)kport;
 		snprintf(sd->klog_host, sizeof(sd->klog_host), "%s", addr);
 		sd->boot.klog_host = sd->klog_host;
-		if (c->boot_if) {
-			char mp[300];
-			FILE *f;
-			snprintf(mp, sizeof(mp), "/sys/class/net/%s/address", c->boot_if);
-			if ((f = fopen(mp, "r"))) {
-				if (fgets(sd->klog_mac, sizeof(sd->klog_mac), f))
-					sd->klog_mac[strcspn(sd->klog_mac, "\n")] = '\0';
-				fclose(f);
-			}
-			sd->boot.klog_mac = sd->klog_mac[0] ? sd->klog_mac : NULL;
-		}
+		klog_target_refresh(sd);
 	}
 	if (!c->image_dir) {
 		char p[4200];
