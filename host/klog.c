@@ -141,7 +141,7 @@ static void klog_path(const struct klog *k, const char *name, const char *boot, 
 /* Keep the newest keep boots of a node (by the time their file last changed); current is kept. */
 static void klog_prune(struct klog *k, const struct klog_node *kn, long keep)
 {
-	char dir[4500], p[4800];
+	char dir[4500], p[5100];
 	struct dirent *de;
 	DIR *d;
 
