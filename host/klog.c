@@ -716,7 +716,7 @@ enum MHD_Result klog_api_get(struct http_ctx *h)
 	struct klog_node *kn;
 	struct buf b = BUF_INIT;
 	char p[4700], p1[4800], id[40];
-	int64_t main_sz, old_sz;
+	int64_t main_sz, old_sz, total;
 	struct inv_node n;
 	json_t *o;
 	int rc = inv_node_get(&sd->inv, h->param[0], &n);
@@ -752,16 +752,17 @@ enum MHD_Result klog_api_get(struct http_ctx *h)
 		buf_free(&b);
 		return http_error(h, MHD_HTTP_NOT_FOUND, "boot: no kernel log of boot %s of %s", id, n.name);
 	}
+	total = main_sz + (old_sz > 0 ? old_sz : 0);
 	/* Files hold clean lines (klogp_clean), but one may have been cut mid-character. */
 	o = json_pack("{s:s, s:s, s:s%, s:I, s:b}", "node", n.name, "boot_id", id, "log",
-		      b.data ? b.data : "", b.len, "bytes", (json_int_t)(main_sz + (old_sz > 0 ? old_sz : 0)),
-		      "truncated", old_sz > 0 && (int64_t)b.len < main_sz + old_sz);
+		      b.data ? b.data : "", b.len, "bytes", (json_int_t)total, "truncated",
+		      (int64_t)b.len < total);
 	if (!o) {
 		char *clean = malloc(b.len + 1);
 		if (clean) {
 			klogp_clean(b.data ? b.data : "", b.len, clean, b.len + 1);
 			o = json_pack("{s:s, s:s, s:s, s:I, s:b}", "node", n.name, "boot_id", id, "log",
-				      clean, (json_int_t)main_sz, "truncated", 1);
+				      clean, (json_int_t)total, "truncated", (int64_t)b.len < total);
 			free(clean);
 		}
 	}

@@ -486,6 +486,9 @@ static void snowd_reload(struct snowd *sd)
 	sd->cfg.boots_keep_days = n.boots_keep_days;
 	sd->cfg.commands_keep = n.commands_keep;
 	sd->cfg.commands_keep_days = n.commands_keep_days;
+	sd->cfg.klog_rate = n.klog_rate;
+	sd->cfg.klog_boot_max = n.klog_boot_max;
+	sd->cfg.klog_boots_keep = n.klog_boots_keep;
 	nodes_limits(sd);
 	log_set_level(n.verbose ? LOG_LVL_DEBUG : LOG_LVL_INFO);
 	if (strcmp(n.cmdline, sd->cfg.cmdline)) {
