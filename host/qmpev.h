@@ -15,8 +15,11 @@
 struct snowd;
 struct qmpev;
 
-/* Nodes' settings are read again at least this often (and at once after a change). */
-#define QMPEV_SCAN_MS 30000
+/*
+ * Nodes' settings are read again at once after a change (settings_gen), and
+ * else this seldom: a scan reads every node's settings (1000 nodes: tens of ms).
+ */
+#define QMPEV_SCAN_MS 300000
 /* A socket that would not connect, or closed, is tried again after this. */
 #define QMPEV_RETRY_MS 3000
 
