@@ -36,13 +36,17 @@ int boot_render_node(const struct boot_params *p, const struct inv_node *n, json
 {
 	const char *image = json_string_value(json_object_get(eff, "image"));
 	const char *extra = json_string_value(json_object_get(eff, "cmdline"));
-	char mac_url[SNOW_MAC_STRLEN + 1], cmdline[2200];
+	char mac_url[SNOW_MAC_STRLEN + 1], cmdline[2200], ncon[128] = "";
 
 	boot_mac_url(n->mac, mac_url);
+	/* The kernel's messages to snowd from the moment the NIC is up (extended form, "+"). */
+	if (p->klog_port && p->klog_host && n->ip[0])
+		snprintf(ncon, sizeof(ncon), " netconsole=+@%s/,%d@%s/%s", n->ip, p->klog_port,
+			 p->klog_host, p->klog_mac ? p->klog_mac : "");
 	/* snow.mac tells /init which interface is the service NIC; snow.image which
 	 * image (and version) a whole-system initrd fetches its root from. */
-	snprintf(cmdline, sizeof(cmdline), "%s%s%s snow.mac=%s snow.image=%s", p->cmdline,
-		 extra && *extra ? " " : "", extra ? extra : "", n->mac, image ? image : n->image);
+	snprintf(cmdline, sizeof(cmdline), "%s%s%s snow.mac=%s snow.image=%s%s", p->cmdline,
+		 extra && *extra ? " " : "", extra ? extra : "", n->mac, image ? image : n->image, ncon);
 	const struct tmpl_var v[] = {
 		{ "base", p->base_url },
 		{ "name", n->name },

@@ -25,6 +25,14 @@ struct boot_params {
 	 */
 	const char *ssh_dir;
 	const char *authorized_keys;
+	/*
+	 * netconsole's target (klog.h): with klog_port, a node with an address
+	 * gets netconsole=+@IP/,PORT@HOST/MAC (MAC NULL: broadcast).  The device
+	 * is left out: /init names the service NIC when it loads the module.
+	 */
+	const char *klog_host;
+	int klog_port;
+	const char *klog_mac;
 };
 
 /* Each renders into out (appending).  @ret 0 or -errno with err filled. */

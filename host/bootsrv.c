@@ -9,6 +9,7 @@
 #include "boot.h"
 #include "clock.h"
 #include "images.h"
+#include "klog.h"
 #include "log.h"
 #include "nodes.h"
 #include "snowd.h"
@@ -90,6 +91,7 @@ enum MHD_Result bootsrv_script(struct http_ctx *h)
 		log_info("boot: script of %s asked by %s, not by its address %s: no boot stage",
 			 n.name, h->client_ip, n.ip);
 	}
+	klog_target_refresh(sd);
 	rc = eff ? boot_render_node(&sd->boot, &n, eff, &out, err, sizeof(err)) : -EIO;
 	json_decref(eff);
 	explicit_bzero(n.secret, sizeof(n.secret));

@@ -19,6 +19,7 @@
 #include "clock.h"
 #include "history.h"
 #include "jsonh.h"
+#include "klog.h"
 #include "log.h"
 #include "nodes.h"
 #include "report.h"
@@ -184,6 +185,7 @@ static enum MHD_Result chan_do_register(struct http_ctx *h, struct inv_node *n, 
 		rt->hist = history_new(&rt->schema->typed);
 	}
 	snprintf(rt->boot_id, sizeof(rt->boot_id), "%s", boot_id);
+	klog_registered(h->sd, n->id, n->name, boot_id);
 	snprintf(rt->hostname, sizeof(rt->hostname), "%s", hostname ? hostname : "");
 	snprintf(rt->kernel, sizeof(rt->kernel), "%s", kernel ? kernel : "");
 	snprintf(rt->version, sizeof(rt->version), "%s", version ? version : "");

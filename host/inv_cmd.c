@@ -27,7 +27,9 @@ int inv_events_store(struct inv *inv, int64_t node_id, const char *boot_id, json
 		return -EIO;
 	ins = inv_prepare(inv, "INSERT OR IGNORE INTO events (node_id, boot_id, seq, time, type, "
 			       "attrs, received) VALUES (?, ?, ?, ?, ?, ?, ?)");
-	mx = inv_prepare(inv, "SELECT coalesce(max(seq), 0) FROM events WHERE node_id = ? AND boot_id = ?");
+	/* snowd's own events of a boot (a crash: seq -1) are not the agent's to acknowledge. */
+	mx = inv_prepare(inv, "SELECT coalesce(max(seq), 0) FROM events WHERE node_id = ? AND boot_id = ? "
+			      "AND seq > 0");
 	if (!ins || !mx)
 		goto out;
 	json_array_foreach(events, i, e) {

@@ -23,10 +23,12 @@
 #include "clock.h"
 #include "conf.h"
 #include "http.h"
+#include "klog.h"
 #include "log.h"
 #include "nodes.h"
 #include "notify.h"
 #include "power.h"
+#include "qmpev.h"
 #include "route.h"
 #include "selfpipe.h"
 #include "snowd.h"
@@ -96,6 +98,17 @@ static const struct conf_option snowd_options[] = {
 	    "finished commands kept, the newest (0: no limit; default 100000)"),
 	OPT("commands-keep-days", 0, CONF_INT, commands_keep_days, 0, 36500, "DAYS",
 	    "finished commands kept at most this long (0: no limit; default 90)"),
+	OPT("klog-listen", 0, CONF_STR, klog_listen, 0, 0, "ADDR:PORT",
+	    "UDP address nodes send their kernel log to by netconsole, or 'none' (default: "
+	    "--listen's address and port, over UDP; nodes get boot-addr and this port)"),
+	OPT("klog-rate", 0, CONF_INT, klog_rate, 10, 100000, "N",
+	    "netconsole datagrams a second one node may send, in bursts of twice that; more "
+	    "are dropped and counted (default 500)"),
+	OPT("klog-boot-max", 0, CONF_INT, klog_boot_max, 16 << 10, 1L << 30, "BYTES",
+	    "kernel log kept of one boot; past it the older part is rotated to BOOT.log.1 "
+	    "(default 1 MiB)"),
+	OPT("klog-boots-keep", 0, CONF_INT, klog_boots_keep, 1, 100000, "N",
+	    "boots whose kernel log is kept, per node, the newest (default 20)"),
 	OPT("check-config", 'n', CONF_BOOL, check_config, 0, 0, NULL,
 	    "check the configuration (and dnsmasq's) and exit"),
 	OPT("verbose", 'v', CONF_BOOL, verbose, 0, 0, NULL, "log debug messages"),
@@ -126,6 +139,9 @@ static int snowd_defaults(struct snowd_config *c)
 	c->boots_keep_days = 365;
 	c->commands_keep = 100000;
 	c->commands_keep_days = 90;
+	c->klog_rate = 500;
+	c->klog_boot_max = 1 << 20;
+	c->klog_boots_keep = 20;
 	return (c->state_dir && c->listen && c->dnsmasq && c->cmdline) ? 0 : -ENOMEM;
 }
 
@@ -192,6 +208,23 @@ static int snowd_configure(struct snowd *sd, char *err, size_t errlen)
 	}
 	if (!c->offline_after_ms)
 		c->offline_after_ms = 3 * c->interval_ms + 2000;
+	if (!c->klog_listen) {
+		c->klog_listen = strdup(c->listen); /* the same ADDR:PORT, over UDP */
+		if (!c->klog_listen)
+			return -ENOMEM;
+	}
+	if (strcmp(c->klog_listen, "none")) {
+		const char *kp = strrchr(c->klog_listen, ':');
+		long kport = kp ? strtol(kp + 1, NULL, 10) : 0;
+		if (kport < 1 || kport > 65535) {
+			snprintf(err, errlen, "klog-listen: '%s' is not ADDR:PORT (or none)", c->klog_listen);
+			return -EINVAL;
+		}
+		sd->boot.klog_port = (int)kport;
+		snprintf(sd->klog_host, sizeof(sd->klog_host), "%s", addr);
+		sd->boot.klog_host = sd->klog_host;
+		klog_target_refresh(sd);
+	}
 	if (!c->image_dir) {
 		char p[4200];
 		snprintf(p, sizeof(p), "%s/images", c->state_dir);
@@ -453,6 +486,9 @@ static void snowd_reload(struct snowd *sd)
 	sd->cfg.boots_keep_days = n.boots_keep_days;
 	sd->cfg.commands_keep = n.commands_keep;
 	sd->cfg.commands_keep_days = n.commands_keep_days;
+	sd->cfg.klog_rate = n.klog_rate;
+	sd->cfg.klog_boot_max = n.klog_boot_max;
+	sd->cfg.klog_boots_keep = n.klog_boots_keep;
 	nodes_limits(sd);
 	log_set_level(n.verbose ? LOG_LVL_DEBUG : LOG_LVL_INFO);
 	if (strcmp(n.cmdline, sd->cfg.cmdline)) {
@@ -521,13 +557,15 @@ static void snowd_loop(struct snowd *sd)
 	if (!di || (sd->httpsd && !dt))
 		fatalx("http: no epoll descriptor");
 	while (!sd->quit) {
-		struct pollfd p[6] = { { .fd = di->epoll_fd, .events = POLLIN },
+		struct pollfd p[8] = { { .fd = di->epoll_fd, .events = POLLIN },
 				       { .fd = sd->sig.rfd, .events = POLLIN },
 				       { .fd = sd->dnsmasq.logpipe > 0 ? sd->dnsmasq.logpipe : -1,
 					 .events = POLLIN },
 				       { .fd = dt ? dt->epoll_fd : -1, .events = POLLIN },
 				       { .fd = power_fd(sd->power), .events = POLLIN },
-				       { .fd = authq_fd(sd->authq), .events = POLLIN } };
+				       { .fd = authq_fd(sd->authq), .events = POLLIN },
+				       { .fd = klog_fd(sd->klog), .events = POLLIN },
+				       { .fd = qmpev_fd(sd->qmpev), .events = POLLIN } };
 		MHD_UNSIGNED_LONG_LONG mto;
 		int timeout = 1000, pto = power_timeout_ms(sd->power, clock_mono_ms());
 		int64_t now;
@@ -539,7 +577,7 @@ static void snowd_loop(struct snowd *sd)
 			timeout = (int)mto;
 		if (pto >= 0 && pto < timeout)
 			timeout = pto;
-		if (poll(p, 6, timeout) < 0 && errno != EINTR)
+		if (poll(p, 8, timeout) < 0 && errno != EINTR)
 			fatal("poll");
 		if (p[1].revents & POLLIN)
 			snowd_signals(sd);
@@ -547,6 +585,10 @@ static void snowd_loop(struct snowd *sd)
 			dnsmasq_read_log(&sd->dnsmasq, snowd_dhcp_ack, sd);
 		if (p[5].revents)
 			authq_poll(sd->authq); /* checked passwords: their logins answer */
+		if (p[6].revents)
+			klog_input(sd);
+		if (p[7].revents)
+			qmpev_input(sd);
 		/* Every turn: QMP answers in, power deadlines kept. */
 		power_poll(sd);
 		MHD_run(sd->httpd);
@@ -555,6 +597,8 @@ static void snowd_loop(struct snowd *sd)
 		now = clock_mono_ms();
 		if (now >= next_tick) {
 			nodes_tick(sd);
+			klog_tick(sd);
+			qmpev_tick(sd);
 			if (now >= sd->next_expire) {
 				int n = inv_cmd_expire(&sd->inv, (int64_t)time(NULL),
 						       sd->cfg.command_timeout_s);
@@ -647,6 +691,12 @@ int main(int argc, char **argv)
 	sd.power = power_new();
 	if (!sd.power)
 		fatal("power");
+	sd.klog = klog_new(&sd, err, sizeof(err));
+	if (!sd.klog)
+		fatalx("%s", err);
+	sd.qmpev = qmpev_new();
+	if (!sd.qmpev)
+		fatal("qmp events");
 	if (http_start(&sd, &route_router, err, sizeof(err)))
 		fatalx("%s", err);
 	if (strcmp(sd.cfg.dnsmasq, "none")) {
@@ -661,9 +711,9 @@ int main(int argc, char **argv)
 		if ((rc = dnsmasq_start(&sd.dnsmasq)))
 			fatalx("dnsmasq: %s", strerror(-rc));
 	}
-	log_info("listening on %s%s%s; nodes boot from %s; state in %s", sd.cfg.listen,
-		 sd.httpsd ? ", HTTPS on " : "", sd.httpsd ? sd.cfg.tls_listen : "", sd.base_url,
-		 sd.cfg.state_dir);
+	log_info("listening on %s%s%s; nodes boot from %s; kernel logs on udp %s; state in %s",
+		 sd.cfg.listen, sd.httpsd ? ", HTTPS on " : "", sd.httpsd ? sd.cfg.tls_listen : "",
+		 sd.base_url, sd.cfg.klog_listen, sd.cfg.state_dir);
 	if ((rc = notify_send("READY=1")) < 0)
 		log_warnx("systemd notify socket: %s", strerror(-rc));
 
@@ -675,6 +725,9 @@ int main(int argc, char **argv)
 	sd.authq = NULL;
 	http_stop(&sd);
 	power_free(sd.power);
+	qmpev_free(sd.qmpev);
+	klog_free(sd.klog);
+	sd.klog = NULL;
 	nodes_rt_free(&sd);
 	json_decref(sd.defaults);
 	inv_close(&sd.inv);

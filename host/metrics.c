@@ -1,6 +1,7 @@
 /* /metrics in Prometheus' text format: node states, every gauge per node, snowd's counters. */
 #include <string.h>
 
+#include "klog.h"
 #include "metrics.h"
 #include "nodes.h"
 
@@ -134,5 +135,7 @@ int metrics_render(struct snowd *sd, struct buf *b)
 			  (unsigned long long)sd->events, sd->stream.nclients,
 			  (unsigned long long)sd->stream.sent_messages, (unsigned long long)sd->stream.cut,
 			  (unsigned long long)sd->conns_cut);
+	if (!rc)
+		rc = klog_metrics(sd->klog, b);
 	return rc ? rc : metrics_health(sd, b);
 }

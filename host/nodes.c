@@ -8,6 +8,7 @@
 
 #include "clock.h"
 #include "images.h"
+#include "klog.h"
 #include "log.h"
 #include "settings.h"
 #include "nodes.h"
@@ -168,6 +169,7 @@ void nodes_rt_forget(struct snowd *sd, int64_t id)
 
 	if (!rt)
 		return;
+	klog_forget(sd->klog, id);
 	nodes_rt_clear(sd, rt);
 	json_decref(rt->boot);
 	history_free(rt->hist);
@@ -300,6 +302,8 @@ void nodes_stage(struct snowd *sd, const struct inv_node *n, const char *stage)
 
 	if (!rt)
 		return;
+	if (!strcmp(stage, "script"))
+		klog_boot_start(sd, n->id, n->name); /* iPXE asks for its script: a new kernel follows */
 	/* An early stage after the node was up (or after an earlier boot finished) starts a new boot. */
 	if (!rt->boot || ((early || !strcmp(stage, "online")) &&
 			  (rt->state == NODE_ONLINE || json_object_get(rt->boot, "online")))) {

@@ -17,6 +17,7 @@
 #include "bootsrv.h"
 #include "chan.h"
 #include "inv.h"
+#include "klog.h"
 #include "log.h"
 #include "snowd.h"
 #include "valid.h"
@@ -35,6 +36,8 @@ static const struct route route_rows[] = {
 	  "a node's overlay (node.conf with its secret): to its own address, once per boot" },
 	{ "GET", "/boot/images/{ref}/{file}", ACCESS_BOOT, 0, bootsrv_image,
 	  "an image's vmlinuz, initrd or rootfs.squashfs" },
+	{ "POST", "/boot/{mac}/dmesg", ACCESS_BOOT, 256 * KIB, klog_boot_dmesg,
+	  "/init's kernel messages from before netconsole: to its own address, once per boot" },
 	{ "GET", "/boot/{mac}/rootfs/{state}", ACCESS_BOOT, 0, bootsrv_rootfs,
 	  "a whole-system image's /init: its root verified, mounted or failed (?why=)" },
 	/* The node channel: every request signed with the node's secret. */
@@ -72,6 +75,8 @@ static const struct route route_rows[] = {
 	  "the end of the node's captured serial console" },
 	{ "GET", "/api/v1/nodes/{node}/boots", ACCESS_VIEWER, 0, api_node_boots,
 	  "the node's last boots and their stages" },
+	{ "GET", "/api/v1/nodes/{node}/boots/{boot}/kernel-log", ACCESS_VIEWER, 0, klog_api_get,
+	  "a boot's kernel log by netconsole (boot: an id, or current)" },
 	{ "GET", "/api/v1/commands/{id}", ACCESS_VIEWER, 0, api_command_get, "one command" },
 	{ "GET", "/api/v1/events", ACCESS_VIEWER, 0, api_events,
 	  "events, newest first (?node=&limit=&before=&after=)" },
@@ -127,6 +132,8 @@ static int route_segment_ok(const char *kind, size_t klen, const char *seg, size
 	v[len] = '\0';
 	if (klen == 2 && !memcmp(kind, "id", 2))
 		return strspn(v, "0123456789") == len && len <= 19;
+	if (klen == 4 && !memcmp(kind, "boot", 4)) /* a boot id (a UUID), early-MS or current */
+		return len <= 39 && strspn(v, "0123456789abcdefghijklmnopqrstuvwxyz-") == len;
 	if (klen == 3 && !memcmp(kind, "mac", 3))
 		return !valid_mac(v, mac, NULL, 0);
 	if ((klen == 3 && !memcmp(kind, "ref", 3)) || (klen == 4 && !memcmp(kind, "file", 4)))

@@ -35,7 +35,7 @@ static int settings_env_name_ok(const char *s)
 
 static int settings_power(json_t *p, char *err, size_t errlen)
 {
-	static const char *const keys[] = { "driver", "socket", "host", "user", "password_file",
+	static const char *const keys[] = { "driver", "socket", "events", "host", "user", "password_file",
 					    "interface", NULL };
 	const char *driver, *s;
 	char msg[200];
@@ -54,6 +54,13 @@ static int settings_power(json_t *p, char *err, size_t errlen)
 			goto bad;
 		if (s[0] != '/') {
 			snprintf(err, errlen, "power.socket: must be an absolute path");
+			return -EINVAL;
+		}
+		/* A second QMP socket snowd keeps open for the VM's events (qmpev.h). */
+		if (jsonh_get_str(p, "events", 0, 107, &s, msg, sizeof(msg)))
+			goto bad;
+		if (s && s[0] != '/') {
+			snprintf(err, errlen, "power.events: must be an absolute path");
 			return -EINVAL;
 		}
 		return 0;

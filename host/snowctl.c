@@ -1,10 +1,6 @@
 /*
  * snowctl: the command-line client of snowd's REST API.
- *   snowctl node add NAME --mac MAC [--ip IP] [--image IMAGE]
- *   snowctl node list [--json]
- *   snowctl node show NAME [--json]
- *   snowctl node rm NAME
- *   snowctl node rekey NAME
+ *   snowctl node ...  (snowctl_node.c: add, list, show, set, rm, rekey, log)
  *   snowctl discovered list [--json]
  *   snowctl threshold set NODE VALUE --high|--low --rise X --clear Y [--samples N]
  *   snowctl threshold clear NODE VALUE --high|--low
@@ -26,14 +22,7 @@
 #include "httpc.h"
 #include "jsonh.h"
 #include "log.h"
-
-struct ctl {
-	struct http_url url;
-	char token[160];
-	int json;
-	int no_wait;
-	int timeout_s;
-};
+#include "snowctl.h"
 
 static void ctl_usage(FILE *f)
 {
@@ -46,6 +35,7 @@ static void ctl_usage(FILE *f)
 		"  node show NAME [--json]                             one node in full\n"
 		"  node rm NAME                                        remove a node\n"
 		"  node rekey NAME                                     give a node a new secret\n"
+		"  node log NAME [--boot ID]                           a boot's kernel log (default: current)\n"
 		"  discovered list [--json]                            MACs that asked to boot\n"
 		"  threshold set NODE VALUE --high|--low --rise X --clear Y [--samples N]\n"
 		"  threshold clear NODE VALUE --high|--low\n"
@@ -80,7 +70,7 @@ static void ctl_usage(FILE *f)
  * Call the API; on success *out gets the parsed answer (caller decrefs).
  * @ret 0, or 1 after printing the error (from snowd's {"error": ...}).
  */
-static int ctl_call(struct ctl *c, const char *method, const char *path, json_t *body,
+int ctl_call(struct ctl *c, const char *method, const char *path, json_t *body,
 		    json_t **out)
 {
 	char auth[200], err[512], *text = NULL;
@@ -124,7 +114,7 @@ static int ctl_call(struct ctl *c, const char *method, const char *path, json_t 
 	return 0;
 }
 
-static void ctl_print_json(json_t *v)
+void ctl_print_json(json_t *v)
 {
 	char *s = json_dumps(v, JSON_INDENT(2) | JSON_SORT_KEYS);
 
@@ -133,14 +123,14 @@ static void ctl_print_json(json_t *v)
 	free(s);
 }
 
-static const char *ctl_str(json_t *o, const char *k)
+const char *ctl_str(json_t *o, const char *k)
 {
 	const char *s = json_string_value(json_object_get(o, k));
 
 	return s && *s ? s : "-";
 }
 
-static void ctl_ago(json_t *o, const char *k, char *out, size_t cap)
+void ctl_ago(json_t *o, const char *k, char *out, size_t cap)
 {
 	json_int_t t = json_integer_value(json_object_get(o, k));
 	long d = (long)(time(NULL) - t);
@@ -153,141 +143,6 @@ static void ctl_ago(json_t *o, const char *k, char *out, size_t cap)
 		snprintf(out, cap, "%ldm ago", d / 60);
 	else
 		snprintf(out, cap, "%ldh ago", d / 3600);
-}
-
-static int ctl_node_list(struct ctl *c)
-{
-	json_t *r, *nodes, *n;
-	size_t i;
-
-	if (ctl_call(c, "GET", "/api/v1/nodes", NULL, &r))
-		return 1;
-	nodes = json_object_get(r, "nodes");
-	if (c->json) {
-		ctl_print_json(nodes);
-		json_decref(r);
-		return 0;
-	}
-	printf("%-16s %-8s %-17s %-15s %-10s %-16s %-10s %s\n", "NAME", "STATE", "MAC", "IP",
-	       "IMAGE", "HOSTNAME", "SEEN", "LOAD");
-	json_array_foreach(nodes, i, n) {
-		char seen[32], load[16] = "-";
-		json_t *l = json_object_get(json_object_get(n, "values"), "vm.load.avg1");
-		ctl_ago(n, "last_seen", seen, sizeof(seen));
-		if (l)
-			snprintf(load, sizeof(load), "%.2f", json_number_value(l));
-		printf("%-16s %-8s %-17s %-15s %-10s %-16s %-10s %s\n", ctl_str(n, "name"),
-		       ctl_str(n, "state"), ctl_str(n, "mac"), ctl_str(n, "ip"), ctl_str(n, "image"),
-		       ctl_str(n, "hostname"), seen, load);
-	}
-	if (!json_array_size(nodes))
-		printf("(no nodes: add one with 'snowctl node add NAME --mac MAC')\n");
-	json_decref(r);
-	return 0;
-}
-
-static void ctl_print_settings(json_t *eff, json_t *origins)
-{
-	const char *k;
-	json_t *v;
-
-	json_object_foreach(eff, k, v) {
-		char *t = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_SORT_KEYS);
-		printf("  %-12s %-40s (%s)\n", k, t ? t : "?", ctl_str(origins, k));
-		free(t);
-	}
-}
-
-static int ctl_node_show(struct ctl *c, const char *name)
-{
-	char path[300], seen[32];
-	json_t *n, *v;
-	const char *k;
-
-	snprintf(path, sizeof(path), "/api/v1/nodes/%s", name);
-	if (ctl_call(c, "GET", path, NULL, &n))
-		return 1;
-	if (c->json) {
-		ctl_print_json(n);
-		json_decref(n);
-		return 0;
-	}
-	ctl_ago(n, "last_seen", seen, sizeof(seen));
-	printf("name:      %s\nstate:     %s\nmac:       %s\nip:        %s\nimage:     %s\n"
-	       "hostname:  %s\nkernel:    %s\nboot id:   %s\nstage:     %s\nlast seen: %s\n",
-	       ctl_str(n, "name"), ctl_str(n, "state"), ctl_str(n, "mac"), ctl_str(n, "ip"),
-	       ctl_str(n, "image"), ctl_str(n, "hostname"), ctl_str(n, "kernel"),
-	       ctl_str(n, "boot_id"), ctl_str(n, "stage"), seen);
-	printf("profile:   %s\nsettings (where each comes from):\n",
-	       json_is_string(json_object_get(n, "profile")) ? ctl_str(n, "profile") : "(none)");
-	ctl_print_settings(json_object_get(n, "effective"), json_object_get(n, "origins"));
-	if (json_object_size(json_object_get(n, "values")))
-		printf("values:\n");
-	json_object_foreach(json_object_get(n, "values"), k, v)
-		printf("  %-28s %g\n", k, json_number_value(v));
-	{
-		json_t *d;
-		size_t i;
-		if (json_array_size(json_object_get(n, "devices")))
-			printf("devices:\n");
-		json_array_foreach(json_object_get(n, "devices"), i, d)
-			printf("  %-24s %-8s %-9s %s\n", ctl_str(d, "path"), ctl_str(d, "class"),
-			       ctl_str(d, "avail"), ctl_str(d, "run"));
-		if (json_array_size(json_object_get(n, "thresholds")))
-			printf("thresholds:\n");
-		json_array_foreach(json_object_get(n, "thresholds"), i, d)
-			printf("  %-28s %-4s rise %g clear %g: %s\n", ctl_str(d, "value"), ctl_str(d, "kind"),
-			       json_number_value(json_object_get(d, "rise")),
-			       json_number_value(json_object_get(d, "clear")), ctl_str(d, "state"));
-	}
-	json_decref(n);
-	return 0;
-}
-
-static int ctl_node_add(struct ctl *c, int argc, char **argv)
-{
-	const char *name = NULL, *mac = NULL, *ip = NULL, *image = NULL, *profile = NULL;
-	json_t *body, *r;
-	int i, rc;
-
-	for (i = 0; i < argc; i++) {
-		const char **dst = !strcmp(argv[i], "--mac") ? &mac :
-				   !strcmp(argv[i], "--ip") ? &ip :
-				   !strcmp(argv[i], "--image") ? &image :
-				   !strcmp(argv[i], "--profile") ? &profile : NULL;
-		if (dst) {
-			if (i + 1 >= argc) {
-				fprintf(stderr, "snowctl: %s needs a value\n", argv[i]);
-				return 2;
-			}
-			*dst = argv[++i];
-		} else if (argv[i][0] == '-' || name) {
-			fprintf(stderr, "snowctl: node add: unexpected '%s'\n", argv[i]);
-			return 2;
-		} else {
-			name = argv[i];
-		}
-	}
-	if (!name || !mac) {
-		fprintf(stderr, "snowctl: usage: node add NAME --mac MAC [--ip IP] [--image IMAGE] "
-				"[--profile P]\n");
-		return 2;
-	}
-	body = json_pack("{s:s, s:s}", "name", name, "mac", mac);
-	if (ip)
-		json_object_set_new(body, "ip", json_string(ip));
-	if (image)
-		json_object_set_new(body, "image", json_string(image));
-	if (profile)
-		json_object_set_new(body, "profile", json_string(profile));
-	rc = ctl_call(c, "POST", "/api/v1/nodes", body, &r);
-	json_decref(body);
-	if (rc)
-		return rc;
-	printf("added %s (%s, %s, image %s)\n", ctl_str(r, "name"), ctl_str(r, "mac"),
-	       ctl_str(r, "ip"), ctl_str(r, "image"));
-	json_decref(r);
-	return 0;
 }
 
 static int ctl_discovered(struct ctl *c)
@@ -382,7 +237,7 @@ static json_t *ctl_targets(struct ctl *c, const char *spec)
  * wait for every result together: a command to many nodes runs on all of them
  * at once.  @ret 0 when all are done, 1 when any failed, was refused or timed out.
  */
-static int ctl_command(struct ctl *c, const char *spec, const char *op, json_t *args)
+int ctl_command(struct ctl *c, const char *spec, const char *op, json_t *args)
 {
 	json_t *targets = ctl_targets(c, spec), *ids = json_array(), *name, *cmd;
 	json_t *body = json_pack("{s:s, s:o}", "op", op, "args", args ? args : json_object());
@@ -619,7 +474,7 @@ static int ctl_users_tokens(struct ctl *c, int argc, char **argv)
  * Apply KEY=VALUE arguments to settings (current ones, modified in place).
  * env.NAME=VALUE sets one variable.  @ret 0 or 2 after a message.
  */
-static int ctl_apply_sets(json_t *settings, int argc, char **argv, json_t *patch)
+int ctl_apply_sets(json_t *settings, int argc, char **argv, json_t *patch)
 {
 	for (int i = 0; i < argc; i++) {
 		char *eq = strchr(argv[i], '=');
@@ -653,60 +508,6 @@ static int ctl_apply_sets(json_t *settings, int argc, char **argv, json_t *patch
 			json_object_set(settings, key, v);
 		json_object_set_new(patch, key, v);
 	}
-	return 0;
-}
-
-static int ctl_node_set(struct ctl *c, int argc, char **argv)
-{
-	json_t *node, *body, *patch, *own, *r;
-	char path[300];
-	int reboot = 0, rc, n = 0;
-	const char *profile = NULL;
-	int no_profile = 0;
-
-	if (argc < 1) {
-		fprintf(stderr, "snowctl: usage: node set NAME [KEY=VALUE...] [--profile P|--no-profile] [--reboot]\n");
-		return 2;
-	}
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--reboot"))
-			reboot = 1;
-		else if (!strcmp(argv[i], "--no-profile"))
-			no_profile = 1;
-		else if (!strcmp(argv[i], "--profile") && i + 1 < argc)
-			profile = argv[++i];
-		else
-			argv[1 + n++] = argv[i];
-	}
-	snprintf(path, sizeof(path), "/api/v1/nodes/%s", argv[0]);
-	if (ctl_call(c, "GET", path, NULL, &node))
-		return 1;
-	own = json_deep_copy(json_object_get(node, "settings"));
-	if (!own)
-		own = json_object();
-	patch = json_object();
-	rc = ctl_apply_sets(own, n, argv + 1, patch);
-	json_decref(own);
-	json_decref(node);
-	if (rc) {
-		json_decref(patch);
-		return rc;
-	}
-	body = json_pack("{s:o, s:b}", "settings", patch, "reboot", reboot);
-	if (profile)
-		json_object_set_new(body, "profile", json_string(profile));
-	else if (no_profile)
-		json_object_set_new(body, "profile", json_null());
-	rc = ctl_call(c, "PATCH", path, body, &r);
-	json_decref(body);
-	if (rc)
-		return 1;
-	printf("%s reconfigured; effective settings (applied at its next boot):\n", argv[0]);
-	ctl_print_settings(json_object_get(r, "effective"), json_object_get(r, "origins"));
-	if (json_object_get(r, "reboot_command"))
-		printf("reboot queued as command %lld\n",
-		       (long long)json_integer_value(json_object_get(r, "reboot_command")));
-	json_decref(r);
 	return 0;
 }
 
@@ -854,30 +655,9 @@ int main(int argc, char **argv)
 	}
 	argc = n;
 	if (argc - i >= 2 && !strcmp(argv[i], "node")) {
-		const char *verb = argv[i + 1];
-		if (!strcmp(verb, "list") && argc - i == 2)
-			return ctl_node_list(&c);
-		if (!strcmp(verb, "add"))
-			return ctl_node_add(&c, argc - i - 2, argv + i + 2);
-		if (!strcmp(verb, "show") && argc - i == 3)
-			return ctl_node_show(&c, argv[i + 2]);
-		if (!strcmp(verb, "rekey") && argc - i == 3) {
-			char path[300];
-			snprintf(path, sizeof(path), "/api/v1/nodes/%s/rekey", argv[i + 2]);
-			if (ctl_call(&c, "POST", path, NULL, NULL))
-				return 1;
-			printf("rekeyed %s: its agent gets the new secret with its next answer, "
-			       "or its next boot does\n", argv[i + 2]);
-			return 0;
-		}
-		if (!strcmp(verb, "rm") && argc - i == 3) {
-			char path[300];
-			snprintf(path, sizeof(path), "/api/v1/nodes/%s", argv[i + 2]);
-			if (ctl_call(&c, "DELETE", path, NULL, NULL))
-				return 1;
-			printf("removed %s\n", argv[i + 2]);
-			return 0;
-		}
+		int rc = ctl_node(&c, argc - i - 1, argv + i + 1);
+		if (rc >= 0)
+			return rc;
 	}
 	if (argc - i == 2 && !strcmp(argv[i], "discovered") && !strcmp(argv[i + 1], "list"))
 		return ctl_discovered(&c);
@@ -944,8 +724,6 @@ int main(int argc, char **argv)
 		json_decref(r);
 		return 0;
 	}
-	if (argc - i >= 2 && !strcmp(argv[i], "node") && !strcmp(argv[i + 1], "set"))
-		return ctl_node_set(&c, argc - i - 2, argv + i + 2);
 	if ((argc - i == 7 || (argc - i == 9 && !strcmp(argv[i + 7], "--rootfs"))) &&
 	    !strcmp(argv[i], "image") && !strcmp(argv[i + 1], "add") &&
 	    !strcmp(argv[i + 3], "--kernel") && !strcmp(argv[i + 5], "--initrd")) {

@@ -28,6 +28,8 @@ struct MHD_Daemon;
 struct http_router;
 struct http_conn;
 struct power;
+struct klog;
+struct qmpev;
 
 struct snowd_config {
 	char *state_dir;
@@ -55,6 +57,10 @@ struct snowd_config {
 	long events_keep, events_keep_days;     /* retention: rows, days (0: no limit) */
 	long boots_keep, boots_keep_days;
 	long commands_keep, commands_keep_days; /* finished commands only */
+	char *klog_listen;       /* ADDR:PORT of the netconsole UDP socket, or "none" (klog.h) */
+	long klog_rate;          /* netconsole datagrams a second a node may send */
+	long klog_boot_max;      /* bytes of kernel log kept a boot (twice this with its older part) */
+	long klog_boots_keep;    /* boots' kernel logs kept a node */
 	int check_config;
 	int print_routes;
 	int plain_api;       /* API and console on plain HTTP although HTTPS is on */
@@ -121,6 +127,8 @@ struct snowd {
 	char path_db[4096], path_hosts[4096], path_leases[4096], path_dnsconf[4096];
 	char path_tftp[4096], path_dnslog[4096], path_token[4096], path_dnspid[4096];
 	char path_ssh[4096];       /* per-node SSH host keys (boot.h) */
+	char klog_host[32];        /* netconsole's target: boot-addr's address, and the boot interface's MAC */
+	char klog_mac[32];
 	struct selfpipe sig;    /* signals into the loop */
 	int argc;               /* the command line, for SIGHUP's re-read */
 	char **argv;
@@ -132,6 +140,8 @@ struct snowd {
 	int hosts_dirty;        /* the dnsmasq hosts file must be rewritten */
 	struct stream stream;
 	struct power *power;    /* owned: power operations under way (power.h) */
+	struct klog *klog;      /* owned: kernel logs by netconsole, crashes (klog.h) */
+	struct qmpev *qmpev;    /* owned: QMP event sockets of virtual nodes (qmpev.h) */
 	json_t *defaults;       /* owned: the settings a node gets when neither it nor its profile sets them */
 	uint64_t settings_gen;  /* bumped by every settings change: cached overlays go stale */
 	uint64_t requests, reports, events;

@@ -8,7 +8,7 @@ import { ACTIONS, nodeAction, confirmDialog, runCommand } from './actions.js';
 import { GaugePlot } from './plot.js';
 import { stateOf } from './overview.js';
 
-const TABS = ['plots', 'values', 'devices', 'thresholds', 'events', 'commands', 'boots', 'console'];
+const TABS = ['plots', 'values', 'devices', 'thresholds', 'events', 'commands', 'boots', 'console', 'kernel'];
 const KEY_GAUGES = ['vm.load.avg1', 'kern.mem.avail_kb', 'kern.mem.free_kb', 'kern.procs.count', 'kern.files.open', 'hw.temp.cpu'];
 const DANGEROUS_DEV_OPS = new Set(['offline', 'disable', 'shutdown', 'diag']);
 
@@ -80,7 +80,7 @@ export function mountNode(root, name, tab0) {
     tabUnmount = null; tabPaint = null;
     clear(body);
     const m = { plots: tabPlots, values: tabValues, devices: tabDevices, thresholds: tabThresholds,
-      events: tabEvents, commands: tabCommands, boots: tabBoots, console: tabConsole }[t];
+      events: tabEvents, commands: tabCommands, boots: tabBoots, console: tabConsole, kernel: tabKernel }[t];
     const r = m(body, name) || {};
     tabPaint = r.paint || null;
     tabUnmount = r.unmount || null;
@@ -359,6 +359,26 @@ export function mountNode(root, name, tab0) {
       pre.textContent = ct.includes('json') ? ((await r.json()).log || '') : await r.text();
       pre.scrollTop = pre.scrollHeight;
     }).catch((e) => { pre.textContent = e.message; });
+  }
+
+  // --- kernel log: what netconsole brought, one boot at a time (docs/crash.md) --
+  function tabKernel(el) {
+    const pick = h('select', { id: 'kernel-boot' }, h('option', { value: 'current', text: 'current boot' }));
+    const pre = h('pre', { class: 'console', id: 'kernel-log', text: 'Loading…' });
+    el.append(h('p', {}, 'Boot: ', pick), pre);
+    const show = () => {
+      pre.className = 'console';
+      pre.textContent = 'Loading…';
+      api('GET', `nodes/${enc(name)}/boots/${enc(pick.value)}/kernel-log`).then((j) => {
+        pre.textContent = (j.truncated ? '(older lines of this boot were rotated out)\n' : '') + (j.log || '');
+        pre.scrollTop = pre.scrollHeight;
+      }).catch((e) => { pre.className = 'muted na'; pre.textContent = notAvailable(e) ? 'Kernel log: none kept for this boot (netconsole sends it from the service NIC on).' : e.message; });
+    };
+    pick.onchange = show;
+    api('GET', `nodes/${enc(name)}/boots`).then((j) => {
+      for (const b of j.boots || []) if (b.boot_id) pick.append(h('option', { value: b.boot_id, text: `${String(b.boot_id).slice(0, 8)} (${fmtTime(b.started > 1e11 ? b.started / 1000 : b.started)})` }));
+    }).catch(() => {});
+    show();
   }
 
   showTab(tab);

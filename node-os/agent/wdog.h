@@ -11,7 +11,8 @@
 
 /*
  * Open dev and set its timeout (seconds; a driver that cannot keeps its
- * own).  @ret the fd, or -errno with err filled.
+ * own) and, where the driver has one, a pretimeout of a quarter of it.
+ * @ret the fd, or -errno with err filled.
  */
 int wdog_open(const char *dev, int timeout_s, char *err, size_t errlen);
 

@@ -24,6 +24,7 @@ GET /boot/first.ipxe boot
 GET /boot/{mac}.ipxe boot
 GET /boot/{mac}/overlay.cpio boot
 GET /boot/images/{ref}/{file} boot
+POST /boot/{mac}/dmesg boot
 GET /boot/{mac}/rootfs/{state} boot
 POST /api/v1/node/register node
 POST /api/v1/node/report node
@@ -44,6 +45,7 @@ POST /api/v1/nodes/{node}/commands operator
 GET /api/v1/nodes/{node}/history viewer
 GET /api/v1/nodes/{node}/console viewer
 GET /api/v1/nodes/{node}/boots viewer
+GET /api/v1/nodes/{node}/boots/{boot}/kernel-log viewer
 GET /api/v1/commands/{id} viewer
 GET /api/v1/events viewer
 GET /api/v1/discovered viewer

@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# Crash evidence end to end (docs/crash.md): a QEMU node of the virtual
+# cluster streams its kernel log to snowd by netconsole; its kernel is made
+# to panic (sysrq c, sent as keys through QEMU's monitor); the node comes back
+# by itself (panic=10), and snowd holds a `crash` event of the crashed boot
+# with the panic text (from netconsole, and pvpanic's GUEST_PANICKED), and
+# `snowctl node log NODE --boot ID` prints that boot's kernel log.  Forged
+# datagrams from another address, and a flood from the node's, are dropped
+# and counted in /metrics.
+. "$(dirname "$0")/../lib.sh"
+need_root "virtual cluster"
+
+state=$(mktemp -d /tmp/snow-it-crash.XXXXXX)
+name=sncr$((RANDOM % 10000))
+net=10.77
+vc() { SNOW_VCLUSTER_DIR=$state "$SNOW_BIN/snow-vcluster" "$@"; }
+keep_logs() {
+	[ "$_failures" -gt 0 ] || return 0
+	local keep=$SNOW_TOP/build/test-logs/crash
+	rm -rf "$keep"; mkdir -p "$keep"
+	cp -r "$state"/*.log "$state"/*.serial "$state/snowd/klog" "$keep/" 2>/dev/null
+	for f in "$keep"/*.log "$keep"/*.serial; do echo "--- $f"; tail -25 "$f"; done
+}
+on_exit "keep_logs; vc down >/dev/null 2>&1; rm -rf '$state'"
+
+if ! vc up --nodes 1 --name "$name" --net "$net" --wait --timeout 300 >"$state/up.log" 2>&1; then
+	cat "$state/up.log"
+	not_ok "snow-vcluster up with 1 node, online"
+	exit 1
+fi
+ok "snow-vcluster up with 1 node, online"
+. "$state/env"
+ctl() { "$SNOW_BIN/snowctl" "$@"; }
+api() { curl -sf -H "Authorization: Bearer $SNOW_TOKEN" "$SNOW_URL$1"; }
+node_field() { ctl node show node1 --json | python3 -c "import json,sys; print(json.load(sys.stdin).get('$1', ''))"; }
+port=${SNOW_URL##*:}
+
+# sysrq's crash is off by default (kernel.sysrq=438) and the agent may not
+# set kernel.sysrq: the node boots again with it on.  A clean reboot is no crash.
+bfirst=$(node_field boot_id)
+check "reconfigure: cmdline sysrq_always_enabled, with a reboot" \
+	bash -c "'$SNOW_BIN/snowctl' node set node1 cmdline=sysrq_always_enabled --reboot | grep -q 'reboot queued'"
+check "node1 back online with a new boot" wait_for 180 bash -c "'$SNOW_BIN/snowctl' node show node1 --json | python3 -c 'import json,sys; n=json.load(sys.stdin); sys.exit(0 if n[\"state\"]==\"online\" and n[\"boot_id\"] not in (\"\", \"$bfirst\") else 1)'"
+check "the first boot's kernel log is kept under its id" bash -c "'$SNOW_BIN/snowctl' node log node1 --boot '$bfirst' | grep -q 'snow-init: starting snow-agent'"
+check "a clean reboot is no crash" bash -c "! '$SNOW_BIN/snowctl' events --node node1 --json | grep -q '\"crash\"'"
+
+# --- the kernel log of the boot under way ---------------------------------------
+b0=$(node_field boot_id)
+check "the boot's kernel log holds /init's lines (netconsole, via /dev/kmsg)" \
+	wait_for 30 bash -c "'$SNOW_BIN/snowctl' node log node1 | grep -q 'snow-init: watchdog handed over'"
+check "and the kernel's messages from before netconsole (POST /boot/MAC/dmesg)" \
+	bash -c "'$SNOW_BIN/snowctl' node log node1 --boot '$b0' | grep -q 'early: .*Linux version'"
+check "the watchdog was armed by /init" grep -q 'snow-init: .*watchdog armed' "$state/node1.serial"
+grep -o 'snow-init: .*watchdog armed.*' "$state/node1.serial" | head -1 | sed 's/^/# /'
+check "log files are 0600" bash -c "[ \"\$(stat -c %a '$state/snowd/klog/node1/$b0.log')\" = 600 ]"
+
+# --- forged and flooded datagrams ---------------------------------------------------
+metric() { api /metrics | awk -v m="$1" '$1 == m { print $2; f=1 } END { if (!f) print 0 }'; }
+addr0=$(metric 'snowd_klog_dropped_total{reason="address"}')
+rate0=$(metric 'snowd_klog_dropped_total{reason="rate"}')
+# From the host's end of the uplink: no node has that address.
+python3 - "$net.255.2" "$port" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range(200):
+    s.sendto(b"6,%d,1000,-;Kernel panic - not syncing: forged\n" % i, (sys.argv[1], int(sys.argv[2])))
+PY
+check "200 forged datagrams from another address are dropped and counted" \
+	wait_for 10 bash -c "[ \$(curl -sf -H 'Authorization: Bearer $SNOW_TOKEN' '$SNOW_URL/metrics' | awk '\$1 == \"snowd_klog_dropped_total{reason=\\\"address\\\"}\" {print \$2}') -ge $((addr0 + 200)) ]"
+# From the node's own address (forged with a raw socket inside the cluster's
+# namespace): past the node's rate (500/s, bursts of 1000) they are dropped.
+ip netns exec "$name" python3 - "$net.0.11" "$net.0.1" "$port" <<'PY'
+import socket, struct, sys
+src, dst, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+def csum(b):
+    if len(b) % 2: b += b"\0"
+    t = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    while t >> 16: t = (t & 0xffff) + (t >> 16)
+    return ~t & 0xffff
+for i in range(5000):
+    data = b"flood %d\n" % i
+    udp = struct.pack("!HHHH", 6665, port, 8 + len(data), 0) + data
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), i & 0xffff, 0, 64, 17, 0,
+                     socket.inet_aton(src), socket.inet_aton(dst))
+    ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
+    s.sendto(ip + udp, (dst, 0))
+PY
+check "a flood from the node's address is cut to its rate, and counted" \
+	wait_for 10 bash -c "[ \$(curl -sf -H 'Authorization: Bearer $SNOW_TOKEN' '$SNOW_URL/metrics' | awk '\$1 == \"snowd_klog_dropped_total{reason=\\\"rate\\\"}\" {print \$2}') -gt $rate0 ]"
+echo "# dropped: address $(metric 'snowd_klog_dropped_total{reason="address"}'), rate $(metric 'snowd_klog_dropped_total{reason="rate"}')"
+check "no crash was recorded from the forged panic lines" bash -c "! '$SNOW_BIN/snowctl' events --node node1 --json | grep -q '\"crash\"'"
+
+# --- the panic --------------------------------------------------------------------
+python3 - "$state/node1.qmp" <<'PY' || not_ok "QMP sendkey alt-sysrq-c"
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(10)
+s.connect(sys.argv[1])
+f = s.makefile("rw")
+f.readline()
+for cmd in ({"execute": "qmp_capabilities"},
+            {"execute": "human-monitor-command", "arguments": {"command-line": "sendkey alt-sysrq-c"}}):
+    f.write(json.dumps(cmd) + "\n"); f.flush()
+    while True:
+        r = json.loads(f.readline())
+        if "return" in r or "error" in r:
+            break
+    if "error" in r:
+        print(r); sys.exit(1)
+PY
+start=$SECONDS
+check "a crash event of the crashed boot arrives" \
+	wait_for 60 bash -c "curl -sf -H 'Authorization: Bearer $SNOW_TOKEN' '$SNOW_URL/api/v1/events?node=node1' | grep -q '\"type\": *\"crash\"'"
+echo "# crash event after $((SECONDS - start)) s"
+check "node1 is online again by itself, with a new boot" \
+	wait_for 180 bash -c "'$SNOW_BIN/snowctl' node show node1 --json | python3 -c 'import json,sys; n=json.load(sys.stdin); sys.exit(0 if n[\"state\"]==\"online\" and n[\"boot_id\"] not in (\"\", \"$b0\") else 1)'"
+echo "# back online $((SECONDS - start)) s after the panic"
+api "/api/v1/events?node=node1" >"$state/events.json"
+check "the crash event holds the panic text, its boot and sources" python3 - "$state/events.json" "$b0" <<'PY'
+import json, sys
+ev = [e for e in json.load(open(sys.argv[1]))["events"] if e["type"] == "crash"]
+if len(ev) != 1:
+    print("crash events: %r" % ev); sys.exit(1)
+e = ev[0]; a = e["attrs"]
+print("# crash: boot %s, sources %s, panic %r, %d lines" % (e["boot_id"], a["source"], a["panic"], a["log"].count("\n")))
+bad = []
+if e["boot_id"] != sys.argv[2]: bad.append("boot %s, want %s" % (e["boot_id"], sys.argv[2]))
+if "Kernel panic - not syncing: sysrq triggered crash" not in a["panic"]: bad.append("panic %r" % a["panic"])
+if "sysrq: Trigger a crash" not in a["log"]: bad.append("the lines before the panic are missing")
+if "netconsole" not in a["source"] or "pvpanic" not in a["source"]: bad.append("sources %r" % a["source"])
+if bad: print("; ".join(bad)); sys.exit(1)
+PY
+ctl node log node1 --boot "$b0" >"$state/klog-b0.txt"
+check "snowctl node log --boot prints the crashed boot's kernel log" \
+	bash -c "grep -q 'snow-init: starting snow-agent' '$state/klog-b0.txt' && grep -q 'Kernel panic - not syncing: sysrq triggered crash' '$state/klog-b0.txt'"
+check "the new boot has its own log" wait_for 30 bash -c "'$SNOW_BIN/snowctl' node log node1 | grep -q 'snow-init: starting snow-agent' && ! '$SNOW_BIN/snowctl' node log node1 | grep -q 'sysrq triggered crash'"
+check_eq "snowd_crashes_total counts it" 1 "$(metric snowd_crashes_total)"
+check_eq "and per node" 1 "$(metric 'snow_node_crashes_total{node="node1"}')"
+check "the kernel-log route refuses an unknown boot" bash -c "! '$SNOW_BIN/snowctl' node log node1 --boot 0000-no-such 2>/dev/null"
+
+vc down >"$state/down.log" 2>&1
+check "snow-vcluster down" test $? = 0
