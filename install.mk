@@ -84,10 +84,11 @@ install: $(INSTALL_FILES)
 DEB_DIR := $(B)/deb
 DEB_CHANGES := $(CURDIR)/$(DEB_DIR)/snow_$(VERSION)_$(shell dpkg --print-architecture 2>/dev/null).changes
 
-debian/changelog: VERSION
+# The maintainer is debian/control's, so it is named in one place.
+debian/changelog: VERSION debian/control
 	@{ echo "snow ($(VERSION)) unstable; urgency=medium"; echo; \
 	   echo "  * Snow $(VERSION) (debian/changelog is made from VERSION by make deb)."; echo; \
-	   echo " -- Snow Maintainers <maintainers@snow-cluster.org>  $$(git log -1 --format=%aD 2>/dev/null || date -R)"; \
+	   echo " -- $$(sed -n 's/^Maintainer: //p' debian/control)  $$(git log -1 --format=%aD 2>/dev/null || date -R)"; \
 	 } > $@
 
 .PHONY: deb

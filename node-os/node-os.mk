@@ -3,6 +3,7 @@
 #   $(BIN)/snow-mkimage        image builder (node-os/mkimage/), with
 #   $(BIN)/snow-kernel-deb     which finds/fetches Debian's kernel package
 #   $(BIN)/snow-image          whole Debian systems as node images (docs/images.md)
+#   $(BIN)/snow-debroot        cached debootstrap roots (snow-image, the host VM test)
 #   make node-kernel           kernel .deb into ${SNOW_CACHE:-/var/cache/snow}
 #   make image                 build/images/default/{vmlinuz,initrd,MANIFEST}
 # The image is in `all` through BINS (NODE_IMAGE).
@@ -41,6 +42,10 @@ $(BIN)/snow-image: node-os/mkimage/snow-image
 	@mkdir -p $(@D)
 	install -m 0755 $< $@
 
+$(BIN)/snow-debroot: node-os/mkimage/snow-debroot
+	@mkdir -p $(@D)
+	install -m 0755 $< $@
+
 $(BIN)/snow-kernel-deb: node-os/mkimage/snow-kernel-deb
 	@mkdir -p $(@D)
 	install -m 0755 $< $@
@@ -66,7 +71,8 @@ image: $(NODE_IMAGE)
 node-kernel:
 	@bash node-os/mkimage/snow-kernel-deb --fetch >/dev/null
 
-BINS += $(BIN)/snow-agent $(BIN)/snow-mkimage $(BIN)/snow-kernel-deb $(BIN)/snow-image $(NODE_IMAGE)
+BINS += $(BIN)/snow-agent $(BIN)/snow-mkimage $(BIN)/snow-kernel-deb $(BIN)/snow-image \
+	$(BIN)/snow-debroot $(NODE_IMAGE)
 
 # Unit tests find the headers and the fixture tree.
 $(TOBJ)/tests/node-os/%.o: CPPFLAGS += -Inode-os/agent \
