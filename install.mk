@@ -105,3 +105,13 @@ deb: debian/changelog $(WEB_NPM)
 .PHONY: check-deb
 check-deb:
 	@tests/install/check-deb.sh
+
+# The packages installed as an admin would, in a Debian 12 VM with systemd
+# (tests/install/it_install_vm.sh): apt install, snowd.conf, systemctl enable
+# --now snowd, and a second VM netbooted from it to online.  The host VM's image
+# is made once (debootstrap and Debian's kernel, cached in SNOW_CACHE/hostvm);
+# `make check` runs the test only when that image and build/deb are there.
+.PHONY: check-install
+check-install: all
+	@$(MAKE) --no-print-directory deb
+	SNOW_INSTALL_TESTS=1 tests/run.sh it_install_vm

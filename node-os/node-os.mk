@@ -9,9 +9,9 @@
 # The image is in `all` through BINS (NODE_IMAGE).
 
 # debootstrap, squashfs-tools: snow-image; openssh-client: snowd's ssh-keygen (node host
-# keys) and ssh into whole-system images.
+# keys) and ssh into whole-system images; e2fsprogs: the host VM's disk (mkfs.ext4 -d).
 DEB_PACKAGES += busybox-static cpio kmod binutils qemu-system-x86 python3 debootstrap squashfs-tools \
-	openssh-client
+	openssh-client e2fsprogs
 
 NODE_AGENT_SRCS := $(addprefix node-os/agent/,agent.c answer.c blackbox.c sample.c tree.c ddm.c wdog.c overlay.c nicst.c xcvr.c)
 NODE_AGENT_LIB  := $(B)/node-os/libagent.a
