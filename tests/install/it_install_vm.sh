@@ -118,6 +118,7 @@ check "snowd.conf: boot-if and boot-addr set" vm "grep -qx 'boot-if = $bootif' /
 t=$(date +%s.%N)
 if vm systemctl enable --now snowd >"$dir/enable.log" 2>&1; then
 	ok "systemctl enable --now snowd ($(secs "$t") s)"
+	took "enable" "$(secs "$t")"
 else
 	not_ok "systemctl enable --now snowd"; cat "$dir/enable.log"
 	vm journalctl -u snowd --no-pager | tail -30; exit 1
@@ -141,9 +142,9 @@ took "image" "$(secs "$t")"
 
 # --- snowctl outside, through the forwarded port ---------------------------------------
 export SNOW_URL=http://127.0.0.1:$apip SNOW_TOKEN=$token
-check "snowctl outside reaches the API through the forwarded port" "$SNOW_BIN/snowctl" node list
+check "snowctl outside reaches the API through the forwarded port" bash -c "'$SNOW_BIN/snowctl' node list >/dev/null"
 nodemac=52:54:00:5e:01:01
-check "snowctl node add node1" "$SNOW_BIN/snowctl" node add node1 --mac "$nodemac"
+check "snowctl node add node1" bash -c "'$SNOW_BIN/snowctl' node add node1 --mac $nodemac >/dev/null"
 
 # --- reload --------------------------------------------------------------------------
 vm "sed -i 's|^#interval-ms = .*|interval-ms = 3000|' /etc/snow/snowd.conf"
@@ -181,4 +182,4 @@ print("# " + " ".join("%s=+%.1fs" % (s, (b[s] - t0) / 1000) for s in order if s 
 sys.exit(0 if all(s in b for s in order) else 1)
 PY
 
-echo "# figures: $(IFS=,; echo "${figures[*]}")"
+echo "# figures: $(printf '%s; ' "${figures[@]}")"
