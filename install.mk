@@ -84,10 +84,11 @@ install: $(INSTALL_FILES)
 DEB_DIR := $(B)/deb
 DEB_CHANGES := $(CURDIR)/$(DEB_DIR)/snow_$(VERSION)_$(shell dpkg --print-architecture 2>/dev/null).changes
 
-debian/changelog: VERSION
+# The maintainer is debian/control's, so it is named in one place.
+debian/changelog: VERSION debian/control
 	@{ echo "snow ($(VERSION)) unstable; urgency=medium"; echo; \
 	   echo "  * Snow $(VERSION) (debian/changelog is made from VERSION by make deb)."; echo; \
-	   echo " -- Snow Maintainers <maintainers@snow-cluster.org>  $$(git log -1 --format=%aD 2>/dev/null || date -R)"; \
+	   echo " -- $$(sed -n 's/^Maintainer: //p' debian/control)  $$(git log -1 --format=%aD 2>/dev/null || date -R)"; \
 	 } > $@
 
 .PHONY: deb
@@ -104,3 +105,13 @@ deb: debian/changelog $(WEB_NPM)
 .PHONY: check-deb
 check-deb:
 	@tests/install/check-deb.sh
+
+# The packages installed as an admin would, in a Debian 12 VM with systemd
+# (tests/install/it_install_vm.sh): apt install, snowd.conf, systemctl enable
+# --now snowd, and a second VM netbooted from it to online.  The host VM's image
+# is made once (debootstrap and Debian's kernel, cached in SNOW_CACHE/hostvm);
+# `make check` runs the test only when that image and build/deb are there.
+.PHONY: check-install
+check-install: all
+	@$(MAKE) --no-print-directory deb
+	SNOW_INSTALL_TESTS=1 tests/run.sh it_install_vm

@@ -3,14 +3,15 @@
 #   $(BIN)/snow-mkimage        image builder (node-os/mkimage/), with
 #   $(BIN)/snow-kernel-deb     which finds/fetches Debian's kernel package
 #   $(BIN)/snow-image          whole Debian systems as node images (docs/images.md)
+#   $(BIN)/snow-debroot        cached debootstrap roots (snow-image, the host VM test)
 #   make node-kernel           kernel .deb into ${SNOW_CACHE:-/var/cache/snow}
 #   make image                 build/images/default/{vmlinuz,initrd,MANIFEST}
 # The image is in `all` through BINS (NODE_IMAGE).
 
 # debootstrap, squashfs-tools: snow-image; openssh-client: snowd's ssh-keygen (node host
-# keys) and ssh into whole-system images.
+# keys) and ssh into whole-system images; e2fsprogs: the host VM's disk (mkfs.ext4 -d).
 DEB_PACKAGES += busybox-static cpio kmod binutils qemu-system-x86 python3 debootstrap squashfs-tools \
-	openssh-client
+	openssh-client e2fsprogs
 
 NODE_AGENT_SRCS := $(addprefix node-os/agent/,agent.c answer.c blackbox.c sample.c tree.c ddm.c wdog.c overlay.c nicst.c xcvr.c)
 NODE_AGENT_LIB  := $(B)/node-os/libagent.a
@@ -41,6 +42,10 @@ $(BIN)/snow-image: node-os/mkimage/snow-image
 	@mkdir -p $(@D)
 	install -m 0755 $< $@
 
+$(BIN)/snow-debroot: node-os/mkimage/snow-debroot
+	@mkdir -p $(@D)
+	install -m 0755 $< $@
+
 $(BIN)/snow-kernel-deb: node-os/mkimage/snow-kernel-deb
 	@mkdir -p $(@D)
 	install -m 0755 $< $@
@@ -66,7 +71,8 @@ image: $(NODE_IMAGE)
 node-kernel:
 	@bash node-os/mkimage/snow-kernel-deb --fetch >/dev/null
 
-BINS += $(BIN)/snow-agent $(BIN)/snow-mkimage $(BIN)/snow-kernel-deb $(BIN)/snow-image $(NODE_IMAGE)
+BINS += $(BIN)/snow-agent $(BIN)/snow-mkimage $(BIN)/snow-kernel-deb $(BIN)/snow-image \
+	$(BIN)/snow-debroot $(NODE_IMAGE)
 
 # Unit tests find the headers and the fixture tree.
 $(TOBJ)/tests/node-os/%.o: CPPFLAGS += -Inode-os/agent \
