@@ -3,14 +3,16 @@
 #   $(BIN)/snow-mkimage        image builder (node-os/mkimage/), with
 #   $(BIN)/snow-kernel-deb     which finds/fetches Debian's kernel package
 #   $(BIN)/snow-image          whole Debian systems as node images (docs/images.md)
+#   $(BIN)/snow-oci            unpacks OCI/docker image archives and root tarballs for it
 #   make node-kernel           kernel .deb into ${SNOW_CACHE:-/var/cache/snow}
 #   make image                 build/images/default/{vmlinuz,initrd,MANIFEST}
 # The image is in `all` through BINS (NODE_IMAGE).
 
 # debootstrap, squashfs-tools: snow-image; openssh-client: snowd's ssh-keygen (node host
 # keys) and ssh into whole-system images.
+# libarchive-dev: snow-oci reads layer tarballs (any compression) with it.
 DEB_PACKAGES += busybox-static cpio kmod binutils qemu-system-x86 python3 debootstrap squashfs-tools \
-	openssh-client
+	openssh-client libarchive-dev
 
 NODE_AGENT_SRCS := $(addprefix node-os/agent/,agent.c answer.c blackbox.c sample.c tree.c ddm.c wdog.c overlay.c nicst.c xcvr.c)
 NODE_AGENT_LIB  := $(B)/node-os/libagent.a
@@ -32,6 +34,12 @@ $(NODE_AGENT_LIB_T): $(NODE_AGENT_SRCS:%.c=$(TOBJ)/%.o)
 $(BIN)/snow-agent: $(OBJ)/node-os/agent/main.o $(NODE_AGENT_LIB) $(LIBSNOW)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS_JSON) $(LDLIBS_CRYPTO)
+
+# Image archives are outside input: the JSON is parsed in node-os/oci/oci.c (fuzz
+# target tests/fuzz/oci.c), the layers applied by oci_main.c inside the root.
+$(BIN)/snow-oci: $(OBJ)/node-os/oci/oci_main.o $(OBJ)/node-os/oci/oci.o
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $^ -larchive $(LDLIBS_JSON) $(LDLIBS_CRYPTO)
 
 $(BIN)/snow-mkimage: node-os/mkimage/snow-mkimage
 	@mkdir -p $(@D)
@@ -66,7 +74,8 @@ image: $(NODE_IMAGE)
 node-kernel:
 	@bash node-os/mkimage/snow-kernel-deb --fetch >/dev/null
 
-BINS += $(BIN)/snow-agent $(BIN)/snow-mkimage $(BIN)/snow-kernel-deb $(BIN)/snow-image $(NODE_IMAGE)
+BINS += $(BIN)/snow-agent $(BIN)/snow-mkimage $(BIN)/snow-kernel-deb $(BIN)/snow-image $(BIN)/snow-oci \
+	$(NODE_IMAGE)
 
 # Unit tests find the headers and the fixture tree.
 $(TOBJ)/tests/node-os/%.o: CPPFLAGS += -Inode-os/agent \
