@@ -20,7 +20,7 @@ $(BIN)/snowd: $(OBJ)/host/main.o $(LIBHOST) $(LIBSNOW)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(HOST_LDLIBS)
 
-$(BIN)/snowctl: $(OBJ)/host/snowctl.o $(LIBSNOW)
+$(BIN)/snowctl: $(OBJ)/host/snowctl.o $(OBJ)/host/snowctl_image.o $(LIBSNOW)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS_JSON) $(LDLIBS_CRYPTO) -lgnutls
 
@@ -38,7 +38,7 @@ ASAN_BIN := $(B)/asan/bin
 $(ASAN_BIN)/snowd: $(TOBJ)/host/main.o $(LIBHOST_T) $(LIBSNOW_T)
 	@mkdir -p $(@D)
 	$(CC) $(TCFLAGS) -o $@ $^ $(HOST_LDLIBS)
-$(ASAN_BIN)/snowctl: $(TOBJ)/host/snowctl.o $(LIBSNOW_T)
+$(ASAN_BIN)/snowctl: $(TOBJ)/host/snowctl.o $(TOBJ)/host/snowctl_image.o $(LIBSNOW_T)
 	@mkdir -p $(@D)
 	$(CC) $(TCFLAGS) -o $@ $^ $(LDLIBS_JSON) $(LDLIBS_CRYPTO) -lgnutls
 UNIT_TESTS += $(ASAN_BIN)/snowd $(ASAN_BIN)/snowctl
