@@ -361,7 +361,37 @@ ov
 check "overlay: root's authorized_keys from STATE/authorized_keys" grep -q 'admin@test' "$dir/ov2/etc/snow/overlay/root/.ssh/authorized_keys"
 check "the host key did not change" cmp -s "$dir/ov-sys/$hk.pub" "$dir/ov2/$hk.pub"
 ctl node set node1 env= >/dev/null
+
+# Removing an image: refused while a node or a profile boots it, naming them.
+sysold=$(ctl image list | awk '$1 == "sys1" { v = $2 } END { print v }')
+msg=$(ctl image rm sys1 2>&1) && rc=0 || rc=$?
+check "image rm of an image node1 uses is refused, naming it ($msg)" bash -c "[ $rc -ne 0 ] && grep -q 'sys1 is used by node node1' <<<'$msg'"
+check_eq "with 409" 409 "$(status -X DELETE -H "Authorization: Bearer $SNOW_TOKEN" "$url/api/v1/images/sys1")"
+check_eq "and nothing removed" 2 "$(ctl image list | grep -c '^sys1 ')"
 ctl node set node1 image= >/dev/null
+ctl profile add sysp image=sys1 >/dev/null
+msg=$(ctl image rm "sys1@$(ctl image list | awk '$1 == "sys1" { print $2; exit }')" 2>&1) && rc=0 || rc=$?
+check "the current version a profile boots is refused too ($msg)" bash -c "[ $rc -ne 0 ] && grep -q 'used by profile sysp' <<<'$msg'"
+check "an older version goes (nodes boot the newest)" ctl image rm "sys1@$sysold"
+check_eq "its files are gone" 404 "$(status "$url/boot/images/sys1@$sysold/rootfs.squashfs")"
+ctl profile rm sysp >/dev/null
+check "unused now: image rm sys1" ctl image rm sys1
+check_eq "no version left" 0 "$(ctl image list | grep -c '^sys1 ' || true)"
+check "its registry folder is gone" test ! -e "$dir/state/registry/sys1"
+ctl image rm sys1 >/dev/null 2>&1 && rc=0 || rc=$?
+check_eq "image rm of an image not registered: exit 3 (404)" 3 "$rc"
+check_eq "a bad version: 400" 400 "$(status -X DELETE -H "Authorization: Bearer $SNOW_TOKEN" "$url/api/v1/images/img1@xyz")"
+# snow-image rm asks snowd first, then removes the image's folder.
+mkdir -p "$dir/images/img1" "$dir/images/gone1"
+ctl node set node1 image=img1 >/dev/null
+msg=$("$SNOW_BIN/snow-image" rm img1 --out "$dir/images" 2>&1) && rc=0 || rc=$?
+check "snow-image rm refuses an image node1 uses ($msg)" bash -c "[ $rc -ne 0 ] && grep -q 'img1 is used by node node1' <<<'$msg'"
+check "and keeps its folder" test -d "$dir/images/img1"
+ctl node set node1 image= >/dev/null
+check "snow-image rm once no node uses it" "$SNOW_BIN/snow-image" rm img1 --out "$dir/images"
+check "the folder and every version are gone" bash -c "[ ! -e '$dir/images/img1' ] && ! '$SNOW_ASAN_BIN/snowctl' image list | grep -q '^img1 '"
+check "snow-image rm of an image snowd never registered removes the folder" "$SNOW_BIN/snow-image" rm gone1 --out "$dir/images"
+check "(gone)" test ! -e "$dir/images/gone1"
 
 # kill -9: everything acknowledged is still there; old nonces stay refused.
 ctl node rm node2 >/dev/null
