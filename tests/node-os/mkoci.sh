@@ -3,7 +3,7 @@
 # `podman save --format oci-archive` or `docker save` lays it out, with tar,
 # sha256sum and a JSON manifest (there is no registry to pull from here).
 #
-#   mkoci.sh [--docker] [--gzip] OUT.tar LAYERDIR...
+#   mkoci.sh [--docker] [--gzip] [--arch ARCH] OUT.tar LAYERDIR...
 #   mkoci.sh --layers OUT.tar LAYER.tar...   (layer tarballs made elsewhere)
 #
 # A file named .wh.NAME in a layer folder is a whiteout of NAME in the layers
@@ -11,12 +11,13 @@
 # index.json, blobs/sha256/); --docker writes docker's manifest.json with
 # the config's diff_ids and uncompressed layers; --gzip compresses OCI layers.
 set -euo pipefail
-docker=0 gz=0 given=0
+docker=0 gz=0 given=0 arch=amd64
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--docker) docker=1; shift ;;
 	--gzip) gz=1; shift ;;
 	--layers) given=1; shift ;;
+	--arch) arch=$2; shift 2 ;;
 	*) break ;;
 	esac
 done
@@ -53,8 +54,8 @@ for src in "$@"; do
 	fi
 done
 join() { local IFS=,; echo "$*"; }
-printf '{"architecture":"amd64","os":"linux","config":{"Cmd":["/sbin/init"]},"rootfs":{"type":"layers","diff_ids":[%s]}}' \
-	"$(join "${diffs[@]}")" >"$work/config.json"
+printf '{"architecture":"%s","os":"linux","config":{"Cmd":["/sbin/init"]},"rootfs":{"type":"layers","diff_ids":[%s]}}' \
+	"$arch" "$(join "${diffs[@]}")" >"$work/config.json"
 if [ "$docker" = 1 ]; then
 	sum=$(sha256sum "$work/config.json" | cut -d' ' -f1)
 	mv "$work/config.json" "$work/a/$sum.json"
