@@ -9,11 +9,27 @@ url=http://127.0.0.1:$port
 pid=
 start_snowd() {
 	"$SNOW_ASAN_BIN/snowd" --state-dir "$dir/state" --listen "127.0.0.1:$port" \
-		--boot-addr 127.0.0.1/8 --dnsmasq none --max-body 4096 --allow-dir "$dir" -v >>"$dir/snowd.log" 2>&1 &
+		--boot-addr 127.0.0.1/8 --dnsmasq none --max-body 4096 --allow-dir "$dir" \
+		--overlay-dir "$dir/overlay.d" -v >>"$dir/snowd.log" 2>&1 &
 	pid=$!
 	wait_for 10 curl -sf "$url/api/v1/health"
 }
 on_exit 'stop_pid $pid; [ "$_failures" -gt 0 ] && tail -40 "$dir/snowd.log"; rm -rf "$dir"'
+# The admin's overlay templates (whole-system images only), checked when snowd starts.
+mkdir -p "$dir/overlay.d/etc/slurm"
+echo 'Welcome to {{name}} ({{ip}}), image {{image}}, from {{host_url}}' >"$dir/overlay.d/etc/motd"
+echo 'NodeName={{name}} NodeAddr={{ip}}' >"$dir/overlay.d/etc/slurm/slurm.conf"
+echo 'an editor swap file {{nope}}' >"$dir/overlay.d/etc/.motd.swp"
+bad_overlay() { # bad_overlay WHAT: snowd -n refuses the folder, naming WHAT
+	local msg
+	msg=$("$SNOW_ASAN_BIN/snowd" -n --state-dir "$dir/chk" --dnsmasq none --boot-addr 127.0.0.1/8 \
+		--overlay-dir "$dir/bad.d" 2>&1) && return 1
+	grep -q "$1" <<<"$msg" || { echo "$msg"; return 1; }
+}
+mkdir -p "$dir/bad.d/etc" && echo 'host {{hostname}}' >"$dir/bad.d/etc/x"
+check "a template with an unknown placeholder stops snowd, named" bad_overlay "overlay-dir: $dir/bad.d/etc/x: .*hostname"
+rm "$dir/bad.d/etc/x" && ln -s /etc/passwd "$dir/bad.d/etc/passwd"
+check "a template symlinked out of the folder stops snowd" bad_overlay "etc/passwd"
 check "snowd starts" start_snowd
 export SNOW_URL=$url SNOW_TOKEN=$(cat "$dir/state/admin.token")
 ctl() { "$SNOW_ASAN_BIN/snowctl" "$@"; }
@@ -360,6 +376,21 @@ ctl node set node1 env.KEYS=1 >/dev/null
 ov
 check "overlay: root's authorized_keys from STATE/authorized_keys" grep -q 'admin@test' "$dir/ov2/etc/snow/overlay/root/.ssh/authorized_keys"
 check "the host key did not change" cmp -s "$dir/ov-sys/$hk.pub" "$dir/ov2/$hk.pub"
+check "overlay: the cluster's /etc/hosts, every node" bash -c "grep -qx '127.0.0.10	node1' '$dir/ov2/etc/snow/overlay/etc/hosts' && grep -qx '127.0.0.11	node2' '$dir/ov2/etc/snow/overlay/etc/hosts'"
+check_eq "overlay: the admin's template rendered for the node" "Welcome to node1 (127.0.0.10), image sys1, from $url" "$(cat "$dir/ov2/etc/snow/overlay/etc/motd")"
+check "overlay: templates in subfolders" grep -qx 'NodeName=node1 NodeAddr=127.0.0.10' "$dir/ov2/etc/snow/overlay/etc/slurm/slurm.conf"
+check "overlay: hidden files are not templates" test ! -e "$dir/ov2/etc/snow/overlay/etc/.motd.swp"
+check "overlay: login shells read the environment" grep -q '/etc/snow/env' "$dir/ov2/etc/snow/overlay/etc/profile.d/snow-env.sh"
+check "overlay: no compute NIC file without SNOW_NIC_MAC" test ! -e "$dir/ov2/etc/snow/overlay/etc/systemd/network/20-snow-compute.network"
+ctl node set node1 env.SNOW_NIC_MAC=52:54:00:ab:01:01 env.SNOW_NIC_MTU=9000 env.SNOW_NIC_ADDR=10.78.0.1/24 >/dev/null
+ov
+check "overlay: the compute NIC for systemd-networkd" bash -c "grep -qx 'MACAddress=52:54:00:ab:01:01' '$dir/ov2/etc/snow/overlay/etc/systemd/network/20-snow-compute.network' && grep -qx 'MTUBytes=9000' '$dir/ov2/etc/snow/overlay/etc/systemd/network/20-snow-compute.network' && grep -qx 'Address=10.78.0.1/24' '$dir/ov2/etc/snow/overlay/etc/systemd/network/20-snow-compute.network'"
+ctl node add node3 --mac 52:54:00:aa:00:03 --ip 127.0.0.13 >/dev/null
+ov
+check "a node added reaches the others' /etc/hosts" grep -qx '127.0.0.13	node3' "$dir/ov2/etc/snow/overlay/etc/hosts"
+ctl node rm node3 >/dev/null
+ov
+check "and a node removed leaves it" bash -c "! grep -q node3 '$dir/ov2/etc/snow/overlay/etc/hosts'"
 ctl node set node1 env= >/dev/null
 
 # Removing an image: refused while a node or a profile boots it, naming them.
