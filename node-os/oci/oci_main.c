@@ -430,6 +430,7 @@ static int apply_entry(struct unpack *u, struct archive *a, struct archive_entry
 		char hpath[PATH_MAX];
 		const char *hdir, *hbase;
 		int hfd;
+		why[0] = '\0';
 		if (oci_entry_path(hl, hpath, sizeof(hpath), why, sizeof(why)) || !*hpath) {
 			close(pfd);
 			return fail(u, "%s: hard link: %s", name, *why ? why : "to the root");
@@ -578,13 +579,14 @@ static int walk_bad;
 /* nftw: a symlink that leads out of ROOT when the host follows it. */
 static int walk_link(const char *fpath, const struct stat *sb, int flag, struct FTW *ftw)
 {
-	const char *rel = fpath + strlen(walk_u->rootpath) + 1;
+	const char *rel;
 	int fd;
 
 	(void)sb;
 	(void)ftw;
 	if (flag != FTW_SL && flag != FTW_SLN)
 		return 0;
+	rel = fpath + strlen(walk_u->rootpath) + 1;
 	fd = oci_openat2(walk_u->rootfd, rel, O_PATH, RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS);
 	if (fd >= 0) {
 		close(fd);
