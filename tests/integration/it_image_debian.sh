@@ -85,7 +85,7 @@ mkdir -p "$state/noinit/etc" "$state/oci"
 echo '[]' >"$state/oci/manifest.json"
 tar -C "$state/noinit" -czf "$state/noinit.tar.gz" .
 tar -C "$state/oci" -cf "$state/oci.tar" manifest.json
-for a in noinit.tar.gz:"has no /sbin/init" oci.tar:"OCI/docker image archive"; do
+for a in noinit.tar.gz:"has no /sbin/init" oci.tar:"manifest.json: not an array of exactly one image"; do
 	"$SNOW_BIN/snow-image" import itimp "$state/${a%%:*}" --out "$state/out" >"$state/imp.log" 2>&1 && rc=0 || rc=$?
 	check "import of ${a%%:*} refused: ${a#*:}" bash -c "[ $rc -ne 0 ] && grep -q \"step 'import' failed: .*${a#*:}\" '$state/imp.log'"
 done
@@ -94,7 +94,7 @@ check "and nothing registered" bash -c "[ -z \"\$(ls -A '$state/out')\" ]"
 # files as layer 1, and a layer 2 that hides a file of layer 1 and adds one).
 unsquashfs -q -d "$state/exported" "$img/rootfs.squashfs" >/dev/null 2>&1
 mkdir -p "$state/layer2/etc"
-touch "$state/layer2/etc/.wh.fstab"
+touch "$state/layer2/etc/.wh.issue"
 echo from-layer-2 >"$state/layer2/etc/snow-oci-test"
 "$SNOW_TOP/tests/node-os/mkoci.sh" --gzip "$state/debian-oci.tar" "$state/exported" "$state/layer2"
 rm -rf "$state/exported"
@@ -103,7 +103,7 @@ nice -n 19 "$SNOW_BIN/snow-image" import imported "$state/debian-oci.tar" --out 
 check "import of an OCI image archive of $(du -m "$state/debian-oci.tar" | cut -f1) MB ($(secs "$t") s)" test "$rc" -eq 0
 grep -E '\[[a-z]+\] done in|snow-oci' "$state/import.log" | sed 's/^/# import: /'
 check "the imported image is complete and checks" bash -c "cd '$state/out/imported' && sha256sum -c --quiet rootfs.sha256 && test -s initrd && grep -q '^kind imported' MANIFEST"
-check "layer 2 applied: its file in, its whiteout's file out" bash -c "[ \"\$(unsquashfs -cat '$state/out/imported/rootfs.squashfs' etc/snow-oci-test)\" = from-layer-2 ] && ! unsquashfs -ll '$state/out/imported/rootfs.squashfs' etc/fstab | grep -q 'etc/fstab'"
+check "layer 2 applied: its file in, its whiteout's file out" bash -c "[ \"\$(unsquashfs -cat '$state/out/imported/rootfs.squashfs' etc/snow-oci-test)\" = from-layer-2 ] && unsquashfs -ll '$state/out/imported/rootfs.squashfs' etc/issue.net | grep -q 'etc/issue.net' && ! unsquashfs -ll '$state/out/imported/rootfs.squashfs' etc/issue | grep -q 'etc/issue\$'"
 [ "$_failures" -gt 0 ] && cat "$state/import.log"
 rm -rf "$state/out/imported" "$state/debian-oci.tar"
 
