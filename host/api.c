@@ -122,6 +122,7 @@ enum MHD_Result api_nodes_add(struct http_ctx *h)
 		return http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "inventory error");
 	log_info("inventory: node %s added (%s, %s, image %s)", n.name, n.mac, n.ip, n.image);
 	sd->hosts_dirty = 1;
+	sd->settings_gen++; /* whole-system overlays carry every node in /etc/hosts */
 	return http_json(h, MHD_HTTP_CREATED, nodes_json(sd, &n, 1));
 bad:
 	json_decref(body);
@@ -384,6 +385,7 @@ enum MHD_Result api_node_delete(struct http_ctx *h)
 	log_info("inventory: node %s removed", n.name);
 	stream_publish(&sd->stream, "node", json_pack("{s:s, s:s}", "name", n.name, "state", "removed"));
 	sd->hosts_dirty = 1;
+	sd->settings_gen++;
 	return http_json(h, MHD_HTTP_OK, json_pack("{s:s}", "deleted", n.name));
 }
 

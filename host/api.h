@@ -34,6 +34,7 @@ enum MHD_Result api_logout(struct http_ctx *h);
 enum MHD_Result api_me(struct http_ctx *h);
 enum MHD_Result api_images_list(struct http_ctx *h);
 enum MHD_Result api_images_add(struct http_ctx *h);
+enum MHD_Result api_image_delete(struct http_ctx *h);
 enum MHD_Result api_profiles_list(struct http_ctx *h);
 enum MHD_Result api_profile_get(struct http_ctx *h);
 enum MHD_Result api_profile_put(struct http_ctx *h);

@@ -458,3 +458,24 @@ enum MHD_Result api_images_add(struct http_ctx *h)
 {
 	return api_images(h);
 }
+
+/* DELETE /api/v1/images/NAME[@VERSION]: refused (409) while a node or profile uses it. */
+enum MHD_Result api_image_delete(struct http_ctx *h)
+{
+	char err[1400];
+	json_t *gone;
+	int rc = images_remove(h->sd, h->param[0], &gone, err, sizeof(err));
+
+	if (rc)
+		return http_error(h, rc == -EINVAL ? MHD_HTTP_BAD_REQUEST :
+				     rc == -ENOENT ? MHD_HTTP_NOT_FOUND :
+				     rc == -EBUSY ? MHD_HTTP_CONFLICT : MHD_HTTP_INTERNAL_SERVER_ERROR,
+				  "%s", err);
+	{
+		const char *at = strchr(h->param[0], '@');
+		json_t *ans = json_pack("{s:s%, s:o}", "name", h->param[0],
+					at ? (size_t)(at - h->param[0]) : strlen(h->param[0]), "removed",
+					gone);
+		return http_json(h, MHD_HTTP_OK, ans);
+	}
+}

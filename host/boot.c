@@ -1,6 +1,7 @@
 #include "boot.h"
 
 #include <errno.h>
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include "firmware_templates.h"
 #include "log.h"
 #include "tmpl.h"
+#include "valid.h"
 
 void boot_mac_url(const char *mac, char out[SNOW_MAC_STRLEN + 1])
 {
@@ -202,8 +204,37 @@ static int boot_ssh_hostkey(const char *ssh_dir, const char *name, struct buf *p
 	}
 }
 
+/*
+ * Add folder path and every folder above it that seen (a list of
+ * "\npath\n" entries) does not hold yet: a cpio names each folder once.
+ * @ret 0 or -ENOMEM.
+ */
+static int boot_dirs(struct buf *out, struct buf *seen, const char *path, mode_t mode)
+{
+	char p[4200], key[4210];
+	char *slash;
+	int rc = 0;
+
+	snprintf(p, sizeof(p), "%s", path);
+	for (slash = p;; slash++) {
+		slash = strchr(slash, '/');
+		if (slash)
+			*slash = '\0';
+		snprintf(key, sizeof(key), "\n%s\n", p);
+		if (!seen->data || !strstr(seen->data, key)) {
+			rc = cpio_add_dir(out, p, slash ? 0755 : mode);
+			if (!rc)
+				rc = buf_puts(seen, key + (seen->len ? 1 : 0));
+		}
+		if (rc || !slash)
+			return rc;
+		*slash = '/';
+	}
+}
+
 /* /etc/snow/overlay/: host key and the admin's keys (boot_render_overlay). */
-static int boot_render_ssh(const struct boot_params *p, const struct inv_node *n, struct buf *out)
+static int boot_render_ssh(const struct boot_params *p, const struct inv_node *n, struct buf *out,
+			   struct buf *seen)
 {
 	struct buf priv = BUF_INIT, pub = BUF_INIT, keys = BUF_INIT;
 	int rc = 0, have_keys = 0;
@@ -223,12 +254,8 @@ static int boot_render_ssh(const struct boot_params *p, const struct inv_node *n
 		if (rc)
 			log_warnx("boot: node %s: no SSH host key: %s", n->name, strerror(-rc));
 	}
-	if (!rc && (p->ssh_dir || have_keys))
-		rc = cpio_add_dir(out, "etc/snow/overlay", 0755);
 	if (!rc && p->ssh_dir) {
-		rc = cpio_add_dir(out, "etc/snow/overlay/etc", 0755);
-		if (!rc)
-			rc = cpio_add_dir(out, "etc/snow/overlay/etc/ssh", 0755);
+		rc = boot_dirs(out, seen, "etc/snow/overlay/etc/ssh", 0755);
 		if (!rc)
 			rc = cpio_add_file(out, "etc/snow/overlay/etc/ssh/ssh_host_ed25519_key", 0600,
 					   priv.data, priv.len);
@@ -237,9 +264,9 @@ static int boot_render_ssh(const struct boot_params *p, const struct inv_node *n
 					   0644, pub.data, pub.len);
 	}
 	if (!rc && have_keys) {
-		rc = cpio_add_dir(out, "etc/snow/overlay/root", 0700);
+		rc = boot_dirs(out, seen, "etc/snow/overlay/root", 0700);
 		if (!rc)
-			rc = cpio_add_dir(out, "etc/snow/overlay/root/.ssh", 0700);
+			rc = boot_dirs(out, seen, "etc/snow/overlay/root/.ssh", 0700);
 		if (!rc)
 			rc = cpio_add_file(out, "etc/snow/overlay/root/.ssh/authorized_keys", 0600,
 					   keys.data, keys.len);
@@ -252,10 +279,118 @@ static int boot_render_ssh(const struct boot_params *p, const struct inv_node *n
 	return rc;
 }
 
+/* The compute NIC for systemd-networkd, from env SNOW_NIC_*; none without SNOW_NIC_MAC. */
+static int boot_render_compute(const struct inv_node *n, json_t *eff, struct buf *out)
+{
+	json_t *env = json_object_get(eff, "env");
+	const char *mac = json_string_value(json_object_get(env, "SNOW_NIC_MAC"));
+	const char *mtu = json_string_value(json_object_get(env, "SNOW_NIC_MTU"));
+	const char *addr = json_string_value(json_object_get(env, "SNOW_NIC_ADDR"));
+	char cmac[SNOW_MAC_STRLEN + 1], ip[64], *end;
+	const char *slash;
+	struct in_addr a;
+	long v = 0, prefix = 0;
+	int rc;
+
+	if (!mac)
+		return 0;
+	if (valid_mac(mac, cmac, NULL, 0)) {
+		log_warnx("boot: node %s: env SNOW_NIC_MAC '%s' is not a MAC: no compute NIC config",
+			  n->name, mac);
+		return 0;
+	}
+	rc = buf_printf(out,
+			"# The compute NIC (env SNOW_NIC_MAC), written by snowd: snow-nic.service runs\n"
+			"# the offload engine on it; no DHCP, no IPv6 autoconfiguration.\n"
+			"[Match]\nMACAddress=%s\n\n[Link]\nRequiredForOnline=no\n",
+			cmac);
+	if (!rc && mtu) {
+		errno = 0;
+		v = strtol(mtu, &end, 10);
+		if (errno || *end || v < 68 || v > 65535)
+			log_warnx("boot: node %s: env SNOW_NIC_MTU '%s' is not 68..65535: left out",
+				  n->name, mtu);
+		else
+			rc = buf_printf(out, "MTUBytes=%ld\n", v);
+	}
+	if (!rc)
+		rc = buf_puts(out, "\n[Network]\nDHCP=no\nLinkLocalAddressing=no\nIPv6AcceptRA=no\n");
+	if (!rc && addr) {
+		slash = strchr(addr, '/');
+		if (slash && (size_t)(slash - addr) < sizeof(ip)) {
+			memcpy(ip, addr, (size_t)(slash - addr));
+			ip[slash - addr] = '\0';
+			errno = 0;
+			prefix = strtol(slash + 1, &end, 10);
+		}
+		if (!slash || (size_t)(slash - addr) >= sizeof(ip) || errno || *end || prefix < 1 ||
+		    prefix > 32 || inet_pton(AF_INET, ip, &a) != 1)
+			log_warnx("boot: node %s: env SNOW_NIC_ADDR '%s' is not IPv4/PREFIX: left out",
+				  n->name, addr);
+		else
+			rc = buf_printf(out, "Address=%s/%ld\n", ip, prefix);
+	}
+	return rc;
+}
+
+/* The parts only a whole-system image reads: hosts, environment, compute NIC, templates. */
+static int boot_render_system(const struct boot_params *p, const struct inv_node *n, json_t *eff,
+			      struct buf *out, struct buf *seen)
+{
+	static const char env_sh[] = "# Login shells get the node's environment (snowd's env setting).\n"
+				     "[ -r /etc/snow/env ] && . /etc/snow/env\n";
+	const char *image = json_string_value(json_object_get(eff, "image"));
+	struct buf net = BUF_INIT, text = BUF_INIT;
+	char path[4200], err[300];
+	size_t i;
+	int rc;
+
+	rc = boot_dirs(out, seen, "etc/snow/overlay/etc/profile.d", 0755);
+	if (!rc)
+		rc = cpio_add_file(out, "etc/snow/overlay/etc/profile.d/snow-env.sh", 0644, env_sh,
+				   strlen(env_sh));
+	if (!rc && p->hosts)
+		rc = cpio_add_file(out, "etc/snow/overlay/etc/hosts", 0644, p->hosts, strlen(p->hosts));
+	if (!rc)
+		rc = boot_render_compute(n, eff, &net);
+	if (!rc && net.len) {
+		rc = boot_dirs(out, seen, "etc/snow/overlay/etc/systemd/network", 0755);
+		if (!rc)
+			rc = cpio_add_file(out, "etc/snow/overlay/etc/systemd/network/20-snow-compute.network",
+					   0644, net.data, net.len);
+	}
+	/* The admin's templates, checked when they were read (overlay_load). */
+	for (i = 0; !rc && p->tmpls && i < p->tmpls->n; i++) {
+		const struct overlay_file *f = &p->tmpls->files[i];
+		const struct tmpl_var v[OVERLAY_NVARS] = {
+			{ "name", n->name }, { "mac", n->mac }, { "ip", n->ip },
+			{ "image", image ? image : n->image }, { "profile", n->profile },
+			{ "host_url", p->base_url },
+		};
+		char *slash;
+		buf_reset(&text);
+		rc = tmpl_render(f->text, v, OVERLAY_NVARS, &text, err, sizeof(err));
+		if (rc) {
+			log_warnx("boot: node %s: template %s: %s", n->name, f->path, err);
+			break;
+		}
+		snprintf(path, sizeof(path), "etc/snow/overlay/%s", f->path);
+		slash = strrchr(path, '/');
+		*slash = '\0';
+		rc = boot_dirs(out, seen, path, 0755);
+		*slash = '/';
+		if (!rc)
+			rc = cpio_add_file(out, path, f->mode, text.data ? text.data : "", text.len);
+	}
+	buf_free(&net);
+	buf_free(&text);
+	return rc;
+}
+
 int boot_render_overlay(const struct boot_params *p, const struct inv_node *n, json_t *eff,
 			struct buf *out)
 {
-	struct buf conf = BUF_INIT, env = BUF_INIT;
+	struct buf conf = BUF_INIT, env = BUF_INIT, seen = BUF_INIT;
 	char hostname[SNOW_NAME_MAX + 2];
 	int rc;
 
@@ -273,10 +408,21 @@ int boot_render_overlay(const struct boot_params *p, const struct inv_node *n, j
 		rc = cpio_add_file(out, "etc/snow/node.conf", 0600, conf.data, conf.len);
 	if (!rc)
 		rc = cpio_add_file(out, "etc/snow/env", 0644, env.data, env.len);
-	if (!rc && (p->ssh_dir || p->authorized_keys))
-		rc = boot_render_ssh(p, n, out);
+	if (!rc && (p->ssh_dir || p->authorized_keys)) {
+		/* The folders above are in already. */
+		rc = buf_puts(&seen, "\netc\n\netc/snow\n");
+		if (!rc)
+			rc = boot_render_ssh(p, n, out, &seen);
+	}
+	if (!rc && p->whole_system) {
+		if (!seen.len)
+			rc = buf_puts(&seen, "\netc\n\netc/snow\n");
+		if (!rc)
+			rc = boot_render_system(p, n, eff, out, &seen);
+	}
 	if (!rc)
 		rc = cpio_finish(out);
+	buf_free(&seen);
 	buf_free(&env);
 	/* The secret was in conf: do not leave it in freed memory. */
 	if (conf.data)

@@ -11,6 +11,7 @@
 
 #include "buf.h"
 #include "inv.h"
+#include "overlay.h"
 
 struct boot_params {
 	const char *base_url;  /* "http://10.77.0.1:8080", no trailing '/' */
@@ -33,6 +34,15 @@ struct boot_params {
 	const char *klog_host;
 	int klog_port;
 	const char *klog_mac;
+	/*
+	 * Whole-system images only (whole_system set): hosts is the cluster's
+	 * /etc/hosts (every node's address and name; NULL: none), tmpls the
+	 * admin's templates (overlay.h; NULL: none).  Both, and the compute NIC's
+	 * systemd-networkd file, go under etc/snow/overlay/.
+	 */
+	int whole_system;
+	const char *hosts;
+	const struct overlay_set *tmpls;
 };
 
 /* Each renders into out (appending).  @ret 0 or -errno with err filled. */
@@ -53,8 +63,12 @@ int boot_render_node_conf(const struct boot_params *p, const struct inv_node *n,
  * /etc/snow/env (the environment as shell "export NAME='value'" lines).
  * With p->ssh_dir or p->authorized_keys, also /etc/snow/overlay/, a tree a
  * whole-system image's /init copies over its root: etc/ssh/ssh_host_ed25519_key
- * (+ .pub) and root/.ssh/authorized_keys.  @ret 0 or -errno (a host key that
- * cannot be made fails the overlay: the node would change identity).
+ * (+ .pub) and root/.ssh/authorized_keys.  With p->whole_system, in the same
+ * tree: etc/hosts (p->hosts), etc/profile.d/snow-env.sh (login shells get
+ * /etc/snow/env), etc/systemd/network/20-snow-compute.network (the compute
+ * NIC of env SNOW_NIC_MAC: SNOW_NIC_MTU, SNOW_NIC_ADDR, no DHCP) and each of
+ * the admin's templates (p->tmpls) at its path.  @ret 0 or -errno (a host
+ * key that cannot be made fails the overlay: the node would change identity).
  */
 int boot_render_overlay(const struct boot_params *p, const struct inv_node *n, json_t *eff,
 			struct buf *out);

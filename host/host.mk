@@ -1,6 +1,6 @@
 # host/: snowd and snowctl.
 DEB_PACKAGES += ipmitool
-HOST_LIB_SRCS := host/inv.c host/inv_cfg.c host/inv_cmd.c host/cmd.c host/auth.c host/authq.c host/stream.c host/metrics.c host/settings.c host/power.c host/images.c host/history.c host/boot.c host/dnsmasq.c host/nodes.c host/health.c host/http.c host/route.c host/api.c host/api_admin.c host/chan.c host/bootsrv.c host/web.c host/klogp.c host/klog.c host/qmpev.c
+HOST_LIB_SRCS := host/inv.c host/inv_cfg.c host/inv_cmd.c host/cmd.c host/auth.c host/authq.c host/stream.c host/metrics.c host/settings.c host/power.c host/images.c host/history.c host/boot.c host/overlay.c host/dnsmasq.c host/nodes.c host/health.c host/http.c host/route.c host/api.c host/api_admin.c host/chan.c host/bootsrv.c host/web.c host/klogp.c host/klog.c host/qmpev.c
 HOST_CPPFLAGS := -Ifirmware -Ihost
 LIBHOST   := $(B)/lib/libhost.a
 LIBHOST_T := $(B)/lib/libhost-t.a
@@ -20,7 +20,7 @@ $(BIN)/snowd: $(OBJ)/host/main.o $(LIBHOST) $(LIBSNOW)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(HOST_LDLIBS)
 
-$(BIN)/snowctl: $(OBJ)/host/snowctl.o $(OBJ)/host/snowctl_node.o $(LIBSNOW)
+$(BIN)/snowctl: $(OBJ)/host/snowctl.o $(OBJ)/host/snowctl_node.o $(OBJ)/host/snowctl_image.o $(LIBSNOW)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS_JSON) $(LDLIBS_CRYPTO) -lgnutls
 
@@ -38,7 +38,7 @@ ASAN_BIN := $(B)/asan/bin
 $(ASAN_BIN)/snowd: $(TOBJ)/host/main.o $(LIBHOST_T) $(LIBSNOW_T)
 	@mkdir -p $(@D)
 	$(CC) $(TCFLAGS) -o $@ $^ $(HOST_LDLIBS)
-$(ASAN_BIN)/snowctl: $(TOBJ)/host/snowctl.o $(TOBJ)/host/snowctl_node.o $(LIBSNOW_T)
+$(ASAN_BIN)/snowctl: $(TOBJ)/host/snowctl.o $(TOBJ)/host/snowctl_node.o $(TOBJ)/host/snowctl_image.o $(LIBSNOW_T)
 	@mkdir -p $(@D)
 	$(CC) $(TCFLAGS) -o $@ $^ $(LDLIBS_JSON) $(LDLIBS_CRYPTO) -lgnutls
 UNIT_TESTS += $(ASAN_BIN)/snowd $(ASAN_BIN)/snowctl

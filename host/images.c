@@ -13,6 +13,7 @@
 
 #include "fsafe.h"
 #include "log.h"
+#include "nodes.h"
 #include "snowd.h"
 #include "valid.h"
 
@@ -208,4 +209,118 @@ int images_ref(struct snowd *sd, const char *name, char *out, size_t cap)
 	else if (!rc)
 		snprintf(out, cap, "%s@%s", name, version);
 	return rc == -ENOENT ? 0 : rc;
+}
+
+/* Who uses an image: images_remove() collects the names. */
+struct images_users {
+	struct snowd *sd;
+	const char *name;
+	int current;   /* the version being removed is the one a bare NAME boots */
+	json_t *nodes; /* owned by the caller */
+};
+
+/* Whether setting image (a bare NAME: it boots the current version) is the one removed. */
+static int images_uses(const struct images_users *u, const char *image)
+{
+	return image && !strcmp(image, u->name) && u->current;
+}
+
+static int images_node_user(void *ctx, const struct inv_node *n)
+{
+	struct images_users *u = ctx;
+	json_t *eff = nodes_effective(u->sd, n, NULL);
+	const char *image = json_string_value(json_object_get(eff, "image"));
+
+	if (images_uses(u, image ? image : n->image))
+		json_array_append_new(u->nodes, json_string(n->name));
+	json_decref(eff);
+	return 0;
+}
+
+/* "node1, node2, node3 and 7 more" of names into out. */
+static void images_names(json_t *names, char *out, size_t cap)
+{
+	size_t i, n = json_array_size(names), len = 0;
+
+	out[0] = '\0';
+	for (i = 0; i < n && i < 8 && len < cap; i++)
+		len += (size_t)snprintf(out + len, cap - len, "%s%s", i ? ", " : "",
+					json_string_value(json_array_get(names, i)));
+	if (n > 8 && len < cap)
+		snprintf(out + len, cap - len, " and %zu more", n - 8);
+}
+
+int images_remove(struct snowd *sd, const char *ref, json_t **removed, char *err, size_t errlen)
+{
+	char name[SNOW_NAME_MAX + 1], cur[INV_VERSION_LEN + 1], dir[4400], who[1200], list[600];
+	const char *at = strchr(ref, '@'), *version = at ? at + 1 : NULL;
+	size_t n = at ? (size_t)(at - ref) : strlen(ref), i;
+	struct images_users u = { .sd = sd, .name = name };
+	json_t *profiles, *p, *gone, *v;
+	int rc;
+
+	*removed = NULL;
+	if (n > SNOW_NAME_MAX || (memcpy(name, ref, n), name[n] = '\0', valid_name(name, NULL, 0)) ||
+	    (version && (strlen(version) != INV_VERSION_LEN ||
+			 strspn(version, "0123456789abcdef") != INV_VERSION_LEN))) {
+		snprintf(err, errlen, "image: '%.80s' is not NAME or NAME@VERSION (16 hex digits)", ref);
+		return -EINVAL;
+	}
+	rc = inv_image_current(&sd->inv, name, cur);
+	if (rc == -ENOENT || (!rc && version && inv_image_has(&sd->inv, name, version) != 1)) {
+		snprintf(err, errlen, "image: %s is not registered", ref);
+		return -ENOENT;
+	}
+	if (rc)
+		goto err_inv;
+	/* Removing an older version leaves nodes booting the current one. */
+	u.current = !version || !strcmp(version, cur);
+	u.nodes = json_array();
+	profiles = inv_profile_list(&sd->inv);
+	if (!u.nodes || !profiles || inv_node_foreach(&sd->inv, images_node_user, &u)) {
+		json_decref(u.nodes);
+		json_decref(profiles);
+		goto err_inv;
+	}
+	who[0] = '\0';
+	if (json_array_size(u.nodes)) {
+		images_names(u.nodes, list, sizeof(list));
+		snprintf(who, sizeof(who), "node%s %s", json_array_size(u.nodes) > 1 ? "s" : "", list);
+	}
+	json_array_clear(u.nodes);
+	json_array_foreach(profiles, i, p)
+		if (images_uses(&u, json_string_value(json_object_get(json_object_get(p, "settings"),
+									  "image"))))
+			json_array_append(u.nodes, json_object_get(p, "name"));
+	json_decref(profiles);
+	if (json_array_size(u.nodes)) {
+		images_names(u.nodes, list, sizeof(list));
+		snprintf(who + strlen(who), sizeof(who) - strlen(who), "%sprofile%s %s",
+			 who[0] ? " and " : "", json_array_size(u.nodes) > 1 ? "s" : "", list);
+	}
+	if (images_uses(&u, json_string_value(json_object_get(sd->defaults, "image"))))
+		snprintf(who + strlen(who), sizeof(who) - strlen(who), "%sthe default image (snowd.conf)",
+			 who[0] ? " and " : "");
+	json_decref(u.nodes);
+	if (who[0]) {
+		snprintf(err, errlen, "image: %s is used by %s: give them another image first", ref, who);
+		return -EBUSY;
+	}
+	gone = inv_image_rm(&sd->inv, name, version);
+	if (!gone)
+		goto err_inv;
+	json_array_foreach(gone, i, v) {
+		snprintf(dir, sizeof(dir), "%s/registry/%s/%s", sd->cfg.state_dir, name,
+			 json_string_value(v));
+		images_rmdir(dir);
+		log_info("images: %s version %s removed", name, json_string_value(v));
+	}
+	snprintf(dir, sizeof(dir), "%s/registry/%s", sd->cfg.state_dir, name);
+	rmdir(dir); /* only when no version is left */
+	sd->settings_gen++;
+	*removed = gone;
+	return 0;
+err_inv:
+	snprintf(err, errlen, "image: inventory error");
+	return -EIO;
 }

@@ -12,6 +12,8 @@
 
 #include <stddef.h>
 
+#include <jansson.h>
+
 #include "inv.h"
 
 #define IMAGES_KEEP 3
@@ -39,5 +41,14 @@ int images_path(struct snowd *sd, const char *ref, const char *file, char *out, 
  * else "NAME".  @ret 0 or -EIO.
  */
 int images_ref(struct snowd *sd, const char *name, char *out, size_t cap);
+
+/*
+ * Forget "NAME" (every version) or "NAME@VERSION" and delete its files in
+ * the registry.  Refused while a node, a profile or the default settings
+ * boot it (a bare NAME boots its newest version): err names them.
+ * @ret 0 with *removed a new array of the versions removed (the caller
+ * decrefs); -EINVAL, -ENOENT (not registered), -EBUSY (in use), -EIO.
+ */
+int images_remove(struct snowd *sd, const char *ref, json_t **removed, char *err, size_t errlen);
 
 #endif

@@ -227,6 +227,8 @@ int inv_image_has(struct inv *inv, const char *name, const char *version);
 json_t *inv_image_list(struct inv *inv);
 /* Forget all but the newest keep versions.  @ret a new array of the versions dropped. */
 json_t *inv_image_prune(struct inv *inv, const char *name, int keep);
+/* Forget version of name (NULL: every version).  @ret a new array of the versions dropped, NULL on -EIO. */
+json_t *inv_image_rm(struct inv *inv, const char *name, const char *version);
 
 /* --- events (inv_cmd.c) --- */
 

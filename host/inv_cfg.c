@@ -333,3 +333,37 @@ out:
 	return gone;
 }
 
+
+json_t *inv_image_rm(struct inv *inv, const char *name, const char *version)
+{
+	sqlite3_stmt *st = inv_prepare(inv, "SELECT version FROM images WHERE name = ?1 AND "
+					    "(?2 IS NULL OR version = ?2) ORDER BY created DESC, id DESC");
+	sqlite3_stmt *del = inv_prepare(inv, "DELETE FROM images WHERE name = ? AND version = ?");
+	json_t *gone = json_array(), *v;
+	size_t i;
+
+	if (!st || !del || !gone) {
+		json_decref(gone);
+		gone = NULL;
+		goto out;
+	}
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	if (version)
+		sqlite3_bind_text(st, 2, version, -1, SQLITE_STATIC);
+	while (sqlite3_step(st) == SQLITE_ROW)
+		json_array_append_new(gone, json_string((const char *)sqlite3_column_text(st, 0)));
+	json_array_foreach(gone, i, v) {
+		sqlite3_reset(del);
+		sqlite3_bind_text(del, 1, name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(del, 2, json_string_value(v), -1, SQLITE_STATIC);
+		if (inv_write_step(inv, del) != SQLITE_DONE) {
+			json_decref(gone);
+			gone = NULL;
+			break;
+		}
+	}
+out:
+	inv_done(inv, st);
+	inv_done(inv, del);
+	return gone;
+}

@@ -27,6 +27,7 @@
 #include "log.h"
 #include "nodes.h"
 #include "notify.h"
+#include "overlay.h"
 #include "power.h"
 #include "qmpev.h"
 #include "route.h"
@@ -68,6 +69,10 @@ static const struct conf_option snowd_options[] = {
 	OPT("authorized-keys", 0, CONF_STR, authorized_keys, 0, 0, "FILE",
 	    "the admin's SSH public keys, root's authorized_keys on whole-system images "
 	    "(default STATE/authorized_keys when it exists)"),
+	OPT("overlay-dir", 0, CONF_STR, overlay_dir, 0, 0, "DIR",
+	    "the admin's templates for whole-system nodes' overlays, one file per file of the "
+	    "node, {{name}} {{mac}} {{ip}} {{image}} {{profile}} {{host_url}} "
+	    "(default /etc/snow/overlay.d; read again on SIGHUP)"),
 	OPT("interval-ms", 0, CONF_INT, interval_ms, 200, 3600000, "MS",
 	    "how often agents report (default 2000)"),
 	OPT("offline-after-ms", 0, CONF_INT, offline_after_ms, 500, 86400000, "MS",
@@ -270,6 +275,18 @@ static int snowd_configure(struct snowd *sd, char *err, size_t errlen)
 	}
 	sd->boot.ssh_dir = sd->path_ssh;
 	sd->boot.authorized_keys = c->authorized_keys;
+	if (!c->overlay_dir) {
+		c->overlay_dir = strdup("/etc/snow/overlay.d");
+		if (!c->overlay_dir)
+			return -ENOMEM;
+	}
+	{
+		int rc = overlay_load(c->overlay_dir, &sd->tmpls, err, errlen);
+		if (rc)
+			return rc;
+		if (sd->tmpls.n)
+			log_info("overlay: %zu templates from %s", sd->tmpls.n, c->overlay_dir);
+	}
 	sd->dparams.iface = c->boot_if ? c->boot_if : "none";
 	sd->dparams.host_ip = sd->boot_ip;
 	sd->dparams.prefix = sd->boot_prefix;
@@ -445,7 +462,7 @@ static void snowd_admin_token(struct snowd *sd)
  */
 static void snowd_reload(struct snowd *sd)
 {
-	static const char *const fixed[] = { "state-dir", "listen", "boot-if", "boot-addr",
+	static const char *const fixed[] = { "state-dir", "listen", "boot-if", "boot-addr", "overlay-dir",
 					     "image-dir", "web-dir", "dnsmasq", "tls-cert",
 					     "tls-key", "tls-listen", NULL };
 	struct snowd_config n = { 0 };
@@ -499,6 +516,16 @@ static void snowd_reload(struct snowd *sd)
 	sd->boot.cmdline = sd->cfg.cmdline;
 	sd->boot.interval_ms = (int)sd->cfg.interval_ms;
 	json_object_set_new(sd->defaults, "interval_ms", json_integer(sd->cfg.interval_ms));
+	/* The admin's templates again: a bad one keeps the ones read before. */
+	{
+		struct overlay_set t = { 0 };
+		if (overlay_load(sd->cfg.overlay_dir, &t, err, sizeof(err))) {
+			log_warnx("SIGHUP: %s; the templates read before stay", err);
+		} else {
+			overlay_free(&sd->tmpls);
+			sd->tmpls = t;
+		}
+	}
 	/* Scripts and overlays from now on carry the new values. */
 	sd->settings_gen++;
 	log_info("SIGHUP: %s read again (interval %ld ms, offline after %ld ms)", sd->cfg.config,
@@ -730,6 +757,8 @@ int main(int argc, char **argv)
 	sd.klog = NULL;
 	nodes_rt_free(&sd);
 	json_decref(sd.defaults);
+	overlay_free(&sd.tmpls);
+	buf_free(&sd.hosts);
 	inv_close(&sd.inv);
 	conf_free(snowd_options, &sd.cfg);
 	selfpipe_close(&sd.sig);

@@ -364,6 +364,27 @@ static int nodes_whole_system(struct snowd *sd, json_t *eff)
 	       !images_path(sd, ref, "rootfs.squashfs", path, sizeof(path)) && !access(path, F_OK);
 }
 
+static int nodes_hosts_line(void *ctx, const struct inv_node *n)
+{
+	return n->ip[0] ? buf_printf(ctx, "%s\t%s\n", n->ip, n->name) : 0;
+}
+
+/* The cluster's /etc/hosts, made again when a node or a setting changed.  @ret NULL on -EIO. */
+static const char *nodes_hosts(struct snowd *sd)
+{
+	if (sd->hosts.len && sd->hosts_gen == sd->settings_gen)
+		return sd->hosts.data;
+	buf_reset(&sd->hosts);
+	if (buf_puts(&sd->hosts, "# The cluster's nodes, written by snowd.\n127.0.0.1\tlocalhost\n"
+				 "::1\tlocalhost ip6-localhost ip6-loopback\n") ||
+	    inv_node_foreach(&sd->inv, nodes_hosts_line, &sd->hosts)) {
+		buf_reset(&sd->hosts);
+		return NULL;
+	}
+	sd->hosts_gen = sd->settings_gen;
+	return sd->hosts.data;
+}
+
 int nodes_overlay(struct snowd *sd, const struct inv_node *n, const char **data, size_t *len)
 {
 	struct node_rt *rt = nodes_rt(sd, n->id, n->name);
@@ -381,6 +402,10 @@ int nodes_overlay(struct snowd *sd, const struct inv_node *n, const char **data,
 			/* No sshd on a busybox image: no host key to make (ssh-keygen is ~15 ms a node). */
 			bp.ssh_dir = NULL;
 			bp.authorized_keys = NULL;
+		} else {
+			bp.whole_system = 1;
+			bp.hosts = nodes_hosts(sd);
+			bp.tmpls = &sd->tmpls;
 		}
 		if (rt->overlay.data)
 			explicit_bzero(rt->overlay.data, rt->overlay.len);

@@ -85,6 +85,8 @@ static const struct route route_rows[] = {
 	{ "GET", "/api/v1/images", ACCESS_VIEWER, 0, api_images_list, "registered images" },
 	{ "POST", "/api/v1/images", ACCESS_ADMIN, 64 * KIB, api_images_add,
 	  "{name, kernel, initrd, rootfs?}: register files of this host as a new image version" },
+	{ "DELETE", "/api/v1/images/{ref}", ACCESS_ADMIN, 0, api_image_delete,
+	  "remove NAME or NAME@VERSION no node, profile or default uses" },
 	{ "GET", "/api/v1/profiles", ACCESS_VIEWER, 0, api_profiles_list, "every profile" },
 	{ "POST", "/api/v1/profiles", ACCESS_ADMIN, 64 * KIB, api_profile_put,
 	  "{name, settings}: add a profile" },

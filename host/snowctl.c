@@ -54,6 +54,7 @@ static void ctl_usage(FILE *f)
 		"  image add NAME --kernel PATH --initrd PATH [--rootfs PATH]   (files on snowd's host;\n"
 		"      --rootfs: a whole-system image's rootfs.squashfs, see docs/images.md)\n"
 		"  image list\n"
+		"  image rm NAME[@VERSION]   (refused while a node or profile uses it)\n"
 		"  user add NAME --role viewer|operator|admin   (password: first line of stdin)\n"
 		"  user list | user rm NAME\n"
 		"  token create NAME --role viewer|operator|admin | token list | token rm NAME\n"
@@ -66,10 +67,6 @@ static void ctl_usage(FILE *f)
 		"then /var/lib/snow/admin.token), and http://127.0.0.1:8080.\n");
 }
 
-/*
- * Call the API; on success *out gets the parsed answer (caller decrefs).
- * @ret 0, or 1 after printing the error (from snowd's {"error": ...}).
- */
 int ctl_call(struct ctl *c, const char *method, const char *path, json_t *body,
 		    json_t **out)
 {
@@ -81,6 +78,7 @@ int ctl_call(struct ctl *c, const char *method, const char *path, json_t *body,
 	int rc;
 
 	snprintf(auth, sizeof(auth), "Bearer %s", c->token);
+	c->status = 0;
 	if (body)
 		text = jsonh_dump(body);
 	rc = http_request(&c->url, method, path, h, 2, text, text ? strlen(text) : 0, 30000, &resp,
@@ -91,6 +89,7 @@ int ctl_call(struct ctl *c, const char *method, const char *path, json_t *body,
 		http_response_free(&resp);
 		return 1;
 	}
+	c->status = (int)resp.status;
 	if (resp.body.len)
 		reply = jsonh_parse_object(resp.body.data, resp.body.len, err, sizeof(err));
 	if (resp.status < 200 || resp.status > 299) {
@@ -724,49 +723,8 @@ int main(int argc, char **argv)
 		json_decref(r);
 		return 0;
 	}
-	if ((argc - i == 7 || (argc - i == 9 && !strcmp(argv[i + 7], "--rootfs"))) &&
-	    !strcmp(argv[i], "image") && !strcmp(argv[i + 1], "add") &&
-	    !strcmp(argv[i + 3], "--kernel") && !strcmp(argv[i + 5], "--initrd")) {
-		char kabs[4096], iabs[4096], rabs[4096];
-		json_t *body, *r;
-		/* Paths are read by snowd: make them absolute for it. */
-		for (int a = 4; a < argc - i; a += 2) {
-			char *abs = a == 4 ? kabs : a == 6 ? iabs : rabs;
-			if (!realpath(argv[i + a], abs)) {
-				fprintf(stderr, "snowctl: image add: %s %s: %s\n", argv[i + a - 1],
-					argv[i + a], strerror(errno));
-				return 2;
-			}
-		}
-		body = json_pack("{s:s, s:s, s:s}", "name", argv[i + 2], "kernel", kabs, "initrd", iabs);
-		if (body && argc - i == 9)
-			json_object_set_new(body, "rootfs", json_string(rabs));
-		if (ctl_call(&c, "POST", "/api/v1/images", body, &r)) {
-			json_decref(body);
-			return 1;
-		}
-		json_decref(body);
-		printf("image %s version %s registered\n", ctl_str(r, "name"), ctl_str(r, "version"));
-		json_decref(r);
-		return 0;
-	}
-	if (argc - i == 2 && !strcmp(argv[i], "image") && !strcmp(argv[i + 1], "list")) {
-		json_t *r, *im;
-		size_t k;
-		if (ctl_call(&c, "GET", "/api/v1/images", NULL, &r))
-			return 1;
-		if (c.json) {
-			ctl_print_json(json_object_get(r, "images"));
-		} else {
-			printf("%-16s %-17s %10s %10s\n", "NAME", "VERSION", "KERNEL", "INITRD");
-			json_array_foreach(json_object_get(r, "images"), k, im)
-				printf("%-16s %-17s %10lld %10lld\n", ctl_str(im, "name"), ctl_str(im, "version"),
-				       (long long)json_integer_value(json_object_get(im, "kernel_size")),
-				       (long long)json_integer_value(json_object_get(im, "initrd_size")));
-		}
-		json_decref(r);
-		return 0;
-	}
+	if (argc - i >= 2 && !strcmp(argv[i], "image"))
+		return ctl_image(&c, argc - i - 1, argv + i + 1);
 	if (argc - i >= 2 && !strcmp(argv[i], "profile"))
 		return ctl_profile(&c, argc - i - 1, argv + i + 1);
 	if (argc - i >= 2 && (!strcmp(argv[i], "user") || !strcmp(argv[i], "token")))

@@ -1,6 +1,7 @@
 /*
- * snowctl's parts: snowctl.c (options, the API call, most commands) and
- * snowctl_node.c (the node commands).  One client, one struct ctl.
+ * snowctl's parts: snowctl.c (options, the API call, most commands),
+ * snowctl_node.c (the node commands) and snowctl_image.c (the image
+ * commands).  One client, one struct ctl.
  */
 #ifndef SNOW_SNOWCTL_H
 #define SNOW_SNOWCTL_H
@@ -16,6 +17,7 @@ struct ctl {
 	int json;
 	int no_wait;
 	int timeout_s;
+	int status; /* the HTTP status of the last ctl_call(), 0 when none came */
 };
 
 /*
@@ -41,5 +43,11 @@ int ctl_node_add(struct ctl *c, int argc, char **argv);
  * reboot, poweroff and power are commands).
  */
 int ctl_node(struct ctl *c, int argc, char **argv);
+
+/*
+ * snowctl image add|list|rm (argv after "image").  @ret the exit status:
+ * 0, 1 (error), 2 (usage), 3 (rm: the image is not registered).
+ */
+int ctl_image(struct ctl *c, int argc, char **argv);
 
 #endif

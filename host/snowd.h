@@ -19,6 +19,7 @@
 #include "boot.h"
 #include "dnsmasq.h"
 #include "inv.h"
+#include "overlay.h"
 #include "report.h"
 #include "selfpipe.h"
 #include "history.h"
@@ -45,6 +46,7 @@ struct snowd_config {
 	char *ipmitool;     /* binary for the ipmi power driver */
 	char *cmdline;      /* kernel arguments for every node */
 	char *authorized_keys; /* the admin's SSH public keys for whole-system images */
+	char *overlay_dir;  /* the admin's overlay templates (overlay.h) */
 	char *config;       /* the config file these came from */
 	long interval_ms;
 	long offline_after_ms;
@@ -144,6 +146,9 @@ struct snowd {
 	struct qmpev *qmpev;    /* owned: QMP event sockets of virtual nodes (qmpev.h) */
 	json_t *defaults;       /* owned: the settings a node gets when neither it nor its profile sets them */
 	uint64_t settings_gen;  /* bumped by every settings change: cached overlays go stale */
+	struct overlay_set tmpls; /* owned: the admin's overlay templates */
+	struct buf hosts;       /* owned: the cluster's /etc/hosts (nodes.c), made at hosts_gen */
+	uint64_t hosts_gen;
 	uint64_t requests, reports, events;
 	int64_t next_expire;
 	struct node_schema **schemas; /* owned: one per distinct schema a node has now */

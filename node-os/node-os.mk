@@ -4,14 +4,16 @@
 #   $(BIN)/snow-kernel-deb     which finds/fetches Debian's kernel package
 #   $(BIN)/snow-image          whole Debian systems as node images (docs/images.md)
 #   $(BIN)/snow-debroot        cached debootstrap roots (snow-image, the host VM test)
+#   $(BIN)/snow-oci            unpacks OCI/docker image archives and root tarballs for it
 #   make node-kernel           kernel .deb into ${SNOW_CACHE:-/var/cache/snow}
 #   make image                 build/images/default/{vmlinuz,initrd,MANIFEST}
 # The image is in `all` through BINS (NODE_IMAGE).
 
 # debootstrap, squashfs-tools: snow-image; openssh-client: snowd's ssh-keygen (node host
-# keys) and ssh into whole-system images; e2fsprogs: the host VM's disk (mkfs.ext4 -d).
+# keys) and ssh into whole-system images; e2fsprogs: the host VM's disk (mkfs.ext4 -d);
+# libarchive-dev: snow-oci reads layer tarballs (any compression) with it.
 DEB_PACKAGES += busybox-static cpio kmod binutils qemu-system-x86 python3 debootstrap squashfs-tools \
-	openssh-client e2fsprogs
+	openssh-client e2fsprogs libarchive-dev
 
 NODE_AGENT_SRCS := $(addprefix node-os/agent/,agent.c answer.c blackbox.c sample.c tree.c ddm.c wdog.c overlay.c nicst.c xcvr.c)
 NODE_AGENT_LIB  := $(B)/node-os/libagent.a
@@ -33,6 +35,12 @@ $(NODE_AGENT_LIB_T): $(NODE_AGENT_SRCS:%.c=$(TOBJ)/%.o)
 $(BIN)/snow-agent: $(OBJ)/node-os/agent/main.o $(NODE_AGENT_LIB) $(LIBSNOW)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS_JSON) $(LDLIBS_CRYPTO)
+
+# Image archives are outside input: the JSON is parsed in node-os/oci/oci.c (fuzz
+# target tests/fuzz/oci.c), the layers applied by oci_main.c inside the root.
+$(BIN)/snow-oci: $(OBJ)/node-os/oci/oci_main.o $(OBJ)/node-os/oci/oci.o
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $^ -larchive $(LDLIBS_JSON) $(LDLIBS_CRYPTO)
 
 $(BIN)/snow-mkimage: node-os/mkimage/snow-mkimage
 	@mkdir -p $(@D)
@@ -71,7 +79,7 @@ image: $(NODE_IMAGE)
 node-kernel:
 	@bash node-os/mkimage/snow-kernel-deb --fetch >/dev/null
 
-BINS += $(BIN)/snow-agent $(BIN)/snow-mkimage $(BIN)/snow-kernel-deb $(BIN)/snow-image \
+BINS += $(BIN)/snow-agent $(BIN)/snow-mkimage $(BIN)/snow-kernel-deb $(BIN)/snow-image $(BIN)/snow-oci \
 	$(BIN)/snow-debroot $(NODE_IMAGE)
 
 # Unit tests find the headers and the fixture tree.

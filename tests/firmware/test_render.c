@@ -140,6 +140,44 @@ static void test_node_conf_and_overlay(void **state)
 	buf_free(&b);
 }
 
+/*
+ * A whole-system image's overlay: the cluster's hosts, the login shells'
+ * environment, the compute NIC for systemd-networkd (a bad MTU is left out)
+ * and an admin's template, each under etc/snow/overlay/ with every folder
+ * named once.
+ */
+static void test_system_overlay(void **state)
+{
+	static struct overlay_file files[] = {
+		{ "etc/motd", "Welcome to {{name}} ({{ip}}, {{mac}}), image {{image}}{{profile}}, "
+			      "managed by {{host_url}}\n", 0644 },
+		{ "etc/slurm/slurm.conf", "NodeName={{name}} NodeAddr={{ip}}\n", 0644 },
+		{ "usr/local/bin/hello", "#!/bin/sh\necho {{name}}\n", 0755 },
+	};
+	static const struct overlay_set set = { files, 3 };
+	struct boot_params p = params;
+	struct inv_node n = node1();
+	struct buf b = BUF_INIT;
+	json_t *eff = eff1();
+
+	p.whole_system = 1;
+	p.hosts = "127.0.0.1\tlocalhost\n10.77.0.11\tnode1\n10.77.0.12\tnode2\n";
+	p.tmpls = &set;
+	json_object_set_new(json_object_get(eff, "env"), "SNOW_NIC_MAC", json_string("52-54-00-4D-01-01"));
+	json_object_set_new(json_object_get(eff, "env"), "SNOW_NIC_ADDR", json_string("10.78.0.11/24"));
+	json_object_set_new(json_object_get(eff, "env"), "SNOW_NIC_MTU", json_string("9000"));
+	assert_int_equal(boot_render_overlay(&p, &n, eff, &b), 0);
+	golden("node1-system-overlay.cpio", &b);
+	assert_non_null(memmem(b.data, b.len, "MACAddress=52:54:00:4d:01:01\n", 29));
+	assert_non_null(memmem(b.data, b.len, "MTUBytes=9000\n", 14));
+	buf_reset(&b);
+	json_object_set_new(json_object_get(eff, "env"), "SNOW_NIC_MTU", json_string("9000\nX=1"));
+	assert_int_equal(boot_render_overlay(&p, &n, eff, &b), 0);
+	assert_null(memmem(b.data, b.len, "MTUBytes", 8));
+	json_decref(eff);
+	buf_free(&b);
+}
+
 static void test_dnsmasq_conf(void **state)
 {
 	const struct dnsmasq_params p = {
@@ -200,6 +238,7 @@ int main(void)
 		cmocka_unit_test(test_node_script),
 		cmocka_unit_test(test_unknown_script),
 		cmocka_unit_test(test_node_conf_and_overlay),
+		cmocka_unit_test(test_system_overlay),
 		cmocka_unit_test(test_dnsmasq_conf),
 		cmocka_unit_test(test_dnsmasq_ranges),
 		cmocka_unit_test(test_dnsmasq_hosts),

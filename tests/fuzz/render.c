@@ -4,7 +4,9 @@
  * value must never add a line: a newline in a kernel argument would be an
  * iPXE command, one in an env value a node.conf key of its own.  So the
  * script has as many lines as with plain settings, and every node.conf
- * line is "key = value" with a key of its own kinds.
+ * line is "key = value" with a key of its own kinds.  The overlay of a
+ * whole-system image renders too, and its compute NIC file (from env
+ * SNOW_NIC_*) has only "[Section]", "Key=value" and comment lines.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -15,6 +17,23 @@
 
 #include "boot.h"
 #include "settings.h"
+
+/* The data of file name in a newc cpio, or NULL. */
+static const char *cpio_file(const struct buf *b, const char *name, size_t *len)
+{
+	size_t nl = strlen(name) + 1, i;
+	char hex[9] = { 0 };
+
+	for (i = 110; i + nl <= b->len; i++) {
+		if (memcmp(b->data + i, name, nl) || memcmp(b->data + i - 110, "070701", 6))
+			continue;
+		memcpy(hex, b->data + i - 110 + 54, 8);
+		*len = strtoul(hex, NULL, 16);
+		i = (i + nl + 3) & ~(size_t)3;
+		return i + *len <= b->len ? b->data + i : NULL;
+	}
+	return NULL;
+}
 
 static size_t lines(const struct buf *b)
 {
@@ -62,6 +81,34 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			}
 			i += len + 1;
 		}
+	}
+	if (eff) {
+		static struct overlay_file files[] = {
+			{ "etc/motd", "{{name}} {{mac}} {{ip}} {{image}} {{profile}} {{host_url}}\n", 0644 },
+		};
+		static const struct overlay_set tset = { files, 1 };
+		struct boot_params ps = p;
+		struct buf ov = BUF_INIT;
+		const char *net;
+		size_t len;
+		ps.whole_system = 1;
+		ps.hosts = "10.0.0.11\tnode1\n";
+		ps.tmpls = &tset;
+		if (boot_render_overlay(&ps, &n, eff, &ov)) {
+			fprintf(stderr, "a whole-system overlay failed to render\n");
+			abort();
+		}
+		net = cpio_file(&ov, "etc/snow/overlay/etc/systemd/network/20-snow-compute.network", &len);
+		for (i = 0; net && i < len;) {
+			const char *l = net + i, *nl = memchr(l, '\n', len - i);
+			size_t ll = nl ? (size_t)(nl - l) : len - i;
+			if (ll && l[0] != '#' && l[0] != '[' && (!memchr(l, '=', ll) || memchr(l, ' ', ll))) {
+				fprintf(stderr, "compute NIC line '%.*s'\n", (int)ll, l);
+				abort();
+			}
+			i += ll + 1;
+		}
+		buf_free(&ov);
 	}
 	buf_free(&plain);
 	buf_free(&out);

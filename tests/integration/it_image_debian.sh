@@ -85,21 +85,27 @@ mkdir -p "$state/noinit/etc" "$state/oci"
 echo '[]' >"$state/oci/manifest.json"
 tar -C "$state/noinit" -czf "$state/noinit.tar.gz" .
 tar -C "$state/oci" -cf "$state/oci.tar" manifest.json
-for a in noinit.tar.gz:"has no /sbin/init" oci.tar:"OCI/docker image archive"; do
+for a in noinit.tar.gz:"has no /sbin/init" oci.tar:"manifest.json: not an array of exactly one image"; do
 	"$SNOW_BIN/snow-image" import itimp "$state/${a%%:*}" --out "$state/out" >"$state/imp.log" 2>&1 && rc=0 || rc=$?
 	check "import of ${a%%:*} refused: ${a#*:}" bash -c "[ $rc -ne 0 ] && grep -q \"step 'import' failed: .*${a#*:}\" '$state/imp.log'"
 done
 check "and nothing registered" bash -c "[ -z \"\$(ls -A '$state/out')\" ]"
-# A Debian root as an admin would export it (here: the built image's own files).
+# A Debian root as an admin would save it as an OCI image (here: the built image's own
+# files as layer 1, and a layer 2 that hides a file of layer 1 and adds one).
 unsquashfs -q -d "$state/exported" "$img/rootfs.squashfs" >/dev/null 2>&1
-tar -C "$state/exported" -czf "$state/root.tar.gz" . && rm -rf "$state/exported"
+mkdir -p "$state/layer2/etc"
+touch "$state/layer2/etc/.wh.issue"
+echo from-layer-2 >"$state/layer2/etc/snow-oci-test"
+"$SNOW_TOP/tests/node-os/mkoci.sh" --gzip "$state/debian-oci.tar" "$state/exported" "$state/layer2"
+rm -rf "$state/exported"
 t=$(date +%s.%N)
-nice -n 19 "$SNOW_BIN/snow-image" import imported "$state/root.tar.gz" --out "$state/out" >"$state/import.log" 2>&1 && rc=0 || rc=$?
-check "import of a root tarball ($(secs "$t") s)" test "$rc" -eq 0
-grep -E '\[[a-z]+\] done in' "$state/import.log" | sed 's/^/# import: /'
+nice -n 19 "$SNOW_BIN/snow-image" import imported "$state/debian-oci.tar" --out "$state/out" >"$state/import.log" 2>&1 && rc=0 || rc=$?
+check "import of an OCI image archive of $(du -m "$state/debian-oci.tar" | cut -f1) MB ($(secs "$t") s)" test "$rc" -eq 0
+grep -E '\[[a-z]+\] done in|snow-oci' "$state/import.log" | sed 's/^/# import: /'
 check "the imported image is complete and checks" bash -c "cd '$state/out/imported' && sha256sum -c --quiet rootfs.sha256 && test -s initrd && grep -q '^kind imported' MANIFEST"
+check "layer 2 applied: its file in, its whiteout's file out" bash -c "[ \"\$(unsquashfs -cat '$state/out/imported/rootfs.squashfs' etc/snow-oci-test)\" = from-layer-2 ] && unsquashfs -ll '$state/out/imported/rootfs.squashfs' etc/issue.net | grep -q 'etc/issue.net' && ! unsquashfs -ll '$state/out/imported/rootfs.squashfs' etc/issue | grep -q 'etc/issue\$'"
 [ "$_failures" -gt 0 ] && cat "$state/import.log"
-rm -rf "$state/out/imported" "$state/root.tar.gz"
+rm -rf "$state/out/imported" "$state/debian-oci.tar"
 
 # --- two nodes boot it -----------------------------------------------------------------
 t=$(date +%s.%N)
@@ -161,6 +167,9 @@ check_eq "node1: systemd is PID 1" systemd "$(sshn 1 cat /proc/1/comm 2>&1)"
 check_eq "node1: the agent is an active systemd service" active "$(sshn 1 systemctl is-active snow-agent 2>&1)"
 check_eq "node2: its own hostname over ssh" node2 "$(sshn 2 hostname 2>&1)"
 check_eq "node1: its root is an overlayfs (squashfs + tmpfs)" overlay "$(sshn 1 findmnt -no FSTYPE / 2>&1)"
+hosts=$(sshn 1 cat /etc/hosts 2>&1)
+check "node1: /etc/hosts names every node (the overlay's)" grep -q "^$net.0.12[[:space:]]*node2" <<<"$hosts"
+check_eq "node1: login shells get the node's environment" yes "$(sshn 1 'test -r /etc/profile.d/snow-env.sh && echo yes' 2>&1)"
 # What the root costs in RAM on the node (printed, not checked).
 sshn 1 'free -m | sed -n 2p; du -m /run/snow/rootfs.squashfs; df -m /run/snow/rw | tail -1' 2>&1 | sed 's/^/# node1: /'
 

@@ -9,11 +9,27 @@ url=http://127.0.0.1:$port
 pid=
 start_snowd() {
 	"$SNOW_ASAN_BIN/snowd" --state-dir "$dir/state" --listen "127.0.0.1:$port" \
-		--boot-addr 127.0.0.1/8 --dnsmasq none --max-body 4096 --allow-dir "$dir" -v >>"$dir/snowd.log" 2>&1 &
+		--boot-addr 127.0.0.1/8 --dnsmasq none --max-body 4096 --allow-dir "$dir" \
+		--overlay-dir "$dir/overlay.d" -v >>"$dir/snowd.log" 2>&1 &
 	pid=$!
 	wait_for 10 curl -sf "$url/api/v1/health"
 }
 on_exit 'stop_pid $pid; [ "$_failures" -gt 0 ] && tail -40 "$dir/snowd.log"; rm -rf "$dir"'
+# The admin's overlay templates (whole-system images only), checked when snowd starts.
+mkdir -p "$dir/overlay.d/etc/slurm"
+echo 'Welcome to {{name}} ({{ip}}), image {{image}}, from {{host_url}}' >"$dir/overlay.d/etc/motd"
+echo 'NodeName={{name}} NodeAddr={{ip}}' >"$dir/overlay.d/etc/slurm/slurm.conf"
+echo 'an editor swap file {{nope}}' >"$dir/overlay.d/etc/.motd.swp"
+bad_overlay() { # bad_overlay WHAT: snowd -n refuses the folder, naming WHAT
+	local msg
+	msg=$("$SNOW_ASAN_BIN/snowd" -n --state-dir "$dir/chk" --dnsmasq none --boot-addr 127.0.0.1/8 \
+		--overlay-dir "$dir/bad.d" 2>&1) && return 1
+	grep -q "$1" <<<"$msg" || { echo "$msg"; return 1; }
+}
+mkdir -p "$dir/bad.d/etc" && echo 'host {{hostname}}' >"$dir/bad.d/etc/x"
+check "a template with an unknown placeholder stops snowd, named" bad_overlay "overlay-dir: $dir/bad.d/etc/x: .*hostname"
+rm "$dir/bad.d/etc/x" && ln -s /etc/passwd "$dir/bad.d/etc/passwd"
+check "a template symlinked out of the folder stops snowd" bad_overlay "etc/passwd"
 check "snowd starts" start_snowd
 export SNOW_URL=$url SNOW_TOKEN=$(cat "$dir/state/admin.token")
 ctl() { "$SNOW_ASAN_BIN/snowctl" "$@"; }
@@ -360,8 +376,53 @@ ctl node set node1 env.KEYS=1 >/dev/null
 ov
 check "overlay: root's authorized_keys from STATE/authorized_keys" grep -q 'admin@test' "$dir/ov2/etc/snow/overlay/root/.ssh/authorized_keys"
 check "the host key did not change" cmp -s "$dir/ov-sys/$hk.pub" "$dir/ov2/$hk.pub"
+check "overlay: the cluster's /etc/hosts, every node" bash -c "grep -qx '127.0.0.10	node1' '$dir/ov2/etc/snow/overlay/etc/hosts' && grep -qx '127.0.0.11	node2' '$dir/ov2/etc/snow/overlay/etc/hosts'"
+check_eq "overlay: the admin's template rendered for the node" "Welcome to node1 (127.0.0.10), image sys1, from $url" "$(cat "$dir/ov2/etc/snow/overlay/etc/motd")"
+check "overlay: templates in subfolders" grep -qx 'NodeName=node1 NodeAddr=127.0.0.10' "$dir/ov2/etc/snow/overlay/etc/slurm/slurm.conf"
+check "overlay: hidden files are not templates" test ! -e "$dir/ov2/etc/snow/overlay/etc/.motd.swp"
+check "overlay: login shells read the environment" grep -q '/etc/snow/env' "$dir/ov2/etc/snow/overlay/etc/profile.d/snow-env.sh"
+check "overlay: no compute NIC file without SNOW_NIC_MAC" test ! -e "$dir/ov2/etc/snow/overlay/etc/systemd/network/20-snow-compute.network"
+ctl node set node1 env.SNOW_NIC_MAC=52:54:00:ab:01:01 env.SNOW_NIC_MTU=9000 env.SNOW_NIC_ADDR=10.78.0.1/24 >/dev/null
+ov
+check "overlay: the compute NIC for systemd-networkd" bash -c "grep -qx 'MACAddress=52:54:00:ab:01:01' '$dir/ov2/etc/snow/overlay/etc/systemd/network/20-snow-compute.network' && grep -qx 'MTUBytes=9000' '$dir/ov2/etc/snow/overlay/etc/systemd/network/20-snow-compute.network' && grep -qx 'Address=10.78.0.1/24' '$dir/ov2/etc/snow/overlay/etc/systemd/network/20-snow-compute.network'"
+ctl node add node3 --mac 52:54:00:aa:00:03 --ip 127.0.0.13 >/dev/null
+ov
+check "a node added reaches the others' /etc/hosts" grep -qx '127.0.0.13	node3' "$dir/ov2/etc/snow/overlay/etc/hosts"
+ctl node rm node3 >/dev/null
+ov
+check "and a node removed leaves it" bash -c "! grep -q node3 '$dir/ov2/etc/snow/overlay/etc/hosts'"
 ctl node set node1 env= >/dev/null
+
+# Removing an image: refused while a node or a profile boots it, naming them.
+sysold=$(ctl image list | awk '$1 == "sys1" { v = $2 } END { print v }')
+msg=$(ctl image rm sys1 2>&1) && rc=0 || rc=$?
+check "image rm of an image node1 uses is refused, naming it ($msg)" bash -c "[ $rc -ne 0 ] && grep -q 'sys1 is used by node node1' <<<'$msg'"
+check_eq "with 409" 409 "$(status -X DELETE -H "Authorization: Bearer $SNOW_TOKEN" "$url/api/v1/images/sys1")"
+check_eq "and nothing removed" 2 "$(ctl image list | grep -c '^sys1 ')"
 ctl node set node1 image= >/dev/null
+ctl profile add sysp image=sys1 >/dev/null
+msg=$(ctl image rm "sys1@$(ctl image list | awk '$1 == "sys1" { print $2; exit }')" 2>&1) && rc=0 || rc=$?
+check "the current version a profile boots is refused too ($msg)" bash -c "[ $rc -ne 0 ] && grep -q 'used by profile sysp' <<<'$msg'"
+check "an older version goes (nodes boot the newest)" ctl image rm "sys1@$sysold"
+check_eq "its files are gone" 404 "$(status "$url/boot/images/sys1@$sysold/rootfs.squashfs")"
+ctl profile rm sysp >/dev/null
+check "unused now: image rm sys1" ctl image rm sys1
+check_eq "no version left" 0 "$(ctl image list | grep -c '^sys1 ' || true)"
+check "its registry folder is gone" test ! -e "$dir/state/registry/sys1"
+ctl image rm sys1 >/dev/null 2>&1 && rc=0 || rc=$?
+check_eq "image rm of an image not registered: exit 3 (404)" 3 "$rc"
+check_eq "a bad version: 400" 400 "$(status -X DELETE -H "Authorization: Bearer $SNOW_TOKEN" "$url/api/v1/images/img1@xyz")"
+# snow-image rm asks snowd first, then removes the image's folder.
+mkdir -p "$dir/images/img1" "$dir/images/gone1"
+ctl node set node1 image=img1 >/dev/null
+msg=$("$SNOW_BIN/snow-image" rm img1 --out "$dir/images" 2>&1) && rc=0 || rc=$?
+check "snow-image rm refuses an image node1 uses ($msg)" bash -c "[ $rc -ne 0 ] && grep -q 'img1 is used by node node1' <<<'$msg'"
+check "and keeps its folder" test -d "$dir/images/img1"
+ctl node set node1 image= >/dev/null
+check "snow-image rm once no node uses it" "$SNOW_BIN/snow-image" rm img1 --out "$dir/images"
+check "the folder and every version are gone" bash -c "[ ! -e '$dir/images/img1' ] && ! '$SNOW_ASAN_BIN/snowctl' image list | grep -q '^img1 '"
+check "snow-image rm of an image snowd never registered removes the folder" "$SNOW_BIN/snow-image" rm gone1 --out "$dir/images"
+check "(gone)" test ! -e "$dir/images/gone1"
 
 # kill -9: everything acknowledged is still there; old nonces stay refused.
 ctl node rm node2 >/dev/null

@@ -51,6 +51,7 @@ GET /api/v1/events viewer
 GET /api/v1/discovered viewer
 GET /api/v1/images viewer
 POST /api/v1/images admin
+DELETE /api/v1/images/{ref} admin
 GET /api/v1/profiles viewer
 POST /api/v1/profiles admin
 GET /api/v1/profiles/{profile} viewer
