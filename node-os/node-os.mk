@@ -33,6 +33,11 @@ $(BIN)/snow-agent: $(OBJ)/node-os/agent/main.o $(NODE_AGENT_LIB) $(LIBSNOW)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS_JSON) $(LDLIBS_CRYPTO)
 
+# Programs on the node post their own events with it (node-os/agent/post.h); libc only.
+$(BIN)/snow-event: $(OBJ)/node-os/agent/snow-event.o
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $^
+
 $(BIN)/snow-mkimage: node-os/mkimage/snow-mkimage
 	@mkdir -p $(@D)
 	install -m 0755 $< $@
@@ -55,9 +60,11 @@ $(NODE_DATA)/%: node-os/init/%
 # Rebuilt when the agent, snow-nic, /init, the builder, busybox or the cached kernel
 # package change.  snow-mkimage replaces all three files only on success.
 $(NODE_IMAGE) &: $(BIN)/snow-mkimage $(BIN)/snow-kernel-deb $(BIN)/snow-agent $(BIN)/snow-nic \
+		$(BIN)/snow-event \
 		$(NODE_DATA)/init $(NODE_DATA)/udhcpc.script $(wildcard /bin/busybox) \
 		$(wildcard $(NODE_CACHE)/linux-image-*.deb)
-	$(BIN)/snow-mkimage --out $(NODE_IMG) --agent $(BIN)/snow-agent --extra-bin $(BIN)/snow-nic
+	$(BIN)/snow-mkimage --out $(NODE_IMG) --agent $(BIN)/snow-agent --extra-bin $(BIN)/snow-nic \
+		$(BIN)/snow-event
 
 .PHONY: image node-kernel
 image: $(NODE_IMAGE)
@@ -66,7 +73,7 @@ image: $(NODE_IMAGE)
 node-kernel:
 	@bash node-os/mkimage/snow-kernel-deb --fetch >/dev/null
 
-BINS += $(BIN)/snow-agent $(BIN)/snow-mkimage $(BIN)/snow-kernel-deb $(BIN)/snow-image $(NODE_IMAGE)
+BINS += $(BIN)/snow-agent $(BIN)/snow-event $(BIN)/snow-mkimage $(BIN)/snow-kernel-deb $(BIN)/snow-image $(NODE_IMAGE)
 
 # Unit tests find the headers and the fixture tree.
 $(TOBJ)/tests/node-os/%.o: CPPFLAGS += -Inode-os/agent \

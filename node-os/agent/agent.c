@@ -442,7 +442,7 @@ static void agent_state_save(struct agent_state *st)
 /* A state file that cannot be used: reported (log and event), then ignored. */
 static void agent_state_bad(struct agent_state *st, const char *file, const char *err)
 {
-	log_warnx("state folder: %s: %s (ignored: starting without it)", file, err);
+	log_warnx("state folder: %s (ignored: starting without it)", err);
 	agent_event(st, INSTR_EV_STATE,
 		    json_pack("{s:s, s:s, s:s}", "op", "read", "file", file, "error", err));
 }
