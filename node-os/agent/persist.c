@@ -372,12 +372,12 @@ json_t *persist_json(const struct persist_state *p, const char *boot_id)
 	json_object_foreach(p->xcvr, name, e)
 		if (json_array_append_new(x, json_string(name)))
 			goto err;
-	/* "o" steals each array, also when json_pack fails. */
-	j = json_pack("{s:i, s:s, s:o, s:O, s:O, s:o, s:o, s:o}", "version", PERSIST_VERSION,
+	/* "o" steals each, also when json_pack fails; wm and counters are p's (a new ref). */
+	j = json_pack("{s:i, s:s, s:o, s:o, s:o, s:o, s:o, s:o}", "version", PERSIST_VERSION,
 		      "boot_id", boot_id, "thresholds", thr, "watermarks",
-		      p->wm ? p->wm : json_object(), "counters",
-		      p->counters ? p->counters : json_object(), "devices", devs, "results", res,
-		      "xcvr", x);
+		      p->wm ? json_incref(p->wm) : json_object(), "counters",
+		      p->counters ? json_incref(p->counters) : json_object(), "devices", devs,
+		      "results", res, "xcvr", x);
 	return j;
 
 err:
