@@ -125,10 +125,13 @@ json_t *report_schema_json(const struct report_schema *s)
 
 	for (i = 0; a && i < s->n; i++) {
 		const struct instr_def *d = &s->def[i];
-		if (json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:s, s:s}", "name", d->name,
-						       "oid", d->oid, "kind",
-						       instr_kind_name(d->kind), "unit", d->unit,
-						       "desc", d->desc))) {
+		json_t *e = json_pack("{s:s, s:s, s:s, s:s, s:s}", "name", d->name, "oid", d->oid,
+				      "kind", instr_kind_name(d->kind), "unit", d->unit, "desc",
+				      d->desc);
+		/* Which counters counters.reset may restart: consoles offer it only there. */
+		if (e && d->resettable)
+			json_object_set_new(e, "resettable", json_true());
+		if (json_array_append_new(a, e)) {
 			json_decref(a);
 			return NULL;
 		}
