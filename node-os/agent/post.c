@@ -102,7 +102,7 @@ int post_open(struct post_sock *ps, const char *path, long gid, char *err, size_
 		goto err_errno;
 	if (bind(ps->fd, (struct sockaddr *)&sa, sizeof(sa)))
 		goto err_errno;
-	if (chmod(path, 0660) || (gid >= 0 && chown(path, 0, (gid_t)gid)))
+	if (chmod(path, 0660) || (gid >= 0 && chown(path, (uid_t)-1, (gid_t)gid)))
 		goto err_errno;
 	snprintf(ps->path, sizeof(ps->path), "%s", path);
 	return 0;
