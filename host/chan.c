@@ -227,14 +227,19 @@ static void chan_publish_report(struct snowd *sd, const struct inv_node *n, stru
 		if (json_integer_value(json_object_get(e, "seq")) > ack)
 			continue;
 		/* The id lets a follower (SNMP informs) skip what it already saw. */
-		stream_publish(&sd->stream, "event",
-			       json_pack("{s:I, s:s, s:s, s:O, s:O, s:O, s:O}", "id",
-					 (json_int_t)inv_event_id(&sd->inv, n->id, rt->boot_id,
-								  json_integer_value(json_object_get(e, "seq"))),
-					 "node", n->name, "boot_id", rt->boot_id, "seq",
-					 json_object_get(e, "seq"), "time", json_object_get(e, "time"),
-					 "type", json_object_get(e, "type"), "attrs",
-					 json_object_get(e, "attrs")));
+		json_t *ev = json_pack("{s:I, s:s, s:s, s:O, s:O, s:O, s:O}", "id",
+				       (json_int_t)inv_event_id(&sd->inv, n->id, rt->boot_id,
+								json_integer_value(json_object_get(e, "seq"))),
+				       "node", n->name, "boot_id", rt->boot_id, "seq",
+				       json_object_get(e, "seq"), "time", json_object_get(e, "time"),
+				       "type", json_object_get(e, "type"), "attrs",
+				       json_object_get(e, "attrs"));
+		/* Older agents send neither: left out, as the events API does. */
+		if (ev && json_object_get(e, "severity"))
+			json_object_set(ev, "severity", json_object_get(e, "severity"));
+		if (ev && json_object_get(e, "publisher"))
+			json_object_set(ev, "publisher", json_object_get(e, "publisher"));
+		stream_publish(&sd->stream, "event", ev);
 	}
 	json_array_foreach(json_object_get(body, "results"), i, r) {
 		json_t *c = inv_cmd_get(&sd->inv, json_integer_value(json_object_get(r, "id")));

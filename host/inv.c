@@ -105,6 +105,9 @@ static const char *const migrations[] = {
 	"  UNIQUE (name, version));",
 	/* 6 -> 7: a rekeyed node's previous secret, until its agent takes the new one. */
 	"ALTER TABLE nodes ADD COLUMN old_secret TEXT NOT NULL DEFAULT '';",
+	/* 7 -> 8: an event's severity and publisher (NULL: an older agent's, which sent none). */
+	"ALTER TABLE events ADD COLUMN severity TEXT;"
+	"ALTER TABLE events ADD COLUMN publisher TEXT;",
 };
 
 const char *inv_role_name(enum inv_role r)

@@ -26,7 +26,7 @@ int inv_events_store(struct inv *inv, int64_t node_id, const char *boot_id, json
 	if (inv_exec(inv, "BEGIN IMMEDIATE"))
 		return -EIO;
 	ins = inv_prepare(inv, "INSERT OR IGNORE INTO events (node_id, boot_id, seq, time, type, "
-			       "attrs, received) VALUES (?, ?, ?, ?, ?, ?, ?)");
+			       "attrs, received, severity, publisher) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
 	/* snowd's own events of a boot (a crash: seq -1) are not the agent's to acknowledge. */
 	mx = inv_prepare(inv, "SELECT coalesce(max(seq), 0) FROM events WHERE node_id = ? AND boot_id = ? "
 			      "AND seq > 0");
@@ -45,6 +45,11 @@ int inv_events_store(struct inv *inv, int64_t node_id, const char *boot_id, json
 				  SQLITE_STATIC);
 		sqlite3_bind_text(ins, 6, attrs, -1, free);
 		sqlite3_bind_int64(ins, 7, now);
+		/* Absent (an older agent's event): NULL, and the API leaves them out. */
+		sqlite3_bind_text(ins, 8, json_string_value(json_object_get(e, "severity")), -1,
+				  SQLITE_STATIC);
+		sqlite3_bind_text(ins, 9, json_string_value(json_object_get(e, "publisher")), -1,
+				  SQLITE_STATIC);
 		if (inv_write_step(inv, ins) != SQLITE_DONE)
 			goto out;
 	}
@@ -82,11 +87,13 @@ json_t *inv_events_list(struct inv *inv, int64_t node_id, int64_t before, int64_
 {
 	/* after >= 0: oldest first from there (for followers); else newest first. */
 	sqlite3_stmt *st = inv_prepare(
-		inv, after >= 0 ? "SELECT e.id, n.name, e.boot_id, e.seq, e.time, e.type, e.attrs, e.received "
+		inv, after >= 0 ? "SELECT e.id, n.name, e.boot_id, e.seq, e.time, e.type, e.attrs, e.received, "
+			     "e.severity, e.publisher "
 			     "FROM events e JOIN nodes n ON n.id = e.node_id "
 			     "WHERE (?1 = 0 OR e.node_id = ?1) AND (?2 = 0 OR e.id < ?2) AND e.id > ?4 "
 			     "ORDER BY e.id ASC LIMIT ?3" :
-			     "SELECT e.id, n.name, e.boot_id, e.seq, e.time, e.type, e.attrs, e.received "
+			     "SELECT e.id, n.name, e.boot_id, e.seq, e.time, e.type, e.attrs, e.received, "
+			     "e.severity, e.publisher "
 			     "FROM events e JOIN nodes n ON n.id = e.node_id "
 			     "WHERE (?1 = 0 OR e.node_id = ?1) AND (?2 = 0 OR e.id < ?2) "
 			     "ORDER BY e.id DESC LIMIT ?3");
@@ -101,8 +108,9 @@ json_t *inv_events_list(struct inv *inv, int64_t node_id, int64_t before, int64_
 		sqlite3_bind_int64(st, 4, after);
 	arr = json_array();
 	while (arr && sqlite3_step(st) == SQLITE_ROW) {
-		json_array_append_new(
-			arr, json_pack("{s:I, s:s, s:s, s:I, s:I, s:s, s:o, s:I}", "id",
+		const char *sev = (const char *)sqlite3_column_text(st, 8);
+		const char *pub = (const char *)sqlite3_column_text(st, 9);
+		json_t *ev = json_pack("{s:I, s:s, s:s, s:I, s:I, s:s, s:o, s:I}", "id",
 				       (json_int_t)sqlite3_column_int64(st, 0), "node",
 				       (const char *)sqlite3_column_text(st, 1), "boot_id",
 				       (const char *)sqlite3_column_text(st, 2), "seq",
@@ -110,7 +118,12 @@ json_t *inv_events_list(struct inv *inv, int64_t node_id, int64_t before, int64_
 				       (json_int_t)sqlite3_column_int64(st, 4), "type",
 				       (const char *)sqlite3_column_text(st, 5), "attrs",
 				       inv_col_json(st, 6), "received",
-				       (json_int_t)sqlite3_column_int64(st, 7)));
+				       (json_int_t)sqlite3_column_int64(st, 7));
+		if (ev && sev)
+			json_object_set_new(ev, "severity", json_string(sev));
+		if (ev && pub)
+			json_object_set_new(ev, "publisher", json_string(pub));
+		json_array_append_new(arr, ev);
 	}
 	inv_done(inv, st);
 	return arr;

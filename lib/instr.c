@@ -148,10 +148,19 @@ int instr_tree_set(struct instr_tree *t, const struct instr_def *def, double v)
 	} else if (x->def.kind != def->kind) {
 		return -EINVAL;
 	}
+	if (x->def.kind == INSTR_COUNTER) {
+		x->raw = v;
+		if (v < x->base)
+			x->base = 0; /* the source started again: so do we */
+		v -= x->base;
+	}
 	x->v = v;
 	x->valid = 1;
-	if (x->def.kind == INSTR_GAUGE)
+	if (x->def.kind == INSTR_GAUGE) {
+		if (!x->wm.set || v < x->wm.low || v > x->wm.high)
+			t->wm_gen++;
 		instr_wm_update(&x->wm, v);
+	}
 	return 0;
 }
 
@@ -172,6 +181,7 @@ int instr_tree_wm_reset(struct instr_tree *t, const char *name, char *err, size_
 				 name, instr_kind_name(x->def.kind));
 			return -EINVAL;
 		}
+		t->wm_gen++;
 		/* Without a current reading the next one starts the new range. */
 		if (x->valid)
 			instr_wm_reset(&x->wm, x->v);
@@ -183,10 +193,53 @@ int instr_tree_wm_reset(struct instr_tree *t, const char *name, char *err, size_
 		x = &t->v[i];
 		if (x->def.kind != INSTR_GAUGE)
 			continue;
+		t->wm_gen++;
 		if (x->valid)
 			instr_wm_reset(&x->wm, x->v);
 		else
 			x->wm.set = 0;
+		n++;
+	}
+	return n;
+}
+
+/* Restart counter x from 0 at its current raw reading (none yet: at the next). */
+static void instr_counter_restart(struct instr_tree *t, struct instr_value *x)
+{
+	t->wm_gen++;
+	x->base = x->raw;
+	x->v = 0;
+}
+
+int instr_tree_counter_reset(struct instr_tree *t, const char *name, char *err, size_t errlen)
+{
+	struct instr_value *x;
+	size_t i;
+	int n = 0;
+
+	if (name) {
+		x = instr_tree_find(t, name);
+		if (!x) {
+			snprintf(err, errlen, "value: '%s' is not a value of this node", name);
+			return -ENOENT;
+		}
+		if (x->def.kind != INSTR_COUNTER) {
+			snprintf(err, errlen, "value: '%s' is a %s; only counters are reset", name,
+				 instr_kind_name(x->def.kind));
+			return -EINVAL;
+		}
+		if (!x->def.resettable) {
+			snprintf(err, errlen, "value: '%s' is a counter that cannot be reset", name);
+			return -EPERM;
+		}
+		instr_counter_restart(t, x);
+		return 1;
+	}
+	for (i = 0; i < t->n; i++) {
+		x = &t->v[i];
+		if (x->def.kind != INSTR_COUNTER || !x->def.resettable)
+			continue;
+		instr_counter_restart(t, x);
 		n++;
 	}
 	return n;
@@ -212,6 +265,11 @@ json_t *instr_tree_schema_json(const struct instr_tree *t)
 		json_t *e = json_pack("{s:s, s:s, s:s, s:s, s:s}", "name", d->name, "oid", d->oid,
 				      "kind", instr_kind_name(d->kind), "unit", d->unit, "desc",
 				      d->desc);
+		if (e && d->kind == INSTR_COUNTER && d->resettable &&
+		    json_object_set_new(e, "resettable", json_true())) {
+			json_decref(e);
+			goto err_a;
+		}
 		if (json_array_append_new(a, e))
 			goto err_a;
 	}
@@ -282,9 +340,11 @@ static int instr_get_strbuf(json_t *j, const char *key, int required, char *out,
 
 int instr_def_from_json(json_t *j, struct instr_def *d, char *err, size_t errlen)
 {
-	static const char *const keys[] = { "name", "oid", "kind", "unit", "desc", NULL };
+	static const char *const keys[] = { "name", "oid", "kind", "unit", "desc", "resettable",
+					    NULL };
 	struct instr_def n = { .integer = 0 };
 	const char *kind;
+	json_t *res;
 	int rc;
 
 	if (!json_is_object(j)) {
@@ -306,6 +366,19 @@ int instr_def_from_json(json_t *j, struct instr_def *d, char *err, size_t errlen
 	if (instr_kind_parse(kind, &n.kind)) {
 		snprintf(err, errlen, "kind: '%s' must be attribute, counter or gauge", kind);
 		return -EINVAL;
+	}
+	res = json_object_get(j, "resettable");
+	if (res && !json_is_null(res)) {
+		if (!json_is_boolean(res)) {
+			snprintf(err, errlen, "resettable: must be true or false");
+			return -EINVAL;
+		}
+		if (json_is_true(res) && n.kind != INSTR_COUNTER) {
+			snprintf(err, errlen, "resettable: only a counter can be resettable, not a %s",
+				 kind);
+			return -EINVAL;
+		}
+		n.resettable = json_is_true(res);
 	}
 	*d = n;
 	return 0;
@@ -486,6 +559,57 @@ int threshold_from_json(json_t *j, struct instr_threshold *t, char *err, size_t 
 
 /* ---- events ---------------------------------------------------------------- */
 
+static const char *const instr_severity_names[] = {
+	[INSTR_SEV_NONE] = "",		 [INSTR_SEV_DEBUG] = "debug",
+	[INSTR_SEV_INFO] = "info",	 [INSTR_SEV_NOTICE] = "notice",
+	[INSTR_SEV_WARNING] = "warning", [INSTR_SEV_ERROR] = "error",
+	[INSTR_SEV_CRITICAL] = "critical",
+};
+
+const char *instr_severity_name(enum instr_severity s)
+{
+	return (unsigned)s < ARRAY_LEN(instr_severity_names) ? instr_severity_names[s] : "";
+}
+
+int instr_severity_parse(const char *s, enum instr_severity *sev)
+{
+	int i;
+
+	if (!s || !*s)
+		return -EINVAL;
+	i = instr_lookup(instr_severity_names, ARRAY_LEN(instr_severity_names), s);
+	if (i < 0)
+		return i;
+	*sev = (enum instr_severity)i;
+	return 0;
+}
+
+enum instr_severity instr_severity_of(const char *type)
+{
+	if (!strcmp(type, INSTR_EV_THR_RAISE) || !strcmp(type, INSTR_EV_EVENTS_LOST))
+		return INSTR_SEV_WARNING;
+	if (!strcmp(type, INSTR_EV_STATE))
+		return INSTR_SEV_ERROR;
+	return INSTR_SEV_INFO;
+}
+
+int instr_publisher_check(const char *s, char *err, size_t errlen)
+{
+	size_t i, len = s ? strlen(s) : 0;
+
+	if (!len || len > INSTR_PUBLISHER_MAX) {
+		snprintf(err, errlen, "publisher: must be 1..%d characters", INSTR_PUBLISHER_MAX);
+		return -EINVAL;
+	}
+	for (i = 0; i < len; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_' ||
+		      s[i] == '-' || s[i] == '.')) {
+			snprintf(err, errlen, "publisher: only [a-z0-9_.-] may be used");
+			return -EINVAL;
+		}
+	return 0;
+}
+
 int instr_ring_init(struct instr_ring *r, size_t cap)
 {
 	memset(r, 0, sizeof(*r));
@@ -527,7 +651,7 @@ static void instr_ring_pop(struct instr_ring *r)
 
 /* Append to a ring known to have room; attrs stolen. */
 static uint64_t instr_ring_put(struct instr_ring *r, int64_t time, const char *type,
-			       json_t *attrs)
+			       enum instr_severity sev, const char *publisher, json_t *attrs)
 {
 	struct instr_event *e;
 
@@ -539,6 +663,8 @@ static uint64_t instr_ring_put(struct instr_ring *r, int64_t time, const char *t
 	e->seq = r->next_seq++;
 	e->time = time;
 	snprintf(e->type, sizeof(e->type), "%s", type);
+	e->severity = (unsigned)sev < INSTR_SEV_COUNT ? sev : INSTR_SEV_NONE;
+	snprintf(e->publisher, sizeof(e->publisher), "%s", publisher ? publisher : r->publisher);
 	e->attrs = attrs;
 	r->len++;
 	return e->seq;
@@ -555,11 +681,18 @@ static void instr_ring_flush_lost(struct instr_ring *r, int64_t now)
 		      (json_int_t)r->lost_first, "last_seq", (json_int_t)r->lost_last);
 	if (!a)
 		return; /* try again at the next push or ack */
-	if (instr_ring_put(r, now, INSTR_EV_EVENTS_LOST, a))
+	if (instr_ring_put(r, now, INSTR_EV_EVENTS_LOST, instr_severity_of(INSTR_EV_EVENTS_LOST),
+			   NULL, a))
 		r->lost = 0;
 }
 
 uint64_t instr_ring_push(struct instr_ring *r, int64_t time, const char *type, json_t *attrs)
+{
+	return instr_ring_push_ex(r, time, type, instr_severity_of(type), NULL, attrs);
+}
+
+uint64_t instr_ring_push_ex(struct instr_ring *r, int64_t time, const char *type,
+			    enum instr_severity sev, const char *publisher, json_t *attrs)
 {
 	instr_ring_flush_lost(r, time);
 	if (r->len == r->cap) {
@@ -571,7 +704,7 @@ uint64_t instr_ring_push(struct instr_ring *r, int64_t time, const char *type, j
 		r->lost_total++;
 		instr_ring_pop(r);
 	}
-	return instr_ring_put(r, time, type, attrs);
+	return instr_ring_put(r, time, type, sev, publisher, attrs);
 }
 
 size_t instr_ring_ack(struct instr_ring *r, uint64_t seq, int64_t now)
@@ -593,8 +726,20 @@ const struct instr_event *instr_ring_at(const struct instr_ring *r, size_t i)
 
 json_t *instr_event_to_json(const struct instr_event *e)
 {
-	return json_pack("{s:I, s:I, s:s, s:O}", "seq", (json_int_t)e->seq, "time",
-			 (json_int_t)e->time, "type", e->type, "attrs", e->attrs);
+	json_t *j = json_pack("{s:I, s:I, s:s, s:O}", "seq", (json_int_t)e->seq, "time",
+			      (json_int_t)e->time, "type", e->type, "attrs", e->attrs);
+
+	if (j && e->severity != INSTR_SEV_NONE &&
+	    json_object_set_new(j, "severity", json_string(instr_severity_name(e->severity))))
+		goto err_j;
+	if (j && e->publisher[0] &&
+	    json_object_set_new(j, "publisher", json_string(e->publisher)))
+		goto err_j;
+	return j;
+
+err_j:
+	json_decref(j);
+	return NULL;
 }
 
 json_t *instr_ring_json(const struct instr_ring *r, size_t max)
@@ -615,9 +760,11 @@ json_t *instr_ring_json(const struct instr_ring *r, size_t max)
 
 int instr_event_from_json(json_t *j, struct instr_event *e, char *err, size_t errlen)
 {
-	static const char *const keys[] = { "seq", "time", "type", "attrs", NULL };
+	static const char *const keys[] = { "seq", "time", "type", "severity", "publisher", "attrs",
+					    NULL };
+	enum instr_severity sev = INSTR_SEV_NONE;
 	json_int_t seq, time;
-	const char *type;
+	const char *type, *sevs, *publisher;
 	json_t *attrs;
 	int rc;
 
@@ -628,7 +775,16 @@ int instr_event_from_json(json_t *j, struct instr_event *e, char *err, size_t er
 	if ((rc = jsonh_only_keys(j, keys, err, errlen)) ||
 	    (rc = jsonh_get_int(j, "seq", 1, 1, INT64_MAX, &seq, err, errlen)) ||
 	    (rc = jsonh_get_int(j, "time", 1, 0, INT64_MAX, &time, err, errlen)) ||
-	    (rc = jsonh_get_str(j, "type", 1, INSTR_TYPE_MAX, &type, err, errlen)))
+	    (rc = jsonh_get_str(j, "type", 1, INSTR_TYPE_MAX, &type, err, errlen)) ||
+	    (rc = jsonh_get_str(j, "severity", 0, 16, &sevs, err, errlen)) ||
+	    (rc = jsonh_get_str(j, "publisher", 0, INSTR_PUBLISHER_MAX, &publisher, err, errlen)))
+		return rc;
+	if (sevs && instr_severity_parse(sevs, &sev)) {
+		snprintf(err, errlen,
+			 "severity: must be debug, info, notice, warning, error or critical");
+		return -EINVAL;
+	}
+	if (publisher && (rc = instr_publisher_check(publisher, err, errlen)))
 		return rc;
 	attrs = json_object_get(j, "attrs");
 	if (attrs && !json_is_object(attrs)) {
@@ -638,6 +794,8 @@ int instr_event_from_json(json_t *j, struct instr_event *e, char *err, size_t er
 	e->seq = (uint64_t)seq;
 	e->time = (int64_t)time;
 	snprintf(e->type, sizeof(e->type), "%s", type);
+	e->severity = sev;
+	snprintf(e->publisher, sizeof(e->publisher), "%s", publisher ? publisher : "");
 	e->attrs = attrs ? json_incref(attrs) : json_object();
 	if (!e->attrs) {
 		snprintf(err, errlen, "attrs: out of memory");
@@ -978,6 +1136,8 @@ const struct instr_cmd_rule instr_cmd_rules[INSTR_CMD_COUNT] = {
 	[INSTR_CMD_CONFIG_RELOAD] = { .op = "config.reload" },
 	[INSTR_CMD_SYSCTL_GET] = { .op = "sysctl.get",
 				   .args = { ARG("name", SYSCTL, 1, sysctl_name) } },
+	[INSTR_CMD_CNT_RESET] = { .op = "counters.reset",
+				  .args = { ARG("value", VALUE, 0, value) } },
 };
 
 #undef ARG

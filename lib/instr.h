@@ -51,6 +51,11 @@ struct instr_def {
 	char unit[INSTR_UNIT_MAX + 1];
 	char desc[INSTR_DESC_MAX + 1];
 	int integer; /* sent as a JSON integer rather than a real */
+	/*
+	 * A counter that counters.reset may restart from 0 (ChorusOS: "some
+	 * counters can be reset"); "resettable": true in the schema.
+	 */
+	int resettable;
 };
 
 /* Low and high watermark of a gauge since boot or the last reset. */
@@ -68,6 +73,12 @@ struct instr_value {
 	double v;
 	int valid;          /* read in the current round */
 	struct instr_wm wm; /* gauges only */
+	/*
+	 * Counters: v is the reading (raw) less base, the raw reading at the
+	 * last counters.reset (0: never reset).  A raw reading below base (the
+	 * source started again, e.g. an interface re-created) drops base.
+	 */
+	double raw, base;
 };
 
 /*
@@ -78,6 +89,8 @@ struct instr_tree {
 	struct instr_value *v;
 	size_t n, cap;
 	unsigned gen; /* bumped when a value is added: the schema changed */
+	/* Bumped when a watermark moves or is reset, or a counter is reset (worth saving). */
+	unsigned wm_gen;
 };
 
 void instr_tree_free(struct instr_tree *t);
@@ -99,9 +112,17 @@ struct instr_value *instr_tree_find(const struct instr_tree *t, const char *name
 int instr_tree_wm_reset(struct instr_tree *t, const char *name, char *err, size_t errlen);
 
 /*
+ * Restart one resettable counter (name) or, with name NULL, every resettable
+ * one, from 0: its base becomes its current raw reading.  @ret number reset,
+ * or -ENOENT (no such value), -EINVAL (not a counter) or -EPERM (a counter
+ * that cannot be reset) with err filled.
+ */
+int instr_tree_counter_reset(struct instr_tree *t, const char *name, char *err, size_t errlen);
+
+/*
  * JSON of the tree; each @ret is a new reference the caller json_decref()s,
  * or NULL (out of memory).
- *   schema:     [{name, oid, kind, unit, desc}]
+ *   schema:     [{name, oid, kind, unit, desc, resettable?}]
  *   values:     {name: number} (valid values only)
  *   watermarks: {name: [low, high]} (gauges with a reading)
  */
@@ -110,8 +131,8 @@ json_t *instr_tree_values_json(const struct instr_tree *t);
 json_t *instr_tree_watermarks_json(const struct instr_tree *t);
 
 /*
- * One schema entry {name, oid, kind, unit, desc} (oid, unit, desc optional)
- * into d.  j is borrowed.  @ret 0 or -EINVAL with err naming the field.
+ * One schema entry {name, oid, kind, unit, desc, resettable} (oid, unit,
+ * desc optional; resettable a boolean, counters only) into d.  j is borrowed.  @ret 0 or -EINVAL with err naming the field.
  */
 int instr_def_from_json(json_t *j, struct instr_def *d, char *err, size_t errlen);
 
@@ -179,11 +200,47 @@ int threshold_from_json(json_t *j, struct instr_threshold *t, char *err, size_t 
 #define INSTR_EV_DEVICE_STATE "device.state"
 #define INSTR_EV_COMMAND_RESULT "command.result"
 #define INSTR_EV_EVENTS_LOST "events.lost"
+#define INSTR_EV_STATE "agent.state" /* the agent's state folder could not be read or written */
+
+#define INSTR_PUBLISHER_MAX 31 /* who posted an event: [a-z0-9_.-], e.g. "snow-agent" */
+
+/*
+ * How much an event matters (the ChorusOS black box's severity levels, in
+ * syslog's order).  NONE: the event did not say (older agents): absent on
+ * the wire.
+ */
+enum instr_severity {
+	INSTR_SEV_NONE,
+	INSTR_SEV_DEBUG,
+	INSTR_SEV_INFO,
+	INSTR_SEV_NOTICE,
+	INSTR_SEV_WARNING,
+	INSTR_SEV_ERROR,
+	INSTR_SEV_CRITICAL,
+	INSTR_SEV_COUNT
+};
+
+/* "debug", "info", "notice", "warning", "error", "critical" ("" for NONE). */
+const char *instr_severity_name(enum instr_severity s);
+/* A name above (not ""): @ret 0 or -EINVAL. */
+int instr_severity_parse(const char *s, enum instr_severity *sev);
+/*
+ * The severity an event of the agent's own types has: threshold.raise and
+ * events.lost warning, agent.state error, the others info.
+ */
+enum instr_severity instr_severity_of(const char *type);
+/*
+ * A publisher name: 1..INSTR_PUBLISHER_MAX of [a-z0-9_.-].  @ret 0 or
+ * -EINVAL with err naming the field "publisher".
+ */
+int instr_publisher_check(const char *s, char *err, size_t errlen);
 
 struct instr_event {
 	uint64_t seq;  /* from 1 per boot */
 	int64_t time;  /* Unix seconds */
 	char type[INSTR_TYPE_MAX + 1];
+	enum instr_severity severity;              /* NONE: not on the wire */
+	char publisher[INSTR_PUBLISHER_MAX + 1];   /* "": not on the wire */
 	json_t *attrs; /* an object, owned by the event */
 };
 
@@ -201,6 +258,8 @@ struct instr_ring {
 	uint64_t lost;          /* dropped and not yet recorded */
 	uint64_t lost_first, lost_last;
 	uint64_t lost_total;    /* since start, for the agent's own values */
+	/* Publisher of the events pushed without one (the owner's name; "" none). */
+	char publisher[INSTR_PUBLISHER_MAX + 1];
 };
 
 /* @ret 0, -EINVAL (cap 0) or -ENOMEM. */
@@ -208,9 +267,13 @@ int instr_ring_init(struct instr_ring *r, size_t cap);
 void instr_ring_free(struct instr_ring *r);
 /*
  * Append an event; attrs (an object, or NULL for {}) is stolen, also on
- * error.  @ret its seq, or 0 when out of memory.
+ * error.  Its severity is instr_severity_of(type), its publisher the
+ * ring's.  @ret its seq, or 0 when out of memory.
  */
 uint64_t instr_ring_push(struct instr_ring *r, int64_t time, const char *type, json_t *attrs);
+/* The same with a severity and a publisher (NULL: the ring's). */
+uint64_t instr_ring_push_ex(struct instr_ring *r, int64_t time, const char *type,
+			    enum instr_severity sev, const char *publisher, json_t *attrs);
 /*
  * The host stored every event up to seq: drop them, then record pending
  * drops if there is room.  A seq above the last pushed is clamped (a host
@@ -223,11 +286,15 @@ const struct instr_event *instr_ring_at(const struct instr_ring *r, size_t i);
 /* The oldest max events as [{seq, time, type, attrs}]: new reference or NULL. */
 json_t *instr_ring_json(const struct instr_ring *r, size_t max);
 
-/* {seq, time, type, attrs}: new reference (attrs shared, not copied) or NULL. */
+/*
+ * {seq, time, type, severity?, publisher?, attrs}: new reference (attrs
+ * shared, not copied) or NULL.
+ */
 json_t *instr_event_to_json(const struct instr_event *e);
 /*
- * Parse one event (j borrowed); e->attrs becomes a new reference the caller
- * releases with json_decref().  @ret 0 or -EINVAL with err naming the field.
+ * Parse one event (j borrowed); severity and publisher may be absent (an
+ * older agent's).  e->attrs becomes a new reference the caller releases
+ * with json_decref().  @ret 0 or -EINVAL with err naming the field.
  */
 int instr_event_from_json(json_t *j, struct instr_event *e, char *err, size_t errlen);
 
@@ -328,6 +395,7 @@ enum instr_cmd_op {
 	INSTR_CMD_SYSCTL_SET,
 	INSTR_CMD_CONFIG_RELOAD,
 	INSTR_CMD_SYSCTL_GET,
+	INSTR_CMD_CNT_RESET,
 	INSTR_CMD_COUNT
 };
 
@@ -339,7 +407,7 @@ struct instr_cmd {
 	json_int_t id;
 	enum instr_cmd_op op;
 	struct instr_threshold thr; /* threshold.set; .value/.kind for threshold.clear */
-	char value[INSTR_NAME_MAX + 1]; /* watermarks.reset; empty = all */
+	char value[INSTR_NAME_MAX + 1]; /* watermarks.reset, counters.reset; empty = all */
 	char path[INSTR_PATH_MAX + 1];  /* device */
 	enum instr_op dev_op;
 	char sysctl_name[INSTR_SYSCTL_NAME_MAX + 1];  /* dotted, e.g. vm.swappiness */

@@ -125,10 +125,13 @@ json_t *report_schema_json(const struct report_schema *s)
 
 	for (i = 0; a && i < s->n; i++) {
 		const struct instr_def *d = &s->def[i];
-		if (json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:s, s:s}", "name", d->name,
-						       "oid", d->oid, "kind",
-						       instr_kind_name(d->kind), "unit", d->unit,
-						       "desc", d->desc))) {
+		json_t *e = json_pack("{s:s, s:s, s:s, s:s, s:s}", "name", d->name, "oid", d->oid,
+				      "kind", instr_kind_name(d->kind), "unit", d->unit, "desc",
+				      d->desc);
+		/* Which counters counters.reset may restart: consoles offer it only there. */
+		if (e && d->resettable)
+			json_object_set_new(e, "resettable", json_true());
+		if (json_array_append_new(a, e)) {
 			json_decref(a);
 			return NULL;
 		}
@@ -251,15 +254,26 @@ int report_check(json_t *body, struct report_state *out, char *err, size_t errle
 	}
 	json_array_foreach(events, i, e) {
 		json_int_t seq, t;
-		const char *type;
+		const char *type, *sev, *publisher;
+		enum instr_severity sv;
 		json_t *attrs;
 		char msg[200];
 		if (!json_is_object(e) ||
 		    jsonh_get_int(e, "seq", 1, 1, INT64_MAX, &seq, msg, sizeof(msg)) ||
 		    jsonh_get_int(e, "time", 1, 0, INT64_MAX, &t, msg, sizeof(msg)) ||
-		    jsonh_get_str(e, "type", 1, 63, &type, msg, sizeof(msg))) {
+		    jsonh_get_str(e, "type", 1, 63, &type, msg, sizeof(msg)) ||
+		    jsonh_get_str(e, "severity", 0, 16, &sev, msg, sizeof(msg)) ||
+		    jsonh_get_str(e, "publisher", 0, INSTR_PUBLISHER_MAX, &publisher, msg,
+				  sizeof(msg)) ||
+		    (publisher && instr_publisher_check(publisher, msg, sizeof(msg)))) {
 			snprintf(err, errlen, "events[%zu]: %s", i,
 				 json_is_object(e) ? msg : "must be an object");
+			return -EINVAL;
+		}
+		/* Older agents send neither severity nor publisher: both stay optional. */
+		if (sev && instr_severity_parse(sev, &sv)) {
+			snprintf(err, errlen, "events[%zu].severity: '%.16s' must be debug, info, "
+				 "notice, warning, error or critical", i, sev);
 			return -EINVAL;
 		}
 		attrs = json_object_get(e, "attrs");

@@ -15,7 +15,7 @@
 DEB_PACKAGES += busybox-static cpio kmod binutils qemu-system-x86 python3 debootstrap squashfs-tools \
 	openssh-client e2fsprogs libarchive-dev
 
-NODE_AGENT_SRCS := $(addprefix node-os/agent/,agent.c answer.c blackbox.c sample.c tree.c ddm.c wdog.c overlay.c nicst.c xcvr.c)
+NODE_AGENT_SRCS := $(addprefix node-os/agent/,agent.c answer.c blackbox.c sample.c tree.c ddm.c wdog.c overlay.c nicst.c xcvr.c persist.c post.c nlwatch.c hotrestart.c)
 NODE_AGENT_LIB  := $(B)/node-os/libagent.a
 NODE_AGENT_LIB_T := $(B)/node-os/libagent-t.a
 NODE_DATA       := $(B)/share/snow/node-os
@@ -41,6 +41,11 @@ $(BIN)/snow-agent: $(OBJ)/node-os/agent/main.o $(NODE_AGENT_LIB) $(LIBSNOW)
 $(BIN)/snow-oci: $(OBJ)/node-os/oci/oci_main.o $(OBJ)/node-os/oci/oci.o
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ -larchive $(LDLIBS_JSON) $(LDLIBS_CRYPTO)
+
+# Programs on the node post their own events with it (node-os/agent/post.h); libc only.
+$(BIN)/snow-event: $(OBJ)/node-os/agent/snow-event.o
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $^
 
 $(BIN)/snow-mkimage: node-os/mkimage/snow-mkimage
 	@mkdir -p $(@D)
@@ -68,9 +73,11 @@ $(NODE_DATA)/%: node-os/init/%
 # Rebuilt when the agent, snow-nic, /init, the builder, busybox or the cached kernel
 # package change.  snow-mkimage replaces all three files only on success.
 $(NODE_IMAGE) &: $(BIN)/snow-mkimage $(BIN)/snow-kernel-deb $(BIN)/snow-agent $(BIN)/snow-nic \
+		$(BIN)/snow-event \
 		$(NODE_DATA)/init $(NODE_DATA)/udhcpc.script $(wildcard /bin/busybox) \
 		$(wildcard $(NODE_CACHE)/linux-image-*.deb)
-	$(BIN)/snow-mkimage --out $(NODE_IMG) --agent $(BIN)/snow-agent --extra-bin $(BIN)/snow-nic
+	$(BIN)/snow-mkimage --out $(NODE_IMG) --agent $(BIN)/snow-agent --extra-bin $(BIN)/snow-nic \
+		$(BIN)/snow-event
 
 .PHONY: image node-kernel
 image: $(NODE_IMAGE)
@@ -79,8 +86,8 @@ image: $(NODE_IMAGE)
 node-kernel:
 	@bash node-os/mkimage/snow-kernel-deb --fetch >/dev/null
 
-BINS += $(BIN)/snow-agent $(BIN)/snow-mkimage $(BIN)/snow-kernel-deb $(BIN)/snow-image $(BIN)/snow-oci \
-	$(BIN)/snow-debroot $(NODE_IMAGE)
+BINS += $(BIN)/snow-agent $(BIN)/snow-event $(BIN)/snow-mkimage $(BIN)/snow-kernel-deb $(BIN)/snow-image \
+	$(BIN)/snow-oci $(BIN)/snow-debroot $(NODE_IMAGE)
 
 # Unit tests find the headers and the fixture tree.
 $(TOBJ)/tests/node-os/%.o: CPPFLAGS += -Inode-os/agent \

@@ -14,7 +14,10 @@
 #define G INSTR_GAUGE
 /* name, oid, kind, unit, desc, integer; init, lo, hi, step (per second). */
 #define V(n, o, k, u, d, i, init, lo, hi, step) \
-	{ { n, o, k, u, d, i }, init, lo, hi, step }
+	{ { n, o, k, u, d, i, 0 }, init, lo, hi, step }
+/* A counter counters.reset may restart (the agent's rule: events, not time). */
+#define VR(n, o, u, d, init, step) \
+	{ { n, o, C, u, d, 1, 1 }, init, 0, 0, step }
 /*
  * The names are the real agent's where it has them (node-os/agent/sample.c),
  * and what a fuller agent would read for the rest, so consoles and SNMP see
@@ -25,8 +28,8 @@ const struct sim_def sim_defs[] = {
 	V("vm.load.avg1", "2.1", G, "", "run queue, 1 minute average", 0, 0.3, 0, 8, 0.2),
 	V("vm.load.avg5", "2.2", G, "", "run queue, 5 minute average", 0, 0.3, 0, 6, 0.05),
 	V("vm.load.avg15", "2.3", G, "", "run queue, 15 minute average", 0, 0.3, 0, 4, 0.02),
-	V("vm.pgfault", "2.4", C, "", "page faults", 1, 100000, 0, 0, 500),
-	V("vm.pgmajfault", "2.5", C, "", "major page faults", 1, 50, 0, 0, 0.2),
+	VR("vm.pgfault", "2.4", "", "page faults", 100000, 500),
+	VR("vm.pgmajfault", "2.5", "", "major page faults", 50, 0.2),
 	V("vm.swappiness", "2.6", G, "", "vm.swappiness sysctl", 1, 60, 0, 100, 0),
 	V("kern.mem.total_kb", "3.1", A, "KiB", "memory the kernel manages", 1, 4026532, 0, 0, 0),
 	V("kern.mem.free_kb", "3.2", G, "KiB", "memory unused", 1, 3000000, 200000, 3900000, 40000),
@@ -39,9 +42,9 @@ const struct sim_def sim_defs[] = {
 	V("kern.procs.running", "3.8", G, "", "processes running", 1, 1, 0, 16, 1),
 	V("kern.files.open", "3.9", G, "", "open files", 1, 400, 100, 20000, 40),
 	V("kern.files.max", "3.10", A, "", "open files limit", 1, 9223372, 0, 0, 0),
-	V("kern.ctxt", "3.11", C, "", "context switches", 1, 200000, 0, 0, 3000),
-	V("kern.forks", "3.12", C, "", "processes created", 1, 900, 0, 0, 2),
-	V("kern.intr", "3.13", C, "", "interrupts", 1, 300000, 0, 0, 2500),
+	VR("kern.ctxt", "3.11", "", "context switches", 200000, 3000),
+	VR("kern.forks", "3.12", "", "processes created", 900, 2),
+	VR("kern.intr", "3.13", "", "interrupts", 300000, 2500),
 	V("cpu.time.user_ms", "4.1", C, "ms", "CPU time in user mode", 1, 5000, 0, 0, 400),
 	V("cpu.time.system_ms", "4.2", C, "ms", "CPU time in the kernel", 1, 3000, 0, 0, 150),
 	V("cpu.time.idle_ms", "4.3", C, "ms", "CPU time idle", 1, 40000, 0, 0, 3400),
@@ -53,12 +56,12 @@ const struct sim_def sim_defs[] = {
 	V("hw.fan.rpm", "5.5", G, "rpm", "fan speed", 1, 2400, 800, 6000, 60),
 	V("hw.power.watts", "5.6", G, "W", "power draw", 0, 85, 40, 250, 3),
 	V("net.eth0.speed_mbps", "6.1", A, "Mbit/s", "link speed", 1, 1000, 0, 0, 0),
-	V("net.eth0.rx_bytes", "6.2", C, "bytes", "bytes received", 1, 9000000, 0, 0, 20000),
-	V("net.eth0.tx_bytes", "6.3", C, "bytes", "bytes sent", 1, 400000, 0, 0, 6000),
-	V("net.eth0.rx_packets", "6.4", C, "packets", "packets received", 1, 7000, 0, 0, 30),
-	V("net.eth0.tx_packets", "6.5", C, "packets", "packets sent", 1, 3000, 0, 0, 15),
-	V("net.eth0.rx_errors", "6.6", C, "packets", "receive errors", 1, 0, 0, 0, 0.001),
-	V("net.eth0.tx_errors", "6.7", C, "packets", "send errors", 1, 0, 0, 0, 0.001),
+	VR("net.eth0.rx_bytes", "6.2", "bytes", "bytes received", 9000000, 20000),
+	VR("net.eth0.tx_bytes", "6.3", "bytes", "bytes sent", 400000, 6000),
+	VR("net.eth0.rx_packets", "6.4", "packets", "packets received", 7000, 30),
+	VR("net.eth0.tx_packets", "6.5", "packets", "packets sent", 3000, 15),
+	VR("net.eth0.rx_errors", "6.6", "packets", "receive errors", 0, 0.001),
+	VR("net.eth0.tx_errors", "6.7", "packets", "send errors", 0, 0.001),
 	V("fs.root.space_total", "7.1", A, "KiB", "root file system size", 1, 2013266, 0, 0, 0),
 	V("fs.root.space_free", "7.2", G, "KiB", "root file system free", 1, 1800000, 100000,
 	  2013266, 2000),
@@ -67,6 +70,7 @@ const struct sim_def sim_defs[] = {
 	V("agent.events.lost", "8.1", C, "", "events dropped from the ring", 1, 0, 0, 0, 0),
 };
 #undef V
+#undef VR
 #undef A
 #undef C
 #undef G
@@ -202,6 +206,8 @@ int sim_boot(struct sim_node *n, int64_t now)
 	instr_ring_free(&n->ring);
 	if (instr_ring_init(&n->ring, SIM_RING_CAP))
 		return -ENOMEM;
+	/* It speaks for a snow-agent: its events carry the same publisher. */
+	snprintf(n->ring.publisher, sizeof(n->ring.publisher), "snow-agent");
 	json_array_clear(n->results);
 	n->results_sent = 0;
 	n->down_id = 0;
@@ -350,6 +356,8 @@ json_t *sim_register_body(struct sim_node *n)
 		const struct instr_def *d = &sim_defs[i].def;
 		e = json_pack("{s:s, s:s, s:s, s:s, s:s}", "name", d->name, "oid", d->oid, "kind",
 			      instr_kind_name(d->kind), "unit", d->unit, "desc", d->desc);
+		if (e && d->resettable)
+			json_object_set_new(e, "resettable", json_true());
 		if (json_array_append_new(schema, e)) {
 			json_decref(schema);
 			return NULL;
@@ -492,7 +500,7 @@ static json_t *sim_err(json_int_t id, const char *fmt, ...)
 	return instr_result_err(id, msg);
 }
 
-static json_t *sim_cmd_threshold(struct sim_node *n, const struct instr_cmd *c)
+static json_t *sim_cmd_threshold(struct sim_node *n, const struct instr_cmd *c, int64_t now)
 {
 	const struct instr_threshold *a = &c->thr;
 	struct instr_threshold *free_slot = NULL, *t = NULL;
@@ -516,6 +524,13 @@ static json_t *sim_cmd_threshold(struct sim_node *n, const struct instr_cmd *c)
 		if (!t)
 			return sim_err(c->id, "args.value: no %s threshold on %s",
 				       instr_thr_kind_name(a->kind), a->value);
+		/* As the agent does: a raised threshold that goes away clears. */
+		if (t->state == INSTR_THR_RAISED) {
+			json_t *ev = sim_thr_event_attrs(t, n->v[k]);
+			if (ev)
+				json_object_set_new(ev, "cause", json_string("threshold.clear"));
+			sim_event(n, now, INSTR_EV_THR_CLEAR, ev);
+		}
 		memset(t, 0, sizeof(*t));
 		n->thr_cfg[t - n->thr] = 0;
 		n->thr_dirty = 1;
@@ -530,6 +545,33 @@ static json_t *sim_cmd_threshold(struct sim_node *n, const struct instr_cmd *c)
 		return instr_result_err(c->id, err);
 	n->thr_dirty = 1;
 	return instr_result_ok(c->id, threshold_to_json(t));
+}
+
+/* counters.reset: a simulated counter simply starts again from 0 and grows. */
+static json_t *sim_cmd_cnt_reset(struct sim_node *n, const struct instr_cmd *c)
+{
+	int k, count = 0;
+	size_t i;
+
+	if (c->value[0]) {
+		k = sim_value_index(c->value);
+		if (k < 0)
+			return sim_err(c->id, "value: '%s' is not a value of this node", c->value);
+		if (sim_defs[k].def.kind != INSTR_COUNTER)
+			return sim_err(c->id, "value: '%s' is a %s; only counters are reset",
+				       c->value, instr_kind_name(sim_defs[k].def.kind));
+		if (!sim_defs[k].def.resettable)
+			return sim_err(c->id, "value: '%s' is a counter that cannot be reset",
+				       c->value);
+		n->v[k] = 0;
+		return instr_result_ok(c->id, json_pack("{s:i}", "reset", 1));
+	}
+	for (i = 0; i < sim_ndefs; i++)
+		if (sim_defs[i].def.kind == INSTR_COUNTER && sim_defs[i].def.resettable) {
+			n->v[i] = 0;
+			count++;
+		}
+	return instr_result_ok(c->id, json_pack("{s:i}", "reset", count));
 }
 
 static json_t *sim_cmd_wm_reset(struct sim_node *n, const struct instr_cmd *c)
@@ -694,10 +736,13 @@ unsigned sim_command(struct sim_node *n, json_t *j, int64_t now)
 		break;
 	case INSTR_CMD_THR_SET:
 	case INSTR_CMD_THR_CLEAR:
-		r = sim_cmd_threshold(n, &c);
+		r = sim_cmd_threshold(n, &c, now);
 		break;
 	case INSTR_CMD_WM_RESET:
 		r = sim_cmd_wm_reset(n, &c);
+		break;
+	case INSTR_CMD_CNT_RESET:
+		r = sim_cmd_cnt_reset(n, &c);
 		break;
 	case INSTR_CMD_DEVICE:
 		r = sim_cmd_device(n, &c, now);

@@ -20,6 +20,8 @@
 #include "clock.h"
 #include "log.h"
 #include "overlay.h"
+#include "hotrestart.h"
+#include "persist.h"
 #include "tree.h"
 #include "wdog.h"
 
@@ -56,6 +58,10 @@ const struct conf_option agent_options[] = {
 	  "watchdog timeout in seconds" },
 	{ "events_max", 0, CONF_INT, OPT(events_max), 4, 65536, "N",
 	  "black box size (events kept until the host has them)" },
+	{ "event_socket", 0, CONF_STR, OPT(event_socket), 0, 0, "PATH",
+	  "programs on the node post events here (default STATE_DIR/event.sock; 'none')" },
+	{ "event_group", 0, CONF_INT, OPT(event_group), 0, 2147483647, "GID",
+	  "a group whose programs may post events too (root and the agent's user always may)" },
 	{ NULL, 0, 0, 0, 0, 0, NULL, NULL },
 };
 
@@ -151,6 +157,7 @@ int agent_conf_load(struct agent_conf *c, int argc, char **argv, char *err, size
 	c->interval_ms = WIRE_DEFAULT_INTERVAL_MS;
 	c->watchdog_s = AGENT_WATCHDOG_DEFAULT_S;
 	c->events_max = AGENT_EVENTS_DEFAULT;
+	c->event_group = -1;
 	if (first.config) {
 		struct agent_conf_ctx x = { first.config, c };
 		rc = conf_parse_file(agent_options, c, first.config, agent_conf_unknown, &x, err,
@@ -245,19 +252,21 @@ static int64_t agent_unix_now(void)
 	return (int64_t)time(NULL);
 }
 
-void agent_event(struct agent_state *st, const char *type, json_t *attrs)
+/* Record an event (attrs stolen) with a severity and publisher (NULL: the agent). */
+static uint64_t agent_event_ex(struct agent_state *st, const char *type, enum instr_severity sev,
+			       const char *publisher, json_t *attrs)
 {
-	uint64_t seq = instr_ring_push(&st->ring, agent_unix_now(), type, attrs);
+	uint64_t seq = instr_ring_push_ex(&st->ring, agent_unix_now(), type, sev, publisher, attrs);
 	const struct instr_event *e;
 
 	if (!seq) {
 		log_warnx("event %s: out of memory", type);
-		return;
+		return 0;
 	}
 	st->ring_dirty = 1;
 	log_debug("event %llu: %s", (unsigned long long)seq, type);
 	if (!st->events_out)
-		return;
+		return seq;
 	e = instr_ring_at(&st->ring, st->ring.len - 1);
 	{
 		json_t *j = instr_event_to_json(e);
@@ -269,6 +278,20 @@ void agent_event(struct agent_state *st, const char *type, json_t *attrs)
 		free(line);
 		json_decref(j);
 	}
+	return seq;
+}
+
+void agent_event(struct agent_state *st, const char *type, json_t *attrs)
+{
+	agent_event_ex(st, type, instr_severity_of(type), NULL, attrs);
+}
+
+/* post.c hands over an event a program on the node posted. */
+static uint64_t agent_post_emit(void *ctx, struct post_event *e)
+{
+	struct agent_state *st = ctx;
+
+	return agent_event_ex(st, e->type, e->severity, e->publisher, e->attrs);
 }
 
 /* A device operation that waits (a self-test) calls this between its slices. */
@@ -303,76 +326,46 @@ static struct ddm_env agent_ddm_env(struct agent_state *st)
 	return env;
 }
 
-/* ---- the black box across agent restarts ------------------------------------ */
-
-static void agent_state_path(struct agent_state *st, char *out, size_t cap)
-{
-	snprintf(out, cap, "%s/events.json", st->conf->state_dir);
-}
-
-/*
- * Save the ring (atomically: tmp + rename) so that an agent restarted by
- * /init within the same boot goes on with the same seq and loses nothing.
- */
-static void agent_state_save(struct agent_state *st)
-{
-	char path[4096], tmp[4200];
-	json_t *j;
-	int rc;
-
-	if (!st->conf->state_dir || !*st->conf->state_dir || !st->ring_dirty)
-		return;
-	agent_state_path(st, path, sizeof(path));
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	j = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:o}", "boot_id", st->boot_id, "next_seq",
-		      (json_int_t)st->ring.next_seq, "lost", (json_int_t)st->ring.lost, "lost_first",
-		      (json_int_t)st->ring.lost_first, "lost_last", (json_int_t)st->ring.lost_last,
-		      "lost_total", (json_int_t)st->ring.lost_total, "events",
-		      instr_ring_json(&st->ring, st->ring.cap));
-	if (!j)
-		return;
-	mkdir(st->conf->state_dir, 0700);
-	rc = json_dump_file(j, tmp, JSON_COMPACT);
-	json_decref(j);
-	if (rc || rename(tmp, path)) {
-		log_warn("saving the black box to %s", path);
-		unlink(tmp);
-		return;
-	}
-	st->ring_dirty = 0;
-}
-
-/* @ret number of events restored, or -1 when there was nothing of this boot. */
-static int agent_state_load(struct agent_state *st)
-{
-	char path[4096];
-	json_error_t je;
-	json_t *j;
-	int n;
-
-	if (!st->conf->state_dir || !*st->conf->state_dir)
-		return -1;
-	agent_state_path(st, path, sizeof(path));
-	j = json_load_file(path, 0, &je);
-	if (!j)
-		return -1;
-	n = blackbox_restore(&st->ring, st->boot_id, j);
-	json_decref(j);
-	return n;
-}
-
 /* ---- set up ------------------------------------------------------------------- */
+
+/* The event socket for programs on the node, and the netlink watchers. */
+static void agent_listen(struct agent_state *st)
+{
+	const char *path = st->conf->event_socket;
+	char buf[4200], err[600];
+
+	if ((!path || !*path) && agent_has_state_dir(st)) {
+		snprintf(buf, sizeof(buf), "%s/event.sock", st->conf->state_dir);
+		mkdir(st->conf->state_dir, 0700);
+		/* The group's programs must reach the socket; the files stay 0600. */
+		if (st->conf->event_group >= 0)
+			chmod(st->conf->state_dir, 0711);
+		path = buf;
+	}
+	if (path && *path && strcmp(path, "none")) {
+		if (post_open(&st->post, path, st->conf->event_group, err, sizeof(err)))
+			log_warnx("%s (programs cannot post events)", err);
+		else
+			log_info("event socket: %s", path);
+	}
+	if (nlwatch_open(&st->nl, err, sizeof(err)))
+		log_warnx("%s (device changes are seen at each sample only)", err);
+}
 
 int agent_init(struct agent_state *st, struct agent_conf *conf, int stop_fd, char *err,
 	       size_t errlen)
 {
+	struct persist_state *kept = NULL;
 	struct utsname u;
-	int rc, restored;
+	char bad[600];
+	int rc, restored, restored_state = 0;
 
 	memset(st, 0, sizeof(*st));
 	st->conf = conf;
 	st->stop_fd = stop_fd;
 	st->wdog_fd = -1;
+	st->post.fd = -1;
+	st->nl.uev_fd = st->nl.rt_fd = -1;
 	st->interval_ms = conf->interval_ms ? conf->interval_ms : WIRE_DEFAULT_INTERVAL_MS;
 	st->backoff_ms = AGENT_BACKOFF_FIRST_MS;
 	if (!agent_standalone(conf)) {
@@ -420,20 +413,38 @@ int agent_init(struct agent_state *st, struct agent_conf *conf, int stop_fd, cha
 			return rc;
 		}
 	}
-	restored = conf->dump ? -1 : agent_state_load(st);
+	snprintf(st->ring.publisher, sizeof(st->ring.publisher), "snow-agent");
+	restored = -1;
 	if (!conf->dump) {
+		if (!(kept = calloc(1, sizeof(*kept)))) {
+			snprintf(err, errlen, "out of memory");
+			return -ENOMEM;
+		}
+		restored = agent_events_load(st, bad, sizeof(bad));
+		restored_state = agent_state_load(st, kept);
 		if (restored < 0)
 			agent_event(st, INSTR_EV_BOOT,
 				    json_pack("{s:s, s:s}", "boot_id", st->boot_id, "kernel",
 					      st->kernel));
+		if (bad[0])
+			agent_state_bad(st, "events.json", bad);
 		agent_event(st, INSTR_EV_AGENT_START,
-			    json_pack("{s:s, s:i, s:i}", "version", AGENT_VERSION, "pid",
-				      (int)getpid(), "restored", restored < 0 ? 0 : restored));
+			    json_pack("{s:s, s:i, s:i, s:b}", "version", AGENT_VERSION, "pid",
+				      (int)getpid(), "restored", restored < 0 ? 0 : restored,
+				      "state", restored_state > 0));
 	}
 	/* The first sample: the schema for registering, a baseline for devices. */
 	if (getenv("SNOW_NIC_MAC") && *getenv("SNOW_NIC_MAC"))
 		tree_nic_declare(&st->tree);
 	agent_sample(st);
+	if (restored_state > 0)
+		agent_state_merge(st, kept);
+	if (kept) {
+		persist_free(kept);
+		free(kept);
+	}
+	if (!conf->dump)
+		agent_listen(st);
 	return 0;
 }
 
@@ -442,6 +453,8 @@ void agent_fini(struct agent_state *st)
 	size_t i;
 
 	agent_state_save(st);
+	post_close(&st->post);
+	nlwatch_close(&st->nl);
 	wdog_close(st->wdog_fd, 1);
 	st->wdog_fd = -1;
 	if (st->events_out && st->events_out != stdout)
@@ -620,9 +633,12 @@ int agent_sample(struct agent_state *st)
 		enum instr_transition tr;
 		if (!v || !v->valid)
 			continue;
+		unsigned hits = st->thr[i].hits;
 		tr = threshold_update(&st->thr[i], v->v);
 		if (tr != INSTR_TR_NONE)
 			agent_thr_event(st, &st->thr[i], tr, v->v);
+		if (tr != INSTR_TR_NONE || hits != st->thr[i].hits)
+			st->state_dirty = 1; /* a restarted agent must not raise it twice */
 	}
 	ddm_scan(&st->ddm, &env, "observed");
 	return rc;
@@ -883,7 +899,23 @@ static int agent_exec(struct agent_state *st, const struct instr_cmd *c, json_t 
 				 instr_thr_kind_name(c->thr.kind), c->thr.value);
 			return -ENOENT;
 		}
+		/* A raised threshold that goes away clears: consoles would show it raised forever. */
+		if (t->state == INSTR_THR_RAISED) {
+			struct instr_value *v = instr_tree_find(&st->tree, t->value);
+			agent_event(st, INSTR_EV_THR_CLEAR,
+				    json_pack("{s:s, s:s, s:f, s:f, s:o, s:s}", "value", t->value,
+					      "kind", instr_thr_kind_name(t->kind), "rise", t->rise,
+					      "clear", t->clear, "observed",
+					      v && v->valid ? json_real(v->v) : json_null(), "cause",
+					      "threshold.clear"));
+		}
 		agent_thr_remove(st, t);
+		return 0;
+	case INSTR_CMD_CNT_RESET:
+		rc = instr_tree_counter_reset(&st->tree, c->value[0] ? c->value : NULL, err, errlen);
+		if (rc < 0)
+			return rc;
+		*result = json_pack("{s:i}", "reset", rc);
 		return 0;
 	case INSTR_CMD_WM_RESET:
 		rc = instr_tree_wm_reset(&st->tree, c->value[0] ? c->value : NULL, err, errlen);
@@ -948,6 +980,7 @@ json_t *agent_command(struct agent_state *st, json_t *cmd)
 	}
 	if (!res)
 		return NULL;
+	st->state_dirty = 1; /* the result, and whatever the command changed */
 	return agent_result_add(st, id, res)->res;
 }
 
@@ -1030,11 +1063,15 @@ int agent_answer(struct agent_state *st, json_t *reply)
 		if (st->results[i].inflight) {
 			st->results[i].inflight = 0;
 			st->results[i].pending = 0;
+			st->state_dirty = 1;
 		}
 	if (a.ack > 0 && instr_ring_ack(&st->ring, (uint64_t)a.ack, agent_unix_now()))
 		st->ring_dirty = 1;
 	json_array_foreach(a.commands, i, cmd)
 		agent_command(st, cmd);
+	/* At once: a command re-sent to a restarted agent is answered from the saved results. */
+	if (json_array_size(a.commands))
+		agent_state_save(st);
 	return rc;
 }
 
@@ -1172,6 +1209,7 @@ int agent_report(struct agent_state *st)
 	int rc, status;
 	unsigned gen = st->tree.gen;
 
+	st->last_report_ms = (long long)clock_mono_ms();
 	body = agent_report_body(st);
 	if (!body) {
 		log_warnx("report: out of memory");
@@ -1210,27 +1248,75 @@ int agent_report(struct agent_state *st)
 
 /* ---- the loop -------------------------------------------------------------------- */
 
-/* Wait ms or until a stop is signalled, patting the watchdog.  Sets st->stop. */
+/* Programs on the node posted events (post.h): into the black box. */
+static void agent_take_posts(struct agent_state *st)
+{
+	if (post_drain(&st->post, (long long)clock_mono_ms(), agent_post_emit, st) > 0)
+		st->wake = 1;
+}
+
+/*
+ * The kernel says a device changed (nlwatch.h): rescan at once, so the
+ * change is an event now rather than at the next sample.
+ */
+static void agent_devices_changed(struct agent_state *st, int seen)
+{
+	struct ddm_env env = agent_ddm_env(st);
+	uint64_t before = st->ring.next_seq;
+
+	ddm_scan(&st->ddm, &env, seen & NLW_UEVENT ? "uevent" : "rtnetlink");
+	if (st->ring.next_seq != before)
+		st->wake = 1;
+}
+
+/*
+ * Wait ms or until a stop is signalled, patting the watchdog, taking
+ * posted events and netlink messages as they come.  New events for a host
+ * cut the wait short (st->wake), though never to less than
+ * AGENT_EARLY_GAP_MS after the last report.  Sets st->stop.
+ */
 static void agent_wait(struct agent_state *st, long long ms)
 {
 	long long deadline = (long long)clock_mono_ms() + ms;
+	int hosted = !agent_standalone(st->conf);
 
 	wdog_pat(st->wdog_fd);
 	while (!st->stop) {
-		struct pollfd pfd = { .fd = st->stop_fd, .events = POLLIN };
-		long long left = deadline - (long long)clock_mono_ms();
+		struct pollfd pfd[4] = {
+			{ .fd = st->stop_fd, .events = POLLIN },
+			{ .fd = st->post.fd, .events = POLLIN },
+			{ .fd = st->nl.uev_fd, .events = POLLIN },
+			{ .fd = st->nl.rt_fd, .events = POLLIN },
+		};
+		long long now = (long long)clock_mono_ms(), until = deadline, left;
 		long long cap = st->wdog_fd >= 0 ? st->wdog_period_ms : 60000;
-		int n;
+		int n, seen = 0;
 
+		if (!hosted || !st->registered)
+			st->wake = 0; /* nobody to send them to early (--events has them already) */
+		if (st->wake && st->last_report_ms + AGENT_EARLY_GAP_MS < until)
+			until = st->last_report_ms + AGENT_EARLY_GAP_MS;
+		left = until - now;
 		if (left <= 0)
 			return;
-		n = poll(&pfd, st->stop_fd >= 0 ? 1 : 0, (int)(left > cap ? cap : left));
+		/* poll() skips the entries whose fd is -1. */
+		n = poll(pfd, 4, (int)(left > cap ? cap : left));
 		wdog_pat(st->wdog_fd);
-		if (n > 0 && (pfd.revents & (POLLIN | POLLHUP))) {
+		if (n <= 0)
+			continue;
+		if (pfd[0].revents & (POLLIN | POLLHUP)) {
 			char sig;
 			if (read(st->stop_fd, &sig, 1) >= 0)
 				st->stop = 1;
 		}
+		if (pfd[1].revents & POLLIN)
+			agent_take_posts(st);
+		if (pfd[2].revents & POLLIN)
+			seen |= nlwatch_drain(&st->nl, st->nl.uev_fd);
+		if (pfd[3].revents & POLLIN)
+			seen |= nlwatch_drain(&st->nl, st->nl.rt_fd);
+		if (seen)
+			agent_devices_changed(st, seen);
 	}
 }
 
@@ -1324,6 +1410,17 @@ int agent_run(struct agent_state *st)
 		agent_wait(st, next - (long long)clock_mono_ms());
 		if (st->stop)
 			break;
+		if (st->wake && (long long)clock_mono_ms() < next) {
+			/* New events before the next sample (a device change, a posted event): send them now. */
+			st->wake = 0;
+			wdog_pat(st->wdog_fd);
+			agent_report(st);
+			agent_state_save(st);
+			if (!st->registered)
+				agent_backoff(st);
+			continue;
+		}
+		st->wake = 0;
 		/* Schedule from the start, so the request time does not add drift. */
 		next = (long long)clock_mono_ms() + st->interval_ms;
 		agent_sample(st);

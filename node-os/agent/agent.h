@@ -19,6 +19,8 @@
 #include "conf.h"
 #include "ddm.h"
 #include "instr.h"
+#include "nlwatch.h"
+#include "post.h"
 #include "sample.h"
 #include "valid.h"
 #include "wire.h"
@@ -34,6 +36,7 @@
 #define AGENT_EVENTS_DEFAULT 1024   /* black box size */
 #define AGENT_POWER_WAIT_MS 10000   /* reboot/poweroff: longest wait to deliver the result */
 #define AGENT_WATCHDOG_DEFAULT_S 30
+#define AGENT_EARLY_GAP_MS 250      /* new events are reported early, at most this often */
 
 /* Settings: command line over file (node.conf), one table for both. */
 struct agent_conf {
@@ -54,6 +57,8 @@ struct agent_conf {
 	char *watchdog;  /* device to pat, "" none; default /dev/watchdog on a node */
 	long watchdog_s; /* its timeout */
 	long events_max; /* black box size */
+	char *event_socket; /* programs post events here; default STATE_DIR/event.sock, "none" */
+	long event_group;   /* gid that may post too (-1: root and the agent's user only) */
 	/* threshold.VALUE = high|low RISE CLEAR [SAMPLES] lines, checked. */
 	struct instr_threshold *thr;
 	size_t nthr;
@@ -127,6 +132,13 @@ struct agent_state {
 	struct ddm ddm;
 	struct instr_ring ring;        /* the black box */
 	int ring_dirty;                /* changed since saved to state_dir */
+	int state_dirty;               /* thresholds, locks, results changed since agent.json */
+	unsigned saved_wm_gen;         /* tree.wm_gen when agent.json was written */
+	int save_failing;              /* the state folder refused the last write (reported once) */
+	struct post_sock post;         /* events posted by programs on the node */
+	struct nlwatch nl;             /* uevents and link messages */
+	int wake;                      /* new events to report before the next sample */
+	long long last_report_ms;      /* monotonic, of the last report sent */
 	struct agent_result results[AGENT_RESULTS_KEEP];
 	size_t nresults, next_result;  /* a ring: the oldest is overwritten */
 	enum agent_power power;        /* asked for, done after the result is delivered */

@@ -35,7 +35,7 @@ int blackbox_restore(struct instr_ring *ring, const char *boot_id, json_t *j)
 		prev = ev.seq;
 		/* Keep the seq it had: push numbers it, so set next_seq first. */
 		ring->next_seq = ev.seq;
-		instr_ring_push(ring, ev.time, ev.type, ev.attrs);
+		instr_ring_push_ex(ring, ev.time, ev.type, ev.severity, ev.publisher, ev.attrs);
 		n++;
 	}
 	if ((uint64_t)next > ring->next_seq)

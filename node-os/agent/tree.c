@@ -28,7 +28,14 @@ static void tree_put(struct instr_tree *t, const char *name, const char *oid,
 		     enum instr_kind kind, const char *unit, const char *desc, int integer,
 		     double v)
 {
-	struct instr_def d = { .kind = kind, .integer = integer };
+	/*
+	 * Counters of events (bytes, packets, faults, interrupts) may be reset
+	 * (counters.reset); those of time since boot (s, ms) may not: they are
+	 * clocks, and a console computes rates from them.
+	 */
+	struct instr_def d = { .kind = kind, .integer = integer,
+			       .resettable = kind == INSTR_COUNTER && strcmp(unit, "s") &&
+					     strcmp(unit, "ms") };
 
 	snprintf(d.name, sizeof(d.name), "%s", name);
 	snprintf(d.oid, sizeof(d.oid), "%s", oid);

@@ -150,6 +150,110 @@ static void test_watermarks(void **state)
 	instr_tree_free(&t);
 }
 
+static void test_counter_reset(void **state)
+{
+	struct instr_tree t = { 0 };
+	struct instr_def rx = def("net.eth0.rx_bytes", INSTR_COUNTER, 1);
+	struct instr_def up = def("sys.uptime_s", INSTR_COUNTER, 1);
+	struct instr_def g = def("kern.mem.free_kb", INSTR_GAUGE, 1);
+	struct instr_value *v;
+	unsigned gen;
+	char err[256];
+
+	rx.resettable = 1;
+	assert_int_equal(instr_tree_set(&t, &rx, 5000), 0);
+	assert_int_equal(instr_tree_set(&t, &up, 30), 0);
+	assert_int_equal(instr_tree_set(&t, &g, 7), 0);
+	v = instr_tree_find(&t, "net.eth0.rx_bytes");
+	gen = t.wm_gen;
+	assert_int_equal(instr_tree_counter_reset(&t, "net.eth0.rx_bytes", err, sizeof(err)), 1);
+	assert_true(v->v == 0 && v->base == 5000 && t.wm_gen != gen);
+	instr_tree_begin(&t);
+	assert_int_equal(instr_tree_set(&t, &rx, 5100), 0);
+	assert_true(v->v == 100);
+	/* The source started again (an interface re-created): so does the counter. */
+	assert_int_equal(instr_tree_set(&t, &rx, 40), 0);
+	assert_true(v->v == 40 && v->base == 0);
+	assert_int_equal(instr_tree_counter_reset(&t, "sys.uptime_s", err, sizeof(err)), -EPERM);
+	assert_string_equal(err, "value: 'sys.uptime_s' is a counter that cannot be reset");
+	assert_int_equal(instr_tree_counter_reset(&t, "kern.mem.free_kb", err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "value: 'kern.mem.free_kb' is a gauge; only counters are reset");
+	assert_int_equal(instr_tree_counter_reset(&t, "no.such", err, sizeof(err)), -ENOENT);
+	/* All: only the resettable ones. */
+	assert_int_equal(instr_tree_counter_reset(&t, NULL, err, sizeof(err)), 1);
+	assert_true(instr_tree_find(&t, "sys.uptime_s")->v == 30);
+	/* The schema says which; a schema entry reads it back, and refuses it on a gauge. */
+	{
+		json_t *sch = instr_tree_schema_json(&t), *bad;
+		struct instr_def d;
+		assert_true(json_is_true(json_object_get(json_array_get(sch, 0), "resettable")));
+		assert_null(json_object_get(json_array_get(sch, 1), "resettable"));
+		assert_int_equal(instr_def_from_json(json_array_get(sch, 0), &d, err, sizeof(err)), 0);
+		assert_true(d.resettable && d.kind == INSTR_COUNTER);
+		assert_int_equal(instr_def_from_json(json_array_get(sch, 1), &d, err, sizeof(err)), 0);
+		assert_false(d.resettable);
+		bad = json_pack("{s:s, s:s, s:b}", "name", "a.b", "kind", "gauge", "resettable", 1);
+		assert_int_equal(instr_def_from_json(bad, &d, err, sizeof(err)), -EINVAL);
+		assert_non_null(strstr(err, "resettable: only a counter"));
+		json_decref(bad);
+		bad = json_pack("{s:s, s:s, s:i}", "name", "a.b", "kind", "counter", "resettable", 1);
+		assert_int_equal(instr_def_from_json(bad, &d, err, sizeof(err)), -EINVAL);
+		assert_string_equal(err, "resettable: must be true or false");
+		json_decref(bad);
+		json_decref(sch);
+	}
+	instr_tree_free(&t);
+}
+
+static void test_event_severity_publisher(void **state)
+{
+	struct instr_ring r;
+	struct instr_event e;
+	json_t *j, *bad;
+	char err[256];
+
+	assert_int_equal(instr_ring_init(&r, 2), 0);
+	snprintf(r.publisher, sizeof(r.publisher), "snow-agent");
+	assert_int_equal(instr_ring_push(&r, 1, INSTR_EV_STATE, NULL), 1);
+	assert_int_equal(instr_ring_push_ex(&r, 2, "app.backup.done", INSTR_SEV_NOTICE, "backup",
+					    NULL), 2);
+	assert_int_equal(instr_ring_push(&r, 3, INSTR_EV_BOOT, NULL), 3); /* drops seq 1 */
+	j = instr_ring_json(&r, 8);
+	assert_json(j, "[{\"seq\": 2, \"time\": 2, \"type\": \"app.backup.done\", \"attrs\": {},"
+		       " \"severity\": \"notice\", \"publisher\": \"backup\"},"
+		       " {\"seq\": 3, \"time\": 3, \"type\": \"boot\", \"attrs\": {},"
+		       " \"severity\": \"info\", \"publisher\": \"snow-agent\"}]");
+	assert_int_equal(instr_event_from_json(json_array_get(j, 0), &e, err, sizeof(err)), 0);
+	assert_true(e.severity == INSTR_SEV_NOTICE && !strcmp(e.publisher, "backup"));
+	json_decref(e.attrs);
+	json_decref(j);
+	/* The loss record is the ring's own, a warning. */
+	instr_ring_ack(&r, 3, 4);
+	j = instr_ring_json(&r, 8);
+	assert_json(j, "[{\"seq\": 4, \"time\": 4, \"type\": \"events.lost\", \"attrs\":"
+		       " {\"count\": 1, \"first_seq\": 1, \"last_seq\": 1}, \"severity\": \"warning\","
+		       " \"publisher\": \"snow-agent\"}]");
+	json_decref(j);
+	/* An older agent's event has neither; a bad one names the field. */
+	j = json_pack("{s:i, s:i, s:s}", "seq", 1, "time", 1, "type", "boot");
+	assert_int_equal(instr_event_from_json(j, &e, err, sizeof(err)), 0);
+	assert_true(e.severity == INSTR_SEV_NONE && !e.publisher[0]);
+	json_decref(e.attrs);
+	bad = instr_event_to_json(&e);
+	assert_null(json_object_get(bad, "severity"));
+	assert_null(json_object_get(bad, "publisher"));
+	json_decref(bad);
+	json_object_set_new(j, "severity", json_string("loud"));
+	assert_int_equal(instr_event_from_json(j, &e, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "severity: must be debug, info, notice, warning, error or critical");
+	json_object_set_new(j, "severity", json_string("error"));
+	json_object_set_new(j, "publisher", json_string("Bad Name"));
+	assert_int_equal(instr_event_from_json(j, &e, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "publisher: only [a-z0-9_.-] may be used");
+	json_decref(j);
+	instr_ring_free(&r);
+}
+
 static void test_threshold_check_messages(void **state)
 {
 	char err[256];
@@ -318,9 +422,13 @@ static void test_ring_ack(void **state)
 	assert_int_equal(instr_ring_push(&r, 101, INSTR_EV_BOOT, json_pack("{s:i}", "x", 1)), 2);
 	assert_int_equal(instr_ring_push(&r, 102, INSTR_EV_THR_RAISE, NULL), 3);
 	j = instr_ring_json(&r, 256);
-	assert_json(j, "[{\"seq\": 1, \"time\": 100, \"type\": \"agent.start\", \"attrs\": {}},"
-		       " {\"seq\": 2, \"time\": 101, \"type\": \"boot\", \"attrs\": {\"x\": 1}},"
-		       " {\"seq\": 3, \"time\": 102, \"type\": \"threshold.raise\", \"attrs\": {}}]");
+	/* Each event's severity follows its type; the ring has no publisher here. */
+	assert_json(j, "[{\"seq\": 1, \"time\": 100, \"type\": \"agent.start\", \"attrs\": {},"
+		       " \"severity\": \"info\"},"
+		       " {\"seq\": 2, \"time\": 101, \"type\": \"boot\", \"attrs\": {\"x\": 1},"
+		       " \"severity\": \"info\"},"
+		       " {\"seq\": 3, \"time\": 102, \"type\": \"threshold.raise\", \"attrs\": {},"
+		       " \"severity\": \"warning\"}]");
 	/* Round trip of one event. */
 	{
 		struct instr_event e;
@@ -595,6 +703,8 @@ int main(void)
 		cmocka_unit_test(test_threshold_reset_keeps_state),
 		cmocka_unit_test(test_threshold_json),
 		cmocka_unit_test(test_ring_ack),
+		cmocka_unit_test(test_counter_reset),
+		cmocka_unit_test(test_event_severity_publisher),
 		cmocka_unit_test(test_ring_overflow),
 		cmocka_unit_test(test_device_rules),
 		cmocka_unit_test(test_device_json),

@@ -19,7 +19,9 @@ Like snowd it stores the events of each boot (acknowledging the highest seq
 stored) and resends every command of --commands FILE (JSON lines, read again
 on each report so a test can append) until a report carries its result.
 --fail-results N answers 503 to the first N reports that carry results, so
-the agent must send them again.  GET /boot/MAC/overlay.cpio and the signed
+the agent must send them again; --forget-results never records a result, so
+every command is sent again in every answer (a restarted agent must answer
+them from its saved results, not run them twice).  GET /boot/MAC/overlay.cpio and the signed
 POST /api/v1/node/overlay (config.reload) serve a cpio holding --overlay-conf
 FILE as etc/snow/node.conf.  --rekey FILE: once FILE holds a new secret,
 answers to requests signed with the current one carry it ("rekey"); a
@@ -46,6 +48,8 @@ def main():
     ap.add_argument("--refuse-reports", type=int, default=0)
     ap.add_argument("--commands", help="JSON lines of commands to deliver")
     ap.add_argument("--fail-results", type=int, default=0)
+    ap.add_argument("--forget-results", action="store_true",
+                    help="never record results, so every command is sent again and again")
     ap.add_argument("--overlay-conf", help="node.conf served in the overlay")
     ap.add_argument("--rekey", help="a file that, once it exists, holds the node's new secret")
     ap.add_argument("--answer-sig", choices=("good", "none", "bad"), default="good",
@@ -164,7 +168,8 @@ def main():
                     for e in parsed.get("events", []):
                         evs[e["seq"]] = e
                     for r in parsed.get("results", []):
-                        state["results"].setdefault(r["id"], r)
+                        if not args.forget_results:
+                            state["results"].setdefault(r["id"], r)
                     status, reply = 200, {"ack_events": max(evs) if evs else 0,
                                           "commands": commands()}
                     if args.answer_sig != "good":
