@@ -201,7 +201,7 @@ EOF
 
 check "serial log: /init picked the NIC by snow.mac" \
 	grep -q "^snow-init: .*service NIC eth0 ($mac)" "$work/serial.log"
-check "serial log: modules loaded" grep -q '^snow-init: .*modules loaded: virtio_pci virtio_net' "$work/serial.log"
+check "serial log: modules loaded (the watchdog's first, then the NIC's)" grep -q '^snow-init: .*modules loaded: i6300esb pretimeout_panic virtio_pci virtio_net' "$work/serial.log"
 check "serial log: DHCP lease" grep -q '^snow-init: .*dhcp: bound 10.0.2.15/24' "$work/serial.log"
 check "serial log: agent registered" grep -q 'snow-agent\[info\]: registered with http://10.0.2.2' "$work/serial.log"
 check "serial log: watchdog armed" grep -q 'snow-agent\[info\]: watchdog: /dev/watchdog armed' "$work/serial.log"
