@@ -12,6 +12,7 @@
 /* The one piece of process-wide state in lib/: set once at start-up. */
 static char log_prefix[32] = "snow";
 static enum log_level log_level = LOG_LVL_INFO;
+static void (*log_sink)(int prio, const char *line); /* log_set_sink() */
 static int log_journal; /* stderr is systemd's journal: "<N>" levels, no clock */
 
 /*
@@ -96,6 +97,11 @@ size_t log_escape(char *dst, size_t cap, const char *src)
 	return len;
 }
 
+void log_set_sink(void (*sink)(int prio, const char *line))
+{
+	log_sink = sink;
+}
+
 static void log_vemit(enum log_level lvl, int err, const char *fmt, va_list ap)
 {
 	static const char *names[] = { "error", "warning", "info", "debug" };
@@ -115,6 +121,16 @@ static void log_vemit(enum log_level lvl, int err, const char *fmt, va_list ap)
 	 */
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	log_escape(out, sizeof(out), msg);
+	if (log_sink) {
+		char line[sizeof(out) + 160];
+
+		if (err)
+			snprintf(line, sizeof(line), "%s: %s", out, strerror(err));
+		else
+			snprintf(line, sizeof(line), "%s", out);
+		log_sink(prio[lvl], line);
+		return;
+	}
 	if (log_journal) {
 		/* The journal stamps the time and the program; the level goes in front. */
 		if (err)

@@ -19,6 +19,12 @@ enum log_level { LOG_LVL_ERR = 0, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
 /* Set the prefix (copied, up to 31 bytes) and the most verbose level shown. */
 void log_init(const char *prefix, enum log_level level);
 void log_set_level(enum log_level level);
+/*
+ * Hand each line (escaped, without the prefix, the time or a newline) with
+ * its syslog priority to sink instead of stderr: for code running inside
+ * another program's log (the snmpd module).  NULL: stderr again.
+ */
+void log_set_sink(void (*sink)(int prio, const char *line));
 enum log_level log_get_level(void);
 
 /*

@@ -26,7 +26,10 @@ static const oid oid_notifications[] = { SNOW_MIB, 0 };
 static const oid oid_trap[] = { 1, 3, 6, 1, 6, 3, 1, 1, 4, 1, 0 }; /* snmpTrapOID.0 */
 
 enum { NOTIFY_THR_RAISED = 1, NOTIFY_THR_CLEARED, NOTIFY_DEV_STATE, NOTIFY_NODE_UP,
-       NOTIFY_NODE_DOWN };
+       NOTIFY_NODE_DOWN, NOTIFY_NODE_CRASHED };
+/* snowNotifyObjects: the objects only notifications carry. */
+enum { NOBJ_OBSERVED = 1, NOBJ_OBSERVED_TEXT, NOBJ_TIME, NOBJ_BOOT_ID, NOBJ_TEXT };
+#define NOBJ_TEXT_MAX 255
 
 /* Columns (see SNOW-CLUSTER-MIB). */
 enum { COL_NODE_NAME = 2, COL_NODE_MAC, COL_NODE_IP, COL_NODE_STATE, COL_NODE_IMAGE,
@@ -863,6 +866,7 @@ static int agent_table(struct agent *a, struct snap_container *sc, const char *n
 		log_warnx("%s: registration refused", name);
 		return -EIO;
 	}
+	a->regs[a->nregs++] = (struct agent_reg){ reg, 1 };
 	return 0;
 }
 
@@ -882,7 +886,10 @@ static int agent_scalar(struct agent *a, const char *name, int which)
 						  HANDLER_CAN_RONLY);
 	if (!reg)
 		return -ENOMEM;
-	return netsnmp_register_read_only_scalar(reg) == MIB_REGISTERED_OK ? 0 : -EIO;
+	if (netsnmp_register_read_only_scalar(reg) != MIB_REGISTERED_OK)
+		return -EIO;
+	a->regs[a->nregs++] = (struct agent_reg){ reg, 0 };
+	return 0;
 }
 
 int agent_init(struct agent *a, struct fetch *f)
@@ -974,7 +981,7 @@ static void notify_time(netsnmp_variable_list **vars, int64_t t)
 	unsigned char d[11];
 	size_t len = model_date(t, d);
 
-	vb_notify_obj(vars, 3, ASN_OCTET_STR, d, len);
+	vb_notify_obj(vars, NOBJ_TIME, ASN_OCTET_STR, d, len);
 }
 
 static void notify_node_name(netsnmp_variable_list **vars, const struct model_node *n)
@@ -1018,10 +1025,10 @@ static void notify_threshold(struct agent *a, const struct model_node *n, json_t
 	vb_int(&vars, oid_thrs, OID_LENGTH(oid_thrs), COL_THR_STATE, sub, len, ASN_INTEGER,
 	       raise ? 2 : 1);
 	fx = model_fixed(json_number_value(obs), dec);
-	vb_notify_obj(&vars, 1, ASN_INTEGER, &fx, sizeof(fx));
+	vb_notify_obj(&vars, NOBJ_OBSERVED, ASN_INTEGER, &fx, sizeof(fx));
 	if (json_is_number(obs))
 		model_text(json_number_value(obs), text, sizeof(text));
-	vb_notify_obj(&vars, 2, ASN_OCTET_STR, text, strlen(text));
+	vb_notify_obj(&vars, NOBJ_OBSERVED_TEXT, ASN_OCTET_STR, text, strlen(text));
 	notify_time(&vars, json_integer_value(json_object_get(ev, "time")));
 	notify_send(a, vars);
 	log_info("notification: %s %s %s/%s (observed %s)", raise ? "raised" : "cleared", n->name,
@@ -1067,6 +1074,25 @@ static void notify_device(struct agent *a, const struct model_node *n, json_t *e
 	log_info("notification: device %s %s", n->name, path);
 }
 
+/* A crash event of snowd's (klog.c): {attrs: {panic, source, log, lines}, boot_id}. */
+static void notify_crash(struct agent *a, const struct model_node *n, json_t *ev)
+{
+	json_t *attrs = json_object_get(ev, "attrs");
+	const char *boot = json_string_value(json_object_get(ev, "boot_id"));
+	const char *panic = json_string_value(json_object_get(attrs, "panic"));
+	netsnmp_variable_list *vars = notify_start(NOTIFY_NODE_CRASHED);
+	char text[NOBJ_TEXT_MAX + 1];
+	size_t blen = boot ? strnlen(boot, 39) : 0;
+
+	snprintf(text, sizeof(text), "%s", panic && panic[0] ? panic : "kernel crash (no panic line)");
+	notify_node_name(&vars, n);
+	vb_notify_obj(&vars, NOBJ_BOOT_ID, ASN_OCTET_STR, boot ? boot : "", blen);
+	vb_notify_obj(&vars, NOBJ_TEXT, ASN_OCTET_STR, text, strlen(text));
+	notify_time(&vars, json_integer_value(json_object_get(ev, "time")));
+	notify_send(a, vars);
+	log_info("notification: crash of %s (boot %.*s)", n->name, (int)blen, boot ? boot : "");
+}
+
 static void notify_node(struct agent *a, const struct model_node *n, int up)
 {
 	netsnmp_variable_list *vars = notify_start(up ? NOTIFY_NODE_UP : NOTIFY_NODE_DOWN);
@@ -1100,6 +1126,8 @@ static void agent_notify_events(struct agent *a, json_t *events)
 			notify_threshold(a, n, ev, 0);
 		else if (!strcmp(type, "device.state"))
 			notify_device(a, n, ev);
+		else if (!strcmp(type, "crash"))
+			notify_crash(a, n, ev);
 	}
 }
 
@@ -1176,6 +1204,19 @@ void agent_tick(struct agent *a)
 		a->deferred = NULL;
 		agent_take(a, r);
 	}
+}
+
+void agent_unregister(struct agent *a)
+{
+	size_t i;
+
+	for (i = 0; i < a->nregs; i++) {
+		if (a->regs[i].table)
+			netsnmp_container_table_unregister(a->regs[i].reg);
+		else
+			netsnmp_unregister_handler(a->regs[i].reg);
+	}
+	a->nregs = 0;
 }
 
 void agent_free(struct agent *a)

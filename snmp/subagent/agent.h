@@ -76,6 +76,13 @@ struct agent_pending {
 	int64_t until_ms;
 };
 
+/* One registration of the MIB's objects, kept to undo it (agent_unregister()). */
+struct agent_reg {
+	netsnmp_handler_registration *reg;
+	int table; /* through the table_container helper */
+};
+#define AGENT_REGS 7 /* four tables, three scalars */
+
 struct agent {
 	struct fetch *fetch;
 	struct model_snap *snap;          /* served; never NULL after agent_init() */
@@ -87,6 +94,8 @@ struct agent {
 	struct agent_pending pending[AGENT_PENDING_MAX];
 	size_t npending;
 	unsigned long notifications;
+	struct agent_reg regs[AGENT_REGS];
+	size_t nregs;
 };
 
 /* Register the MIB's objects.  @ret 0 or -ENOMEM / -EIO (registration refused). */
@@ -95,6 +104,8 @@ int agent_init(struct agent *a, struct fetch *f);
 void agent_take(struct agent *a, struct fetch_result *r);
 /* Once a second: end abandoned SETs, apply a deferred result. */
 void agent_tick(struct agent *a);
+/* Undo agent_init()'s registrations (a module snmpd unloads); agent_free() still follows. */
+void agent_unregister(struct agent *a);
 void agent_free(struct agent *a);
 
 #endif

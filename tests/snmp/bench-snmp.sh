@@ -56,18 +56,19 @@ open(sys.argv[5], "w").write("%f\n" % (n/s))' \
 		"$name" "$n" "$t0" "$t1" "$dir/rate.${name// /_}"
 }
 
-# idle_cpu LABEL: CPU of the subagent and of snowd over 20 s with no SNMP request.
+# idle_cpu LABEL [PID] [WHO]: CPU of the subagent (or PID, named WHO) and of
+# snowd over 20 s with no SNMP request.
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 idle_cpu() {
-	local sa t0a t0s t1a t1s s0 s1
-	sa=$(cat "$state/snmp/snow-subagent.pid")
+	local sa t0a t0s t1a t1s s0 s1 who=${3:-subagent}
+	sa=${2:-$(cat "$state/snmp/snow-subagent.pid")}
 	t0a=$(ticks "$sa") t0s=$(ticks "$snowd_pid") s0=$(date +%s.%N)
 	sleep 20
 	t1a=$(ticks "$sa") t1s=$(ticks "$snowd_pid") s1=$(date +%s.%N)
-	python3 -c 'import sys,os; hz=os.sysconf("SC_CLK_TCK"); a=[float(x) for x in sys.argv[2:]]; s=a[5]-a[4]
-print("%-44s subagent %5.1f %% of a core, snowd %5.1f %% (%d nodes reporting every 2 s)" % (sys.argv[1], 100*(a[1]-a[0])/hz/s, 100*(a[3]-a[2])/hz/s, int(os.environ["NODES"])))' \
+	WHO=$who python3 -c 'import sys,os; hz=os.sysconf("SC_CLK_TCK"); a=[float(x) for x in sys.argv[2:]]; s=a[5]-a[4]
+print("%-44s %s %5.1f %% of a core, snowd %5.1f %% (%d nodes reporting every 2 s)" % (sys.argv[1], os.environ["WHO"], 100*(a[1]-a[0])/hz/s, 100*(a[3]-a[2])/hz/s, int(os.environ["NODES"])))' \
 		"$1" "$t0a" "$t1a" "$t0s" "$t1s" "$s0" "$s1"
-	echo "   memory: subagent $(awk '/^VmRSS/ {print $2 / 1024 " MiB"}' "/proc/$sa/status") RSS, snowd $(awk '/^VmRSS/ {print $2 / 1024 " MiB"}' "/proc/$snowd_pid/status")"
+	echo "   memory: $who $(awk '/^VmRSS/ {print $2 / 1024 " MiB"}' "/proc/$sa/status") RSS, snowd $(awk '/^VmRSS/ {print $2 / 1024 " MiB"}' "/proc/$snowd_pid/status")"
 }
 export NODES
 
@@ -109,14 +110,29 @@ ip netns exec "$ns" snmpbulkwalk "${v3[@]}" -Cr"$REPS" -On 127.0.0.1:1161 .1.3.6
 echo "== snmpd-native IF-MIB, $IFACES veth interfaces, same credentials and options (no AgentX)"
 walk "ifXTable" ip netns exec "$ns" snmpbulkwalk "${v3[@]}" -Cr"$REPS" -On 127.0.0.1:1161 .1.3.6.1.2.1.31.1.1
 walk "ifTable" ip netns exec "$ns" snmpbulkwalk "${v3[@]}" -Cr"$REPS" -On 127.0.0.1:1161 .1.3.6.1.2.1.2.2
-python3 -c 'import sys; w=float(open(sys.argv[1]).read()); n=float(open(sys.argv[2]).read()); print("== whole MIB through AgentX / native ifTable: %.2fx (%.0f / %.0f varbinds/s)" % (w/n, w, n))' \
-	"$dir/rate.whole_MIB" "$dir/rate.ifTable"
+ratio() { # ratio LABEL RATEFILE: against the native ifTable of this run
+	python3 -c 'import sys; w=float(open(sys.argv[2]).read()); n=float(open(sys.argv[3]).read()); print("== %s / native ifTable: %.2fx (%.0f / %.0f varbinds/s)" % (sys.argv[1], w/n, w, n))' \
+		"$1" "$2" "$dir/rate.ifTable"
+}
+ratio "whole MIB through AgentX" "$dir/rate.whole_MIB"
 echo "   (net-snmp's master asks an AgentX subagent once per GETBULK repetition: -Cr$REPS is $REPS round trips per PDU)"
 echo "== CPU seconds used: snmpd $(ps -o cputime= -p "$(cat "$state/snmp/snmpd.pid")"), snow-subagent $(ps -o cputime= -p "$(cat "$state/snmp/snow-subagent.pid")"), native snmpd $(ps -o cputime= -p "$nat_pid")"
 
+echo "== the same MIB inside snmpd (snow-snmp up --in-snmpd: dlmod snmpd-snow.so, no AgentX)"
+"$SNOW_BIN/snow-snmp" down --state "$state"
+"$SNOW_BIN/snow-snmp" up --in-snmpd --state "$state" --url "$url" --listen "udp:$agent" \
+	--trap "udp:$trap" >/dev/null
+wait_for 60 served || { echo "snmpd's module does not serve $NODES nodes"; tail -5 "$state/snmp/snmpd.log"; exit 1; }
+idle_cpu "idle, 20 s, inside snmpd" "$(cat "$state/snmp/snmpd.pid")" "snmpd with the module"
+walk "whole MIB (inside snmpd)" snmpbulkwalk "${v3[@]}" -Cr"$REPS" -On "$agent" $M
+walk "snowValueTable (inside snmpd)" snmpbulkwalk "${v3[@]}" -Cr"$REPS" -On "$agent" $M.1.3
+ratio "whole MIB inside snmpd" "$dir/rate.whole_MIB_(inside_snmpd)"
+echo "== CPU seconds used: snmpd with the module $(ps -o cputime= -p "$(cat "$state/snmp/snmpd.pid")")"
+"$SNOW_BIN/snow-snmp" down --state "$state"
+
+
 # The same idle subagent at BIG_NODES nodes (stream mode, the default).
 if [ "$BIG_NODES" -gt "$NODES" ]; then
-	stop_pid "$(cat "$state/snmp/snow-subagent.pid")"
 	stop_pid "$sim_pid"
 	"$SNOW_BIN/snow-nodesim" --count "$BIG_NODES" --add >"$dir/sim.log" 2>&1 &
 	sim_pid=$!

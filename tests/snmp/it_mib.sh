@@ -39,4 +39,4 @@ check_eq "threshold rise is read-create (rows made with RowStatus)" "read-create
 check_eq "device admin state is read-write" "read-write" \
 	"$(snmptranslate -m "$mib" -Td SNOW-CLUSTER-MIB::snowDeviceAdminState 2>&1 | sed -n 's/.*MAX-ACCESS[[:space:]]*//p')"
 n=$(snmptranslate -m "$mib" -Tp -IR snowNotifications 2>&1 | grep "snow[A-Za-z]*(" | grep -vc 'snowNotifications(')
-check_eq "five notifications" 5 "$n"
+check_eq "six notifications (threshold raised, cleared, device, node up, down, crashed)" 6 "$n"

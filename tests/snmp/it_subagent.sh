@@ -168,6 +168,13 @@ check "SET a high threshold below the current temperature" snmpset "${v3[@]}" -O
 informed() { grep -q "snowThresholdRaised.*snowNodeName.$nid = STRING: \"\?$node.*hw.temp.cpu.*high.*raised" "$state/snmp/snmptrapd.log"; }
 check "snmptrapd received snowThresholdRaised for $node hw.temp.cpu" wait_for 15 informed
 check "the subagent sent it" grep -q "notification: raised $node hw.temp.cpu/high" "$state/snmp/subagent.log"
+# A kernel panic on netconsole (from the node's own address to snowd's UDP port) becomes a
+# crash event, and that an inform.
+nip=$(python3 -c 'import json,sys; print([n["ip"] for n in json.load(open(sys.argv[1]))["nodes"] if n["id"]=='"$nid"'][0])' "$dir/after.json")
+python3 -c 'import socket,sys; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind((sys.argv[1], 0))
+for l in (b"[   41.000001] sysrq: Trigger a crash\n", b"[   41.000002] Kernel panic - not syncing: snmp test crash\n"): s.sendto(l, ("127.0.0.1", int(sys.argv[2])))' "$nip" "$port"
+crashed() { grep -q "snowNodeCrashed.*snowNodeName.$nid = STRING: \"\?$node.*snowNotifyText.0 = STRING: \"\?Kernel panic - not syncing: snmp test crash" "$state/snmp/snmptrapd.log"; }
+check "snmptrapd received snowNodeCrashed for $node with the panic line" wait_for 20 crashed
 # destroy removes the threshold from the node, and the row goes with it.
 check "SET RowStatus destroy(6)" snmpset "${v3[@]}" -On "$agent" $M.1.4.1.7.$thr.1 i 6
 out=$(snmpget "${v3[@]}" -On "$agent" $M.1.4.1.2.$thr.1 2>&1)
@@ -207,3 +214,31 @@ check "the subagent restarts on https:// with SNOW_CA" env SNOW_CA="$dir/cert.pe
 	--state "$state" --url "https://127.0.0.1:$tport" --listen "udp:$agent" --trap "udp:127.0.0.1:$trap_port"
 check "https: it serves the three nodes" wait_for 10 served
 check "https: it follows the stream" wait_for 5 grep -q "following the stream at 127.0.0.1:$tport" "$state/snmp/subagent.log"
+
+# The same MIB inside snmpd (dlmod snmpd-snow.so): no subagent, the same tables and SETs.
+check "snow-snmp down" "$SNOW_BIN/snow-snmp" down --state "$state"
+check "snow-snmp up --in-snmpd" "$SNOW_BIN/snow-snmp" up --in-snmpd --state "$state" --url "$url" \
+	--listen "udp:$agent" --trap "udp:127.0.0.1:$trap_port"
+check "no subagent process was started" test ! -e "$state/snmp/snow-subagent.pid"
+check "in snmpd: it serves the three nodes" wait_for 15 served
+check "snmpd's log says the module serves the MIB" grep -q "snow: serving SNOW-CLUSTER-MIB inside snmpd" "$state/snmp/snmpd.log"
+nodes_json >"$dir/before.json"
+t_before=$(date +%s%3N)
+# Served data newer than "before" by more than the stream's batch (500 ms): snowAgentDataAge
+# says when the snapshot served arrived.
+newer() { local age; age=$(get $M.1.1.2.0 2>/dev/null) || return 1; [ $(($(date +%s%3N) - age)) -gt $((t_before + 600)) ]; }
+check "in snmpd: a snapshot newer than the API's copy" wait_for 15 newer
+snmpbulkwalk "${v3[@]}" -On -Oq -Oe -Ot -Cr50 "$agent" $M >"$dir/walk.txt"
+nodes_json >"$dir/after.json"
+python3 "$SNOW_TOP/tests/snmp/snmpcheck.py" "$dir/walk.txt" "$dir/before.json" "$dir/after.json" | sed 's/^\(not \)\{0,1\}ok - /&in snmpd: /'
+thr2=$(idx "$nid" hw.temp.board)
+check "in snmpd: SET a new threshold with createAndGo" snmpset "${v3[@]}" -On "$agent" \
+	$M.1.4.1.2.$thr2.1 i 9000 $M.1.4.1.3.$thr2.1 i 8000 $M.1.4.1.7.$thr2.1 i 4
+has_thr2() { thresholds | python3 -c 'import json,sys; sys.exit(not any(x["value"]=="hw.temp.board" and x["kind"]=="high" and x["rise"]==90 for x in json.load(sys.stdin)))'; }
+check "in snmpd: the node applied it" wait_for 15 has_thr2
+# SIGHUP: snmpd unloads the module (deinit_snow: the fetcher stops, the tables go) and loads it again.
+kill -HUP "$(cat "$state/snmp/snmpd.pid")"
+reloaded() { [ "$(grep -c 'snow: serving SNOW-CLUSTER-MIB inside snmpd' "$state/snmp/snmpd.log")" -ge 2 ]; }
+check "in snmpd: SIGHUP reloads the module" wait_for 15 reloaded
+check "in snmpd: it serves the three nodes after the reload" wait_for 15 served
+check "snmpd is still the same process" kill -0 "$(cat "$state/snmp/snmpd.pid")"
