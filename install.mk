@@ -5,7 +5,8 @@
 #
 #   $(PREFIX)/sbin          snowd, snow-mkimage, snow-subagent, snow-snmp
 #   $(PREFIX)/bin           snowctl, snowtop, snow-nodesim
-#   $(PREFIX)/lib/snow      snow-kernel-deb (snow-mkimage's helper)
+#   $(PREFIX)/lib/snow      snow-kernel-deb (snow-mkimage's helper), snmpd-snow.so
+#                           (SNOW-CLUSTER-MIB inside snmpd: dlmod snow)
 #   $(PREFIX)/lib/snow/node the node side snow-mkimage packs: snow-agent,
 #                           snow-nic, init, udhcpc.script
 #   $(PREFIX)/share/snow    web/ (snowd finds it beside its bin folder), snmp/
@@ -46,7 +47,7 @@ $(B)/etc/snow-subagent.conf: $(BIN)/snow-subagent man/snow-subagent.conf.head
 
 INSTALL_FILES := $(BIN)/snowd $(BIN)/snowctl $(BIN)/snowtop $(BIN)/snow-nodesim \
   $(BIN)/snow-mkimage $(BIN)/snow-kernel-deb $(BIN)/snow-agent $(BIN)/snow-nic $(BIN)/snow-event \
-  $(BIN)/snow-subagent $(BIN)/snow-snmp $(WEB_FILES) $(MAN_PAGES) \
+  $(BIN)/snow-subagent $(BIN)/snow-snmp $(SNMP_DLMOD) $(WEB_FILES) $(MAN_PAGES) \
   $(B)/etc/snowd.conf $(B)/etc/snow-subagent.conf
 
 # `make` builds them too: cheap, and tests/install/it_files.sh checks them.
@@ -61,6 +62,7 @@ install: $(INSTALL_FILES)
 		$(BIN)/snow-subagent $(BIN)/snow-snmp
 	$(INST) -m 0755 -t $(DESTDIR)$(PREFIX)/bin $(BIN)/snowctl $(BIN)/snowtop $(BIN)/snow-nodesim
 	$(INST) -m 0755 -t $(DESTDIR)$(PREFIX)/lib/snow $(BIN)/snow-kernel-deb
+	$(INST) -m 0644 -t $(DESTDIR)$(PREFIX)/lib/snow $(SNMP_DLMOD)
 	$(INST) -m 0755 -t $(DESTDIR)$(PREFIX)/lib/snow/node $(BIN)/snow-agent $(BIN)/snow-nic \
 		$(BIN)/snow-event node-os/init/init node-os/init/udhcpc.script
 	cd $(WEB_DIR) && find . -type f | while read -r f; do \
