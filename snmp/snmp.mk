@@ -4,7 +4,7 @@
 #   snow-snmp       starts snmptrapd, snmpd and the subagent for a state dir
 #   make bench-snmp walks the MIB for 1000 simulated nodes (not in make check)
 SNMP_SRCS    := snmp/subagent/model.c snmp/subagent/fetch.c snmp/subagent/agent.c \
-                snmp/subagent/svc.c
+                snmp/subagent/svc.c snmp/subagent/plan.c
 LIBSNOWSNMP  := $(B)/lib/libsnowsnmp.a
 PICOBJ       := $(B)/picobj
 SNMP_DLMOD   := $(B)/lib/snmpd-snow.so

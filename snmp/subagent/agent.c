@@ -4,6 +4,7 @@
 #include <net-snmp/agent/net-snmp-agent-includes.h>
 
 #include "agent.h"
+#include "plan.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -42,17 +43,6 @@ enum { COL_DEV_CLASS = 2, COL_DEV_ADMIN, COL_DEV_OPER, COL_DEV_RUN, COL_DEV_CAN_
        COL_DEV_CAN_ENABLE, COL_DEV_DIAG, COL_DEV_DIAG_TIME, COL_DEV_AUDIT,
        COL_DEV_AUDIT_TIME };
 
-/* EntityAdminState / EntityOperState (ENTITY-STATE-TC-MIB). */
-#define ADMIN_LOCKED 2
-#define ADMIN_UNLOCKED 4
-#define OPER_DISABLED 2
-#define OPER_ENABLED 3
-#define TV_TRUE 1
-#define TV_FALSE 2
-/* RowStatus (SNMPv2-TC) */
-#define RS_ACTIVE 1
-#define RS_CREATE_AND_GO 4
-#define RS_DESTROY 6
 #define TXN_ABANDON_MS 10000 /* a SET the master never finished */
 
 static void set_int(netsnmp_request_info *r, int type, long v)
@@ -340,103 +330,6 @@ static struct txn_entry *txn_get_new_thr(struct agent *a, const oid *sub, size_t
 	return e;
 }
 
-/* A threshold level as JSON: an integer when the value has no decimals. */
-static json_t *thr_num(double v, unsigned decimals)
-{
-	return decimals ? json_real(v) : json_integer((json_int_t)v);
-}
-
-static json_t *thr_set_cmd(const struct txn_entry *e, double rise, double clear)
-{
-	return json_pack("{s:s, s:{s:s, s:s, s:o, s:o, s:i}}", "op", "threshold.set", "args",
-			 "value", e->name, "kind", e->kind == MODEL_HIGH ? "high" : "low", "rise",
-			 thr_num(rise, e->decimals), "clear", thr_num(clear, e->decimals), "samples",
-			 (int)(e->samples ? e->samples : 1));
-}
-
-static json_t *thr_clear_cmd(const struct txn_entry *e)
-{
-	return json_pack("{s:s, s:{s:s, s:s}}", "op", "threshold.clear", "args", "value", e->name,
-			 "kind", e->kind == MODEL_HIGH ? "high" : "low");
-}
-
-static json_t *dev_cmd(const struct txn_entry *e, int enable)
-{
-	return json_pack("{s:s, s:{s:s, s:s}}", "op", "device", "args", "path", e->name, "op",
-			 enable ? "enable" : "disable");
-}
-
-/*
- * RESERVE2 for a threshold row: the values of every varbind of the row
- * together must make sense.  @ret 0 or an SNMP error (nothing planned).
- */
-static int thr_plan(struct txn_entry *e)
-{
-	double rise, clear;
-	int destroy;
-
-	if (e->set_enabled && e->want_enabled != TV_TRUE && e->want_enabled != TV_FALSE)
-		return SNMP_ERR_WRONGVALUE;
-	/* RowStatus: createAndGo makes the row, destroy removes it; no createAndWait. */
-	if (e->set_status && e->want_status != RS_ACTIVE && e->want_status != RS_CREATE_AND_GO &&
-	    e->want_status != RS_DESTROY)
-		return SNMP_ERR_WRONGVALUE;
-	if (e->set_status && (e->want_status == RS_CREATE_AND_GO ? e->enabled :
-			      e->want_status == RS_ACTIVE ? !e->enabled : 0))
-		return SNMP_ERR_INCONSISTENTVALUE;
-	/* A row that does not exist is made only by createAndGo (or enabled = true, as before). */
-	if (!e->enabled && !e->set_status && !(e->set_enabled && e->want_enabled == TV_TRUE))
-		return SNMP_ERR_NOCREATION;
-	destroy = (e->set_status && e->want_status == RS_DESTROY) ||
-		  (e->set_enabled && e->want_enabled == TV_FALSE);
-	if (e->set_enabled && e->set_status && destroy != (e->want_enabled == TV_FALSE))
-		return SNMP_ERR_INCONSISTENTVALUE;
-	if (destroy) {
-		/* Disabling and setting levels at once says two opposite things. */
-		if (e->set_rise || e->set_clear)
-			return SNMP_ERR_INCONSISTENTVALUE;
-		if (e->enabled) {
-			e->cmd = thr_clear_cmd(e);
-			e->undo = thr_set_cmd(e, e->rise, e->clear);
-		}
-		e->new_exists = 0;
-		return 0;
-	}
-	if (!e->set_rise && !e->set_clear) {
-		/* enabled = true alone: fine when it is, impossible without levels when not. */
-		return e->enabled ? 0 : SNMP_ERR_INCONSISTENTVALUE;
-	}
-	if (!e->enabled && !(e->set_rise && e->set_clear))
-		return SNMP_ERR_INCONSISTENTVALUE;
-	rise = e->set_rise ? model_unfixed((int32_t)e->rise_fx, e->decimals) : e->rise;
-	clear = e->set_clear ? model_unfixed((int32_t)e->clear_fx, e->decimals) : e->clear;
-	if (e->kind == MODEL_HIGH ? clear > rise : clear < rise)
-		return SNMP_ERR_INCONSISTENTVALUE;
-	e->cmd = thr_set_cmd(e, rise, clear);
-	e->undo = e->enabled ? thr_set_cmd(e, e->rise, e->clear) : thr_clear_cmd(e);
-	e->new_exists = 1;
-	e->new_rise = rise;
-	e->new_clear = clear;
-	return 0;
-}
-
-static int dev_plan(struct txn_entry *e)
-{
-	int enable;
-
-	if (e->want_admin != ADMIN_LOCKED && e->want_admin != ADMIN_UNLOCKED)
-		return SNMP_ERR_WRONGVALUE;
-	enable = e->want_admin == ADMIN_UNLOCKED;
-	if (enable == e->enabled)
-		return 0; /* already so: nothing to do */
-	if (enable ? !e->can_enable : !e->can_disable)
-		return SNMP_ERR_INCONSISTENTVALUE;
-	e->cmd = dev_cmd(e, enable);
-	e->undo = dev_cmd(e, !enable);
-	e->new_enabled = enable;
-	return 0;
-}
-
 static const char *mode_name(int mode)
 {
 	switch (mode) {
@@ -614,7 +507,7 @@ static int agent_set(struct agent *a, int table, netsnmp_agent_request_info *req
 			}
 			if (!e->planned) {
 				e->planned = 1;
-				e->error = table == TXN_THR ? thr_plan(e) : dev_plan(e);
+				e->error = table == TXN_THR ? plan_threshold(e) : plan_device(e);
 				if (e->error)
 					log_info("SET %s %s%s%s refused (%s)", e->node, e->name,
 						 table == TXN_THR ? "/" : "",

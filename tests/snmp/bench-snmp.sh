@@ -75,10 +75,10 @@ export NODES
 echo "== SNOW-CLUSTER-MIB, $NODES simulated nodes, snmpbulkwalk -v3 authPriv -Cr$REPS (through AgentX)"
 echo "   the subagent follows snowd's stream (its default)"
 idle_cpu "idle, 20 s, following the stream"
-walk "whole MIB" snmpbulkwalk "${v3[@]}" -Cr"$REPS" -On "$agent" $M
-walk "snowValueTable" snmpbulkwalk "${v3[@]}" -Cr"$REPS" -On "$agent" $M.1.3
-walk "snowThresholdTable" snmpbulkwalk "${v3[@]}" -Cr"$REPS" -On "$agent" $M.1.4
-walk "snowNodeTable" snmpbulkwalk "${v3[@]}" -Cr"$REPS" -On "$agent" $M.1.2
+walk "whole MIB" snmpbulkwalk "${v3[@]}" -t 10 -r 2 -Cr"$REPS" -On "$agent" $M
+walk "snowValueTable" snmpbulkwalk "${v3[@]}" -t 10 -r 2 -Cr"$REPS" -On "$agent" $M.1.3
+walk "snowThresholdTable" snmpbulkwalk "${v3[@]}" -t 10 -r 2 -Cr"$REPS" -On "$agent" $M.1.4
+walk "snowNodeTable" snmpbulkwalk "${v3[@]}" -t 10 -r 2 -Cr"$REPS" -On "$agent" $M.1.2
 
 echo "   the subagent restarted with --poll (GET /api/v1/nodes every 500 ms, as for https)"
 stop_pid "$(cat "$state/snmp/snow-subagent.pid")"
@@ -86,7 +86,7 @@ SNOW_SUBAGENT_ARGS=--poll "$SNOW_BIN/snow-snmp" up --state "$state" --url "$url"
 	--trap "udp:$trap" >/dev/null
 wait_for 60 served || { echo "the polling subagent does not serve $NODES nodes"; tail -5 "$state/snmp/subagent.log"; exit 1; }
 idle_cpu "idle, 20 s, polling"
-walk "whole MIB (polling)" snmpbulkwalk "${v3[@]}" -Cr"$REPS" -On "$agent" $M
+walk "whole MIB (polling)" snmpbulkwalk "${v3[@]}" -t 10 -r 2 -Cr"$REPS" -On "$agent" $M
 
 # The native table: snmpd's own IF-MIB over $IFACES veth interfaces.
 ip netns add "$ns"
@@ -106,10 +106,10 @@ SNMP_PERSISTENT_DIR=$dir/nat ip netns exec "$ns" snmpd -f -Lf "$dir/native.log" 
 nat_pid=$!
 up() { ip netns exec "$ns" snmpget "${v3[@]}" -t 5 127.0.0.1:1161 .1.3.6.1.2.1.2.1.0 >/dev/null 2>&1; }
 wait_for 60 up || { echo "native snmpd did not answer"; exit 1; }
-ip netns exec "$ns" snmpbulkwalk "${v3[@]}" -Cr"$REPS" -On 127.0.0.1:1161 .1.3.6.1.2.1.2.2 >/dev/null # warm its cache
+ip netns exec "$ns" snmpbulkwalk "${v3[@]}" -t 10 -r 2 -Cr"$REPS" -On 127.0.0.1:1161 .1.3.6.1.2.1.2.2 >/dev/null # warm its cache
 echo "== snmpd-native IF-MIB, $IFACES veth interfaces, same credentials and options (no AgentX)"
-walk "ifXTable" ip netns exec "$ns" snmpbulkwalk "${v3[@]}" -Cr"$REPS" -On 127.0.0.1:1161 .1.3.6.1.2.1.31.1.1
-walk "ifTable" ip netns exec "$ns" snmpbulkwalk "${v3[@]}" -Cr"$REPS" -On 127.0.0.1:1161 .1.3.6.1.2.1.2.2
+walk "ifXTable" ip netns exec "$ns" snmpbulkwalk "${v3[@]}" -t 10 -r 2 -Cr"$REPS" -On 127.0.0.1:1161 .1.3.6.1.2.1.31.1.1
+walk "ifTable" ip netns exec "$ns" snmpbulkwalk "${v3[@]}" -t 10 -r 2 -Cr"$REPS" -On 127.0.0.1:1161 .1.3.6.1.2.1.2.2
 ratio() { # ratio LABEL RATEFILE: against the native ifTable of this run
 	python3 -c 'import sys; w=float(open(sys.argv[2]).read()); n=float(open(sys.argv[3]).read()); print("== %s / native ifTable: %.2fx (%.0f / %.0f varbinds/s)" % (sys.argv[1], w/n, w, n))' \
 		"$1" "$2" "$dir/rate.ifTable"
@@ -124,8 +124,8 @@ echo "== the same MIB inside snmpd (snow-snmp up --in-snmpd: dlmod snmpd-snow.so
 	--trap "udp:$trap" >/dev/null
 wait_for 60 served || { echo "snmpd's module does not serve $NODES nodes"; tail -5 "$state/snmp/snmpd.log"; exit 1; }
 idle_cpu "idle, 20 s, inside snmpd" "$(cat "$state/snmp/snmpd.pid")" "snmpd with the module"
-walk "whole MIB (inside snmpd)" snmpbulkwalk "${v3[@]}" -Cr"$REPS" -On "$agent" $M
-walk "snowValueTable (inside snmpd)" snmpbulkwalk "${v3[@]}" -Cr"$REPS" -On "$agent" $M.1.3
+walk "whole MIB (inside snmpd)" snmpbulkwalk "${v3[@]}" -t 10 -r 2 -Cr"$REPS" -On "$agent" $M
+walk "snowValueTable (inside snmpd)" snmpbulkwalk "${v3[@]}" -t 10 -r 2 -Cr"$REPS" -On "$agent" $M.1.3
 ratio "whole MIB inside snmpd" "$dir/rate.whole_MIB_(inside_snmpd)"
 echo "== CPU seconds used: snmpd with the module $(ps -o cputime= -p "$(cat "$state/snmp/snmpd.pid")")"
 "$SNOW_BIN/snow-snmp" down --state "$state"
