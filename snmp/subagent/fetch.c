@@ -297,8 +297,20 @@ static void st_on_values(void *ctx, json_t *msg)
 static void st_on_event(void *ctx, json_t *ev)
 {
 	struct fetch *f = ctx;
+	const char *type = json_string_value(json_object_get(ev, "type"));
+	struct fetch_slot *slot;
 
 	json_array_append(f->st.events, ev);
+	/* A crash: the node's last_crash, as the list would say it after a reload. */
+	if (type && !strcmp(type, "crash") &&
+	    (slot = st_slot(&f->st, json_string_value(json_object_get(ev, "node"))))) {
+		json_object_set_new(
+			slot->n, "last_crash",
+			json_pack("{s:O?, s:O?, s:O?}", "time", json_object_get(ev, "time"), "boot_id",
+				  json_object_get(ev, "boot_id"), "panic",
+				  json_object_get(json_object_get(ev, "attrs"), "panic")));
+		st_changed(&f->st, slot);
+	}
 }
 
 static void fetch_hand_over(struct fetch *f, struct fetch_result *r);

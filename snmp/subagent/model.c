@@ -391,6 +391,7 @@ static int model_node_row(json_t *n, struct model_node *nr, char *warn, size_t w
 	model_copy(nr->stage, sizeof(nr->stage), n, "stage");
 	nr->last_seen = model_int(n, "last_seen");
 	nr->online_since = model_int(n, "online_since");
+	nr->last_crash = model_int(json_object_get(n, "last_crash"), "time");
 	return 0;
 }
 

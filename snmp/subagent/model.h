@@ -52,6 +52,7 @@ struct model_node {
 	char hostname[MODEL_HOST_MAX + 1];
 	char stage[MODEL_TEXT_MAX + 1];  /* the last boot stage */
 	int64_t last_seen, online_since; /* Unix seconds, 0 never */
+	int64_t last_crash;  /* Unix seconds of the last kernel crash snowd knows of, 0 none */
 };
 
 struct model_value {
