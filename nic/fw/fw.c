@@ -1374,8 +1374,14 @@ static int cal_wait(struct nicfw *fw, enum hal_ev_type type, unsigned count)
 					return ev[i].status;
 				count--;
 			}
-			else if (ev[i].type == HAL_EV_HOST_UP || ev[i].type == HAL_EV_HOST_DOWN)
-				fw_event(fw, &ev[i]); /* not lost: the host may come early */
+			else if (CK_KIND(ev[i].cookie) != CK_CAL)
+				/*
+				 * Not lost: the host may come early, and a peer that
+				 * started first sends hellos while we calibrate.  Its
+				 * frames land in the receive buffers posted before
+				 * calibration and are answered now.
+				 */
+				fw_event(fw, &ev[i]);
 		}
 	}
 	return 0;
@@ -1677,6 +1683,13 @@ int nicfw_create(struct nic_hal *hal, const struct nicfw_config *cfg, struct nic
 	fw->ctl->credits = fw->grant;
 	fw->ctl->fixed_frag = cfg->fixed_frag;
 	rings_reset(fw);
+	/*
+	 * Receive buffers go to the engine before calibration: a peer that
+	 * started first says hello while we measure, and a frame with no buffer
+	 * would be an overflow drop (drops_nobuf) with credits on.
+	 */
+	for (i = 0; i < fw->nrx; i++)
+		rx_repost(fw, i);
 
 	if (cfg->calibrate) {
 		rc = fw_calibrate(fw);
@@ -1688,8 +1701,6 @@ int nicfw_create(struct nic_hal *hal, const struct nicfw_config *cfg, struct nic
 	} else {
 		memcpy(fw->ctl->stages, cfg->stages, sizeof(cfg->stages));
 	}
-	for (i = 0; i < fw->nrx; i++)
-		rx_repost(fw, i);
 	fw->next_tick = 0;
 	*out = fw;
 	return 0;

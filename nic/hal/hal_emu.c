@@ -86,6 +86,7 @@ struct hal_emu {
 	pthread_t dma_thr, tx_thr, rx_thr;
 	int threads;
 	_Atomic uint64_t rx_nobuf, rx_filtered, tx_errors;
+	_Atomic int rx_enabled; /* the program posted its first receive buffer */
 };
 
 static struct hal_emu *he(struct nic_hal *hal) { return (struct hal_emu *)hal; }
@@ -261,6 +262,15 @@ static void *rx_engine(void *arg)
 	uint64_t idle_since = 0;
 
 	while (!atomic_load(&e->stop)) {
+		/*
+		 * Like a real NIC's receive DMA, the engine starts when the
+		 * program gives it buffers; until then frames wait in the kernel
+		 * ring instead of counting as overflow drops.
+		 */
+		if (!atomic_load(&e->rx_enabled)) {
+			poll(&pfd[1], 1, 1);
+			continue;
+		}
 		if (wire_packet_recv(e->wire, rx_frame, e) > 0) {
 			idle_since = 0;
 			continue;
@@ -380,6 +390,7 @@ static int e_post_rx(struct nic_hal *hal, uint32_t nic_off, uint32_t len, uint64
 	}
 	e->rxb[e->rx_tail++ % HAL_QUEUE_DEPTH] = (struct rxbuf){ nic_off, len, cookie };
 	pthread_mutex_unlock(&e->rx_mu);
+	atomic_store(&e->rx_enabled, 1);
 	return 0;
 }
 
