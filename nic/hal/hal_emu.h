@@ -22,6 +22,7 @@ struct hal_emu_params {
 	size_t ring_bytes;  /* kernel receive ring */
 	uint32_t spin_ns;   /* how long an idle engine spins before sleeping */
 	uint32_t inline_bytes; /* an idle engine's job up to this size is done by the caller */
+	int rx_cpu;         /* 1: the NIC CPU reads the wire ring itself (no receive thread) */
 };
 
 /*
@@ -35,6 +36,11 @@ void hal_emu_destroy(struct nic_hal *hal);
 
 /* The NIC memory memfd (still owned by the HAL) and its size, registers included. */
 int hal_emu_memfd(struct nic_hal *hal, size_t *size);
+/*
+ * The eventfd that wakes the NIC CPU when it sleeps with SNF_IDLE_KICK
+ * (still owned by the HAL): the host gets a copy at attach.
+ */
+int hal_emu_kickfd(struct nic_hal *hal);
 
 /*
  * Map the host's registered memory (memfd, size bytes) as the host window
