@@ -23,7 +23,8 @@
 #include <stdint.h>
 
 #define SNF_MAGIC 0x534e4f57u /* "SNOW" */
-#define SNF_ABI_VERSION 1u
+/* 2: nic_idle may ask for the kick eventfd (SNF_IDLE_KICK), passed at attach. */
+#define SNF_ABI_VERSION 2u
 
 /* Largest message sent by programmed I/O (inline in the descriptor). */
 #define SNF_INLINE_MAX 1024u

@@ -1,8 +1,10 @@
 /*
- * The emulated NIC (see hal_emu.h).  Three engine threads, each with its
- * own queue, report to one event queue the NIC CPU (the program's thread)
- * drains.  Waking the NIC CPU is a futex on the wake word in the register
- * page, the same word the host's doorbell bumps, so one sleep covers both.
+ * The emulated NIC (see hal_emu.h).  Engine threads, each with its own
+ * queue, report to one event queue the NIC CPU (the program's thread)
+ * drains.  Waking the NIC CPU: a futex on the wake word in the register page
+ * (the same word the host's doorbell bumps, so one sleep covers both), or,
+ * when the NIC CPU reads the receive ring itself and sleeps in poll() beside
+ * it, a write to the kick eventfd; nic_idle says which.
  */
 #include "hal_emu.h"
 

@@ -1,8 +1,10 @@
 /*
  * The emulated NIC's HAL: NIC memory is a memfd the host process maps too
  * (its first page holds the doorbell and interrupt words, used as futexes);
- * the host DMA engine and the wire send and receive engines are threads;
- * the wire is AF_PACKET on a Linux interface (wire_packet.h).
+ * the host DMA engine and the wire send engine are threads; the wire's
+ * receive ring is read by the NIC CPU itself inside event_wait() (rx_cpu,
+ * sleeping in poll() on the ring and a kick eventfd) or by a receive engine
+ * thread; the wire is AF_PACKET on a Linux interface (wire_packet.h).
  *
  * The receive engine filters on destination MAC like a NIC would; frames a
  * NIC sends to its own MAC with HAL_TX_LOOPBACK never reach the wire.
