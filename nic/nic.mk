@@ -4,7 +4,7 @@
 #   snow-nic       the emulated NIC daemon
 #   snow-nic-bench the benchmark client (make bench-nic)
 NIC_FW_SRCS  := nic/fw/fw.c nic/fw/frame.c nic/fw/cost.c
-NIC_EMU_SRCS := nic/hal/hal_emu.c nic/hal/wire_packet.c
+NIC_EMU_SRCS := nic/hal/hal_emu.c nic/hal/wire_packet.c nic/emu/inproc.c
 NIC_LIB_SRCS := nic/lib/snownic.c
 LIBSNOWNIC   := $(B)/lib/libsnownic.a
 LIBNICFW     := $(B)/lib/libnicfw.a
@@ -31,7 +31,7 @@ $(BIN)/snow-nic: $(OBJ)/nic/emu/snow_nic.o $(LIBNICFW) $(LIBSNOWNIC) $(LIBSNOW)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(NIC_LDLIBS)
 
-$(BIN)/snow-nic-bench: $(OBJ)/nic/bench/nic_bench.o $(LIBSNOWNIC) $(LIBSNOW)
+$(BIN)/snow-nic-bench: $(OBJ)/nic/bench/nic_bench.o $(LIBNICFW) $(LIBSNOWNIC) $(LIBSNOW)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(NIC_LDLIBS)
 

@@ -1,24 +1,28 @@
 #!/usr/bin/env bash
 # make bench-nic: snow-nic against TCP on one veth link between two network
 # namespaces, in one run.  Prints figures and ratios; never fails on speed.
-#   - one-way latency and streaming bandwidth, 4 B .. 4 MiB: snow pipelined,
-#     snow store-and-forward, TCP (same client program), plus sockperf and
-#     iperf3 for reference;
+#   - one-way latency and streaming bandwidth, 4 B .. 4 MiB: snow pipelined
+#     (snow-nic daemon), snow run to completion (the NIC inside the bench
+#     process), snow store-and-forward, TCP (same client program), plus
+#     sockperf and iperf3 for reference;
+#   - ROUNDS rounds (3), the variants in a rotated order each round, every
+#     figure the median with its spread (min..max) over the rounds;
 #   - the fragment size the cost model picked, and bandwidth at fixed
 #     fragment sizes around it;
 #   - each stage's bandwidth alone (snow-nic's start-up calibration), and the
 #     pipeline's best bandwidth as a fraction of its slowest stage.
-# Needs root.  SCALE=PCT scales iteration counts (default 100).
+# Needs root.  SCALE=PCT scales iteration counts (default 100), ROUNDS=N.
 set -u
 cd "$(dirname "$0")/../.."
 BIN=build/bin
 SCALE=${SCALE:-100}
+ROUNDS=${ROUNDS:-3}
 [ "$(id -u)" = 0 ] || { echo "bench-nic: needs root (namespaces, AF_PACKET)" >&2; exit 1; }
 
-NSA=snow-nic-ba-$$ NSB=snow-nic-bb-$$ VA=snba$$ VB=snbb$$
+NSA=nic-ba-$$ NSB=nic-bb-$$ VA=nicba$$ VB=nicbb$$
 MACA=02:53:4e:00:01:01 MACB=02:53:4e:00:01:02
 IPA=10.250.$((($$ >> 8) % 250)).1 IPB=10.250.$((($$ >> 8) % 250)).2
-TMP=$(mktemp -d /tmp/snow-nic-bench.XXXXXX)
+TMP=$(mktemp -d /tmp/nic-bench.XXXXXX)
 PIDS=()
 cleanup() {
 	local p
@@ -40,41 +44,91 @@ ip -n "$NSB" link set "$VB" address $MACB mtu 65535 up
 ip -n "$NSA" link set lo up; ip -n "$NSB" link set lo up
 ip -n "$NSA" addr add $IPA/24 dev "$VA"; ip -n "$NSB" addr add $IPB/24 dev "$VB"
 
-ip netns exec "$NSA" $BIN/snow-nic -i "$VA" --node 1 --peers 2=$MACB -s "$TMP/a.sock" \
-	--status-file "$TMP/a.json" >"$TMP/a.log" 2>&1 &
-PIDS+=($!)
-ip netns exec "$NSB" $BIN/snow-nic -i "$VB" --node 2 --peers 1=$MACA -s "$TMP/b.sock" \
-	--status-file "$TMP/b.json" >"$TMP/b.log" 2>&1 &
-PIDS+=($!)
-for _ in $(seq 100); do [ -s "$TMP/a.json" ] && [ -s "$TMP/b.json" ] && break; sleep 0.1; done
-
 wait_attached() {
 	for _ in $(seq 100); do grep -q "\"attached_pid\":$1[,}]" "$TMP/b.json" && return; sleep 0.1; done
 }
-# run NAME ARGS...: snow-nic-bench server in B, client in A; the client's table in $TMP/NAME.
+PIDA= PIDB=
+# nics_up / nics_down: the snow-nic pair (the run-to-completion variant needs the link alone).
+nics_up() {
+	[ -n "$PIDA" ] && return
+	rm -f "$TMP/a.json" "$TMP/b.json"
+	ip netns exec "$NSA" $BIN/snow-nic -i "$VA" --node 1 --peers 2=$MACB -s "$TMP/a.sock" \
+		--status-file "$TMP/a.json" >>"$TMP/a.log" 2>&1 &
+	PIDA=$!
+	ip netns exec "$NSB" $BIN/snow-nic -i "$VB" --node 2 --peers 1=$MACA -s "$TMP/b.sock" \
+		--status-file "$TMP/b.json" >>"$TMP/b.log" 2>&1 &
+	PIDB=$!
+	PIDS+=("$PIDA" "$PIDB")
+	for _ in $(seq 150); do [ -s "$TMP/a.json" ] && [ -s "$TMP/b.json" ] && break; sleep 0.1; done
+	cp "$TMP/a.json" "$TMP/a.status"
+}
+nics_down() {
+	[ -z "$PIDA" ] && return
+	kill "$PIDA" "$PIDB" 2>/dev/null
+	wait "$PIDA" "$PIDB" 2>/dev/null
+	PIDA= PIDB=
+}
+# run NAME ARGS...: snow-nic-bench server in B, client in A; the client's rows appended to $TMP/NAME.
+# A first argument "tcp" measures TCP, "rtc" the NIC run to completion inside each bench process.
 run() {
-	local name=$1 spid; shift
-	if [[ " $* " == *" tcp "* ]]; then
+	local name=$1 kind=snow spid; shift
+	case " $* " in *" tcp "*) kind=tcp ;; *" rtc "*) kind=rtc; shift ;; esac
+	case $kind in
+	tcp)
 		ip netns exec "$NSB" $BIN/snow-nic-bench -r server "$@" >"$TMP/$name.server" 2>&1 &
 		spid=$!
 		sleep 0.3
-		ip netns exec "$NSA" $BIN/snow-nic-bench -r client --addr $IPB "$@" >"$TMP/$name" 2>&1
-	else
+		ip netns exec "$NSA" $BIN/snow-nic-bench -r client --addr $IPB "$@" >>"$TMP/$name" 2>&1 ;;
+	rtc)
+		nics_down
+		ip netns exec "$NSB" $BIN/snow-nic-bench -r server --engine "$VB" --node 2 --peer-mac $MACA \
+			--peer 1 "$@" >"$TMP/$name.server" 2>&1 &
+		spid=$!
+		ip netns exec "$NSA" $BIN/snow-nic-bench -r client --engine "$VA" --node 1 --peer-mac $MACB \
+			--peer 2 "$@" >>"$TMP/$name" 2>&1 ;;
+	snow)
+		nics_up
 		ip netns exec "$NSB" $BIN/snow-nic-bench -r server -s "$TMP/b.sock" --peer 1 "$@" \
 			>"$TMP/$name.server" 2>&1 &
 		spid=$!
 		wait_attached $spid
 		ip netns exec "$NSA" $BIN/snow-nic-bench -r client -s "$TMP/a.sock" --peer 2 "$@" \
-			>"$TMP/$name" 2>&1
-	fi
+			>>"$TMP/$name" 2>&1 ;;
+	esac
 	wait $spid
 }
+# order R ITEMS...: the items rotated by R, reversed on odd rounds (each runs early and late).
+order() {
+	local r=$1 n i k; shift
+	n=$#
+	local items=("$@")
+	for ((k = 0; k < n; k++)); do
+		if ((r % 2)); then i=$(((n - 1 - k + r) % n)); else i=$(((k + r) % n)); fi
+		echo "${items[$i]}"
+	done
+}
 
-echo "bench-nic: veth $VA<->$VB, MTU 65535, $(nproc) CPUs, $(uname -r)"
-echo "running: snow pipelined, snow store-and-forward, TCP (this takes a minute or two)"
-run pipe --iters-scale "$SCALE"
-run sf --sf --iters-scale "$SCALE"
-run tcp -t tcp --port 5301 --iters-scale "$SCALE"
+echo "bench-nic: veth $VA<->$VB, MTU 65535, $(nproc) CPUs, $(uname -r), $ROUNDS rounds, load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "threads are not pinned: two CPUs are shared with whatever else runs"
+RS=$((SCALE * 3 / 2 / ROUNDS)); [ "$RS" -ge 1 ] || RS=1
+SWEEP_SIZES=65536,262144,1048576,4194304
+FRAGS="0 4096 8192 16384 32768 49152 65495"
+for ((r = 0; r < ROUNDS; r++)); do
+	echo "round $((r + 1))/$ROUNDS: $(order $r pipe sf tcp rtc | tr '\n' ' ')(load $(cut -d' ' -f1 /proc/loadavg))"
+	for v in $(order $r pipe sf tcp rtc); do
+		case $v in
+		pipe) run "pipe.$r" --iters-scale "$RS" ;;
+		sf) run "sf.$r" --sf --iters-scale "$RS" ;;
+		tcp) run "tcp.$r" -t tcp --port 5301 --iters-scale "$RS" ;;
+		rtc) run "rtc.$r" rtc --iters-scale "$RS" ;;
+		esac
+	done
+	# Fragment sweep: bandwidth at fixed fragment sizes (0: the model's pick), same rotation.
+	for f in $(order $r $FRAGS); do
+		run "frag-$f.$r" --test bw --sizes $SWEEP_SIZES --frag "$f" --iters-scale "$RS"
+	done
+done
+nics_up
 
 # Reference tools, when installed.
 SOCKPERF=- IPERF=-
@@ -92,61 +146,73 @@ if command -v iperf3 >/dev/null; then
 		awk '/receiver/ {print $(NF-2)}')
 	wait $ip_srv 2>/dev/null
 fi
+echo "load at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 
-# Fragment sweep: bandwidth at fixed fragment sizes around the model's pick.
-echo "running: fragment sweep"
-for size in 65536 262144 1048576 4194304; do
-	for frag in 4096 8192 16384 32768 49152 65495; do
-		run "frag-$size-$frag" --test bw --min-size $size --max-size $size --frag $frag \
-			--iters-scale "$SCALE"
-	done
-done
-
-python3 - "$TMP" "$SOCKPERF" "$IPERF" <<'EOF'
-import json, os, sys
-tmp, sockperf, iperf = sys.argv[1], sys.argv[2], sys.argv[3]
+python3 - "$TMP" "$SOCKPERF" "$IPERF" "$ROUNDS" <<'EOF'
+import json, os, statistics, sys
+tmp, sockperf, iperf, rounds = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 
 def table(name):
     rows = {}
-    for line in open(os.path.join(tmp, name)):
-        f = line.split()
-        if f and f[0].isdigit():
-            rows[int(f[0])] = (float(f[1]), float(f[2]), int(f[3]))
+    try:
+        for line in open(os.path.join(tmp, name)):
+            f = line.split()
+            if f and f[0].isdigit():
+                rows[int(f[0])] = (float(f[1]), float(f[2]), int(f[3]))
+    except OSError:
+        pass
     return rows
 
-pipe, sf, tcp = table("pipe"), table("sf"), table("tcp")
-st = json.load(open(os.path.join(tmp, "a.json")))
+def med(name, size, col):
+    """Median, min and max over the rounds of one column (0 lat, 1 bw, 2 frag)."""
+    xs = [table("%s.%d" % (name, r)).get(size) for r in range(rounds)]
+    xs = [x[col] for x in xs if x]
+    if not xs:
+        return 0, 0, 0
+    return statistics.median(xs), min(xs), max(xs)
+
+def spread(m):
+    return (m[2] - m[1]) / m[0] * 100 if m[0] else 0
+
+V = ["pipe", "rtc", "sf", "tcp"]
+sizes = sorted(table("pipe.0"))
 print()
-print("One-way latency (us, ping-pong/2) and streaming bandwidth (MB/s = 10^6 B/s)")
-print("%9s | %9s %9s %9s | %9s %9s %9s | %7s %8s" %
-      ("size", "lat pipe", "lat S&F", "lat TCP", "bw pipe", "bw S&F", "bw TCP", "frag", "pipe/TCP"))
-for size in sorted(pipe):
-    p, s, t = pipe[size], sf.get(size, (0, 0, 0)), tcp.get(size, (0, 0, 0))
-    print("%9d | %9.1f %9.1f %9.1f | %9.1f %9.1f %9.1f | %7d %8.2f" %
-          (size, p[0], s[0], t[0], p[1], s[1], t[1], p[2], p[1] / t[1] if t[1] else 0))
+print("One-way latency (us, ping-pong/2): median of %d rounds, +-%% = (max-min)/median" % rounds)
+print("%9s |" % "size" + "".join("%16s" % v for v in ("pipe", "rtc", "S&F", "TCP")) + " | %8s %8s" % ("TCP/pipe", "TCP/rtc"))
+for size in sizes:
+    ms = [med(v, size, 0) for v in V]
+    print("%9d |" % size + "".join("%9.1f +-%3.0f%%" % (m[0], spread(m)) for m in ms) +
+          " | %8.2f %8.2f" % (ms[3][0] / ms[0][0] if ms[0][0] else 0, ms[3][0] / ms[1][0] if ms[1][0] else 0))
+print()
+print("Streaming bandwidth (MB/s = 10^6 B/s): median of %d rounds, +-%% = (max-min)/median" % rounds)
+print("%9s |" % "size" + "".join("%16s" % v for v in ("pipe", "rtc", "S&F", "TCP")) + " | %8s %8s %7s" % ("pipe/TCP", "rtc/TCP", "frag"))
+for size in sizes:
+    ms = [med(v, size, 1) for v in V]
+    print("%9d |" % size + "".join("%9.1f +-%3.0f%%" % (m[0], spread(m)) for m in ms) +
+          " | %8.2f %8.2f %7d" % (ms[0][0] / ms[3][0] if ms[3][0] else 0, ms[1][0] / ms[3][0] if ms[3][0] else 0,
+                                 med("pipe", size, 2)[0]))
 print()
 print("reference: sockperf TCP ping-pong 64 B: %s us one-way; iperf3 TCP: %s Mbit/s (%s MB/s)" %
       (sockperf, iperf, "%.0f" % (float(iperf) / 8) if iperf not in ("-", "") else "-"))
 print()
-print("Fragment sweep: bandwidth (MB/s) at fixed fragment sizes; * = the model's pick")
+print("Fragment sweep (snow-nic, pipelined): bandwidth (MB/s) at fixed fragment sizes, medians")
 frags = [4096, 8192, 16384, 32768, 49152, 65495]
 print("%9s | %8s %9s | " % ("size", "model", "bw model") + " ".join("%8d" % f for f in frags) + " | model/best")
 for size in (65536, 262144, 1048576, 4194304):
-    m = pipe.get(size)
-    bws = []
-    for f in frags:
-        r = table("frag-%d-%d" % (size, f)).get(size)
-        bws.append(r[1] if r else 0)
-    best = max(bws + [m[1]])
-    print("%9d | %8d %9.1f | " % (size, m[2], m[1]) + " ".join("%8.1f" % b for b in bws) +
-          " | %9.2f" % (m[1] / best if best else 0))
+    m = med("frag-0", size, 1)
+    bws = [med("frag-%d" % f, size, 1)[0] for f in frags]
+    best = max(bws + [m[0]])
+    print("%9d | %8d %9.1f | " % (size, med("frag-0", size, 2)[0], m[0]) + " ".join("%8.1f" % b for b in bws) +
+          " | %9.2f" % (m[0] / best if best else 0))
 print()
+st = json.load(open(os.path.join(tmp, "a.status")))
 print("Stages measured alone at start-up (node 1), t = a + b*bytes per fragment")
 for s in st["stages"]:
     print("  %-12s a %8.0f ns  b %.4f ns/B  alone %8.0f MB/s" % (s["name"], s["a_ns"], s["b_ns_per_byte"], s["mb_s"]))
 slow = min(s["mb_s"] for s in st["stages"])
-best_size = max(pipe, key=lambda k: pipe[k][1])
+best_size = max(sizes, key=lambda k: med("pipe", k, 1)[0])
+bb = med("pipe", best_size, 1)[0]
 print("best pipelined bandwidth %.0f MB/s at %d B = %.0f%% of the slowest stage (%.0f MB/s)" %
-      (pipe[best_size][1], best_size, 100 * pipe[best_size][1] / slow, slow))
+      (bb, best_size, 100 * bb / slow, slow))
 print("model's fragment choices (status file frag_for):", st["frag_for"])
 EOF

@@ -15,6 +15,7 @@
  */
 #include "clock.h"
 #include "conf.h"
+#include "emu/inproc.h"
 #include "lib/snownic.h"
 #include "log.h"
 
@@ -37,8 +38,8 @@
 #define RQ 512u
 
 struct bopts {
-	char *transport, *role, *socket, *addr, *test, *out_sizes;
-	long peer, port, min_size, max_size, frag, window, sf, verify, count, post_delay_us,
+	char *transport, *role, *socket, *addr, *test, *out_sizes, *sizes, *engine, *peer_mac;
+	long node, peer, port, min_size, max_size, frag, window, sf, verify, count, post_delay_us,
 		iters_scale;
 };
 
@@ -60,6 +61,10 @@ static const struct conf_option bopts_table[] = {
 	{ "count", 0, CONF_INT, O(count), 1, 1000000, "N", "overload: messages in the burst (2000)" },
 	{ "post-delay-us", 0, CONF_INT, O(post_delay_us), 0, 10000000, "US", "overload: server sleeps this long per post (0)" },
 	{ "iters-scale", 0, CONF_INT, O(iters_scale), 1, 1000, "PCT", "scale iteration counts (100)" },
+	{ "engine", 0, CONF_STR, O(engine), 0, 0, "IFACE", "run the NIC in this process on IFACE, run to completion (no snow-nic)" },
+	{ "node", 0, CONF_INT, O(node), 0, 65535, "ID", "--engine: this node's id" },
+	{ "peer-mac", 0, CONF_STR, O(peer_mac), 0, 0, "MAC", "--engine: the peer's MAC" },
+	{ "sizes", 0, CONF_STR, O(sizes), 0, 0, "N,N,..", "these sizes instead of min-size..max-size doubling" },
 	{ NULL, 0, 0, 0, 0, 0, NULL, NULL },
 };
 #undef O
@@ -452,9 +457,89 @@ static void bw_plan(const struct bench *b, size_t size, unsigned *window, unsign
 		*loops = 200;
 }
 
+/*
+ * --engine: the NIC in this process (same program, same emulated HAL), run to
+ * completion by this thread.  SNOWNIC_SPIN_US: how long a wait polls the ring
+ * before sleeping; SNOWNIC_INLINE_DMA: engine jobs up to this size run on this
+ * thread (1 MiB: all of them).  @ret 0 or -errno with err filled.
+ */
+static int engine_open(struct bench *b, size_t want, char *err, size_t errlen)
+{
+	struct snownic_inproc_params p = { 0 };
+	const char *spin = getenv("SNOWNIC_SPIN_US"), *inl = getenv("SNOWNIC_INLINE_DMA");
+	unsigned m[6];
+	int i;
+
+	if (!b->o.peer_mac || sscanf(b->o.peer_mac, "%2x:%2x:%2x:%2x:%2x:%2x", &m[0], &m[1], &m[2],
+				     &m[3], &m[4], &m[5]) != 6) {
+		snprintf(err, errlen, "peer-mac: '%s' is not xx:xx:xx:xx:xx:xx",
+			 b->o.peer_mac ? b->o.peer_mac : "");
+		return -EINVAL;
+	}
+	nicfw_config_defaults(&p.cfg);
+	p.cfg.node_id = (uint16_t)b->o.node;
+	p.cfg.npeers = 1;
+	p.cfg.peers[0].id = (uint16_t)b->o.peer;
+	for (i = 0; i < 6; i++)
+		p.cfg.peers[0].mac[i] = (uint8_t)m[i];
+	p.cfg.epoch = (uint32_t)getpid() * 2654435761u | 1u;
+	p.ifname = b->o.engine;
+	p.nicmem = 32u << 20;
+	p.ring_bytes = 16u << 20;
+	p.spin_ns = spin ? (uint32_t)strtoul(spin, NULL, 10) * 1000u : 0;
+	/* Every engine job on this thread: no hand-offs at all (SNOWNIC_INLINE_DMA to compare). */
+	p.inline_bytes = inl ? (uint32_t)strtoul(inl, NULL, 10) : 1u << 20;
+	return snownic_inproc_open(&p, want, &b->nic, err, errlen);
+}
+
+/*
+ * The next message size: from the --sizes list when given (already checked),
+ * else min-size, doubling up to max-size.  @ret SIZE_MAX after the last.
+ */
+static size_t next_size(const struct bench *b, const char **list, size_t prev, bool first)
+{
+	char *end;
+	unsigned long v;
+
+	if (*list) {
+		if (!**list)
+			return SIZE_MAX;
+		v = strtoul(*list, &end, 10);
+		*list = *end == ',' ? end + 1 : end;
+		return v;
+	}
+	if (first)
+		return (size_t)b->o.min_size;
+	prev = prev ? prev * 2 : 1; /* 0 * 2 stays 0 */
+	return prev <= (size_t)b->o.max_size ? prev : SIZE_MAX;
+}
+
+/* Check --sizes: numbers up to max-size, comma-separated.  @ret 0 or -EINVAL with err. */
+static int sizes_check(struct bench *b, char *err, size_t errlen)
+{
+	const char *p = b->o.sizes;
+	char *end;
+	unsigned long v;
+
+	if (!p)
+		return 0;
+	do {
+		errno = 0;
+		v = strtoul(p, &end, 10);
+		if (end == p || errno || (*end && *end != ',') || v > (unsigned long)b->o.max_size) {
+			snprintf(err, errlen, "sizes: '%s' is not a list of sizes up to max-size %ld",
+				 b->o.sizes, b->o.max_size);
+			return -EINVAL;
+		}
+		p = end + 1;
+	} while (*end);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct bench b = { 0 };
+	const char *list;
 	char err[512];
 	int rc, next;
 	size_t size;
@@ -490,6 +575,8 @@ int main(int argc, char **argv)
 			 b.o.max_size);
 		rc = -EINVAL;
 	}
+	if (!rc)
+		rc = sizes_check(&b, err, sizeof(err));
 	if (rc) {
 		fprintf(stderr, "snow-nic-bench: %s\n", err);
 		return 2;
@@ -506,8 +593,23 @@ int main(int argc, char **argv)
 		tcp_open(&b);
 	} else {
 		size_t want = (size_t)b.o.max_size * 8 + (16u << 20);
-		rc = snownic_open(b.o.socket ? b.o.socket : "/run/snow-nic.sock", want, &b.nic, err,
-				  sizeof(err));
+		if (b.o.verify) {
+			/*
+			 * Checked messages need a receive buffer each for a whole
+			 * window: a buffer posted twice is overwritten by the later
+			 * message before the earlier one is checked.
+			 */
+			unsigned w, l;
+			size_t slot = ((size_t)b.o.max_size + 4095) & ~(size_t)4095;
+			bw_plan(&b, (size_t)b.o.max_size, &w, &l);
+			if (2 * (w + 1) * slot + (16u << 20) > want)
+				want = 2 * (w + 1) * slot + (16u << 20);
+		}
+		if (b.o.engine)
+			rc = engine_open(&b, want, err, sizeof(err));
+		else
+			rc = snownic_open(b.o.socket ? b.o.socket : "/run/snow-nic.sock", want, &b.nic,
+					  err, sizeof(err));
 		if (rc)
 			fatalx("%s", err);
 		b.mem = snownic_mem(b.nic, &b.memsz);
@@ -522,7 +624,20 @@ int main(int argc, char **argv)
 	}
 	if (b.client)
 		printf("# %-8s %12s %12s %8s\n", "size", "lat_us", "bw_MBps", "frag");
-	for (size = (size_t)b.o.min_size; size <= (size_t)b.o.max_size; size *= 2) {
+	/*
+	 * Warm up, untimed: the first exchanges also wait for the peers' hello and
+	 * credits, fault in buffers and wake caches; without this the first size
+	 * measured is several times slower than the same size measured again.
+	 */
+	if (strcmp(b.o.test, "bw")) {
+		double lat;
+		if (b.nic)
+			snow_lat(&b, 64, 200, &lat);
+		else
+			tcp_lat(&b, 64, 200, &lat);
+	}
+	list = b.o.sizes;
+	for (size = next_size(&b, &list, 0, true); size != SIZE_MAX; size = next_size(&b, &list, size, false)) {
 		double lat = 0, bw = 0;
 		unsigned w, l;
 		uint32_t frag = 0;
@@ -546,8 +661,6 @@ int main(int argc, char **argv)
 			printf("%-10zu %12.2f %12.1f %8u\n", size, lat, bw, frag);
 			fflush(stdout);
 		}
-		if (size == 0)
-			size = 1; /* 0 * 2 stays 0 */
 	}
 	if (b.o.verify)
 		printf("# verify: %lu messages checked, %lu bad bytes\n", b.checked, b.bad_bytes);

@@ -39,7 +39,7 @@
 static const int snic_signals[] = { SIGINT, SIGTERM };
 
 struct snic_opts {
-	char *config, *iface, *peers, *socket, *status_file, *rx_ring;
+	char *config, *iface, *peers, *socket, *status_file, *rx_ring, *rx_engine;
 	long node, nic_mem, threshold, credits, frag, min_frag, max_frag, ring_mb, spin_us,
 		rx_timeout_ms, inline_dma;
 	int flow_control, check, verbose, self_test;
@@ -61,6 +61,7 @@ static const struct conf_option snic_options[] = {
 	{ "min-frag", 0, CONF_INT, O(min_frag), 64, 65535, "BYTES", "smallest fragment the model may pick (1024)" },
 	{ "max-frag", 0, CONF_INT, O(max_frag), 0, 65535, "BYTES", "largest fragment (0: MTU - 40)" },
 	{ "rx-ring", 0, CONF_STR, O(rx_ring), 0, 0, "v2|v3", "AF_PACKET receive ring version (v2)" },
+	{ "rx-engine", 0, CONF_STR, O(rx_engine), 0, 0, "cpu|thread", "who reads the wire's receive ring: the NIC CPU itself (no hand-off) or a receive engine thread (cpu)" },
 	{ "ring-mb", 0, CONF_INT, O(ring_mb), 1, 1024, "MIB", "kernel receive ring size (16)" },
 	{ "spin-us", 0, CONF_INT, O(spin_us), 0, 100000, "US", "idle engines spin this long before sleeping (0)" },
 	{ "inline-dma", 0, CONF_INT, O(inline_dma), 0, 1 << 20, "BYTES", "an idle engine's job up to this size runs on the NIC CPU (16384)" },
@@ -144,6 +145,10 @@ static int snic_config(struct snic_state *st, char *err, size_t errlen)
 	}
 	if (o->node < 0) {
 		snprintf(err, errlen, "node: required");
+		return -EINVAL;
+	}
+	if (strcmp(o->rx_engine, "cpu") && strcmp(o->rx_engine, "thread")) {
+		snprintf(err, errlen, "rx-engine: '%s' is not cpu or thread", o->rx_engine);
 		return -EINVAL;
 	}
 	if (strcmp(o->rx_ring, "v2") && strcmp(o->rx_ring, "v3")) {
@@ -251,10 +256,11 @@ static void snic_write_status(struct snic_state *st)
 
 /* ---- the control socket ---------------------------------------------------- */
 
-static int snic_reply(int fd, json_t *j, int pass_fd)
+/* Send j (consumed) with up to two descriptors (-1: none) to a client.  @ret 0 or -errno. */
+static int snic_reply(int fd, json_t *j, int pass_fd, int pass_fd2)
 {
 	union {
-		char buf[CMSG_SPACE(sizeof(int))];
+		char buf[CMSG_SPACE(2 * sizeof(int))];
 		struct cmsghdr align;
 	} u;
 	char *text = json_dumps(j, JSON_COMPACT);
@@ -277,8 +283,11 @@ static int snic_reply(int fd, json_t *j, int pass_fd)
 		cm = CMSG_FIRSTHDR(&msg);
 		cm->cmsg_level = SOL_SOCKET;
 		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		cm->cmsg_len = CMSG_LEN((pass_fd2 >= 0 ? 2 : 1) * sizeof(int));
 		memcpy(CMSG_DATA(cm), &pass_fd, sizeof(int));
+		if (pass_fd2 >= 0)
+			memcpy(CMSG_DATA(cm) + sizeof(int), &pass_fd2, sizeof(int));
+		msg.msg_controllen = CMSG_SPACE((pass_fd2 >= 0 ? 2 : 1) * sizeof(int));
 	}
 	if (sendmsg(fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
 		rc = -errno;
@@ -382,7 +391,7 @@ out:
 	json_decref(req);
 	if (fd >= 0)
 		close(fd); /* the HAL keeps its own mapping */
-	if (snic_reply(cl->fd, reply, nicfd) < 0)
+	if (snic_reply(cl->fd, reply, nicfd, nicfd >= 0 ? hal_emu_kickfd(st->hal) : -1) < 0)
 		log_warn("reply to client");
 }
 
@@ -427,7 +436,7 @@ static void snic_client_read(struct snic_state *st, int i)
 	if (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
 		if (fd >= 0)
 			close(fd);
-		snic_reply(st->clients[i].fd, snic_error(EMSGSIZE, "request: too long"), -1);
+		snic_reply(st->clients[i].fd, snic_error(EMSGSIZE, "request: too long"), -1, -1);
 		return;
 	}
 	snic_request(st, i, text, (size_t)n, fd);
@@ -515,7 +524,7 @@ static int snic_loop(struct snic_state *st)
 				for (i = 0; i < CLIENTS_MAX && st->clients[i].fd >= 0; i++)
 					;
 				if (i == CLIENTS_MAX) {
-					snic_reply(fd, snic_error(EMFILE, "too many connections"), -1);
+					snic_reply(fd, snic_error(EMFILE, "too many connections"), -1, -1);
 					close(fd);
 					continue;
 				}
@@ -706,6 +715,8 @@ int main(int argc, char **argv)
 		rc = -ENOMEM;
 	if (!rc && !st.o.rx_ring && !(st.o.rx_ring = strdup("v2")))
 		rc = -ENOMEM;
+	if (!rc && !st.o.rx_engine && !(st.o.rx_engine = strdup("cpu")))
+		rc = -ENOMEM;
 	if (!rc)
 		rc = snic_config(&st, err, sizeof(err));
 	if (rc) {
@@ -725,6 +736,7 @@ int main(int argc, char **argv)
 	hp.ifname = st.o.iface;
 	hp.nicmem = (size_t)st.o.nic_mem << 20;
 	hp.rx_v3 = !strcmp(st.o.rx_ring, "v3");
+	hp.rx_cpu = !strcmp(st.o.rx_engine, "cpu");
 	hp.ring_bytes = (size_t)st.o.ring_mb << 20;
 	hp.spin_ns = (uint32_t)st.o.spin_us * 1000u;
 	hp.inline_bytes = (uint32_t)st.o.inline_dma;

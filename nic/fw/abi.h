@@ -23,7 +23,8 @@
 #include <stdint.h>
 
 #define SNF_MAGIC 0x534e4f57u /* "SNOW" */
-#define SNF_ABI_VERSION 1u
+/* 2: nic_idle may ask for the kick eventfd (SNF_IDLE_KICK), passed at attach. */
+#define SNF_ABI_VERSION 2u
 
 /* Largest message sent by programmed I/O (inline in the descriptor). */
 #define SNF_INLINE_MAX 1024u
@@ -41,12 +42,20 @@
 struct snf_regs {
 	_Atomic uint32_t doorbell;     /* host: ++ after producing descriptors */
 	_Atomic uint32_t wake;         /* anyone: ++ to wake the NIC CPU (futex) */
-	_Atomic uint32_t nic_idle;     /* NIC CPU: 1 while it may sleep on wake */
+	_Atomic uint32_t nic_idle;     /* NIC CPU: SNF_IDLE_* while it may sleep */
 	uint32_t pad0[13];
 	_Atomic uint32_t irq;          /* NIC: ++ after producing completions (futex) */
 	_Atomic uint32_t host_waiting; /* host: 1 while it may sleep on irq */
 	uint32_t pad1[14];
 };
+
+/*
+ * How a sleeping NIC CPU wants to be woken (nic_idle): a FUTEX_WAKE on wake,
+ * or a write to the kick eventfd the NIC gave the host at attach (it sleeps
+ * in poll() beside its wire then).  Either way wake is bumped first.
+ */
+#define SNF_IDLE_FUTEX 1u
+#define SNF_IDLE_KICK 2u
 
 /* Send descriptor flags. */
 #define SNF_SEND_SF 0x0001u     /* store-and-forward: no pipelining */

@@ -1374,8 +1374,14 @@ static int cal_wait(struct nicfw *fw, enum hal_ev_type type, unsigned count)
 					return ev[i].status;
 				count--;
 			}
-			else if (ev[i].type == HAL_EV_HOST_UP || ev[i].type == HAL_EV_HOST_DOWN)
-				fw_event(fw, &ev[i]); /* not lost: the host may come early */
+			else if (CK_KIND(ev[i].cookie) != CK_CAL)
+				/*
+				 * Not lost: the host may come early, and a peer that
+				 * started first sends hellos while we calibrate.  Its
+				 * frames land in the receive buffers posted before
+				 * calibration and are answered now.
+				 */
+				fw_event(fw, &ev[i]);
 		}
 	}
 	return 0;
@@ -1427,6 +1433,21 @@ static int cal_stream(struct nicfw *fw, double *bw_host, double *bw_wire)
 	return 0;
 }
 
+/* Fit stage i from n timings t at sizes x; its bandwidth alone is the fit's at x[n-1]. */
+static void cal_stage(struct nicfw *fw, unsigned i, const char *name, const double *x,
+		      const double *t, uint32_t n)
+{
+	double a, b, tmax;
+
+	if (cost_fit(x, t, n, &a, &b)) {
+		a = 0;
+		b = t[n - 1] / x[n - 1];
+	}
+	tmax = a + b * x[n - 1];
+	fw->ctl->stages[i] = (struct snf_stage){ "", a, b, tmax > 0 ? x[n - 1] / tmax * 1e3 : 0 };
+	snprintf(fw->ctl->stages[i].name, sizeof(fw->ctl->stages[i].name), "%s", name);
+}
+
 /*
  * Measure host DMA and the wire alone, streaming CAL_REPS fragments of each
  * size, and fit t = a + b * size.  Calibration frames go to our own MAC, so
@@ -1435,7 +1456,7 @@ static int cal_stream(struct nicfw *fw, double *bw_host, double *bw_wire)
 static int fw_calibrate(struct nicfw *fw)
 {
 	static const uint32_t sizes_all[] = { 256, 1024, 4096, 16384, 65536 };
-	double x[8], th[8], tw[8], a, b;
+	double x[8], th[8], tw[8], thr[8], tl[8], a, b;
 	uint32_t sizes[8], nsz = 0, i, r, round, reps, max = fw->ctl->max_frag;
 	double bw_host, bw_wire;
 	uint64_t t0, scratch = fw->hal->ops->window(fw->hal, HAL_WIN_SCRATCH);
@@ -1490,6 +1511,36 @@ static int fw_calibrate(struct nicfw *fw)
 			t = (double)(fw->hal->ops->now_ns(fw->hal) - t0) / reps;
 			if (!round || t < tw[i])
 				tw[i] = t;
+
+			/* The receiving stages: DMA to the host, and the receive engine (MAC loopback). */
+			t0 = fw->hal->ops->now_ns(fw->hal);
+			for (r = 0; r < reps; r++) {
+				rc = fw->hal->ops->dma(fw->hal, HAL_WIN_SCRATCH, HAL_DMA_TO_HOST, 0,
+						       fw->tx[r].off + SNF_FRAME_HDR, sizes[i],
+						       CK(CK_CAL, r));
+				if (rc)
+					return rc;
+			}
+			rc = cal_wait(fw, HAL_EV_DMA_DONE, reps);
+			if (rc)
+				return rc;
+			t = (double)(fw->hal->ops->now_ns(fw->hal) - t0) / reps;
+			if (!round || t < thr[i])
+				thr[i] = t;
+			t0 = fw->hal->ops->now_ns(fw->hal);
+			for (r = 0; r < reps; r++) {
+				rc = fw->hal->ops->wire_send(fw->hal, fw->tx[r].off,
+							     SNF_FRAME_HDR + sizes[i], HAL_TX_LOOPBACK,
+							     CK(CK_CAL, r));
+				if (rc)
+					return rc;
+			}
+			rc = cal_wait(fw, HAL_EV_TX_DONE, reps);
+			if (rc)
+				return rc;
+			t = (double)(fw->hal->ops->now_ns(fw->hal) - t0) / reps;
+			if (!round || t < tl[i])
+				tl[i] = t;
 		}
 	}
 	rc = cal_stream(fw, &bw_host, &bw_wire);
@@ -1501,14 +1552,14 @@ static int fw_calibrate(struct nicfw *fw)
 	}
 	fw->ctl->stages[0] = (struct snf_stage){ "host-dma-tx", a, b, bw_host };
 	/*
-	 * The receiving NIC's stages cannot be measured without a partner; the
-	 * nodes are identical (SPMD), so its receive engine copy and its DMA to
-	 * the host cost what our host DMA costs.
+	 * The receiving NIC's stages, measured here because the nodes are
+	 * identical (SPMD): the receive engine is timed through MAC loopback
+	 * (the frame is copied into one of our posted receive buffers, no wire),
+	 * the DMA to the host into the scratch window.  "alone" is the fit's
+	 * figure for the largest fragment.
 	 */
-	fw->ctl->stages[2] = fw->ctl->stages[0];
-	snprintf(fw->ctl->stages[2].name, sizeof(fw->ctl->stages[2].name), "wire-rx");
-	fw->ctl->stages[3] = fw->ctl->stages[0];
-	snprintf(fw->ctl->stages[3].name, sizeof(fw->ctl->stages[3].name), "host-dma-rx");
+	cal_stage(fw, 2, "wire-rx", x, tl, nsz);
+	cal_stage(fw, 3, "host-dma-rx", x, thr, nsz);
 	if (cost_fit(x, tw, nsz, &a, &b)) {
 		a = 0;
 		b = tw[nsz - 1] / x[nsz - 1];
@@ -1677,6 +1728,13 @@ int nicfw_create(struct nic_hal *hal, const struct nicfw_config *cfg, struct nic
 	fw->ctl->credits = fw->grant;
 	fw->ctl->fixed_frag = cfg->fixed_frag;
 	rings_reset(fw);
+	/*
+	 * Receive buffers go to the engine before calibration: a peer that
+	 * started first says hello while we measure, and a frame with no buffer
+	 * would be an overflow drop (drops_nobuf) with credits on.
+	 */
+	for (i = 0; i < fw->nrx; i++)
+		rx_repost(fw, i);
 
 	if (cfg->calibrate) {
 		rc = fw_calibrate(fw);
@@ -1688,8 +1746,6 @@ int nicfw_create(struct nic_hal *hal, const struct nicfw_config *cfg, struct nic
 	} else {
 		memcpy(fw->ctl->stages, cfg->stages, sizeof(cfg->stages));
 	}
-	for (i = 0; i < fw->nrx; i++)
-		rx_repost(fw, i);
 	fw->next_tick = 0;
 	*out = fw;
 	return 0;

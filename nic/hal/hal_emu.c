@@ -1,8 +1,10 @@
 /*
- * The emulated NIC (see hal_emu.h).  Three engine threads, each with its
- * own queue, report to one event queue the NIC CPU (the program's thread)
- * drains.  Waking the NIC CPU is a futex on the wake word in the register
- * page, the same word the host's doorbell bumps, so one sleep covers both.
+ * The emulated NIC (see hal_emu.h).  Engine threads, each with its own
+ * queue, report to one event queue the NIC CPU (the program's thread)
+ * drains.  Waking the NIC CPU: a futex on the wake word in the register page
+ * (the same word the host's doorbell bumps, so one sleep covers both), or,
+ * when the NIC CPU reads the receive ring itself and sleeps in poll() beside
+ * it, a write to the kick eventfd; nic_idle says which.
  */
 #include "hal_emu.h"
 
@@ -83,17 +85,33 @@ struct hal_emu {
 
 	_Atomic int stop;
 	int stopfd;
+	int kickfd;         /* wakes the NIC CPU sleeping in poll() (rx_cpu) */
+	int rx_thread;      /* the receive engine thread runs */
 	pthread_t dma_thr, tx_thr, rx_thr;
 	int threads;
 	_Atomic uint64_t rx_nobuf, rx_filtered, tx_errors;
+	_Atomic int rx_enabled; /* the program posted its first receive buffer */
 };
 
 static struct hal_emu *he(struct nic_hal *hal) { return (struct hal_emu *)hal; }
 
+static void kick(int fd)
+{
+	uint64_t one = 1;
+
+	if (write(fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		log_warn("waking the NIC CPU");
+}
+
 static void wake_nic(struct hal_emu *e)
 {
+	uint32_t idle;
+
 	atomic_fetch_add(&e->regs->wake, 1);
-	if (atomic_load(&e->regs->nic_idle))
+	idle = atomic_load(&e->regs->nic_idle);
+	if (idle == SNF_IDLE_KICK)
+		kick(e->kickfd);
+	else if (idle)
 		nic_futex(&e->regs->wake, FUTEX_WAKE, 1, NULL);
 }
 
@@ -261,6 +279,15 @@ static void *rx_engine(void *arg)
 	uint64_t idle_since = 0;
 
 	while (!atomic_load(&e->stop)) {
+		/*
+		 * Like a real NIC's receive DMA, the engine starts when the
+		 * program gives it buffers; until then frames wait in the kernel
+		 * ring instead of counting as overflow drops.
+		 */
+		if (!atomic_load(&e->rx_enabled)) {
+			poll(&pfd[1], 1, 1);
+			continue;
+		}
 		if (wire_packet_recv(e->wire, rx_frame, e) > 0) {
 			idle_since = 0;
 			continue;
@@ -380,6 +407,7 @@ static int e_post_rx(struct nic_hal *hal, uint32_t nic_off, uint32_t len, uint64
 	}
 	e->rxb[e->rx_tail++ % HAL_QUEUE_DEPTH] = (struct rxbuf){ nic_off, len, cookie };
 	pthread_mutex_unlock(&e->rx_mu);
+	atomic_store(&e->rx_enabled, 1);
 	return 0;
 }
 
@@ -403,15 +431,45 @@ static unsigned ev_take(struct hal_emu *e, struct hal_event *ev, unsigned max)
 	return n;
 }
 
+/* rx_cpu: the NIC CPU is the receive engine; a batch per call keeps events flowing. */
+static int rx_poll_ring(struct hal_emu *e)
+{
+	if (!e->p.rx_cpu || !atomic_load(&e->rx_enabled))
+		return 0;
+	return wire_packet_recv_max(e->wire, rx_frame, e, 64);
+}
+
+/* Sleep until woken or deadline (ns): on the wake futex, or in poll() beside the wire. */
+static void nic_sleep(struct hal_emu *e, uint32_t w, uint64_t now, uint64_t deadline)
+{
+	struct timespec ts;
+
+	if (e->p.rx_cpu) {
+		struct pollfd pfd[2] = { { e->kickfd, POLLIN, 0 },
+					 { wire_packet_fd(e->wire), POLLIN, 0 } };
+		uint64_t left = deadline - now;
+		int ms = (int)((left + 999999) / 1000000);
+		uint64_t v;
+
+		if (poll(pfd, atomic_load(&e->rx_enabled) ? 2 : 1, ms) > 0 && (pfd[0].revents & POLLIN))
+			if (read(e->kickfd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+				log_warn("kick eventfd");
+		return;
+	}
+	ts.tv_sec = (time_t)((deadline - now) / 1000000000ull);
+	ts.tv_nsec = (long)((deadline - now) % 1000000000ull);
+	nic_futex(&e->regs->wake, FUTEX_WAIT, w, &ts);
+}
+
 static int e_event_wait(struct nic_hal *hal, struct hal_event *ev, unsigned max, int timeout_ms)
 {
 	struct hal_emu *e = he(hal);
 	uint64_t start = nic_mono_ns(), deadline = start + (uint64_t)timeout_ms * 1000000ull, now;
-	struct timespec ts;
 	unsigned n;
 	uint32_t w;
 
 	for (;;) {
+		rx_poll_ring(e);
 		n = ev_take(e, ev, max);
 		if (n || timeout_ms <= 0)
 			return (int)n;
@@ -422,16 +480,15 @@ static int e_event_wait(struct nic_hal *hal, struct hal_event *ev, unsigned max,
 			__builtin_ia32_pause();
 			continue;
 		}
-		atomic_store(&e->regs->nic_idle, 1);
+		atomic_store(&e->regs->nic_idle, e->p.rx_cpu ? SNF_IDLE_KICK : SNF_IDLE_FUTEX);
 		w = atomic_load(&e->regs->wake);
+		rx_poll_ring(e);
 		n = ev_take(e, ev, max);
 		if (n) {
 			atomic_store(&e->regs->nic_idle, 0);
 			return (int)n;
 		}
-		ts.tv_sec = (time_t)((deadline - now) / 1000000000ull);
-		ts.tv_nsec = (long)((deadline - now) % 1000000000ull);
-		nic_futex(&e->regs->wake, FUTEX_WAIT, w, &ts);
+		nic_sleep(e, w, now, deadline);
 		atomic_store(&e->regs->nic_idle, 0);
 	}
 }
@@ -505,6 +562,8 @@ int hal_emu_memfd(struct nic_hal *hal, size_t *size)
 	*size = he(hal)->bar_size;
 	return he(hal)->memfd;
 }
+
+int hal_emu_kickfd(struct nic_hal *hal) { return he(hal)->kickfd; }
 
 int hal_emu_host_attach(struct nic_hal *hal, int memfd, size_t size)
 {
@@ -592,6 +651,7 @@ int hal_emu_create(const struct hal_emu_params *p, struct nic_hal **out, char *e
 	e->p = *p;
 	e->memfd = -1;
 	e->stopfd = -1;
+	e->kickfd = -1;
 	pthread_mutex_init(&e->host_mu, NULL);
 	pthread_cond_init(&e->host_cv, NULL);
 	pthread_mutex_init(&e->rx_mu, NULL);
@@ -627,7 +687,8 @@ int hal_emu_create(const struct hal_emu_params *p, struct nic_hal **out, char *e
 		goto err;
 	wire_packet_link(e->wire, e->mac, &e->mtu);
 	e->stopfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (e->stopfd < 0) {
+	e->kickfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (e->stopfd < 0 || e->kickfd < 0) {
 		rc = -errno;
 		snprintf(err, errlen, "eventfd: %s", strerror(errno));
 		goto err;
@@ -638,12 +699,14 @@ int hal_emu_create(const struct hal_emu_params *p, struct nic_hal **out, char *e
 	if (pthread_create(&e->tx_thr, NULL, tx_engine, e))
 		goto err_thr;
 	e->threads = 2;
-	if (pthread_create(&e->rx_thr, NULL, rx_engine, e))
-		goto err_thr;
-	e->threads = 3;
 	pthread_setname_np(e->dma_thr, "nic-hostdma");
 	pthread_setname_np(e->tx_thr, "nic-wiretx");
-	pthread_setname_np(e->rx_thr, "nic-wirerx");
+	if (!p->rx_cpu) {
+		if (pthread_create(&e->rx_thr, NULL, rx_engine, e))
+			goto err_thr;
+		e->rx_thread = 1;
+		pthread_setname_np(e->rx_thr, "nic-wirerx");
+	}
 	*out = &e->hal;
 	return 0;
 
@@ -677,11 +740,13 @@ void hal_emu_destroy(struct nic_hal *hal)
 		pthread_join(e->dma_thr, NULL);
 	if (e->threads >= 2)
 		pthread_join(e->tx_thr, NULL);
-	if (e->threads >= 3)
+	if (e->rx_thread)
 		pthread_join(e->rx_thr, NULL);
 	wire_packet_close(e->wire);
 	if (e->stopfd >= 0)
 		close(e->stopfd);
+	if (e->kickfd >= 0)
+		close(e->kickfd);
 	if (e->host)
 		munmap(e->host, e->host_size);
 	if (e->bar)

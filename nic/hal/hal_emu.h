@@ -1,8 +1,10 @@
 /*
  * The emulated NIC's HAL: NIC memory is a memfd the host process maps too
  * (its first page holds the doorbell and interrupt words, used as futexes);
- * the host DMA engine and the wire send and receive engines are threads;
- * the wire is AF_PACKET on a Linux interface (wire_packet.h).
+ * the host DMA engine and the wire send engine are threads; the wire's
+ * receive ring is read by the NIC CPU itself inside event_wait() (rx_cpu,
+ * sleeping in poll() on the ring and a kick eventfd) or by a receive engine
+ * thread; the wire is AF_PACKET on a Linux interface (wire_packet.h).
  *
  * The receive engine filters on destination MAC like a NIC would; frames a
  * NIC sends to its own MAC with HAL_TX_LOOPBACK never reach the wire.
@@ -22,6 +24,7 @@ struct hal_emu_params {
 	size_t ring_bytes;  /* kernel receive ring */
 	uint32_t spin_ns;   /* how long an idle engine spins before sleeping */
 	uint32_t inline_bytes; /* an idle engine's job up to this size is done by the caller */
+	int rx_cpu;         /* 1: the NIC CPU reads the wire ring itself (no receive thread) */
 };
 
 /*
@@ -35,6 +38,11 @@ void hal_emu_destroy(struct nic_hal *hal);
 
 /* The NIC memory memfd (still owned by the HAL) and its size, registers included. */
 int hal_emu_memfd(struct nic_hal *hal, size_t *size);
+/*
+ * The eventfd that wakes the NIC CPU when it sleeps with SNF_IDLE_KICK
+ * (still owned by the HAL): the host gets a copy at attach.
+ */
+int hal_emu_kickfd(struct nic_hal *hal);
 
 /*
  * Map the host's registered memory (memfd, size bytes) as the host window

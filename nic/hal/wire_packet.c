@@ -4,6 +4,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <linux/if_packet.h>
 #include <net/ethernet.h>
 #include <net/if.h>
@@ -185,11 +186,11 @@ int wire_packet_send(struct wire_packet *w, const void *frame, size_t len)
 	return (size_t)n == len ? 0 : -EIO;
 }
 
-static int recv_v2(struct wire_packet *w, wire_rx_fn fn, void *ctx)
+static int recv_v2(struct wire_packet *w, wire_rx_fn fn, void *ctx, int max)
 {
 	int n = 0;
 
-	for (;;) {
+	while (n < max) {
 		struct tpacket2_hdr *h =
 			(struct tpacket2_hdr *)(w->ring + (size_t)w->cur * w->frame_size);
 		struct sockaddr_ll *sll;
@@ -242,7 +243,12 @@ static int recv_v3(struct wire_packet *w, wire_rx_fn fn, void *ctx)
 
 int wire_packet_recv(struct wire_packet *w, wire_rx_fn fn, void *ctx)
 {
-	return w->v3 ? recv_v3(w, fn, ctx) : recv_v2(w, fn, ctx);
+	return w->v3 ? recv_v3(w, fn, ctx) : recv_v2(w, fn, ctx, INT_MAX);
+}
+
+int wire_packet_recv_max(struct wire_packet *w, wire_rx_fn fn, void *ctx, int max)
+{
+	return w->v3 ? recv_v3(w, fn, ctx) : recv_v2(w, fn, ctx, max);
 }
 
 uint64_t wire_packet_drops(struct wire_packet *w)

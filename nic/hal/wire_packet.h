@@ -37,6 +37,8 @@ int wire_packet_send(struct wire_packet *w, const void *frame, size_t len);
  * @ret frames passed.
  */
 int wire_packet_recv(struct wire_packet *w, wire_rx_fn fn, void *ctx);
+/* The same for at most max frames (TPACKET_V2; V3 hands whole blocks). */
+int wire_packet_recv_max(struct wire_packet *w, wire_rx_fn fn, void *ctx, int max);
 
 /* Frames dropped by the kernel (ring full) or truncated, since opening. */
 uint64_t wire_packet_drops(struct wire_packet *w);

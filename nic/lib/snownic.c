@@ -26,6 +26,7 @@
 struct snownic {
 	int sock;          /* -1 when attached in-process */
 	int memfd;
+	int kickfd;        /* wakes a NIC CPU sleeping with SNF_IDLE_KICK, or -1 */
 	uint8_t *bar;
 	size_t bar_size;
 	uint8_t *host;
@@ -37,15 +38,27 @@ struct snownic {
 	uint8_t *inline_area;
 	uint32_t sends, posts; /* outstanding */
 	uint64_t spin_ns;
+	/* Run to completion: the NIC runs in this process, driven by our calls. */
+	int (*drive)(void *ctx, int timeout_ms);
+	void (*release)(void *ctx);
+	void *drive_ctx;
 };
 
 static void doorbell(struct snownic *h)
 {
+	uint32_t idle;
+	uint64_t one = 1;
+
 	atomic_fetch_add(&h->regs->doorbell, 1);
 	atomic_fetch_add(&h->regs->wake, 1);
 	/* seq_cst above and here: either the NIC sees our wake, or we see it idle. */
-	if (atomic_load(&h->regs->nic_idle))
+	idle = atomic_load(&h->regs->nic_idle);
+	if (idle == SNF_IDLE_KICK && h->kickfd >= 0) {
+		if (write(h->kickfd, &one, sizeof(one)) < 0)
+			(void)0; /* full (it is awake anyway) or gone (the socket says so) */
+	} else if (idle) {
 		nic_futex(&h->regs->wake, FUTEX_WAKE, INT_MAX, NULL);
+	}
 }
 
 /* Check the control block the NIC published.  @ret 0 or -EPROTO with err. */
@@ -94,6 +107,7 @@ static struct snownic *snownic_new(void)
 		return NULL;
 	h->sock = -1;
 	h->memfd = -1;
+	h->kickfd = -1;
 	h->spin_ns = spin ? strtoull(spin, NULL, 10) * 1000 : SPIN_NS_DEFAULT;
 	return h;
 }
@@ -123,10 +137,10 @@ int snownic_attach(void *bar, size_t bar_size, void *host, size_t host_size,
 
 /* Send one JSON request with an optional fd; read one reply with an optional fd. */
 static int snownic_rpc(int sock, const char *req, int fd_out, char *reply, size_t replylen,
-		       int *fd_in)
+		       int *fd_in, int *fd_in2)
 {
 	union {
-		char buf[CMSG_SPACE(sizeof(int))];
+		char buf[CMSG_SPACE(2 * sizeof(int))];
 		struct cmsghdr align;
 	} u;
 	struct iovec iov = { (void *)req, strlen(req) };
@@ -145,6 +159,7 @@ static int snownic_rpc(int sock, const char *req, int fd_out, char *reply, size_
 		cm->cmsg_type = SCM_RIGHTS;
 		cm->cmsg_len = CMSG_LEN(sizeof(int));
 		memcpy(CMSG_DATA(cm), &fd_out, sizeof(int));
+		msg.msg_controllen = CMSG_SPACE(sizeof(int));
 	}
 	if (sendmsg(sock, &msg, MSG_NOSIGNAL) < 0)
 		return -errno;
@@ -163,11 +178,16 @@ static int snownic_rpc(int sock, const char *req, int fd_out, char *reply, size_
 		return -ECONNRESET;
 	reply[n] = '\0';
 	if (fd_in) {
-		*fd_in = -1;
+		*fd_in = *fd_in2 = -1;
+		/* The NIC memory, then (from a NIC whose CPU may sleep in poll()) its kick eventfd. */
 		for (cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm))
 			if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
-			    cm->cmsg_len == CMSG_LEN(sizeof(int)))
+			    (cm->cmsg_len == CMSG_LEN(sizeof(int)) ||
+			     cm->cmsg_len == CMSG_LEN(2 * sizeof(int)))) {
 				memcpy(fd_in, CMSG_DATA(cm), sizeof(int));
+				if (cm->cmsg_len == CMSG_LEN(2 * sizeof(int)))
+					memcpy(fd_in2, CMSG_DATA(cm) + sizeof(int), sizeof(int));
+			}
 	}
 	return 0;
 }
@@ -228,7 +248,7 @@ int snownic_open(const char *socket_path, size_t mem_size, struct snownic **out,
 	}
 	snprintf(req, sizeof(req), "{\"op\":\"attach\",\"mem\":%zu,\"pid\":%ld}", h->host_size,
 		 (long)getpid());
-	rc = snownic_rpc(h->sock, req, h->memfd, reply, sizeof(reply), &nicfd);
+	rc = snownic_rpc(h->sock, req, h->memfd, reply, sizeof(reply), &nicfd, &h->kickfd);
 	if (rc) {
 		snprintf(err, errlen, "%s: %s", socket_path, strerror(-rc));
 		goto err_free;
@@ -292,6 +312,10 @@ void snownic_close(struct snownic *h)
 	}
 	if (h->memfd >= 0)
 		close(h->memfd);
+	if (h->kickfd >= 0)
+		close(h->kickfd);
+	if (h->release)
+		h->release(h->drive_ctx);
 	free(h);
 }
 
@@ -357,6 +381,8 @@ int snownic_send(struct snownic *h, const struct snownic_send *s)
 	snf_ring_push(&h->send);
 	h->sends++;
 	doorbell(h);
+	if (h->drive)
+		h->drive(h->drive_ctx, 0); /* the frame leaves from this call */
 	return 0;
 }
 
@@ -378,10 +404,30 @@ int snownic_post_recv(struct snownic *h, void *buf, uint32_t len, uint64_t cooki
 	snf_ring_push(&h->post);
 	h->posts++;
 	doorbell(h);
+	if (h->drive)
+		h->drive(h->drive_ctx, 0); /* held frames may go to the buffer now */
 	return 0;
 }
 
+void snownic_set_driver(struct snownic *h, int (*drive)(void *ctx, int timeout_ms),
+			void (*release)(void *ctx), void *ctx)
+{
+	h->drive = drive;
+	h->release = release;
+	h->drive_ctx = ctx;
+}
+
+static int comp_take(struct snownic *h, struct snownic_comp *out, unsigned max);
+
 int snownic_poll(struct snownic *h, struct snownic_comp *out, unsigned max)
+{
+	if (h->drive)
+		h->drive(h->drive_ctx, 0);
+	return comp_take(h, out, max);
+}
+
+/* Take up to max completions from the ring.  @ret how many, or -EPROTO (corrupt ring). */
+static int comp_take(struct snownic *h, struct snownic_comp *out, unsigned max)
 {
 	int64_t avail = snf_ring_avail(&h->comp);
 	unsigned n = 0;
@@ -432,10 +478,18 @@ int snownic_wait(struct snownic *h, struct snownic_comp *c, unsigned max, int ti
 
 	deadline = timeout_ms < 0 ? UINT64_MAX : start + (uint64_t)timeout_ms * 1000000ull;
 	for (;;) {
-		n = snownic_poll(h, c, max);
+		n = comp_take(h, c, max);
 		if (n)
 			return n;
 		now = nic_mono_ns();
+		if (h->drive) {
+			/* Run to completion: we are the NIC CPU; it sleeps beside its wire. */
+			if (now >= deadline)
+				return 0;
+			h->drive(h->drive_ctx, deadline - now < 100000000ull ?
+						       (int)((deadline - now + 999999) / 1000000) : 100);
+			continue;
+		}
 		if (now - start < h->spin_ns && now < deadline) {
 			__builtin_ia32_pause();
 			continue;
@@ -444,7 +498,7 @@ int snownic_wait(struct snownic *h, struct snownic_comp *c, unsigned max, int ti
 			return 0;
 		atomic_store(&h->regs->host_waiting, 1);
 		irq = atomic_load(&h->regs->irq);
-		n = snownic_poll(h, c, max);
+		n = comp_take(h, c, max);
 		if (n) {
 			atomic_store(&h->regs->host_waiting, 0);
 			return n;

@@ -113,4 +113,13 @@ int snownic_poll(struct snownic *h, struct snownic_comp *c, unsigned max);
  */
 int snownic_wait(struct snownic *h, struct snownic_comp *c, unsigned max, int timeout_ms);
 
+/*
+ * Run to completion (snownic_inproc_open() sets it): the NIC runs in this
+ * process and the application's calls drive it.  drive(ctx, ms) runs the
+ * NIC for at most ms (0: what is pending); send, post and poll call it with
+ * 0, wait with the time left.  release(ctx) is called by snownic_close().
+ */
+void snownic_set_driver(struct snownic *h, int (*drive)(void *ctx, int timeout_ms),
+			void (*release)(void *ctx), void *ctx);
+
 #endif

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Two snow-nic engines in two network namespaces joined by a veth pair:
 # messages of every size class, pipelined and store-and-forward, every byte
-# checked; then flow control off under overload (drops counted, nothing
-# corrupted); bad configuration and a second application refused.
+# checked; the same with a receive engine thread, and with the NIC run to
+# completion inside each application; then flow control off under overload
+# (drops counted, nothing corrupted); bad configuration and a second
+# application refused.
 source "$(dirname "$0")/../lib.sh"
 need_root "snow-nic integration"
 
@@ -87,6 +89,28 @@ ip netns exec "$NSA" timeout 30 "$BENCH" -r client -s "$TMP/a.sock" --peer 2 --t
 	--min-size 4 --max-size 4 >/dev/null 2>&1
 wait "$busy_srv"
 
+# The same NIC with its receive ring read by a separate engine thread (--rx-engine thread).
+check "engines restart with a receive engine thread" start_nics --rx-engine thread
+check "receive engine thread: 4 B .. 1 MiB, every byte checked" \
+	pair rxthr --verify --min-size 4 --max-size 1048576 --iters-scale 2 --window 8
+stop_pid "$PIDA"; stop_pid "$PIDB"; PIDA= PIDB=
+
+# rtc ARGS...: the NIC run to completion inside each bench process (no snow-nic on the link).
+rtc() {
+	local spid crc src
+	ip netns exec "$NSB" timeout 120 "$BENCH" -r server --engine "$VB" --node 2 --peer-mac $MACA \
+		--peer 1 "$@" >"$TMP/rtc.server" 2>&1 &
+	spid=$!
+	ip netns exec "$NSA" timeout 120 "$BENCH" -r client --engine "$VA" --node 1 --peer-mac $MACB \
+		--peer 2 "$@" >"$TMP/rtc.client" 2>&1
+	crc=$?
+	wait "$spid"
+	src=$?
+	[ $crc = 0 ] && [ $src = 0 ] && grep -q ', 0 bad bytes' "$TMP/rtc.server"
+}
+check "run to completion (the NIC in the application): 4 B .. 4 MiB, every byte checked" \
+	rtc --verify --min-size 4 --max-size 4194304 --iters-scale 2 --window 8
+
 # Flow control off, a receiver that posts slowly: drops counted, nothing corrupted.
 check "engines restart with flow control off and little NIC memory" \
 	start_nics --flow-control=no --nic-mem 4
@@ -116,6 +140,8 @@ out=$("$NIC" -i lo --node 1 --peers 1=02:00:00:00:00:01 -n 2>&1); rc=$?
 check "own id as a peer refused: $out" [ $rc = 2 -a -n "$(echo "$out" | grep "own id")" ]
 out=$("$NIC" -i lo --node 1 --threshold 5000 -n 2>&1); rc=$?
 check "threshold out of range refused: $out" [ $rc = 2 ]
+out=$("$NIC" -i lo --node 1 --rx-engine dma -n 2>&1); rc=$?
+check "unknown receive engine refused: $out" [ $rc = 2 -a -n "$(echo "$out" | grep rx-engine)" ]
 out=$("$NIC" -i lo --node 1 --peers 2=02:00:00:00:00:02 -n 2>&1); rc=$?
 check "a good configuration passes --check-config" [ $rc = 0 ]
 # A link without carrier: snow-nic must give up calibrating and say why (it

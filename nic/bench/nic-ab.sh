@@ -1,0 +1,156 @@
+#!/usr/bin/env bash
+# nic-ab.sh: compare snow-nic engine variants (and TCP) on one veth link, interleaved.
+# Each round runs every variant once, in a rotated order, with fresh engines
+# (the engine options differ), measuring 64 B latency and 64 KiB / 4 MiB
+# bandwidth; the table gives medians and the spread (min..max) over rounds, and
+# each variant's ratio to TCP.  On a loaded machine only such interleaved
+# ratios mean something.  Needs root.
+#   nic/bench/nic-ab.sh [-r ROUNDS] [-s SCALE] 'NAME|SNOW-NIC OPTIONS|ENV' ...
+#   e.g. nic-ab.sh 'base||' 'spin|--spin-us 50|SNOWNIC_SPIN_US=50' 'rtc|inproc|'
+# OPTIONS "inproc" runs no snow-nic: each bench runs the NIC in its own
+# process, run to completion (snow-nic-bench --engine).
+# A variant named tcp is the TCP run of snow-nic-bench (always added).
+set -u
+cd "$(dirname "$0")/../.."
+BIN=build/bin
+ROUNDS=3 SCALE=30
+while getopts r:s: o; do
+	case $o in
+	r) ROUNDS=$OPTARG ;;
+	s) SCALE=$OPTARG ;;
+	*) exit 2 ;;
+	esac
+done
+shift $((OPTIND - 1))
+[ "$(id -u)" = 0 ] || { echo "nic-ab: needs root" >&2; exit 1; }
+VARIANTS=("$@" "tcp||")
+
+NSA=nic-aba-$$ NSB=nic-abb-$$ VA=nicaba$$ VB=nicabb$$
+MACA=02:53:4e:00:02:01 MACB=02:53:4e:00:02:02
+IPA=10.251.$((($$ >> 8) % 250)).1 IPB=10.251.$((($$ >> 8) % 250)).2
+TMP=$(mktemp -d /tmp/nic-ab.XXXXXX)
+PIDA= PIDB= INPROC=
+stop() { local p; for p in "$@"; do [ -n "$p" ] && kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done; }
+cleanup() {
+	stop "$PIDA" "$PIDB"
+	ip netns del "$NSA" 2>/dev/null
+	ip netns del "$NSB" 2>/dev/null
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+ip netns add "$NSA"; ip netns add "$NSB"
+ip link add "$VA" type veth peer name "$VB"
+ip link set "$VA" netns "$NSA"; ip link set "$VB" netns "$NSB"
+ip -n "$NSA" link set "$VA" address $MACA mtu 65535 up
+ip -n "$NSB" link set "$VB" address $MACB mtu 65535 up
+ip -n "$NSA" link set lo up; ip -n "$NSB" link set lo up
+ip -n "$NSA" addr add $IPA/24 dev "$VA"; ip -n "$NSB" addr add $IPB/24 dev "$VB"
+
+# client NAME ROUND ENV ARGS...: one bench pair (server in B first), rows to $TMP/NAME.ROUND
+client() {
+	local name=$1 round=$2 envs=$3 spid
+	shift 3
+	if [ "$name" = tcp ]; then
+		ip netns exec "$NSB" $BIN/snow-nic-bench -r server -t tcp --port 5311 "$@" >/dev/null 2>&1 &
+		spid=$!
+		sleep 0.3
+		ip netns exec "$NSA" $BIN/snow-nic-bench -r client -t tcp --addr $IPB --port 5311 "$@" \
+			>>"$TMP/$name.$round" 2>&1
+	elif [ "$INPROC" ]; then
+		# shellcheck disable=SC2086
+		ip netns exec "$NSB" env $envs $BIN/snow-nic-bench -r server --engine "$VB" --node 2 \
+			--peer-mac $MACA --peer 1 "$@" >/dev/null 2>&1 &
+		spid=$!
+		# shellcheck disable=SC2086
+		ip netns exec "$NSA" env $envs $BIN/snow-nic-bench -r client --engine "$VA" --node 1 \
+			--peer-mac $MACB --peer 2 "$@" >>"$TMP/$name.$round" 2>&1
+	else
+		# shellcheck disable=SC2086
+		ip netns exec "$NSB" env $envs $BIN/snow-nic-bench -r server -s "$TMP/b.sock" --peer 1 "$@" \
+			>/dev/null 2>&1 &
+		spid=$!
+		for _ in $(seq 100); do grep -q "\"attached_pid\":$spid[,}]" "$TMP/b.json" && break; sleep 0.1; done
+		# shellcheck disable=SC2086
+		ip netns exec "$NSA" env $envs $BIN/snow-nic-bench -r client -s "$TMP/a.sock" --peer 2 "$@" \
+			>>"$TMP/$name.$round" 2>&1
+	fi
+	wait $spid
+}
+
+# one NAME OPTS ENV ROUND: a fresh engine pair with OPTS (none for tcp), then the measurements
+one() {
+	local name=$1 opts=$2 envs=$3 round=$4
+	INPROC=
+	[ "$opts" = inproc ] && INPROC=1
+	if [ "$name" != tcp ] && [ -z "$INPROC" ]; then
+		rm -f "$TMP"/*.json
+		# shellcheck disable=SC2086
+		ip netns exec "$NSA" $BIN/snow-nic -i "$VA" --node 1 --peers 2=$MACB -s "$TMP/a.sock" \
+			--status-file "$TMP/a.json" $opts >>"$TMP/a.log" 2>&1 &
+		PIDA=$!
+		# shellcheck disable=SC2086
+		ip netns exec "$NSB" $BIN/snow-nic -i "$VB" --node 2 --peers 1=$MACA -s "$TMP/b.sock" \
+			--status-file "$TMP/b.json" $opts >>"$TMP/b.log" 2>&1 &
+		PIDB=$!
+		for _ in $(seq 150); do [ -s "$TMP/a.json" ] && [ -s "$TMP/b.json" ] && break; sleep 0.1; done
+	fi
+	client "$name" "$round" "$envs" --test lat --sizes 64 --iters-scale $((SCALE * 5))
+	client "$name" "$round" "$envs" --test bw --sizes 65536,4194304 --iters-scale "$SCALE"
+	stop "$PIDA" "$PIDB"
+	PIDA= PIDB=
+}
+
+echo "nic-ab: $ROUNDS rounds, scale $SCALE, $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
+n=${#VARIANTS[@]}
+for ((r = 0; r < ROUNDS; r++)); do
+	for ((k = 0; k < n; k++)); do
+		# Rotate, and reverse every other round: each variant runs early and late.
+		i=$(((k + r) % n))
+		((r % 2)) && i=$(((n - 1 - k + r) % n))
+		IFS='|' read -r name opts envs <<<"${VARIANTS[$i]}"
+		one "$name" "$opts" "$envs" "$r"
+		echo "  round $r: $name done (load $(cut -d' ' -f1 /proc/loadavg))"
+	done
+done
+echo "load at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+python3 - "$TMP" "$ROUNDS" "${VARIANTS[@]}" <<'EOF'
+import os, statistics, sys
+tmp, rounds, variants = sys.argv[1], int(sys.argv[2]), [v.split("|")[0] for v in sys.argv[3:]]
+def rows(name, r):
+    out = {}
+    try:
+        for line in open(os.path.join(tmp, "%s.%d" % (name, r))):
+            f = line.split()
+            if f and f[0].isdigit():
+                size, lat, bw = int(f[0]), float(f[1]), float(f[2])
+                out[(size, "lat" if lat else "bw")] = lat or bw
+    except OSError:
+        pass
+    return out
+keys = [(64, "lat"), (65536, "bw"), (4194304, "bw")]
+med = {}
+print("\n%-12s | %-26s | %-26s | %-26s" % ("variant", "64 B lat us (min..max)", "64 KiB MB/s (min..max)", "4 MiB MB/s (min..max)"))
+for v in variants:
+    cells = []
+    for k in keys:
+        xs = [rows(v, r).get(k) for r in range(rounds)]
+        xs = [x for x in xs if x]
+        if not xs:
+            cells.append("%-26s" % "-")
+            continue
+        med[(v, k)] = m = statistics.median(xs)
+        cells.append("%8.1f (%7.1f..%7.1f)" % (m, min(xs), max(xs)))
+    print("%-12s | %s" % (v, " | ".join(cells)))
+print("\nratio to TCP (latency: TCP/variant, >1 is faster; bandwidth: variant/TCP)")
+for v in variants:
+    if v == "tcp":
+        continue
+    out = []
+    for k in keys:
+        a, t = med.get((v, k)), med.get(("tcp", k))
+        out.append("%6.2f" % ((t / a if k[1] == "lat" else a / t) if a and t else 0))
+    print("%-12s | %s" % (v, "   ".join(out)))
+EOF
