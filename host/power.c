@@ -25,6 +25,7 @@
 #include "fsafe.h"
 #include "log.h"
 #include "nodes.h"
+#include "power_redfish.h"
 
 enum power_kind { POWER_FREE = 0, POWER_QMP, POWER_IPMI };
 
@@ -55,7 +56,8 @@ struct power_op {
 };
 
 struct power {
-	int epfd;                       /* the QMP sockets, data.u32 = slot index */
+	int epfd;                       /* the QMP sockets, data.u32 = slot index; and rf's set */
+	struct power_redfish *rf;       /* the redfish driver (power_redfish.h) */
 	unsigned nops;
 	struct power_op ops[POWER_MAX_OPS];
 };
@@ -74,7 +76,20 @@ struct power *power_new(void)
 	}
 	for (i = 0; i < POWER_MAX_OPS; i++)
 		p->ops[i].fd = -1;
+	p->rf = power_redfish_new();
+	if (!p->rf)
+		goto err_close;
+	/* The redfish driver's own epoll set, nested: POWER_MAX_OPS marks it. */
+	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = POWER_MAX_OPS };
+	if (epoll_ctl(p->epfd, EPOLL_CTL_ADD, power_redfish_fd(p->rf), &ev))
+		goto err_rf;
 	return p;
+err_rf:
+	power_redfish_free(p->rf);
+err_close:
+	close(p->epfd);
+	free(p);
+	return NULL;
 }
 
 static void power_slot_free(struct power *p, struct power_op *o)
@@ -96,6 +111,7 @@ void power_free(struct power *p)
 	for (i = 0; i < POWER_MAX_OPS; i++)
 		if (p->ops[i].kind != POWER_FREE)
 			power_slot_free(p, &p->ops[i]);
+	power_redfish_free(p->rf);
 	close(p->epfd);
 	free(p);
 }
@@ -108,8 +124,11 @@ int power_fd(const struct power *p)
 int power_timeout_ms(const struct power *p, int64_t now_ms)
 {
 	int64_t next = INT64_MAX;
+	int rto = power_redfish_timeout_ms(p->rf, now_ms);
 	unsigned i;
 
+	if (rto >= 0)
+		next = now_ms + rto;
 	for (i = 0; p->nops && i < POWER_MAX_OPS; i++) {
 		const struct power_op *o = &p->ops[i];
 		if (o->kind == POWER_FREE || (o->kind == POWER_IPMI && o->killed))
@@ -143,17 +162,14 @@ static struct power_op *power_slot(struct power *p, enum power_kind kind, int64_
 	return NULL;
 }
 
-/* Record a finished operation (result borrowed), tell the stream, free the slot. */
-static void power_done(struct snowd *sd, struct power_op *o, int ok, json_t *result,
-		       const char *error)
+void power_finish(struct snowd *sd, int64_t id, const char *op, const char *node,
+		  const char *driver, int ok, json_t *result, const char *error)
 {
-	int64_t id = o->cmd_id;
 	int rc = inv_cmd_finish(&sd->inv, id, ok, result, error, (int64_t)time(NULL));
 	json_t *c;
 
-	log_info("command %lld: %s of %s by %s: %s", (long long)id, o->op, o->node,
-		 o->kind == POWER_QMP ? "qmp" : "ipmi", ok ? "done" : error);
-	power_slot_free(sd->power, o);
+	log_info("command %lld: %s of %s by %s: %s", (long long)id, op, node, driver,
+		 ok ? "done" : error);
 	if (rc == -ENOENT) {
 		/* Timed out meanwhile, or its node was removed: nothing to record. */
 		log_debug("command %lld: no longer open, result dropped", (long long)id);
@@ -163,6 +179,20 @@ static void power_done(struct snowd *sd, struct power_op *o, int ok, json_t *res
 		log_warnx("command %lld: result not stored", (long long)id);
 	if ((c = inv_cmd_get(&sd->inv, id)))
 		stream_publish(&sd->stream, "command", c);
+}
+
+/* Record a finished operation (result borrowed), tell the stream, free the slot. */
+static void power_done(struct snowd *sd, struct power_op *o, int ok, json_t *result,
+		       const char *error)
+{
+	int64_t id = o->cmd_id;
+	char op[sizeof(o->op)], node[sizeof(o->node)];
+	const char *driver = o->kind == POWER_QMP ? "qmp" : "ipmi";
+
+	memcpy(op, o->op, sizeof(op));
+	memcpy(node, o->node, sizeof(node));
+	power_slot_free(sd->power, o);
+	power_finish(sd, id, op, node, driver, ok, result, error);
 }
 
 /* --- qmp --------------------------------------------------------------------------------- */
@@ -402,11 +432,15 @@ void power_poll(struct snowd *sd)
 	unsigned i;
 	int n, k;
 
+	power_redfish_poll(sd, p->rf);
 	if (!p->nops)
 		return;
 	n = epoll_wait(p->epfd, ev, POWER_MAX_OPS, 0);
 	for (k = 0; k < n; k++) {
-		struct power_op *o = &p->ops[ev[k].data.u32 % POWER_MAX_OPS];
+		struct power_op *o;
+		if (ev[k].data.u32 >= POWER_MAX_OPS)
+			continue; /* the redfish set: polled above */
+		o = &p->ops[ev[k].data.u32];
 		if (o->kind == POWER_QMP && o->connected)
 			qmp_input(sd, o);
 	}
@@ -570,13 +604,15 @@ int power_command(struct snowd *sd, const struct inv_node *n, const char *op, js
 			 !strcmp(op, "power.cycle") ? "reboot" :
 						      NULL;
 		if (!queued) {
-			snprintf(err, errlen, "op: %s needs a power driver (set power to qmp or ipmi); "
+			snprintf(err, errlen, "op: %s needs a power driver (set power to qmp, ipmi or "
+					      "redfish); "
 					      "the agent can only switch its node off or reboot it", op);
 			rc = -ENOTSUP;
 			goto out;
 		}
-	} else if (strcmp(driver, "qmp") && strcmp(driver, "ipmi")) {
-		snprintf(err, errlen, "power.driver: '%.16s' is not agent, qmp or ipmi", driver);
+	} else if (strcmp(driver, "qmp") && strcmp(driver, "ipmi") && strcmp(driver, "redfish")) {
+		snprintf(err, errlen, "power.driver: '%.16s' is not agent, qmp, ipmi or redfish",
+			 driver);
 		rc = -ENOTSUP;
 		goto out;
 	}
@@ -591,8 +627,10 @@ int power_command(struct snowd *sd, const struct inv_node *n, const char *op, js
 	nodes_cmd_queued(sd, n->id);
 	if (strcmp(driver, "agent")) {
 		char why[300];
-		rc = !strcmp(driver, "qmp") ? power_qmp_start(sd, n, id, op, power, why, sizeof(why)) :
-					      power_ipmi_start(sd, n, id, op, power, why, sizeof(why));
+		rc = !strcmp(driver, "qmp")  ? power_qmp_start(sd, n, id, op, power, why, sizeof(why)) :
+		     !strcmp(driver, "ipmi") ? power_ipmi_start(sd, n, id, op, power, why, sizeof(why)) :
+					       power_redfish_start(sd, sd->power->rf, n, id, op, power,
+								   why, sizeof(why));
 		/* Under way: sent (to the driver) until its result arrives. */
 		if (!rc && inv_cmd_mark_sent(&sd->inv, id, now))
 			log_warnx("command %lld: not marked sent", (long long)id);
