@@ -213,6 +213,7 @@ class Handler(BaseHTTPRequestHandler):
                 data = data[: len(data) // 2]
             return self.send_json(200, data)
         if path == SYS + "/ResetActionInfo":
+            bmc.log("actioninfo")
             return self.send_json(200, odata(
                 path, "#ActionInfo.v1_1_2.ActionInfo", Id="ResetActionInfo",
                 Name="Reset Action Info", Parameters=[{
