@@ -194,8 +194,9 @@ void redfish_error_message(const char *body, size_t len, char *msg, size_t cap)
 		json_array_get(json_object_get(e, "@Message.ExtendedInfo"), 0), "Message"));
 	if (!m)
 		m = json_string_value(json_object_get(e, "message"));
+	/* ASCII only: a cut can never split a character of the command's error text. */
 	for (i = 0; m && m[i] && i + 1 < cap; i++)
-		msg[i] = (unsigned char)m[i] < 0x20 || m[i] == 0x7f ? '?' : m[i];
+		msg[i] = (unsigned char)m[i] < 0x20 || (unsigned char)m[i] >= 0x7f ? '?' : m[i];
 	msg[i] = '\0';
 	json_decref(v);
 }

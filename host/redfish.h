@@ -71,7 +71,7 @@ int redfish_parse_action_info(const char *body, size_t len, unsigned *allowed, c
 
 /*
  * The message of a Redfish error answer (error.@Message.ExtendedInfo[0].Message,
- * else error.message) into msg, control characters replaced; "" when the
+ * else error.message) into msg, bytes outside printable ASCII replaced; "" when the
  * body says none.  Never fails.
  */
 void redfish_error_message(const char *body, size_t len, char *msg, size_t cap);
