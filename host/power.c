@@ -487,6 +487,14 @@ static pid_t power_ipmi_spawn(json_t *power, const char *op, const char *ipmitoo
 	const char *user = json_string_value(json_object_get(power, "user"));
 	const char *pwfile = json_string_value(json_object_get(power, "password_file"));
 	const char *iface = json_string_value(json_object_get(power, "interface"));
+	/* A BMC on another port than 623 (ipmi_sim beside others on one host). */
+	json_int_t port = json_integer_value(json_object_get(power, "port"));
+	/* -C: a cipher suite the BMC offers (ipmi_sim has 3, not ipmitool's default 17). */
+	json_int_t cipher = json_object_get(power, "cipher") ?
+				    json_integer_value(json_object_get(power, "cipher")) : -1;
+	char portbuf[24], cipherbuf[24];
+	const char *argv[20];
+	int argc = 0;
 	const char *what = !strcmp(op, "power.on") ? "on" : !strcmp(op, "power.off") ? "off" :
 			   !strcmp(op, "power.cycle") ? "cycle" : "status";
 	char password[256];
@@ -520,8 +528,29 @@ static pid_t power_ipmi_spawn(json_t *power, const char *op, const char *ipmitoo
 			dup2(devnull, 0);
 		/* -E: ipmitool takes the password from IPMI_PASSWORD. */
 		setenv("IPMI_PASSWORD", password, 1);
-		execlp(ipmitool, ipmitool, "-I", iface ? iface : "lanplus", "-H", host, "-U", user,
-		       "-E", "chassis", "power", what, (char *)NULL);
+		argv[argc++] = ipmitool;
+		argv[argc++] = "-I";
+		argv[argc++] = iface ? iface : "lanplus";
+		argv[argc++] = "-H";
+		argv[argc++] = host;
+		if (port > 0) {
+			snprintf(portbuf, sizeof(portbuf), "%lld", (long long)port);
+			argv[argc++] = "-p";
+			argv[argc++] = portbuf;
+		}
+		if (cipher >= 0) {
+			snprintf(cipherbuf, sizeof(cipherbuf), "%lld", (long long)cipher);
+			argv[argc++] = "-C";
+			argv[argc++] = cipherbuf;
+		}
+		argv[argc++] = "-U";
+		argv[argc++] = user;
+		argv[argc++] = "-E";
+		argv[argc++] = "chassis";
+		argv[argc++] = "power";
+		argv[argc++] = what;
+		argv[argc] = NULL;
+		execvp(ipmitool, (char *const *)argv);
 		fprintf(stderr, "ipmi: exec %s: %s\n", ipmitool, strerror(errno));
 		_exit(127);
 	}

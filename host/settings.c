@@ -103,9 +103,10 @@ bad:
 
 static int settings_power(json_t *p, char *err, size_t errlen)
 {
+	json_int_t t;
 	static const char *const keys[] = { "driver", "socket", "events", "host", "user", "password_file",
 					    "interface", "url", "ca_file", "pin", "system", "off",
-					    "cycle", "timeout_s", NULL };
+					    "cycle", "timeout_s", "port", "cipher", NULL };
 	const char *driver, *s;
 	char msg[200];
 
@@ -138,7 +139,9 @@ static int settings_power(json_t *p, char *err, size_t errlen)
 		if (jsonh_get_str(p, "host", 1, 255, &s, msg, sizeof(msg)) ||
 		    jsonh_get_str(p, "user", 1, 64, &s, msg, sizeof(msg)) ||
 		    jsonh_get_str(p, "password_file", 1, 1024, &s, msg, sizeof(msg)) ||
-		    jsonh_get_str(p, "interface", 0, 16, &s, msg, sizeof(msg)))
+		    jsonh_get_str(p, "interface", 0, 16, &s, msg, sizeof(msg)) ||
+		    jsonh_get_int(p, "port", 0, 1, 65535, &t, msg, sizeof(msg)) ||
+		    jsonh_get_int(p, "cipher", 0, 0, 17, &t, msg, sizeof(msg)))
 			goto bad;
 		return 0;
 	}
