@@ -481,7 +481,7 @@ void power_poll(struct snowd *sd)
  * cannot be read).
  */
 static pid_t power_ipmi_spawn(json_t *power, const char *op, const char *ipmitool,
-			      const char *allow_dir, char *err, size_t errlen)
+			      const char *allow_dir, int *out, char *err, size_t errlen)
 {
 	const char *host = json_string_value(json_object_get(power, "host"));
 	const char *user = json_string_value(json_object_get(power, "user"));
@@ -499,6 +499,7 @@ static pid_t power_ipmi_spawn(json_t *power, const char *op, const char *ipmitoo
 			   !strcmp(op, "power.cycle") ? "cycle" : "status";
 	char password[256];
 	ssize_t n;
+	int pipefd[2];
 	pid_t pid;
 	int fd;
 
@@ -513,8 +514,16 @@ static pid_t power_ipmi_spawn(json_t *power, const char *op, const char *ipmitoo
 	}
 	password[n] = '\0';
 	password[strcspn(password, "\r\n")] = '\0';
+	/* ipmitool's few lines of output ("Chassis Power is on") fit the pipe: read at exit. */
+	if (pipe2(pipefd, O_CLOEXEC | O_NONBLOCK)) {
+		explicit_bzero(password, sizeof(password));
+		snprintf(err, errlen, "ipmi: pipe: %s", strerror(errno));
+		return -errno;
+	}
 	pid = fork();
 	if (pid < 0) {
+		close(pipefd[0]);
+		close(pipefd[1]);
 		explicit_bzero(password, sizeof(password));
 		snprintf(err, errlen, "ipmi: fork: %s", strerror(errno));
 		return -errno;
@@ -526,6 +535,7 @@ static pid_t power_ipmi_spawn(json_t *power, const char *op, const char *ipmitoo
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		if (devnull >= 0)
 			dup2(devnull, 0);
+		dup2(pipefd[1], 1); /* dup2 clears close-on-exec on the copy */
 		/* -E: ipmitool takes the password from IPMI_PASSWORD. */
 		setenv("IPMI_PASSWORD", password, 1);
 		argv[argc++] = ipmitool;
@@ -555,6 +565,8 @@ static pid_t power_ipmi_spawn(json_t *power, const char *op, const char *ipmitoo
 		_exit(127);
 	}
 	explicit_bzero(password, sizeof(password));
+	close(pipefd[1]);
+	*out = pipefd[0];
 	return pid;
 }
 
@@ -569,7 +581,7 @@ static int power_ipmi_start(struct snowd *sd, const struct inv_node *n, int64_t 
 		snprintf(err, errlen, "ipmi: too many power operations under way");
 		return -EBUSY;
 	}
-	pid = power_ipmi_spawn(power, op, sd->cfg.ipmitool, sd->cfg.allow_dir, err, errlen);
+	pid = power_ipmi_spawn(power, op, sd->cfg.ipmitool, sd->cfg.allow_dir, &o->fd, err, errlen);
 	if (pid < 0) {
 		power_slot_free(sd->power, o);
 		return (int)pid;
@@ -577,6 +589,29 @@ static int power_ipmi_start(struct snowd *sd, const struct inv_node *n, int64_t 
 	o->pid = pid;
 	o->deadline = clock_mono_ms() + POWER_IPMI_DEADLINE_MS;
 	return 0;
+}
+
+/*
+ * What an ipmitool that exited 0 said on fd: the chassis state when it said
+ * one ("Chassis Power is on"), else its first line.  @ret a new reference, or
+ * NULL.
+ */
+static json_t *power_ipmi_result(int fd)
+{
+	char out[512], line[128];
+	ssize_t n = fd >= 0 ? read(fd, out, sizeof(out) - 1) : -1;
+	const char *is;
+
+	if (n < 0)
+		n = 0;
+	out[n] = '\0';
+	if ((is = strstr(out, "Chassis Power is ")))
+		return json_pack("{s:s, s:s}", "driver", "ipmi", "status",
+				 !strncmp(is + 17, "on", 2) ? "On" : !strncmp(is + 17, "off", 3) ? "Off" :
+								     "unknown");
+	out[strcspn(out, "\r\n")] = '\0';
+	power_clean(line, sizeof(line), out);
+	return json_pack("{s:s, s:s}", "driver", "ipmi", "said", line);
 }
 
 int power_reaped(struct snowd *sd, pid_t pid, int status)
@@ -587,6 +622,7 @@ int power_reaped(struct snowd *sd, pid_t pid, int status)
 	for (i = 0; p && p->nops && i < POWER_MAX_OPS; i++) {
 		struct power_op *o = &p->ops[i];
 		int ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+		json_t *result;
 		char why[96];
 		if (o->kind != POWER_IPMI || o->pid != pid)
 			continue;
@@ -597,7 +633,9 @@ int power_reaped(struct snowd *sd, pid_t pid, int status)
 			snprintf(why, sizeof(why), "ipmitool %s %d",
 				 WIFEXITED(status) ? "exited with" : "killed by",
 				 WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
-		power_done(sd, o, ok, NULL, ok ? NULL : why);
+		result = ok ? power_ipmi_result(o->fd) : NULL;
+		power_done(sd, o, ok, result, ok ? NULL : why);
+		json_decref(result);
 		return 1;
 	}
 	return 0;

@@ -49,7 +49,7 @@ for i in range(count):
     st, c = call("POST", "/api/v1/nodes/bmc%04d/commands" % i, {"op": "power.status"})
     if st != 202:
         sys.exit("power.status bmc%04d: HTTP %d" % (i, st))
-    ids[c["id"]] = i
+    ids[c["id"]] = time.monotonic() - t0
 t_posted = time.monotonic() - t0
 open_ids = set(ids)
 ends, why, seq = {}, Counter(), 0.0
@@ -65,9 +65,12 @@ while open_ids:
     if open_ids:
         time.sleep(0.2)
 last = max(ends.values())
+own = sorted(ends[c] - ids[c] for c in ends)
 done = why.pop("done", 0)
 print("bmc fan-out: %d BMCs, power.status: last ended %.2f s after the first post "
       "(posting all took %.2f s)" % (count, last, t_posted))
+print("  each command, from its post to its end: median %.2f s, max %.2f s (the posts are "
+      "one API call each, in turn)" % (own[len(own) // 2], own[-1]))
 print("  done %d, failed %d: %s" % (done, sum(why.values()),
                                     "; ".join("%d x %s" % (n, w) for w, n in why.most_common(4))))
 print("  sequential (sum of each command's own time, 1 s resolution): %.0f s; ratio %.0fx" %
