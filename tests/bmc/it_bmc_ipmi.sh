@@ -96,7 +96,7 @@ check "snowctl power on: done ($out)" grep -q 'done' <<<"$out"
 check "... a new VM started" wait_for 20 bash -c "[ \$(wc -l <'$dir/qemu.pids') -gt $n0 ]"
 check "... and runs" wait_for 20 vm_alive
 out=$(power status)
-check "snowctl power status: done ($out)" grep -q 'done' <<<"$out"
+check "snowctl power status: On, from ipmitool's answer ($out)" grep -q 'done: {"driver":"ipmi","status":"On"}' <<<"$out"
 n1=$(starts)
 out=$(power cycle)
 check "snowctl power cycle: done ($out)" grep -q 'done' <<<"$out"
@@ -105,6 +105,8 @@ out=$(power off)
 check "snowctl power off: done ($out)" grep -q 'done' <<<"$out"
 check "... the VM is gone" wait_for 20 bash -c "! kill -0 $(tail -1 "$dir/qemu.pids") 2>/dev/null"
 check "... ipmi_sim says off" wait_for 10 power_is off
+out=$(power status)
+check "snowctl power status: Off ($out)" grep -q 'done: {"driver":"ipmi","status":"Off"}' <<<"$out"
 ctl node set node1 "power={$ip,\"password_file\":\"$dir/wrong.pw\"}" >/dev/null
 n2=$(starts)
 out=$(power on)

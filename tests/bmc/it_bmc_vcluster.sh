@@ -47,7 +47,7 @@ boots() {
 read -r nb _ <<<"$(boots)"
 power() { ctl node power node1 "$1" --timeout 90 2>&1; }
 out=$(power status)
-check "power status: on ($out)" grep -Eq 'done($|: .*"status":"On")' <<<"$out"
+check "power status: on ($out)" grep -q 'done: .*"status":"On"' <<<"$out"
 out=$(power off)
 check "power off: done ($out)" grep -q 'done' <<<"$out"
 if [ "$kind" = redfish ]; then
@@ -56,6 +56,8 @@ if [ "$kind" = redfish ]; then
 	check "... redfishtool sees Off too" bash -c "$(declare -f rft); bmcurl=$bmcurl cred='$cred'; rft Systems -1 get | grep '\"PowerState\": \"Off\"' >/dev/null"
 else
 	check "... the VM is gone" wait_for 20 bash -c "! kill -0 \$(cat '$state/node1.pid') 2>/dev/null"
+	out=$(power status)
+	check "power status after off: Off ($out)" grep -q '"status":"Off"' <<<"$out"
 fi
 t=$SECONDS
 out=$(power on)
