@@ -304,6 +304,29 @@ static int rf_request(struct power_redfish *r, struct rf_op *o, const char *meth
 	return curl_multi_add_handle(r->multi, e) == CURLM_OK ? 0 : -EIO;
 }
 
+/*
+ * Append s as a JSON string to out (cap bytes, len used).  Room is sized by
+ * the caller for 6 bytes per input byte (\u00XX) plus quotes.  @ret the new len.
+ */
+static size_t rf_json_str(char *out, size_t cap, size_t len, const char *s)
+{
+	out[len++] = '"';
+	for (; *s && len + 8 < cap; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\') {
+			out[len++] = '\\';
+			out[len++] = (char)c;
+		} else if (c < 0x20) {
+			len += (size_t)snprintf(out + len, cap - len, "\\u%04x", c);
+		} else {
+			out[len++] = (char)c;
+		}
+	}
+	out[len++] = '"';
+	out[len] = '\0';
+	return len;
+}
+
 /* Send the request of step (the login first when there is no token).  @ret 0 or -errno. */
 static int rf_go(struct power_redfish *r, struct rf_op *o, enum rf_step step)
 {
@@ -317,14 +340,15 @@ static int rf_go(struct power_redfish *r, struct rf_op *o, enum rf_step step)
 	o->step = step;
 	switch (step) {
 	case RF_LOGIN: {
-		json_t *b = json_pack("{s:s, s:s}", "UserName", o->ss->user, "Password", o->password);
-		char *text = b ? json_dumps(b, JSON_COMPACT) : NULL;
-		json_decref(b); /* jansson keeps its copy of the password until here */
-		if (!text)
-			return -ENOMEM;
-		rc = rf_request(r, o, "POST", "/redfish/v1/SessionService/Sessions", text);
-		explicit_bzero(text, strlen(text));
-		free(text);
+		/* Built here, not by jansson, so that every copy of the password is wiped. */
+		char body[6 * sizeof(o->ss->user) + 6 * sizeof(o->password) + 64];
+		size_t len = (size_t)snprintf(body, sizeof(body), "{\"UserName\":");
+		len = rf_json_str(body, sizeof(body), len, o->ss->user);
+		len += (size_t)snprintf(body + len, sizeof(body) - len, ",\"Password\":");
+		len = rf_json_str(body, sizeof(body), len, o->password);
+		snprintf(body + len, sizeof(body) - len, "}");
+		rc = rf_request(r, o, "POST", "/redfish/v1/SessionService/Sessions", body);
+		explicit_bzero(body, sizeof(body));
 		return rc;
 	}
 	case RF_SYSTEMS:

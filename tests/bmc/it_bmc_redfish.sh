@@ -112,6 +112,15 @@ ctl node set node1 "power={$rf,\"ca_file\":\"$dir/bmc.pem\",\"password_file\":\"
 out=$(power status)
 check "a password file outside --allow-dir is not read ($out)" grep -q 'failed: power.password_file' <<<"$out"
 
+# A password with a quote and a backslash reaches the BMC whole (the login body is JSON).
+qport=$(free_port)
+printf 'admin:q"uo\\te-pw\n' >"$dir/quote.cred"
+printf 'q"uo\\te-pw\n' >"$dir/quote.pw"
+check "a BMC whose password has a quote and a backslash starts" bmc bmcquote "$qport" --cred "$dir/quote.cred"
+ctl node set node1 "power={\"driver\":\"redfish\",\"url\":\"https://127.0.0.1:$qport\",\"user\":\"admin\",\"password_file\":\"$dir/quote.pw\",\"ca_file\":\"$dir/bmc.pem\"}" >/dev/null
+out=$(power status)
+check "... snowd logs in with it ($out)" grep -q 'done: .*"status":"On"' <<<"$out"
+
 # Malformed JSON from the BMC.
 mport=$(free_port)
 check "a BMC answering malformed JSON starts" bmc bmcbad "$mport" --fault malformed
