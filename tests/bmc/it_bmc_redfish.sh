@@ -67,6 +67,14 @@ out=$(ctl node set node1 "power={\"driver\":\"redfish\",\"url\":\"http://127.0.0
 check "a plain http url is refused ($out)" grep -q 'power.url: must be https://' <<<"$out"
 out=$(ctl node set node1 "power={$rf,\"off\":\"Sideways\"}" 2>&1)
 check "an unknown off reset is refused ($out)" grep -q 'power.off: must be ForceOff or GracefulShutdown' <<<"$out"
+out=$(ctl node set node1 "power={$rf,\"pin\":\"md5//abc\"}" 2>&1)
+check "a pin that is not sha256//BASE64 is refused ($out)" grep -q 'power.pin: must be sha256//BASE64' <<<"$out"
+out=$(ctl node set node1 "power={$rf,\"system\":\"/redfish/v1/../x\"}" 2>&1)
+check "a system path off the service is refused ($out)" grep -q 'power.system: must be a path under /redfish/v1/' <<<"$out"
+out=$(ctl node set node1 "power={$rf,\"timeout_s\":0}" 2>&1)
+check "a deadline out of range is refused ($out)" grep -q 'power.timeout_s' <<<"$out"
+out=$(ctl node set node1 "power={\"driver\":\"redfish\",\"url\":\"https://127.0.0.1:$bport/redfish\",\"user\":\"admin\",\"password_file\":\"$dir/bmc.pw\"}" 2>&1)
+check "a url with a path is refused ($out)" grep -q 'power.url: must be https://HOST\[:PORT\], without a path' <<<"$out"
 check "power set to redfish with a CA file" ctl node set node1 "power={$rf,\"ca_file\":\"$dir/bmc.pem\"}"
 power() { ctl node power node1 "$1" --timeout 60 2>&1; }
 logins() { grep -c '^login admin' "$dir/bmc.log"; }
