@@ -12,8 +12,11 @@ n=${BMCS:-1000}
 dir=$(mktemp -d /tmp/bmc-bench.XXXXXX)
 emu= sd=
 cleanup() {
-	[ -n "$sd" ] && kill "$sd" 2>/dev/null && wait "$sd" 2>/dev/null
-	[ -n "$emu" ] && kill "$emu" 2>/dev/null && wait "$emu" 2>/dev/null
+	local p
+	for p in $sd $emu; do
+		kill "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
 	rm -rf "$dir"
 }
 trap cleanup EXIT
