@@ -23,7 +23,7 @@ keep_logs() {
 on_exit "keep_logs; vc down >/dev/null 2>&1; rm -rf '$state'"
 
 start=$SECONDS
-if ! vc up --nodes 1 --bmc "$kind" --name "$name" --net "$net" --wait --timeout 300 --no-build >"$state/up.log" 2>&1; then
+if ! vc up --nodes 1 --bmc "$kind" --name "$name" --net "$net" --wait --timeout 300 >"$state/up.log" 2>&1; then
 	cat "$state/up.log"
 	not_ok "snow-vcluster up --bmc $kind with 1 node, online"
 	exit 1
