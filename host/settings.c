@@ -143,10 +143,19 @@ static int settings_power(json_t *p, char *err, size_t errlen)
 		    jsonh_get_int(p, "port", 0, 1, 65535, &t, msg, sizeof(msg)) ||
 		    jsonh_get_int(p, "cipher", 0, 0, 17, &t, msg, sizeof(msg)))
 			goto bad;
+	}
+	if (!strcmp(driver, "redfish") && settings_redfish(p, err, errlen))
+		return -EINVAL;
+	if (!strcmp(driver, "redfish") || !strcmp(driver, "ipmi")) {
+		/* A VM behind an emulated BMC: its QMP event socket (qmpev.h), as for qmp. */
+		if (jsonh_get_str(p, "events", 0, 107, &s, msg, sizeof(msg)))
+			goto bad;
+		if (s && s[0] != '/') {
+			snprintf(err, errlen, "power.events: must be an absolute path");
+			return -EINVAL;
+		}
 		return 0;
 	}
-	if (!strcmp(driver, "redfish"))
-		return settings_redfish(p, err, errlen);
 	snprintf(err, errlen, "power.driver: '%.16s' is not agent, qmp, ipmi or redfish", driver);
 	return -EINVAL;
 bad:
