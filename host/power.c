@@ -25,6 +25,7 @@
 #include "fsafe.h"
 #include "log.h"
 #include "nodes.h"
+#include "power_redfish.h"
 
 enum power_kind { POWER_FREE = 0, POWER_QMP, POWER_IPMI };
 
@@ -55,7 +56,8 @@ struct power_op {
 };
 
 struct power {
-	int epfd;                       /* the QMP sockets, data.u32 = slot index */
+	int epfd;                       /* the QMP sockets, data.u32 = slot index; and rf's set */
+	struct power_redfish *rf;       /* the redfish driver (power_redfish.h) */
 	unsigned nops;
 	struct power_op ops[POWER_MAX_OPS];
 };
@@ -74,7 +76,20 @@ struct power *power_new(void)
 	}
 	for (i = 0; i < POWER_MAX_OPS; i++)
 		p->ops[i].fd = -1;
+	p->rf = power_redfish_new();
+	if (!p->rf)
+		goto err_close;
+	/* The redfish driver's own epoll set, nested: POWER_MAX_OPS marks it. */
+	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = POWER_MAX_OPS };
+	if (epoll_ctl(p->epfd, EPOLL_CTL_ADD, power_redfish_fd(p->rf), &ev))
+		goto err_rf;
 	return p;
+err_rf:
+	power_redfish_free(p->rf);
+err_close:
+	close(p->epfd);
+	free(p);
+	return NULL;
 }
 
 static void power_slot_free(struct power *p, struct power_op *o)
@@ -96,6 +111,7 @@ void power_free(struct power *p)
 	for (i = 0; i < POWER_MAX_OPS; i++)
 		if (p->ops[i].kind != POWER_FREE)
 			power_slot_free(p, &p->ops[i]);
+	power_redfish_free(p->rf);
 	close(p->epfd);
 	free(p);
 }
@@ -108,8 +124,11 @@ int power_fd(const struct power *p)
 int power_timeout_ms(const struct power *p, int64_t now_ms)
 {
 	int64_t next = INT64_MAX;
+	int rto = power_redfish_timeout_ms(p->rf, now_ms);
 	unsigned i;
 
+	if (rto >= 0)
+		next = now_ms + rto;
 	for (i = 0; p->nops && i < POWER_MAX_OPS; i++) {
 		const struct power_op *o = &p->ops[i];
 		if (o->kind == POWER_FREE || (o->kind == POWER_IPMI && o->killed))
@@ -143,17 +162,14 @@ static struct power_op *power_slot(struct power *p, enum power_kind kind, int64_
 	return NULL;
 }
 
-/* Record a finished operation (result borrowed), tell the stream, free the slot. */
-static void power_done(struct snowd *sd, struct power_op *o, int ok, json_t *result,
-		       const char *error)
+void power_finish(struct snowd *sd, int64_t id, const char *op, const char *node,
+		  const char *driver, int ok, json_t *result, const char *error)
 {
-	int64_t id = o->cmd_id;
 	int rc = inv_cmd_finish(&sd->inv, id, ok, result, error, (int64_t)time(NULL));
 	json_t *c;
 
-	log_info("command %lld: %s of %s by %s: %s", (long long)id, o->op, o->node,
-		 o->kind == POWER_QMP ? "qmp" : "ipmi", ok ? "done" : error);
-	power_slot_free(sd->power, o);
+	log_info("command %lld: %s of %s by %s: %s", (long long)id, op, node, driver,
+		 ok ? "done" : error);
 	if (rc == -ENOENT) {
 		/* Timed out meanwhile, or its node was removed: nothing to record. */
 		log_debug("command %lld: no longer open, result dropped", (long long)id);
@@ -163,6 +179,20 @@ static void power_done(struct snowd *sd, struct power_op *o, int ok, json_t *res
 		log_warnx("command %lld: result not stored", (long long)id);
 	if ((c = inv_cmd_get(&sd->inv, id)))
 		stream_publish(&sd->stream, "command", c);
+}
+
+/* Record a finished operation (result borrowed), tell the stream, free the slot. */
+static void power_done(struct snowd *sd, struct power_op *o, int ok, json_t *result,
+		       const char *error)
+{
+	int64_t id = o->cmd_id;
+	char op[sizeof(o->op)], node[sizeof(o->node)];
+	const char *driver = o->kind == POWER_QMP ? "qmp" : "ipmi";
+
+	memcpy(op, o->op, sizeof(op));
+	memcpy(node, o->node, sizeof(node));
+	power_slot_free(sd->power, o);
+	power_finish(sd, id, op, node, driver, ok, result, error);
 }
 
 /* --- qmp --------------------------------------------------------------------------------- */
@@ -402,11 +432,15 @@ void power_poll(struct snowd *sd)
 	unsigned i;
 	int n, k;
 
+	power_redfish_poll(sd, p->rf);
 	if (!p->nops)
 		return;
 	n = epoll_wait(p->epfd, ev, POWER_MAX_OPS, 0);
 	for (k = 0; k < n; k++) {
-		struct power_op *o = &p->ops[ev[k].data.u32 % POWER_MAX_OPS];
+		struct power_op *o;
+		if (ev[k].data.u32 >= POWER_MAX_OPS)
+			continue; /* the redfish set: polled above */
+		o = &p->ops[ev[k].data.u32];
 		if (o->kind == POWER_QMP && o->connected)
 			qmp_input(sd, o);
 	}
@@ -447,16 +481,25 @@ void power_poll(struct snowd *sd)
  * cannot be read).
  */
 static pid_t power_ipmi_spawn(json_t *power, const char *op, const char *ipmitool,
-			      const char *allow_dir, char *err, size_t errlen)
+			      const char *allow_dir, int *out, char *err, size_t errlen)
 {
 	const char *host = json_string_value(json_object_get(power, "host"));
 	const char *user = json_string_value(json_object_get(power, "user"));
 	const char *pwfile = json_string_value(json_object_get(power, "password_file"));
 	const char *iface = json_string_value(json_object_get(power, "interface"));
+	/* A BMC on another port than 623 (ipmi_sim beside others on one host). */
+	json_int_t port = json_integer_value(json_object_get(power, "port"));
+	/* -C: a cipher suite the BMC offers (ipmi_sim has 3, not ipmitool's default 17). */
+	json_int_t cipher = json_object_get(power, "cipher") ?
+				    json_integer_value(json_object_get(power, "cipher")) : -1;
+	char portbuf[24], cipherbuf[24];
+	const char *argv[20];
+	int argc = 0;
 	const char *what = !strcmp(op, "power.on") ? "on" : !strcmp(op, "power.off") ? "off" :
 			   !strcmp(op, "power.cycle") ? "cycle" : "status";
 	char password[256];
 	ssize_t n;
+	int pipefd[2];
 	pid_t pid;
 	int fd;
 
@@ -471,8 +514,16 @@ static pid_t power_ipmi_spawn(json_t *power, const char *op, const char *ipmitoo
 	}
 	password[n] = '\0';
 	password[strcspn(password, "\r\n")] = '\0';
+	/* ipmitool's few lines of output ("Chassis Power is on") fit the pipe: read at exit. */
+	if (pipe2(pipefd, O_CLOEXEC | O_NONBLOCK)) {
+		explicit_bzero(password, sizeof(password));
+		snprintf(err, errlen, "ipmi: pipe: %s", strerror(errno));
+		return -errno;
+	}
 	pid = fork();
 	if (pid < 0) {
+		close(pipefd[0]);
+		close(pipefd[1]);
 		explicit_bzero(password, sizeof(password));
 		snprintf(err, errlen, "ipmi: fork: %s", strerror(errno));
 		return -errno;
@@ -484,14 +535,38 @@ static pid_t power_ipmi_spawn(json_t *power, const char *op, const char *ipmitoo
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		if (devnull >= 0)
 			dup2(devnull, 0);
+		dup2(pipefd[1], 1); /* dup2 clears close-on-exec on the copy */
 		/* -E: ipmitool takes the password from IPMI_PASSWORD. */
 		setenv("IPMI_PASSWORD", password, 1);
-		execlp(ipmitool, ipmitool, "-I", iface ? iface : "lanplus", "-H", host, "-U", user,
-		       "-E", "chassis", "power", what, (char *)NULL);
+		argv[argc++] = ipmitool;
+		argv[argc++] = "-I";
+		argv[argc++] = iface ? iface : "lanplus";
+		argv[argc++] = "-H";
+		argv[argc++] = host;
+		if (port > 0) {
+			snprintf(portbuf, sizeof(portbuf), "%lld", (long long)port);
+			argv[argc++] = "-p";
+			argv[argc++] = portbuf;
+		}
+		if (cipher >= 0) {
+			snprintf(cipherbuf, sizeof(cipherbuf), "%lld", (long long)cipher);
+			argv[argc++] = "-C";
+			argv[argc++] = cipherbuf;
+		}
+		argv[argc++] = "-U";
+		argv[argc++] = user;
+		argv[argc++] = "-E";
+		argv[argc++] = "chassis";
+		argv[argc++] = "power";
+		argv[argc++] = what;
+		argv[argc] = NULL;
+		execvp(ipmitool, (char *const *)argv);
 		fprintf(stderr, "ipmi: exec %s: %s\n", ipmitool, strerror(errno));
 		_exit(127);
 	}
 	explicit_bzero(password, sizeof(password));
+	close(pipefd[1]);
+	*out = pipefd[0];
 	return pid;
 }
 
@@ -506,7 +581,7 @@ static int power_ipmi_start(struct snowd *sd, const struct inv_node *n, int64_t 
 		snprintf(err, errlen, "ipmi: too many power operations under way");
 		return -EBUSY;
 	}
-	pid = power_ipmi_spawn(power, op, sd->cfg.ipmitool, sd->cfg.allow_dir, err, errlen);
+	pid = power_ipmi_spawn(power, op, sd->cfg.ipmitool, sd->cfg.allow_dir, &o->fd, err, errlen);
 	if (pid < 0) {
 		power_slot_free(sd->power, o);
 		return (int)pid;
@@ -514,6 +589,29 @@ static int power_ipmi_start(struct snowd *sd, const struct inv_node *n, int64_t 
 	o->pid = pid;
 	o->deadline = clock_mono_ms() + POWER_IPMI_DEADLINE_MS;
 	return 0;
+}
+
+/*
+ * What an ipmitool that exited 0 said on fd: the chassis state when it said
+ * one ("Chassis Power is on"), else its first line.  @ret a new reference, or
+ * NULL.
+ */
+static json_t *power_ipmi_result(int fd)
+{
+	char out[512], line[128];
+	ssize_t n = fd >= 0 ? read(fd, out, sizeof(out) - 1) : -1;
+	const char *is;
+
+	if (n < 0)
+		n = 0;
+	out[n] = '\0';
+	if ((is = strstr(out, "Chassis Power is ")))
+		return json_pack("{s:s, s:s}", "driver", "ipmi", "status",
+				 !strncmp(is + 17, "on", 2) ? "On" : !strncmp(is + 17, "off", 3) ? "Off" :
+								     "unknown");
+	out[strcspn(out, "\r\n")] = '\0';
+	power_clean(line, sizeof(line), out);
+	return json_pack("{s:s, s:s}", "driver", "ipmi", "said", line);
 }
 
 int power_reaped(struct snowd *sd, pid_t pid, int status)
@@ -524,6 +622,7 @@ int power_reaped(struct snowd *sd, pid_t pid, int status)
 	for (i = 0; p && p->nops && i < POWER_MAX_OPS; i++) {
 		struct power_op *o = &p->ops[i];
 		int ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+		json_t *result;
 		char why[96];
 		if (o->kind != POWER_IPMI || o->pid != pid)
 			continue;
@@ -534,7 +633,9 @@ int power_reaped(struct snowd *sd, pid_t pid, int status)
 			snprintf(why, sizeof(why), "ipmitool %s %d",
 				 WIFEXITED(status) ? "exited with" : "killed by",
 				 WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
-		power_done(sd, o, ok, NULL, ok ? NULL : why);
+		result = ok ? power_ipmi_result(o->fd) : NULL;
+		power_done(sd, o, ok, result, ok ? NULL : why);
+		json_decref(result);
 		return 1;
 	}
 	return 0;
@@ -570,13 +671,15 @@ int power_command(struct snowd *sd, const struct inv_node *n, const char *op, js
 			 !strcmp(op, "power.cycle") ? "reboot" :
 						      NULL;
 		if (!queued) {
-			snprintf(err, errlen, "op: %s needs a power driver (set power to qmp or ipmi); "
+			snprintf(err, errlen, "op: %s needs a power driver (set power to qmp, ipmi or "
+					      "redfish); "
 					      "the agent can only switch its node off or reboot it", op);
 			rc = -ENOTSUP;
 			goto out;
 		}
-	} else if (strcmp(driver, "qmp") && strcmp(driver, "ipmi")) {
-		snprintf(err, errlen, "power.driver: '%.16s' is not agent, qmp or ipmi", driver);
+	} else if (strcmp(driver, "qmp") && strcmp(driver, "ipmi") && strcmp(driver, "redfish")) {
+		snprintf(err, errlen, "power.driver: '%.16s' is not agent, qmp, ipmi or redfish",
+			 driver);
 		rc = -ENOTSUP;
 		goto out;
 	}
@@ -591,8 +694,10 @@ int power_command(struct snowd *sd, const struct inv_node *n, const char *op, js
 	nodes_cmd_queued(sd, n->id);
 	if (strcmp(driver, "agent")) {
 		char why[300];
-		rc = !strcmp(driver, "qmp") ? power_qmp_start(sd, n, id, op, power, why, sizeof(why)) :
-					      power_ipmi_start(sd, n, id, op, power, why, sizeof(why));
+		rc = !strcmp(driver, "qmp")  ? power_qmp_start(sd, n, id, op, power, why, sizeof(why)) :
+		     !strcmp(driver, "ipmi") ? power_ipmi_start(sd, n, id, op, power, why, sizeof(why)) :
+					       power_redfish_start(sd, sd->power->rf, n, id, op, power,
+								   why, sizeof(why));
 		/* Under way: sent (to the driver) until its result arrives. */
 		if (!rc && inv_cmd_mark_sent(&sd->inv, id, now))
 			log_warnx("command %lld: not marked sent", (long long)id);

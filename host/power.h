@@ -9,6 +9,8 @@
  *   ipmi   ipmitool chassis power on/off/cycle against a BMC; the password
  *          comes from a file and reaches ipmitool in its environment (-E),
  *          never on its command line.
+ *   redfish  ComputerSystem.Reset and PowerState over HTTPS with sessions,
+ *          by libcurl's multi interface (power_redfish.h).
  *
  * qmp and ipmi run on the host, never on the node: their commands are `sent`
  * while the driver works and are never handed to the agent (inv_cmd.c keeps
@@ -64,6 +66,13 @@ void power_poll(struct snowd *sd);
  */
 int power_command(struct snowd *sd, const struct inv_node *n, const char *op, json_t **cmd,
 		  char *err, size_t errlen);
+
+/*
+ * Record the end of command id (op on node, by driver; result borrowed, or
+ * error), log it and tell the stream.  For the drivers (power_redfish.c).
+ */
+void power_finish(struct snowd *sd, int64_t id, const char *op, const char *node,
+		  const char *driver, int ok, json_t *result, const char *error);
 
 /* Reap an ipmitool child: its command is done or failed.  @ret 1 if pid was one. */
 int power_reaped(struct snowd *sd, pid_t pid, int status);

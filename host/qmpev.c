@@ -177,7 +177,8 @@ static int qmpev_scan_node(void *ctx, const struct inv_node *n)
 	struct qmpev_conn *c = NULL, **grown;
 	size_t i;
 
-	if (!path || !driver || strcmp(driver, "qmp") || strlen(path) >= sizeof(c->path))
+	/* A VM powered through an emulated BMC (redfish, ipmi) may name its event socket too. */
+	if (!path || !driver || !strcmp(driver, "agent") || strlen(path) >= sizeof(c->path))
 		goto out;
 	for (i = 0; i < q->n; i++)
 		if (q->c[i]->node_id == n->id)

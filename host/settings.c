@@ -6,6 +6,7 @@
 
 #include "instr.h"
 #include "jsonh.h"
+#include "redfish.h"
 #include "valid.h"
 
 static const char *const settings_keys[] = { "image", "cmdline", "env", "thresholds",
@@ -33,10 +34,79 @@ static int settings_env_name_ok(const char *s)
 	return 1;
 }
 
+/* power for the redfish driver (power_redfish.h).  @ret 0 or -EINVAL with err. */
+static int settings_redfish(json_t *p, char *err, size_t errlen)
+{
+	const char *s, *url;
+	char msg[200];
+	json_int_t t;
+	size_t i;
+
+	if (jsonh_get_str(p, "url", 1, 200, &url, msg, sizeof(msg)) ||
+	    jsonh_get_str(p, "user", 1, 64, &s, msg, sizeof(msg)) ||
+	    jsonh_get_str(p, "password_file", 1, 1024, &s, msg, sizeof(msg)) ||
+	    jsonh_get_int(p, "timeout_s", 0, 1, 600, &t, msg, sizeof(msg)))
+		goto bad;
+	/* https://HOST[:PORT][/]: the paths are Redfish's own. */
+	if (strncmp(url, "https://", 8) || !url[8]) {
+		snprintf(err, errlen, "power.url: must be https://HOST[:PORT]");
+		return -EINVAL;
+	}
+	for (i = 8; url[i]; i++)
+		if (!((url[i] >= 'a' && url[i] <= 'z') || (url[i] >= 'A' && url[i] <= 'Z') ||
+		      (url[i] >= '0' && url[i] <= '9') || strchr(".-:[]", url[i]) ||
+		      (url[i] == '/' && !url[i + 1]))) {
+			snprintf(err, errlen, "power.url: must be https://HOST[:PORT], without a path");
+			return -EINVAL;
+		}
+	jsonh_get_str(p, "password_file", 1, 1024, &s, msg, sizeof(msg));
+	if (s[0] != '/') {
+		snprintf(err, errlen, "power.password_file: must be an absolute path");
+		return -EINVAL;
+	}
+	if (jsonh_get_str(p, "ca_file", 0, 1024, &s, msg, sizeof(msg)))
+		goto bad;
+	if (s && s[0] != '/') {
+		snprintf(err, errlen, "power.ca_file: must be an absolute path");
+		return -EINVAL;
+	}
+	if (jsonh_get_str(p, "pin", 0, 150, &s, msg, sizeof(msg)))
+		goto bad;
+	if (s && (strncmp(s, "sha256//", 8) || strlen(s) < 9 || strspn(s + 8,
+		  "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=;") != strlen(s + 8))) {
+		snprintf(err, errlen, "power.pin: must be sha256//BASE64 (the public key's digest)");
+		return -EINVAL;
+	}
+	if (jsonh_get_str(p, "system", 0, REDFISH_PATH_MAX - 1, &s, msg, sizeof(msg)))
+		goto bad;
+	if (s && !redfish_path_ok(s)) {
+		snprintf(err, errlen, "power.system: must be a path under /redfish/v1/");
+		return -EINVAL;
+	}
+	if (jsonh_get_str(p, "off", 0, 32, &s, msg, sizeof(msg)))
+		goto bad;
+	if (s && strcmp(s, "ForceOff") && strcmp(s, "GracefulShutdown")) {
+		snprintf(err, errlen, "power.off: must be ForceOff or GracefulShutdown");
+		return -EINVAL;
+	}
+	if (jsonh_get_str(p, "cycle", 0, 32, &s, msg, sizeof(msg)))
+		goto bad;
+	if (s && strcmp(s, "PowerCycle") && strcmp(s, "ForceRestart")) {
+		snprintf(err, errlen, "power.cycle: must be PowerCycle or ForceRestart");
+		return -EINVAL;
+	}
+	return 0;
+bad:
+	snprintf(err, errlen, "power.%s", msg);
+	return -EINVAL;
+}
+
 static int settings_power(json_t *p, char *err, size_t errlen)
 {
+	json_int_t t;
 	static const char *const keys[] = { "driver", "socket", "events", "host", "user", "password_file",
-					    "interface", NULL };
+					    "interface", "url", "ca_file", "pin", "system", "off",
+					    "cycle", "timeout_s", "port", "cipher", NULL };
 	const char *driver, *s;
 	char msg[200];
 
@@ -69,11 +139,24 @@ static int settings_power(json_t *p, char *err, size_t errlen)
 		if (jsonh_get_str(p, "host", 1, 255, &s, msg, sizeof(msg)) ||
 		    jsonh_get_str(p, "user", 1, 64, &s, msg, sizeof(msg)) ||
 		    jsonh_get_str(p, "password_file", 1, 1024, &s, msg, sizeof(msg)) ||
-		    jsonh_get_str(p, "interface", 0, 16, &s, msg, sizeof(msg)))
+		    jsonh_get_str(p, "interface", 0, 16, &s, msg, sizeof(msg)) ||
+		    jsonh_get_int(p, "port", 0, 1, 65535, &t, msg, sizeof(msg)) ||
+		    jsonh_get_int(p, "cipher", 0, 0, 17, &t, msg, sizeof(msg)))
 			goto bad;
+	}
+	if (!strcmp(driver, "redfish") && settings_redfish(p, err, errlen))
+		return -EINVAL;
+	if (!strcmp(driver, "redfish") || !strcmp(driver, "ipmi")) {
+		/* A VM behind an emulated BMC: its QMP event socket (qmpev.h), as for qmp. */
+		if (jsonh_get_str(p, "events", 0, 107, &s, msg, sizeof(msg)))
+			goto bad;
+		if (s && s[0] != '/') {
+			snprintf(err, errlen, "power.events: must be an absolute path");
+			return -EINVAL;
+		}
 		return 0;
 	}
-	snprintf(err, errlen, "power.driver: '%.16s' is not agent, qmp or ipmi", driver);
+	snprintf(err, errlen, "power.driver: '%.16s' is not agent, qmp, ipmi or redfish", driver);
 	return -EINVAL;
 bad:
 	snprintf(err, errlen, "power.%s", msg);

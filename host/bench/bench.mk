@@ -10,3 +10,4 @@ $(B)/bench/overlay_bench: $(OBJ)/host/bench/overlay_bench.o $(LIBHOST) $(LIBSNOW
 .PHONY: bench-host
 bench-host: $(BIN)/snowd $(BIN)/snow-nodesim $(B)/bench/overlay_bench
 	@host/bench/bench-host.sh
+	@host/bench/bmc_fanout.sh

@@ -1,0 +1,80 @@
+#!/usr/bin/env python3
+"""Fan-out of power status to many Redfish BMCs (make bench-host; docs/power.md).
+
+    bmc_fanout.py URL TOKEN COUNT BASE PORT PIN PWFILE TIMEOUT_S
+
+Adds COUNT nodes whose BMCs are at BASE+i:PORT (tests/bmc/redfish-many.py),
+posts power.status to every one, and waits until every command has ended.
+Prints the time to the last one, how many were done and failed (and why),
+and the sequential time: the sum of each command's own duration, what one
+BMC at a time would take.
+"""
+import http.client
+import ipaddress
+import json
+import sys
+import time
+from collections import Counter
+
+url, token, count, base, port, pin, pwfile, tmo = sys.argv[1:9]
+count, port, tmo = int(count), int(port), int(tmo)
+host, _, hport = url.split("//")[1].partition(":")
+conn = http.client.HTTPConnection(host, int(hport), timeout=30)
+H = {"Authorization": "Bearer " + token, "Content-Type": "application/json"}
+
+
+def call(method, path, body=None):
+    conn.request(method, path, json.dumps(body) if body is not None else None, H)
+    r = conn.getresponse()
+    data = r.read()
+    return r.status, (json.loads(data) if data else None)
+
+
+base_ip = ipaddress.IPv4Address(base)
+for i in range(count):
+    name = "bmc%04d" % i
+    st, _ = call("POST", "/api/v1/nodes", {"name": name, "mac": "52:54:00:ee:%02x:%02x" % (i >> 8, i & 255),
+                                           "ip": str(ipaddress.IPv4Address("127.3.0.0") + i + 1)})
+    if st not in (200, 201, 409):
+        sys.exit("node add %s: HTTP %d" % (name, st))
+    power = {"driver": "redfish", "url": "https://%s:%d" % (base_ip + i, port), "user": "admin",
+             "password_file": pwfile, "pin": pin, "timeout_s": tmo}
+    st, _ = call("PATCH", "/api/v1/nodes/" + name, {"settings": {"power": power}})
+    if st != 200:
+        sys.exit("node set %s: HTTP %d" % (name, st))
+
+ids = {}
+t0 = time.monotonic()
+for i in range(count):
+    st, c = call("POST", "/api/v1/nodes/bmc%04d/commands" % i, {"op": "power.status"})
+    if st != 202:
+        sys.exit("power.status bmc%04d: HTTP %d" % (i, st))
+    ids[c["id"]] = i
+t_posted = time.monotonic() - t0
+# Times are snowd's own (created, done: whole seconds): the poll below takes
+# one API call per command and is far slower than the commands.
+open_ids, cmds = set(ids), {}
+while open_ids:
+    for cid in list(open_ids):
+        st, c = call("GET", "/api/v1/commands/%d" % cid)
+        if c["state"] in ("done", "failed", "timeout"):
+            open_ids.discard(cid)
+            cmds[cid] = c
+    if open_ids:
+        time.sleep(0.2)
+first = min(c["created"] for c in cmds.values())
+last = max(c["done"] or c["created"] for c in cmds.values())
+own = sorted((c["done"] or c["created"]) - c["created"] for c in cmds.values())
+why = Counter()
+for cid, c in cmds.items():
+    kind = ("silent" if ids[cid] % 10 == 0 else "slow" if ids[cid] % 10 == 1 else "prompt")
+    why["%s %s" % (kind, "done" if c["state"] == "done" else
+                   (c.get("error") or c["state"]).split(": ", 2)[-1][:48])] += 1
+print("bmc fan-out: %d BMCs (10%% silent, 10%% answering after 5 s), power.status with a %d s "
+      "deadline" % (count, tmo))
+print("  first post to last end: %d s (snowd's clock, whole seconds); posting all took %.1f s" %
+      (last - first, t_posted))
+print("  each command, created to ended: median %d s, max %d s" % (own[len(own) // 2], own[-1]))
+print("  " + "; ".join("%d %s" % (n, w) for w, n in sorted(why.items())))
+print("  sequential (sum of each command's own time): %d s; ratio %.0fx" %
+      (sum(own), sum(own) / max(last - first, 1)))

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# A virtual cluster whose node has a BMC (snow-vcluster up --bmc, redfish by
+# default; BMC=ipmi for ipmi_sim): the node boots and comes online; its
+# credentials are in bmc/node1.cred; redfishtool reads the emulated BMC from
+# this host (redfish); snowctl reads the power state, turns the node off
+# (the BMC and snowd both say off) and on again, and the node boots again
+# and comes back online.  One small QEMU node under TCG.
+. "$(dirname "$0")/../lib.sh"
+need_root "virtual cluster"
+kind=${BMC:-redfish}
+[ "$kind" = redfish ] && ! command -v redfishtool >/dev/null && { skip "redfishtool missing (make deps)"; exit 0; }
+[ "$kind" = ipmi ] && ! command -v ipmi_sim >/dev/null && { skip "ipmi_sim missing (make deps)"; exit 0; }
+
+state=$(mktemp -d /tmp/bmc-it-vc.XXXXXX)
+name=bmc$((RANDOM % 10000))
+net=10.81
+vc() { SNOW_VCLUSTER_DIR=$state "$SNOW_BIN/snow-vcluster" "$@"; }
+keep_logs() {
+	[ "$_failures" -gt 0 ] || return 0
+	local f
+	for f in "$state"/*.log "$state"/*.serial "$state"/bmc/*.log; do echo "--- $f"; tail -15 "$f"; done
+}
+on_exit "keep_logs; vc down >/dev/null 2>&1; rm -rf '$state'"
+
+start=$SECONDS
+if ! vc up --nodes 1 --bmc "$kind" --name "$name" --net "$net" --wait --timeout 300 >"$state/up.log" 2>&1; then
+	cat "$state/up.log"
+	not_ok "snow-vcluster up --bmc $kind with 1 node, online"
+	exit 1
+fi
+ok "snow-vcluster up --bmc $kind with 1 node, online"
+echo "# up to online: $((SECONDS - start)) s"
+. "$state/env"
+ctl() { "$SNOW_BIN/snowctl" "$@"; }
+check "the BMC's credentials as user:password" grep -Eq '^admin:[A-Za-z0-9]{8,}$' "$state/bmc/node1.cred"
+check "the node's power setting points at its BMC" bash -c "ctl() { '$SNOW_BIN/snowctl' \"\$@\"; }; ctl node show node1 | grep -q '\"driver\":\"$kind\"'"
+cred=$(cat "$state/bmc/node1.cred")
+if [ "$kind" = redfish ]; then
+	bmcurl=$(grep -o 'https://[0-9.]*:[0-9]*' <<<"$(ctl node show node1)" | head -1)
+	rft() { redfishtool -r "${bmcurl#https://}" -u "${cred%%:*}" -p "${cred#*:}" -S Always "$@"; }
+	check "redfishtool reads the node's BMC from this host ($bmcurl)" bash -c "$(declare -f rft); bmcurl=$bmcurl cred='$cred'; rft Systems -1 get | grep '\"PowerState\": \"On\"' >/dev/null"
+fi
+boots() {
+	curl -s -H "Authorization: Bearer $SNOW_TOKEN" "$SNOW_URL/api/v1/nodes/node1/boots" |
+		python3 -c 'import json,sys; b=json.load(sys.stdin)["boots"]; print(len(b), "online" in b[0]["stages"] if b else False)'
+}
+read -r nb _ <<<"$(boots)"
+power() { ctl node power node1 "$1" --timeout 90 2>&1; }
+out=$(power status)
+check "power status: on ($out)" grep -q 'done: .*"status":"On"' <<<"$out"
+out=$(power off)
+check "power off: done ($out)" grep -q 'done' <<<"$out"
+if [ "$kind" = redfish ]; then
+	out=$(power status)
+	check "power status after off: Off ($out)" grep -q '"status":"Off"' <<<"$out"
+	check "... redfishtool sees Off too" bash -c "$(declare -f rft); bmcurl=$bmcurl cred='$cred'; rft Systems -1 get | grep '\"PowerState\": \"Off\"' >/dev/null"
+else
+	check "... the VM is gone" wait_for 20 bash -c "! kill -0 \$(cat '$state/node1.pid') 2>/dev/null"
+	out=$(power status)
+	check "power status after off: Off ($out)" grep -q '"status":"Off"' <<<"$out"
+fi
+t=$SECONDS
+out=$(power on)
+check "power on: done ($out)" grep -q 'done' <<<"$out"
+back() { read -r n on <<<"$(boots)"; [ "$n" -gt "$nb" ] && [ "$on" = True ]; }
+check "the node booted again and is back online" wait_for 240 back
+echo "# power on to online: $((SECONDS - t)) s"
