@@ -334,10 +334,52 @@ void nodes_stage(struct snowd *sd, const struct inv_node *n, const char *stage)
 
 void nodes_publish_state(struct snowd *sd, const struct node_rt *rt)
 {
-	stream_publish(&sd->stream, "node", json_pack("{s:s, s:s, s:s, s:I, s:I, s:s}", "name", rt->name,
-					     "state", node_state_name(rt->state), "stage", rt->stage,
-					     "stage_time", (json_int_t)rt->stage_time, "last_seen",
-					     (json_int_t)rt->last_seen, "hostname", rt->hostname));
+	stream_publish(&sd->stream, "node", json_pack("{s:s, s:s, s:s, s:I, s:I, s:s, s:s}", "name",
+					     rt->name, "state", node_state_name(rt->state), "stage",
+					     rt->stage, "stage_time", (json_int_t)rt->stage_time,
+					     "last_seen", (json_int_t)rt->last_seen, "hostname",
+					     rt->hostname, "power_state", nodes_power_state(rt)));
+}
+
+const char *nodes_power_state(const struct node_rt *rt)
+{
+	if (rt->power[0] && rt->power_time >= rt->last_seen)
+		return rt->power;
+	return rt->state == NODE_ONLINE ? "on" : "unknown";
+}
+
+/* A driver's word for the power: "on", "off", or NULL when it says neither. */
+static const char *nodes_power_word(const char *op, json_t *result)
+{
+	static const char *const on[] = { "On", "PoweringOn", "running", NULL };
+	static const char *const off[] = { "Off", "PoweringOff", "shutdown", "paused", NULL };
+	const char *st = json_string_value(json_object_get(result, "status"));
+
+	for (int i = 0; st && on[i]; i++)
+		if (!strcmp(st, on[i]))
+			return "on";
+	for (int i = 0; st && off[i]; i++)
+		if (!strcmp(st, off[i]))
+			return "off";
+	/* No state read back: what the operation did. */
+	if (!strcmp(op, "power.on") || !strcmp(op, "power.cycle"))
+		return "on";
+	return !strcmp(op, "power.off") ? "off" : NULL;
+}
+
+void nodes_power_result(struct snowd *sd, const char *node, const char *op, json_t *result)
+{
+	const char *word = nodes_power_word(op, result), *was;
+	struct inv_node n;
+	struct node_rt *rt;
+
+	if (!word || inv_node_get(&sd->inv, node, &n) || !(rt = nodes_rt(sd, n.id, n.name)))
+		return;
+	was = nodes_power_state(rt);
+	snprintf(rt->power, sizeof(rt->power), "%s", word);
+	rt->power_time = (int64_t)time(NULL);
+	if (strcmp(was, nodes_power_state(rt)))
+		nodes_publish_state(sd, rt);
 }
 
 json_t *nodes_effective(struct snowd *sd, const struct inv_node *n, json_t **origins)
@@ -454,6 +496,7 @@ json_t *nodes_json(struct snowd *sd, const struct inv_node *n, int full)
 	json_object_set_new(o, "stage_time", json_integer(rt->stage_time));
 	json_object_set_new(o, "last_seen", json_integer(rt->last_seen));
 	json_object_set_new(o, "online_since", json_integer(rt->online_since));
+	json_object_set_new(o, "power_state", json_string(nodes_power_state(rt)));
 	json_object_set_new(o, "seq", json_integer((json_int_t)rt->seq));
 	if (rt->boot)
 		json_object_set(o, "boot", rt->boot);

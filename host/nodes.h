@@ -70,6 +70,18 @@ void nodes_stage(struct snowd *sd, const struct inv_node *n, const char *stage);
 /* Tell stream clients a node's state or stage changed. */
 void nodes_publish_state(struct snowd *sd, const struct node_rt *rt);
 /*
+ * The node's power as best known: what a power driver said last, unless the
+ * node reported since (then "on" while online); "on" while online;
+ * "unknown" otherwise.
+ */
+const char *nodes_power_state(const struct node_rt *rt);
+/*
+ * A power driver finished op for the node (result borrowed: its "status" is
+ * the driver's word, QEMU's run state or Redfish's/IPMI's PowerState): keep
+ * what it says of the power and tell the stream when that changed.
+ */
+void nodes_power_result(struct snowd *sd, const char *node, const char *op, json_t *result);
+/*
  * The address a new node gets: ip when given (checked: inside the boot
  * network, not the host's, network, broadcast or discovery address), else
  * the first free one of the pool.  @ret 0 with out filled; -EINVAL (err

@@ -170,6 +170,9 @@ void power_finish(struct snowd *sd, int64_t id, const char *op, const char *node
 
 	log_info("command %lld: %s of %s by %s: %s", (long long)id, op, node, driver,
 		 ok ? "done" : error);
+	/* What the driver says of the power holds whether or not the command is still open. */
+	if (ok)
+		nodes_power_result(sd, node, op, result);
 	if (rc == -ENOENT) {
 		/* Timed out meanwhile, or its node was removed: nothing to record. */
 		log_debug("command %lld: no longer open, result dropped", (long long)id);

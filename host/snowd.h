@@ -106,6 +106,8 @@ struct node_rt {
 	struct buf overlay;     /* the rendered overlay, valid while overlay_gen == settings_gen */
 	uint64_t overlay_gen;
 	int64_t overlay_window_ms; /* monotonic: the boot overlay may be fetched until then (0: closed) */
+	char power[8];          /* "on" or "off" as a power driver last said, "" never */
+	int64_t power_time;     /* realtime, s: when it said so */
 };
 
 struct snowd {

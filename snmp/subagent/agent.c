@@ -35,7 +35,7 @@ enum { NOBJ_OBSERVED = 1, NOBJ_OBSERVED_TEXT, NOBJ_TIME, NOBJ_BOOT_ID, NOBJ_TEXT
 /* Columns (see SNOW-CLUSTER-MIB). */
 enum { COL_NODE_NAME = 2, COL_NODE_MAC, COL_NODE_IP, COL_NODE_STATE, COL_NODE_IMAGE,
        COL_NODE_UPTIME, COL_NODE_LAST_SEEN, COL_NODE_HOSTNAME, COL_NODE_STAGE,
-       COL_NODE_LAST_CRASH };
+       COL_NODE_LAST_CRASH, COL_NODE_POWER };
 enum { COL_VAL_OID = 2, COL_VAL_KIND, COL_VAL_UNIT, COL_VAL_DECIMALS, COL_VAL_CURRENT,
        COL_VAL_TEXT, COL_VAL_LOW, COL_VAL_HIGH, COL_VAL_DESCR, COL_VAL_COUNTER };
 enum { COL_THR_RISE = 2, COL_THR_CLEAR, COL_THR_ENABLED, COL_THR_STATE, COL_THR_SAMPLES,
@@ -108,6 +108,9 @@ static void agent_get_node(netsnmp_request_info *r, const struct model_node *n, 
 		break;
 	case COL_NODE_LAST_CRASH:
 		set_date(r, n->last_crash);
+		break;
+	case COL_NODE_POWER:
+		set_int(r, ASN_INTEGER, n->power);
 		break;
 	default:
 		netsnmp_request_set_error(r, SNMP_NOSUCHOBJECT);
@@ -801,7 +804,7 @@ int agent_init(struct agent *a, struct fetch *f)
 	snapc_init(&a->c_thrs, &a->snap, MODEL_T_THRS);
 	snapc_init(&a->c_devs, &a->snap, MODEL_T_DEVS);
 	if (agent_table(a, &a->c_nodes, "snowNodeTable", oid_nodes, OID_LENGTH(oid_nodes), 0,
-			COL_NODE_LAST_CRASH, 0) ||
+			COL_NODE_POWER, 0) ||
 	    agent_table(a, &a->c_values, "snowValueTable", oid_values, OID_LENGTH(oid_values), 0,
 			COL_VAL_COUNTER, 0) ||
 	    agent_table(a, &a->c_thrs, "snowThresholdTable", oid_thrs, OID_LENGTH(oid_thrs), 1,

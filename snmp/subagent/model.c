@@ -360,6 +360,7 @@ static int model_node_row(json_t *n, struct model_node *nr, char *warn, size_t w
 	const char *mac = json_string_value(json_object_get(n, "mac"));
 	const char *ip = json_string_value(json_object_get(n, "ip"));
 	char macs[SNOW_MAC_STRLEN + 1], msg[128];
+	const char *pw;
 	uint32_t ipv = 0;
 	unsigned m[6];
 
@@ -392,6 +393,10 @@ static int model_node_row(json_t *n, struct model_node *nr, char *warn, size_t w
 	nr->last_seen = model_int(n, "last_seen");
 	nr->online_since = model_int(n, "online_since");
 	nr->last_crash = model_int(json_object_get(n, "last_crash"), "time");
+	pw = json_string_value(json_object_get(n, "power_state"));
+	nr->power = pw && !strcmp(pw, "on")  ? MODEL_POWER_ON :
+		    pw && !strcmp(pw, "off") ? MODEL_POWER_OFF :
+					       MODEL_POWER_UNKNOWN;
 	return 0;
 }
 

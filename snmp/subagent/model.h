@@ -32,6 +32,8 @@
 enum model_node_state { MODEL_BOOTING = 1, MODEL_ONLINE = 2, MODEL_OFFLINE = 3 };
 enum model_kind { MODEL_ATTRIBUTE = 1, MODEL_COUNTER = 2, MODEL_GAUGE = 3 };
 enum model_thr_kind { MODEL_HIGH = 1, MODEL_LOW = 2 };
+/* snowNodePowerState, from the node's power_state. */
+enum model_power { MODEL_POWER_UNKNOWN = 1, MODEL_POWER_ON = 2, MODEL_POWER_OFF = 3 };
 enum model_run { MODEL_INACTIVE = 1, MODEL_OFFLINE_RUN = 2, MODEL_ONLINE_RUN = 3 };
 enum model_check { MODEL_CHECK_NONE = 1, MODEL_CHECK_PASS = 2, MODEL_CHECK_FAIL = 3 };
 
@@ -53,6 +55,7 @@ struct model_node {
 	char stage[MODEL_TEXT_MAX + 1];  /* the last boot stage */
 	int64_t last_seen, online_since; /* Unix seconds, 0 never */
 	int64_t last_crash;  /* Unix seconds of the last kernel crash snowd knows of, 0 none */
+	int power;           /* enum model_power */
 };
 
 struct model_value {

@@ -73,8 +73,11 @@ out=$(ctl node power node1 off --timeout 20 2>&1)
 check "qmp power off: done, running -> paused ($out)" grep -q 'done: {"driver":"qmp","before":"running","status":"paused"}' <<<"$out"
 out=$(ctl node power node1 status --timeout 20 2>&1)
 check "qmp power status: paused ($out)" grep -q 'done: {"driver":"qmp","before":"paused","status":"paused"}' <<<"$out"
+power_state() { ctl node show node1 --json | python3 -c 'import json,sys; print(json.load(sys.stdin).get("power_state"))'; }
+check_eq "the node's power_state after the driver said paused" off "$(power_state)"
 out=$(ctl node power node1 on --timeout 20 2>&1)
 check "qmp power on: reset and continued ($out)" grep -q 'done: {"driver":"qmp","before":"paused","status":"running"}' <<<"$out"
+check_eq "the node's power_state after power on" on "$(power_state)"
 out=$(ctl node power node1 cycle --timeout 20 2>&1)
 check "qmp power cycle: running again ($out)" grep -q 'done: {"driver":"qmp","before":"running","status":"running"}' <<<"$out"
 check_eq "QEMU got the QMP sequence" "qmp_capabilities query-status stop query-status qmp_capabilities query-status qmp_capabilities query-status system_reset cont query-status qmp_capabilities query-status system_reset query-status" \

@@ -175,6 +175,7 @@ python3 -c 'import socket,sys; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM
 for l in (b"[   41.000001] sysrq: Trigger a crash\n", b"[   41.000002] Kernel panic - not syncing: snmp test crash\n"): s.sendto(l, ("127.0.0.1", int(sys.argv[2])))' "$nip" "$port"
 crashed() { grep -q "snowNodeCrashed.*snowNodeName.$nid = STRING: \"\?$node.*snowNotifyText.0 = STRING: \"\?Kernel panic - not syncing: snmp test crash" "$state/snmp/snmptrapd.log"; }
 check "snmptrapd received snowNodeCrashed for $node with the panic line" wait_for 20 crashed
+check_eq "snowNodePowerState of the online $node: on(2)" 2 "$(get $M.1.2.1.12.$nid)"
 crash_time() { local v; v=$(get $M.1.2.1.11.$nid 2>/dev/null) && [ -n "$v" ] && ! grep -q '00 00 00 00 00 00 00 00' <<<"$v"; }
 check "snowNodeLastCrash of $node is set" wait_for 10 crash_time
 # destroy removes the threshold from the node, and the row goes with it.
