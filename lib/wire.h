@@ -33,6 +33,7 @@
 #define WIRE_PATH_REGISTER "/api/v1/node/register"
 #define WIRE_PATH_REPORT   "/api/v1/node/report"
 #define WIRE_PATH_OVERLAY  "/api/v1/node/overlay"
+#define WIRE_PATH_PSTORE   "/api/v1/node/pstore"
 #define WIRE_MAX_BODY      (1u << 20) /* largest request body snowd takes from a node */
 #define WIRE_DEFAULT_INTERVAL_MS 2000
 
