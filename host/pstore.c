@@ -65,15 +65,19 @@ static void pstore_which_boot(struct snowd *sd, const struct inv_node *n, const 
 	*event_id = 0;
 	boot[0] = '\0';
 	if (t > 0 && (evs = inv_events_list(&sd->inv, n->id, 0, -1, PSTORE_EVENTS_SCAN))) {
+		int64_t best = PSTORE_MATCH_S + 1;
+		/* The crash closest in time: two crashes may be minutes apart. */
 		json_array_foreach(evs, i, e) {
 			const char *type = json_string_value(json_object_get(e, "type"));
 			const char *b = json_string_value(json_object_get(e, "boot_id"));
-			json_int_t et = json_integer_value(json_object_get(e, "time"));
-			if (type && b && !strcmp(type, "crash") && strcmp(b, current) &&
-			    et - t <= PSTORE_MATCH_S && t - et <= PSTORE_MATCH_S) {
+			int64_t d = (int64_t)json_integer_value(json_object_get(e, "time")) - t;
+			if (d < 0)
+				d = -d;
+			if (type && b && !strcmp(type, "crash") && strcmp(b, current) && d < best &&
+			    pstorep_boot_ok(b)) {
+				best = d;
 				snprintf(boot, cap, "%s", b);
 				*event_id = json_integer_value(json_object_get(e, "id"));
-				break;
 			}
 		}
 		json_decref(evs);

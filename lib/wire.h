@@ -11,6 +11,9 @@
  *       -> {ack_events, commands: [...]}
  *   POST /api/v1/node/overlay   {name}
  *       -> the node's overlay (newc cpio), as at boot: config.reload
+ *   POST /api/v1/node/pstore    {boot_id, records: [{name, time, data}]}
+ *       -> {boot_id, stored}: after a warm reset, the last boot's pstore
+ *          dump (host/pstorep.h, docs/crash.md)
  *
  * Every answer is signed too (sign.h), and wire_post() refuses a 2xx one
  * that is not.

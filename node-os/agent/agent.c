@@ -22,6 +22,7 @@
 #include "overlay.h"
 #include "hotrestart.h"
 #include "persist.h"
+#include "pstore.h"
 #include "tree.h"
 #include "wdog.h"
 
@@ -1385,6 +1386,20 @@ static void agent_watchdog_open(struct agent_state *st)
 	log_info("watchdog: %s armed, %ld s", dev, st->conf->watchdog_s);
 }
 
+/*
+ * What the last boot left in pstore goes to snowd after a report got
+ * through (pstore.h); given up after PSTORE_TRIES failures.
+ */
+static void agent_pstore(struct agent_state *st)
+{
+	int rc;
+
+	wdog_pat(st->wdog_fd);
+	rc = pstore_send(&st->wire, st->conf->root, st->boot_id);
+	if (rc == 0 || rc == -EPERM || --st->pstore_left == 0)
+		st->pstore_left = 0;
+}
+
 int agent_run(struct agent_state *st)
 {
 	int standalone = agent_standalone(st->conf);
@@ -1392,6 +1407,7 @@ int agent_run(struct agent_state *st)
 	int rc = 0;
 
 	agent_watchdog_open(st);
+	st->pstore_left = PSTORE_TRIES;
 	while (!st->stop) {
 		if (!standalone && !st->registered) {
 			wdog_pat(st->wdog_fd);
@@ -1431,6 +1447,8 @@ int agent_run(struct agent_state *st)
 		} else {
 			wdog_pat(st->wdog_fd); /* the request may take half the watchdog's time */
 			rc = agent_report(st);
+			if (st->registered && st->pstore_left > 0)
+				agent_pstore(st);
 		}
 		agent_state_save(st);
 		if (st->power) {
