@@ -67,9 +67,26 @@ int main(int argc, char **argv)
 			tmo = (int)s;
 		if (ioctl(fd, WDIOC_GETPRETIMEOUT, &pre))
 			pre = 0;
+		/*
+		 * stdio goes nowhere from here: a holder keeping the caller's stdout
+		 * open would hold `$(snow-wdhold ...)` forever.
+		 */
+		{
+			int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+			if (null >= 0) {
+				dup2(null, 0);
+				dup2(null, 1);
+				dup2(null, 2);
+				if (null > 2)
+					close(null);
+			} else {
+				close(0);
+				close(1);
+				close(2);
+			}
+		}
 		dprintf(p[1], "%d %d %d\n", (int)getpid(), tmo, pre);
 		close(p[1]);
-		/* stdio goes nowhere from here: /init's console stays its own. */
 		for (;;)
 			pause();
 	}
