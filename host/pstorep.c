@@ -84,6 +84,7 @@ int pstorep_parse(json_t *body, struct pstorep_upload *u, char *err, size_t errl
 	json_array_foreach(recs, i, r) {
 		struct pstorep_record *p = &u->rec[u->n];
 		char e2[200];
+		t = 0; /* absent: unknown */
 		if (!json_is_object(r)) {
 			snprintf(err, errlen, "records[%zu]: not an object", i);
 			goto bad;
