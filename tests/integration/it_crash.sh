@@ -243,14 +243,20 @@ check "the knob is taken off for the boot after" \
 "$SNOW_BIN/snowctl" node log node1 | grep -o 'snow-init: watchdog armed.*' | head -1 | sed 's/^/# hung boot: /'
 check "the watchdog's pretimeout panics the hung boot: a crash event" wait_crash "*" hang "watchdog pretimeout"
 echo "# crash event $((SECONDS - start)) s after the hang began"
-crash_note "*"
+hb=$(api "/api/v1/events?node=node1" | python3 -c 'import json,sys; print([e for e in json.load(sys.stdin)["events"] if e["type"]=="crash" and "watchdog pretimeout" in e["attrs"].get("panic", "")][0]["boot_id"])')
+crash_note "$hb"
 check "node1 is online again by itself after the hang" online_after "$b2"
 echo "# back online $((SECONDS - start)) s after the hang began"
-hb=$(api "/api/v1/events?node=node1" | python3 -c 'import json,sys; print([e for e in json.load(sys.stdin)["events"] if e["type"]=="crash"][0]["boot_id"])')
 check "the hang's crash is of a boot that never reached the agent ($hb)" bash -c "case '$hb' in early-*) true ;; *) false ;; esac"
 check "and its pstore dump is tied to that boot" \
 	wait_for 90 bash -c "'$SNOW_BIN/snowctl' node log node1 --boot '$hb' --pstore 2>/dev/null | grep -q 'watchdog pretimeout'"
 check_eq "three crashes recorded" 3 "$(metric snowd_crashes_total)"
+api "/api/v1/events?node=node1" | python3 -c '
+import json, sys
+for e in json.load(sys.stdin)["events"]:
+    if e["type"] == "crash":
+        print("# event %d: boot %s, time %d, sources %s, panic %r" % (e["id"], e["boot_id"], e["time"], e["attrs"]["source"], e["attrs"]["panic"]))
+'
 
 vc down >"$state/down.log" 2>&1
 check "snow-vcluster down" test $? = 0
