@@ -25,6 +25,7 @@
 #include "klogp.h"
 #include "log.h"
 #include "nodes.h"
+#include "pstorep.h"
 #include "snowd.h"
 #include "stream.h"
 #include "valid.h"
@@ -458,6 +459,12 @@ void klog_registered(struct snowd *sd, int64_t node_id, const char *name, const 
 
 	if (!kn || (kn->registered && !strcmp(kn->boot, boot_id)))
 		return;
+	/* The boot id names files: a node's word, so only letters, digits and '-'. */
+	if (!pstorep_boot_ok(boot_id)) {
+		log_warnx("node %s: boot id '%.40s' is not [A-Za-z0-9-]: its kernel log keeps the name %s",
+			  name, boot_id, kn->boot[0] ? kn->boot : "early-MS");
+		return;
+	}
 	if (kn->registered)
 		klog_boot_end(sd, kn); /* another boot, and we missed its start */
 	if (kn->boot[0]) {
