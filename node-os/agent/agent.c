@@ -13,6 +13,8 @@
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/ioctl.h>
+#include <linux/watchdog.h>
 
 #include "answer.h"
 #include "blackbox.h"
@@ -1360,7 +1362,7 @@ static void agent_power(struct agent_state *st)
 static void agent_watchdog_open(struct agent_state *st)
 {
 	const char *dev = st->conf->watchdog;
-	char err[256];
+	char err[256] = "";
 
 	if (!dev || !*dev) {
 		if (st->conf->root[0] || access("/dev/watchdog", F_OK))
@@ -1383,7 +1385,13 @@ static void agent_watchdog_open(struct agent_state *st)
 	 */
 	if (st->wire.timeout_ms > (int)st->conf->watchdog_s * 500)
 		st->wire.timeout_ms = (int)st->conf->watchdog_s * 500;
-	log_info("watchdog: %s armed, %ld s", dev, st->conf->watchdog_s);
+	{
+		int pre = 0;
+		if (ioctl(st->wdog_fd, WDIOC_GETPRETIMEOUT, &pre))
+			pre = 0;
+		log_info("watchdog: %s armed, %ld s, pretimeout %d s%s%s", dev, st->conf->watchdog_s, pre,
+			 err[0] ? ": " : "", err);
+	}
 }
 
 /*

@@ -60,6 +60,9 @@ check "and the kernel's messages from before netconsole (POST /boot/MAC/dmesg)" 
 	bash -c "'$SNOW_BIN/snowctl' node log node1 --boot '$b0' | grep -q 'early: .*Linux version'"
 check "the watchdog was armed by /init, with a pretimeout" grep -q 'snow-init: .*watchdog armed.*pretimeout [1-9][0-9]*s' "$state/node1.serial"
 grep -o 'snow-init: .*watchdog armed.*' "$state/node1.serial" | head -1 | sed 's/^/# /'
+check "the agent took the watchdog over with a pretimeout too" \
+	grep -aq 'snow-agent.*watchdog: /dev/watchdog armed, [0-9]* s, pretimeout [1-9]' "$state/node1.serial"
+grep -ao 'watchdog: /dev/watchdog armed.*' "$state/node1.serial" | head -1 | sed 's/^/# agent: /'
 check "ramoops was loaded in its reserved range (pstore)" grep -q 'snow-init: .*pstore: ramoops loaded' "$state/node1.serial"
 grep -o 'snow-init: .*pstore: .*' "$state/node1.serial" | head -1 | sed 's/^/# /'
 check "log files are 0600" bash -c "[ \"\$(stat -c %a '$state/snowd/klog/node1/$b0.log')\" = 600 ]"
