@@ -47,7 +47,7 @@ $(B)/etc/snow-subagent.conf: $(BIN)/snow-subagent man/snow-subagent.conf.head
 
 INSTALL_FILES := $(BIN)/snowd $(BIN)/snowctl $(BIN)/snowtop $(BIN)/snow-nodesim \
   $(BIN)/snow-mkimage $(BIN)/snow-kernel-deb $(BIN)/snow-agent $(BIN)/snow-nic $(BIN)/snow-event \
-  $(BIN)/snow-subagent $(BIN)/snow-snmp $(SNMP_DLMOD) $(WEB_FILES) $(MAN_PAGES) \
+  $(BIN)/snow-wdhold $(BIN)/snow-subagent $(BIN)/snow-snmp $(SNMP_DLMOD) $(WEB_FILES) $(MAN_PAGES) \
   $(B)/etc/snowd.conf $(B)/etc/snow-subagent.conf
 
 # `make` builds them too: cheap, and tests/install/it_files.sh checks them.
@@ -64,7 +64,7 @@ install: $(INSTALL_FILES)
 	$(INST) -m 0755 -t $(DESTDIR)$(PREFIX)/lib/snow $(BIN)/snow-kernel-deb
 	$(INST) -m 0644 -t $(DESTDIR)$(PREFIX)/lib/snow $(SNMP_DLMOD)
 	$(INST) -m 0755 -t $(DESTDIR)$(PREFIX)/lib/snow/node $(BIN)/snow-agent $(BIN)/snow-nic \
-		$(BIN)/snow-event node-os/init/init node-os/init/udhcpc.script
+		$(BIN)/snow-event $(BIN)/snow-wdhold node-os/init/init node-os/init/udhcpc.script
 	cd $(WEB_DIR) && find . -type f | while read -r f; do \
 		$(INST) -m 0644 "$$f" "$(DESTDIR)$(PREFIX)/share/snow/web/$$f" || exit 1; done
 	$(INST) -m 0644 -t $(DESTDIR)$(PREFIX)/share/snow/snmp snmp/snmpd.conf.in \

@@ -22,6 +22,7 @@
 #include "klog.h"
 #include "log.h"
 #include "nodes.h"
+#include "pstore.h"
 #include "report.h"
 #include "snowd.h"
 #include "stream.h"
@@ -395,4 +396,10 @@ enum MHD_Result chan_report(struct http_ctx *h)
 enum MHD_Result chan_overlay(struct http_ctx *h)
 {
 	return chan_request(h, chan_do_overlay);
+}
+
+/* The handler is pstore.c's: a dump's parsing and keeping are its own. */
+enum MHD_Result chan_pstore(struct http_ctx *h)
+{
+	return chan_request(h, pstore_chan_post);
 }

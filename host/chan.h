@@ -11,4 +11,7 @@ enum MHD_Result chan_report(struct http_ctx *h);
 /* POST /api/v1/node/overlay {name} -> the node's overlay (cpio), signed: config.reload */
 enum MHD_Result chan_overlay(struct http_ctx *h);
 
+/* POST /api/v1/node/pstore {boot_id, records} -> {boot_id, stored}: pstore.h */
+enum MHD_Result chan_pstore(struct http_ctx *h);
+
 #endif

@@ -25,6 +25,7 @@
 #include "klogp.h"
 #include "log.h"
 #include "nodes.h"
+#include "pstorep.h"
 #include "snowd.h"
 #include "stream.h"
 #include "valid.h"
@@ -63,6 +64,10 @@ struct klog_node {
 	struct buf crash_text;      /* owned */
 	unsigned crash_lines;
 	uint64_t crashes;
+	char prev_boot[40];         /* the boot before this one (pstore.c ties a dump to it) */
+	int64_t last_crash;         /* Unix s of the last crash recorded (0: none known) */
+	char last_crash_boot[40];
+	char last_crash_panic[256];
 };
 
 struct klog {
@@ -174,6 +179,9 @@ static void klog_prune(struct klog *k, const struct klog_node *kn, long keep)
 		unlink(p);
 		snprintf(p, sizeof(p), "%s/%s.1", dir, oldest);
 		unlink(p);
+		/* The boot's pstore dump (pstore.c) goes with its log. */
+		snprintf(p, sizeof(p), "%s/%.*s.pstore.json", dir, (int)strlen(oldest) - 4, oldest);
+		unlink(p);
 	}
 }
 
@@ -263,6 +271,9 @@ static void klog_crash_record(struct snowd *sd, struct klog_node *kn)
 	k->crashes++;
 	kn->crashes++;
 	sd->events++;
+	kn->last_crash = now;
+	snprintf(kn->last_crash_boot, sizeof(kn->last_crash_boot), "%s", boot);
+	snprintf(kn->last_crash_panic, sizeof(kn->last_crash_panic), "%s", kn->panic);
 	log_warnx("node %s: kernel crash in boot %s: %s", kn->name, boot,
 		  kn->panic[0] ? kn->panic : "(no panic line received)");
 	id = inv_event_id(&sd->inv, kn->id, boot, -1);
@@ -336,6 +347,73 @@ void klog_crash_signal(struct snowd *sd, int64_t node_id, const char *name, unsi
 		log_info("node %s: another crash signal (%u) in boot %s", name, src, kn->boot);
 }
 
+/* --- what other modules ask (pstore.c, nodes.c) ------------------------------------------- */
+
+const char *klog_prev_boot(struct snowd *sd, int64_t node_id)
+{
+	struct klog_node *kn = sd->klog ? klog_node(sd->klog, node_id, NULL) : NULL;
+
+	return kn && kn->prev_boot[0] ? kn->prev_boot : NULL;
+}
+
+void klog_crash_noted(struct snowd *sd, int64_t node_id, const char *name, int64_t t,
+		      const char *boot, const char *panic)
+{
+	struct klog_node *kn = sd->klog ? klog_node(sd->klog, node_id, name) : NULL;
+
+	if (!kn)
+		return;
+	sd->klog->crashes++;
+	kn->crashes++;
+	if (t >= kn->last_crash) {
+		kn->last_crash = t;
+		snprintf(kn->last_crash_boot, sizeof(kn->last_crash_boot), "%s", boot);
+		snprintf(kn->last_crash_panic, sizeof(kn->last_crash_panic), "%s", panic ? panic : "");
+	}
+}
+
+void klog_node_json(struct snowd *sd, int64_t node_id, json_t *o)
+{
+	struct klog_node *kn = sd->klog ? klog_node(sd->klog, node_id, NULL) : NULL;
+
+	if (!kn || !kn->last_crash)
+		return;
+	json_object_set_new(o, "last_crash",
+			    json_pack("{s:I, s:s, s:s}", "time", (json_int_t)kn->last_crash,
+				      "boot_id", kn->last_crash_boot, "panic", kn->last_crash_panic));
+}
+
+/*
+ * Each node's last crash, from the events kept: so last_crash and its metric
+ * survive a restart of snowd (the crash counters count from the start).
+ */
+static void klog_seed(struct snowd *sd)
+{
+	sqlite3_stmt *st = inv_prepare(&sd->inv,
+				       "SELECT e.node_id, n.name, max(e.time), e.boot_id, e.attrs FROM events e "
+				       "JOIN nodes n ON n.id = e.node_id WHERE e.type = 'crash' "
+				       "GROUP BY e.node_id");
+	struct klog_node *kn;
+
+	if (!st)
+		return;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(st, 1);
+		const char *boot = (const char *)sqlite3_column_text(st, 3);
+		const char *attrs = (const char *)sqlite3_column_text(st, 4);
+		json_t *a = attrs ? json_loads(attrs, 0, NULL) : NULL;
+		const char *panic = json_string_value(json_object_get(a, "panic"));
+		if (name && (kn = klog_node(sd->klog, sqlite3_column_int64(st, 0), name))) {
+			kn->last_crash = sqlite3_column_int64(st, 2);
+			snprintf(kn->last_crash_boot, sizeof(kn->last_crash_boot), "%s", boot ? boot : "");
+			snprintf(kn->last_crash_panic, sizeof(kn->last_crash_panic), "%s",
+				 panic ? panic : "");
+		}
+		json_decref(a);
+	}
+	inv_done(&sd->inv, st);
+}
+
 /* --- boots -------------------------------------------------------------------------------- */
 
 /* The boot under way ends: its crash, if any, is recorded; its file closed. */
@@ -353,6 +431,7 @@ static void klog_boot_end(struct snowd *sd, struct klog_node *kn)
 	if (kn->fd >= 0)
 		close(kn->fd);
 	kn->fd = -1;
+	memcpy(kn->prev_boot, kn->boot, sizeof(kn->prev_boot));
 	kn->boot[0] = '\0';
 	kn->registered = 0;
 	kn->have_seq = 0;
@@ -380,6 +459,12 @@ void klog_registered(struct snowd *sd, int64_t node_id, const char *name, const 
 
 	if (!kn || (kn->registered && !strcmp(kn->boot, boot_id)))
 		return;
+	/* The boot id names files: a node's word, so only letters, digits and '-'. */
+	if (!pstorep_boot_ok(boot_id)) {
+		log_warnx("node %s: boot id '%.40s' is not [A-Za-z0-9-]: its kernel log keeps the name %s",
+			  name, boot_id, kn->boot[0] ? kn->boot : "early-MS");
+		return;
+	}
 	if (kn->registered)
 		klog_boot_end(sd, kn); /* another boot, and we missed its start */
 	if (kn->boot[0]) {
@@ -605,6 +690,9 @@ struct klog *klog_new(struct snowd *sd, char *err, size_t errlen)
 		snprintf(err, errlen, "klog: %s: %s", k->dir, strerror(errno));
 		goto err;
 	}
+	sd->klog = k; /* klog_seed() fills its table */
+	klog_seed(sd);
+	sd->klog = NULL;
 	if (!strcmp(listen, "none"))
 		return k;
 	snprintf(addr, sizeof(addr), "%s", listen);
@@ -682,6 +770,14 @@ int klog_metrics(const struct klog *k, struct buf *b)
 		if (k->nodes[i]->crashes) /* names are checked names: no escaping needed */
 			rc = buf_printf(b, "snow_node_crashes_total{node=\"%s\"} %llu\n",
 					k->nodes[i]->name, (unsigned long long)k->nodes[i]->crashes);
+	if (!rc)
+		rc = buf_printf(b, "# HELP snow_node_last_crash_timestamp_seconds When the node's last "
+				   "kernel crash was recorded (kept across snowd restarts).\n"
+				   "# TYPE snow_node_last_crash_timestamp_seconds gauge\n");
+	for (i = 0; !rc && i < k->n; i++)
+		if (k->nodes[i]->last_crash)
+			rc = buf_printf(b, "snow_node_last_crash_timestamp_seconds{node=\"%s\"} %lld\n",
+					k->nodes[i]->name, (long long)k->nodes[i]->last_crash);
 	return rc;
 }
 

@@ -22,6 +22,7 @@
 #ifndef SNOW_KLOG_H
 #define SNOW_KLOG_H
 
+#include <jansson.h>
 #include <microhttpd.h>
 #include <stdint.h>
 
@@ -58,6 +59,13 @@ void klog_boot_start(struct snowd *sd, int64_t node_id, const char *name);
 void klog_registered(struct snowd *sd, int64_t node_id, const char *name, const char *boot_id);
 /* A crash signal from outside the log (qmpev.c): src is one klog_source. */
 void klog_crash_signal(struct snowd *sd, int64_t node_id, const char *name, unsigned src);
+/* The boot before the one under way, as netconsole saw them (NULL: none seen).  Borrowed. */
+const char *klog_prev_boot(struct snowd *sd, int64_t node_id);
+/* A crash recorded elsewhere (pstore.c): counted, and the node's last crash if newest. */
+void klog_crash_noted(struct snowd *sd, int64_t node_id, const char *name, int64_t t,
+		      const char *boot, const char *panic);
+/* Add "last_crash": {time, boot_id, panic} to a node's JSON o when one is known. */
+void klog_node_json(struct snowd *sd, int64_t node_id, json_t *o);
 /* The node is gone: its run-time state (not its files). */
 void klog_forget(struct klog *k, int64_t node_id);
 /*

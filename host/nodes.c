@@ -486,6 +486,7 @@ json_t *nodes_json(struct snowd *sd, const struct inv_node *n, int full)
 		json_object_set(o, "groups", json_object_get(eff, "groups"));
 		json_decref(eff);
 	}
+	klog_node_json(sd, n->id, o); /* "last_crash", when the node has crashed (docs/crash.md) */
 	if (!rt)
 		return o;
 	json_object_set_new(o, "hostname", json_string(rt->hostname));

@@ -18,6 +18,7 @@
 #include "chan.h"
 #include "inv.h"
 #include "klog.h"
+#include "pstore.h"
 #include "log.h"
 #include "snowd.h"
 #include "valid.h"
@@ -47,6 +48,8 @@ static const struct route route_rows[] = {
 	  "an agent's report: values, events, results; the answer carries commands" },
 	{ "POST", WIRE_PATH_OVERLAY, ACCESS_NODE, 4 * KIB, chan_overlay,
 	  "an agent's config.reload: its overlay again, signed" },
+	{ "POST", WIRE_PATH_PSTORE, ACCESS_NODE, WIRE_MAX_BODY, chan_pstore,
+	  "an agent's pstore files from before a warm reset: the crashed boot's dump" },
 	/* The API. */
 	{ "GET", "/api/v1/health", ACCESS_PUBLIC, 0, api_health, "liveness, no credentials" },
 	{ "POST", "/api/v1/login", ACCESS_PUBLIC, 4 * KIB, api_login,
@@ -77,6 +80,8 @@ static const struct route route_rows[] = {
 	  "the node's last boots and their stages" },
 	{ "GET", "/api/v1/nodes/{node}/boots/{boot}/kernel-log", ACCESS_VIEWER, 0, klog_api_get,
 	  "a boot's kernel log by netconsole (boot: an id, or current)" },
+	{ "GET", "/api/v1/nodes/{node}/boots/{boot}/pstore", ACCESS_VIEWER, 0, pstore_api_get,
+	  "the pstore dump a node sent after a warm reset, tied to the boot that crashed" },
 	{ "GET", "/api/v1/commands/{id}", ACCESS_VIEWER, 0, api_command_get, "one command" },
 	{ "GET", "/api/v1/events", ACCESS_VIEWER, 0, api_events,
 	  "events, newest first (?node=&limit=&before=&after=)" },

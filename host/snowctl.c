@@ -35,7 +35,7 @@ static void ctl_usage(FILE *f)
 		"  node show NAME [--json]                             one node in full\n"
 		"  node rm NAME                                        remove a node\n"
 		"  node rekey NAME                                     give a node a new secret\n"
-		"  node log NAME [--boot ID]                           a boot's kernel log (default: current)\n"
+		"  node log NAME [--boot ID [--pstore]]               a boot's kernel log (default: current), its pstore dump\n"
 		"  discovered list [--json]                            MACs that asked to boot\n"
 		"  threshold set NODE VALUE --high|--low --rise X --clear Y [--samples N]\n"
 		"  threshold clear NODE VALUE --high|--low\n"

@@ -3,7 +3,8 @@
  *   node add NAME --mac MAC [--ip IP] [--image IMAGE] [--profile P]
  *   node list [--json];  node show NAME [--json];  node rm NAME;  node rekey NAME
  *   node set NAME [KEY=VALUE...] [--profile P|--no-profile] [--reboot]
- *   node log NAME [--boot ID] [--json]   the kernel log snowd kept of a boot
+ *   node log NAME [--boot ID] [--pstore] [--json]   the kernel log snowd kept of a boot,
+ *                                        or (--pstore) the dump the node sent of it
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -200,24 +201,62 @@ static int ctl_node_set(struct ctl *c, int argc, char **argv)
 	return 0;
 }
 
-/* node log NAME [--boot ID]: the kernel's messages of one boot (netconsole), as snowd kept them. */
+/* Print a pstore dump (GET .../pstore, borrowed): each record, text as is. */
+static void ctl_print_pstore(json_t *r)
+{
+	json_t *rec;
+	size_t i;
+
+	printf("pstore dump of boot %s (sent by boot %s)\n",
+	       json_string_value(json_object_get(r, "boot_id")) ?: "?",
+	       json_string_value(json_object_get(r, "sent_by_boot")) ?: "?");
+	json_array_foreach(json_object_get(r, "records"), i, rec) {
+		const char *t = json_string_value(json_object_get(rec, "text"));
+		printf("--- %s (%lld bytes)\n", json_string_value(json_object_get(rec, "name")) ?: "?",
+		       (long long)json_integer_value(json_object_get(rec, "bytes")));
+		if (!t) {
+			printf("(%s: --json shows it as base64)\n",
+			       json_string_value(json_object_get(rec, "note")) ?: "not text");
+			continue;
+		}
+		fputs(t, stdout);
+		if (*t && t[strlen(t) - 1] != '\n')
+			putchar('\n');
+	}
+}
+
+/*
+ * node log NAME [--boot ID] [--pstore]: the kernel's messages of one boot
+ * (netconsole), as snowd kept them; --pstore: the dump the node sent of that
+ * boot after it crashed (docs/crash.md).
+ */
 static int ctl_node_log(struct ctl *c, int argc, char **argv)
 {
 	const char *boot = "current";
+	int i, pstore = 0;
 	char path[400];
 	json_t *r;
 
-	if (argc == 3 && !strcmp(argv[1], "--boot"))
-		boot = argv[2];
-	else if (argc != 1) {
-		fprintf(stderr, "snowctl: usage: node log NAME [--boot ID]\n");
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--boot") && i + 1 < argc)
+			boot = argv[++i];
+		else if (!strcmp(argv[i], "--pstore"))
+			pstore = 1;
+		else
+			break;
+	}
+	if (i != argc || (pstore && !strcmp(boot, "current"))) {
+		fprintf(stderr, "snowctl: usage: node log NAME [--boot ID] (--pstore needs --boot)\n");
 		return 2;
 	}
-	snprintf(path, sizeof(path), "/api/v1/nodes/%.64s/boots/%.64s/kernel-log", argv[0], boot);
+	snprintf(path, sizeof(path), "/api/v1/nodes/%.64s/boots/%.64s/%s", argv[0], boot,
+		 pstore ? "pstore" : "kernel-log");
 	if (ctl_call(c, "GET", path, NULL, &r))
 		return 1;
 	if (c->json) {
 		ctl_print_json(r);
+	} else if (pstore) {
+		ctl_print_pstore(r);
 	} else {
 		const char *t = json_string_value(json_object_get(r, "log"));
 		if (json_is_true(json_object_get(r, "truncated")))

@@ -11,6 +11,9 @@
  *       -> {ack_events, commands: [...]}
  *   POST /api/v1/node/overlay   {name}
  *       -> the node's overlay (newc cpio), as at boot: config.reload
+ *   POST /api/v1/node/pstore    {boot_id, records: [{name, time, data}]}
+ *       -> {boot_id, stored}: after a warm reset, the last boot's pstore
+ *          dump (host/pstorep.h, docs/crash.md)
  *
  * Every answer is signed too (sign.h), and wire_post() refuses a 2xx one
  * that is not.
@@ -33,6 +36,7 @@
 #define WIRE_PATH_REGISTER "/api/v1/node/register"
 #define WIRE_PATH_REPORT   "/api/v1/node/report"
 #define WIRE_PATH_OVERLAY  "/api/v1/node/overlay"
+#define WIRE_PATH_PSTORE   "/api/v1/node/pstore"
 #define WIRE_MAX_BODY      (1u << 20) /* largest request body snowd takes from a node */
 #define WIRE_DEFAULT_INTERVAL_MS 2000
 

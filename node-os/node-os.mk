@@ -15,7 +15,7 @@
 DEB_PACKAGES += busybox-static cpio kmod binutils qemu-system-x86 python3 debootstrap squashfs-tools \
 	openssh-client e2fsprogs libarchive-dev
 
-NODE_AGENT_SRCS := $(addprefix node-os/agent/,agent.c answer.c blackbox.c sample.c tree.c ddm.c wdog.c overlay.c nicst.c xcvr.c persist.c post.c nlwatch.c hotrestart.c)
+NODE_AGENT_SRCS := $(addprefix node-os/agent/,agent.c answer.c blackbox.c sample.c tree.c ddm.c wdog.c overlay.c nicst.c xcvr.c persist.c post.c nlwatch.c hotrestart.c pstore.c)
 NODE_AGENT_LIB  := $(B)/node-os/libagent.a
 NODE_AGENT_LIB_T := $(B)/node-os/libagent-t.a
 NODE_DATA       := $(B)/share/snow/node-os
@@ -47,6 +47,11 @@ $(BIN)/snow-event: $(OBJ)/node-os/agent/snow-event.o
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^
 
+# /init's hold of the watchdog, with a pretimeout, until the agent takes it (docs/crash.md).
+$(BIN)/snow-wdhold: $(OBJ)/node-os/agent/wdhold.o $(OBJ)/node-os/agent/wdog.o
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $^
+
 $(BIN)/snow-mkimage: node-os/mkimage/snow-mkimage
 	@mkdir -p $(@D)
 	install -m 0755 $< $@
@@ -73,11 +78,11 @@ $(NODE_DATA)/%: node-os/init/%
 # Rebuilt when the agent, snow-nic, /init, the builder, busybox or the cached kernel
 # package change.  snow-mkimage replaces all three files only on success.
 $(NODE_IMAGE) &: $(BIN)/snow-mkimage $(BIN)/snow-kernel-deb $(BIN)/snow-agent $(BIN)/snow-nic \
-		$(BIN)/snow-event \
+		$(BIN)/snow-event $(BIN)/snow-wdhold \
 		$(NODE_DATA)/init $(NODE_DATA)/udhcpc.script $(wildcard /bin/busybox) \
 		$(wildcard $(NODE_CACHE)/linux-image-*.deb)
 	$(BIN)/snow-mkimage --out $(NODE_IMG) --agent $(BIN)/snow-agent --extra-bin $(BIN)/snow-nic \
-		$(BIN)/snow-event
+		$(BIN)/snow-event $(BIN)/snow-wdhold
 
 .PHONY: image node-kernel
 image: $(NODE_IMAGE)
@@ -86,7 +91,7 @@ image: $(NODE_IMAGE)
 node-kernel:
 	@bash node-os/mkimage/snow-kernel-deb --fetch >/dev/null
 
-BINS += $(BIN)/snow-agent $(BIN)/snow-event $(BIN)/snow-mkimage $(BIN)/snow-kernel-deb $(BIN)/snow-image \
+BINS += $(BIN)/snow-agent $(BIN)/snow-event $(BIN)/snow-wdhold $(BIN)/snow-mkimage $(BIN)/snow-kernel-deb $(BIN)/snow-image \
 	$(BIN)/snow-oci $(BIN)/snow-debroot $(NODE_IMAGE)
 
 # Unit tests find the headers and the fixture tree.

@@ -106,6 +106,11 @@ static void node_apply(struct top_node *n, json_t *o, int merge)
 	copy_int(&n->last_seen, o, "last_seen");
 	copy_int(&n->stage_time, o, "stage_time");
 	copy_int(&n->online_since, o, "online_since");
+	if (json_is_object(json_object_get(o, "last_crash"))) {
+		json_t *c = json_object_get(o, "last_crash");
+		copy_int(&n->crash_time, c, "time");
+		copy_str(n->crash_panic, sizeof(n->crash_panic), c, "panic");
+	}
 	if (merge) {
 		merge_into(&n->values, o, "values");
 		merge_into(&n->watermarks, o, "watermarks");
@@ -233,6 +238,19 @@ void model_event(struct top_model *m, json_t *ev)
 	copy_str(e->type, sizeof(e->type), ev, "type");
 	snprintf(e->text, sizeof(e->text), "%s", a && strcmp(a, "{}") ? a : "");
 	free(a);
+	if (!strcmp(e->type, "crash")) {
+		/* The panic line first: the kernel log that comes with it would fill the text. */
+		const char *panic = json_string_value(json_object_get(attrs, "panic"));
+		struct top_node *n = model_find(m, e->node);
+		char *src = json_dumps(json_object_get(attrs, "source"), JSON_COMPACT | JSON_ENCODE_ANY);
+		snprintf(e->text, sizeof(e->text), "%s %s", panic && *panic ? panic : "(no panic text)",
+			 src ? src : "");
+		free(src);
+		if (n && e->time >= n->crash_time) {
+			n->crash_time = e->time;
+			snprintf(n->crash_panic, sizeof(n->crash_panic), "%s", panic ? panic : "");
+		}
+	}
 	m->ev_head = (m->ev_head + 1) % TOP_EVENTS;
 	if (m->ev_count < TOP_EVENTS)
 		m->ev_count++;

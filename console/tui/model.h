@@ -28,6 +28,8 @@ struct top_node {
 	/* Key gauges, NAN when the node does not report them. */
 	double load1, mem_pct, procs, uptime, temp, cpus;
 	int raised;      /* thresholds raised */
+	int64_t crash_time;     /* the last kernel crash (the API's last_crash), 0: none known */
+	char crash_panic[120];
 	int tagged;      /* picked with Space in snowtop's list */
 	/* What the node page shows: references owned by this node (json_decref). */
 	json_t *values, *watermarks, *thresholds, *devices, *schema;

@@ -168,6 +168,19 @@ static int node_draw(struct top *t, int y, int h)
 	} else if (n->last_seen) {
 		printw("last report %lds ago", (long)(time(NULL) - n->last_seen));
 	}
+	if (n->crash_time) {
+		/* The last kernel crash (docs/crash.md), cut to the line. */
+		int room = COLS - getcurx(stdscr) - 1;
+		char c[200];
+		fmt_dur(up, sizeof(up), (double)(time(NULL) - n->crash_time));
+		snprintf(c, sizeof(c), "   last crash %s ago: %s", up,
+			 n->crash_panic[0] ? n->crash_panic : "(no panic text)");
+		if (room > 0) {
+			attron(COLOR_PAIR(C_OFFLINE));
+			printw("%.*s", room, c);
+			attroff(COLOR_PAIR(C_OFFLINE));
+		}
+	}
 	move(y + 2, 0);
 	for (int i = 0; i < TAB_COUNT; i++) {
 		if (i == (int)t->tab)

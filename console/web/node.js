@@ -61,6 +61,7 @@ export function mountNode(root, name, tab0) {
       ['kernel', n.kernel], ['agent', n.agent_version],
       ['up', n.values && n.values['sys.uptime_s'] !== undefined && (st === 'online' || st === 'raised') ? fmtDur(n.values['sys.uptime_s']) : ''],
       ['online since', n.state === 'online' ? fmtTime(n.online_since) : ''], ['last report', n.last_seen ? fmtTime(n.last_seen) : 'never'],
+      ['last crash', n.last_crash ? `${fmtTime(n.last_crash.time)}, boot ${String(n.last_crash.boot_id || '').slice(0, 8)}: ${n.last_crash.panic || '(no panic text)'}` : ''],
     ].filter(([, x]) => x);
     clear(facts).append(...f.flatMap(([k, x]) => [h('dt', { text: k }), h('dd', { text: x })]));
   }
@@ -365,18 +366,33 @@ export function mountNode(root, name, tab0) {
   function tabKernel(el) {
     const pick = h('select', { id: 'kernel-boot' }, h('option', { value: 'current', text: 'current boot' }));
     const pre = h('pre', { class: 'console', id: 'kernel-log', text: 'Loading…' });
-    el.append(h('p', {}, 'Boot: ', pick), pre);
+    // The pstore dump the node sent of a crashed boot after its reset, when there is one.
+    const dump = h('pre', { class: 'console', id: 'kernel-pstore', hidden: true });
+    const dumpHead = h('h3', { text: 'pstore dump (sent after the reset)', hidden: true });
+    el.append(h('p', {}, 'Boot: ', pick), pre, dumpHead, dump);
     const show = () => {
       pre.className = 'console';
       pre.textContent = 'Loading…';
+      dump.hidden = dumpHead.hidden = true;
       api('GET', `nodes/${enc(name)}/boots/${enc(pick.value)}/kernel-log`).then((j) => {
         pre.textContent = (j.truncated ? '(older lines of this boot were rotated out)\n' : '') + (j.log || '');
         pre.scrollTop = pre.scrollHeight;
       }).catch((e) => { pre.className = 'muted na'; pre.textContent = notAvailable(e) ? 'Kernel log: none kept for this boot (netconsole sends it from the service NIC on).' : e.message; });
+      if (pick.value !== 'current') {
+        const asked = pick.value;
+        api('GET', `nodes/${enc(name)}/boots/${enc(asked)}/pstore`).then((j) => {
+          if (pick.value !== asked) return;
+          dump.textContent = (j.records || []).map((r) => `--- ${r.name} (${r.bytes} bytes)\n${r.text !== undefined ? r.text : `(${r.note || 'not text'})`}`).join('\n');
+          dump.hidden = dumpHead.hidden = false;
+        }).catch(() => {});
+      }
     };
     pick.onchange = show;
     api('GET', `nodes/${enc(name)}/boots`).then((j) => {
       for (const b of j.boots || []) if (b.boot_id) pick.append(h('option', { value: b.boot_id, text: `${String(b.boot_id).slice(0, 8)} (${fmtTime(b.started > 1e11 ? b.started / 1000 : b.started)})` }));
+      // A boot that crashed before its agent started is in no boot list: offer it too.
+      const lc = node() && node().last_crash;
+      if (lc && lc.boot_id && ![...pick.options].some((o) => o.value === lc.boot_id)) pick.append(h('option', { value: lc.boot_id, text: `${String(lc.boot_id).slice(0, 14)} (crashed ${fmtTime(lc.time)})` }));
     }).catch(() => {});
     show();
   }

@@ -211,6 +211,12 @@ class Store {
       const d = JSON.parse(e.data);
       this.events.unshift(d);
       if (this.events.length > MAX_EVENTS) this.events.length = MAX_EVENTS;
+      // A crash is the node's last one (the API's last_crash: docs/crash.md).
+      const n = d.type === 'crash' && this.nodes.get(d.node);
+      if (n && (!n.last_crash || d.time >= n.last_crash.time)) {
+        n.last_crash = { time: d.time, boot_id: d.boot_id, panic: (d.attrs && d.attrs.panic) || '' };
+        this.emit('node', n);
+      }
       this.emit('event', d);
     });
     es.addEventListener('command', (e) => this.emit('command', JSON.parse(e.data)));

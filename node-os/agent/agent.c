@@ -13,6 +13,8 @@
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/ioctl.h>
+#include <linux/watchdog.h>
 
 #include "answer.h"
 #include "blackbox.h"
@@ -22,6 +24,7 @@
 #include "overlay.h"
 #include "hotrestart.h"
 #include "persist.h"
+#include "pstore.h"
 #include "tree.h"
 #include "wdog.h"
 
@@ -1359,7 +1362,7 @@ static void agent_power(struct agent_state *st)
 static void agent_watchdog_open(struct agent_state *st)
 {
 	const char *dev = st->conf->watchdog;
-	char err[256];
+	char err[256] = "";
 
 	if (!dev || !*dev) {
 		if (st->conf->root[0] || access("/dev/watchdog", F_OK))
@@ -1382,7 +1385,27 @@ static void agent_watchdog_open(struct agent_state *st)
 	 */
 	if (st->wire.timeout_ms > (int)st->conf->watchdog_s * 500)
 		st->wire.timeout_ms = (int)st->conf->watchdog_s * 500;
-	log_info("watchdog: %s armed, %ld s", dev, st->conf->watchdog_s);
+	{
+		int pre = 0;
+		if (ioctl(st->wdog_fd, WDIOC_GETPRETIMEOUT, &pre))
+			pre = 0;
+		log_info("watchdog: %s armed, %ld s, pretimeout %d s%s%s", dev, st->conf->watchdog_s, pre,
+			 err[0] ? ": " : "", err);
+	}
+}
+
+/*
+ * What the last boot left in pstore goes to snowd after a report got
+ * through (pstore.h); given up after PSTORE_TRIES failures.
+ */
+static void agent_pstore(struct agent_state *st)
+{
+	int rc;
+
+	wdog_pat(st->wdog_fd);
+	rc = pstore_send(&st->wire, st->conf->root, st->boot_id);
+	if (rc == 0 || rc == -EPERM || --st->pstore_left == 0)
+		st->pstore_left = 0;
 }
 
 int agent_run(struct agent_state *st)
@@ -1392,6 +1415,7 @@ int agent_run(struct agent_state *st)
 	int rc = 0;
 
 	agent_watchdog_open(st);
+	st->pstore_left = PSTORE_TRIES;
 	while (!st->stop) {
 		if (!standalone && !st->registered) {
 			wdog_pat(st->wdog_fd);
@@ -1431,6 +1455,8 @@ int agent_run(struct agent_state *st)
 		} else {
 			wdog_pat(st->wdog_fd); /* the request may take half the watchdog's time */
 			rc = agent_report(st);
+			if (st->registered && st->pstore_left > 0)
+				agent_pstore(st);
 		}
 		agent_state_save(st);
 		if (st->power) {

@@ -149,6 +149,7 @@ struct agent_state {
 	int wdog_period_ms;
 	int exit_rc;                   /* what main() returns after a stop */
 	char *allow;                   /* sysctl.allow, owned (a reload replaces it) */
+	int pstore_left;               /* pstore records to send: tries left (0: done; pstore.h) */
 };
 
 /*

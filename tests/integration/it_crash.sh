@@ -1,17 +1,23 @@
 #!/usr/bin/env bash
 # Crash evidence end to end (docs/crash.md): a QEMU node of the virtual
 # cluster streams its kernel log to snowd by netconsole; its kernel is made
-# to panic (sysrq c, sent as keys through QEMU's monitor); the node comes back
-# by itself (panic=10), and snowd holds a `crash` event of the crashed boot
-# with the panic text (from netconsole, and pvpanic's GUEST_PANICKED), and
-# `snowctl node log NODE --boot ID` prints that boot's kernel log.  Forged
-# datagrams from another address, and a flood from the node's, are dropped
-# and counted in /metrics.
+# to panic three ways, and each time the node comes back by itself
+# (panic=10), and snowd holds a `crash` event of the crashed boot with the
+# panic text:
+#   - sysrq c, sent as keys through QEMU's monitor (netconsole, pvpanic's
+#     GUEST_PANICKED), and after the warm reset the agent sends the ramoops
+#     dump to snowd, tied to the crashed boot (pstore);
+#   - an NMI (QMP inject-nmi, the kernel booted with unknown_nmi_panic);
+#   - a hang in start-up (snow.test_hang=agent: /init never starts the
+#     agent): the watchdog /init armed panics at its pretimeout, then resets.
+# `snowctl node log NODE --boot ID [--pstore]` prints a boot's kernel log and
+# its dump.  Forged datagrams from another address, and a flood from the
+# node's, are dropped and counted in /metrics.
 . "$(dirname "$0")/../lib.sh"
 need_root "virtual cluster"
 
 state=$(mktemp -d /tmp/snow-it-crash.XXXXXX)
-name=sncr$((RANDOM % 10000))
+name=crash-$((RANDOM % 1000))
 net=10.77
 vc() { SNOW_VCLUSTER_DIR=$state "$SNOW_BIN/snow-vcluster" "$@"; }
 keep_logs() {
@@ -36,10 +42,12 @@ node_field() { ctl node show node1 --json | python3 -c "import json,sys; print(j
 port=${SNOW_URL##*:}
 
 # sysrq's crash is off by default (kernel.sysrq=438) and the agent may not
-# set kernel.sysrq: the node boots again with it on.  A clean reboot is no crash.
+# set kernel.sysrq: the node boots again with it on, and with an unknown NMI
+# a panic.  A clean reboot is no crash.
+kargs="sysrq_always_enabled unknown_nmi_panic"
 bfirst=$(node_field boot_id)
-check "reconfigure: cmdline sysrq_always_enabled, with a reboot" \
-	bash -c "'$SNOW_BIN/snowctl' node set node1 cmdline=sysrq_always_enabled --reboot | grep -q 'reboot queued'"
+check "reconfigure: cmdline $kargs, with a reboot" \
+	bash -c "'$SNOW_BIN/snowctl' node set node1 'cmdline=$kargs' --reboot | grep -q 'reboot queued'"
 check "node1 back online with a new boot" wait_for 180 bash -c "'$SNOW_BIN/snowctl' node show node1 --json | python3 -c 'import json,sys; n=json.load(sys.stdin); sys.exit(0 if n[\"state\"]==\"online\" and n[\"boot_id\"] not in (\"\", \"$bfirst\") else 1)'"
 check "the first boot's kernel log is kept under its id" bash -c "'$SNOW_BIN/snowctl' node log node1 --boot '$bfirst' | grep -q 'snow-init: starting snow-agent'"
 check "a clean reboot is no crash" bash -c "! '$SNOW_BIN/snowctl' events --node node1 --json | grep -q '\"crash\"'"
@@ -50,8 +58,13 @@ check "the boot's kernel log holds /init's lines (netconsole, via /dev/kmsg)" \
 	wait_for 30 bash -c "'$SNOW_BIN/snowctl' node log node1 | grep -q 'snow-init: watchdog handed over'"
 check "and the kernel's messages from before netconsole (POST /boot/MAC/dmesg)" \
 	bash -c "'$SNOW_BIN/snowctl' node log node1 --boot '$b0' | grep -q 'early: .*Linux version'"
-check "the watchdog was armed by /init" grep -q 'snow-init: .*watchdog armed' "$state/node1.serial"
+check "the watchdog was armed by /init, with a pretimeout" grep -q 'snow-init: .*watchdog armed.*pretimeout [1-9][0-9]*s' "$state/node1.serial"
 grep -o 'snow-init: .*watchdog armed.*' "$state/node1.serial" | head -1 | sed 's/^/# /'
+check "the agent took the watchdog over with a pretimeout too" \
+	grep -aq 'snow-agent.*watchdog: /dev/watchdog armed, [0-9]* s, pretimeout [1-9]' "$state/node1.serial"
+grep -ao 'watchdog: /dev/watchdog armed.*' "$state/node1.serial" | head -1 | sed 's/^/# agent: /'
+check "ramoops was loaded in its reserved range (pstore)" grep -q 'snow-init: .*pstore: ramoops loaded' "$state/node1.serial"
+grep -o 'snow-init: .*pstore: .*' "$state/node1.serial" | head -1 | sed 's/^/# /'
 check "log files are 0600" bash -c "[ \"\$(stat -c %a '$state/snowd/klog/node1/$b0.log')\" = 600 ]"
 
 # --- forged and flooded datagrams ---------------------------------------------------
@@ -138,6 +151,118 @@ check "the new boot has its own log" wait_for 30 bash -c "'$SNOW_BIN/snowctl' no
 check_eq "snowd_crashes_total counts it" 1 "$(metric snowd_crashes_total)"
 check_eq "and per node" 1 "$(metric 'snow_node_crashes_total{node="node1"}')"
 check "the kernel-log route refuses an unknown boot" bash -c "! '$SNOW_BIN/snowctl' node log node1 --boot 0000-no-such 2>/dev/null"
+
+# --- pstore: the dump ramoops kept across the warm reset ------------------------------
+# The agent of the new boot sends /sys/fs/pstore once registered; snowd ties
+# it to the crashed boot and the crash event says so.
+check "the pstore dump of the crashed boot reaches snowd after the reset" \
+	wait_for 90 bash -c "curl -sf -H 'Authorization: Bearer $SNOW_TOKEN' '$SNOW_URL/api/v1/nodes/node1/boots/$b0/pstore' >'$state/pstore-b0.json'"
+check "it holds the panic, in a dmesg record" python3 - "$state/pstore-b0.json" "$b0" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+recs = d.get("records", [])
+print("# pstore of boot %s (sent by boot %s): %s" % (d.get("boot_id"), d.get("sent_by_boot"),
+      ", ".join("%s %d bytes%s" % (r["name"], r["bytes"], "" if "text" in r else " (not text)") for r in recs)))
+dm = [r for r in recs if r["name"].startswith("dmesg-") and "text" in r]
+if d.get("boot_id") != sys.argv[2] or not dm or not any("sysrq triggered crash" in r["text"] for r in dm):
+    print("boot %r, dmesg records %r" % (d.get("boot_id"), [r["name"] for r in dm])); sys.exit(1)
+for line in dm[0]["text"].splitlines()[:3]: print("#   " + line)
+PY
+check "the crash event gained pstore as a source" \
+	wait_for 10 bash -c "curl -sf -H 'Authorization: Bearer $SNOW_TOKEN' '$SNOW_URL/api/v1/events?node=node1' | python3 -c 'import json,sys; e=[e for e in json.load(sys.stdin)[\"events\"] if e[\"type\"]==\"crash\"]; sys.exit(0 if len(e)==1 and \"pstore\" in e[0][\"attrs\"][\"source\"] and e[0][\"attrs\"].get(\"pstore\") else 1)'"
+check "snowctl node log --boot --pstore prints it" \
+	bash -c "'$SNOW_BIN/snowctl' node log node1 --boot '$b0' --pstore | grep -q 'Kernel panic - not syncing: sysrq triggered crash'"
+check_eq "a crash sent by pstore is not counted twice" 1 "$(metric snowd_crashes_total)"
+check "the node's last crash is in its JSON (last_crash)" \
+	bash -c "'$SNOW_BIN/snowctl' node show node1 --json | python3 -c 'import json,sys; c=json.load(sys.stdin).get(\"last_crash\") or {}; sys.exit(0 if c.get(\"boot_id\")==\"$b0\" and \"sysrq\" in c.get(\"panic\",\"\") and c.get(\"time\",0)>0 else 1)'"
+lc=$(metric 'snow_node_last_crash_timestamp_seconds{node="node1"}')
+check "and in /metrics: snow_node_last_crash_timestamp_seconds ($lc)" test "${lc%.*}" -gt 0
+
+# wait_crash BOOT PANIC: the crash event of BOOT ("*": any) whose panic holds
+# PANIC.  (The script is a file: wait_for runs it again and again, and a
+# here-document would feed only the first run.)
+cat >"$state/crash_has.py" <<'PY'
+import json, sys, urllib.request
+url, token, boot, want = sys.argv[1:5]
+r = urllib.request.urlopen(urllib.request.Request(url + "/api/v1/events?node=node1",
+                           headers={"Authorization": "Bearer " + token}), timeout=10)
+ev = [e for e in json.load(r)["events"] if e["type"] == "crash" and (boot == "*" or e["boot_id"] == boot)
+      and want in e["attrs"].get("panic", "")]
+sys.exit(0 if ev else 1)
+PY
+wait_crash() {
+	wait_for 180 python3 "$state/crash_has.py" "$SNOW_URL" "$SNOW_TOKEN" "$1" "$2"
+}
+# crash_note BOOT: one line on the crash event of BOOT ("*": the newest).
+crash_note() {
+	api "/api/v1/events?node=node1" | python3 -c '
+import json, sys
+ev = [e for e in json.load(sys.stdin)["events"] if e["type"] == "crash" and sys.argv[1] in ("*", e["boot_id"])]
+if ev:
+    a = ev[0]["attrs"]
+    print("# crash: boot %s, sources %s, panic %r" % (ev[0]["boot_id"], a["source"], a["panic"]))
+' "$1"
+}
+online_after() {
+	wait_for 240 bash -c "'$SNOW_BIN/snowctl' node show node1 --json | python3 -c 'import json,sys; n=json.load(sys.stdin); sys.exit(0 if n[\"state\"]==\"online\" and n[\"boot_id\"] not in (\"\", \"$1\") else 1)'"
+}
+
+# --- an NMI -----------------------------------------------------------------------------
+b1=$(node_field boot_id)
+python3 - "$state/node1.qmp" <<'PY' || not_ok "QMP inject-nmi"
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(10)
+s.connect(sys.argv[1])
+f = s.makefile("rw")
+f.readline()
+for cmd in ({"execute": "qmp_capabilities"}, {"execute": "inject-nmi"}):
+    f.write(json.dumps(cmd) + "\n"); f.flush()
+    while True:
+        r = json.loads(f.readline())
+        if "return" in r or "error" in r:
+            break
+    if "error" in r:
+        print(r); sys.exit(1)
+PY
+start=$SECONDS
+check "an NMI (unknown_nmi_panic): a crash event of that boot with the NMI panic" wait_crash "$b1" "NMI: Not continuing"
+crash_note "$b1"
+check "node1 is online again by itself after the NMI panic" online_after "$b1"
+echo "# back online $((SECONDS - start)) s after the NMI"
+check "the NMI's pstore dump is its own (the sysrq one was cleared)" \
+	wait_for 90 bash -c "curl -sf -H 'Authorization: Bearer $SNOW_TOKEN' '$SNOW_URL/api/v1/nodes/node1/boots/$b1/pstore' | python3 -c 'import json,sys; t=\" \".join(r.get(\"text\",\"\") for r in json.load(sys.stdin)[\"records\"]); sys.exit(0 if \"NMI\" in t and \"sysrq triggered crash\" not in t else 1)'"
+
+# --- a hang in start-up: the watchdog /init armed ------------------------------------
+# /init never starts the agent (snow.test_hang=agent, for tests); with a bound
+# of 60 s, the pretimeout (a quarter) panics at 45 s, then panic=10 resets.
+# The knob is taken off again as soon as the hung boot has read it, so the
+# boot after the reset is a normal one.
+b2=$(node_field boot_id)
+check "reconfigure: snow.watchdog=60 snow.test_hang=agent, with a reboot" \
+	bash -c "'$SNOW_BIN/snowctl' node set node1 'cmdline=$kargs snow.watchdog=60 snow.test_hang=agent' --reboot | grep -q 'reboot queued'"
+check "the next boot hangs before the agent" \
+	wait_for 180 bash -c "'$SNOW_BIN/snowctl' node log node1 2>/dev/null | grep -q 'snow-init: test: hanging before the agent'"
+start=$SECONDS
+check "the knob is taken off for the boot after" \
+	bash -c "'$SNOW_BIN/snowctl' node set node1 'cmdline=$kargs' >/dev/null"
+"$SNOW_BIN/snowctl" node log node1 | grep -o 'snow-init: watchdog armed.*' | head -1 | sed 's/^/# hung boot: /'
+check "the watchdog's pretimeout panics the hung boot: a crash event" wait_crash "*" "watchdog pretimeout"
+echo "# crash event $((SECONDS - start)) s after the hang began"
+hb=$(api "/api/v1/events?node=node1" | python3 -c 'import json,sys; print([e for e in json.load(sys.stdin)["events"] if e["type"]=="crash" and "watchdog pretimeout" in e["attrs"].get("panic", "")][0]["boot_id"])')
+crash_note "$hb"
+check "node1 is online again by itself after the hang" online_after "$b2"
+echo "# back online $((SECONDS - start)) s after the hang began"
+check "the hang's crash is of a boot that never reached the agent ($hb)" bash -c "case '$hb' in early-*) true ;; *) false ;; esac"
+check "and its pstore dump is tied to that boot" \
+	wait_for 90 bash -c "'$SNOW_BIN/snowctl' node log node1 --boot '$hb' --pstore 2>/dev/null | grep -q 'watchdog pretimeout'"
+check_eq "three crashes recorded" 3 "$(metric snowd_crashes_total)"
+api "/api/v1/events?node=node1" | python3 -c '
+import json, sys
+for e in json.load(sys.stdin)["events"]:
+    if e["type"] == "crash":
+        print("# event %d: boot %s, time %d, sources %s, panic %r" % (e["id"], e["boot_id"], e["time"], e["attrs"]["source"], e["attrs"]["panic"]))
+'
 
 vc down >"$state/down.log" 2>&1
 check "snow-vcluster down" test $? = 0

@@ -29,6 +29,7 @@ GET /boot/{mac}/rootfs/{state} boot
 POST /api/v1/node/register node
 POST /api/v1/node/report node
 POST /api/v1/node/overlay node
+POST /api/v1/node/pstore node
 GET /api/v1/health public
 POST /api/v1/login public
 POST /api/v1/logout viewer
@@ -46,6 +47,7 @@ GET /api/v1/nodes/{node}/history viewer
 GET /api/v1/nodes/{node}/console viewer
 GET /api/v1/nodes/{node}/boots viewer
 GET /api/v1/nodes/{node}/boots/{boot}/kernel-log viewer
+GET /api/v1/nodes/{node}/boots/{boot}/pstore viewer
 GET /api/v1/commands/{id} viewer
 GET /api/v1/events viewer
 GET /api/v1/discovered viewer

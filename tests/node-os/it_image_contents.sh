@@ -83,6 +83,10 @@ EOF
 	out=$(chroot "$work/root" /usr/bin/snow-nic -i eth1 --node 1 --peers 2=52:54:01:00:00:02 -n 2>&1)
 	check "snow-nic runs chrooted in the image (-n): $out" grep -q "configuration ok" <<<"$out"
 	check "snow-event is in the image and runs" chroot "$work/root" /usr/bin/snow-event -h
+	check "snow-wdhold is in the image and runs (usage)" \
+		bash -c "chroot '$work/root' /usr/bin/snow-wdhold 2>&1 | grep -q 'usage: snow-wdhold'"
+	check "ramoops is carried for /init (docs/crash.md)" \
+		bash -c "ls '$work/root'/lib/modules/*/kernel/fs/pstore/ramoops.ko"
 	check "busybox sh runs in the image" chroot "$work/root" /bin/sh -c 'modprobe --help 2>&1 | grep -q modprobe'
 else
 	skip "chroot checks need root"
@@ -104,7 +108,7 @@ leftover=$(find "${TMPDIR:-/tmp}" -maxdepth 1 -name 'snow-mkimage.*' -newer "$wo
 check_eq "mkimage: no temporary directory left behind by failed runs" "" "$leftover"
 
 # Reproducible: the same inputs (those of node-os.mk) give the same bytes.
-if "$mkimage" --out "$work/again" --agent "$SNOW_BIN/snow-agent" --extra-bin "$SNOW_BIN/snow-nic" "$SNOW_BIN/snow-event" 2>"$work/mkimage.err"; then
+if "$mkimage" --out "$work/again" --agent "$SNOW_BIN/snow-agent" --extra-bin "$SNOW_BIN/snow-nic" "$SNOW_BIN/snow-event" "$SNOW_BIN/snow-wdhold" 2>"$work/mkimage.err"; then
 	check_eq "initrd rebuilt from the same inputs is identical" "$sha" \
 		"$(sha256sum "$work/again/initrd" | cut -d' ' -f1)"
 	check "mkimage printed progress" grep -q '^snow-mkimage: modules: ' "$work/mkimage.err"
