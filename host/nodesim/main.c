@@ -25,6 +25,7 @@
 #include "nodesim.h"
 #include "sched.h"
 #include "setup.h"
+#include "simwake.h"
 #include "stats.h"
 #include "step.h"
 #include "valid.h"
@@ -225,6 +226,10 @@ static void ns_loop(struct nodesim *ns)
 					ns->quit = 1;
 				continue;
 			}
+			if (evs[i].data.ptr == (void *)ns->wake) {
+				ns_wake_input(ns, clock_mono_ms());
+				continue;
+			}
 			ns_conn_event(ns, evs[i].data.ptr, evs[i].events);
 		}
 		now = clock_mono_ms();
@@ -305,6 +310,7 @@ static void ns_free(struct nodesim *ns)
 	size_t i;
 
 	ns_conn_close_all(ns);
+	ns_wake_close(ns);
 	free(ns->conns);
 	for (i = 0; i < ns->nnodes; i++)
 		sim_node_free(&ns->nodes[i].sim);
@@ -368,6 +374,8 @@ int main(int argc, char **argv)
 		ns_free(&ns);
 		return 1;
 	}
+	if (ns_wake_open(&ns, err, sizeof(err)))
+		log_warnx("%s (commands come with the reports)", err);
 	ns.st.t_start_ms = clock_mono_ms();
 	for (i = 0; i < ns.nnodes; i++) {
 		struct ns_node *n = &ns.nodes[i];

@@ -12,8 +12,10 @@
  *   sched.c  the timer heap
  *   stats.c  counters, latencies, the --stats line and the summary
  *   net.c    the exchanges on the wire; ends each through ns->conn_done
+ *   simwake.c wake-ups from snowd: a node with a command waiting reports now
  *
- * main.c -> setup, step, sched, stats, net; step.c -> sched, stats, net.
+ * main.c -> setup, step, sched, stats, net, simwake; step.c -> sched, stats,
+ * net, simwake; simwake.c -> sched.
  */
 #ifndef SNOW_NODESIM_H
 #define SNOW_NODESIM_H
@@ -26,6 +28,7 @@
 #include "httpc.h"
 #include "selfpipe.h"
 #include "sim.h"
+#include "wakeup.h"
 
 #define NS_MAX_ANSWER (64u << 20)  /* an answer bigger than this is an error */
 #define NS_BACKOFF_FIRST_MS 1000   /* as snow-agent: 1 s doubling ... */
@@ -83,6 +86,9 @@ struct ns_node {
 	unsigned fails;             /* consecutive failures of the current step */
 	int64_t last_step_ms;
 	uint64_t last_nonce;
+	char wake_key[SIGN_HEX_LEN + 1]; /* simwake.c: wake-ups are MACed with it ("": none yet) */
+	struct wakeup_guard wake_guard;
+	int woken;                  /* woken while busy: report again when the exchange ends */
 };
 
 /* One exchange in flight. */
@@ -143,6 +149,7 @@ struct nodesim {
 	double spike_debt;           /* --events-rate: crossings owed */
 	int64_t last_spike_ms;
 	int all_registered;
+	struct simwake *wake;        /* owned: the wake-up socket (simwake.h), or NULL */
 	struct ns_stats st;
 };
 
