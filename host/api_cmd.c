@@ -114,9 +114,11 @@ enum MHD_Result api_commands_bulk(struct http_ctx *h)
 		return http_error(h, MHD_HTTP_BAD_REQUEST, "%s", err);
 	}
 	if (!strncmp(op, "power.", 6)) {
+		enum MHD_Result ret = http_error(h, MHD_HTTP_BAD_REQUEST, "op: %s runs on the host: "
+						 "one node at a time, POST "
+						 "/api/v1/nodes/NAME/commands", op);
 		json_decref(body);
-		return http_error(h, MHD_HTTP_BAD_REQUEST, "op: %s runs on the host: one node at a "
-				  "time, POST /api/v1/nodes/NAME/commands", op);
+		return ret;
 	}
 	if (!args)
 		json_object_set_new(body, "args", json_object());

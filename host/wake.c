@@ -64,8 +64,15 @@ void wake_node(struct snowd *sd, const struct node_rt *rt)
 	uint64_t nonce = (uint64_t)clock_real_us();
 	int len;
 
-	if (w->fd < 0 || !rt->wake.port || rt->state != NODE_ONLINE)
+	/*
+	 * Offline nodes too: one that missed its reports may be cut off from us
+	 * only one way, and a datagram to a node that is down costs nothing.
+	 */
+	if (w->fd < 0 || !rt->wake.port) {
+		log_debug("node %s: no wake-up (%s)", rt->name,
+			  w->fd < 0 ? "no socket" : "its agent does not listen");
 		return;
+	}
 	/* Strictly increasing for every node, also across restarts: the realtime clock. */
 	if (nonce <= w->last_nonce)
 		nonce = w->last_nonce + 1;

@@ -61,6 +61,8 @@ static const struct conf_option ns_options[] = {
 	OPT("json", 'j', CONF_BOOL, json, 0, 0, NULL, "print the summary as JSON on stdout"),
 	OPT("once", '1', CONF_BOOL, once, 0, 0, NULL,
 	    "each node registers, sends one report; then exit"),
+	OPT("no-wake", 0, CONF_BOOL, no_wake, 0, 0, NULL,
+	    "do not listen for snowd's wake-ups: commands wait for the next report"),
 	OPT("verbose", 'v', CONF_BOOL, verbose, 0, 0, NULL, "log debug messages"),
 	OPT("check-config", 'n', CONF_BOOL, check, 0, 0, NULL, "check the options and exit"),
 	{ 0 },
@@ -374,7 +376,7 @@ int main(int argc, char **argv)
 		ns_free(&ns);
 		return 1;
 	}
-	if (ns_wake_open(&ns, err, sizeof(err)))
+	if (!ns.conf.no_wake && ns_wake_open(&ns, err, sizeof(err)))
 		log_warnx("%s (commands come with the reports)", err);
 	ns.st.t_start_ms = clock_mono_ms();
 	for (i = 0; i < ns.nnodes; i++) {

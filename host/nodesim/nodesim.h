@@ -54,6 +54,7 @@ struct ns_conf {
 	int stats;
 	int json;
 	int once;
+	int no_wake;        /* do not listen for wake-ups (as an agent with wake_port = -1) */
 	int verbose;
 	int check;
 };
