@@ -356,6 +356,8 @@ static void agent_listen(struct agent_state *st)
 	if (!agent_standalone(st->conf) &&
 	    wake_listen(&st->wk, st->conf->wake_port, err, sizeof(err)))
 		log_warnx("%s (commands come with the reports)", err);
+	else if (st->wk.fd >= 0)
+		log_info("wake-ups: udp port %u", st->wk.port);
 }
 
 int agent_init(struct agent_state *st, struct agent_conf *conf, int stop_fd, char *err,

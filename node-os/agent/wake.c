@@ -89,9 +89,9 @@ int wake_drain(struct agent_wake *w, const char *name)
 			w->bad_logged = 0;
 			continue;
 		}
-		if (!w->bad_logged) {
+		if (w->bad_logged != rc) {
 			log_warnx("wake-up refused: %s (commands still come with reports)", err);
-			w->bad_logged = 1;
+			w->bad_logged = rc;
 		} else {
 			log_debug("wake-up refused: %s", err);
 		}

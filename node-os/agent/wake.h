@@ -24,7 +24,7 @@ struct agent_wake {
 	uint16_t port;
 	char key[SIGN_HEX_LEN + 1];     /* "": not registered yet, nothing accepted */
 	struct wakeup_guard guard;
-	int bad_logged;                 /* a refused one was logged since the last accepted */
+	int bad_logged;                 /* why the last one logged was refused (0: none since one accepted) */
 };
 
 /*
