@@ -198,6 +198,14 @@ static void ns_loop(struct nodesim *ns)
 		while (ns->nheap && ns->heap[0]->due_ms <= now) {
 			struct ns_node *n = ns_heap_pop(ns);
 			n->busy = 1;
+			if (n->urgent) {
+				/* Woken (simwake.c): ahead of the nodes that are merely due. */
+				n->urgent = 0;
+				ns->fifo_head = (ns->fifo_head + ns->nnodes - 1) % ns->nnodes;
+				ns->fifo[ns->fifo_head] = n;
+				ns->fifo_len++;
+				continue;
+			}
 			ns->fifo[(ns->fifo_head + ns->fifo_len++) % ns->nnodes] = n;
 		}
 		while (ns->fifo_len && ns->inflight < (size_t)ns->conf.concurrency) {

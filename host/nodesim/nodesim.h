@@ -90,6 +90,7 @@ struct ns_node {
 	char wake_key[SIGN_HEX_LEN + 1]; /* simwake.c: wake-ups are MACed with it ("": none yet) */
 	struct wakeup_guard wake_guard;
 	int woken;                  /* woken while busy: report again when the exchange ends */
+	int urgent;                 /* woken: first in the FIFO (a real node would not queue behind others) */
 };
 
 /* One exchange in flight. */

@@ -100,8 +100,10 @@ static void ns_wake_node(struct nodesim *ns, struct ns_node *n, int64_t now)
 	}
 	if (due < now)
 		due = now;
-	if (due < n->due_ms)
+	if (due < n->due_ms) {
+		n->urgent = 1;
 		ns_schedule(ns, n, due);
+	}
 }
 
 void ns_wake_input(struct nodesim *ns, int64_t now)
