@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Wake-ups A/B in one run (alone: host/bench/command_ab.sh; not in bench-host):
-# one snowd, two groups of N simulated nodes reporting every 2 s, one
+# one snowd, two groups of N simulated nodes reporting every 2 s (AB_INTERVAL_MS), one
 # listening for wake-ups (prefix wa) and one not (prefix wn, --no-wake, as an
 # older agent).  R rounds, interleaved: a watermarks.reset for every node of a
 # group in one POST (command_push.py --no-back), until the stream says every
 # command is done.  Prints a markdown table of the medians and the load
-# average.  Knobs: AB_NODES (1000), AB_ROUNDS (3).
+# average.  Knobs: AB_NODES (1000), AB_ROUNDS (3), AB_INTERVAL_MS (the nodes'
+# report interval; default snowd's 2000).
 . "$(dirname "$0")/../../tests/lib.sh"
 set -o pipefail
 n=${AB_NODES:-1000}
+iv=${AB_INTERVAL_MS:-2000}
 rounds=${AB_ROUNDS:-3}
 dir=$(mktemp -d /tmp/snow-bench-ab.XXXXXX)
 pid= sa= sb=
@@ -37,9 +39,9 @@ COMMIT;" || { say "cannot fill the inventory"; exit 1; }
 pid=$!
 wait_for 20 curl -sf "$url/api/v1/health" || { say "snowd did not start"; exit 1; }
 token=$(cat "$dir/state/admin.token")
-"$SNOW_BIN/snow-nodesim" --url "$url" --token "$token" --prefix wa --count "$n" >/dev/null 2>"$dir/wa.err" &
+"$SNOW_BIN/snow-nodesim" --url "$url" --token "$token" --prefix wa --count "$n" --interval-ms "$iv" >/dev/null 2>"$dir/wa.err" &
 sa=$!
-"$SNOW_BIN/snow-nodesim" --url "$url" --token "$token" --prefix wn --count "$n" --no-wake >/dev/null 2>"$dir/wn.err" &
+"$SNOW_BIN/snow-nodesim" --url "$url" --token "$token" --prefix wn --count "$n" --interval-ms "$iv" --no-wake >/dev/null 2>"$dir/wn.err" &
 sb=$!
 for f in wa wn; do
 	wait_for 300 grep -q 'nodes registered after' "$dir/$f.err" || { say "$f: not all registered"; exit 1; }
@@ -57,7 +59,7 @@ for r in $(seq "$rounds"); do
 	done
 done
 echo
-echo "| a command to $n nodes (2 s interval), one POST, $rounds rounds interleaved (medians) | done p50 | every one done | load avg |"
+echo "| a command to $n nodes ($iv ms interval), one POST, $rounds rounds interleaved (medians) | done p50 | every one done | load avg |"
 echo "|---|---|---|---|"
 echo "| nodes woken (wake-ups) | $(med ${p50[wa]}) s | $(med ${all[wa]}) s | $(cut -d' ' -f1-3 /proc/loadavg) |"
 echo "| nodes not listening (next report) | $(med ${p50[wn]}) s | $(med ${all[wn]}) s | |"
