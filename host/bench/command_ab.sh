@@ -6,7 +6,7 @@
 # group in one POST (command_push.py --no-back), until the stream says every
 # command is done.  Prints a markdown table of the medians and the load
 # average.  Knobs: AB_NODES (1000), AB_ROUNDS (3), AB_INTERVAL_MS (the nodes'
-# report interval; default snowd's 2000).
+# report interval snowd gives them; default 2000).
 . "$(dirname "$0")/../../tests/lib.sh"
 set -o pipefail
 n=${AB_NODES:-1000}
@@ -35,13 +35,13 @@ SELECT printf('wn%05d', i), printf('02:78:00:%02x:%02x:%02x', i >> 16, (i >> 8) 
        printf('127.5.%d.%d', i >> 8, i & 255), 'default', lower(hex(randomblob(32))), strftime('%s', 'now') FROM c;
 COMMIT;" || { say "cannot fill the inventory"; exit 1; }
 "$SNOW_BIN/snowd" --state-dir "$dir/state" --listen "127.0.0.1:$port" --boot-addr 127.0.0.1/8 \
-	--dnsmasq none >>"$dir/snowd.log" 2>&1 &
+	--dnsmasq none --interval-ms "$iv" >>"$dir/snowd.log" 2>&1 &
 pid=$!
 wait_for 20 curl -sf "$url/api/v1/health" || { say "snowd did not start"; exit 1; }
 token=$(cat "$dir/state/admin.token")
-"$SNOW_BIN/snow-nodesim" --url "$url" --token "$token" --prefix wa --count "$n" --interval-ms "$iv" >/dev/null 2>"$dir/wa.err" &
+"$SNOW_BIN/snow-nodesim" --url "$url" --token "$token" --prefix wa --count "$n" >/dev/null 2>"$dir/wa.err" &
 sa=$!
-"$SNOW_BIN/snow-nodesim" --url "$url" --token "$token" --prefix wn --count "$n" --interval-ms "$iv" --no-wake >/dev/null 2>"$dir/wn.err" &
+"$SNOW_BIN/snow-nodesim" --url "$url" --token "$token" --prefix wn --count "$n" --no-wake >/dev/null 2>"$dir/wn.err" &
 sb=$!
 for f in wa wn; do
 	wait_for 300 grep -q 'nodes registered after' "$dir/$f.err" || { say "$f: not all registered"; exit 1; }
