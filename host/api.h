@@ -26,6 +26,8 @@ enum MHD_Result api_node_history(struct http_ctx *h);
 enum MHD_Result api_node_console(struct http_ctx *h);
 enum MHD_Result api_node_boots(struct http_ctx *h);
 enum MHD_Result api_command_get(struct http_ctx *h);
+/* POST /api/v1/commands {nodes: [NAME...], op, args}: one command for many nodes (api_cmd.c) */
+enum MHD_Result api_commands_bulk(struct http_ctx *h);
 enum MHD_Result api_events(struct http_ctx *h);
 enum MHD_Result api_discovered(struct http_ctx *h);
 

@@ -27,6 +27,7 @@
 #include "snowd.h"
 #include "stream.h"
 #include "valid.h"
+#include "wake.h"
 #include "wire.h"
 
 
@@ -146,10 +147,12 @@ static enum MHD_Result chan_do_register(struct http_ctx *h, struct inv_node *n, 
 	struct report_schema schema = { .n = 0 };
 	json_t *schema_j;
 	struct node_rt *rt;
+	struct wake_dest wake;
 	char err[256];
 
 	if (jsonh_get_str(body, "name", 1, SNOW_NAME_MAX, &name, err, sizeof(err)) ||
 	    jsonh_get_str(body, "boot_id", 1, 39, &boot_id, err, sizeof(err)) ||
+	    wake_dest_parse(body, h->client_ip, h->answer_key.secret, &wake, err, sizeof(err)) ||
 	    jsonh_get_str(body, "hostname", 0, SNOW_NAME_MAX, &hostname, err, sizeof(err)) ||
 	    jsonh_get_str(body, "kernel", 0, 63, &kernel, err, sizeof(err)) ||
 	    jsonh_get_str(body, "version", 0, 31, &version, err, sizeof(err)) ||
@@ -186,6 +189,7 @@ static enum MHD_Result chan_do_register(struct http_ctx *h, struct inv_node *n, 
 		rt->hist = history_new(&rt->schema->typed);
 	}
 	snprintf(rt->boot_id, sizeof(rt->boot_id), "%s", boot_id);
+	rt->wake = wake;
 	klog_registered(h->sd, n->id, n->name, boot_id);
 	snprintf(rt->hostname, sizeof(rt->hostname), "%s", hostname ? hostname : "");
 	snprintf(rt->kernel, sizeof(rt->kernel), "%s", kernel ? kernel : "");

@@ -483,6 +483,11 @@ static struct MHD_Daemon *http_listen(struct snowd *sd, const char *listen,
 			     MHD_OPTION_CONNECTION_LIMIT, conn_limit,
 			     MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip,
 			     MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
+			     /*
+			      * SIGPIPE is ignored (selfpipe.c): without this MHD sends files
+			      * with pread()+send() through its buffer, not sendfile().
+			      */
+			     MHD_OPTION_SIGPIPE_HANDLED_BY_APP, (int)1,
 			     key ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, key,
 			     MHD_OPTION_HTTPS_MEM_CERT, cert, MHD_OPTION_END);
 	if (!d)

@@ -26,6 +26,7 @@
 #include "klog.h"
 #include "log.h"
 #include "nodes.h"
+#include "wake.h"
 #include "notify.h"
 #include "overlay.h"
 #include "power.h"
@@ -721,6 +722,8 @@ int main(int argc, char **argv)
 	sd.klog = klog_new(&sd, err, sizeof(err));
 	if (!sd.klog)
 		fatalx("%s", err);
+	if ((rc = wake_open(&sd.wake)))
+		log_warnx("wake-ups: %s (commands wait for each node's next report)", strerror(-rc));
 	sd.qmpev = qmpev_new();
 	if (!sd.qmpev)
 		fatal("qmp events");
@@ -755,6 +758,7 @@ int main(int argc, char **argv)
 	qmpev_free(sd.qmpev);
 	klog_free(sd.klog);
 	sd.klog = NULL;
+	wake_close(&sd.wake);
 	nodes_rt_free(&sd);
 	json_decref(sd.defaults);
 	overlay_free(&sd.tmpls);

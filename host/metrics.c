@@ -136,6 +136,12 @@ int metrics_render(struct snowd *sd, struct buf *b)
 			  (unsigned long long)sd->stream.sent_messages, (unsigned long long)sd->stream.cut,
 			  (unsigned long long)sd->conns_cut);
 	if (!rc)
+		rc = buf_printf(b, "# HELP snowd_wakeups_total Wake-up datagrams to agents, by outcome.\n"
+				   "# TYPE snowd_wakeups_total counter\n"
+				   "snowd_wakeups_total{result=\"sent\"} %llu\n"
+				   "snowd_wakeups_total{result=\"failed\"} %llu\n",
+				(unsigned long long)sd->wake.sent, (unsigned long long)sd->wake.failed);
+	if (!rc)
 		rc = klog_metrics(sd->klog, b);
 	return rc ? rc : metrics_health(sd, b);
 }

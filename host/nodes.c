@@ -12,6 +12,7 @@
 #include "log.h"
 #include "settings.h"
 #include "nodes.h"
+#include "wake.h"
 
 const char *node_state_name(enum node_state s)
 {
@@ -512,8 +513,10 @@ void nodes_cmd_queued(struct snowd *sd, int64_t node_id)
 {
 	struct node_rt *rt = nodes_rt(sd, node_id, NULL);
 
-	if (rt)
+	if (rt) {
 		rt->cmd_open = 1;
+		wake_node(sd, rt); /* "report now": the command goes out in that answer */
+	}
 }
 
 void nodes_report_json(json_t *o, const struct node_rt *rt, unsigned parts)

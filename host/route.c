@@ -82,6 +82,8 @@ static const struct route route_rows[] = {
 	  "a boot's kernel log by netconsole (boot: an id, or current)" },
 	{ "GET", "/api/v1/nodes/{node}/boots/{boot}/pstore", ACCESS_VIEWER, 0, pstore_api_get,
 	  "the pstore dump a node sent after a warm reset, tied to the boot that crashed" },
+	{ "POST", "/api/v1/commands", ACCESS_OPERATOR, 4096 * KIB, api_commands_bulk,
+	  "one command for many nodes {nodes: [NAME...], op, args}: queued together, each node woken" },
 	{ "GET", "/api/v1/commands/{id}", ACCESS_VIEWER, 0, api_command_get, "one command" },
 	{ "GET", "/api/v1/events", ACCESS_VIEWER, 0, api_events,
 	  "events, newest first (?node=&limit=&before=&after=)" },

@@ -249,6 +249,23 @@ int ctl_command(struct ctl *c, const char *spec, const char *op, json_t *args)
 		json_decref(ids);
 		return 1;
 	}
+	if (json_array_size(targets) > 1 && strncmp(op, "power.", 6)) {
+		/* One request for all (a snowd before 0.4 has no such route: one each then). */
+		json_object_set(body, "nodes", targets);
+		if (!ctl_call(c, "POST", "/api/v1/commands", body, &cmd)) {
+			json_array_foreach(json_object_get(cmd, "commands"), i, name) {
+				if (c->no_wait)
+					ctl_print_command(c, name);
+				json_array_append(ids, json_object_get(name, "id"));
+			}
+			json_decref(cmd);
+			json_array_clear(targets);
+		} else if (c->status != 404) {
+			bad = 1;
+			json_array_clear(targets);
+		}
+		json_object_del(body, "nodes");
+	}
 	json_array_foreach(targets, i, name) {
 		snprintf(path, sizeof(path), "/api/v1/nodes/%s/commands", json_string_value(name));
 		if (ctl_call(c, "POST", path, body, &cmd)) {

@@ -24,6 +24,7 @@
 #include "selfpipe.h"
 #include "history.h"
 #include "stream.h"
+#include "wake.h"
 
 struct MHD_Daemon;
 struct http_router;
@@ -108,6 +109,7 @@ struct node_rt {
 	int64_t overlay_window_ms; /* monotonic: the boot overlay may be fetched until then (0: closed) */
 	char power[8];          /* "on" or "off" as a power driver last said, "" never */
 	int64_t power_time;     /* realtime, s: when it said so */
+	struct wake_dest wake;  /* where its agent hears wake-ups (wake.h), from its registration */
 };
 
 struct snowd {
@@ -145,6 +147,7 @@ struct snowd {
 	struct stream stream;
 	struct power *power;    /* owned: power operations under way (power.h) */
 	struct klog *klog;      /* owned: kernel logs by netconsole, crashes (klog.h) */
+	struct wake_tx wake;    /* owned: the wake-up socket (wake.h) */
 	struct qmpev *qmpev;    /* owned: QMP event sockets of virtual nodes (qmpev.h) */
 	json_t *defaults;       /* owned: the settings a node gets when neither it nor its profile sets them */
 	uint64_t settings_gen;  /* bumped by every settings change: cached overlays go stale */

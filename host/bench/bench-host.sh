@@ -4,14 +4,16 @@
 # PID on any exit.  About 2-3 minutes:
 #   1. snowd (fresh state) + snow-nodesim --add 1000 nodes, 20 s of reports:
 #      reports/s (snowd's own counter from /metrics, and nodesim's), p50/p99
-#   2. a reboot queued for all 1000 nodes: until every command is done, and
-#      until every node is back online with a new boot_id
+#   2. a reboot for all 1000 nodes in one POST /api/v1/commands, every node
+#      woken (host/bench/command_push.py): until every command is done (the
+#      stream says so), and until every node is back online with a new boot_id
 #   3. 10000 nodes (inserted into a fresh inventory with sqlite3, because
 #      adding 10k through the API takes many minutes: see docs/nodesim.md),
 #      20 s of reports: the same figures
+#      and a reboot for all of them in one POST (command_push.py, --no-back)
 #   4. overlay render time, in process (boot_render_overlay)
-#   5. kernel + initrd over HTTP: snowd vs nginx (same files, wrk, same
-#      concurrency and duration)
+#   5. boot files: host/bench/bootfiles.sh (kernel + initrd under wrk, snowd
+#      and nginx interleaved; a boot storm of BENCH_STORM_NODES nodes)
 # Knobs: BENCH_SECONDS (steady window, 20), BENCH_WRK_SECONDS (5),
 # BENCH_WRK_CONNS (16), BENCH_NODES_BIG (10000).
 . "$(dirname "$0")/../../tests/lib.sh"
@@ -84,7 +86,7 @@ run_load k1 --add --count 1000 --prefix k --duration 3600
 say "k1: 1000 nodes added through the API and registered in $(python3 -c "print(round($(now) - $t - $secs - 2, 1))") s"
 
 # 2. A reboot for all of them, while they keep reporting.
-python3 "$SNOW_TOP/host/bench/reboot_all.py" "$url" "$token" k >"$dir/reboot.json" ||
+python3 "$SNOW_TOP/host/bench/command_push.py" "$url" "$token" k >"$dir/reboot.json" ||
 	echo '{}' >"$dir/reboot.json"
 say "reboot: $(cat "$dir/reboot.json")"
 stop_load
@@ -102,72 +104,17 @@ SELECT printf('m%05d', i), printf('02:6d:00:%02x:%02x:%02x', i >> 16, (i >> 8) &
 COMMIT;" || { say "cannot fill the inventory (schema changed?)"; exit 1; }
 start_snowd "$dir/state2"
 run_load m10 --prefix m --count "$big" --duration 3600
+python3 "$SNOW_TOP/host/bench/command_push.py" "$url" "$token" m --no-back >"$dir/reboot10.json" ||
+	echo '{}' >"$dir/reboot10.json"
+say "reboot 10k: $(cat "$dir/reboot10.json")"
 stop_load
 
 # 4. Overlay render time, in process.
 read -r _ ovl_mean ovl_p50 ovl_p99 ovl_bytes < <("$bench_bin/overlay_bench" 100000)
 
-# 5. Boot files over HTTP: snowd vs nginx, the same files, the same load.
-wrk_run() { # wrk_run URL -> "REQ_PER_S MB_PER_S"
-	wrk -t1 -c"$wrk_conns" -d"${wrk_secs}s" "$1" 2>&1 | python3 -c '
-import re, sys
-t = sys.stdin.read()
-r = re.search(r"Requests/sec:\s*([\d.]+)", t)
-b = re.search(r"Transfer/sec:\s*([\d.]+)([KMG]?B)", t)
-if not r or not b:
-    print("n/a n/a"); sys.exit(0)
-mul = {"B": 1e-6, "KB": 1024 / 1e6, "MB": 1024**2 / 1e6, "GB": 1024**3 / 1e6}[b.group(2)]
-print(r.group(1), round(float(b.group(1)) * mul, 1))'
-}
-http_rows=()
-if ! command -v nginx >/dev/null || ! command -v wrk >/dev/null; then
-	say "nginx or wrk missing (make deps installs them): no HTTP comparison"
-elif [ ! -f "$images/default/vmlinuz" ] || [ ! -f "$images/default/initrd" ]; then
-	say "no $images/default/{vmlinuz,initrd} (make image): no HTTP comparison"
-else
-	nport=$(free_port)
-	mkdir -p "$dir/nginx/logs" "$dir/nginx/tmp"
-	# One worker: snowd serves from one thread too.  sendfile on both sides.
-	cat >"$dir/nginx/nginx.conf" <<-NGX
-	worker_processes 1;
-	daemon off;
-	user root;
-	pid $dir/nginx/nginx.pid;
-	error_log $dir/nginx/logs/error.log warn;
-	events { worker_connections 1024; }
-	http {
-	    access_log off;
-	    sendfile on;
-	    tcp_nopush on;
-	    keepalive_requests 100000;
-	    client_body_temp_path $dir/nginx/tmp/body;
-	    proxy_temp_path $dir/nginx/tmp/proxy;
-	    fastcgi_temp_path $dir/nginx/tmp/fastcgi;
-	    uwsgi_temp_path $dir/nginx/tmp/uwsgi;
-	    scgi_temp_path $dir/nginx/tmp/scgi;
-	    types { application/octet-stream vmlinuz initrd; }
-	    server {
-	        listen 127.0.0.1:$nport;
-	        location /boot/images/ { alias $images/; }
-	    }
-	}
-	NGX
-	nginx -p "$dir/nginx" -c "$dir/nginx/nginx.conf" -e "$dir/nginx/logs/error.log" &
-	ngx=$!
-	if wait_for 10 curl -sf -o /dev/null "http://127.0.0.1:$nport/boot/images/default/initrd"; then
-		for f in vmlinuz initrd; do
-			size=$(stat -c %s "$images/default/$f")
-			read -r s_rps s_mbs < <(wrk_run "$url/boot/images/default/$f")
-			read -r n_rps n_mbs < <(wrk_run "http://127.0.0.1:$nport/boot/images/default/$f")
-			ratio=$(python3 -c "print(round($s_mbs / $n_mbs, 2) if '$n_mbs' != 'n/a' and '$s_mbs' != 'n/a' and $n_mbs else 'n/a')" 2>/dev/null || echo n/a)
-			http_rows+=("$(printf '| %s (%.1f MB) | %s req/s, %s MB/s | %s req/s, %s MB/s | %s |' "$f" \
-				"$(python3 -c "print($size / 1e6)")" "$s_rps" "$s_mbs" "$n_rps" "$n_mbs" "$ratio")")
-		done
-	else
-		say "nginx did not start: $(tail -3 "$dir/nginx/logs/error.log")"
-	fi
-	stop_pid "$ngx"; ngx=
-fi
+# 5. Boot files: snowd vs nginx, interleaved (host/bench/bootfiles.sh prints its tables).
+stop_pid "$pid"; pid=
+"$SNOW_TOP/host/bench/bootfiles.sh" >"$dir/bootfiles.md" || say "bootfiles.sh failed"
 
 # The table.
 k1=$dir/k1.json m10=$dir/m10.json rb=$dir/reboot.json
@@ -187,17 +134,16 @@ cat <<EOF2
 | all registered after (overlay + register, from start) | $(field "$k1" registered_after_s) s (with API adds) | $(field "$m10" registered_after_s) s |
 | overlay fetch over HTTP p50 / p99 | $(field "$k1" overlay_p50_ms) / $(field "$k1" overlay_p99_ms) ms | $(field "$m10" overlay_p50_ms) / $(field "$m10" overlay_p99_ms) ms |
 
-| reboot of $(rbf nodes) nodes | |
-|---|---|
-| reboot commands queued (8 parallel POSTs) | $(rbf queue_s) s |
-| every command done (result stored), from the first POST | $(rbf all_done_s) s ($(rbf done) done, $(rbf failed) not) |
-| every node online again with a new boot_id (boot delay 1 s) | $(rbf all_back_s) s ($(rbf back) back) |
+| reboot for every node, one POST /api/v1/commands, nodes woken | $(rbf nodes) nodes | $(rb=$dir/reboot10.json rbf nodes) nodes |
+|---|---|---|
+| the POST answered (all queued) | $(rbf post_s) s | $(rb=$dir/reboot10.json rbf post_s) s |
+| commands done (result stored), from the POST: p50 / p99 | $(rbf ack_p50_s) / $(rbf ack_p99_s) s | $(rb=$dir/reboot10.json rbf ack_p50_s) / $(rb=$dir/reboot10.json rbf ack_p99_s) s |
+| every command done | $(rbf all_acked_s) s ($(rbf done) done, $(rbf failed) not) | $(rb=$dir/reboot10.json rbf all_acked_s) s ($(rb=$dir/reboot10.json rbf done) done) |
+| every node online again with a new boot_id (boot delay 1 s) | $(rbf all_back_s) s ($(rbf back) back) | |
 
 | overlay render, in process (boot_render_overlay, 100000 nodes) | |
 |---|---|
 | mean / p50 / p99 | ${ovl_mean} / ${ovl_p50} / ${ovl_p99} µs per node (${ovl_bytes} bytes) |
 
-| boot file over HTTP, wrk -t1 -c${wrk_conns} -d${wrk_secs}s | snowd (libmicrohttpd, 1 thread) | nginx (1 worker) | snowd / nginx |
-|---|---|---|---|
-$(printf '%s\n' "${http_rows[@]}")
+$(cat "$dir/bootfiles.md")
 EOF2

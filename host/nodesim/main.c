@@ -25,6 +25,7 @@
 #include "nodesim.h"
 #include "sched.h"
 #include "setup.h"
+#include "simwake.h"
 #include "stats.h"
 #include "step.h"
 #include "valid.h"
@@ -60,6 +61,8 @@ static const struct conf_option ns_options[] = {
 	OPT("json", 'j', CONF_BOOL, json, 0, 0, NULL, "print the summary as JSON on stdout"),
 	OPT("once", '1', CONF_BOOL, once, 0, 0, NULL,
 	    "each node registers, sends one report; then exit"),
+	OPT("no-wake", 0, CONF_BOOL, no_wake, 0, 0, NULL,
+	    "do not listen for snowd's wake-ups: commands wait for the next report"),
 	OPT("verbose", 'v', CONF_BOOL, verbose, 0, 0, NULL, "log debug messages"),
 	OPT("check-config", 'n', CONF_BOOL, check, 0, 0, NULL, "check the options and exit"),
 	{ 0 },
@@ -195,6 +198,14 @@ static void ns_loop(struct nodesim *ns)
 		while (ns->nheap && ns->heap[0]->due_ms <= now) {
 			struct ns_node *n = ns_heap_pop(ns);
 			n->busy = 1;
+			if (n->urgent) {
+				/* Woken (simwake.c): ahead of the nodes that are merely due. */
+				n->urgent = 0;
+				ns->fifo_head = (ns->fifo_head + ns->nnodes - 1) % ns->nnodes;
+				ns->fifo[ns->fifo_head] = n;
+				ns->fifo_len++;
+				continue;
+			}
 			ns->fifo[(ns->fifo_head + ns->fifo_len++) % ns->nnodes] = n;
 		}
 		while (ns->fifo_len && ns->inflight < (size_t)ns->conf.concurrency) {
@@ -223,6 +234,10 @@ static void ns_loop(struct nodesim *ns)
 				/* SIGTERM or SIGINT: stop, with the summary. */
 				while (selfpipe_next(&ns->sig) > 0)
 					ns->quit = 1;
+				continue;
+			}
+			if (evs[i].data.ptr == (void *)ns->wake) {
+				ns_wake_input(ns, clock_mono_ms());
 				continue;
 			}
 			ns_conn_event(ns, evs[i].data.ptr, evs[i].events);
@@ -305,6 +320,7 @@ static void ns_free(struct nodesim *ns)
 	size_t i;
 
 	ns_conn_close_all(ns);
+	ns_wake_close(ns);
 	free(ns->conns);
 	for (i = 0; i < ns->nnodes; i++)
 		sim_node_free(&ns->nodes[i].sim);
@@ -368,6 +384,8 @@ int main(int argc, char **argv)
 		ns_free(&ns);
 		return 1;
 	}
+	if (!ns.conf.no_wake && ns_wake_open(&ns, err, sizeof(err)))
+		log_warnx("%s (commands come with the reports)", err);
 	ns.st.t_start_ms = clock_mono_ms();
 	for (i = 0; i < ns.nnodes; i++) {
 		struct ns_node *n = &ns.nodes[i];

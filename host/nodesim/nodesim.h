@@ -12,8 +12,10 @@
  *   sched.c  the timer heap
  *   stats.c  counters, latencies, the --stats line and the summary
  *   net.c    the exchanges on the wire; ends each through ns->conn_done
+ *   simwake.c wake-ups from snowd: a node with a command waiting reports now
  *
- * main.c -> setup, step, sched, stats, net; step.c -> sched, stats, net.
+ * main.c -> setup, step, sched, stats, net, simwake; step.c -> sched, stats,
+ * net, simwake; simwake.c -> sched.
  */
 #ifndef SNOW_NODESIM_H
 #define SNOW_NODESIM_H
@@ -26,6 +28,7 @@
 #include "httpc.h"
 #include "selfpipe.h"
 #include "sim.h"
+#include "wakeup.h"
 
 #define NS_MAX_ANSWER (64u << 20)  /* an answer bigger than this is an error */
 #define NS_BACKOFF_FIRST_MS 1000   /* as snow-agent: 1 s doubling ... */
@@ -51,6 +54,7 @@ struct ns_conf {
 	int stats;
 	int json;
 	int once;
+	int no_wake;        /* do not listen for wake-ups (as an agent with wake_port = -1) */
 	int verbose;
 	int check;
 };
@@ -83,6 +87,10 @@ struct ns_node {
 	unsigned fails;             /* consecutive failures of the current step */
 	int64_t last_step_ms;
 	uint64_t last_nonce;
+	char wake_key[SIGN_HEX_LEN + 1]; /* simwake.c: wake-ups are MACed with it ("": none yet) */
+	struct wakeup_guard wake_guard;
+	int woken;                  /* woken while busy: report again when the exchange ends */
+	int urgent;                 /* woken: first in the FIFO (a real node would not queue behind others) */
 };
 
 /* One exchange in flight. */
@@ -143,6 +151,7 @@ struct nodesim {
 	double spike_debt;           /* --events-rate: crossings owed */
 	int64_t last_spike_ms;
 	int all_registered;
+	struct simwake *wake;        /* owned: the wake-up socket (simwake.h), or NULL */
 	struct ns_stats st;
 };
 

@@ -16,6 +16,7 @@
 #include "net.h"
 #include "sched.h"
 #include "sign.h"
+#include "simwake.h"
 #include "stats.h"
 #include "valid.h"
 #include "wire.h"
@@ -140,6 +141,10 @@ int ns_step_start(struct nodesim *ns, struct ns_node *n, int64_t now)
 	case NS_REGISTER:
 		kind = NS_K_REGISTER;
 		body = sim_register_body(&n->sim);
+		if (ns_wake_register(ns, n, body)) {
+			json_decref(body);
+			body = NULL;
+		}
 		rc = body ? ns_req_signed(ns, n, WIRE_PATH_REGISTER, body, &req) : -ENOMEM;
 		break;
 	case NS_REPORT:
@@ -336,6 +341,7 @@ static void ns_done_report(struct nodesim *ns, struct ns_node *n, json_t *ans, i
 		ns_schedule(ns, n, now + 10);
 	else
 		ns_schedule_report(ns, n, now);
+	ns_wake_after_report(ns, n, now);
 }
 
 /*

@@ -65,6 +65,9 @@ const struct conf_option agent_options[] = {
 	  "programs on the node post events here (default STATE_DIR/event.sock; 'none')" },
 	{ "event_group", 0, CONF_INT, OPT(event_group), 0, 2147483647, "GID",
 	  "a group whose programs may post events too (root and the agent's user always may)" },
+	{ "wake_port", 0, CONF_INT, OPT(wake_port), -1, 65535, "PORT",
+	  "UDP port where the host wakes the agent when it has a command (0: any free one, "
+	  "-1: none; commands then wait for the next report)" },
 	{ NULL, 0, 0, 0, 0, 0, NULL, NULL },
 };
 
@@ -353,6 +356,11 @@ static void agent_listen(struct agent_state *st)
 	}
 	if (nlwatch_open(&st->nl, err, sizeof(err)))
 		log_warnx("%s (device changes are seen at each sample only)", err);
+	if (!agent_standalone(st->conf) &&
+	    wake_listen(&st->wk, st->conf->wake_port, err, sizeof(err)))
+		log_warnx("%s (commands come with the reports)", err);
+	else if (st->wk.fd >= 0)
+		log_info("wake-ups: udp port %u", st->wk.port);
 }
 
 int agent_init(struct agent_state *st, struct agent_conf *conf, int stop_fd, char *err,
@@ -369,6 +377,7 @@ int agent_init(struct agent_state *st, struct agent_conf *conf, int stop_fd, cha
 	st->wdog_fd = -1;
 	st->post.fd = -1;
 	st->nl.uev_fd = st->nl.rt_fd = -1;
+	st->wk.fd = -1;
 	st->interval_ms = conf->interval_ms ? conf->interval_ms : WIRE_DEFAULT_INTERVAL_MS;
 	st->backoff_ms = AGENT_BACKOFF_FIRST_MS;
 	if (!agent_standalone(conf)) {
@@ -458,6 +467,7 @@ void agent_fini(struct agent_state *st)
 	agent_state_save(st);
 	post_close(&st->post);
 	nlwatch_close(&st->nl);
+	wake_stop(&st->wk);
 	wdog_close(st->wdog_fd, 1);
 	st->wdog_fd = -1;
 	if (st->events_out && st->events_out != stdout)
@@ -1072,6 +1082,9 @@ int agent_answer(struct agent_state *st, json_t *reply)
 		st->ring_dirty = 1;
 	json_array_foreach(a.commands, i, cmd)
 		agent_command(st, cmd);
+	/* Their results go early too, not an interval later. */
+	if (json_array_size(a.commands))
+		st->wake = 1;
 	/* At once: a command re-sent to a restarted agent is answered from the saved results. */
 	if (json_array_size(a.commands))
 		agent_state_save(st);
@@ -1180,6 +1193,12 @@ int agent_register(struct agent_state *st)
 	unsigned gen = st->tree.gen;
 
 	body = agent_register_body(st);
+	if (body && wake_register_field(&st->wk, body)) {
+		json_decref(body);
+		body = NULL;
+	}
+	/* snowd keys the wake-ups with the secret this registration is signed with. */
+	wake_keyed(&st->wk, st->wire.secret);
 	if (!body) {
 		log_warnx("register: out of memory");
 		return -ENOMEM;
@@ -1285,11 +1304,12 @@ static void agent_wait(struct agent_state *st, long long ms)
 
 	wdog_pat(st->wdog_fd);
 	while (!st->stop) {
-		struct pollfd pfd[4] = {
+		struct pollfd pfd[5] = {
 			{ .fd = st->stop_fd, .events = POLLIN },
 			{ .fd = st->post.fd, .events = POLLIN },
 			{ .fd = st->nl.uev_fd, .events = POLLIN },
 			{ .fd = st->nl.rt_fd, .events = POLLIN },
+			{ .fd = st->wk.fd, .events = POLLIN },
 		};
 		long long now = (long long)clock_mono_ms(), until = deadline, left;
 		long long cap = st->wdog_fd >= 0 ? st->wdog_period_ms : 60000;
@@ -1303,7 +1323,7 @@ static void agent_wait(struct agent_state *st, long long ms)
 		if (left <= 0)
 			return;
 		/* poll() skips the entries whose fd is -1. */
-		n = poll(pfd, 4, (int)(left > cap ? cap : left));
+		n = poll(pfd, 5, (int)(left > cap ? cap : left));
 		wdog_pat(st->wdog_fd);
 		if (n <= 0)
 			continue;
@@ -1320,6 +1340,9 @@ static void agent_wait(struct agent_state *st, long long ms)
 			seen |= nlwatch_drain(&st->nl, st->nl.rt_fd);
 		if (seen)
 			agent_devices_changed(st, seen);
+		/* The host has a command: report now (at most every AGENT_EARLY_GAP_MS). */
+		if ((pfd[4].revents & POLLIN) && wake_drain(&st->wk, st->conf->name))
+			st->wake = 1;
 	}
 }
 
@@ -1356,6 +1379,18 @@ static void agent_power(struct agent_state *st)
 	if (reboot(st->power == AGENT_POWER_REBOOT ? RB_AUTOBOOT : RB_POWER_OFF))
 		log_warn("%s", what);
 	st->power = AGENT_POWER_NONE;
+}
+
+/* A reboot or poweroff asked for goes once its result was delivered (or the wait ran out). */
+static void agent_power_due(struct agent_state *st)
+{
+	struct agent_result *r;
+
+	if (!st->power)
+		return;
+	r = agent_result_find(st, st->power_id);
+	if (!r || !r->pending || (long long)clock_mono_ms() >= st->power_at)
+		agent_power(st);
 }
 
 /* Open the watchdog: the one named, or /dev/watchdog on a node. */
@@ -1440,6 +1475,7 @@ int agent_run(struct agent_state *st)
 			wdog_pat(st->wdog_fd);
 			agent_report(st);
 			agent_state_save(st);
+			agent_power_due(st);
 			if (!st->registered)
 				agent_backoff(st);
 			continue;
@@ -1459,11 +1495,7 @@ int agent_run(struct agent_state *st)
 				agent_pstore(st);
 		}
 		agent_state_save(st);
-		if (st->power) {
-			struct agent_result *r = agent_result_find(st, st->power_id);
-			if (!r || !r->pending || (long long)clock_mono_ms() >= st->power_at)
-				agent_power(st);
-		}
+		agent_power_due(st);
 		if (st->conf->once)
 			break;
 		if (!standalone && !st->registered)

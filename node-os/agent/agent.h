@@ -24,6 +24,7 @@
 #include "sample.h"
 #include "valid.h"
 #include "wire.h"
+#include "wake.h"
 
 #define AGENT_VERSION SNOW_VERSION /* VERSION, through the Makefile */
 #define AGENT_INTERVAL_MIN_MS 100
@@ -59,6 +60,7 @@ struct agent_conf {
 	long events_max; /* black box size */
 	char *event_socket; /* programs post events here; default STATE_DIR/event.sock, "none" */
 	long event_group;   /* gid that may post too (-1: root and the agent's user only) */
+	long wake_port;     /* UDP port for the host's wake-ups (0: any, -1: none; wake.h) */
 	/* threshold.VALUE = high|low RISE CLEAR [SAMPLES] lines, checked. */
 	struct instr_threshold *thr;
 	size_t nthr;
@@ -137,6 +139,7 @@ struct agent_state {
 	int save_failing;              /* the state folder refused the last write (reported once) */
 	struct post_sock post;         /* events posted by programs on the node */
 	struct nlwatch nl;             /* uevents and link messages */
+	struct agent_wake wk;          /* the host's wake-ups (wake.h) */
 	int wake;                      /* new events to report before the next sample */
 	long long last_report_ms;      /* monotonic, of the last report sent */
 	struct agent_result results[AGENT_RESULTS_KEEP];

@@ -48,6 +48,7 @@ GET /api/v1/nodes/{node}/console viewer
 GET /api/v1/nodes/{node}/boots viewer
 GET /api/v1/nodes/{node}/boots/{boot}/kernel-log viewer
 GET /api/v1/nodes/{node}/boots/{boot}/pstore viewer
+POST /api/v1/commands operator
 GET /api/v1/commands/{id} viewer
 GET /api/v1/events viewer
 GET /api/v1/discovered viewer

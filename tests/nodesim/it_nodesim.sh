@@ -101,6 +101,53 @@ check "the node signs with its new secret" wait_for 10 grep -q 'node sim0008: it
 id=$(cmd sim0008 '{"op":"watermarks.reset"}')
 check "and takes commands after it" wait_for 10 cmd_is "$id" done
 
+# Wake-ups: nodes reporting every 60 s hear of a command at once.  One POST
+# for all three (POST /api/v1/commands); each is done long before the next
+# report would have brought it, and snowd counts the datagrams it sent.
+wakeups() { curl -sf "${auth[@]}" "$url/metrics" | awk '$1 == "snowd_wakeups_total{result=\"sent\"}" {print $2}'; }
+"$SNOW_BIN/snow-nodesim" --url "$url" --add --count 3 --prefix idle --interval-ms 60000 \
+	>"$dir/idle.out" 2>"$dir/idle.err" &
+idle=$!
+on_exit 'stop_pid "$idle"'
+n_online() { # n_online PREFIX N [any]: N nodes of PREFIX reported (and are online, unless any)
+	[ "$(api nodes | py 'import json,sys; print(sum(1 for x in json.load(sys.stdin)["nodes"]
+		if x["name"].startswith(sys.argv[1]) and x.get("seq", 0) >= 1
+		and (x["state"] == "online" or sys.argv[2] == "any")))' "$1" "${3:-}")" = "$2" ]
+}
+# snowd expects a report every 500 ms: these are marked offline after 3.5 s, and still woken.
+check "3 idle nodes (60 s interval) registered and reported" wait_for 30 n_online idle 3 any
+w0=$(wakeups)
+ids=$(post commands '{"nodes": ["idle0001", "idle0002", "idle0003"], "op": "watermarks.reset"}' |
+	py 'import json,sys; print(" ".join(str(c["id"]) for c in json.load(sys.stdin)["commands"]))')
+check_eq "one POST queues a command for each node" 3 "$(wc -w <<<"$ids")"
+all_done() { local i; for i in $ids; do cmd_is "$i" done || return 1; done; }
+check "idle nodes acknowledge it long before their next report (woken)" wait_for 25 all_done
+check "snowd sent them wake-ups" test "$(wakeups)" -ge $((w0 + 3))
+kill -TERM "$idle"
+wait "$idle" 2>/dev/null
+idle=
+check "nodesim accepted them, refused none" grep -q 'wake-ups: 3 datagrams, 3 accepted, 0 refused' "$dir/idle.err"
+# A node that does not listen (an older agent) registers no port: no datagram,
+# and its command still comes with its next report.
+"$SNOW_BIN/snow-nodesim" --url "$url" --add --count 1 --prefix deaf --no-wake --interval-ms 1000 \
+	>"$dir/deaf.out" 2>"$dir/deaf.err" &
+idle=$!
+check "a node without wake-ups online" wait_for 30 n_online deaf 1
+w0=$(wakeups)
+id=$(cmd deaf0001 '{"op":"watermarks.reset"}')
+check "its command is done with a report" wait_for 20 cmd_is "$id" done
+check_eq "and no wake-up was sent to it" "$w0" "$(wakeups)"
+stop_pid "$idle"
+# The bulk route refuses an unknown node (nothing queued) and the host's power ops.
+code() { curl -s -o "$dir/bulk.json" -w '%{http_code}' "${auth[@]}" -H 'Content-Type: application/json' -d "$1" "$url/api/v1/commands"; }
+n_cmds=$(api nodes/sim0001/commands | py 'import json,sys; print(len(json.load(sys.stdin)["commands"]))')
+check_eq "bulk: an unknown node is 404" 404 "$(code '{"nodes": ["sim0001", "nosuch"], "op": "watermarks.reset"}')"
+check "bulk: the error names it" grep -q "nodes\[1\]: no node 'nosuch'" "$dir/bulk.json"
+check_eq "bulk: nothing queued then" "$n_cmds" "$(api nodes/sim0001/commands | py 'import json,sys; print(len(json.load(sys.stdin)["commands"]))')"
+check_eq "bulk: power ops refused" 400 "$(code '{"nodes": ["sim0001"], "op": "power.cycle"}')"
+check_eq "bulk: a bad op refused" 400 "$(code '{"nodes": ["sim0001"], "op": "format.disk"}')"
+check_eq "bulk: an empty list refused" 400 "$(code '{"nodes": [], "op": "reboot"}')"
+
 # SIGTERM: a clean exit with the summary.
 kill -TERM "$sim"
 rc=0
