@@ -439,7 +439,7 @@ static struct MHD_Daemon *http_listen(struct snowd *sd, const char *listen,
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET };
 	const char *colon = strrchr(listen, ':');
-	unsigned conn_limit = 4000, per_ip;
+	unsigned conn_limit = 200000, per_ip;
 	struct MHD_Daemon *d;
 	struct rlimit rl;
 	char host[64];
@@ -464,7 +464,9 @@ static struct MHD_Daemon *http_listen(struct snowd *sd, const char *listen,
 	/*
 	 * As many connections as the descriptors allow, less a reserve for the
 	 * database, dnsmasq, files and the second listener; one address never
-	 * more than a quarter of them.
+	 * more than a quarter of them.  Every agent keeps its connection open
+	 * (docs/protocol.md), so a cluster needs one per node: raise
+	 * RLIMIT_NOFILE (LimitNOFILE in the unit) for big ones.
 	 */
 	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur != RLIM_INFINITY &&
 	    rl.rlim_cur < (rlim_t)conn_limit * 2 + 64)

@@ -1,8 +1,10 @@
 /*
  * snow-nodesim: many simulated node agents in one process, speaking the
  * real node protocol to snowd (docs/protocol.md).  One thread, one epoll
- * loop: every request is a non-blocking HTTP/1.1 exchange (Connection:
- * close, as snow-agent's lib/httpc does), at most `concurrency` in flight;
+ * loop: every request is a non-blocking HTTP/1.1 exchange, at most
+ * `concurrency` in flight; a node keeps its connection to snowd open between
+ * its node-channel requests, as snow-agent's lib/wire does (boot fetches and
+ * admin requests close theirs);
  * nodes wait for their turn in a timer heap and a FIFO.  This header holds
  * the program's state; each job has its own module, and calls go one way:
  *
@@ -83,6 +85,7 @@ struct ns_node {
 	unsigned fails;             /* consecutive failures of the current step */
 	int64_t last_step_ms;
 	uint64_t last_nonce;
+	int keep_fd;                /* its idle kept-alive connection to snowd, -1 when none */
 };
 
 /* One exchange in flight. */
@@ -95,6 +98,8 @@ struct ns_conn {
 	int64_t t0_us;              /* monotonic, when the connect started */
 	int64_t deadline_ms;
 	int writing;
+	int keep;                   /* a node-channel request: the connection may be kept */
+	int reused;                 /* sent on a kept connection (retried once if it was closed) */
 };
 
 /* Latency samples in microseconds, kept whole so percentiles are exact. */

@@ -22,11 +22,13 @@
 
 /* ---- requests ------------------------------------------------------------------- */
 
-static int ns_req_head(struct nodesim *ns, struct buf *b, const char *method, const char *path)
+/* keep: a node-channel request, whose connection stays open for the next (net.c). */
+static int ns_req_head(struct nodesim *ns, struct buf *b, const char *method, const char *path,
+		       int keep)
 {
-	return buf_printf(b, "%s %s%s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n"
+	return buf_printf(b, "%s %s%s HTTP/1.1\r\nHost: %s\r\n%s"
 			     "User-Agent: snow-nodesim\r\n", method, ns->url.base, path,
-			  ns->host_hdr);
+			  ns->host_hdr, keep ? "" : "Connection: close\r\n");
 }
 
 /* A signed node request: path is signed as the server sees it (with the base). */
@@ -50,7 +52,7 @@ static int ns_req_signed(struct nodesim *ns, struct ns_node *n, const char *path
 	n->last_nonce = nonce;
 	snprintf(full, sizeof(full), "%s%s", ns->url.base, path);
 	sign_request(n->sim.conf.secret, "POST", full, now, nonce, text, len, sig);
-	rc = ns_req_head(ns, b, "POST", path);
+	rc = ns_req_head(ns, b, "POST", path, 1);
 	if (!rc)
 		rc = buf_printf(b, "Content-Type: application/json\r\nContent-Length: %zu\r\n"
 				   "%s: %s\r\n%s: %" PRId64 "\r\n%s: %" PRIu64 "\r\n%s: %s\r\n\r\n",
@@ -70,7 +72,7 @@ static int ns_req_admin(struct nodesim *ns, const char *method, const char *path
 
 	if (body && !text)
 		return -ENOMEM;
-	rc = ns_req_head(ns, b, method, path);
+	rc = ns_req_head(ns, b, method, path, 0);
 	if (!rc)
 		rc = buf_printf(b, "Authorization: Bearer %s\r\n", ns->conf.token);
 	if (!rc && text)
@@ -98,7 +100,7 @@ static int ns_req_boot(struct nodesim *ns, struct ns_node *n, int script, struct
 		if (mac[i] == ':')
 			mac[i] = '-';
 	snprintf(path, sizeof(path), script ? "/boot/%s.ipxe" : "/boot/%s/overlay.cpio", mac);
-	rc = ns_req_head(ns, b, "GET", path);
+	rc = ns_req_head(ns, b, "GET", path, 0);
 	return rc ? rc : buf_puts(b, "\r\n");
 }
 
