@@ -11,4 +11,15 @@ enum MHD_Result chan_report(struct http_ctx *h);
 /* POST /api/v1/node/overlay {name} -> the node's overlay (cpio), signed: config.reload */
 enum MHD_Result chan_overlay(struct http_ctx *h);
 
+/*
+ * The group commit (docs/host.md): a node request's writes (its nonce, events,
+ * command results) join one transaction per loop turn, and its 2xx answer
+ * waits, the connection suspended, until that transaction commits.  Commit
+ * it and resume those answers (a 503 each if the commit failed): snowd's
+ * loop calls this after each MHD pass, and the router before any other
+ * handler, whose own writes must not join the group.  @ret 0, or -EIO when
+ * the commit failed.
+ */
+int chan_commit(struct snowd *sd);
+
 #endif

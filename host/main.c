@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "authq.h"
+#include "chan.h"
 #include "clock.h"
 #include "conf.h"
 #include "http.h"
@@ -621,6 +622,8 @@ static void snowd_loop(struct snowd *sd)
 		MHD_run(sd->httpd);
 		if (sd->httpsd)
 			MHD_run(sd->httpsd);
+		/* The pass's node requests: their writes committed at once, then their answers. */
+		chan_commit(sd);
 		now = clock_mono_ms();
 		if (now >= next_tick) {
 			nodes_tick(sd);

@@ -108,6 +108,8 @@ struct node_rt {
 	int64_t overlay_window_ms; /* monotonic: the boot overlay may be fetched until then (0: closed) */
 };
 
+struct chan_held;
+
 struct snowd {
 	struct snowd_config cfg;
 	struct inv inv;
@@ -141,6 +143,7 @@ struct snowd {
 	size_t rt_index_cap;
 	int hosts_dirty;        /* the dnsmasq hosts file must be rewritten */
 	struct stream stream;
+	struct chan_held *held; /* node answers waiting for the group commit (chan.c) */
 	struct power *power;    /* owned: power operations under way (power.h) */
 	struct klog *klog;      /* owned: kernel logs by netconsole, crashes (klog.h) */
 	struct qmpev *qmpev;    /* owned: QMP event sockets of virtual nodes (qmpev.h) */

@@ -114,6 +114,7 @@ run_nginx() {
 	# One worker: snowd answers from one thread.  Keep-alive as snowd's (60 s).
 	cat >"$dir/nginx/nginx.conf" <<-NGX
 	worker_processes 1;
+	master_process off;
 	daemon off;
 	user root;
 	worker_rlimit_nofile 200000;

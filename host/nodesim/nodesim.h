@@ -40,6 +40,7 @@ struct ns_conf {
 	char *url;
 	char *token;
 	char *prefix;
+	char *sink;         /* reports to this server instead, answers unchecked (bench: nginx) */
 	long count;
 	long concurrency;
 	long duration_s;
@@ -123,7 +124,7 @@ struct ns_stats {
 struct nodesim {
 	struct ns_conf conf;
 	struct http_url url;
-	struct sockaddr_in server;
+	struct sockaddr_in server;  /* where exchanges go: snowd, or --sink's server */
 	char host_hdr[300];
 	struct ns_node *nodes;
 	size_t nnodes;

@@ -313,6 +313,9 @@ static void ns_done_report(struct nodesim *ns, struct ns_node *n, json_t *ans, i
 	n->online = 1;
 	n->fails = 0;
 	ns_take_rekey(n, ans);
+	if (ns->conf.sink && n->sim.ring.next_seq > 1)
+		/* A sink acknowledges nothing: as if snowd had stored every event sent. */
+		instr_ring_ack(&n->sim.ring, n->sim.ring.next_seq - 1, (int64_t)time(NULL));
 	ns->st.commands += json_array_size(json_object_get(ans, "commands"));
 	act = sim_report_answered(&n->sim, ans, (int64_t)time(NULL));
 	if (act & (SIM_ACT_REBOOT | SIM_ACT_POWEROFF)) {
@@ -354,7 +357,7 @@ static int ns_answer_check(struct nodesim *ns, struct ns_conn *c, int status, co
 	int absent;
 
 	if ((c->kind != NS_K_REGISTER && c->kind != NS_K_REPORT && c->kind != NS_K_RELOAD) ||
-	    status < 200 || status > 299)
+	    status < 200 || status > 299 || ns->conf.sink)
 		return 0;
 	absent = ns_http_header(c->in.data, c->in.len, SNOW_HDR_SIG, sig, sizeof(sig));
 	snprintf(full, sizeof(full), "%s%s", ns->url.base,
