@@ -581,6 +581,7 @@ static void snowd_loop(struct snowd *sd)
 	const union MHD_DaemonInfo *dt =
 		sd->httpsd ? MHD_get_daemon_info(sd->httpsd, MHD_DAEMON_INFO_EPOLL_FD) : NULL;
 	int64_t next_tick = 0;
+	int again = 0, i;
 
 	if (!di || (sd->httpsd && !dt))
 		fatalx("http: no epoll descriptor");
@@ -595,7 +596,7 @@ static void snowd_loop(struct snowd *sd)
 				       { .fd = klog_fd(sd->klog), .events = POLLIN },
 				       { .fd = qmpev_fd(sd->qmpev), .events = POLLIN } };
 		MHD_UNSIGNED_LONG_LONG mto;
-		int timeout = 1000, pto = power_timeout_ms(sd->power, clock_mono_ms());
+		int timeout = again ? 0 : 1000, pto = power_timeout_ms(sd->power, clock_mono_ms());
 		int64_t now;
 
 		if (MHD_get_timeout(sd->httpd, &mto) == MHD_YES && mto < (MHD_UNSIGNED_LONG_LONG)timeout)
@@ -622,7 +623,19 @@ static void snowd_loop(struct snowd *sd)
 		MHD_run(sd->httpd);
 		if (sd->httpsd)
 			MHD_run(sd->httpsd);
-		/* The pass's node requests: their writes committed at once, then their answers. */
+		/*
+		 * The pass's node requests: their writes committed at once, then
+		 * their answers in another pass (a resumed connection does not
+		 * wake the poll), which may bring more; the last ones resumed
+		 * go out in the next turn, which then does not wait.
+		 */
+		for (i = 0; sd->held && i < 4; i++) {
+			chan_commit(sd);
+			MHD_run(sd->httpd);
+			if (sd->httpsd)
+				MHD_run(sd->httpsd);
+		}
+		again = sd->held != NULL;
 		chan_commit(sd);
 		now = clock_mono_ms();
 		if (now >= next_tick) {
