@@ -9,6 +9,8 @@
 # answers every POST 204 (nodesim --sink), for the HTTP ceiling beside
 # snowd's.  Prints a markdown table; never fails on speed.
 # Knobs: BENCH_SECONDS (20), BENCH_INTERVAL_MS (1000), BENCH_CONCURRENCY (256),
+# BENCH_KEEPALIVE (1: nodesim --keep-alive; 0: a connection per request, as
+# snow-agent still does),
 # BENCH_NGINX (1: also nginx), BENCH_INGEST_DIR (keep logs there), BENCH_PERF (1:
 # perf record -g snowd during the window, into the logs), BENCH_BIN (the
 # programs from another build folder, for A/B runs).
@@ -19,6 +21,9 @@ SNOW_BIN=${BENCH_BIN:-$SNOW_BIN} # another build to compare (A/B)
 secs=${BENCH_SECONDS:-20}
 ival=${BENCH_INTERVAL_MS:-1000}
 conc=${BENCH_CONCURRENCY:-256}
+# 1: every node keeps its connection (nodesim --keep-alive); 0: one per request, as snow-agent today
+keep=${BENCH_KEEPALIVE:-1}
+simopt=(); [ "$keep" = 1 ] && simopt=(--keep-alive)
 use_nginx=${BENCH_NGINX:-1}
 counts=("$@")
 [ ${#counts[@]} -gt 0 ] || counts=(10000 20000 50000)
@@ -80,7 +85,7 @@ run_snowd() {
 	fill "$n"
 	"$SNOW_BIN/snow-nodesim" --url "$url" --token "$token" --json --stats --prefix m \
 		--count "$n" --concurrency "$conc" --duration 3600 --interval-ms "$ival" \
-		>"$dir/$name.json" 2>"$dir/$name.err" &
+		"${simopt[@]}" >"$dir/$name.json" 2>"$dir/$name.err" &
 	sim=$!
 	wait_registered "$name" || return 1
 	sleep 3 # the registration crowd drains
@@ -146,7 +151,7 @@ run_nginx() {
 	fi
 	"$SNOW_BIN/snow-nodesim" --url "$url" --token "$token" --json --stats --prefix m \
 		--count "$n" --concurrency "$conc" --duration 3600 --interval-ms "$ival" \
-		--sink "http://127.0.0.1:$nport" >"$dir/$name.json" 2>"$dir/$name.err" &
+		"${simopt[@]}" --sink "http://127.0.0.1:$nport" >"$dir/$name.json" 2>"$dir/$name.err" &
 	sim=$!
 	wait_registered "$name" || return 1
 	sleep 3
@@ -177,7 +182,7 @@ ratio() { python3 -c "print(round(float('$1') / float('$2'), 2))" 2>/dev/null ||
 share() { python3 -c "print(round(100 * float('$1') / float('$2'), 1))" 2>/dev/null || echo n/a; }
 {
 	echo
-	echo "## ingest, $(date -u +%Y-%m-%d), $(nproc) cores, interval ${ival} ms, nodesim concurrency ${conc}, ${secs} s window, load average $(cut -d' ' -f1-3 /proc/loadavg) at the end"
+	echo "## ingest, $(date -u +%Y-%m-%d), $(nproc) cores, interval ${ival} ms, nodesim concurrency ${conc}, keep-alive ${keep}, ${secs} s window, load average $(cut -d' ' -f1-3 /proc/loadavg) at the end"
 	echo
 	printf '| nodes | demand | snowd ingested (counter) | %% of demand | nodesim 2xx/s | p50 / p99 ms | errors | online | snowd RSS | CPU snowd / nodesim | nginx 204/s | nginx p50 / p99 ms | CPU nginx / nodesim | snowd / nginx |\n'
 	printf '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n'

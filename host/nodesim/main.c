@@ -56,6 +56,9 @@ static const struct conf_option ns_options[] = {
 	    "a request without an answer this long fails (default 10000)"),
 	OPT("ramp-ms", 0, CONF_INT, ramp_ms, 0, 3600000, "MS",
 	    "spread the nodes' first requests over MS (default 1000, 0 with --once)"),
+	OPT("keep-alive", 0, CONF_BOOL, keep_alive, 0, 0, NULL,
+	    "each node keeps its connection open between its register/report requests "
+	    "(snow-agent does not yet: it sends Connection: close)"),
 	OPT("sink", 0, CONF_STR, sink, 0, 0, "URL",
 	    "send the nodes' reports to URL (any server answering 2xx, e.g. nginx), not to "
 	    "snowd: no boot, no registration, answers not checked; for the benchmark's "

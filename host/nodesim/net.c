@@ -2,12 +2,13 @@
  * The exchanges of snow-nodesim: non-blocking connect (bound to the node's
  * own address when it has one, as snowd serves a node's overlay only to
  * it), one write of the whole request, read until the answer is complete.
- * A node-channel exchange (register, report, config.reload) leaves its
- * connection open for the node's next one, as lib/wire does in snow-agent;
+ * With --keep-alive, a node-channel exchange (register, report,
+ * config.reload) leaves its connection open for the node's next one;
  * a kept connection found closed by the server before any answer came is
  * replaced by a new one and the same request sent again (the server never
  * read it: snowd closes only idle connections).  Boot fetches and admin
- * requests send Connection: close, as iPXE and the CLI tools do.
+ * requests always send Connection: close, as iPXE and the CLI tools do,
+ * and so does everything without --keep-alive, as snow-agent's lib/httpc.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -243,7 +244,8 @@ int ns_conn_start(struct nodesim *ns, struct ns_node *node, enum ns_kind kind,
 		close(node->keep_fd);
 		node->keep_fd = -1;
 	}
-	c->keep = kind == NS_K_REGISTER || kind == NS_K_REPORT || kind == NS_K_RELOAD;
+	c->keep = ns->conf.keep_alive &&
+		  (kind == NS_K_REGISTER || kind == NS_K_REPORT || kind == NS_K_RELOAD);
 	c->reused = c->keep && node->keep_fd >= 0;
 	if (c->reused) {
 		fd = node->keep_fd;

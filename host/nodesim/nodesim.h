@@ -1,10 +1,10 @@
 /*
  * snow-nodesim: many simulated node agents in one process, speaking the
  * real node protocol to snowd (docs/protocol.md).  One thread, one epoll
- * loop: every request is a non-blocking HTTP/1.1 exchange, at most
- * `concurrency` in flight; a node keeps its connection to snowd open between
- * its node-channel requests, as snow-agent's lib/wire does (boot fetches and
- * admin requests close theirs);
+ * loop: every request is a non-blocking HTTP/1.1 exchange (Connection:
+ * close, as snow-agent's lib/httpc sends; with --keep-alive a node keeps its
+ * connection between its node-channel requests), at most `concurrency` in
+ * flight;
  * nodes wait for their turn in a timer heap and a FIFO.  This header holds
  * the program's state; each job has its own module, and calls go one way:
  *
@@ -41,6 +41,7 @@ struct ns_conf {
 	char *token;
 	char *prefix;
 	char *sink;         /* reports to this server instead, answers unchecked (bench: nginx) */
+	int keep_alive;     /* keep each node's connection between its node-channel requests */
 	long count;
 	long concurrency;
 	long duration_s;

@@ -28,7 +28,7 @@ static int ns_req_head(struct nodesim *ns, struct buf *b, const char *method, co
 {
 	return buf_printf(b, "%s %s%s HTTP/1.1\r\nHost: %s\r\n%s"
 			     "User-Agent: snow-nodesim\r\n", method, ns->url.base, path,
-			  ns->host_hdr, keep ? "" : "Connection: close\r\n");
+			  ns->host_hdr, keep && ns->conf.keep_alive ? "" : "Connection: close\r\n");
 }
 
 /* A signed node request: path is signed as the server sees it (with the base). */
