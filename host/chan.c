@@ -142,7 +142,8 @@ struct chan_held {
 	struct http_ctx *h;
 	json_t *answer;                  /* owned */
 	int64_t node_id;
-	int failed;                      /* the commit failed: answer 503 */
+	int committed;                   /* its group's commit was tried ... */
+	int failed;                      /* ... and failed: answer 503 */
 };
 
 /* h->pending_free: also when the request ends while held. */
@@ -159,32 +160,51 @@ static void chan_held_free(void *p)
 	free(c);
 }
 
-int chan_commit(struct snowd *sd)
+/* Commit the open group; every answer held until now learns how it went. */
+static int chan_commit_group(struct snowd *sd)
 {
 	struct chan_held *c;
 	unsigned n = 0;
 	int rc;
 
-	if (!sd->inv.batch && !sd->inv.batch_lost && !sd->held)
+	if (!sd->inv.batch && !sd->inv.batch_lost)
 		return 0;
 	rc = inv_batch_commit(&sd->inv);
-	for (c = sd->held; c; c = c->next)
+	for (c = sd->held; c; c = c->next) {
+		if (c->committed)
+			continue;
+		c->committed = 1;
+		c->failed = rc != 0;
 		n++;
+		if (rc) {
+			/* What the answer would have acknowledged is not stored: count again. */
+			struct node_rt *rt = nodes_rt(sd, c->node_id, NULL);
+			if (rt)
+				rt->events_acked = 0;
+		}
+	}
 	if (rc)
 		log_warnx("node channel: group commit failed: %u held answers say 503", n);
+	return rc;
+}
+
+int chan_commit_early(struct snowd *sd)
+{
+	return chan_commit_group(sd);
+}
+
+int chan_commit(struct snowd *sd)
+{
+	struct chan_held *c;
+	int rc = chan_commit_group(sd);
+
+	/* Never from inside an MHD pass: a connection resumed there can stay suspended. */
 	while ((c = sd->held)) {
 		sd->held = c->next;
 		if (c->next)
 			c->next->pprev = &sd->held;
 		c->next = NULL;
 		c->pprev = NULL;
-		c->failed = rc != 0;
-		if (rc) {
-			/* What the answers would have acknowledged is not stored: count again. */
-			struct node_rt *rt = nodes_rt(sd, c->node_id, NULL);
-			if (rt)
-				rt->events_acked = 0;
-		}
 		MHD_resume_connection(c->h->conn);
 	}
 	return rc;
@@ -204,7 +224,7 @@ static enum MHD_Result chan_ok(struct http_ctx *h, int64_t node_id, json_t *answ
 	c = calloc(1, sizeof(*c));
 	if (!c) {
 		/* Nowhere to hold it: commit now rather than answer early. */
-		if (chan_commit(sd)) {
+		if (chan_commit_early(sd)) {
 			json_decref(answer);
 			return http_error(h, MHD_HTTP_SERVICE_UNAVAILABLE,
 					  "inventory error: try again later");
@@ -455,7 +475,7 @@ static enum MHD_Result chan_do_overlay(struct http_ctx *h, struct inv_node *n, j
 		return http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "overlay: cannot build");
 	}
 	/* Rare: its nonce is committed now rather than the answer held. */
-	if (chan_commit(h->sd)) {
+	if (chan_commit_early(h->sd)) {
 		buf_free(&out);
 		return http_error(h, MHD_HTTP_SERVICE_UNAVAILABLE, "inventory error: try again later");
 	}
@@ -476,12 +496,13 @@ static enum MHD_Result chan_request(struct http_ctx *h,
 	if (held) {
 		/* Back after the group commit (chan_commit resumed the connection). */
 		h->pending = NULL;
-		if (held->failed)
+		if (held->failed) {
 			ret = http_error(h, MHD_HTTP_SERVICE_UNAVAILABLE,
 					 "inventory error: not stored, send again");
-		else
+		} else {
 			ret = http_json(h, MHD_HTTP_OK, held->answer);
-		held->answer = NULL;
+			held->answer = NULL; /* http_json took it */
+		}
 		chan_held_free(held);
 		return ret;
 	}

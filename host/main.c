@@ -676,7 +676,7 @@ int main(int argc, char **argv)
 {
 	struct snowd sd = { 0 };
 	char err[512];
-	int next, rc;
+	int next, rc, i;
 	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGCHLD };
 
 	/* Before anything is opened: SQLite's -wal and -shm hold node secrets too. */
@@ -762,6 +762,14 @@ int main(int argc, char **argv)
 
 	snowd_loop(&sd);
 	notify_send("STOPPING=1");
+	/* Node answers held for a commit go out (or fail) before the listeners close. */
+	for (i = 0; i < 4 && (sd.held || sd.inv.batch); i++) {
+		chan_commit(&sd);
+		MHD_run(sd.httpd);
+		if (sd.httpsd)
+			MHD_run(sd.httpsd);
+	}
+	chan_commit(&sd);
 
 	dnsmasq_stop(&sd.dnsmasq);
 	authq_free(sd.authq); /* its last logins resume before MHD stops */

@@ -324,7 +324,7 @@ static enum MHD_Result route_handle(struct http_ctx *h)
 
 	/* Another handler's writes never join the node channel's group (chan.h). */
 	if (r->access != ACCESS_NODE)
-		chan_commit(h->sd);
+		chan_commit_early(h->sd);
 	return r->handler(h);
 }
 
