@@ -21,7 +21,8 @@ SNOW_BIN=${BENCH_BIN:-$SNOW_BIN} # another build to compare (A/B)
 secs=${BENCH_SECONDS:-20}
 ival=${BENCH_INTERVAL_MS:-1000}
 conc=${BENCH_CONCURRENCY:-256}
-# 1: every node keeps its connection (nodesim --keep-alive); 0: one per request, as snow-agent today
+# 1: every node keeps its connection (nodesim --keep-alive) while the descriptor limit allows;
+# 0: one per request, as snow-agent today
 keep=${BENCH_KEEPALIVE:-1}
 simopt=(); [ "$keep" = 1 ] && simopt=(--keep-alive)
 use_nginx=${BENCH_NGINX:-1}
@@ -79,9 +80,20 @@ wait_registered() {
 	done
 }
 
+# mode N: nodesim's connection options for N nodes: keep-alive needs a descriptor
+# per node on both sides, so past the descriptor limit it is one per request
+mode() {
+	if [ "$keep" = 1 ] && [ $(($1 + 2048)) -le "$(ulimit -n)" ]; then
+		simopt=(--keep-alive); r_mode[$1]=keep-alive
+	else
+		simopt=(); r_mode[$1]=close
+	fi
+}
+
 # run_snowd N: fills r_* variables
 run_snowd() {
 	local n=$1 name=s$1 t0 t1 m0 m1 c0 c1
+	mode "$n"
 	fill "$n"
 	"$SNOW_BIN/snow-nodesim" --url "$url" --token "$token" --json --stats --prefix m \
 		--count "$n" --concurrency "$conc" --duration 3600 --interval-ms "$ival" \
@@ -113,6 +125,7 @@ run_snowd() {
 # run_nginx N: the same nodes' reports to nginx answering 204
 run_nginx() {
 	local n=$1 name=n$1 nport c0 c1 t0 t1
+	mode "$n"
 	start_snowd "$dir/state-$n" # nodesim takes the node list (names, secrets) from snowd
 	nport=$(free_port)
 	mkdir -p "$dir/nginx/logs" "$dir/nginx/tmp"
@@ -170,7 +183,7 @@ run_nginx() {
 	stop_pid "$pid"; pid=
 }
 
-declare -A r_rss r_rate r_cpu r_simcpu r_simrate r_p50 r_p99 r_err r_online n_cpu n_simcpu n_rate n_p50 n_p99 n_err
+declare -A r_mode r_rss r_rate r_cpu r_simcpu r_simrate r_p50 r_p99 r_err r_online n_cpu n_simcpu n_rate n_p50 n_p99 n_err
 for n in "${counts[@]}"; do
 	run_snowd "$n"
 	if [ "$use_nginx" = 1 ] && command -v nginx >/dev/null; then
@@ -184,12 +197,12 @@ share() { python3 -c "print(round(100 * float('$1') / float('$2'), 1))" 2>/dev/n
 	echo
 	echo "## ingest, $(date -u +%Y-%m-%d), $(nproc) cores, interval ${ival} ms, nodesim concurrency ${conc}, keep-alive ${keep}, ${secs} s window, load average $(cut -d' ' -f1-3 /proc/loadavg) at the end"
 	echo
-	printf '| nodes | demand | snowd ingested (counter) | %% of demand | nodesim 2xx/s | p50 / p99 ms | errors | online | snowd RSS | CPU snowd / nodesim | nginx 204/s | nginx p50 / p99 ms | CPU nginx / nodesim | snowd / nginx |\n'
-	printf '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n'
+	printf '| nodes | connections | demand | snowd ingested (counter) | %% of demand | nodesim 2xx/s | p50 / p99 ms | errors | online | snowd RSS | CPU snowd / nodesim | nginx 204/s | nginx p50 / p99 ms | CPU nginx / nodesim | snowd / nginx |\n'
+	printf '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n'
 	for n in "${counts[@]}"; do
 		d=$((n * 1000 / ival))
-		printf '| %s | %s/s | %s/s | %s %% | %s/s | %s / %s | %s | %s | %s MB | %s %% / %s %% | %s/s | %s / %s | %s %% / %s %% | %s |\n' \
-			"$n" "$d" "${r_rate[$n]}" "$(share "${r_rate[$n]}" "$d")" "${r_simrate[$n]}" \
+		printf '| %s | %s | %s/s | %s/s | %s %% | %s/s | %s / %s | %s | %s | %s MB | %s %% / %s %% | %s/s | %s / %s | %s %% / %s %% | %s |\n' \
+			"$n" "${r_mode[$n]}" "$d" "${r_rate[$n]}" "$(share "${r_rate[$n]}" "$d")" "${r_simrate[$n]}" \
 			"${r_p50[$n]}" "${r_p99[$n]}" "${r_err[$n]}" "${r_online[$n]}" "${r_rss[$n]}" \
 			"${r_cpu[$n]}" "${r_simcpu[$n]}" "${n_rate[$n]:-n/a}" "${n_p50[$n]:-n/a}" \
 			"${n_p99[$n]:-n/a}" "${n_cpu[$n]:-n/a}" "${n_simcpu[$n]:-n/a}" \
