@@ -73,7 +73,7 @@ COMMIT;" || { say "cannot fill the inventory (schema changed?)"; exit 1; }
 # wait_registered NAME: until nodesim says every node registered (or 300 s)
 wait_registered() {
 	local s=$SECONDS
-	until grep -q 'nodes registered after' "$dir/$1.err"; do
+	until grep -qs 'nodes registered after' "$dir/$1.err"; do
 		kill -0 "$sim" 2>/dev/null || { say "$1: nodesim stopped"; tail "$dir/$1.err" >&2; return 1; }
 		[ $((SECONDS - s)) -gt 300 ] && { say "$1: not all registered in 300 s"; return 0; }
 		sleep 0.5
