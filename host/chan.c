@@ -6,6 +6,15 @@
  * last one, so a replay fails even after a restart; every answer to an
  * authenticated request is signed with the same secret over the request's
  * nonce, so the node can tell it came from snowd.
+ *
+ * Group commit: the writes of every node request in one pass of the loop
+ * go into one transaction (inv_batch_begin), and their 2xx answers are held
+ * (the connection suspended) until chan_commit() has committed it.  So an
+ * answer never acknowledges what a crash could still lose, and replay
+ * protection holds across kill -9: a request whose answer went out had its
+ * nonce committed first, so it is refused if played again; a request whose
+ * answer did not go out lost its nonce and its writes together, so playing
+ * it again does what the first one would have, once.
  */
 #include "chan.h"
 
@@ -88,10 +97,12 @@ static int chan_auth(struct http_ctx *h, struct inv_node *n, enum MHD_Result *re
 		*ret = http_error(h, MHD_HTTP_UNAUTHORIZED, "%s: bad signature", SNOW_HDR_SIG);
 		return -EACCES;
 	}
-	if (!sign_nonce_check((int64_t)t, nonce))
-		rc = inv_node_take_nonce(&sd->inv, n->id, nonce);
-	else
+	if (sign_nonce_check((int64_t)t, nonce))
 		rc = -ERANGE;
+	else if (inv_batch_begin(&sd->inv))
+		rc = -EIO;
+	else
+		rc = inv_node_take_nonce(&sd->inv, n->id, nonce);
 	if (!rc)
 		/* From here every answer is signed (sign.h): a forged one cannot command the node. */
 		http_sign_answers(h, old ? n->old_secret : n->secret, nonce);
@@ -125,6 +136,115 @@ static int chan_auth(struct http_ctx *h, struct inv_node *n, enum MHD_Result *re
 		return -EIO;
 	}
 	return 0;
+}
+
+/* A 2xx answer waiting for the group commit (chan_commit). */
+struct chan_held {
+	struct chan_held *next, **pprev; /* in sd->held until resumed */
+	struct http_ctx *h;
+	json_t *answer;                  /* owned */
+	int64_t node_id;
+	int committed;                   /* its group's commit was tried ... */
+	int failed;                      /* ... and failed: answer 503 */
+};
+
+/* h->pending_free: also when the request ends while held. */
+static void chan_held_free(void *p)
+{
+	struct chan_held *c = p;
+
+	if (c->pprev) {
+		*c->pprev = c->next;
+		if (c->next)
+			c->next->pprev = c->pprev;
+	}
+	json_decref(c->answer);
+	free(c);
+}
+
+/* Commit the open group; every answer held until now learns how it went. */
+static int chan_commit_group(struct snowd *sd)
+{
+	struct chan_held *c;
+	unsigned n = 0;
+	int rc;
+
+	if (!sd->inv.batch && !sd->inv.batch_lost)
+		return 0;
+	rc = inv_batch_commit(&sd->inv);
+	for (c = sd->held; c; c = c->next) {
+		if (c->committed)
+			continue;
+		c->committed = 1;
+		c->failed = rc != 0;
+		n++;
+		if (rc) {
+			/* What the answer would have acknowledged is not stored: count again. */
+			struct node_rt *rt = nodes_rt(sd, c->node_id, NULL);
+			if (rt)
+				rt->events_acked = 0;
+		}
+	}
+	if (rc)
+		log_warnx("node channel: group commit failed: %u held answers say 503", n);
+	return rc;
+}
+
+int chan_commit_early(struct snowd *sd)
+{
+	return chan_commit_group(sd);
+}
+
+int chan_commit(struct snowd *sd)
+{
+	struct chan_held *c;
+	int rc = chan_commit_group(sd);
+
+	/* Never from inside an MHD pass: a connection resumed there can stay suspended. */
+	while ((c = sd->held)) {
+		sd->held = c->next;
+		if (c->next)
+			c->next->pprev = &sd->held;
+		c->next = NULL;
+		c->pprev = NULL;
+		MHD_resume_connection(c->h->conn);
+	}
+	return rc;
+}
+
+/*
+ * The 2xx answer to a node request (answer taken): at once when nothing it
+ * acknowledges waits for a commit, else held until chan_commit().
+ */
+static enum MHD_Result chan_ok(struct http_ctx *h, int64_t node_id, json_t *answer)
+{
+	struct snowd *sd = h->sd;
+	struct chan_held *c;
+
+	if (!sd->inv.batch || !answer)
+		return http_json(h, MHD_HTTP_OK, answer);
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		/* Nowhere to hold it: commit now rather than answer early. */
+		if (chan_commit_early(sd)) {
+			json_decref(answer);
+			return http_error(h, MHD_HTTP_SERVICE_UNAVAILABLE,
+					  "inventory error: try again later");
+		}
+		return http_json(h, MHD_HTTP_OK, answer);
+	}
+	c->h = h;
+	c->answer = answer;
+	c->node_id = node_id;
+	c->next = sd->held;
+	if (c->next)
+		c->next->pprev = &c->next;
+	c->pprev = &sd->held;
+	sd->held = c;
+	h->pending = c;
+	h->pending_free = chan_held_free;
+	MHD_suspend_connection(h->conn);
+	return MHD_YES;
 }
 
 /*
@@ -204,9 +324,8 @@ static enum MHD_Result chan_do_register(struct http_ctx *h, struct inv_node *n, 
 	log_info("node %s: online (agent %s, kernel %s, boot %s, from %s)", n->name,
 		 rt->version, rt->kernel, rt->boot_id, h->client_ip);
 	nodes_publish_state(h->sd, rt);
-	return http_json(h, MHD_HTTP_OK,
-			 chan_rekey_field(n, json_pack("{s:I}", "interval_ms",
-						       (json_int_t)h->sd->cfg.interval_ms)));
+	return chan_ok(h, n->id, chan_rekey_field(n, json_pack("{s:I}", "interval_ms",
+							       (json_int_t)h->sd->cfg.interval_ms)));
 }
 
 /* Tell stream clients what a report brought: values, new events, finished commands. */
@@ -326,10 +445,10 @@ static enum MHD_Result chan_do_report(struct http_ctx *h, struct inv_node *n, js
 	if (!commands)
 		return http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "commands: inventory error");
 	rt->cmd_open = json_array_size(commands) > 0;
-	return http_json(h, MHD_HTTP_OK,
-			 chan_rekey_field(n, json_pack("{s:I, s:o}", "ack_events",
-						       (json_int_t)rt->events_acked, "commands",
-						       commands)));
+	return chan_ok(h, n->id,
+		       chan_rekey_field(n, json_pack("{s:I, s:o}", "ack_events",
+						     (json_int_t)rt->events_acked, "commands",
+						     commands)));
 }
 
 /*
@@ -360,6 +479,11 @@ static enum MHD_Result chan_do_overlay(struct http_ctx *h, struct inv_node *n, j
 		buf_free(&out);
 		return http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "overlay: cannot build");
 	}
+	/* Rare: its nonce is committed now rather than the answer held. */
+	if (chan_commit_early(h->sd)) {
+		buf_free(&out);
+		return http_error(h, MHD_HTTP_SERVICE_UNAVAILABLE, "inventory error: try again later");
+	}
 	log_info("node %s: overlay sent again (signed, from %s)", n->name, h->client_ip);
 	return http_text(h, "application/octet-stream", &out);
 }
@@ -368,11 +492,25 @@ static enum MHD_Result chan_do_overlay(struct http_ctx *h, struct inv_node *n, j
 static enum MHD_Result chan_request(struct http_ctx *h,
 				    enum MHD_Result (*fn)(struct http_ctx *, struct inv_node *, json_t *))
 {
+	struct chan_held *held = h->pending;
 	enum MHD_Result ret;
 	struct inv_node n;
 	json_t *body;
 	char err[256];
 
+	if (held) {
+		/* Back after the group commit (chan_commit resumed the connection). */
+		h->pending = NULL;
+		if (held->failed) {
+			ret = http_error(h, MHD_HTTP_SERVICE_UNAVAILABLE,
+					 "inventory error: not stored, send again");
+		} else {
+			ret = http_json(h, MHD_HTTP_OK, held->answer);
+			held->answer = NULL; /* http_json took it */
+		}
+		chan_held_free(held);
+		return ret;
+	}
 	if (chan_auth(h, &n, &ret)) {
 		explicit_bzero(n.secret, sizeof(n.secret));
 		return ret;

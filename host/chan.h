@@ -13,5 +13,20 @@ enum MHD_Result chan_overlay(struct http_ctx *h);
 
 /* POST /api/v1/node/pstore {boot_id, records} -> {boot_id, stored}: pstore.h */
 enum MHD_Result chan_pstore(struct http_ctx *h);
+/*
+ * The group commit (docs/host.md): a node request's writes (its nonce, events,
+ * command results) join one transaction per loop turn, and its 2xx answer
+ * waits, the connection suspended, until that transaction commits.  Commit
+ * it and resume those answers (a 503 each if the commit failed): snowd's
+ * loop calls this after each MHD pass, never inside one.  @ret 0, or -EIO
+ * when the commit failed.
+ */
+int chan_commit(struct snowd *sd);
+/*
+ * Commit the group only, from inside an MHD pass (the router, before a
+ * handler that is not the node channel's): the held answers learn the
+ * outcome and wait for chan_commit() to resume them.  @ret 0 or -EIO.
+ */
+int chan_commit_early(struct snowd *sd);
 
 #endif

@@ -439,7 +439,7 @@ static struct MHD_Daemon *http_listen(struct snowd *sd, const char *listen,
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET };
 	const char *colon = strrchr(listen, ':');
-	unsigned conn_limit = 4000, per_ip;
+	unsigned conn_limit = 200000, per_ip;
 	struct MHD_Daemon *d;
 	struct rlimit rl;
 	char host[64];
@@ -464,11 +464,15 @@ static struct MHD_Daemon *http_listen(struct snowd *sd, const char *listen,
 	/*
 	 * As many connections as the descriptors allow, less a reserve for the
 	 * database, dnsmasq, files and the second listener; one address never
-	 * more than a quarter of them.
+	 * more than a quarter of them.  Every agent keeps its connection open
+	 * (docs/protocol.md), so a cluster needs one per node: raise
+	 * RLIMIT_NOFILE (LimitNOFILE in the unit) for big ones.
 	 */
 	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur != RLIM_INFINITY &&
-	    rl.rlim_cur < (rlim_t)conn_limit * 2 + 64)
-		conn_limit = rl.rlim_cur > 96 ? (unsigned)(rl.rlim_cur - 64) / 2 : 16;
+	    rl.rlim_cur < (rlim_t)conn_limit + 1024)
+		/* Idle kept-alive agents hold no file: a fixed reserve, not half. */
+		conn_limit = rl.rlim_cur > 2048 ? (unsigned)(rl.rlim_cur - 1024) :
+			     rl.rlim_cur > 96 ? (unsigned)(rl.rlim_cur - 64) / 2 : 16;
 	per_ip = (unsigned)sd->cfg.max_conn_per_ip;
 	if (per_ip > conn_limit / 4)
 		per_ip = conn_limit / 4 ? conn_limit / 4 : 1;

@@ -205,7 +205,14 @@ int inv_write_step(struct inv *inv, sqlite3_stmt *st)
 int inv_exec(struct inv *inv, const char *sql)
 {
 	char *msg = NULL;
-	int rc = sqlite3_exec(inv->db, sql, NULL, NULL, &msg);
+	int rc;
+
+	/* Inside a group commit, a transaction is a savepoint of it (inv_batch_begin). */
+	if (inv->batch && !strncmp(sql, "BEGIN", 5))
+		sql = "SAVEPOINT inv_txn";
+	else if (inv->batch && !strcmp(sql, "COMMIT"))
+		sql = "RELEASE inv_txn";
+	rc = sqlite3_exec(inv->db, sql, NULL, NULL, &msg);
 
 	if (rc != SQLITE_OK) {
 		/* The host's own failures are logged once by inv_note_fail, not per request. */
@@ -217,7 +224,7 @@ int inv_exec(struct inv *inv, const char *sql)
 		return -EIO;
 	}
 	/* A commit that wrote something shows writes work. */
-	if (!strncmp(sql, "BEGIN", 5))
+	if (!strncmp(sql, "BEGIN", 5) || !strncmp(sql, "SAVEPOINT", 9))
 		inv->txn_changes = sqlite3_total_changes64(inv->db);
 	else if (!strcmp(sql, "COMMIT") && sqlite3_total_changes64(inv->db) != inv->txn_changes)
 		inv_note_ok(inv);
@@ -227,8 +234,52 @@ int inv_exec(struct inv *inv, const char *sql)
 void inv_rollback(struct inv *inv)
 {
 	/* After SQLITE_FULL or an I/O error SQLite may have rolled back already. */
-	if (!sqlite3_get_autocommit(inv->db))
-		inv_exec(inv, "ROLLBACK");
+	if (sqlite3_get_autocommit(inv->db)) {
+		/* ... the group's transaction too: its answers must not say stored. */
+		inv->batch_lost |= inv->batch;
+		inv->batch = 0;
+		return;
+	}
+	if (inv->batch) {
+		/* Only this request's part of the group goes. */
+		if (inv_exec(inv, "ROLLBACK TO inv_txn") || inv_exec(inv, "RELEASE inv_txn"))
+			inv->batch = !sqlite3_get_autocommit(inv->db);
+		return;
+	}
+	inv_exec(inv, "ROLLBACK");
+}
+
+int inv_batch_begin(struct inv *inv)
+{
+	if (inv->batch)
+		return 0;
+	if (inv_exec(inv, "BEGIN IMMEDIATE"))
+		return -EIO;
+	inv->batch = 1;
+	return 0;
+}
+
+int inv_batch_commit(struct inv *inv)
+{
+	if (inv->batch_lost) {
+		inv->batch_lost = 0;
+		if (inv->batch) {
+			inv->batch = 0;
+			inv_rollback(inv); /* a group opened since goes with it */
+		}
+		return -EIO;
+	}
+	if (!inv->batch)
+		return 0;
+	inv->batch = 0;
+	if (sqlite3_get_autocommit(inv->db))
+		return -EIO; /* SQLite rolled it back already (disk full, I/O error) */
+	inv->txn_changes = -1; /* the group wrote (its nonces at least): a commit shows writes work */
+	if (inv_exec(inv, "COMMIT")) {
+		inv_rollback(inv);
+		return -EIO;
+	}
+	return 0;
 }
 
 int inv_schema_version(struct inv *inv)
@@ -250,6 +301,7 @@ int inv_open(struct inv *inv, const char *path, char *err, size_t errlen)
 
 	inv->db = NULL;
 	inv->ncache = 0;
+	inv->batch = inv->batch_lost = 0;
 	if (sqlite3_open_v2(path, &inv->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
 	    SQLITE_OK) {
 		snprintf(err, errlen, "%s: %s", path, inv->db ? sqlite3_errmsg(inv->db) : "cannot open");

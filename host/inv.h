@@ -81,6 +81,8 @@ struct inv {
 	uint64_t disc_dropped;    /* new MACs not recorded: over the rate */
 	int64_t disc_dropped_logged;
 	int64_t txn_changes;      /* sqlite3_total_changes64() at the last BEGIN */
+	int batch;                /* a group commit is open (inv_batch_begin) */
+	int batch_lost;           /* SQLite rolled the open group back: its commit fails */
 };
 
 /*
@@ -196,6 +198,16 @@ void inv_done(struct inv *inv, sqlite3_stmt *st);
 int inv_write_step(struct inv *inv, sqlite3_stmt *st);
 /* Roll back the transaction under way, if SQLite has not already done so. */
 void inv_rollback(struct inv *inv);
+/*
+ * Group commit: open one transaction that the writes of many requests join
+ * (a transaction of their own inside it becomes a savepoint), committed at
+ * once by inv_batch_commit().  Whoever opens it must hold back every answer
+ * that acknowledges those writes until the commit (chan.c does).  Opening
+ * an open one does nothing.  @ret 0 or -EIO.
+ */
+int inv_batch_begin(struct inv *inv);
+/* Commit the group, if one is open.  @ret 0, or -EIO: it was rolled back, all of it. */
+int inv_batch_commit(struct inv *inv);
 /* Whether writes are failing now (inv->health says since when and why). */
 int inv_degraded(const struct inv *inv);
 

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "authq.h"
+#include "chan.h"
 #include "clock.h"
 #include "conf.h"
 #include "http.h"
@@ -581,6 +582,7 @@ static void snowd_loop(struct snowd *sd)
 	const union MHD_DaemonInfo *dt =
 		sd->httpsd ? MHD_get_daemon_info(sd->httpsd, MHD_DAEMON_INFO_EPOLL_FD) : NULL;
 	int64_t next_tick = 0;
+	int again = 0, i;
 
 	if (!di || (sd->httpsd && !dt))
 		fatalx("http: no epoll descriptor");
@@ -595,7 +597,7 @@ static void snowd_loop(struct snowd *sd)
 				       { .fd = klog_fd(sd->klog), .events = POLLIN },
 				       { .fd = qmpev_fd(sd->qmpev), .events = POLLIN } };
 		MHD_UNSIGNED_LONG_LONG mto;
-		int timeout = 1000, pto = power_timeout_ms(sd->power, clock_mono_ms());
+		int timeout = again ? 0 : 1000, pto = power_timeout_ms(sd->power, clock_mono_ms());
 		int64_t now;
 
 		if (MHD_get_timeout(sd->httpd, &mto) == MHD_YES && mto < (MHD_UNSIGNED_LONG_LONG)timeout)
@@ -622,6 +624,20 @@ static void snowd_loop(struct snowd *sd)
 		MHD_run(sd->httpd);
 		if (sd->httpsd)
 			MHD_run(sd->httpsd);
+		/*
+		 * The pass's node requests: their writes committed at once, then
+		 * their answers in another pass (a resumed connection does not
+		 * wake the poll), which may bring more; the last ones resumed
+		 * go out in the next turn, which then does not wait.
+		 */
+		for (i = 0; sd->held && i < 4; i++) {
+			chan_commit(sd);
+			MHD_run(sd->httpd);
+			if (sd->httpsd)
+				MHD_run(sd->httpsd);
+		}
+		again = sd->held != NULL;
+		chan_commit(sd);
 		now = clock_mono_ms();
 		if (now >= next_tick) {
 			nodes_tick(sd);
@@ -661,7 +677,7 @@ int main(int argc, char **argv)
 {
 	struct snowd sd = { 0 };
 	char err[512];
-	int next, rc;
+	int next, rc, i;
 	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGCHLD };
 
 	/* Before anything is opened: SQLite's -wal and -shm hold node secrets too. */
@@ -749,6 +765,14 @@ int main(int argc, char **argv)
 
 	snowd_loop(&sd);
 	notify_send("STOPPING=1");
+	/* Node answers held for a commit go out (or fail) before the listeners close. */
+	for (i = 0; i < 4 && (sd.held || sd.inv.batch); i++) {
+		chan_commit(&sd);
+		MHD_run(sd.httpd);
+		if (sd.httpsd)
+			MHD_run(sd.httpsd);
+	}
+	chan_commit(&sd);
 
 	dnsmasq_stop(&sd.dnsmasq);
 	authq_free(sd.authq); /* its last logins resume before MHD stops */

@@ -329,6 +329,9 @@ static enum MHD_Result route_handle(struct http_ctx *h)
 {
 	const struct route *r = h->route;
 
+	/* Another handler's writes never join the node channel's group (chan.h). */
+	if (r->access != ACCESS_NODE)
+		chan_commit_early(h->sd);
 	return r->handler(h);
 }
 

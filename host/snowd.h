@@ -112,6 +112,8 @@ struct node_rt {
 	struct wake_dest wake;  /* where its agent hears wake-ups (wake.h), from its registration */
 };
 
+struct chan_held;
+
 struct snowd {
 	struct snowd_config cfg;
 	struct inv inv;
@@ -145,6 +147,7 @@ struct snowd {
 	size_t rt_index_cap;
 	int hosts_dirty;        /* the dnsmasq hosts file must be rewritten */
 	struct stream stream;
+	struct chan_held *held; /* node answers waiting for the group commit (chan.c) */
 	struct power *power;    /* owned: power operations under way (power.h) */
 	struct klog *klog;      /* owned: kernel logs by netconsole, crashes (klog.h) */
 	struct wake_tx wake;    /* owned: the wake-up socket (wake.h) */

@@ -147,3 +147,8 @@ cat <<EOF2
 
 $(cat "$dir/bootfiles.md")
 EOF2
+
+# 6. Ingest at a 1 s interval: 10k, 20k, 50k nodes, each beside nginx answering
+# the same reports 204 (host/bench/ingest.sh, docs/nodesim.md).
+"$SNOW_TOP/host/bench/ingest.sh" ${BENCH_INGEST_NODES:-10000 20000 50000} ||
+	say "the ingest benchmark failed"

@@ -29,6 +29,7 @@
 #include "stats.h"
 #include "step.h"
 #include "valid.h"
+#include "wire.h"
 
 #define OPT(n, s, t, f, lo, hi, a, h) { n, s, t, offsetof(struct ns_conf, f), lo, hi, a, h }
 static const struct conf_option ns_options[] = {
@@ -56,6 +57,13 @@ static const struct conf_option ns_options[] = {
 	    "a request without an answer this long fails (default 10000)"),
 	OPT("ramp-ms", 0, CONF_INT, ramp_ms, 0, 3600000, "MS",
 	    "spread the nodes' first requests over MS (default 1000, 0 with --once)"),
+	OPT("keep-alive", 0, CONF_BOOL, keep_alive, 0, 0, NULL,
+	    "each node keeps its connection open between its register/report requests "
+	    "(snow-agent does not yet: it sends Connection: close)"),
+	OPT("sink", 0, CONF_STR, sink, 0, 0, "URL",
+	    "send the nodes' reports to URL (any server answering 2xx, e.g. nginx), not to "
+	    "snowd: no boot, no registration, answers not checked; for the benchmark's "
+	    "HTTP ceiling (--url still lists the nodes)"),
 	OPT("seed", 0, CONF_INT, seed, 0, 0x7fffffff, "N", "random seed (default 1)"),
 	OPT("stats", 's', CONF_BOOL, stats, 0, 0, NULL, "print a progress line every second"),
 	OPT("json", 'j', CONF_BOOL, json, 0, 0, NULL, "print the summary as JSON on stdout"),
@@ -297,6 +305,52 @@ static int ns_init(struct nodesim *ns, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * --sink: every node reports to another server from the start, as if
+ * registered (same bodies, signatures, connections), so that the benchmark
+ * can set an HTTP server's rate for the same requests beside snowd's.
+ * @ret 0 or -EINVAL (err filled).
+ */
+static int ns_sink(struct nodesim *ns, char *err, size_t errlen)
+{
+	struct http_url u;
+	uint32_t a;
+	size_t i;
+
+	if (http_url_parse(ns->conf.sink, &u, err, errlen))
+		return -EINVAL;
+	if (valid_ipv4(u.host, &a, NULL, 0) || strcmp(u.base, ns->url.base)) {
+		snprintf(err, errlen, "sink: '%s' must be http://IPV4:PORT with --url's path",
+			 ns->conf.sink);
+		return -EINVAL;
+	}
+	ns->server.sin_addr.s_addr = htonl(a);
+	ns->server.sin_port = htons((uint16_t)atoi(u.port));
+	snprintf(ns->host_hdr, sizeof(ns->host_hdr), "%s:%s", u.host, u.port);
+	for (i = 0; i < ns->nnodes; i++) {
+		struct ns_node *n = &ns->nodes[i];
+		if (n->state != NS_SCRIPT) {
+			snprintf(err, errlen, "sink: %s is not in snowd (no --add with --sink)",
+				 n->sim.name);
+			return -EINVAL;
+		}
+		/* Any key: the sink checks nothing, but the HMAC costs the same. */
+		memset(n->sim.conf.secret, 'a', SIGN_SECRET_HEX_LEN);
+		n->sim.conf.secret[SIGN_SECRET_HEX_LEN] = '\0';
+		sim_registered(&n->sim);
+		n->interval_ms = ns->conf.interval_ms ? ns->conf.interval_ms :
+							WIRE_DEFAULT_INTERVAL_MS;
+		n->state = NS_REPORT;
+		n->registered_once = 1;
+		n->last_step_ms = ns->st.t_start_ms;
+	}
+	ns->all_registered = 1;
+	ns->st.t_steady_ms = ns->st.t_start_ms;
+	log_info("all %zu nodes registered after 0.0 s (--sink %s: none registers)", ns->nnodes,
+		 ns->conf.sink);
+	return 0;
+}
+
 /* SIGTERM and SIGINT into the loop: the epoll entry with no conn. */
 static int ns_signals(struct nodesim *ns, char *err, size_t errlen)
 {
@@ -387,6 +441,11 @@ int main(int argc, char **argv)
 	if (!ns.conf.no_wake && ns_wake_open(&ns, err, sizeof(err)))
 		log_warnx("%s (commands come with the reports)", err);
 	ns.st.t_start_ms = clock_mono_ms();
+	if (ns.conf.sink && ns_sink(&ns, err, sizeof(err))) {
+		log_warnx("%s", err);
+		ns_free(&ns);
+		return 1;
+	}
 	for (i = 0; i < ns.nnodes; i++) {
 		struct ns_node *n = &ns.nodes[i];
 		int64_t off = ns.conf.ramp_ms ? (int64_t)(sim_rand(&n->sim) * (double)ns.conf.ramp_ms) : 0;

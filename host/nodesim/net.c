@@ -2,14 +2,20 @@
  * The exchanges of snow-nodesim: non-blocking connect (bound to the node's
  * own address when it has one, as snowd serves a node's overlay only to
  * it), one write of the whole request, read until the answer is complete.
- * Connection: close, like lib/httpc, so snowd sees one connection per
- * request, as from real agents.
+ * With --keep-alive, a node-channel exchange (register, report,
+ * config.reload) leaves its connection open for the node's next one;
+ * a kept connection found closed by the server before any answer came is
+ * replaced by a new one and the same request sent again (the server never
+ * read it: snowd closes only idle connections).  Boot fetches and admin
+ * requests always send Connection: close, as iPXE and the CLI tools do,
+ * and so does everything without --keep-alive, as snow-agent's lib/httpc.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <netinet/tcp.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -31,6 +37,11 @@ int ns_http_parse(const char *data, size_t len, int eof, int *status, const char
 	    data[9] > '5' || data[10] < '0' || data[10] > '9' || data[11] < '0' || data[11] > '9')
 		return -EPROTO;
 	code = (data[9] - '0') * 100 + (data[10] - '0') * 10 + (data[11] - '0');
+	if (code == 204 || code == 304) {
+		/* No body, whatever the headers say (RFC 9112 6.3). */
+		have_clen = 1;
+		goto done;
+	}
 	for (line = memchr(data, '\n', hdrlen); line && line < end; line = p) {
 		line++;
 		p = memchr(line, '\n', (size_t)(end + 2 - line));
@@ -45,6 +56,7 @@ int ns_http_parse(const char *data, size_t len, int eof, int *status, const char
 			have_clen = 1;
 		}
 	}
+done:
 	if (have_clen) {
 		if (len - hdrlen < clen)
 			return eof ? -EPROTO : -EAGAIN;
@@ -104,6 +116,77 @@ static void ns_conn_release(struct nodesim *ns, struct ns_conn *c)
 	c->off = 0;
 }
 
+/* A new non-blocking socket, bound to src when given, connecting.  @ret fd or -errno. */
+static int ns_conn_open(struct nodesim *ns, const struct in_addr *src)
+{
+	int fd, one = 1, rc;
+
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (src) {
+		struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr = *src };
+		/* Many sources, one server: pick the port at connect, per source. */
+		setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one));
+		if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)))
+			goto err;
+	}
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (connect(fd, (struct sockaddr *)&ns->server, sizeof(ns->server)) && errno != EINPROGRESS)
+		goto err;
+	return fd;
+err:
+	rc = -errno;
+	close(fd);
+	return rc;
+}
+
+static int ns_conn_watch(struct nodesim *ns, struct ns_conn *c)
+{
+	struct epoll_event ev = { .events = EPOLLOUT | EPOLLIN | EPOLLRDHUP, .data.ptr = c };
+
+	return epoll_ctl(ns->epfd, EPOLL_CTL_ADD, c->fd, &ev) ? -errno : 0;
+}
+
+/*
+ * A kept connection the server had closed: the same request on a new one.
+ * @ret 0 (under way again) or -errno.
+ */
+static int ns_conn_retry(struct nodesim *ns, struct ns_conn *c)
+{
+	int fd;
+
+	epoll_ctl(ns->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	close(c->fd);
+	c->reused = 0;
+	c->off = 0;
+	c->in.len = 0;
+	c->writing = 1;
+	fd = ns_conn_open(ns, c->node->ip.s_addr ? &c->node->ip : NULL);
+	c->fd = fd < 0 ? -1 : fd;
+	if (fd < 0 || ns_conn_watch(ns, c)) {
+		if (c->fd >= 0)
+			close(c->fd);
+		c->fd = -1;
+		ns->inflight--;
+		return -ECONNRESET;
+	}
+	return 0;
+}
+
+/* Whether the answer (all of c->in) leaves the connection usable for the next request. */
+static int ns_conn_keepable(const struct ns_conn *c, const char *body, size_t bodylen)
+{
+	char v[32];
+
+	if (!c->keep || body + bodylen != c->in.data + c->in.len)
+		return 0;
+	if (!ns_http_header(c->in.data, c->in.len, "Connection", v, sizeof(v)) &&
+	    !strcasecmp(v, "close"))
+		return 0;
+	return 1;
+}
+
 /* End c with rc (0: parse what came), then tell whoever set ns->conn_done. */
 static void ns_conn_finish(struct nodesim *ns, struct ns_conn *c, int rc, int eof)
 {
@@ -111,6 +194,11 @@ static void ns_conn_finish(struct nodesim *ns, struct ns_conn *c, int rc, int eo
 	size_t bodylen = 0;
 	int status = 0;
 
+	if (c->reused && c->in.len == 0 && (eof || (rc && rc != -ETIMEDOUT && rc != -ENOMEM))) {
+		rc = ns_conn_retry(ns, c);
+		if (!rc)
+			return;
+	}
 	if (!rc) {
 		rc = ns_http_parse(c->in.data ? c->in.data : "", c->in.len, eof, &status, &body,
 				   &bodylen);
@@ -120,7 +208,13 @@ static void ns_conn_finish(struct nodesim *ns, struct ns_conn *c, int rc, int eo
 	/* The answer stays in c->in until conn_done returns. */
 	if (c->fd >= 0) {
 		epoll_ctl(ns->epfd, EPOLL_CTL_DEL, c->fd, NULL);
-		close(c->fd);
+		if (!rc && !eof && ns_conn_keepable(c, body, bodylen)) {
+			if (c->node->keep_fd >= 0)
+				close(c->node->keep_fd);
+			c->node->keep_fd = c->fd;
+		} else {
+			close(c->fd);
+		}
 		c->fd = -1;
 		ns->inflight--;
 	}
@@ -132,9 +226,8 @@ int ns_conn_start(struct nodesim *ns, struct ns_node *node, enum ns_kind kind,
 		  const struct in_addr *src, struct buf *req)
 {
 	struct ns_conn *c = NULL;
-	struct epoll_event ev;
 	size_t i;
-	int fd, rc, one = 1;
+	int fd, rc;
 
 	for (i = 0; i < (size_t)ns->conf.concurrency; i++) {
 		if (ns->conns[i].fd < 0) {
@@ -146,31 +239,27 @@ int ns_conn_start(struct nodesim *ns, struct ns_node *node, enum ns_kind kind,
 		buf_free(req);
 		return -EBUSY;
 	}
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		rc = -errno;
-		goto err_req;
+	if (kind == NS_K_SCRIPT && node->keep_fd >= 0) {
+		/* A boot: the last boot's connection went with it. */
+		close(node->keep_fd);
+		node->keep_fd = -1;
 	}
-	if (src) {
-		struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr = *src };
-		/* Many sources, one server: pick the port at connect, per source. */
-		setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one));
-		if (bind(fd, (struct sockaddr *)&sin, sizeof(sin))) {
-			rc = -errno;
-			goto err_fd;
+	c->keep = ns->conf.keep_alive &&
+		  (kind == NS_K_REGISTER || kind == NS_K_REPORT || kind == NS_K_RELOAD);
+	c->reused = c->keep && node->keep_fd >= 0;
+	if (c->reused) {
+		fd = node->keep_fd;
+		node->keep_fd = -1;
+	} else {
+		fd = ns_conn_open(ns, src);
+		if (fd < 0) {
+			rc = fd;
+			goto err_req;
 		}
 	}
-	if (connect(fd, (struct sockaddr *)&ns->server, sizeof(ns->server)) && errno != EINPROGRESS) {
-		rc = -errno;
-		goto err_fd;
-	}
-	ev.events = EPOLLOUT | EPOLLIN | EPOLLRDHUP;
-	ev.data.ptr = c;
-	if (epoll_ctl(ns->epfd, EPOLL_CTL_ADD, fd, &ev)) {
-		rc = -errno;
-		goto err_fd;
-	}
 	c->fd = fd;
+	if ((rc = ns_conn_watch(ns, c)))
+		goto err_fd;
 	c->node = node;
 	c->kind = kind;
 	c->out = *req;
@@ -185,6 +274,7 @@ int ns_conn_start(struct nodesim *ns, struct ns_node *node, enum ns_kind kind,
 
 err_fd:
 	close(fd);
+	c->fd = -1;
 err_req:
 	buf_free(req);
 	return rc;
@@ -260,5 +350,10 @@ void ns_conn_close_all(struct nodesim *ns)
 	for (i = 0; ns->conns && i < (size_t)ns->conf.concurrency; i++) {
 		ns_conn_release(ns, &ns->conns[i]);
 		buf_free(&ns->conns[i].in);
+	}
+	for (i = 0; i < ns->nnodes; i++) {
+		if (ns->nodes[i].keep_fd >= 0)
+			close(ns->nodes[i].keep_fd);
+		ns->nodes[i].keep_fd = -1;
 	}
 }

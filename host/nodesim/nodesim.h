@@ -2,7 +2,9 @@
  * snow-nodesim: many simulated node agents in one process, speaking the
  * real node protocol to snowd (docs/protocol.md).  One thread, one epoll
  * loop: every request is a non-blocking HTTP/1.1 exchange (Connection:
- * close, as snow-agent's lib/httpc does), at most `concurrency` in flight;
+ * close, as snow-agent's lib/httpc sends; with --keep-alive a node keeps its
+ * connection between its node-channel requests), at most `concurrency` in
+ * flight;
  * nodes wait for their turn in a timer heap and a FIFO.  This header holds
  * the program's state; each job has its own module, and calls go one way:
  *
@@ -41,6 +43,8 @@ struct ns_conf {
 	char *url;
 	char *token;
 	char *prefix;
+	char *sink;         /* reports to this server instead, answers unchecked (bench: nginx) */
+	int keep_alive;     /* keep each node's connection between its node-channel requests */
 	long count;
 	long concurrency;
 	long duration_s;
@@ -91,6 +95,7 @@ struct ns_node {
 	struct wakeup_guard wake_guard;
 	int woken;                  /* woken while busy: report again when the exchange ends */
 	int urgent;                 /* woken: first in the FIFO (a real node would not queue behind others) */
+	int keep_fd;                /* its idle kept-alive connection to snowd, -1 when none */
 };
 
 /* One exchange in flight. */
@@ -103,6 +108,8 @@ struct ns_conn {
 	int64_t t0_us;              /* monotonic, when the connect started */
 	int64_t deadline_ms;
 	int writing;
+	int keep;                   /* a node-channel request: the connection may be kept */
+	int reused;                 /* sent on a kept connection (retried once if it was closed) */
 };
 
 /* Latency samples in microseconds, kept whole so percentiles are exact. */
@@ -126,7 +133,7 @@ struct ns_stats {
 struct nodesim {
 	struct ns_conf conf;
 	struct http_url url;
-	struct sockaddr_in server;
+	struct sockaddr_in server;  /* where exchanges go: snowd, or --sink's server */
 	char host_hdr[300];
 	struct ns_node *nodes;
 	size_t nnodes;

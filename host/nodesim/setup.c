@@ -137,6 +137,7 @@ int ns_setup_nodes(struct nodesim *ns, char *err, size_t errlen)
 		ns_mac(ns->conf.prefix, (unsigned)(i + 1), mac);
 		ns->nnodes = i + 1;
 		nd->heap_idx = SIZE_MAX;
+		nd->keep_fd = -1;
 		if (sim_node_init(&nd->sim, nm, mac, (uint64_t)ns->conf.seed * 1000003u + i)) {
 			rc = -ENOMEM;
 			goto out;

@@ -23,11 +23,13 @@
 
 /* ---- requests ------------------------------------------------------------------- */
 
-static int ns_req_head(struct nodesim *ns, struct buf *b, const char *method, const char *path)
+/* keep: a node-channel request, whose connection stays open for the next (net.c). */
+static int ns_req_head(struct nodesim *ns, struct buf *b, const char *method, const char *path,
+		       int keep)
 {
-	return buf_printf(b, "%s %s%s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n"
+	return buf_printf(b, "%s %s%s HTTP/1.1\r\nHost: %s\r\n%s"
 			     "User-Agent: snow-nodesim\r\n", method, ns->url.base, path,
-			  ns->host_hdr);
+			  ns->host_hdr, keep && ns->conf.keep_alive ? "" : "Connection: close\r\n");
 }
 
 /* A signed node request: path is signed as the server sees it (with the base). */
@@ -51,7 +53,7 @@ static int ns_req_signed(struct nodesim *ns, struct ns_node *n, const char *path
 	n->last_nonce = nonce;
 	snprintf(full, sizeof(full), "%s%s", ns->url.base, path);
 	sign_request(n->sim.conf.secret, "POST", full, now, nonce, text, len, sig);
-	rc = ns_req_head(ns, b, "POST", path);
+	rc = ns_req_head(ns, b, "POST", path, 1);
 	if (!rc)
 		rc = buf_printf(b, "Content-Type: application/json\r\nContent-Length: %zu\r\n"
 				   "%s: %s\r\n%s: %" PRId64 "\r\n%s: %" PRIu64 "\r\n%s: %s\r\n\r\n",
@@ -71,7 +73,7 @@ static int ns_req_admin(struct nodesim *ns, const char *method, const char *path
 
 	if (body && !text)
 		return -ENOMEM;
-	rc = ns_req_head(ns, b, method, path);
+	rc = ns_req_head(ns, b, method, path, 0);
 	if (!rc)
 		rc = buf_printf(b, "Authorization: Bearer %s\r\n", ns->conf.token);
 	if (!rc && text)
@@ -99,7 +101,7 @@ static int ns_req_boot(struct nodesim *ns, struct ns_node *n, int script, struct
 		if (mac[i] == ':')
 			mac[i] = '-';
 	snprintf(path, sizeof(path), script ? "/boot/%s.ipxe" : "/boot/%s/overlay.cpio", mac);
-	rc = ns_req_head(ns, b, "GET", path);
+	rc = ns_req_head(ns, b, "GET", path, 0);
 	return rc ? rc : buf_puts(b, "\r\n");
 }
 
@@ -316,6 +318,9 @@ static void ns_done_report(struct nodesim *ns, struct ns_node *n, json_t *ans, i
 	n->online = 1;
 	n->fails = 0;
 	ns_take_rekey(n, ans);
+	if (ns->conf.sink && n->sim.ring.next_seq > 1)
+		/* A sink acknowledges nothing: as if snowd had stored every event sent. */
+		instr_ring_ack(&n->sim.ring, n->sim.ring.next_seq - 1, (int64_t)time(NULL));
 	ns->st.commands += json_array_size(json_object_get(ans, "commands"));
 	act = sim_report_answered(&n->sim, ans, (int64_t)time(NULL));
 	if (act & (SIM_ACT_REBOOT | SIM_ACT_POWEROFF)) {
@@ -358,7 +363,7 @@ static int ns_answer_check(struct nodesim *ns, struct ns_conn *c, int status, co
 	int absent;
 
 	if ((c->kind != NS_K_REGISTER && c->kind != NS_K_REPORT && c->kind != NS_K_RELOAD) ||
-	    status < 200 || status > 299)
+	    status < 200 || status > 299 || ns->conf.sink)
 		return 0;
 	absent = ns_http_header(c->in.data, c->in.len, SNOW_HDR_SIG, sig, sizeof(sig));
 	snprintf(full, sizeof(full), "%s%s", ns->url.base,

@@ -1114,6 +1114,44 @@ static json_int_t agent_uptime_s(struct agent_state *st)
 	return (json_int_t)ts.tv_sec;
 }
 
+/* FNV-1a over text, never 0 (0 stands for "the host has none"). */
+static uint64_t agent_digest(const char *text)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (; *text; text++)
+		h = (h ^ (unsigned char)*text) * 0x100000001b3ull;
+	return h ? h : 1;
+}
+
+/*
+ * Add part (taken) to body as key unless its digest is have, the host's:
+ * the protocol's "absent means unchanged".  *inflight gets the digest sent,
+ * or 0.  @ret 0 or -ENOMEM.
+ */
+static int agent_report_part(json_t *body, const char *key, json_t *part, uint64_t have,
+			     uint64_t *inflight)
+{
+	char *text = part ? jsonh_dump(part) : NULL;
+	uint64_t sig;
+
+	*inflight = 0;
+	if (!text) {
+		json_decref(part);
+		return -ENOMEM;
+	}
+	sig = agent_digest(text);
+	free(text);
+	if (sig == have) {
+		json_decref(part);
+		return 0;
+	}
+	if (json_object_set_new(body, key, part))
+		return -ENOMEM;
+	*inflight = sig;
+	return 0;
+}
+
 json_t *agent_report_body(struct agent_state *st)
 {
 	json_t *results = json_array(), *body;
@@ -1129,20 +1167,36 @@ json_t *agent_report_body(struct agent_state *st)
 			break;
 		st->results[i].inflight = 1;
 	}
-	body = json_pack("{s:s, s:s, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:o}", "name",
-			 st->conf->name, "boot_id", st->boot_id, "seq", (json_int_t)++st->seq,
-			 "uptime_s", agent_uptime_s(st), "values",
-			 instr_tree_values_json(&st->tree), "watermarks",
-			 instr_tree_watermarks_json(&st->tree), "thresholds",
-			 agent_thresholds_json(st), "devices", ddm_json(&st->ddm), "events",
+	/* The members in snow-nodesim's order (sim_report_body): the two send the same bytes. */
+	body = json_pack("{s:s, s:s, s:I, s:I, s:o, s:o, s:o, s:o}", "name", st->conf->name,
+			 "boot_id", st->boot_id, "seq", (json_int_t)++st->seq, "uptime_s",
+			 agent_uptime_s(st), "values", instr_tree_values_json(&st->tree),
+			 "watermarks", instr_tree_watermarks_json(&st->tree), "events",
 			 instr_ring_json(&st->ring, INSTR_EVENTS_PER_REPORT), "results", results);
-	/* Values appeared since the host last had our schema (hotplug, a mount): send it again. */
-	if (body && st->tree.gen != st->schema_gen &&
-	    json_object_set_new(body, "schema", instr_tree_schema_json(&st->tree))) {
-		json_decref(body);
+	if (!body)
 		return NULL;
-	}
+	if (agent_report_part(body, "thresholds", agent_thresholds_json(st), st->thr_sig,
+			      &st->thr_sig_inflight) ||
+	    agent_report_part(body, "devices", ddm_json(&st->ddm), st->dev_sig,
+			      &st->dev_sig_inflight))
+		goto err;
+	/* Values appeared since the host last had our schema (hotplug, a mount): send it again. */
+	if (st->tree.gen != st->schema_gen &&
+	    json_object_set_new(body, "schema", instr_tree_schema_json(&st->tree)))
+		goto err;
 	return body;
+err:
+	json_decref(body);
+	return NULL;
+}
+
+void agent_report_acked(struct agent_state *st)
+{
+	if (st->thr_sig_inflight)
+		st->thr_sig = st->thr_sig_inflight;
+	if (st->dev_sig_inflight)
+		st->dev_sig = st->dev_sig_inflight;
+	st->thr_sig_inflight = st->dev_sig_inflight = 0;
 }
 
 /*
@@ -1215,6 +1269,8 @@ int agent_register(struct agent_state *st)
 	st->registered = 1;
 	st->schema_gen = gen;
 	st->seq = 0;
+	/* A host that registers us again may have forgotten them (a restart): send both. */
+	st->thr_sig = st->dev_sig = 0;
 	if (a.interval_ms)
 		st->interval_ms = a.interval_ms;
 	log_info("registered with %s as %s (boot %s), reporting every %ld ms",
@@ -1250,6 +1306,7 @@ int agent_report(struct agent_state *st)
 			log_info("report %llu carried the schema again (%zu values)",
 				 (unsigned long long)st->seq, st->tree.n);
 		st->schema_gen = gen;
+		agent_report_acked(st);
 		log_debug("report %llu sent", (unsigned long long)st->seq);
 		agent_answer(st, reply);
 		json_decref(reply);

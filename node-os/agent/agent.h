@@ -119,6 +119,13 @@ struct agent_state {
 	uint64_t seq;                  /* last report sent since registering */
 	int registered;
 	unsigned schema_gen;    /* the tree's gen whose schema the host has */
+	/*
+	 * Digests of the thresholds and devices the host has (from the last
+	 * report it answered 2xx; 0: none since registering), and of those the
+	 * report in flight carries (0: it carries none).  A report leaves a part
+	 * out when its digest is the host's: absent means unchanged.
+	 */
+	uint64_t thr_sig, dev_sig, thr_sig_inflight, dev_sig_inflight;
 	long backoff_ms;               /* next registration retry delay */
 	int fail_kind;                 /* what the current failure is (0: none) */
 	unsigned fail_count;           /* attempts failed in the current failure */
@@ -198,6 +205,8 @@ json_t *agent_dump_json(struct agent_state *st);
  */
 json_t *agent_register_body(struct agent_state *st);
 json_t *agent_report_body(struct agent_state *st);
+/* The host answered the last report 2xx: it has the thresholds and devices that report carried. */
+void agent_report_acked(struct agent_state *st);
 
 /*
  * One registration attempt.  On 2xx, applies the host's interval_ms and

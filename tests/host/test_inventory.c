@@ -151,6 +151,48 @@ static void test_nonce(void **state)
 	assert_int_equal(inv_node_take_nonce(&f->inv, a.id, 102), 0);
 }
 
+/*
+ * The group commit (inv_batch_begin): writes of many requests in one
+ * transaction, a request's own transaction a savepoint of it; committed, all
+ * of it stays; never committed (a crash), nonces and events go together.
+ */
+static void test_batch(void **state)
+{
+	struct fix *f = *state;
+	struct inv_node a = mk("node1", "52:54:00:00:00:01", "10.0.0.11");
+	char err[256];
+	int64_t ack;
+	json_t *ev;
+
+	assert_int_equal(inv_node_add(&f->inv, &a, err, sizeof(err)), 0);
+	assert_int_equal(inv_batch_begin(&f->inv), 0);
+	assert_int_equal(inv_batch_begin(&f->inv), 0); /* open already: nothing */
+	assert_int_equal(inv_node_take_nonce(&f->inv, a.id, 100), 0);
+	/* A replay inside the same group is refused: the group sees its own writes. */
+	assert_int_equal(inv_node_take_nonce(&f->inv, a.id, 100), -EALREADY);
+	ev = json_pack("[{s:i, s:i, s:s, s:{}}, {s:i, s:i, s:s, s:{}}]", "seq", 1, "time", 1,
+		       "type", "t", "attrs", "seq", 2, "time", 2, "type", "t", "attrs");
+	assert_int_equal(inv_events_store(&f->inv, a.id, "b1", ev, 1000, &ack), 0);
+	assert_int_equal(ack, 2);
+	assert_true(f->inv.batch); /* its own BEGIN/COMMIT were a savepoint */
+	assert_int_equal(inv_batch_commit(&f->inv), 0);
+	assert_false(f->inv.batch);
+	assert_int_equal(inv_batch_commit(&f->inv), 0); /* none open: nothing */
+
+	/* A group never committed (snowd killed): its nonce and its events are gone together. */
+	assert_int_equal(inv_batch_begin(&f->inv), 0);
+	assert_int_equal(inv_node_take_nonce(&f->inv, a.id, 200), 0);
+	json_decref(ev);
+	ev = json_pack("[{s:i, s:i, s:s, s:{}}]", "seq", 3, "time", 3, "type", "t", "attrs");
+	assert_int_equal(inv_events_store(&f->inv, a.id, "b1", ev, 1001, &ack), 0);
+	json_decref(ev);
+	inv_close(&f->inv);
+	assert_int_equal(inv_open(&f->inv, f->db, err, sizeof(err)), 0);
+	assert_int_equal(inv_count(&f->inv, "events"), 2);
+	assert_int_equal(inv_node_take_nonce(&f->inv, a.id, 100), -EALREADY);
+	assert_int_equal(inv_node_take_nonce(&f->inv, a.id, 200), 0);
+}
+
 static void test_discovered(void **state)
 {
 	struct fix *f = *state;
@@ -503,6 +545,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_future_schema_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nodes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nonce, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_batch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_discovered, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tokens, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_commands, setup, teardown),

@@ -434,6 +434,55 @@ check_eq "events survived kill -9" 2 "$(ctl events --node node1 --json | python3
 check_eq "command results survived kill -9" done "$(ctl command show "$cmd_id" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["state"])')"
 check_eq "replay still refused after restart" 401 "$(status "${saved[@]}" -H 'Content-Type: application/json' -d "$reg" "$url/api/v1/node/register")"
 
+# kill -9 in the middle of a stream of signed reports (the group commit,
+# host/chan.c): every event a 200 acknowledged is stored after the restart,
+# and every request that was answered is refused when played again.
+python3 - "$url" "$secret" "$dir/rep-acked" >"$dir/reporter.log" 2>&1 <<'PY' &
+import hashlib, hmac, http.client, json, sys, time, urllib.parse
+url, secret, out = sys.argv[1], sys.argv[2], open(sys.argv[3], "w")
+u = urllib.parse.urlparse(url)
+last = 0
+def post(conn, path, body):
+    global last
+    t = int(time.time()); nonce = max(time.time_ns() // 1000, last + 1); last = nonce
+    sig = hmac.new(secret.encode(), ("POST\n%s\n%d\n%d\n" % (path, t, nonce)).encode() + body.encode(),
+                   hashlib.sha256).hexdigest()
+    hdrs = {"X-Snow-Node": "node1", "X-Snow-Time": str(t), "X-Snow-Nonce": str(nonce),
+            "X-Snow-Signature": sig, "Content-Type": "application/json"}
+    conn.request("POST", path, body, hdrs)
+    r = conn.getresponse(); r.read()
+    return r.status, hdrs
+conn = http.client.HTTPConnection(u.hostname, u.port, timeout=5)  # kept alive, as the agent's
+st, _ = post(conn, "/api/v1/node/register", json.dumps({"name": "node1", "boot_id": "b-k9"}))
+assert st == 200, st
+for seq in range(1, 100000):
+    body = json.dumps({"name": "node1", "boot_id": "b-k9", "seq": seq, "values": {"vm.load.avg1": 0.5},
+                       "events": [{"seq": seq, "time": int(time.time()), "type": "agent.start", "attrs": {}}]})
+    try:
+        st, hdrs = post(conn, "/api/v1/node/report", body)
+    except OSError:
+        break
+    if st == 200:
+        out.write(json.dumps({"seq": seq, "headers": hdrs, "body": body}) + "\n"); out.flush()
+PY
+reporter=$!
+wait_for 20 bash -c "[ \$(wc -l < '$dir/rep-acked' 2>/dev/null || echo 0) -ge 50 ]"
+kill -9 "$pid"; wait "$pid" 2>/dev/null
+wait "$reporter" 2>/dev/null
+check "snowd restarts after kill -9 mid-reports ($(wc -l <"$dir/rep-acked") reports acknowledged)" start_snowd
+check_eq "every acknowledged event survived kill -9" "" "$(ctl events --node node1 --limit 10000 --json | python3 -c '
+import json, sys
+have = {e["seq"] for e in json.load(sys.stdin) if e.get("boot_id") == "b-k9"}
+acked = [json.loads(l)["seq"] for l in open(sys.argv[1])]
+print(" ".join(str(s) for s in acked if s not in have)[:200])' "$dir/rep-acked")"
+check_eq "the last 5 acknowledged reports, played again, are refused" "401 401 401 401 401" "$(tail -5 "$dir/rep-acked" | python3 -c '
+import http.client, json, sys, urllib.parse
+u = urllib.parse.urlparse(sys.argv[1]); got = []
+for l in sys.stdin:
+    r = json.loads(l); c = http.client.HTTPConnection(u.hostname, u.port, timeout=5)
+    c.request("POST", "/api/v1/node/report", r["body"], r["headers"]); got.append(str(c.getresponse().status))
+print(" ".join(got))' "$url")"
+
 # kill -9 in the middle of a stream of writes: every add that was answered
 # 201 is in the inventory after the restart.
 python3 - "$url" "$SNOW_TOKEN" "$dir/acked" >"$dir/writer.log" 2>&1 <<'PY' &

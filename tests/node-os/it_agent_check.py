@@ -25,6 +25,10 @@ def main():
     for r in ok_reps:
         for x in r["body"].get("results", []):
             results.setdefault(x["id"], x)
+    # Thresholds and devices as the host holds them: absent from a report means unchanged.
+    held = {}
+    for r in ok_reps:
+        held.update({k: r["body"][k] for k in ("thresholds", "devices") if k in r["body"]})
     events = {}
     for r in reps:
         for e in r["body"].get("events", []):
@@ -72,12 +76,18 @@ def main():
     if q == "report-has-thresholds-devices":
         b = ok_reps[-1]["body"]
         yes(any(t["value"] == "kern.mem.free_kb" and t["state"] == "raised"
-                for t in b.get("thresholds", []))
+                for t in held.get("thresholds", []))
             and any(d["path"] == "cpu/cpu1" and d["run"] == "offline"
-                    for d in b.get("devices", []))
+                    for d in held.get("devices", []))
             and "kern.mem.free_kb" in b.get("watermarks", {}))
+    if q == "parts-only-when-changed":
+        # The first answered report carries both; later ones leave them out while unchanged.
+        yes(len(ok_reps) >= 3 and "devices" in ok_reps[0]["body"] and
+            "thresholds" in ok_reps[0]["body"] and
+            any("devices" not in r["body"] for r in ok_reps[1:]) and
+            any("thresholds" not in r["body"] for r in ok_reps[1:]))
     if q == "threshold-listed":
-        yes(any(t["value"] == a[0] for t in ok_reps[-1]["body"].get("thresholds", [])))
+        yes(any(t["value"] == a[0] for t in held.get("thresholds", [])))
     if q == "events-after-restart":
         n = sum(1 for e in events.values() if e["type"].startswith("threshold.")
                 and e["attrs"]["value"] == "vm.load.avg1")

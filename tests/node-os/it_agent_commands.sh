@@ -104,6 +104,7 @@ check "the low threshold on kern.mem.free_kb raised (431032 < 500000)" \
 	wait_for 5 q event-with threshold.raise value kern.mem.free_kb
 check "cpu1's state change is an event" q event-with device.state path cpu/cpu1
 check "report lists thresholds and devices" q report-has-thresholds-devices
+check "thresholds and devices only when changed (absent: unchanged)" q parts-only-when-changed
 
 # ---- config.reload ---------------------------------------------------------------
 echo '{"id": 14, "op": "config.reload", "args": {}}' >>"$work/commands.jsonl"

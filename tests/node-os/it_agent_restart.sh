@@ -36,7 +36,8 @@ start_agent() {
 	agent_pid=$!
 }
 # q EXPR: evaluate a Python expression over the log: reps (reports answered 200, in order),
-# last (the last one's body), evs (every event by seq), res (results by id, the first seen).
+# last (the last one's body), held (thresholds and devices as last sent: absent means
+# unchanged), evs (every event by seq), res (results by id, the first seen).
 q() {
 	python3 - "$work/requests.jsonl" "$1" <<'PY'
 import json, sys
@@ -49,10 +50,14 @@ for r in reps:
     for x in r["body"].get("results", []):
         res.setdefault(x["id"], x)
 last = reps[-1]["body"] if reps else {}
+# Thresholds and devices as the host holds them: a report leaves them out when unchanged.
+held = {}
+for r in reps:
+    held.update({k: r["body"][k] for k in ("thresholds", "devices") if k in r["body"]})
 def thr(value):
-    return {t["kind"] + ":" + t["state"] for t in last.get("thresholds", []) if t["value"] == value}
+    return {t["kind"] + ":" + t["state"] for t in held.get("thresholds", []) if t["value"] == value}
 def dev(path):
-    return [(d["avail"], d["run"]) for d in last.get("devices", []) if d["path"] == path]
+    return [(d["avail"], d["run"]) for d in held.get("devices", []) if d["path"] == path]
 def count(typ, **kv):
     return sum(1 for e in evs.values() if e["type"] == typ and
                all(e["attrs"].get(k) == v for k, v in kv.items()))

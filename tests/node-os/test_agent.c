@@ -228,6 +228,30 @@ static void test_report_body(void **state)
 	/* seq goes up by one per report. */
 	b = agent_report_body(&st);
 	assert_int_equal(json_integer_value(json_object_get(b, "seq")), 2);
+	/* Not answered yet: thresholds and devices go again. */
+	assert_non_null(json_object_get(b, "thresholds"));
+	assert_non_null(json_object_get(b, "devices"));
+	json_decref(b);
+	/* Answered 2xx: the host has them, and the next report leaves them out ... */
+	agent_report_acked(&st);
+	b = agent_report_body(&st);
+	assert_null(json_object_get(b, "thresholds"));
+	assert_null(json_object_get(b, "devices"));
+	assert_non_null(json_object_get(b, "values"));
+	json_decref(b);
+	/* ... until one changes (a threshold set): only that part goes. */
+	agent_report_acked(&st);
+	assert_true(st.nthr < AGENT_THRESHOLDS_MAX);
+	st.thr[st.nthr++] = (struct instr_threshold){ .kind = INSTR_THR_HIGH, .rise = 90,
+						       .clear = 80, .samples = 1, .enabled = 1 };
+	snprintf(st.thr[st.nthr - 1].value, sizeof(st.thr[0].value), "vm.load.avg1");
+	b = agent_report_body(&st);
+	assert_non_null(json_object_get(b, "thresholds"));
+	assert_null(json_object_get(b, "devices"));
+	json_decref(b);
+	/* A failed report changes nothing the host has: the part goes again. */
+	b = agent_report_body(&st);
+	assert_non_null(json_object_get(b, "thresholds"));
 	json_decref(b);
 	agent_fini(&st);
 	agent_conf_free(&c);
