@@ -40,3 +40,6 @@ check_eq "device admin state is read-write" "read-write" \
 	"$(snmptranslate -m "$mib" -Td SNOW-CLUSTER-MIB::snowDeviceAdminState 2>&1 | sed -n 's/.*MAX-ACCESS[[:space:]]*//p')"
 n=$(snmptranslate -m "$mib" -Tp -IR snowNotifications 2>&1 | grep "snow[A-Za-z]*(" | grep -vc 'snowNotifications(')
 check_eq "six notifications (threshold raised, cleared, device, node up, down, crashed)" 6 "$n"
+# docs/snmp.md carries the tree as snmptranslate prints it: the same, or the doc is stale.
+doc=$(sed -n '/<!-- snmptranslate-Tp begin -->/,/<!-- snmptranslate-Tp end -->/p' "$SNOW_TOP/docs/snmp.md" | sed '1,2d;$d' | sed '$d')
+check_eq "docs/snmp.md has the MIB's snmptranslate -Tp tree" "$(grep -v "^Created directory" <<<"$tree")" "$doc"
