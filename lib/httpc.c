@@ -244,8 +244,8 @@ static int httpc_dechunk(struct buf *b, size_t start)
 int http_response_parse(struct buf *raw, struct http_response *resp, char *err, size_t errlen)
 {
 	char *hend, *line, *p;
-	size_t hlen;
-	int chunked = 0;
+	size_t hlen, clen = 0;
+	int chunked = 0, has_clen = 0;
 
 	if (!raw->data || raw->len < 12 || strncmp(raw->data, "HTTP/1.", 7)) {
 		snprintf(err, errlen, "malformed answer");
@@ -278,7 +278,36 @@ int http_response_parse(struct buf *raw, struct http_response *resp, char *err, 
 				 (int)strcspn(p, "\r "), p);
 		} else if (!strncasecmp(line, "Transfer-Encoding:", 18) && strstr(p, "chunked")) {
 			chunked = 1;
+		} else if (!strncasecmp(line, "Content-Length:", 15)) {
+			char *end;
+			unsigned long long v;
+
+			p++;
+			while (*p == ' ' || *p == '\t')
+				p++;
+			errno = 0;
+			v = strtoull(p, &end, 10);
+			if (*p < '0' || *p > '9' || errno || (*end && *end != '\r' && *end != ' ') ||
+			    (has_clen && v != clen)) {
+				snprintf(err, errlen, "bad Content-Length");
+				return -EPROTO;
+			}
+			clen = (size_t)v;
+			has_clen = 1;
 		}
+	}
+	/*
+	 * An answer cut short (the server died between its headers and its
+	 * body) is no answer: checked against its signature, it would look
+	 * forged.  Bytes past the declared length are not the body either.
+	 */
+	if (has_clen && !chunked) {
+		if (raw->len - hlen < clen) {
+			snprintf(err, errlen, "truncated answer");
+			return -EPROTO;
+		}
+		raw->len = hlen + clen;
+		raw->data[raw->len] = '\0';
 	}
 	if (chunked && httpc_dechunk(raw, hlen)) {
 		snprintf(err, errlen, "bad chunked answer");

@@ -92,12 +92,50 @@ static void test_chunk_size(void **state)
 	}
 }
 
+/*
+ * Content-Length: a body cut short (the server died after its headers, with
+ * its signature in them) is an error, not an empty body that fails the
+ * signature check and looks forged; bytes past the length are dropped.
+ */
+static void test_content_length(void **state)
+{
+	const char *bad[] = { "x", "-1", "+3", "3x", "", "99999999999999999999999" };
+	struct http_response r;
+	char text[200];
+	size_t i;
+
+	(void)state;
+	assert_int_equal(parse("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello", &r), 0);
+	assert_string_equal(r.body.data, "hello");
+	http_response_free(&r);
+	assert_int_equal(parse("HTTP/1.1 200 OK\r\ncontent-length:3 \r\n\r\nhello", &r), 0);
+	assert_string_equal(r.body.data, "hel");
+	http_response_free(&r);
+	assert_int_equal(parse("HTTP/1.1 200 OK\r\nX-Snow-Signature: ab\r\nContent-Length: 17\r\n"
+			       "\r\n", &r), -EPROTO);
+	http_response_free(&r);
+	assert_int_equal(parse("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhell", &r), -EPROTO);
+	http_response_free(&r);
+	/* Two lengths that disagree. */
+	assert_int_equal(parse("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n"
+			       "\r\nabc", &r), -EPROTO);
+	http_response_free(&r);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text), "HTTP/1.1 200 OK\r\nContent-Length: %s\r\n\r\nabc",
+			 bad[i]);
+		if (parse(text, &r) != -EPROTO)
+			fail_msg("Content-Length '%s' accepted", bad[i]);
+		http_response_free(&r);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_plain_and_chunked),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_chunk_size),
+		cmocka_unit_test(test_content_length),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
