@@ -372,54 +372,65 @@ static void chan_publish_report(struct snowd *sd, const struct inv_node *n, stru
 	}
 }
 
-static enum MHD_Result chan_do_report(struct http_ctx *h, struct inv_node *n, json_t *body)
+/* The node's live state for a report from it, or NULL with the refusal in *ret. */
+static struct node_rt *chan_report_node(struct http_ctx *h, const struct inv_node *n,
+					const struct report_head *head, enum MHD_Result *ret)
+{
+	struct node_rt *rt;
+
+	if (strcmp(head->name, n->name)) {
+		*ret = http_error(h, MHD_HTTP_BAD_REQUEST, "name: '%s' does not match %s",
+				  head->name, SNOW_HDR_NODE);
+		return NULL;
+	}
+	rt = nodes_rt(h->sd, n->id, NULL);
+	if (!rt || strcmp(rt->boot_id, head->boot_id)) {
+		*ret = http_error(h, MHD_HTTP_NOT_FOUND, "boot_id: not registered, register first");
+		return NULL;
+	}
+	return rt;
+}
+
+/*
+ * A report, checked into rep (taken) with its envelope: stored, kept and
+ * answered.  body is the JSON tree when the report came through jansson
+ * (events, results, thresholds, devices, a schema), NULL for the steady
+ * report that report_fast() read.
+ */
+static enum MHD_Result chan_take_report(struct http_ctx *h, struct inv_node *n,
+					const struct report_head *head, struct report_state *rep,
+					json_t *body)
 {
 	struct snowd *sd = h->sd;
-	const char *name, *boot_id;
 	json_t *events, *commands;
-	json_int_t seq = 0;
 	int64_t ack = 0, now = (int64_t)time(NULL);
-	struct report_state rep;
+	enum MHD_Result ret;
 	struct node_rt *rt;
 	unsigned parts;
-	char err[256];
-	int rc;
 
-	memset(&rep, 0, sizeof(rep));
-	if (jsonh_get_str(body, "name", 1, SNOW_NAME_MAX, &name, err, sizeof(err)) ||
-	    jsonh_get_str(body, "boot_id", 1, 39, &boot_id, err, sizeof(err)) ||
-	    jsonh_get_int(body, "seq", 1, 0, INT64_MAX, &seq, err, sizeof(err)))
-		return http_error(h, MHD_HTTP_BAD_REQUEST, "%s", err);
-	if (strcmp(name, n->name))
-		return http_error(h, MHD_HTTP_BAD_REQUEST, "name: '%s' does not match %s", name,
-				  SNOW_HDR_NODE);
-	rt = nodes_rt(sd, n->id, NULL);
-	if (!rt || strcmp(rt->boot_id, boot_id))
-		return http_error(h, MHD_HTTP_NOT_FOUND, "boot_id: not registered, register first");
-	/* Parsed once, here; what is kept and shown is the typed result. */
-	rc = report_check(body, &rep, err, sizeof(err));
-	if (rc)
-		return http_error(h, rc == -EINVAL ? MHD_HTTP_BAD_REQUEST :
-				  MHD_HTTP_INTERNAL_SERVER_ERROR, "%s", err);
+	if (!(rt = chan_report_node(h, n, head, &ret))) {
+		report_state_free(rep);
+		return ret;
+	}
 	/* Events and results go to SQLite before the answer acknowledges them. */
 	events = json_object_get(body, "events");
 	if (json_array_size(events)) {
-		if (inv_events_store(&sd->inv, n->id, boot_id, events, now, &ack)) {
-			report_state_free(&rep);
+		if (inv_events_store(&sd->inv, n->id, head->boot_id, events, now, &ack)) {
+			report_state_free(rep);
 			return http_error(h, MHD_HTTP_SERVICE_UNAVAILABLE, "events: not stored, send again");
 		}
 		sd->events += json_array_size(events);
 		rt->events_acked = ack;
 	}
 	if (inv_cmd_results(&sd->inv, n->id, json_object_get(body, "results"), now)) {
-		report_state_free(&rep);
+		report_state_free(rep);
 		return http_error(h, MHD_HTTP_SERVICE_UNAVAILABLE, "results: not stored, send again");
 	}
-	parts = rep.has;
+	parts = rep->has;
 	if (parts & REPORT_SCHEMA) {
 		/* New values (a hot-plugged device, a new mount): the gauges kept go on. */
-		rep.has &= ~REPORT_SCHEMA;
-		if (!nodes_set_schema(sd, rt, &rep.schema)) {
+		rep->has &= ~REPORT_SCHEMA;
+		if (!nodes_set_schema(sd, rt, &rep->schema)) {
 			struct history *hist = history_rebase(rt->hist, &rt->schema->typed);
 			if (hist) {
 				history_free(rt->hist);
@@ -427,9 +438,9 @@ static enum MHD_Result chan_do_report(struct http_ctx *h, struct inv_node *n, js
 			}
 		}
 	}
-	report_state_take(&rt->rep, &rep);
+	report_state_take(&rt->rep, rep);
 	history_add(rt->hist, &rt->rep, now);
-	rt->seq = (uint64_t)seq;
+	rt->seq = (uint64_t)head->seq;
 	rt->last_seen = now;
 	rt->last_seen_ms = clock_mono_ms();
 	if (rt->state != NODE_ONLINE) {
@@ -449,6 +460,36 @@ static enum MHD_Result chan_do_report(struct http_ctx *h, struct inv_node *n, js
 		       chan_rekey_field(n, json_pack("{s:I, s:o}", "ack_events",
 						     (json_int_t)rt->events_acked, "commands",
 						     commands)));
+}
+
+/* A report that report_fast() did not take: through jansson and report_check(). */
+static enum MHD_Result chan_do_report(struct http_ctx *h, struct inv_node *n, json_t *body)
+{
+	struct report_head head;
+	const char *name, *boot_id;
+	struct report_state rep;
+	enum MHD_Result ret;
+	json_int_t seq = 0;
+	char err[256];
+	int rc;
+
+	memset(&rep, 0, sizeof(rep));
+	memset(&head, 0, sizeof(head));
+	if (jsonh_get_str(body, "name", 1, SNOW_NAME_MAX, &name, err, sizeof(err)) ||
+	    jsonh_get_str(body, "boot_id", 1, 39, &boot_id, err, sizeof(err)) ||
+	    jsonh_get_int(body, "seq", 1, 0, INT64_MAX, &seq, err, sizeof(err)))
+		return http_error(h, MHD_HTTP_BAD_REQUEST, "%s", err);
+	snprintf(head.name, sizeof(head.name), "%s", name);
+	snprintf(head.boot_id, sizeof(head.boot_id), "%s", boot_id);
+	head.seq = seq;
+	if (!chan_report_node(h, n, &head, &ret))
+		return ret;
+	/* Parsed once, here; what is kept and shown is the typed result. */
+	rc = report_check(body, &rep, err, sizeof(err));
+	if (rc)
+		return http_error(h, rc == -EINVAL ? MHD_HTTP_BAD_REQUEST :
+				  MHD_HTTP_INTERNAL_SERVER_ERROR, "%s", err);
+	return chan_take_report(h, n, &head, &rep, body);
 }
 
 /*
@@ -514,6 +555,21 @@ static enum MHD_Result chan_request(struct http_ctx *h,
 	if (chan_auth(h, &n, &ret)) {
 		explicit_bzero(n.secret, sizeof(n.secret));
 		return ret;
+	}
+	if (fn == chan_do_report) {
+		/* Most reports: no tree built (report_fast.c); the others go on below. */
+		struct report_head head;
+		struct report_state rep;
+		int rc;
+
+		memset(&rep, 0, sizeof(rep));
+		rc = report_fast(h->body.data, h->body.len, &head, &rep);
+		if (rc) {
+			ret = rc < 0 ? http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory")
+				     : chan_take_report(h, &n, &head, &rep, NULL);
+			explicit_bzero(n.secret, sizeof(n.secret));
+			return ret;
+		}
 	}
 	body = jsonh_parse_object(h->body.data, h->body.len, err, sizeof(err));
 	if (!body)

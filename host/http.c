@@ -230,6 +230,57 @@ static void http_client_ip(struct MHD_Connection *c, char *out, size_t cap)
 }
 
 /*
+ * Request contexts kept for the next request, with their body buffers: a
+ * node's report every second would otherwise allocate both and free them
+ * again (a context is larger than glibc's per-thread cache takes, so each
+ * was a trip into malloc's bins and their consolidation, seen in perf).
+ * Only the loop thread runs MHD's callbacks: no lock.
+ */
+#define HTTP_CTX_KEEP 256
+#define HTTP_BODY_KEEP 65536 /* bodies larger than this are not kept */
+static struct http_ctx *http_ctx_kept[HTTP_CTX_KEEP];
+static unsigned http_ctx_nkept;
+
+static struct http_ctx *http_ctx_new(void)
+{
+	struct http_ctx *h;
+	struct buf body;
+
+	if (!http_ctx_nkept)
+		return calloc(1, sizeof(struct http_ctx));
+	h = http_ctx_kept[--http_ctx_nkept];
+	body = h->body;
+	memset(h, 0, sizeof(*h));
+	h->body.data = body.data;
+	h->body.cap = body.cap;
+	return h;
+}
+
+static void http_ctx_release(struct http_ctx *h)
+{
+	if (http_ctx_nkept < HTTP_CTX_KEEP && h->body.cap <= HTTP_BODY_KEEP) {
+		/* A login's body held a password: nothing of it waits for the next request. */
+		if (h->body.data)
+			explicit_bzero(h->body.data, h->body.len);
+		buf_reset(&h->body);
+		http_ctx_kept[http_ctx_nkept++] = h;
+		return;
+	}
+	buf_free(&h->body);
+	free(h);
+}
+
+/* The kept contexts freed (snowd stopping). */
+static void http_ctx_drop_kept(void)
+{
+	while (http_ctx_nkept) {
+		struct http_ctx *h = http_ctx_kept[--http_ctx_nkept];
+		buf_free(&h->body);
+		free(h);
+	}
+}
+
+/*
  * MHD calls this once with the headers (*con_cls still NULL), then once per
  * piece of body, then once with nothing left: the router decides at the
  * first call, the handler answers at the last.
@@ -256,7 +307,7 @@ static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const
 		const char *clen;
 		long max;
 
-		h = calloc(1, sizeof(*h));
+		h = http_ctx_new();
 		if (!h)
 			return MHD_NO;
 		*con_cls = h;
@@ -339,10 +390,9 @@ static void http_completed(void *cls, struct MHD_Connection *conn, void **con_cl
 	if (h->pending && h->pending_free)
 		h->pending_free(h->pending);
 	h->sd->body_bytes -= h->body.len;
-	buf_free(&h->body);
 	explicit_bzero(&h->who, sizeof(h->who));
 	explicit_bzero(&h->answer_key, sizeof(h->answer_key));
-	free(h);
+	http_ctx_release(h);
 	*con_cls = NULL;
 }
 
@@ -556,4 +606,5 @@ void http_stop(struct snowd *sd)
 		MHD_stop_daemon(sd->httpd);
 	}
 	sd->httpd = NULL;
+	http_ctx_drop_kept();
 }

@@ -23,8 +23,7 @@ static int report_name_cmp(const void *a, const void *b, void *vctx)
 		      c->base + *(const uint32_t *)b * c->stride);
 }
 
-/* @ret the indexes 0..n-1 sorted by name (NULL when n is 0 or out of memory). */
-static uint32_t *report_index(const void *base, size_t n, size_t stride)
+uint32_t *report_index_names(const void *base, size_t n, size_t stride)
 {
 	struct report_names c = { base, stride };
 	uint32_t *idx = n ? malloc(n * sizeof(*idx)) : NULL;
@@ -38,7 +37,7 @@ static uint32_t *report_index(const void *base, size_t n, size_t stride)
 	return idx;
 }
 
-/* @ret the entry named name through idx (report_index()), or NULL. */
+/* @ret the entry named name through idx (report_index_names()), or NULL. */
 static const void *report_lookup(const void *base, size_t n, size_t stride, const uint32_t *idx,
 				 const char *name)
 {
@@ -85,7 +84,7 @@ int report_schema_parse(json_t *schema, struct report_schema *out, char *err, si
 		}
 		n.def[n.n++] = d;
 	}
-	if (n.n && !(n.by_name = report_index(n.def, n.n, sizeof(*n.def)))) {
+	if (n.n && !(n.by_name = report_index_names(n.def, n.n, sizeof(*n.def)))) {
 		snprintf(err, errlen, "schema: out of memory");
 		free(n.def);
 		return -ENOMEM;
@@ -332,7 +331,7 @@ int report_check(json_t *body, struct report_state *out, char *err, size_t errle
 			return rc;
 		}
 		if (n.nvalues &&
-		    !(n.values_by_name = report_index(n.values, n.nvalues, sizeof(*n.values)))) {
+		    !(n.values_by_name = report_index_names(n.values, n.nvalues, sizeof(*n.values)))) {
 			snprintf(err, errlen, "values: out of memory");
 			report_state_free(&n);
 			return -ENOMEM;

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "instr.h"
+#include "valid.h"
 
 #define REPORT_MAX_EVENTS 256  /* events or results in one report */
 #define REPORT_MAX_VALUES 4096 /* values in a schema; thresholds or devices in a report */
@@ -77,6 +78,24 @@ struct report_state {
  * naming the field.
  */
 int report_check(json_t *body, struct report_state *out, char *err, size_t errlen);
+/* A report's envelope: whose, which boot, which report of it. */
+struct report_head {
+	char name[SNOW_NAME_MAX + 1];
+	char boot_id[40];
+	int64_t seq;
+};
+
+/*
+ * The steady report (envelope, values, watermarks, no events or results)
+ * read without a JSON tree, into head and out (zeroed by the caller), as
+ * jsonh_parse_object() and report_check() would read it (report_fast.c).
+ * @ret 1 when read; 0 when the body is anything else (nothing filled: read
+ * it through jansson and report_check(), which give the errors); -ENOMEM.
+ */
+int report_fast(const char *data, size_t len, struct report_head *head, struct report_state *out);
+/* @ret the indexes 0..n-1 of entries that start with a name, sorted by it (NULL: n 0 or no memory). */
+uint32_t *report_index_names(const void *base, size_t n, size_t stride);
+
 /* Release s's parts and zero it. */
 void report_state_free(struct report_state *s);
 /*

@@ -111,6 +111,8 @@ stop_load
 
 # 4. Overlay render time, in process.
 read -r _ ovl_mean ovl_p50 ovl_p99 ovl_bytes < <("$bench_bin/overlay_bench" 100000)
+# ... and a steady report read, through jansson's tree and by report_fast().
+read -r _ _ rep_tree _ rep_fast _ rep_ratio _ rep_bytes < <("$bench_bin/report_bench" 20000 7)
 
 # 5. Boot files: snowd vs nginx, interleaved (host/bench/bootfiles.sh prints its tables).
 stop_pid "$pid"; pid=
@@ -144,6 +146,11 @@ cat <<EOF2
 | overlay render, in process (boot_render_overlay, 100000 nodes) | |
 |---|---|
 | mean / p50 / p99 | ${ovl_mean} / ${ovl_p50} / ${ovl_p99} µs per node (${ovl_bytes} bytes) |
+
+| a steady report read and kept, in process (report_bench, CPU time, median of 7) | |
+|---|---|
+| through jansson's tree (jsonh_parse_object + report_check) | ${rep_tree} µs (${rep_bytes} bytes) |
+| report_fast() into the same typed structs | ${rep_fast} µs (${rep_ratio}x less) |
 
 $(cat "$dir/bootfiles.md")
 EOF2

@@ -8,6 +8,11 @@ $(B)/bench/overlay_bench: $(OBJ)/host/bench/overlay_bench.o $(LIBHOST) $(LIBSNOW
 	$(CC) $(CFLAGS) -o $@ $^ $(HOST_LDLIBS)
 
 .PHONY: bench-host
-bench-host: $(BIN)/snowd $(BIN)/snow-nodesim $(B)/bench/overlay_bench
+bench-host: $(BIN)/snowd $(BIN)/snow-nodesim $(B)/bench/overlay_bench $(B)/bench/report_bench
 	@host/bench/bench-host.sh
 	@host/bench/bmc_fanout.sh
+
+$(OBJ)/host/bench/report_bench.o: CPPFLAGS += -Ihost/nodesim
+$(B)/bench/report_bench: $(OBJ)/host/bench/report_bench.o $(NODESIM_LIB) $(LIBSNOW)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $^ -ljansson -lnettle -lm
