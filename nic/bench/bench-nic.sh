@@ -19,93 +19,18 @@ SCALE=${SCALE:-100}
 ROUNDS=${ROUNDS:-3}
 [ "$(id -u)" = 0 ] || { echo "bench-nic: needs root (namespaces, AF_PACKET)" >&2; exit 1; }
 
-NSA=nic-ba-$$ NSB=nic-bb-$$ VA=nicba$$ VB=nicbb$$
-MACA=02:53:4e:00:01:01 MACB=02:53:4e:00:01:02
-IPA=10.250.$((($$ >> 8) % 250)).1 IPB=10.250.$((($$ >> 8) % 250)).2
-TMP=$(mktemp -d /tmp/nic-bench.XXXXXX)
-PIDS=()
-cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-	sleep 0.3
-	for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
-	ip netns del "$NSA" 2>/dev/null
-	ip netns del "$NSB" 2>/dev/null
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+# shellcheck source=nic/bench/nic-lib.sh
+. nic/bench/nic-lib.sh
+nic_link b 250 || exit 1
 
-ip netns add "$NSA"; ip netns add "$NSB"
-ip link add "$VA" type veth peer name "$VB"
-ip link set "$VA" netns "$NSA"; ip link set "$VB" netns "$NSB"
-ip -n "$NSA" link set "$VA" address $MACA mtu 65535 up
-ip -n "$NSB" link set "$VB" address $MACB mtu 65535 up
-ip -n "$NSA" link set lo up; ip -n "$NSB" link set lo up
-ip -n "$NSA" addr add $IPA/24 dev "$VA"; ip -n "$NSB" addr add $IPB/24 dev "$VB"
-
-wait_attached() {
-	for _ in $(seq 100); do grep -q "\"attached_pid\":$1[,}]" "$TMP/b.json" && return; sleep 0.1; done
-}
-PIDA= PIDB=
-# nics_up / nics_down: the snow-nic pair (the run-to-completion variant needs the link alone).
-nics_up() {
-	[ -n "$PIDA" ] && return
-	rm -f "$TMP/a.json" "$TMP/b.json"
-	ip netns exec "$NSA" $BIN/snow-nic -i "$VA" --node 1 --peers 2=$MACB -s "$TMP/a.sock" \
-		--status-file "$TMP/a.json" >>"$TMP/a.log" 2>&1 &
-	PIDA=$!
-	ip netns exec "$NSB" $BIN/snow-nic -i "$VB" --node 2 --peers 1=$MACA -s "$TMP/b.sock" \
-		--status-file "$TMP/b.json" >>"$TMP/b.log" 2>&1 &
-	PIDB=$!
-	PIDS+=("$PIDA" "$PIDB")
-	for _ in $(seq 150); do [ -s "$TMP/a.json" ] && [ -s "$TMP/b.json" ] && break; sleep 0.1; done
-	cp "$TMP/a.json" "$TMP/a.status"
-}
-nics_down() {
-	[ -z "$PIDA" ] && return
-	kill "$PIDA" "$PIDB" 2>/dev/null
-	wait "$PIDA" "$PIDB" 2>/dev/null
-	PIDA= PIDB=
-}
-# run NAME ARGS...: snow-nic-bench server in B, client in A; the client's rows appended to $TMP/NAME.
-# A first argument "tcp" measures TCP, "rtc" the NIC run to completion inside each bench process.
+# run NAME [tcp|rtc] ARGS...: one bench pair, the client's rows appended to $TMP/NAME.
+# "tcp" measures TCP, "rtc" the NIC run to completion inside each bench process,
+# otherwise snow-nic (the daemon).
 run() {
-	local name=$1 kind=snow spid; shift
-	case " $* " in *" tcp "*) kind=tcp ;; *" rtc "*) kind=rtc; shift ;; esac
-	case $kind in
-	tcp)
-		ip netns exec "$NSB" $BIN/snow-nic-bench -r server "$@" >"$TMP/$name.server" 2>&1 &
-		spid=$!
-		sleep 0.3
-		ip netns exec "$NSA" $BIN/snow-nic-bench -r client --addr $IPB "$@" >>"$TMP/$name" 2>&1 ;;
-	rtc)
-		nics_down
-		ip netns exec "$NSB" $BIN/snow-nic-bench -r server --engine "$VB" --node 2 --peer-mac $MACA \
-			--peer 1 "$@" >"$TMP/$name.server" 2>&1 &
-		spid=$!
-		ip netns exec "$NSA" $BIN/snow-nic-bench -r client --engine "$VA" --node 1 --peer-mac $MACB \
-			--peer 2 "$@" >>"$TMP/$name" 2>&1 ;;
-	snow)
-		nics_up
-		ip netns exec "$NSB" $BIN/snow-nic-bench -r server -s "$TMP/b.sock" --peer 1 "$@" \
-			>"$TMP/$name.server" 2>&1 &
-		spid=$!
-		wait_attached $spid
-		ip netns exec "$NSA" $BIN/snow-nic-bench -r client -s "$TMP/a.sock" --peer 2 "$@" \
-			>>"$TMP/$name" 2>&1 ;;
-	esac
-	wait $spid
-}
-# order R ITEMS...: the items rotated by R, reversed on odd rounds (each runs early and late).
-order() {
-	local r=$1 n i k; shift
-	n=$#
-	local items=("$@")
-	for ((k = 0; k < n; k++)); do
-		if ((r % 2)); then i=$(((n - 1 - k + r) % n)); else i=$(((k + r) % n)); fi
-		echo "${items[$i]}"
-	done
+	local name=$1 kind=snow
+	shift
+	case ${1:-} in tcp | rtc) kind=$1; shift ;; esac
+	nic_pair "$kind" "$TMP/$name" "" "$@"
 }
 
 echo "bench-nic: veth $VA<->$VB, MTU 65535, $(nproc) CPUs, $(uname -r), $ROUNDS rounds, load $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -114,34 +39,34 @@ RS=$((SCALE * 3 / 2 / ROUNDS)); [ "$RS" -ge 1 ] || RS=1
 SWEEP_SIZES=65536,262144,1048576,4194304
 FRAGS="0 4096 8192 16384 32768 49152 65495"
 for ((r = 0; r < ROUNDS; r++)); do
-	echo "round $((r + 1))/$ROUNDS: $(order $r pipe sf tcp rtc | tr '\n' ' ')(load $(cut -d' ' -f1 /proc/loadavg))"
-	for v in $(order $r pipe sf tcp rtc); do
+	echo "round $((r + 1))/$ROUNDS: $(nic_order $r pipe sf tcp rtc | tr '\n' ' ')(load $(cut -d' ' -f1 /proc/loadavg))"
+	for v in $(nic_order $r pipe sf tcp rtc); do
 		case $v in
 		pipe) run "pipe.$r" --iters-scale "$RS" ;;
 		sf) run "sf.$r" --sf --iters-scale "$RS" ;;
-		tcp) run "tcp.$r" -t tcp --port 5301 --iters-scale "$RS" ;;
+		tcp) run "tcp.$r" tcp --iters-scale "$RS" ;;
 		rtc) run "rtc.$r" rtc --iters-scale "$RS" ;;
 		esac
 	done
 	# Fragment sweep: bandwidth at fixed fragment sizes (0: the model's pick), same rotation.
-	for f in $(order $r $FRAGS); do
+	for f in $(nic_order $r $FRAGS); do
 		run "frag-$f.$r" --test bw --sizes $SWEEP_SIZES --frag "$f" --iters-scale "$RS"
 	done
 done
-nics_up
+nic_engines_up
 
 # Reference tools, when installed.
 SOCKPERF=- IPERF=-
 if command -v sockperf >/dev/null; then
-	ip netns exec "$NSB" sockperf sr --tcp -i $IPB -p 11111 >/dev/null 2>&1 &
-	sp=$!; PIDS+=($sp); sleep 0.5
+	nic_spawn ip netns exec "$NSB" sockperf sr --tcp -i "$IPB" -p 11111 >/dev/null 2>&1
+	sp=$SPAWNED; sleep 0.5
 	SOCKPERF=$(ip netns exec "$NSA" sockperf pp --tcp -i $IPB -p 11111 -t 3 -m 64 2>&1 |
 		sed -n 's/.*avg-latency=\([0-9.]*\).*/\1/p' | tail -1)
 	kill $sp 2>/dev/null
 fi
 if command -v iperf3 >/dev/null; then
-	ip netns exec "$NSB" iperf3 -s -1 -p 5302 >/dev/null 2>&1 &
-	ip_srv=$!; PIDS+=($ip_srv); sleep 0.5
+	nic_spawn ip netns exec "$NSB" iperf3 -s -1 -p 5302 >/dev/null 2>&1
+	ip_srv=$SPAWNED; sleep 0.5
 	IPERF=$(ip netns exec "$NSA" iperf3 -c $IPB -p 5302 -t 3 -f m 2>&1 |
 		awk '/receiver/ {print $(NF-2)}')
 	wait $ip_srv 2>/dev/null
