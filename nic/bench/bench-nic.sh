@@ -33,6 +33,7 @@ run() {
 	nic_pair "$kind" "$TMP/$name" "" "$@"
 }
 
+LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "bench-nic: veth $VA<->$VB, MTU 65535, $(nproc) CPUs, $(uname -r), $ROUNDS rounds, load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "threads are not pinned: two CPUs are shared with whatever else runs"
 RS=$((SCALE * 3 / 2 / ROUNDS)); [ "$RS" -ge 1 ] || RS=1
@@ -71,11 +72,13 @@ if command -v iperf3 >/dev/null; then
 		awk '/receiver/ {print $(NF-2)}')
 	wait $ip_srv 2>/dev/null
 fi
-echo "load at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+LOAD1=$(cut -d' ' -f1-3 /proc/loadavg)
+echo "load at the end: $LOAD1"
 
-python3 - "$TMP" "$SOCKPERF" "$IPERF" "$ROUNDS" <<'EOF'
+python3 - "$TMP" "$SOCKPERF" "$IPERF" "$ROUNDS" "$LOAD0" "$LOAD1" <<'EOF'
 import json, os, statistics, sys
 tmp, sockperf, iperf, rounds = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+load0, load1 = sys.argv[5], sys.argv[6]
 
 def table(name):
     rows = {}
@@ -140,4 +143,25 @@ bb = med("pipe", best_size, 1)[0]
 print("best pipelined bandwidth %.0f MB/s at %d B = %.0f%% of the slowest stage (%.0f MB/s)" %
       (bb, best_size, 100 * bb / slow, slow))
 print("model's fragment choices (status file frag_for):", st["frag_for"])
+
+# The figures issue 19 asks for, in one block.
+print()
+print("Summary: medians of %d rounds (min..max); load average %s at the start, %s at the end" %
+      (rounds, load0, load1))
+print("%-5s | %-26s | %-26s | %-26s" % ("", "64 B one-way latency us", "64 KiB bandwidth MB/s", "4 MiB bandwidth MB/s"))
+keys = [(64, 0), (65536, 1), (4194304, 1)]
+for v, label in (("pipe", "pipe"), ("rtc", "rtc"), ("sf", "S&F"), ("tcp", "TCP")):
+    print("%-5s | " % label + " | ".join("%8.1f (%7.1f..%7.1f)" % med(v, k, c) for k, c in keys))
+for v, label in (("pipe", "pipe"), ("rtc", "rtc")):
+    r = []
+    for k, c in keys:
+        a, t = med(v, k, c)[0], med("tcp", k, c)[0]
+        r.append((t / a if c == 0 else a / t) if a and t else 0)
+    print("%-5s vs TCP: latency %.2fx as fast, bandwidth %.2fx at 64 KiB, %.2fx at 4 MiB" % (label, r[0], r[1], r[2]))
+for size in (65536, 262144, 1048576, 4194304):
+    m = med("frag-0", size, 1)
+    fixed = [(med("frag-%d" % f, size, 1)[0], f) for f in frags]
+    bw, f = max(fixed)
+    print("model at %7d B: fragment %5d, %7.1f MB/s; best fixed %5d, %7.1f MB/s; model/best %.2f" %
+          (size, med("frag-0", size, 2)[0], m[0], f, bw, m[0] / bw if bw else 0))
 EOF

@@ -9,7 +9,9 @@
 #   e.g. nic-ab.sh 'base||' 'spin|--spin-us 50|SNOWNIC_SPIN_US=50' 'rtc|inproc|'
 # OPTIONS "inproc" runs no snow-nic: each bench runs the NIC in its own
 # process, run to completion (snow-nic-bench --engine).
-# A variant named tcp is the TCP run of snow-nic-bench (always added).
+# A variant named tcp is the TCP run of snow-nic-bench (always added); OPTIONS
+# "tcp" makes another (e.g. 'tcp-pin1|tcp|PIN=1').  PIN=CPU in ENV runs both
+# benchmarks of the variant on that one CPU.
 set -u
 cd "$(dirname "$0")/../.."
 BIN=build/bin
@@ -35,7 +37,7 @@ nic_link ab 251 || exit 1
 one() {
 	local name=$1 opts=$2 envs=$3 round=$4 kind=snow
 	[ "$opts" = inproc ] && kind=rtc
-	[ "$name" = tcp ] && kind=tcp
+	[ "$name" = tcp ] || [ "$opts" = tcp ] && kind=tcp
 	nic_engines_down
 	# shellcheck disable=SC2086
 	[ $kind = snow ] && nic_engines_up $opts

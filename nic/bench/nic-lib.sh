@@ -11,7 +11,9 @@
 #   nic_pair KIND OUT ENVS ARGS...  one snow-nic-bench pair: KIND snow (through
 #                          the engines, started if needed), rtc (the NIC inside each
 #                          bench process; engines stopped first) or tcp; the
-#                          client's rows appended to OUT, the server's to OUT.server
+#                          client's rows appended to OUT, the server's to OUT.server.
+#                          ENVS is VAR=VALUE words for both benches; PIN=CPU among
+#                          them runs both on that one CPU (taskset) instead
 #   nic_order R ITEMS...   ITEMS rotated by R, reversed on odd R (each runs early and late)
 #   nic_spawn CMD...       run CMD in the background, killed on exit; sets SPAWNED
 # Callers set BIN and may set TCP_PORT (5301).
@@ -77,30 +79,34 @@ nic_engines_down() {
 }
 
 nic_pair() {
-	local kind=$1 out=$2 envs=$3 spid
+	local kind=$1 out=$2 envs=$3 spid pin="" w
 	shift 3
+	for w in $envs; do
+		case $w in PIN=*) pin="taskset -c ${w#PIN=}" ;; esac
+	done
+	envs=$(for w in $envs; do case $w in PIN=*) ;; *) echo "$w" ;; esac; done)
 	case $kind in
 	tcp)
-		ip netns exec "$NSB" "$BIN/snow-nic-bench" -r server -t tcp --port "$TCP_PORT" "$@" \
+		ip netns exec "$NSB" $pin "$BIN/snow-nic-bench" -r server -t tcp --port "$TCP_PORT" "$@" \
 			>>"$out.server" 2>&1 &
 		spid=$!
 		# The server listens within a few ms; the client retries its connect.
 		sleep 0.3
-		ip netns exec "$NSA" "$BIN/snow-nic-bench" -r client -t tcp --addr "$IPB" \
+		ip netns exec "$NSA" $pin "$BIN/snow-nic-bench" -r client -t tcp --addr "$IPB" \
 			--port "$TCP_PORT" "$@" >>"$out" 2>&1 ;;
 	rtc)
 		nic_engines_down
 		# shellcheck disable=SC2086
-		ip netns exec "$NSB" env $envs "$BIN/snow-nic-bench" -r server --engine "$VB" --node 2 \
+		ip netns exec "$NSB" env $envs $pin "$BIN/snow-nic-bench" -r server --engine "$VB" --node 2 \
 			--peer-mac "$MACA" --peer 1 "$@" >>"$out.server" 2>&1 &
 		spid=$!
 		# shellcheck disable=SC2086
-		ip netns exec "$NSA" env $envs "$BIN/snow-nic-bench" -r client --engine "$VA" --node 1 \
+		ip netns exec "$NSA" env $envs $pin "$BIN/snow-nic-bench" -r client --engine "$VA" --node 1 \
 			--peer-mac "$MACB" --peer 2 "$@" >>"$out" 2>&1 ;;
 	snow)
 		nic_engines_up
 		# shellcheck disable=SC2086
-		ip netns exec "$NSB" env $envs "$BIN/snow-nic-bench" -r server -s "$TMP/b.sock" --peer 1 \
+		ip netns exec "$NSB" env $envs $pin "$BIN/snow-nic-bench" -r server -s "$TMP/b.sock" --peer 1 \
 			"$@" >>"$out.server" 2>&1 &
 		spid=$!
 		for _ in $(seq 100); do
@@ -108,7 +114,7 @@ nic_pair() {
 			sleep 0.1
 		done
 		# shellcheck disable=SC2086
-		ip netns exec "$NSA" env $envs "$BIN/snow-nic-bench" -r client -s "$TMP/a.sock" --peer 2 \
+		ip netns exec "$NSA" env $envs $pin "$BIN/snow-nic-bench" -r client -s "$TMP/a.sock" --peer 2 \
 			"$@" >>"$out" 2>&1 ;;
 	esac
 	wait "$spid"
