@@ -16,11 +16,16 @@
 #                          them runs both on that one CPU (taskset) instead
 #   nic_order R ITEMS...   ITEMS rotated by R, reversed on odd R (each runs early and late)
 #   nic_spawn CMD...       run CMD in the background, killed on exit; sets SPAWNED
-# Callers set BIN and may set TCP_PORT (5301).
+# Callers set BIN and may set TCP_PORT (5301) and BENCH_OPTS, given to both ends of
+# every pair; by default each pair sleeps 300 ms after start-up and makes 2000
+# untimed 64 B round trips before it measures (see docs/nic.md: right after the
+# engine's CPU-bound calibration the scheduler keeps the two ends on different
+# CPUs, and a wake-up across CPUs costs ~200 us on this VM; TCP gets the same).
 
 NIC_PIDS=()
 PIDA= PIDB=
 TCP_PORT=${TCP_PORT:-5301}
+BENCH_OPTS=${BENCH_OPTS:---settle-ms 300 --warm 2000}
 
 nic_cleanup() {
 	local p
@@ -87,27 +92,27 @@ nic_pair() {
 	envs=$(for w in $envs; do case $w in PIN=*) ;; *) echo "$w" ;; esac; done)
 	case $kind in
 	tcp)
-		ip netns exec "$NSB" $pin "$BIN/snow-nic-bench" -r server -t tcp --port "$TCP_PORT" "$@" \
+		ip netns exec "$NSB" $pin "$BIN/snow-nic-bench" -r server -t tcp --port "$TCP_PORT" $BENCH_OPTS "$@" \
 			>>"$out.server" 2>&1 &
 		spid=$!
 		# The server listens within a few ms; the client retries its connect.
 		sleep 0.3
 		ip netns exec "$NSA" $pin "$BIN/snow-nic-bench" -r client -t tcp --addr "$IPB" \
-			--port "$TCP_PORT" "$@" >>"$out" 2>&1 ;;
+			--port "$TCP_PORT" $BENCH_OPTS "$@" >>"$out" 2>&1 ;;
 	rtc)
 		nic_engines_down
 		# shellcheck disable=SC2086
 		ip netns exec "$NSB" env $envs $pin "$BIN/snow-nic-bench" -r server --engine "$VB" --node 2 \
-			--peer-mac "$MACA" --peer 1 "$@" >>"$out.server" 2>&1 &
+			--peer-mac "$MACA" --peer 1 $BENCH_OPTS "$@" >>"$out.server" 2>&1 &
 		spid=$!
 		# shellcheck disable=SC2086
 		ip netns exec "$NSA" env $envs $pin "$BIN/snow-nic-bench" -r client --engine "$VA" --node 1 \
-			--peer-mac "$MACB" --peer 2 "$@" >>"$out" 2>&1 ;;
+			--peer-mac "$MACB" --peer 2 $BENCH_OPTS "$@" >>"$out" 2>&1 ;;
 	snow)
 		nic_engines_up
 		# shellcheck disable=SC2086
 		ip netns exec "$NSB" env $envs $pin "$BIN/snow-nic-bench" -r server -s "$TMP/b.sock" --peer 1 \
-			"$@" >>"$out.server" 2>&1 &
+			$BENCH_OPTS "$@" >>"$out.server" 2>&1 &
 		spid=$!
 		for _ in $(seq 100); do
 			grep -q "\"attached_pid\":$spid[,}]" "$TMP/b.json" && break
@@ -115,7 +120,7 @@ nic_pair() {
 		done
 		# shellcheck disable=SC2086
 		ip netns exec "$NSA" env $envs $pin "$BIN/snow-nic-bench" -r client -s "$TMP/a.sock" --peer 2 \
-			"$@" >>"$out" 2>&1 ;;
+			$BENCH_OPTS "$@" >>"$out" 2>&1 ;;
 	esac
 	wait "$spid"
 }
