@@ -43,10 +43,13 @@ for ((r = 0; r < ROUNDS; r++)); do
 	echo "round $((r + 1))/$ROUNDS: $(nic_order $r pipe sf tcp rtc | tr '\n' ' ')(load $(cut -d' ' -f1 /proc/loadavg))"
 	for v in $(nic_order $r pipe sf tcp rtc); do
 		case $v in
-		pipe) run "pipe.$r" --iters-scale "$RS" ;;
-		sf) run "sf.$r" --sf --iters-scale "$RS" ;;
-		tcp) run "tcp.$r" tcp --iters-scale "$RS" ;;
-		rtc) run "rtc.$r" rtc --iters-scale "$RS" ;;
+		# Latency for every size first, then bandwidth, each in its own pair: a
+		# bandwidth run in between keeps both ends busy, and the scheduler then
+		# spreads them over both CPUs for the next latency run (docs/nic.md).
+		pipe) for t in lat bw; do run "pipe.$r" --test $t --iters-scale "$RS"; done ;;
+		sf) for t in lat bw; do run "sf.$r" --sf --test $t --iters-scale "$RS"; done ;;
+		tcp) for t in lat bw; do run "tcp.$r" tcp --test $t --iters-scale "$RS"; done ;;
+		rtc) for t in lat bw; do run "rtc.$r" rtc --test $t --iters-scale "$RS"; done ;;
 		esac
 	done
 	# Fragment sweep: bandwidth at fixed fragment sizes (0: the model's pick), same rotation.
@@ -86,7 +89,10 @@ def table(name):
         for line in open(os.path.join(tmp, name)):
             f = line.split()
             if f and f[0].isdigit():
-                rows[int(f[0])] = (float(f[1]), float(f[2]), int(f[3]))
+                # A latency run and a bandwidth run each fill their own column.
+                lat, bw, frag = float(f[1]), float(f[2]), int(f[3])
+                old = rows.get(int(f[0]), (0.0, 0.0, 0))
+                rows[int(f[0])] = (lat or old[0], bw or old[1], frag if bw else (old[2] or frag))
     except OSError:
         pass
     return rows
