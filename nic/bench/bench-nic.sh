@@ -10,7 +10,10 @@
 #   - the fragment size the cost model picked, and bandwidth at fixed
 #     fragment sizes around it;
 #   - each stage's bandwidth alone (snow-nic's start-up calibration), and the
-#     pipeline's best bandwidth as a fraction of its slowest stage.
+#     pipeline's best bandwidth as a fraction of its slowest stage;
+#   - a summary of issue 19's figures (64 B latency, 64 KiB and 4 MiB
+#     bandwidth, model vs best fixed fragment) with the load average.
+# Each pair settles and warms up first (BENCH_OPTS, nic-lib.sh).
 # Needs root.  SCALE=PCT scales iteration counts (default 100), ROUNDS=N.
 set -u
 cd "$(dirname "$0")/../.."
