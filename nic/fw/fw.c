@@ -111,7 +111,7 @@ int nicfw_config_check(const struct nicfw_config *c, char *err, size_t errlen)
 
 /* ---- helpers ---------------------------------------------------------- */
 
-int peer_index(const struct nicfw *fw, uint16_t id)
+int fw_peer_index(const struct nicfw *fw, uint16_t id)
 {
 	unsigned i;
 
@@ -121,7 +121,7 @@ int peer_index(const struct nicfw *fw, uint16_t id)
 	return -1;
 }
 
-int32_t peer_credits(const struct fw_peer *p)
+int32_t fw_peer_credits(const struct fw_peer *p)
 {
 	return p->limit_valid ? (int32_t)(p->limit - p->tx_seq) : 0;
 }
@@ -142,7 +142,7 @@ uint32_t nicfw_frag_for(const struct nicfw *fw, uint64_t n)
 const struct snf_ctl *nicfw_ctl(const struct nicfw *fw) { return fw->ctl; }
 
 /* A completion entry to fill, or NULL when the host has not made room. */
-struct snf_comp *comp_slot(struct nicfw *fw)
+struct snf_comp *fw_comp_slot(struct nicfw *fw)
 {
 	struct snf_comp *c = snf_ring_slot(&fw->comp);
 
@@ -151,20 +151,20 @@ struct snf_comp *comp_slot(struct nicfw *fw)
 	return c;
 }
 
-void comp_push(struct nicfw *fw)
+void fw_comp_push(struct nicfw *fw)
 {
 	snf_ring_push(&fw->comp);
 	fw->irq = true;
 }
 
-uint32_t comp_used(const struct nicfw *fw)
+uint32_t fw_comp_used(const struct nicfw *fw)
 {
 	return atomic_load_explicit(&fw->comp.h->prod, memory_order_relaxed) -
 	       atomic_load_explicit(&fw->comp.h->cons, memory_order_acquire);
 }
 
 /* Completion for a descriptor the NIC accepted (or refused) from the host. */
-void comp_desc(struct nicfw *fw, uint8_t type, uint64_t cookie, uint16_t peer,
+void fw_comp_desc(struct nicfw *fw, uint8_t type, uint64_t cookie, uint16_t peer,
 		      uint32_t len, int status, uint32_t tag, uint32_t frag, uint32_t nfrags,
 		      uint64_t host_off)
 {
@@ -172,7 +172,7 @@ void comp_desc(struct nicfw *fw, uint8_t type, uint64_t cookie, uint16_t peer,
 
 	if (!fw->host_up)
 		return;
-	c = comp_slot(fw);
+	c = fw_comp_slot(fw);
 	if (!c) {
 		/* The acceptance check keeps room; only a host that lies gets here. */
 		fw_log(fw, HAL_LOG_ERR, "completion ring full: completion for cookie %llu lost",
@@ -188,29 +188,29 @@ void comp_desc(struct nicfw *fw, uint8_t type, uint64_t cookie, uint16_t peer,
 	c->frag = frag;
 	c->nfrags = nfrags;
 	c->host_off = host_off;
-	comp_push(fw);
+	fw_comp_push(fw);
 	if (fw->outstanding)
 		fw->outstanding--;
 }
 
-void comp_loss(struct nicfw *fw, uint16_t peer, uint32_t frames, int status)
+void fw_comp_loss(struct nicfw *fw, uint16_t peer, uint32_t frames, int status)
 {
 	struct snf_comp *c;
 
 	/* Only into room no accepted descriptor's completion needs. */
-	if (!fw->host_up || comp_used(fw) + fw->outstanding + 1 >= fw->comp.size ||
-	    !(c = comp_slot(fw)))
+	if (!fw->host_up || fw_comp_used(fw) + fw->outstanding + 1 >= fw->comp.size ||
+	    !(c = fw_comp_slot(fw)))
 		return; /* counted anyway: frames_lost */
 	c->type = SNF_COMP_LOSS;
 	c->peer = peer;
 	c->len = frames;
 	c->status = status;
-	comp_push(fw);
+	fw_comp_push(fw);
 }
 
 /* ---- control frames (hello and credits) ------------------------------- */
 
-void ctrl_send(struct nicfw *fw, struct fw_peer *p, uint32_t flags)
+void fw_ctrl_send(struct nicfw *fw, struct fw_peer *p, uint32_t flags)
 {
 	struct snf_hdr h = { 0 };
 	struct snf_ctrl_wire c = { 0 };
@@ -257,19 +257,19 @@ void ctrl_send(struct nicfw *fw, struct fw_peer *p, uint32_t flags)
 }
 
 /* After freeing receive buffers: tell the sender when a quarter of its grant is back. */
-void credit_maybe_return(struct nicfw *fw, struct fw_peer *p)
+void fw_credit_maybe_return(struct nicfw *fw, struct fw_peer *p)
 {
 	uint32_t step = fw->grant / 4 ? fw->grant / 4 : 1;
 
 	if (fw->cfg.flow_control && p->rx_known && p->rx_consumed - p->rx_adv >= step)
-		ctrl_send(fw, p, 0);
+		fw_ctrl_send(fw, p, 0);
 }
 
 /* A new incarnation of peer p is sending to us: start its receive state afresh. */
-void rx_reset(struct nicfw *fw, struct fw_peer *p, uint32_t epoch, uint32_t seq)
+void fw_rx_reset(struct nicfw *fw, struct fw_peer *p, uint32_t epoch, uint32_t seq)
 {
 	if (p->cur != NONE)
-		rx_abort(fw, p->cur, -ECONNRESET);
+		fw_rx_abort(fw, p->cur, -ECONNRESET);
 	p->rx_known = true;
 	p->rx_epoch = epoch;
 	p->rx_expect = seq;
@@ -278,7 +278,7 @@ void rx_reset(struct nicfw *fw, struct fw_peer *p, uint32_t epoch, uint32_t seq)
 	p->rx_adv = 0;
 }
 
-void ctrl_recv(struct nicfw *fw, struct fw_peer *p, const struct snf_hdr *h,
+void fw_ctrl_recv(struct nicfw *fw, struct fw_peer *p, const struct snf_hdr *h,
 		      const uint8_t *payload)
 {
 	struct snf_ctrl_wire c;
@@ -287,7 +287,7 @@ void ctrl_recv(struct nicfw *fw, struct fw_peer *p, const struct snf_hdr *h,
 	snf_ctrl_decode(payload, &c);
 	CNT_ADD(fw, ctrl_rx, 1);
 	if (!p->rx_known || p->rx_epoch != h->epoch) {
-		rx_reset(fw, p, h->epoch, c.next_seq);
+		fw_rx_reset(fw, p, h->epoch, c.next_seq);
 		reply = true;
 	}
 	if ((c.flags & SNF_CTRL_LIMIT) && c.your_epoch == fw->cfg.epoch) {
@@ -303,7 +303,7 @@ void ctrl_recv(struct nicfw *fw, struct fw_peer *p, const struct snf_hdr *h,
 	if (c.flags & SNF_CTRL_REPLY)
 		reply = true;
 	if (reply)
-		ctrl_send(fw, p, p->limit_valid ? 0 : SNF_CTRL_REPLY);
+		fw_ctrl_send(fw, p, p->limit_valid ? 0 : SNF_CTRL_REPLY);
 }
 
 /* ---- host attach / detach ---------------------------------------------- */
@@ -332,7 +332,7 @@ static void host_down(struct nicfw *fw)
 	}
 	for (i = 0; i < fw->nrxm; i++)
 		if (fw->rxm[i].used && !fw->rxm[i].aborted)
-			rx_abort(fw, i, -ECONNRESET);
+			fw_rx_abort(fw, i, -ECONNRESET);
 	fw->post_head = fw->post_tail = 0;
 }
 
@@ -360,22 +360,22 @@ void fw_event(struct nicfw *fw, const struct hal_event *ev)
 		break;
 	case HAL_EV_DMA_DONE:
 		if (CK_KIND(ev->cookie) == CK_TXDMA && i < fw->ntx)
-			tx_dma_done(fw, i, ev->status);
+			fw_tx_dma_done(fw, i, ev->status);
 		else if (CK_KIND(ev->cookie) == CK_RXDMA && i < fw->nrx)
-			rx_dma_done(fw, i, ev->status);
+			fw_rx_dma_done(fw, i, ev->status);
 		break;
 	case HAL_EV_TX_DONE:
 		if (CK_KIND(ev->cookie) == CK_TXWIRE && i < fw->ntx) {
 			if (!ev->status)
 				CNT_ADD(fw, frags_tx, 1);
-			tx_release(fw, i);
+			fw_tx_release(fw, i);
 		} else if (CK_KIND(ev->cookie) == CK_CTRL && i < NICFW_CTRL_BUFS) {
 			fw->ctrl_free |= 1u << i;
 		}
 		break;
 	case HAL_EV_RX:
 		if (CK_KIND(ev->cookie) == CK_RXBUF && i < fw->nrx)
-			rx_frame(fw, i, ev->len);
+			fw_rx_frame(fw, i, ev->len);
 		break;
 	case HAL_EV_HOST_UP:
 		fw->host_up = true;
@@ -401,10 +401,10 @@ static void fw_tick(struct nicfw *fw, uint64_t now)
 		if ((!p->rx_known || (fw->cfg.flow_control && !p->limit_valid)) &&
 		    now - p->hello_ns >= HELLO_NS) {
 			p->hello_ns = now;
-			ctrl_send(fw, p, SNF_CTRL_REPLY);
+			fw_ctrl_send(fw, p, SNF_CTRL_REPLY);
 		}
 		if (p->ctrl_pending && fw->ctrl_free)
-			ctrl_send(fw, p, p->ctrl_pending & 0xff);
+			fw_ctrl_send(fw, p, p->ctrl_pending & 0xff);
 		if (p->cur != NONE && tmo && now - fw->rxm[p->cur].last_ns > tmo) {
 			/* With credits on, a sender that may send but does not is gone. */
 			int32_t room = (int32_t)(p->rx_base + p->rx_consumed + fw->grant - p->rx_expect);
@@ -412,8 +412,8 @@ static void fw_tick(struct nicfw *fw, uint64_t now)
 				fw_log(fw, HAL_LOG_WARN,
 				       "message from node %u stalled at %u of %u bytes: aborted",
 				       p->id, fw->rxm[p->cur].received, fw->rxm[p->cur].len);
-				comp_loss(fw, p->id, 0, -ETIMEDOUT);
-				rx_abort(fw, p->cur, -ETIMEDOUT);
+				fw_comp_loss(fw, p->id, 0, -ETIMEDOUT);
+				fw_rx_abort(fw, p->cur, -ETIMEDOUT);
 			}
 		}
 	}
@@ -426,8 +426,8 @@ static void fw_gauges(struct nicfw *fw)
 	unsigned i;
 
 	for (i = 0; i < fw->npeers; i++)
-		if (peer_credits(&fw->peers[i]) > 0)
-			credits += (uint64_t)peer_credits(&fw->peers[i]);
+		if (fw_peer_credits(&fw->peers[i]) > 0)
+			credits += (uint64_t)fw_peer_credits(&fw->peers[i]);
 	for (i = 0; i < fw->nrx; i++)
 		if (fw->rx[i].state == RS_HELD)
 			held++;
@@ -452,15 +452,15 @@ int nicfw_run(struct nicfw *fw, int timeout_ms)
 	n = fw->hal->ops->event_wait(fw->hal, ev, 64, timeout_ms);
 	do {
 		/* Buffers the host posted before these frames arrived are theirs. */
-		rx_take_posts(fw);
+		fw_rx_take_posts(fw);
 		for (i = 0; i < n; i++)
 			fw_event(fw, &ev[i]);
 		total += n;
-		rx_take_posts(fw);
-		rx_flush(fw);
-		tx_fetch(fw);
-		tx_pump(fw);
-		tx_wire(fw);
+		fw_rx_take_posts(fw);
+		fw_rx_flush(fw);
+		fw_tx_fetch(fw);
+		fw_tx_pump(fw);
+		fw_tx_wire(fw);
 		host_maybe_released(fw);
 		/* Keep going while the engines have more for us: one wakeup, many events. */
 		n = total < 4096 ? fw->hal->ops->event_wait(fw->hal, ev, 64, 0) : 0;
@@ -470,7 +470,7 @@ int nicfw_run(struct nicfw *fw, int timeout_ms)
 		fw->next_tick = now + TICK_NS;
 		fw_tick(fw, now);
 		fw_gauges(fw);
-		tx_wire(fw);
+		fw_tx_wire(fw);
 	}
 	if (fw->irq) {
 		fw->irq = false;
@@ -645,7 +645,7 @@ int nicfw_create(struct nic_hal *hal, const struct nicfw_config *cfg, struct nic
 	 * would be an overflow drop (drops_nobuf) with credits on.
 	 */
 	for (i = 0; i < fw->nrx; i++)
-		rx_repost(fw, i);
+		fw_rx_repost(fw, i);
 
 	if (cfg->calibrate) {
 		rc = fw_calibrate(fw);

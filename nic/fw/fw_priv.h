@@ -153,37 +153,37 @@ void fw_log(struct nicfw *fw, enum hal_log_level lvl, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 /* fw.c: helpers, completions and control frames. */
-int peer_index(const struct nicfw *fw, uint16_t id);
-int32_t peer_credits(const struct fw_peer *p);
-void comp_desc(struct nicfw *fw, uint8_t type, uint64_t cookie, uint16_t peer, uint32_t len,
+int fw_peer_index(const struct nicfw *fw, uint16_t id);
+int32_t fw_peer_credits(const struct fw_peer *p);
+void fw_comp_desc(struct nicfw *fw, uint8_t type, uint64_t cookie, uint16_t peer, uint32_t len,
 	       int status, uint32_t tag, uint32_t frag, uint32_t nfrags, uint64_t host_off);
-void comp_loss(struct nicfw *fw, uint16_t peer, uint32_t frames, int status);
-/* A completion entry to fill, or NULL when the host has not made room; comp_push() posts it. */
-struct snf_comp *comp_slot(struct nicfw *fw);
-void comp_push(struct nicfw *fw);
-uint32_t comp_used(const struct nicfw *fw);
-void rx_reset(struct nicfw *fw, struct fw_peer *p, uint32_t epoch, uint32_t seq);
-void ctrl_send(struct nicfw *fw, struct fw_peer *p, uint32_t flags);
-void ctrl_recv(struct nicfw *fw, struct fw_peer *p, const struct snf_hdr *h,
+void fw_comp_loss(struct nicfw *fw, uint16_t peer, uint32_t frames, int status);
+/* A completion entry to fill, or NULL when the host has not made room; fw_comp_push() posts it. */
+struct snf_comp *fw_comp_slot(struct nicfw *fw);
+void fw_comp_push(struct nicfw *fw);
+uint32_t fw_comp_used(const struct nicfw *fw);
+void fw_rx_reset(struct nicfw *fw, struct fw_peer *p, uint32_t epoch, uint32_t seq);
+void fw_ctrl_send(struct nicfw *fw, struct fw_peer *p, uint32_t flags);
+void fw_ctrl_recv(struct nicfw *fw, struct fw_peer *p, const struct snf_hdr *h,
 	       const uint8_t *payload);
-void credit_maybe_return(struct nicfw *fw, struct fw_peer *p);
+void fw_credit_maybe_return(struct nicfw *fw, struct fw_peer *p);
 /* Handle one engine event (also during calibration). */
 void fw_event(struct nicfw *fw, const struct hal_event *ev);
 
 /* fw_rx.c: the receiver process. */
-void rx_repost(struct nicfw *fw, uint32_t s);
-void rx_abort(struct nicfw *fw, uint32_t mi, int status);
-void rx_frame(struct nicfw *fw, uint32_t s, uint32_t len);
-void rx_dma_done(struct nicfw *fw, uint32_t s, int status);
-void rx_take_posts(struct nicfw *fw);
-void rx_flush(struct nicfw *fw);
+void fw_rx_repost(struct nicfw *fw, uint32_t s);
+void fw_rx_abort(struct nicfw *fw, uint32_t mi, int status);
+void fw_rx_frame(struct nicfw *fw, uint32_t s, uint32_t len);
+void fw_rx_dma_done(struct nicfw *fw, uint32_t s, int status);
+void fw_rx_take_posts(struct nicfw *fw);
+void fw_rx_flush(struct nicfw *fw);
 
 /* fw_tx.c: the sender process. */
-void tx_release(struct nicfw *fw, uint32_t s);
-void tx_dma_done(struct nicfw *fw, uint32_t s, int status);
-void tx_fetch(struct nicfw *fw);
-void tx_pump(struct nicfw *fw);
-void tx_wire(struct nicfw *fw);
+void fw_tx_release(struct nicfw *fw, uint32_t s);
+void fw_tx_dma_done(struct nicfw *fw, uint32_t s, int status);
+void fw_tx_fetch(struct nicfw *fw);
+void fw_tx_pump(struct nicfw *fw);
+void fw_tx_wire(struct nicfw *fw);
 
 /*
  * fw_cal.c: measure each stage and fill ctl->stages.  @ret 0, -ENOMEM (no

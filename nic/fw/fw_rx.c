@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-void rx_repost(struct nicfw *fw, uint32_t s)
+void fw_rx_repost(struct nicfw *fw, uint32_t s)
 {
 	struct fw_rxslot *r = &fw->rx[s];
 	int rc;
@@ -19,7 +19,7 @@ void rx_repost(struct nicfw *fw, uint32_t s)
 		struct fw_peer *p = &fw->peers[r->peer];
 		p->rx_consumed++;
 		r->counted = 0;
-		credit_maybe_return(fw, p);
+		fw_credit_maybe_return(fw, p);
 	}
 	r->state = RS_POSTED;
 	r->msg = NONE;
@@ -66,7 +66,7 @@ static void rx_free_held(struct nicfw *fw, struct fw_rxmsg *m)
 	for (s = m->held_head; s != NONE; s = n) {
 		n = fw->rx[s].next;
 		m->accounted += fw->rx[s].plen;
-		rx_repost(fw, s);
+		fw_rx_repost(fw, s);
 	}
 	m->held_head = m->held_tail = NONE;
 }
@@ -81,7 +81,7 @@ static bool rx_emit(struct nicfw *fw, uint32_t mi)
 	struct fw_rxmsg *m = &fw->rxm[mi];
 	uint16_t id = fw->peers[m->peer].id;
 	int status = m->aborted ? m->status : m->len > m->post.len ? -EMSGSIZE : 0;
-	struct snf_comp *c = comp_slot(fw);
+	struct snf_comp *c = fw_comp_slot(fw);
 	uint32_t n;
 
 	if (!c)
@@ -104,7 +104,7 @@ static bool rx_emit(struct nicfw *fw, uint32_t mi)
 		rx_free_held(fw, m);
 		CNT_ADD(fw, small_rx, 1);
 	}
-	comp_push(fw);
+	fw_comp_push(fw);
 	if (fw->outstanding)
 		fw->outstanding--;
 	if (!m->aborted) {
@@ -117,7 +117,7 @@ static bool rx_emit(struct nicfw *fw, uint32_t mi)
 }
 
 /* Complete finished messages in the order they got their buffers: per-peer order holds. */
-void rx_flush(struct nicfw *fw)
+void fw_rx_flush(struct nicfw *fw)
 {
 	while (fw->ro_head != fw->ro_tail) {
 		uint32_t mi = fw->rxorder[fw->ro_head % fw->nro];
@@ -155,10 +155,10 @@ static void rx_check_done(struct nicfw *fw, uint32_t mi)
 		return;
 	}
 	m->ready = true;
-	rx_flush(fw);
+	fw_rx_flush(fw);
 }
 
-void rx_abort(struct nicfw *fw, uint32_t mi, int status)
+void fw_rx_abort(struct nicfw *fw, uint32_t mi, int status)
 {
 	struct fw_rxmsg *m = &fw->rxm[mi];
 	struct fw_peer *p = &fw->peers[m->peer];
@@ -199,7 +199,7 @@ static void rx_progress(struct nicfw *fw, uint32_t mi)
 		if (r->poff >= m->post.len) {
 			/* Beyond a short buffer: truncated, reported as -EMSGSIZE. */
 			m->accounted += r->plen;
-			rx_repost(fw, s);
+			fw_rx_repost(fw, s);
 			continue;
 		}
 		n = m->post.len - r->poff < r->plen ? m->post.len - r->poff : r->plen;
@@ -212,7 +212,7 @@ static void rx_progress(struct nicfw *fw, uint32_t mi)
 			m->accounted += r->plen;
 			m->status = rc;
 			m->aborted = true;
-			rx_repost(fw, s);
+			fw_rx_repost(fw, s);
 			continue;
 		}
 		r->state = RS_DMA;
@@ -251,13 +251,13 @@ static void rx_data(struct nicfw *fw, uint32_t s, struct fw_peer *p, const struc
 
 	if (!p->rx_known || p->rx_epoch != h->epoch) {
 		/* Data before (or without) a hello: adopt the sender's numbering. */
-		rx_reset(fw, p, h->epoch, h->seq);
-		ctrl_send(fw, p, SNF_CTRL_REPLY);
+		fw_rx_reset(fw, p, h->epoch, h->seq);
+		fw_ctrl_send(fw, p, SNF_CTRL_REPLY);
 	}
 	d = (int32_t)(h->seq - p->rx_expect);
 	if (d < 0) {
 		CNT_ADD(fw, frames_dup, 1);
-		rx_repost(fw, s);
+		fw_rx_repost(fw, s);
 		return;
 	}
 	if (d > 0) {
@@ -265,8 +265,8 @@ static void rx_data(struct nicfw *fw, uint32_t s, struct fw_peer *p, const struc
 		CNT_ADD(fw, frames_lost, (uint64_t)d);
 		p->rx_consumed += (uint32_t)d;
 		if (p->cur != NONE)
-			rx_abort(fw, p->cur, -EIO);
-		comp_loss(fw, p->id, (uint32_t)d, -EIO);
+			fw_rx_abort(fw, p->cur, -EIO);
+		fw_comp_loss(fw, p->id, (uint32_t)d, -EIO);
 		fw_log(fw, HAL_LOG_DEBUG, "node %u: %d frame(s) lost before seq %u", p->id, d,
 		       h->seq);
 	}
@@ -276,8 +276,8 @@ static void rx_data(struct nicfw *fw, uint32_t s, struct fw_peer *p, const struc
 		/* No application: the port is closed, as on GM; holding would serve a stranger. */
 		CNT_ADD(fw, drops_closed, 1);
 		if (h->flags & SNF_F_FIRST && p->cur != NONE)
-			rx_abort(fw, p->cur, -ECONNRESET);
-		rx_repost(fw, s);
+			fw_rx_abort(fw, p->cur, -ECONNRESET);
+		fw_rx_repost(fw, s);
 		return;
 	}
 	r->peer = (uint16_t)pi;
@@ -288,12 +288,12 @@ static void rx_data(struct nicfw *fw, uint32_t s, struct fw_peer *p, const struc
 
 	if (h->flags & SNF_F_FIRST) {
 		if (p->cur != NONE)
-			rx_abort(fw, p->cur, -EIO); /* its tail never came */
+			fw_rx_abort(fw, p->cur, -EIO); /* its tail never came */
 		mi = rxm_alloc(fw);
 		if (mi == NONE) {
 			fw_log(fw, HAL_LOG_ERR, "no message state left: frame from node %u dropped",
 			       p->id);
-			rx_repost(fw, s);
+			fw_rx_repost(fw, s);
 			return;
 		}
 		m = &fw->rxm[mi];
@@ -316,7 +316,7 @@ static void rx_data(struct nicfw *fw, uint32_t s, struct fw_peer *p, const struc
 		    fw->rxm[mi].received != h->offset) {
 			/* The rest of a message whose start was lost. */
 			CNT_ADD(fw, frames_orphan, 1);
-			rx_repost(fw, s);
+			fw_rx_repost(fw, s);
 			return;
 		}
 		m = &fw->rxm[mi];
@@ -339,7 +339,7 @@ static void rx_data(struct nicfw *fw, uint32_t s, struct fw_peer *p, const struc
 	rx_progress(fw, mi);
 }
 
-void rx_frame(struct nicfw *fw, uint32_t s, uint32_t len)
+void fw_rx_frame(struct nicfw *fw, uint32_t s, uint32_t len)
 {
 	struct fw_rxslot *r = &fw->rx[s];
 	const uint8_t *f = fw->mem + r->off;
@@ -351,30 +351,30 @@ void rx_frame(struct nicfw *fw, uint32_t s, uint32_t len)
 	if (snf_hdr_decode(f, len, &h, err, sizeof(err))) {
 		CNT_ADD(fw, frames_bad, 1);
 		fw_log(fw, HAL_LOG_DEBUG, "bad frame: %s", err);
-		rx_repost(fw, s);
+		fw_rx_repost(fw, s);
 		return;
 	}
 	if (h.type == SNF_T_CAL) {
-		rx_repost(fw, s);
+		fw_rx_repost(fw, s);
 		return;
 	}
-	pi = peer_index(fw, h.src_node);
+	pi = fw_peer_index(fw, h.src_node);
 	if (pi < 0 || memcmp(fw->peers[pi].mac, h.src, 6) || h.dst_node != fw->cfg.node_id) {
 		CNT_ADD(fw, frames_bad, 1);
 		fw_log(fw, HAL_LOG_DEBUG, "frame from node %u (%02x:..:%02x) to %u not for us",
 		       h.src_node, h.src[0], h.src[5], h.dst_node);
-		rx_repost(fw, s);
+		fw_rx_repost(fw, s);
 		return;
 	}
 	if (h.type == SNF_T_CTRL) {
-		ctrl_recv(fw, &fw->peers[pi], &h, f + SNF_FRAME_HDR);
-		rx_repost(fw, s);
+		fw_ctrl_recv(fw, &fw->peers[pi], &h, f + SNF_FRAME_HDR);
+		fw_rx_repost(fw, s);
 		return;
 	}
 	rx_data(fw, s, &fw->peers[pi], &h);
 }
 
-void rx_dma_done(struct nicfw *fw, uint32_t s, int status)
+void fw_rx_dma_done(struct nicfw *fw, uint32_t s, int status)
 {
 	struct fw_rxslot *r = &fw->rx[s];
 	uint32_t mi = r->msg;
@@ -388,12 +388,12 @@ void rx_dma_done(struct nicfw *fw, uint32_t s, int status)
 		m->aborted = true;
 		CNT_ADD(fw, msgs_aborted, 1);
 	}
-	rx_repost(fw, s);
+	fw_rx_repost(fw, s);
 	rx_check_done(fw, mi);
 }
 
 /* Pull posted receive descriptors from the host into the NIC's own queue. */
-void rx_take_posts(struct nicfw *fw)
+void fw_rx_take_posts(struct nicfw *fw)
 {
 	int64_t avail;
 
@@ -410,7 +410,7 @@ void rx_take_posts(struct nicfw *fw)
 		const struct snf_post_desc *d = snf_ring_head(&fw->post);
 		struct snf_post_desc copy = *d;
 
-		if (comp_used(fw) + fw->outstanding + COMP_RESERVE >= fw->comp.size)
+		if (fw_comp_used(fw) + fw->outstanding + COMP_RESERVE >= fw->comp.size)
 			break; /* the host must read completions first */
 		snf_ring_pop(&fw->post);
 		fw->outstanding++;
@@ -420,7 +420,7 @@ void rx_take_posts(struct nicfw *fw)
 			       (unsigned long long)copy.host_off, copy.len,
 			       (unsigned long long)fw->host_win);
 			CNT_ADD(fw, bad_desc, 1);
-			comp_desc(fw, SNF_COMP_RECV, copy.cookie, 0, 0, -EFAULT, 0, 0, 0,
+			fw_comp_desc(fw, SNF_COMP_RECV, copy.cookie, 0, 0, -EFAULT, 0, 0, 0,
 				  copy.host_off);
 			continue;
 		}

@@ -19,7 +19,7 @@ static uint32_t tx_alloc(struct nicfw *fw)
 	return s;
 }
 
-void tx_release(struct nicfw *fw, uint32_t s)
+void fw_tx_release(struct nicfw *fw, uint32_t s)
 {
 	fw->tx[s].state = TS_FREE;
 	fw->tx[s].next = fw->tx_free;
@@ -32,7 +32,7 @@ static int tx_check(struct nicfw *fw, const struct snf_send_desc *d, int *pi)
 {
 	uint32_t nfrags, frag;
 
-	*pi = peer_index(fw, d->peer);
+	*pi = fw_peer_index(fw, d->peer);
 	if (*pi < 0) {
 		fw_log(fw, HAL_LOG_WARN, "send descriptor refused: node %u is not a peer", d->peer);
 		return -EHOSTUNREACH;
@@ -81,7 +81,7 @@ static int tx_check(struct nicfw *fw, const struct snf_send_desc *d, int *pi)
 }
 
 /* Copy descriptors from the send ring into the message pool. */
-void tx_fetch(struct nicfw *fw)
+void fw_tx_fetch(struct nicfw *fw)
 {
 	int64_t avail;
 	int pi, rc;
@@ -99,7 +99,7 @@ void tx_fetch(struct nicfw *fw)
 		const struct snf_send_desc *d = snf_ring_head(&fw->send);
 		struct fw_txmsg *m = &fw->txm[fw->txm_tail & (fw->cfg.send_ring - 1)];
 
-		if (comp_used(fw) + fw->outstanding + COMP_RESERVE >= fw->comp.size)
+		if (fw_comp_used(fw) + fw->outstanding + COMP_RESERVE >= fw->comp.size)
 			break; /* the host must read completions first */
 		memcpy(&m->d, d, offsetof(struct snf_send_desc, data));
 		if ((d->flags & SNF_SEND_INLINE) && d->len <= SNF_INLINE_MAX)
@@ -109,7 +109,7 @@ void tx_fetch(struct nicfw *fw)
 		rc = tx_check(fw, &m->d, &pi);
 		if (rc) {
 			CNT_ADD(fw, bad_desc, 1);
-			comp_desc(fw, SNF_COMP_SEND, m->d.cookie, m->d.peer, m->d.len, rc,
+			fw_comp_desc(fw, SNF_COMP_SEND, m->d.cookie, m->d.peer, m->d.len, rc,
 				  m->d.tag, 0, 0, 0);
 			continue;
 		}
@@ -165,7 +165,7 @@ static void tx_msg_fetched(struct nicfw *fw, struct fw_txmsg *m)
 {
 	m->done = true;
 	if (!m->aborted) {
-		comp_desc(fw, SNF_COMP_SEND, m->d.cookie, m->d.peer, m->d.len, m->status, m->d.tag,
+		fw_comp_desc(fw, SNF_COMP_SEND, m->d.cookie, m->d.peer, m->d.len, m->status, m->d.tag,
 			  m->frag, m->nfrags, m->d.host_off);
 		if (!m->status) {
 			CNT_ADD(fw, msgs_tx, 1);
@@ -188,7 +188,7 @@ static int tx_issue(struct nicfw *fw, struct fw_txmsg *m)
 	uint32_t need = m->sf ? m->nfrags : 1, s, fl, mi;
 	int rc;
 
-	if (fw->cfg.flow_control && peer_credits(p) < (int32_t)need) {
+	if (fw->cfg.flow_control && fw_peer_credits(p) < (int32_t)need) {
 		if (!p->stalled) {
 			p->stalled = true;
 			CNT_ADD(fw, stalls_credit, 1);
@@ -245,7 +245,7 @@ static int tx_issue(struct nicfw *fw, struct fw_txmsg *m)
 	return 1;
 }
 
-void tx_pump(struct nicfw *fw)
+void fw_tx_pump(struct nicfw *fw)
 {
 	struct fw_txmsg *m;
 
@@ -270,7 +270,7 @@ void tx_pump(struct nicfw *fw)
 }
 
 /* Hand ready frames to the wire, strictly in sequence order. */
-void tx_wire(struct nicfw *fw)
+void fw_tx_wire(struct nicfw *fw)
 {
 	uint32_t s;
 	int rc;
@@ -281,7 +281,7 @@ void tx_wire(struct nicfw *fw)
 			break;
 		fw->wq_head++;
 		if (fw->tx[s].skip) {
-			tx_release(fw, s);
+			fw_tx_release(fw, s);
 			continue;
 		}
 		rc = fw->hal->ops->wire_send(fw->hal, fw->tx[s].off, fw->tx[s].len,
@@ -290,14 +290,14 @@ void tx_wire(struct nicfw *fw)
 		if (rc) {
 			fw_log(fw, HAL_LOG_ERR, "frame of %u bytes not queued: %s", fw->tx[s].len,
 			       strerror(-rc));
-			tx_release(fw, s);
+			fw_tx_release(fw, s);
 			continue;
 		}
 		fw->tx[s].state = TS_WIRE;
 	}
 }
 
-void tx_dma_done(struct nicfw *fw, uint32_t s, int status)
+void fw_tx_dma_done(struct nicfw *fw, uint32_t s, int status)
 {
 	struct fw_txslot *t = &fw->tx[s];
 	struct fw_txmsg *m = &fw->txm[t->msg];
