@@ -165,8 +165,8 @@ uint32_t fw_comp_used(const struct nicfw *fw)
 
 /* Completion for a descriptor the NIC accepted (or refused) from the host. */
 void fw_comp_desc(struct nicfw *fw, uint8_t type, uint64_t cookie, uint16_t peer,
-		      uint32_t len, int status, uint32_t tag, uint32_t frag, uint32_t nfrags,
-		      uint64_t host_off)
+		  uint32_t len, int status, uint32_t tag, uint32_t frag, uint32_t nfrags,
+		  uint64_t host_off)
 {
 	struct snf_comp *c;
 
@@ -279,7 +279,7 @@ void fw_rx_reset(struct nicfw *fw, struct fw_peer *p, uint32_t epoch, uint32_t s
 }
 
 void fw_ctrl_recv(struct nicfw *fw, struct fw_peer *p, const struct snf_hdr *h,
-		      const uint8_t *payload)
+		  const uint8_t *payload)
 {
 	struct snf_ctrl_wire c;
 	bool reply = false;

@@ -156,7 +156,7 @@ void fw_log(struct nicfw *fw, enum hal_log_level lvl, const char *fmt, ...)
 int fw_peer_index(const struct nicfw *fw, uint16_t id);
 int32_t fw_peer_credits(const struct fw_peer *p);
 void fw_comp_desc(struct nicfw *fw, uint8_t type, uint64_t cookie, uint16_t peer, uint32_t len,
-	       int status, uint32_t tag, uint32_t frag, uint32_t nfrags, uint64_t host_off);
+		  int status, uint32_t tag, uint32_t frag, uint32_t nfrags, uint64_t host_off);
 void fw_comp_loss(struct nicfw *fw, uint16_t peer, uint32_t frames, int status);
 /* A completion entry to fill, or NULL when the host has not made room; fw_comp_push() posts it. */
 struct snf_comp *fw_comp_slot(struct nicfw *fw);
@@ -165,7 +165,7 @@ uint32_t fw_comp_used(const struct nicfw *fw);
 void fw_rx_reset(struct nicfw *fw, struct fw_peer *p, uint32_t epoch, uint32_t seq);
 void fw_ctrl_send(struct nicfw *fw, struct fw_peer *p, uint32_t flags);
 void fw_ctrl_recv(struct nicfw *fw, struct fw_peer *p, const struct snf_hdr *h,
-	       const uint8_t *payload);
+		  const uint8_t *payload);
 void fw_credit_maybe_return(struct nicfw *fw, struct fw_peer *p);
 /* Handle one engine event (also during calibration). */
 void fw_event(struct nicfw *fw, const struct hal_event *ev);
