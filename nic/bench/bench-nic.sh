@@ -10,7 +10,10 @@
 #   - the fragment size the cost model picked, and bandwidth at fixed
 #     fragment sizes around it;
 #   - each stage's bandwidth alone (snow-nic's start-up calibration), and the
-#     pipeline's best bandwidth as a fraction of its slowest stage.
+#     pipeline's best bandwidth as a fraction of its slowest stage;
+#   - a summary of issue 19's figures (64 B latency, 64 KiB and 4 MiB
+#     bandwidth, model vs best fixed fragment) with the load average.
+# Each pair settles and warms up first (BENCH_OPTS, nic-lib.sh).
 # Needs root.  SCALE=PCT scales iteration counts (default 100), ROUNDS=N.
 set -u
 cd "$(dirname "$0")/../.."
@@ -19,138 +22,69 @@ SCALE=${SCALE:-100}
 ROUNDS=${ROUNDS:-3}
 [ "$(id -u)" = 0 ] || { echo "bench-nic: needs root (namespaces, AF_PACKET)" >&2; exit 1; }
 
-NSA=nic-ba-$$ NSB=nic-bb-$$ VA=nicba$$ VB=nicbb$$
-MACA=02:53:4e:00:01:01 MACB=02:53:4e:00:01:02
-IPA=10.250.$((($$ >> 8) % 250)).1 IPB=10.250.$((($$ >> 8) % 250)).2
-TMP=$(mktemp -d /tmp/nic-bench.XXXXXX)
-PIDS=()
-cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-	sleep 0.3
-	for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
-	ip netns del "$NSA" 2>/dev/null
-	ip netns del "$NSB" 2>/dev/null
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+# shellcheck source=nic/bench/nic-lib.sh
+. nic/bench/nic-lib.sh
+nic_link b 250 || exit 1
 
-ip netns add "$NSA"; ip netns add "$NSB"
-ip link add "$VA" type veth peer name "$VB"
-ip link set "$VA" netns "$NSA"; ip link set "$VB" netns "$NSB"
-ip -n "$NSA" link set "$VA" address $MACA mtu 65535 up
-ip -n "$NSB" link set "$VB" address $MACB mtu 65535 up
-ip -n "$NSA" link set lo up; ip -n "$NSB" link set lo up
-ip -n "$NSA" addr add $IPA/24 dev "$VA"; ip -n "$NSB" addr add $IPB/24 dev "$VB"
-
-wait_attached() {
-	for _ in $(seq 100); do grep -q "\"attached_pid\":$1[,}]" "$TMP/b.json" && return; sleep 0.1; done
-}
-PIDA= PIDB=
-# nics_up / nics_down: the snow-nic pair (the run-to-completion variant needs the link alone).
-nics_up() {
-	[ -n "$PIDA" ] && return
-	rm -f "$TMP/a.json" "$TMP/b.json"
-	ip netns exec "$NSA" $BIN/snow-nic -i "$VA" --node 1 --peers 2=$MACB -s "$TMP/a.sock" \
-		--status-file "$TMP/a.json" >>"$TMP/a.log" 2>&1 &
-	PIDA=$!
-	ip netns exec "$NSB" $BIN/snow-nic -i "$VB" --node 2 --peers 1=$MACA -s "$TMP/b.sock" \
-		--status-file "$TMP/b.json" >>"$TMP/b.log" 2>&1 &
-	PIDB=$!
-	PIDS+=("$PIDA" "$PIDB")
-	for _ in $(seq 150); do [ -s "$TMP/a.json" ] && [ -s "$TMP/b.json" ] && break; sleep 0.1; done
-	cp "$TMP/a.json" "$TMP/a.status"
-}
-nics_down() {
-	[ -z "$PIDA" ] && return
-	kill "$PIDA" "$PIDB" 2>/dev/null
-	wait "$PIDA" "$PIDB" 2>/dev/null
-	PIDA= PIDB=
-}
-# run NAME ARGS...: snow-nic-bench server in B, client in A; the client's rows appended to $TMP/NAME.
-# A first argument "tcp" measures TCP, "rtc" the NIC run to completion inside each bench process.
+# run NAME [tcp|rtc] ARGS...: one bench pair, the client's rows appended to $TMP/NAME.
+# "tcp" measures TCP, "rtc" the NIC run to completion inside each bench process,
+# otherwise snow-nic (the daemon).
 run() {
-	local name=$1 kind=snow spid; shift
-	case " $* " in *" tcp "*) kind=tcp ;; *" rtc "*) kind=rtc; shift ;; esac
-	case $kind in
-	tcp)
-		ip netns exec "$NSB" $BIN/snow-nic-bench -r server "$@" >"$TMP/$name.server" 2>&1 &
-		spid=$!
-		sleep 0.3
-		ip netns exec "$NSA" $BIN/snow-nic-bench -r client --addr $IPB "$@" >>"$TMP/$name" 2>&1 ;;
-	rtc)
-		nics_down
-		ip netns exec "$NSB" $BIN/snow-nic-bench -r server --engine "$VB" --node 2 --peer-mac $MACA \
-			--peer 1 "$@" >"$TMP/$name.server" 2>&1 &
-		spid=$!
-		ip netns exec "$NSA" $BIN/snow-nic-bench -r client --engine "$VA" --node 1 --peer-mac $MACB \
-			--peer 2 "$@" >>"$TMP/$name" 2>&1 ;;
-	snow)
-		nics_up
-		ip netns exec "$NSB" $BIN/snow-nic-bench -r server -s "$TMP/b.sock" --peer 1 "$@" \
-			>"$TMP/$name.server" 2>&1 &
-		spid=$!
-		wait_attached $spid
-		ip netns exec "$NSA" $BIN/snow-nic-bench -r client -s "$TMP/a.sock" --peer 2 "$@" \
-			>>"$TMP/$name" 2>&1 ;;
-	esac
-	wait $spid
-}
-# order R ITEMS...: the items rotated by R, reversed on odd rounds (each runs early and late).
-order() {
-	local r=$1 n i k; shift
-	n=$#
-	local items=("$@")
-	for ((k = 0; k < n; k++)); do
-		if ((r % 2)); then i=$(((n - 1 - k + r) % n)); else i=$(((k + r) % n)); fi
-		echo "${items[$i]}"
-	done
+	local name=$1 kind=snow
+	shift
+	case ${1:-} in tcp | rtc) kind=$1; shift ;; esac
+	nic_pair "$kind" "$TMP/$name" "" "$@"
 }
 
+LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "bench-nic: veth $VA<->$VB, MTU 65535, $(nproc) CPUs, $(uname -r), $ROUNDS rounds, load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "threads are not pinned: two CPUs are shared with whatever else runs"
 RS=$((SCALE * 3 / 2 / ROUNDS)); [ "$RS" -ge 1 ] || RS=1
 SWEEP_SIZES=65536,262144,1048576,4194304
 FRAGS="0 4096 8192 16384 32768 49152 65495"
 for ((r = 0; r < ROUNDS; r++)); do
-	echo "round $((r + 1))/$ROUNDS: $(order $r pipe sf tcp rtc | tr '\n' ' ')(load $(cut -d' ' -f1 /proc/loadavg))"
-	for v in $(order $r pipe sf tcp rtc); do
+	echo "round $((r + 1))/$ROUNDS: $(nic_order $r pipe sf tcp rtc | tr '\n' ' ')(load $(cut -d' ' -f1 /proc/loadavg))"
+	for v in $(nic_order $r pipe sf tcp rtc); do
 		case $v in
-		pipe) run "pipe.$r" --iters-scale "$RS" ;;
-		sf) run "sf.$r" --sf --iters-scale "$RS" ;;
-		tcp) run "tcp.$r" -t tcp --port 5301 --iters-scale "$RS" ;;
-		rtc) run "rtc.$r" rtc --iters-scale "$RS" ;;
+		# Latency for every size first, then bandwidth, each in its own pair: a
+		# bandwidth run in between keeps both ends busy, and the scheduler then
+		# spreads them over both CPUs for the next latency run (docs/nic.md).
+		pipe) for t in lat bw; do run "pipe.$r" --test $t --iters-scale "$RS"; done ;;
+		sf) for t in lat bw; do run "sf.$r" --sf --test $t --iters-scale "$RS"; done ;;
+		tcp) for t in lat bw; do run "tcp.$r" tcp --test $t --iters-scale "$RS"; done ;;
+		rtc) for t in lat bw; do run "rtc.$r" rtc --test $t --iters-scale "$RS"; done ;;
 		esac
 	done
 	# Fragment sweep: bandwidth at fixed fragment sizes (0: the model's pick), same rotation.
-	for f in $(order $r $FRAGS); do
+	for f in $(nic_order $r $FRAGS); do
 		run "frag-$f.$r" --test bw --sizes $SWEEP_SIZES --frag "$f" --iters-scale "$RS"
 	done
 done
-nics_up
+nic_engines_up
 
 # Reference tools, when installed.
 SOCKPERF=- IPERF=-
 if command -v sockperf >/dev/null; then
-	ip netns exec "$NSB" sockperf sr --tcp -i $IPB -p 11111 >/dev/null 2>&1 &
-	sp=$!; PIDS+=($sp); sleep 0.5
+	nic_spawn ip netns exec "$NSB" sockperf sr --tcp -i "$IPB" -p 11111 >/dev/null 2>&1
+	sp=$SPAWNED; sleep 0.5
 	SOCKPERF=$(ip netns exec "$NSA" sockperf pp --tcp -i $IPB -p 11111 -t 3 -m 64 2>&1 |
 		sed -n 's/.*avg-latency=\([0-9.]*\).*/\1/p' | tail -1)
 	kill $sp 2>/dev/null
 fi
 if command -v iperf3 >/dev/null; then
-	ip netns exec "$NSB" iperf3 -s -1 -p 5302 >/dev/null 2>&1 &
-	ip_srv=$!; PIDS+=($ip_srv); sleep 0.5
+	nic_spawn ip netns exec "$NSB" iperf3 -s -1 -p 5302 >/dev/null 2>&1
+	ip_srv=$SPAWNED; sleep 0.5
 	IPERF=$(ip netns exec "$NSA" iperf3 -c $IPB -p 5302 -t 3 -f m 2>&1 |
 		awk '/receiver/ {print $(NF-2)}')
 	wait $ip_srv 2>/dev/null
 fi
-echo "load at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+LOAD1=$(cut -d' ' -f1-3 /proc/loadavg)
+echo "load at the end: $LOAD1"
 
-python3 - "$TMP" "$SOCKPERF" "$IPERF" "$ROUNDS" <<'EOF'
+python3 - "$TMP" "$SOCKPERF" "$IPERF" "$ROUNDS" "$LOAD0" "$LOAD1" <<'EOF'
 import json, os, statistics, sys
 tmp, sockperf, iperf, rounds = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+load0, load1 = sys.argv[5], sys.argv[6]
 
 def table(name):
     rows = {}
@@ -158,7 +92,10 @@ def table(name):
         for line in open(os.path.join(tmp, name)):
             f = line.split()
             if f and f[0].isdigit():
-                rows[int(f[0])] = (float(f[1]), float(f[2]), int(f[3]))
+                # A latency run and a bandwidth run each fill their own column.
+                lat, bw, frag = float(f[1]), float(f[2]), int(f[3])
+                old = rows.get(int(f[0]), (0.0, 0.0, 0))
+                rows[int(f[0])] = (lat or old[0], bw or old[1], frag if bw else (old[2] or frag))
     except OSError:
         pass
     return rows
@@ -215,4 +152,25 @@ bb = med("pipe", best_size, 1)[0]
 print("best pipelined bandwidth %.0f MB/s at %d B = %.0f%% of the slowest stage (%.0f MB/s)" %
       (bb, best_size, 100 * bb / slow, slow))
 print("model's fragment choices (status file frag_for):", st["frag_for"])
+
+# The figures issue 19 asks for, in one block.
+print()
+print("Summary: medians of %d rounds (min..max); load average %s at the start, %s at the end" %
+      (rounds, load0, load1))
+print("%-5s | %-26s | %-26s | %-26s" % ("", "64 B one-way latency us", "64 KiB bandwidth MB/s", "4 MiB bandwidth MB/s"))
+keys = [(64, 0), (65536, 1), (4194304, 1)]
+for v, label in (("pipe", "pipe"), ("rtc", "rtc"), ("sf", "S&F"), ("tcp", "TCP")):
+    print("%-5s | " % label + " | ".join("%8.1f (%7.1f..%7.1f)" % med(v, k, c) for k, c in keys))
+for v, label in (("pipe", "pipe"), ("rtc", "rtc")):
+    r = []
+    for k, c in keys:
+        a, t = med(v, k, c)[0], med("tcp", k, c)[0]
+        r.append((t / a if c == 0 else a / t) if a and t else 0)
+    print("%-5s vs TCP: latency %.2fx as fast, bandwidth %.2fx at 64 KiB, %.2fx at 4 MiB" % (label, r[0], r[1], r[2]))
+for size in (65536, 262144, 1048576, 4194304):
+    m = med("frag-0", size, 1)
+    fixed = [(med("frag-%d" % f, size, 1)[0], f) for f in frags]
+    bw, f = max(fixed)
+    print("model at %7d B: fragment %5d, %7.1f MB/s; best fixed %5d, %7.1f MB/s; model/best %.2f" %
+          (size, med("frag-0", size, 2)[0], m[0], f, bw, m[0] / bw if bw else 0))
 EOF

@@ -9,7 +9,9 @@
 #   e.g. nic-ab.sh 'base||' 'spin|--spin-us 50|SNOWNIC_SPIN_US=50' 'rtc|inproc|'
 # OPTIONS "inproc" runs no snow-nic: each bench runs the NIC in its own
 # process, run to completion (snow-nic-bench --engine).
-# A variant named tcp is the TCP run of snow-nic-bench (always added).
+# A variant named tcp is the TCP run of snow-nic-bench (always added); OPTIONS
+# "tcp" makes another (e.g. 'tcp-pin1|tcp|PIN=1').  PIN=CPU in ENV runs both
+# benchmarks of the variant on that one CPU.
 set -u
 cd "$(dirname "$0")/../.."
 BIN=build/bin
@@ -25,81 +27,23 @@ shift $((OPTIND - 1))
 [ "$(id -u)" = 0 ] || { echo "nic-ab: needs root" >&2; exit 1; }
 VARIANTS=("$@" "tcp||")
 
-NSA=nic-aba-$$ NSB=nic-abb-$$ VA=nicaba$$ VB=nicabb$$
-MACA=02:53:4e:00:02:01 MACB=02:53:4e:00:02:02
-IPA=10.251.$((($$ >> 8) % 250)).1 IPB=10.251.$((($$ >> 8) % 250)).2
-TMP=$(mktemp -d /tmp/nic-ab.XXXXXX)
-PIDA= PIDB= INPROC=
-stop() { local p; for p in "$@"; do [ -n "$p" ] && kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done; }
-cleanup() {
-	stop "$PIDA" "$PIDB"
-	ip netns del "$NSA" 2>/dev/null
-	ip netns del "$NSB" 2>/dev/null
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+TCP_PORT=5311
+# shellcheck source=nic/bench/nic-lib.sh
+. nic/bench/nic-lib.sh
+nic_link ab 251 || exit 1
 
-ip netns add "$NSA"; ip netns add "$NSB"
-ip link add "$VA" type veth peer name "$VB"
-ip link set "$VA" netns "$NSA"; ip link set "$VB" netns "$NSB"
-ip -n "$NSA" link set "$VA" address $MACA mtu 65535 up
-ip -n "$NSB" link set "$VB" address $MACB mtu 65535 up
-ip -n "$NSA" link set lo up; ip -n "$NSB" link set lo up
-ip -n "$NSA" addr add $IPA/24 dev "$VA"; ip -n "$NSB" addr add $IPB/24 dev "$VB"
-
-# client NAME ROUND ENV ARGS...: one bench pair (server in B first), rows to $TMP/NAME.ROUND
-client() {
-	local name=$1 round=$2 envs=$3 spid
-	shift 3
-	if [ "$name" = tcp ]; then
-		ip netns exec "$NSB" $BIN/snow-nic-bench -r server -t tcp --port 5311 "$@" >/dev/null 2>&1 &
-		spid=$!
-		sleep 0.3
-		ip netns exec "$NSA" $BIN/snow-nic-bench -r client -t tcp --addr $IPB --port 5311 "$@" \
-			>>"$TMP/$name.$round" 2>&1
-	elif [ "$INPROC" ]; then
-		# shellcheck disable=SC2086
-		ip netns exec "$NSB" env $envs $BIN/snow-nic-bench -r server --engine "$VB" --node 2 \
-			--peer-mac $MACA --peer 1 "$@" >/dev/null 2>&1 &
-		spid=$!
-		# shellcheck disable=SC2086
-		ip netns exec "$NSA" env $envs $BIN/snow-nic-bench -r client --engine "$VA" --node 1 \
-			--peer-mac $MACB --peer 2 "$@" >>"$TMP/$name.$round" 2>&1
-	else
-		# shellcheck disable=SC2086
-		ip netns exec "$NSB" env $envs $BIN/snow-nic-bench -r server -s "$TMP/b.sock" --peer 1 "$@" \
-			>/dev/null 2>&1 &
-		spid=$!
-		for _ in $(seq 100); do grep -q "\"attached_pid\":$spid[,}]" "$TMP/b.json" && break; sleep 0.1; done
-		# shellcheck disable=SC2086
-		ip netns exec "$NSA" env $envs $BIN/snow-nic-bench -r client -s "$TMP/a.sock" --peer 2 "$@" \
-			>>"$TMP/$name.$round" 2>&1
-	fi
-	wait $spid
-}
-
-# one NAME OPTS ENV ROUND: a fresh engine pair with OPTS (none for tcp), then the measurements
+# one NAME OPTS ENV ROUND: a fresh engine pair with OPTS (none for tcp and inproc),
+# then the measurements, rows to $TMP/NAME.ROUND
 one() {
-	local name=$1 opts=$2 envs=$3 round=$4
-	INPROC=
-	[ "$opts" = inproc ] && INPROC=1
-	if [ "$name" != tcp ] && [ -z "$INPROC" ]; then
-		rm -f "$TMP"/*.json
-		# shellcheck disable=SC2086
-		ip netns exec "$NSA" $BIN/snow-nic -i "$VA" --node 1 --peers 2=$MACB -s "$TMP/a.sock" \
-			--status-file "$TMP/a.json" $opts >>"$TMP/a.log" 2>&1 &
-		PIDA=$!
-		# shellcheck disable=SC2086
-		ip netns exec "$NSB" $BIN/snow-nic -i "$VB" --node 2 --peers 1=$MACA -s "$TMP/b.sock" \
-			--status-file "$TMP/b.json" $opts >>"$TMP/b.log" 2>&1 &
-		PIDB=$!
-		for _ in $(seq 150); do [ -s "$TMP/a.json" ] && [ -s "$TMP/b.json" ] && break; sleep 0.1; done
-	fi
-	client "$name" "$round" "$envs" --test lat --sizes 64 --iters-scale $((SCALE * 5))
-	client "$name" "$round" "$envs" --test bw --sizes 65536,4194304 --iters-scale "$SCALE"
-	stop "$PIDA" "$PIDB"
-	PIDA= PIDB=
+	local name=$1 opts=$2 envs=$3 round=$4 kind=snow
+	[ "$opts" = inproc ] && kind=rtc
+	[ "$name" = tcp ] || [ "$opts" = tcp ] && kind=tcp
+	nic_engines_down
+	# shellcheck disable=SC2086
+	[ $kind = snow ] && nic_engines_up $opts
+	nic_pair $kind "$TMP/$name.$round" "$envs" --test lat --sizes 64 --iters-scale $((SCALE * 5))
+	nic_pair $kind "$TMP/$name.$round" "$envs" --test bw --sizes 65536,4194304 --iters-scale "$SCALE"
+	nic_engines_down
 }
 
 echo "nic-ab: $ROUNDS rounds, scale $SCALE, $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"

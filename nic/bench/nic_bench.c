@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #define TAG_DATA 1
@@ -40,7 +41,7 @@
 struct bopts {
 	char *transport, *role, *socket, *addr, *test, *out_sizes, *sizes, *engine, *peer_mac;
 	long node, peer, port, min_size, max_size, frag, window, sf, verify, count, post_delay_us,
-		iters_scale;
+		iters_scale, warm, settle_ms;
 };
 
 #define O(f) offsetof(struct bopts, f)
@@ -61,6 +62,8 @@ static const struct conf_option bopts_table[] = {
 	{ "count", 0, CONF_INT, O(count), 1, 1000000, "N", "overload: messages in the burst (2000)" },
 	{ "post-delay-us", 0, CONF_INT, O(post_delay_us), 0, 10000000, "US", "overload: server sleeps this long per post (0)" },
 	{ "iters-scale", 0, CONF_INT, O(iters_scale), 1, 1000, "PCT", "scale iteration counts (100)" },
+	{ "warm", 0, CONF_INT, O(warm), 0, 1000000, "N", "untimed 64 B round trips before measuring (200)" },
+	{ "settle-ms", 0, CONF_INT, O(settle_ms), 0, 10000, "MS", "sleep this long after start-up, before the warm-up (0)" },
 	{ "engine", 0, CONF_STR, O(engine), 0, 0, "IFACE", "run the NIC in this process on IFACE, run to completion (no snow-nic)" },
 	{ "node", 0, CONF_INT, O(node), 0, 65535, "ID", "--engine: this node's id" },
 	{ "peer-mac", 0, CONF_STR, O(peer_mac), 0, 0, "MAC", "--engine: the peer's MAC" },
@@ -551,6 +554,7 @@ int main(int argc, char **argv)
 	b.o.window = 64;
 	b.o.count = 2000;
 	b.o.iters_scale = 100;
+	b.o.warm = 200;
 	rc = conf_parse_args(bopts_table, &b.o, argc, argv, &next, err, sizeof(err));
 	if (rc == -ECANCELED) {
 		printf("usage: snow-nic-bench --role client|server [options]\n");
@@ -629,12 +633,16 @@ int main(int argc, char **argv)
 	 * credits, fault in buffers and wake caches; without this the first size
 	 * measured is several times slower than the same size measured again.
 	 */
-	if (strcmp(b.o.test, "bw")) {
+	if (b.o.settle_ms) {
+		struct timespec ts = { b.o.settle_ms / 1000, b.o.settle_ms % 1000 * 1000000L };
+		nanosleep(&ts, NULL);
+	}
+	if (strcmp(b.o.test, "bw") && b.o.warm) {
 		double lat;
 		if (b.nic)
-			snow_lat(&b, 64, 200, &lat);
+			snow_lat(&b, 64, (unsigned)b.o.warm, &lat);
 		else
-			tcp_lat(&b, 64, 200, &lat);
+			tcp_lat(&b, 64, (unsigned)b.o.warm, &lat);
 	}
 	list = b.o.sizes;
 	for (size = next_size(&b, &list, 0, true); size != SIZE_MAX; size = next_size(&b, &list, size, false)) {

@@ -1,6 +1,7 @@
 /* The NIC run to completion in the application's process (see inproc.h). */
 #include "inproc.h"
 
+#include "fw/sync.h"
 #include "hal/hal_emu.h"
 
 #include <errno.h>
@@ -88,7 +89,10 @@ int snownic_inproc_open(const struct snownic_inproc_params *p, size_t mem_size,
 	if (host != MAP_FAILED) {
 		ip->host = host;
 		ip->host_size = mem_size;
+		nic_prefault(host, mem_size, 1); /* fresh memfd */
 	}
+	if (ip->bar != MAP_FAILED)
+		nic_prefault(ip->bar, ip->bar_size, 0);
 	if (ip->bar == MAP_FAILED || host == MAP_FAILED) {
 		rc = -ENOMEM;
 		snprintf(err, errlen, "mmap of NIC or registered memory failed");

@@ -1,6 +1,7 @@
 #include "wire_packet.h"
 
 #include "fw/frame.h"
+#include "fw/sync.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -128,6 +129,8 @@ int wire_packet_open(const char *ifname, int v3, size_t ring_bytes, struct wire_
 		snprintf(err, errlen, "mmap of the %zu-byte ring: %s", w->ring_size, strerror(errno));
 		goto err_close;
 	}
+	/* The ring's pages, touched now rather than by the first frames (see nic_prefault). */
+	nic_prefault(w->ring, w->ring_size, 0);
 	/* We are the NIC: our frames need no queueing discipline. */
 	setsockopt(w->fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof(one));
 	if (bind(w->fd, (struct sockaddr *)&sll, sizeof(sll)) < 0) {

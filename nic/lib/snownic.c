@@ -233,6 +233,7 @@ int snownic_open(const char *socket_path, size_t mem_size, struct snownic **out,
 		snprintf(err, errlen, "registered memory: mmap: %s", strerror(errno));
 		goto err_free;
 	}
+	nic_prefault(h->host, h->host_size, 1); /* fresh memfd */
 	h->sock = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (h->sock < 0) {
 		rc = -errno;
@@ -281,6 +282,7 @@ int snownic_open(const char *socket_path, size_t mem_size, struct snownic **out,
 		snprintf(err, errlen, "NIC memory: mmap: %s", strerror(errno));
 		goto err_free;
 	}
+	nic_prefault(h->bar, h->bar_size, 0); /* the NIC is running: read only */
 	close(nicfd);
 	nicfd = -1;
 	rc = snownic_map_rings(h, err, errlen);
