@@ -274,22 +274,28 @@ static int ns_init(struct nodesim *ns, char *err, size_t errlen)
 	size_t i;
 	int rc;
 
-	rc = http_url_parse(ns->conf.url, &ns->url, err, errlen);
+	/* One snowd or several, as node.conf's host_url (lib/hostlist.h). */
+	rc = hostlist_parse(ns->conf.url, &ns->hosts, err, errlen);
 	if (rc)
 		return rc;
-	/* One address, resolved once: nodesim talks to loopback or a literal address. */
-	if (valid_ipv4(ns->url.host, &a, NULL, 0)) {
-		if (!strcmp(ns->url.host, "localhost")) {
-			a = 0x7f000001;
-		} else {
-			snprintf(err, errlen, "url: host '%s' must be an IPv4 address", ns->url.host);
-			return -EINVAL;
+	ns->url = ns->hosts.url[0];
+	for (i = 0; i < ns->hosts.n; i++) {
+		const struct http_url *u = &ns->hosts.url[i];
+		/* Addresses resolved once: nodesim talks to loopback or literal addresses. */
+		if (valid_ipv4(u->host, &a, NULL, 0)) {
+			if (!strcmp(u->host, "localhost")) {
+				a = 0x7f000001;
+			} else {
+				snprintf(err, errlen, "url: host '%s' must be an IPv4 address",
+					 u->host);
+				return -EINVAL;
+			}
 		}
+		ns->servers[i].sin_family = AF_INET;
+		ns->servers[i].sin_addr.s_addr = htonl(a);
+		ns->servers[i].sin_port = htons((uint16_t)atoi(u->port));
+		snprintf(ns->host_hdr[i], sizeof(ns->host_hdr[i]), "%s:%s", u->host, u->port);
 	}
-	ns->server.sin_family = AF_INET;
-	ns->server.sin_addr.s_addr = htonl(a);
-	ns->server.sin_port = htons((uint16_t)atoi(ns->url.port));
-	snprintf(ns->host_hdr, sizeof(ns->host_hdr), "%s:%s", ns->url.host, ns->url.port);
 	ns->rng = ((uint64_t)ns->conf.seed << 1) | 0x9E3779B97F4A7C15ULL;
 	ns->conn_done = ns_step_done;
 	ns->conns = calloc((size_t)ns->conf.concurrency, sizeof(*ns->conns));
@@ -324,9 +330,11 @@ static int ns_sink(struct nodesim *ns, char *err, size_t errlen)
 			 ns->conf.sink);
 		return -EINVAL;
 	}
-	ns->server.sin_addr.s_addr = htonl(a);
-	ns->server.sin_port = htons((uint16_t)atoi(u.port));
-	snprintf(ns->host_hdr, sizeof(ns->host_hdr), "%s:%s", u.host, u.port);
+	/* Every node sends to the sink: one server. */
+	ns->hosts.n = 1;
+	ns->servers[0].sin_addr.s_addr = htonl(a);
+	ns->servers[0].sin_port = htons((uint16_t)atoi(u.port));
+	snprintf(ns->host_hdr[0], sizeof(ns->host_hdr[0]), "%s:%s", u.host, u.port);
 	for (i = 0; i < ns->nnodes; i++) {
 		struct ns_node *n = &ns->nodes[i];
 		if (n->state != NS_SCRIPT) {
