@@ -155,10 +155,14 @@ int wire_post_raw(struct wire_client *c, const char *path, json_t *body, struct 
 			{ SNOW_HDR_NONCE, nbuf },
 			{ SNOW_HDR_SIG, sig },
 		};
-		if (c->keep_alive)
+		if (c->keep_alive) {
+			unsigned long long opened = c->conn.opened;
 			rc = http_request_on(&c->conn, u, "POST", path, h, sizeof(h) / sizeof(h[0]),
 					     text, strlen(text), c->timeout_ms, &resp, err, errlen);
-		else
+			if (c->conn.opened != opened)
+				log_debug("%s: connected to %s:%s (connection %llu, %llu sent again)",
+					  path, u->host, u->port, c->conn.opened, c->conn.retried);
+		} else
 			rc = http_request(u, "POST", path, h, sizeof(h) / sizeof(h[0]), text,
 					  strlen(text), c->timeout_ms, &resp, err, errlen);
 	}

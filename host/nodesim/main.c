@@ -223,11 +223,14 @@ static void ns_loop(struct nodesim *ns)
 			ns->fifo_len--;
 			rc = ns_step_start(ns, n, now);
 			if (rc) {
-				if (rc != -EADDRNOTAVAIL || !n->fails)
+				/* A snowd that stopped answering is logged once, by the move. */
+				if (ns->hosts.n > 1 && hostlist_should_move(rc, 0))
+					log_debug("%s: cannot send: %s", n->sim.name, strerror(-rc));
+				else if (rc != -EADDRNOTAVAIL || !n->fails)
 					log_warnx("%s: cannot send: %s", n->sim.name, strerror(-rc));
 				n->busy = 0;
 				ns_count_error(ns, rc, 0);
-				ns_schedule_retry(ns, n, now);
+				ns_step_failed(ns, n, rc, now);
 			}
 		}
 		if (ns->nheap && !ns->fifo_len) {

@@ -417,6 +417,13 @@ static int ns_move(struct nodesim *ns, struct ns_node *n, int rc, int status, co
 	return 1;
 }
 
+void ns_step_failed(struct nodesim *ns, struct ns_node *n, int rc, int64_t now)
+{
+	/* -EBUSY: no free slot, which says nothing about snowd. */
+	if (rc == -EBUSY || n->state == NS_ADD || !ns_move(ns, n, rc, 0, strerror(-rc), now))
+		ns_schedule_retry(ns, n, now);
+}
+
 void ns_step_done(struct nodesim *ns, struct ns_conn *c, int rc, int status, const char *body,
 		  size_t bodylen)
 {
