@@ -384,9 +384,9 @@ static int ns_answer_check(struct nodesim *ns, struct ns_conn *c, int status, co
 
 /*
  * The node's snowd stopped answering (hostlist_should_move(), the rule of
- * snow-agent's lib/wire.c): the node moves to the next one of --url, which
- * gets thresholds and devices whole in its next report, and tries it soon,
- * until it has been once round the list (then its back-off, as the agent).
+ * snow-agent's lib/wire.c): the node moves to the next one of --url,
+ * registers there first, and tries it soon, until it has been once round
+ * the list (then its back-off, as the agent).
  * Each switch from one snowd to another is logged once.  @ret 1 when the
  * node was rescheduled.
  */
@@ -409,6 +409,9 @@ static int ns_move(struct nodesim *ns, struct ns_node *n, int rc, int status, co
 		close(n->keep_fd);
 	n->keep_fd = -1;
 	n->host = (uint8_t)to;
+	/* As the agent: registers with the new one first (wake-ups, the whole state). */
+	if (n->state == NS_REPORT)
+		n->state = NS_REGISTER;
 	n->sim.thr_dirty = n->sim.dev_dirty = 1;
 	ns->st.host_switches++;
 	if (++n->moves >= ns->hosts.n)

@@ -383,6 +383,7 @@ int agent_init(struct agent_state *st, struct agent_conf *conf, int stop_fd, cha
 	st->post.fd = -1;
 	st->nl.uev_fd = st->nl.rt_fd = -1;
 	st->wk.fd = -1;
+	st->wire.conn.fd = -1; /* standalone: never set up, and agent_fini() closes it */
 	st->interval_ms = conf->interval_ms ? conf->interval_ms : WIRE_DEFAULT_INTERVAL_MS;
 	st->backoff_ms = AGENT_BACKOFF_FIRST_MS;
 	if (!agent_standalone(conf)) {

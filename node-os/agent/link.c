@@ -287,19 +287,20 @@ static void agent_note_success(struct agent_state *st)
 
 /*
  * The request just made moved the wire to another snowd (it stopped
- * answering; lib/wire.c logged the switch): the new one gets thresholds and
- * devices whole in the next report (as after a registration: it may not
- * have this node's latest), and the node tries it soon rather than an
- * interval or a back-off later.
+ * answering; lib/wire.c logged the switch): the node registers with the new
+ * one first (so that it knows where to send wake-ups, and gets schema,
+ * thresholds and devices whole), and tries it soon: on the first round of
+ * the list AGENT_EARLY_GAP_MS later, then at the back-off's pace.  What was
+ * not acknowledged (events, results) goes in the first report there.
  */
 static void agent_link_moved(struct agent_state *st, size_t was)
 {
 	if (st->wire.hosts.cur == was)
 		return;
+	st->registered = 0;
 	st->thr_sig = st->dev_sig = 0;
-	st->wake = 1;
-	if (st->wire.moves == 1)
-		st->backoff_ms = AGENT_BACKOFF_FIRST_MS;
+	if (st->wire.moves < st->wire.hosts.n)
+		st->backoff_ms = AGENT_EARLY_GAP_MS;
 }
 
 int agent_register(struct agent_state *st)
