@@ -162,9 +162,10 @@ int wire_post_raw(struct wire_client *c, const char *path, json_t *body, struct 
 			if (c->conn.opened != opened)
 				log_debug("%s: connected to %s:%s (connection %llu, %llu sent again)",
 					  path, u->host, u->port, c->conn.opened, c->conn.retried);
-		} else
+		} else {
 			rc = http_request(u, "POST", path, h, sizeof(h) / sizeof(h[0]), text,
 					  strlen(text), c->timeout_ms, &resp, err, errlen);
+		}
 	}
 	free(text);
 	if (rc) {

@@ -436,8 +436,6 @@ void ns_step_done(struct nodesim *ns, struct ns_conn *c, int rc, int status, con
 	char err[200];
 
 	n->busy = 0;
-	if (!rc)
-		n->moves = 0; /* an answer: this snowd is alive */
 	if (!rc && ns_answer_check(ns, c, status, body, bodylen, err, sizeof(err))) {
 		/* Like a transport error: nothing from it applied, logged once per burst. */
 		if (n->fails == 0)
@@ -455,6 +453,9 @@ void ns_step_done(struct nodesim *ns, struct ns_conn *c, int rc, int status, con
 		ns_schedule_retry(ns, n, now);
 		return;
 	}
+	/* An answer, not a 5xx: this snowd is alive (as lib/wire.c's count of switches). */
+	if (!rc && !hostlist_should_move(0, status))
+		n->moves = 0;
 	if (rc) {
 		log_debug("%s: %s: %s", n->sim.name, ns_kind_name(c->kind), strerror(-rc));
 		ns_count_error(ns, rc, 0);
