@@ -14,7 +14,9 @@
 #   the agents' event seqs stored by A (its database, read after the kill)
 #   and B together leave no gap; each switch logged once;
 # - A started again: lk1 stays with B (it goes back only when B fails); kill -9
-#   B: lk1 moves back to A.
+#   B: lk1 moves back to A;
+# - B started again, A stopped (SIGSTOP, a snowd that hangs): lk1's request
+#   times out and it moves to B.
 . "$(dirname "$0")/../lib.sh"
 
 agent=$SNOW_BIN/snow-agent
@@ -26,7 +28,7 @@ for b in "$agent" "$post" "$sim" "$snowd"; do
 done
 work=$(mktemp -d /tmp/snow-it-link.XXXXXX)
 a_pid='' b_pid='' lk1_pid='' lk2_pid='' sim_pid=''
-on_exit 'stop_pid "$sim_pid"; stop_pid "$lk1_pid"; stop_pid "$lk2_pid"; stop_pid "$a_pid"; stop_pid "$b_pid"; [ "$_failures" -gt 0 ] && { grep -v "\[debug\]" "$work/lk1.log" | tail -20 | sed "s/^/# lk1: /"; tail -n 15 "$work/nodesim.err" | sed "s/^/# sim: /"; tail -n 10 "$work/a.log" "$work/b.log" | sed "s/^/# /"; }; rm -rf "$work"'
+on_exit '[ -n "$a_pid" ] && kill -CONT "$a_pid" 2>/dev/null; stop_pid "$sim_pid"; stop_pid "$lk1_pid"; stop_pid "$lk2_pid"; stop_pid "$a_pid"; stop_pid "$b_pid"; [ "$_failures" -gt 0 ] && { grep -v "\[debug\]" "$work/lk1.log" | tail -20 | sed "s/^/# lk1: /"; tail -n 15 "$work/nodesim.err" | sed "s/^/# sim: /"; tail -n 10 "$work/a.log" "$work/b.log" | sed "s/^/# /"; }; rm -rf "$work"'
 cp -a "$SNOW_TOP/tests/node-os/fixtures/good" "$work/root1"
 cp -a "$SNOW_TOP/tests/node-os/fixtures/good" "$work/root2"
 pa=$(free_port)
@@ -142,6 +144,15 @@ kill -9 "$b_pid"; wait "$b_pid" 2>/dev/null; b_pid=
 "$post" -s "$work/st1/event.sock" -p linktest b.killed >/dev/null
 check "B killed: lk1 back on A, its event stored there" wait_for 20 has "$ua" app.b.killed
 check "lk1 logged that switch once too" grep -q "127.0.0.1:$pb stopped answering.*switching to 127.0.0.1:$pa" "$work/lk1.log"
+
+# A snowd that hangs (SIGSTOP): lk1's request times out (5 s) and it moves to B, started again.
+start_snowd b "$pb" "$work/sb"
+check "snowd B starts again" wait_for 10 curl -sf "$ub/api/v1/health"
+kill -STOP "$a_pid"
+"$post" -s "$work/st1/event.sock" -p linktest a.hung >/dev/null
+check "A hung: lk1 on B within 20 s, its event stored there" wait_for 20 has "$ub" app.a.hung
+check "the timeout named in the switch" grep -q "127.0.0.1:$pa stopped answering (.*in time): switching to 127.0.0.1:$pb" "$work/lk1.log"
+kill -CONT "$a_pid"
 
 stop_pid "$sim_pid"; sim_pid=
 check "nodesim counted its switches" python3 -c '
