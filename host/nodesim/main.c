@@ -34,7 +34,10 @@
 #define OPT(n, s, t, f, lo, hi, a, h) { n, s, t, offsetof(struct ns_conf, f), lo, hi, a, h }
 static const struct conf_option ns_options[] = {
 	OPT("config", 'c', CONF_STR, config, 0, 0, "FILE", "read options from FILE (key = value)"),
-	OPT("url", 'u', CONF_STR, url, 0, 0, "URL", "snowd, http://HOST:PORT (default $SNOW_URL)"),
+	OPT("url", 'u', CONF_STR, url, 0, 0, "URLS",
+	    "snowd, http://HOST:PORT (default $SNOW_URL); several, separated by commas or "
+	    "blanks: the admin API goes to the first, each node to one, moving on when it "
+	    "stops answering, as node.conf's host_url"),
 	OPT("token", 't', CONF_STR, token, 0, 0, "TOKEN",
 	    "admin API token, to list and --add nodes (default $SNOW_TOKEN)"),
 	OPT("prefix", 'p', CONF_STR, prefix, 0, 0, "NAME",
@@ -58,8 +61,8 @@ static const struct conf_option ns_options[] = {
 	OPT("ramp-ms", 0, CONF_INT, ramp_ms, 0, 3600000, "MS",
 	    "spread the nodes' first requests over MS (default 1000, 0 with --once)"),
 	OPT("keep-alive", 0, CONF_BOOL, keep_alive, 0, 0, NULL,
-	    "each node keeps its connection open between its register/report requests "
-	    "(snow-agent does not yet: it sends Connection: close)"),
+	    "each node keeps its connection open between its register/report requests, as "
+	    "snow-agent does by default (without: Connection: close, as keep_alive = no)"),
 	OPT("sink", 0, CONF_STR, sink, 0, 0, "URL",
 	    "send the nodes' reports to URL (any server answering 2xx, e.g. nginx), not to "
 	    "snowd: no boot, no registration, answers not checked; for the benchmark's "

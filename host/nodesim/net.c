@@ -8,7 +8,9 @@
  * replaced by a new one and the same request sent again (the server never
  * read it: snowd closes only idle connections).  Boot fetches and admin
  * requests always send Connection: close, as iPXE and the CLI tools do,
- * and so does everything without --keep-alive, as snow-agent's lib/httpc.
+ * and so does everything without --keep-alive, as snow-agent with
+ * keep_alive = no.  Answers end, and connections are kept or retried, by
+ * lib/httpc's rules (httpc.h), the agent's.
  */
 #include <errno.h>
 #include <stdio.h>

@@ -2,9 +2,9 @@
  * snow-nodesim: many simulated node agents in one process, speaking the
  * real node protocol to snowd (docs/protocol.md).  One thread, one epoll
  * loop: every request is a non-blocking HTTP/1.1 exchange (Connection:
- * close, as snow-agent's lib/httpc sends; with --keep-alive a node keeps its
- * connection between its node-channel requests), at most `concurrency` in
- * flight;
+ * close, as snow-agent with keep_alive = no; with --keep-alive a node keeps
+ * its connection between its node-channel requests, as snow-agent by
+ * default), at most `concurrency` in flight;
  * nodes wait for their turn in a timer heap and a FIFO.  This header holds
  * the program's state; each job has its own module, and calls go one way:
  *
