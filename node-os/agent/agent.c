@@ -875,7 +875,9 @@ int agent_run(struct agent_state *st)
 			wdog_pat(st->wdog_fd);
 			rc = agent_register(st);
 			if (rc) {
-				if (st->conf->once)
+				/* --once: each snowd of host_url gets its try (it moved: not round yet). */
+				if (st->conf->once &&
+				    !(st->wire.moves && st->wire.moves < st->wire.hosts.n))
 					break;
 				/* Thresholds and devices are watched with the host away too. */
 				agent_sample(st);
