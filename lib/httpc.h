@@ -1,7 +1,9 @@
 /*
  * A small blocking HTTP/1.1 client for the node agent and the CLI tools:
- * one request per connection (Connection: close), an overall deadline, and
- * a cap on the answer's size.  https:// URLs go through GnuTLS, verifying
+ * one request per connection (Connection: close) with http_request(), or
+ * a connection kept open between requests with http_request_on() (the
+ * node agent's link to snowd), an overall deadline, and a cap on the
+ * answer's size.  https:// URLs go through GnuTLS, verifying
  * the server's certificate against $SNOW_CA (a PEM file) if set, else the
  * system's trust store.
  */
@@ -49,6 +51,54 @@ int http_request(const struct http_url *u, const char *method, const char *path,
 		 int timeout_ms, struct http_response *resp, char *err, size_t errlen);
 
 void http_response_free(struct http_response *resp);
+
+/*
+ * A connection kept open between requests to one server (HTTP/1.1
+ * keep-alive).  Start it with HTTP_CONN_INIT; http_conn_close() ends it.
+ */
+struct http_conn {
+	int fd;                    /* -1: none open */
+	void *tls;                 /* the TLS session on fd, for https */
+	char host[256], port[8];   /* where fd goes */
+	int tls_on;
+	unsigned long long opened; /* connections opened so far (tests, logs) */
+	unsigned long long retried; /* requests sent again on a new connection */
+};
+#define HTTP_CONN_INIT { .fd = -1 }
+
+void http_conn_close(struct http_conn *hc);
+
+/*
+ * As http_request(), on the connection hc keeps open: it is opened (or
+ * opened again) when hc has none to u's server, and left open after an
+ * answer that allows it (HTTP/1.1, its length known, no Connection:
+ * close); the request carries no Connection header.
+ *
+ * The one retry (lib/httpc.c, nodesim's net.c): a request sent on a kept
+ * connection that ends before a single byte of answer (the server closed
+ * it while idle: EOF, ECONNRESET, EPIPE) is sent once more, the same
+ * bytes, on a new connection.  A server closes an idle connection without
+ * reading what arrives, so the request was not taken; if it was (a server
+ * that died after storing it), the copy carries the same nonce and snowd
+ * refuses it as a replay (401), which the node treats as any refusal.
+ * @ret as http_request().
+ */
+int http_request_on(struct http_conn *hc, const struct http_url *u, const char *method,
+		    const char *path, const struct http_header *hdrs, size_t nhdrs,
+		    const void *body, size_t bodylen, int timeout_ms, struct http_response *resp,
+		    char *err, size_t errlen);
+
+/*
+ * Where an answer ends, from the bytes read so far (data[0..len), eof when
+ * the server closed): by Content-Length, by the last chunk of a chunked
+ * body, or for an answer without either, by the close.  204 and 304 have
+ * no body.  *keep (may be NULL) says whether the connection may carry a
+ * next request: HTTP/1.1, the length known, no "Connection: close".
+ * lib/httpc and snow-nodesim's net.c both read answers by it.
+ * @ret the answer's length (headers and body, <= len), 0 when more bytes
+ * are needed, or -EPROTO (malformed, or truncated by the close).
+ */
+long http_answer_end(const char *data, size_t len, int eof, int *keep);
 
 /*
  * Parse a whole answer as read from the server (status line, headers, and a

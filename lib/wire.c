@@ -9,6 +9,7 @@
 
 #include "clock.h"
 #include "jsonh.h"
+#include "log.h"
 
 int wire_client_init(struct wire_client *c, const char *host_url, const char *name,
 		     const char *secret, char *err, size_t errlen)
@@ -16,7 +17,9 @@ int wire_client_init(struct wire_client *c, const char *host_url, const char *na
 	int rc;
 
 	memset(c, 0, sizeof(*c));
-	rc = http_url_parse(host_url, &c->url, err, errlen);
+	c->conn.fd = -1;
+	c->keep_alive = 1;
+	rc = hostlist_parse(host_url, &c->hosts, err, errlen);
 	if (rc)
 		return rc;
 	rc = valid_name(name, err, errlen);
@@ -32,6 +35,46 @@ int wire_client_init(struct wire_client *c, const char *host_url, const char *na
 	strcpy(c->secret, secret);
 	c->timeout_ms = 10000;
 	return 0;
+}
+
+void wire_client_fini(struct wire_client *c)
+{
+	http_conn_close(&c->conn);
+}
+
+const struct http_url *wire_url(const struct wire_client *c)
+{
+	return hostlist_cur(&c->hosts);
+}
+
+/*
+ * After a request: move to the next snowd when this one stopped answering,
+ * and say so once per outage (not at every attempt while all are down).
+ */
+static void wire_follow(struct wire_client *c, int rc, int status, const char *err)
+{
+	const struct http_url *u = wire_url(c), *to;
+
+	if (!hostlist_should_move(rc, status)) {
+		/* An answer (a 4xx too), not one dropped for its signature. */
+		if (c->moves && (status || !rc)) {
+			log_info("host_url: %s:%s answers: staying with it (%u switch%s)", u->host,
+				 u->port, c->moves, c->moves == 1 ? "" : "es");
+			c->moves = 0;
+		}
+		return;
+	}
+	if (c->hosts.n < 2)
+		return;
+	http_conn_close(&c->conn);
+	hostlist_next(&c->hosts);
+	to = wire_url(c);
+	if (!c->moves++)
+		log_warnx("host_url: %s:%s stopped answering (%s): switching to %s:%s", u->host,
+			  u->port, err, to->host, to->port);
+	else
+		log_debug("host_url: %s:%s does not answer either: trying %s:%s", u->host,
+			  u->port, to->host, to->port);
 }
 
 uint64_t wire_next_nonce(struct wire_client *c)
@@ -84,6 +127,7 @@ int wire_post_raw(struct wire_client *c, const char *path, json_t *body, struct 
 		  int *status, char *err, size_t errlen)
 {
 	char tbuf[24], nbuf[24], sig[SIGN_HEX_LEN + 1], fullpath[512];
+	const struct http_url *u = wire_url(c);
 	struct http_response resp;
 	uint64_t nonce;
 	int64_t now;
@@ -99,7 +143,7 @@ int wire_post_raw(struct wire_client *c, const char *path, json_t *body, struct 
 	now = (int64_t)time(NULL);
 	nonce = wire_next_nonce(c);
 	/* The signature covers the path as the server sees it. */
-	snprintf(fullpath, sizeof(fullpath), "%s%s", c->url.base, path);
+	snprintf(fullpath, sizeof(fullpath), "%s%s", u->base, path);
 	sign_request(c->secret, "POST", fullpath, now, nonce, text, strlen(text), sig);
 	snprintf(tbuf, sizeof(tbuf), "%" PRId64, now);
 	snprintf(nbuf, sizeof(nbuf), "%" PRIu64, nonce);
@@ -111,15 +155,26 @@ int wire_post_raw(struct wire_client *c, const char *path, json_t *body, struct 
 			{ SNOW_HDR_NONCE, nbuf },
 			{ SNOW_HDR_SIG, sig },
 		};
-		rc = http_request(&c->url, "POST", path, h, sizeof(h) / sizeof(h[0]), text,
-				  strlen(text), c->timeout_ms, &resp, err, errlen);
+		if (c->keep_alive) {
+			unsigned long long opened = c->conn.opened;
+			rc = http_request_on(&c->conn, u, "POST", path, h, sizeof(h) / sizeof(h[0]),
+					     text, strlen(text), c->timeout_ms, &resp, err, errlen);
+			if (c->conn.opened != opened)
+				log_debug("%s: connected to %s:%s (connection %llu, %llu sent again)",
+					  path, u->host, u->port, c->conn.opened, c->conn.retried);
+		} else {
+			rc = http_request(u, "POST", path, h, sizeof(h) / sizeof(h[0]), text,
+					  strlen(text), c->timeout_ms, &resp, err, errlen);
+		}
 	}
 	free(text);
 	if (rc) {
 		http_response_free(&resp);
+		wire_follow(c, rc, 0, err);
 		return rc;
 	}
-	rc = wire_answer_check(c->secret, c->url.base, path, nonce, &resp, err, errlen);
+	rc = wire_answer_check(c->secret, u->base, path, nonce, &resp, err, errlen);
+	wire_follow(c, rc, rc == -EBADMSG ? 0 : resp.status, err);
 	if (rc == -EBADMSG) {
 		http_response_free(&resp);
 		return rc;

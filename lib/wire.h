@@ -29,6 +29,7 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "hostlist.h"
 #include "httpc.h"
 #include "sign.h"
 #include "valid.h"
@@ -41,7 +42,10 @@
 #define WIRE_DEFAULT_INTERVAL_MS 2000
 
 struct wire_client {
-	struct http_url url;
+	struct hostlist hosts;   /* host_url: the snowd that may serve the node, one in use */
+	struct http_conn conn;   /* kept open to the one in use (keep_alive) */
+	int keep_alive;          /* 1: one connection for every request; 0: one per request */
+	unsigned moves;          /* switches since a snowd last answered (logged once) */
 	char name[SNOW_NAME_MAX + 1];
 	char secret[SIGN_SECRET_HEX_LEN + 1];
 	uint64_t last_nonce;
@@ -49,17 +53,28 @@ struct wire_client {
 };
 
 /*
- * Set up a client for host_url ("http://HOST:PORT").
- * @ret 0 or -EINVAL with err naming the bad field (url, name or secret).
+ * Set up a client for host_url: one URL ("http://HOST:PORT") or several
+ * (hostlist.h), with keep-alive on.  Opens nothing yet.
+ * @ret 0 or -EINVAL with err naming the bad field (host_url, name or secret).
  */
 int wire_client_init(struct wire_client *c, const char *host_url, const char *name,
 		     const char *secret, char *err, size_t errlen);
+
+/* Close the kept connection, if any. */
+void wire_client_fini(struct wire_client *c);
+
+/* The snowd in use. */
+const struct http_url *wire_url(const struct wire_client *c);
 
 /* The next nonce: realtime microseconds, strictly above the last one. */
 uint64_t wire_next_nonce(struct wire_client *c);
 
 /*
- * Sign and POST body (borrowed) to path.  *status gets the HTTP status;
+ * Sign and POST body (borrowed) to path, to the snowd in use.  When it
+ * stopped answering (hostlist_should_move()), the client moves to the next
+ * one of host_url for the next request (the switch logged once per
+ * outage); this one is not sent again: its caller keeps what it carried
+ * (events, results) and sends it in its next request.  *status gets the HTTP status;
  * *reply (may be NULL) gets the parsed JSON answer, a new reference the
  * caller json_decref()s, or NULL when the answer was not JSON.
  * A 2xx answer must carry snowd's signature over this request's nonce

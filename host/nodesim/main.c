@@ -34,7 +34,10 @@
 #define OPT(n, s, t, f, lo, hi, a, h) { n, s, t, offsetof(struct ns_conf, f), lo, hi, a, h }
 static const struct conf_option ns_options[] = {
 	OPT("config", 'c', CONF_STR, config, 0, 0, "FILE", "read options from FILE (key = value)"),
-	OPT("url", 'u', CONF_STR, url, 0, 0, "URL", "snowd, http://HOST:PORT (default $SNOW_URL)"),
+	OPT("url", 'u', CONF_STR, url, 0, 0, "URLS",
+	    "snowd, http://HOST:PORT (default $SNOW_URL); several, separated by commas or "
+	    "blanks: the admin API goes to the first, each node to one, moving on when it "
+	    "stops answering, as node.conf's host_url"),
 	OPT("token", 't', CONF_STR, token, 0, 0, "TOKEN",
 	    "admin API token, to list and --add nodes (default $SNOW_TOKEN)"),
 	OPT("prefix", 'p', CONF_STR, prefix, 0, 0, "NAME",
@@ -58,8 +61,8 @@ static const struct conf_option ns_options[] = {
 	OPT("ramp-ms", 0, CONF_INT, ramp_ms, 0, 3600000, "MS",
 	    "spread the nodes' first requests over MS (default 1000, 0 with --once)"),
 	OPT("keep-alive", 0, CONF_BOOL, keep_alive, 0, 0, NULL,
-	    "each node keeps its connection open between its register/report requests "
-	    "(snow-agent does not yet: it sends Connection: close)"),
+	    "each node keeps its connection open between its register/report requests, as "
+	    "snow-agent does by default (without: Connection: close, as keep_alive = no)"),
 	OPT("sink", 0, CONF_STR, sink, 0, 0, "URL",
 	    "send the nodes' reports to URL (any server answering 2xx, e.g. nginx), not to "
 	    "snowd: no boot, no registration, answers not checked; for the benchmark's "
@@ -223,11 +226,14 @@ static void ns_loop(struct nodesim *ns)
 			ns->fifo_len--;
 			rc = ns_step_start(ns, n, now);
 			if (rc) {
-				if (rc != -EADDRNOTAVAIL || !n->fails)
+				/* A snowd that stopped answering is logged once, by the move. */
+				if (ns->hosts.n > 1 && hostlist_should_move(rc, 0))
+					log_debug("%s: cannot send: %s", n->sim.name, strerror(-rc));
+				else if (rc != -EADDRNOTAVAIL || !n->fails)
 					log_warnx("%s: cannot send: %s", n->sim.name, strerror(-rc));
 				n->busy = 0;
 				ns_count_error(ns, rc, 0);
-				ns_schedule_retry(ns, n, now);
+				ns_step_failed(ns, n, rc, now);
 			}
 		}
 		if (ns->nheap && !ns->fifo_len) {
@@ -274,22 +280,28 @@ static int ns_init(struct nodesim *ns, char *err, size_t errlen)
 	size_t i;
 	int rc;
 
-	rc = http_url_parse(ns->conf.url, &ns->url, err, errlen);
+	/* One snowd or several, as node.conf's host_url (lib/hostlist.h). */
+	rc = hostlist_parse(ns->conf.url, &ns->hosts, err, errlen);
 	if (rc)
 		return rc;
-	/* One address, resolved once: nodesim talks to loopback or a literal address. */
-	if (valid_ipv4(ns->url.host, &a, NULL, 0)) {
-		if (!strcmp(ns->url.host, "localhost")) {
-			a = 0x7f000001;
-		} else {
-			snprintf(err, errlen, "url: host '%s' must be an IPv4 address", ns->url.host);
-			return -EINVAL;
+	ns->url = ns->hosts.url[0];
+	for (i = 0; i < ns->hosts.n; i++) {
+		const struct http_url *u = &ns->hosts.url[i];
+		/* Addresses resolved once: nodesim talks to loopback or literal addresses. */
+		if (valid_ipv4(u->host, &a, NULL, 0)) {
+			if (!strcmp(u->host, "localhost")) {
+				a = 0x7f000001;
+			} else {
+				snprintf(err, errlen, "url: host '%s' must be an IPv4 address",
+					 u->host);
+				return -EINVAL;
+			}
 		}
+		ns->servers[i].sin_family = AF_INET;
+		ns->servers[i].sin_addr.s_addr = htonl(a);
+		ns->servers[i].sin_port = htons((uint16_t)atoi(u->port));
+		snprintf(ns->host_hdr[i], sizeof(ns->host_hdr[i]), "%s:%s", u->host, u->port);
 	}
-	ns->server.sin_family = AF_INET;
-	ns->server.sin_addr.s_addr = htonl(a);
-	ns->server.sin_port = htons((uint16_t)atoi(ns->url.port));
-	snprintf(ns->host_hdr, sizeof(ns->host_hdr), "%s:%s", ns->url.host, ns->url.port);
 	ns->rng = ((uint64_t)ns->conf.seed << 1) | 0x9E3779B97F4A7C15ULL;
 	ns->conn_done = ns_step_done;
 	ns->conns = calloc((size_t)ns->conf.concurrency, sizeof(*ns->conns));
@@ -324,9 +336,11 @@ static int ns_sink(struct nodesim *ns, char *err, size_t errlen)
 			 ns->conf.sink);
 		return -EINVAL;
 	}
-	ns->server.sin_addr.s_addr = htonl(a);
-	ns->server.sin_port = htons((uint16_t)atoi(u.port));
-	snprintf(ns->host_hdr, sizeof(ns->host_hdr), "%s:%s", u.host, u.port);
+	/* Every node sends to the sink: one server. */
+	ns->hosts.n = 1;
+	ns->servers[0].sin_addr.s_addr = htonl(a);
+	ns->servers[0].sin_port = htons((uint16_t)atoi(u.port));
+	snprintf(ns->host_hdr[0], sizeof(ns->host_hdr[0]), "%s:%s", u.host, u.port);
 	for (i = 0; i < ns->nnodes; i++) {
 		struct ns_node *n = &ns->nodes[i];
 		if (n->state != NS_SCRIPT) {

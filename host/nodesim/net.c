@@ -8,7 +8,9 @@
  * replaced by a new one and the same request sent again (the server never
  * read it: snowd closes only idle connections).  Boot fetches and admin
  * requests always send Connection: close, as iPXE and the CLI tools do,
- * and so does everything without --keep-alive, as snow-agent's lib/httpc.
+ * and so does everything without --keep-alive, as snow-agent with
+ * keep_alive = no.  Answers end, and connections are kept or retried, by
+ * lib/httpc's rules (httpc.h), the agent's.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -16,6 +18,7 @@
 #include <string.h>
 #include <strings.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -24,51 +27,21 @@
 #include "net.h"
 
 int ns_http_parse(const char *data, size_t len, int eof, int *status, const char **body,
-		  size_t *bodylen)
+		  size_t *bodylen, int *keep)
 {
-	const char *end = memmem(data, len, "\r\n\r\n", 4), *p, *line;
-	size_t hdrlen, clen = 0;
-	int have_clen = 0, code;
+	/* Where it ends, and whether the connection may be kept: lib/httpc's rule, the agent's. */
+	long end = http_answer_end(data, len, eof, keep);
+	const char *hend;
 
-	if (!end)
-		return eof ? -EPROTO : -EAGAIN;
-	hdrlen = (size_t)(end - data) + 4;
-	if (len < 12 || strncmp(data, "HTTP/1.", 7) || data[8] != ' ' || data[9] < '1' ||
-	    data[9] > '5' || data[10] < '0' || data[10] > '9' || data[11] < '0' || data[11] > '9')
+	if (end < 0)
 		return -EPROTO;
-	code = (data[9] - '0') * 100 + (data[10] - '0') * 10 + (data[11] - '0');
-	if (code == 204 || code == 304) {
-		/* No body, whatever the headers say (RFC 9112 6.3). */
-		have_clen = 1;
-		goto done;
-	}
-	for (line = memchr(data, '\n', hdrlen); line && line < end; line = p) {
-		line++;
-		p = memchr(line, '\n', (size_t)(end + 2 - line));
-		if (!p)
-			break;
-		if ((size_t)(p - line) > 15 && !strncasecmp(line, "Content-Length:", 15)) {
-			char *e;
-			unsigned long long v = strtoull(line + 15, &e, 10);
-			if (e == line + 15 || v > NS_MAX_ANSWER)
-				return -EPROTO;
-			clen = (size_t)v;
-			have_clen = 1;
-		}
-	}
-done:
-	if (have_clen) {
-		if (len - hdrlen < clen)
-			return eof ? -EPROTO : -EAGAIN;
-	} else {
-		/* No length: the answer ends with the connection. */
-		if (!eof)
-			return -EAGAIN;
-		clen = len - hdrlen;
-	}
-	*status = code;
-	*body = data + hdrlen;
-	*bodylen = clen;
+	if (end == 0)
+		return eof ? -EPROTO : -EAGAIN;
+	hend = memmem(data, (size_t)end, "\r\n\r\n", 4);
+	*status = (data[9] - '0') * 100 + (data[10] - '0') * 10 + (data[11] - '0');
+	*body = hend + 4;
+	/* A chunked body keeps its framing here: snowd and nginx answer with a length. */
+	*bodylen = (size_t)(data + end - *body);
 	return 0;
 }
 
@@ -116,8 +89,8 @@ static void ns_conn_release(struct nodesim *ns, struct ns_conn *c)
 	c->off = 0;
 }
 
-/* A new non-blocking socket, bound to src when given, connecting.  @ret fd or -errno. */
-static int ns_conn_open(struct nodesim *ns, const struct in_addr *src)
+/* A new non-blocking socket, bound to src when given, connecting to dst.  @ret fd or -errno. */
+static int ns_conn_open(const struct sockaddr_in *dst, const struct in_addr *src)
 {
 	int fd, one = 1, rc;
 
@@ -132,7 +105,7 @@ static int ns_conn_open(struct nodesim *ns, const struct in_addr *src)
 			goto err;
 	}
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if (connect(fd, (struct sockaddr *)&ns->server, sizeof(ns->server)) && errno != EINPROGRESS)
+	if (connect(fd, (const struct sockaddr *)dst, sizeof(*dst)) && errno != EINPROGRESS)
 		goto err;
 	return fd;
 err:
@@ -162,7 +135,7 @@ static int ns_conn_retry(struct nodesim *ns, struct ns_conn *c)
 	c->off = 0;
 	c->in.len = 0;
 	c->writing = 1;
-	fd = ns_conn_open(ns, c->node->ip.s_addr ? &c->node->ip : NULL);
+	fd = ns_conn_open(c->dst, c->node->ip.s_addr ? &c->node->ip : NULL);
 	c->fd = fd < 0 ? -1 : fd;
 	if (fd < 0 || ns_conn_watch(ns, c)) {
 		if (c->fd >= 0)
@@ -174,17 +147,13 @@ static int ns_conn_retry(struct nodesim *ns, struct ns_conn *c)
 	return 0;
 }
 
-/* Whether the answer (all of c->in) leaves the connection usable for the next request. */
-static int ns_conn_keepable(const struct ns_conn *c, const char *body, size_t bodylen)
+/*
+ * Whether the answer (all of c->in; keep from ns_http_parse()) leaves the
+ * connection usable for the next request: bytes past it were never asked for.
+ */
+static int ns_conn_keepable(const struct ns_conn *c, int keep, const char *body, size_t bodylen)
 {
-	char v[32];
-
-	if (!c->keep || body + bodylen != c->in.data + c->in.len)
-		return 0;
-	if (!ns_http_header(c->in.data, c->in.len, "Connection", v, sizeof(v)) &&
-	    !strcasecmp(v, "close"))
-		return 0;
-	return 1;
+	return c->keep && keep && body + bodylen == c->in.data + c->in.len;
 }
 
 /* End c with rc (0: parse what came), then tell whoever set ns->conn_done. */
@@ -192,23 +161,24 @@ static void ns_conn_finish(struct nodesim *ns, struct ns_conn *c, int rc, int eo
 {
 	const char *body = NULL;
 	size_t bodylen = 0;
-	int status = 0;
+	int status = 0, keep = 0;
 
-	if (c->reused && c->in.len == 0 && (eof || (rc && rc != -ETIMEDOUT && rc != -ENOMEM))) {
+	/* lib/httpc's one retry (httpc.h): the server closed the kept connection before answering. */
+	if (c->reused && c->in.len == 0 && (eof || rc == -ECONNRESET || rc == -EPIPE)) {
 		rc = ns_conn_retry(ns, c);
 		if (!rc)
 			return;
 	}
 	if (!rc) {
 		rc = ns_http_parse(c->in.data ? c->in.data : "", c->in.len, eof, &status, &body,
-				   &bodylen);
+				   &bodylen, &keep);
 		if (rc == -EAGAIN)
 			return;
 	}
 	/* The answer stays in c->in until conn_done returns. */
 	if (c->fd >= 0) {
 		epoll_ctl(ns->epfd, EPOLL_CTL_DEL, c->fd, NULL);
-		if (!rc && !eof && ns_conn_keepable(c, body, bodylen)) {
+		if (!rc && !eof && ns_conn_keepable(c, keep, body, bodylen)) {
 			if (c->node->keep_fd >= 0)
 				close(c->node->keep_fd);
 			c->node->keep_fd = c->fd;
@@ -244,14 +214,23 @@ int ns_conn_start(struct nodesim *ns, struct ns_node *node, enum ns_kind kind,
 		close(node->keep_fd);
 		node->keep_fd = -1;
 	}
+	c->dst = kind == NS_K_ADD ? &ns->servers[0] : &ns->servers[node->host];
 	c->keep = ns->conf.keep_alive &&
 		  (kind == NS_K_REGISTER || kind == NS_K_REPORT || kind == NS_K_RELOAD);
+	if (node->keep_fd >= 0) {
+		/* As lib/httpc: one the server closed (or spoke on) while idle is not used. */
+		struct pollfd pfd = { .fd = node->keep_fd, .events = POLLIN | POLLRDHUP };
+		if (!c->keep || poll(&pfd, 1, 0) != 0) {
+			close(node->keep_fd);
+			node->keep_fd = -1;
+		}
+	}
 	c->reused = c->keep && node->keep_fd >= 0;
 	if (c->reused) {
 		fd = node->keep_fd;
 		node->keep_fd = -1;
 	} else {
-		fd = ns_conn_open(ns, src);
+		fd = ns_conn_open(c->dst, src);
 		if (fd < 0) {
 			rc = fd;
 			goto err_req;

@@ -29,11 +29,13 @@ void ns_conn_expire(struct nodesim *ns, int64_t now_ms);
 void ns_conn_close_all(struct nodesim *ns);
 
 /*
- * Parse a whole HTTP/1.x answer.  *body points into data.  @ret 0, -EAGAIN
+ * Parse a whole HTTP/1.x answer, its end found by lib/httpc's
+ * http_answer_end() (the agent's rule).  *body points into data; *keep
+ * says whether the connection may carry the next request.  @ret 0, -EAGAIN
  * (incomplete: more bytes needed; with eof set, that is -EPROTO), or -EPROTO.
  */
 int ns_http_parse(const char *data, size_t len, int eof, int *status, const char **body,
-		  size_t *bodylen);
+		  size_t *bodylen, int *keep);
 
 /*
  * The value of header name (e.g. "X-Snow-Signature") in the answer data

@@ -2,9 +2,9 @@
  * snow-nodesim: many simulated node agents in one process, speaking the
  * real node protocol to snowd (docs/protocol.md).  One thread, one epoll
  * loop: every request is a non-blocking HTTP/1.1 exchange (Connection:
- * close, as snow-agent's lib/httpc sends; with --keep-alive a node keeps its
- * connection between its node-channel requests), at most `concurrency` in
- * flight;
+ * close, as snow-agent with keep_alive = no; with --keep-alive a node keeps
+ * its connection between its node-channel requests, as snow-agent by
+ * default), at most `concurrency` in flight;
  * nodes wait for their turn in a timer heap and a FIFO.  This header holds
  * the program's state; each job has its own module, and calls go one way:
  *
@@ -27,6 +27,7 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "hostlist.h"
 #include "httpc.h"
 #include "selfpipe.h"
 #include "sim.h"
@@ -36,6 +37,7 @@
 #define NS_BACKOFF_FIRST_MS 1000   /* as snow-agent: 1 s doubling ... */
 #define NS_BACKOFF_MAX_MS 10000    /* ... up to 10 s */
 #define NS_ONCE_TRIES 5            /* --once: attempts per step before a node fails */
+#define NS_MOVE_RETRY_MS 250       /* moved to another snowd: tried this soon (the agent's early gap) */
 
 /* Options: one table serves the command line and --config FILE. */
 struct ns_conf {
@@ -96,6 +98,8 @@ struct ns_node {
 	int woken;                  /* woken while busy: report again when the exchange ends */
 	int urgent;                 /* woken: first in the FIFO (a real node would not queue behind others) */
 	int keep_fd;                /* its idle kept-alive connection to snowd, -1 when none */
+	uint8_t host;               /* the snowd it talks to: an index into ns->hosts */
+	uint8_t moves;              /* switches since a snowd last answered it */
 };
 
 /* One exchange in flight. */
@@ -110,6 +114,7 @@ struct ns_conn {
 	int writing;
 	int keep;                   /* a node-channel request: the connection may be kept */
 	int reused;                 /* sent on a kept connection (retried once if it was closed) */
+	const struct sockaddr_in *dst; /* where it goes (one of ns->servers) */
 };
 
 /* Latency samples in microseconds, kept whole so percentiles are exact. */
@@ -122,6 +127,7 @@ struct ns_stats {
 	uint64_t reports, registers, overlays, adds, reboots, poweroffs, reloads;
 	uint64_t err_transport, err_timeout, err_4xx, err_5xx, err_proto;
 	uint64_t commands, results_acked;
+	uint64_t host_switches;                   /* nodes that moved to another snowd */
 	struct ns_lat rep_lat, reg_lat, ovl_lat;  /* since the steady state began */
 	struct ns_lat sec_lat;                    /* this second, for --stats */
 	uint64_t sec_reports, sec_errors;
@@ -132,9 +138,11 @@ struct ns_stats {
 /* The one state of the program, passed explicitly. */
 struct nodesim {
 	struct ns_conf conf;
-	struct http_url url;
-	struct sockaddr_in server;  /* where exchanges go: snowd, or --sink's server */
-	char host_hdr[300];
+	struct http_url url;         /* --url's first: the admin API */
+	struct hostlist hosts;       /* --url: every snowd; a node talks to one, moving on failure */
+	struct sockaddr_in servers[HOSTLIST_MAX]; /* hosts' addresses (--sink: the sink's) */
+	char host_hdr[HOSTLIST_MAX][300];
+	uint64_t moved_logged;       /* bit FROM*HOSTLIST_MAX+TO: that switch was logged once */
 	struct ns_node *nodes;
 	size_t nnodes;
 	struct ns_node **heap;       /* min-heap on due_ms */

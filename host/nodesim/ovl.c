@@ -8,6 +8,7 @@
 
 #include "conf.h"
 #include "cpio.h"
+#include "hostlist.h"
 #include "httpc.h"
 
 #define OVL_LINE_MAX 1024
@@ -94,7 +95,7 @@ static int ovl_copy(char *dst, size_t cap, const char *src, const char *key, cha
 
 static int ovl_conf_check(struct ovl_raw *r, struct ovl_conf *c, char *err, size_t errlen)
 {
-	struct http_url u;
+	struct hostlist u;
 	char msg[256];
 
 	if (!r->name || !r->mac || !r->host_url || !r->secret) {
@@ -103,7 +104,7 @@ static int ovl_conf_check(struct ovl_raw *r, struct ovl_conf *c, char *err, size
 		return -EINVAL;
 	}
 	if (valid_name(r->name, msg, sizeof(msg)) || valid_mac(r->mac, c->mac, msg, sizeof(msg)) ||
-	    http_url_parse(r->host_url, &u, msg, sizeof(msg))) {
+	    hostlist_parse(r->host_url, &u, msg, sizeof(msg))) {
 		snprintf(err, errlen, "node.conf: %s", msg);
 		return -EINVAL;
 	}

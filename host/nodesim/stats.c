@@ -127,18 +127,18 @@ void ns_summary(struct nodesim *ns)
 		"nodesim: overlays %" PRIu64 " (p50 %.2f ms p99 %.2f ms), registers %" PRIu64
 		" (p50 %.2f ms), adds %" PRIu64 "\n"
 		"nodesim: commands %" PRIu64 ", reboots %" PRIu64 ", poweroffs %" PRIu64
-		", reloads %" PRIu64 ", events made %" PRIu64 "\n"
+		", reloads %" PRIu64 ", events made %" PRIu64 ", snowd switches %" PRIu64 "\n"
 		"nodesim: errors %" PRIu64 " (transport %" PRIu64 ", timeout %" PRIu64
 		", 4xx %" PRIu64 ", 5xx %" PRIu64 ", protocol %" PRIu64 ")\n",
 		ns->nnodes, ns_count_registered(ns), ns_count_online(ns),
 		ns_count_state(ns, NS_FAILED), run, steady, s->reports, rate, p50, p99, pmax,
 		s->overlays, o50, o99, s->registers, r50, s->adds, s->commands, s->reboots,
-		s->poweroffs, s->reloads, events, ns_errors(s), s->err_transport, s->err_timeout,
+		s->poweroffs, s->reloads, events, s->host_switches, ns_errors(s), s->err_transport, s->err_timeout,
 		s->err_4xx, s->err_5xx, s->err_proto);
 	if (ns->conf.json) {
 		json_t *j = json_pack(
 			"{s:f, s:I, s:I, s:I, s:I, s:f, s:f, s:I, s:I, s:f, s:f, s:f, s:f, s:I, s:f, s:f,"
-			" s:I, s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:I,"
+			" s:I, s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I,"
 			" s:{s:I, s:I, s:I, s:I, s:I}}",
 			"registered_after_s",
 			s->t_steady_ms ? (double)(s->t_steady_ms - s->t_start_ms) / 1000.0 : -1.0,
@@ -153,7 +153,8 @@ void ns_summary(struct nodesim *ns)
 			"registers", (json_int_t)s->registers, "register_p50_ms", r50, "adds",
 			(json_int_t)s->adds, "commands", (json_int_t)s->commands, "reboots",
 			(json_int_t)s->reboots, "poweroffs", (json_int_t)s->poweroffs, "reloads",
-			(json_int_t)s->reloads, "events_made", (json_int_t)events, "errors",
+			(json_int_t)s->reloads, "events_made", (json_int_t)events, "host_switches",
+			(json_int_t)s->host_switches, "errors",
 			(json_int_t)ns_errors(s), "error_kinds", "transport",
 			(json_int_t)s->err_transport, "timeout", (json_int_t)s->err_timeout, "http_4xx",
 			(json_int_t)s->err_4xx, "http_5xx", (json_int_t)s->err_5xx, "protocol",

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "clock.h"
 #include "jsonh.h"
@@ -23,13 +24,17 @@
 
 /* ---- requests ------------------------------------------------------------------- */
 
-/* keep: a node-channel request, whose connection stays open for the next (net.c). */
+/*
+ * keep: a node-channel request, whose connection stays open for the next
+ * (net.c); host: the index of the snowd it goes to (ns->hosts).
+ */
 static int ns_req_head(struct nodesim *ns, struct buf *b, const char *method, const char *path,
-		       int keep)
+		       int keep, unsigned host)
 {
 	return buf_printf(b, "%s %s%s HTTP/1.1\r\nHost: %s\r\n%s"
 			     "User-Agent: snow-nodesim\r\n", method, ns->url.base, path,
-			  ns->host_hdr, keep && ns->conf.keep_alive ? "" : "Connection: close\r\n");
+			  ns->host_hdr[host],
+			  keep && ns->conf.keep_alive ? "" : "Connection: close\r\n");
 }
 
 /* A signed node request: path is signed as the server sees it (with the base). */
@@ -53,7 +58,7 @@ static int ns_req_signed(struct nodesim *ns, struct ns_node *n, const char *path
 	n->last_nonce = nonce;
 	snprintf(full, sizeof(full), "%s%s", ns->url.base, path);
 	sign_request(n->sim.conf.secret, "POST", full, now, nonce, text, len, sig);
-	rc = ns_req_head(ns, b, "POST", path, 1);
+	rc = ns_req_head(ns, b, "POST", path, 1, n->host);
 	if (!rc)
 		rc = buf_printf(b, "Content-Type: application/json\r\nContent-Length: %zu\r\n"
 				   "%s: %s\r\n%s: %" PRId64 "\r\n%s: %" PRIu64 "\r\n%s: %s\r\n\r\n",
@@ -73,7 +78,7 @@ static int ns_req_admin(struct nodesim *ns, const char *method, const char *path
 
 	if (body && !text)
 		return -ENOMEM;
-	rc = ns_req_head(ns, b, method, path, 0);
+	rc = ns_req_head(ns, b, method, path, 0, 0);
 	if (!rc)
 		rc = buf_printf(b, "Authorization: Bearer %s\r\n", ns->conf.token);
 	if (!rc && text)
@@ -101,7 +106,7 @@ static int ns_req_boot(struct nodesim *ns, struct ns_node *n, int script, struct
 		if (mac[i] == ':')
 			mac[i] = '-';
 	snprintf(path, sizeof(path), script ? "/boot/%s.ipxe" : "/boot/%s/overlay.cpio", mac);
-	rc = ns_req_head(ns, b, "GET", path, 0);
+	rc = ns_req_head(ns, b, "GET", path, 0, n->host);
 	return rc ? rc : buf_puts(b, "\r\n");
 }
 
@@ -377,6 +382,51 @@ static int ns_answer_check(struct nodesim *ns, struct ns_conn *c, int status, co
 	return -EBADMSG;
 }
 
+/*
+ * The node's snowd stopped answering (hostlist_should_move(), the rule of
+ * snow-agent's lib/wire.c): the node moves to the next one of --url,
+ * registers there first, and tries it soon, until it has been once round
+ * the list (then its back-off, as the agent).
+ * Each switch from one snowd to another is logged once.  @ret 1 when the
+ * node was rescheduled.
+ */
+static int ns_move(struct nodesim *ns, struct ns_node *n, int rc, int status, const char *why,
+		   int64_t now)
+{
+	unsigned from = n->host, to;
+	uint64_t bit;
+
+	if (ns->hosts.n < 2 || !hostlist_should_move(rc, status))
+		return 0;
+	to = (from + 1) % (unsigned)ns->hosts.n;
+	bit = 1ull << (from * HOSTLIST_MAX + to);
+	if (!(ns->moved_logged & bit)) {
+		log_warnx("host_url: %s stopped answering %s (%s): moving it to %s (logged once)",
+			  ns->host_hdr[from], n->sim.name, why, ns->host_hdr[to]);
+		ns->moved_logged |= bit;
+	}
+	if (n->keep_fd >= 0)
+		close(n->keep_fd);
+	n->keep_fd = -1;
+	n->host = (uint8_t)to;
+	/* As the agent: registers with the new one first (wake-ups, the whole state). */
+	if (n->state == NS_REPORT)
+		n->state = NS_REGISTER;
+	n->sim.thr_dirty = n->sim.dev_dirty = 1;
+	ns->st.host_switches++;
+	if (++n->moves >= ns->hosts.n)
+		return 0;
+	ns_schedule(ns, n, now + NS_MOVE_RETRY_MS);
+	return 1;
+}
+
+void ns_step_failed(struct nodesim *ns, struct ns_node *n, int rc, int64_t now)
+{
+	/* -EBUSY: no free slot, which says nothing about snowd. */
+	if (rc == -EBUSY || n->state == NS_ADD || !ns_move(ns, n, rc, 0, strerror(-rc), now))
+		ns_schedule_retry(ns, n, now);
+}
+
 void ns_step_done(struct nodesim *ns, struct ns_conn *c, int rc, int status, const char *body,
 		  size_t bodylen)
 {
@@ -403,6 +453,9 @@ void ns_step_done(struct nodesim *ns, struct ns_conn *c, int rc, int status, con
 		ns_schedule_retry(ns, n, now);
 		return;
 	}
+	/* An answer, not a 5xx: this snowd is alive (as lib/wire.c's count of switches). */
+	if (!rc && !hostlist_should_move(0, status))
+		n->moves = 0;
 	if (rc) {
 		log_debug("%s: %s: %s", n->sim.name, ns_kind_name(c->kind), strerror(-rc));
 		ns_count_error(ns, rc, 0);
@@ -410,7 +463,8 @@ void ns_step_done(struct nodesim *ns, struct ns_conn *c, int rc, int status, con
 			sim_report_failed(&n->sim);
 			n->online = 0;
 		}
-		ns_schedule_retry(ns, n, now);
+		if (c->kind == NS_K_ADD || !ns_move(ns, n, rc, 0, strerror(-rc), now))
+			ns_schedule_retry(ns, n, now);
 		return;
 	}
 	if (c->kind != NS_K_OVERLAY && c->kind != NS_K_RELOAD && c->kind != NS_K_SCRIPT && bodylen)
@@ -451,7 +505,9 @@ void ns_step_done(struct nodesim *ns, struct ns_conn *c, int rc, int status, con
 			ns_schedule(ns, n, now);
 			goto out;
 		}
-		ns_schedule_retry(ns, n, now);
+		snprintf(err, sizeof(err), "it answered %d", status);
+		if (!ns_move(ns, n, -EIO, status, err, now))
+			ns_schedule_retry(ns, n, now);
 		goto out;
 	}
 	switch (c->kind) {

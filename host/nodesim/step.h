@@ -19,6 +19,12 @@
  */
 int ns_step_start(struct nodesim *ns, struct ns_node *n, int64_t now);
 /*
+ * The exchange ns_step_start() tried could not start (rc: its error, e.g.
+ * a refused connect): the node moves to the next snowd when the agent's
+ * rule says so, else retries after its back-off.
+ */
+void ns_step_failed(struct nodesim *ns, struct ns_node *n, int rc, int64_t now);
+/*
  * An exchange ended (the loop sets ns->conn_done to this): rc 0 with the
  * HTTP status and body (borrowed), or a transport -errno.  Counts it,
  * updates the node and schedules its next step.

@@ -34,7 +34,11 @@ const struct conf_option agent_options[] = {
 	{ "config", 'c', CONF_STR, OPT(config), 0, 0, "FILE", "read settings from FILE (node.conf)" },
 	{ "root", 0, CONF_STR, OPT(root), 0, 0, "DIR", "read DIR/proc and DIR/sys (tests)" },
 	{ "name", 0, CONF_STR, OPT(name), 0, 0, "NAME", "this node's name" },
-	{ "host_url", 0, CONF_STR, OPT(host_url), 0, 0, "URL", "snowd, http://HOST:PORT" },
+	{ "host_url", 0, CONF_STR, OPT(host_url), 0, 0, "URLS",
+	  "snowd, http://HOST:PORT; several separated by commas or blanks: the first that "
+	  "answers is used until it stops answering, then the next" },
+	{ "keep_alive", 0, CONF_BOOL, OPT(keep_alive), 0, 0, NULL,
+	  "keep one connection to snowd open between requests (default yes; no: one per request)" },
 	{ "secret", 0, CONF_STR, OPT(secret), 0, 0, "HEX",
 	  "the node's secret, 64 hex digits (keep it in the file)" },
 	{ "mac", 0, CONF_STR, OPT(mac), 0, 0, "MAC", "the service NIC's MAC" },
@@ -164,6 +168,7 @@ int agent_conf_load(struct agent_conf *c, int argc, char **argv, char *err, size
 	c->watchdog_s = AGENT_WATCHDOG_DEFAULT_S;
 	c->events_max = AGENT_EVENTS_DEFAULT;
 	c->event_group = -1;
+	c->keep_alive = 1;
 	if (first.config) {
 		struct agent_conf_ctx x = { first.config, c };
 		rc = conf_parse_file(agent_options, c, first.config, agent_conf_unknown, &x, err,
@@ -314,7 +319,7 @@ static void agent_ddm_emit(void *ctx, const char *type, json_t *attrs)
 	agent_event(ctx, type, attrs);
 }
 
-static struct ddm_env agent_ddm_env(struct agent_state *st)
+struct ddm_env agent_ddm_env(struct agent_state *st)
 {
 	struct ddm_env env = {
 		.root = st->conf->root,
@@ -378,6 +383,7 @@ int agent_init(struct agent_state *st, struct agent_conf *conf, int stop_fd, cha
 	st->post.fd = -1;
 	st->nl.uev_fd = st->nl.rt_fd = -1;
 	st->wk.fd = -1;
+	st->wire.conn.fd = -1; /* standalone: never set up, and agent_fini() closes it */
 	st->interval_ms = conf->interval_ms ? conf->interval_ms : WIRE_DEFAULT_INTERVAL_MS;
 	st->backoff_ms = AGENT_BACKOFF_FIRST_MS;
 	if (!agent_standalone(conf)) {
@@ -386,6 +392,7 @@ int agent_init(struct agent_state *st, struct agent_conf *conf, int stop_fd, cha
 		if (rc)
 			return rc;
 		st->wire.timeout_ms = AGENT_HTTP_TIMEOUT_MS;
+		st->wire.keep_alive = conf->keep_alive;
 	}
 	rc = sample_boot_id(conf->root, st->boot_id, err, errlen);
 	if (rc)
@@ -483,13 +490,15 @@ void agent_fini(struct agent_state *st)
 	st->xcvr_thr = NULL;
 	free(st->allow);
 	st->allow = NULL;
+	wire_client_fini(&st->wire);
 	memset(&st->wire, 0, sizeof(st->wire)); /* holds a copy of the secret */
+	st->wire.conn.fd = -1;
 }
 
 /* ---- sampling and thresholds --------------------------------------------------- */
 
-static struct instr_threshold *agent_thr_find(struct agent_state *st, const char *value,
-					      enum instr_thr_kind kind)
+struct instr_threshold *agent_thr_find(struct agent_state *st, const char *value,
+				       enum instr_thr_kind kind)
 {
 	size_t i;
 
@@ -499,7 +508,7 @@ static struct instr_threshold *agent_thr_find(struct agent_state *st, const char
 	return NULL;
 }
 
-static void agent_thr_remove(struct agent_state *st, struct instr_threshold *t)
+void agent_thr_remove(struct agent_state *st, struct instr_threshold *t)
 {
 	size_t i = (size_t)(t - st->thr);
 
@@ -512,8 +521,8 @@ static void agent_thr_remove(struct agent_state *st, struct instr_threshold *t)
  * Install threshold t (checked) on a gauge of the tree.  @ret 0, or -EINVAL
  * / -ENOSPC with err naming the problem; nothing changes then.
  */
-static int agent_thr_install(struct agent_state *st, const struct instr_threshold *t,
-			     int from_conf, char *err, size_t errlen)
+int agent_thr_install(struct agent_state *st, const struct instr_threshold *t,
+		      int from_conf, char *err, size_t errlen)
 {
 	struct instr_value *v = instr_tree_find(&st->tree, t->value);
 	struct instr_threshold *x;
@@ -548,8 +557,7 @@ static int agent_thr_install(struct agent_state *st, const struct instr_threshol
  * node.conf's thresholds: those of an earlier file that the new one lacks
  * go, the others are set.  A value the node does not have is logged.
  */
-static void agent_thr_from_conf(struct agent_state *st, const struct instr_threshold *thr,
-				size_t n)
+void agent_thr_from_conf(struct agent_state *st, const struct instr_threshold *thr, size_t n)
 {
 	char err[256];
 	size_t i, j;
@@ -657,7 +665,7 @@ int agent_sample(struct agent_state *st)
 	return rc;
 }
 
-static json_t *agent_thresholds_json(struct agent_state *st)
+json_t *agent_thresholds_json(struct agent_state *st)
 {
 	json_t *a = json_array();
 	size_t i;
@@ -677,652 +685,6 @@ json_t *agent_dump_json(struct agent_state *st)
 			 instr_tree_schema_json(&st->tree), "watermarks",
 			 instr_tree_watermarks_json(&st->tree), "thresholds",
 			 agent_thresholds_json(st), "devices", ddm_json(&st->ddm));
-}
-
-/* ---- commands -------------------------------------------------------------------- */
-
-static struct agent_result *agent_result_find(struct agent_state *st, json_int_t id)
-{
-	size_t i;
-
-	for (i = 0; i < st->nresults; i++)
-		if (st->results[i].id == id)
-			return &st->results[i];
-	return NULL;
-}
-
-/* Keep res (stolen) as the result of id; the oldest result makes room. */
-static struct agent_result *agent_result_add(struct agent_state *st, json_int_t id, json_t *res)
-{
-	struct agent_result *r;
-
-	if (st->nresults < AGENT_RESULTS_KEEP) {
-		r = &st->results[st->nresults++];
-	} else {
-		r = &st->results[st->next_result];
-		st->next_result = (st->next_result + 1) % AGENT_RESULTS_KEEP;
-		if (r->pending)
-			log_warnx("command %lld: result dropped undelivered (more than %d pending)",
-				  (long long)r->id, AGENT_RESULTS_KEEP);
-		json_decref(r->res);
-	}
-	r->id = id;
-	r->res = res;
-	r->pending = 1;
-	r->inflight = 0;
-	return r;
-}
-
-/* The dotted sysctl name on the allow list (comma separated, blanks ignored)? */
-static int agent_sysctl_allowed(const char *allow, const char *name)
-{
-	size_t len = strlen(name);
-	const char *p = allow;
-
-	while (p && *p) {
-		const char *end = strchr(p, ',');
-		size_t n;
-		while (*p == ' ' || *p == '\t')
-			p++;
-		n = end ? (size_t)(end - p) : strlen(p);
-		while (n && (p[n - 1] == ' ' || p[n - 1] == '\t'))
-			n--;
-		if (n == len && !strncmp(p, name, len))
-			return 1;
-		p = end ? end + 1 : NULL;
-	}
-	return 0;
-}
-
-static int agent_sysctl_set(struct agent_state *st, const struct instr_cmd *c, json_t **result,
-			    char *err, size_t errlen)
-{
-	char rel[INSTR_SYSCTL_NAME_MAX + 16], path[4200], back[256], line[INSTR_SYSCTL_VALUE_MAX + 2];
-	char *p;
-	int fd, rc;
-	ssize_t n;
-
-	if (!agent_sysctl_allowed(st->allow, c->sysctl_name)) {
-		snprintf(err, errlen,
-			 "name: '%s' is not on this node's sysctl.allow list (node.conf)",
-			 c->sysctl_name);
-		return -EPERM;
-	}
-	snprintf(rel, sizeof(rel), "proc/sys/%s", c->sysctl_name);
-	for (p = rel + 9; *p; p++)
-		if (*p == '.')
-			*p = '/';
-	snprintf(path, sizeof(path), "%s/%s", st->conf->root, rel);
-	fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
-	if (fd < 0) {
-		rc = -errno;
-		snprintf(err, errlen, "name: %s: %s", c->sysctl_name, strerror(errno));
-		return rc;
-	}
-	snprintf(line, sizeof(line), "%s\n", c->sysctl_value);
-	n = write(fd, line, strlen(line));
-	rc = n == (ssize_t)strlen(line) ? 0 : (n < 0 ? -errno : -EIO);
-	if (close(fd) && !rc)
-		rc = -errno;
-	if (rc) {
-		snprintf(err, errlen, "value: the kernel refused '%s' for %s: %s", c->sysctl_value,
-			 c->sysctl_name, strerror(-rc));
-		return rc;
-	}
-	if (tree_read_str(st->conf->root, rel, back, sizeof(back)))
-		back[0] = '\0';
-	*result = json_pack("{s:s, s:s}", "name", c->sysctl_name, "value", back);
-	return 0;
-}
-
-/* Any sysctl may be read (only setting needs the allow list). */
-static int agent_sysctl_get(struct agent_state *st, const struct instr_cmd *c, json_t **result,
-			    char *err, size_t errlen)
-{
-	char rel[INSTR_SYSCTL_NAME_MAX + 16], value[4096];
-	char *p;
-
-	snprintf(rel, sizeof(rel), "proc/sys/%s", c->sysctl_name);
-	for (p = rel + 9; *p; p++)
-		if (*p == '.')
-			*p = '/';
-	if (tree_read_str(st->conf->root, rel, value, sizeof(value))) {
-		snprintf(err, errlen, "name: %s: no such sysctl (or not readable)", c->sysctl_name);
-		return -ENOENT;
-	}
-	*result = json_pack("{s:s, s:s}", "name", c->sysctl_name, "value", value);
-	return 0;
-}
-
-/*
- * Fetch the node's overlay through the signed channel (POST WIRE_PATH_OVERLAY:
- * snowd serves the boot route once per boot only, and only a signed answer
- * is snowd's) and write its etc/snow/node.conf to out (0600).
- * @ret 0 or -errno with err filled.
- */
-static int agent_fetch_conf(struct agent_state *st, const char *out, char *err, size_t errlen)
-{
-	struct buf answer = BUF_INIT;
-	json_t *body = json_pack("{s:s}", "name", st->conf->name);
-	int rc, status;
-
-	if (!body) {
-		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
-	}
-	rc = wire_post_raw(&st->wire, WIRE_PATH_OVERLAY, body, &answer, &status, err, errlen);
-	json_decref(body);
-	if (!rc)
-		rc = overlay_write_conf(answer.data, answer.len, out, err, errlen);
-	if (answer.data)
-		explicit_bzero(answer.data, answer.len); /* it holds the secret */
-	buf_free(&answer);
-	return rc;
-}
-
-/* Refetch the overlay, read node.conf from it, apply what can change live. */
-static int agent_config_reload(struct agent_state *st, json_t **result, char *err,
-			       size_t errlen)
-{
-	struct agent_conf nc = { 0 };
-	char tmp[4096];
-	char *argv[4];
-	int rc;
-	size_t i;
-
-	if (agent_standalone(st->conf)) {
-		snprintf(err, errlen, "no host to fetch the overlay from (standalone)");
-		return -EINVAL;
-	}
-	snprintf(tmp, sizeof(tmp), "%s/node.conf.new",
-		 st->conf->state_dir && *st->conf->state_dir ? st->conf->state_dir : "/tmp");
-	if (st->conf->state_dir && *st->conf->state_dir)
-		mkdir(st->conf->state_dir, 0700);
-	wdog_pat(st->wdog_fd); /* the report's request came just before */
-	rc = agent_fetch_conf(st, tmp, err, errlen);
-	if (rc)
-		return rc;
-	argv[0] = "snow-agent";
-	argv[1] = "--config";
-	argv[2] = tmp;
-	argv[3] = NULL;
-	rc = agent_conf_load(&nc, 3, argv, err, errlen);
-	if (!rc && (!nc.name || strcmp(nc.name, st->conf->name))) {
-		snprintf(err, errlen, "name: the new node.conf is for '%s', not '%s'",
-			 nc.name ? nc.name : "", st->conf->name);
-		rc = -EINVAL;
-	}
-	/* Check every threshold against the tree first: all or nothing. */
-	for (i = 0; !rc && i < nc.nthr; i++) {
-		struct instr_value *v = instr_tree_find(&st->tree, nc.thr[i].value);
-		if (!v || v->def.kind != INSTR_GAUGE) {
-			snprintf(err, errlen, "threshold.%s: %s", nc.thr[i].value,
-				 v ? "not a gauge" : "not a value of this node");
-			rc = -EINVAL;
-		}
-	}
-	if (rc) {
-		unlink(tmp);
-		agent_conf_free(&nc);
-		return rc;
-	}
-	agent_thr_from_conf(st, nc.thr, nc.nthr);
-	free(st->allow);
-	st->allow = nc.sysctl_allow ? strdup(nc.sysctl_allow) : NULL;
-	/* An agent restarted later reads the new file too. */
-	if (st->conf->config && rename(tmp, st->conf->config))
-		log_warn("config.reload: cannot replace %s", st->conf->config);
-	unlink(tmp);
-	*result = json_pack("{s:i, s:s}", "thresholds", (int)nc.nthr, "sysctl.allow",
-			    st->allow ? st->allow : "");
-	log_info("config.reload: %zu threshold%s from node.conf, sysctl.allow '%s'", nc.nthr,
-		 nc.nthr == 1 ? "" : "s", st->allow ? st->allow : "");
-	agent_conf_free(&nc);
-	return 0;
-}
-
-/* Run a parsed command.  @ret 0 with *result (new reference, may be NULL) or -errno, err. */
-static int agent_exec(struct agent_state *st, const struct instr_cmd *c, json_t **result,
-		      char *err, size_t errlen)
-{
-	struct ddm_env env = agent_ddm_env(st);
-	struct instr_threshold *t;
-	int rc;
-
-	*result = NULL;
-	switch (c->op) {
-	case INSTR_CMD_REBOOT:
-	case INSTR_CMD_POWEROFF:
-		st->power = c->op == INSTR_CMD_REBOOT ? AGENT_POWER_REBOOT : AGENT_POWER_POWEROFF;
-		st->power_at = (long long)clock_mono_ms() + AGENT_POWER_WAIT_MS;
-		st->power_id = c->id;
-		*result = json_pack("{s:s}", "status", "after this result is delivered");
-		return 0;
-	case INSTR_CMD_THR_SET:
-		rc = agent_thr_install(st, &c->thr, 0, err, errlen);
-		if (rc)
-			return rc;
-		t = agent_thr_find(st, c->thr.value, c->thr.kind);
-		*result = threshold_to_json(t);
-		return 0;
-	case INSTR_CMD_THR_CLEAR:
-		t = agent_thr_find(st, c->thr.value, c->thr.kind);
-		if (!t) {
-			snprintf(err, errlen, "value: no %s threshold is set on '%s'",
-				 instr_thr_kind_name(c->thr.kind), c->thr.value);
-			return -ENOENT;
-		}
-		/* A raised threshold that goes away clears: consoles would show it raised forever. */
-		if (t->state == INSTR_THR_RAISED) {
-			struct instr_value *v = instr_tree_find(&st->tree, t->value);
-			agent_event(st, INSTR_EV_THR_CLEAR,
-				    json_pack("{s:s, s:s, s:f, s:f, s:o, s:s}", "value", t->value,
-					      "kind", instr_thr_kind_name(t->kind), "rise", t->rise,
-					      "clear", t->clear, "observed",
-					      v && v->valid ? json_real(v->v) : json_null(), "cause",
-					      "threshold.clear"));
-		}
-		agent_thr_remove(st, t);
-		return 0;
-	case INSTR_CMD_CNT_RESET:
-		rc = instr_tree_counter_reset(&st->tree, c->value[0] ? c->value : NULL, err, errlen);
-		if (rc < 0)
-			return rc;
-		*result = json_pack("{s:i}", "reset", rc);
-		return 0;
-	case INSTR_CMD_WM_RESET:
-		rc = instr_tree_wm_reset(&st->tree, c->value[0] ? c->value : NULL, err, errlen);
-		if (rc < 0)
-			return rc;
-		*result = json_pack("{s:i}", "reset", rc);
-		return 0;
-	case INSTR_CMD_DEVICE:
-		return ddm_op(&st->ddm, &env, c->path, c->dev_op, result, err, errlen);
-	case INSTR_CMD_SYSCTL_SET:
-		return agent_sysctl_set(st, c, result, err, errlen);
-	case INSTR_CMD_SYSCTL_GET:
-		return agent_sysctl_get(st, c, result, err, errlen);
-	case INSTR_CMD_CONFIG_RELOAD:
-		return agent_config_reload(st, result, err, errlen);
-	case INSTR_CMD_COUNT:
-		break;
-	}
-	snprintf(err, errlen, "op: unknown");
-	return -EINVAL;
-}
-
-json_t *agent_command(struct agent_state *st, json_t *cmd)
-{
-	struct instr_cmd c;
-	struct agent_result *r;
-	json_int_t id;
-	json_t *res, *out = NULL;
-	char err[512];
-	int rc;
-
-	rc = instr_cmd_parse(cmd, &c, &id, err, sizeof(err));
-	if (id < 0) {
-		log_warnx("command without a usable id refused: %s", err);
-		return NULL;
-	}
-	r = agent_result_find(st, id);
-	if (r) {
-		/* Done already: the host did not get the result yet, send it again. */
-		log_debug("command %lld: repeated id, resending its result", (long long)id);
-		r->pending = 1;
-		return r->res;
-	}
-	if (!rc)
-		rc = agent_exec(st, &c, &out, err, sizeof(err));
-	if (rc) {
-		/* The op as the host wrote it: it may be one we do not know. */
-		const char *op = json_string_value(json_object_get(cmd, "op"));
-		char opname[40];
-		snprintf(opname, sizeof(opname), "%s", op ? op : "?");
-		log_info("command %lld (%s): refused: %s", (long long)id, opname, err);
-		res = instr_result_err(id, err);
-		agent_event(st, INSTR_EV_COMMAND_RESULT,
-			    json_pack("{s:I, s:s, s:b, s:s}", "id", id, "op", opname, "ok", 0,
-				      "error", err));
-	} else {
-		log_info("command %lld (%s): done", (long long)id, instr_cmd_op_name(c.op));
-		res = instr_result_ok(id, out);
-		agent_event(st, INSTR_EV_COMMAND_RESULT,
-			    json_pack("{s:I, s:s, s:b}", "id", id, "op", instr_cmd_op_name(c.op),
-				      "ok", 1));
-	}
-	if (!res)
-		return NULL;
-	st->state_dirty = 1; /* the result, and whatever the command changed */
-	return agent_result_add(st, id, res)->res;
-}
-
-/*
- * A signed answer (register or report) may carry "rekey": the node's new
- * secret key (NULL: none; agent_answer_read() checked its form), from
- * `snowctl node rekey` (docs/protocol.md).  Write it to node.conf first (an
- * agent restarted later must have it), then sign with it.
- * @ret 0 (none, or taken) or -errno, logged: the host sends it again.
- */
-static int agent_rekey(struct agent_state *st, const char *key)
-{
-	const char *path = st->conf->config;
-	char tmp[4096], line[1024];
-	FILE *in = NULL, *out = NULL;
-	int fd, rc = 0, seen = 0;
-
-	if (!key || !strcmp(key, st->wire.secret))
-		return 0;
-	if (path && *path) {
-		snprintf(tmp, sizeof(tmp), "%s.rekey", path);
-		in = fopen(path, "re");
-		fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-		out = fd >= 0 ? fdopen(fd, "w") : NULL;
-		if (!out && fd >= 0)
-			close(fd);
-		if (!in || !out) {
-			rc = -errno;
-			goto out;
-		}
-		while (fgets(line, sizeof(line), in)) {
-			const char *p = line + strspn(line, " \t");
-			if (!strncmp(p, "secret", 6) && strchr(" \t=", p[6])) {
-				fprintf(out, "secret = %s\n", key);
-				seen = 1;
-			} else {
-				fputs(line, out);
-			}
-			explicit_bzero(line, sizeof(line));
-		}
-		if (!seen)
-			fprintf(out, "secret = %s\n", key);
-		if (fflush(out) || fsync(fileno(out)))
-			rc = -errno;
-		if (fclose(out) && !rc)
-			rc = -EIO;
-		out = NULL;
-		if (!rc && rename(tmp, path))
-			rc = -errno;
-	}
-out:
-	if (in)
-		fclose(in);
-	if (out)
-		fclose(out);
-	if (rc) {
-		if (path && *path)
-			unlink(tmp);
-		log_warnx("rekey: cannot write the new secret to %s: %s (keeping the old one)",
-			  path, strerror(-rc));
-		return rc;
-	}
-	snprintf(st->wire.secret, sizeof(st->wire.secret), "%s", key);
-	log_info("rekey: the host gave this node a new secret (written to %s): signing with it",
-		 path && *path ? path : "nowhere: no --config");
-	return 0;
-}
-
-int agent_answer(struct agent_state *st, json_t *reply)
-{
-	struct agent_answer a;
-	json_t *cmd;
-	size_t i;
-	int rc;
-
-	rc = agent_answer_read(reply, AGENT_ANSWER_REPORT, &a);
-	agent_rekey(st, a.rekey);
-	/* Whatever the answer says, a 2xx means the host has our results. */
-	for (i = 0; i < st->nresults; i++)
-		if (st->results[i].inflight) {
-			st->results[i].inflight = 0;
-			st->results[i].pending = 0;
-			st->state_dirty = 1;
-		}
-	if (a.ack > 0 && instr_ring_ack(&st->ring, (uint64_t)a.ack, agent_unix_now()))
-		st->ring_dirty = 1;
-	json_array_foreach(a.commands, i, cmd)
-		agent_command(st, cmd);
-	/* Their results go early too, not an interval later. */
-	if (json_array_size(a.commands))
-		st->wake = 1;
-	/* At once: a command re-sent to a restarted agent is answered from the saved results. */
-	if (json_array_size(a.commands))
-		agent_state_save(st);
-	return rc;
-}
-
-/* ---- the wire ------------------------------------------------------------------ */
-
-json_t *agent_register_body(struct agent_state *st)
-{
-	/* "o" steals the schema reference, also when json_pack fails. */
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o}", "name", st->conf->name, "mac",
-			 st->conf->mac, "boot_id", st->boot_id, "version", AGENT_VERSION, "kernel",
-			 st->kernel, "hostname", st->hostname, "schema",
-			 instr_tree_schema_json(&st->tree));
-}
-
-/* Seconds since boot from the tree, or the clock when /proc says nothing. */
-static json_int_t agent_uptime_s(struct agent_state *st)
-{
-	struct instr_value *v = instr_tree_find(&st->tree, "sys.uptime_s");
-	struct timespec ts;
-
-	if (v && v->valid)
-		return (json_int_t)v->v;
-	clock_gettime(CLOCK_BOOTTIME, &ts);
-	return (json_int_t)ts.tv_sec;
-}
-
-/* FNV-1a over text, never 0 (0 stands for "the host has none"). */
-static uint64_t agent_digest(const char *text)
-{
-	uint64_t h = 0xcbf29ce484222325ull;
-
-	for (; *text; text++)
-		h = (h ^ (unsigned char)*text) * 0x100000001b3ull;
-	return h ? h : 1;
-}
-
-/*
- * Add part (taken) to body as key unless its digest is have, the host's:
- * the protocol's "absent means unchanged".  *inflight gets the digest sent,
- * or 0.  @ret 0 or -ENOMEM.
- */
-static int agent_report_part(json_t *body, const char *key, json_t *part, uint64_t have,
-			     uint64_t *inflight)
-{
-	char *text = part ? jsonh_dump(part) : NULL;
-	uint64_t sig;
-
-	*inflight = 0;
-	if (!text) {
-		json_decref(part);
-		return -ENOMEM;
-	}
-	sig = agent_digest(text);
-	free(text);
-	if (sig == have) {
-		json_decref(part);
-		return 0;
-	}
-	if (json_object_set_new(body, key, part))
-		return -ENOMEM;
-	*inflight = sig;
-	return 0;
-}
-
-json_t *agent_report_body(struct agent_state *st)
-{
-	json_t *results = json_array(), *body;
-	size_t i;
-
-	if (!results)
-		return NULL;
-	for (i = 0; i < st->nresults; i++) {
-		st->results[i].inflight = 0;
-		if (!st->results[i].pending)
-			continue;
-		if (json_array_append(results, st->results[i].res))
-			break;
-		st->results[i].inflight = 1;
-	}
-	/* The members in snow-nodesim's order (sim_report_body): the two send the same bytes. */
-	body = json_pack("{s:s, s:s, s:I, s:I, s:o, s:o, s:o, s:o}", "name", st->conf->name,
-			 "boot_id", st->boot_id, "seq", (json_int_t)++st->seq, "uptime_s",
-			 agent_uptime_s(st), "values", instr_tree_values_json(&st->tree),
-			 "watermarks", instr_tree_watermarks_json(&st->tree), "events",
-			 instr_ring_json(&st->ring, INSTR_EVENTS_PER_REPORT), "results", results);
-	if (!body)
-		return NULL;
-	if (agent_report_part(body, "thresholds", agent_thresholds_json(st), st->thr_sig,
-			      &st->thr_sig_inflight) ||
-	    agent_report_part(body, "devices", ddm_json(&st->ddm), st->dev_sig,
-			      &st->dev_sig_inflight))
-		goto err;
-	/* Values appeared since the host last had our schema (hotplug, a mount): send it again. */
-	if (st->tree.gen != st->schema_gen &&
-	    json_object_set_new(body, "schema", instr_tree_schema_json(&st->tree)))
-		goto err;
-	return body;
-err:
-	json_decref(body);
-	return NULL;
-}
-
-void agent_report_acked(struct agent_state *st)
-{
-	if (st->thr_sig_inflight)
-		st->thr_sig = st->thr_sig_inflight;
-	if (st->dev_sig_inflight)
-		st->dev_sig = st->dev_sig_inflight;
-	st->thr_sig_inflight = st->dev_sig_inflight = 0;
-}
-
-/*
- * A failure kind for "log once per outage": transport errors are one kind,
- * answers not signed by snowd (wire_post's -EBADMSG) another, each HTTP
- * status its own.
- */
-static int agent_fail_kind(int rc, int status)
-{
-	return status ? status : rc == -EBADMSG ? 2 : 1;
-}
-
-static void agent_note_failure(struct agent_state *st, const char *what, int rc, int status,
-			       const char *err)
-{
-	int kind = agent_fail_kind(rc, status);
-
-	if (kind != st->fail_kind) {
-		if (status)
-			log_warnx("%s: %s", what, err);
-		else if (rc == -EBADMSG)
-			log_warnx("%s: %s (nothing applied; retrying quietly)", what, err);
-		else
-			log_warnx("%s: host unreachable: %s (retrying quietly)", what, err);
-	} else {
-		log_debug("%s: %s", what, err);
-	}
-	st->fail_kind = kind;
-	st->fail_count++;
-}
-
-static void agent_note_success(struct agent_state *st)
-{
-	if (st->fail_kind)
-		log_info("host answering again after %u failed attempt%s", st->fail_count,
-			 st->fail_count == 1 ? "" : "s");
-	st->fail_kind = 0;
-	st->fail_count = 0;
-}
-
-int agent_register(struct agent_state *st)
-{
-	struct agent_answer a;
-	json_t *body, *reply = NULL;
-	char err[512];
-	int rc, status;
-
-	unsigned gen = st->tree.gen;
-
-	body = agent_register_body(st);
-	if (body && wake_register_field(&st->wk, body)) {
-		json_decref(body);
-		body = NULL;
-	}
-	/* snowd keys the wake-ups with the secret this registration is signed with. */
-	wake_keyed(&st->wk, st->wire.secret);
-	if (!body) {
-		log_warnx("register: out of memory");
-		return -ENOMEM;
-	}
-	rc = wire_post(&st->wire, WIRE_PATH_REGISTER, body, &reply, &status, err, sizeof(err));
-	json_decref(body);
-	if (rc) {
-		agent_note_failure(st, "register", rc, status, err);
-		goto out;
-	}
-	agent_note_success(st);
-	agent_answer_read(reply, AGENT_ANSWER_REGISTER, &a);
-	agent_rekey(st, a.rekey);
-	st->registered = 1;
-	st->schema_gen = gen;
-	st->seq = 0;
-	/* A host that registers us again may have forgotten them (a restart): send both. */
-	st->thr_sig = st->dev_sig = 0;
-	if (a.interval_ms)
-		st->interval_ms = a.interval_ms;
-	log_info("registered with %s as %s (boot %s), reporting every %ld ms",
-		 st->conf->host_url, st->conf->name, st->boot_id, st->interval_ms);
-out:
-	json_decref(reply);
-	return rc;
-}
-
-int agent_report(struct agent_state *st)
-{
-	json_t *body, *reply = NULL;
-	char err[512];
-	int rc, status;
-	unsigned gen = st->tree.gen;
-
-	st->last_report_ms = (long long)clock_mono_ms();
-	body = agent_report_body(st);
-	if (!body) {
-		log_warnx("report: out of memory");
-		return -ENOMEM;
-	}
-	rc = wire_post(&st->wire, WIRE_PATH_REPORT, body, &reply, &status, err, sizeof(err));
-	json_decref(body);
-	if (!rc) {
-		agent_note_success(st);
-		/*
-		 * Only a report accepted ends the back-off: a host that takes the
-		 * registration but refuses every report is not hammered.
-		 */
-		st->backoff_ms = AGENT_BACKOFF_FIRST_MS;
-		if (st->schema_gen != gen)
-			log_info("report %llu carried the schema again (%zu values)",
-				 (unsigned long long)st->seq, st->tree.n);
-		st->schema_gen = gen;
-		agent_report_acked(st);
-		log_debug("report %llu sent", (unsigned long long)st->seq);
-		agent_answer(st, reply);
-		json_decref(reply);
-		return 0;
-	}
-	json_decref(reply);
-	if (status == 401 || status == 403 || status == 404) {
-		/* The host forgot us (restart, node removed) or refuses this boot. */
-		log_warnx("report: host answered %d: registering again", status);
-		st->registered = 0;
-		st->fail_kind = 0;
-		st->fail_count = 0;
-		return rc;
-	}
-	agent_note_failure(st, "report", rc, status, err);
-	return rc;
 }
 
 /* ---- the loop -------------------------------------------------------------------- */
@@ -1513,7 +875,9 @@ int agent_run(struct agent_state *st)
 			wdog_pat(st->wdog_fd);
 			rc = agent_register(st);
 			if (rc) {
-				if (st->conf->once)
+				/* --once: each snowd of host_url gets its try (it moved: not round yet). */
+				if (st->conf->once &&
+				    !(st->wire.moves && st->wire.moves < st->wire.hosts.n))
 					break;
 				/* Thresholds and devices are watched with the host away too. */
 				agent_sample(st);

@@ -44,7 +44,8 @@ struct agent_conf {
 	char *config;    /* node.conf path */
 	char *root;      /* read ROOT/proc and ROOT/sys; "" means / */
 	char *name;
-	char *host_url;
+	char *host_url;  /* one URL or several (lib/hostlist.h) */
+	int keep_alive;  /* one connection to snowd kept open (default 1) */
 	char *secret;    /* never logged */
 	char *mac;
 	long interval_ms;
@@ -227,5 +228,36 @@ int agent_report(struct agent_state *st);
  * report.  @ret 0, or with once the first error.
  */
 int agent_run(struct agent_state *st);
+
+/*
+ * Between the agent's own files: agent.c (config, set-up, sampling,
+ * thresholds, the loop), command.c (commands and their results), link.c
+ * (the exchanges with snowd).  Nothing outside node-os/agent/ calls these.
+ */
+
+/* The threshold on value of that kind, or NULL. */
+struct instr_threshold *agent_thr_find(struct agent_state *st, const char *value,
+				       enum instr_thr_kind kind);
+/* Take t (one of st->thr) away. */
+void agent_thr_remove(struct agent_state *st, struct instr_threshold *t);
+/*
+ * Install threshold t (checked) on a gauge of the tree.  @ret 0, or -EINVAL
+ * / -ENOSPC with err naming the problem; nothing changes then.
+ */
+int agent_thr_install(struct agent_state *st, const struct instr_threshold *t,
+		      int from_conf, char *err, size_t errlen);
+/* node.conf's thresholds (thr borrowed) replace those an earlier node.conf set. */
+void agent_thr_from_conf(struct agent_state *st, const struct instr_threshold *thr, size_t n);
+/* Every threshold set, as a JSON array.  @ret a new reference, or NULL (out of memory). */
+json_t *agent_thresholds_json(struct agent_state *st);
+/* What ddm.c's operations may call back into (events, the watchdog's pat). */
+struct ddm_env agent_ddm_env(struct agent_state *st);
+/* The kept result of command id (borrowed from st), or NULL. */
+struct agent_result *agent_result_find(struct agent_state *st, json_int_t id);
+/*
+ * Fetch the node's overlay through the signed channel and write its
+ * etc/snow/node.conf to out (0600).  @ret 0 or -errno with err filled.
+ */
+int agent_fetch_conf(struct agent_state *st, const char *out, char *err, size_t errlen);
 
 #endif

@@ -4,7 +4,10 @@
  * input is the bytes the server sent, in a buffer of exactly their size
  * plus the NUL struct buf keeps.  Checks: a body is never longer than what
  * came, and a plain (not chunked) body is what follows the headers: all of
- * it, or with a Content-Length its first bytes.
+ * it, or with a Content-Length its first bytes.  The same bytes through http_answer_end() (where an answer ends, for a
+ * kept connection): the end lies within the input, an answer cut at its end
+ * ends there too, a close changes no end already found, and one found
+ * without the close leaves every shorter prefix incomplete or malformed.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -35,6 +38,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (!raw.data)
 		return 0;
+	{
+		int keep = 0, keep2 = 0;
+		long end = http_answer_end((const char *)data, size, 0, &keep);
+		long end_eof = http_answer_end((const char *)data, size, 1, NULL);
+
+		if (end > (long)size || end_eof > (long)size || (end > 0 && end_eof != end)) {
+			fprintf(stderr, "httpc: answer end %ld (at close %ld) of %zu bytes\n", end,
+				end_eof, size);
+			abort();
+		}
+		if (end > 0 && (http_answer_end((const char *)data, (size_t)end, 0, &keep2) != end ||
+				keep2 != keep)) {
+			fprintf(stderr, "httpc: answer cut at its end %ld ends elsewhere\n", end);
+			abort();
+		}
+		if (end > 0 && http_answer_end((const char *)data, (size_t)end - 1, 0, NULL) > 0) {
+			fprintf(stderr, "httpc: answer ending at %ld was complete a byte earlier\n",
+				end);
+			abort();
+		}
+	}
 	memcpy(raw.data, data, size);
 	raw.data[size] = '\0';
 	hend = strstr(raw.data, "\r\n\r\n");
@@ -42,6 +66,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	sized = hend && has_word(raw.data, (size_t)(hend - raw.data), "content-length");
 	memset(&resp, 0, sizeof(resp));
 	rc = http_response_parse(&raw, &resp, err, sizeof(err));
+	sized |= resp.status == 204 || resp.status == 304; /* no body, whatever follows */
 	if (!rc) {
 		size_t hlen = (size_t)(hend - raw.data) + 4;
 		if (resp.body.len > size || strlen(resp.content_type) >= sizeof(resp.content_type) ||
