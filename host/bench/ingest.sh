@@ -10,7 +10,7 @@
 # snowd's.  Prints a markdown table; never fails on speed.
 # Knobs: BENCH_SECONDS (20), BENCH_INTERVAL_MS (1000), BENCH_CONCURRENCY (256),
 # BENCH_KEEPALIVE (1: nodesim --keep-alive; 0: a connection per request, as
-# snow-agent still does),
+# snow-agent with keep_alive = no),
 # BENCH_NGINX (1: also nginx), BENCH_INGEST_DIR (keep logs there), BENCH_PERF (1:
 # perf record -g snowd during the window, into the logs), BENCH_BIN (the
 # programs from another build folder, for A/B runs).
@@ -22,7 +22,7 @@ secs=${BENCH_SECONDS:-20}
 ival=${BENCH_INTERVAL_MS:-1000}
 conc=${BENCH_CONCURRENCY:-256}
 # 1: every node keeps its connection (nodesim --keep-alive) while the descriptor limit allows;
-# 0: one per request, as snow-agent today
+# 0: one per request, as snow-agent with keep_alive = no
 keep=${BENCH_KEEPALIVE:-1}
 simopt=(); [ "$keep" = 1 ] && simopt=(--keep-alive)
 use_nginx=${BENCH_NGINX:-1}
