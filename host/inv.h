@@ -262,6 +262,21 @@ json_t *inv_events_list(struct inv *inv, int64_t node_id, int64_t before, int64_
 /* The id snowd gave a node's event.  @ret it, or 0 when not stored. */
 int64_t inv_event_id(struct inv *inv, int64_t node_id, const char *boot_id, int64_t seq);
 
+/* --- BMC event logs (inv_bmc.c) --- */
+
+/*
+ * How far a node's BMC log was read: the highest entry id taken (*cursor)
+ * and the last event seq given (*seq); both 0 when never.  @ret 0 or -EIO.
+ */
+int inv_bmc_cursor(struct inv *inv, int64_t node_id, int64_t *cursor, int64_t *seq);
+/*
+ * Store a BMC's new log entries as the node's events (boot "bmc", each
+ * {seq, time, type, attrs, severity}, checked by the caller) and the new
+ * cursor and seq, in one transaction: all or nothing.  @ret 0 or -EIO.
+ */
+int inv_bmc_log_store(struct inv *inv, int64_t node_id, json_t *events, int64_t cursor,
+		      int64_t seq, int64_t now);
+
 /* --- commands (inv_cmd.c) --- */
 
 enum cmd_state { CMD_QUEUED, CMD_SENT, CMD_DONE, CMD_FAILED, CMD_TIMEOUT };

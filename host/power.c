@@ -116,6 +116,11 @@ void power_free(struct power *p)
 	free(p);
 }
 
+struct power_redfish *power_rf(struct power *p)
+{
+	return p->rf;
+}
+
 int power_fd(const struct power *p)
 {
 	return p->epfd;
@@ -478,13 +483,9 @@ void power_poll(struct snowd *sd)
 
 /* --- ipmi -------------------------------------------------------------------------------- */
 
-/*
- * Start ipmitool for op with the node's power settings (borrowed).
- * @ret the child's pid, or -errno with err filled (e.g. the password file
- * cannot be read).
- */
-static pid_t power_ipmi_spawn(json_t *power, const char *op, const char *ipmitool,
-			      const char *allow_dir, int *out, char *err, size_t errlen)
+pid_t power_ipmi_spawn(json_t *power, const char *const *args, const char *input,
+		       const char *ipmitool, const char *allow_dir, int *out, char *err,
+		       size_t errlen)
 {
 	const char *host = json_string_value(json_object_get(power, "host"));
 	const char *user = json_string_value(json_object_get(power, "user"));
@@ -498,11 +499,9 @@ static pid_t power_ipmi_spawn(json_t *power, const char *op, const char *ipmitoo
 	char portbuf[24], cipherbuf[24];
 	const char *argv[20];
 	int argc = 0;
-	const char *what = !strcmp(op, "power.on") ? "on" : !strcmp(op, "power.off") ? "off" :
-			   !strcmp(op, "power.cycle") ? "cycle" : "status";
 	char password[256];
 	ssize_t n;
-	int pipefd[2];
+	int pipefd[2], infd[2] = { -1, -1 };
 	pid_t pid;
 	int fd;
 
@@ -523,8 +522,25 @@ static pid_t power_ipmi_spawn(json_t *power, const char *op, const char *ipmitoo
 		snprintf(err, errlen, "ipmi: pipe: %s", strerror(errno));
 		return -errno;
 	}
+	/* The commands for `exec /dev/stdin`: a few lines, within the pipe's buffer. */
+	if (input && (pipe2(infd, O_CLOEXEC) ||
+		      write(infd[1], input, strlen(input)) != (ssize_t)strlen(input))) {
+		if (infd[0] >= 0) {
+			close(infd[0]);
+			close(infd[1]);
+		}
+		close(pipefd[0]);
+		close(pipefd[1]);
+		explicit_bzero(password, sizeof(password));
+		snprintf(err, errlen, "ipmi: input pipe: %s", strerror(errno));
+		return -EIO;
+	}
+	if (input)
+		close(infd[1]);
 	pid = fork();
 	if (pid < 0) {
+		if (input)
+			close(infd[0]);
 		close(pipefd[0]);
 		close(pipefd[1]);
 		explicit_bzero(password, sizeof(password));
@@ -536,9 +552,13 @@ static pid_t power_ipmi_spawn(json_t *power, const char *op, const char *ipmitoo
 		int devnull = open("/dev/null", O_RDWR);
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
-		if (devnull >= 0)
+		if (input)
+			dup2(infd[0], 0);
+		else if (devnull >= 0)
 			dup2(devnull, 0);
 		dup2(pipefd[1], 1); /* dup2 clears close-on-exec on the copy */
+		if (input)
+			dup2(pipefd[1], 2); /* a poll's reason for failing is in its output */
 		/* -E: ipmitool takes the password from IPMI_PASSWORD. */
 		setenv("IPMI_PASSWORD", password, 1);
 		argv[argc++] = ipmitool;
@@ -559,15 +579,16 @@ static pid_t power_ipmi_spawn(json_t *power, const char *op, const char *ipmitoo
 		argv[argc++] = "-U";
 		argv[argc++] = user;
 		argv[argc++] = "-E";
-		argv[argc++] = "chassis";
-		argv[argc++] = "power";
-		argv[argc++] = what;
+		for (int i = 0; args[i] && argc < 19; i++)
+			argv[argc++] = args[i];
 		argv[argc] = NULL;
 		execvp(ipmitool, (char *const *)argv);
 		fprintf(stderr, "ipmi: exec %s: %s\n", ipmitool, strerror(errno));
 		_exit(127);
 	}
 	explicit_bzero(password, sizeof(password));
+	if (input)
+		close(infd[0]);
 	close(pipefd[1]);
 	*out = pipefd[0];
 	return pid;
@@ -584,7 +605,12 @@ static int power_ipmi_start(struct snowd *sd, const struct inv_node *n, int64_t 
 		snprintf(err, errlen, "ipmi: too many power operations under way");
 		return -EBUSY;
 	}
-	pid = power_ipmi_spawn(power, op, sd->cfg.ipmitool, sd->cfg.allow_dir, &o->fd, err, errlen);
+	const char *what = !strcmp(op, "power.on") ? "on" : !strcmp(op, "power.off") ? "off" :
+			   !strcmp(op, "power.cycle") ? "cycle" : "status";
+	const char *args[] = { "chassis", "power", what, NULL };
+
+	pid = power_ipmi_spawn(power, args, NULL, sd->cfg.ipmitool, sd->cfg.allow_dir, &o->fd, err,
+			       errlen);
 	if (pid < 0) {
 		power_slot_free(sd->power, o);
 		return (int)pid;
