@@ -228,7 +228,8 @@ static void bmc_scan(struct snowd *sd, struct bmc *b)
 		kept++;
 	}
 	free(b->n);
-	qsort(sc.n, sc.nn, sizeof(*sc.n), bmc_cmp);
+	if (sc.nn)
+		qsort(sc.n, sc.nn, sizeof(*sc.n), bmc_cmp);
 	b->n = sc.n;
 	b->nn = sc.nn;
 	b->cap = sc.cap;
@@ -507,7 +508,9 @@ void bmc_polled(struct snowd *sd, int64_t node_id, struct bmcp_poll *p, const ch
 	bn->polls++;
 	if (!p) {
 		bn->failures++;
-		if (strcmp(bn->error, error ? error : "failed"))
+		/* Logged when the reason changes (its details in parentheses may vary). */
+		if (strncmp(bn->error, error ? error : "failed",
+			    strcspn(error ? error : "failed", "(")))
 			log_warnx("node %s: bmc: %s", bn->name, error ? error : "failed");
 		snprintf(bn->error, sizeof(bn->error), "%s", error ? error : "failed");
 		return;

@@ -44,7 +44,7 @@ static int bmcp_taken(const struct bmcp_poll *p, const char *name)
 int bmcp_add_reading(struct bmcp_poll *p, enum bmcp_family f, const char *src, size_t srclen,
 		     const char *unit, double v)
 {
-	char slug[INSTR_NAME_MAX + 1], name[INSTR_NAME_MAX + 16], err[64];
+	char slug[INSTR_NAME_MAX + 1], name[96], err[64];
 	const char *fam = bmcp_family_name(f);
 	size_t i, n = 0, room = INSTR_NAME_MAX - strlen("bmc..") - strlen(fam) - 3; /* "_NN" */
 	int under = 1, k;
