@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bmc.h"
 #include "cmd.h"
 #include "fsafe.h"
 #include "health.h"
@@ -181,6 +182,16 @@ static enum MHD_Result api_commands(struct http_ctx *h, const struct inv_node *n
 		enum MHD_Result ret = api_power(h, n, op);
 		json_decref(body);
 		return ret;
+	}
+	if (bmc_command_for(op, json_object_get(body, "args"))) {
+		/* Thresholds and watermarks of bmc.* gauges are snowd's own (bmc.h). */
+		rc = bmc_command(sd, n, op, json_object_get(body, "args"), &c, err, sizeof(err));
+		json_decref(body);
+		if (!rc)
+			return http_json(h, MHD_HTTP_OK, c);
+		return http_error(h, rc == -EINVAL ? MHD_HTTP_BAD_REQUEST : rc == -ENOENT ?
+				  MHD_HTTP_NOT_FOUND : rc == -ENOTSUP ? MHD_HTTP_CONFLICT :
+				  MHD_HTTP_INTERNAL_SERVER_ERROR, "%s", err);
 	}
 	rc = inv_cmd_add(&sd->inv, n->id, op, json_object_get(body, "args"), (int64_t)time(NULL), &id);
 	if (!rc) {

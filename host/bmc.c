@@ -53,8 +53,10 @@ struct bmc_node {
 	int64_t polled;         /* realtime s of the last good poll, 0 never */
 	uint64_t polls, failures;
 	char error[400];        /* the last poll's failure, "" none */
-	int cursor_loaded;
+	int loaded;             /* cursor, seq and thresholds read from the inventory */
 	int64_t cursor, seq;    /* the event log: highest entry id taken, last event seq */
+	struct instr_threshold thr[BMC_MAX_THR]; /* on its bmc.* gauges, kept by snowd */
+	size_t nthr;
 };
 
 struct bmc {
@@ -104,6 +106,44 @@ static struct bmc_node *bmc_find(struct bmc *b, int64_t id)
 			hi = mid;
 	}
 	return NULL;
+}
+
+/* Read bn's cursor and thresholds from the inventory, once.  @ret 0 or -EIO. */
+static int bmc_load(struct snowd *sd, struct bmc_node *bn)
+{
+	char err[200];
+	json_t *thr, *t;
+	size_t i;
+
+	if (bn->loaded)
+		return 0;
+	if (inv_bmc_get(&sd->inv, bn->id, &bn->cursor, &bn->seq, &thr))
+		return -EIO;
+	bn->nthr = 0;
+	json_array_foreach(thr, i, t) {
+		if (bn->nthr == BMC_MAX_THR)
+			break;
+		if (threshold_from_json(t, &bn->thr[bn->nthr], err, sizeof(err)))
+			log_warnx("node %s: a stored BMC threshold is left out: %s", bn->name, err);
+		else
+			bn->nthr++;
+	}
+	json_decref(thr);
+	bn->loaded = 1;
+	return 0;
+}
+
+/* bn's thresholds as JSON: a new array, or NULL. */
+static json_t *bmc_thr_json(const struct bmc_node *bn)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a && i < bn->nthr; i++)
+		if (json_array_append_new(a, threshold_to_json(&bn->thr[i]))) {
+			json_decref(a);
+			return NULL;
+		}
+	return a;
 }
 
 /* --- which nodes have a BMC ------------------------------------------------------------- */
@@ -336,6 +376,7 @@ static void bmc_values(struct bmc_node *bn, struct node_rt *rt, struct report_st
 	json_t *wm = rt->rep.has & REPORT_WATERMARKS ? report_watermarks_json(&rt->rep) :
 						       json_object();
 	json_t *body = json_object(), *mine = json_object(), *mb = json_object();
+	json_t *thr = NULL, *t;
 	struct report_state rep;
 	char err[200];
 	size_t i;
@@ -352,6 +393,20 @@ static void bmc_values(struct bmc_node *bn, struct node_rt *rt, struct report_st
 	}
 	json_object_set(body, "values", vals);
 	json_object_set(body, "watermarks", wm);
+	/* Thresholds: the agent's (on its own values) and snowd's on the bmc.* gauges. */
+	if (bn->nthr || (rt->rep.has & REPORT_THRESHOLDS)) {
+		thr = rt->rep.has & REPORT_THRESHOLDS ? report_thresholds_json(&rt->rep) : json_array();
+		for (i = json_array_size(thr); i-- > 0;) {
+			const char *v = json_string_value(json_object_get(json_array_get(thr, i), "value"));
+			if (v && !strncmp(v, "bmc.", 4))
+				json_array_remove(thr, i);
+		}
+		for (i = 0; thr && i < bn->nthr; i++)
+			if ((t = threshold_to_json(&bn->thr[i])))
+				json_array_append_new(thr, t);
+		if (thr)
+			json_object_set(body, "thresholds", thr);
+	}
 	memset(&rep, 0, sizeof(rep));
 	if (report_check(body, &rep, err, sizeof(err))) {
 		log_warnx("node %s: bmc readings not taken: %s", rt->name, err);
@@ -371,13 +426,14 @@ out:
 	json_decref(body);
 	json_decref(mine);
 	json_decref(mb);
+	json_decref(thr);
 }
 
 void bmc_merge(struct snowd *sd, struct node_rt *rt)
 {
 	struct bmc_node *bn = bmc_find(sd->bmc, rt->id);
 
-	if (!bn || !bn->nv)
+	if (!bn || (!bn->nv && !bn->nthr))
 		return;
 	bmc_schema_update(sd, rt, bn);
 	bmc_values(bn, rt, NULL);
@@ -432,62 +488,112 @@ static const char *bmc_severity(const char *s)
 	return "notice"; /* IPMI's SEL says none: a BMC logs what is worth a look */
 }
 
-/* New entries of p become the node's bmc.log events, with the cursor, in one transaction. */
-static void bmc_log_take(struct snowd *sd, struct bmc_node *bn, const struct bmcp_poll *p)
+/*
+ * Feed the readings to bn's thresholds: each raise or clear becomes a
+ * threshold.raise/clear event (as the agent's) appended to events.
+ * @ret how many.
+ */
+static size_t bmc_thr_feed(struct bmc_node *bn, json_t *events, int64_t now, int64_t *seq)
 {
-	size_t idx[BMCP_MAX_ENTRIES], k, i;
-	int64_t now = (int64_t)time(NULL), seq, cursor;
-	json_t *events;
+	size_t i, j, n = 0;
 
-	if (!bn->cursor_loaded) {
-		if (inv_bmc_cursor(&sd->inv, bn->id, &bn->cursor, &bn->seq))
-			return;
-		bn->cursor_loaded = 1;
+	for (i = 0; i < bn->nthr; i++) {
+		struct instr_threshold *t = &bn->thr[i];
+		enum instr_transition tr;
+		const char *type;
+		for (j = 0; j < bn->nv && strcmp(bn->v[j].name, t->value); j++)
+			;
+		if (!t->enabled || j == bn->nv)
+			continue;
+		tr = threshold_update(t, bn->v[j].v);
+		if (tr == INSTR_TR_NONE)
+			continue;
+		type = tr == INSTR_TR_RAISE ? INSTR_EV_THR_RAISE : INSTR_EV_THR_CLEAR;
+		json_array_append_new(events, json_pack(
+			"{s:I, s:I, s:s, s:s, s:{s:s, s:s, s:f, s:f, s:f}}", "seq", (json_int_t)++*seq,
+			"time", (json_int_t)now, "type", type, "severity",
+			instr_severity_name(instr_severity_of(type)), "attrs", "value", t->value, "kind",
+			instr_thr_kind_name(t->kind), "rise", t->rise, "clear", t->clear, "observed",
+			bn->v[j].v));
+		n++;
 	}
-	k = bmcp_new_entries(p, bn->cursor, idx, BMCP_MAX_ENTRIES);
-	if (!k)
+	return n;
+}
+
+/*
+ * A good poll's events: threshold transitions on its readings, and the log
+ * entries of p past the cursor as bmc.log events; stored with the new
+ * cursor and thresholds in one transaction, then told to the stream.
+ */
+static void bmc_events_take(struct snowd *sd, struct bmc_node *bn, const struct bmcp_poll *p)
+{
+	size_t idx[BMCP_MAX_ENTRIES], k = 0, i, nthr;
+	int64_t now = (int64_t)time(NULL), seq, cursor;
+	json_t *events, *ev, *thr = NULL;
+
+	if (bmc_load(sd, bn))
+		return;
+	if (bn->log && p->has_log)
+		k = bmcp_new_entries(p, bn->cursor, idx, BMCP_MAX_ENTRIES);
+	if (!k && !bn->nthr)
 		return;
 	events = json_array();
+	if (!events)
+		return;
 	seq = bn->seq;
-	cursor = 0;
-	for (i = 0; i < k && events; i++) {
+	cursor = bn->cursor;
+	/* On a copy: a failed store leaves the thresholds as they were, to feed again. */
+	struct instr_threshold saved[BMC_MAX_THR];
+	memcpy(saved, bn->thr, sizeof(saved));
+	nthr = bmc_thr_feed(bn, events, now, &seq);
+	for (i = 0; i < k; i++) {
 		const struct bmcp_entry *e = &p->e[idx[i]];
-		json_t *ev = json_pack("{s:I, s:I, s:s, s:s, s:{s:s, s:I, s:s, s:s}}", "seq",
-				       (json_int_t)++seq, "time",
-				       (json_int_t)(e->time > 0 ? e->time : now), "type", "bmc.log",
-				       "severity", bmc_severity(e->severity), "attrs", "source",
-				       bn->ipmi ? "sel" : "redfish", "id", (json_int_t)e->id,
-				       "bmc_time", e->when, "message", e->text);
-		if (!ev || json_array_append_new(events, ev)) {
-			json_decref(events);
-			events = NULL;
-		}
+		ev = json_pack("{s:I, s:I, s:s, s:s, s:{s:s, s:I, s:s, s:s}}", "seq", (json_int_t)++seq,
+			       "time", (json_int_t)(e->time > 0 ? e->time : now), "type", "bmc.log",
+			       "severity", bmc_severity(e->severity), "attrs", "source",
+			       bn->ipmi ? "sel" : "redfish", "id", (json_int_t)e->id, "bmc_time",
+			       e->when, "message", e->text);
+		if (!ev || json_array_append_new(events, ev))
+			goto fail;
 		cursor = e->id;
 	}
-	if (!events || inv_bmc_log_store(&sd->inv, bn->id, events, cursor, seq, now)) {
-		log_warnx("node %s: %zu BMC log entries not stored (taken at the next poll)", bn->name,
-			  k);
+	if (!json_array_size(events)) {
 		json_decref(events);
 		return;
 	}
+	if (nthr && !(thr = bmc_thr_json(bn)))
+		goto fail;
+	if (json_array_size(events) != k + nthr ||
+	    inv_bmc_store(&sd->inv, bn->id, events, cursor, seq, thr, now))
+		goto fail;
 	bn->cursor = cursor;
 	bn->seq = seq;
-	sd->events += k;
-	log_info("node %s: %zu new BMC log entries (up to id %lld)", bn->name, k,
-		 (long long)cursor);
-	json_t *ev;
+	sd->events += json_array_size(events);
+	if (k)
+		log_info("node %s: %zu new BMC log entries (up to id %lld)", bn->name, k,
+			 (long long)cursor);
 	json_array_foreach(events, i, ev) {
-		json_t *out = json_pack("{s:I, s:s, s:s, s:O, s:O, s:s, s:O, s:O, s:s}", "id",
+		json_t *out = json_pack("{s:I, s:s, s:s, s:O, s:O, s:O, s:O, s:O, s:s}", "id",
 					(json_int_t)inv_event_id(&sd->inv, bn->id, "bmc",
 								 json_integer_value(json_object_get(ev, "seq"))),
 					"node", bn->name, "boot_id", "bmc", "seq",
 					json_object_get(ev, "seq"), "time", json_object_get(ev, "time"),
-					"type", "bmc.log", "attrs", json_object_get(ev, "attrs"),
-					"severity", json_object_get(ev, "severity"), "publisher",
-					"snowd");
+					"type", json_object_get(ev, "type"), "attrs",
+					json_object_get(ev, "attrs"), "severity",
+					json_object_get(ev, "severity"), "publisher", "snowd");
+		if (nthr && !strncmp(json_string_value(json_object_get(ev, "type")), "threshold.", 10))
+			log_info("node %s: %s %s", bn->name, json_string_value(json_object_get(ev, "type")),
+				 json_string_value(json_object_get(json_object_get(ev, "attrs"), "value")));
 		stream_publish(&sd->stream, "event", out);
 	}
 	json_decref(events);
+	json_decref(thr);
+	return;
+fail:
+	memcpy(bn->thr, saved, sizeof(saved));
+	log_warnx("node %s: BMC events not stored (taken at the next poll)", bn->name);
+	json_decref(events);
+	json_decref(thr);
 }
 
 /* --- polls -------------------------------------------------------------------------------- */
@@ -522,8 +628,7 @@ void bmc_polled(struct snowd *sd, int64_t node_id, struct bmcp_poll *p, const ch
 	if (p->dropped)
 		log_debug("node %s: bmc: %zu readings left out", bn->name, p->dropped);
 	bmc_take_readings(bn, p);
-	if (bn->log && p->has_log)
-		bmc_log_take(sd, bn, p);
+	bmc_events_take(sd, bn, p);
 	if (!bn->seen || !(rt = nodes_rt(sd, bn->id, bn->name)))
 		return;
 	changed = bmc_schema_update(sd, rt, bn);
@@ -534,6 +639,7 @@ void bmc_polled(struct snowd *sd, int64_t node_id, struct bmcp_poll *p, const ch
 	if (sd->stream.clients) {
 		json_t *upd = json_object();
 		nodes_report_json(upd, rt, REPORT_VALUES | REPORT_WATERMARKS |
+						   (bn->nthr ? REPORT_THRESHOLDS : 0) |
 						   (changed ? REPORT_SCHEMA : 0));
 		json_object_set_new(upd, "last_seen", json_integer(rt->last_seen));
 		json_object_set_new(upd, "seq", json_integer((json_int_t)rt->seq));
@@ -683,7 +789,137 @@ void bmc_node_json(struct snowd *sd, int64_t node_id, json_t *o)
 		return;
 	json_object_set_new(b, "polled", bn->polled ? json_integer(bn->polled) : json_null());
 	json_object_set_new(b, "error", bn->error[0] ? json_string(bn->error) : json_null());
-	if (bn->cursor_loaded)
+	if (bn->loaded)
 		json_object_set_new(b, "log_cursor", json_integer(bn->cursor));
 	json_object_set_new(o, "bmc", b);
+}
+
+int bmc_command_for(const char *op, json_t *args)
+{
+	const char *v = json_string_value(json_object_get(args, "value"));
+
+	return v && !strncmp(v, "bmc.", 4) &&
+	       (!strcmp(op, "threshold.set") || !strcmp(op, "threshold.clear") ||
+		!strcmp(op, "watermarks.reset"));
+}
+
+/* Run c (checked) on bn.  @ret 0 with *result (new; may be NULL), or -errno with err. */
+static int bmc_run(struct bmc_node *bn, const struct instr_cmd *c, json_t **result, char *err,
+		   size_t errlen)
+{
+	size_t i;
+
+	*result = NULL;
+	for (i = 0; i < bn->nthr; i++)
+		if (!strcmp(bn->thr[i].value, c->thr.value) && bn->thr[i].kind == c->thr.kind)
+			break;
+	switch (c->op) {
+	case INSTR_CMD_THR_SET:
+		if (i == bn->nthr) {
+			if (bn->nthr == BMC_MAX_THR) {
+				snprintf(err, errlen, "value: %d thresholds on BMC gauges already",
+					 BMC_MAX_THR);
+				return -ENOSPC;
+			}
+			memset(&bn->thr[i], 0, sizeof(bn->thr[i]));
+		}
+		/* Set again with the same kind: a raised one stays raised until it clears. */
+		if (threshold_set(&bn->thr[i], c->thr.value, c->thr.kind, c->thr.rise, c->thr.clear,
+				  c->thr.samples, err, errlen))
+			return -EINVAL;
+		if (i == bn->nthr)
+			bn->nthr++;
+		*result = threshold_to_json(&bn->thr[i]);
+		return 0;
+	case INSTR_CMD_THR_CLEAR:
+		if (i == bn->nthr) {
+			snprintf(err, errlen, "value: no %s threshold is set on '%s'",
+				 instr_thr_kind_name(c->thr.kind), c->thr.value);
+			return -ENOENT;
+		}
+		bn->thr[i] = bn->thr[--bn->nthr];
+		return 0;
+	case INSTR_CMD_WM_RESET:
+		for (i = 0; i < bn->nv && strcmp(bn->v[i].name, c->value); i++)
+			;
+		if (i == bn->nv) {
+			snprintf(err, errlen, "value: the BMC gave no reading named '%s'", c->value);
+			return -ENOENT;
+		}
+		instr_wm_reset(&bn->v[i].wm, bn->v[i].v);
+		*result = json_pack("{s:i}", "reset", 1);
+		return 0;
+	default:
+		snprintf(err, errlen, "op: not one snowd runs on BMC gauges");
+		return -EINVAL;
+	}
+}
+
+int bmc_command(struct snowd *sd, const struct inv_node *n, const char *op, json_t *args,
+		json_t **cmd, char *err, size_t errlen)
+{
+	const struct instr_cmd_rule *r = instr_cmd_rule(op);
+	struct bmc_node *bn = bmc_find(sd->bmc, n->id);
+	struct instr_cmd c;
+	json_t *result = NULL, *thr = NULL;
+	int64_t id, now = (int64_t)time(NULL);
+	int rc;
+
+	*cmd = NULL;
+	memset(&c, 0, sizeof(c));
+	if (!r || instr_cmd_args(r, args, "args.", &c, err, errlen))
+		return -EINVAL;
+	c.op = (enum instr_cmd_op)(r - instr_cmd_rules);
+	if (!bn || !bn->seen) {
+		snprintf(err, errlen, "args.value: %s has no BMC polled for bmc.* gauges (power: ipmi or "
+			 "redfish, sensors_s not 0)", n->name);
+		return -ENOTSUP;
+	}
+	if (bmc_load(sd, bn)) {
+		snprintf(err, errlen, "inventory error");
+		return -EIO;
+	}
+	struct instr_threshold saved[BMC_MAX_THR];
+	size_t nsaved = bn->nthr;
+	memcpy(saved, bn->thr, sizeof(saved));
+	rc = bmc_run(bn, &c, &result, err, errlen);
+	if (rc)
+		return rc;
+	/* Kept before the answer: the thresholds survive a restart of snowd. */
+	if (c.op != INSTR_CMD_WM_RESET &&
+	    (!(thr = bmc_thr_json(bn)) ||
+	     inv_bmc_store(&sd->inv, n->id, NULL, bn->cursor, bn->seq, thr, now))) {
+		memcpy(bn->thr, saved, sizeof(saved));
+		bn->nthr = nsaved;
+		json_decref(thr);
+		json_decref(result);
+		snprintf(err, errlen, "inventory error");
+		return -EIO;
+	}
+	json_decref(thr);
+	if (inv_cmd_add(&sd->inv, n->id, op, args, now, &id)) {
+		json_decref(result);
+		snprintf(err, errlen, "inventory error");
+		return -EIO;
+	}
+	power_finish(sd, id, op, n->name, "bmc", 1, result, NULL);
+	json_decref(result);
+	/* The node's tree and the stream show it at once, not at the next poll. */
+	struct node_rt *rt = nodes_rt(sd, n->id, n->name);
+	if (rt) {
+		bmc_merge(sd, rt);
+		if (sd->stream.clients) {
+			json_t *upd = json_object();
+			nodes_report_json(upd, rt, REPORT_VALUES | REPORT_WATERMARKS | REPORT_THRESHOLDS);
+			json_object_set_new(upd, "last_seen", json_integer(rt->last_seen));
+			json_object_set_new(upd, "seq", json_integer((json_int_t)rt->seq));
+			stream_values(&sd->stream, rt->name, upd);
+		}
+	}
+	*cmd = inv_cmd_get(&sd->inv, id);
+	if (!*cmd) {
+		snprintf(err, errlen, "inventory error");
+		return -EIO;
+	}
+	return 0;
 }

@@ -31,11 +31,13 @@ struct snowd;
 struct node_rt;
 struct bmcp_poll;
 struct report_schema;
+struct inv_node;
 struct bmc;
 
 #define BMC_POLL_S 60     /* default seconds between two polls of one BMC */
 #define BMC_MAX_POLLS 64  /* polls under way at once, all BMCs */
 #define BMC_DEADLINE_S 20 /* a poll's deadline (power.timeout_s when smaller) */
+#define BMC_MAX_THR 64    /* thresholds on one node's bmc.* gauges */
 #define BMC_RESCAN_MS 5000 /* after a settings change, the node list is read again at most this often */
 
 /* @ret a new poller (bmc_free()), or NULL. */
@@ -65,6 +67,22 @@ void bmc_merge(struct snowd *sd, struct node_rt *rt);
  * BMC readings (s extended), 0 when not (s unchanged).
  */
 int bmc_schema_extend(struct snowd *sd, int64_t node_id, struct report_schema *s);
+/*
+ * Whether command op with args (borrowed) is snowd's to run on a bmc.*
+ * gauge: threshold.set, threshold.clear or watermarks.reset whose value
+ * starts with "bmc.".  @ret 1 or 0.
+ */
+int bmc_command_for(const char *op, json_t *args);
+/*
+ * Run such a command on n's BMC gauges at once: the thresholds are kept in
+ * the inventory (they survive a restart) and checked at each poll, raising
+ * and clearing as the agent's do (threshold.raise/clear events); the
+ * command is recorded done.  @ret 0 with *cmd (a new reference), -EINVAL or
+ * -ENOENT (400/404: err names the field), -ENOTSUP (409: no BMC polled),
+ * -EIO.
+ */
+int bmc_command(struct snowd *sd, const struct inv_node *n, const char *op, json_t *args,
+		json_t **cmd, char *err, size_t errlen);
 /* Add "bmc": {driver, polled, error?, readings, cursor} to o for a node with a BMC. */
 void bmc_node_json(struct snowd *sd, int64_t node_id, json_t *o);
 

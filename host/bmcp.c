@@ -80,7 +80,9 @@ int bmcp_add_reading(struct bmcp_poll *p, enum bmcp_family f, const char *src, s
 		p->dropped++;
 		return -EINVAL;
 	}
-	memcpy(p->r[p->nr].name, name, sizeof(p->r[p->nr].name));
+	/* Whole field written (zeros after the name): polls compare as bytes. */
+	memset(p->r[p->nr].name, 0, sizeof(p->r[p->nr].name));
+	memcpy(p->r[p->nr].name, name, strlen(name));
 	bmcp_printable(p->r[p->nr].unit, sizeof(p->r[p->nr].unit), unit, strlen(unit));
 	p->r[p->nr].v = v;
 	p->nr++;

@@ -265,17 +265,19 @@ int64_t inv_event_id(struct inv *inv, int64_t node_id, const char *boot_id, int6
 /* --- BMC event logs (inv_bmc.c) --- */
 
 /*
- * How far a node's BMC log was read: the highest entry id taken (*cursor)
- * and the last event seq given (*seq); both 0 when never.  @ret 0 or -EIO.
+ * How far a node's BMC log was read: the highest entry id taken (*cursor),
+ * the last event seq given (*seq), both 0 when never; and the thresholds on
+ * its bmc.* gauges (*thr: a new array, [] when none).  @ret 0 or -EIO.
  */
-int inv_bmc_cursor(struct inv *inv, int64_t node_id, int64_t *cursor, int64_t *seq);
+int inv_bmc_get(struct inv *inv, int64_t node_id, int64_t *cursor, int64_t *seq, json_t **thr);
 /*
- * Store a BMC's new log entries as the node's events (boot "bmc", each
- * {seq, time, type, attrs, severity}, checked by the caller) and the new
- * cursor and seq, in one transaction: all or nothing.  @ret 0 or -EIO.
+ * Store a BMC's new log entries and threshold events as the node's events
+ * (boot "bmc", each {seq, time, type, attrs, severity}, checked by the
+ * caller), the new cursor and seq, and thr (borrowed; NULL: unchanged), in
+ * one transaction: all or nothing.  @ret 0 or -EIO.
  */
-int inv_bmc_log_store(struct inv *inv, int64_t node_id, json_t *events, int64_t cursor,
-		      int64_t seq, int64_t now);
+int inv_bmc_store(struct inv *inv, int64_t node_id, json_t *events, int64_t cursor, int64_t seq,
+		  json_t *thr, int64_t now);
 
 /* --- commands (inv_cmd.c) --- */
 

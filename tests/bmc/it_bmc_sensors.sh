@@ -70,6 +70,19 @@ check "... watermarks [71.5, 80.25]" node_py node1 "sys.exit(0 if n['watermarks'
 check "... in /metrics" bash -c "curl -sf -H 'Authorization: Bearer $SNOW_TOKEN' $url/metrics | grep -q 'snow_node_gauge{node=\"node1\",name=\"bmc.temp.cpu1_temp\"} 80.25'"
 check "... in the node's history" bash -c "curl -sf -H 'Authorization: Bearer $SNOW_TOKEN' $url/api/v1/nodes/node1/history | python3 -c \"import json,sys; h=json.load(sys.stdin); c=h['values']['bmc.temp.cpu1_temp']; sys.exit(0 if any(x is not None and 71 < x <= 80.25 for x in c) else 1)\""
 
+# Thresholds on a BMC gauge: kept and checked by snowd, raised as the agent's are.
+thr_events() { api "/api/v1/events?node=node1&limit=100" | python3 -c "
+import json,sys
+e=[x for x in json.load(sys.stdin)['events'] if x['type'].startswith('threshold.') and x['attrs']['value']=='bmc.temp.cpu1_temp']
+print(' '.join(x['type'] for x in sorted(e, key=lambda x: x['id'])))"; }
+out=$(ctl threshold set node1 bmc.temp.cpu1_temp --high --rise 75 --clear 70 2>&1)
+check "threshold set on bmc.temp.cpu1_temp: done at once ($out)" grep -q 'done' <<<"$out"
+out=$(ctl threshold set node1 bmc.temp.cpu1_temp --high --rise 75 --clear 90 2>&1)
+check "... a clear above its rise is refused ($out)" grep -q 'clear: 90 is above rise 75' <<<"$out"
+check "... 80.25 is above 75: threshold.raise" wait_for 20 bash -c "$(declare -f api thr_events); url=$url SNOW_TOKEN=$SNOW_TOKEN; [ \"\$(thr_events)\" = threshold.raise ]"
+check "... the node's thresholds show it raised" node_py node1 \
+	"t=[x for x in n['thresholds'] if x['value']=='bmc.temp.cpu1_temp']; sys.exit(0 if len(t)==1 and t[0]['state']=='raised' and t[0]['rise']==75 else 1)"
+
 # Event log: two entries, then a restart, then one more: three bmc.log events, each once.
 bmc_events() { api "/api/v1/events?node=node1&limit=100" | python3 -c "
 import json,sys
@@ -97,6 +110,9 @@ p0=$(polls)
 wait_for 20 bash -c "[ \$(grep -c '^entries' '$dir/bmc.log') -ge $((p0 + 2)) ]"
 check_eq "... and the first two not again (three in all)" 3 "$(bmc_events | head -1)"
 check "... the readings are back without an agent" wait_for 20 value_is 80.25
+check "... the threshold kept, still raised, not raised again" node_py node1 \
+	"t=[x for x in n['thresholds'] if x['value']=='bmc.temp.cpu1_temp']; sys.exit(0 if len(t)==1 and t[0]['state']=='raised' else 1)"
+check_eq "... (one raise in all)" threshold.raise "$(thr_events)"
 
 # Faults: malformed answers, a BMC that hangs, a wrong password; snowd answers on.
 mport=$(free_port) hport=$(free_port)
@@ -119,6 +135,16 @@ check "snowd answers meanwhile" curl -sf -m 2 "$url/api/v1/health"
 check "... quickly ($(( ($(date +%s%N) - t0) / 1000000 )) ms)" test $(( ($(date +%s%N) - t0) / 1000000 )) -lt 1500
 check "... and node1's readings stay fresh" bash -c "echo '{\"CPU1 Temp\": 66}' >'$dir/sensors.json'"
 check "... (66 comes in)" wait_for 20 value_is 66
+check "... below 70: threshold.clear" wait_for 20 bash -c "$(declare -f api thr_events); url=$url SNOW_TOKEN=$SNOW_TOKEN; [ \"\$(thr_events)\" = 'threshold.raise threshold.clear' ]"
+out=$(ctl threshold clear node1 bmc.temp.cpu1_temp --high 2>&1)
+check "threshold clear: done ($out)" grep -q 'done' <<<"$out"
+check "... gone from the node's thresholds" node_py node1 \
+	"sys.exit(0 if not [x for x in n.get('thresholds', []) if x['value']=='bmc.temp.cpu1_temp'] else 1)"
+out=$(ctl threshold set node2 bmc.temp.cpu1_temp --high --rise 75 --clear 70 2>&1)
+check "... on a node whose BMC gave no reading yet: accepted ($out)" grep -q 'done' <<<"$out"
+ctl node add node5 --mac 52:54:00:b3:01:05 --ip 127.0.0.35 >/dev/null
+out=$(ctl threshold set node5 bmc.temp.x --high --rise 75 --clear 70 2>&1)
+check "... on a node without a BMC: refused, saying why ($out)" grep -q 'node5 has no BMC polled' <<<"$out"
 check "no password in snowd's log" bash -c "! grep -q pw-not-in-logs '$dir/snowd.log'"
 stop_pid $pid; pid=
 check_sanitizer "$dir/snowd.log"
