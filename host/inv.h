@@ -16,7 +16,7 @@
 #include "sign.h"
 #include "valid.h"
 
-#define INV_SCHEMA_VERSION 8
+#define INV_SCHEMA_VERSION 9
 #define INV_VERSION_LEN 16 /* an image version: the first 16 hex digits of its SHA-256 */
 
 enum inv_role { ROLE_VIEWER = 1, ROLE_OPERATOR = 2, ROLE_ADMIN = 3 };
