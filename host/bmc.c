@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -57,6 +58,12 @@ struct bmc_node {
 	int64_t cursor, seq;    /* the event log: highest entry id taken, last event seq */
 	struct instr_threshold thr[BMC_MAX_THR]; /* on its bmc.* gauges, kept by snowd */
 	size_t nthr;
+	/* Serial-over-LAN (ipmi, power.sol): `sol deactivate` (a stale session), then `sol activate`. */
+	int sol;
+	int sol_phase;          /* 0 next: deactivate; 1 deactivating; 2 next: activate; 3 active */
+	pid_t sol_pid;          /* 0 none */
+	int sol_fd;             /* activate's terminal, -1 none */
+	int64_t sol_next_ms;    /* monotonic: start again then */
 };
 
 struct bmc {
@@ -78,6 +85,14 @@ static void bmc_node_clear(struct bmc_node *bn)
 	json_decref(bn->power);
 	if (bn->fd >= 0)
 		close(bn->fd);
+	/*
+	 * Its ipmitool ends (SIGKILL: sol activate may linger on SIGTERM; the
+	 * BMC's stale session is deactivated at the next start); the loop reaps it.
+	 */
+	if (bn->sol_pid > 0)
+		kill(bn->sol_pid, SIGKILL);
+	if (bn->sol_fd >= 0)
+		close(bn->sol_fd);
 	buf_free(&bn->out);
 	free(bn->v);
 }
@@ -178,11 +193,13 @@ static int bmc_scan_one(void *vctx, const struct inv_node *n)
 	memset(bn, 0, sizeof(*bn));
 	bn->id = n->id;
 	bn->fd = -1;
+	bn->sol_fd = -1;
 	snprintf(bn->name, sizeof(bn->name), "%s", n->name);
 	bn->power = json_incref(power);
 	bn->ipmi = !strcmp(driver, "ipmi");
 	bn->every_s = every ? (int)json_integer_value(every) : BMC_POLL_S;
 	bn->log = !json_is_false(log);
+	bn->sol = bn->ipmi && json_is_true(json_object_get(power, "sol"));
 	port = json_integer_value(json_object_get(power, "port"));
 	if (bn->ipmi)
 		snprintf(bn->where, sizeof(bn->where), port ? "ipmi %s:%lld" : "ipmi %s",
@@ -227,7 +244,7 @@ static void bmc_scan(struct snowd *sd, struct bmc *b)
 		/* Same node: its poll, readings and cursor go on; the settings are the new ones. */
 		json_t *power = nb->power;
 		char where[sizeof(nb->where)];
-		int ipmi = nb->ipmi, every = nb->every_s, log = nb->log;
+		int ipmi = nb->ipmi, every = nb->every_s, log = nb->log, sol = nb->sol;
 		memcpy(where, nb->where, sizeof(where));
 		*nb = *old;
 		json_decref(nb->power);
@@ -239,9 +256,15 @@ static void bmc_scan(struct snowd *sd, struct bmc *b)
 		nb->every_s = every;
 		nb->log = log;
 		nb->seen = 1;
+		/* SOL turned off: its session ends (not restarted). */
+		if (nb->sol && !sol && nb->sol_pid > 0)
+			kill(nb->sol_pid, SIGKILL);
+		nb->sol = sol;
 		old->id = -1; /* moved */
 		old->power = NULL;
 		old->fd = -1;
+		old->sol_fd = -1;
+		old->sol_pid = 0;
 		old->out = (struct buf)BUF_INIT;
 		old->v = NULL;
 	}
@@ -668,7 +691,7 @@ static int bmc_start(struct snowd *sd, struct bmc_node *bn, char *err, size_t er
 	if (!bn->ipmi)
 		return power_redfish_poll_start(sd, power_rf(sd->power), bn->id, bn->name, bn->power,
 						bn->log, deadline_s, err, errlen);
-	pid = power_ipmi_spawn(bn->power, args, bn->log ? "sensor\nsel list\n" : "sensor\n",
+	pid = power_ipmi_spawn(bn->power, args, bn->log ? "sensor\nsel list\n" : "sensor\n", 0,
 			       sd->cfg.ipmitool, sd->cfg.allow_dir, &bn->fd, err, errlen);
 	if (pid < 0)
 		return (int)pid;
@@ -678,6 +701,111 @@ static int bmc_start(struct snowd *sd, struct bmc_node *bn, char *err, size_t er
 	bn->deadline_s = deadline_s;
 	bn->deadline_ms = clock_mono_ms() + deadline_s * 1000LL;
 	return 0;
+}
+
+/* The node's serial-over-LAN log: STATE/sol/NODE.log.  @ret 0, or -ENAMETOOLONG. */
+static int bmc_sol_path(const struct snowd *sd, const char *node, char *path, size_t cap)
+{
+	int n = snprintf(path, cap, "%s/sol/%s.log", sd->cfg.state_dir, node);
+
+	return n > 0 && (size_t)n < cap ? 0 : -ENAMETOOLONG;
+}
+
+/* Append len bytes to the node's SOL log; past BMC_SOL_MAX the old half goes to NODE.log.1. */
+static void bmc_sol_write(struct snowd *sd, struct bmc_node *bn, const char *data, size_t len)
+{
+	char path[4200], old[4210];
+	struct stat st;
+	int fd;
+
+	if (bmc_sol_path(sd, bn->name, path, sizeof(path)))
+		return;
+	if (!stat(path, &st) && st.st_size > BMC_SOL_MAX) {
+		snprintf(old, sizeof(old), "%s.1", path);
+		rename(path, old);
+	}
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	if (fd < 0) {
+		snprintf(old, sizeof(old), "%s/sol", sd->cfg.state_dir);
+		mkdir(old, 0750);
+		fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	}
+	if (fd < 0)
+		return;
+	if (write(fd, data, len) != (ssize_t)len)
+		log_debug("node %s: SOL log: short write", bn->name);
+	close(fd);
+}
+
+/* What the SOL terminal has, into the log. */
+static void bmc_sol_drain(struct snowd *sd, struct bmc_node *bn)
+{
+	char chunk[8192];
+	ssize_t n;
+	int rounds = 0;
+
+	while (bn->sol_fd >= 0 && rounds++ < 16 && (n = read(bn->sol_fd, chunk, sizeof(chunk))) > 0)
+		bmc_sol_write(sd, bn, chunk, (size_t)n);
+}
+
+/* Start bn's next SOL step: deactivate a stale session, or activate one on a terminal. */
+static void bmc_sol_start(struct snowd *sd, struct bmc_node *bn)
+{
+	static const char *const deact[] = { "sol", "deactivate", NULL };
+	static const char *const act[] = { "sol", "activate", NULL };
+	int activate = bn->sol_phase == 2, fd = -1;
+	char err[300], line[400];
+	pid_t pid;
+
+	pid = power_ipmi_spawn(bn->power, activate ? act : deact, NULL, activate, sd->cfg.ipmitool,
+			       sd->cfg.allow_dir, &fd, err, sizeof(err));
+	if (pid < 0) {
+		log_warnx("node %s: bmc: %s: serial-over-LAN: %s", bn->name, bn->where, err);
+		bn->sol_next_ms = clock_mono_ms() + BMC_SOL_RETRY_MS;
+		bn->sol_phase = 0;
+		return;
+	}
+	bn->sol_pid = pid;
+	if (!activate) {
+		close(fd); /* what deactivate says is of no use */
+		bn->sol_phase = 1;
+		return;
+	}
+	bn->sol_fd = fd;
+	bn->sol_phase = 3;
+	snprintf(line, sizeof(line), "\n--- snowd: serial-over-LAN session to %s started at %lld ---\n",
+		 bn->where, (long long)time(NULL));
+	bmc_sol_write(sd, bn, line, strlen(line));
+	log_info("node %s: serial-over-LAN to %s", bn->name, bn->where);
+}
+
+/* A SOL ipmitool of bn ended. */
+static void bmc_sol_reaped(struct snowd *sd, struct bmc_node *bn, int status)
+{
+	bn->sol_pid = 0;
+	if (bn->sol_phase == 1) {
+		bn->sol_phase = 2; /* activate at the next tick */
+		bn->sol_next_ms = 0;
+		return;
+	}
+	bmc_sol_drain(sd, bn);
+	if (bn->sol_fd >= 0)
+		close(bn->sol_fd);
+	bn->sol_fd = -1;
+	bn->sol_phase = 0;
+	bn->sol_next_ms = clock_mono_ms() + BMC_SOL_RETRY_MS;
+	log_info("node %s: serial-over-LAN ended (ipmitool %s %d), again in %d s", bn->name,
+		 WIFEXITED(status) ? "exited with" : "killed by",
+		 WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status), BMC_SOL_RETRY_MS / 1000);
+}
+
+int bmc_sol_log(struct snowd *sd, int64_t node_id, char *path, size_t cap)
+{
+	struct bmc_node *bn = bmc_find(sd->bmc, node_id);
+
+	if (!bn || !bn->sol)
+		return -ENOENT;
+	return bmc_sol_path(sd, bn->name, path, cap);
 }
 
 void bmc_tick(struct snowd *sd)
@@ -704,6 +832,10 @@ void bmc_tick(struct snowd *sd)
 	}
 	for (i = 0; i < b->nn; i++) {
 		struct bmc_node *bn = &b->n[i];
+		if (bn->sol_fd >= 0)
+			bmc_sol_drain(sd, bn);
+		if (bn->sol && bn->seen && !bn->sol_pid && now >= bn->sol_next_ms)
+			bmc_sol_start(sd, bn);
 		if (bn->busy && bn->pid) {
 			bmc_drain(bn);
 			if (now >= bn->deadline_ms && !bn->killed) {
@@ -712,7 +844,9 @@ void bmc_tick(struct snowd *sd)
 			}
 			continue;
 		}
-		if (bn->busy || !bn->seen || now < bn->next_ms || b->busy >= BMC_MAX_POLLS)
+		/* Not while a SOL session is being set up: one thing at a time on a BMC. */
+		if (bn->busy || !bn->seen || now < bn->next_ms || b->busy >= BMC_MAX_POLLS ||
+		    bn->sol_phase == 1 || bn->sol_phase == 2)
 			continue;
 		bn->busy = 1;
 		b->busy++;
@@ -732,7 +866,10 @@ int bmc_reaped(struct snowd *sd, pid_t pid, int status)
 	int rc;
 
 	for (i = 0; b && i < b->nn && b->n[i].pid != pid; i++)
-		;
+		if (b->n[i].sol_pid == pid) {
+			bmc_sol_reaped(sd, &b->n[i], status);
+			return 1;
+		}
 	if (!b || i == b->nn)
 		return 0;
 	struct bmc_node *bn = &b->n[i];

@@ -16,7 +16,9 @@
  * they show the agent's; snowd keeps their watermarks (since it started).
  * New log entries (id above the node's cursor, kept in the inventory with
  * them, inv_bmc.c) become `bmc.log` events of boot "bmc" with the BMC's own
- * time, each once, across restarts.  No poll blocks the loop: at most
+ * time, each once, across restarts.  With power.sol (ipmi), snowd keeps a
+ * serial-over-LAN session to the node's console and logs it (bmc_sol_log()).
+ * No poll blocks the loop: at most
  * BMC_MAX_POLLS at once, each with a deadline; a failure is kept as the
  * node's bmc.error, naming the BMC and the cause, and logged when it changes.
  */
@@ -37,6 +39,8 @@ struct bmc;
 #define BMC_POLL_S 60     /* default seconds between two polls of one BMC */
 #define BMC_MAX_POLLS 64  /* polls under way at once, all BMCs */
 #define BMC_DEADLINE_S 20 /* a poll's deadline (power.timeout_s when smaller) */
+#define BMC_SOL_MAX (4 << 20) /* a SOL log's size before it is rotated (NODE.log.1) */
+#define BMC_SOL_RETRY_MS 5000 /* a SOL session that ended is started again after this */
 #define BMC_MAX_THR 64    /* thresholds on one node's bmc.* gauges */
 #define BMC_RESCAN_MS 5000 /* after a settings change, the node list is read again at most this often */
 
@@ -83,6 +87,12 @@ int bmc_command_for(const char *op, json_t *args);
  */
 int bmc_command(struct snowd *sd, const struct inv_node *n, const char *op, json_t *args,
 		json_t **cmd, char *err, size_t errlen);
+/*
+ * The file where snowd keeps the node's serial console read by IPMI
+ * serial-over-LAN (power.sol: ipmitool `sol activate` on a terminal,
+ * started again when it ends).  @ret 0 with path, or -ENOENT (no SOL).
+ */
+int bmc_sol_log(struct snowd *sd, int64_t node_id, char *path, size_t cap);
 /* Add "bmc": {driver, polled, error?, readings, cursor} to o for a node with a BMC. */
 void bmc_node_json(struct snowd *sd, int64_t node_id, json_t *o);
 

@@ -483,10 +483,11 @@ void power_poll(struct snowd *sd)
 
 /* --- ipmi -------------------------------------------------------------------------------- */
 
-pid_t power_ipmi_spawn(json_t *power, const char *const *args, const char *input,
+pid_t power_ipmi_spawn(json_t *power, const char *const *args, const char *input, int tty,
 		       const char *ipmitool, const char *allow_dir, int *out, char *err,
 		       size_t errlen)
 {
+	char slave[64];
 	const char *host = json_string_value(json_object_get(power, "host"));
 	const char *user = json_string_value(json_object_get(power, "user"));
 	const char *pwfile = json_string_value(json_object_get(power, "password_file"));
@@ -516,8 +517,22 @@ pid_t power_ipmi_spawn(json_t *power, const char *const *args, const char *input
 	}
 	password[n] = '\0';
 	password[strcspn(password, "\r\n")] = '\0';
-	/* ipmitool's few lines of output ("Chassis Power is on") fit the pipe: read at exit. */
-	if (pipe2(pipefd, O_CLOEXEC | O_NONBLOCK)) {
+	/* A terminal (sol activate wants one): its master end stands for the pipe's read end. */
+	if (tty) {
+		pipefd[0] = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+		pipefd[1] = -1;
+		if (pipefd[0] < 0 || grantpt(pipefd[0]) || unlockpt(pipefd[0]) ||
+		    ptsname_r(pipefd[0], slave, sizeof(slave)) ||
+		    fcntl(pipefd[0], F_SETFL, O_NONBLOCK)) {
+			if (pipefd[0] >= 0)
+				close(pipefd[0]);
+			explicit_bzero(password, sizeof(password));
+			snprintf(err, errlen, "ipmi: terminal: %s", strerror(errno));
+			return -EIO;
+		}
+		input = NULL;
+	} else if (pipe2(pipefd, O_CLOEXEC | O_NONBLOCK)) {
+		/* ipmitool's few lines of output ("Chassis Power is on") fit the pipe: read at exit. */
 		explicit_bzero(password, sizeof(password));
 		snprintf(err, errlen, "ipmi: pipe: %s", strerror(errno));
 		return -errno;
@@ -542,7 +557,8 @@ pid_t power_ipmi_spawn(json_t *power, const char *const *args, const char *input
 		if (input)
 			close(infd[0]);
 		close(pipefd[0]);
-		close(pipefd[1]);
+		if (pipefd[1] >= 0)
+			close(pipefd[1]);
 		explicit_bzero(password, sizeof(password));
 		snprintf(err, errlen, "ipmi: fork: %s", strerror(errno));
 		return -errno;
@@ -552,13 +568,25 @@ pid_t power_ipmi_spawn(json_t *power, const char *const *args, const char *input
 		int devnull = open("/dev/null", O_RDWR);
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
-		if (input)
-			dup2(infd[0], 0);
-		else if (devnull >= 0)
-			dup2(devnull, 0);
-		dup2(pipefd[1], 1); /* dup2 clears close-on-exec on the copy */
-		if (input)
-			dup2(pipefd[1], 2); /* a poll's reason for failing is in its output */
+		if (tty) {
+			/* Its own session, the terminal its controlling one. */
+			int s;
+			setsid();
+			s = open(slave, O_RDWR);
+			if (s < 0)
+				_exit(126);
+			dup2(s, 0);
+			dup2(s, 1);
+			dup2(s, 2);
+		} else {
+			if (input)
+				dup2(infd[0], 0);
+			else if (devnull >= 0)
+				dup2(devnull, 0);
+			dup2(pipefd[1], 1); /* dup2 clears close-on-exec on the copy */
+			if (input)
+				dup2(pipefd[1], 2); /* a poll's reason for failing is in its output */
+		}
 		/* -E: ipmitool takes the password from IPMI_PASSWORD. */
 		setenv("IPMI_PASSWORD", password, 1);
 		argv[argc++] = ipmitool;
@@ -589,7 +617,8 @@ pid_t power_ipmi_spawn(json_t *power, const char *const *args, const char *input
 	explicit_bzero(password, sizeof(password));
 	if (input)
 		close(infd[0]);
-	close(pipefd[1]);
+	if (pipefd[1] >= 0)
+		close(pipefd[1]);
 	*out = pipefd[0];
 	return pid;
 }
@@ -609,7 +638,7 @@ static int power_ipmi_start(struct snowd *sd, const struct inv_node *n, int64_t 
 			   !strcmp(op, "power.cycle") ? "cycle" : "status";
 	const char *args[] = { "chassis", "power", what, NULL };
 
-	pid = power_ipmi_spawn(power, args, NULL, sd->cfg.ipmitool, sd->cfg.allow_dir, &o->fd, err,
+	pid = power_ipmi_spawn(power, args, NULL, 0, sd->cfg.ipmitool, sd->cfg.allow_dir, &o->fd, err,
 			       errlen);
 	if (pid < 0) {
 		power_slot_free(sd->power, o);

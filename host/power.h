@@ -80,11 +80,12 @@ void power_finish(struct snowd *sd, int64_t id, const char *op, const char *node
  * borrowed: host, user, password_file, interface, port, cipher) with args
  * (NULL-terminated) after its options.  input (NULL: /dev/null) is its
  * stdin; with input, its stderr joins its stdout on *out (non-blocking;
- * the caller closes it).  The password goes in its environment, never its
+ * the caller closes it).  With tty, a terminal is its stdin, stdout and
+ * stderr, and *out is the terminal's other end (sol activate).  The password goes in its environment, never its
  * command line.  @ret the child's pid (the caller reaps it), or -errno with
  * err (e.g. the password file cannot be read).
  */
-pid_t power_ipmi_spawn(json_t *power, const char *const *args, const char *input,
+pid_t power_ipmi_spawn(json_t *power, const char *const *args, const char *input, int tty,
 		       const char *ipmitool, const char *allow_dir, int *out, char *err,
 		       size_t errlen);
 

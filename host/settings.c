@@ -107,7 +107,7 @@ static int settings_power(json_t *p, char *err, size_t errlen)
 	static const char *const keys[] = { "driver", "socket", "events", "host", "user", "password_file",
 					    "interface", "url", "ca_file", "pin", "system", "off",
 					    "cycle", "timeout_s", "port", "cipher", "chassis",
-					    "sensors_s", "log", NULL };
+					    "sensors_s", "log", "sol", NULL };
 	const char *driver, *s;
 	char msg[200];
 
@@ -153,6 +153,11 @@ static int settings_power(json_t *p, char *err, size_t errlen)
 			goto bad;
 		if (json_object_get(p, "log") && !json_is_boolean(json_object_get(p, "log"))) {
 			snprintf(err, errlen, "power.log: must be true or false");
+			return -EINVAL;
+		}
+		if (json_object_get(p, "sol") &&
+		    (!json_is_boolean(json_object_get(p, "sol")) || strcmp(driver, "ipmi"))) {
+			snprintf(err, errlen, "power.sol: must be true or false, for the ipmi driver");
 			return -EINVAL;
 		}
 		if (jsonh_get_str(p, "chassis", 0, REDFISH_PATH_MAX - 1, &s, msg, sizeof(msg)))

@@ -6,8 +6,10 @@
 # VM: the chassis is off, as a node that is powered off.  snowd polls it
 # with one ipmitool a poll (exec of sensor and sel list): bmc.* gauges that
 # follow the files, SEL records as bmc.log events, each once across a
-# restart; a wrong password leaves a reason naming the BMC; no password in
-# snowd's log.
+# restart; a wrong password leaves a reason naming the BMC; serial-over-LAN
+# (ipmi_sim's sol on a TCP "serial port" the test feeds lines into) is kept
+# by snowd and shown by snowctl node console, also after a restart of snowd;
+# no password in snowd's log.
 . "$(dirname "$0")/../lib.sh"
 
 for t in ipmi_sim ipmitool; do
@@ -18,8 +20,9 @@ port=$(free_port)
 url=http://127.0.0.1:$port
 lanport=$(free_port)
 conport=$(free_port)
-pid= sim=
-on_exit 'stop_pid $pid; stop_pid $sim; [ "$_failures" -gt 0 ] && { tail -30 "$dir/snowd.log"; cat "$dir/sim.out"; }; rm -rf "$dir"'
+serport=$(free_port)
+pid= sim= ser=
+on_exit 'stop_pid $pid; stop_pid $sim; stop_pid $ser; [ "$_failures" -gt 0 ] && { tail -30 "$dir/snowd.log"; cat "$dir/sim.out"; }; rm -rf "$dir"'
 
 mkdir -p "$dir/simstate"
 echo 45 >"$dir/temp"
@@ -38,6 +41,7 @@ set_working_mc 0x20
     guid 536e6f77424d43546573740000000002
   endlan
   console 127.0.0.1 $conport
+  sol "tcp:127.0.0.1:$serport" 115200
   user 2 true "admin" "pw-not-in-logs" admin 10 none md2 md5 straight
 CONF
 # sdr NUM SENSOR-TYPE UNIT M NAME: a full sensor record (SDR type 01) for an
@@ -71,6 +75,25 @@ sdr() {
 	sdr 3 0x08 0x06 2 PSU_Power
 	echo "mc_enable 0x20"
 } >"$dir/sim.emu"
+# The node's serial port: a TCP server writing numbered lines to whoever connects (ipmi_sim).
+python3 - "$serport" >"$dir/ser.out" 2>&1 <<'PY' &
+import socket, sys, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.listen(1)
+n = 0
+while True:
+    c, _ = s.accept()
+    try:
+        while True:
+            n += 1
+            c.sendall(b"serial line %d of node1\r\n" % n)
+            time.sleep(0.3)
+    except OSError:
+        c.close()
+PY
+ser=$!
 ipmi_sim -c "$dir/lan.conf" -f "$dir/sim.emu" -s "$dir/simstate" -n >"$dir/sim.out" 2>&1 &
 sim=$!
 ipmi() { ipmitool -I lanplus -C 3 -H 127.0.0.1 -p "$lanport" -U admin -P pw-not-in-logs "$@" 2>/dev/null; }
@@ -104,7 +127,9 @@ api() { curl -sf -H "Authorization: Bearer $SNOW_TOKEN" "$url$1"; }
 node_py() { api "/api/v1/nodes/$1" | python3 -c "import json,sys; n=json.load(sys.stdin); $2"; }
 ip="\"driver\":\"ipmi\",\"host\":\"127.0.0.1\",\"port\":$lanport,\"cipher\":3,\"user\":\"admin\""
 check "node add" ctl node add node1 --mac 52:54:00:b3:03:01 --ip 127.0.0.51
-check "power set to ipmi_sim, sensors every second" ctl node set node1 "power={$ip,\"password_file\":\"$dir/bmc.pw\",\"sensors_s\":1}"
+out=$(ctl node set node1 "power={$ip,\"password_file\":\"$dir/bmc.pw\",\"sol\":1}" 2>&1)
+check "a sol that is not a boolean is refused ($out)" grep -q 'power.sol: must be true or false' <<<"$out"
+check "power set to ipmi_sim, sensors every second, serial-over-LAN" ctl node set node1 "power={$ip,\"password_file\":\"$dir/bmc.pw\",\"sensors_s\":1,\"sol\":true}"
 value_is() { node_py node1 "sys.exit(0 if n.get('values',{}).get('$1') == $2 else 1)"; }
 check "an off node gets bmc.temp.cpu_temp = 45 from the SDR sensor" wait_for 30 value_is bmc.temp.cpu_temp 45
 check "... bmc.fan.fan_1 = 3000 RPM (raw 60 x 50)" value_is bmc.fan.fan_1 3000
@@ -115,6 +140,9 @@ echo 52 >"$dir/temp"
 check "fresh: the sensor's new reading 52 comes in" wait_for 30 value_is bmc.temp.cpu_temp 52
 check "... watermarks [45, 52]" node_py node1 "sys.exit(0 if n['watermarks']['bmc.temp.cpu_temp'] == [45, 52] else 1)"
 
+console_has() { ctl node console node1 2>/dev/null | grep -q "$1"; }
+check "snowctl node console: the serial port's lines, through SOL" wait_for 40 console_has 'serial line [0-9]* of node1'
+check "... with snowd's mark of the session" console_has "serial-over-LAN session to ipmi 127.0.0.1:$lanport started"
 bmc_events() { api "/api/v1/events?node=node1&limit=100" | python3 -c "
 import json,sys
 e=[x for x in json.load(sys.stdin)['events'] if x['type']=='bmc.log']
@@ -127,6 +155,9 @@ check "... from the SEL, with ipmitool's words ($ev)" bash -c "grep -q '^1 sel T
 stop_pid $pid; pid=
 check "snowd starts again" start_snowd
 check "... the readings come back" wait_for 30 value_is bmc.temp.cpu_temp 52
+last=$(ctl node console node1 | grep -o 'serial line [0-9]*' | tail -1 | grep -o '[0-9]*$')
+check "after the restart, SOL again (a stale session ended first): lines after $last" wait_for 40 bash -c \
+	"$(declare -f ctl); SNOW_ASAN_BIN=$SNOW_ASAN_BIN; [ \$(ctl node console node1 | grep -o 'serial line [0-9]*' | tail -1 | grep -o '[0-9]*\$') -gt $((last + 3)) ]"
 check "one more SEL record" sel_add 1
 check "... one more event" wait_for 30 count_is 3
 check_eq "... and the first two not again (three in all)" 3 "$(bmc_events | head -1)"
@@ -134,6 +165,8 @@ check_eq "... and the first two not again (three in all)" 3 "$(bmc_events | head
 check "node2 with a wrong password" bash -c "$(declare -f ctl); SNOW_ASAN_BIN=$SNOW_ASAN_BIN; ctl node add node2 --mac 52:54:00:b3:03:02 --ip 127.0.0.52 && ctl node set node2 'power={$ip,\"password_file\":\"$dir/wrong.pw\",\"sensors_s\":1}'"
 err_has() { node_py node2 "e=(n.get('bmc') or {}).get('error') or ''; print(e); sys.exit(0 if '$1' in e else 1)"; }
 check "... its bmc.error names the BMC and ipmitool's reason" wait_for 40 err_has "ipmi 127.0.0.1:$lanport: ipmitool exited with 1"
+out=$(ctl node console node2 2>&1)
+check "node console of a node without SOL or console_log says so ($out)" grep -q 'console_log: not set for node2' <<<"$out"
 check "no password in snowd's log" bash -c "! grep -q pw-not-in-logs '$dir/snowd.log'"
 stop_pid $pid; pid=
 check_sanitizer "$dir/snowd.log"
