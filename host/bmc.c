@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bmc_int.h"
 #include "bmcp.h"
 #include "buf.h"
 #include "clock.h"
@@ -22,58 +23,6 @@
 #include "power.h"
 #include "power_redfish.h"
 #include "snowd.h"
-
-#define BMC_OUT_MAX (1u << 20) /* ipmitool output kept per poll */
-
-struct bmc_val {
-	char name[INSTR_NAME_MAX + 1];
-	char unit[INSTR_UNIT_MAX + 1];
-	double v;
-	struct instr_wm wm;
-};
-
-struct bmc_node {
-	int64_t id;
-	char name[SNOW_NAME_MAX + 1];
-	json_t *power;          /* owned: the node's effective power setting */
-	int ipmi;               /* else redfish */
-	int every_s;            /* power.sensors_s */
-	int log;                /* read the event log too (power.log, default true) */
-	char where[300];        /* "ipmi HOST[:PORT]" or "redfish URL", for messages */
-	int seen;               /* found by the last scan */
-	int64_t next_ms;        /* monotonic: the next poll is due */
-	int busy;               /* a poll is under way */
-	int64_t deadline_ms;    /* ipmi: kill ipmitool then */
-	int deadline_s;
-	pid_t pid;              /* ipmi: the poll's ipmitool, 0 none */
-	int fd;                 /* its output, -1 none */
-	int killed;
-	struct buf out;         /* owned: what it printed so far */
-	struct bmc_val *v;      /* owned: the readings of the last good poll */
-	size_t nv;
-	int64_t polled;         /* realtime s of the last good poll, 0 never */
-	uint64_t polls, failures;
-	char error[400];        /* the last poll's failure, "" none */
-	int loaded;             /* cursor, seq and thresholds read from the inventory */
-	int64_t cursor, seq;    /* the event log: highest entry id taken, last event seq */
-	struct instr_threshold thr[BMC_MAX_THR]; /* on its bmc.* gauges, kept by snowd */
-	size_t nthr;
-	/* Serial-over-LAN (ipmi, power.sol): `sol deactivate` (a stale session), then `sol activate`. */
-	int sol;
-	int sol_phase;          /* 0 next: deactivate; 1 deactivating; 2 next: activate; 3 active */
-	pid_t sol_pid;          /* 0 none */
-	int sol_fd;             /* activate's terminal, -1 none */
-	int64_t sol_next_ms;    /* monotonic: start again then */
-};
-
-struct bmc {
-	struct bmc_node *n;     /* owned, sorted by id */
-	size_t nn, cap;
-	unsigned busy;          /* polls under way */
-	uint64_t gen;           /* sd->settings_gen at the last scan */
-	int64_t next_scan;      /* monotonic ms */
-	int scanned;
-};
 
 struct bmc *bmc_new(void)
 {
@@ -107,7 +56,7 @@ void bmc_free(struct bmc *b)
 	free(b);
 }
 
-static struct bmc_node *bmc_find(struct bmc *b, int64_t id)
+struct bmc_node *bmc_find(struct bmc *b, int64_t id)
 {
 	size_t lo = 0, hi = b ? b->nn : 0;
 
@@ -701,111 +650,6 @@ static int bmc_start(struct snowd *sd, struct bmc_node *bn, char *err, size_t er
 	bn->deadline_s = deadline_s;
 	bn->deadline_ms = clock_mono_ms() + deadline_s * 1000LL;
 	return 0;
-}
-
-/* The node's serial-over-LAN log: STATE/sol/NODE.log.  @ret 0, or -ENAMETOOLONG. */
-static int bmc_sol_path(const struct snowd *sd, const char *node, char *path, size_t cap)
-{
-	int n = snprintf(path, cap, "%s/sol/%s.log", sd->cfg.state_dir, node);
-
-	return n > 0 && (size_t)n < cap ? 0 : -ENAMETOOLONG;
-}
-
-/* Append len bytes to the node's SOL log; past BMC_SOL_MAX the old half goes to NODE.log.1. */
-static void bmc_sol_write(struct snowd *sd, struct bmc_node *bn, const char *data, size_t len)
-{
-	char path[4200], old[4210];
-	struct stat st;
-	int fd;
-
-	if (bmc_sol_path(sd, bn->name, path, sizeof(path)))
-		return;
-	if (!stat(path, &st) && st.st_size > BMC_SOL_MAX) {
-		snprintf(old, sizeof(old), "%s.1", path);
-		rename(path, old);
-	}
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-	if (fd < 0) {
-		snprintf(old, sizeof(old), "%s/sol", sd->cfg.state_dir);
-		mkdir(old, 0750);
-		fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-	}
-	if (fd < 0)
-		return;
-	if (write(fd, data, len) != (ssize_t)len)
-		log_debug("node %s: SOL log: short write", bn->name);
-	close(fd);
-}
-
-/* What the SOL terminal has, into the log. */
-static void bmc_sol_drain(struct snowd *sd, struct bmc_node *bn)
-{
-	char chunk[8192];
-	ssize_t n;
-	int rounds = 0;
-
-	while (bn->sol_fd >= 0 && rounds++ < 16 && (n = read(bn->sol_fd, chunk, sizeof(chunk))) > 0)
-		bmc_sol_write(sd, bn, chunk, (size_t)n);
-}
-
-/* Start bn's next SOL step: deactivate a stale session, or activate one on a terminal. */
-static void bmc_sol_start(struct snowd *sd, struct bmc_node *bn)
-{
-	static const char *const deact[] = { "sol", "deactivate", NULL };
-	static const char *const act[] = { "sol", "activate", NULL };
-	int activate = bn->sol_phase == 2, fd = -1;
-	char err[300], line[400];
-	pid_t pid;
-
-	pid = power_ipmi_spawn(bn->power, activate ? act : deact, NULL, activate, sd->cfg.ipmitool,
-			       sd->cfg.allow_dir, &fd, err, sizeof(err));
-	if (pid < 0) {
-		log_warnx("node %s: bmc: %s: serial-over-LAN: %s", bn->name, bn->where, err);
-		bn->sol_next_ms = clock_mono_ms() + BMC_SOL_RETRY_MS;
-		bn->sol_phase = 0;
-		return;
-	}
-	bn->sol_pid = pid;
-	if (!activate) {
-		close(fd); /* what deactivate says is of no use */
-		bn->sol_phase = 1;
-		return;
-	}
-	bn->sol_fd = fd;
-	bn->sol_phase = 3;
-	snprintf(line, sizeof(line), "\n--- snowd: serial-over-LAN session to %s started at %lld ---\n",
-		 bn->where, (long long)time(NULL));
-	bmc_sol_write(sd, bn, line, strlen(line));
-	log_info("node %s: serial-over-LAN to %s", bn->name, bn->where);
-}
-
-/* A SOL ipmitool of bn ended. */
-static void bmc_sol_reaped(struct snowd *sd, struct bmc_node *bn, int status)
-{
-	bn->sol_pid = 0;
-	if (bn->sol_phase == 1) {
-		bn->sol_phase = 2; /* activate at the next tick */
-		bn->sol_next_ms = 0;
-		return;
-	}
-	bmc_sol_drain(sd, bn);
-	if (bn->sol_fd >= 0)
-		close(bn->sol_fd);
-	bn->sol_fd = -1;
-	bn->sol_phase = 0;
-	bn->sol_next_ms = clock_mono_ms() + BMC_SOL_RETRY_MS;
-	log_info("node %s: serial-over-LAN ended (ipmitool %s %d), again in %d s", bn->name,
-		 WIFEXITED(status) ? "exited with" : "killed by",
-		 WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status), BMC_SOL_RETRY_MS / 1000);
-}
-
-int bmc_sol_log(struct snowd *sd, int64_t node_id, char *path, size_t cap)
-{
-	struct bmc_node *bn = bmc_find(sd->bmc, node_id);
-
-	if (!bn || !bn->sol)
-		return -ENOENT;
-	return bmc_sol_path(sd, bn->name, path, cap);
 }
 
 void bmc_tick(struct snowd *sd)
