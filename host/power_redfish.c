@@ -557,11 +557,12 @@ static void rf_done(struct snowd *sd, struct power_redfish *r, struct rf_op *o, 
 			goto fail;
 		return;
 	}
-	if (o->poll && status == 404 && o->step >= RF_THERMAL) {
+	if (o->poll && status == 404 && (o->step >= RF_THERMAL || o->step == RF_CHASSIS)) {
 		/* A BMC without this resource: its readings or log are simply not there. */
 		if (o->step == RF_LOGSVC || o->step == RF_ENTRIES)
 			o->ss->no_log = 1;
-		if ((rc = rf_poll_next(sd, r, o, o->step)))
+		/* No Chassis at all: no readings; the log may still be there. */
+		if ((rc = rf_poll_next(sd, r, o, o->step == RF_CHASSIS ? RF_POWER : o->step)))
 			goto fail;
 		return;
 	}
