@@ -50,6 +50,11 @@ read -r nb _ <<<"$(boots)"
 node_py() { curl -s -H "Authorization: Bearer $SNOW_TOKEN" "$SNOW_URL/api/v1/nodes/node1" | python3 -c "import json,sys; n=json.load(sys.stdin); $1"; }
 both='v=n.get("values",{}); sys.exit(0 if any(k.startswith("bmc.temp.") for k in v) and any(not k.startswith("bmc.") for k in v) else 1)'
 check "online: the BMC's bmc.temp.* beside the agent's values" wait_for 60 node_py "$both"
+linux_boots() { ctl node console node1 2>/dev/null | grep -c 'snow-init: .* starting ('; }
+if [ "$kind" = ipmi ]; then
+	check "serial-over-LAN: snowctl node console shows the boot messages (snow-init starting)" wait_for 60 bash -c \
+		"$(declare -f ctl linux_boots); SNOW_BIN=$SNOW_BIN; [ \$(linux_boots) -ge 1 ]"
+fi
 power() { ctl node power node1 "$1" --timeout 90 2>&1; }
 out=$(power status)
 check "power status: on ($out)" grep -q 'done: .*"status":"On"' <<<"$out"
@@ -82,3 +87,7 @@ back() { read -r n on <<<"$(boots)"; [ "$n" -gt "$nb" ] && [ "$on" = True ]; }
 check "the node booted again and is back online" wait_for 240 back
 echo "# power on to online: $((SECONDS - t)) s"
 check "back online: bmc.* beside the agent's values again" wait_for 60 node_py "$both"
+if [ "$kind" = ipmi ]; then
+	check "serial-over-LAN: the second boot's messages too" wait_for 60 bash -c \
+		"$(declare -f ctl linux_boots); SNOW_BIN=$SNOW_BIN; [ \$(linux_boots) -ge 2 ]"
+fi
