@@ -93,6 +93,12 @@ int bmc_command(struct snowd *sd, const struct inv_node *n, const char *op, json
  * started again when it ends).  @ret 0 with path, or -ENOENT (no SOL).
  */
 int bmc_sol_log(struct snowd *sd, int64_t node_id, char *path, size_t cap);
+/*
+ * The node was powered on or cycled by its BMC: a SOL session under way
+ * starts again (a BMC whose serial device went with the power, as ipmi_sim's
+ * VM does, would otherwise stay silent).  For power.c.
+ */
+void bmc_sol_restart(struct snowd *sd, const char *node);
 /* Add "bmc": {driver, polled, error?, readings, cursor} to o for a node with a BMC. */
 void bmc_node_json(struct snowd *sd, int64_t node_id, json_t *o);
 

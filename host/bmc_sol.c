@@ -1,6 +1,7 @@
 /* Serial-over-LAN sessions of IPMI BMCs, logged per node (bmc.h, bmc_int.h). */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -10,6 +11,7 @@
 
 #include "bmc_int.h"
 #include "clock.h"
+#include "inv.h"
 #include "log.h"
 #include "power.h"
 
@@ -118,3 +120,18 @@ int bmc_sol_log(struct snowd *sd, int64_t node_id, char *path, size_t cap)
 	return bmc_sol_path(sd, bn->name, path, cap);
 }
 
+
+void bmc_sol_restart(struct snowd *sd, const char *node)
+{
+	struct inv_node n;
+	struct bmc_node *bn;
+
+	if (inv_node_get(&sd->inv, node, &n) || !(bn = bmc_find(sd->bmc, n.id)))
+		return;
+	explicit_bzero(n.secret, sizeof(n.secret));
+	explicit_bzero(n.old_secret, sizeof(n.old_secret));
+	if (!bn->sol || bn->sol_phase != 3 || bn->sol_pid <= 0)
+		return;
+	log_info("node %s: powered on: serial-over-LAN started again", bn->name);
+	kill(bn->sol_pid, SIGKILL); /* reaped: started again BMC_SOL_RETRY_MS later */
+}

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bmc.h"
 #include "buf.h"
 #include "inv.h"
 #include "snowd.h"
@@ -178,6 +179,8 @@ void power_finish(struct snowd *sd, int64_t id, const char *op, const char *node
 	/* What the driver says of the power holds whether or not the command is still open. */
 	if (ok)
 		nodes_power_result(sd, node, op, result);
+	if (ok && (!strcmp(op, "power.on") || !strcmp(op, "power.cycle")))
+		bmc_sol_restart(sd, node);
 	if (rc == -ENOENT) {
 		/* Timed out meanwhile, or its node was removed: nothing to record. */
 		log_debug("command %lld: no longer open, result dropped", (long long)id);
