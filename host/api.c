@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bmc.h"
 #include "cmd.h"
 #include "fsafe.h"
 #include "health.h"
@@ -182,6 +183,16 @@ static enum MHD_Result api_commands(struct http_ctx *h, const struct inv_node *n
 		json_decref(body);
 		return ret;
 	}
+	if (bmc_command_for(op, json_object_get(body, "args"))) {
+		/* Thresholds and watermarks of bmc.* gauges are snowd's own (bmc.h). */
+		rc = bmc_command(sd, n, op, json_object_get(body, "args"), &c, err, sizeof(err));
+		json_decref(body);
+		if (!rc)
+			return http_json(h, MHD_HTTP_OK, c);
+		return http_error(h, rc == -EINVAL ? MHD_HTTP_BAD_REQUEST : rc == -ENOENT ?
+				  MHD_HTTP_NOT_FOUND : rc == -ENOTSUP ? MHD_HTTP_CONFLICT :
+				  MHD_HTTP_INTERNAL_SERVER_ERROR, "%s", err);
+	}
 	rc = inv_cmd_add(&sd->inv, n->id, op, json_object_get(body, "args"), (int64_t)time(NULL), &id);
 	if (!rc) {
 		log_info("command %lld: %s queued for %s", (long long)id, op, n->name);
@@ -291,7 +302,16 @@ static enum MHD_Result api_console(struct http_ctx *h, const struct inv_node *n)
 	int fd;
 
 	if (!path) {
+		char sol[4200];
 		json_decref(eff);
+		/* A node whose BMC carries its serial port: snowd's own log of it (bmc.h). */
+		if (!bmc_sol_log(h->sd, n->id, sol, sizeof(sol))) {
+			fd = open(sol, O_RDONLY | O_CLOEXEC);
+			if (fd < 0)
+				return http_error(h, MHD_HTTP_NOT_FOUND, "serial-over-LAN: nothing "
+						  "read from %s's BMC yet", n->name);
+			goto read;
+		}
 		return http_error(h, MHD_HTTP_NOT_FOUND, "console_log: not set for %s", n->name);
 	}
 	{
@@ -303,6 +323,7 @@ static enum MHD_Result api_console(struct http_ctx *h, const struct inv_node *n)
 		if (fd < 0)
 			return http_error(h, MHD_HTTP_NOT_FOUND, "%s", err);
 	}
+read:
 	size = lseek(fd, 0, SEEK_END);
 	lseek(fd, size > (off_t)sizeof(chunk) ? size - (off_t)sizeof(chunk) : 0, SEEK_SET);
 	got = read(fd, chunk, sizeof(chunk));

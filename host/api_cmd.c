@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "api.h"
+#include "bmc.h"
 #include "cmd.h"
 #include "inv.h"
 #include "jsonh.h"
@@ -112,6 +113,13 @@ enum MHD_Result api_commands_bulk(struct http_ctx *h)
 	    cmd_check(op, args, err, sizeof(err))) {
 		json_decref(body);
 		return http_error(h, MHD_HTTP_BAD_REQUEST, "%s", err);
+	}
+	if (bmc_command_for(op, args)) {
+		enum MHD_Result ret = http_error(h, MHD_HTTP_BAD_REQUEST, "args.value: %s on a bmc.* "
+						 "gauge runs on the host, one node at a time: POST "
+						 "/api/v1/nodes/NAME/commands", op);
+		json_decref(body);
+		return ret;
 	}
 	if (!strncmp(op, "power.", 6)) {
 		enum MHD_Result ret = http_error(h, MHD_HTTP_BAD_REQUEST, "op: %s runs on the host: "

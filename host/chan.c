@@ -25,6 +25,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bmc.h"
 #include "clock.h"
 #include "history.h"
 #include "jsonh.h"
@@ -302,12 +303,21 @@ static enum MHD_Result chan_do_register(struct http_ctx *h, struct inv_node *n, 
 	}
 	rt->cmd_open = 1; /* whatever waits for this node goes in the answer to its first report */
 	if (schema_j) {
+		struct history *hist;
+		int bmc = bmc_schema_extend(h->sd, n->id, &schema);
 		if (nodes_set_schema(h->sd, rt, &schema))
 			return http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
-		/* A new schema may name other gauges: their history starts over. */
+		/*
+		 * A new schema may name other gauges: their history starts over,
+		 * but for a node with a BMC, whose gauges were read through the boot.
+		 */
+		hist = bmc && rt->hist ? history_rebase(rt->hist, &rt->schema->typed) :
+					 history_new(&rt->schema->typed);
 		history_free(rt->hist);
-		rt->hist = history_new(&rt->schema->typed);
+		rt->hist = hist;
 	}
+	/* The BMC's readings stay through the agent's boots (bmc.h). */
+	bmc_merge(h->sd, rt);
 	snprintf(rt->boot_id, sizeof(rt->boot_id), "%s", boot_id);
 	rt->wake = wake;
 	klog_registered(h->sd, n->id, n->name, boot_id);
@@ -430,6 +440,7 @@ static enum MHD_Result chan_take_report(struct http_ctx *h, struct inv_node *n,
 	if (parts & REPORT_SCHEMA) {
 		/* New values (a hot-plugged device, a new mount): the gauges kept go on. */
 		rep->has &= ~REPORT_SCHEMA;
+		bmc_schema_extend(sd, n->id, &rep->schema);
 		if (!nodes_set_schema(sd, rt, &rep->schema)) {
 			struct history *hist = history_rebase(rt->hist, &rt->schema->typed);
 			if (hist) {
@@ -440,6 +451,8 @@ static enum MHD_Result chan_take_report(struct http_ctx *h, struct inv_node *n,
 	}
 	report_state_take(&rt->rep, rep);
 	history_add(rt->hist, &rt->rep, now);
+	/* The agent's parts replaced: the BMC's readings back beside them (bmc.h). */
+	bmc_merge(sd, rt);
 	rt->seq = (uint64_t)head->seq;
 	rt->last_seen = now;
 	rt->last_seen_ms = clock_mono_ms();

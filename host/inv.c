@@ -108,6 +108,15 @@ static const char *const migrations[] = {
 	/* 7 -> 8: an event's severity and publisher (NULL: an older agent's, which sent none). */
 	"ALTER TABLE events ADD COLUMN severity TEXT;"
 	"ALTER TABLE events ADD COLUMN publisher TEXT;",
+	/*
+	 * 8 -> 9: how far snowd has read each node's BMC event log, and the
+	 * thresholds it keeps on the node's bmc.* gauges (bmc.c, inv_bmc.c).
+	 */
+	"CREATE TABLE bmc_logs ("
+	"  node_id INTEGER PRIMARY KEY REFERENCES nodes(id) ON DELETE CASCADE,"
+	"  cursor INTEGER NOT NULL DEFAULT 0,"
+	"  seq INTEGER NOT NULL DEFAULT 0,"
+	"  thresholds TEXT NOT NULL DEFAULT '[]');",
 };
 
 const char *inv_role_name(enum inv_role r)

@@ -16,7 +16,7 @@
 #include "sign.h"
 #include "valid.h"
 
-#define INV_SCHEMA_VERSION 8
+#define INV_SCHEMA_VERSION 9
 #define INV_VERSION_LEN 16 /* an image version: the first 16 hex digits of its SHA-256 */
 
 enum inv_role { ROLE_VIEWER = 1, ROLE_OPERATOR = 2, ROLE_ADMIN = 3 };
@@ -261,6 +261,23 @@ json_t *inv_events_list(struct inv *inv, int64_t node_id, int64_t before, int64_
 			int limit);
 /* The id snowd gave a node's event.  @ret it, or 0 when not stored. */
 int64_t inv_event_id(struct inv *inv, int64_t node_id, const char *boot_id, int64_t seq);
+
+/* --- BMC event logs (inv_bmc.c) --- */
+
+/*
+ * How far a node's BMC log was read: the highest entry id taken (*cursor),
+ * the last event seq given (*seq), both 0 when never; and the thresholds on
+ * its bmc.* gauges (*thr: a new array, [] when none).  @ret 0 or -EIO.
+ */
+int inv_bmc_get(struct inv *inv, int64_t node_id, int64_t *cursor, int64_t *seq, json_t **thr);
+/*
+ * Store a BMC's new log entries and threshold events as the node's events
+ * (boot "bmc", each {seq, time, type, attrs, severity}, checked by the
+ * caller), the new cursor and seq, and thr (borrowed; NULL: unchanged), in
+ * one transaction: all or nothing.  @ret 0 or -EIO.
+ */
+int inv_bmc_store(struct inv *inv, int64_t node_id, json_t *events, int64_t cursor, int64_t seq,
+		  json_t *thr, int64_t now);
 
 /* --- commands (inv_cmd.c) --- */
 

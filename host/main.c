@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "authq.h"
+#include "bmc.h"
 #include "chan.h"
 #include "clock.h"
 #include "conf.h"
@@ -556,7 +557,8 @@ static void snowd_signals(struct snowd *sd)
 			break;
 		case SIGCHLD:
 			while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
-				if (!dnsmasq_reaped(&sd->dnsmasq, pid, status, time(NULL)))
+				if (!dnsmasq_reaped(&sd->dnsmasq, pid, status, time(NULL)) &&
+				    !bmc_reaped(sd, pid, status))
 					power_reaped(sd, pid, status);
 			break;
 		}
@@ -643,6 +645,7 @@ static void snowd_loop(struct snowd *sd)
 			nodes_tick(sd);
 			klog_tick(sd);
 			qmpev_tick(sd);
+			bmc_tick(sd);
 			if (now >= sd->next_expire) {
 				int n = inv_cmd_expire(&sd->inv, (int64_t)time(NULL),
 						       sd->cfg.command_timeout_s);
@@ -741,8 +744,9 @@ int main(int argc, char **argv)
 	if ((rc = wake_open(&sd.wake)))
 		log_warnx("wake-ups: %s (commands wait for each node's next report)", strerror(-rc));
 	sd.qmpev = qmpev_new();
-	if (!sd.qmpev)
-		fatal("qmp events");
+	sd.bmc = bmc_new();
+	if (!sd.qmpev || !sd.bmc)
+		fatal("qmp events, bmc");
 	if (http_start(&sd, &route_router, err, sizeof(err)))
 		fatalx("%s", err);
 	if (strcmp(sd.cfg.dnsmasq, "none")) {
@@ -780,6 +784,7 @@ int main(int argc, char **argv)
 	http_stop(&sd);
 	power_free(sd.power);
 	qmpev_free(sd.qmpev);
+	bmc_free(sd.bmc);
 	klog_free(sd.klog);
 	sd.klog = NULL;
 	wake_close(&sd.wake);

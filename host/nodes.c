@@ -6,6 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bmc.h"
 #include "clock.h"
 #include "images.h"
 #include "klog.h"
@@ -488,6 +489,7 @@ json_t *nodes_json(struct snowd *sd, const struct inv_node *n, int full)
 		json_decref(eff);
 	}
 	klog_node_json(sd, n->id, o); /* "last_crash", when the node has crashed (docs/crash.md) */
+	bmc_node_json(sd, n->id, o);  /* "bmc": its sensors' poll, when it has a BMC (bmc.h) */
 	if (!rt)
 		return o;
 	json_object_set_new(o, "hostname", json_string(rt->hostname));

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bmc.h"
 #include "buf.h"
 #include "inv.h"
 #include "snowd.h"
@@ -116,6 +117,11 @@ void power_free(struct power *p)
 	free(p);
 }
 
+struct power_redfish *power_rf(struct power *p)
+{
+	return p->rf;
+}
+
 int power_fd(const struct power *p)
 {
 	return p->epfd;
@@ -173,6 +179,8 @@ void power_finish(struct snowd *sd, int64_t id, const char *op, const char *node
 	/* What the driver says of the power holds whether or not the command is still open. */
 	if (ok)
 		nodes_power_result(sd, node, op, result);
+	if (ok && (!strcmp(op, "power.on") || !strcmp(op, "power.cycle")))
+		bmc_sol_restart(sd, node);
 	if (rc == -ENOENT) {
 		/* Timed out meanwhile, or its node was removed: nothing to record. */
 		log_debug("command %lld: no longer open, result dropped", (long long)id);
@@ -478,14 +486,11 @@ void power_poll(struct snowd *sd)
 
 /* --- ipmi -------------------------------------------------------------------------------- */
 
-/*
- * Start ipmitool for op with the node's power settings (borrowed).
- * @ret the child's pid, or -errno with err filled (e.g. the password file
- * cannot be read).
- */
-static pid_t power_ipmi_spawn(json_t *power, const char *op, const char *ipmitool,
-			      const char *allow_dir, int *out, char *err, size_t errlen)
+pid_t power_ipmi_spawn(json_t *power, const char *const *args, const char *input, int tty,
+		       const char *ipmitool, const char *allow_dir, int *out, char *err,
+		       size_t errlen)
 {
+	char slave[64];
 	const char *host = json_string_value(json_object_get(power, "host"));
 	const char *user = json_string_value(json_object_get(power, "user"));
 	const char *pwfile = json_string_value(json_object_get(power, "password_file"));
@@ -498,11 +503,9 @@ static pid_t power_ipmi_spawn(json_t *power, const char *op, const char *ipmitoo
 	char portbuf[24], cipherbuf[24];
 	const char *argv[20];
 	int argc = 0;
-	const char *what = !strcmp(op, "power.on") ? "on" : !strcmp(op, "power.off") ? "off" :
-			   !strcmp(op, "power.cycle") ? "cycle" : "status";
 	char password[256];
 	ssize_t n;
-	int pipefd[2];
+	int pipefd[2], infd[2] = { -1, -1 };
 	pid_t pid;
 	int fd;
 
@@ -517,16 +520,48 @@ static pid_t power_ipmi_spawn(json_t *power, const char *op, const char *ipmitoo
 	}
 	password[n] = '\0';
 	password[strcspn(password, "\r\n")] = '\0';
-	/* ipmitool's few lines of output ("Chassis Power is on") fit the pipe: read at exit. */
-	if (pipe2(pipefd, O_CLOEXEC | O_NONBLOCK)) {
+	/* A terminal (sol activate wants one): its master end stands for the pipe's read end. */
+	if (tty) {
+		pipefd[0] = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+		pipefd[1] = -1;
+		if (pipefd[0] < 0 || grantpt(pipefd[0]) || unlockpt(pipefd[0]) ||
+		    ptsname_r(pipefd[0], slave, sizeof(slave)) ||
+		    fcntl(pipefd[0], F_SETFL, O_NONBLOCK)) {
+			if (pipefd[0] >= 0)
+				close(pipefd[0]);
+			explicit_bzero(password, sizeof(password));
+			snprintf(err, errlen, "ipmi: terminal: %s", strerror(errno));
+			return -EIO;
+		}
+		input = NULL;
+	} else if (pipe2(pipefd, O_CLOEXEC | O_NONBLOCK)) {
+		/* ipmitool's few lines of output ("Chassis Power is on") fit the pipe: read at exit. */
 		explicit_bzero(password, sizeof(password));
 		snprintf(err, errlen, "ipmi: pipe: %s", strerror(errno));
 		return -errno;
 	}
-	pid = fork();
-	if (pid < 0) {
+	/* The commands for `exec /dev/stdin`: a few lines, within the pipe's buffer. */
+	if (input && (pipe2(infd, O_CLOEXEC) ||
+		      write(infd[1], input, strlen(input)) != (ssize_t)strlen(input))) {
+		if (infd[0] >= 0) {
+			close(infd[0]);
+			close(infd[1]);
+		}
 		close(pipefd[0]);
 		close(pipefd[1]);
+		explicit_bzero(password, sizeof(password));
+		snprintf(err, errlen, "ipmi: input pipe: %s", strerror(errno));
+		return -EIO;
+	}
+	if (input)
+		close(infd[1]);
+	pid = fork();
+	if (pid < 0) {
+		if (input)
+			close(infd[0]);
+		close(pipefd[0]);
+		if (pipefd[1] >= 0)
+			close(pipefd[1]);
 		explicit_bzero(password, sizeof(password));
 		snprintf(err, errlen, "ipmi: fork: %s", strerror(errno));
 		return -errno;
@@ -536,9 +571,25 @@ static pid_t power_ipmi_spawn(json_t *power, const char *op, const char *ipmitoo
 		int devnull = open("/dev/null", O_RDWR);
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
-		if (devnull >= 0)
-			dup2(devnull, 0);
-		dup2(pipefd[1], 1); /* dup2 clears close-on-exec on the copy */
+		if (tty) {
+			/* Its own session, the terminal its controlling one. */
+			int s;
+			setsid();
+			s = open(slave, O_RDWR);
+			if (s < 0)
+				_exit(126);
+			dup2(s, 0);
+			dup2(s, 1);
+			dup2(s, 2);
+		} else {
+			if (input)
+				dup2(infd[0], 0);
+			else if (devnull >= 0)
+				dup2(devnull, 0);
+			dup2(pipefd[1], 1); /* dup2 clears close-on-exec on the copy */
+			if (input)
+				dup2(pipefd[1], 2); /* a poll's reason for failing is in its output */
+		}
 		/* -E: ipmitool takes the password from IPMI_PASSWORD. */
 		setenv("IPMI_PASSWORD", password, 1);
 		argv[argc++] = ipmitool;
@@ -559,16 +610,18 @@ static pid_t power_ipmi_spawn(json_t *power, const char *op, const char *ipmitoo
 		argv[argc++] = "-U";
 		argv[argc++] = user;
 		argv[argc++] = "-E";
-		argv[argc++] = "chassis";
-		argv[argc++] = "power";
-		argv[argc++] = what;
+		for (int i = 0; args[i] && argc < 19; i++)
+			argv[argc++] = args[i];
 		argv[argc] = NULL;
 		execvp(ipmitool, (char *const *)argv);
 		fprintf(stderr, "ipmi: exec %s: %s\n", ipmitool, strerror(errno));
 		_exit(127);
 	}
 	explicit_bzero(password, sizeof(password));
-	close(pipefd[1]);
+	if (input)
+		close(infd[0]);
+	if (pipefd[1] >= 0)
+		close(pipefd[1]);
 	*out = pipefd[0];
 	return pid;
 }
@@ -584,7 +637,12 @@ static int power_ipmi_start(struct snowd *sd, const struct inv_node *n, int64_t 
 		snprintf(err, errlen, "ipmi: too many power operations under way");
 		return -EBUSY;
 	}
-	pid = power_ipmi_spawn(power, op, sd->cfg.ipmitool, sd->cfg.allow_dir, &o->fd, err, errlen);
+	const char *what = !strcmp(op, "power.on") ? "on" : !strcmp(op, "power.off") ? "off" :
+			   !strcmp(op, "power.cycle") ? "cycle" : "status";
+	const char *args[] = { "chassis", "power", what, NULL };
+
+	pid = power_ipmi_spawn(power, args, NULL, 0, sd->cfg.ipmitool, sd->cfg.allow_dir, &o->fd, err,
+			       errlen);
 	if (pid < 0) {
 		power_slot_free(sd->power, o);
 		return (int)pid;

@@ -32,6 +32,7 @@
 struct snowd;
 struct inv_node;
 struct power;
+struct power_redfish;
 
 /* A whole QMP exchange (connect to the final query-status) must end within this. */
 #define POWER_QMP_DEADLINE_MS 5000
@@ -73,6 +74,23 @@ int power_command(struct snowd *sd, const struct inv_node *n, const char *op, js
  */
 void power_finish(struct snowd *sd, int64_t id, const char *op, const char *node,
 		  const char *driver, int ok, json_t *result, const char *error);
+
+/*
+ * Start ipmitool against the BMC of power (a node's ipmi settings,
+ * borrowed: host, user, password_file, interface, port, cipher) with args
+ * (NULL-terminated) after its options.  input (NULL: /dev/null) is its
+ * stdin; with input, its stderr joins its stdout on *out (non-blocking;
+ * the caller closes it).  With tty, a terminal is its stdin, stdout and
+ * stderr, and *out is the terminal's other end (sol activate).  The password goes in its environment, never its
+ * command line.  @ret the child's pid (the caller reaps it), or -errno with
+ * err (e.g. the password file cannot be read).
+ */
+pid_t power_ipmi_spawn(json_t *power, const char *const *args, const char *input, int tty,
+		       const char *ipmitool, const char *allow_dir, int *out, char *err,
+		       size_t errlen);
+
+/* The redfish driver's state, for the BMC poller (bmc.c). */
+struct power_redfish *power_rf(struct power *p);
 
 /* Reap an ipmitool child: its command is done or failed.  @ret 1 if pid was one. */
 int power_reaped(struct snowd *sd, pid_t pid, int status);

@@ -16,10 +16,15 @@
 #include "inv.h"
 #include "log.h"
 #include "power.h"
+#include "bmc.h"
 #include "redfish.h"
 #include "snowd.h"
 
-enum rf_step { RF_LOGIN, RF_SYSTEMS, RF_SYSTEM, RF_ACTIONINFO, RF_RESET };
+enum rf_step {
+	RF_LOGIN, RF_SYSTEMS, RF_SYSTEM, RF_ACTIONINFO, RF_RESET,
+	/* A sensor poll (bmc.c): the chassis once, its Thermal and Power, the log. */
+	RF_CHASSIS, RF_THERMAL, RF_POWER, RF_LOGSVC, RF_ENTRIES
+};
 
 /* A BMC's session, kept for the next command; never freed before the driver. */
 struct rf_session {
@@ -28,6 +33,9 @@ struct rf_session {
 	char user[65];
 	char token[REDFISH_TOKEN_MAX];    /* "" none yet */
 	char system[REDFISH_PATH_MAX];    /* the ComputerSystem found, "" not yet */
+	char chassis[REDFISH_PATH_MAX];   /* the Chassis found, "" not yet */
+	char logsvc[REDFISH_PATH_MAX];    /* the system's first LogService, "" not yet */
+	int no_log;                       /* the system has no LogService */
 };
 
 /* One command under way. */
@@ -58,6 +66,10 @@ struct rf_op {
 	struct redfish_system sys;
 	char before[16];                  /* PowerState before a reset; "" not read yet */
 	int reset;                        /* the reset sent, -1 none */
+	/* A sensor poll rather than a command (cmd_id 0): what it read so far. */
+	int poll, want_log;
+	int64_t node_id;
+	struct bmcp_poll *bp;             /* owned */
 };
 
 struct power_redfish {
@@ -144,6 +156,7 @@ static void rf_op_free(struct power_redfish *r, struct rf_op *o)
 	}
 	buf_free(&o->in);
 	buf_free(&o->ca);
+	free(o->bp);
 	explicit_bzero(o->password, sizeof(o->password));
 	free(o);
 	r->nops--;
@@ -189,7 +202,10 @@ int power_redfish_timeout_ms(const struct power_redfish *r, int64_t now_ms)
 static void rf_finish(struct snowd *sd, struct power_redfish *r, struct rf_op *o, int ok,
 		      json_t *result, const char *error)
 {
-	power_finish(sd, o->cmd_id, o->op, o->node, "redfish", ok, result, error);
+	if (o->poll)
+		bmc_polled(sd, o->node_id, ok ? o->bp : NULL, error);
+	else
+		power_finish(sd, o->cmd_id, o->op, o->node, "redfish", ok, result, error);
 	rf_op_free(r, o);
 }
 
@@ -357,6 +373,20 @@ static int rf_go(struct power_redfish *r, struct rf_op *o, enum rf_step step)
 		return rf_request(r, o, "GET", o->ss->system, NULL);
 	case RF_ACTIONINFO:
 		return rf_request(r, o, "GET", o->sys.action_info, NULL);
+	case RF_CHASSIS:
+		return rf_request(r, o, "GET", "/redfish/v1/Chassis", NULL);
+	case RF_THERMAL:
+		snprintf(path, sizeof(path), "%s/Thermal", o->ss->chassis);
+		return rf_request(r, o, "GET", path, NULL);
+	case RF_POWER:
+		snprintf(path, sizeof(path), "%s/Power", o->ss->chassis);
+		return rf_request(r, o, "GET", path, NULL);
+	case RF_LOGSVC:
+		snprintf(path, sizeof(path), "%s/LogServices", o->ss->system);
+		return rf_request(r, o, "GET", path, NULL);
+	case RF_ENTRIES:
+		snprintf(path, sizeof(path), "%s/Entries", o->ss->logsvc);
+		return rf_request(r, o, "GET", path, NULL);
 	case RF_RESET: {
 		char body[64];
 		if (o->sys.reset_target[0])
@@ -438,6 +468,66 @@ static int rf_plan(struct snowd *sd, struct power_redfish *r, struct rf_op *o)
 	return rf_go(r, o, RF_RESET);
 }
 
+/*
+ * A sensor poll's next step after the one done (the sensors first, then the
+ * log when asked for), or its end.  @ret 0 or -errno.
+ */
+static int rf_poll_next(struct snowd *sd, struct power_redfish *r, struct rf_op *o,
+			enum rf_step done)
+{
+	switch (done) {
+	case RF_CHASSIS:
+		return rf_go(r, o, RF_THERMAL);
+	case RF_THERMAL:
+		return rf_go(r, o, RF_POWER);
+	case RF_POWER:
+		if (!o->want_log || o->ss->no_log)
+			break;
+		/* fall through */
+	case RF_SYSTEMS:
+		if (o->ss->logsvc[0])
+			return rf_go(r, o, RF_ENTRIES);
+		return rf_go(r, o, o->ss->system[0] ? RF_LOGSVC : RF_SYSTEMS);
+	case RF_LOGSVC:
+		if (o->ss->logsvc[0])
+			return rf_go(r, o, RF_ENTRIES);
+		break;
+	default:
+		break;
+	}
+	rf_finish(sd, r, o, 1, NULL, NULL);
+	return 0;
+}
+
+/* A poll's answer to step: parsed into o->bp.  @ret 0 or -EPROTO with err. */
+static int rf_poll_read(struct rf_op *o, char *err, size_t errlen)
+{
+	const char *d = o->in.data ? o->in.data : "";
+
+	switch (o->step) {
+	case RF_CHASSIS:
+		return redfish_parse_first_member(d, o->in.len, o->ss->chassis,
+						  sizeof(o->ss->chassis), err, errlen);
+	case RF_SYSTEMS:
+		return redfish_parse_first_member(d, o->in.len, o->ss->system,
+						  sizeof(o->ss->system), err, errlen);
+	case RF_THERMAL:
+		return redfish_parse_thermal(d, o->in.len, o->bp, err, errlen);
+	case RF_POWER:
+		return redfish_parse_power(d, o->in.len, o->bp, err, errlen);
+	case RF_LOGSVC:
+		/* No LogService at all is a BMC without a log, not a fault. */
+		if (redfish_parse_first_member(d, o->in.len, o->ss->logsvc, sizeof(o->ss->logsvc),
+					       err, errlen))
+			o->ss->no_log = 1;
+		return 0;
+	case RF_ENTRIES:
+		return redfish_parse_log_entries(d, o->in.len, o->bp, err, errlen);
+	default:
+		return 0;
+	}
+}
+
 /* A transfer of o ended with cc: check it and take the next step. */
 static void rf_done(struct snowd *sd, struct power_redfish *r, struct rf_op *o, CURLcode cc)
 {
@@ -467,6 +557,15 @@ static void rf_done(struct snowd *sd, struct power_redfish *r, struct rf_op *o, 
 			goto fail;
 		return;
 	}
+	if (o->poll && status == 404 && (o->step >= RF_THERMAL || o->step == RF_CHASSIS)) {
+		/* A BMC without this resource: its readings or log are simply not there. */
+		if (o->step == RF_LOGSVC || o->step == RF_ENTRIES)
+			o->ss->no_log = 1;
+		/* No Chassis at all: no readings; the log may still be there. */
+		if ((rc = rf_poll_next(sd, r, o, o->step == RF_CHASSIS ? RF_POWER : o->step)))
+			goto fail;
+		return;
+	}
 	if (status < 200 || status > 299) {
 		redfish_error_message(o->in.data ? o->in.data : "", o->in.len, msg, sizeof(msg));
 		if (o->step == RF_LOGIN && (status == 401 || status == 403))
@@ -474,6 +573,15 @@ static void rf_done(struct snowd *sd, struct power_redfish *r, struct rf_op *o, 
 				status, msg[0] ? ": " : "", msg);
 		else
 			rf_fail(sd, r, o, "%s: HTTP %ld%s%s", o->what, status, msg[0] ? ": " : "", msg);
+		return;
+	}
+	if (o->poll && o->step != RF_LOGIN) {
+		if (rf_poll_read(o, err, sizeof(err))) {
+			rf_fail(sd, r, o, "%s: %s", o->what, err);
+			return;
+		}
+		if ((rc = rf_poll_next(sd, r, o, o->step)))
+			goto fail;
 		return;
 	}
 	switch (o->step) {
@@ -515,6 +623,8 @@ static void rf_done(struct snowd *sd, struct power_redfish *r, struct rf_op *o, 
 		break;
 	case RF_RESET:
 		rc = rf_go(r, o, RF_SYSTEM);
+		break;
+	default:
 		break;
 	}
 	if (!rc)
@@ -614,8 +724,13 @@ static int rf_read_file(const char *allow, const char *path, const char *field, 
 	return 0;
 }
 
-int power_redfish_start(struct snowd *sd, struct power_redfish *r, const struct inv_node *n,
-			int64_t id, const char *op, json_t *power, char *err, size_t errlen)
+/*
+ * A new op for the BMC of power (borrowed) on behalf of node, linked into r,
+ * its password read and its TLS trust set; the caller sends its first
+ * request.  @ret 0 with *out, or -errno with err (nothing left behind).
+ */
+static int rf_op_new(struct snowd *sd, struct power_redfish *r, const char *node, json_t *power,
+		     struct rf_op **out, char *err, size_t errlen)
 {
 	const char *url = json_string_value(json_object_get(power, "url"));
 	const char *user = json_string_value(json_object_get(power, "user"));
@@ -623,8 +738,7 @@ int power_redfish_start(struct snowd *sd, struct power_redfish *r, const struct 
 	const char *ca = json_string_value(json_object_get(power, "ca_file"));
 	const char *pin = json_string_value(json_object_get(power, "pin"));
 	const char *sys = json_string_value(json_object_get(power, "system"));
-	const char *off = json_string_value(json_object_get(power, "off"));
-	const char *cycle = json_string_value(json_object_get(power, "cycle"));
+	const char *chassis = json_string_value(json_object_get(power, "chassis"));
 	json_int_t tmo = json_integer_value(json_object_get(power, "timeout_s"));
 	struct buf pw = BUF_INIT;
 	char base[256];
@@ -647,14 +761,9 @@ int power_redfish_start(struct snowd *sd, struct power_redfish *r, const struct 
 		snprintf(err, errlen, "redfish: out of memory");
 		return -ENOMEM;
 	}
-	o->cmd_id = id;
 	o->reset = -1;
-	snprintf(o->op, sizeof(o->op), "%s", op);
-	snprintf(o->node, sizeof(o->node), "%s", n->name);
+	snprintf(o->node, sizeof(o->node), "%s", node);
 	o->timeout_s = tmo > 0 ? (int)tmo : POWER_REDFISH_DEADLINE_S;
-	o->off = off && redfish_reset_parse(off) >= 0 ? redfish_reset_parse(off) : REDFISH_FORCE_OFF;
-	o->cycle = cycle && redfish_reset_parse(cycle) >= 0 ? redfish_reset_parse(cycle) :
-							       REDFISH_POWER_CYCLE;
 	if (pin)
 		snprintf(o->pin, sizeof(o->pin), "%s", pin);
 	o->next = r->ops;
@@ -683,14 +792,59 @@ int power_redfish_start(struct snowd *sd, struct power_redfish *r, const struct 
 		goto err_op;
 	if (sys && strcmp(sys, o->ss->system))
 		snprintf(o->ss->system, sizeof(o->ss->system), "%s", sys);
+	if (chassis && redfish_path_ok(chassis) && strcmp(chassis, o->ss->chassis))
+		snprintf(o->ss->chassis, sizeof(o->ss->chassis), "%s", chassis);
 	o->deadline = clock_mono_ms() + (int64_t)o->timeout_s * 1000;
-	rc = rf_go(r, o, o->ss->system[0] ? RF_SYSTEM : RF_SYSTEMS);
-	if (rc) {
-		snprintf(err, errlen, "redfish %s: cannot start: %s", base, strerror(-rc));
-		goto err_op;
-	}
+	*out = o;
 	return 0;
 err_op:
 	rf_op_free(r, o);
+	return rc;
+}
+
+int power_redfish_start(struct snowd *sd, struct power_redfish *r, const struct inv_node *n,
+			int64_t id, const char *op, json_t *power, char *err, size_t errlen)
+{
+	const char *off = json_string_value(json_object_get(power, "off"));
+	const char *cycle = json_string_value(json_object_get(power, "cycle"));
+	struct rf_op *o;
+	int rc = rf_op_new(sd, r, n->name, power, &o, err, errlen);
+
+	if (rc)
+		return rc;
+	o->cmd_id = id;
+	snprintf(o->op, sizeof(o->op), "%s", op);
+	o->off = off && redfish_reset_parse(off) >= 0 ? redfish_reset_parse(off) : REDFISH_FORCE_OFF;
+	o->cycle = cycle && redfish_reset_parse(cycle) >= 0 ? redfish_reset_parse(cycle) :
+							       REDFISH_POWER_CYCLE;
+	rc = rf_go(r, o, o->ss->system[0] ? RF_SYSTEM : RF_SYSTEMS);
+	if (rc) {
+		snprintf(err, errlen, "redfish %s: cannot start: %s", o->ss->base, strerror(-rc));
+		rf_op_free(r, o);
+	}
+	return rc;
+}
+
+int power_redfish_poll_start(struct snowd *sd, struct power_redfish *r, int64_t node_id,
+			     const char *node, json_t *power, int want_log, int timeout_s,
+			     char *err, size_t errlen)
+{
+	struct rf_op *o;
+	int rc = rf_op_new(sd, r, node, power, &o, err, errlen);
+
+	if (rc)
+		return rc;
+	o->poll = 1;
+	o->want_log = want_log;
+	o->node_id = node_id;
+	o->timeout_s = timeout_s;
+	o->deadline = clock_mono_ms() + (int64_t)timeout_s * 1000;
+	snprintf(o->op, sizeof(o->op), "bmc.poll");
+	o->bp = calloc(1, sizeof(*o->bp));
+	rc = o->bp ? rf_go(r, o, o->ss->chassis[0] ? RF_THERMAL : RF_CHASSIS) : -ENOMEM;
+	if (rc) {
+		snprintf(err, errlen, "redfish %s: cannot start: %s", o->ss->base, strerror(-rc));
+		rf_op_free(r, o);
+	}
 	return rc;
 }

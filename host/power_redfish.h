@@ -54,4 +54,15 @@ void power_redfish_poll(struct snowd *sd, struct power_redfish *r);
 int power_redfish_start(struct snowd *sd, struct power_redfish *r, const struct inv_node *n,
 			int64_t id, const char *op, json_t *power, char *err, size_t errlen);
 
+/*
+ * Poll the sensors (Chassis Thermal and Power) and, with want_log, the
+ * system's first LogService's entries of node_id's BMC (settings power,
+ * borrowed; the command's session, TLS rules and password file), within
+ * timeout_s.  The end goes to bmc_polled() (bmc.h), with what was read or
+ * a reason naming the BMC.  @ret 0 under way, or -errno with err.
+ */
+int power_redfish_poll_start(struct snowd *sd, struct power_redfish *r, int64_t node_id,
+			     const char *node, json_t *power, int want_log, int timeout_s,
+			     char *err, size_t errlen);
+
 #endif

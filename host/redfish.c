@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -222,4 +223,164 @@ int redfish_header_token(const char *line, size_t len, char *token, size_t cap)
 	memcpy(token, line + i, len - i);
 	token[len - i] = '\0';
 	return 1;
+}
+
+/* Each member of arr (an array or absent) with a number at key: a reading of family f. */
+static int redfish_readings(json_t *v, const char *arrname, const char *key, enum bmcp_family f,
+			    const char *unit, struct bmcp_poll *p, char *err, size_t errlen)
+{
+	json_t *arr = json_object_get(v, arrname), *m, *x;
+	const char *name, *u;
+	size_t i;
+
+	if (!arr || json_is_null(arr))
+		return 0;
+	if (!json_is_array(arr)) {
+		snprintf(err, errlen, "%s: not an array", arrname);
+		return -EPROTO;
+	}
+	json_array_foreach(arr, i, m) {
+		char id[24];
+		x = json_object_get(m, key);
+		if (!json_is_number(x))
+			continue; /* absent, null (no reading now) */
+		name = json_string_value(json_object_get(m, "Name"));
+		if (!name)
+			name = json_string_value(json_object_get(m, "MemberId"));
+		if (!name) {
+			snprintf(id, sizeof(id), "%s%zu", arrname, i);
+			name = id;
+		}
+		u = unit;
+		if (f == BMCP_FAN) {
+			const char *ru = json_string_value(json_object_get(m, "ReadingUnits"));
+			u = ru && !strcmp(ru, "Percent") ? "%" : "RPM";
+		}
+		bmcp_add_reading(p, f, name, strlen(name), u, json_number_value(x));
+	}
+	return 0;
+}
+
+int redfish_parse_thermal(const char *body, size_t len, struct bmcp_poll *p, char *err,
+			  size_t errlen)
+{
+	json_t *v = redfish_load(body, len, err, errlen);
+	int rc;
+
+	if (!v)
+		return -EPROTO;
+	rc = redfish_readings(v, "Temperatures", "ReadingCelsius", BMCP_TEMP, "C", p, err, errlen);
+	if (!rc)
+		rc = redfish_readings(v, "Fans", "Reading", BMCP_FAN, "RPM", p, err, errlen);
+	json_decref(v);
+	return rc;
+}
+
+int redfish_parse_power(const char *body, size_t len, struct bmcp_poll *p, char *err,
+			size_t errlen)
+{
+	json_t *v = redfish_load(body, len, err, errlen);
+	int rc;
+
+	if (!v)
+		return -EPROTO;
+	rc = redfish_readings(v, "PowerControl", "PowerConsumedWatts", BMCP_POWER, "W", p, err,
+			      errlen);
+	if (!rc)
+		rc = redfish_readings(v, "Voltages", "ReadingVolts", BMCP_VOLT, "V", p, err, errlen);
+	if (!rc)
+		rc = redfish_readings(v, "PowerSupplies", "PowerInputWatts", BMCP_POWER, "W", p, err,
+				      errlen);
+	json_decref(v);
+	return rc;
+}
+
+/* Two to four decimal digits at s.  @ret the number or -1. */
+static int redfish_digits(const char *s, int n)
+{
+	int v = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v;
+}
+
+int64_t redfish_time(const char *s)
+{
+	int y, mo, d, h, mi, sec, oh = 0, om = 0, sign = 0;
+	int64_t days;
+	size_t i = 19;
+
+	if (!s || strlen(s) < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != ' ') ||
+	    s[13] != ':' || s[16] != ':')
+		return 0;
+	y = redfish_digits(s, 4);
+	mo = redfish_digits(s + 5, 2);
+	d = redfish_digits(s + 8, 2);
+	h = redfish_digits(s + 11, 2);
+	mi = redfish_digits(s + 14, 2);
+	sec = redfish_digits(s + 17, 2);
+	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 ||
+	    mi > 59 || sec < 0 || sec > 60)
+		return 0;
+	if (s[i] == '.')
+		for (i++; s[i] >= '0' && s[i] <= '9'; i++)
+			;
+	if (s[i] == 'Z' && !s[i + 1]) {
+		sign = 0;
+	} else if ((s[i] == '+' || s[i] == '-') && strlen(s + i) == 6 && s[i + 3] == ':') {
+		sign = s[i] == '+' ? 1 : -1;
+		oh = redfish_digits(s + i + 1, 2);
+		om = redfish_digits(s + i + 4, 2);
+		if (oh < 0 || oh > 23 || om < 0 || om > 59)
+			return 0;
+	} else {
+		return 0;
+	}
+	/* Days since 1970-01-01 (civil calendar, Howard Hinnant's way of counting). */
+	{
+		int yy = y - (mo <= 2), era = yy / 400, yoe = yy - era * 400;
+		int doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+		int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+		days = (int64_t)era * 146097 + doe - 719468;
+	}
+	return days * 86400 + h * 3600 + mi * 60 + sec - sign * (oh * 3600 + om * 60);
+}
+
+int redfish_parse_log_entries(const char *body, size_t len, struct bmcp_poll *p, char *err,
+			      size_t errlen)
+{
+	json_t *v = redfish_load(body, len, err, errlen), *m, *e;
+	size_t i;
+
+	if (!v)
+		return -EPROTO;
+	m = json_object_get(v, "Members");
+	if (!json_is_array(m)) {
+		json_decref(v);
+		snprintf(err, errlen, "Members: not an array");
+		return -EPROTO;
+	}
+	p->has_log = 1;
+	json_array_foreach(m, i, e) {
+		const char *id = json_string_value(json_object_get(e, "Id"));
+		const char *created = json_string_value(json_object_get(e, "Created"));
+		const char *sev = json_string_value(json_object_get(e, "Severity"));
+		const char *msg = json_string_value(json_object_get(e, "Message"));
+		char *end;
+		long long n;
+
+		if (!id || !*id || strlen(id) > 15 || *id < '0' || *id > '9')
+			continue;
+		n = strtoll(id, &end, 10);
+		if (*end || n <= 0)
+			continue;
+		bmcp_add_entry(p, n, redfish_time(created), created ? created : "", sev ? sev : "",
+			       msg ? msg : "");
+	}
+	json_decref(v);
+	return 0;
 }

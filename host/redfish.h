@@ -10,6 +10,9 @@
 #define SNOW_REDFISH_H
 
 #include <stddef.h>
+#include <stdint.h>
+
+#include "bmcp.h"
 
 /* Reset types Snow asks for, as a bit each in allowed masks. */
 enum redfish_reset {
@@ -82,5 +85,37 @@ void redfish_error_message(const char *body, size_t len, char *msg, size_t cap);
  * empty, too long or not visible ASCII.
  */
 int redfish_header_token(const char *line, size_t len, char *token, size_t cap);
+
+/*
+ * A Chassis' Thermal resource: Temperatures[] (ReadingCelsius) as
+ * bmc.temp.*, Fans[] (Reading, ReadingUnits RPM or Percent) as bmc.fan.*,
+ * added to p; members without a number are skipped.  @ret 0, or -EPROTO
+ * with err (not a JSON object, an array that is not one).
+ */
+int redfish_parse_thermal(const char *body, size_t len, struct bmcp_poll *p, char *err,
+			  size_t errlen);
+
+/*
+ * A Chassis' Power resource: PowerControl[].PowerConsumedWatts as
+ * bmc.power.*, Voltages[].ReadingVolts as bmc.volt.*,
+ * PowerSupplies[].PowerInputWatts as bmc.power.*.  @ret 0 or -EPROTO with err.
+ */
+int redfish_parse_power(const char *body, size_t len, struct bmcp_poll *p, char *err,
+			size_t errlen);
+
+/*
+ * A LogEntry collection: each member's Id (a decimal number: others are
+ * skipped), Created (ISO 8601, the BMC's time), Severity and Message into
+ * p's entries.  @ret 0 or -EPROTO with err (not an object, Members not an
+ * array).
+ */
+int redfish_parse_log_entries(const char *body, size_t len, struct bmcp_poll *p, char *err,
+			      size_t errlen);
+
+/*
+ * "2026-12-06T00:10:00Z", with "+HH:MM"/"-HH:MM" or fractions of a second.
+ * @ret Unix seconds, or 0 when s is not such a time.
+ */
+int64_t redfish_time(const char *s);
 
 #endif

@@ -106,7 +106,8 @@ static int settings_power(json_t *p, char *err, size_t errlen)
 	json_int_t t;
 	static const char *const keys[] = { "driver", "socket", "events", "host", "user", "password_file",
 					    "interface", "url", "ca_file", "pin", "system", "off",
-					    "cycle", "timeout_s", "port", "cipher", NULL };
+					    "cycle", "timeout_s", "port", "cipher", "chassis",
+					    "sensors_s", "log", "sol", NULL };
 	const char *driver, *s;
 	char msg[200];
 
@@ -147,6 +148,24 @@ static int settings_power(json_t *p, char *err, size_t errlen)
 	if (!strcmp(driver, "redfish") && settings_redfish(p, err, errlen))
 		return -EINVAL;
 	if (!strcmp(driver, "redfish") || !strcmp(driver, "ipmi")) {
+		/* The BMC's sensors every sensors_s (0: never) and its event log (bmc.h). */
+		if (jsonh_get_int(p, "sensors_s", 0, 0, 86400, &t, msg, sizeof(msg)))
+			goto bad;
+		if (json_object_get(p, "log") && !json_is_boolean(json_object_get(p, "log"))) {
+			snprintf(err, errlen, "power.log: must be true or false");
+			return -EINVAL;
+		}
+		if (json_object_get(p, "sol") &&
+		    (!json_is_boolean(json_object_get(p, "sol")) || strcmp(driver, "ipmi"))) {
+			snprintf(err, errlen, "power.sol: must be true or false, for the ipmi driver");
+			return -EINVAL;
+		}
+		if (jsonh_get_str(p, "chassis", 0, REDFISH_PATH_MAX - 1, &s, msg, sizeof(msg)))
+			goto bad;
+		if (s && !redfish_path_ok(s)) {
+			snprintf(err, errlen, "power.chassis: must be a path under /redfish/v1/");
+			return -EINVAL;
+		}
 		/* A VM behind an emulated BMC: its QMP event socket (qmpev.h), as for qmp. */
 		if (jsonh_get_str(p, "events", 0, 107, &s, msg, sizeof(msg)))
 			goto bad;

@@ -36,6 +36,7 @@ static void ctl_usage(FILE *f)
 		"  node rm NAME                                        remove a node\n"
 		"  node rekey NAME                                     give a node a new secret\n"
 		"  node log NAME [--boot ID [--pstore]]               a boot's kernel log (default: current), its pstore dump\n"
+		"  node console NAME                                   the end of its serial console (console_log, or IPMI SOL)\n"
 		"  discovered list [--json]                            MACs that asked to boot\n"
 		"  threshold set NODE VALUE --high|--low --rise X --clear Y [--samples N]\n"
 		"  threshold clear NODE VALUE --high|--low\n"

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "httpc.h"
+#include "jsonh.h"
 #include "snowctl.h"
 
 static int ctl_node_list(struct ctl *c)
@@ -269,6 +271,41 @@ static int ctl_node_log(struct ctl *c, int argc, char **argv)
 	return 0;
 }
 
+/*
+ * node console NAME: the end (64 KiB) of the node's serial console as snowd
+ * keeps it: the file of its console_log setting, or the serial-over-LAN log
+ * of its IPMI BMC (docs/power.md).  The answer is text, not JSON.
+ */
+static int ctl_node_console(struct ctl *c, const char *name)
+{
+	char auth[200], err[512], path[300];
+	const struct http_header h[] = { { "Authorization", auth } };
+	struct http_response resp;
+	int rc;
+
+	snprintf(auth, sizeof(auth), "Bearer %s", c->token);
+	snprintf(path, sizeof(path), "/api/v1/nodes/%.200s/console", name);
+	rc = http_request(&c->url, "GET", path, h, 1, NULL, 0, 30000, &resp, err, sizeof(err));
+	explicit_bzero(auth, sizeof(auth));
+	if (rc) {
+		fprintf(stderr, "snowctl: %s (is snowd running? check --url or SNOW_URL)\n", err);
+		http_response_free(&resp);
+		return 1;
+	}
+	if (resp.status != 200) {
+		json_t *e = jsonh_parse_object(resp.body.data ? resp.body.data : "", resp.body.len, err,
+					       sizeof(err));
+		const char *m = json_string_value(json_object_get(e, "error"));
+		fprintf(stderr, "snowctl: %s\n", m ? m : "no console");
+		json_decref(e);
+		http_response_free(&resp);
+		return 1;
+	}
+	fwrite(resp.body.data ? resp.body.data : "", 1, resp.body.len, stdout);
+	http_response_free(&resp);
+	return 0;
+}
+
 int ctl_node(struct ctl *c, int argc, char **argv)
 {
 	const char *verb = argv[0];
@@ -284,6 +321,8 @@ int ctl_node(struct ctl *c, int argc, char **argv)
 		return ctl_node_set(c, argc - 1, argv + 1);
 	if (!strcmp(verb, "log") && argc >= 2)
 		return ctl_node_log(c, argc - 1, argv + 1);
+	if (!strcmp(verb, "console") && argc == 2)
+		return ctl_node_console(c, argv[1]);
 	if (!strcmp(verb, "rekey") && argc == 2) {
 		snprintf(path, sizeof(path), "/api/v1/nodes/%s/rekey", argv[1]);
 		if (ctl_call(c, "POST", path, NULL, NULL))

@@ -152,6 +152,7 @@ struct snowd {
 	struct klog *klog;      /* owned: kernel logs by netconsole, crashes (klog.h) */
 	struct wake_tx wake;    /* owned: the wake-up socket (wake.h) */
 	struct qmpev *qmpev;    /* owned: QMP event sockets of virtual nodes (qmpev.h) */
+	struct bmc *bmc;        /* owned: BMC sensors and event logs (bmc.h) */
 	json_t *defaults;       /* owned: the settings a node gets when neither it nor its profile sets them */
 	uint64_t settings_gen;  /* bumped by every settings change: cached overlays go stale */
 	struct overlay_set tmpls; /* owned: the admin's overlay templates */

@@ -4,7 +4,9 @@
 # credentials are in bmc/node1.cred; redfishtool reads the emulated BMC from
 # this host (redfish); snowctl reads the power state, turns the node off
 # (the BMC and snowd both say off) and on again, and the node boots again
-# and comes back online.  One small QEMU node under TCG.
+# and comes back online.  The BMC's sensors are bmc.* values beside the
+# agent's while the node runs, and stay fresh while it is off.  One small
+# QEMU node under TCG.
 . "$(dirname "$0")/../lib.sh"
 need_root "virtual cluster"
 kind=${BMC:-redfish}
@@ -45,6 +47,14 @@ boots() {
 		python3 -c 'import json,sys; b=json.load(sys.stdin)["boots"]; print(len(b), "online" in b[0]["stages"] if b else False)'
 }
 read -r nb _ <<<"$(boots)"
+node_py() { curl -s -H "Authorization: Bearer $SNOW_TOKEN" "$SNOW_URL/api/v1/nodes/node1" | python3 -c "import json,sys; n=json.load(sys.stdin); $1"; }
+both='v=n.get("values",{}); sys.exit(0 if any(k.startswith("bmc.temp.") for k in v) and any(not k.startswith("bmc.") for k in v) else 1)'
+check "online: the BMC's bmc.temp.* beside the agent's values" wait_for 60 node_py "$both"
+linux_boots() { ctl node console node1 2>/dev/null | grep -c 'snow-init: .* starting ('; }
+if [ "$kind" = ipmi ]; then
+	check "serial-over-LAN: snowctl node console shows the boot messages (snow-init starting)" wait_for 60 bash -c \
+		"$(declare -f ctl linux_boots); SNOW_BIN=$SNOW_BIN; [ \$(linux_boots) -ge 1 ]"
+fi
 power() { ctl node power node1 "$1" --timeout 90 2>&1; }
 out=$(power status)
 check "power status: on ($out)" grep -q 'done: .*"status":"On"' <<<"$out"
@@ -59,9 +69,25 @@ else
 	out=$(power status)
 	check "power status after off: Off ($out)" grep -q '"status":"Off"' <<<"$out"
 fi
+if [ "$kind" = redfish ]; then
+	check "off: the BMC's power draw drops to 9 W (bmc.power.system_power)" wait_for 60 node_py \
+		"sys.exit(0 if n['values'].get('bmc.power.system_power') == 9 else 1)"
+else
+	echo 47 >"$state/bmc/node1.sensors/temp"
+	check "off: bmc.temp.cpu_temp follows the BMC's sensor (47)" wait_for 60 node_py \
+		"sys.exit(0 if n['values'].get('bmc.temp.cpu_temp') == 47 else 1)"
+fi
+p1=$(node_py "print(n['bmc']['polled'])")
+check "... and stays fresh while off (polled after $p1)" wait_for 40 node_py "sys.exit(0 if n['bmc']['polled'] > $p1 else 1)"
+check "... the node goes offline meanwhile" wait_for 90 node_py "sys.exit(0 if n['state'] == 'offline' else 1)"
 t=$SECONDS
 out=$(power on)
 check "power on: done ($out)" grep -q 'done' <<<"$out"
 back() { read -r n on <<<"$(boots)"; [ "$n" -gt "$nb" ] && [ "$on" = True ]; }
 check "the node booted again and is back online" wait_for 240 back
 echo "# power on to online: $((SECONDS - t)) s"
+check "back online: bmc.* beside the agent's values again" wait_for 60 node_py "$both"
+if [ "$kind" = ipmi ]; then
+	check "serial-over-LAN: the second boot's messages too" wait_for 60 bash -c \
+		"$(declare -f ctl linux_boots); SNOW_BIN=$SNOW_BIN; [ \$(linux_boots) -ge 2 ]"
+fi

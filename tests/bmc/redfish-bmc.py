@@ -10,11 +10,20 @@ QMP socket (--qmp) or, without a VM, to a state file (--state).
     redfish-bmc.py --listen 127.0.0.1:8443 --cert C --key K --cred FILE
                    (--qmp SOCKET | --state FILE) [--log FILE] [--fault KIND]
 
+The Chassis collection has one Chassis with Thermal (two temperatures, two
+fans) and Power (consumption, a voltage) whose readings move with time and
+with the power state; --sensors FILE (JSON {"Name": number}) overrides
+readings by name, read at each request.  The system's LogService "Log" lists
+the lines of --events FILE (one JSON object a line: Message, Severity,
+Created optional), Id = line number; an entry without Created gets the BMC's
+clock (now + --clock-offset seconds) when first listed, kept after.
+
 --cred FILE holds user:password (one line).  --log gets one line per event
 ("login USER", "reset TYPE", "refused PATH", ...) for tests to wait on.
 SIGUSR1 forgets every session (the next token request gets 401).
 --fault: hang (take requests, never answer), malformed (the system's JSON is
-cut short), slow:SECONDS (answer every request that late).
+cut short), malformed-sensors (Thermal's JSON cut short), slow:SECONDS
+(answer every request that late).
 """
 import argparse
 import base64
@@ -32,6 +41,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 RESETS = ["On", "ForceOff", "GracefulShutdown", "ForceRestart", "PowerCycle"]
 SYS = "/redfish/v1/Systems/1"
+CHASSIS = "/redfish/v1/Chassis/1"
+LOGSVC = SYS + "/LogServices/Log"
 
 
 class Power:
@@ -107,6 +118,47 @@ class BMC:
         self.lock = threading.Lock()
         self.logf = open(a.log, "a") if a.log else None
         self.fault = a.fault or ""
+        self.sensors, self.events = a.sensors, a.events
+        self.clock_offset = a.clock_offset
+        self.created = {}  # entry id -> the BMC's time it was first listed
+
+    def readings(self):
+        """Sensor readings: moving with time, lower while off, then --sensors' overrides."""
+        try:
+            on = self.power.get() == "On"
+        except OSError:
+            on = False
+        t = time.time()
+        wave = (t % 60) / 60.0
+        r = {"CPU1 Temp": (55.0 if on else 30.0) + 5 * wave, "Inlet Temp": 22.0 + wave,
+             "Fan 1": 4000.0 + 600 * wave if on else 1200.0, "Fan 2": 4100.0 if on else 1200.0,
+             "System Power": 180.0 + 40 * wave if on else 9.0, "P12V": 12.05}
+        if self.sensors and os.path.exists(self.sensors):
+            try:
+                r.update({k: float(v) for k, v in json.load(open(self.sensors)).items()})
+            except (ValueError, OSError, AttributeError):
+                pass
+        return r
+
+    def entries(self):
+        out = []
+        if not self.events or not os.path.exists(self.events):
+            return out
+        for i, line in enumerate(open(self.events).read().splitlines(), 1):
+            try:
+                e = json.loads(line)
+            except ValueError:
+                continue
+            if "Created" not in e:
+                if i not in self.created:
+                    self.created[i] = time.strftime(
+                        "%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + self.clock_offset))
+                e["Created"] = self.created[i]
+            out.append(odata("%s/Entries/%d" % (LOGSVC, i), "#LogEntry.v1_9_0.LogEntry",
+                             Id=str(i), Name="Log Entry %d" % i, EntryType="Event",
+                             Severity=e.get("Severity", "OK"), Created=e["Created"],
+                             Message=e.get("Message", "")))
+        return out
 
     def log(self, line):
         if self.logf:
@@ -189,6 +241,7 @@ class Handler(BaseHTTPRequestHandler):
                 Name="Snow emulated BMC", RedfishVersion="1.11.0",
                 UUID="00000000-0000-0000-0000-00000000534e",
                 Systems={"@odata.id": "/redfish/v1/Systems"},
+                Chassis={"@odata.id": "/redfish/v1/Chassis"},
                 SessionService={"@odata.id": "/redfish/v1/SessionService"},
                 Links={"Sessions": {"@odata.id": "/redfish/v1/SessionService/Sessions"}}))
         if not self.authed():
@@ -212,6 +265,53 @@ class Handler(BaseHTTPRequestHandler):
             if bmc.fault == "malformed":
                 data = data[: len(data) // 2]
             return self.send_json(200, data)
+        if path == "/redfish/v1/Chassis":
+            return self.send_json(200, odata(
+                path, "#ChassisCollection.ChassisCollection", Name="Chassis Collection",
+                Members=[{"@odata.id": CHASSIS}], **{"Members@odata.count": 1}))
+        if path == CHASSIS:
+            return self.send_json(200, odata(
+                path, "#Chassis.v1_14_0.Chassis", Id="1", Name="Snow virtual chassis",
+                ChassisType="RackMount", Thermal={"@odata.id": CHASSIS + "/Thermal"},
+                Power={"@odata.id": CHASSIS + "/Power"}))
+        if path == CHASSIS + "/Thermal":
+            r = bmc.readings()
+            d = odata(path, "#Thermal.v1_6_0.Thermal", Id="Thermal", Name="Thermal",
+                      Temperatures=[{"@odata.id": "%s#/Temperatures/%d" % (path, i),
+                                     "MemberId": str(i), "Name": n, "ReadingCelsius": r[n],
+                                     "Status": {"State": "Enabled", "Health": "OK"}}
+                                    for i, n in enumerate(["CPU1 Temp", "Inlet Temp"])],
+                      Fans=[{"@odata.id": "%s#/Fans/%d" % (path, i), "MemberId": str(i),
+                             "Name": n, "Reading": r[n], "ReadingUnits": "RPM",
+                             "Status": {"State": "Enabled", "Health": "OK"}}
+                            for i, n in enumerate(["Fan 1", "Fan 2"])])
+            data = json.dumps(d).encode()
+            if bmc.fault == "malformed-sensors":
+                data = data[: len(data) // 2]
+            return self.send_json(200, data)
+        if path == CHASSIS + "/Power":
+            r = bmc.readings()
+            return self.send_json(200, odata(
+                path, "#Power.v1_6_0.Power", Id="Power", Name="Power",
+                PowerControl=[{"@odata.id": path + "#/PowerControl/0", "MemberId": "0",
+                               "Name": "System Power", "PowerConsumedWatts": r["System Power"]}],
+                Voltages=[{"@odata.id": path + "#/Voltages/0", "MemberId": "0", "Name": "P12V",
+                           "ReadingVolts": r["P12V"]}]))
+        if path == SYS + "/LogServices":
+            return self.send_json(200, odata(
+                path, "#LogServiceCollection.LogServiceCollection", Name="Log Services",
+                Members=[{"@odata.id": LOGSVC}], **{"Members@odata.count": 1}))
+        if path == LOGSVC:
+            return self.send_json(200, odata(
+                path, "#LogService.v1_1_3.LogService", Id="Log", Name="System Log",
+                Entries={"@odata.id": LOGSVC + "/Entries"}))
+        if path == LOGSVC + "/Entries":
+            with bmc.lock:
+                es = bmc.entries()
+            bmc.log("entries %d" % len(es))
+            return self.send_json(200, odata(
+                path, "#LogEntryCollection.LogEntryCollection", Name="Log Entries",
+                Members=es, **{"Members@odata.count": len(es)}))
         if path == SYS + "/ResetActionInfo":
             bmc.log("actioninfo")
             return self.send_json(200, odata(
@@ -302,7 +402,11 @@ def main():
     g.add_argument("--qmp", help="the VM's QMP socket")
     g.add_argument("--state", help="a file holding On or Off (no VM)")
     ap.add_argument("--log")
-    ap.add_argument("--fault", help="hang | malformed | slow:SECONDS")
+    ap.add_argument("--fault", help="hang | malformed | malformed-sensors | slow:SECONDS")
+    ap.add_argument("--sensors", help="a JSON file {name: reading} overriding readings")
+    ap.add_argument("--events", help="the system log: one JSON object a line")
+    ap.add_argument("--clock-offset", type=float, default=0.0,
+                    help="the BMC's clock less the host's, in seconds")
     a = ap.parse_args()
     host, _, port = a.listen.rpartition(":")
     srv = ThreadingHTTPServer((host.strip("[]"), int(port)), Handler)

@@ -6,11 +6,17 @@
  * PowerState kept is one of Redfish's; allowed masks name only known reset
  * types; an error message is printable ASCII within its size; a token taken
  * is visible ASCII, fits, and is the header's value exactly; each reader
- * gives the same answer when run again.
+ * gives the same answer when run again.  A first byte of 0xf0 and above
+ * picks the sensor and log readers (Thermal, Power, LogEntry collection,
+ * ISO time): every reading kept has a valid bmc.* name, a finite value and
+ * a unit that fits; no name twice; every entry has an id above 0, printable
+ * text within its field, and a time that is 0 or what redfish_time() says of
+ * its Created.
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <math.h>
 #include <string.h>
 
 #include "redfish.h"
@@ -70,6 +76,82 @@ static void fz_token(const char *d, size_t n)
 		 "token: another value the second time");
 }
 
+static void fz_poll(const struct bmcp_poll *p)
+{
+	char err[80];
+	size_t i, j;
+
+	FZ_CHECK(p->nr <= BMCP_MAX_READINGS && p->ne <= BMCP_MAX_ENTRIES, "poll: %zu readings, %zu entries",
+		 p->nr, p->ne);
+	for (i = 0; i < p->nr; i++) {
+		const struct bmcp_reading *r = &p->r[i];
+		FZ_CHECK(!instr_name_check(r->name, err, sizeof(err)) && !strncmp(r->name, "bmc.", 4),
+			 "reading: name '%s'", r->name);
+		FZ_CHECK(isfinite(r->v), "reading %s: value not finite", r->name);
+		FZ_CHECK(strlen(r->unit) <= INSTR_UNIT_MAX, "reading %s: unit too long", r->name);
+		for (j = 0; j < i; j++)
+			FZ_CHECK(strcmp(r->name, p->r[j].name), "reading: '%s' twice", r->name);
+	}
+	for (i = 0; i < p->ne; i++) {
+		const struct bmcp_entry *e = &p->e[i];
+		FZ_CHECK(e->id > 0 && e->time >= 0, "entry: id %lld time %lld", (long long)e->id,
+			 (long long)e->time);
+		FZ_CHECK(strlen(e->text) <= BMCP_TEXT_MAX, "entry %lld: text too long", (long long)e->id);
+		for (j = 0; e->text[j]; j++)
+			FZ_CHECK((unsigned char)e->text[j] >= 0x20 && (unsigned char)e->text[j] < 0x7f,
+				 "entry %lld: byte %#x in its text", (long long)e->id,
+				 (unsigned char)e->text[j]);
+		FZ_CHECK(e->time == 0 || e->time == redfish_time(e->when) || e->when[0] == '\0' ||
+				 strlen(e->when) == sizeof(e->when) - 1,
+			 "entry %lld: time %lld is not its Created '%s'", (long long)e->id,
+			 (long long)e->time, e->when);
+	}
+}
+
+static void fz_bmc(int which, const char *d, size_t n)
+{
+	static struct bmcp_poll p, again;
+	char err[200], *s;
+	int rc;
+
+	memset(&p, 0, sizeof(p));
+	switch (which) {
+	case 0:
+		rc = redfish_parse_thermal(d, n, &p, err, sizeof(err));
+		break;
+	case 1:
+		rc = redfish_parse_power(d, n, &p, err, sizeof(err));
+		break;
+	case 2:
+		rc = redfish_parse_log_entries(d, n, &p, err, sizeof(err));
+		break;
+	default:
+		/* A time: the same from the text cut at its first NUL. */
+		s = strndup(d, n);
+		if (s) {
+			int64_t t = redfish_time(s);
+			FZ_CHECK(t >= 0 || strchr(s, '-') || strchr(s, '+'), "time '%s': %lld", s,
+				 (long long)t);
+			FZ_CHECK(t == redfish_time(s), "time '%s': another value the second time", s);
+			free(s);
+		}
+		return;
+	}
+	FZ_CHECK(rc == 0 || rc == -71, "bmc reader %d: rc %d", which, rc);
+	fz_poll(&p);
+	memset(&again, 0, sizeof(again));
+	if (which == 0)
+		redfish_parse_thermal(d, n, &again, err, sizeof(err));
+	else if (which == 1)
+		redfish_parse_power(d, n, &again, err, sizeof(err));
+	else
+		redfish_parse_log_entries(d, n, &again, err, sizeof(err));
+	FZ_CHECK(p.nr == again.nr && p.ne == again.ne &&
+			 !memcmp(p.r, again.r, p.nr * sizeof(p.r[0])) &&
+			 !memcmp(p.e, again.e, p.ne * sizeof(p.e[0])),
+		 "bmc reader %d: another answer the second time", which);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *d = (const char *)data + 1;
@@ -80,6 +162,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!size)
 		return 0;
 	n = size - 1;
+	if (data[0] >= 0xf0) {
+		fz_bmc(data[0] & 3, d, n);
+		return 0;
+	}
 	switch (data[0] % 5) {
 	case 0:
 		if (!redfish_parse_first_member(d, n, out, sizeof(out), err, sizeof(err)))
