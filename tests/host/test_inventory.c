@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <sqlite3.h>
 
 #include "inv.h"
 #include "log.h"
@@ -81,7 +82,7 @@ static void test_future_schema_refused(void **state)
 	struct fix *f = *state;
 	char err[256];
 
-	assert_int_equal(sqlite3_exec(f->inv.db, "PRAGMA user_version=99", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(db_schema_set(f->inv.db, 99), DB_OK);
 	inv_close(&f->inv);
 	assert_int_equal(inv_open(&f->inv, f->db, err, sizeof(err)), -EIO);
 	assert_non_null(strstr(err, "newer"));
@@ -232,13 +233,13 @@ static void test_tokens(void **state)
 	assert_int_equal(inv_token_role(&f->inv, NULL), 0);
 	/* The database stores only a hash: the token text is nowhere in it. */
 	{
-		sqlite3_stmt *st;
+		struct db_stmt *st = db_prepare(f->inv.db, "SELECT count(*) FROM tokens WHERE sha256 = ?");
 		int found = 0;
-		sqlite3_prepare_v2(f->inv.db, "SELECT count(*) FROM tokens WHERE sha256 = ?", -1, &st, NULL);
-		sqlite3_bind_text(st, 1, t1, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) == SQLITE_ROW)
-			found = sqlite3_column_int(st, 0);
-		sqlite3_finalize(st);
+		assert_non_null(st);
+		db_bind_text(st, 1, t1);
+		if (db_step(st) == DB_ROW)
+			found = db_column_int(st, 0);
+		db_finalize(st);
 		assert_int_equal(found, 0);
 	}
 }
@@ -384,13 +385,13 @@ static void test_discovered_rate(void **state)
 
 static int64_t count_rows(struct fix *f, const char *sql)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st = db_prepare(f->inv.db, sql);
 	int64_t n = -1;
 
-	assert_int_equal(sqlite3_prepare_v2(f->inv.db, sql, -1, &st, NULL), SQLITE_OK);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+	assert_non_null(st);
+	if (db_step(st) == DB_ROW)
+		n = db_column_int64(st, 0);
+	db_finalize(st);
 	return n;
 }
 
