@@ -145,3 +145,14 @@ void db_clear_bindings(struct db_stmt *st)
 {
 	st->db->ops->clear_bindings(st);
 }
+
+int db_listen(struct db *db, const char *channel)
+{
+	return db->ops->listen(db, channel);
+}
+
+int db_notifies(struct db *db, void (*fn)(void *ctx, const char *channel, const char *payload,
+					  int own), void *ctx)
+{
+	return db->ops->notifies(db, fn, ctx);
+}

@@ -103,6 +103,19 @@ int db_schema_set(struct db *db, int version);
 int db_socket(struct db *db);
 
 /*
+ * PostgreSQL only: LISTEN on channel (a constant name), again after any
+ * reconnection.  @ret DB_OK, DB_ERROR (SQLite has no notifications).
+ */
+int db_listen(struct db *db, const char *channel);
+/*
+ * Take the notifications that came in (without blocking): fn for each, own
+ * set for this connection's own NOTIFY.  Strings are valid during the call.
+ * @ret how many, or -EIO when the connection is lost (reset at the next statement).
+ */
+int db_notifies(struct db *db, void (*fn)(void *ctx, const char *channel, const char *payload,
+					  int own), void *ctx);
+
+/*
  * SQLite's dialect as PostgreSQL takes it: placeholders ?/?N become $N and
  * the SQLite phrases the inventory uses become PostgreSQL's.  Exposed for
  * the unit test.  @ret a new string (caller frees) or NULL (no memory, or

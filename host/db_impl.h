@@ -34,6 +34,9 @@ struct db_ops {
 	int (*schema_version)(struct db *db);
 	int (*schema_set)(struct db *db, int version);
 	int (*socket)(struct db *db);
+	int (*listen)(struct db *db, const char *channel);
+	int (*notifies)(struct db *db, void (*fn)(void *ctx, const char *channel,
+						  const char *payload, int own), void *ctx);
 };
 
 struct db {

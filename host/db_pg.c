@@ -33,6 +33,7 @@ struct db_pg {
 	char sqlstate[6];   /* of the last failure, "" when it was the connection */
 	int conn_lost;      /* the last failure was the connection's */
 	char err[512];
+	char listen[4][64]; /* channels LISTENed to, again after a reconnection */
 };
 
 struct db_pg_stmt {
@@ -206,8 +207,15 @@ static int pg_ready(struct db_pg *d)
 	if (PQstatus(d->conn) == CONNECTION_OK)
 		return 0;
 	PQreset(d->conn);
-	if (PQstatus(d->conn) == CONNECTION_OK)
+	if (PQstatus(d->conn) == CONNECTION_OK) {
+		size_t i;
+		char sql[96];
+		for (i = 0; i < sizeof(d->listen) / sizeof(d->listen[0]) && d->listen[i][0]; i++) {
+			snprintf(sql, sizeof(sql), "LISTEN %s", d->listen[i]);
+			PQclear(PQexec(d->conn, sql));
+		}
 		return 0;
+	}
 	return pg_fail(d, NULL);
 }
 
@@ -532,6 +540,45 @@ static int pg_socket(struct db *db)
 	return PQsocket(PG(db)->conn);
 }
 
+static int pg_listen(struct db *db, const char *channel)
+{
+	struct db_pg *d = PG(db);
+	char sql[96];
+	size_t i;
+	int rc;
+
+	for (i = 0; i < sizeof(d->listen) / sizeof(d->listen[0]) && d->listen[i][0]; i++)
+		if (!strcmp(d->listen[i], channel))
+			return DB_OK;
+	if (i == sizeof(d->listen) / sizeof(d->listen[0]) || strlen(channel) >= sizeof(d->listen[0]))
+		return DB_ERROR;
+	snprintf(sql, sizeof(sql), "LISTEN %s", channel);
+	rc = pg_exec(db, sql);
+	if (rc == DB_OK)
+		snprintf(d->listen[i], sizeof(d->listen[i]), "%s", channel);
+	return rc;
+}
+
+static int pg_notifies(struct db *db, void (*fn)(void *ctx, const char *channel,
+						 const char *payload, int own), void *ctx)
+{
+	struct db_pg *d = PG(db);
+	PGnotify *n;
+	int count = 0, me = PQbackendPID(d->conn);
+
+	if (PQstatus(d->conn) != CONNECTION_OK)
+		return -EIO;
+	/* Reads only what the socket has: never blocks the loop. */
+	if (!PQconsumeInput(d->conn))
+		return -EIO;
+	while ((n = PQnotifies(d->conn))) {
+		fn(ctx, n->relname, n->extra, n->be_pid == me);
+		PQfreemem(n);
+		count++;
+	}
+	return count;
+}
+
 const struct db_ops db_pg_ops = {
 	.engine = DB_PG,
 	.open = pg_open,
@@ -556,4 +603,6 @@ const struct db_ops db_pg_ops = {
 	.schema_version = pg_schema_version,
 	.schema_set = pg_schema_set,
 	.socket = pg_socket,
+	.listen = pg_listen,
+	.notifies = pg_notifies,
 };

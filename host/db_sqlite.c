@@ -223,6 +223,17 @@ static int lite_socket(struct db *db)
 	return -1;
 }
 
+static int lite_listen(struct db *db, const char *channel)
+{
+	return DB_ERROR;
+}
+
+static int lite_notifies(struct db *db, void (*fn)(void *ctx, const char *channel,
+						   const char *payload, int own), void *ctx)
+{
+	return 0;
+}
+
 const struct db_ops db_sqlite_ops = {
 	.engine = DB_SQLITE,
 	.open = lite_open,
@@ -247,4 +258,6 @@ const struct db_ops db_sqlite_ops = {
 	.schema_version = lite_schema_version,
 	.schema_set = lite_schema_set,
 	.socket = lite_socket,
+	.listen = lite_listen,
+	.notifies = lite_notifies,
 };

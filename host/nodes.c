@@ -12,6 +12,7 @@
 #include "log.h"
 #include "settings.h"
 #include "nodes.h"
+#include "peer.h"
 #include "wake.h"
 
 const char *node_state_name(enum node_state s)
@@ -488,7 +489,8 @@ json_t *nodes_json(struct snowd *sd, const struct inv_node *n, int full)
 		json_decref(eff);
 	}
 	klog_node_json(sd, n->id, o); /* "last_crash", when the node has crashed (docs/crash.md) */
-	if (!rt)
+	peer_node_json(sd, n->id, rt, o); /* it reports to another snowd (peer.h) */
+	if (!rt || (sd->peer && rt->state != NODE_ONLINE && json_object_get(o, "via")))
 		return o;
 	json_object_set_new(o, "hostname", json_string(rt->hostname));
 	json_object_set_new(o, "boot_id", json_string(rt->boot_id));
@@ -517,6 +519,7 @@ void nodes_cmd_queued(struct snowd *sd, int64_t node_id)
 		rt->cmd_open = 1;
 		wake_node(sd, rt); /* "report now": the command goes out in that answer */
 	}
+	peer_cmd_queued(sd, node_id, rt); /* it may report to another snowd */
 }
 
 void nodes_report_json(json_t *o, const struct node_rt *rt, unsigned parts)

@@ -10,7 +10,7 @@ pid=
 start_snowd() {
 	"$SNOW_ASAN_BIN/snowd" --state-dir "$dir/state" --listen "127.0.0.1:$port" \
 		--boot-addr 127.0.0.1/8 --dnsmasq none --max-body 4096 --allow-dir "$dir" \
-		--overlay-dir "$dir/overlay.d" -v >>"$dir/snowd.log" 2>&1 &
+		--overlay-dir "$dir/overlay.d" ${SNOW_TEST_DB:+--db "$SNOW_TEST_DB"} -v >>"$dir/snowd.log" 2>&1 &
 	pid=$!
 	wait_for 10 curl -sf "$url/api/v1/health"
 }
