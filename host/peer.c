@@ -1,5 +1,6 @@
 /* Live node state shared among the snowd of one PostgreSQL (peer.h). */
 #include "peer.h"
+#include "peerp.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -59,24 +60,6 @@ static const char peer_upsert[] =
 static const char peer_read[] =
 	"SELECT node_id, snowd, doc, extract(epoch FROM now()) - at, seq FROM live "
 	"WHERE seq > ?1 AND snowd <> ?2 ORDER BY seq";
-
-int peer_parse_id(const char *payload, int64_t *id)
-{
-	int64_t v = 0;
-	size_t i;
-
-	if (!payload || !payload[0] || strlen(payload) > 19 || payload[0] == '0')
-		return -EINVAL;
-	for (i = 0; payload[i]; i++) {
-		if (payload[i] < '0' || payload[i] > '9')
-			return -EINVAL;
-		if (v > (INT64_MAX - (payload[i] - '0')) / 10)
-			return -EINVAL;
-		v = v * 10 + (payload[i] - '0');
-	}
-	*id = v;
-	return 0;
-}
 
 /* The entry of node id; a new one when create.  @ret it, or NULL. */
 static struct peer_entry *peer_entry(struct peer *p, int64_t id, int create)

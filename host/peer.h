@@ -40,10 +40,5 @@ void peer_tick(struct snowd *sd);
 void peer_node_json(struct snowd *sd, int64_t id, const struct node_rt *rt, json_t *o);
 /* A command was queued for a node this snowd does not hold online: tell the others. */
 void peer_cmd_queued(struct snowd *sd, int64_t node_id, const struct node_rt *rt);
-/*
- * Parse a snow_cmd payload: a node id, decimal, 1..INT64_MAX, nothing else.
- * @ret 0 with *id, or -EINVAL.
- */
-int peer_parse_id(const char *payload, int64_t *id);
 
 #endif
