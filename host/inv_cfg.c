@@ -337,7 +337,7 @@ out:
 json_t *inv_image_rm(struct inv *inv, const char *name, const char *version)
 {
 	struct db_stmt *st = inv_prepare(inv, "SELECT version FROM images WHERE name = ?1 AND "
-					    "(?2 IS NULL OR version = ?2) ORDER BY created DESC, id DESC");
+					    "version = coalesce(?2, version) ORDER BY created DESC, id DESC");
 	struct db_stmt *del = inv_prepare(inv, "DELETE FROM images WHERE name = ? AND version = ?");
 	json_t *gone = json_array(), *v;
 	size_t i;

@@ -18,23 +18,24 @@ case $? in
 esac
 check "it listens on no TCP port" bash -c "! grep -q 'listening on IPv' '$dir/pg/postgres.log'"
 
+# -n runs the plain build: the sanitizers' build exits before its output is flushed.
 url=$(pg_url snow_check)
-msg=$("$SNOW_ASAN_BIN/snowd" -n --db "$url" --dnsmasq none --boot-addr 127.0.0.1/8 2>&1)
+msg=$("$SNOW_BIN/snowd" -n --db "$url" --dnsmasq none --boot-addr 127.0.0.1/8 2>&1)
 check "-n with a good URL: configuration OK" grep -q 'configuration OK' <<<"$msg"
-msg=$("$SNOW_ASAN_BIN/snowd" -n --db "postgresql://snow@/nosuch?host=$dir/pg" --dnsmasq none \
+msg=$("$SNOW_BIN/snowd" -n --db "postgresql://snow@/nosuch?host=$dir/pg" --dnsmasq none \
 	--boot-addr 127.0.0.1/8 2>&1) && rc=0 || rc=$?
 check "-n with a database that does not exist fails, naming it ($msg)" \
 	bash -c "[ $rc -ne 0 ] && grep -q 'database: cannot connect.*nosuch' <<<'$msg'"
-msg=$("$SNOW_ASAN_BIN/snowd" -n --db "postgresql://nobody:pw-not-shown-42@/snow_check?host=$dir/pg" \
+msg=$("$SNOW_BIN/snowd" -n --db "postgresql://nobody:pw-not-shown-42@/snow_check?host=$dir/pg" \
 	--dnsmasq none --boot-addr 127.0.0.1/8 2>&1) && rc=0 || rc=$?
 check "-n with a wrong user fails, naming the user ($msg)" \
 	bash -c "[ $rc -ne 0 ] && grep -q 'nobody' <<<'$msg'"
 check "and the password is not in the message" bash -c "! grep -q pw-not-shown-42 <<<'$msg'"
-msg=$("$SNOW_ASAN_BIN/snowd" -n --db "postgresql://snow@/snow_check?host=$dir/nowhere" \
+msg=$("$SNOW_BIN/snowd" -n --db "postgresql://snow@/snow_check?host=$dir/nowhere" \
 	--dnsmasq none --boot-addr 127.0.0.1/8 2>&1) && rc=0 || rc=$?
 check "-n with no server there fails ($msg)" bash -c "[ $rc -ne 0 ] && grep -q 'cannot connect' <<<'$msg'"
 msg=$(printf 'db = %s\n' "$url" >"$dir/snowd.conf" &&
-	"$SNOW_ASAN_BIN/snowd" -n --config "$dir/snowd.conf" --dnsmasq none --boot-addr 127.0.0.1/8 2>&1)
+	"$SNOW_BIN/snowd" -n --config "$dir/snowd.conf" --dnsmasq none --boot-addr 127.0.0.1/8 2>&1)
 check "db in the config file is checked too" grep -q 'configuration OK' <<<"$msg"
 
 # it_snowd_api.sh on PostgreSQL: its lines, prefixed, are this test's.
