@@ -466,6 +466,11 @@ static void snowd_admin_token(struct snowd *sd)
 	if (n != 0)
 		return;
 	rc = inv_token_create(&sd->inv, "admin", ROLE_ADMIN, token);
+	if (rc == -EEXIST) {
+		/* Another snowd on the same database made it a moment ago: its folder has the file. */
+		log_info("another snowd created the first admin API token");
+		return;
+	}
 	if (rc)
 		fatalx("cannot create the first admin token: %s", strcpy(token, "inventory error"));
 	strcat(token, "\n");
