@@ -34,6 +34,8 @@ struct db_pg {
 	int conn_lost;      /* the last failure was the connection's */
 	char err[512];
 	char listen[4][64]; /* channels LISTENed to, again after a reconnection */
+	unsigned gen;       /* connections made: prepared statements belong to one */
+	unsigned names;     /* statements prepared on the server, for their names */
 };
 
 struct db_pg_stmt {
@@ -46,6 +48,8 @@ struct db_pg_stmt {
 	char num[DB_PARAMS_MAX][24];
 	PGresult *res;      /* rows of the step under way, NULL before the first step */
 	int row, nrows;
+	char name[16];      /* prepared on the server as, "" not yet */
+	unsigned gen;       /* on that connection */
 };
 
 #define PG(d) ((struct db_pg *)(d))
@@ -207,6 +211,7 @@ static int pg_ready(struct db_pg *d)
 	if (PQstatus(d->conn) == CONNECTION_OK)
 		return 0;
 	PQreset(d->conn);
+	d->gen++;
 	if (PQstatus(d->conn) == CONNECTION_OK) {
 		size_t i;
 		char sql[96];
@@ -351,6 +356,14 @@ static void pg_clear_bindings(struct db_stmt *st)
 
 static void pg_finalize(struct db_stmt *st)
 {
+	struct db_pg *d = PG(st->db);
+	struct db_pg_stmt *s = PST(st);
+
+	if (s->name[0] && s->gen == d->gen && PQstatus(d->conn) == CONNECTION_OK) {
+		char sql[32];
+		snprintf(sql, sizeof(sql), "DEALLOCATE %s", s->name);
+		PQclear(PQexec(d->conn, sql));
+	}
 	pg_reset(st);
 	pg_clear_bindings(st);
 	free(PST(st)->sql);
@@ -399,7 +412,21 @@ static int pg_step(struct db_stmt *st)
 	}
 	if ((rc = pg_ready(d)))
 		return rc;
-	res = PQexecParams(d->conn, s->sql, s->nparams, s->type, s->val, NULL, NULL, 0);
+	/*
+	 * Parsed and planned once per connection, with the types of the first
+	 * binding (the inventory binds each parameter the same way every time).
+	 */
+	if (!s->name[0] || s->gen != d->gen) {
+		char name[16];
+		snprintf(name, sizeof(name), "s%u", ++d->names);
+		res = PQprepare(d->conn, name, s->sql, s->nparams, s->type);
+		if (PQresultStatus(res) != PGRES_COMMAND_OK)
+			return pg_fail(d, res);
+		PQclear(res);
+		memcpy(s->name, name, sizeof(name));
+		s->gen = d->gen;
+	}
+	res = PQexecPrepared(d->conn, s->name, s->nparams, s->val, NULL, NULL, 0);
 	switch (PQresultStatus(res)) {
 	case PGRES_TUPLES_OK:
 		pg_count(d, res);
