@@ -3,7 +3,8 @@
 # temporary folder, a unix socket only, stopped on any exit); -n checks the
 # URL and the credentials; then it_snowd_api.sh's round trips (API, signed
 # node channel, commands, events, kill -9 with nothing acknowledged lost and
-# replays still refused) run again with the inventory in PostgreSQL.
+# replays still refused) run again with the inventory in PostgreSQL, and so do
+# the inventory's unit tests (tests/host/test_inventory.c).
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/pg.sh"
 
@@ -37,6 +38,15 @@ check "-n with no server there fails ($msg)" bash -c "[ $rc -ne 0 ] && grep -q '
 msg=$(printf 'db = %s\n' "$url" >"$dir/snowd.conf" &&
 	"$SNOW_BIN/snowd" -n --config "$dir/snowd.conf" --dnsmasq none --boot-addr 127.0.0.1/8 2>&1)
 check "db in the config file is checked too" grep -q 'configuration OK' <<<"$msg"
+
+# The inventory's unit tests on PostgreSQL (cmocka's totals count in tests/run.sh).
+if [ -x "$SNOW_TOP/build/tests/host/test_inventory" ]; then
+	url=$(pg_url snow_unit)
+	SNOW_TEST_DB=$url CMOCKA_MESSAGE_OUTPUT=stdout "$SNOW_TOP/build/tests/host/test_inventory" 2>&1 |
+		grep -E '^\[  (PASSED|FAILED|SKIPPED) \]|^\[  ERROR|FAILED|not ok'
+else
+	skip "test_inventory on PostgreSQL: make unit-tests builds it"
+fi
 
 # it_snowd_api.sh on PostgreSQL: its lines, prefixed, are this test's.
 url=$(pg_url snow_api)
