@@ -65,7 +65,8 @@ id=$(post "$ub" nodes/sim0003/commands '{"op":"threshold.set","args":{"value":"k
 	python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
 done_on() { [ "$(api "$1" "commands/$id" | python3 -c 'import json,sys; print(json.load(sys.stdin)["state"])')" = done ]; }
 check "a command queued on B is done by the node on A" wait_for 10 done_on "$ub"
-echo "# command queued on B, done: $(( ($(date +%s%N) - t0) / 1000000 )) ms"
+echo "# command queued on B, seen done by the test: $(( ($(date +%s%N) - t0) / 1000000 )) ms;" \
+	"its own times (s): $(api "$ub" "commands/$id" | python3 -c 'import json,sys; c=json.load(sys.stdin); print("created", c["created"], "sent", c.get("sent"), "done", c.get("done"))'); load $(cut -d' ' -f1 /proc/loadavg)"
 raised() {
 	api "$ub" "events?node=sim0003&limit=50" | python3 -c '
 import json, sys
