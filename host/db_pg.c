@@ -529,8 +529,9 @@ static int pg_host_error(struct db *db, int rc, int *errno_out)
 }
 
 /*
- * The version lives in a one-row table.  Inside a transaction (a migration
- * under way) an advisory lock makes a second snowd wait for the first.
+ * The version lives in a one-row table.  An advisory lock, held to the end
+ * of the transaction (a migration under way), makes a second snowd wait for
+ * the first.
  */
 static int pg_schema_version(struct db *db)
 {
@@ -538,9 +539,12 @@ static int pg_schema_version(struct db *db)
 	PGresult *res;
 	int v = 0;
 
-	if (!pg_autocommit(db) && pg_exec(db, "SELECT pg_advisory_xact_lock(7669)") != DB_OK)
-		return -EIO;
-	if (pg_exec(db, "CREATE TABLE IF NOT EXISTS snow_schema (version INTEGER NOT NULL)") != DB_OK)
+	/*
+	 * One string is one transaction (or part of the open one): two snowd
+	 * starting together would otherwise race on creating the table.
+	 */
+	if (pg_exec(db, "SELECT pg_advisory_xact_lock(7669); "
+			"CREATE TABLE IF NOT EXISTS snow_schema (version INTEGER NOT NULL)") != DB_OK)
 		return -EIO;
 	res = PQexec(d->conn, "SELECT max(version) FROM snow_schema");
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
