@@ -17,7 +17,7 @@ TBIN     := $(B)/tests
 VERSION  := $(shell cat VERSION)
 
 CC       ?= cc
-PKGS     := jansson nettle sqlite3 libmicrohttpd
+PKGS     := jansson nettle sqlite3 libpq libmicrohttpd
 CPPFLAGS := -D_GNU_SOURCE -Ilib -MMD -MP -DSNOW_VERSION='"$(VERSION)"'
 CFLAGS   := -std=c11 -O2 -g -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
             -Wstrict-prototypes -Wmissing-prototypes -fno-strict-aliasing $(EXTRA_CFLAGS)
@@ -25,13 +25,13 @@ SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-r
 TCFLAGS  := $(filter-out -O2,$(CFLAGS)) -O1 $(SANFLAGS)
 LDLIBS_JSON   := -ljansson
 LDLIBS_CRYPTO := -lnettle
-LDLIBS_SQL    := -lsqlite3
+LDLIBS_SQL    := -lsqlite3 -lpq
 LDLIBS_HTTPD  := -lmicrohttpd
 LDLIBS_TEST   := -lcmocka
 
 # Debian packages every part of Snow needs (build, run and test).  `make deps`
 # installs what is missing and says nothing when everything is there.
-DEB_PACKAGES := build-essential pkg-config libjansson-dev nettle-dev libsqlite3-dev sqlite3 \
+DEB_PACKAGES := build-essential pkg-config libjansson-dev nettle-dev libsqlite3-dev sqlite3 postgresql libpq-dev \
   libmicrohttpd-dev libgnutls28-dev libcmocka-dev dnsmasq-base ipxe ipxe-qemu \
   qemu-system-x86 busybox-static cpio kmod iproute2 curl procps psmisc xz-utils python3 clang \
   debhelper dpkg-dev fakeroot lintian systemd man-db groff-base util-linux

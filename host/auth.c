@@ -20,7 +20,7 @@ int auth_user_add(struct inv *inv, const char *name, const char *password, enum 
 {
 	struct crypt_data *cd;
 	char *setting;
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc;
 
 	if (!password || strlen(password) < 8) {
@@ -46,18 +46,18 @@ int auth_user_add(struct inv *inv, const char *name, const char *password, enum 
 		free(cd);
 		return -EIO;
 	}
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, cd->output, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 3, (int)role);
-	rc = sqlite3_step(st);
+	db_bind_text(st, 1, name);
+	db_bind_text(st, 2, cd->output);
+	db_bind_int64(st, 3, (int)role);
+	rc = db_step(st);
 	inv_done(inv, st);
 	explicit_bzero(cd, sizeof(*cd));
 	free(cd);
-	if (rc == SQLITE_CONSTRAINT) {
+	if (rc == DB_CONSTRAINT) {
 		snprintf(err, errlen, "name: a user named '%s' already exists", name);
 		return -EEXIST;
 	}
-	return rc == SQLITE_DONE ? 0 : -EIO;
+	return rc == DB_DONE ? 0 : -EIO;
 }
 
 int auth_user_rm(struct inv *inv, const char *name)
@@ -72,17 +72,17 @@ json_t *auth_user_list(struct inv *inv)
 
 int auth_login_begin(struct inv *inv, const char *name, struct auth_check *c)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 
 	memset(c, 0, sizeof(*c));
 	st = inv_prepare(inv, "SELECT id, hash, role FROM users WHERE name = ?");
 	if (!st)
 		return -EIO;
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		c->uid = sqlite3_column_int64(st, 0);
-		snprintf(c->stored, sizeof(c->stored), "%s", (const char *)sqlite3_column_text(st, 1));
-		c->role = (enum inv_role)sqlite3_column_int(st, 2);
+	db_bind_text(st, 1, name);
+	if (db_step(st) == DB_ROW) {
+		c->uid = db_column_int64(st, 0);
+		snprintf(c->stored, sizeof(c->stored), "%s", (const char *)db_column_text(st, 1));
+		c->role = (enum inv_role)db_column_int(st, 2);
 	}
 	inv_done(inv, st);
 	if (!c->uid) {
@@ -119,7 +119,7 @@ int auth_login_finish(struct inv *inv, const struct auth_check *c, int64_t now,
 		      char cookie[SIGN_SECRET_HEX_LEN + 1], struct auth_session *s)
 {
 	char hash[65];
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc = -EIO;
 
 	s->role = c->role;
@@ -130,12 +130,12 @@ int auth_login_finish(struct inv *inv, const struct auth_check *c, int64_t now,
 			      "VALUES (?, ?, ?, ?, ?)");
 	if (!st)
 		return -EIO;
-	sqlite3_bind_int64(st, 1, c->uid);
-	sqlite3_bind_text(st, 2, hash, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, s->csrf, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 4, now);
-	sqlite3_bind_int64(st, 5, now + AUTH_SESSION_TTL);
-	if (sqlite3_step(st) == SQLITE_DONE) {
+	db_bind_int64(st, 1, c->uid);
+	db_bind_text(st, 2, hash);
+	db_bind_text(st, 3, s->csrf);
+	db_bind_int64(st, 4, now);
+	db_bind_int64(st, 5, now + AUTH_SESSION_TTL);
+	if (db_step(st) == DB_DONE) {
 		snprintf(s->user, sizeof(s->user), "%s", c->user);
 		rc = 0;
 	}
@@ -143,8 +143,8 @@ int auth_login_finish(struct inv *inv, const struct auth_check *c, int64_t now,
 	/* Old sessions go when new ones come. */
 	st = inv_prepare(inv, "DELETE FROM sessions WHERE expires < ?");
 	if (st) {
-		sqlite3_bind_int64(st, 1, now);
-		sqlite3_step(st);
+		db_bind_int64(st, 1, now);
+		db_step(st);
 		inv_done(inv, st);
 	}
 	return rc;
@@ -166,7 +166,7 @@ int auth_login(struct inv *inv, const char *name, const char *password, int64_t 
 int auth_session_get(struct inv *inv, const char *cookie, int64_t now, struct auth_session *s)
 {
 	char hash[65];
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int64_t id = 0, expires = 0;
 
 	if (!cookie || strlen(cookie) != SIGN_SECRET_HEX_LEN)
@@ -176,13 +176,13 @@ int auth_session_get(struct inv *inv, const char *cookie, int64_t now, struct au
 			      "JOIN users u ON u.id = s.user_id WHERE s.sha256 = ?");
 	if (!st)
 		return -EIO;
-	sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		id = sqlite3_column_int64(st, 0);
-		expires = sqlite3_column_int64(st, 1);
-		snprintf(s->csrf, sizeof(s->csrf), "%s", (const char *)sqlite3_column_text(st, 2));
-		snprintf(s->user, sizeof(s->user), "%s", (const char *)sqlite3_column_text(st, 3));
-		s->role = (enum inv_role)sqlite3_column_int(st, 4);
+	db_bind_text(st, 1, hash);
+	if (db_step(st) == DB_ROW) {
+		id = db_column_int64(st, 0);
+		expires = db_column_int64(st, 1);
+		snprintf(s->csrf, sizeof(s->csrf), "%s", (const char *)db_column_text(st, 2));
+		snprintf(s->user, sizeof(s->user), "%s", (const char *)db_column_text(st, 3));
+		s->role = (enum inv_role)db_column_int(st, 4);
 	}
 	inv_done(inv, st);
 	if (!id || expires < now)
@@ -191,9 +191,9 @@ int auth_session_get(struct inv *inv, const char *cookie, int64_t now, struct au
 	if (expires - now < AUTH_SESSION_TTL - 60) {
 		st = inv_prepare(inv, "UPDATE sessions SET expires = ? WHERE id = ?");
 		if (st) {
-			sqlite3_bind_int64(st, 1, now + AUTH_SESSION_TTL);
-			sqlite3_bind_int64(st, 2, id);
-			sqlite3_step(st);
+			db_bind_int64(st, 1, now + AUTH_SESSION_TTL);
+			db_bind_int64(st, 2, id);
+			db_step(st);
 			inv_done(inv, st);
 		}
 	}
@@ -203,7 +203,7 @@ int auth_session_get(struct inv *inv, const char *cookie, int64_t now, struct au
 void auth_logout(struct inv *inv, const char *cookie)
 {
 	char hash[65];
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 
 	if (!cookie)
 		return;
@@ -211,7 +211,7 @@ void auth_logout(struct inv *inv, const char *cookie)
 	st = inv_prepare(inv, "DELETE FROM sessions WHERE sha256 = ?");
 	if (!st)
 		return;
-	sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
-	sqlite3_step(st);
+	db_bind_text(st, 1, hash);
+	db_step(st);
 	inv_done(inv, st);
 }

@@ -66,9 +66,14 @@ static int chan_auth(struct http_ctx *h, struct inv_node *n, enum MHD_Result *re
 				  !nstr ? SNOW_HDR_NONCE : SNOW_HDR_SIG);
 		return -EACCES;
 	}
-	if (valid_name(name, err, sizeof(err)) || inv_node_get(&sd->inv, name, n)) {
+	if (valid_name(name, err, sizeof(err)) || (rc = inv_node_get(&sd->inv, name, n)) == -ENOENT) {
 		*ret = http_error(h, MHD_HTTP_FORBIDDEN, "%s: not a node", SNOW_HDR_NODE);
 		return -EACCES;
+	}
+	if (rc) {
+		/* The store cannot be read (a database server away): not the node's fault. */
+		*ret = http_error(h, MHD_HTTP_SERVICE_UNAVAILABLE, "inventory error: try again");
+		return -EIO;
 	}
 	if (valid_u64(tstr, &t) || valid_u64(nstr, &nonce)) {
 		*ret = http_error(h, MHD_HTTP_UNAUTHORIZED, "%s/%s: not numbers", SNOW_HDR_TIME,

@@ -132,26 +132,6 @@ const char *inv_role_name(enum inv_role r)
 	return "none";
 }
 
-/* Whether a failure is the host's (its storage), not the request's. */
-static int inv_host_error(int rc)
-{
-	switch (rc & 0xff) {
-	case SQLITE_FULL:
-	case SQLITE_READONLY:
-	case SQLITE_IOERR:
-	case SQLITE_CANTOPEN:
-	case SQLITE_CORRUPT:
-	case SQLITE_NOTADB:
-	case SQLITE_NOMEM:
-	case SQLITE_BUSY:
-	case SQLITE_LOCKED:
-	case SQLITE_PERM:
-	case SQLITE_PROTOCOL:
-		return 1;
-	}
-	return 0;
-}
-
 /*
  * A write that changed something went through: an episode of failures ends
  * once they have stopped for INV_RECOVER_MS.  (A write that changed nothing
@@ -173,24 +153,28 @@ static void inv_note_ok(struct inv *inv)
 		 (unsigned long long)h->failures);
 }
 
-/* A write failed with rc: SQLite's reason is logged once per episode, not per request. */
-static void inv_note_fail(struct inv *inv, int rc, const char *msg)
+/*
+ * A write failed with rc: the store's reason is logged once per episode, not
+ * per request.  @ret whether it was the host's failure (noted).
+ */
+static int inv_note_fail(struct inv *inv, int rc, const char *msg)
 {
 	struct inv_health *h = &inv->health;
-	int e = sqlite3_system_errno(inv->db);
+	int e;
 
-	if (!inv_host_error(rc))
-		return;
+	if (!db_host_error(inv->db, rc, &e))
+		return 0;
 	h->failures++;
 	h->fail_last_ms = clock_mono_ms();
 	if (h->failing)
-		return;
+		return 1;
 	h->failing = 1;
 	h->fail_since_ms = h->fail_last_ms;
 	h->fail_since = (int64_t)time(NULL);
 	snprintf(h->reason, sizeof(h->reason), "%s%s%s", msg, e ? ": " : "", e ? strerror(e) : "");
 	log_warnx("inventory: cannot write (%s): snowd is degraded; node requests are answered "
 		  "503 and nodes are not marked offline until writes work again", h->reason);
+	return 1;
 }
 
 int inv_degraded(const struct inv *inv)
@@ -198,22 +182,21 @@ int inv_degraded(const struct inv *inv)
 	return inv->health.failing;
 }
 
-int inv_write_step(struct inv *inv, sqlite3_stmt *st)
+int inv_write_step(struct inv *inv, struct db_stmt *st)
 {
-	int rc = sqlite3_step(st);
+	int rc = db_step(st);
 
-	if (rc == SQLITE_DONE || rc == SQLITE_ROW) {
-		if (sqlite3_get_autocommit(inv->db) && sqlite3_changes(inv->db) > 0)
+	if (rc == DB_DONE || rc == DB_ROW) {
+		if (db_autocommit(inv->db) && db_changes(inv->db) > 0)
 			inv_note_ok(inv);
 	} else {
-		inv_note_fail(inv, rc, sqlite3_errmsg(inv->db));
+		inv_note_fail(inv, rc, db_errmsg(inv->db));
 	}
 	return rc;
 }
 
 int inv_exec(struct inv *inv, const char *sql)
 {
-	char *msg = NULL;
 	int rc;
 
 	/* Inside a group commit, a transaction is a savepoint of it (inv_batch_begin). */
@@ -221,21 +204,18 @@ int inv_exec(struct inv *inv, const char *sql)
 		sql = "SAVEPOINT inv_txn";
 	else if (inv->batch && !strcmp(sql, "COMMIT"))
 		sql = "RELEASE inv_txn";
-	rc = sqlite3_exec(inv->db, sql, NULL, NULL, &msg);
+	rc = db_exec(inv->db, sql);
 
-	if (rc != SQLITE_OK) {
+	if (rc != DB_OK) {
 		/* The host's own failures are logged once by inv_note_fail, not per request. */
-		if (inv_host_error(rc))
-			inv_note_fail(inv, rc, msg ? msg : sqlite3_errmsg(inv->db));
-		else
-			log_warnx("inventory: %s", msg ? msg : sqlite3_errmsg(inv->db));
-		sqlite3_free(msg);
+		if (!inv_note_fail(inv, rc, db_errmsg(inv->db)))
+			log_warnx("inventory: %s", db_errmsg(inv->db));
 		return -EIO;
 	}
 	/* A commit that wrote something shows writes work. */
 	if (!strncmp(sql, "BEGIN", 5) || !strncmp(sql, "SAVEPOINT", 9))
-		inv->txn_changes = sqlite3_total_changes64(inv->db);
-	else if (!strcmp(sql, "COMMIT") && sqlite3_total_changes64(inv->db) != inv->txn_changes)
+		inv->txn_changes = db_total_changes(inv->db);
+	else if (!strcmp(sql, "COMMIT") && db_total_changes(inv->db) != inv->txn_changes)
 		inv_note_ok(inv);
 	return 0;
 }
@@ -243,7 +223,7 @@ int inv_exec(struct inv *inv, const char *sql)
 void inv_rollback(struct inv *inv)
 {
 	/* After SQLITE_FULL or an I/O error SQLite may have rolled back already. */
-	if (sqlite3_get_autocommit(inv->db)) {
+	if (db_autocommit(inv->db)) {
 		/* ... the group's transaction too: its answers must not say stored. */
 		inv->batch_lost |= inv->batch;
 		inv->batch = 0;
@@ -252,7 +232,7 @@ void inv_rollback(struct inv *inv)
 	if (inv->batch) {
 		/* Only this request's part of the group goes. */
 		if (inv_exec(inv, "ROLLBACK TO inv_txn") || inv_exec(inv, "RELEASE inv_txn"))
-			inv->batch = !sqlite3_get_autocommit(inv->db);
+			inv->batch = !db_autocommit(inv->db);
 		return;
 	}
 	inv_exec(inv, "ROLLBACK");
@@ -281,8 +261,8 @@ int inv_batch_commit(struct inv *inv)
 	if (!inv->batch)
 		return 0;
 	inv->batch = 0;
-	if (sqlite3_get_autocommit(inv->db))
-		return -EIO; /* SQLite rolled it back already (disk full, I/O error) */
+	if (db_autocommit(inv->db))
+		return -EIO; /* the store rolled it back already (disk full, I/O error) */
 	inv->txn_changes = -1; /* the group wrote (its nonces at least): a commit shows writes work */
 	if (inv_exec(inv, "COMMIT")) {
 		inv_rollback(inv);
@@ -293,63 +273,55 @@ int inv_batch_commit(struct inv *inv)
 
 int inv_schema_version(struct inv *inv)
 {
-	sqlite3_stmt *st;
-	int v = -1;
+	int v = db_schema_version(inv->db);
 
-	if (sqlite3_prepare_v2(inv->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
-		return -EIO;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
-	return v;
+	return v < 0 ? -1 : v;
 }
 
-int inv_open(struct inv *inv, const char *path, char *err, size_t errlen)
+int inv_open(struct inv *inv, const char *target, char *err, size_t errlen)
 {
-	int v, target = (int)(sizeof(migrations) / sizeof(migrations[0]));
+	int v, target_v = (int)(sizeof(migrations) / sizeof(migrations[0]));
 
 	inv->db = NULL;
 	inv->ncache = 0;
 	inv->batch = inv->batch_lost = 0;
-	if (sqlite3_open_v2(path, &inv->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
-	    SQLITE_OK) {
-		snprintf(err, errlen, "%s: %s", path, inv->db ? sqlite3_errmsg(inv->db) : "cannot open");
-		goto err_close;
-	}
-	sqlite3_busy_timeout(inv->db, 5000);
-	/*
-	 * WAL with synchronous=NORMAL: a commit is in the WAL before the answer
-	 * goes out, so it survives snowd being killed (kill -9) at any point;
-	 * only an OS crash or power loss can lose the commits since the last
-	 * checkpoint.  FULL would fsync every report's nonce and cap ingestion at
-	 * a few hundred reports a second (docs/nodesim.md).
-	 */
-	if (inv_exec(inv, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"))
-		goto err_sql;
+	if (db_open(&inv->db, target, err, errlen))
+		return -EIO;
 	v = inv_schema_version(inv);
 	if (v < 0)
 		goto err_sql;
-	if (v > target) {
-		snprintf(err, errlen, "%s: schema version %d is newer than this snowd (%d)", path, v,
-			 target);
-		goto err_close;
-	}
-	for (; v < target; v++) {
-		char sql[64];
-		log_info("inventory: migrating schema %d -> %d", v, v + 1);
-		snprintf(sql, sizeof(sql), "PRAGMA user_version=%d; COMMIT;", v + 1);
-		if (inv_exec(inv, "BEGIN IMMEDIATE") || inv_exec(inv, migrations[v]) ||
-		    inv_exec(inv, sql)) {
-			inv_exec(inv, "ROLLBACK");
+	if (v < target_v) {
+		/* Two snowd starting on one database: the first migrates, the other waits, then sees it done. */
+		if (inv_exec(inv, "BEGIN IMMEDIATE"))
 			goto err_sql;
+		v = inv_schema_version(inv);
+		if (v < 0)
+			goto err_rollback;
+		for (; v < target_v; v++) {
+			log_info("inventory: migrating schema %d -> %d", v, v + 1);
+			if (inv_exec(inv, migrations[v]) || db_schema_set(inv->db, v + 1) != DB_OK)
+				goto err_rollback;
 		}
+		if (inv_exec(inv, "COMMIT"))
+			goto err_sql;
+	}
+	if (v > target_v) {
+		snprintf(err, errlen, "%s: schema version %d is newer than this snowd (%d)",
+			 db_is_url(target) ? "database" : target, v, target_v);
+		goto err_close;
 	}
 	return 0;
 
+err_rollback:
+	snprintf(err, errlen, "%s: %s", db_is_url(target) ? "database" : target,
+		 db_errmsg(inv->db));
+	inv_exec(inv, "ROLLBACK");
+	goto err_close;
 err_sql:
-	snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(inv->db));
+	snprintf(err, errlen, "%s: %s", db_is_url(target) ? "database" : target,
+		 db_errmsg(inv->db));
 err_close:
-	sqlite3_close(inv->db);
+	db_close(inv->db);
 	inv->db = NULL;
 	return -EIO;
 }
@@ -359,12 +331,11 @@ void inv_close(struct inv *inv)
 	size_t i;
 
 	for (i = 0; i < inv->ncache; i++) {
-		sqlite3_finalize(inv->cache[i].st);
+		db_finalize(inv->cache[i].st);
 		free(inv->cache[i].sql);
 	}
 	inv->ncache = 0;
-	if (inv->db)
-		sqlite3_close(inv->db);
+	db_close(inv->db);
 	inv->db = NULL;
 }
 
@@ -378,10 +349,10 @@ static uint64_t inv_sql_hash(const char *sql)
 	return h;
 }
 
-sqlite3_stmt *inv_prepare(struct inv *inv, const char *sql)
+struct db_stmt *inv_prepare(struct inv *inv, const char *sql)
 {
 	uint64_t hash = inv_sql_hash(sql);
-	sqlite3_stmt *st = NULL;
+	struct db_stmt *st = NULL;
 	struct inv_stmt *c;
 	int known = 0;
 	size_t i;
@@ -396,9 +367,9 @@ sqlite3_stmt *inv_prepare(struct inv *inv, const char *sql)
 		}
 		known = 1;
 	}
-	if (sqlite3_prepare_v3(inv->db, sql, -1, known ? 0 : SQLITE_PREPARE_PERSISTENT, &st,
-			       NULL) != SQLITE_OK) {
-		log_warnx("inventory: prepare: %s", sqlite3_errmsg(inv->db));
+	st = db_prepare(inv->db, sql);
+	if (!st) {
+		log_warnx("inventory: prepare: %s", db_errmsg(inv->db));
 		return NULL;
 	}
 	/* Keep the first statement of each SQL while there is room; others go at inv_done(). */
@@ -415,7 +386,7 @@ sqlite3_stmt *inv_prepare(struct inv *inv, const char *sql)
 	return st;
 }
 
-void inv_done(struct inv *inv, sqlite3_stmt *st)
+void inv_done(struct inv *inv, struct db_stmt *st)
 {
 	size_t i;
 
@@ -423,18 +394,18 @@ void inv_done(struct inv *inv, sqlite3_stmt *st)
 		return;
 	for (i = 0; i < inv->ncache; i++) {
 		if (inv->cache[i].st == st) {
-			sqlite3_reset(st);
-			sqlite3_clear_bindings(st);
+			db_reset(st);
+			db_clear_bindings(st);
 			inv->cache[i].busy = 0;
 			return;
 		}
 	}
-	sqlite3_finalize(st);
+	db_finalize(st);
 }
 
-static void inv_copy_text(char *dst, size_t cap, sqlite3_stmt *st, int col)
+static void inv_copy_text(char *dst, size_t cap, struct db_stmt *st, int col)
 {
-	const unsigned char *t = sqlite3_column_text(st, col);
+	const unsigned char *t = db_column_text(st, col);
 
 	snprintf(dst, cap, "%s", t ? (const char *)t : "");
 }
@@ -442,16 +413,16 @@ static void inv_copy_text(char *dst, size_t cap, sqlite3_stmt *st, int col)
 #define NODE_COLS \
 	"id, name, mac, ip, image, secret, last_nonce, created, coalesce(profile, ''), old_secret"
 
-static void inv_row_node(sqlite3_stmt *st, struct inv_node *n)
+static void inv_row_node(struct db_stmt *st, struct inv_node *n)
 {
-	n->id = sqlite3_column_int64(st, 0);
+	n->id = db_column_int64(st, 0);
 	inv_copy_text(n->name, sizeof(n->name), st, 1);
 	inv_copy_text(n->mac, sizeof(n->mac), st, 2);
 	inv_copy_text(n->ip, sizeof(n->ip), st, 3);
 	inv_copy_text(n->image, sizeof(n->image), st, 4);
 	inv_copy_text(n->secret, sizeof(n->secret), st, 5);
-	n->last_nonce = (uint64_t)sqlite3_column_int64(st, 6);
-	n->created = sqlite3_column_int64(st, 7);
+	n->last_nonce = (uint64_t)db_column_int64(st, 6);
+	n->created = db_column_int64(st, 7);
 	inv_copy_text(n->profile, sizeof(n->profile), st, 8);
 	inv_copy_text(n->old_secret, sizeof(n->old_secret), st, 9);
 }
@@ -460,15 +431,15 @@ static void inv_row_node(sqlite3_stmt *st, struct inv_node *n)
 static int inv_holder(struct inv *inv, const char *col, const char *value, char *who, size_t cap)
 {
 	char sql[96];
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int found = 0;
 
 	snprintf(sql, sizeof(sql), "SELECT name FROM nodes WHERE %s = ?", col);
 	st = inv_prepare(inv, sql);
 	if (!st)
 		return -EIO;
-	sqlite3_bind_text(st, 1, value, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW) {
+	db_bind_text(st, 1, value);
+	if (db_step(st) == DB_ROW) {
 		inv_copy_text(who, cap, st, 0);
 		found = 1;
 	}
@@ -480,7 +451,7 @@ int inv_node_add(struct inv *inv, struct inv_node *n, char *err, size_t errlen)
 {
 	static const char *const cols[] = { "name", "mac", "ip" };
 	const char *vals[] = { n->name, n->mac, n->ip };
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	char who[SNOW_NAME_MAX + 1];
 	int rc, i;
 
@@ -507,24 +478,24 @@ int inv_node_add(struct inv *inv, struct inv_node *n, char *err, size_t errlen)
 			      "CASE WHEN ?4 = 'default' THEN '{}' ELSE json_object('image', ?4) END)");
 	if (!st)
 		return -EIO;
-	sqlite3_bind_text(st, 1, n->name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, n->mac, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, n->ip, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, n->image, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, n->secret, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 6, n->created);
-	sqlite3_bind_text(st, 7, n->profile, -1, SQLITE_STATIC);
+	db_bind_text(st, 1, n->name);
+	db_bind_text(st, 2, n->mac);
+	db_bind_text(st, 3, n->ip);
+	db_bind_text(st, 4, n->image);
+	db_bind_text(st, 5, n->secret);
+	db_bind_int64(st, 6, n->created);
+	db_bind_text(st, 7, n->profile);
 	rc = inv_write_step(inv, st);
 	inv_done(inv, st);
-	if (rc == SQLITE_CONSTRAINT) {
+	if (rc == DB_CONSTRAINT) {
 		snprintf(err, errlen, "name: conflicts with an existing node");
 		return -EEXIST;
 	}
-	if (rc != SQLITE_DONE) {
-		snprintf(err, errlen, "inventory: %s", sqlite3_errmsg(inv->db));
+	if (rc != DB_DONE) {
+		snprintf(err, errlen, "inventory: %s", db_errmsg(inv->db));
 		return -EIO;
 	}
-	n->id = sqlite3_last_insert_rowid(inv->db);
+	n->id = db_last_id(inv->db);
 	inv_discovered_forget(inv, n->mac);
 	return 0;
 }
@@ -532,7 +503,7 @@ int inv_node_add(struct inv *inv, struct inv_node *n, char *err, size_t errlen)
 int inv_delete_named(struct inv *inv, const char *table, const char *name)
 {
 	char sql[96];
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc;
 
 	/* table is one of ours, never input. */
@@ -540,18 +511,18 @@ int inv_delete_named(struct inv *inv, const char *table, const char *name)
 	st = inv_prepare(inv, sql);
 	if (!st)
 		return -EIO;
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	db_bind_text(st, 1, name);
 	rc = inv_write_step(inv, st);
 	inv_done(inv, st);
-	if (rc != SQLITE_DONE)
+	if (rc != DB_DONE)
 		return -EIO;
-	return sqlite3_changes(inv->db) ? 0 : -ENOENT;
+	return db_changes(inv->db) ? 0 : -ENOENT;
 }
 
 json_t *inv_list_named_roles(struct inv *inv, const char *table)
 {
 	char sql[96];
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	json_t *arr;
 
 	snprintf(sql, sizeof(sql), "SELECT name, role, created FROM %s ORDER BY name", table);
@@ -559,11 +530,11 @@ json_t *inv_list_named_roles(struct inv *inv, const char *table)
 	if (!st)
 		return NULL;
 	arr = json_array();
-	while (arr && sqlite3_step(st) == SQLITE_ROW)
+	while (arr && db_step(st) == DB_ROW)
 		json_array_append_new(arr, json_pack("{s:s, s:s, s:I}", "name",
-						     (const char *)sqlite3_column_text(st, 0), "role",
-						     inv_role_name((enum inv_role)sqlite3_column_int(st, 1)),
-						     "created", (json_int_t)sqlite3_column_int64(st, 2)));
+						     (const char *)db_column_text(st, 0), "role",
+						     inv_role_name((enum inv_role)db_column_int(st, 1)),
+						     "created", (json_int_t)db_column_int64(st, 2)));
 	inv_done(inv, st);
 	return arr;
 }
@@ -577,21 +548,21 @@ static int inv_node_get_where(struct inv *inv, const char *col, const char *valu
 			      struct inv_node *out)
 {
 	char sql[128];
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc;
 
 	snprintf(sql, sizeof(sql), "SELECT " NODE_COLS " FROM nodes WHERE %s = ?", col);
 	st = inv_prepare(inv, sql);
 	if (!st)
 		return -EIO;
-	sqlite3_bind_text(st, 1, value, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
+	db_bind_text(st, 1, value);
+	rc = db_step(st);
+	if (rc == DB_ROW)
 		inv_row_node(st, out);
 	inv_done(inv, st);
-	if (rc == SQLITE_ROW)
+	if (rc == DB_ROW)
 		return 0;
-	return rc == SQLITE_DONE ? -ENOENT : -EIO;
+	return rc == DB_DONE ? -ENOENT : -EIO;
 }
 
 int inv_node_get(struct inv *inv, const char *name, struct inv_node *out)
@@ -613,7 +584,7 @@ int inv_boot_add(struct inv *inv, int64_t node_id, const char *boot_id, int64_t 
 		 int64_t online, json_t *stages)
 {
 	/* A re-registration within the same boot (after a snowd restart) adds nothing. */
-	sqlite3_stmt *st = inv_prepare(inv, "INSERT INTO boots (node_id, boot_id, started, online, "
+	struct db_stmt *st = inv_prepare(inv, "INSERT INTO boots (node_id, boot_id, started, online, "
 					    "stages) SELECT ?1, ?2, ?3, ?4, ?5 WHERE NOT EXISTS "
 					    "(SELECT 1 FROM boots WHERE node_id = ?1 AND boot_id = ?2)");
 	char *text = jsonh_dump(stages);
@@ -624,33 +595,33 @@ int inv_boot_add(struct inv *inv, int64_t node_id, const char *boot_id, int64_t 
 		free(text);
 		return -EIO;
 	}
-	sqlite3_bind_int64(st, 1, node_id);
-	sqlite3_bind_text(st, 2, boot_id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, started);
-	sqlite3_bind_int64(st, 4, online);
-	sqlite3_bind_text(st, 5, text, -1, free);
+	db_bind_int64(st, 1, node_id);
+	db_bind_text(st, 2, boot_id);
+	db_bind_int64(st, 3, started);
+	db_bind_int64(st, 4, online);
+	db_bind_text_own(st, 5, text);
 	rc = inv_write_step(inv, st);
 	inv_done(inv, st);
-	return rc == SQLITE_DONE ? 0 : -EIO;
+	return rc == DB_DONE ? 0 : -EIO;
 }
 
 json_t *inv_boot_list(struct inv *inv, int64_t node_id, int limit)
 {
-	sqlite3_stmt *st = inv_prepare(inv, "SELECT boot_id, started, online, stages FROM boots "
+	struct db_stmt *st = inv_prepare(inv, "SELECT boot_id, started, online, stages FROM boots "
 					    "WHERE node_id = ? ORDER BY id DESC LIMIT ?");
 	json_t *arr;
 
 	if (!st)
 		return NULL;
-	sqlite3_bind_int64(st, 1, node_id);
-	sqlite3_bind_int(st, 2, limit);
+	db_bind_int64(st, 1, node_id);
+	db_bind_int64(st, 2, limit);
 	arr = json_array();
-	while (arr && sqlite3_step(st) == SQLITE_ROW) {
-		json_t *stages = json_loads((const char *)sqlite3_column_text(st, 3), 0, NULL);
+	while (arr && db_step(st) == DB_ROW) {
+		json_t *stages = json_loads((const char *)db_column_text(st, 3), 0, NULL);
 		json_array_append_new(arr, json_pack("{s:s, s:I, s:I, s:o}", "boot_id",
-						     (const char *)sqlite3_column_text(st, 0), "started",
-						     (json_int_t)sqlite3_column_int64(st, 1), "online",
-						     (json_int_t)sqlite3_column_int64(st, 2), "stages",
+						     (const char *)db_column_text(st, 0), "started",
+						     (json_int_t)db_column_int64(st, 1), "online",
+						     (json_int_t)db_column_int64(st, 2), "stages",
 						     stages ? stages : json_object()));
 	}
 	inv_done(inv, st);
@@ -659,7 +630,7 @@ json_t *inv_boot_list(struct inv *inv, int64_t node_id, int limit)
 
 int inv_node_take_nonce(struct inv *inv, int64_t id, uint64_t nonce)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc;
 
 	if (nonce > (uint64_t)INT64_MAX)
@@ -667,19 +638,19 @@ int inv_node_take_nonce(struct inv *inv, int64_t id, uint64_t nonce)
 	st = inv_prepare(inv, "UPDATE nodes SET last_nonce = ? WHERE id = ? AND last_nonce < ?");
 	if (!st)
 		return -EIO;
-	sqlite3_bind_int64(st, 1, (int64_t)nonce);
-	sqlite3_bind_int64(st, 2, id);
-	sqlite3_bind_int64(st, 3, (int64_t)nonce);
+	db_bind_int64(st, 1, (int64_t)nonce);
+	db_bind_int64(st, 2, id);
+	db_bind_int64(st, 3, (int64_t)nonce);
 	rc = inv_write_step(inv, st);
 	inv_done(inv, st);
-	if (rc != SQLITE_DONE)
+	if (rc != DB_DONE)
 		return -EIO;
-	return sqlite3_changes(inv->db) ? 0 : -EALREADY;
+	return db_changes(inv->db) ? 0 : -EALREADY;
 }
 
 int inv_node_rekey(struct inv *inv, int64_t id, char secret_out[SIGN_SECRET_HEX_LEN + 1])
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc;
 
 	if ((rc = sign_new_secret(secret_out)))
@@ -688,44 +659,44 @@ int inv_node_rekey(struct inv *inv, int64_t id, char secret_out[SIGN_SECRET_HEX_
 			      "ELSE old_secret END, secret = ? WHERE id = ?");
 	if (!st)
 		return -EIO;
-	sqlite3_bind_text(st, 1, secret_out, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, id);
+	db_bind_text(st, 1, secret_out);
+	db_bind_int64(st, 2, id);
 	rc = inv_write_step(inv, st);
 	inv_done(inv, st);
-	if (rc != SQLITE_DONE)
+	if (rc != DB_DONE)
 		return -EIO;
-	return sqlite3_changes(inv->db) ? 0 : -ENOENT;
+	return db_changes(inv->db) ? 0 : -ENOENT;
 }
 
 int inv_node_key_taken(struct inv *inv, int64_t id)
 {
-	sqlite3_stmt *st = inv_prepare(inv, "UPDATE nodes SET old_secret = '' WHERE id = ?");
+	struct db_stmt *st = inv_prepare(inv, "UPDATE nodes SET old_secret = '' WHERE id = ?");
 	int rc;
 
 	if (!st)
 		return -EIO;
-	sqlite3_bind_int64(st, 1, id);
+	db_bind_int64(st, 1, id);
 	rc = inv_write_step(inv, st);
 	inv_done(inv, st);
-	return rc == SQLITE_DONE ? 0 : -EIO;
+	return rc == DB_DONE ? 0 : -EIO;
 }
 
 int inv_node_foreach(struct inv *inv, int (*fn)(void *ctx, const struct inv_node *n), void *ctx)
 {
-	sqlite3_stmt *st = inv_prepare(inv, "SELECT " NODE_COLS " FROM nodes ORDER BY name");
+	struct db_stmt *st = inv_prepare(inv, "SELECT " NODE_COLS " FROM nodes ORDER BY name");
 	struct inv_node n;
 	int rc, ret = 0;
 
 	if (!st)
 		return -EIO;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = db_step(st)) == DB_ROW) {
 		inv_row_node(st, &n);
 		ret = fn(ctx, &n);
 		if (ret)
 			break;
 	}
 	inv_done(inv, st);
-	if (!ret && rc != SQLITE_DONE)
+	if (!ret && rc != DB_DONE)
 		return -EIO;
 	return ret;
 }
@@ -772,20 +743,20 @@ static int inv_discovery_allowed(struct inv *inv, int64_t now)
 
 int inv_discovered_seen(struct inv *inv, const char *mac, const char *ip, int64_t now)
 {
-	sqlite3_stmt *st = inv_prepare(inv, "UPDATE discovered SET ip = ?, last_seen = ?, "
+	struct db_stmt *st = inv_prepare(inv, "UPDATE discovered SET ip = ?, last_seen = ?, "
 					    "count = count + 1 WHERE mac = ?");
 	int rc;
 
 	if (!st)
 		return -EIO;
-	sqlite3_bind_text(st, 1, ip, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, now);
-	sqlite3_bind_text(st, 3, mac, -1, SQLITE_STATIC);
+	db_bind_text(st, 1, ip);
+	db_bind_int64(st, 2, now);
+	db_bind_text(st, 3, mac);
 	rc = inv_write_step(inv, st);
 	inv_done(inv, st);
-	if (rc != SQLITE_DONE)
+	if (rc != DB_DONE)
 		return -EIO;
-	if (sqlite3_changes(inv->db) || !inv_discovery_allowed(inv, now))
+	if (db_changes(inv->db) || !inv_discovery_allowed(inv, now))
 		return 0;
 	/* A new MAC: make room (the least recently seen go) and insert, in one transaction. */
 	if (inv_exec(inv, "BEGIN IMMEDIATE"))
@@ -797,8 +768,8 @@ int inv_discovered_seen(struct inv *inv, const char *mac, const char *ip, int64_
 				      "count(*) FROM discovered) - ?1 + 1))");
 		if (!st)
 			goto out;
-		sqlite3_bind_int64(st, 1, inv->lim.discovered_max);
-		if (inv_write_step(inv, st) != SQLITE_DONE) {
+		db_bind_int64(st, 1, inv->lim.discovered_max);
+		if (inv_write_step(inv, st) != DB_DONE) {
 			inv_done(inv, st);
 			goto out;
 		}
@@ -808,11 +779,11 @@ int inv_discovered_seen(struct inv *inv, const char *mac, const char *ip, int64_
 			      "VALUES (?, ?, ?, ?)");
 	if (!st)
 		goto out;
-	sqlite3_bind_text(st, 1, mac, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, ip, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, now);
-	sqlite3_bind_int64(st, 4, now);
-	if (inv_write_step(inv, st) == SQLITE_DONE)
+	db_bind_text(st, 1, mac);
+	db_bind_text(st, 2, ip);
+	db_bind_int64(st, 3, now);
+	db_bind_int64(st, 4, now);
+	if (inv_write_step(inv, st) == DB_DONE)
 		rc = 0;
 	inv_done(inv, st);
 out:
@@ -826,15 +797,15 @@ out:
 int inv_count(struct inv *inv, const char *table)
 {
 	char sql[64];
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int n = -EIO;
 
 	snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s", table);
 	st = inv_prepare(inv, sql);
 	if (!st)
 		return -EIO;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int(st, 0);
+	if (db_step(st) == DB_ROW)
+		n = db_column_int(st, 0);
 	inv_done(inv, st);
 	return n;
 }
@@ -846,35 +817,35 @@ int inv_discovered_count(struct inv *inv)
 
 int inv_discovered_forget(struct inv *inv, const char *mac)
 {
-	sqlite3_stmt *st = inv_prepare(inv, "DELETE FROM discovered WHERE mac = ?");
+	struct db_stmt *st = inv_prepare(inv, "DELETE FROM discovered WHERE mac = ?");
 	int rc;
 
 	if (!st)
 		return -EIO;
-	sqlite3_bind_text(st, 1, mac, -1, SQLITE_STATIC);
+	db_bind_text(st, 1, mac);
 	rc = inv_write_step(inv, st);
 	inv_done(inv, st);
-	return rc == SQLITE_DONE ? 0 : -EIO;
+	return rc == DB_DONE ? 0 : -EIO;
 }
 
 json_t *inv_discovered_list(struct inv *inv)
 {
-	sqlite3_stmt *st = inv_prepare(
+	struct db_stmt *st = inv_prepare(
 		inv, "SELECT mac, ip, first_seen, last_seen, count FROM discovered ORDER BY mac");
 	json_t *arr;
 
 	if (!st)
 		return NULL;
 	arr = json_array();
-	while (arr && sqlite3_step(st) == SQLITE_ROW) {
-		const unsigned char *ip = sqlite3_column_text(st, 1);
+	while (arr && db_step(st) == DB_ROW) {
+		const unsigned char *ip = db_column_text(st, 1);
 		json_array_append_new(
 			arr, json_pack("{s:s, s:s, s:I, s:I, s:I}", "mac",
-				       (const char *)sqlite3_column_text(st, 0), "ip",
+				       (const char *)db_column_text(st, 0), "ip",
 				       ip ? (const char *)ip : "", "first_seen",
-				       (json_int_t)sqlite3_column_int64(st, 2), "last_seen",
-				       (json_int_t)sqlite3_column_int64(st, 3), "count",
-				       (json_int_t)sqlite3_column_int64(st, 4)));
+				       (json_int_t)db_column_int64(st, 2), "last_seen",
+				       (json_int_t)db_column_int64(st, 3), "count",
+				       (json_int_t)db_column_int64(st, 4)));
 	}
 	inv_done(inv, st);
 	return arr;
@@ -882,13 +853,13 @@ json_t *inv_discovered_list(struct inv *inv)
 
 int inv_ips_taken(struct inv *inv, uint32_t first, uint32_t last, unsigned char *taken)
 {
-	sqlite3_stmt *st = inv_prepare(inv, "SELECT ip FROM nodes");
+	struct db_stmt *st = inv_prepare(inv, "SELECT ip FROM nodes");
 	uint32_t ip;
 
 	if (!st)
 		return -EIO;
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		const char *t = (const char *)sqlite3_column_text(st, 0);
+	while (db_step(st) == DB_ROW) {
+		const char *t = (const char *)db_column_text(st, 0);
 		if (t && !valid_ipv4(t, &ip, NULL, 0) && ip >= first && ip <= last)
 			taken[ip - first] = 1;
 	}

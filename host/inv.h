@@ -1,7 +1,9 @@
 /*
- * The inventory: snowd's SQLite database (WAL) of nodes, discovered MACs and
- * API tokens.  The schema is versioned with PRAGMA user_version and brought
- * up to date by inv_open() in one transaction per migration.
+ * The inventory: snowd's database of nodes, discovered MACs, API tokens,
+ * events, commands...: SQLite (WAL) in the state directory, or PostgreSQL
+ * (db.h: one interface, the SQL written once).  The schema is versioned
+ * (db_schema_version) and brought up to date by inv_open() in one
+ * transaction.
  *
  * Every write is one transaction, committed before the function returns, so
  * what the API acknowledged survives a crash.
@@ -10,9 +12,9 @@
 #define SNOW_INV_H
 
 #include <jansson.h>
-#include <sqlite3.h>
 #include <stdint.h>
 
+#include "db.h"
 #include "sign.h"
 #include "valid.h"
 
@@ -66,12 +68,12 @@ struct inv_limits {
 struct inv_stmt {
 	uint64_t hash;  /* of sql */
 	char *sql;
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int busy;       /* handed out, not yet given back with inv_done() */
 };
 
 struct inv {
-	sqlite3 *db;
+	struct db *db;
 	struct inv_stmt cache[INV_STMT_CACHE];
 	size_t ncache;
 	struct inv_health health;
@@ -80,16 +82,17 @@ struct inv {
 	int64_t disc_refill;      /* when it was last filled (s) */
 	uint64_t disc_dropped;    /* new MACs not recorded: over the rate */
 	int64_t disc_dropped_logged;
-	int64_t txn_changes;      /* sqlite3_total_changes64() at the last BEGIN */
+	int64_t txn_changes;      /* db_total_changes() at the last BEGIN */
 	int batch;                /* a group commit is open (inv_batch_begin) */
 	int batch_lost;           /* SQLite rolled the open group back: its commit fails */
 };
 
 /*
- * Open (creating if needed) the database at path and migrate it.
+ * Open (creating if needed) the database, a SQLite path or a PostgreSQL URL
+ * (db.h), and migrate it.
  * @ret 0, or -EIO with err filled (the database is then closed).
  */
-int inv_open(struct inv *inv, const char *path, char *err, size_t errlen);
+int inv_open(struct inv *inv, const char *target, char *err, size_t errlen);
 void inv_close(struct inv *inv);
 /* @ret the schema version the open database is at. */
 int inv_schema_version(struct inv *inv);
@@ -184,18 +187,18 @@ int inv_exec(struct inv *inv, const char *sql);
 /*
  * A statement for sql, prepared once and reused: SQLite's parser is a good
  * part of a report's cost otherwise.  Give it back with inv_done() (never
- * sqlite3_finalize()); the same SQL asked for while its statement is out
+ * db_finalize()); the same SQL asked for while its statement is out
  * (a query inside another's loop) gets a statement of its own.
  * @ret the statement, or NULL (logged).
  */
-sqlite3_stmt *inv_prepare(struct inv *inv, const char *sql);
+struct db_stmt *inv_prepare(struct inv *inv, const char *sql);
 /* Give back a statement of inv_prepare() (reset, its bindings cleared); NULL is fine. */
-void inv_done(struct inv *inv, sqlite3_stmt *st);
+void inv_done(struct inv *inv, struct db_stmt *st);
 /*
  * Step a statement that writes, noting in inv->health a failure that is the
  * host's (disk full, read-only, I/O error) or a success.  @ret SQLite's code.
  */
-int inv_write_step(struct inv *inv, sqlite3_stmt *st);
+int inv_write_step(struct inv *inv, struct db_stmt *st);
 /* Roll back the transaction under way, if SQLite has not already done so. */
 void inv_rollback(struct inv *inv);
 /*

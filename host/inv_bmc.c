@@ -7,7 +7,7 @@
 
 int inv_bmc_get(struct inv *inv, int64_t node_id, int64_t *cursor, int64_t *seq, json_t **thr)
 {
-	sqlite3_stmt *st = inv_prepare(inv, "SELECT cursor, seq, thresholds FROM bmc_logs "
+	struct db_stmt *st = inv_prepare(inv, "SELECT cursor, seq, thresholds FROM bmc_logs "
 					    "WHERE node_id = ?");
 	const char *t;
 	int rc;
@@ -16,12 +16,12 @@ int inv_bmc_get(struct inv *inv, int64_t node_id, int64_t *cursor, int64_t *seq,
 	*thr = NULL;
 	if (!st)
 		return -EIO;
-	sqlite3_bind_int64(st, 1, node_id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		*cursor = sqlite3_column_int64(st, 0);
-		*seq = sqlite3_column_int64(st, 1);
-		t = (const char *)sqlite3_column_text(st, 2);
+	db_bind_int64(st, 1, node_id);
+	rc = db_step(st);
+	if (rc == DB_ROW) {
+		*cursor = db_column_int64(st, 0);
+		*seq = db_column_int64(st, 1);
+		t = (const char *)db_column_text(st, 2);
 		*thr = t ? json_loads(t, 0, NULL) : NULL;
 	}
 	inv_done(inv, st);
@@ -29,14 +29,14 @@ int inv_bmc_get(struct inv *inv, int64_t node_id, int64_t *cursor, int64_t *seq,
 		json_decref(*thr);
 		*thr = json_array();
 	}
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -EIO;
+	return rc == DB_ROW || rc == DB_DONE ? 0 : -EIO;
 }
 
 int inv_bmc_store(struct inv *inv, int64_t node_id, json_t *events, int64_t cursor, int64_t seq,
 		  json_t *thr, int64_t now)
 {
 	char *thr_text = thr ? jsonh_dump(thr) : NULL;
-	sqlite3_stmt *ins = NULL, *cur = NULL;
+	struct db_stmt *ins = NULL, *cur = NULL;
 	json_t *e;
 	size_t i;
 	int rc = -EIO;
@@ -58,25 +58,23 @@ int inv_bmc_store(struct inv *inv, int64_t node_id, json_t *events, int64_t curs
 		char *attrs = jsonh_dump(json_object_get(e, "attrs"));
 		if (!attrs)
 			goto out;
-		sqlite3_reset(ins);
-		sqlite3_bind_int64(ins, 1, node_id);
-		sqlite3_bind_int64(ins, 2, json_integer_value(json_object_get(e, "seq")));
-		sqlite3_bind_int64(ins, 3, json_integer_value(json_object_get(e, "time")));
-		sqlite3_bind_text(ins, 4, json_string_value(json_object_get(e, "type")), -1,
-				  SQLITE_STATIC);
-		sqlite3_bind_text(ins, 5, attrs, -1, free);
-		sqlite3_bind_int64(ins, 6, now);
-		sqlite3_bind_text(ins, 7, json_string_value(json_object_get(e, "severity")), -1,
-				  SQLITE_STATIC);
-		if (inv_write_step(inv, ins) != SQLITE_DONE)
+		db_reset(ins);
+		db_bind_int64(ins, 1, node_id);
+		db_bind_int64(ins, 2, json_integer_value(json_object_get(e, "seq")));
+		db_bind_int64(ins, 3, json_integer_value(json_object_get(e, "time")));
+		db_bind_text(ins, 4, json_string_value(json_object_get(e, "type")));
+		db_bind_text_own(ins, 5, attrs);
+		db_bind_int64(ins, 6, now);
+		db_bind_text(ins, 7, json_string_value(json_object_get(e, "severity")));
+		if (inv_write_step(inv, ins) != DB_DONE)
 			goto out;
 	}
-	sqlite3_bind_int64(cur, 1, node_id);
-	sqlite3_bind_int64(cur, 2, cursor);
-	sqlite3_bind_int64(cur, 3, seq);
-	sqlite3_bind_text(cur, 4, thr_text, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(cur, 5, thr_text, -1, SQLITE_TRANSIENT);
-	if (inv_write_step(inv, cur) != SQLITE_DONE)
+	db_bind_int64(cur, 1, node_id);
+	db_bind_int64(cur, 2, cursor);
+	db_bind_int64(cur, 3, seq);
+	db_bind_text(cur, 4, thr_text);
+	db_bind_text(cur, 5, thr_text);
+	if (inv_write_step(inv, cur) != DB_DONE)
 		goto out;
 	rc = 0;
 out:

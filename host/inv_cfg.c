@@ -30,7 +30,7 @@ void inv_token_hash(const char *token, char out[65])
 int inv_token_create(struct inv *inv, const char *name, enum inv_role role, char out[72])
 {
 	char secret[SIGN_SECRET_HEX_LEN + 1], hash[65];
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc;
 
 	if ((rc = sign_new_secret(secret)))
@@ -41,21 +41,21 @@ int inv_token_create(struct inv *inv, const char *name, enum inv_role role, char
 	st = inv_prepare(inv, "INSERT INTO tokens (name, sha256, role, created) VALUES (?, ?, ?, ?)");
 	if (!st)
 		return -EIO;
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, hash, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 3, (int)role);
-	sqlite3_bind_int64(st, 4, (int64_t)time(NULL));
+	db_bind_text(st, 1, name);
+	db_bind_text(st, 2, hash);
+	db_bind_int64(st, 3, (int)role);
+	db_bind_int64(st, 4, (int64_t)time(NULL));
 	rc = inv_write_step(inv, st);
 	inv_done(inv, st);
-	if (rc == SQLITE_CONSTRAINT)
+	if (rc == DB_CONSTRAINT)
 		return -EEXIST;
-	return rc == SQLITE_DONE ? 0 : -EIO;
+	return rc == DB_DONE ? 0 : -EIO;
 }
 
 int inv_token_role(struct inv *inv, const char *token)
 {
 	char hash[65];
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int role = 0;
 
 	if (!token || strlen(token) > 128)
@@ -64,9 +64,9 @@ int inv_token_role(struct inv *inv, const char *token)
 	st = inv_prepare(inv, "SELECT role FROM tokens WHERE sha256 = ?");
 	if (!st)
 		return 0;
-	sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		role = sqlite3_column_int(st, 0);
+	db_bind_text(st, 1, hash);
+	if (db_step(st) == DB_ROW)
+		role = db_column_int(st, 0);
 	inv_done(inv, st);
 	return role;
 }
@@ -101,9 +101,9 @@ int inv_token_rm(struct inv *inv, const char *name)
 
 /* --- profiles and node settings ------------------------------------------------ */
 
-static json_t *inv_parse_settings(sqlite3_stmt *st, int col)
+static json_t *inv_parse_settings(struct db_stmt *st, int col)
 {
-	const char *t = (const char *)sqlite3_column_text(st, col);
+	const char *t = (const char *)db_column_text(st, col);
 	json_t *v = t ? json_loads(t, 0, NULL) : NULL;
 
 	if (!json_is_object(v)) {
@@ -115,13 +115,13 @@ static json_t *inv_parse_settings(sqlite3_stmt *st, int col)
 
 json_t *inv_node_settings(struct inv *inv, int64_t id)
 {
-	sqlite3_stmt *st = inv_prepare(inv, "SELECT settings FROM nodes WHERE id = ?");
+	struct db_stmt *st = inv_prepare(inv, "SELECT settings FROM nodes WHERE id = ?");
 	json_t *v = NULL;
 
 	if (!st)
 		return NULL;
-	sqlite3_bind_int64(st, 1, id);
-	if (sqlite3_step(st) == SQLITE_ROW)
+	db_bind_int64(st, 1, id);
+	if (db_step(st) == DB_ROW)
 		v = inv_parse_settings(st, 0);
 	inv_done(inv, st);
 	return v;
@@ -129,7 +129,7 @@ json_t *inv_node_settings(struct inv *inv, int64_t id)
 
 int inv_node_configure(struct inv *inv, int64_t id, const char *profile, json_t *settings)
 {
-	sqlite3_stmt *st = inv_prepare(inv, "UPDATE nodes SET profile = ?, settings = ? WHERE id = ?");
+	struct db_stmt *st = inv_prepare(inv, "UPDATE nodes SET profile = ?, settings = ? WHERE id = ?");
 	char *text = jsonh_dump(settings);
 	int rc;
 
@@ -139,25 +139,25 @@ int inv_node_configure(struct inv *inv, int64_t id, const char *profile, json_t 
 		return -EIO;
 	}
 	if (profile && *profile)
-		sqlite3_bind_text(st, 1, profile, -1, SQLITE_STATIC);
+		db_bind_text(st, 1, profile);
 	else
-		sqlite3_bind_null(st, 1);
-	sqlite3_bind_text(st, 2, text, -1, free);
-	sqlite3_bind_int64(st, 3, id);
+		db_bind_null(st, 1);
+	db_bind_text_own(st, 2, text);
+	db_bind_int64(st, 3, id);
 	rc = inv_write_step(inv, st);
 	inv_done(inv, st);
-	return rc == SQLITE_DONE ? 0 : -EIO;
+	return rc == DB_DONE ? 0 : -EIO;
 }
 
 json_t *inv_profile_get(struct inv *inv, const char *name)
 {
-	sqlite3_stmt *st = inv_prepare(inv, "SELECT settings FROM profiles WHERE name = ?");
+	struct db_stmt *st = inv_prepare(inv, "SELECT settings FROM profiles WHERE name = ?");
 	json_t *v = NULL;
 
 	if (!st)
 		return NULL;
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW)
+	db_bind_text(st, 1, name);
+	if (db_step(st) == DB_ROW)
 		v = inv_parse_settings(st, 0);
 	inv_done(inv, st);
 	return v;
@@ -165,7 +165,7 @@ json_t *inv_profile_get(struct inv *inv, const char *name)
 
 int inv_profile_put(struct inv *inv, const char *name, json_t *settings, int create)
 {
-	sqlite3_stmt *st = inv_prepare(inv, create ?
+	struct db_stmt *st = inv_prepare(inv, create ?
 		"INSERT INTO profiles (settings, name, created) VALUES (?, ?, strftime('%s','now'))" :
 		"UPDATE profiles SET settings = ? WHERE name = ?");
 	char *text = jsonh_dump(settings);
@@ -176,45 +176,45 @@ int inv_profile_put(struct inv *inv, const char *name, json_t *settings, int cre
 		free(text);
 		return -EIO;
 	}
-	sqlite3_bind_text(st, 1, text, -1, free);
-	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+	db_bind_text_own(st, 1, text);
+	db_bind_text(st, 2, name);
 	rc = inv_write_step(inv, st);
 	inv_done(inv, st);
-	if (rc == SQLITE_CONSTRAINT)
+	if (rc == DB_CONSTRAINT)
 		return -EEXIST;
-	if (rc != SQLITE_DONE)
+	if (rc != DB_DONE)
 		return -EIO;
-	return sqlite3_changes(inv->db) ? 0 : -ENOENT;
+	return db_changes(inv->db) ? 0 : -ENOENT;
 }
 
 int inv_profile_rm(struct inv *inv, const char *name, int *users)
 {
-	sqlite3_stmt *st = inv_prepare(inv, "SELECT count(*) FROM nodes WHERE profile = ?");
+	struct db_stmt *st = inv_prepare(inv, "SELECT count(*) FROM nodes WHERE profile = ?");
 	int rc;
 
 	*users = 0;
 	if (!st)
 		return -EIO;
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		*users = sqlite3_column_int(st, 0);
+	db_bind_text(st, 1, name);
+	if (db_step(st) == DB_ROW)
+		*users = db_column_int(st, 0);
 	inv_done(inv, st);
 	if (*users)
 		return -EBUSY;
 	st = inv_prepare(inv, "DELETE FROM profiles WHERE name = ?");
 	if (!st)
 		return -EIO;
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	db_bind_text(st, 1, name);
 	rc = inv_write_step(inv, st);
 	inv_done(inv, st);
-	if (rc != SQLITE_DONE)
+	if (rc != DB_DONE)
 		return -EIO;
-	return sqlite3_changes(inv->db) ? 0 : -ENOENT;
+	return db_changes(inv->db) ? 0 : -ENOENT;
 }
 
 json_t *inv_profile_list(struct inv *inv)
 {
-	sqlite3_stmt *st = inv_prepare(inv, "SELECT p.name, p.settings, p.created, "
+	struct db_stmt *st = inv_prepare(inv, "SELECT p.name, p.settings, p.created, "
 					    "(SELECT count(*) FROM nodes n WHERE n.profile = p.name) "
 					    "FROM profiles p ORDER BY p.name");
 	json_t *arr;
@@ -222,12 +222,12 @@ json_t *inv_profile_list(struct inv *inv)
 	if (!st)
 		return NULL;
 	arr = json_array();
-	while (arr && sqlite3_step(st) == SQLITE_ROW)
+	while (arr && db_step(st) == DB_ROW)
 		json_array_append_new(arr, json_pack("{s:s, s:o, s:I, s:i}", "name",
-						     (const char *)sqlite3_column_text(st, 0),
+						     (const char *)db_column_text(st, 0),
 						     "settings", inv_parse_settings(st, 1), "created",
-						     (json_int_t)sqlite3_column_int64(st, 2), "nodes",
-						     sqlite3_column_int(st, 3)));
+						     (json_int_t)db_column_int64(st, 2), "nodes",
+						     db_column_int(st, 3)));
 	inv_done(inv, st);
 	return arr;
 }
@@ -237,93 +237,93 @@ json_t *inv_profile_list(struct inv *inv)
 int inv_image_add(struct inv *inv, const char *name, const char *version, int64_t ksize,
 		  int64_t isize, int64_t now)
 {
-	sqlite3_stmt *st = inv_prepare(inv, "INSERT INTO images (name, version, kernel_size, "
+	struct db_stmt *st = inv_prepare(inv, "INSERT INTO images (name, version, kernel_size, "
 					    "initrd_size, created) VALUES (?, ?, ?, ?, ?) "
 					    "ON CONFLICT (name, version) DO UPDATE SET created = excluded.created");
 	int rc;
 
 	if (!st)
 		return -EIO;
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, version, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, ksize);
-	sqlite3_bind_int64(st, 4, isize);
-	sqlite3_bind_int64(st, 5, now);
+	db_bind_text(st, 1, name);
+	db_bind_text(st, 2, version);
+	db_bind_int64(st, 3, ksize);
+	db_bind_int64(st, 4, isize);
+	db_bind_int64(st, 5, now);
 	rc = inv_write_step(inv, st);
 	inv_done(inv, st);
-	return rc == SQLITE_DONE ? 0 : -EIO;
+	return rc == DB_DONE ? 0 : -EIO;
 }
 
 int inv_image_current(struct inv *inv, const char *name, char version[INV_VERSION_LEN + 1])
 {
-	sqlite3_stmt *st = inv_prepare(inv, "SELECT version FROM images WHERE name = ? "
+	struct db_stmt *st = inv_prepare(inv, "SELECT version FROM images WHERE name = ? "
 					    "ORDER BY created DESC, id DESC LIMIT 1");
 	int rc;
 
 	if (!st)
 		return -EIO;
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		snprintf(version, INV_VERSION_LEN + 1, "%s", (const char *)sqlite3_column_text(st, 0));
+	db_bind_text(st, 1, name);
+	rc = db_step(st);
+	if (rc == DB_ROW)
+		snprintf(version, INV_VERSION_LEN + 1, "%s", (const char *)db_column_text(st, 0));
 	inv_done(inv, st);
-	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : -EIO;
+	return rc == DB_ROW ? 0 : rc == DB_DONE ? -ENOENT : -EIO;
 }
 
 int inv_image_has(struct inv *inv, const char *name, const char *version)
 {
-	sqlite3_stmt *st = inv_prepare(inv, "SELECT 1 FROM images WHERE name = ? AND version = ?");
+	struct db_stmt *st = inv_prepare(inv, "SELECT 1 FROM images WHERE name = ? AND version = ?");
 	int rc;
 
 	if (!st)
 		return -EIO;
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, version, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
+	db_bind_text(st, 1, name);
+	db_bind_text(st, 2, version);
+	rc = db_step(st);
 	inv_done(inv, st);
-	return rc == SQLITE_ROW;
+	return rc == DB_ROW;
 }
 
 json_t *inv_image_list(struct inv *inv)
 {
-	sqlite3_stmt *st = inv_prepare(inv, "SELECT name, version, kernel_size, initrd_size, created "
+	struct db_stmt *st = inv_prepare(inv, "SELECT name, version, kernel_size, initrd_size, created "
 					    "FROM images ORDER BY name, created DESC, id DESC");
 	json_t *arr;
 
 	if (!st)
 		return NULL;
 	arr = json_array();
-	while (arr && sqlite3_step(st) == SQLITE_ROW)
+	while (arr && db_step(st) == DB_ROW)
 		json_array_append_new(arr, json_pack("{s:s, s:s, s:I, s:I, s:I}", "name",
-						     (const char *)sqlite3_column_text(st, 0), "version",
-						     (const char *)sqlite3_column_text(st, 1), "kernel_size",
-						     (json_int_t)sqlite3_column_int64(st, 2), "initrd_size",
-						     (json_int_t)sqlite3_column_int64(st, 3), "created",
-						     (json_int_t)sqlite3_column_int64(st, 4)));
+						     (const char *)db_column_text(st, 0), "version",
+						     (const char *)db_column_text(st, 1), "kernel_size",
+						     (json_int_t)db_column_int64(st, 2), "initrd_size",
+						     (json_int_t)db_column_int64(st, 3), "created",
+						     (json_int_t)db_column_int64(st, 4)));
 	inv_done(inv, st);
 	return arr;
 }
 
 json_t *inv_image_prune(struct inv *inv, const char *name, int keep)
 {
-	sqlite3_stmt *st = inv_prepare(inv, "SELECT version FROM images WHERE name = ? "
+	struct db_stmt *st = inv_prepare(inv, "SELECT version FROM images WHERE name = ? "
 					    "ORDER BY created DESC, id DESC LIMIT -1 OFFSET ?");
-	sqlite3_stmt *del = inv_prepare(inv, "DELETE FROM images WHERE name = ? AND version = ?");
+	struct db_stmt *del = inv_prepare(inv, "DELETE FROM images WHERE name = ? AND version = ?");
 	json_t *gone = json_array();
 
 	if (!st || !del || !gone)
 		goto out;
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 2, keep);
-	while (sqlite3_step(st) == SQLITE_ROW)
-		json_array_append_new(gone, json_string((const char *)sqlite3_column_text(st, 0)));
+	db_bind_text(st, 1, name);
+	db_bind_int64(st, 2, keep);
+	while (db_step(st) == DB_ROW)
+		json_array_append_new(gone, json_string((const char *)db_column_text(st, 0)));
 	{
 		size_t i;
 		json_t *v;
 		json_array_foreach(gone, i, v) {
-			sqlite3_reset(del);
-			sqlite3_bind_text(del, 1, name, -1, SQLITE_STATIC);
-			sqlite3_bind_text(del, 2, json_string_value(v), -1, SQLITE_STATIC);
+			db_reset(del);
+			db_bind_text(del, 1, name);
+			db_bind_text(del, 2, json_string_value(v));
 			inv_write_step(inv, del);
 		}
 	}
@@ -336,9 +336,9 @@ out:
 
 json_t *inv_image_rm(struct inv *inv, const char *name, const char *version)
 {
-	sqlite3_stmt *st = inv_prepare(inv, "SELECT version FROM images WHERE name = ?1 AND "
-					    "(?2 IS NULL OR version = ?2) ORDER BY created DESC, id DESC");
-	sqlite3_stmt *del = inv_prepare(inv, "DELETE FROM images WHERE name = ? AND version = ?");
+	struct db_stmt *st = inv_prepare(inv, "SELECT version FROM images WHERE name = ?1 AND "
+					    "version = coalesce(?2, version) ORDER BY created DESC, id DESC");
+	struct db_stmt *del = inv_prepare(inv, "DELETE FROM images WHERE name = ? AND version = ?");
 	json_t *gone = json_array(), *v;
 	size_t i;
 
@@ -347,16 +347,16 @@ json_t *inv_image_rm(struct inv *inv, const char *name, const char *version)
 		gone = NULL;
 		goto out;
 	}
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	db_bind_text(st, 1, name);
 	if (version)
-		sqlite3_bind_text(st, 2, version, -1, SQLITE_STATIC);
-	while (sqlite3_step(st) == SQLITE_ROW)
-		json_array_append_new(gone, json_string((const char *)sqlite3_column_text(st, 0)));
+		db_bind_text(st, 2, version);
+	while (db_step(st) == DB_ROW)
+		json_array_append_new(gone, json_string((const char *)db_column_text(st, 0)));
 	json_array_foreach(gone, i, v) {
-		sqlite3_reset(del);
-		sqlite3_bind_text(del, 1, name, -1, SQLITE_STATIC);
-		sqlite3_bind_text(del, 2, json_string_value(v), -1, SQLITE_STATIC);
-		if (inv_write_step(inv, del) != SQLITE_DONE) {
+		db_reset(del);
+		db_bind_text(del, 1, name);
+		db_bind_text(del, 2, json_string_value(v));
+		if (inv_write_step(inv, del) != DB_DONE) {
 			json_decref(gone);
 			gone = NULL;
 			break;

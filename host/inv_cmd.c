@@ -17,7 +17,7 @@ const char *cmd_state_name(enum cmd_state s)
 int inv_events_store(struct inv *inv, int64_t node_id, const char *boot_id, json_t *events,
 		     int64_t now, int64_t *ack)
 {
-	sqlite3_stmt *ins = NULL, *mx = NULL;
+	struct db_stmt *ins = NULL, *mx = NULL;
 	json_t *e;
 	size_t i;
 	int rc = -EIO;
@@ -36,28 +36,25 @@ int inv_events_store(struct inv *inv, int64_t node_id, const char *boot_id, json
 		char *attrs = jsonh_dump(json_object_get(e, "attrs"));
 		if (!attrs)
 			goto out;
-		sqlite3_reset(ins);
-		sqlite3_bind_int64(ins, 1, node_id);
-		sqlite3_bind_text(ins, 2, boot_id, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(ins, 3, json_integer_value(json_object_get(e, "seq")));
-		sqlite3_bind_int64(ins, 4, json_integer_value(json_object_get(e, "time")));
-		sqlite3_bind_text(ins, 5, json_string_value(json_object_get(e, "type")), -1,
-				  SQLITE_STATIC);
-		sqlite3_bind_text(ins, 6, attrs, -1, free);
-		sqlite3_bind_int64(ins, 7, now);
+		db_reset(ins);
+		db_bind_int64(ins, 1, node_id);
+		db_bind_text(ins, 2, boot_id);
+		db_bind_int64(ins, 3, json_integer_value(json_object_get(e, "seq")));
+		db_bind_int64(ins, 4, json_integer_value(json_object_get(e, "time")));
+		db_bind_text(ins, 5, json_string_value(json_object_get(e, "type")));
+		db_bind_text_own(ins, 6, attrs);
+		db_bind_int64(ins, 7, now);
 		/* Absent (an older agent's event): NULL, and the API leaves them out. */
-		sqlite3_bind_text(ins, 8, json_string_value(json_object_get(e, "severity")), -1,
-				  SQLITE_STATIC);
-		sqlite3_bind_text(ins, 9, json_string_value(json_object_get(e, "publisher")), -1,
-				  SQLITE_STATIC);
-		if (inv_write_step(inv, ins) != SQLITE_DONE)
+		db_bind_text(ins, 8, json_string_value(json_object_get(e, "severity")));
+		db_bind_text(ins, 9, json_string_value(json_object_get(e, "publisher")));
+		if (inv_write_step(inv, ins) != DB_DONE)
 			goto out;
 	}
-	sqlite3_bind_int64(mx, 1, node_id);
-	sqlite3_bind_text(mx, 2, boot_id, -1, SQLITE_STATIC);
-	if (inv_write_step(inv, mx) != SQLITE_ROW)
+	db_bind_int64(mx, 1, node_id);
+	db_bind_text(mx, 2, boot_id);
+	if (inv_write_step(inv, mx) != DB_ROW)
 		goto out;
-	*ack = sqlite3_column_int64(mx, 0);
+	*ack = db_column_int64(mx, 0);
 	rc = 0;
 out:
 	inv_done(inv, ins);
@@ -71,9 +68,9 @@ out:
 }
 
 /* Parse a column holding JSON text; a NULL column gives def (which may be NULL). */
-static json_t *inv_col_json(sqlite3_stmt *st, int col)
+static json_t *inv_col_json(struct db_stmt *st, int col)
 {
-	const char *t = (const char *)sqlite3_column_text(st, col);
+	const char *t = (const char *)db_column_text(st, col);
 	json_t *v;
 
 	if (!t)
@@ -86,7 +83,7 @@ json_t *inv_events_list(struct inv *inv, int64_t node_id, int64_t before, int64_
 			int limit)
 {
 	/* after >= 0: oldest first from there (for followers); else newest first. */
-	sqlite3_stmt *st = inv_prepare(
+	struct db_stmt *st = inv_prepare(
 		inv, after >= 0 ? "SELECT e.id, n.name, e.boot_id, e.seq, e.time, e.type, e.attrs, e.received, "
 			     "e.severity, e.publisher "
 			     "FROM events e JOIN nodes n ON n.id = e.node_id "
@@ -101,24 +98,24 @@ json_t *inv_events_list(struct inv *inv, int64_t node_id, int64_t before, int64_
 
 	if (!st)
 		return NULL;
-	sqlite3_bind_int64(st, 1, node_id);
-	sqlite3_bind_int64(st, 2, before);
-	sqlite3_bind_int(st, 3, limit);
+	db_bind_int64(st, 1, node_id);
+	db_bind_int64(st, 2, before);
+	db_bind_int64(st, 3, limit);
 	if (after >= 0)
-		sqlite3_bind_int64(st, 4, after);
+		db_bind_int64(st, 4, after);
 	arr = json_array();
-	while (arr && sqlite3_step(st) == SQLITE_ROW) {
-		const char *sev = (const char *)sqlite3_column_text(st, 8);
-		const char *pub = (const char *)sqlite3_column_text(st, 9);
+	while (arr && db_step(st) == DB_ROW) {
+		const char *sev = (const char *)db_column_text(st, 8);
+		const char *pub = (const char *)db_column_text(st, 9);
 		json_t *ev = json_pack("{s:I, s:s, s:s, s:I, s:I, s:s, s:o, s:I}", "id",
-				       (json_int_t)sqlite3_column_int64(st, 0), "node",
-				       (const char *)sqlite3_column_text(st, 1), "boot_id",
-				       (const char *)sqlite3_column_text(st, 2), "seq",
-				       (json_int_t)sqlite3_column_int64(st, 3), "time",
-				       (json_int_t)sqlite3_column_int64(st, 4), "type",
-				       (const char *)sqlite3_column_text(st, 5), "attrs",
+				       (json_int_t)db_column_int64(st, 0), "node",
+				       (const char *)db_column_text(st, 1), "boot_id",
+				       (const char *)db_column_text(st, 2), "seq",
+				       (json_int_t)db_column_int64(st, 3), "time",
+				       (json_int_t)db_column_int64(st, 4), "type",
+				       (const char *)db_column_text(st, 5), "attrs",
 				       inv_col_json(st, 6), "received",
-				       (json_int_t)sqlite3_column_int64(st, 7));
+				       (json_int_t)db_column_int64(st, 7));
 		if (ev && sev)
 			json_object_set_new(ev, "severity", json_string(sev));
 		if (ev && pub)
@@ -131,17 +128,17 @@ json_t *inv_events_list(struct inv *inv, int64_t node_id, int64_t before, int64_
 
 int64_t inv_event_id(struct inv *inv, int64_t node_id, const char *boot_id, int64_t seq)
 {
-	sqlite3_stmt *st = inv_prepare(inv, "SELECT id FROM events WHERE node_id = ? AND boot_id = ? "
+	struct db_stmt *st = inv_prepare(inv, "SELECT id FROM events WHERE node_id = ? AND boot_id = ? "
 					    "AND seq = ?");
 	int64_t id = 0;
 
 	if (!st)
 		return 0;
-	sqlite3_bind_int64(st, 1, node_id);
-	sqlite3_bind_text(st, 2, boot_id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, seq);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		id = sqlite3_column_int64(st, 0);
+	db_bind_int64(st, 1, node_id);
+	db_bind_text(st, 2, boot_id);
+	db_bind_int64(st, 3, seq);
+	if (db_step(st) == DB_ROW)
+		id = db_column_int64(st, 0);
 	inv_done(inv, st);
 	return id;
 }
@@ -149,7 +146,7 @@ int64_t inv_event_id(struct inv *inv, int64_t node_id, const char *boot_id, int6
 int inv_cmd_add(struct inv *inv, int64_t node_id, const char *op, json_t *args, int64_t now,
 		int64_t *id)
 {
-	sqlite3_stmt *st = inv_prepare(inv, "INSERT INTO commands (node_id, op, args, state, created) "
+	struct db_stmt *st = inv_prepare(inv, "INSERT INTO commands (node_id, op, args, state, created) "
 					    "VALUES (?, ?, ?, 'queued', ?)");
 	char *text = jsonh_dump(args);
 	int rc;
@@ -159,15 +156,15 @@ int inv_cmd_add(struct inv *inv, int64_t node_id, const char *op, json_t *args, 
 		free(text);
 		return -EIO;
 	}
-	sqlite3_bind_int64(st, 1, node_id);
-	sqlite3_bind_text(st, 2, op, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, text, -1, free);
-	sqlite3_bind_int64(st, 4, now);
+	db_bind_int64(st, 1, node_id);
+	db_bind_text(st, 2, op);
+	db_bind_text_own(st, 3, text);
+	db_bind_int64(st, 4, now);
 	rc = inv_write_step(inv, st);
 	inv_done(inv, st);
-	if (rc != SQLITE_DONE)
+	if (rc != DB_DONE)
 		return -EIO;
-	*id = sqlite3_last_insert_rowid(inv->db);
+	*id = db_last_id(inv->db);
 	return 0;
 }
 
@@ -179,27 +176,27 @@ int inv_cmd_add(struct inv *inv, int64_t node_id, const char *op, json_t *args, 
 
 json_t *inv_cmd_take_pending(struct inv *inv, int64_t node_id, int64_t now)
 {
-	sqlite3_stmt *st = inv_prepare(inv, "SELECT id, op, args FROM commands WHERE node_id = ? "
+	struct db_stmt *st = inv_prepare(inv, "SELECT id, op, args FROM commands WHERE node_id = ? "
 					    "AND state IN ('queued', 'sent') AND " CMD_FOR_NODE
 					    " ORDER BY id");
-	sqlite3_stmt *up = inv_prepare(inv, "UPDATE commands SET state = 'sent', sent = ? "
+	struct db_stmt *up = inv_prepare(inv, "UPDATE commands SET state = 'sent', sent = ? "
 					    "WHERE node_id = ? AND state = 'queued' AND " CMD_FOR_NODE);
 	json_t *arr = NULL;
 
 	if (!st || !up)
 		goto out;
-	sqlite3_bind_int64(st, 1, node_id);
+	db_bind_int64(st, 1, node_id);
 	arr = json_array();
-	while (arr && sqlite3_step(st) == SQLITE_ROW) {
+	while (arr && db_step(st) == DB_ROW) {
 		json_array_append_new(arr, json_pack("{s:I, s:s, s:o}", "id",
-						     (json_int_t)sqlite3_column_int64(st, 0), "op",
-						     (const char *)sqlite3_column_text(st, 1),
+						     (json_int_t)db_column_int64(st, 0), "op",
+						     (const char *)db_column_text(st, 1),
 						     "args", inv_col_json(st, 2)));
 	}
 	if (arr && json_array_size(arr)) {
-		sqlite3_bind_int64(up, 1, now);
-		sqlite3_bind_int64(up, 2, node_id);
-		if (inv_write_step(inv, up) != SQLITE_DONE)
+		db_bind_int64(up, 1, now);
+		db_bind_int64(up, 2, node_id);
+		if (inv_write_step(inv, up) != DB_DONE)
 			log_warnx("inventory: cannot mark commands sent");
 	}
 out:
@@ -211,7 +208,7 @@ out:
 /* Store results for node_id's open commands: the node's (host 0) or snowd's own (host 1). */
 static int inv_cmd_store(struct inv *inv, int64_t node_id, json_t *results, int64_t now, int host)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	json_t *r;
 	size_t i;
 	int rc = 0;
@@ -230,21 +227,20 @@ static int inv_cmd_store(struct inv *inv, int64_t node_id, json_t *results, int6
 	json_array_foreach(results, i, r) {
 		int ok = json_is_true(json_object_get(r, "ok"));
 		json_t *res = json_object_get(r, "result");
-		sqlite3_reset(st);
-		sqlite3_bind_text(st, 1, ok ? "done" : "failed", -1, SQLITE_STATIC);
+		db_reset(st);
+		db_bind_text(st, 1, ok ? "done" : "failed");
 		if (res)
-			sqlite3_bind_text(st, 2, jsonh_dump(res), -1, free);
+			db_bind_text_own(st, 2, jsonh_dump(res));
 		else
-			sqlite3_bind_null(st, 2);
+			db_bind_null(st, 2);
 		if (!ok)
-			sqlite3_bind_text(st, 3, json_string_value(json_object_get(r, "error")), -1,
-					  SQLITE_STATIC);
+			db_bind_text(st, 3, json_string_value(json_object_get(r, "error")));
 		else
-			sqlite3_bind_null(st, 3);
-		sqlite3_bind_int64(st, 4, now);
-		sqlite3_bind_int64(st, 5, json_integer_value(json_object_get(r, "id")));
-		sqlite3_bind_int64(st, 6, node_id);
-		if (inv_write_step(inv, st) != SQLITE_DONE) {
+			db_bind_null(st, 3);
+		db_bind_int64(st, 4, now);
+		db_bind_int64(st, 5, json_integer_value(json_object_get(r, "id")));
+		db_bind_int64(st, 6, node_id);
+		if (inv_write_step(inv, st) != DB_DONE) {
 			rc = -EIO;
 			break;
 		}
@@ -264,54 +260,54 @@ int inv_cmd_results(struct inv *inv, int64_t node_id, json_t *results, int64_t n
 
 int inv_cmd_expire(struct inv *inv, int64_t now, int64_t max_age)
 {
-	sqlite3_stmt *st = inv_prepare(inv, "UPDATE commands SET state = 'timed out', done = ?1, "
+	struct db_stmt *st = inv_prepare(inv, "UPDATE commands SET state = 'timed out', done = ?1, "
 					    "error = 'no result from the node in time' "
 					    "WHERE state IN ('queued', 'sent') AND created < ?1 - ?2");
 	int rc;
 
 	if (!st)
 		return -EIO;
-	sqlite3_bind_int64(st, 1, now);
-	sqlite3_bind_int64(st, 2, max_age);
+	db_bind_int64(st, 1, now);
+	db_bind_int64(st, 2, max_age);
 	rc = inv_write_step(inv, st);
 	inv_done(inv, st);
-	return rc == SQLITE_DONE ? sqlite3_changes(inv->db) : -EIO;
+	return rc == DB_DONE ? db_changes(inv->db) : -EIO;
 }
 
 #define CMD_COLS "c.id, n.name, c.op, c.args, c.state, c.result, c.error, c.created, c.sent, c.done"
 
-static json_t *inv_cmd_row(sqlite3_stmt *st)
+static json_t *inv_cmd_row(struct db_stmt *st)
 {
 	json_t *o = json_pack("{s:I, s:s, s:s, s:o, s:s, s:I}", "id",
-			      (json_int_t)sqlite3_column_int64(st, 0), "node",
-			      (const char *)sqlite3_column_text(st, 1), "op",
-			      (const char *)sqlite3_column_text(st, 2), "args", inv_col_json(st, 3),
-			      "state", (const char *)sqlite3_column_text(st, 4), "created",
-			      (json_int_t)sqlite3_column_int64(st, 7));
+			      (json_int_t)db_column_int64(st, 0), "node",
+			      (const char *)db_column_text(st, 1), "op",
+			      (const char *)db_column_text(st, 2), "args", inv_col_json(st, 3),
+			      "state", (const char *)db_column_text(st, 4), "created",
+			      (json_int_t)db_column_int64(st, 7));
 
 	if (!o)
 		return NULL;
-	if (sqlite3_column_type(st, 5) != SQLITE_NULL)
+	if (!db_column_null(st, 5))
 		json_object_set_new(o, "result", inv_col_json(st, 5));
-	if (sqlite3_column_type(st, 6) != SQLITE_NULL)
-		json_object_set_new(o, "error", json_string((const char *)sqlite3_column_text(st, 6)));
-	if (sqlite3_column_type(st, 8) != SQLITE_NULL)
-		json_object_set_new(o, "sent", json_integer(sqlite3_column_int64(st, 8)));
-	if (sqlite3_column_type(st, 9) != SQLITE_NULL)
-		json_object_set_new(o, "done", json_integer(sqlite3_column_int64(st, 9)));
+	if (!db_column_null(st, 6))
+		json_object_set_new(o, "error", json_string((const char *)db_column_text(st, 6)));
+	if (!db_column_null(st, 8))
+		json_object_set_new(o, "sent", json_integer(db_column_int64(st, 8)));
+	if (!db_column_null(st, 9))
+		json_object_set_new(o, "done", json_integer(db_column_int64(st, 9)));
 	return o;
 }
 
 json_t *inv_cmd_get(struct inv *inv, int64_t id)
 {
-	sqlite3_stmt *st = inv_prepare(inv, "SELECT " CMD_COLS " FROM commands c JOIN nodes n "
+	struct db_stmt *st = inv_prepare(inv, "SELECT " CMD_COLS " FROM commands c JOIN nodes n "
 					    "ON n.id = c.node_id WHERE c.id = ?");
 	json_t *o = NULL;
 
 	if (!st)
 		return NULL;
-	sqlite3_bind_int64(st, 1, id);
-	if (sqlite3_step(st) == SQLITE_ROW)
+	db_bind_int64(st, 1, id);
+	if (db_step(st) == DB_ROW)
 		o = inv_cmd_row(st);
 	inv_done(inv, st);
 	return o;
@@ -319,17 +315,17 @@ json_t *inv_cmd_get(struct inv *inv, int64_t id)
 
 json_t *inv_cmd_list(struct inv *inv, int64_t node_id, int limit)
 {
-	sqlite3_stmt *st = inv_prepare(inv, "SELECT " CMD_COLS " FROM commands c JOIN nodes n "
+	struct db_stmt *st = inv_prepare(inv, "SELECT " CMD_COLS " FROM commands c JOIN nodes n "
 					    "ON n.id = c.node_id WHERE c.node_id = ? "
 					    "ORDER BY c.id DESC LIMIT ?");
 	json_t *arr;
 
 	if (!st)
 		return NULL;
-	sqlite3_bind_int64(st, 1, node_id);
-	sqlite3_bind_int(st, 2, limit);
+	db_bind_int64(st, 1, node_id);
+	db_bind_int64(st, 2, limit);
 	arr = json_array();
-	while (arr && sqlite3_step(st) == SQLITE_ROW)
+	while (arr && db_step(st) == DB_ROW)
 		json_array_append_new(arr, inv_cmd_row(st));
 	inv_done(inv, st);
 	return arr;
@@ -339,7 +335,7 @@ int inv_cmd_finish(struct inv *inv, int64_t id, int ok, json_t *result, const ch
 		   int64_t now)
 {
 	json_t *r = json_pack("[{s:I, s:b}]", "id", (json_int_t)id, "ok", ok);
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int64_t node_id = 0;
 	int rc;
 
@@ -351,13 +347,13 @@ int inv_cmd_finish(struct inv *inv, int64_t id, int ok, json_t *result, const ch
 		json_object_set_new(json_array_get(r, 0), "error", json_string(error));
 	st = inv_prepare(inv, "SELECT node_id FROM commands WHERE id = ?");
 	if (st) {
-		sqlite3_bind_int64(st, 1, id);
-		if (sqlite3_step(st) == SQLITE_ROW)
-			node_id = sqlite3_column_int64(st, 0);
+		db_bind_int64(st, 1, id);
+		if (db_step(st) == DB_ROW)
+			node_id = db_column_int64(st, 0);
 		inv_done(inv, st);
 	}
 	rc = node_id ? inv_cmd_store(inv, node_id, r, now, 1) : -ENOENT;
-	if (!rc && !sqlite3_changes(inv->db))
+	if (!rc && !db_changes(inv->db))
 		rc = -ENOENT;
 	json_decref(r);
 	return rc;
@@ -365,16 +361,16 @@ int inv_cmd_finish(struct inv *inv, int64_t id, int ok, json_t *result, const ch
 
 int inv_cmd_mark_sent(struct inv *inv, int64_t id, int64_t now)
 {
-	sqlite3_stmt *st = inv_prepare(inv, "UPDATE commands SET state = 'sent', sent = ? WHERE id = ?");
+	struct db_stmt *st = inv_prepare(inv, "UPDATE commands SET state = 'sent', sent = ? WHERE id = ?");
 	int rc;
 
 	if (!st)
 		return -EIO;
-	sqlite3_bind_int64(st, 1, now);
-	sqlite3_bind_int64(st, 2, id);
+	db_bind_int64(st, 1, now);
+	db_bind_int64(st, 2, id);
 	rc = inv_write_step(inv, st);
 	inv_done(inv, st);
-	return rc == SQLITE_DONE ? 0 : -EIO;
+	return rc == DB_DONE ? 0 : -EIO;
 }
 
 json_t *inv_cmd_boot_changed(struct inv *inv, int64_t node_id, const char *boot_id, int64_t now)
@@ -384,7 +380,7 @@ json_t *inv_cmd_boot_changed(struct inv *inv, int64_t node_id, const char *boot_
 	 * (after a snowd restart) proves nothing.  So this runs before the boot
 	 * history learns boot_id (inv_boot_add).
 	 */
-	sqlite3_stmt *st = inv_prepare(
+	struct db_stmt *st = inv_prepare(
 		inv, "UPDATE commands SET state = 'done', done = ?3, "
 		     "result = json_object('status', 'the node came back', 'boot_id', ?2) "
 		     "WHERE node_id = ?1 AND state = 'sent' AND op IN ('reboot', 'poweroff') "
@@ -395,13 +391,13 @@ json_t *inv_cmd_boot_changed(struct inv *inv, int64_t node_id, const char *boot_
 
 	if (!st || !ids)
 		goto err;
-	sqlite3_bind_int64(st, 1, node_id);
-	sqlite3_bind_text(st, 2, boot_id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, now);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		if (json_array_append_new(ids, json_integer(sqlite3_column_int64(st, 0))))
+	db_bind_int64(st, 1, node_id);
+	db_bind_text(st, 2, boot_id);
+	db_bind_int64(st, 3, now);
+	while ((rc = db_step(st)) == DB_ROW)
+		if (json_array_append_new(ids, json_integer(db_column_int64(st, 0))))
 			goto err;
-	if (rc != SQLITE_DONE)
+	if (rc != DB_DONE)
 		goto err;
 	inv_done(inv, st);
 	return ids;
@@ -434,7 +430,7 @@ static const char *const inv_prune_sql[] = {
 int inv_prune(struct inv *inv, enum inv_history kind, const struct inv_keep *k, int64_t now,
 	      int batch)
 {
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int rc;
 
 	if ((unsigned)kind >= sizeof(inv_prune_sql) / sizeof(inv_prune_sql[0]) ||
@@ -443,11 +439,11 @@ int inv_prune(struct inv *inv, enum inv_history kind, const struct inv_keep *k, 
 	st = inv_prepare(inv, inv_prune_sql[kind]);
 	if (!st)
 		return -EIO;
-	sqlite3_bind_int64(st, 1, k->keep);
-	sqlite3_bind_int64(st, 2, k->max_age_s);
-	sqlite3_bind_int(st, 3, batch);
-	sqlite3_bind_int64(st, 4, now);
+	db_bind_int64(st, 1, k->keep);
+	db_bind_int64(st, 2, k->max_age_s);
+	db_bind_int64(st, 3, batch);
+	db_bind_int64(st, 4, now);
 	rc = inv_write_step(inv, st);
 	inv_done(inv, st);
-	return rc == SQLITE_DONE ? sqlite3_changes(inv->db) : -EIO;
+	return rc == DB_DONE ? db_changes(inv->db) : -EIO;
 }

@@ -389,22 +389,23 @@ void klog_node_json(struct snowd *sd, int64_t node_id, json_t *o)
  */
 static void klog_seed(struct snowd *sd)
 {
-	sqlite3_stmt *st = inv_prepare(&sd->inv,
-				       "SELECT e.node_id, n.name, max(e.time), e.boot_id, e.attrs FROM events e "
-				       "JOIN nodes n ON n.id = e.node_id WHERE e.type = 'crash' "
-				       "GROUP BY e.node_id");
+	struct db_stmt *st = inv_prepare(&sd->inv,
+				       "SELECT e.node_id, n.name, e.time, e.boot_id, e.attrs FROM events e "
+				       "JOIN nodes n ON n.id = e.node_id WHERE e.type = 'crash' AND NOT EXISTS "
+				       "(SELECT 1 FROM events f WHERE f.node_id = e.node_id AND "
+				       "f.type = 'crash' AND (f.time > e.time OR (f.time = e.time AND f.id > e.id)))");
 	struct klog_node *kn;
 
 	if (!st)
 		return;
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		const char *name = (const char *)sqlite3_column_text(st, 1);
-		const char *boot = (const char *)sqlite3_column_text(st, 3);
-		const char *attrs = (const char *)sqlite3_column_text(st, 4);
+	while (db_step(st) == DB_ROW) {
+		const char *name = (const char *)db_column_text(st, 1);
+		const char *boot = (const char *)db_column_text(st, 3);
+		const char *attrs = (const char *)db_column_text(st, 4);
 		json_t *a = attrs ? json_loads(attrs, 0, NULL) : NULL;
 		const char *panic = json_string_value(json_object_get(a, "panic"));
-		if (name && (kn = klog_node(sd->klog, sqlite3_column_int64(st, 0), name))) {
-			kn->last_crash = sqlite3_column_int64(st, 2);
+		if (name && (kn = klog_node(sd->klog, db_column_int64(st, 0), name))) {
+			kn->last_crash = db_column_int64(st, 2);
 			snprintf(kn->last_crash_boot, sizeof(kn->last_crash_boot), "%s", boot ? boot : "");
 			snprintf(kn->last_crash_panic, sizeof(kn->last_crash_panic), "%s",
 				 panic ? panic : "");

@@ -24,6 +24,7 @@
 #include "chan.h"
 #include "clock.h"
 #include "conf.h"
+#include "db.h"
 #include "http.h"
 #include "klog.h"
 #include "log.h"
@@ -31,6 +32,7 @@
 #include "wake.h"
 #include "notify.h"
 #include "overlay.h"
+#include "peer.h"
 #include "power.h"
 #include "qmpev.h"
 #include "route.h"
@@ -44,6 +46,9 @@ static const struct conf_option snowd_options[] = {
 	OPT("config", 'c', CONF_STR, config, 0, 0, "FILE", "read options from FILE (key = value)"),
 	OPT("state-dir", 'd', CONF_STR, state_dir, 0, 0, "DIR",
 	    "database, dnsmasq files, tokens (default /var/lib/snow)"),
+	OPT("db", 0, CONF_STR, db, 0, 0, "URL",
+	    "the inventory's database: postgresql://USER@HOST/DB (or ?host=/socket/dir) to share "
+	    "one with other snowd, or a SQLite file (default STATE/snow.db)"),
 	OPT("listen", 'l', CONF_STR, listen, 0, 0, "ADDR:PORT",
 	    "HTTP address for API and boot (default 0.0.0.0:8080)"),
 	OPT("tls-cert", 0, CONF_STR, tls_cert, 0, 0, "PEM",
@@ -248,7 +253,10 @@ static int snowd_configure(struct snowd *sd, char *err, size_t errlen)
 			return -ENOMEM;
 	}
 #define SPATH(field, name) snprintf(sd->field, sizeof(sd->field), "%s/%s", c->state_dir, name)
-	SPATH(path_db, "snow.db");
+	if (c->db && *c->db)
+		snprintf(sd->path_db, sizeof(sd->path_db), "%s", c->db);
+	else
+		SPATH(path_db, "snow.db");
 	SPATH(path_hosts, "dhcp-hosts");
 	SPATH(path_leases, "dnsmasq.leases");
 	SPATH(path_dnsconf, "dnsmasq.conf");
@@ -436,6 +444,16 @@ static int snowd_check(struct snowd *sd)
 		}
 		unlink(tmp);
 	}
+	/* A database server is checked now: its URL, that it answers, and the credentials. */
+	if (db_is_url(sd->path_db)) {
+		struct db *db;
+		if (db_open(&db, sd->path_db, err, sizeof(err))) {
+			fprintf(stderr, "snowd: %s\n", err);
+			rc = 1;
+		} else {
+			db_close(db);
+		}
+	}
 	if (!rc)
 		printf("snowd: configuration OK (boot URL %s)\n", sd->base_url);
 	return rc;
@@ -449,6 +467,11 @@ static void snowd_admin_token(struct snowd *sd)
 	if (n != 0)
 		return;
 	rc = inv_token_create(&sd->inv, "admin", ROLE_ADMIN, token);
+	if (rc == -EEXIST) {
+		/* Another snowd on the same database made it a moment ago: its folder has the file. */
+		log_info("another snowd created the first admin API token");
+		return;
+	}
 	if (rc)
 		fatalx("cannot create the first admin token: %s", strcpy(token, "inventory error"));
 	strcat(token, "\n");
@@ -589,7 +612,7 @@ static void snowd_loop(struct snowd *sd)
 	if (!di || (sd->httpsd && !dt))
 		fatalx("http: no epoll descriptor");
 	while (!sd->quit) {
-		struct pollfd p[8] = { { .fd = di->epoll_fd, .events = POLLIN },
+		struct pollfd p[9] = { { .fd = di->epoll_fd, .events = POLLIN },
 				       { .fd = sd->sig.rfd, .events = POLLIN },
 				       { .fd = sd->dnsmasq.logpipe > 0 ? sd->dnsmasq.logpipe : -1,
 					 .events = POLLIN },
@@ -597,7 +620,8 @@ static void snowd_loop(struct snowd *sd)
 				       { .fd = power_fd(sd->power), .events = POLLIN },
 				       { .fd = authq_fd(sd->authq), .events = POLLIN },
 				       { .fd = klog_fd(sd->klog), .events = POLLIN },
-				       { .fd = qmpev_fd(sd->qmpev), .events = POLLIN } };
+				       { .fd = qmpev_fd(sd->qmpev), .events = POLLIN },
+				       { .fd = peer_fd(sd), .events = POLLIN } };
 		MHD_UNSIGNED_LONG_LONG mto;
 		int timeout = again ? 0 : 1000, pto = power_timeout_ms(sd->power, clock_mono_ms());
 		int64_t now;
@@ -609,7 +633,7 @@ static void snowd_loop(struct snowd *sd)
 			timeout = (int)mto;
 		if (pto >= 0 && pto < timeout)
 			timeout = pto;
-		if (poll(p, 8, timeout) < 0 && errno != EINTR)
+		if (poll(p, 9, timeout) < 0 && errno != EINTR)
 			fatal("poll");
 		if (p[1].revents & POLLIN)
 			snowd_signals(sd);
@@ -621,8 +645,9 @@ static void snowd_loop(struct snowd *sd)
 			klog_input(sd);
 		if (p[7].revents)
 			qmpev_input(sd);
-		/* Every turn: QMP answers in, power deadlines kept. */
+		/* Every turn: QMP answers in, power deadlines kept, other snowd's news read. */
 		power_poll(sd);
+		peer_poll(sd);
 		MHD_run(sd->httpd);
 		if (sd->httpsd)
 			MHD_run(sd->httpsd);
@@ -643,6 +668,7 @@ static void snowd_loop(struct snowd *sd)
 		now = clock_mono_ms();
 		if (now >= next_tick) {
 			nodes_tick(sd);
+			peer_tick(sd);
 			klog_tick(sd);
 			qmpev_tick(sd);
 			bmc_tick(sd);
@@ -726,6 +752,8 @@ int main(int argc, char **argv)
 		fatalx("%s", err);
 	if (inv_open(&sd.inv, sd.path_db, err, sizeof(err)))
 		fatalx("%s", err);
+	if (peer_start(&sd, err, sizeof(err)))
+		fatalx("%s", err);
 	nodes_limits(&sd);
 	snowd_admin_token(&sd);
 
@@ -761,9 +789,10 @@ int main(int argc, char **argv)
 		if ((rc = dnsmasq_start(&sd.dnsmasq)))
 			fatalx("dnsmasq: %s", strerror(-rc));
 	}
-	log_info("listening on %s%s%s; nodes boot from %s; kernel logs on udp %s; state in %s",
+	log_info("listening on %s%s%s; nodes boot from %s; kernel logs on udp %s; state in %s%s",
 		 sd.cfg.listen, sd.httpsd ? ", HTTPS on " : "", sd.httpsd ? sd.cfg.tls_listen : "",
-		 sd.base_url, sd.cfg.klog_listen, sd.cfg.state_dir);
+		 sd.base_url, sd.cfg.klog_listen, sd.cfg.state_dir,
+		 db_is_url(sd.path_db) ? " (inventory in PostgreSQL)" : "");
 	if ((rc = notify_send("READY=1")) < 0)
 		log_warnx("systemd notify socket: %s", strerror(-rc));
 
@@ -788,6 +817,7 @@ int main(int argc, char **argv)
 	klog_free(sd.klog);
 	sd.klog = NULL;
 	wake_close(&sd.wake);
+	peer_free(&sd);
 	nodes_rt_free(&sd);
 	json_decref(sd.defaults);
 	overlay_free(&sd.tmpls);

@@ -13,6 +13,7 @@
 #include "log.h"
 #include "settings.h"
 #include "nodes.h"
+#include "peer.h"
 #include "wake.h"
 
 const char *node_state_name(enum node_state s)
@@ -490,7 +491,8 @@ json_t *nodes_json(struct snowd *sd, const struct inv_node *n, int full)
 	}
 	klog_node_json(sd, n->id, o); /* "last_crash", when the node has crashed (docs/crash.md) */
 	bmc_node_json(sd, n->id, o);  /* "bmc": its sensors' poll, when it has a BMC (bmc.h) */
-	if (!rt)
+	peer_node_json(sd, n->id, rt, o); /* it reports to another snowd (peer.h) */
+	if (!rt || (sd->peer && rt->state != NODE_ONLINE && json_object_get(o, "via")))
 		return o;
 	json_object_set_new(o, "hostname", json_string(rt->hostname));
 	json_object_set_new(o, "boot_id", json_string(rt->boot_id));
@@ -519,6 +521,7 @@ void nodes_cmd_queued(struct snowd *sd, int64_t node_id)
 		rt->cmd_open = 1;
 		wake_node(sd, rt); /* "report now": the command goes out in that answer */
 	}
+	peer_cmd_queued(sd, node_id, rt); /* it may report to another snowd */
 }
 
 void nodes_report_json(json_t *o, const struct node_rt *rt, unsigned parts)

@@ -198,7 +198,7 @@ static json_t *pstore_dump_names(const struct pstorep_upload *u)
 static int pstore_event_update(struct snowd *sd, int64_t event_id, const struct pstorep_upload *u,
 			       const char *panic)
 {
-	sqlite3_stmt *st = inv_prepare(&sd->inv, "SELECT attrs FROM events WHERE id = ?");
+	struct db_stmt *st = inv_prepare(&sd->inv, "SELECT attrs FROM events WHERE id = ?");
 	json_t *attrs = NULL, *src;
 	char *text = NULL;
 	size_t i;
@@ -206,9 +206,9 @@ static int pstore_event_update(struct snowd *sd, int64_t event_id, const struct 
 
 	if (!st)
 		return -EIO;
-	sqlite3_bind_int64(st, 1, event_id);
-	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
-		attrs = json_loads((const char *)sqlite3_column_text(st, 0), 0, NULL);
+	db_bind_int64(st, 1, event_id);
+	if (db_step(st) == DB_ROW && db_column_text(st, 0))
+		attrs = json_loads((const char *)db_column_text(st, 0), 0, NULL);
 	inv_done(&sd->inv, st);
 	if (!json_is_object(attrs))
 		goto out;
@@ -233,9 +233,9 @@ static int pstore_event_update(struct snowd *sd, int64_t event_id, const struct 
 	st = text ? inv_prepare(&sd->inv, "UPDATE events SET attrs = ? WHERE id = ?") : NULL;
 	if (!st)
 		goto out;
-	sqlite3_bind_text(st, 1, text, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, event_id);
-	rc = inv_write_step(&sd->inv, st) == SQLITE_DONE ? 0 : -EIO;
+	db_bind_text(st, 1, text);
+	db_bind_int64(st, 2, event_id);
+	rc = inv_write_step(&sd->inv, st) == DB_DONE ? 0 : -EIO;
 	inv_done(&sd->inv, st);
 out:
 	free(text);

@@ -35,6 +35,7 @@ struct qmpev;
 
 struct snowd_config {
 	char *state_dir;
+	char *db;           /* --db: a PostgreSQL URL or a SQLite path (NULL: STATE/snow.db) */
 	char *listen;       /* ADDR:PORT */
 	char *tls_listen;   /* ADDR:PORT for HTTPS */
 	char *tls_cert, *tls_key;
@@ -113,10 +114,12 @@ struct node_rt {
 };
 
 struct chan_held;
+struct peer;
 
 struct snowd {
 	struct snowd_config cfg;
 	struct inv inv;
+	struct peer *peer;          /* owned: live state shared with other snowd (peer.h), or NULL */
 	struct boot_params boot;
 	struct dnsmasq_params dparams;
 	struct dnsmasq_child dnsmasq;

@@ -10,7 +10,7 @@ pid=
 start_snowd() {
 	"$SNOW_ASAN_BIN/snowd" --state-dir "$dir/state" --listen "127.0.0.1:$port" \
 		--boot-addr 127.0.0.1/8 --dnsmasq none --max-body 4096 --allow-dir "$dir" \
-		--overlay-dir "$dir/overlay.d" -v >>"$dir/snowd.log" 2>&1 &
+		--overlay-dir "$dir/overlay.d" ${SNOW_TEST_DB:+--db "$SNOW_TEST_DB"} -v >>"$dir/snowd.log" 2>&1 &
 	pid=$!
 	wait_for 10 curl -sf "$url/api/v1/health"
 }
@@ -516,7 +516,7 @@ check "--check-config runs dnsmasq's own check" bash -c "'$SNOW_BIN/snowd' --boo
 # SIGHUP reads the config file again: what can change does, what cannot is named.
 stop_pid $pid; pid=
 printf 'listen = 127.0.0.1:%s\nboot-addr = 127.0.0.1/8\ndnsmasq = none\ninterval-ms = 2000\nallow-dir = %s\n' "$port" "$dir" >"$dir/snowd.conf"
-"$SNOW_ASAN_BIN/snowd" --config "$dir/snowd.conf" --state-dir "$dir/state" >>"$dir/snowd.log" 2>&1 &
+"$SNOW_ASAN_BIN/snowd" --config "$dir/snowd.conf" --state-dir "$dir/state" ${SNOW_TEST_DB:+--db "$SNOW_TEST_DB"} >>"$dir/snowd.log" 2>&1 &
 pid=$!
 check "snowd starts from a config file" wait_for 10 curl -sf "$url/api/v1/health"
 interval() { ctl node show node1 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["effective"]["interval_ms"])'; }

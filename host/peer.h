@@ -1,0 +1,44 @@
+/*
+ * Several snowd on one PostgreSQL (docs/scale-out.md): each one shows every
+ * node, whichever snowd the node reports to.
+ *
+ * Each snowd writes the live state of the nodes that report to it (state,
+ * values, watermarks, thresholds, devices) in one statement per tick to the
+ * UNLOGGED table live, and NOTIFYs snow_live; the others LISTEN, read the
+ * rows newer than the last they read, and show them in the node list, a
+ * node's page and the stream.  A command queued on one snowd for a node that
+ * reports to another NOTIFYs snow_cmd with the node's id: the other opens the
+ * node's command queue and wakes it.  With SQLite (one snowd) all of it is off.
+ */
+#ifndef SNOW_PEER_H
+#define SNOW_PEER_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "snowd.h"
+
+#define PEER_REFRESH_MS 5000 /* an online node's row is written again at least this often */
+#define PEER_STALE_S 15      /* a row not written again for this long: its node is offline */
+
+/*
+ * Start sharing live state when the inventory is in PostgreSQL (sd->peer
+ * stays NULL otherwise).  @ret 0, or -EIO with err filled.
+ */
+int peer_start(struct snowd *sd, char *err, size_t errlen);
+void peer_free(struct snowd *sd);
+/* The descriptor the loop polls for notifications, or -1. */
+int peer_fd(struct snowd *sd);
+/* Every loop turn: take the notifications in (never blocks), read what changed. */
+void peer_poll(struct snowd *sd);
+/* The timer: write the rows of this snowd's nodes that changed. */
+void peer_tick(struct snowd *sd);
+/*
+ * o (the node's JSON, nodes_json) gains what another snowd says of node id,
+ * unless this snowd holds the node online itself (rt).
+ */
+void peer_node_json(struct snowd *sd, int64_t id, const struct node_rt *rt, json_t *o);
+/* A command was queued for a node this snowd does not hold online: tell the others. */
+void peer_cmd_queued(struct snowd *sd, int64_t node_id, const struct node_rt *rt);
+
+#endif
