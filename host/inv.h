@@ -248,6 +248,13 @@ json_t *inv_image_rm(struct inv *inv, const char *name, const char *version);
 /* --- events (inv_cmd.c) --- */
 
 /*
+ * Insert events ({seq, time, type, attrs, severity?, publisher?}, checked by
+ * the caller) of a node's boot inside the caller's transaction; one seen
+ * before (same node, boot and seq) is skipped.  @ret 0 or -EIO.
+ */
+int inv_events_insert(struct inv *inv, int64_t node_id, const char *boot_id, json_t *events,
+		      int64_t now);
+/*
  * Store a report's events (a JSON array of {seq, time, type, attrs}, already
  * checked by the caller) for a node's boot in one transaction; events seen
  * before (same seq) are skipped.  *ack receives the highest seq stored for

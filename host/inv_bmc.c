@@ -36,39 +36,20 @@ int inv_bmc_store(struct inv *inv, int64_t node_id, json_t *events, int64_t curs
 		  json_t *thr, int64_t now)
 {
 	char *thr_text = thr ? jsonh_dump(thr) : NULL;
-	struct db_stmt *ins = NULL, *cur = NULL;
-	json_t *e;
-	size_t i;
+	struct db_stmt *cur = NULL;
 	int rc = -EIO;
 
 	if ((thr && !thr_text) || inv_exec(inv, "BEGIN IMMEDIATE")) {
 		free(thr_text);
 		return -EIO;
 	}
-	ins = inv_prepare(inv, "INSERT OR IGNORE INTO events (node_id, boot_id, seq, time, type, "
-			       "attrs, received, severity, publisher) VALUES (?, 'bmc', ?, ?, ?, ?, ?, ?, "
-			       "'snowd')");
 	cur = inv_prepare(inv, "INSERT INTO bmc_logs (node_id, cursor, seq, thresholds) "
 			       "VALUES (?, ?, ?, coalesce(?, '[]')) ON CONFLICT (node_id) DO UPDATE SET "
 			       "cursor = excluded.cursor, seq = excluded.seq, thresholds = "
 			       "coalesce(?, thresholds)");
-	if (!ins || !cur)
+	/* The BMC's log entries carry publisher "snowd" (bmc.c); its boot is "bmc". */
+	if (!cur || inv_events_insert(inv, node_id, "bmc", events, now))
 		goto out;
-	json_array_foreach(events, i, e) {
-		char *attrs = jsonh_dump(json_object_get(e, "attrs"));
-		if (!attrs)
-			goto out;
-		db_reset(ins);
-		db_bind_int64(ins, 1, node_id);
-		db_bind_int64(ins, 2, json_integer_value(json_object_get(e, "seq")));
-		db_bind_int64(ins, 3, json_integer_value(json_object_get(e, "time")));
-		db_bind_text(ins, 4, json_string_value(json_object_get(e, "type")));
-		db_bind_text_own(ins, 5, attrs);
-		db_bind_int64(ins, 6, now);
-		db_bind_text(ins, 7, json_string_value(json_object_get(e, "severity")));
-		if (inv_write_step(inv, ins) != DB_DONE)
-			goto out;
-	}
 	db_bind_int64(cur, 1, node_id);
 	db_bind_int64(cur, 2, cursor);
 	db_bind_int64(cur, 3, seq);
@@ -78,7 +59,6 @@ int inv_bmc_store(struct inv *inv, int64_t node_id, json_t *events, int64_t curs
 		goto out;
 	rc = 0;
 out:
-	inv_done(inv, ins);
 	inv_done(inv, cur);
 	free(thr_text);
 	if (rc || inv_exec(inv, "COMMIT")) {

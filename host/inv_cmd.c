@@ -14,28 +14,24 @@ const char *cmd_state_name(enum cmd_state s)
 	return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] : "?";
 }
 
-int inv_events_store(struct inv *inv, int64_t node_id, const char *boot_id, json_t *events,
-		     int64_t now, int64_t *ack)
+int inv_events_insert(struct inv *inv, int64_t node_id, const char *boot_id, json_t *events,
+		      int64_t now)
 {
-	struct db_stmt *ins = NULL, *mx = NULL;
+	struct db_stmt *ins;
 	json_t *e;
 	size_t i;
-	int rc = -EIO;
+	int rc = 0;
 
-	*ack = 0;
-	if (inv_exec(inv, "BEGIN IMMEDIATE"))
-		return -EIO;
 	ins = inv_prepare(inv, "INSERT OR IGNORE INTO events (node_id, boot_id, seq, time, type, "
 			       "attrs, received, severity, publisher) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
-	/* snowd's own events of a boot (a crash: seq -1) are not the agent's to acknowledge. */
-	mx = inv_prepare(inv, "SELECT coalesce(max(seq), 0) FROM events WHERE node_id = ? AND boot_id = ? "
-			      "AND seq > 0");
-	if (!ins || !mx)
-		goto out;
+	if (!ins)
+		return -EIO;
 	json_array_foreach(events, i, e) {
 		char *attrs = jsonh_dump(json_object_get(e, "attrs"));
-		if (!attrs)
-			goto out;
+		if (!attrs) {
+			rc = -EIO;
+			break;
+		}
 		db_reset(ins);
 		db_bind_int64(ins, 1, node_id);
 		db_bind_text(ins, 2, boot_id);
@@ -47,9 +43,31 @@ int inv_events_store(struct inv *inv, int64_t node_id, const char *boot_id, json
 		/* Absent (an older agent's event): NULL, and the API leaves them out. */
 		db_bind_text(ins, 8, json_string_value(json_object_get(e, "severity")));
 		db_bind_text(ins, 9, json_string_value(json_object_get(e, "publisher")));
-		if (inv_write_step(inv, ins) != DB_DONE)
-			goto out;
+		if (inv_write_step(inv, ins) != DB_DONE) {
+			rc = -EIO;
+			break;
+		}
 	}
+	inv_done(inv, ins);
+	return rc;
+}
+
+int inv_events_store(struct inv *inv, int64_t node_id, const char *boot_id, json_t *events,
+		     int64_t now, int64_t *ack)
+{
+	struct db_stmt *mx = NULL;
+	int rc = -EIO;
+
+	*ack = 0;
+	if (inv_exec(inv, "BEGIN IMMEDIATE"))
+		return -EIO;
+	if (inv_events_insert(inv, node_id, boot_id, events, now))
+		goto out;
+	/* snowd's own events of a boot (a crash: seq -1) are not the agent's to acknowledge. */
+	mx = inv_prepare(inv, "SELECT coalesce(max(seq), 0) FROM events WHERE node_id = ? AND boot_id = ? "
+			      "AND seq > 0");
+	if (!mx)
+		goto out;
 	db_bind_int64(mx, 1, node_id);
 	db_bind_text(mx, 2, boot_id);
 	if (inv_write_step(inv, mx) != DB_ROW)
@@ -57,7 +75,6 @@ int inv_events_store(struct inv *inv, int64_t node_id, const char *boot_id, json
 	*ack = db_column_int64(mx, 0);
 	rc = 0;
 out:
-	inv_done(inv, ins);
 	inv_done(inv, mx);
 	if (rc || inv_exec(inv, "COMMIT")) {
 		inv_rollback(inv);
