@@ -83,6 +83,17 @@ check "qmp power cycle: running again ($out)" grep -q 'done: {"driver":"qmp","be
 check_eq "QEMU got the QMP sequence" "qmp_capabilities query-status stop query-status qmp_capabilities query-status qmp_capabilities query-status system_reset cont query-status qmp_capabilities query-status system_reset query-status" \
 	"$(sed -n 's/^cmd //p' "$dir/good.log" | tr '\n' ' ' | sed 's/ $//')"
 check_eq "one connection per command, each closed" "4 4" "$(grep -c accept "$dir/good.log") $(grep -c closed "$dir/good.log")"
+# The bulk route starts a power op on every node's driver at once; a node whose
+# driver cannot do it (the agent cannot power on) is refused, the others go on.
+check "node add node2 (agent driver)" ctl node add node2 --mac 52:54:00:ac:00:02 --ip 127.0.0.11
+check_eq "bulk power.on: 202" 202 "$(curl -s -o "$dir/bulk.json" -w '%{http_code}' "${auth[@]}" \
+	-d '{"nodes": ["node1", "node2"], "op": "power.on"}' "$url/api/v1/commands")"
+bulk() { python3 -c 'import json,sys; c=json.load(open(sys.argv[1]))["commands"][int(sys.argv[2])]; print(c.get(sys.argv[3], ""))' "$dir/bulk.json" "$@"; }
+check_eq "... node1's command first" "node1 power.on" "$(bulk 0 node) $(bulk 0 op)"
+check "... which ends done" wait_for 20 state_is "$(bulk 0 id)" done
+check_eq "... node2 refused, nothing queued for it" "node2 refused" "$(bulk 1 node) $(bulk 1 state)"
+check "... with its driver's reason ($(bulk 1 error))" test -n "$(bulk 1 error)"
+check_eq "... and no command for node2" 0 "$(curl -s "${auth[@]}" "$url/api/v1/nodes/node2/commands" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["commands"]))')"
 ctl node set node1 "power={\"driver\":\"qmp\",\"socket\":\"$dir/refuse.sock\"}" >/dev/null
 out=$(ctl node power node1 off --timeout 20 2>&1)
 check "a refusal from QEMU fails the command, its reason on one line ($out)" grep -q 'failed: qmp: query-status: query-status refused?forged line$' <<<"$out"

@@ -138,13 +138,14 @@ id=$(cmd deaf0001 '{"op":"watermarks.reset"}')
 check "its command is done with a report" wait_for 20 cmd_is "$id" done
 check_eq "and no wake-up was sent to it" "$w0" "$(wakeups)"
 stop_pid "$idle"
-# The bulk route refuses an unknown node (nothing queued) and the host's power ops.
+# The bulk route refuses an unknown node (nothing queued); power ops go to each node's driver.
 code() { curl -s -o "$dir/bulk.json" -w '%{http_code}' "${auth[@]}" -H 'Content-Type: application/json' -d "$1" "$url/api/v1/commands"; }
 n_cmds=$(api nodes/sim0001/commands | py 'import json,sys; print(len(json.load(sys.stdin)["commands"]))')
 check_eq "bulk: an unknown node is 404" 404 "$(code '{"nodes": ["sim0001", "nosuch"], "op": "watermarks.reset"}')"
 check "bulk: the error names it" grep -q "nodes\[1\]: no node 'nosuch'" "$dir/bulk.json"
 check_eq "bulk: nothing queued then" "$n_cmds" "$(api nodes/sim0001/commands | py 'import json,sys; print(len(json.load(sys.stdin)["commands"]))')"
-check_eq "bulk: power ops refused" 400 "$(code '{"nodes": ["sim0001"], "op": "power.cycle"}')"
+check_eq "bulk: power.on goes to the node's driver" 202 "$(code '{"nodes": ["sim0001"], "op": "power.on"}')"
+check "bulk: the agent driver refuses power.on, said in its entry" grep -q '"state": *"refused"' "$dir/bulk.json"
 check_eq "bulk: a bad op refused" 400 "$(code '{"nodes": ["sim0001"], "op": "format.disk"}')"
 check_eq "bulk: an empty list refused" 400 "$(code '{"nodes": [], "op": "reboot"}')"
 
