@@ -108,7 +108,8 @@ echo "\$*" >>"$dir/ipmi.args"
 read go <"$dir/ipmi.go"
 EOF
 chmod +x "$dir/fake-ipmitool"
-ctl node set node1 "power={\"driver\":\"ipmi\",\"host\":\"127.0.0.1\",\"user\":\"admin\",\"password_file\":\"$dir/ipmi.pw\"}" >/dev/null
+# No sensor polls (sensors_s 0): a poll would run the fake ipmitool too and take the fifo's "go".
+ctl node set node1 "power={\"driver\":\"ipmi\",\"host\":\"127.0.0.1\",\"user\":\"admin\",\"password_file\":\"$dir/ipmi.pw\",\"sensors_s\":0}" >/dev/null
 secret=$(node_secret "$url" 52:54:00:ac:00:01 127.0.0.10 "$dir/ov")
 check "node secret from the overlay" grep -Eq '^[0-9a-f]{64}$' <<<"$secret"
 post() { node_post "$url" "$secret" node1 "$1" "$2" "$dir/answer"; } # post PATH BODY -> status
