@@ -23,7 +23,9 @@ clock (now + --clock-offset seconds) when first listed, kept after.
 SIGUSR1 forgets every session (the next token request gets 401).
 --fault: hang (take requests, never answer), malformed (the system's JSON is
 cut short), malformed-sensors (Thermal's JSON cut short), slow:SECONDS
-(answer every request that late).
+(answer every request that late), gate:DIR:N (hold every request for the
+system until N BMCs have each put a file in DIR: N BMCs with this fault
+answer only when a client has a request in flight to all of them at once).
 """
 import argparse
 import base64
@@ -225,9 +227,20 @@ class Handler(BaseHTTPRequestHandler):
     def pre(self):
         f = self.server.bmc.fault
         if f == "hang":
+            self.server.bmc.log("hanging on %s" % self.path)
             time.sleep(3600)
         if f.startswith("slow:"):
             time.sleep(float(f[5:]))
+        if f.startswith("gate:") and self.path.startswith("/redfish/v1/Systems/1"):
+            gdir, _, n = f[5:].rpartition(":")
+            open(os.path.join(gdir, str(os.getpid())), "w").close()
+            self.server.bmc.log("at the gate")
+            # Waits for the other BMCs, never forever: a client that asks one
+            # BMC at a time meets its own deadline first and fails.
+            for _ in range(1200):
+                if len(os.listdir(gdir)) >= int(n):
+                    break
+                time.sleep(0.1)
 
     def do_GET(self):
         self.pre()
@@ -402,7 +415,7 @@ def main():
     g.add_argument("--qmp", help="the VM's QMP socket")
     g.add_argument("--state", help="a file holding On or Off (no VM)")
     ap.add_argument("--log")
-    ap.add_argument("--fault", help="hang | malformed | malformed-sensors | slow:SECONDS")
+    ap.add_argument("--fault", help="hang | malformed | malformed-sensors | slow:SECONDS | gate:DIR:N")
     ap.add_argument("--sensors", help="a JSON file {name: reading} overriding readings")
     ap.add_argument("--events", help="the system log: one JSON object a line")
     ap.add_argument("--clock-offset", type=float, default=0.0,
