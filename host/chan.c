@@ -66,7 +66,7 @@ static int chan_auth(struct http_ctx *h, struct inv_node *n, enum MHD_Result *re
 				  !nstr ? SNOW_HDR_NONCE : SNOW_HDR_SIG);
 		return -EACCES;
 	}
-	if (valid_name(name, err, sizeof(err)) || (rc = inv_node_get(&sd->inv, name, n)) == -ENOENT) {
+	if (valid_name(name, err, sizeof(err)) || (rc = inv_node_auth(&sd->inv, name, n)) == -ENOENT) {
 		*ret = http_error(h, MHD_HTTP_FORBIDDEN, "%s: not a node", SNOW_HDR_NODE);
 		return -EACCES;
 	}

@@ -222,6 +222,7 @@ int inv_exec(struct inv *inv, const char *sql)
 
 void inv_rollback(struct inv *inv)
 {
+	inv_nodes_changed(inv); /* what inv_node_auth read inside may be gone */
 	/* After SQLITE_FULL or an I/O error SQLite may have rolled back already. */
 	if (db_autocommit(inv->db)) {
 		/* ... the group's transaction too: its answers must not say stored. */
@@ -251,6 +252,7 @@ int inv_batch_begin(struct inv *inv)
 int inv_batch_commit(struct inv *inv)
 {
 	if (inv->batch_lost) {
+		inv_nodes_changed(inv);
 		inv->batch_lost = 0;
 		if (inv->batch) {
 			inv->batch = 0;
@@ -261,8 +263,10 @@ int inv_batch_commit(struct inv *inv)
 	if (!inv->batch)
 		return 0;
 	inv->batch = 0;
-	if (db_autocommit(inv->db))
+	if (db_autocommit(inv->db)) {
+		inv_nodes_changed(inv);
 		return -EIO; /* the store rolled it back already (disk full, I/O error) */
+	}
 	inv->txn_changes = -1; /* the group wrote (its nonces at least): a commit shows writes work */
 	if (inv_exec(inv, "COMMIT")) {
 		inv_rollback(inv);
@@ -335,6 +339,7 @@ void inv_close(struct inv *inv)
 		free(inv->cache[i].sql);
 	}
 	inv->ncache = 0;
+	inv_auth_free(inv);
 	db_close(inv->db);
 	inv->db = NULL;
 }
@@ -472,6 +477,7 @@ int inv_node_add(struct inv *inv, struct inv_node *n, char *err, size_t errlen)
 		return rc;
 	n->created = (int64_t)time(NULL);
 	n->last_nonce = 0;
+	inv_nodes_changed(inv);
 	/* An image given at creation is the node's own setting; the column is historical. */
 	st = inv_prepare(inv, "INSERT INTO nodes (name, mac, ip, image, secret, created, profile, "
 			      "settings) VALUES (?1, ?2, ?3, ?4, ?5, ?6, nullif(?7, ''), "
@@ -508,6 +514,8 @@ int inv_delete_named(struct inv *inv, const char *table, const char *name)
 
 	/* table is one of ours, never input. */
 	snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE name = ?", table);
+	if (!strcmp(table, "nodes"))
+		inv_nodes_changed(inv);
 	st = inv_prepare(inv, sql);
 	if (!st)
 		return -EIO;
@@ -655,6 +663,7 @@ int inv_node_rekey(struct inv *inv, int64_t id, char secret_out[SIGN_SECRET_HEX_
 
 	if ((rc = sign_new_secret(secret_out)))
 		return rc;
+	inv_nodes_changed(inv);
 	st = inv_prepare(inv, "UPDATE nodes SET old_secret = CASE WHEN old_secret = '' THEN secret "
 			      "ELSE old_secret END, secret = ? WHERE id = ?");
 	if (!st)
@@ -673,6 +682,7 @@ int inv_node_key_taken(struct inv *inv, int64_t id)
 	struct db_stmt *st = inv_prepare(inv, "UPDATE nodes SET old_secret = '' WHERE id = ?");
 	int rc;
 
+	inv_nodes_changed(inv);
 	if (!st)
 		return -EIO;
 	db_bind_int64(st, 1, id);

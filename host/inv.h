@@ -85,6 +85,8 @@ struct inv {
 	int64_t txn_changes;      /* db_total_changes() at the last BEGIN */
 	int batch;                /* a group commit is open (inv_batch_begin) */
 	int batch_lost;           /* SQLite rolled the open group back: its commit fails */
+	struct inv_auth *auth;    /* inv_node_auth's table (inv_auth.c) */
+	uint64_t nodes_gen;       /* moved on by every write to nodes and every rollback */
 };
 
 /*
@@ -107,6 +109,19 @@ int inv_node_add(struct inv *inv, struct inv_node *n, char *err, size_t errlen);
 /* @ret 0, -ENOENT or -EIO. */
 int inv_node_rm(struct inv *inv, const char *name);
 int inv_node_get(struct inv *inv, const char *name, struct inv_node *out);
+/*
+ * What the node channel needs of a node for each signed request: id, name,
+ * secret and old_secret (the other fields zero), from memory while nothing
+ * wrote to nodes since it was read (inv_auth.c; SQLite only).  @ret as
+ * inv_node_get.
+ */
+int inv_node_auth(struct inv *inv, const char *name, struct inv_node *out);
+void inv_auth_free(struct inv *inv);
+/* Every write to nodes (and every rollback) calls this: inv_node_auth reads again. */
+static inline void inv_nodes_changed(struct inv *inv)
+{
+	inv->nodes_gen++;
+}
 int inv_node_get_by_mac(struct inv *inv, const char *mac, struct inv_node *out);
 int inv_node_get_by_ip(struct inv *inv, const char *ip, struct inv_node *out);
 /* Record a boot that reached the agent (stages borrowed: {stage: time}).  @ret 0 or -EIO. */

@@ -150,6 +150,67 @@ static void test_nodes(void **state)
 	assert_int_equal(inv_node_get(&f->inv, "node1", &got), -ENOENT);
 }
 
+/*
+ * inv_node_auth, the node channel's read kept in memory: it follows every
+ * write to the node's secrets, a removal, a rolled-back rekey, and many nodes
+ * (the table grows).
+ */
+static void test_node_auth(void **state)
+{
+	struct fix *f = *state;
+	struct inv_node a = mk("node1", "52:54:00:00:00:01", "10.0.0.11"), got, b;
+	char err[256], name[32], mac[32], ip[32], fresh[SIGN_SECRET_HEX_LEN + 1];
+	int i;
+
+	assert_int_equal(inv_node_add(&f->inv, &a, err, sizeof(err)), 0);
+	assert_int_equal(inv_node_auth(&f->inv, "node1", &got), 0);
+	assert_int_equal(got.id, a.id);
+	assert_string_equal(got.secret, a.secret);
+	assert_string_equal(got.old_secret, "");
+	assert_int_equal(inv_node_auth(&f->inv, "node1", &got), 0); /* from memory now */
+	assert_string_equal(got.secret, a.secret);
+	assert_int_equal(inv_node_auth(&f->inv, "nope", &got), -ENOENT);
+
+	/* A rekey: the new secret and the old one at once. */
+	assert_int_equal(inv_node_rekey(&f->inv, a.id, fresh), 0);
+	assert_int_equal(inv_node_auth(&f->inv, "node1", &got), 0);
+	assert_string_equal(got.secret, fresh);
+	assert_string_equal(got.old_secret, a.secret);
+	assert_int_equal(inv_node_key_taken(&f->inv, a.id), 0);
+	assert_int_equal(inv_node_auth(&f->inv, "node1", &got), 0);
+	assert_string_equal(got.old_secret, "");
+
+	/* A rekey inside a group that is rolled back: the secret before it again. */
+	assert_int_equal(inv_batch_begin(&f->inv), 0);
+	assert_int_equal(inv_exec(&f->inv, "BEGIN"), 0);
+	assert_int_equal(inv_node_rekey(&f->inv, a.id, err), 0);
+	assert_int_equal(inv_node_auth(&f->inv, "node1", &got), 0);
+	assert_string_equal(got.secret, err);
+	inv_rollback(&f->inv);
+	assert_int_equal(inv_batch_commit(&f->inv), 0);
+	assert_int_equal(inv_node_auth(&f->inv, "node1", &got), 0);
+	assert_string_equal(got.secret, fresh);
+
+	/* Many nodes: each found with its own secret. */
+	for (i = 0; i < 3000; i++) {
+		snprintf(name, sizeof(name), "m%05d", i);
+		snprintf(mac, sizeof(mac), "52:54:00:01:%02x:%02x", i >> 8, i & 255);
+		snprintf(ip, sizeof(ip), "10.1.%d.%d", i >> 8, i & 255);
+		b = mk(name, mac, ip);
+		assert_int_equal(inv_node_add(&f->inv, &b, err, sizeof(err)), 0);
+		assert_int_equal(inv_node_auth(&f->inv, name, &got), 0);
+		assert_string_equal(got.secret, b.secret);
+	}
+	assert_int_equal(inv_node_auth(&f->inv, "m00007", &got), 0);
+	assert_int_equal(inv_node_get(&f->inv, "m00007", &b), 0);
+	assert_string_equal(got.secret, b.secret);
+	assert_int_equal(got.id, b.id);
+
+	/* Removed: gone from memory too. */
+	assert_int_equal(inv_node_rm(&f->inv, "node1"), 0);
+	assert_int_equal(inv_node_auth(&f->inv, "node1", &got), -ENOENT);
+}
+
 /* Nonces only go up, and the last one survives a restart of snowd. */
 static void test_nonce(void **state)
 {
@@ -565,6 +626,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_future_schema_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nodes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nonce, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_node_auth, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_batch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_discovered, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tokens, setup, teardown),
