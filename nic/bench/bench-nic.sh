@@ -157,6 +157,8 @@ st = json.load(open(os.path.join(tmp, "a.status")))
 print("Stages measured alone at start-up (node 1), t = a + b*bytes per fragment")
 for s in st["stages"]:
     print("  %-12s a %8.0f ns  b %.4f ns/B  alone %8.0f MB/s" % (s["name"], s["a_ns"], s["b_ns_per_byte"], s["mb_s"]))
+print("  sending stages measured together: serial %s/1000 (0: a perfect pipeline, 1000: they take turns)" %
+      st.get("serial_pm", "-"))
 slow = min(s["mb_s"] for s in st["stages"])
 best_size = max(sizes, key=lambda k: med("pipe", k, 1)[0])
 bb = med("pipe", best_size, 1)[0]

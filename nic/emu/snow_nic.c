@@ -228,6 +228,7 @@ static json_t *snic_status(struct snic_state *st)
 	json_object_set_new(j, "credits", json_integer(ctl->credits));
 	json_object_set_new(j, "max_frag", json_integer(ctl->max_frag));
 	json_object_set_new(j, "fixed_frag", json_integer(ctl->fixed_frag));
+	json_object_set_new(j, "serial_pm", json_integer(ctl->serial_pm));
 	json_object_set_new(j, "tx_buffers", json_integer(ctl->tx_slots));
 	json_object_set_new(j, "rx_buffers", json_integer(ctl->rx_slots));
 	json_object_set_new(j, "epoch", json_integer(st->cfg.epoch));
@@ -760,6 +761,7 @@ int main(int argc, char **argv)
 			log_info("stage %-12s a %8.0f ns  b %.4f ns/B  alone %7.0f MB/s",
 				 c->stages[i].name, c->stages[i].a_ns, c->stages[i].b_ns,
 				 c->stages[i].mbps);
+		log_info("sending stages overlap: serial %u/1000 (0: a perfect pipeline)", c->serial_pm);
 	}
 	rc = selfpipe_open(&st.sig, snic_signals, 2, SELFPIPE_RESTART);
 	if (rc) {
