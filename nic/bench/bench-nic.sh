@@ -3,7 +3,8 @@
 # namespaces, in one run.  Prints figures and ratios; never fails on speed.
 #   - one-way latency and streaming bandwidth, 4 B .. 4 MiB: snow pipelined
 #     (snow-nic daemon), snow run to completion (the NIC inside the bench
-#     process), snow store-and-forward, TCP (same client program), plus
+#     process; by default each end pinned to its own CPU and polling, RTC_ENV),
+#     snow store-and-forward, TCP (same client program), plus
 #     sockperf and iperf3 for reference;
 #   - ROUNDS rounds (3), the variants in a rotated order each round, every
 #     figure the median with its spread (min..max) over the rounds;
@@ -27,24 +28,33 @@ ROUNDS=${ROUNDS:-3}
 nic_link b 250 || exit 1
 
 # run NAME [tcp|rtc] ARGS...: one bench pair, the client's rows appended to $TMP/NAME.
-# "tcp" measures TCP, "rtc" the NIC run to completion inside each bench process,
+# "tcp" measures TCP, "rtc" the NIC run to completion inside each bench process
+# (RTC_ENV: pinned and polling), "rtcs" the same sleeping in its waits, unpinned,
 # otherwise snow-nic (the daemon).
 run() {
 	local name=$1 kind=snow
 	shift
-	case ${1:-} in tcp | rtc) kind=$1; shift ;; esac
-	nic_pair "$kind" "$TMP/$name" "" "$@"
+	case ${1:-} in tcp | rtc | rtcs) kind=$1; shift ;; esac
+	case $kind in
+	rtc) nic_pair rtc "$TMP/$name" "$RTC_ENV" "$@" ;;
+	rtcs) nic_pair rtc "$TMP/$name" "" "$@" ;;
+	*) nic_pair "$kind" "$TMP/$name" "" "$@" ;;
+	esac
 }
+# Run to completion as a poll-mode driver: each bench on its own CPU, waits poll the
+# receive ring up to 200 us before sleeping, so neither side pays a wake-up across CPUs
+# (docs/nic.md).  RTC_ENV="" measures it sleeping and unpinned.
+RTC_ENV=${RTC_ENV-SNOWNIC_SPIN_US=200 PIN=0,1}
 
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "bench-nic: veth $VA<->$VB, MTU 65535, $(nproc) CPUs, $(uname -r), $ROUNDS rounds, load $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "threads are not pinned: two CPUs are shared with whatever else runs"
+echo "pipe, S&F, TCP: threads not pinned; rtc: ${RTC_ENV:-not pinned, no polling} (PIN=client,server CPUs); two CPUs shared with whatever else runs"
 RS=$((SCALE * 3 / 2 / ROUNDS)); [ "$RS" -ge 1 ] || RS=1
 SWEEP_SIZES=65536,262144,1048576,4194304
 FRAGS="0 4096 8192 16384 32768 49152 65495"
 for ((r = 0; r < ROUNDS; r++)); do
-	echo "round $((r + 1))/$ROUNDS: $(nic_order $r pipe sf tcp rtc | tr '\n' ' ')(load $(cut -d' ' -f1 /proc/loadavg))"
-	for v in $(nic_order $r pipe sf tcp rtc); do
+	echo "round $((r + 1))/$ROUNDS: $(nic_order $r pipe sf tcp rtc rtcs | tr '\n' ' ')(load $(cut -d' ' -f1 /proc/loadavg))"
+	for v in $(nic_order $r pipe sf tcp rtc rtcs); do
 		case $v in
 		# Latency for every size first, then bandwidth, each in its own pair: a
 		# bandwidth run in between keeps both ends busy, and the scheduler then
@@ -53,6 +63,7 @@ for ((r = 0; r < ROUNDS; r++)); do
 		sf) for t in lat bw; do run "sf.$r" --sf --test $t --iters-scale "$RS"; done ;;
 		tcp) for t in lat bw; do run "tcp.$r" tcp --test $t --iters-scale "$RS"; done ;;
 		rtc) for t in lat bw; do run "rtc.$r" rtc --test $t --iters-scale "$RS"; done ;;
+		rtcs) for t in lat bw; do run "rtcs.$r" rtcs --test $t --iters-scale "$RS"; done ;;
 		esac
 	done
 	# Fragment sweep: bandwidth at fixed fragment sizes (0: the model's pick), same rotation.
@@ -81,10 +92,10 @@ fi
 LOAD1=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "load at the end: $LOAD1"
 
-python3 - "$TMP" "$SOCKPERF" "$IPERF" "$ROUNDS" "$LOAD0" "$LOAD1" <<'EOF'
+python3 - "$TMP" "$SOCKPERF" "$IPERF" "$ROUNDS" "$LOAD0" "$LOAD1" "${RTC_ENV:-none}" <<'EOF'
 import json, os, statistics, sys
 tmp, sockperf, iperf, rounds = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
-load0, load1 = sys.argv[5], sys.argv[6]
+load0, load1, rtc_env = sys.argv[5], sys.argv[6], sys.argv[7]
 
 def table(name):
     rows = {}
@@ -146,6 +157,8 @@ st = json.load(open(os.path.join(tmp, "a.status")))
 print("Stages measured alone at start-up (node 1), t = a + b*bytes per fragment")
 for s in st["stages"]:
     print("  %-12s a %8.0f ns  b %.4f ns/B  alone %8.0f MB/s" % (s["name"], s["a_ns"], s["b_ns_per_byte"], s["mb_s"]))
+print("  sending stages measured together: serial %s/1000 (0: a perfect pipeline, 1000: they take turns)" %
+      st.get("serial_pm", "-"))
 slow = min(s["mb_s"] for s in st["stages"])
 best_size = max(sizes, key=lambda k: med("pipe", k, 1)[0])
 bb = med("pipe", best_size, 1)[0]
@@ -157,11 +170,12 @@ print("model's fragment choices (status file frag_for):", st["frag_for"])
 print()
 print("Summary: medians of %d rounds (min..max); load average %s at the start, %s at the end" %
       (rounds, load0, load1))
+print("rtc: run to completion with %s; rtcs: run to completion, unpinned, sleeping in its waits" % rtc_env)
 print("%-5s | %-26s | %-26s | %-26s" % ("", "64 B one-way latency us", "64 KiB bandwidth MB/s", "4 MiB bandwidth MB/s"))
 keys = [(64, 0), (65536, 1), (4194304, 1)]
-for v, label in (("pipe", "pipe"), ("rtc", "rtc"), ("sf", "S&F"), ("tcp", "TCP")):
+for v, label in (("pipe", "pipe"), ("rtc", "rtc"), ("rtcs", "rtcs"), ("sf", "S&F"), ("tcp", "TCP")):
     print("%-5s | " % label + " | ".join("%8.1f (%7.1f..%7.1f)" % med(v, k, c) for k, c in keys))
-for v, label in (("pipe", "pipe"), ("rtc", "rtc")):
+for v, label in (("pipe", "pipe"), ("rtc", "rtc"), ("rtcs", "rtcs")):
     r = []
     for k, c in keys:
         a, t = med(v, k, c)[0], med("tcp", k, c)[0]

@@ -13,7 +13,8 @@
 #                          bench process; engines stopped first) or tcp; the
 #                          client's rows appended to OUT, the server's to OUT.server.
 #                          ENVS is VAR=VALUE words for both benches; PIN=CPU among
-#                          them runs both on that one CPU (taskset) instead
+#                          them runs both on that one CPU (taskset), PIN=A,B the
+#                          client on CPU A and the server on CPU B
 #   nic_order R ITEMS...   ITEMS rotated by R, reversed on odd R (each runs early and late)
 #   nic_spawn CMD...       run CMD in the background, killed on exit; sets SPAWNED
 # Callers set BIN and may set TCP_PORT (5301) and BENCH_OPTS, given to both ends of
@@ -84,15 +85,18 @@ nic_engines_down() {
 }
 
 nic_pair() {
-	local kind=$1 out=$2 envs=$3 spid pin="" w
+	local kind=$1 out=$2 envs=$3 spid pin="" pinb="" w
 	shift 3
 	for w in $envs; do
-		case $w in PIN=*) pin="taskset -c ${w#PIN=}" ;; esac
+		case $w in
+		PIN=*,*) w=${w#PIN=}; pin="taskset -c ${w%,*}" pinb="taskset -c ${w#*,}" ;;
+		PIN=*) pin="taskset -c ${w#PIN=}" pinb=$pin ;;
+		esac
 	done
 	envs=$(for w in $envs; do case $w in PIN=*) ;; *) echo "$w" ;; esac; done)
 	case $kind in
 	tcp)
-		ip netns exec "$NSB" $pin "$BIN/snow-nic-bench" -r server -t tcp --port "$TCP_PORT" $BENCH_OPTS "$@" \
+		ip netns exec "$NSB" $pinb "$BIN/snow-nic-bench" -r server -t tcp --port "$TCP_PORT" $BENCH_OPTS "$@" \
 			>>"$out.server" 2>&1 &
 		spid=$!
 		# The server listens within a few ms; the client retries its connect.
@@ -102,7 +106,7 @@ nic_pair() {
 	rtc)
 		nic_engines_down
 		# shellcheck disable=SC2086
-		ip netns exec "$NSB" env $envs $pin "$BIN/snow-nic-bench" -r server --engine "$VB" --node 2 \
+		ip netns exec "$NSB" env $envs $pinb "$BIN/snow-nic-bench" -r server --engine "$VB" --node 2 \
 			--peer-mac "$MACA" --peer 1 $BENCH_OPTS "$@" >>"$out.server" 2>&1 &
 		spid=$!
 		# shellcheck disable=SC2086
@@ -111,7 +115,7 @@ nic_pair() {
 	snow)
 		nic_engines_up
 		# shellcheck disable=SC2086
-		ip netns exec "$NSB" env $envs $pin "$BIN/snow-nic-bench" -r server -s "$TMP/b.sock" --peer 1 \
+		ip netns exec "$NSB" env $envs $pinb "$BIN/snow-nic-bench" -r server -s "$TMP/b.sock" --peer 1 \
 			$BENCH_OPTS "$@" >>"$out.server" 2>&1 &
 		spid=$!
 		for _ in $(seq 100); do

@@ -20,6 +20,7 @@
 #include "log.h"
 
 #include <arpa/inet.h>
+#include <sched.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -490,6 +491,8 @@ static int engine_open(struct bench *b, size_t want, char *err, size_t errlen)
 	p.nicmem = 32u << 20;
 	p.ring_bytes = 16u << 20;
 	p.spin_ns = spin ? (uint32_t)strtoul(spin, NULL, 10) * 1000u : 0;
+	p.spin_adapt = getenv("SNOWNIC_SPIN_ADAPT") && atoi(getenv("SNOWNIC_SPIN_ADAPT"));
+	p.rx_direct = getenv("SNOWNIC_RX_DIRECT") && atoi(getenv("SNOWNIC_RX_DIRECT"));
 	/* Every engine job on this thread: no hand-offs at all (SNOWNIC_INLINE_DMA to compare). */
 	p.inline_bytes = inl ? (uint32_t)strtoul(inl, NULL, 10) : 1u << 20;
 	return snownic_inproc_open(&p, want, &b->nic, err, errlen);
@@ -643,6 +646,16 @@ int main(int argc, char **argv)
 			snow_lat(&b, 64, (unsigned)b.o.warm, &lat);
 		else
 			tcp_lat(&b, 64, (unsigned)b.o.warm, &lat);
+	}
+	if (getenv("SNOWNIC_UNPIN") && atoi(getenv("SNOWNIC_UNPIN"))) {
+		/* Started on a CPU of its own (taskset), free to move from here on. */
+		cpu_set_t all;
+		long i, n = sysconf(_SC_NPROCESSORS_ONLN);
+		CPU_ZERO(&all);
+		for (i = 0; i < n && i < CPU_SETSIZE; i++)
+			CPU_SET((int)i, &all);
+		if (sched_setaffinity(0, sizeof(all), &all))
+			log_warn("SNOWNIC_UNPIN");
 	}
 	list = b.o.sizes;
 	for (size = next_size(&b, &list, 0, true); size != SIZE_MAX; size = next_size(&b, &list, size, false)) {

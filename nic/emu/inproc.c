@@ -63,6 +63,8 @@ int snownic_inproc_open(const struct snownic_inproc_params *p, size_t mem_size,
 	hp.nicmem = p->nicmem;
 	hp.ring_bytes = p->ring_bytes;
 	hp.spin_ns = p->spin_ns;
+	hp.spin_adapt = p->spin_adapt;
+	hp.rx_direct = p->rx_direct;
 	hp.inline_bytes = p->inline_bytes;
 	hp.rx_cpu = 1;
 	rc = hal_emu_create(&hp, &ip->hal, err, errlen);

@@ -24,6 +24,8 @@ struct snownic_inproc_params {
 	size_t ring_bytes;       /* kernel receive ring */
 	uint32_t spin_ns;        /* the waiting thread polls the ring this long before sleeping */
 	uint32_t inline_bytes;   /* DMA jobs up to this size run on the caller's thread */
+	int spin_adapt;          /* spin only while spinning pays (hal_emu_params) */
+	int rx_direct;           /* no receive ring: frames copied into posted buffers */
 };
 
 /*

@@ -60,7 +60,7 @@ static const struct conf_option snic_options[] = {
 	{ "frag", 0, CONF_INT, O(frag), 0, 65535, "BYTES", "fixed fragment size (0: the cost model picks)" },
 	{ "min-frag", 0, CONF_INT, O(min_frag), 64, 65535, "BYTES", "smallest fragment the model may pick (1024)" },
 	{ "max-frag", 0, CONF_INT, O(max_frag), 0, 65535, "BYTES", "largest fragment (0: MTU - 40)" },
-	{ "rx-ring", 0, CONF_STR, O(rx_ring), 0, 0, "v2|v3", "AF_PACKET receive ring version (v2)" },
+	{ "rx-ring", 0, CONF_STR, O(rx_ring), 0, 0, "v2|v3|none", "AF_PACKET receive ring version (v2); none: no ring, each frame copied from the socket straight into the posted NIC buffer by the NIC CPU" },
 	{ "rx-engine", 0, CONF_STR, O(rx_engine), 0, 0, "cpu|thread", "who reads the wire's receive ring: the NIC CPU itself (no hand-off) or a receive engine thread (cpu)" },
 	{ "ring-mb", 0, CONF_INT, O(ring_mb), 1, 1024, "MIB", "kernel receive ring size (16)" },
 	{ "spin-us", 0, CONF_INT, O(spin_us), 0, 100000, "US", "idle engines spin this long before sleeping (0)" },
@@ -151,8 +151,8 @@ static int snic_config(struct snic_state *st, char *err, size_t errlen)
 		snprintf(err, errlen, "rx-engine: '%s' is not cpu or thread", o->rx_engine);
 		return -EINVAL;
 	}
-	if (strcmp(o->rx_ring, "v2") && strcmp(o->rx_ring, "v3")) {
-		snprintf(err, errlen, "rx-ring: '%s' is not v2 or v3", o->rx_ring);
+	if (strcmp(o->rx_ring, "v2") && strcmp(o->rx_ring, "v3") && strcmp(o->rx_ring, "none")) {
+		snprintf(err, errlen, "rx-ring: '%s' is not v2, v3 or none", o->rx_ring);
 		return -EINVAL;
 	}
 	if (o->frag && o->frag < SNF_FRAG_MIN) {
@@ -228,6 +228,7 @@ static json_t *snic_status(struct snic_state *st)
 	json_object_set_new(j, "credits", json_integer(ctl->credits));
 	json_object_set_new(j, "max_frag", json_integer(ctl->max_frag));
 	json_object_set_new(j, "fixed_frag", json_integer(ctl->fixed_frag));
+	json_object_set_new(j, "serial_pm", json_integer(ctl->serial_pm));
 	json_object_set_new(j, "tx_buffers", json_integer(ctl->tx_slots));
 	json_object_set_new(j, "rx_buffers", json_integer(ctl->rx_slots));
 	json_object_set_new(j, "epoch", json_integer(st->cfg.epoch));
@@ -737,6 +738,7 @@ int main(int argc, char **argv)
 	hp.nicmem = (size_t)st.o.nic_mem << 20;
 	hp.rx_v3 = !strcmp(st.o.rx_ring, "v3");
 	hp.rx_cpu = !strcmp(st.o.rx_engine, "cpu");
+	hp.rx_direct = !strcmp(st.o.rx_ring, "none");
 	hp.ring_bytes = (size_t)st.o.ring_mb << 20;
 	hp.spin_ns = (uint32_t)st.o.spin_us * 1000u;
 	hp.inline_bytes = (uint32_t)st.o.inline_dma;
@@ -759,6 +761,7 @@ int main(int argc, char **argv)
 			log_info("stage %-12s a %8.0f ns  b %.4f ns/B  alone %7.0f MB/s",
 				 c->stages[i].name, c->stages[i].a_ns, c->stages[i].b_ns,
 				 c->stages[i].mbps);
+		log_info("sending stages overlap: serial %u/1000 (0: a perfect pipeline)", c->serial_pm);
 	}
 	rc = selfpipe_open(&st.sig, snic_signals, 2, SELFPIPE_RESTART);
 	if (rc) {

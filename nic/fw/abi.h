@@ -145,7 +145,13 @@ struct snf_ctl {
 	uint32_t comp_off, comp_size;
 	uint32_t inline_off;   /* comp_size * SNF_INLINE_MAX bytes */
 	uint32_t fixed_frag;   /* nonzero: every message uses this fragment */
-	uint32_t pad[2];
+	/*
+	 * How much the sending stages fail to overlap, per mille, measured by
+	 * calibration: 0 a perfect pipeline (the bottleneck hides the others),
+	 * 1000 the stages take turns (each fragment costs all of them).
+	 */
+	uint32_t serial_pm;
+	uint32_t pad[1];
 	struct snf_stage stages[SNF_STAGES];
 	struct snf_counters counters;
 };

@@ -39,6 +39,11 @@ unsigned cost_bottleneck(const struct snf_stage *st, unsigned nst, double f)
 
 double cost_time(const struct snf_stage *st, unsigned nst, uint64_t n, uint32_t f)
 {
+	return cost_time_s(st, nst, n, f, 0);
+}
+
+double cost_time_s(const struct snf_stage *st, unsigned nst, uint64_t n, uint32_t f, double s)
+{
 	uint64_t k = f ? (n + f - 1) / f : 1;
 	unsigned i, bn;
 	double t = 0;
@@ -48,13 +53,19 @@ double cost_time(const struct snf_stage *st, unsigned nst, uint64_t n, uint32_t 
 	bn = cost_bottleneck(st, nst, f);
 	for (i = 0; i < nst; i++)
 		t += st[i].a_ns + st[i].b_ns * f;
-	return t + (double)(k - 1) * (st[bn].a_ns + st[bn].b_ns * f);
+	return t + (double)(k - 1) * ((1 - s) * (st[bn].a_ns + st[bn].b_ns * f) + s * t);
 }
 
 uint32_t cost_frag(const struct snf_stage *st, unsigned nst, uint64_t n, uint32_t min_frag,
 		   uint32_t max_frag)
 {
-	double f = max_frag, others;
+	return cost_frag_s(st, nst, n, min_frag, max_frag, 0);
+}
+
+uint32_t cost_frag_s(const struct snf_stage *st, unsigned nst, uint64_t n, uint32_t min_frag,
+		     uint32_t max_frag, double s)
+{
+	double f = max_frag, others, suma;
 	unsigned i, it, bn;
 	uint64_t k, fr;
 
@@ -67,11 +78,15 @@ uint32_t cost_frag(const struct snf_stage *st, unsigned nst, uint64_t n, uint32_
 	 */
 	for (it = 0; it < 4; it++) {
 		bn = cost_bottleneck(st, nst, f);
-		others = 0;
-		for (i = 0; i < nst; i++)
+		others = suma = 0;
+		for (i = 0; i < nst; i++) {
+			suma += st[i].a_ns;
 			if (i != bn)
 				others += st[i].b_ns;
-		f = others > 0 ? sqrt((double)n * st[bn].a_ns / others) : max_frag;
+		}
+		others *= 1 - s;
+		f = others > 0 ? sqrt((double)n * ((1 - s) * st[bn].a_ns + s * suma) / others) :
+				 max_frag;
 		if (f < min_frag)
 			f = min_frag;
 		if (f > max_frag)

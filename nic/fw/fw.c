@@ -133,7 +133,8 @@ uint32_t nicfw_frag_for(const struct nicfw *fw, uint64_t n)
 	if (fw->cfg.fixed_frag)
 		f = fw->cfg.fixed_frag < fw->ctl->max_frag ? fw->cfg.fixed_frag : fw->ctl->max_frag;
 	else
-		f = cost_frag(fw->ctl->stages, SNF_STAGES, n, fw->cfg.min_frag, fw->ctl->max_frag);
+		f = cost_frag_s(fw->ctl->stages, SNF_STAGES, n, fw->cfg.min_frag, fw->ctl->max_frag,
+				fw->ctl->serial_pm / 1000.0);
 	if (!f)
 		f = n < fw->ctl->max_frag ? (uint32_t)n : fw->ctl->max_frag;
 	return f ? f : 1;

@@ -23,8 +23,11 @@ struct hal_emu_params {
 	int rx_v3;          /* 1: TPACKET_V3 receive ring, 0: TPACKET_V2 */
 	size_t ring_bytes;  /* kernel receive ring */
 	uint32_t spin_ns;   /* how long an idle engine spins before sleeping */
+	int spin_adapt;     /* 1: the NIC CPU's spin backs off while spins keep failing */
 	uint32_t inline_bytes; /* an idle engine's job up to this size is done by the caller */
 	int rx_cpu;         /* 1: the NIC CPU reads the wire ring itself (no receive thread) */
+	int rx_direct;      /* 1: no ring: the NIC CPU copies each frame from the socket straight
+			     * into the posted NIC buffer (recvfrom, on the receiver's CPU); implies rx_cpu */
 };
 
 /*

@@ -81,6 +81,12 @@ int wire_packet_open(const char *ifname, int v3, size_t ring_bytes, struct wire_
 	w->mtu = (uint32_t)ifr.ifr_mtu;
 	maxframe = w->mtu + SNF_ETH_HLEN;
 
+	if (!ring_bytes) {
+		/* No ring: the receiver copies each frame out of the socket itself. */
+		int rcvbuf = 16 << 20;
+		setsockopt(w->fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf));
+		goto bind;
+	}
 	ver = v3 ? TPACKET_V3 : TPACKET_V2;
 	if (setsockopt(w->fd, SOL_PACKET, PACKET_VERSION, &ver, sizeof(ver)) < 0) {
 		rc = -errno;
@@ -131,6 +137,7 @@ int wire_packet_open(const char *ifname, int v3, size_t ring_bytes, struct wire_
 	}
 	/* The ring's pages, touched now rather than by the first frames (see nic_prefault). */
 	nic_prefault(w->ring, w->ring_size, 0);
+bind:
 	/* We are the NIC: our frames need no queueing discipline. */
 	setsockopt(w->fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof(one));
 	if (bind(w->fd, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
@@ -142,7 +149,8 @@ int wire_packet_open(const char *ifname, int v3, size_t ring_bytes, struct wire_
 	return 0;
 
 err_unmap:
-	munmap(w->ring, w->ring_size);
+	if (w->ring)
+		munmap(w->ring, w->ring_size);
 err_close:
 	close(w->fd);
 err_free:
@@ -154,7 +162,8 @@ void wire_packet_close(struct wire_packet *w)
 {
 	if (!w)
 		return;
-	munmap(w->ring, w->ring_size);
+	if (w->ring)
+		munmap(w->ring, w->ring_size);
 	close(w->fd);
 	free(w);
 }
@@ -246,12 +255,31 @@ static int recv_v3(struct wire_packet *w, wire_rx_fn fn, void *ctx)
 
 int wire_packet_recv(struct wire_packet *w, wire_rx_fn fn, void *ctx)
 {
+	if (!w->ring)
+		return 0;
 	return w->v3 ? recv_v3(w, fn, ctx) : recv_v2(w, fn, ctx, INT_MAX);
 }
 
 int wire_packet_recv_max(struct wire_packet *w, wire_rx_fn fn, void *ctx, int max)
 {
+	if (!w->ring)
+		return 0;
 	return w->v3 ? recv_v3(w, fn, ctx) : recv_v2(w, fn, ctx, max);
+}
+
+long wire_packet_recv_into(struct wire_packet *w, void *buf, size_t len, int *pkttype)
+{
+	struct sockaddr_ll sll = { 0 };
+	socklen_t sl = sizeof(sll);
+	ssize_t n;
+
+	do
+		n = recvfrom(w->fd, buf, len, MSG_DONTWAIT | MSG_TRUNC, (struct sockaddr *)&sll, &sl);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -errno;
+	*pkttype = sll.sll_pkttype;
+	return n;
 }
 
 uint64_t wire_packet_drops(struct wire_packet *w)

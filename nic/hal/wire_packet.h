@@ -18,6 +18,8 @@ typedef void (*wire_rx_fn)(void *ctx, const uint8_t *frame, uint32_t len, int pk
 
 /*
  * Open ifname.  ring_bytes is the kernel receive ring; v3 picks TPACKET_V3.
+ * ring_bytes 0: no ring; frames wait in the socket's queue (up to 16 MiB)
+ * and wire_packet_recv_into() copies one into a buffer of the caller's.
  * *out is freed with wire_packet_close().  @ret 0 or -errno with err filled
  * (no such interface, not root, interface down is fine).
  */
@@ -39,6 +41,13 @@ int wire_packet_send(struct wire_packet *w, const void *frame, size_t len);
 int wire_packet_recv(struct wire_packet *w, wire_rx_fn fn, void *ctx);
 /* The same for at most max frames (TPACKET_V2; V3 hands whole blocks). */
 int wire_packet_recv_max(struct wire_packet *w, wire_rx_fn fn, void *ctx, int max);
+
+/*
+ * Without a ring: the next frame into buf (at most len bytes, longer frames
+ * truncated), without waiting.  @ret the frame's length (may exceed len),
+ * 0 when none is queued, or -errno; *pkttype its PACKET_* type.
+ */
+long wire_packet_recv_into(struct wire_packet *w, void *buf, size_t len, int *pkttype);
 
 /* Frames dropped by the kernel (ring full) or truncated, since opening. */
 uint64_t wire_packet_drops(struct wire_packet *w);

@@ -341,6 +341,7 @@ void snownic_info(const struct snownic *h, struct snownic_info *o)
 	o->fixed_frag = c->fixed_frag;
 	o->flow_control = (int)c->flow_control;
 	memcpy(o->stages, c->stages, sizeof(o->stages));
+	o->serial_pm = c->serial_pm;
 }
 
 const struct snf_counters *snownic_counters(const struct snownic *h) { return &h->ctl->counters; }

@@ -61,6 +61,7 @@ struct snownic_info {
 	uint32_t mtu, max_frag, threshold, credits, tx_slots, rx_slots, fixed_frag;
 	int flow_control;
 	struct snf_stage stages[SNF_STAGES];
+	uint32_t serial_pm; /* how much the sending stages take turns, per mille (abi.h) */
 };
 
 /*

@@ -93,15 +93,32 @@ wait "$busy_srv"
 check "engines restart with a receive engine thread" start_nics --rx-engine thread
 check "receive engine thread: 4 B .. 1 MiB, every byte checked" \
 	pair rxthr --verify --min-size 4 --max-size 1048576 --iters-scale 2 --window 8
+# No receive ring: the NIC CPU copies each frame from the socket into the posted buffer.
+check "engines restart without a receive ring (--rx-ring none)" start_nics --rx-ring none
+check "no receive ring: 4 B .. 1 MiB, every byte checked" \
+	pair rxnone --verify --min-size 4 --max-size 1048576 --iters-scale 2 --window 8
 stop_pid "$PIDA"; stop_pid "$PIDB"; PIDA= PIDB=
 
 # rtc ARGS...: the NIC run to completion inside each bench process (no snow-nic on the link).
+# rtc_env "VAR=VALUE ..." ARGS...: the same with those variables set for both.
+RTC_ENV=
+rtc_env() {
+	local rc
+	RTC_ENV=$1
+	shift
+	rtc "$@"
+	rc=$?
+	RTC_ENV=
+	return $rc
+}
 rtc() {
 	local spid crc src
-	ip netns exec "$NSB" timeout 120 "$BENCH" -r server --engine "$VB" --node 2 --peer-mac $MACA \
+	# shellcheck disable=SC2086
+	ip netns exec "$NSB" env $RTC_ENV timeout 120 "$BENCH" -r server --engine "$VB" --node 2 --peer-mac $MACA \
 		--peer 1 "$@" >"$TMP/rtc.server" 2>&1 &
 	spid=$!
-	ip netns exec "$NSA" timeout 120 "$BENCH" -r client --engine "$VA" --node 1 --peer-mac $MACB \
+	# shellcheck disable=SC2086
+	ip netns exec "$NSA" env $RTC_ENV timeout 120 "$BENCH" -r client --engine "$VA" --node 1 --peer-mac $MACB \
 		--peer 2 "$@" >"$TMP/rtc.client" 2>&1
 	crc=$?
 	wait "$spid"
@@ -110,6 +127,11 @@ rtc() {
 }
 check "run to completion (the NIC in the application): 4 B .. 4 MiB, every byte checked" \
 	rtc --verify --min-size 4 --max-size 4194304 --iters-scale 2 --window 8
+# The bench's fast modes: polling waits (spin budget, adaptive), and no receive ring
+# (frames copied from the socket straight into posted NIC buffers).
+check "run to completion, polling and without a receive ring: 4 B .. 4 MiB, every byte checked" \
+	rtc_env "SNOWNIC_SPIN_US=200 SNOWNIC_SPIN_ADAPT=1 SNOWNIC_RX_DIRECT=1" \
+	--verify --min-size 4 --max-size 4194304 --iters-scale 2 --window 8
 
 # Flow control off, a receiver that posts slowly: drops counted, nothing corrupted.
 check "engines restart with flow control off and little NIC memory" \

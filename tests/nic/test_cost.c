@@ -92,6 +92,39 @@ static void test_near_optimal(void **state)
 	}
 }
 
+/*
+ * Stages that overlap only partly: s = 0 is the plain model, s = 1 (they take
+ * turns) the largest fragment, larger fragments as s grows, and the pick is
+ * near the best the partly-overlapped model knows.
+ */
+static void test_serial(void **state)
+{
+	uint64_t n = 4u << 20;
+	double s[] = { 0, 0.25, 0.5, 0.9 };
+	uint32_t f, prev = 0, g;
+	unsigned i;
+
+	assert_int_equal(cost_frag_s(st, SNF_STAGES, n, 1024, 1u << 20, 0),
+			 cost_frag(st, SNF_STAGES, n, 1024, 1u << 20));
+	/* s = 1: the largest fragment, evened out over the message. */
+	f = cost_frag_s(st, SNF_STAGES, n, 1024, 65000, 1);
+	assert_true(f <= 65000 && (n + f - 1) / f == (n + 65000 - 1) / 65000);
+	for (i = 0; i < 4; i++) {
+		double tf, best;
+		f = cost_frag_s(st, SNF_STAGES, n, 256, 1u << 20, s[i]);
+		assert_true(f >= prev);
+		prev = f;
+		tf = best = cost_time_s(st, SNF_STAGES, n, f, s[i]);
+		for (g = 256; g <= (1u << 20); g += 256) {
+			double tg = cost_time_s(st, SNF_STAGES, n, g, s[i]);
+			if (tg < best)
+				best = tg;
+		}
+		if (tf > best * 1.03)
+			fail_msg("s=%.2f: f=%u costs %.0f ns, best %.0f ns", s[i], f, tf, best);
+	}
+}
+
 /* Fragments of a message come out about equal: no runt last fragment. */
 static void test_even(void **state)
 {
@@ -112,6 +145,7 @@ int main(void)
 		cmocka_unit_test(test_clamps),
 		cmocka_unit_test(test_near_optimal),
 		cmocka_unit_test(test_even),
+		cmocka_unit_test(test_serial),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

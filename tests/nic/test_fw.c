@@ -191,6 +191,9 @@ static void test_calibration(void **state)
 	struct snownic_info info;
 
 	snownic_info(f->n[0].h, &info);
+	/* The test HAL's engines run beside each other: the stages overlap. */
+	print_message("serial_pm %u\n", info.serial_pm);
+	assert_true(info.serial_pm < 200);
 	/* Host DMA measured alone: exactly the test engine's cost. */
 	if (info.stages[0].a_ns < 1990 || info.stages[0].a_ns > 2010 ||
 	    info.stages[0].b_ns < 0.0999 || info.stages[0].b_ns > 0.1001)
