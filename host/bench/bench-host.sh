@@ -50,7 +50,7 @@ now() { date +%s.%N; }
 # a measured window of $secs; fills the rate_snowd_NAME variable.
 run_load() {
 	local name=$1 t0 t1 m0 m1 s; shift
-	"$SNOW_BIN/snow-nodesim" --url "$url" --token "$token" --json --stats "$@" \
+	"$SNOW_BIN/snow-nodesim" --url "$url" --token "$token" --json --stats --keep-alive "$@" \
 		>"$dir/$name.json" 2>"$dir/$name.err" &
 	sim=$!
 	s=$SECONDS
@@ -123,7 +123,7 @@ k1=$dir/k1.json m10=$dir/m10.json rb=$dir/reboot.json
 rbf() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get(sys.argv[2], "n/a"))' "$rb" "$1"; }
 cat <<EOF2
 
-## make bench-host, $(date -u +%Y-%m-%d) on $(nproc) cores ($(uname -r)), report interval 2000 ms, nodesim concurrency 256
+## make bench-host, $(date -u +%Y-%m-%d) on $(nproc) cores ($(uname -r)), report interval 2000 ms, nodesim concurrency 256, keep-alive (snow-agent's default)
 
 | figure | 1k nodes | ${big} nodes |
 |---|---|---|

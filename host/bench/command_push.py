@@ -50,6 +50,7 @@ def req(method, path, body=None):
 
 
 acked = {}          # command id -> (monotonic time, state)
+seen = {}           # command id -> the states the stream said, in order
 lock = threading.Lock()
 stream_up = threading.Event()
 
@@ -61,19 +62,24 @@ def listen():
     stream_up.set()
     ev = None
     while True:
-        line = r.fp.readline()
+        line = r.readline()  # chunked: r.fp would hand out the chunk-size lines, and split events
         if not line:
             return
         line = line.decode(errors="replace").rstrip("\r\n")
-        if line.startswith("event:"):
+        if not line:
+            ev = None  # an event ends at a blank line; the next may have no "event:" line
+        elif line.startswith("event:"):
             ev = line[6:].strip()
         elif line.startswith("data:") and ev == "command":
             try:
                 cmd = json.loads(line[5:])
             except ValueError:
                 continue
-            if cmd.get("state") not in ("queued", "sent"):
-                with lock:
+            if "id" not in cmd or "state" not in cmd:
+                continue
+            with lock:
+                seen.setdefault(cmd["id"], []).append(cmd.get("state"))
+                if cmd.get("state") not in ("queued", "sent"):
                     acked.setdefault(cmd["id"], (time.monotonic(), cmd["state"]))
 
 
@@ -127,6 +133,10 @@ def pct(p):
     return round(times[min(len(times) - 1, int(p * len(times)))], 3) if times else None
 
 
+missing = [i for i in ids if i not in acked]
+if missing:
+    print("not acknowledged on the stream: %d, e.g. %s" % (
+        len(missing), ", ".join("%d %s" % (i, seen.get(i, [])) for i in missing[:5])), file=sys.stderr)
 back, t_back = 0, None
 if op == "reboot" and "--no-back" not in flags:
     while time.monotonic() < deadline:
