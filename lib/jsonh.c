@@ -125,3 +125,8 @@ char *jsonh_dump(const json_t *v)
 {
 	return json_dumps(v, JSON_COMPACT);
 }
+
+char *jsonh_dump_wire(const json_t *v)
+{
+	return json_dumps(v, JSON_COMPACT | JSON_REAL_PRECISION(15));
+}

@@ -36,5 +36,12 @@ int jsonh_only_keys(json_t *obj, const char *const *allowed, char *err, size_t e
 
 /* Compact serialisation.  @ret a malloc()ed string the caller frees, or NULL. */
 char *jsonh_dump(const json_t *v);
+/*
+ * What a node sends (snow-agent and snow-nodesim alike): as jsonh_dump, but
+ * a real with 15 significant digits, so 0.52 goes out as 0.52 and not as
+ * jansson's 0.52000000000000002.  A decimal of up to 15 digits comes back
+ * as the same double; no reading a node has is finer than that.
+ */
+char *jsonh_dump_wire(const json_t *v);
 
 #endif

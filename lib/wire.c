@@ -135,7 +135,7 @@ int wire_post_raw(struct wire_client *c, const char *path, json_t *body, struct 
 	int rc;
 
 	*status = 0;
-	text = jsonh_dump(body);
+	text = jsonh_dump_wire(body);
 	if (!text) {
 		snprintf(err, errlen, "cannot serialise request");
 		return -ENOMEM;

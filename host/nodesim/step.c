@@ -44,7 +44,7 @@ static int ns_req_signed(struct nodesim *ns, struct ns_node *n, const char *path
 	char sig[SIGN_HEX_LEN + 1], full[512];
 	int64_t now = (int64_t)time(NULL);
 	uint64_t nonce;
-	char *text = jsonh_dump(body);
+	char *text = jsonh_dump_wire(body);
 	size_t len;
 	int rc;
 
