@@ -547,56 +547,63 @@ static enum MHD_Result chan_do_overlay(struct http_ctx *h, struct inv_node *n, j
 	return http_text(h, "application/octet-stream", &out);
 }
 
-/* Authenticate, parse, then run one of the handlers. */
-static enum MHD_Result chan_request(struct http_ctx *h,
-				    enum MHD_Result (*fn)(struct http_ctx *, struct inv_node *, json_t *))
+/*
+ * What every node request does first: a request held for the group commit
+ * gets its answer, any other is authenticated (n filled).  @ret 1 with *ret
+ * the answer already given, or 0 to go on.
+ */
+static int chan_begin(struct http_ctx *h, struct inv_node *n, enum MHD_Result *ret)
 {
 	struct chan_held *held = h->pending;
-	enum MHD_Result ret;
-	struct inv_node n;
-	json_t *body;
-	char err[256];
 
 	if (held) {
 		/* Back after the group commit (chan_commit resumed the connection). */
 		h->pending = NULL;
 		if (held->failed) {
-			ret = http_error(h, MHD_HTTP_SERVICE_UNAVAILABLE,
-					 "inventory error: not stored, send again");
+			*ret = http_error(h, MHD_HTTP_SERVICE_UNAVAILABLE,
+					  "inventory error: not stored, send again");
 		} else {
-			ret = http_json(h, MHD_HTTP_OK, held->answer);
+			*ret = http_json(h, MHD_HTTP_OK, held->answer);
 			held->answer = NULL; /* http_json took it */
 		}
 		chan_held_free(held);
-		return ret;
+		return 1;
 	}
-	if (chan_auth(h, &n, &ret)) {
-		explicit_bzero(n.secret, sizeof(n.secret));
-		return ret;
+	if (chan_auth(h, n, ret)) {
+		explicit_bzero(n->secret, sizeof(n->secret));
+		return 1;
 	}
-	if (fn == chan_do_report) {
-		/* Most reports: no tree built (report_fast.c); the others go on below. */
-		struct report_head head;
-		struct report_state rep;
-		int rc;
+	return 0;
+}
 
-		memset(&rep, 0, sizeof(rep));
-		rc = report_fast(h->body.data, h->body.len, &head, &rep);
-		if (rc) {
-			ret = rc < 0 ? http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory")
-				     : chan_take_report(h, &n, &head, &rep, NULL);
-			explicit_bzero(n.secret, sizeof(n.secret));
-			return ret;
-		}
-	}
+/* Parse the body, then run fn (after chan_begin). */
+static enum MHD_Result chan_parsed(struct http_ctx *h, struct inv_node *n,
+				   enum MHD_Result (*fn)(struct http_ctx *, struct inv_node *, json_t *))
+{
+	enum MHD_Result ret;
+	json_t *body;
+	char err[256];
+
 	body = jsonh_parse_object(h->body.data, h->body.len, err, sizeof(err));
 	if (!body)
 		ret = http_error(h, MHD_HTTP_BAD_REQUEST, "%s", err);
 	else
-		ret = fn(h, &n, body);
+		ret = fn(h, n, body);
 	json_decref(body);
-	explicit_bzero(n.secret, sizeof(n.secret));
+	explicit_bzero(n->secret, sizeof(n->secret));
 	return ret;
+}
+
+/* Authenticate, parse, then run one of the handlers. */
+static enum MHD_Result chan_request(struct http_ctx *h,
+				    enum MHD_Result (*fn)(struct http_ctx *, struct inv_node *, json_t *))
+{
+	enum MHD_Result ret;
+	struct inv_node n;
+
+	if (chan_begin(h, &n, &ret))
+		return ret;
+	return chan_parsed(h, &n, fn);
 }
 
 enum MHD_Result chan_register(struct http_ctx *h)
@@ -604,9 +611,28 @@ enum MHD_Result chan_register(struct http_ctx *h)
 	return chan_request(h, chan_do_register);
 }
 
+/*
+ * A report: most (values and watermarks only) are read by report_fast()
+ * without a JSON tree; the others go through jansson and report_check().
+ */
 enum MHD_Result chan_report(struct http_ctx *h)
 {
-	return chan_request(h, chan_do_report);
+	struct report_head head;
+	struct report_state rep;
+	enum MHD_Result ret;
+	struct inv_node n;
+	int rc;
+
+	if (chan_begin(h, &n, &ret))
+		return ret;
+	memset(&rep, 0, sizeof(rep));
+	rc = report_fast(h->body.data, h->body.len, &head, &rep);
+	if (!rc)
+		return chan_parsed(h, &n, chan_do_report);
+	ret = rc < 0 ? http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory")
+		     : chan_take_report(h, &n, &head, &rep, NULL);
+	explicit_bzero(n.secret, sizeof(n.secret));
+	return ret;
 }
 
 enum MHD_Result chan_overlay(struct http_ctx *h)
