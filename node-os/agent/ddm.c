@@ -6,70 +6,19 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <poll.h>
 #include <sched.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "clock.h"
-#include "nicst.h"
 #include "sample.h"
 #include "tree.h"
-
-#define DDM_DIAG_READ_BYTES (4u << 20) /* block read test: the first 4 MiB */
-/* snow-nic --self-test: calibration plus four messages (env->tick pats the watchdog meanwhile). */
-#define DDM_NIC_DIAG_MS 15000
-#define DDM_NIC_STOP_MS 3000  /* offline: how long snow-nic gets to exit */
-#define DDM_NIC_START_MS 6000 /* online: how long to wait for a fresh status */
-/* Long operations call env->tick at least this often (the agent pats its watchdog). */
-#define DDM_TICK_MS 500
-
-struct ddm_list;
-
-/* What a class's scan sees: the node, and what it must spare. */
-struct ddm_scan_ctx {
-	struct ddm *d;              /* the agent's marks (block run states it keeps) */
-	const struct ddm_env *env;
-	const char *service;        /* the service interface's name ("" when not found) */
-	struct ddm_list *l;         /* the devices found so far: append to it */
-};
-
-/*
- * A device class: what it finds under ROOT and what it can do.  Each class
- * is one const table below, listed in ddm_classes[] in the order devices
- * appear in a report.  A NULL method means the class cannot do that: its
- * scan also sets the device's `cannot` reason, so the state rules refuse the
- * op before it gets here.  name is the part of the path after the class's
- * folder ("cpu0" of "cpu/cpu0").  No method keeps a pointer to its arguments.
- */
-struct ddm_class_ops {
-	/* The class as reports show it (instr_dev.cls). */
-	const char *name;
-	/*
-	 * Append this class's devices (ddm_add(), owned by sc->l and freed with
-	 * the scan) with their run state, stats and `cannot` reasons.  Out of
-	 * memory stops the class's scan, leaving what was added.
-	 */
-	void (*scan)(const struct ddm_class_ops *cls, const struct ddm_scan_ctx *sc);
-	/*
-	 * Make dev (borrowed from the last scan) online, offline or shut down
-	 * (op); d's marks may change, dev's run state is seen by the next scan.
-	 * @ret 0 or -errno with err filled (the kernel's word, e.g. EBUSY).
-	 */
-	int (*set_run)(struct ddm *d, const struct ddm_env *env, const struct instr_dev *dev,
-		       const char *name, enum instr_op op, char *err, size_t errlen);
-	/* The intrusive test of an offline device: result and detail into c (the caller's). */
-	void (*diag)(const struct ddm_env *env, const char *name, struct instr_check *c);
-	/* The non-intrusive check of a device as it runs: into c (the caller's). */
-	void (*audit)(const struct ddm_env *env, const char *name, struct instr_check *c);
-};
+#include "ddm_priv.h"
 
 /* ---- helpers --------------------------------------------------------------- */
 
@@ -84,14 +33,13 @@ static void ddm_copy(char *dst, size_t cap, const char *src)
 	dst[l] = '\0';
 }
 
-static void ddm_cannot(struct instr_dev *dev, enum instr_op op, const char *why)
+void ddm_cannot(struct instr_dev *dev, enum instr_op op, const char *why)
 {
 	ddm_copy(dev->cannot[op], sizeof(dev->cannot[op]), why);
 }
 
 /* Write s to ROOT/rel (sysfs takes one write).  @ret 0 or -errno, err filled. */
-static int ddm_write(const char *root, const char *rel, const char *s, char *err,
-		     size_t errlen)
+int ddm_write(const char *root, const char *rel, const char *s, char *err, size_t errlen)
 {
 	char path[4096];
 	size_t len = strlen(s);
@@ -122,7 +70,7 @@ static int ddm_write(const char *root, const char *rel, const char *s, char *err
 	return 0;
 }
 
-static int ddm_exists(const char *root, const char *rel)
+int ddm_exists(const char *root, const char *rel)
 {
 	char path[4096];
 
@@ -131,7 +79,7 @@ static int ddm_exists(const char *root, const char *rel)
 }
 
 /* Basename of the link ROOT/rel ("" when it is no link). */
-static void ddm_link_base(const char *root, const char *rel, char *out, size_t cap)
+void ddm_link_base(const char *root, const char *rel, char *out, size_t cap)
 {
 	char path[4096], target[4096];
 	ssize_t n;
@@ -147,13 +95,13 @@ static void ddm_link_base(const char *root, const char *rel, char *out, size_t c
 	ddm_copy(out, cap, b ? b + 1 : target);
 }
 
-static void ddm_stat_num(json_t *stats, const char *key, double v)
+void ddm_stat_num(json_t *stats, const char *key, double v)
 {
 	json_object_set_new(stats, key, json_integer((json_int_t)v));
 }
 
 /* Directory entries of ROOT/rel whose names start with prefix, sorted. */
-static int ddm_list(const char *root, const char *rel, const char *prefix, char ***out)
+int ddm_list(const char *root, const char *rel, const char *prefix, char ***out)
 {
 	char path[4096];
 	struct dirent *de;
@@ -184,7 +132,7 @@ static int ddm_list(const char *root, const char *rel, const char *prefix, char 
 	return n;
 }
 
-static void ddm_list_free(char **names, int n)
+void ddm_list_free(char **names, int n)
 {
 	while (n > 0)
 		free(names[--n]);
@@ -192,7 +140,7 @@ static void ddm_list_free(char **names, int n)
 }
 
 /* "cpu10" after "cpu9": compare the number after a common prefix. */
-static int ddm_natcmp(const void *a, const void *b)
+int ddm_natcmp(const void *a, const void *b)
 {
 	const char *x = *(const char *const *)a, *y = *(const char *const *)b;
 
@@ -206,7 +154,7 @@ static int ddm_natcmp(const void *a, const void *b)
 	return strcmp(x, y);
 }
 
-static struct ddm_mark *ddm_mark_get(struct ddm *d, const char *path, int create)
+struct ddm_mark *ddm_mark_get(struct ddm *d, const char *path, int create)
 {
 	size_t i;
 
@@ -228,15 +176,9 @@ static struct ddm_mark *ddm_mark_get(struct ddm *d, const char *path, int create
 	return &d->marks[d->nmarks++];
 }
 
-/* The growing list a scan builds. */
-struct ddm_list {
-	struct instr_dev *dev;
-	size_t n, cap;
-};
-
 /* A new device of class cls at fmt % name, enabled and online; NULL when out of memory. */
-static struct instr_dev *ddm_add(struct ddm_list *l, const struct ddm_class_ops *cls,
-				 const char *fmt, const char *name)
+struct instr_dev *ddm_add(struct ddm_list *l, const struct ddm_class_ops *cls, const char *fmt,
+			  const char *name)
 {
 	struct instr_dev *dev;
 
@@ -259,7 +201,7 @@ static struct instr_dev *ddm_add(struct ddm_list *l, const struct ddm_class_ops 
 }
 
 /* The interface whose address is mac ("" when none or mac is unset). */
-static void ddm_if_by_mac(const struct ddm_env *env, const char *mac, char *out, size_t cap)
+void ddm_if_by_mac(const struct ddm_env *env, const char *mac, char *out, size_t cap)
 {
 	char **names;
 	int n, i;
@@ -469,218 +411,6 @@ static void ddm_xcvr_scan(const struct ddm_class_ops *cls, const struct ddm_scan
 	xcvr_each(sc->env->root, ddm_xcvr_one, &x);
 }
 
-/* Is /dev/NAME or one of its partitions mounted (proc/mounts)? */
-static int ddm_block_mounted(const char *root, const char *name)
-{
-	char buf[8192], dev[64], *line, *next;
-	char err[128];
-	size_t len;
-
-	if (sample_read_file(root, "proc/mounts", buf, sizeof(buf), err, sizeof(err)) < 0)
-		return 0;
-	snprintf(dev, sizeof(dev), "/dev/%s", name);
-	len = strlen(dev);
-	for (line = buf; *line; line = next) {
-		next = strchr(line, '\n');
-		next = next ? next + 1 : line + strlen(line);
-		if (!strncmp(line, dev, len) && (line[len] == ' ' || isdigit((unsigned char)line[len]) ||
-						 line[len] == 'p'))
-			return 1;
-	}
-	return 0;
-}
-
-static void ddm_block_scan(const struct ddm_class_ops *cls, const struct ddm_scan_ctx *sc)
-{
-	const struct ddm_env *env = sc->env;
-	char **names;
-	int n, i;
-
-	n = ddm_list(env->root, "sys/block", "", &names);
-	qsort(names, (size_t)n, sizeof(*names), ddm_natcmp);
-	for (i = 0; i < n; i++) {
-		char rel[160], buf[256], state[32];
-		unsigned long long size, st[11];
-		struct instr_dev *dev;
-		struct ddm_mark *m;
-
-		/* Loop and RAM disks are not hardware. */
-		if (!strncmp(names[i], "loop", 4) || !strncmp(names[i], "ram", 3) ||
-		    !strncmp(names[i], "zram", 4))
-			continue;
-		snprintf(rel, sizeof(rel), "sys/block/%s/size", names[i]);
-		if (tree_read_ull(env->root, rel, &size))
-			continue;
-		dev = ddm_add(sc->l, cls, "block/%s", names[i]);
-		if (!dev)
-			break;
-		/* SCSI disks have a real run state; others are marked by the agent. */
-		snprintf(rel, sizeof(rel), "sys/block/%s/device/state", names[i]);
-		if (!tree_read_str(env->root, rel, state, sizeof(state))) {
-			dev->run = !strcmp(state, "running") ? INSTR_ONLINE : INSTR_OFFLINE;
-		} else {
-			m = ddm_mark_get(sc->d, dev->path, 0);
-			dev->run = m && m->offline ? INSTR_OFFLINE : INSTR_ONLINE;
-		}
-		if (ddm_block_mounted(env->root, names[i]))
-			ddm_cannot(dev, INSTR_OP_OFFLINE, "it has mounted filesystems: unmount first");
-		ddm_cannot(dev, INSTR_OP_SHUTDOWN,
-			   "shut down its controller (pci/...) to stop the driver");
-		ddm_stat_num(dev->stats, "size_kb", (double)(size / 2));
-		snprintf(rel, sizeof(rel), "sys/block/%s/stat", names[i]);
-		if (!tree_read_str(env->root, rel, buf, sizeof(buf)) &&
-		    sscanf(buf, "%llu %llu %llu %llu %llu %llu %llu %llu", &st[0], &st[1], &st[2],
-			   &st[3], &st[4], &st[5], &st[6], &st[7]) == 8) {
-			ddm_stat_num(dev->stats, "reads", (double)st[0]);
-			ddm_stat_num(dev->stats, "read_kb", (double)(st[2] / 2));
-			ddm_stat_num(dev->stats, "writes", (double)st[4]);
-			ddm_stat_num(dev->stats, "write_kb", (double)(st[6] / 2));
-		}
-	}
-	ddm_list_free(names, n);
-}
-
-/* A watchdog sits on this function (its driver registered one, or by name). */
-static int ddm_has_watchdog(const char *root, const char *addr, const char *driver)
-{
-	char rel[160];
-
-	snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s/watchdog", addr);
-	return ddm_exists(root, rel) || strcasestr(driver, "wdt") || strcasestr(driver, "i6300esb");
-}
-
-static void ddm_pci_scan(const struct ddm_class_ops *cls, const struct ddm_scan_ctx *sc)
-{
-	const struct ddm_env *env = sc->env;
-	const char *service = sc->service;
-	char **names, service_pci[64] = "";
-	int n, i;
-
-	if (*service) {
-		char rel[128];
-		snprintf(rel, sizeof(rel), "sys/class/net/%s/device", service);
-		ddm_link_base(env->root, rel, service_pci, sizeof(service_pci));
-	}
-	n = ddm_list(env->root, "sys/bus/pci/devices", "", &names);
-	qsort(names, (size_t)n, sizeof(*names), ddm_natcmp);
-	for (i = 0; i < n; i++) {
-		char rel[160], driver[64], why[128], v[32];
-		struct instr_dev *dev;
-
-		dev = ddm_add(sc->l, cls, "pci/%s", names[i]);
-		if (!dev)
-			break;
-		snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s/driver", names[i]);
-		ddm_link_base(env->root, rel, driver, sizeof(driver));
-		dev->run = driver[0] ? INSTR_ONLINE : INSTR_INACTIVE;
-		ddm_cannot(dev, INSTR_OP_OFFLINE,
-			   "a PCI function has no offline state: shutdown unbinds its driver");
-		ddm_cannot(dev, INSTR_OP_DISABLE,
-			   "a PCI function has no offline state: shutdown unbinds its driver");
-		ddm_cannot(dev, INSTR_OP_DIAG, "no offline diagnostic for PCI functions");
-		if (service_pci[0] && !strcmp(service_pci, names[i])) {
-			snprintf(why, sizeof(why), "the service NIC %s sits on it: the node would be "
-				 "cut off", service);
-			ddm_cannot(dev, INSTR_OP_SHUTDOWN, why);
-		} else if (ddm_has_watchdog(env->root, names[i], driver)) {
-			ddm_cannot(dev, INSTR_OP_SHUTDOWN,
-				   "it is the hardware watchdog the agent pats");
-		}
-		snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s/class", names[i]);
-		if (!tree_read_str(env->root, rel, v, sizeof(v))) {
-			json_object_set_new(dev->stats, "class", json_string(v));
-			if (!strncmp(v, "0x06", 4) && !dev->cannot[INSTR_OP_SHUTDOWN][0])
-				ddm_cannot(dev, INSTR_OP_SHUTDOWN,
-					   "a bridge: everything behind it would go too");
-		}
-		snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s/vendor", names[i]);
-		if (!tree_read_str(env->root, rel, v, sizeof(v)))
-			json_object_set_new(dev->stats, "vendor", json_string(v));
-		snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s/device", names[i]);
-		if (!tree_read_str(env->root, rel, v, sizeof(v)))
-			json_object_set_new(dev->stats, "device", json_string(v));
-		if (driver[0])
-			json_object_set_new(dev->stats, "driver", json_string(driver));
-	}
-	ddm_list_free(names, n);
-}
-
-static void ddm_sensor_scan(const struct ddm_class_ops *cls, const struct ddm_scan_ctx *sc)
-{
-	const struct ddm_env *env = sc->env;
-	char **names;
-	int n, i, k;
-
-	n = ddm_list(env->root, "sys/class/hwmon", "hwmon", &names);
-	qsort(names, (size_t)n, sizeof(*names), ddm_natcmp);
-	for (i = 0; i < n; i++) {
-		struct instr_dev *dev = ddm_add(sc->l, cls, "hwmon/%s", names[i]);
-		static const char why[] = "a sensor has no run state to change on Linux";
-		char rel[128], key[32], name[32];
-		unsigned long long mc;
-
-		if (!dev)
-			break;
-		ddm_cannot(dev, INSTR_OP_OFFLINE, why);
-		ddm_cannot(dev, INSTR_OP_DISABLE, why);
-		ddm_cannot(dev, INSTR_OP_SHUTDOWN, why);
-		ddm_cannot(dev, INSTR_OP_DIAG, why);
-		snprintf(rel, sizeof(rel), "sys/class/hwmon/%s/name", names[i]);
-		if (!tree_read_str(env->root, rel, name, sizeof(name)))
-			json_object_set_new(dev->stats, "name", json_string(name));
-		for (k = 1; k <= 16; k++) {
-			snprintf(rel, sizeof(rel), "sys/class/hwmon/%s/temp%d_input", names[i], k);
-			if (tree_read_ull(env->root, rel, &mc))
-				continue;
-			snprintf(key, sizeof(key), "temp%d_c", k);
-			json_object_set_new(dev->stats, key, json_real((double)mc / 1000));
-		}
-	}
-	ddm_list_free(names, n);
-}
-
-/*
- * The NIC offload engine: present when snow-nic's status or control file
- * exists or the node has a compute identity.  Online while the status is
- * fresh, offline while the control file holds it stopped, else inactive
- * (starting, or dead and being restarted by /init).
- */
-static void ddm_nic_scan(const struct ddm_class_ops *cls, const struct ddm_scan_ctx *sc)
-{
-	const struct ddm_env *env = sc->env;
-	struct instr_dev *dev;
-	struct nicst s;
-	json_t *c, *v;
-	const char *k;
-
-	nicst_read(env->root, time(NULL), &s);
-	if (!s.present && !s.down && !(env->nic_mac && *env->nic_mac))
-		return;
-	dev = ddm_add(sc->l, cls, "nic/%s", "engine0");
-	if (!dev) {
-		nicst_clear(&s);
-		return;
-	}
-	dev->run = s.down ? INSTR_OFFLINE : s.fresh ? INSTR_ONLINE : INSTR_INACTIVE;
-	ddm_cannot(dev, INSTR_OP_SHUTDOWN,
-		   "/init supervises snow-nic and would restart it: take it offline instead");
-	if (s.present) {
-		json_object_set_new(dev->stats, "iface", json_string(s.iface));
-		ddm_stat_num(dev->stats, "node", (double)s.node);
-		ddm_stat_num(dev->stats, "mtu", (double)s.mtu);
-		ddm_stat_num(dev->stats, "pid", (double)s.pid);
-		ddm_stat_num(dev->stats, "status_age_s", (double)s.age_s);
-		v = json_object_get(s.json, "attached_pid");
-		json_object_set(dev->stats, "attached_pid", v ? v : json_null());
-		c = json_object_get(s.json, "counters");
-		json_object_foreach(c, k, v)
-			if (json_is_integer(v))
-				json_object_set(dev->stats, k, v);
-	}
-	nicst_clear(&s);
-}
-
-/* ---- scan and events ------------------------------------------------------- */
 
 static void ddm_emit(const struct ddm_env *env, const struct instr_dev *now,
 		     const struct instr_dev *was, const char *cause)
@@ -720,10 +450,7 @@ struct instr_dev *ddm_find(struct ddm *d, const char *path)
 
 /* ---- operations -------------------------------------------------------------- */
 
-static void ddm_check_set(struct instr_check *c, int pass, int64_t now, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static void ddm_check_set(struct instr_check *c, int pass, int64_t now, const char *fmt, ...)
+void ddm_check_set(struct instr_check *c, int pass, int64_t now, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -736,54 +463,10 @@ static void ddm_check_set(struct instr_check *c, int pass, int64_t now, const ch
 }
 
 /* Between the slices of a long operation: the agent's watchdog is patted. */
-static void ddm_tick(const struct ddm_env *env)
+void ddm_tick(const struct ddm_env *env)
 {
 	if (env->tick)
 		env->tick(env->ctx);
-}
-
-/* Read the first bytes of ROOT/dev/NAME: the block device read test. */
-static void ddm_block_diag(const struct ddm_env *env, const char *name, struct instr_check *c)
-{
-	char path[4096], *buf;
-	unsigned long long total = 0;
-	long long t0 = (long long)clock_mono_ms();
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/dev/%s", env->root, name);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		ddm_check_set(c, 0, env->now, "cannot open %s: %s", path, strerror(errno));
-		return;
-	}
-	buf = malloc(1u << 16); /* freed below */
-	if (!buf) {
-		close(fd);
-		ddm_check_set(c, 0, env->now, "out of memory");
-		return;
-	}
-	while (total < DDM_DIAG_READ_BYTES) {
-		ssize_t n = read(fd, buf, 1u << 16);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			ddm_check_set(c, 0, env->now, "read error at byte %llu: %s", total,
-				      strerror(errno));
-			goto out;
-		}
-		if (n == 0)
-			break;
-		total += (unsigned long long)n;
-		ddm_tick(env);
-	}
-	if (!total)
-		ddm_check_set(c, 0, env->now, "read 0 bytes: empty device");
-	else
-		ddm_check_set(c, 1, env->now, "read %llu bytes in %lld ms", total,
-			      (long long)clock_mono_ms() - t0);
-out:
-	free(buf);
-	close(fd);
 }
 
 /* Run a little on the CPU itself: the non-intrusive audit of a CPU. */
@@ -831,220 +514,6 @@ static void ddm_cpu_audit(const struct ddm_env *env, const char *name, struct in
 		else
 			ddm_check_set(c, 1, env->now, "ran on %s", name);
 	}
-}
-
-/* Engine audit: the status is fresh and the compute link has carrier. */
-static void ddm_nic_audit(const struct ddm_env *env, const char *name, struct instr_check *c)
-{
-	char rel[160];
-	unsigned long long carrier;
-	struct nicst s;
-
-	nicst_read(env->root, time(NULL), &s);
-	if (!s.present)
-		ddm_check_set(c, 0, env->now, "no status from snow-nic (%s)", NICST_STATUS);
-	else if (!s.fresh)
-		ddm_check_set(c, 0, env->now, "status is %ld s old: snow-nic is not running",
-			      s.age_s);
-	else if (!s.iface[0])
-		ddm_check_set(c, 0, env->now, "status names no interface");
-	else {
-		snprintf(rel, sizeof(rel), "sys/class/net/%s/carrier", s.iface);
-		if (tree_read_ull(env->root, rel, &carrier))
-			ddm_check_set(c, 0, env->now, "%s: carrier unreadable", s.iface);
-		else
-			ddm_check_set(c, carrier == 1, env->now,
-				      "status %ld s old, node %ld, %s MTU %ld, carrier %s", s.age_s,
-				      s.node, s.iface, s.mtu, carrier == 1 ? "up" : "down");
-	}
-	nicst_clear(&s);
-}
-
-/*
- * Engine diag: `snow-nic --self-test` on the compute interface (the engine
- * is offline, so it has the interface to itself): messages of every size
- * class to the node's own id, every byte checked.  Its last output line is
- * {"result", "detail"}; a timeout kills it.
- */
-static void ddm_nic_diag(const struct ddm_env *env, const char *name, struct instr_check *c)
-{
-	char iface[64], sock[4096], out[8192], *line, *p;
-	const char *bin = env->nic_bin && *env->nic_bin ? env->nic_bin : "snow-nic";
-	const char *argv[12];
-	long long t0 = (long long)clock_mono_ms(), left;
-	size_t len = 0;
-	int pfd[2], status = 0, n = 0, timed_out = 0;
-	json_t *j = NULL;
-	pid_t pid;
-
-	ddm_if_by_mac(env, env->nic_mac, iface, sizeof(iface));
-	if (!iface[0]) {
-		ddm_check_set(c, 0, env->now, "no interface has the compute MAC %s",
-			      env->nic_mac && *env->nic_mac ? env->nic_mac : "(SNOW_NIC_MAC unset)");
-		return;
-	}
-	if (!env->nic_id || !*env->nic_id) {
-		ddm_check_set(c, 0, env->now, "SNOW_NIC_ID is not set");
-		return;
-	}
-	snprintf(sock, sizeof(sock), "%s/run/snow-nic-diag.sock", env->root);
-	argv[n++] = bin;
-	argv[n++] = "-i";
-	argv[n++] = iface;
-	argv[n++] = "--node";
-	argv[n++] = env->nic_id;
-	if (env->nic_peers && *env->nic_peers) {
-		argv[n++] = "--peers";
-		argv[n++] = env->nic_peers;
-	}
-	argv[n++] = "-s";
-	argv[n++] = sock;
-	argv[n++] = "--self-test";
-	argv[n] = NULL;
-	if (pipe2(pfd, O_CLOEXEC)) {
-		ddm_check_set(c, 0, env->now, "pipe: %s", strerror(errno));
-		return;
-	}
-	pid = fork();
-	if (pid < 0) {
-		ddm_check_set(c, 0, env->now, "fork: %s", strerror(errno));
-		close(pfd[0]);
-		close(pfd[1]);
-		return;
-	}
-	if (pid == 0) {
-		dup2(pfd[1], 1);
-		dup2(pfd[1], 2);
-		execvp(bin, (char *const *)argv);
-		dprintf(1, "cannot run %s: %s\n", bin, strerror(errno));
-		_exit(127);
-	}
-	close(pfd[1]);
-	for (;;) {
-		struct pollfd q = { pfd[0], POLLIN, 0 };
-		ssize_t r;
-		int pr;
-
-		left = DDM_NIC_DIAG_MS - ((long long)clock_mono_ms() - t0);
-		if (left <= 0) {
-			timed_out = 1;
-			kill(pid, SIGKILL);
-			break;
-		}
-		pr = poll(&q, 1, (int)(left > DDM_TICK_MS ? DDM_TICK_MS : left));
-		ddm_tick(env);
-		if (pr < 0 && errno != EINTR)
-			break;
-		if (pr <= 0 || !q.revents)
-			continue;
-		if (len + 1 >= sizeof(out)) { /* keep the tail: the verdict is last */
-			memmove(out, out + sizeof(out) / 2, len - sizeof(out) / 2);
-			len -= sizeof(out) / 2;
-		}
-		r = read(pfd[0], out + len, sizeof(out) - 1 - len);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		len += (size_t)r;
-	}
-	close(pfd[0]);
-	out[len] = '\0';
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	/*
-	 * The verdict is the last {"result": ...} object.  Its log lines share
-	 * the pipe and come from other threads, so it may sit mid-line.
-	 */
-	while (len > 0 && (out[len - 1] == '\n' || out[len - 1] == ' '))
-		out[--len] = '\0';
-	line = NULL;
-	for (p = out; (p = strstr(p, "{\"result\"")); p++)
-		line = p;
-	if (line)
-		j = json_loads(line, JSON_DISABLE_EOF_CHECK, NULL);
-	if (timed_out) {
-		ddm_check_set(c, 0, env->now, "self-test on %s did not finish in %d s (killed)",
-			      iface, DDM_NIC_DIAG_MS / 1000);
-	} else if (j && json_is_string(json_object_get(j, "result"))) {
-		const char *res = json_string_value(json_object_get(j, "result"));
-		const char *det = json_string_value(json_object_get(j, "detail"));
-		int pass = !strcmp(res, "pass") && WIFEXITED(status) && !WEXITSTATUS(status);
-		ddm_check_set(c, pass, env->now, "%s (%lld ms)", det ? det : res,
-			      (long long)clock_mono_ms() - t0);
-	} else {
-		p = strrchr(out, '\n');
-		ddm_check_set(c, 0, env->now, "self-test on %s exited with status %d: %.300s",
-			      iface, WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
-			      p ? p + 1 : out[0] ? out : "no output");
-	}
-	json_decref(j);
-}
-
-/* Is ROOT/proc/PID a snow-nic (a status file may name a pid reused since)? */
-static int ddm_pid_is_snow_nic(const struct ddm_env *env, long pid)
-{
-	char rel[64], comm[32];
-
-	snprintf(rel, sizeof(rel), "proc/%ld/comm", pid);
-	return !tree_read_str(env->root, rel, comm, sizeof(comm)) && !strcmp(comm, "snow-nic");
-}
-
-/*
- * Engine offline: the control file first (so /init does not start it again),
- * then SIGTERM to the pid in the status file and a wait for it to go; /init
- * also stops a snow-nic it finds running under the control file.  The status
- * file goes, so that online waits for a new one.  Online removes the control
- * file and, on a real node, waits for the restarted engine's first status.
- * @ret 0 or -errno with err.
- */
-static int ddm_nic_set(const struct ddm_env *env, int up, char *err, size_t errlen)
-{
-	char path[4096];
-	struct nicst s;
-	long long t0 = (long long)clock_mono_ms();
-	int rc = 0;
-
-	snprintf(path, sizeof(path), "%s/%s", env->root, NICST_DOWN);
-	if (up) {
-		if (unlink(path) && errno != ENOENT) {
-			snprintf(err, errlen, "%s: %s", path, strerror(errno));
-			return -errno;
-		}
-		while (!env->root[0] && (long long)clock_mono_ms() - t0 < DDM_NIC_START_MS) {
-			nicst_read(env->root, time(NULL), &s);
-			rc = s.fresh;
-			nicst_clear(&s);
-			if (rc)
-				break;
-			usleep(200000);
-			ddm_tick(env);
-		}
-		return 0;
-	}
-	{
-		int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-		if (fd < 0) {
-			snprintf(err, errlen, "%s: %s", path, strerror(errno));
-			return -errno;
-		}
-		dprintf(fd, "offline by snow-agent\n");
-		close(fd);
-	}
-	nicst_read(env->root, time(NULL), &s);
-	if (s.pid > 0 && ddm_pid_is_snow_nic(env, s.pid) && kill((pid_t)s.pid, SIGTERM) == 0) {
-		while (ddm_pid_is_snow_nic(env, s.pid) && (long long)clock_mono_ms() - t0 < DDM_NIC_STOP_MS)
-		{
-			usleep(50000);
-			ddm_tick(env);
-		}
-		if (ddm_pid_is_snow_nic(env, s.pid))
-			kill((pid_t)s.pid, SIGKILL);
-	}
-	nicst_clear(&s);
-	snprintf(path, sizeof(path), "%s/%s", env->root, NICST_STATUS);
-	unlink(path);
-	return 0;
 }
 
 /* Audit: every reading inside the module's own alarm limits. */
@@ -1137,91 +606,6 @@ static void ddm_net_audit(const struct ddm_env *env, const char *name, struct in
 		ddm_check_set(c, 1, env->now, "carrier up (operstate %s)", oper);
 }
 
-/* SCSI disks have a run state in sysfs; for others the agent keeps a mark. */
-static int ddm_block_set_run(struct ddm *d, const struct ddm_env *env,
-			     const struct instr_dev *dev, const char *name, enum instr_op op,
-			     char *err, size_t errlen)
-{
-	int up = op == INSTR_OP_ONLINE;
-	struct ddm_mark *m;
-	char rel[160];
-
-	snprintf(rel, sizeof(rel), "sys/block/%s/device/state", name);
-	if (ddm_exists(env->root, rel))
-		return ddm_write(env->root, rel, up ? "running" : "offline", err, errlen);
-	m = ddm_mark_get(d, dev->path, 1);
-	if (!m)
-		return -ENOMEM;
-	m->offline = !up;
-	return 0;
-}
-
-static void ddm_block_audit(const struct ddm_env *env, const char *name, struct instr_check *c)
-{
-	char rel[160];
-	unsigned long long v;
-
-	snprintf(rel, sizeof(rel), "sys/block/%s/size", name);
-	if (tree_read_ull(env->root, rel, &v) || !v)
-		ddm_check_set(c, 0, env->now, "size unreadable or 0");
-	else
-		ddm_check_set(c, 1, env->now, "%llu sectors", v);
-}
-
-/* Shutdown unbinds the driver; online asks the bus to probe it again. */
-static int ddm_pci_set_run(struct ddm *d, const struct ddm_env *env, const struct instr_dev *dev,
-			   const char *name, enum instr_op op, char *err, size_t errlen)
-{
-	char rel[160];
-
-	if (op == INSTR_OP_SHUTDOWN) {
-		snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s/driver/unbind", name);
-		return ddm_write(env->root, rel, name, err, errlen);
-	}
-	return ddm_write(env->root, "sys/bus/pci/drivers_probe", name, err, errlen);
-}
-
-/* Config space answers with the vendor id the kernel saw. */
-static void ddm_pci_audit(const struct ddm_env *env, const char *name, struct instr_check *c)
-{
-	char path[4096], rel[160], want[16];
-	unsigned char cfg[2];
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/sys/bus/pci/devices/%s/config", env->root, name);
-	snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s/vendor", name);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || read(fd, cfg, 2) != 2 || tree_read_str(env->root, rel, want, sizeof(want))) {
-		ddm_check_set(c, 0, env->now, "config space unreadable");
-	} else {
-		unsigned vid = (unsigned)cfg[0] | (unsigned)cfg[1] << 8;
-		ddm_check_set(c, vid == strtoul(want, NULL, 16) && vid != 0xffff, env->now,
-			      "config space vendor 0x%04x, sysfs %s", vid, want);
-	}
-	if (fd >= 0)
-		close(fd);
-}
-
-static void ddm_sensor_audit(const struct ddm_env *env, const char *name, struct instr_check *c)
-{
-	char rel[160];
-	unsigned long long v;
-	int k, got = 0;
-
-	for (k = 1; k <= 16; k++) {
-		snprintf(rel, sizeof(rel), "sys/class/hwmon/%s/temp%d_input", name, k);
-		got += !tree_read_ull(env->root, rel, &v);
-	}
-	ddm_check_set(c, got > 0, env->now, "%d temperature input%s readable", got,
-		      got == 1 ? "" : "s");
-}
-
-static int ddm_nic_set_run(struct ddm *d, const struct ddm_env *env, const struct instr_dev *dev,
-			   const char *name, enum instr_op op, char *err, size_t errlen)
-{
-	return ddm_nic_set(env, op == INSTR_OP_ONLINE, err, errlen);
-}
-
 static const struct ddm_class_ops ddm_cpu_class = {
 	.name = "cpu",
 	.scan = ddm_cpu_scan,
@@ -1247,35 +631,6 @@ static const struct ddm_class_ops ddm_xcvr_class = {
 	.name = "transceiver",
 	.scan = ddm_xcvr_scan,
 	.audit = ddm_xcvr_audit,
-};
-
-static const struct ddm_class_ops ddm_block_class = {
-	.name = "block",
-	.scan = ddm_block_scan,
-	.set_run = ddm_block_set_run,
-	.diag = ddm_block_diag,
-	.audit = ddm_block_audit,
-};
-
-static const struct ddm_class_ops ddm_pci_class = {
-	.name = "pci",
-	.scan = ddm_pci_scan,
-	.set_run = ddm_pci_set_run,
-	.audit = ddm_pci_audit,
-};
-
-static const struct ddm_class_ops ddm_sensor_class = {
-	.name = "sensor",
-	.scan = ddm_sensor_scan,
-	.audit = ddm_sensor_audit,
-};
-
-static const struct ddm_class_ops ddm_nic_class = {
-	.name = "nic-engine",
-	.scan = ddm_nic_scan,
-	.set_run = ddm_nic_set_run,
-	.diag = ddm_nic_diag,
-	.audit = ddm_nic_audit,
 };
 
 /* Every class, in the order their devices are listed (transceivers after their NICs). */
