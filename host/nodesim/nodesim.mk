@@ -1,6 +1,6 @@
 # host/nodesim/: snow-nodesim, simulated nodes speaking the node protocol (docs/nodesim.md).
 # Included from the top Makefile (-include host/nodesim/nodesim.mk).
-NODESIM_LIB_SRCS := host/nodesim/ovl.c host/nodesim/sim.c
+NODESIM_LIB_SRCS := host/nodesim/ovl.c host/nodesim/sim.c host/nodesim/simtext.c
 NODESIM_LIB   := $(B)/lib/libnodesim.a
 NODESIM_LIB_T := $(B)/lib/libnodesim-t.a
 

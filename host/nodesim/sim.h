@@ -128,6 +128,12 @@ void sim_registered(struct sim_node *n);
  * @ret new reference or NULL.
  */
 json_t *sim_report_body(struct sim_node *n, int full);
+/*
+ * The same report as the text sent (jsonh_dump_wire of sim_report_body),
+ * the steady one written without a tree (simtext.c); *len its length.
+ * @ret malloc()ed text, or NULL (out of memory).
+ */
+char *sim_report_text(struct sim_node *n, int full, size_t *len);
 
 /*
  * The host answered the report 2xx with ans (borrowed, may be NULL):

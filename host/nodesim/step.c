@@ -37,20 +37,15 @@ static int ns_req_head(struct nodesim *ns, struct buf *b, const char *method, co
 			  keep && ns->conf.keep_alive ? "" : "Connection: close\r\n");
 }
 
-/* A signed node request: path is signed as the server sees it (with the base). */
-static int ns_req_signed(struct nodesim *ns, struct ns_node *n, const char *path, json_t *body,
-			 struct buf *b)
+/* A signed node request of text (taken): path is signed as the server sees it (with the base). */
+static int ns_req_signed_text(struct nodesim *ns, struct ns_node *n, const char *path,
+			      char *text, size_t len, struct buf *b)
 {
 	char sig[SIGN_HEX_LEN + 1], full[512];
 	int64_t now = (int64_t)time(NULL);
 	uint64_t nonce;
-	char *text = jsonh_dump_wire(body);
-	size_t len;
 	int rc;
 
-	if (!text)
-		return -ENOMEM;
-	len = strlen(text);
 	/* Realtime microseconds, bumped past the last: strictly increasing per node. */
 	nonce = (uint64_t)clock_real_us();
 	if (nonce <= n->last_nonce)
@@ -68,6 +63,17 @@ static int ns_req_signed(struct nodesim *ns, struct ns_node *n, const char *path
 		rc = buf_append(b, text, len);
 	free(text);
 	return rc;
+}
+
+/* The same with a JSON body (dumped as every node sends it). */
+static int ns_req_signed(struct nodesim *ns, struct ns_node *n, const char *path, json_t *body,
+			 struct buf *b)
+{
+	char *text = jsonh_dump_wire(body);
+
+	if (!text)
+		return -ENOMEM;
+	return ns_req_signed_text(ns, n, path, text, strlen(text), b);
 }
 
 static int ns_req_admin(struct nodesim *ns, const char *method, const char *path, json_t *body,
@@ -165,10 +171,14 @@ int ns_step_start(struct nodesim *ns, struct ns_node *n, int64_t now)
 		kind = NS_K_REPORT;
 		sim_step(&n->sim, (double)(now - n->last_step_ms) / 1000.0, (int64_t)time(NULL));
 		n->last_step_ms = now;
-		body = sim_report_body(&n->sim, 0);
-		rc = body ? ns_req_signed(ns, n, WIRE_PATH_REPORT, body, &req) : -ENOMEM;
-		if (rc && body)
-			sim_report_failed(&n->sim);
+		{
+			size_t len;
+			char *text = sim_report_text(&n->sim, 0, &len);
+			rc = text ? ns_req_signed_text(ns, n, WIRE_PATH_REPORT, text, len, &req)
+				  : -ENOMEM;
+			if (rc && text)
+				sim_report_failed(&n->sim);
+		}
 		break;
 	default:
 		return 0;

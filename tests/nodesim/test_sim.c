@@ -97,6 +97,56 @@ static json_t *result_of(json_t *body, json_int_t id)
 	return NULL;
 }
 
+/*
+ * The steady report written straight from the readings (simtext.c) is, byte
+ * for byte, what the tree gives dumped as nodes send it: two nodes with the
+ * same seed, one through each, over many steps and readings of every size.
+ */
+static void test_report_text(void **state)
+{
+	struct sim_node *a = *state, *b = calloc(1, sizeof(*b));
+	static const double odd[] = { 1e20, 1.5e-7, 0.5, 1e15, 123456789012345.6, -0.0, 2.0,
+				      1e-300, 7e22, 0.1 };
+	size_t i, k, len, fast = 0;
+	char *ta, *tb;
+	json_t *body;
+	int step;
+
+	assert_non_null(b);
+	assert_int_equal(sim_node_init(b, "sim0001", "02:aa:bb:00:00:01", 42), 0);
+	assert_int_equal(sim_boot(b, 1000), 0);
+	json_decref(sim_register_body(a));
+	json_decref(sim_register_body(b));
+	sim_registered(a);
+	sim_registered(b);
+	for (step = 0; step < 400; step++) {
+		double dt = 0.01 * (double)(step % 300);
+		sim_step(a, dt, 1000 + step);
+		sim_step(b, dt, 1000 + step);
+		if (step % 7 == 0)
+			for (i = 0, k = (size_t)step / 7; i < sim_ndefs; i++)
+				if (!sim_defs[i].def.integer && sim_defs[i].def.kind == INSTR_GAUGE)
+					a->v[i] = b->v[i] = odd[k++ % (sizeof(odd) / sizeof(odd[0]))];
+		fast += !a->thr_dirty && !a->dev_dirty && !a->ring.len &&
+			!json_array_size(a->results);
+		ta = sim_report_text(a, 0, &len);
+		body = sim_report_body(b, 0);
+		tb = jsonh_dump_wire(body);
+		assert_non_null(ta);
+		assert_non_null(tb);
+		assert_string_equal(ta, tb);
+		assert_int_equal(len, strlen(tb));
+		assert_int_equal(a->seq, b->seq);
+		free(ta);
+		free(tb);
+		json_decref(body);
+		assert_int_equal(answer(a, "{\"ack_events\": 1000}", 1000 + step), answer(b, "{\"ack_events\": 1000}", 1000 + step));
+	}
+	assert_true(fast > 300); /* most were the steady report */
+	sim_node_free(b);
+	free(b);
+}
+
 static void test_walks(void **state)
 {
 	struct sim_node *n = *state, *m = calloc(1, sizeof(*m));
@@ -474,6 +524,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_spike_crosses, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_conf_thresholds, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ring_overflow, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_report_text, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
