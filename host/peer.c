@@ -1,6 +1,7 @@
 /* Live node state shared among the snowd of one PostgreSQL (peer.h). */
 #include "peer.h"
 #include "peerp.h"
+#include "peernet.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -34,6 +35,10 @@ struct peer {
 	int64_t cursor;            /* the highest row seq read */
 	int wanted;                /* another snowd wrote rows: read them */
 	int lost;                  /* the connection broke: said once */
+	char id[PEERNET_ID_LEN + 1];  /* this snowd's in snowd_nets (peernet.h) */
+	int64_t beat_ms;           /* monotonic: its claim's last renewal */
+	int claim_lost;            /* another snowd took the boot network over: said once */
+	char host_urls[2048];      /* node.conf's host_url: this snowd, then the others */
 };
 
 static const char peer_schema[] =
@@ -98,6 +103,26 @@ static struct peer_entry *peer_entry(struct peer *p, int64_t id, int create)
 	return &p->tab[h];
 }
 
+/* Renew this snowd's boot network claim; the others' URLs into host_urls. */
+static void peer_beat(struct snowd *sd, struct peer *p)
+{
+	char urls[sizeof(p->host_urls)];
+	int rc = peernet_beat(sd->inv.db, p->id, sd->base_url, urls, sizeof(urls));
+
+	p->beat_ms = clock_mono_ms();
+	if (rc == -ENOENT && !p->claim_lost) {
+		log_warnx("peers: the claim of boot network %s is gone (another snowd took it over"
+			  " while this one could not renew it): stop one of them",
+			  sd->cfg.boot_addr);
+		p->claim_lost = 1;
+	}
+	if (rc || !strcmp(urls, p->host_urls))
+		return;
+	log_info("peers: nodes' host_url is now %s", urls);
+	snprintf(p->host_urls, sizeof(p->host_urls), "%s", urls);
+	sd->settings_gen++; /* overlays are rendered again with it */
+}
+
 int peer_start(struct snowd *sd, char *err, size_t errlen)
 {
 	struct peer *p;
@@ -117,8 +142,22 @@ int peer_start(struct snowd *sd, char *err, size_t errlen)
 		free(p);
 		return -EIO;
 	}
+	if (peernet_id(sd->cfg.state_dir, 1, p->id)) {
+		snprintf(err, errlen, "%s/snowd.id: cannot write this snowd's id", sd->cfg.state_dir);
+		free(p);
+		return -EIO;
+	}
+	/* One boot network, one snowd: refused when another live one serves it. */
+	if (peernet_claim(sd->inv.db, p->id, sd->base_url, sd->cfg.boot_addr, sd->boot_ip,
+			  sd->boot_prefix, err, errlen)) {
+		free(p);
+		return -EEXIST;
+	}
+	snprintf(p->host_urls, sizeof(p->host_urls), "%s", sd->base_url);
+	peer_beat(sd, p);
 	p->wanted = 1; /* what the others hold already */
 	sd->peer = p;
+	sd->boot.host_urls = p->host_urls;
 	log_info("peers: sharing live node state in PostgreSQL as %s", p->name);
 	return 0;
 }
@@ -130,6 +169,9 @@ void peer_free(struct snowd *sd)
 
 	if (!p)
 		return;
+	if (!p->claim_lost)
+		peernet_release(sd->inv.db, p->id); /* the boot network is free at once */
+	sd->boot.host_urls = NULL;
 	for (i = 0; i < p->cap; i++)
 		json_decref(p->tab[i].doc);
 	free(p->tab);
@@ -140,6 +182,25 @@ void peer_free(struct snowd *sd)
 int peer_fd(struct snowd *sd)
 {
 	return sd->peer ? db_socket(sd->inv.db) : -1;
+}
+
+/*
+ * The values the node's schema does not call gauges (counters, attributes):
+ * /metrics on the other snowd shows gauges only, as for its own nodes.
+ */
+static void peer_doc_kinds(json_t *o, const struct node_rt *rt)
+{
+	json_t *a;
+	size_t i;
+
+	if (!rt->schema || !(rt->rep.has & REPORT_VALUES) || !(a = json_array()))
+		return;
+	for (i = 0; i < rt->rep.nvalues; i++) {
+		const struct instr_def *d = report_schema_find(&rt->schema->typed, rt->rep.values[i].name);
+		if (!d || d->kind != INSTR_GAUGE)
+			json_array_append_new(a, json_string(rt->rep.values[i].name));
+	}
+	json_object_set_new(o, PEER_NOT_GAUGES, a);
 }
 
 /* What a node's row holds: its run-time state as nodes_json shows it. */
@@ -157,6 +218,7 @@ static json_t *peer_doc(const struct node_rt *rt)
 	json_object_set_new(o, "agent_version", json_string(rt->version));
 	nodes_report_json(o, rt, REPORT_VALUES | REPORT_WATERMARKS | REPORT_THRESHOLDS |
 				 REPORT_DEVICES);
+	peer_doc_kinds(o, rt);
 	return o;
 }
 
@@ -171,6 +233,8 @@ void peer_tick(struct snowd *sd)
 
 	if (!p || !db_autocommit(sd->inv.db))
 		return;
+	if (now - p->beat_ms >= PEERNET_BEAT_MS)
+		peer_beat(sd, p);
 	rows = json_array();
 	for (i = 0; rows && i < sd->nrt; i++) {
 		const struct node_rt *rt = &sd->rt[i];
@@ -336,7 +400,8 @@ void peer_node_json(struct snowd *sd, int64_t id, const struct node_rt *rt, json
 	if (!e || !e->doc)
 		return;
 	json_object_foreach(e->doc, k, v) {
-		if (strcmp(k, "name")) /* the inventory's own fields stay */
+		/* The inventory's own fields stay; the kinds are /metrics' only. */
+		if (strcmp(k, "name") && strcmp(k, PEER_NOT_GAUGES))
 			json_object_set(o, k, v);
 	}
 	if (clock_mono_ms() >= e->stale_ms)
@@ -360,4 +425,21 @@ void peer_cmd_queued(struct snowd *sd, int64_t node_id, const struct node_rt *rt
 		log_warnx("peers: command for node %lld not announced: %s", (long long)node_id,
 			  db_errmsg(sd->inv.db));
 	inv_done(&sd->inv, st);
+}
+
+const json_t *peer_node_doc(struct snowd *sd, int64_t id, const struct node_rt *rt,
+			    const char **state)
+{
+	struct peer_entry *e;
+
+	if (!sd->peer || (rt && rt->state == NODE_ONLINE))
+		return NULL;
+	e = peer_entry(sd->peer, id, 0);
+	if (!e || !e->doc)
+		return NULL;
+	*state = clock_mono_ms() >= e->stale_ms ? "offline" :
+		 json_string_value(json_object_get(e->doc, "state"));
+	if (!*state)
+		*state = "offline";
+	return e->doc;
 }
