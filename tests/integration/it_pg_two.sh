@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Two snowd on one PostgreSQL (docs/scale-out.md): 20 simulated nodes report
-# to snowd A; snowd B's API lists every one online with its values, B's
-# stream carries them, and a command queued on B reaches its node through A.
-# Then A is killed (-9): B shows the nodes offline once A's rows go stale,
-# and when the nodes report to B instead (snow-nodesim started again on B, the
-# failover the agent will do by itself) B shows them online, its own.
+# Two snowd on one PostgreSQL (docs/scale-out.md), each on its own boot
+# network (a third on A's is refused): 20 simulated nodes report to snowd A;
+# snowd B's API, /metrics, SNMP subagent and stream show every one online
+# with its values, a command queued on B reaches its node through A, and
+# node.conf's host_url from either lists both.  Then A is killed (-9): five
+# nodes whose host_url lists A, then B, move to B by themselves with nothing
+# acknowledged lost; B shows A's other nodes offline once A's rows go stale;
+# A's boot network is taken over; the nodes started again on B are its own.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/pg.sh"
 
@@ -13,8 +15,8 @@ chmod 0755 "$dir"
 pa=$(free_port) pb=$(free_port)
 # Each on its own boot network (127.0.0.0/16 and 127.1.0.0/16, both on lo).
 ua=http://127.0.0.1:$pa ub=http://127.1.0.1:$pb
-pida= pidb= pidc= sim= snmp_up=
-on_exit '[ -n "$snmp_up" ] && "$SNOW_BIN/snow-snmp" down --state "$dir/b"; stop_pid "$sim"; stop_pid "$pida"; stop_pid "$pidb"; stop_pid "$pidc"; [ "$_failures" -gt 0 ] && { tail -20 "$dir/a.log"; tail -20 "$dir/b.log"; tail -20 "$dir/sim.err"; tail -20 "$dir/b/snmp/subagent.log"; }; rm -rf "$dir"'
+pida= pidb= pidc= sim= fo= snmp_up=
+on_exit '[ -n "$snmp_up" ] && "$SNOW_BIN/snow-snmp" down --state "$dir/b"; stop_pid "$sim"; stop_pid "$fo"; stop_pid "$pida"; stop_pid "$pidb"; stop_pid "$pidc"; [ "$_failures" -gt 0 ] && { tail -20 "$dir/a.log"; tail -20 "$dir/b.log"; tail -20 "$dir/sim.err"; tail -20 "$dir/fo.err"; tail -20 "$dir/b/snmp/subagent.log"; }; rm -rf "$dir"'
 pg_start "$dir/pg"
 case $? in
 0) ok "PostgreSQL started" ;;
@@ -134,9 +136,33 @@ sys.exit(0 if [x for x in json.load(sys.stdin)["events"] if x["type"] == "thresh
 }
 check "its threshold.raise event, stored by A, is listed by B" wait_for 10 raised
 
+# Five more nodes whose host_url lists A, then B (node.conf's list): they move by themselves.
+"$SNOW_BIN/snow-nodesim" --url "$ua, $ub" --add --count 5 --prefix fo --boot-delay-ms 200 \
+	--interval-ms 500 --events-rate 10 --json >"$dir/fo.out" 2>"$dir/fo.err" &
+fo=$!
+fo_online() { # fo_online VIA: the 5 online on B, through VIA ("": B's own)
+	api "$ub" nodes | python3 -c '
+import json, sys
+n = [x for x in json.load(sys.stdin)["nodes"] if x["name"].startswith("fo")]
+sys.exit(0 if len(n) == 5 and all(x["state"] == "online" and x.get("via", "") == sys.argv[1] for x in n) else 1)' "$1"
+}
+check "5 nodes with host_url 'A, B' online on A (B says via A)" wait_for 30 fo_online "$ua"
+fo_stored() { pg_sql snow_two "SELECT count(*) FROM events e JOIN nodes n ON n.id = e.node_id WHERE n.name LIKE 'fo%' AND e.seq > 0"; }
+fo_more() { [ "$(fo_stored)" -gt 5 ]; }
+check "their events are stored" wait_for 20 fo_more
+
 # A dies.  Its rows go stale: B says offline, not online for ever.
 acked=$(pg_sql snow_two "SELECT count(*) FROM events")
 kill -9 "$pida"; wait "$pida" 2>/dev/null; pida=
+t0=$(date +%s%N)
+check "A killed: the nodes with host_url 'A, B' report to B within 20 s" wait_for 20 fo_online ""
+echo "# they were online on B $(( ($(date +%s%N) - t0) / 1000000 )) ms after A's kill -9; load $(cut -d' ' -f1 /proc/loadavg)"
+stop_pid "$fo"; wait "$fo" 2>/dev/null; fo=
+fo_field() { python3 -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$(tail -1 "$dir/fo.out")" "$1"; }
+fo_acked=$(fo_field events_acked) fo_after=$(fo_stored)
+check "nothing they were told is stored is lost ($fo_acked acknowledged, $fo_after stored)" \
+	test "$fo_after" -ge "$fo_acked"
+check "each of the 5 moved once or more ($(fo_field host_switches) moves)" test "$(fo_field host_switches)" -ge 5
 offline() {
 	api "$ub" nodes | python3 -c '
 import json, sys
