@@ -24,6 +24,8 @@ struct peer_entry {
 	int pub_state;       /* its state then (enum node_state + 1; 0: never written) */
 	int64_t pub_ms;      /* monotonic: when */
 	json_t *doc;         /* owned: another snowd's row, or NULL */
+	json_t *schema;      /* a reference: the schema of that row (peer_schema_intern), or NULL */
+	const struct node_schema *pub_schema; /* the schema this snowd last wrote of the node */
 	char via[64];        /* that snowd's name */
 	int64_t stale_ms;    /* monotonic: that row is stale from then on */
 };
@@ -39,6 +41,12 @@ struct peer {
 	int64_t beat_ms;           /* monotonic: its claim's last renewal */
 	int claim_lost;            /* another snowd took the boot network over: said once */
 	char host_urls[2048];      /* node.conf's host_url: this snowd, then the others */
+	/* The schemas other snowd wrote, each parsed once (a few: one per image and agent). */
+	struct {
+		char *text;
+		json_t *json;
+	} schemas[16];
+	size_t nschemas;
 };
 
 static const char peer_schema[] =
@@ -46,7 +54,10 @@ static const char peer_schema[] =
 	"CREATE UNLOGGED TABLE IF NOT EXISTS live (node_id BIGINT PRIMARY KEY, snowd text NOT NULL,"
 	" state text NOT NULL, doc text NOT NULL, at DOUBLE PRECISION NOT NULL, seq BIGINT NOT NULL);"
 	"CREATE SEQUENCE IF NOT EXISTS live_seq;"
-	"CREATE INDEX IF NOT EXISTS live_by_seq ON live (seq)";
+	"CREATE INDEX IF NOT EXISTS live_by_seq ON live (seq);"
+	/* A node's schema is written when it changes, and read when newer than the reader's cursor. */
+	"ALTER TABLE live ADD COLUMN IF NOT EXISTS schema text,"
+	" ADD COLUMN IF NOT EXISTS schema_seq BIGINT NOT NULL DEFAULT 0";
 
 /*
  * One statement writes a tick's rows (one round trip): a row another snowd
@@ -54,16 +65,20 @@ static const char peer_schema[] =
  * stale (that snowd stopped writing it).  The NOTIFY goes out when it commits.
  */
 static const char peer_upsert[] =
-	"WITH up AS (INSERT INTO live (node_id, snowd, state, doc, at, seq) "
-	"SELECT (e->>'id')::bigint, ?1, e->>'state', e->>'doc', extract(epoch FROM now()), "
-	"nextval('live_seq') FROM json_array_elements(?2::json) e "
+	"WITH up AS (INSERT INTO live (node_id, snowd, state, doc, at, seq, schema, schema_seq) "
+	"SELECT (e->>'id')::bigint, ?1, e->>'state', e->>'doc', extract(epoch FROM now()), s, "
+	"e->>'schema', CASE WHEN e->>'schema' IS NULL THEN 0 ELSE s END "
+	"FROM (SELECT e, nextval('live_seq') AS s FROM json_array_elements(?2::json) e) x "
 	"ON CONFLICT (node_id) DO UPDATE SET snowd = excluded.snowd, state = excluded.state, "
-	"doc = excluded.doc, at = excluded.at, seq = excluded.seq "
+	"doc = excluded.doc, at = excluded.at, seq = excluded.seq, "
+	"schema = coalesce(excluded.schema, live.schema), "
+	"schema_seq = greatest(excluded.schema_seq, live.schema_seq) "
 	"WHERE live.snowd = excluded.snowd OR excluded.state = 'online' OR live.at < excluded.at - "
 	"15 RETURNING 1) SELECT count(*), pg_notify('snow_live', '') FROM up";
 
 static const char peer_read[] =
-	"SELECT node_id, snowd, doc, extract(epoch FROM now()) - at, seq FROM live "
+	"SELECT node_id, snowd, doc, extract(epoch FROM now()) - at, seq, "
+	"CASE WHEN schema_seq > ?1 THEN schema END FROM live "
 	"WHERE seq > ?1 AND snowd <> ?2 ORDER BY seq";
 
 /* The entry of node id; a new one when create.  @ret it, or NULL. */
@@ -172,8 +187,14 @@ void peer_free(struct snowd *sd)
 	if (!p->claim_lost)
 		peernet_release(sd->inv.db, p->id); /* the boot network is free at once */
 	sd->boot.host_urls = NULL;
-	for (i = 0; i < p->cap; i++)
+	for (i = 0; i < p->cap; i++) {
 		json_decref(p->tab[i].doc);
+		json_decref(p->tab[i].schema);
+	}
+	for (i = 0; i < p->nschemas; i++) {
+		free(p->schemas[i].text);
+		json_decref(p->schemas[i].json);
+	}
 	free(p->tab);
 	free(p);
 	sd->peer = NULL;
@@ -239,7 +260,7 @@ void peer_tick(struct snowd *sd)
 	for (i = 0; rows && i < sd->nrt; i++) {
 		const struct node_rt *rt = &sd->rt[i];
 		struct peer_entry *e;
-		json_t *doc;
+		json_t *doc, *row;
 		if (!rt->last_seen || rt->state == NODE_UNKNOWN)
 			continue; /* never reported here */
 		e = peer_entry(p, rt->id, 1);
@@ -253,9 +274,18 @@ void peer_tick(struct snowd *sd)
 		json_decref(doc);
 		if (!text)
 			continue;
-		json_array_append_new(rows, json_pack("{s:I, s:s, s:s}", "id", (json_int_t)rt->id,
-						      "state", node_state_name(rt->state), "doc", text));
+		row = json_pack("{s:I, s:s, s:s}", "id", (json_int_t)rt->id, "state",
+				node_state_name(rt->state), "doc", text);
 		free(text);
+		if (row && rt->schema && e->pub_schema != rt->schema) {
+			/* Once a schema: the others show the node's values in the MIB with it. */
+			char *sch = jsonh_dump(rt->schema->json);
+			if (sch)
+				json_object_set_new(row, "schema", json_string(sch));
+			free(sch);
+		}
+		e->pub_schema = rt->schema;
+		json_array_append_new(rows, row);
 		e->pub_state = (int)rt->state + 1;
 		e->pub_seq = rt->seq;
 		e->pub_ms = now;
@@ -278,8 +308,10 @@ void peer_tick(struct snowd *sd)
 		if (!p->lost)
 			log_warnx("peers: live state not written: %s", db_errmsg(sd->inv.db));
 		p->lost = 1;
-		for (i = 0; i < p->cap; i++)
+		for (i = 0; i < p->cap; i++) {
 			p->tab[i].pub_state = 0;
+			p->tab[i].pub_schema = NULL; /* live may have been emptied: all again */
+		}
 	} else if (p->lost) {
 		log_info("peers: live state written again");
 		p->lost = 0;
@@ -289,8 +321,37 @@ void peer_tick(struct snowd *sd)
 }
 
 /* A row of another snowd: kept for the node's JSON, and told to the stream. */
+/* The one parsed copy of a schema's text (borrowed), or NULL. */
+static json_t *peer_schema_intern(struct peer *p, const char *text)
+{
+	json_t *j;
+	size_t i;
+
+	for (i = 0; i < p->nschemas; i++)
+		if (!strcmp(p->schemas[i].text, text))
+			return p->schemas[i].json;
+	j = json_loads(text, 0, NULL);
+	if (!json_is_array(j)) {
+		json_decref(j);
+		return NULL;
+	}
+	if (p->nschemas == sizeof(p->schemas) / sizeof(p->schemas[0])) {
+		/* Full: the oldest goes (the nodes that hold it keep their reference). */
+		free(p->schemas[0].text);
+		json_decref(p->schemas[0].json);
+		memmove(&p->schemas[0], &p->schemas[1], sizeof(p->schemas[0]) * --p->nschemas);
+	}
+	p->schemas[p->nschemas].text = strdup(text);
+	if (!p->schemas[p->nschemas].text) {
+		json_decref(j);
+		return NULL;
+	}
+	p->schemas[p->nschemas++].json = j;
+	return j;
+}
+
 static void peer_take_row(struct snowd *sd, int64_t id, const char *via, const char *doc_text,
-			  double age)
+			  double age, const char *schema_text)
 {
 	struct peer *p = sd->peer;
 	struct peer_entry *e = peer_entry(p, id, 1);
@@ -304,6 +365,10 @@ static void peer_take_row(struct snowd *sd, int64_t id, const char *via, const c
 	}
 	json_decref(e->doc);
 	e->doc = doc;
+	if (schema_text) {
+		json_decref(e->schema);
+		e->schema = json_incref(peer_schema_intern(p, schema_text));
+	}
 	snprintf(e->via, sizeof(e->via), "%s", via ? via : "");
 	if (age < 0)
 		age = 0;
@@ -341,7 +406,8 @@ static void peer_read_rows(struct snowd *sd)
 		int64_t seq = db_column_int64(st, 4);
 		const unsigned char *age = db_column_text(st, 3);
 		peer_take_row(sd, db_column_int64(st, 0), (const char *)db_column_text(st, 1),
-			      (const char *)db_column_text(st, 2), age ? strtod((const char *)age, NULL) : 0);
+			      (const char *)db_column_text(st, 2), age ? strtod((const char *)age, NULL) : 0,
+			      (const char *)db_column_text(st, 5));
 		if (seq > p->cursor)
 			p->cursor = seq;
 	}
@@ -404,6 +470,8 @@ void peer_node_json(struct snowd *sd, int64_t id, const struct node_rt *rt, json
 		if (strcmp(k, "name") && strcmp(k, PEER_NOT_GAUGES))
 			json_object_set(o, k, v);
 	}
+	if (e->schema)
+		json_object_set(o, "schema", e->schema);
 	if (clock_mono_ms() >= e->stale_ms)
 		json_object_set_new(o, "state", json_string("offline"));
 	json_object_set_new(o, "via", json_string(e->via));

@@ -110,9 +110,11 @@ if command -v snmpd >/dev/null && command -v snmptrapd >/dev/null && [ -x "$SNOW
 		[ "$(MIBS="" SNMP_PERSISTENT_DIR=$dir/cli snmpget "${v3[@]}" -t 2 -r 1 -On -Oqv \
 			"127.0.0.1:$snmp_port" $M.1.1.3.0 2>/dev/null)" = 21 ] &&
 			[ "$(MIBS="" SNMP_PERSISTENT_DIR=$dir/cli snmpwalk "${v3[@]}" -t 2 -r 1 -On -Oqv -Oe \
-				"127.0.0.1:$snmp_port" $M.1.2.1.5 2>/dev/null | grep -cx 2)" = 20 ]
+				"127.0.0.1:$snmp_port" $M.1.2.1.5 2>/dev/null | grep -cx 2)" = 20 ] &&
+			[ "$(MIBS="" SNMP_PERSISTENT_DIR=$dir/cli snmpbulkwalk "${v3[@]}" -t 2 -r 1 -On -Oqv \
+				-Cr50 "127.0.0.1:$snmp_port" $M.1.3.1.6 2>/dev/null | wc -l)" -ge 400 ]
 	}
-	check "the subagent on B: snowAgentNodes 21 (A's 20 and ov1), A's 20 snowNodeState online(2)" wait_for 15 mib_online
+	check "the subagent on B: snowAgentNodes 21 (A's 20 and ov1), A's 20 snowNodeState online(2), their values (20 x 20 or more snowValueCurrent)" wait_for 15 mib_online
 	"$SNOW_BIN/snow-snmp" down --state "$dir/b"; snmp_up=
 else
 	skip "SNMP on B: snmpd, snmptrapd or snow-subagent missing"
