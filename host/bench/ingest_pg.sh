@@ -62,6 +62,14 @@ wait_registered() { # wait_registered ERRFILE PID
 		sleep 0.5
 	done
 }
+wait_online() { # wait_online ERRFILE PID: until its last progress line has every node online
+	local s=$SECONDS
+	until tail -1 "$1" | awk '/^nodesim: t=/ {exit !($4 == $8)} {exit 1}'; do
+		kill -0 "$2" 2>/dev/null || return 1
+		[ $((SECONDS - s)) -gt 300 ] && { say "not all online in 300 s"; return 0; }
+		sleep 0.5
+	done
+}
 # Nodes PREFIX00001..: addresses 127.X.Y.Z from first octet FIRST (a: 127.1..., b: 127.129...).
 sqlite_fill() { # sqlite_fill FILE PREFIX COUNT FIRST
 	sqlite3 "$1" "BEGIN;
@@ -87,7 +95,10 @@ measure() {
 	local t0 t1 a0 a1 b0=0 b1=0 c0 c1 p0 p1
 	wait_registered "$dir/a.err" "$sima" || return 1
 	[ -z "$simb" ] || wait_registered "$dir/b.err" "$simb" || return 1
-	sleep 3 # the registration crowd drains
+	# The window opens once every node is online (the first rounds of reports are over).
+	wait_online "$dir/a.err" "$sima"
+	[ -z "$simb" ] || wait_online "$dir/b.err" "$simb"
+	sleep 3
 	t0=$(now); a0=$(metric "$ua"); [ -z "$pidb" ] || b0=$(metric "$ub")
 	c0=$(( $(cpu_ticks "$pida") + $(cpu_ticks "${pidb:-0}") )); p0=$(pg_ticks)
 	sleep "$secs"
