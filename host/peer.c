@@ -41,6 +41,13 @@ struct peer {
 	int64_t beat_ms;           /* monotonic: its claim's last renewal */
 	int claim_lost;            /* another snowd took the boot network over: said once */
 	char host_urls[2048];      /* node.conf's host_url: this snowd, then the others */
+	size_t next;               /* peer_tick: the node to look at first for new reports */
+	/* The other snowd and until when their heartbeat says they live (monotonic ms). */
+	struct {
+		char url[64];
+		int64_t alive_until_ms;
+	} alive[PEERNET_URLS_MAX * 2];
+	size_t nalive;
 	/* The schemas other snowd wrote, each parsed once (a few: one per image and agent). */
 	struct {
 		char *text;
@@ -73,8 +80,9 @@ static const char peer_upsert[] =
 	"doc = excluded.doc, at = excluded.at, seq = excluded.seq, "
 	"schema = coalesce(excluded.schema, live.schema), "
 	"schema_seq = greatest(excluded.schema_seq, live.schema_seq) "
-	"WHERE live.snowd = excluded.snowd OR excluded.state = 'online' OR live.at < excluded.at - "
-	"15 RETURNING 1) SELECT count(*), pg_notify('snow_live', '') FROM up";
+	"WHERE live.snowd = excluded.snowd OR excluded.state = 'online' OR NOT EXISTS (SELECT 1 FROM "
+	"snowd_nets n WHERE n.url = live.snowd AND n.at > excluded.at - 15) "
+	"RETURNING 1) SELECT count(*), pg_notify('snow_live', '') FROM up";
 
 static const char peer_read[] =
 	"SELECT node_id, snowd, doc, extract(epoch FROM now()) - at, seq, "
@@ -122,9 +130,19 @@ static struct peer_entry *peer_entry(struct peer *p, int64_t id, int create)
 static void peer_beat(struct snowd *sd, struct peer *p)
 {
 	char urls[sizeof(p->host_urls)];
-	int rc = peernet_beat(sd->inv.db, p->id, sd->base_url, urls, sizeof(urls));
+	struct peernet_peer peers[sizeof(p->alive) / sizeof(p->alive[0])];
+	size_t n = sizeof(peers) / sizeof(peers[0]), i;
+	int rc = peernet_beat(sd->inv.db, p->id, sd->base_url, urls, sizeof(urls), peers, &n);
 
 	p->beat_ms = clock_mono_ms();
+	if (!rc) {
+		for (i = 0; i < n; i++) {
+			memcpy(p->alive[i].url, peers[i].url, sizeof(p->alive[i].url));
+			p->alive[i].alive_until_ms =
+				p->beat_ms + (int64_t)((PEERNET_STALE_S - peers[i].age) * 1000);
+		}
+		p->nalive = n;
+	}
 	if (rc == -ENOENT && !p->claim_lost) {
 		log_warnx("peers: the claim of boot network %s is gone (another snowd took it over"
 			  " while this one could not renew it): stop one of them",
@@ -243,6 +261,35 @@ static json_t *peer_doc(const struct node_rt *rt)
 	return o;
 }
 
+/* Add rt's row to rows (its doc, its schema when new).  @ret 0, or -1 out of memory. */
+static int peer_row(struct peer_entry *e, const struct node_rt *rt, int64_t now, json_t *rows)
+{
+	json_t *doc = peer_doc(rt), *row;
+	char *text = doc ? jsonh_dump(doc) : NULL;
+
+	json_decref(doc);
+	if (!text)
+		return -1;
+	row = json_pack("{s:I, s:s, s:s}", "id", (json_int_t)rt->id, "state",
+			node_state_name(rt->state), "doc", text);
+	free(text);
+	if (!row)
+		return -1;
+	if (rt->schema && e->pub_schema != rt->schema) {
+		/* Once a schema: the others show the node's values in the MIB with it. */
+		char *sch = jsonh_dump(rt->schema->json);
+		if (sch)
+			json_object_set_new(row, "schema", json_string(sch));
+		free(sch);
+	}
+	e->pub_schema = rt->schema;
+	json_array_append_new(rows, row);
+	e->pub_state = (int)rt->state + 1;
+	e->pub_seq = rt->seq;
+	e->pub_ms = now;
+	return 0;
+}
+
 void peer_tick(struct snowd *sd)
 {
 	struct peer *p = sd->peer;
@@ -250,45 +297,43 @@ void peer_tick(struct snowd *sd)
 	json_t *rows;
 	char *text;
 	struct db_stmt *st;
-	size_t i;
+	size_t i, k, n = 0;
+	int pass;
 
 	if (!p || !db_autocommit(sd->inv.db))
 		return;
 	if (now - p->beat_ms >= PEERNET_BEAT_MS)
 		peer_beat(sd, p);
 	rows = json_array();
-	for (i = 0; rows && i < sd->nrt; i++) {
-		const struct node_rt *rt = &sd->rt[i];
-		struct peer_entry *e;
-		json_t *doc, *row;
-		if (!rt->last_seen || rt->state == NODE_UNKNOWN)
-			continue; /* never reported here */
-		e = peer_entry(p, rt->id, 1);
-		if (!e)
-			break;
-		if (e->pub_state == (int)rt->state + 1 && e->pub_seq == rt->seq &&
-		    (rt->state != NODE_ONLINE || now - e->pub_ms < PEER_REFRESH_MS))
-			continue;
-		doc = peer_doc(rt);
-		text = doc ? jsonh_dump(doc) : NULL;
-		json_decref(doc);
-		if (!text)
-			continue;
-		row = json_pack("{s:I, s:s, s:s}", "id", (json_int_t)rt->id, "state",
-				node_state_name(rt->state), "doc", text);
-		free(text);
-		if (row && rt->schema && e->pub_schema != rt->schema) {
-			/* Once a schema: the others show the node's values in the MIB with it. */
-			char *sch = jsonh_dump(rt->schema->json);
-			if (sch)
-				json_object_set_new(row, "schema", json_string(sch));
-			free(sch);
+	/*
+	 * First the nodes whose state changed, then, from where the last tick
+	 * stopped, those with a new report (at most one row a node every
+	 * PEER_VALUES_MS) or due for their refresh; PEER_ROWS_MAX rows at most,
+	 * as the statement holds the loop while PostgreSQL takes them.
+	 */
+	for (pass = 0; rows && pass < 2 && sd->nrt; pass++) {
+		for (k = 0; k < sd->nrt && n < PEER_ROWS_MAX; k++) {
+			const struct node_rt *rt = &sd->rt[i = (p->next + k) % sd->nrt];
+			struct peer_entry *e;
+			if (!rt->last_seen || rt->state == NODE_UNKNOWN)
+				continue; /* never reported here */
+			e = peer_entry(p, rt->id, 1);
+			if (!e)
+				break;
+			if (e->pub_state == (int)rt->state + 1) {
+				if (!pass)
+					continue;
+				if (now - e->pub_ms < PEER_VALUES_MS)
+					continue;
+				if (e->pub_seq == rt->seq)
+					continue;
+			}
+			if (peer_row(e, rt, now, rows))
+				break;
+			n++;
 		}
-		e->pub_schema = rt->schema;
-		json_array_append_new(rows, row);
-		e->pub_state = (int)rt->state + 1;
-		e->pub_seq = rt->seq;
-		e->pub_ms = now;
+		if (pass)
+			p->next = (p->next + k) % sd->nrt;
 	}
 	if (!rows || !json_array_size(rows)) {
 		json_decref(rows);
@@ -318,6 +363,20 @@ void peer_tick(struct snowd *sd)
 		p->wanted = 1;
 	}
 	inv_done(&sd->inv, st);
+}
+
+/*
+ * Whether e's row is stale: its snowd's heartbeat is (snowd_nets, read with
+ * this snowd's own), or, for a snowd not read there yet, the row is old.
+ */
+static int peer_stale(const struct peer *p, const struct peer_entry *e, int64_t now)
+{
+	size_t i;
+
+	for (i = 0; i < p->nalive; i++)
+		if (!strcmp(p->alive[i].url, e->via))
+			return now >= p->alive[i].alive_until_ms;
+	return now >= e->stale_ms;
 }
 
 /* A row of another snowd: kept for the node's JSON, and told to the stream. */
@@ -472,7 +531,7 @@ void peer_node_json(struct snowd *sd, int64_t id, const struct node_rt *rt, json
 	}
 	if (e->schema)
 		json_object_set(o, "schema", e->schema);
-	if (clock_mono_ms() >= e->stale_ms)
+	if (peer_stale(sd->peer, e, clock_mono_ms()))
 		json_object_set_new(o, "state", json_string("offline"));
 	json_object_set_new(o, "via", json_string(e->via));
 }
@@ -505,7 +564,7 @@ const json_t *peer_node_doc(struct snowd *sd, int64_t id, const struct node_rt *
 	e = peer_entry(sd->peer, id, 0);
 	if (!e || !e->doc)
 		return NULL;
-	*state = clock_mono_ms() >= e->stale_ms ? "offline" :
+	*state = peer_stale(sd->peer, e, clock_mono_ms()) ? "offline" :
 		 json_string_value(json_object_get(e->doc, "state"));
 	if (!*state)
 		*state = "offline";

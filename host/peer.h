@@ -18,8 +18,9 @@
 
 #include "snowd.h"
 
-#define PEER_REFRESH_MS 5000 /* an online node's row is written again at least this often */
-#define PEER_STALE_S 15      /* a row not written again for this long: its node is offline */
+#define PEER_STALE_S 15      /* a row of a snowd not yet heard in snowd_nets, this old: stale */
+#define PEER_VALUES_MS 1000  /* a node's row is written at most this often for new values */
+#define PEER_ROWS_MAX 256    /* rows a tick (0.5 s) writes at most: the statement holds the loop */
 #define PEER_NOT_GAUGES "not_gauges" /* in a row: the names of its values that are not gauges */
 
 /*

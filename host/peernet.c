@@ -155,13 +155,17 @@ fail:
 	return -EIO;
 }
 
-int peernet_beat(struct db *db, const char *id, const char *own_url, char *urls, size_t urlslen)
+int peernet_beat(struct db *db, const char *id, const char *own_url, char *urls, size_t urlslen,
+		 struct peernet_peer *peers, size_t *npeers)
 {
+	size_t cap = *npeers;
+
 	struct db_stmt *st = db_prepare(db, "UPDATE snowd_nets SET at = extract(epoch FROM now()) "
 					    "WHERE id = ?1");
 	size_t n = 1, len;
 	int rc;
 
+	*npeers = 0;
 	if (!st)
 		return -EIO;
 	db_bind_text(st, 1, id);
@@ -180,6 +184,10 @@ int peernet_beat(struct db *db, const char *id, const char *own_url, char *urls,
 	while ((rc = db_step(st)) == DB_ROW) {
 		const char *u = (const char *)db_column_text(st, 1);
 		const unsigned char *age = db_column_text(st, 5);
+		if (u && *npeers < cap) {
+			snprintf(peers[*npeers].url, sizeof(peers[0].url), "%s", u);
+			peers[(*npeers)++].age = age ? strtod((const char *)age, NULL) : 0;
+		}
 		if (!u || !*u || strpbrk(u, ", \t\n") || n >= PEERNET_URLS_MAX ||
 		    (age && strtod((const char *)age, NULL) > PEERNET_FORGET_S))
 			continue;

@@ -43,7 +43,16 @@ int peernet_claim(struct db *db, const char *id, const char *url, const char *bo
  * Renew the claim; urls gets own_url, then the other snowd's URLs (", "
  * between).  @ret 0, -ENOENT (the claim is gone: taken over), or -EIO.
  */
-int peernet_beat(struct db *db, const char *id, const char *own_url, char *urls, size_t urlslen);
+struct peernet_peer {
+	char url[64];
+	double age; /* seconds since its last heartbeat */
+};
+/*
+ * ... and peers (up to *npeers, set to how many) every other snowd's URL and
+ * heartbeat age, live or not.
+ */
+int peernet_beat(struct db *db, const char *id, const char *own_url, char *urls, size_t urlslen,
+		 struct peernet_peer *peers, size_t *npeers);
 /* A clean stop: the network is free at once. */
 void peernet_release(struct db *db, const char *id);
 
