@@ -308,12 +308,13 @@ void peer_tick(struct snowd *sd)
 	/*
 	 * First the nodes whose state changed, then, from where the last tick
 	 * stopped, those with a new report (at most one row a node every
-	 * PEER_VALUES_MS) or due for their refresh; PEER_ROWS_MAX rows at most,
-	 * as the statement holds the loop while PostgreSQL takes them.
+	 * PEER_VALUES_MS); PEER_ROWS_MAX rows at most, as the statement holds
+	 * the loop while PostgreSQL takes them.  Unchanged rows are not written
+	 * again: their snowd's heartbeat says they are current.
 	 */
 	for (pass = 0; rows && pass < 2 && sd->nrt; pass++) {
 		for (k = 0; k < sd->nrt && n < PEER_ROWS_MAX; k++) {
-			const struct node_rt *rt = &sd->rt[i = (p->next + k) % sd->nrt];
+			const struct node_rt *rt = &sd->rt[(p->next + k) % sd->nrt];
 			struct peer_entry *e;
 			if (!rt->last_seen || rt->state == NODE_UNKNOWN)
 				continue; /* never reported here */
