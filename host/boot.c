@@ -88,7 +88,7 @@ int boot_render_node_conf(const struct boot_params *p, const struct inv_node *n,
 			"host_url = %s\n"
 			"secret = %s\n"
 			"interval_ms = %lld\n",
-			n->name, n->name, n->mac, p->base_url, n->secret,
+			n->name, n->name, n->mac, p->host_urls ? p->host_urls : p->base_url, n->secret,
 			iv ? (long long)json_integer_value(iv) : (long long)p->interval_ms);
 	/* Values were checked by settings_check(): no newlines can reach here. */
 	json_object_foreach(json_object_get(eff, "env"), k, v)

@@ -15,6 +15,7 @@
 
 struct boot_params {
 	const char *base_url;  /* "http://10.77.0.1:8080", no trailing '/' */
+	const char *host_urls; /* node.conf's host_url: base_url, then other snowd's (NULL: base_url) */
 	const char *cmdline;   /* kernel arguments every node gets */
 	int interval_ms;       /* report interval written to node.conf */
 	int unknown_retry_s;   /* how long an unknown MAC waits before asking again */

@@ -33,6 +33,7 @@
 #include "notify.h"
 #include "overlay.h"
 #include "peer.h"
+#include "peernet.h"
 #include "power.h"
 #include "qmpev.h"
 #include "route.h"
@@ -447,10 +448,17 @@ static int snowd_check(struct snowd *sd)
 	/* A database server is checked now: its URL, that it answers, and the credentials. */
 	if (db_is_url(sd->path_db)) {
 		struct db *db;
+		char id[PEERNET_ID_LEN + 1];
 		if (db_open(&db, sd->path_db, err, sizeof(err))) {
 			fprintf(stderr, "snowd: %s\n", err);
 			rc = 1;
 		} else {
+			/* And that no other live snowd serves this boot network (peernet.h). */
+			if (peernet_id(sd->cfg.state_dir, 0, id) ||
+			    peernet_check(db, id, sd->boot_ip, sd->boot_prefix, err, sizeof(err))) {
+				fprintf(stderr, "snowd: %s\n", err);
+				rc = 1;
+			}
 			db_close(db);
 		}
 	}

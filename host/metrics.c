@@ -4,6 +4,7 @@
 #include "klog.h"
 #include "metrics.h"
 #include "nodes.h"
+#include "peer.h"
 
 /* Prometheus label values escape backslash, quote and newline. */
 static void metrics_label(struct buf *b, const char *s)
@@ -40,7 +41,11 @@ static int metrics_node_state(void *vctx, const struct inv_node *n)
 	struct metrics_ctx *c = vctx;
 	struct node_rt *rt = nodes_rt(c->sd, n->id, NULL);
 	enum node_state s = rt ? rt->state : NODE_UNKNOWN;
+	const char *ps;
 
+	if (peer_node_doc(c->sd, n->id, rt, &ps)) /* it reports to another snowd */
+		s = !strcmp(ps, "online") ? NODE_ONLINE :
+		    !strcmp(ps, "booting") ? NODE_BOOTING : NODE_OFFLINE;
 	c->count[s == NODE_UNKNOWN ? NODE_OFFLINE : s]++;
 	buf_puts(c->b, "snow_node_up{node=\"");
 	metrics_label(c->b, n->name);
@@ -48,21 +53,50 @@ static int metrics_node_state(void *vctx, const struct inv_node *n)
 	return 0;
 }
 
+/* A gauge line: snow_node_gauge{node="NODE",name="NAME"} V */
+static void metrics_gauge(struct buf *b, const char *node, const char *name, double v)
+{
+	buf_puts(b, "snow_node_gauge{node=\"");
+	metrics_label(b, node);
+	buf_puts(b, "\",name=\"");
+	metrics_label(b, name);
+	buf_printf(b, "\"} %.17g\n", v);
+}
+
+/* The gauges of a node that reports to another snowd, from its row (peer.h). */
+static int metrics_peer_values(struct metrics_ctx *c, const char *node, const json_t *doc)
+{
+	const json_t *skip = json_object_get(doc, PEER_NOT_GAUGES);
+	const char *k;
+	json_t *v, *x;
+	size_t i;
+
+	json_object_foreach((json_t *)json_object_get(doc, "values"), k, v) {
+		int gauge = json_is_number(v);
+		json_array_foreach(skip, i, x)
+			if (gauge && json_is_string(x) && !strcmp(json_string_value(x), k))
+				gauge = 0;
+		if (gauge)
+			metrics_gauge(c->b, node, k, json_number_value(v));
+	}
+	return 0;
+}
+
 static int metrics_node_values(void *vctx, const struct inv_node *n)
 {
 	struct metrics_ctx *c = vctx;
 	struct node_rt *rt = nodes_rt(c->sd, n->id, NULL);
+	const char *ps;
+	const json_t *doc = peer_node_doc(c->sd, n->id, rt, &ps);
 	size_t i;
 
+	if (doc) /* the last values another snowd wrote of it */
+		return metrics_peer_values(c, n->name, doc);
 	for (i = 0; rt && i < rt->rep.nvalues; i++) {
 		const struct report_num *v = &rt->rep.values[i];
 		if (!metrics_is_gauge(rt->schema, v->name))
 			continue;
-		buf_puts(c->b, "snow_node_gauge{node=\"");
-		metrics_label(c->b, n->name);
-		buf_puts(c->b, "\",name=\"");
-		metrics_label(c->b, v->name);
-		buf_printf(c->b, "\"} %.17g\n", v->v[0]);
+		metrics_gauge(c->b, n->name, v->name, v->v[0]);
 	}
 	return 0;
 }

@@ -18,8 +18,10 @@
 
 #include "snowd.h"
 
-#define PEER_REFRESH_MS 5000 /* an online node's row is written again at least this often */
-#define PEER_STALE_S 15      /* a row not written again for this long: its node is offline */
+#define PEER_STALE_S 15      /* a row of a snowd not yet heard in snowd_nets, this old: stale */
+#define PEER_VALUES_MS 1000  /* a node's row is written at most this often for new values */
+#define PEER_ROWS_MAX 256    /* rows a tick (0.5 s) writes at most: the statement holds the loop */
+#define PEER_NOT_GAUGES "not_gauges" /* in a row: the names of its values that are not gauges */
 
 /*
  * Start sharing live state when the inventory is in PostgreSQL (sd->peer
@@ -38,6 +40,14 @@ void peer_tick(struct snowd *sd);
  * unless this snowd holds the node online itself (rt).
  */
 void peer_node_json(struct snowd *sd, int64_t id, const struct node_rt *rt, json_t *o);
+/*
+ * What another snowd says of node id, unless this snowd holds it online (rt):
+ * its row ("values", and PEER_NOT_GAUGES: the names of the values that are not
+ * gauges), borrowed until the next peer_poll, and its state now in *state
+ * ("offline" once the row is stale).  @ret NULL when no other snowd has a row.
+ */
+const json_t *peer_node_doc(struct snowd *sd, int64_t id, const struct node_rt *rt,
+			    const char **state);
 /* A command was queued for a node this snowd does not hold online: tell the others. */
 void peer_cmd_queued(struct snowd *sd, int64_t node_id, const struct node_rt *rt);
 

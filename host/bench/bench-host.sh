@@ -159,3 +159,8 @@ EOF2
 # the same reports 204 (host/bench/ingest.sh, docs/nodesim.md).
 "$SNOW_TOP/host/bench/ingest.sh" ${BENCH_INGEST_NODES:-10000 20000 50000} ||
 	say "the ingest benchmark failed"
+
+# 7. The same ingest on PostgreSQL, one snowd and two sharing the nodes, against one
+# snowd on SQLite (host/bench/ingest_pg.sh, docs/scale-out.md).
+"$SNOW_TOP/host/bench/ingest_pg.sh" ${BENCH_PG_NODES:-10000} ||
+	say "the scale-out ingest benchmark failed"

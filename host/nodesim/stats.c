@@ -114,11 +114,16 @@ void ns_summary(struct nodesim *ns)
 	double pmax = ns_lat_pct(&s->rep_lat, 100);
 	double o50 = ns_lat_pct(&s->ovl_lat, 50), o99 = ns_lat_pct(&s->ovl_lat, 99);
 	double r50 = ns_lat_pct(&s->reg_lat, 50);
-	uint64_t events = 0;
+	uint64_t events = 0, acked = 0;
 	size_t i;
 
-	for (i = 0; i < ns->nnodes; i++)
-		events += ns->nodes[i].sim.events_made;
+	for (i = 0; i < ns->nnodes; i++) {
+		const struct sim_node *x = &ns->nodes[i].sim;
+		events += x->events_made;
+		/* Acknowledged: made, no longer held, not dropped (snowd said it stored them). */
+		if (x->events_made >= x->ring.len + x->ring.lost_total)
+			acked += x->events_made - x->ring.len - x->ring.lost_total;
+	}
 	fprintf(stderr,
 		"nodesim: %zu nodes, %zu registered, %zu online, %zu failed, %.1f s "
 		"(steady %.1f s)\n"
@@ -138,7 +143,7 @@ void ns_summary(struct nodesim *ns)
 	if (ns->conf.json) {
 		json_t *j = json_pack(
 			"{s:f, s:I, s:I, s:I, s:I, s:f, s:f, s:I, s:I, s:f, s:f, s:f, s:f, s:I, s:f, s:f,"
-			" s:I, s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I,"
+			" s:I, s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I,"
 			" s:{s:I, s:I, s:I, s:I, s:I}}",
 			"registered_after_s",
 			s->t_steady_ms ? (double)(s->t_steady_ms - s->t_start_ms) / 1000.0 : -1.0,
@@ -153,7 +158,7 @@ void ns_summary(struct nodesim *ns)
 			"registers", (json_int_t)s->registers, "register_p50_ms", r50, "adds",
 			(json_int_t)s->adds, "commands", (json_int_t)s->commands, "reboots",
 			(json_int_t)s->reboots, "poweroffs", (json_int_t)s->poweroffs, "reloads",
-			(json_int_t)s->reloads, "events_made", (json_int_t)events, "host_switches",
+			(json_int_t)s->reloads, "events_made", (json_int_t)events, "events_acked", (json_int_t)acked, "host_switches",
 			(json_int_t)s->host_switches, "errors",
 			(json_int_t)ns_errors(s), "error_kinds", "transport",
 			(json_int_t)s->err_transport, "timeout", (json_int_t)s->err_timeout, "http_4xx",

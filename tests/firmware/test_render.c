@@ -131,6 +131,15 @@ static void test_node_conf_and_overlay(void **state)
 	buf_reset(&b);
 	assert_int_equal(boot_render_overlay(&params, &n, eff, &b), 0);
 	golden("node1-overlay.cpio", &b);
+	/* Several snowd on one database (peernet.h): host_url lists them, this one first. */
+	struct boot_params many = params;
+	many.host_urls = "http://10.77.0.1:8080, http://10.78.0.1:8080";
+	buf_reset(&b);
+	assert_int_equal(boot_render_node_conf(&many, &n, none, &b), 0);
+	assert_non_null(memmem(b.data, b.len, "\nhost_url = http://10.77.0.1:8080, http://10.78.0.1:8080\n",
+			       strlen("\nhost_url = http://10.77.0.1:8080, http://10.78.0.1:8080\n")));
+	buf_reset(&b);
+	assert_int_equal(boot_render_overlay(&params, &n, eff, &b), 0);
 	json_decref(none);
 	json_decref(eff);
 	/* newc: every header starts with the magic, the archive ends with the trailer. */

@@ -4,6 +4,7 @@
 #   pg_start DIR      initdb into DIR/data, start; PG_SOCK is the socket folder
 #   pg_url NAME       create database NAME, print its URL for snowd --db
 #   pg_stop           stop it (pg_ctl stop -m fast; kill -9 of its pid if that fails)
+#   pg_halt, pg_resume  stop it keeping its data, start it again (the database down)
 PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
 PG_SOCK=
 # initdb and postgres refuse to run as root: as root, run them as 'postgres'.
@@ -18,9 +19,14 @@ pg_start() {
 	on_exit pg_stop
 	_pg "$PG_BIN/initdb" -D "$PG_SOCK/data" -A trust -U snow -E UTF8 --locale=C.UTF-8 \
 		>"$PG_SOCK/initdb.log" 2>&1 || { tail -5 "$PG_SOCK/initdb.log"; return 1; }
+	_pg_run
+}
+_pg_run() {
 	_pg "$PG_BIN/pg_ctl" -D "$PG_SOCK/data" -l "$PG_SOCK/postgres.log" -w -t 60 \
 		-o "-k $PG_SOCK -c listen_addresses=''" start >/dev/null || { tail -5 "$PG_SOCK/postgres.log"; return 1; }
 }
+pg_halt() { _pg "$PG_BIN/pg_ctl" -D "$PG_SOCK/data" -m fast -w -t 60 stop >/dev/null; }
+pg_resume() { _pg_run; }
 pg_url() {
 	_pg "$PG_BIN/createdb" -h "$PG_SOCK" -U snow "$1" || return 1
 	echo "postgresql://snow@/$1?host=$PG_SOCK"
