@@ -56,6 +56,8 @@ struct bmc_node {
 	pid_t sol_pid;          /* 0 none */
 	int sol_fd;             /* activate's terminal, -1 none */
 	int64_t sol_next_ms;    /* monotonic: start again then */
+	char sol_boot[32];      /* the boot whose file SOL goes to (STATE/sol/NODE/BOOT.log), "" not known yet */
+	int sol_fresh;          /* that boot was begun by a power command and has not fetched its script */
 };
 
 struct bmc {

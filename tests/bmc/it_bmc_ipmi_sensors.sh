@@ -8,7 +8,9 @@
 # follow the files, SEL records as bmc.log events, each once across a
 # restart; a wrong password leaves a reason naming the BMC; serial-over-LAN
 # (ipmi_sim's sol on a TCP "serial port" the test feeds lines into) is kept
-# by snowd and shown by snowctl node console, also after a restart of snowd;
+# by snowd, one log a boot (a boot script fetch begins the next), and shown
+# by snowctl node console (the current boot), also after a restart of snowd;
+# the bmc.* gauges are SNMP rows (snmpd + snow-subagent) while the node is off;
 # no password in snowd's log.
 . "$(dirname "$0")/../lib.sh"
 
@@ -21,8 +23,8 @@ url=http://127.0.0.1:$port
 lanport=$(free_port)
 conport=$(free_port)
 serport=$(free_port)
-pid= sim= ser=
-on_exit 'stop_pid $pid; stop_pid $sim; stop_pid $ser; [ "$_failures" -gt 0 ] && { tail -30 "$dir/snowd.log"; cat "$dir/sim.out"; }; rm -rf "$dir"'
+pid= sim= ser= snmp=
+on_exit '[ -n "$snmp" ] && "$SNOW_BIN/snow-snmp" down --state "$dir/state" >/dev/null 2>&1; stop_pid $pid; stop_pid $sim; stop_pid $ser; [ "$_failures" -gt 0 ] && { tail -30 "$dir/snowd.log"; cat "$dir/sim.out"; }; rm -rf "$dir"'
 
 mkdir -p "$dir/simstate"
 echo 45 >"$dir/temp"
@@ -140,9 +142,56 @@ echo 52 >"$dir/temp"
 check "fresh: the sensor's new reading 52 comes in" wait_for 30 value_is bmc.temp.cpu_temp 52
 check "... watermarks [45, 52]" node_py node1 "sys.exit(0 if n['watermarks']['bmc.temp.cpu_temp'] == [45, 52] else 1)"
 
+# SNMP: the bmc.* gauges are rows of snowValueTable, as the agent's values are (the node is off:
+# it never booted), read through a real snmpd and snow-subagent following snowd's stream.
+if command -v snmpd >/dev/null && command -v snmpwalk >/dev/null; then
+	sport=$(free_port) tport=$(free_port)
+	snmp=1
+	check "snow-snmp up (snmpd, snow-subagent)" "$SNOW_BIN/snow-snmp" up --state "$dir/state" --url "$url" \
+		--listen "udp:127.0.0.1:$sport" --trap "udp:127.0.0.1:$tport"
+	export MIBS="" SNMP_PERSISTENT_DIR=$dir/snmpcli
+	read -ra v3 <<<"$("$SNOW_BIN/snow-snmp" args --state "$dir/state")"
+	M=.1.3.6.1.4.1.8072.9999.9999.7669
+	# The index of node 1's value NAME: node id, then the name's length and characters.
+	vidx() { local o="1.${#1}" i; for ((i = 0; i < ${#1}; i++)); do o="$o.$(printf %d "'${1:i:1}")"; done; echo "$o"; }
+	# snmp_col COLUMN NAME: node1's value NAME in snowValueTable's column COLUMN.
+	snmp_col() { snmpget "${v3[@]}" -t 2 -r 1 -On -Oqv "127.0.0.1:$sport" "$M.1.3.1.$1.$(vidx "$2")" 2>/dev/null | tr -d '"'; }
+	snmp_is() { [ "$(snmp_col 7 "$1")" = "$2" ]; }
+	check "snmpget: snowValueText of node1's bmc.temp.cpu_temp is 52 (node off)" wait_for 30 snmp_is bmc.temp.cpu_temp 52
+	check_eq "... snowValueUnit" C "$(snmp_col 4 bmc.temp.cpu_temp)"
+	check_eq "... snowValueKind gauge(3)" 3 "$(snmp_col 3 bmc.temp.cpu_temp)"
+	walk=$(snmpwalk "${v3[@]}" -t 2 -r 1 -On -Oq "127.0.0.1:$sport" "$M.1.3.1.7.1" 2>&1)
+	for v in bmc.temp.cpu_temp bmc.fan.fan_1 bmc.power.psu_power; do
+		check "snmpwalk of node1's value table has $v" grep -q "^$M.1.3.1.7.$(vidx $v) " <<<"$walk"
+	done
+	wm=$(node_py node1 "d=10**$(snmp_col 5 bmc.temp.cpu_temp); print(*[round(x*d) for x in n['watermarks']['bmc.temp.cpu_temp']])")
+	check_eq "... its watermarks as the API has them (snowValueLow, snowValueHigh)" "$wm" \
+		"$(snmp_col 8 bmc.temp.cpu_temp) $(snmp_col 9 bmc.temp.cpu_temp)"
+	echo 49 >"$dir/temp"
+	check "a new reading (49) reaches SNMP while the node stays off" wait_for 30 snmp_is bmc.temp.cpu_temp 49
+	echo 52 >"$dir/temp"
+	check "... and back (52)" wait_for 30 snmp_is bmc.temp.cpu_temp 52
+else
+	skip "snmpd or snmpwalk not installed: bmc.* over SNMP not checked"
+fi
+
 console_has() { ctl node console node1 2>/dev/null | grep -q "$1"; }
 check "snowctl node console: the serial port's lines, through SOL" wait_for 40 console_has 'serial line [0-9]* of node1'
 check "... with snowd's mark of the session" console_has "serial-over-LAN session to ipmi 127.0.0.1:$lanport started"
+# One log a boot: the node fetching its boot script (from its own address) begins a new one.
+sol_logs() { ls "$dir/state/sol/node1" 2>/dev/null | grep -c '\.log$'; }
+check_eq "one boot's SOL log so far (state/sol/node1/BOOT.log)" 1 "$(sol_logs)"
+check "the node fetches its boot script: a new boot" curl -sf --interface 127.0.0.51 -o /dev/null "$url/boot/52-54-00-b3-03-01.ipxe"
+check_eq "... a second boot's SOL log" 2 "$(sol_logs)"
+console_new() {
+	local out
+	out=$(ctl node console node1 2>&1)
+	grep -q 'boot of node1 begun at [0-9]* (it fetched its boot script)' <<<"$out" &&
+		grep -q 'serial line' <<<"$out" && ! grep -q 'serial-over-LAN session to' <<<"$out"
+}
+check "snowctl node console: the new boot's log (its mark and lines, not the first boot's)" wait_for 20 console_new
+first=$(ls "$dir/state/sol/node1"/*.log | head -1)
+check "... the first boot's log keeps its session mark and lines" bash -c "grep -q 'serial-over-LAN session to' '$first' && grep -q 'serial line' '$first'"
 bmc_events() { api "/api/v1/events?node=node1&limit=100" | python3 -c "
 import json,sys
 e=[x for x in json.load(sys.stdin)['events'] if x['type']=='bmc.log']
