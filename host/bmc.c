@@ -2,6 +2,7 @@
 #include "bmc.h"
 
 #include <errno.h>
+#include <math.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -252,18 +253,6 @@ static void bmc_scan(struct snowd *sd, struct bmc *b)
 
 /* --- readings into the node's tree ------------------------------------------------------ */
 
-/* Drop every bmc.* key of o. */
-static void bmc_strip(json_t *o)
-{
-	const char *k;
-	json_t *v;
-	void *tmp;
-
-	json_object_foreach_safe(o, tmp, k, v)
-		if (!strncmp(k, "bmc.", 4))
-			json_object_del(o, k);
-}
-
 /* Whether rt's schema has exactly bn's readings as its bmc.* gauges. */
 static int bmc_schema_ok(const struct node_rt *rt, const struct bmc_node *bn)
 {
@@ -339,66 +328,133 @@ static int bmc_schema_update(struct snowd *sd, struct node_rt *rt, const struct 
 }
 
 /*
- * rt's values and watermarks with bn's in place of any bmc.* ones, through
- * the report parser; *only (may be NULL) gets bn's readings alone.
+ * Into out (zeroed by the caller): keep's entries (n of them, size bytes
+ * each, a name first) but bmc.* ones, then add more (0 when the part is
+ * not wanted).  @ret the entries' array (calloc'd, the caller frees; NULL
+ * when there are none) and *nout, or NULL and *nout 0 on -ENOMEM
+ * (*failed set).
+ */
+static void *bmc_keep_others(const void *keep, size_t n, size_t size, size_t more, size_t *nout,
+			     int *failed)
+{
+	const char *k = keep;
+	char *a;
+	size_t i;
+
+	*nout = 0;
+	if (!(n + more))
+		return NULL;
+	if (!(a = calloc(n + more, size))) {
+		*failed = 1;
+		return NULL;
+	}
+	for (i = 0; i < n; i++)
+		if (strncmp(k + i * size, "bmc.", 4))
+			memcpy(a + (*nout)++ * size, k + i * size, size);
+	return a;
+}
+
+/* @ret the entry named name among a's first n (size bytes each, a name first), or NULL. */
+static void *bmc_named(void *a, size_t n, size_t size, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp((char *)a + i * size, name))
+			return (char *)a + i * size;
+	return NULL;
+}
+
+/*
+ * rt's values and watermarks with bn's in place of any bmc.* ones (and
+ * its thresholds with snowd's on the bmc.* gauges), merged as typed arrays:
+ * the agent's entries in their order, then bn's, as the report parser would
+ * have them from the JSON of both (readings and watermarks as reals, a
+ * threshold enabled with no hits); *only (may be NULL) gets bn's readings
+ * alone.
  */
 static void bmc_values(struct bmc_node *bn, struct node_rt *rt, struct report_state *only)
 {
-	json_t *vals = rt->rep.has & REPORT_VALUES ? report_values_json(&rt->rep) : json_object();
-	json_t *wm = rt->rep.has & REPORT_WATERMARKS ? report_watermarks_json(&rt->rep) :
-						       json_object();
-	json_t *body = json_object(), *mine = json_object(), *mb = json_object();
-	json_t *thr = NULL, *t;
+	const struct report_state *r = &rt->rep;
+	int with_thr = bn->nthr || (r->has & REPORT_THRESHOLDS), failed = 0;
 	struct report_state rep;
-	char err[200];
-	size_t i;
+	size_t i, nb = 0;
 
-	if (!vals || !wm || !body || !mine || !mb)
-		goto out;
-	bmc_strip(vals);
-	bmc_strip(wm);
+	memset(&rep, 0, sizeof(rep));
+	rep.has = REPORT_VALUES | REPORT_WATERMARKS | (with_thr ? REPORT_THRESHOLDS : 0);
+	rep.values = bmc_keep_others(r->has & REPORT_VALUES ? r->values : NULL,
+				     r->has & REPORT_VALUES ? r->nvalues : 0, sizeof(*r->values), bn->nv,
+				     &rep.nvalues, &failed);
+	rep.wm = bmc_keep_others(r->has & REPORT_WATERMARKS ? r->wm : NULL,
+				 r->has & REPORT_WATERMARKS ? r->nwm : 0, sizeof(*r->wm), bn->nv,
+				 &rep.nwm, &failed);
+	if (with_thr)
+		rep.thr = bmc_keep_others(r->has & REPORT_THRESHOLDS ? r->thr : NULL,
+					  r->has & REPORT_THRESHOLDS ? r->nthr : 0, sizeof(*r->thr),
+					  bn->nthr, &rep.nthr, &failed);
+	if (failed)
+		goto nomem;
 	for (i = 0; i < bn->nv; i++) {
 		const struct bmc_val *v = &bn->v[i];
-		json_object_set_new(vals, v->name, json_real(v->v));
-		json_object_set_new(mine, v->name, json_real(v->v));
-		json_object_set_new(wm, v->name, json_pack("[f, f]", v->wm.low, v->wm.high));
-	}
-	json_object_set(body, "values", vals);
-	json_object_set(body, "watermarks", wm);
-	/* Thresholds: the agent's (on its own values) and snowd's on the bmc.* gauges. */
-	if (bn->nthr || (rt->rep.has & REPORT_THRESHOLDS)) {
-		thr = rt->rep.has & REPORT_THRESHOLDS ? report_thresholds_json(&rt->rep) : json_array();
-		for (i = json_array_size(thr); i-- > 0;) {
-			const char *v = json_string_value(json_object_get(json_array_get(thr, i), "value"));
-			if (v && !strncmp(v, "bmc.", 4))
-				json_array_remove(thr, i);
+		struct report_num *x, *w;
+		/* Not finite: JSON has no such number, the parser never saw it. */
+		if (isfinite(v->v)) {
+			/* A name twice: the later reading replaces the earlier, in its place. */
+			if (!(x = bmc_named(rep.values + rep.nvalues - nb, nb, sizeof(*x), v->name))) {
+				x = &rep.values[rep.nvalues++];
+				nb++;
+			}
+			memset(x, 0, sizeof(*x));
+			snprintf(x->name, sizeof(x->name), "%s", v->name);
+			x->v[0] = v->v;
 		}
-		for (i = 0; thr && i < bn->nthr; i++)
-			if ((t = threshold_to_json(&bn->thr[i])))
-				json_array_append_new(thr, t);
-		if (thr)
-			json_object_set(body, "thresholds", thr);
+		if (!isfinite(v->wm.low) || !isfinite(v->wm.high))
+			continue;
+		if (!(w = bmc_named(rep.wm, rep.nwm, sizeof(*w), v->name)))
+			w = &rep.wm[rep.nwm++];
+		memset(w, 0, sizeof(*w));
+		snprintf(w->name, sizeof(w->name), "%s", v->name);
+		w->v[0] = v->wm.low;
+		w->v[1] = v->wm.high;
 	}
-	memset(&rep, 0, sizeof(rep));
-	if (report_check(body, &rep, err, sizeof(err))) {
-		log_warnx("node %s: bmc readings not taken: %s", rt->name, err);
-		goto out;
+	for (i = 0; with_thr && i < bn->nthr; i++)
+		rep.thr[rep.nthr++] = bn->thr[i];
+	/* As threshold_from_json() leaves them: enabled, no hits counted yet. */
+	for (i = 0; i < rep.nthr; i++) {
+		rep.thr[i].enabled = 1;
+		rep.thr[i].hits = 0;
 	}
+	if (rep.nvalues > REPORT_MAX_VALUES || rep.nwm > REPORT_MAX_VALUES ||
+	    rep.nthr > REPORT_MAX_VALUES) {
+		log_warnx("node %s: bmc readings not taken: values: at most %d values", rt->name,
+			  REPORT_MAX_VALUES);
+		report_state_free(&rep);
+		return;
+	}
+	if (rep.nvalues &&
+	    !(rep.values_by_name = report_index_names(rep.values, rep.nvalues, sizeof(*rep.values))))
+		goto nomem;
 	report_state_take(&rt->rep, &rep);
+	if (!only)
+		return;
+	/* bn's readings are the last nb of the merged values. */
+	memset(only, 0, sizeof(*only));
+	only->has = REPORT_VALUES;
+	if (!nb)
+		return;
+	if (!(only->values = calloc(nb, sizeof(*only->values))))
+		goto only_nomem;
+	memcpy(only->values, rt->rep.values + rt->rep.nvalues - nb, nb * sizeof(*only->values));
+	only->nvalues = nb;
+	if (!(only->values_by_name = report_index_names(only->values, nb, sizeof(*only->values))))
+		goto only_nomem;
+	return;
+only_nomem:
+	report_state_free(only);
+	return;
+nomem:
+	log_warnx("node %s: bmc readings not taken: values: out of memory", rt->name);
 	report_state_free(&rep);
-	if (only) {
-		json_object_set(mb, "values", mine);
-		memset(only, 0, sizeof(*only));
-		if (report_check(mb, only, err, sizeof(err)))
-			memset(only, 0, sizeof(*only));
-	}
-out:
-	json_decref(vals);
-	json_decref(wm);
-	json_decref(body);
-	json_decref(mine);
-	json_decref(mb);
-	json_decref(thr);
 }
 
 void bmc_merge(struct snowd *sd, struct node_rt *rt)
