@@ -13,6 +13,7 @@ BMC at a time would take.
 import http.client
 import ipaddress
 import json
+import os
 import sys
 import time
 from collections import Counter
@@ -47,6 +48,10 @@ for i in range(count):
         sys.exit("node set %s: HTTP %d" % (name, st))
 
 ids = {}
+if os.environ.get("BMC_FANOUT_MARK"):
+    # For a profiler: the nodes are in; the commands go 2 s after this file appears.
+    open(os.environ["BMC_FANOUT_MARK"], "w").close()
+    time.sleep(2)
 t0 = time.monotonic()
 # One request for every node (POST /api/v1/commands): each node's driver starts at once.
 st, a = call("POST", "/api/v1/commands", {"nodes": ["bmc%04d" % i for i in range(count)],
@@ -83,5 +88,10 @@ print("  first post to last end: %d s (snowd's clock, whole seconds); the one PO
       (last - first, t_posted))
 print("  each command, created to ended: median %d s, max %d s" % (own[len(own) // 2], own[-1]))
 print("  " + "; ".join("%d %s" % (n, w) for w, n in sorted(why.items())))
+for kind, rem in (("prompt", None), ("slow", 1), ("silent", 0)):
+    t = sorted((c["done"] or c["created"]) - c["created"] for cid, c in cmds.items()
+               if (ids[cid] % 10 == rem if rem is not None else ids[cid] % 10 > 1))
+    if t:
+        print("  %s BMCs, created to ended: median %d s, max %d s" % (kind, t[len(t) // 2], t[-1]))
 print("  sequential (sum of each command's own time): %d s; ratio %.0fx" %
       (sum(own), sum(own) / max(last - first, 1)))
