@@ -25,6 +25,8 @@ conport=$(free_port)
 serport=$(free_port)
 pid= sim= ser= snmp=
 on_exit '[ -n "$snmp" ] && "$SNOW_BIN/snow-snmp" down --state "$dir/state" >/dev/null 2>&1; stop_pid $pid; stop_pid $sim; stop_pid $ser; [ "$_failures" -gt 0 ] && { tail -30 "$dir/snowd.log"; cat "$dir/sim.out"; }; rm -rf "$dir"'
+# ipmi_sim gone early (it has been seen to stop answering): say so, with how it ended.
+sim_gone() { kill -0 "$sim" 2>/dev/null && return 0; wait "$sim"; echo "# ipmi_sim (pid $sim) is gone: exit status $?"; }
 
 mkdir -p "$dir/simstate"
 echo 45 >"$dir/temp"
@@ -199,6 +201,7 @@ print(len(e)); [print(x['attrs']['id'], x['attrs']['source'], x['attrs']['messag
 count_is() { [ "$(bmc_events | head -1)" = "$1" ]; }
 check "two SEL records added" sel_add 2
 check "... become two bmc.log events" wait_for 30 count_is 2
+sim_gone
 ev=$(bmc_events)
 check "... from the SEL, with ipmitool's words ($ev)" bash -c "grep -q '^1 sel Temperature #0x01: Upper Critical going high (Asserted)$' <<<'$ev' && grep -q '^2 sel ' <<<'$ev'"
 stop_pid $pid; pid=
