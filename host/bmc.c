@@ -51,6 +51,7 @@ void bmc_free(struct bmc *b)
 {
 	if (!b)
 		return;
+	bmc_sol_end_all(b);
 	for (size_t i = 0; i < b->nn; i++)
 		bmc_node_clear(&b->n[i]);
 	free(b->n);

@@ -77,5 +77,11 @@ void bmc_sol_drain(struct snowd *sd, struct bmc_node *bn);
 void bmc_sol_start(struct snowd *sd, struct bmc_node *bn);
 /* A SOL ipmitool of bn ended with status. */
 void bmc_sol_reaped(struct snowd *sd, struct bmc_node *bn, int status);
+/*
+ * snowd stops: every SOL session is ended by ipmitool's escape, so the BMC
+ * closes it (one killed stays open on the BMC until it times out); waits
+ * at most a second for them, the rest are killed by bmc_free().
+ */
+void bmc_sol_end_all(struct bmc *b);
 
 #endif

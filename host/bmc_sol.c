@@ -48,8 +48,9 @@ static void bmc_sol_newest(const char *dir, char *boot, size_t cap)
 	closedir(d);
 }
 
-/* Keep the newest keep boots in dir (the current one, the newest, always). */
-static void bmc_sol_prune(const char *dir, long keep)
+/* Keep the newest keep boots in dir, by name, and always the current one (a clock set back
+ * may name it below older ones). */
+static void bmc_sol_prune(const char *dir, const char *current, long keep)
 {
 	char oldest[40], p[4300];
 	struct dirent *de;
@@ -65,6 +66,9 @@ static void bmc_sol_prune(const char *dir, long keep)
 			if (!bmc_sol_is_log(de->d_name))
 				continue;
 			count++;
+			if (!strncmp(de->d_name, current, strlen(de->d_name) - 4) &&
+			    strlen(current) == strlen(de->d_name) - 4)
+				continue;
 			if (!oldest[0] || strcmp(de->d_name, oldest) < 0)
 				snprintf(oldest, sizeof(oldest), "%.39s", de->d_name);
 		}
@@ -142,7 +146,7 @@ static void bmc_sol_write(struct snowd *sd, struct bmc_node *bn, const char *dat
 		log_debug("node %s: SOL log: short write", bn->name);
 	close(fd);
 	if (fresh)
-		bmc_sol_prune(dir, sd->cfg.klog_boots_keep);
+		bmc_sol_prune(dir, bn->sol_boot, sd->cfg.klog_boots_keep);
 }
 
 /* What the SOL terminal has, into the log. */
@@ -256,4 +260,34 @@ void bmc_sol_script(struct snowd *sd, int64_t node_id)
 	}
 	bmc_sol_drain(sd, bn);
 	bmc_sol_new_boot(sd, bn, "it fetched its boot script");
+}
+
+void bmc_sol_end_all(struct bmc *b)
+{
+	struct timespec nap = { .tv_nsec = 20 * 1000 * 1000 };
+	size_t i, left = 0, asked;
+	int round, status;
+
+	/* ipmitool's escape "~." (after a line's end) ends the session: the BMC closes it. */
+	for (i = 0; b && i < b->nn; i++) {
+		struct bmc_node *bn = &b->n[i];
+		if (bn->sol_phase == 3 && bn->sol_pid > 0 && bn->sol_fd >= 0 &&
+		    write(bn->sol_fd, "\r~.", 3) == 3)
+			left++;
+	}
+	asked = left;
+	for (round = 0; left && round < 50; round++) {
+		nanosleep(&nap, NULL);
+		for (i = 0; i < b->nn; i++) {
+			struct bmc_node *bn = &b->n[i];
+			if (bn->sol_phase == 3 && bn->sol_pid > 0 &&
+			    waitpid(bn->sol_pid, &status, WNOHANG) == bn->sol_pid) {
+				bn->sol_pid = 0;
+				left--;
+			}
+		}
+	}
+	if (asked)
+		log_info("bmc: %zu of %zu serial-over-LAN sessions ended by ipmitool's escape",
+			 asked - left, asked);
 }

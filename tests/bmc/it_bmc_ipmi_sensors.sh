@@ -25,8 +25,23 @@ conport=$(free_port)
 serport=$(free_port)
 pid= sim= ser= snmp=
 on_exit '[ -n "$snmp" ] && "$SNOW_BIN/snow-snmp" down --state "$dir/state" >/dev/null 2>&1; stop_pid $pid; stop_pid $sim; stop_pid $ser; [ "$_failures" -gt 0 ] && { tail -30 "$dir/snowd.log"; cat "$dir/sim.out"; }; rm -rf "$dir"'
-# ipmi_sim gone early (it has been seen to stop answering): say so, with how it ended.
-sim_gone() { kill -0 "$sim" 2>/dev/null && return 0; wait "$sim"; echo "# ipmi_sim (pid $sim) is gone: exit status $?"; }
+# On a failure, how ipmi_sim stands: alive, its LAN socket's queues, its sessions.
+sim_state() {
+	if kill -0 "$sim" 2>/dev/null; then
+		echo "# ipmi_sim (pid $sim): alive, state $(cut -d' ' -f3 "/proc/$sim/stat")"
+	else
+		wait "$sim"
+		echo "# ipmi_sim (pid $sim): gone, exit status $?"
+	fi
+	ss -uanp "sport = :$lanport" 2>/dev/null | sed 's/^/# /'
+	timeout 15 ipmitool -I lanplus -C 3 -H 127.0.0.1 -p "$lanport" -U admin -P pw-not-in-logs session info active 2>&1 |
+		grep -E 'active sessions|Error' | head -3 | sed 's/^/# /'
+}
+# check_sim DESC COMMAND...: check, and on a failure how ipmi_sim stands.
+check_sim() {
+	local desc=$1; shift
+	if "$@"; then ok "$desc"; else not_ok "$desc (command: $*)"; sim_state; fi
+}
 
 mkdir -p "$dir/simstate"
 echo 45 >"$dir/temp"
@@ -98,7 +113,9 @@ while True:
         c.close()
 PY
 ser=$!
-ipmi_sim -c "$dir/lan.conf" -f "$dir/sim.emu" -s "$dir/simstate" -n >"$dir/sim.out" 2>&1 &
+# SIGPIPE ignored (kept across exec): ipmi_sim writes its log lines to every console
+# connection, and one written after sel_add's client has gone would otherwise end it.
+(trap '' PIPE; exec ipmi_sim -c "$dir/lan.conf" -f "$dir/sim.emu" -s "$dir/simstate" -n) >"$dir/sim.out" 2>&1 &
 sim=$!
 ipmi() { ipmitool -I lanplus -C 3 -H 127.0.0.1 -p "$lanport" -U admin -P pw-not-in-logs "$@" 2>/dev/null; }
 # sel_add N: N SEL records (a temperature going high) through ipmi_sim's console.
@@ -200,8 +217,7 @@ e=[x for x in json.load(sys.stdin)['events'] if x['type']=='bmc.log']
 print(len(e)); [print(x['attrs']['id'], x['attrs']['source'], x['attrs']['message']) for x in sorted(e, key=lambda x: x['attrs']['id'])]"; }
 count_is() { [ "$(bmc_events | head -1)" = "$1" ]; }
 check "two SEL records added" sel_add 2
-check "... become two bmc.log events" wait_for 30 count_is 2
-sim_gone
+check_sim "... become two bmc.log events" wait_for 30 count_is 2
 ev=$(bmc_events)
 check "... from the SEL, with ipmitool's words ($ev)" bash -c "grep -q '^1 sel Temperature #0x01: Upper Critical going high (Asserted)$' <<<'$ev' && grep -q '^2 sel ' <<<'$ev'"
 stop_pid $pid; pid=
@@ -211,7 +227,7 @@ last=$(ctl node console node1 | grep -o 'serial line [0-9]*' | tail -1 | grep -o
 check "after the restart, SOL again (a stale session ended first): lines after $last" wait_for 40 bash -c \
 	"$(declare -f ctl); SNOW_ASAN_BIN=$SNOW_ASAN_BIN; [ \$(ctl node console node1 | grep -o 'serial line [0-9]*' | tail -1 | grep -o '[0-9]*\$') -gt $((last + 3)) ]"
 check "one more SEL record" sel_add 1
-check "... one more event" wait_for 30 count_is 3
+check_sim "... one more event" wait_for 30 count_is 3
 check_eq "... and the first two not again (three in all)" 3 "$(bmc_events | head -1)"
 
 check "node2 with a wrong password" bash -c "$(declare -f ctl); SNOW_ASAN_BIN=$SNOW_ASAN_BIN; ctl node add node2 --mac 52:54:00:b3:03:02 --ip 127.0.0.52 && ctl node set node2 'power={$ip,\"password_file\":\"$dir/wrong.pw\",\"sensors_s\":1}'"
