@@ -8,7 +8,8 @@
 # follow the files, SEL records as bmc.log events, each once across a
 # restart; a wrong password leaves a reason naming the BMC; serial-over-LAN
 # (ipmi_sim's sol on a TCP "serial port" the test feeds lines into) is kept
-# by snowd, one log a boot (a boot script fetch begins the next), and shown
+# by snowd, one log a boot (a boot script fetch begins the next; the last
+# --klog-boots-keep kept), ended with ipmitool's escape when snowd stops, and shown
 # by snowctl node console (the current boot), also after a restart of snowd;
 # the bmc.* gauges are SNMP rows (snmpd + snow-subagent) while the node is off;
 # no password in snowd's log.
@@ -137,7 +138,8 @@ printf 'pw-not-in-logs\n' >"$dir/bmc.pw"
 printf 'wrong\n' >"$dir/wrong.pw"
 start_snowd() {
 	"$SNOW_ASAN_BIN/snowd" --state-dir "$dir/state" --listen "127.0.0.1:$port" \
-		--boot-addr 127.0.0.1/8 --dnsmasq none --allow-dir "$dir" -v >>"$dir/snowd.log" 2>&1 &
+		--boot-addr 127.0.0.1/8 --dnsmasq none --allow-dir "$dir" --klog-boots-keep 3 -v \
+		>>"$dir/snowd.log" 2>&1 &
 	pid=$!
 	wait_for 20 curl -sf "$url/api/v1/health"
 }
@@ -211,6 +213,11 @@ console_new() {
 check "snowctl node console: the new boot's log (its mark and lines, not the first boot's)" wait_for 20 console_new
 first=$(ls "$dir/state/sol/node1"/*.log | head -1)
 check "... the first boot's log keeps its session mark and lines" bash -c "grep -q 'serial-over-LAN session to' '$first' && grep -q 'serial line' '$first'"
+fetch_script() { curl -sf --interface 127.0.0.51 -o /dev/null "$url/boot/52-54-00-b3-03-01.ipxe"; }
+check "two boots more (script fetches)" bash -c "$(declare -f fetch_script); url=$url; fetch_script && fetch_script"
+check_eq "... the last three boots' logs kept (--klog-boots-keep 3)" 3 "$(sol_logs)"
+check "... the first boot's went" test ! -e "$first"
+check "... snowctl node console: the newest boot's" wait_for 20 console_new
 bmc_events() { api "/api/v1/events?node=node1&limit=100" | python3 -c "
 import json,sys
 e=[x for x in json.load(sys.stdin)['events'] if x['type']=='bmc.log']
@@ -221,6 +228,8 @@ check_sim "... become two bmc.log events" wait_for 30 count_is 2
 ev=$(bmc_events)
 check "... from the SEL, with ipmitool's words ($ev)" bash -c "grep -q '^1 sel Temperature #0x01: Upper Critical going high (Asserted)$' <<<'$ev' && grep -q '^2 sel ' <<<'$ev'"
 stop_pid $pid; pid=
+check "stopping, snowd ended the SOL session with ipmitool's escape (the BMC closes it)" \
+	grep -q '1 of 1 serial-over-LAN sessions ended by ipmitool' "$dir/snowd.log"
 check "snowd starts again" start_snowd
 check "... the readings come back" wait_for 30 value_is bmc.temp.cpu_temp 52
 last=$(ctl node console node1 | grep -o 'serial line [0-9]*' | tail -1 | grep -o '[0-9]*$')
