@@ -15,6 +15,9 @@
 #include "instr.h"
 #include "snowd.h"
 
+struct node_rt;
+struct report_state;
+
 #define BMC_OUT_MAX (1u << 20) /* ipmitool output kept per poll */
 
 struct bmc_val {
@@ -69,6 +72,15 @@ struct bmc {
 	int scanned;
 };
 
+/* Give rt a schema with bn's gauges, its history going on (bmc_tree.c).  @ret 1 if it changed. */
+int bmc_schema_update(struct snowd *sd, struct node_rt *rt, const struct bmc_node *bn);
+/*
+ * rt's values and watermarks with bn's in place of any bmc.* ones, and its
+ * thresholds with snowd's on the bmc.* gauges (bmc_tree.c); *only (may be
+ * NULL; zeroed by the caller, released with report_state_free()) gets bn's
+ * readings alone.
+ */
+void bmc_values(struct bmc_node *bn, struct node_rt *rt, struct report_state *only);
 /* @ret node id's entry (borrowed from b; NULL: b knows no BMC for it). */
 struct bmc_node *bmc_find(struct bmc *b, int64_t id);
 /* Copy what bn's SOL terminal has into its log, without blocking. */
