@@ -39,7 +39,7 @@ struct bmc;
 #define BMC_POLL_S 60     /* default seconds between two polls of one BMC */
 #define BMC_MAX_POLLS 64  /* polls under way at once, all BMCs */
 #define BMC_DEADLINE_S 20 /* a poll's deadline (power.timeout_s when smaller) */
-#define BMC_SOL_MAX (4 << 20) /* a SOL log's size before it is rotated (NODE.log.1) */
+#define BMC_SOL_MAX (4 << 20) /* a boot's SOL log's size before it is rotated (BOOT.log.1) */
 #define BMC_SOL_RETRY_MS 5000 /* a SOL session that ended is started again after this */
 #define BMC_MAX_THR 64    /* thresholds on one node's bmc.* gauges */
 #define BMC_RESCAN_MS 5000 /* after a settings change, the node list is read again at most this often */
@@ -88,17 +88,28 @@ int bmc_command_for(const char *op, json_t *args);
 int bmc_command(struct snowd *sd, const struct inv_node *n, const char *op, json_t *args,
 		json_t **cmd, char *err, size_t errlen);
 /*
- * The file where snowd keeps the node's serial console read by IPMI
- * serial-over-LAN (power.sol: ipmitool `sol activate` on a terminal,
- * started again when it ends).  @ret 0 with path, or -ENOENT (no SOL).
+ * The file where snowd keeps the current boot of the node's serial console
+ * read by IPMI serial-over-LAN (power.sol: ipmitool `sol activate` on a
+ * terminal, started again when it ends): STATE/sol/NODE/BOOT.log, BOOT the
+ * UTC time the boot began (20261206T033000.123Z), the last
+ * --klog-boots-keep boots kept, a boot's older part in BOOT.log.1 past
+ * BMC_SOL_MAX.  @ret 0 with path (the file may not exist yet), or -ENOENT
+ * (no SOL).
  */
 int bmc_sol_log(struct snowd *sd, int64_t node_id, char *path, size_t cap);
 /*
- * The node was powered on or cycled by its BMC: a SOL session under way
- * starts again (a BMC whose serial device went with the power, as ipmi_sim's
- * VM does, would otherwise stay silent).  For power.c.
+ * The node was powered on or cycled by its BMC: its SOL log goes on in a
+ * new boot's file, and a session under way starts again (a BMC whose serial
+ * device went with the power, as ipmi_sim's VM does, would otherwise stay
+ * silent).  For power.c.
  */
 void bmc_sol_restart(struct snowd *sd, const char *node);
+/*
+ * Node node_id fetched its boot script: a new boot's file, unless the boot
+ * under way was begun by a power command and this is its first fetch (a
+ * reboot the BMC did not do, the agent's, starts here).  For nodes.c.
+ */
+void bmc_sol_script(struct snowd *sd, int64_t node_id);
 /* Add "bmc": {driver, polled, error?, readings, cursor} to o for a node with a BMC. */
 void bmc_node_json(struct snowd *sd, int64_t node_id, json_t *o);
 

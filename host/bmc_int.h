@@ -15,6 +15,9 @@
 #include "instr.h"
 #include "snowd.h"
 
+struct node_rt;
+struct report_state;
+
 #define BMC_OUT_MAX (1u << 20) /* ipmitool output kept per poll */
 
 struct bmc_val {
@@ -56,6 +59,8 @@ struct bmc_node {
 	pid_t sol_pid;          /* 0 none */
 	int sol_fd;             /* activate's terminal, -1 none */
 	int64_t sol_next_ms;    /* monotonic: start again then */
+	char sol_boot[32];      /* the boot whose file SOL goes to (STATE/sol/NODE/BOOT.log), "" not known yet */
+	int sol_fresh;          /* that boot was begun by a power command and has not fetched its script */
 };
 
 struct bmc {
@@ -67,6 +72,15 @@ struct bmc {
 	int scanned;
 };
 
+/* Give rt a schema with bn's gauges, its history going on (bmc_tree.c).  @ret 1 if it changed. */
+int bmc_schema_update(struct snowd *sd, struct node_rt *rt, const struct bmc_node *bn);
+/*
+ * rt's values and watermarks with bn's in place of any bmc.* ones, and its
+ * thresholds with snowd's on the bmc.* gauges (bmc_tree.c); *only (may be
+ * NULL; zeroed by the caller, released with report_state_free()) gets bn's
+ * readings alone.
+ */
+void bmc_values(struct bmc_node *bn, struct node_rt *rt, struct report_state *only);
 /* @ret node id's entry (borrowed from b; NULL: b knows no BMC for it). */
 struct bmc_node *bmc_find(struct bmc *b, int64_t id);
 /* Copy what bn's SOL terminal has into its log, without blocking. */
@@ -75,5 +89,11 @@ void bmc_sol_drain(struct snowd *sd, struct bmc_node *bn);
 void bmc_sol_start(struct snowd *sd, struct bmc_node *bn);
 /* A SOL ipmitool of bn ended with status. */
 void bmc_sol_reaped(struct snowd *sd, struct bmc_node *bn, int status);
+/*
+ * snowd stops: every SOL session is ended by ipmitool's escape, so the BMC
+ * closes it (one killed stays open on the BMC until it times out); waits
+ * at most a second for them, the rest are killed by bmc_free().
+ */
+void bmc_sol_end_all(struct bmc *b);
 
 #endif

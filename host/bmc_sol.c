@@ -1,4 +1,5 @@
 /* Serial-over-LAN sessions of IPMI BMCs, logged per node (bmc.h, bmc_int.h). */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -15,38 +16,137 @@
 #include "log.h"
 #include "power.h"
 
-/* The node's serial-over-LAN log: STATE/sol/NODE.log.  @ret 0, or -ENAMETOOLONG. */
-static int bmc_sol_path(const struct snowd *sd, const char *node, char *path, size_t cap)
+/* The node's folder of SOL logs, STATE/sol/NODE.  @ret 0, or -ENAMETOOLONG. */
+static int bmc_sol_dir(const struct snowd *sd, const char *node, char *path, size_t cap)
 {
-	int n = snprintf(path, cap, "%s/sol/%s.log", sd->cfg.state_dir, node);
+	int n = snprintf(path, cap, "%s/sol/%s", sd->cfg.state_dir, node);
 
 	return n > 0 && (size_t)n < cap ? 0 : -ENAMETOOLONG;
 }
 
-/* Append len bytes to the node's SOL log; past BMC_SOL_MAX the old half goes to NODE.log.1. */
+/* Is name a boot's log, BOOT.log? */
+static int bmc_sol_is_log(const char *name)
+{
+	size_t l = strlen(name);
+
+	return l > 4 && l < 40 && name[0] != '.' && !strcmp(name + l - 4, ".log");
+}
+
+/* Into boot: the newest boot kept in dir (names are UTC times: the greatest), "" none. */
+static void bmc_sol_newest(const char *dir, char *boot, size_t cap)
+{
+	struct dirent *de;
+	DIR *d = opendir(dir);
+
+	boot[0] = '\0';
+	if (!d)
+		return;
+	while ((de = readdir(d)))
+		if (bmc_sol_is_log(de->d_name) && strlen(de->d_name) - 4 < cap &&
+		    strncmp(de->d_name, boot, cap) > 0)
+			snprintf(boot, cap, "%.*s", (int)strlen(de->d_name) - 4, de->d_name);
+	closedir(d);
+}
+
+/* Keep the newest keep boots in dir, by name, and always the current one (a clock set back
+ * may name it below older ones). */
+static void bmc_sol_prune(const char *dir, const char *current, long keep)
+{
+	char oldest[40], p[4300];
+	struct dirent *de;
+	long count;
+	DIR *d;
+
+	for (;;) {
+		if (!(d = opendir(dir)))
+			return;
+		count = 0;
+		oldest[0] = '\0';
+		while ((de = readdir(d))) {
+			if (!bmc_sol_is_log(de->d_name))
+				continue;
+			count++;
+			if (!strncmp(de->d_name, current, strlen(de->d_name) - 4) &&
+			    strlen(current) == strlen(de->d_name) - 4)
+				continue;
+			if (!oldest[0] || strcmp(de->d_name, oldest) < 0)
+				snprintf(oldest, sizeof(oldest), "%.39s", de->d_name);
+		}
+		closedir(d);
+		if (count <= keep || !oldest[0])
+			return;
+		snprintf(p, sizeof(p), "%s/%s", dir, oldest);
+		unlink(p);
+		snprintf(p, sizeof(p), "%s/%s.1", dir, oldest);
+		unlink(p);
+	}
+}
+
+static void bmc_sol_write(struct snowd *sd, struct bmc_node *bn, const char *data, size_t len);
+
+/* bn's SOL log goes on in a new boot's file, which starts with a line saying why. */
+static void bmc_sol_new_boot(struct snowd *sd, struct bmc_node *bn, const char *why)
+{
+	int64_t ms = clock_real_ms();
+	time_t t = (time_t)(ms / 1000);
+	char stamp[24], line[500];
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%S", &tm);
+	snprintf(bn->sol_boot, sizeof(bn->sol_boot), "%s.%03dZ", stamp, (int)(ms % 1000));
+	snprintf(line, sizeof(line), "--- snowd: boot of %s begun at %lld (%s) ---\n", bn->name,
+		 (long long)t, why);
+	bmc_sol_write(sd, bn, line, strlen(line));
+}
+
+/*
+ * The current boot's log, into path: the boot bn knows, else (snowd started)
+ * the newest kept, else a new one.  @ret 0, or -ENAMETOOLONG.
+ */
+static int bmc_sol_path(struct snowd *sd, struct bmc_node *bn, char *path, size_t cap)
+{
+	char dir[4200];
+	int n;
+
+	if (bmc_sol_dir(sd, bn->name, dir, sizeof(dir)))
+		return -ENAMETOOLONG;
+	if (!bn->sol_boot[0])
+		bmc_sol_newest(dir, bn->sol_boot, sizeof(bn->sol_boot));
+	if (!bn->sol_boot[0])
+		bmc_sol_new_boot(sd, bn, "the first serial-over-LAN session");
+	n = snprintf(path, cap, "%s/%s.log", dir, bn->sol_boot);
+	return n > 0 && (size_t)n < cap ? 0 : -ENAMETOOLONG;
+}
+
+/* Append len bytes to the current boot's SOL log; past BMC_SOL_MAX the old half goes to BOOT.log.1. */
 static void bmc_sol_write(struct snowd *sd, struct bmc_node *bn, const char *data, size_t len)
 {
-	char path[4200], old[4210];
+	char dir[4200], path[4300], old[4310];
 	struct stat st;
-	int fd;
+	int fd, fresh;
 
-	if (bmc_sol_path(sd, bn->name, path, sizeof(path)))
+	if (bmc_sol_path(sd, bn, path, sizeof(path)) || bmc_sol_dir(sd, bn->name, dir, sizeof(dir)))
 		return;
 	if (!stat(path, &st) && st.st_size > BMC_SOL_MAX) {
 		snprintf(old, sizeof(old), "%s.1", path);
 		rename(path, old);
 	}
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
 	if (fd < 0) {
 		snprintf(old, sizeof(old), "%s/sol", sd->cfg.state_dir);
 		mkdir(old, 0750);
-		fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+		mkdir(dir, 0750);
+		fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
 	}
 	if (fd < 0)
 		return;
+	fresh = !fstat(fd, &st) && st.st_size == 0;
 	if (write(fd, data, len) != (ssize_t)len)
 		log_debug("node %s: SOL log: short write", bn->name);
 	close(fd);
+	if (fresh)
+		bmc_sol_prune(dir, bn->sol_boot, sd->cfg.klog_boots_keep);
 }
 
 /* What the SOL terminal has, into the log. */
@@ -114,12 +214,19 @@ void bmc_sol_reaped(struct snowd *sd, struct bmc_node *bn, int status)
 int bmc_sol_log(struct snowd *sd, int64_t node_id, char *path, size_t cap)
 {
 	struct bmc_node *bn = bmc_find(sd->bmc, node_id);
+	char dir[4200];
+	int n;
 
 	if (!bn || !bn->sol)
 		return -ENOENT;
-	return bmc_sol_path(sd, bn->name, path, cap);
+	if (bmc_sol_dir(sd, bn->name, dir, sizeof(dir)))
+		return -ENAMETOOLONG;
+	if (!bn->sol_boot[0])
+		bmc_sol_newest(dir, bn->sol_boot, sizeof(bn->sol_boot));
+	/* Nothing kept yet: a name that is not there (the API says nothing was read). */
+	n = snprintf(path, cap, "%s/%s.log", dir, bn->sol_boot[0] ? bn->sol_boot : "none");
+	return n > 0 && (size_t)n < cap ? 0 : -ENAMETOOLONG;
 }
-
 
 void bmc_sol_restart(struct snowd *sd, const char *node)
 {
@@ -130,8 +237,57 @@ void bmc_sol_restart(struct snowd *sd, const char *node)
 		return;
 	explicit_bzero(n.secret, sizeof(n.secret));
 	explicit_bzero(n.old_secret, sizeof(n.old_secret));
-	if (!bn->sol || bn->sol_phase != 3 || bn->sol_pid <= 0)
+	if (!bn->sol)
+		return;
+	bmc_sol_drain(sd, bn); /* what the old boot said stays with it */
+	bmc_sol_new_boot(sd, bn, "powered on by its BMC");
+	bn->sol_fresh = 1;
+	if (bn->sol_phase != 3 || bn->sol_pid <= 0)
 		return;
 	log_info("node %s: powered on: serial-over-LAN started again", bn->name);
 	kill(bn->sol_pid, SIGKILL); /* reaped: started again BMC_SOL_RETRY_MS later */
+}
+
+void bmc_sol_script(struct snowd *sd, int64_t node_id)
+{
+	struct bmc_node *bn = sd->bmc ? bmc_find(sd->bmc, node_id) : NULL;
+
+	if (!bn || !bn->sol)
+		return;
+	if (bn->sol_fresh) {
+		bn->sol_fresh = 0; /* the boot the BMC began reached its script */
+		return;
+	}
+	bmc_sol_drain(sd, bn);
+	bmc_sol_new_boot(sd, bn, "it fetched its boot script");
+}
+
+void bmc_sol_end_all(struct bmc *b)
+{
+	struct timespec nap = { .tv_nsec = 20 * 1000 * 1000 };
+	size_t i, left = 0, asked;
+	int round, status;
+
+	/* ipmitool's escape "~." (after a line's end) ends the session: the BMC closes it. */
+	for (i = 0; b && i < b->nn; i++) {
+		struct bmc_node *bn = &b->n[i];
+		if (bn->sol_phase == 3 && bn->sol_pid > 0 && bn->sol_fd >= 0 &&
+		    write(bn->sol_fd, "\r~.", 3) == 3)
+			left++;
+	}
+	asked = left;
+	for (round = 0; left && round < 50; round++) {
+		nanosleep(&nap, NULL);
+		for (i = 0; i < b->nn; i++) {
+			struct bmc_node *bn = &b->n[i];
+			if (bn->sol_phase == 3 && bn->sol_pid > 0 &&
+			    waitpid(bn->sol_pid, &status, WNOHANG) == bn->sol_pid) {
+				bn->sol_pid = 0;
+				left--;
+			}
+		}
+	}
+	if (asked)
+		log_info("bmc: %zu of %zu serial-over-LAN sessions ended by ipmitool's escape",
+			 asked - left, asked);
 }

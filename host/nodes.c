@@ -305,8 +305,10 @@ void nodes_stage(struct snowd *sd, const struct inv_node *n, const char *stage)
 
 	if (!rt)
 		return;
-	if (!strcmp(stage, "script"))
+	if (!strcmp(stage, "script")) {
 		klog_boot_start(sd, n->id, n->name); /* iPXE asks for its script: a new kernel follows */
+		bmc_sol_script(sd, n->id);           /* and a new boot's SOL log */
+	}
 	/* An early stage after the node was up (or after an earlier boot finished) starts a new boot. */
 	if (!rt->boot || ((early || !strcmp(stage, "online")) &&
 			  (rt->state == NODE_ONLINE || json_object_get(rt->boot, "online")))) {

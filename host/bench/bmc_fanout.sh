@@ -6,6 +6,8 @@
 # then.  Prints the time until every command has ended, and the sequential
 # time.  Goal (issue 17): every command ended within the slow ones' 5 s plus
 # 1 s, the silent ones' deadline aside.
+# BMC_FANOUT_MARK=FILE: FILE is made 2 s before the commands go (to start a
+# profiler on snowd then); each kind of BMC gets its own median and max.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 n=${BMCS:-1000}

@@ -8,7 +8,10 @@
 # follow the files, SEL records as bmc.log events, each once across a
 # restart; a wrong password leaves a reason naming the BMC; serial-over-LAN
 # (ipmi_sim's sol on a TCP "serial port" the test feeds lines into) is kept
-# by snowd and shown by snowctl node console, also after a restart of snowd;
+# by snowd, one log a boot (a boot script fetch begins the next; the last
+# --klog-boots-keep kept), ended with ipmitool's escape when snowd stops, and shown
+# by snowctl node console (the current boot), also after a restart of snowd;
+# the bmc.* gauges are SNMP rows (snmpd + snow-subagent) while the node is off;
 # no password in snowd's log.
 . "$(dirname "$0")/../lib.sh"
 
@@ -21,8 +24,25 @@ url=http://127.0.0.1:$port
 lanport=$(free_port)
 conport=$(free_port)
 serport=$(free_port)
-pid= sim= ser=
-on_exit 'stop_pid $pid; stop_pid $sim; stop_pid $ser; [ "$_failures" -gt 0 ] && { tail -30 "$dir/snowd.log"; cat "$dir/sim.out"; }; rm -rf "$dir"'
+pid= sim= ser= snmp=
+on_exit '[ -n "$snmp" ] && "$SNOW_BIN/snow-snmp" down --state "$dir/state" >/dev/null 2>&1; stop_pid $pid; stop_pid $sim; stop_pid $ser; [ "$_failures" -gt 0 ] && { tail -30 "$dir/snowd.log"; cat "$dir/sim.out"; }; rm -rf "$dir"'
+# On a failure, how ipmi_sim stands: alive, its LAN socket's queues, its sessions.
+sim_state() {
+	if kill -0 "$sim" 2>/dev/null; then
+		echo "# ipmi_sim (pid $sim): alive, state $(cut -d' ' -f3 "/proc/$sim/stat")"
+	else
+		wait "$sim"
+		echo "# ipmi_sim (pid $sim): gone, exit status $?"
+	fi
+	ss -uanp "sport = :$lanport" 2>/dev/null | sed 's/^/# /'
+	timeout 15 ipmitool -I lanplus -C 3 -H 127.0.0.1 -p "$lanport" -U admin -P pw-not-in-logs session info active 2>&1 |
+		grep -E 'active sessions|Error' | head -3 | sed 's/^/# /'
+}
+# check_sim DESC COMMAND...: check, and on a failure how ipmi_sim stands.
+check_sim() {
+	local desc=$1; shift
+	if "$@"; then ok "$desc"; else not_ok "$desc (command: $*)"; sim_state; fi
+}
 
 mkdir -p "$dir/simstate"
 echo 45 >"$dir/temp"
@@ -94,7 +114,9 @@ while True:
         c.close()
 PY
 ser=$!
-ipmi_sim -c "$dir/lan.conf" -f "$dir/sim.emu" -s "$dir/simstate" -n >"$dir/sim.out" 2>&1 &
+# SIGPIPE ignored (kept across exec): ipmi_sim writes its log lines to every console
+# connection, and one written after sel_add's client has gone would otherwise end it.
+(trap '' PIPE; exec ipmi_sim -c "$dir/lan.conf" -f "$dir/sim.emu" -s "$dir/simstate" -n) >"$dir/sim.out" 2>&1 &
 sim=$!
 ipmi() { ipmitool -I lanplus -C 3 -H 127.0.0.1 -p "$lanport" -U admin -P pw-not-in-logs "$@" 2>/dev/null; }
 # sel_add N: N SEL records (a temperature going high) through ipmi_sim's console.
@@ -116,7 +138,8 @@ printf 'pw-not-in-logs\n' >"$dir/bmc.pw"
 printf 'wrong\n' >"$dir/wrong.pw"
 start_snowd() {
 	"$SNOW_ASAN_BIN/snowd" --state-dir "$dir/state" --listen "127.0.0.1:$port" \
-		--boot-addr 127.0.0.1/8 --dnsmasq none --allow-dir "$dir" -v >>"$dir/snowd.log" 2>&1 &
+		--boot-addr 127.0.0.1/8 --dnsmasq none --allow-dir "$dir" --klog-boots-keep 3 -v \
+		>>"$dir/snowd.log" 2>&1 &
 	pid=$!
 	wait_for 20 curl -sf "$url/api/v1/health"
 }
@@ -140,26 +163,80 @@ echo 52 >"$dir/temp"
 check "fresh: the sensor's new reading 52 comes in" wait_for 30 value_is bmc.temp.cpu_temp 52
 check "... watermarks [45, 52]" node_py node1 "sys.exit(0 if n['watermarks']['bmc.temp.cpu_temp'] == [45, 52] else 1)"
 
+# SNMP: the bmc.* gauges are rows of snowValueTable, as the agent's values are (the node is off:
+# it never booted), read through a real snmpd and snow-subagent following snowd's stream.
+if command -v snmpd >/dev/null && command -v snmpwalk >/dev/null; then
+	sport=$(free_port) tport=$(free_port)
+	snmp=1
+	check "snow-snmp up (snmpd, snow-subagent)" "$SNOW_BIN/snow-snmp" up --state "$dir/state" --url "$url" \
+		--listen "udp:127.0.0.1:$sport" --trap "udp:127.0.0.1:$tport"
+	export MIBS="" SNMP_PERSISTENT_DIR=$dir/snmpcli
+	read -ra v3 <<<"$("$SNOW_BIN/snow-snmp" args --state "$dir/state")"
+	M=.1.3.6.1.4.1.8072.9999.9999.7669
+	# The index of node 1's value NAME: node id, then the name's length and characters.
+	vidx() { local o="1.${#1}" i; for ((i = 0; i < ${#1}; i++)); do o="$o.$(printf %d "'${1:i:1}")"; done; echo "$o"; }
+	# snmp_col COLUMN NAME: node1's value NAME in snowValueTable's column COLUMN.
+	snmp_col() { snmpget "${v3[@]}" -t 2 -r 1 -On -Oqv "127.0.0.1:$sport" "$M.1.3.1.$1.$(vidx "$2")" 2>/dev/null | tr -d '"'; }
+	snmp_is() { [ "$(snmp_col 7 "$1")" = "$2" ]; }
+	check "snmpget: snowValueText of node1's bmc.temp.cpu_temp is 52 (node off)" wait_for 30 snmp_is bmc.temp.cpu_temp 52
+	check_eq "... snowValueUnit" C "$(snmp_col 4 bmc.temp.cpu_temp)"
+	check_eq "... snowValueKind gauge(3)" 3 "$(snmp_col 3 bmc.temp.cpu_temp)"
+	walk=$(snmpwalk "${v3[@]}" -t 2 -r 1 -On -Oq "127.0.0.1:$sport" "$M.1.3.1.7.1" 2>&1)
+	for v in bmc.temp.cpu_temp bmc.fan.fan_1 bmc.power.psu_power; do
+		check "snmpwalk of node1's value table has $v" grep -q "^$M.1.3.1.7.$(vidx $v) " <<<"$walk"
+	done
+	wm=$(node_py node1 "d=10**$(snmp_col 5 bmc.temp.cpu_temp); print(*[round(x*d) for x in n['watermarks']['bmc.temp.cpu_temp']])")
+	check_eq "... its watermarks as the API has them (snowValueLow, snowValueHigh)" "$wm" \
+		"$(snmp_col 8 bmc.temp.cpu_temp) $(snmp_col 9 bmc.temp.cpu_temp)"
+	echo 49 >"$dir/temp"
+	check "a new reading (49) reaches SNMP while the node stays off" wait_for 30 snmp_is bmc.temp.cpu_temp 49
+	echo 52 >"$dir/temp"
+	check "... and back (52)" wait_for 30 snmp_is bmc.temp.cpu_temp 52
+else
+	skip "snmpd or snmpwalk not installed: bmc.* over SNMP not checked"
+fi
+
 console_has() { ctl node console node1 2>/dev/null | grep -q "$1"; }
 check "snowctl node console: the serial port's lines, through SOL" wait_for 40 console_has 'serial line [0-9]* of node1'
 check "... with snowd's mark of the session" console_has "serial-over-LAN session to ipmi 127.0.0.1:$lanport started"
+# One log a boot: the node fetching its boot script (from its own address) begins a new one.
+sol_logs() { ls "$dir/state/sol/node1" 2>/dev/null | grep -c '\.log$'; }
+check_eq "one boot's SOL log so far (state/sol/node1/BOOT.log)" 1 "$(sol_logs)"
+check "the node fetches its boot script: a new boot" curl -sf --interface 127.0.0.51 -o /dev/null "$url/boot/52-54-00-b3-03-01.ipxe"
+check_eq "... a second boot's SOL log" 2 "$(sol_logs)"
+console_new() {
+	local out
+	out=$(ctl node console node1 2>&1)
+	grep -q 'boot of node1 begun at [0-9]* (it fetched its boot script)' <<<"$out" &&
+		grep -q 'serial line' <<<"$out" && ! grep -q 'serial-over-LAN session to' <<<"$out"
+}
+check "snowctl node console: the new boot's log (its mark and lines, not the first boot's)" wait_for 20 console_new
+first=$(ls "$dir/state/sol/node1"/*.log | head -1)
+check "... the first boot's log keeps its session mark and lines" bash -c "grep -q 'serial-over-LAN session to' '$first' && grep -q 'serial line' '$first'"
+fetch_script() { curl -sf --interface 127.0.0.51 -o /dev/null "$url/boot/52-54-00-b3-03-01.ipxe"; }
+check "two boots more (script fetches)" bash -c "$(declare -f fetch_script); url=$url; fetch_script && fetch_script"
+check_eq "... the last three boots' logs kept (--klog-boots-keep 3)" 3 "$(sol_logs)"
+check "... the first boot's went" test ! -e "$first"
+check "... snowctl node console: the newest boot's" wait_for 20 console_new
 bmc_events() { api "/api/v1/events?node=node1&limit=100" | python3 -c "
 import json,sys
 e=[x for x in json.load(sys.stdin)['events'] if x['type']=='bmc.log']
 print(len(e)); [print(x['attrs']['id'], x['attrs']['source'], x['attrs']['message']) for x in sorted(e, key=lambda x: x['attrs']['id'])]"; }
 count_is() { [ "$(bmc_events | head -1)" = "$1" ]; }
 check "two SEL records added" sel_add 2
-check "... become two bmc.log events" wait_for 30 count_is 2
+check_sim "... become two bmc.log events" wait_for 30 count_is 2
 ev=$(bmc_events)
 check "... from the SEL, with ipmitool's words ($ev)" bash -c "grep -q '^1 sel Temperature #0x01: Upper Critical going high (Asserted)$' <<<'$ev' && grep -q '^2 sel ' <<<'$ev'"
 stop_pid $pid; pid=
+check "stopping, snowd ended the SOL session with ipmitool's escape (the BMC closes it)" \
+	grep -q '1 of 1 serial-over-LAN sessions ended by ipmitool' "$dir/snowd.log"
 check "snowd starts again" start_snowd
 check "... the readings come back" wait_for 30 value_is bmc.temp.cpu_temp 52
 last=$(ctl node console node1 | grep -o 'serial line [0-9]*' | tail -1 | grep -o '[0-9]*$')
 check "after the restart, SOL again (a stale session ended first): lines after $last" wait_for 40 bash -c \
 	"$(declare -f ctl); SNOW_ASAN_BIN=$SNOW_ASAN_BIN; [ \$(ctl node console node1 | grep -o 'serial line [0-9]*' | tail -1 | grep -o '[0-9]*\$') -gt $((last + 3)) ]"
 check "one more SEL record" sel_add 1
-check "... one more event" wait_for 30 count_is 3
+check_sim "... one more event" wait_for 30 count_is 3
 check_eq "... and the first two not again (three in all)" 3 "$(bmc_events | head -1)"
 
 check "node2 with a wrong password" bash -c "$(declare -f ctl); SNOW_ASAN_BIN=$SNOW_ASAN_BIN; ctl node add node2 --mac 52:54:00:b3:03:02 --ip 127.0.0.52 && ctl node set node2 'power={$ip,\"password_file\":\"$dir/wrong.pw\",\"sensors_s\":1}'"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A virtual cluster whose node has a BMC (snow-vcluster up --bmc, redfish by
-# default; BMC=ipmi for ipmi_sim): the node boots and comes online; its
+# default; BMC=ipmi for ipmi_sim, as it_bmc_vcluster_ipmi.sh runs it): the node boots and comes online; its
 # credentials are in bmc/node1.cred; redfishtool reads the emulated BMC from
 # this host (redfish); snowctl reads the power state, turns the node off
 # (the BMC and snowd both say off) and on again, and the node boots again
@@ -88,6 +88,12 @@ check "the node booted again and is back online" wait_for 240 back
 echo "# power on to online: $((SECONDS - t)) s"
 check "back online: bmc.* beside the agent's values again" wait_for 60 node_py "$both"
 if [ "$kind" = ipmi ]; then
-	check "serial-over-LAN: the second boot's messages too" wait_for 60 bash -c \
-		"$(declare -f ctl linux_boots); SNOW_BIN=$SNOW_BIN; [ \$(linux_boots) -ge 2 ]"
+	# One SOL log a boot: the console shows the current boot's, the older boot keeps its own.
+	check "serial-over-LAN: snowctl node console shows the second boot's messages" wait_for 60 bash -c \
+		"$(declare -f ctl linux_boots); SNOW_BIN=$SNOW_BIN; [ \$(linux_boots) -ge 1 ]"
+	check_eq "... and only the current boot's (one snow-init start)" 1 "$(linux_boots)"
+	check "... in a new boot's log: the power on began it" bash -c "ctl() { '$SNOW_BIN/snowctl' \"\$@\"; }; ctl node console node1 | grep -q 'boot of node1 begun at [0-9]* (powered on by its BMC)'"
+	logs=$(grep -l 'snow-init: .* starting (' "$state"/snowd/sol/node1/*.log 2>/dev/null | wc -l)
+	check_eq "two boots, two SOL logs with the boot messages (snowd/sol/node1/)" 2 "$logs"
 fi
+echo "# whole test: $((SECONDS - start)) s (load average $(cut -d" " -f1-3 /proc/loadavg))"
