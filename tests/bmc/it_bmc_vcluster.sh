@@ -95,5 +95,11 @@ if [ "$kind" = ipmi ]; then
 	check "... in a new boot's log: the power on began it" bash -c "ctl() { '$SNOW_BIN/snowctl' \"\$@\"; }; ctl node console node1 | grep -q 'boot of node1 begun at [0-9]* (powered on by its BMC)'"
 	logs=$(grep -l 'snow-init: .* starting (' "$state"/snowd/sol/node1/*.log 2>/dev/null | wc -l)
 	check_eq "two boots, two SOL logs with the boot messages (snowd/sol/node1/)" 2 "$logs"
+	if [ "$_failures" -gt 0 ]; then
+		for f in "$state"/snowd/sol/node1/*; do
+			echo "--- $f: $(wc -c <"$f") bytes"
+			grep -a -m3 'snowd:\|snow-init' "$f"
+		done
+	fi
 fi
 echo "# whole test: $((SECONDS - start)) s (load average $(cut -d" " -f1-3 /proc/loadavg))"
