@@ -39,6 +39,7 @@ struct req {
 	uint32_t nic_off, len;
 	unsigned flags;
 	uint64_t cookie;
+	uint32_t hdr_len; /* wire_send_host: header at nic_off, len payload bytes from the host */
 };
 
 struct reqq {
@@ -56,6 +57,7 @@ struct rxbuf {
 
 struct hal_emu {
 	struct nic_hal hal;
+	struct nic_hal_operations ops;
 	struct hal_emu_params p;
 	int memfd;
 	uint8_t *bar, *mem;
@@ -316,7 +318,22 @@ static void tx_do(struct hal_emu *e, const struct req *r)
 {
 	int rc = 0;
 
-	if (r->flags & HAL_TX_LOOPBACK) {
+	if (r->hdr_len) {
+		uint8_t *h;
+		size_t hsize;
+
+		pthread_mutex_lock(&e->host_mu);
+		h = e->host;
+		hsize = e->host_size;
+		pthread_mutex_unlock(&e->host_mu);
+		if (!h || r->host_off > hsize || r->len > hsize - r->host_off)
+			rc = -EFAULT;
+		else
+			rc = wire_packet_sendv(e->wire, e->mem + r->nic_off, r->hdr_len,
+					       h + r->host_off, r->len);
+		if (rc)
+			atomic_fetch_add(&e->tx_errors, 1);
+	} else if (r->flags & HAL_TX_LOOPBACK) {
 		rx_deliver(e, e->mem + r->nic_off, r->len);
 	} else {
 		rc = wire_packet_send(e->wire, e->mem + r->nic_off, r->len);
@@ -369,7 +386,7 @@ static int e_dma(struct nic_hal *hal, enum hal_window win, enum hal_dma_dir dir,
 		 uint64_t host_off, uint32_t nic_off, uint32_t len, uint64_t cookie)
 {
 	struct hal_emu *e = he(hal);
-	struct req r = { win, dir, host_off, nic_off, len, 0, cookie };
+	struct req r = { win, dir, host_off, nic_off, len, 0, cookie, 0 };
 
 	if (nic_off > e->memsize || len > e->memsize - nic_off)
 		return -EFAULT;
@@ -386,7 +403,7 @@ static int e_wire_send(struct nic_hal *hal, uint32_t nic_off, uint32_t len, unsi
 		       uint64_t cookie)
 {
 	struct hal_emu *e = he(hal);
-	struct req r = { 0, 0, 0, nic_off, len, flags, cookie };
+	struct req r = { 0, 0, 0, nic_off, len, flags, cookie, 0 };
 
 	if (nic_off > e->memsize || len > e->memsize - nic_off || len < SNF_ETH_HLEN)
 		return -EFAULT;
@@ -404,6 +421,24 @@ static int e_wire_send(struct nic_hal *hal, uint32_t nic_off, uint32_t len, unsi
 		return 0;
 	}
 	return reqq_push(&e->txq, &r);
+}
+
+static int e_wire_send_host(struct nic_hal *hal, uint32_t nic_off, uint32_t hdr_len,
+			    uint64_t host_off, uint32_t len, uint64_t cookie)
+{
+	struct hal_emu *e = he(hal);
+	struct req r = { HAL_WIN_HOST, 0, host_off, nic_off, len, 0, cookie, hdr_len };
+
+	if (!hdr_len || nic_off > e->memsize || hdr_len > e->memsize - nic_off ||
+	    hdr_len + (uint64_t)len < SNF_ETH_HLEN)
+		return -EFAULT;
+	if (hdr_len + (uint64_t)len > e->mtu + SNF_ETH_HLEN)
+		return -EMSGSIZE;
+	if (hdr_len + len <= e->p.inline_bytes && reqq_idle(&e->txq)) {
+		tx_do(e, &r);
+		return 0;
+	}
+	return reqq_push(&e->txq, &r); /* host range checked by the engine */
 }
 
 static int e_post_rx(struct nic_hal *hal, uint32_t nic_off, uint32_t len, uint64_t cookie)
@@ -647,6 +682,7 @@ static const struct nic_hal_operations hal_emu_ops = {
 	.window = e_window,
 	.dma = e_dma,
 	.wire_send = e_wire_send,
+	.wire_send_host = e_wire_send_host,
 	.wire_post_rx = e_post_rx,
 	.event_wait = e_event_wait,
 	.host_interrupt = e_host_interrupt,
@@ -749,7 +785,10 @@ int hal_emu_create(const struct hal_emu_params *p, struct nic_hal **out, char *e
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	e->hal.ops = &hal_emu_ops;
+	e->ops = hal_emu_ops;
+	if (p->tx_copy)
+		e->ops.wire_send_host = NULL; /* payloads staged in NIC memory, as before */
+	e->hal.ops = &e->ops;
 	e->p = *p;
 	e->memfd = -1;
 	e->stopfd = -1;

@@ -17,6 +17,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 struct wire_packet {
@@ -178,7 +179,15 @@ int wire_packet_fd(const struct wire_packet *w) { return w->fd; }
 
 int wire_packet_send(struct wire_packet *w, const void *frame, size_t len)
 {
+	return wire_packet_sendv(w, frame, len, NULL, 0);
+}
+
+int wire_packet_sendv(struct wire_packet *w, const void *hdr, size_t hlen, const void *payload,
+		      size_t plen)
+{
 	struct timespec pause = { 0, 100000 }; /* 0.1 ms */
+	struct iovec iov[2] = { { (void *)hdr, hlen }, { (void *)payload, plen } };
+	struct msghdr msg = { .msg_iov = iov, .msg_iovlen = plen ? 2 : 1 };
 	ssize_t n;
 	int tries = 0;
 
@@ -186,7 +195,7 @@ int wire_packet_send(struct wire_packet *w, const void *frame, size_t len)
 	 * A full queue (ENOBUFS, EAGAIN) drains in microseconds; a link without
 	 * carrier answers ENOBUFS for ever.  Wait about 100 ms, then say so.
 	 */
-	while ((n = send(w->fd, frame, len, 0)) < 0) {
+	while ((n = sendmsg(w->fd, &msg, 0)) < 0) {
 		if (errno == EINTR)
 			continue;
 		if (errno != ENOBUFS && errno != EAGAIN)
@@ -195,7 +204,7 @@ int wire_packet_send(struct wire_packet *w, const void *frame, size_t len)
 			return -ENOBUFS;
 		nanosleep(&pause, NULL);
 	}
-	return (size_t)n == len ? 0 : -EIO;
+	return (size_t)n == hlen + plen ? 0 : -EIO;
 }
 
 static int recv_v2(struct wire_packet *w, wire_rx_fn fn, void *ctx, int max)

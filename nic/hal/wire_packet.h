@@ -32,6 +32,9 @@ int wire_packet_fd(const struct wire_packet *w);
 
 /* Send one frame.  @ret 0 or -errno (-EMSGSIZE over the MTU). */
 int wire_packet_send(struct wire_packet *w, const void *frame, size_t len);
+/* The same, the frame in two pieces (sendmsg with two iovecs: no staging copy). */
+int wire_packet_sendv(struct wire_packet *w, const void *hdr, size_t hlen, const void *payload,
+		      size_t plen);
 
 /*
  * Hand every frame the kernel has finished to fn and give the ring slots
