@@ -740,6 +740,7 @@ int main(int argc, char **argv)
 	hp.rx_cpu = !strcmp(st.o.rx_engine, "cpu");
 	hp.rx_direct = !strcmp(st.o.rx_ring, "none");
 	hp.tx_copy = getenv("SNOWNIC_TX_COPY") && atoi(getenv("SNOWNIC_TX_COPY"));
+	hp.rx_copy = getenv("SNOWNIC_RX_COPY") && atoi(getenv("SNOWNIC_RX_COPY"));
 	hp.ring_bytes = (size_t)st.o.ring_mb << 20;
 	hp.spin_ns = (uint32_t)st.o.spin_us * 1000u;
 	hp.inline_bytes = (uint32_t)st.o.inline_dma;

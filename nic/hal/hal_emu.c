@@ -12,6 +12,7 @@
 #include "fw/sync.h"
 #include "fw/frame.h"
 #include "log.h"
+#include "rx_lend.h"
 #include "wire_packet.h"
 
 #include <errno.h>
@@ -64,6 +65,7 @@ struct hal_emu {
 	size_t bar_size, memsize;
 	struct snf_regs *regs;
 	struct wire_packet *wire;
+	struct rx_lend *lend; /* NULL: every frame copied into its NIC buffer */
 	uint8_t mac[6];
 	uint32_t mtu;
 	uint8_t *scratch;
@@ -227,6 +229,8 @@ static void dma_do(struct hal_emu *e, const struct req *r)
 	}
 	if (!h || r->host_off > hsize || r->len > hsize - r->host_off)
 		status = -EFAULT;
+	else if (r->dir == HAL_DMA_TO_HOST && rx_lend_dma(e->lend, h + r->host_off, r->nic_off, r->len))
+		; /* from the lent ring slot */
 	else if (r->dir == HAL_DMA_TO_NIC)
 		memcpy(e->mem + r->nic_off, h + r->host_off, r->len);
 	else
@@ -246,37 +250,45 @@ static void *dma_engine(void *arg)
 	return NULL;
 }
 
-/* The receive DMA: a frame into the next posted NIC buffer. */
-static void rx_deliver(struct hal_emu *e, const uint8_t *frame, uint32_t len)
+/*
+ * The receive DMA: a frame into the next posted NIC buffer.  A large frame
+ * from the ring (lend) stays in its ring slot instead (rx_lend.h).
+ * @ret 1 when the ring slot was kept.
+ */
+static int rx_deliver(struct hal_emu *e, const uint8_t *frame, uint32_t len, int lend)
 {
 	struct rxbuf b;
+	int kept = 0;
 
 	pthread_mutex_lock(&e->rx_mu);
 	if (e->rx_head == e->rx_tail) {
 		pthread_mutex_unlock(&e->rx_mu);
 		atomic_fetch_add(&e->rx_nobuf, 1);
-		return;
+		return 0;
 	}
 	b = e->rxb[e->rx_head++ % HAL_QUEUE_DEPTH];
 	pthread_mutex_unlock(&e->rx_mu);
 	if (len > b.len)
 		len = b.len;
-	memcpy(e->mem + b.off, frame, len);
+	if (!lend || !(kept = rx_lend_keep(e->lend, frame, len, b.off)))
+		memcpy(e->mem + b.off, frame, len);
 	ev_push(e, HAL_EV_RX, b.cookie, 0, len);
+	return kept;
 }
 
-static void rx_frame(void *ctx, const uint8_t *frame, uint32_t len, int pkttype)
+static int rx_frame(void *ctx, const uint8_t *frame, uint32_t len, int pkttype)
 {
 	struct hal_emu *e = ctx;
 
+	rx_lend_seen(e->lend, frame);
 	if (pkttype == PACKET_OUTGOING)
-		return;
+		return 0;
 	/* The MAC filter: calibration frames to a peer's own MAC end here. */
 	if (len < SNF_ETH_HLEN || memcmp(frame, e->mac, 6)) {
 		atomic_fetch_add(&e->rx_filtered, 1);
-		return;
+		return 0;
 	}
-	rx_deliver(e, frame, len);
+	return rx_deliver(e, frame, len, 1);
 }
 
 static void *rx_engine(void *arg)
@@ -334,7 +346,7 @@ static void tx_do(struct hal_emu *e, const struct req *r)
 		if (rc)
 			atomic_fetch_add(&e->tx_errors, 1);
 	} else if (r->flags & HAL_TX_LOOPBACK) {
-		rx_deliver(e, e->mem + r->nic_off, r->len);
+		rx_deliver(e, e->mem + r->nic_off, r->len, 0);
 	} else {
 		rc = wire_packet_send(e->wire, e->mem + r->nic_off, r->len);
 		if (rc)
@@ -447,6 +459,7 @@ static int e_post_rx(struct nic_hal *hal, uint32_t nic_off, uint32_t len, uint64
 
 	if (nic_off > e->memsize || len > e->memsize - nic_off)
 		return -EFAULT;
+	rx_lend_drop(e->lend, nic_off); /* a frame left in it unread gives its slot back */
 	pthread_mutex_lock(&e->rx_mu);
 	if (e->rx_tail - e->rx_head >= HAL_QUEUE_DEPTH) {
 		pthread_mutex_unlock(&e->rx_mu);
@@ -831,6 +844,8 @@ int hal_emu_create(const struct hal_emu_params *p, struct nic_hal **out, char *e
 	if (rc)
 		goto err;
 	wire_packet_link(e->wire, e->mac, &e->mtu);
+	if (!p->rx_copy && !p->rx_direct)
+		e->lend = rx_lend_new(e->wire, e->mem); /* NULL without a V2 ring: copies */
 	if (p->rx_direct) {
 		e->rx_sink_len = e->mtu + SNF_ETH_HLEN;
 		e->rx_sink = malloc(e->rx_sink_len);
@@ -896,6 +911,7 @@ void hal_emu_destroy(struct nic_hal *hal)
 		pthread_join(e->tx_thr, NULL);
 	if (e->rx_thread)
 		pthread_join(e->rx_thr, NULL);
+	rx_lend_free(e->lend);
 	wire_packet_close(e->wire);
 	if (e->stopfd >= 0)
 		close(e->stopfd);
