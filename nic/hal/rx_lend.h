@@ -24,7 +24,10 @@
 struct wire_packet;
 struct rx_lend;
 
-/* @ret NULL when the wire has no V2 ring (nothing to lend) or out of memory. */
+/*
+ * @ret a lender the caller frees with rx_lend_free(), or NULL when the wire has
+ * no V2 ring (nothing to lend) or memory is short.
+ */
 struct rx_lend *rx_lend_new(struct wire_packet *w, uint8_t *mem);
 void rx_lend_free(struct rx_lend *l);
 /*
