@@ -12,6 +12,7 @@
 #include "fw/sync.h"
 #include "fw/frame.h"
 #include "log.h"
+#include "reqq.h"
 #include "rx_lend.h"
 #include "wire_packet.h"
 
@@ -32,24 +33,6 @@
 #include <unistd.h>
 
 #define SCRATCH_SIZE (1u << 20)
-
-struct req {
-	enum hal_window win;
-	enum hal_dma_dir dir;
-	uint64_t host_off;
-	uint32_t nic_off, len;
-	unsigned flags;
-	uint64_t cookie;
-	uint32_t hdr_len; /* wire_send_host: header at nic_off, len payload bytes from the host */
-};
-
-struct reqq {
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	struct req *q;
-	uint32_t head, tail; /* free-running, mod HAL_QUEUE_DEPTH */
-	int busy;            /* the engine is working on a request it popped */
-};
 
 struct rxbuf {
 	uint32_t off, len;
@@ -145,71 +128,6 @@ static void ev_push(struct hal_emu *e, enum hal_ev_type type, uint64_t cookie, i
 	wake_nic(e);
 }
 
-static int reqq_push(struct reqq *q, const struct req *r)
-{
-	pthread_mutex_lock(&q->mu);
-	if (q->tail - q->head >= HAL_QUEUE_DEPTH) {
-		pthread_mutex_unlock(&q->mu);
-		return -ENOSPC;
-	}
-	q->q[q->tail++ % HAL_QUEUE_DEPTH] = *r;
-	pthread_cond_signal(&q->cv);
-	pthread_mutex_unlock(&q->mu);
-	return 0;
-}
-
-/* Wait for a request.  @ret 0, or -1 when the HAL stops. */
-static int reqq_pop(struct hal_emu *e, struct reqq *q, struct req *r)
-{
-	uint64_t start = 0;
-
-	pthread_mutex_lock(&q->mu);
-	while (q->head == q->tail) {
-		if (atomic_load(&e->stop)) {
-			pthread_mutex_unlock(&q->mu);
-			return -1;
-		}
-		if (e->p.spin_ns) {
-			/* Spin a little: a busy pipeline hands us the next job within µs. */
-			if (!start)
-				start = nic_mono_ns();
-			if (nic_mono_ns() - start < e->p.spin_ns) {
-				pthread_mutex_unlock(&q->mu);
-				__builtin_ia32_pause();
-				pthread_mutex_lock(&q->mu);
-				continue;
-			}
-		}
-		pthread_cond_wait(&q->cv, &q->mu);
-	}
-	*r = q->q[q->head++ % HAL_QUEUE_DEPTH];
-	q->busy = 1;
-	pthread_mutex_unlock(&q->mu);
-	return 0;
-}
-
-static void reqq_done(struct reqq *q)
-{
-	pthread_mutex_lock(&q->mu);
-	q->busy = 0;
-	pthread_mutex_unlock(&q->mu);
-}
-
-/*
- * May the caller do a small request itself?  Only when the engine has
- * nothing queued and nothing in hand, so completions stay in order (the
- * NIC CPU is the only producer).  Saves two thread handoffs per message.
- */
-static int reqq_idle(struct reqq *q)
-{
-	int idle;
-
-	pthread_mutex_lock(&q->mu);
-	idle = q->head == q->tail && !q->busy;
-	pthread_mutex_unlock(&q->mu);
-	return idle;
-}
-
 /* ---- engines ------------------------------------------------------------ */
 
 static void dma_do(struct hal_emu *e, const struct req *r)
@@ -243,7 +161,7 @@ static void *dma_engine(void *arg)
 	struct hal_emu *e = arg;
 	struct req r;
 
-	while (reqq_pop(e, &e->dmaq, &r) == 0) {
+	while (reqq_pop(&e->dmaq, &e->stop, e->p.spin_ns, &r) == 0) {
 		dma_do(e, &r);
 		reqq_done(&e->dmaq);
 	}
@@ -360,7 +278,7 @@ static void *tx_engine(void *arg)
 	struct hal_emu *e = arg;
 	struct req r;
 
-	while (reqq_pop(e, &e->txq, &r) == 0) {
+	while (reqq_pop(&e->txq, &e->stop, e->p.spin_ns, &r) == 0) {
 		tx_do(e, &r);
 		reqq_done(&e->txq);
 	}
@@ -777,16 +695,6 @@ int hal_emu_host_detach(struct nic_hal *hal, int timeout_ms)
 	return rc;
 }
 
-static int reqq_init(struct reqq *q)
-{
-	q->q = calloc(HAL_QUEUE_DEPTH, sizeof(*q->q));
-	if (!q->q)
-		return -ENOMEM;
-	pthread_mutex_init(&q->mu, NULL);
-	pthread_cond_init(&q->cv, NULL);
-	return 0;
-}
-
 int hal_emu_create(const struct hal_emu_params *p, struct nic_hal **out, char *err,
 		   size_t errlen)
 {
@@ -896,12 +804,8 @@ void hal_emu_destroy(struct nic_hal *hal)
 		return;
 	atomic_store(&e->stop, 1);
 	if (e->threads) {
-		pthread_mutex_lock(&e->dmaq.mu);
-		pthread_cond_broadcast(&e->dmaq.cv);
-		pthread_mutex_unlock(&e->dmaq.mu);
-		pthread_mutex_lock(&e->txq.mu);
-		pthread_cond_broadcast(&e->txq.cv);
-		pthread_mutex_unlock(&e->txq.mu);
+		reqq_wake(&e->dmaq);
+		reqq_wake(&e->txq);
 		if (write(e->stopfd, &one, sizeof(one)) < 0)
 			log_warn("stopping the receive engine");
 	}
@@ -927,7 +831,7 @@ void hal_emu_destroy(struct nic_hal *hal)
 	free(e->rx_sink);
 	free(e->evq);
 	free(e->rxb);
-	free(e->dmaq.q);
-	free(e->txq.q);
+	reqq_fini(&e->dmaq);
+	reqq_fini(&e->txq);
 	free(e);
 }
