@@ -4,12 +4,14 @@
 #include "wire_packet.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
 struct lent {
 	const uint8_t *src; /* the frame in its ring slot; NULL: slot not lent */
 	uint32_t nic_off, len;
+	int busy; /* a DMA is copying from it (without the lock) */
 };
 
 struct rx_lend {
@@ -69,6 +71,12 @@ void rx_lend_seen(struct rx_lend *l, const uint8_t *frame)
 	old = (wire_packet_slot(l->w, frame) + l->nslots / 2) % l->nslots;
 	pthread_mutex_lock(&l->mu);
 	o = &l->slot[old];
+	while (o->src && o->busy) {
+		/* A DMA is copying from it: microseconds. */
+		pthread_mutex_unlock(&l->mu);
+		sched_yield();
+		pthread_mutex_lock(&l->mu);
+	}
 	if (o->src) {
 		/* Half a ring old (a frame held for a buffer not posted yet): copy it now. */
 		memcpy(l->mem + o->nic_off + RX_LEND_HDR, o->src + RX_LEND_HDR,
@@ -88,7 +96,7 @@ int rx_lend_keep(struct rx_lend *l, const uint8_t *frame, uint32_t len, uint32_t
 	i = wire_packet_slot(l->w, frame);
 	memcpy(l->mem + nic_off, frame, RX_LEND_HDR);
 	pthread_mutex_lock(&l->mu);
-	l->slot[i] = (struct lent){ frame, nic_off, len };
+	l->slot[i] = (struct lent){ frame, nic_off, len, 0 };
 	l->nlent++;
 	l->lent_total++;
 	pthread_mutex_unlock(&l->mu);
@@ -97,7 +105,7 @@ int rx_lend_keep(struct rx_lend *l, const uint8_t *frame, uint32_t len, uint32_t
 
 int rx_lend_dma(struct rx_lend *l, uint8_t *dst, uint32_t nic_off, uint32_t len)
 {
-	uint32_t i, head;
+	uint32_t i, head, at;
 	struct lent *o;
 
 	if (!l)
@@ -107,26 +115,41 @@ int rx_lend_dma(struct rx_lend *l, uint8_t *dst, uint32_t nic_off, uint32_t len)
 		o = &l->slot[i];
 		if (!o->src || nic_off < o->nic_off || nic_off - o->nic_off >= o->len)
 			continue;
-		if (len > o->len - (nic_off - o->nic_off)) {
-			break; /* past the frame: NIC memory holds the rest, copy it all from there */
-		}
-		/* The head from NIC memory (the program may have read it), the rest from the slot. */
-		head = nic_off - o->nic_off < RX_LEND_HDR ? RX_LEND_HDR - (nic_off - o->nic_off) : 0;
+		at = nic_off - o->nic_off;
+		if (len > o->len - at || o->busy)
+			break; /* past the frame (or a second DMA at once): copy it into NIC memory */
+		/*
+		 * The head from NIC memory (the program may have read it), the rest
+		 * from the slot; the copy runs without the lock, so the NIC CPU's
+		 * receive path does not wait behind it.
+		 */
+		o->busy = 1;
+		pthread_mutex_unlock(&l->mu);
+		head = at < RX_LEND_HDR ? RX_LEND_HDR - at : 0;
 		if (head > len)
 			head = len;
 		memcpy(dst, l->mem + nic_off, head);
-		memcpy(dst + head, o->src + (nic_off - o->nic_off) + head, len - head);
-		if (nic_off + len == o->nic_off + o->len)
+		memcpy(dst + head, o->src + at + head, len - head);
+		pthread_mutex_lock(&l->mu);
+		o->busy = 0;
+		if (at + len == o->len)
 			give_back(l, i);
 		pthread_mutex_unlock(&l->mu);
 		return 1;
 	}
 	if (i < l->nslots && l->slot[i].src) {
 		o = &l->slot[i];
-		memcpy(l->mem + o->nic_off + RX_LEND_HDR, o->src + RX_LEND_HDR,
-		       o->len - RX_LEND_HDR);
-		give_back(l, i);
-		l->evicted++;
+		while (o->busy) {
+			pthread_mutex_unlock(&l->mu);
+			sched_yield();
+			pthread_mutex_lock(&l->mu);
+		}
+		if (o->src) {
+			memcpy(l->mem + o->nic_off + RX_LEND_HDR, o->src + RX_LEND_HDR,
+			       o->len - RX_LEND_HDR);
+			give_back(l, i);
+			l->evicted++;
+		}
 	}
 	pthread_mutex_unlock(&l->mu);
 	return 0;
@@ -140,7 +163,7 @@ void rx_lend_drop(struct rx_lend *l, uint32_t nic_off)
 		return;
 	pthread_mutex_lock(&l->mu);
 	for (i = 0; l->nlent && i < l->nslots; i++)
-		if (l->slot[i].src && l->slot[i].nic_off == nic_off)
+		if (l->slot[i].src && !l->slot[i].busy && l->slot[i].nic_off == nic_off)
 			give_back(l, i);
 	pthread_mutex_unlock(&l->mu);
 }
