@@ -4,7 +4,7 @@
 #   snow-nic       the emulated NIC daemon
 #   snow-nic-bench the benchmark client (make bench-nic)
 NIC_FW_SRCS  := nic/fw/fw.c nic/fw/fw_rx.c nic/fw/fw_tx.c nic/fw/fw_cal.c nic/fw/frame.c nic/fw/cost.c
-NIC_EMU_SRCS := nic/hal/hal_emu.c nic/hal/wire_packet.c nic/emu/inproc.c
+NIC_EMU_SRCS := nic/hal/hal_emu.c nic/hal/reqq.c nic/hal/rx_lend.c nic/hal/wire_packet.c nic/emu/inproc.c
 NIC_LIB_SRCS := nic/lib/snownic.c
 LIBSNOWNIC   := $(B)/lib/libsnownic.a
 LIBNICFW     := $(B)/lib/libnicfw.a

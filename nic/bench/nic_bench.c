@@ -493,6 +493,8 @@ static int engine_open(struct bench *b, size_t want, char *err, size_t errlen)
 	p.spin_ns = spin ? (uint32_t)strtoul(spin, NULL, 10) * 1000u : 0;
 	p.spin_adapt = getenv("SNOWNIC_SPIN_ADAPT") && atoi(getenv("SNOWNIC_SPIN_ADAPT"));
 	p.rx_direct = getenv("SNOWNIC_RX_DIRECT") && atoi(getenv("SNOWNIC_RX_DIRECT"));
+	p.tx_copy = getenv("SNOWNIC_TX_COPY") && atoi(getenv("SNOWNIC_TX_COPY"));
+	p.rx_copy = getenv("SNOWNIC_RX_COPY") && atoi(getenv("SNOWNIC_RX_COPY"));
 	/* Every engine job on this thread: no hand-offs at all (SNOWNIC_INLINE_DMA to compare). */
 	p.inline_bytes = inl ? (uint32_t)strtoul(inl, NULL, 10) : 1u << 20;
 	return snownic_inproc_open(&p, want, &b->nic, err, errlen);

@@ -65,6 +65,8 @@ int snownic_inproc_open(const struct snownic_inproc_params *p, size_t mem_size,
 	hp.spin_ns = p->spin_ns;
 	hp.spin_adapt = p->spin_adapt;
 	hp.rx_direct = p->rx_direct;
+	hp.tx_copy = p->tx_copy;
+	hp.rx_copy = p->rx_copy;
 	hp.inline_bytes = p->inline_bytes;
 	hp.rx_cpu = 1;
 	rc = hal_emu_create(&hp, &ip->hal, err, errlen);

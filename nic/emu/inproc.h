@@ -26,6 +26,8 @@ struct snownic_inproc_params {
 	uint32_t inline_bytes;   /* DMA jobs up to this size run on the caller's thread */
 	int spin_adapt;          /* spin only while spinning pays (hal_emu_params) */
 	int rx_direct;           /* no receive ring: frames copied into posted buffers */
+	int rx_copy;             /* frames copied into NIC buffers (no ring slots lent) */
+	int tx_copy;             /* payloads staged in NIC memory (no gather send) */
 };
 
 /*

@@ -42,7 +42,7 @@ struct snic_opts {
 	char *config, *iface, *peers, *socket, *status_file, *rx_ring, *rx_engine;
 	long node, nic_mem, threshold, credits, frag, min_frag, max_frag, ring_mb, spin_us,
 		rx_timeout_ms, inline_dma;
-	int flow_control, check, verbose, self_test;
+	int flow_control, check, verbose, self_test, tx_copy, rx_copy;
 };
 
 #define O(f) offsetof(struct snic_opts, f)
@@ -55,6 +55,8 @@ static const struct conf_option snic_options[] = {
 	{ "status-file", 0, CONF_STR, O(status_file), 0, 0, "PATH", "write the status JSON here every second" },
 	{ "nic-mem", 0, CONF_INT, O(nic_mem), 1, 1024, "MIB", "NIC memory (32)" },
 	{ "threshold", 0, CONF_INT, O(threshold), 0, 1024, "BYTES", "messages up to this size bypass the pipeline (256)" },
+	{ "tx-copy", 0, CONF_BOOL, O(tx_copy), 0, 0, NULL, "stage payloads in NIC memory by host DMA instead of sending them from the host buffer (SNOWNIC_TX_COPY=1)" },
+	{ "rx-copy", 0, CONF_BOOL, O(rx_copy), 0, 0, NULL, "copy every frame into its NIC buffer instead of lending the ring slot (SNOWNIC_RX_COPY=1)" },
 	{ "flow-control", 0, CONF_BOOL, O(flow_control), 0, 0, NULL, "credit flow control (yes; --flow-control=no drops on overflow)" },
 	{ "credits", 0, CONF_INT, O(credits), 0, 4096, "FRAMES", "frames granted to each peer (0: receive buffers / peers)" },
 	{ "frag", 0, CONF_INT, O(frag), 0, 65535, "BYTES", "fixed fragment size (0: the cost model picks)" },
@@ -739,6 +741,8 @@ int main(int argc, char **argv)
 	hp.rx_v3 = !strcmp(st.o.rx_ring, "v3");
 	hp.rx_cpu = !strcmp(st.o.rx_engine, "cpu");
 	hp.rx_direct = !strcmp(st.o.rx_ring, "none");
+	hp.tx_copy = st.o.tx_copy || (getenv("SNOWNIC_TX_COPY") && atoi(getenv("SNOWNIC_TX_COPY")));
+	hp.rx_copy = st.o.rx_copy || (getenv("SNOWNIC_RX_COPY") && atoi(getenv("SNOWNIC_RX_COPY")));
 	hp.ring_bytes = (size_t)st.o.ring_mb << 20;
 	hp.spin_ns = (uint32_t)st.o.spin_us * 1000u;
 	hp.inline_bytes = (uint32_t)st.o.inline_dma;

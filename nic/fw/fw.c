@@ -369,6 +369,8 @@ void fw_event(struct nicfw *fw, const struct hal_event *ev)
 		if (CK_KIND(ev->cookie) == CK_TXWIRE && i < fw->ntx) {
 			if (!ev->status)
 				CNT_ADD(fw, frags_tx, 1);
+			if (fw->tx[i].gather)
+				fw_tx_gather_done(fw, i, ev->status);
 			fw_tx_release(fw, i);
 		} else if (CK_KIND(ev->cookie) == CK_CTRL && i < NICFW_CTRL_BUFS) {
 			fw->ctrl_free |= 1u << i;

@@ -36,6 +36,8 @@ struct fw_txslot {
 	uint16_t peer;   /* peer index */
 	uint8_t state;
 	uint8_t skip;    /* fetch failed: free it instead of sending */
+	uint8_t gather;  /* header only: the payload goes from host_off by wire_send_host */
+	uint64_t host_off;
 };
 
 struct fw_txmsg {
@@ -181,6 +183,7 @@ void fw_rx_flush(struct nicfw *fw);
 /* fw_tx.c: the sender process. */
 void fw_tx_release(struct nicfw *fw, uint32_t s);
 void fw_tx_dma_done(struct nicfw *fw, uint32_t s, int status);
+void fw_tx_gather_done(struct nicfw *fw, uint32_t s, int status);
 void fw_tx_fetch(struct nicfw *fw);
 void fw_tx_pump(struct nicfw *fw);
 void fw_tx_wire(struct nicfw *fw);

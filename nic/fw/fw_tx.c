@@ -222,6 +222,23 @@ static int tx_issue(struct nicfw *fw, struct fw_txmsg *m)
 	do {
 		s = tx_alloc(fw);
 		fl = m->d.len - m->issued < m->frag ? m->d.len - m->issued : m->frag;
+		if (!m->sf && fw->hal->ops->wire_send_host && !fw->peers[m->peer].self &&
+		    SNF_FRAME_HDR + fl >= 60) {
+			/*
+			 * Gather: the payload leaves from the host buffer, read
+			 * while the frame is sent; it counts as fetched (and the
+			 * send completes) once the frame is out.
+			 */
+			tx_build_hdr(fw, m, s, fl);
+			fw->tx[s].msg = mi;
+			fw->tx[s].gather = 1;
+			fw->tx[s].host_off = m->d.host_off + m->issued;
+			fw->tx[s].state = TS_READY;
+			fw->host_dma++;
+			m->issued += fl;
+			m->frags_issued++;
+			break;
+		}
 		/* The header is written while the engine fetches the payload. */
 		rc = fw->hal->ops->dma(fw->hal, HAL_WIN_HOST, HAL_DMA_TO_NIC,
 				       m->d.host_off + m->issued, fw->tx[s].off + SNF_FRAME_HDR, fl,
@@ -284,12 +301,21 @@ void fw_tx_wire(struct nicfw *fw)
 			fw_tx_release(fw, s);
 			continue;
 		}
-		rc = fw->hal->ops->wire_send(fw->hal, fw->tx[s].off, fw->tx[s].len,
-					     fw->peers[fw->tx[s].peer].self ? HAL_TX_LOOPBACK : 0,
-					     CK(CK_TXWIRE, s));
+		if (fw->tx[s].gather)
+			rc = fw->hal->ops->wire_send_host(fw->hal, fw->tx[s].off, SNF_FRAME_HDR,
+							  fw->tx[s].host_off,
+							  fw->tx[s].len - SNF_FRAME_HDR,
+							  CK(CK_TXWIRE, s));
+		else
+			rc = fw->hal->ops->wire_send(fw->hal, fw->tx[s].off, fw->tx[s].len,
+						     fw->peers[fw->tx[s].peer].self ? HAL_TX_LOOPBACK
+										    : 0,
+						     CK(CK_TXWIRE, s));
 		if (rc) {
 			fw_log(fw, HAL_LOG_ERR, "frame of %u bytes not queued: %s", fw->tx[s].len,
 			       strerror(-rc));
+			if (fw->tx[s].gather)
+				fw_tx_gather_done(fw, s, rc);
 			fw_tx_release(fw, s);
 			continue;
 		}
@@ -320,3 +346,17 @@ void fw_tx_dma_done(struct nicfw *fw, uint32_t s, int status)
 		tx_msg_fetched(fw, m);
 }
 
+
+/* A gathered frame left (or failed): its payload's host range is free again. */
+void fw_tx_gather_done(struct nicfw *fw, uint32_t s, int status)
+{
+	struct fw_txslot *t = &fw->tx[s];
+	struct fw_txmsg *m = &fw->txm[t->msg];
+
+	(void)status; /* a wire error is counted, not the message's, as for staged frames */
+	t->gather = 0;
+	fw->host_dma--;
+	m->dma_done++;
+	if (m->dma_done == m->nfrags && m->frags_issued == m->nfrags)
+		tx_msg_fetched(fw, m);
+}

@@ -92,6 +92,17 @@ struct nic_hal_operations {
 	int (*wire_send)(struct nic_hal *hal, uint32_t nic_off, uint32_t len, unsigned flags,
 			 uint64_t cookie);
 	/*
+	 * Optional (NULL when the NIC cannot gather): queue a frame whose first
+	 * hdr_len bytes are in NIC memory at nic_off and whose len-byte payload
+	 * is read from the host window at host_off while it is sent (a
+	 * gather DMA: the payload is not staged in NIC memory).  Both ranges
+	 * belong to the engine until HAL_EV_TX_DONE with this cookie.  No
+	 * loopback flag; hdr_len + len is at least the minimum frame.
+	 * @ret 0, -EFAULT, -EMSGSIZE, -ENOSPC.
+	 */
+	int (*wire_send_host)(struct nic_hal *hal, uint32_t nic_off, uint32_t hdr_len,
+			      uint64_t host_off, uint32_t len, uint64_t cookie);
+	/*
 	 * Give the receive engine a buffer of len bytes at nic_off.  It belongs
 	 * to the engine until a HAL_EV_RX with this cookie.  Frames arriving
 	 * while no buffer is posted are dropped and counted (rx_nobuf).

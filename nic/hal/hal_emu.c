@@ -12,6 +12,8 @@
 #include "fw/sync.h"
 #include "fw/frame.h"
 #include "log.h"
+#include "reqq.h"
+#include "rx_lend.h"
 #include "wire_packet.h"
 
 #include <errno.h>
@@ -32,23 +34,6 @@
 
 #define SCRATCH_SIZE (1u << 20)
 
-struct req {
-	enum hal_window win;
-	enum hal_dma_dir dir;
-	uint64_t host_off;
-	uint32_t nic_off, len;
-	unsigned flags;
-	uint64_t cookie;
-};
-
-struct reqq {
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	struct req *q;
-	uint32_t head, tail; /* free-running, mod HAL_QUEUE_DEPTH */
-	int busy;            /* the engine is working on a request it popped */
-};
-
 struct rxbuf {
 	uint32_t off, len;
 	uint64_t cookie;
@@ -56,12 +41,14 @@ struct rxbuf {
 
 struct hal_emu {
 	struct nic_hal hal;
+	struct nic_hal_operations ops;
 	struct hal_emu_params p;
 	int memfd;
 	uint8_t *bar, *mem;
 	size_t bar_size, memsize;
 	struct snf_regs *regs;
 	struct wire_packet *wire;
+	struct rx_lend *lend; /* NULL: every frame copied into its NIC buffer */
 	uint8_t mac[6];
 	uint32_t mtu;
 	uint8_t *scratch;
@@ -141,71 +128,6 @@ static void ev_push(struct hal_emu *e, enum hal_ev_type type, uint64_t cookie, i
 	wake_nic(e);
 }
 
-static int reqq_push(struct reqq *q, const struct req *r)
-{
-	pthread_mutex_lock(&q->mu);
-	if (q->tail - q->head >= HAL_QUEUE_DEPTH) {
-		pthread_mutex_unlock(&q->mu);
-		return -ENOSPC;
-	}
-	q->q[q->tail++ % HAL_QUEUE_DEPTH] = *r;
-	pthread_cond_signal(&q->cv);
-	pthread_mutex_unlock(&q->mu);
-	return 0;
-}
-
-/* Wait for a request.  @ret 0, or -1 when the HAL stops. */
-static int reqq_pop(struct hal_emu *e, struct reqq *q, struct req *r)
-{
-	uint64_t start = 0;
-
-	pthread_mutex_lock(&q->mu);
-	while (q->head == q->tail) {
-		if (atomic_load(&e->stop)) {
-			pthread_mutex_unlock(&q->mu);
-			return -1;
-		}
-		if (e->p.spin_ns) {
-			/* Spin a little: a busy pipeline hands us the next job within µs. */
-			if (!start)
-				start = nic_mono_ns();
-			if (nic_mono_ns() - start < e->p.spin_ns) {
-				pthread_mutex_unlock(&q->mu);
-				__builtin_ia32_pause();
-				pthread_mutex_lock(&q->mu);
-				continue;
-			}
-		}
-		pthread_cond_wait(&q->cv, &q->mu);
-	}
-	*r = q->q[q->head++ % HAL_QUEUE_DEPTH];
-	q->busy = 1;
-	pthread_mutex_unlock(&q->mu);
-	return 0;
-}
-
-static void reqq_done(struct reqq *q)
-{
-	pthread_mutex_lock(&q->mu);
-	q->busy = 0;
-	pthread_mutex_unlock(&q->mu);
-}
-
-/*
- * May the caller do a small request itself?  Only when the engine has
- * nothing queued and nothing in hand, so completions stay in order (the
- * NIC CPU is the only producer).  Saves two thread handoffs per message.
- */
-static int reqq_idle(struct reqq *q)
-{
-	int idle;
-
-	pthread_mutex_lock(&q->mu);
-	idle = q->head == q->tail && !q->busy;
-	pthread_mutex_unlock(&q->mu);
-	return idle;
-}
-
 /* ---- engines ------------------------------------------------------------ */
 
 static void dma_do(struct hal_emu *e, const struct req *r)
@@ -225,6 +147,8 @@ static void dma_do(struct hal_emu *e, const struct req *r)
 	}
 	if (!h || r->host_off > hsize || r->len > hsize - r->host_off)
 		status = -EFAULT;
+	else if (r->dir == HAL_DMA_TO_HOST && rx_lend_dma(e->lend, h + r->host_off, r->nic_off, r->len))
+		; /* from the lent ring slot */
 	else if (r->dir == HAL_DMA_TO_NIC)
 		memcpy(e->mem + r->nic_off, h + r->host_off, r->len);
 	else
@@ -237,44 +161,52 @@ static void *dma_engine(void *arg)
 	struct hal_emu *e = arg;
 	struct req r;
 
-	while (reqq_pop(e, &e->dmaq, &r) == 0) {
+	while (reqq_pop(&e->dmaq, &e->stop, e->p.spin_ns, &r) == 0) {
 		dma_do(e, &r);
 		reqq_done(&e->dmaq);
 	}
 	return NULL;
 }
 
-/* The receive DMA: a frame into the next posted NIC buffer. */
-static void rx_deliver(struct hal_emu *e, const uint8_t *frame, uint32_t len)
+/*
+ * The receive DMA: a frame into the next posted NIC buffer.  A large frame
+ * from the ring (lend) stays in its ring slot instead (rx_lend.h).
+ * @ret 1 when the ring slot was kept.
+ */
+static int rx_deliver(struct hal_emu *e, const uint8_t *frame, uint32_t len, int lend)
 {
 	struct rxbuf b;
+	int kept = 0;
 
 	pthread_mutex_lock(&e->rx_mu);
 	if (e->rx_head == e->rx_tail) {
 		pthread_mutex_unlock(&e->rx_mu);
 		atomic_fetch_add(&e->rx_nobuf, 1);
-		return;
+		return 0;
 	}
 	b = e->rxb[e->rx_head++ % HAL_QUEUE_DEPTH];
 	pthread_mutex_unlock(&e->rx_mu);
 	if (len > b.len)
 		len = b.len;
-	memcpy(e->mem + b.off, frame, len);
+	if (!lend || !(kept = rx_lend_keep(e->lend, frame, len, b.off)))
+		memcpy(e->mem + b.off, frame, len);
 	ev_push(e, HAL_EV_RX, b.cookie, 0, len);
+	return kept;
 }
 
-static void rx_frame(void *ctx, const uint8_t *frame, uint32_t len, int pkttype)
+static int rx_frame(void *ctx, const uint8_t *frame, uint32_t len, int pkttype)
 {
 	struct hal_emu *e = ctx;
 
+	rx_lend_seen(e->lend, frame);
 	if (pkttype == PACKET_OUTGOING)
-		return;
+		return 0;
 	/* The MAC filter: calibration frames to a peer's own MAC end here. */
 	if (len < SNF_ETH_HLEN || memcmp(frame, e->mac, 6)) {
 		atomic_fetch_add(&e->rx_filtered, 1);
-		return;
+		return 0;
 	}
-	rx_deliver(e, frame, len);
+	return rx_deliver(e, frame, len, 1);
 }
 
 static void *rx_engine(void *arg)
@@ -316,8 +248,23 @@ static void tx_do(struct hal_emu *e, const struct req *r)
 {
 	int rc = 0;
 
-	if (r->flags & HAL_TX_LOOPBACK) {
-		rx_deliver(e, e->mem + r->nic_off, r->len);
+	if (r->hdr_len) {
+		uint8_t *h;
+		size_t hsize;
+
+		pthread_mutex_lock(&e->host_mu);
+		h = e->host;
+		hsize = e->host_size;
+		pthread_mutex_unlock(&e->host_mu);
+		if (!h || r->host_off > hsize || r->len > hsize - r->host_off)
+			rc = -EFAULT;
+		else
+			rc = wire_packet_sendv(e->wire, e->mem + r->nic_off, r->hdr_len,
+					       h + r->host_off, r->len);
+		if (rc)
+			atomic_fetch_add(&e->tx_errors, 1);
+	} else if (r->flags & HAL_TX_LOOPBACK) {
+		rx_deliver(e, e->mem + r->nic_off, r->len, 0);
 	} else {
 		rc = wire_packet_send(e->wire, e->mem + r->nic_off, r->len);
 		if (rc)
@@ -331,7 +278,7 @@ static void *tx_engine(void *arg)
 	struct hal_emu *e = arg;
 	struct req r;
 
-	while (reqq_pop(e, &e->txq, &r) == 0) {
+	while (reqq_pop(&e->txq, &e->stop, e->p.spin_ns, &r) == 0) {
 		tx_do(e, &r);
 		reqq_done(&e->txq);
 	}
@@ -369,7 +316,7 @@ static int e_dma(struct nic_hal *hal, enum hal_window win, enum hal_dma_dir dir,
 		 uint64_t host_off, uint32_t nic_off, uint32_t len, uint64_t cookie)
 {
 	struct hal_emu *e = he(hal);
-	struct req r = { win, dir, host_off, nic_off, len, 0, cookie };
+	struct req r = { win, dir, host_off, nic_off, len, 0, cookie, 0 };
 
 	if (nic_off > e->memsize || len > e->memsize - nic_off)
 		return -EFAULT;
@@ -386,7 +333,7 @@ static int e_wire_send(struct nic_hal *hal, uint32_t nic_off, uint32_t len, unsi
 		       uint64_t cookie)
 {
 	struct hal_emu *e = he(hal);
-	struct req r = { 0, 0, 0, nic_off, len, flags, cookie };
+	struct req r = { 0, 0, 0, nic_off, len, flags, cookie, 0 };
 
 	if (nic_off > e->memsize || len > e->memsize - nic_off || len < SNF_ETH_HLEN)
 		return -EFAULT;
@@ -406,12 +353,31 @@ static int e_wire_send(struct nic_hal *hal, uint32_t nic_off, uint32_t len, unsi
 	return reqq_push(&e->txq, &r);
 }
 
+static int e_wire_send_host(struct nic_hal *hal, uint32_t nic_off, uint32_t hdr_len,
+			    uint64_t host_off, uint32_t len, uint64_t cookie)
+{
+	struct hal_emu *e = he(hal);
+	struct req r = { HAL_WIN_HOST, 0, host_off, nic_off, len, 0, cookie, hdr_len };
+
+	if (!hdr_len || nic_off > e->memsize || hdr_len > e->memsize - nic_off ||
+	    hdr_len + (uint64_t)len < SNF_ETH_HLEN)
+		return -EFAULT;
+	if (hdr_len + (uint64_t)len > e->mtu + SNF_ETH_HLEN)
+		return -EMSGSIZE;
+	if (hdr_len + len <= e->p.inline_bytes && reqq_idle(&e->txq)) {
+		tx_do(e, &r);
+		return 0;
+	}
+	return reqq_push(&e->txq, &r); /* host range checked by the engine */
+}
+
 static int e_post_rx(struct nic_hal *hal, uint32_t nic_off, uint32_t len, uint64_t cookie)
 {
 	struct hal_emu *e = he(hal);
 
 	if (nic_off > e->memsize || len > e->memsize - nic_off)
 		return -EFAULT;
+	rx_lend_drop(e->lend, nic_off); /* a frame left in it unread gives its slot back */
 	pthread_mutex_lock(&e->rx_mu);
 	if (e->rx_tail - e->rx_head >= HAL_QUEUE_DEPTH) {
 		pthread_mutex_unlock(&e->rx_mu);
@@ -647,6 +613,7 @@ static const struct nic_hal_operations hal_emu_ops = {
 	.window = e_window,
 	.dma = e_dma,
 	.wire_send = e_wire_send,
+	.wire_send_host = e_wire_send_host,
 	.wire_post_rx = e_post_rx,
 	.event_wait = e_event_wait,
 	.host_interrupt = e_host_interrupt,
@@ -728,16 +695,6 @@ int hal_emu_host_detach(struct nic_hal *hal, int timeout_ms)
 	return rc;
 }
 
-static int reqq_init(struct reqq *q)
-{
-	q->q = calloc(HAL_QUEUE_DEPTH, sizeof(*q->q));
-	if (!q->q)
-		return -ENOMEM;
-	pthread_mutex_init(&q->mu, NULL);
-	pthread_cond_init(&q->cv, NULL);
-	return 0;
-}
-
 int hal_emu_create(const struct hal_emu_params *p, struct nic_hal **out, char *err,
 		   size_t errlen)
 {
@@ -749,7 +706,10 @@ int hal_emu_create(const struct hal_emu_params *p, struct nic_hal **out, char *e
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	e->hal.ops = &hal_emu_ops;
+	e->ops = hal_emu_ops;
+	if (p->tx_copy)
+		e->ops.wire_send_host = NULL; /* payloads staged in NIC memory, as before */
+	e->hal.ops = &e->ops;
 	e->p = *p;
 	e->memfd = -1;
 	e->stopfd = -1;
@@ -792,6 +752,8 @@ int hal_emu_create(const struct hal_emu_params *p, struct nic_hal **out, char *e
 	if (rc)
 		goto err;
 	wire_packet_link(e->wire, e->mac, &e->mtu);
+	if (!p->rx_copy && !p->rx_direct)
+		e->lend = rx_lend_new(e->wire, e->mem); /* NULL without a V2 ring: copies */
 	if (p->rx_direct) {
 		e->rx_sink_len = e->mtu + SNF_ETH_HLEN;
 		e->rx_sink = malloc(e->rx_sink_len);
@@ -842,12 +804,8 @@ void hal_emu_destroy(struct nic_hal *hal)
 		return;
 	atomic_store(&e->stop, 1);
 	if (e->threads) {
-		pthread_mutex_lock(&e->dmaq.mu);
-		pthread_cond_broadcast(&e->dmaq.cv);
-		pthread_mutex_unlock(&e->dmaq.mu);
-		pthread_mutex_lock(&e->txq.mu);
-		pthread_cond_broadcast(&e->txq.cv);
-		pthread_mutex_unlock(&e->txq.mu);
+		reqq_wake(&e->dmaq);
+		reqq_wake(&e->txq);
 		if (write(e->stopfd, &one, sizeof(one)) < 0)
 			log_warn("stopping the receive engine");
 	}
@@ -857,6 +815,7 @@ void hal_emu_destroy(struct nic_hal *hal)
 		pthread_join(e->tx_thr, NULL);
 	if (e->rx_thread)
 		pthread_join(e->rx_thr, NULL);
+	rx_lend_free(e->lend);
 	wire_packet_close(e->wire);
 	if (e->stopfd >= 0)
 		close(e->stopfd);
@@ -872,7 +831,7 @@ void hal_emu_destroy(struct nic_hal *hal)
 	free(e->rx_sink);
 	free(e->evq);
 	free(e->rxb);
-	free(e->dmaq.q);
-	free(e->txq.q);
+	reqq_fini(&e->dmaq);
+	reqq_fini(&e->txq);
 	free(e);
 }

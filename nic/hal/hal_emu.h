@@ -28,6 +28,8 @@ struct hal_emu_params {
 	int rx_cpu;         /* 1: the NIC CPU reads the wire ring itself (no receive thread) */
 	int rx_direct;      /* 1: no ring: the NIC CPU copies each frame from the socket straight
 			     * into the posted NIC buffer (recvfrom, on the receiver's CPU); implies rx_cpu */
+	int rx_copy;        /* 1: no ring slots lent: each frame copied into its NIC buffer */
+	int tx_copy;        /* 1: no wire_send_host: payloads are copied into NIC memory first */
 };
 
 /*

@@ -39,13 +39,16 @@ struct op {
 	uint32_t nic_off, len;
 	unsigned flags;
 	uint64_t cookie;
+	uint32_t hdr_len; /* wire_send_host: header at nic_off, len payload bytes from the host */
 };
 
 struct hal_test {
 	struct nic_hal hal;
+	struct nic_hal_operations ops;
 	struct hal_test_params p;
 	struct hal_test_wire *wire;
 	uint8_t *bar, *mem, *host, *scratch;
+	uint8_t *gather; /* one frame assembled by wire_send_host */
 	struct snf_regs *regs;
 	uint64_t now;
 	uint32_t last_doorbell;
@@ -125,7 +128,7 @@ static int t_dma(struct nic_hal *hal, enum hal_window win, enum hal_dma_dir dir,
 	if (t->dma_tail - t->dma_head >= EVQ)
 		return -ENOSPC;
 	o = &t->dmaq[t->dma_tail++ % EVQ];
-	*o = (struct op){ win, dir, host_off, nic_off, len, 0, cookie };
+	*o = (struct op){ win, dir, host_off, nic_off, len, 0, cookie, 0 };
 	return 0;
 }
 
@@ -180,7 +183,25 @@ static int t_wire_send(struct nic_hal *hal, uint32_t nic_off, uint32_t len, unsi
 	if (t->wire_tail - t->wire_head >= EVQ)
 		return -ENOSPC;
 	o = &t->wireq[t->wire_tail++ % EVQ];
-	*o = (struct op){ 0, 0, 0, nic_off, len, flags, cookie };
+	*o = (struct op){ 0, 0, 0, nic_off, len, flags, cookie, 0 };
+	return 0;
+}
+
+static int t_wire_send_host(struct nic_hal *hal, uint32_t nic_off, uint32_t hdr_len,
+			    uint64_t host_off, uint32_t len, uint64_t cookie)
+{
+	struct hal_test *t = ht(hal);
+	struct op *o;
+
+	if (!hdr_len || nic_off > t->p.nicmem || hdr_len > t->p.nicmem - nic_off ||
+	    hdr_len + (uint64_t)len < SNF_ETH_HLEN)
+		return -EFAULT;
+	if (hdr_len + (uint64_t)len > t->p.mtu + SNF_ETH_HLEN)
+		return -EMSGSIZE;
+	if (t->wire_tail - t->wire_head >= EVQ)
+		return -ENOSPC;
+	o = &t->wireq[t->wire_tail++ % EVQ];
+	*o = (struct op){ HAL_WIN_HOST, 0, host_off, nic_off, hdr_len + len, 0, cookie, hdr_len };
 	return 0;
 }
 
@@ -193,6 +214,19 @@ static uint64_t wire_run(struct hal_test *t)
 	uint64_t cost = (uint64_t)(t->p.wire_a + t->p.wire_b * o->len);
 	int data = o->len > SNF_ETH_HLEN + 1 && f[SNF_ETH_HLEN + 1] == SNF_T_DATA;
 	unsigned i;
+
+	if (o->hdr_len) {
+		/* The gather: header from NIC memory, payload read from the host as it goes. */
+		uint32_t plen = o->len - o->hdr_len;
+		if (!t->host_attached || o->host_off > t->p.hostmem ||
+		    plen > t->p.hostmem - o->host_off) {
+			ev_push(t, HAL_EV_TX_DONE, o->cookie, -EFAULT, 0);
+			return 0;
+		}
+		memcpy(t->gather, f, o->hdr_len);
+		memcpy(t->gather + o->hdr_len, t->host + o->host_off, plen);
+		f = t->gather;
+	}
 
 	trace(t, data ? 'W' : 'c');
 	ev_push(t, HAL_EV_TX_DONE, o->cookie, 0, 0);
@@ -301,6 +335,7 @@ static const struct nic_hal_operations hal_test_ops = {
 	.window = t_window,
 	.dma = t_dma,
 	.wire_send = t_wire_send,
+	.wire_send_host = t_wire_send_host,
 	.wire_post_rx = t_post_rx,
 	.event_wait = t_event_wait,
 	.host_interrupt = t_host_interrupt,
@@ -336,19 +371,23 @@ struct nic_hal *hal_test_create(const struct hal_test_params *p, struct hal_test
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return NULL;
-	t->hal.ops = &hal_test_ops;
+	t->ops = hal_test_ops;
+	if (!p->tx_gather)
+		t->ops.wire_send_host = NULL;
+	t->hal.ops = &t->ops;
 	t->p = *p;
 	t->now = 1000000000ull;
 	t->bar = aligned_alloc(4096, (SNF_REGS_SIZE + p->nicmem + 4095) & ~(size_t)4095);
 	t->host = aligned_alloc(4096, (p->hostmem + 4095) & ~(size_t)4095);
 	t->scratch = calloc(1, SCRATCH);
+	t->gather = malloc(p->mtu + SNF_ETH_HLEN);
 	t->evq = calloc(EVQ, sizeof(*t->evq));
 	t->rxq = calloc(RXQ, sizeof(*t->rxq));
 	t->inq = calloc(INQ, sizeof(*t->inq));
 	t->dmaq = calloc(EVQ, sizeof(*t->dmaq));
 	t->wireq = calloc(EVQ, sizeof(*t->wireq));
-	if (!t->bar || !t->host || !t->scratch || !t->evq || !t->rxq || !t->inq || !t->dmaq ||
-	    !t->wireq)
+	if (!t->bar || !t->host || !t->scratch || !t->gather || !t->evq || !t->rxq || !t->inq ||
+	    !t->dmaq || !t->wireq)
 		goto err;
 	memset(t->bar, 0, SNF_REGS_SIZE + p->nicmem);
 	memset(t->host, 0, p->hostmem);
@@ -381,6 +420,7 @@ void hal_test_destroy(struct nic_hal *hal)
 	free(t->bar);
 	free(t->host);
 	free(t->scratch);
+	free(t->gather);
 	free(t->evq);
 	free(t->rxq);
 	free(t->inq);

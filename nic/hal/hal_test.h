@@ -24,6 +24,7 @@ struct hal_test_params {
 	uint32_t mtu;
 	double dma_a, dma_b;   /* ns, ns per byte */
 	double wire_a, wire_b;
+	int tx_gather; /* 1: offer wire_send_host (payload read from the host while sent) */
 };
 
 /* A medium; free it after every NIC on it.  @ret NULL when out of memory. */

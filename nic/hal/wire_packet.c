@@ -17,6 +17,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 struct wire_packet {
@@ -178,7 +179,15 @@ int wire_packet_fd(const struct wire_packet *w) { return w->fd; }
 
 int wire_packet_send(struct wire_packet *w, const void *frame, size_t len)
 {
+	return wire_packet_sendv(w, frame, len, NULL, 0);
+}
+
+int wire_packet_sendv(struct wire_packet *w, const void *hdr, size_t hlen, const void *payload,
+		      size_t plen)
+{
 	struct timespec pause = { 0, 100000 }; /* 0.1 ms */
+	struct iovec iov[2] = { { (void *)hdr, hlen }, { (void *)payload, plen } };
+	struct msghdr msg = { .msg_iov = iov, .msg_iovlen = plen ? 2 : 1 };
 	ssize_t n;
 	int tries = 0;
 
@@ -186,7 +195,7 @@ int wire_packet_send(struct wire_packet *w, const void *frame, size_t len)
 	 * A full queue (ENOBUFS, EAGAIN) drains in microseconds; a link without
 	 * carrier answers ENOBUFS for ever.  Wait about 100 ms, then say so.
 	 */
-	while ((n = send(w->fd, frame, len, 0)) < 0) {
+	while ((n = sendmsg(w->fd, &msg, 0)) < 0) {
 		if (errno == EINTR)
 			continue;
 		if (errno != ENOBUFS && errno != EAGAIN)
@@ -195,7 +204,7 @@ int wire_packet_send(struct wire_packet *w, const void *frame, size_t len)
 			return -ENOBUFS;
 		nanosleep(&pause, NULL);
 	}
-	return (size_t)n == len ? 0 : -EIO;
+	return (size_t)n == hlen + plen ? 0 : -EIO;
 }
 
 static int recv_v2(struct wire_packet *w, wire_rx_fn fn, void *ctx, int max)
@@ -213,8 +222,11 @@ static int recv_v2(struct wire_packet *w, wire_rx_fn fn, void *ctx, int max)
 		sll = (struct sockaddr_ll *)((uint8_t *)h + TPACKET_ALIGN(sizeof(*h)));
 		if ((st & TP_STATUS_COPY) || h->tp_snaplen < h->tp_len) {
 			atomic_fetch_add(&w->truncated, 1);
+		} else if (fn(ctx, (uint8_t *)h + h->tp_mac, h->tp_snaplen, sll->sll_pkttype)) {
+			n++;
+			w->cur = (w->cur + 1) % w->nframes; /* the caller gives the slot back */
+			continue;
 		} else {
-			fn(ctx, (uint8_t *)h + h->tp_mac, h->tp_snaplen, sll->sll_pkttype);
 			n++;
 		}
 		__atomic_store_n(&h->tp_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
@@ -242,7 +254,8 @@ static int recv_v3(struct wire_packet *w, wire_rx_fn fn, void *ctx)
 			if (h->tp_snaplen < h->tp_len) {
 				atomic_fetch_add(&w->truncated, 1);
 			} else {
-				fn(ctx, (uint8_t *)h + h->tp_mac, h->tp_snaplen, sll->sll_pkttype);
+				(void)fn(ctx, (uint8_t *)h + h->tp_mac, h->tp_snaplen,
+					 sll->sll_pkttype); /* V3: slots are not kept */
 				n++;
 			}
 			h = (struct tpacket3_hdr *)((uint8_t *)h + h->tp_next_offset);
@@ -265,6 +278,23 @@ int wire_packet_recv_max(struct wire_packet *w, wire_rx_fn fn, void *ctx, int ma
 	if (!w->ring)
 		return 0;
 	return w->v3 ? recv_v3(w, fn, ctx) : recv_v2(w, fn, ctx, max);
+}
+
+uint32_t wire_packet_slots(const struct wire_packet *w)
+{
+	return w->ring && !w->v3 ? w->nframes : 0;
+}
+
+uint32_t wire_packet_slot(const struct wire_packet *w, const uint8_t *frame)
+{
+	return (uint32_t)((size_t)(frame - w->ring) / w->frame_size);
+}
+
+void wire_packet_release(struct wire_packet *w, uint32_t slot)
+{
+	struct tpacket2_hdr *h = (struct tpacket2_hdr *)(w->ring + (size_t)slot * w->frame_size);
+
+	__atomic_store_n(&h->tp_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
 }
 
 long wire_packet_recv_into(struct wire_packet *w, void *buf, size_t len, int *pkttype)

@@ -13,8 +13,12 @@
 
 struct wire_packet;
 
-/* PACKET_* pkttype of a received frame is passed to the callback. */
-typedef void (*wire_rx_fn)(void *ctx, const uint8_t *frame, uint32_t len, int pkttype);
+/*
+ * PACKET_* pkttype of a received frame is passed to the callback.  It returns
+ * 1 to keep the frame's ring slot (TPACKET_V2 only; give it back with
+ * wire_packet_release()), else 0.
+ */
+typedef int (*wire_rx_fn)(void *ctx, const uint8_t *frame, uint32_t len, int pkttype);
 
 /*
  * Open ifname.  ring_bytes is the kernel receive ring; v3 picks TPACKET_V3.
@@ -32,6 +36,9 @@ int wire_packet_fd(const struct wire_packet *w);
 
 /* Send one frame.  @ret 0 or -errno (-EMSGSIZE over the MTU). */
 int wire_packet_send(struct wire_packet *w, const void *frame, size_t len);
+/* The same, the frame in two pieces (sendmsg with two iovecs: no staging copy). */
+int wire_packet_sendv(struct wire_packet *w, const void *hdr, size_t hlen, const void *payload,
+		      size_t plen);
 
 /*
  * Hand every frame the kernel has finished to fn and give the ring slots
@@ -47,6 +54,13 @@ int wire_packet_recv_max(struct wire_packet *w, wire_rx_fn fn, void *ctx, int ma
  * truncated), without waiting.  @ret the frame's length (may exceed len),
  * 0 when none is queued, or -errno; *pkttype its PACKET_* type.
  */
+/*
+ * Frames in the V2 receive ring (0: no ring or V3), the slot of a frame the
+ * callback got, and giving a kept slot back to the kernel.
+ */
+uint32_t wire_packet_slots(const struct wire_packet *w);
+uint32_t wire_packet_slot(const struct wire_packet *w, const uint8_t *frame);
+void wire_packet_release(struct wire_packet *w, uint32_t slot);
 long wire_packet_recv_into(struct wire_packet *w, void *buf, size_t len, int *pkttype);
 
 /* Frames dropped by the kernel (ring full) or truncated, since opening. */

@@ -49,6 +49,21 @@ static const struct hal_test_params base_params = {
 	.wire_b = 0.2,
 };
 
+/* 1: the test HAL offers wire_send_host (payloads leave from host memory). */
+static int fx_gather;
+
+static int gather_on(void **state)
+{
+	fx_gather = 1;
+	return 0;
+}
+
+static int gather_off(void **state)
+{
+	fx_gather = 0;
+	return 0;
+}
+
 static void attach(struct node *nd)
 {
 	char err[256];
@@ -75,6 +90,7 @@ static struct fx *fx_new(tweak_fn tweak, size_t rx_nicmem)
 
 		p.mac[0] = 2;
 		p.mac[5] = (uint8_t)(i + 1);
+		p.tx_gather = fx_gather;
 		if (i == 1 && rx_nicmem)
 			p.nicmem = rx_nicmem;
 		nd->hal = hal_test_create(&p, f->w);
@@ -337,6 +353,24 @@ static void test_pipeline_overlap(void **state)
 	if (!(tpipe * 10 < tsf * 8))
 		fail_msg("pipelined %llu ns is not clearly faster than store-and-forward %llu ns",
 			 (unsigned long long)tpipe, (unsigned long long)tsf);
+	fx_free(f);
+}
+
+/* With a gathering wire engine the payload is never staged in NIC memory by a host DMA. */
+static void test_gather_no_staging(void **state)
+{
+	struct fx *f = fx_new(NULL, 0);
+	struct node *a = &f->n[0];
+
+	pump(f);
+	hal_test_trace_reset(a->hal);
+	roundtrip(f, 1u << 20, 0, 1);
+	assert_null(strchr(hal_test_trace(a->hal), 'D'));
+	assert_non_null(strchr(hal_test_trace(a->hal), 'W'));
+	/* Store-and-forward still fetches the whole message first. */
+	hal_test_trace_reset(a->hal);
+	roundtrip(f, 200000, SNOWNIC_SF, 2);
+	assert_non_null(strchr(hal_test_trace(a->hal), 'D'));
 	fx_free(f);
 }
 
@@ -777,6 +811,17 @@ int main(void)
 		cmocka_unit_test(test_loopback),
 		cmocka_unit_test(test_config_check),
 		cmocka_unit_test(test_create_refuses),
+		/* The same with payloads gathered from host memory by the wire engine. */
+		cmocka_unit_test_setup_teardown(test_gather_no_staging, gather_on, gather_off),
+		cmocka_unit_test_setup_teardown(test_every_size, gather_on, gather_off),
+		cmocka_unit_test_setup_teardown(test_credits, gather_on, gather_off),
+		cmocka_unit_test_setup_teardown(test_overflow_without_credits, gather_on, gather_off),
+		cmocka_unit_test_setup_teardown(test_loss_detected, gather_on, gather_off),
+		cmocka_unit_test_setup_teardown(test_in_order, gather_on, gather_off),
+		cmocka_unit_test_setup_teardown(test_bad_descriptors, gather_on, gather_off),
+		cmocka_unit_test_setup_teardown(test_truncation, gather_on, gather_off),
+		cmocka_unit_test_setup_teardown(test_detach_attach, gather_on, gather_off),
+		cmocka_unit_test_setup_teardown(test_loopback, gather_on, gather_off),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
