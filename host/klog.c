@@ -83,14 +83,34 @@ struct klog {
 
 /* --- the node table --------------------------------------------------------------------- */
 
+/* Where id is in k->nodes (sorted by id), or where it would go. */
+static size_t klog_node_at(const struct klog *k, int64_t id)
+{
+	size_t lo = 0, hi = k->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (k->nodes[mid]->id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/*
+ * The node's entry, made (under name) when absent and name is given.  Kept
+ * sorted by id: every node list, report and registration looks one up, and a
+ * scan of 10,000 entries each was 12 % of snowd's time in a reboot of 10,000
+ * nodes.
+ */
 static struct klog_node *klog_node(struct klog *k, int64_t id, const char *name)
 {
 	struct klog_node *kn, **grown;
-	size_t i;
+	size_t at = klog_node_at(k, id);
 
-	for (i = 0; i < k->n; i++)
-		if (k->nodes[i]->id == id)
-			return k->nodes[i];
+	if (at < k->n && k->nodes[at]->id == id)
+		return k->nodes[at];
 	if (!name)
 		return NULL;
 	if (k->n == k->cap) {
@@ -108,7 +128,9 @@ static struct klog_node *klog_node(struct klog *k, int64_t id, const char *name)
 	kn->fd = -1;
 	kn->tokens = -1; /* full at the first datagram */
 	snprintf(kn->name, sizeof(kn->name), "%s", name);
-	k->nodes[k->n++] = kn;
+	memmove(&k->nodes[at + 1], &k->nodes[at], (k->n - at) * sizeof(*k->nodes));
+	k->nodes[at] = kn;
+	k->n++;
 	return kn;
 }
 
@@ -126,12 +148,12 @@ void klog_forget(struct klog *k, int64_t node_id)
 
 	if (!k)
 		return;
-	for (i = 0; i < k->n; i++)
-		if (k->nodes[i]->id == node_id) {
-			klog_node_free(k->nodes[i]);
-			k->nodes[i] = k->nodes[--k->n];
-			return;
-		}
+	i = klog_node_at(k, node_id);
+	if (i < k->n && k->nodes[i]->id == node_id) {
+		klog_node_free(k->nodes[i]);
+		memmove(&k->nodes[i], &k->nodes[i + 1], (k->n - i - 1) * sizeof(*k->nodes));
+		k->n--;
+	}
 }
 
 /* --- files ------------------------------------------------------------------------------ */
