@@ -369,6 +369,9 @@ void fw_event(struct nicfw *fw, const struct hal_event *ev)
 		if (CK_KIND(ev->cookie) == CK_TXWIRE && i < fw->ntx) {
 			if (!ev->status)
 				CNT_ADD(fw, frags_tx, 1);
+			else
+				fw_log(fw, HAL_LOG_WARN, "frame of %u bytes lost on the wire: %s",
+				       fw->tx[i].len, strerror(-ev->status));
 			if (fw->tx[i].gather)
 				fw_tx_gather_done(fw, i, ev->status);
 			fw_tx_release(fw, i);
