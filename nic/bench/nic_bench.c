@@ -87,6 +87,8 @@ struct bench {
 	uint32_t rq_head, rq_tail;
 	unsigned lost_reports;
 	bool overload;
+	const char *phase; /* what runs now (lat/bw), for a stall's report */
+	size_t phase_size;
 	/* tcp */
 	int sock;
 	uint8_t *tbuf;
@@ -133,6 +135,22 @@ static uint8_t *rbuf(struct bench *b, unsigned i, size_t size)
 	return b->mem + half + (i % (n ? n : 1)) * slot;
 }
 
+/* Where a stalled run stood, and the NIC's nonzero counters, on stderr. */
+static void stall_report(const struct bench *b)
+{
+	const struct snf_counters *k = snownic_counters(b->nic);
+
+	log_warnx("stalled in %s of %zu bytes: sends %llu issued %llu done, receives %u queued",
+		  b->phase ? b->phase : "start-up", b->phase_size,
+		  (unsigned long long)b->sends_issued, (unsigned long long)b->sends_done,
+		  b->rq_tail - b->rq_head);
+#define STALL_COUNTER(n)                                                                    \
+	if (atomic_load(&k->n))                                                             \
+		log_warnx("  NIC counter %s %llu", #n, (unsigned long long)atomic_load(&k->n));
+	SNF_COUNTERS(STALL_COUNTER)
+#undef STALL_COUNTER
+}
+
 /* Take one completion: count sends, queue receives.  Dies after 10 s of nothing. */
 static void snow_pump(struct bench *b)
 {
@@ -141,8 +159,10 @@ static void snow_pump(struct bench *b)
 
 	if (n < 0)
 		fatalx("completion: %s", strerror(-n));
-	if (n == 0)
+	if (n == 0) {
+		stall_report(b);
 		fatalx("no completion for 10 s: is the peer's benchmark running?");
+	}
 	switch (c.type) {
 	case SNOWNIC_LOST:
 		b->lost_reports++;
@@ -665,7 +685,9 @@ int main(int argc, char **argv)
 		unsigned w, l;
 		uint32_t frag = 0;
 
+		b.phase_size = size;
 		if (strcmp(b.o.test, "bw")) {
+			b.phase = "lat";
 			if (b.nic)
 				snow_lat(&b, size, lat_iters(&b, size), &lat);
 			else
@@ -674,6 +696,7 @@ int main(int argc, char **argv)
 		}
 		if (strcmp(b.o.test, "lat")) {
 			bw_plan(&b, size, &w, &l);
+			b.phase = "bw";
 			if (b.nic)
 				snow_bw(&b, size, w, l, &bw);
 			else
@@ -687,6 +710,19 @@ int main(int argc, char **argv)
 	}
 	if (b.o.verify)
 		printf("# verify: %lu messages checked, %lu bad bytes\n", b.checked, b.bad_bytes);
+	if (b.nic) {
+		/* Frames this NIC dropped or missed, when any (a hint when a run stalls). */
+		const struct snf_counters *k = snownic_counters(b.nic);
+		uint64_t v[] = { atomic_load(&k->drops_nobuf), atomic_load(&k->drops_ring),
+				 atomic_load(&k->frames_lost), atomic_load(&k->frames_dup),
+				 atomic_load(&k->frames_orphan), atomic_load(&k->msgs_aborted) };
+		if (v[0] | v[1] | v[2] | v[3] | v[4] | v[5])
+			printf("# NIC losses: drops_nobuf %llu drops_ring %llu frames_lost %llu "
+			       "frames_dup %llu frames_orphan %llu msgs_aborted %llu\n",
+			       (unsigned long long)v[0], (unsigned long long)v[1],
+			       (unsigned long long)v[2], (unsigned long long)v[3],
+			       (unsigned long long)v[4], (unsigned long long)v[5]);
+	}
 	snownic_close(b.nic);
 	if (b.sock > 0)
 		close(b.sock);

@@ -369,10 +369,16 @@ void fw_event(struct nicfw *fw, const struct hal_event *ev)
 		if (CK_KIND(ev->cookie) == CK_TXWIRE && i < fw->ntx) {
 			if (!ev->status)
 				CNT_ADD(fw, frags_tx, 1);
+			else
+				fw_log(fw, HAL_LOG_WARN, "frame of %u bytes lost on the wire: %s",
+				       fw->tx[i].len, strerror(-ev->status));
 			if (fw->tx[i].gather)
 				fw_tx_gather_done(fw, i, ev->status);
 			fw_tx_release(fw, i);
 		} else if (CK_KIND(ev->cookie) == CK_CTRL && i < NICFW_CTRL_BUFS) {
+			if (ev->status) /* a lost credit update can stall a sender */
+				fw_log(fw, HAL_LOG_WARN, "control frame lost on the wire: %s",
+				       strerror(-ev->status));
 			fw->ctrl_free |= 1u << i;
 		}
 		break;

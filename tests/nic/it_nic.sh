@@ -55,7 +55,11 @@ pair() {
 	local crc=$?
 	wait "$spid"
 	local src=$?
-	[ $crc = 0 ] && [ $src = 0 ] && grep -q ', 0 bad bytes' "$TMP/$name.server"
+	[ $crc = 0 ] && [ $src = 0 ] && grep -q ', 0 bad bytes' "$TMP/$name.server" && return 0
+	echo "# $name failed: client rc $crc, server rc $src, load $(cat /proc/loadavg)"
+	sed 's/^/# client: /' "$TMP/$name.client"
+	sed 's/^/# server: /' "$TMP/$name.server"
+	return 1
 }
 
 check "snow-nic engines start and calibrate" start_nics
@@ -123,7 +127,12 @@ rtc() {
 	crc=$?
 	wait "$spid"
 	src=$?
-	[ $crc = 0 ] && [ $src = 0 ] && grep -q ', 0 bad bytes' "$TMP/rtc.server"
+	[ $crc = 0 ] && [ $src = 0 ] && grep -q ', 0 bad bytes' "$TMP/rtc.server" && return 0
+	# Both ends' logs now: the next case overwrites them.
+	echo "# rtc $RTC_ENV $* failed: client rc $crc, server rc $src, load $(cat /proc/loadavg)"
+	sed 's/^/# client: /' "$TMP/rtc.client"
+	sed 's/^/# server: /' "$TMP/rtc.server"
+	return 1
 }
 check "run to completion (the NIC in the application): 4 B .. 4 MiB, every byte checked" \
 	rtc --verify --min-size 4 --max-size 4194304 --iters-scale 2 --window 8
