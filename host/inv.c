@@ -289,6 +289,8 @@ int inv_open(struct inv *inv, const char *target, char *err, size_t errlen)
 	inv->db = NULL;
 	inv->ncache = 0;
 	inv->batch = inv->batch_lost = 0;
+	inv->auth = NULL; /* inv_node_auth's table: none yet */
+	inv->nodes_gen = 1;
 	if (db_open(&inv->db, target, err, errlen))
 		return -EIO;
 	v = inv_schema_version(inv);

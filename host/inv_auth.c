@@ -101,8 +101,6 @@ int inv_node_auth(struct inv *inv, const char *name, struct inv_node *out)
 	struct inv_auth_entry *e;
 	int rc;
 
-	if (inv->nodes_gen == 0)
-		inv->nodes_gen = 1;
 	if (db_engine(inv->db) != DB_SQLITE || strlen(name) > SNOW_NAME_MAX)
 		return inv_node_get(inv, name, out);
 	if (inv->auth) {
