@@ -100,7 +100,7 @@ void ddm_stat_num(json_t *stats, const char *key, double v)
 	json_object_set_new(stats, key, json_integer((json_int_t)v));
 }
 
-/* Directory entries of ROOT/rel whose names start with prefix, sorted. */
+/* Directory entries of ROOT/rel whose names start with prefix (unsorted). */
 int ddm_list(const char *root, const char *rel, const char *prefix, char ***out)
 {
 	char path[4096];

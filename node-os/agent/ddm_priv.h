@@ -63,7 +63,10 @@ int ddm_write(const char *root, const char *rel, const char *s, char *err, size_
 void ddm_link_base(const char *root, const char *rel, char *out, size_t cap);
 /* Whether ROOT/rel exists. */
 int ddm_exists(const char *root, const char *rel);
-/* Directory entries of ROOT/rel whose names start with prefix, sorted (ddm_natcmp). @ret n or -1. */
+/*
+ * Entries of ROOT/rel whose names start with prefix, unsorted (callers sort
+ * with ddm_natcmp).  @ret how many, 0 when the folder cannot be read.
+ */
 int ddm_list(const char *root, const char *rel, const char *prefix, char ***out);
 void ddm_list_free(char **names, int n);
 /* "cpu10" after "cpu9" (qsort of char *). */
