@@ -732,6 +732,12 @@ struct klog *klog_new(struct snowd *sd, char *err, size_t errlen)
 	}
 	sa.sin_port = htons((uint16_t)port);
 	k->fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (k->fd >= 0) {
+		/* A panic or a boot sends its lines at once: room for them while the loop is busy. */
+		int size = 4 << 20;
+		if (setsockopt(k->fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)))
+			setsockopt(k->fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+	}
 	if (k->fd < 0 || bind(k->fd, (struct sockaddr *)&sa, sizeof(sa))) {
 		snprintf(err, errlen, "klog-listen: %s: %s", listen, strerror(errno));
 		goto err;
