@@ -61,16 +61,14 @@ static void give_back(struct rx_lend *l, uint32_t i)
 	wire_packet_release(l->w, i);
 }
 
-void rx_lend_seen(struct rx_lend *l, const uint8_t *frame)
+/*
+ * Slot i's frame copied into its NIC buffer and the slot given back to the
+ * kernel, once no DMA reads it (l->mu held; nothing when the slot is not lent).
+ */
+static void evict(struct rx_lend *l, uint32_t i)
 {
-	uint32_t old;
-	struct lent *o;
+	struct lent *o = &l->slot[i];
 
-	if (!l)
-		return;
-	old = (wire_packet_slot(l->w, frame) + l->nslots / 2) % l->nslots;
-	pthread_mutex_lock(&l->mu);
-	o = &l->slot[old];
 	while (o->src && o->busy) {
 		/* A DMA is copying from it: microseconds. */
 		pthread_mutex_unlock(&l->mu);
@@ -78,12 +76,23 @@ void rx_lend_seen(struct rx_lend *l, const uint8_t *frame)
 		pthread_mutex_lock(&l->mu);
 	}
 	if (o->src) {
-		/* Half a ring old (a frame held for a buffer not posted yet): copy it now. */
 		memcpy(l->mem + o->nic_off + RX_LEND_HDR, o->src + RX_LEND_HDR,
 		       o->len - RX_LEND_HDR);
-		give_back(l, old);
+		give_back(l, i);
 		l->evicted++;
 	}
+}
+
+void rx_lend_seen(struct rx_lend *l, const uint8_t *frame)
+{
+	uint32_t old;
+
+	if (!l)
+		return;
+	old = (wire_packet_slot(l->w, frame) + l->nslots / 2) % l->nslots;
+	pthread_mutex_lock(&l->mu);
+	/* Half a ring old (a frame held for a buffer not posted yet): copy it now. */
+	evict(l, old);
 	pthread_mutex_unlock(&l->mu);
 }
 
@@ -137,20 +146,8 @@ int rx_lend_dma(struct rx_lend *l, uint8_t *dst, uint32_t nic_off, uint32_t len)
 		pthread_mutex_unlock(&l->mu);
 		return 1;
 	}
-	if (i < l->nslots && l->slot[i].src) {
-		o = &l->slot[i];
-		while (o->busy) {
-			pthread_mutex_unlock(&l->mu);
-			sched_yield();
-			pthread_mutex_lock(&l->mu);
-		}
-		if (o->src) {
-			memcpy(l->mem + o->nic_off + RX_LEND_HDR, o->src + RX_LEND_HDR,
-			       o->len - RX_LEND_HDR);
-			give_back(l, i);
-			l->evicted++;
-		}
-	}
+	if (i < l->nslots)
+		evict(l, i);
 	pthread_mutex_unlock(&l->mu);
 	return 0;
 }
