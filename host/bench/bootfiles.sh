@@ -11,7 +11,9 @@
 #      nginx serving the same bytes (the script and overlay as static files
 #      rendered by snowd for the first node), interleaved, R rounds
 # Knobs: BENCH_WRK_SECONDS (5), BENCH_WRK_CONNS (16), BENCH_WRK_ROUNDS (3),
-# BENCH_STORM_NODES (1000), BENCH_STORM_ROUNDS (2).  Needs root (addresses on
+# BENCH_STORM_NODES (1000), BENCH_STORM_ROUNDS (2), BENCH_RT (0; 1 runs snowd,
+# nginx and wrk at SCHED_FIFO priority 50, so a machine busy with other work
+# still gives them their CPUs: quiet-machine figures).  Needs root (addresses on
 # 127/8), nginx and wrk (make deps).
 . "$(dirname "$0")/../../tests/lib.sh"
 set -o pipefail
@@ -32,12 +34,14 @@ command -v nginx >/dev/null && command -v wrk >/dev/null ||
 [ -f "$images/default/vmlinuz" ] && [ -f "$images/default/initrd" ] ||
 	{ say "no $images/default/{vmlinuz,initrd} (make image)"; exit 1; }
 ulimit -n 65536 2>/dev/null || true
+rt=()
+[ "${BENCH_RT:-0}" = 1 ] && rt=(chrt -f 50)
 
 # snowd with storm_n nodes, inserted in one transaction before it starts.
 port=$(free_port)
 url=http://127.0.0.1:$port
 start_snowd() {
-	"$SNOW_BIN/snowd" --state-dir "$dir/state" --listen "127.0.0.1:$port" --boot-addr 127.0.0.1/8 \
+	"${rt[@]}" "$SNOW_BIN/snowd" --state-dir "$dir/state" --listen "127.0.0.1:$port" --boot-addr 127.0.0.1/8 \
 		--dnsmasq none --image-dir "$images" >>"$dir/snowd.log" 2>&1 &
 	pid=$!
 	wait_for 20 curl -sf "$url/api/v1/health" || { say "snowd did not start"; tail "$dir/snowd.log" >&2; exit 1; }
@@ -89,14 +93,14 @@ http {
     }
 }
 NGX
-nginx -p "$dir/nginx" -c "$dir/nginx/nginx.conf" -e "$dir/nginx/logs/error.log" &
+"${rt[@]}" nginx -p "$dir/nginx" -c "$dir/nginx/nginx.conf" -e "$dir/nginx/logs/error.log" &
 ngx=$!
 wait_for 10 curl -sf -o /dev/null "http://127.0.0.1:$nport/boot/images/default/initrd" ||
 	{ say "nginx did not start: $(tail -3 "$dir/nginx/logs/error.log")"; exit 1; }
 
 med() { python3 -c 'import statistics,sys; v=[float(x) for x in sys.argv[1:] if x != "n/a"]; print(round(statistics.median(v), 2) if v else "n/a")' "$@"; }
 wrk_mbs() { # wrk_mbs URL -> MB/s
-	wrk -t1 -c"$wrk_conns" -d"${wrk_secs}s" "$1" 2>&1 | python3 -c '
+	"${rt[@]}" wrk -t1 -c"$wrk_conns" -d"${wrk_secs}s" "$1" 2>&1 | python3 -c '
 import re, sys
 b = re.search(r"Transfer/sec:\s*([\d.]+)([KMG]?B)", sys.stdin.read())
 print(round(float(b.group(1)) * {"B": 1e-6, "KB": 1024 / 1e6, "MB": 1024**2 / 1e6, "GB": 1024**3 / 1e6}[b.group(2)], 1) if b else "n/a")'
@@ -104,7 +108,7 @@ print(round(float(b.group(1)) * {"B": 1e-6, "KB": 1024 / 1e6, "MB": 1024**2 / 1e
 load() { cut -d' ' -f1-3 /proc/loadavg; }
 
 echo
-echo "| boot file, wrk -t1 -c$wrk_conns -d${wrk_secs}s, $rounds rounds interleaved (medians) | snowd | nginx (1 worker) | snowd / nginx | load avg |"
+echo "| boot file, wrk -t1 -c$wrk_conns -d${wrk_secs}s, $rounds rounds interleaved (medians)${rt:+, SCHED_FIFO} | snowd | nginx (1 worker) | snowd / nginx | load avg |"
 echo "|---|---|---|---|---|"
 for f in vmlinuz initrd; do
 	s_all=() n_all=() r_all=()
