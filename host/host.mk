@@ -3,6 +3,7 @@ DEB_PACKAGES += ipmitool libcurl4-openssl-dev redfishtool openipmi openssl
 HOST_LIB_SRCS := host/db.c host/db_sqlite.c host/db_pg.c host/inv.c host/inv_auth.c host/inv_cfg.c host/inv_cmd.c host/cmd.c host/auth.c host/authq.c host/stream.c host/metrics.c host/settings.c host/power.c host/power_redfish.c host/redfish.c host/bmc.c host/bmc_sol.c host/bmcp.c host/inv_bmc.c host/images.c host/history.c host/boot.c host/overlay.c host/dnsmasq.c host/nodes.c host/health.c host/http.c host/route.c host/api.c host/api_admin.c host/api_cmd.c host/chan.c host/bootsrv.c host/web.c host/klogp.c host/klog.c host/qmpev.c host/pstorep.c host/pstore.c host/wake.c host/peerp.c host/peer.c
 HOST_LIB_SRCS += host/peernet.c
 HOST_LIB_SRCS += host/bmc_tree.c
+HOST_LIB_SRCS += host/bootlog.c
 HOST_CPPFLAGS := -Ifirmware -Ihost $(shell pkg-config --cflags libpq)
 LIBHOST   := $(B)/lib/libhost.a
 LIBHOST_T := $(B)/lib/libhost-t.a

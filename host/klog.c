@@ -6,7 +6,6 @@
 #include "klog.h"
 
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -18,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bootlog.h"
 #include "clock.h"
 #include "http.h"
 #include "inv.h"
@@ -165,47 +165,8 @@ static void klog_path(const struct klog *k, const char *name, const char *boot, 
 		 suffix ? suffix : "");
 }
 
-/* Keep the newest keep boots of a node (by the time their file last changed); current is kept. */
-static void klog_prune(struct klog *k, const struct klog_node *kn, long keep)
-{
-	char dir[4500], p[5100];
-	struct dirent *de;
-	DIR *d;
-
-	klog_path(k, kn->name, NULL, NULL, dir, sizeof(dir));
-	for (;;) {
-		char oldest[300] = "";
-		time_t t_old = 0;
-		long count = 0;
-		struct stat st;
-		if (!(d = opendir(dir)))
-			return;
-		while ((de = readdir(d))) {
-			size_t l = strlen(de->d_name);
-			if (l < 5 || strcmp(de->d_name + l - 4, ".log") || l > 250)
-				continue;
-			count++;
-			snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
-			if (l - 4 < sizeof(kn->boot) && !strncmp(de->d_name, kn->boot, l - 4) &&
-			    kn->boot[l - 4] == '\0')
-				continue;
-			if (!stat(p, &st) && (!oldest[0] || st.st_mtime < t_old)) {
-				t_old = st.st_mtime;
-				snprintf(oldest, sizeof(oldest), "%s", de->d_name);
-			}
-		}
-		closedir(d);
-		if (count <= keep || !oldest[0])
-			return;
-		snprintf(p, sizeof(p), "%s/%s", dir, oldest);
-		unlink(p);
-		snprintf(p, sizeof(p), "%s/%s.1", dir, oldest);
-		unlink(p);
-		/* The boot's pstore dump (pstore.c) goes with its log. */
-		snprintf(p, sizeof(p), "%s/%.*s.pstore.json", dir, (int)strlen(oldest) - 4, oldest);
-		unlink(p);
-	}
-}
+/* What goes with a boot's kernel log when it is pruned: its older half, its pstore dump (pstore.c). */
+static const char *const klog_companions[] = { ".log.1", ".pstore.json", NULL };
 
 /* Open the current boot's file (naming an early boot first).  @ret 0 or -errno. */
 static int klog_open_file(struct snowd *sd, struct klog_node *kn)
@@ -213,6 +174,7 @@ static int klog_open_file(struct snowd *sd, struct klog_node *kn)
 	struct klog *k = sd->klog;
 	char p[4700];
 	struct stat st;
+	int rc;
 
 	if (kn->fd >= 0)
 		return 0;
@@ -226,8 +188,11 @@ static int klog_open_file(struct snowd *sd, struct klog_node *kn)
 	if (kn->fd < 0)
 		return -errno;
 	kn->bytes = fstat(kn->fd, &st) ? 0 : (int64_t)st.st_size;
-	if (!kn->bytes)
-		klog_prune(k, kn, sd->cfg.klog_boots_keep);
+	/* A new boot's file: the newest --klog-boots-keep boots stay, by mtime, and this one. */
+	klog_path(k, kn->name, NULL, NULL, p, sizeof(p));
+	if (!kn->bytes && (rc = bootlog_prune(p, kn->boot, sd->cfg.klog_boots_keep, BOOTLOG_BY_MTIME,
+					      klog_companions)) < 0)
+		log_warnx("node %s: kernel logs: %s: %s", kn->name, p, strerror(-rc));
 	return 0;
 }
 
