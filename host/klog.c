@@ -1,9 +1,11 @@
 /*
- * Kernel logs by netconsole, and crash events (klog.h).  Everything here
- * runs on snowd's one thread: klog_input() from the poll loop, the boot
- * hooks from nodes.c and chan.c, klog_crash_signal() from qmpev.c.
+ * Kernel logs by netconsole (klog.h): the socket, the node table, the files
+ * per boot, and the API that serves them; crash events are klog_crash.c's.
+ * Everything here runs on snowd's one thread: klog_input() from the poll
+ * loop, the boot hooks from nodes.c and chan.c.
  */
 #include "klog.h"
+#include "klog_priv.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -14,72 +16,21 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "bootlog.h"
 #include "clock.h"
 #include "http.h"
 #include "inv.h"
-#include "jsonh.h"
 #include "klogp.h"
 #include "log.h"
-#include "nodes.h"
 #include "pstorep.h"
 #include "snowd.h"
-#include "stream.h"
 #include "valid.h"
 
-#define KLOG_LINE 1024         /* a line longer than this is cut */
-#define KLOG_RING_LINE 240     /* lines kept for a crash's context are cut here */
-#define KLOG_CRASH_MAX 48000   /* bytes of text a crash event carries at most */
-#define KLOG_CRASH_LINES 160   /* lines after the first sign of the crash */
 #define KLOG_SERVE_MAX (256 * 1024) /* the API serves at most the last this many bytes of a boot */
-#define KLOG_UNKNOWN 64        /* addresses of no node remembered, so a flood does not query SQLite */
-#define KLOG_UNKNOWN_MS 5000
+#define KLOG_UNKNOWN_MS 5000   /* how long an address found to be no node's is remembered */
 #define KLOG_READS 256         /* datagrams a call of klog_input() reads at most */
-
-enum klog_crash { KLOG_CRASH_NONE, KLOG_CRASH_GATHERING, KLOG_CRASH_RECORDED };
-
-struct klog_node {
-	int64_t id;
-	char name[SNOW_NAME_MAX + 1];
-	char boot[40];              /* the file's name: the agent's boot id, or early-MS; "" before any line */
-	int registered;             /* boot is the agent's id */
-	int fd;                     /* BOOT.log, or -1 */
-	int64_t bytes;              /* its size */
-	uint64_t last_seq;          /* the kernel's last record number (extended form) */
-	int have_seq;
-	double tokens;              /* the rate's bucket */
-	int64_t tokens_ms;
-	char part[KLOG_LINE];       /* a plain-form line not ended yet */
-	size_t partlen;
-	char ring[KLOG_CRASH_BEFORE][KLOG_RING_LINE]; /* the last lines, for a crash's context */
-	unsigned ring_next, ring_n;
-	enum klog_crash crash;
-	unsigned sources;           /* klog_source bits of the crash gathered */
-	int early_sent;             /* /init sent this boot's early messages (klog_boot_dmesg) */
-	int64_t crash_deadline;     /* monotonic ms */
-	char panic[256];            /* the panic line */
-	struct buf crash_text;      /* owned */
-	unsigned crash_lines;
-	uint64_t crashes;
-	char prev_boot[40];         /* the boot before this one (pstore.c ties a dump to it) */
-	int64_t last_crash;         /* Unix s of the last crash recorded (0: none known) */
-	char last_crash_boot[40];
-	char last_crash_panic[256];
-};
-
-struct klog {
-	int fd;
-	char dir[4200];             /* STATE/klog */
-	struct klog_node **nodes;   /* owned, each */
-	size_t n, cap;
-	uint32_t unknown[KLOG_UNKNOWN]; /* addresses that are no node's, and when seen so */
-	int64_t unknown_ms[KLOG_UNKNOWN];
-	unsigned unknown_next;
-	uint64_t packets, lines, drop_addr, drop_rate, drop_bad, crashes, write_errors;
-};
 
 /* --- the node table --------------------------------------------------------------------- */
 
@@ -104,7 +55,7 @@ static size_t klog_node_at(const struct klog *k, int64_t id)
  * scan of 10,000 entries each was 12 % of snowd's time in a reboot of 10,000
  * nodes.
  */
-static struct klog_node *klog_node(struct klog *k, int64_t id, const char *name)
+struct klog_node *klog_node(struct klog *k, int64_t id, const char *name)
 {
 	struct klog_node *kn, **grown;
 	size_t at = klog_node_at(k, id);
@@ -222,116 +173,11 @@ static void klog_write(struct snowd *sd, struct klog_node *kn, const char *s, si
 		kn->bytes += (int64_t)len;
 }
 
-/* --- crashes ------------------------------------------------------------------------------ */
-
-static void klog_crash_record(struct snowd *sd, struct klog_node *kn)
-{
-	struct klog *k = sd->klog;
-	const char *boot = kn->boot;
-	int64_t ack, now = (int64_t)time(NULL), id;
-	json_t *events, *src, *attrs;
-	struct node_rt *rt;
-
-	if (kn->crash != KLOG_CRASH_GATHERING)
-		return;
-	kn->crash = KLOG_CRASH_RECORDED;
-	if (!boot[0]) {
-		rt = nodes_rt(sd, kn->id, NULL);
-		boot = rt && rt->boot_id[0] ? rt->boot_id : "unknown";
-	}
-	src = json_array();
-	if (kn->sources & KLOG_SRC_NETCONSOLE)
-		json_array_append_new(src, json_string("netconsole"));
-	if (kn->sources & KLOG_SRC_PVPANIC)
-		json_array_append_new(src, json_string("pvpanic"));
-	if (kn->sources & KLOG_SRC_WATCHDOG)
-		json_array_append_new(src, json_string("watchdog"));
-	attrs = json_pack("{s:o, s:s, s:s#, s:I}", "source", src, "panic", kn->panic, "log",
-			  kn->crash_text.data ? kn->crash_text.data : "", kn->crash_text.len,
-			  "lines", (json_int_t)kn->crash_lines);
-	events = json_pack("[{s:I, s:I, s:s, s:O}]", "seq", (json_int_t)-1, "time", (json_int_t)now,
-			   "type", "crash", "attrs", attrs);
-	if (!events || inv_events_store(&sd->inv, kn->id, boot, events, now, &ack)) {
-		log_warnx("node %s: crash of boot %s not stored (inventory error)", kn->name, boot);
-		goto out;
-	}
-	k->crashes++;
-	kn->crashes++;
-	sd->events++;
-	kn->last_crash = now;
-	snprintf(kn->last_crash_boot, sizeof(kn->last_crash_boot), "%s", boot);
-	snprintf(kn->last_crash_panic, sizeof(kn->last_crash_panic), "%s", kn->panic);
-	log_warnx("node %s: kernel crash in boot %s: %s", kn->name, boot,
-		  kn->panic[0] ? kn->panic : "(no panic line received)");
-	id = inv_event_id(&sd->inv, kn->id, boot, -1);
-	stream_publish(&sd->stream, "event",
-		       json_pack("{s:I, s:s, s:s, s:I, s:I, s:s, s:O}", "id", (json_int_t)id, "node",
-				 kn->name, "boot_id", boot, "seq", (json_int_t)-1, "time",
-				 (json_int_t)now, "type", "crash", "attrs", attrs));
-out:
-	json_decref(events);
-	json_decref(attrs);
-	buf_free(&kn->crash_text);
-}
-
-/* The first sign of a crash: the context so far starts the text. */
-static void klog_crash_begin(struct klog_node *kn, unsigned src)
-{
-	unsigned i, first = (kn->ring_next + KLOG_CRASH_BEFORE - kn->ring_n) % KLOG_CRASH_BEFORE;
-
-	kn->crash = KLOG_CRASH_GATHERING;
-	kn->sources = src;
-	kn->crash_deadline = clock_mono_ms() + KLOG_CRASH_WAIT_MS;
-	kn->crash_lines = 0;
-	buf_free(&kn->crash_text);
-	for (i = 0; i < kn->ring_n; i++) {
-		buf_puts(&kn->crash_text, kn->ring[(first + i) % KLOG_CRASH_BEFORE]);
-		buf_puts(&kn->crash_text, "\n");
-	}
-}
-
-/* One whole line of the current boot (clean text, no newline). */
+/* One whole line of the current boot (clean text, no newline): counted, and watched for a crash. */
 static void klog_line(struct snowd *sd, struct klog_node *kn, const char *line)
 {
-	const char *p;
-
 	sd->klog->lines++;
-	if (kn->crash == KLOG_CRASH_NONE && (p = strstr(line, "Kernel panic - not syncing"))) {
-		klog_crash_begin(kn, KLOG_SRC_NETCONSOLE);
-		snprintf(kn->panic, sizeof(kn->panic), "%s", p);
-	} else if (kn->crash == KLOG_CRASH_GATHERING && !(kn->sources & KLOG_SRC_NETCONSOLE) &&
-		   (p = strstr(line, "Kernel panic - not syncing"))) {
-		kn->sources |= KLOG_SRC_NETCONSOLE;
-		snprintf(kn->panic, sizeof(kn->panic), "%s", p);
-	}
-	if (kn->crash == KLOG_CRASH_GATHERING) {
-		if (kn->crash_text.len + strlen(line) + 1 <= KLOG_CRASH_MAX &&
-		    kn->crash_lines < KLOG_CRASH_LINES) {
-			buf_puts(&kn->crash_text, line);
-			buf_puts(&kn->crash_text, "\n");
-			kn->crash_lines++;
-		}
-		if (strstr(line, "---[ end Kernel panic"))
-			klog_crash_record(sd, kn);
-	}
-	snprintf(kn->ring[kn->ring_next], KLOG_RING_LINE, "%s", line);
-	kn->ring_next = (kn->ring_next + 1) % KLOG_CRASH_BEFORE;
-	if (kn->ring_n < KLOG_CRASH_BEFORE)
-		kn->ring_n++;
-}
-
-void klog_crash_signal(struct snowd *sd, int64_t node_id, const char *name, unsigned src)
-{
-	struct klog_node *kn = sd->klog ? klog_node(sd->klog, node_id, name) : NULL;
-
-	if (!kn)
-		return;
-	if (kn->crash == KLOG_CRASH_NONE)
-		klog_crash_begin(kn, src);
-	else if (kn->crash == KLOG_CRASH_GATHERING)
-		kn->sources |= src;
-	else
-		log_info("node %s: another crash signal (%u) in boot %s", name, src, kn->boot);
+	klog_crash_line(sd, kn, line);
 }
 
 /* --- what other modules ask (pstore.c, nodes.c) ------------------------------------------- */
@@ -341,65 +187,6 @@ const char *klog_prev_boot(struct snowd *sd, int64_t node_id)
 	struct klog_node *kn = sd->klog ? klog_node(sd->klog, node_id, NULL) : NULL;
 
 	return kn && kn->prev_boot[0] ? kn->prev_boot : NULL;
-}
-
-void klog_crash_noted(struct snowd *sd, int64_t node_id, const char *name, int64_t t,
-		      const char *boot, const char *panic)
-{
-	struct klog_node *kn = sd->klog ? klog_node(sd->klog, node_id, name) : NULL;
-
-	if (!kn)
-		return;
-	sd->klog->crashes++;
-	kn->crashes++;
-	if (t >= kn->last_crash) {
-		kn->last_crash = t;
-		snprintf(kn->last_crash_boot, sizeof(kn->last_crash_boot), "%s", boot);
-		snprintf(kn->last_crash_panic, sizeof(kn->last_crash_panic), "%s", panic ? panic : "");
-	}
-}
-
-void klog_node_json(struct snowd *sd, int64_t node_id, json_t *o)
-{
-	struct klog_node *kn = sd->klog ? klog_node(sd->klog, node_id, NULL) : NULL;
-
-	if (!kn || !kn->last_crash)
-		return;
-	json_object_set_new(o, "last_crash",
-			    json_pack("{s:I, s:s, s:s}", "time", (json_int_t)kn->last_crash,
-				      "boot_id", kn->last_crash_boot, "panic", kn->last_crash_panic));
-}
-
-/*
- * Each node's last crash, from the events kept: so last_crash and its metric
- * survive a restart of snowd (the crash counters count from the start).
- */
-static void klog_seed(struct snowd *sd)
-{
-	struct db_stmt *st = inv_prepare(&sd->inv,
-				       "SELECT e.node_id, n.name, e.time, e.boot_id, e.attrs FROM events e "
-				       "JOIN nodes n ON n.id = e.node_id WHERE e.type = 'crash' AND NOT EXISTS "
-				       "(SELECT 1 FROM events f WHERE f.node_id = e.node_id AND "
-				       "f.type = 'crash' AND (f.time > e.time OR (f.time = e.time AND f.id > e.id)))");
-	struct klog_node *kn;
-
-	if (!st)
-		return;
-	while (db_step(st) == DB_ROW) {
-		const char *name = (const char *)db_column_text(st, 1);
-		const char *boot = (const char *)db_column_text(st, 3);
-		const char *attrs = (const char *)db_column_text(st, 4);
-		json_t *a = attrs ? json_loads(attrs, 0, NULL) : NULL;
-		const char *panic = json_string_value(json_object_get(a, "panic"));
-		if (name && (kn = klog_node(sd->klog, db_column_int64(st, 0), name))) {
-			kn->last_crash = db_column_int64(st, 2);
-			snprintf(kn->last_crash_boot, sizeof(kn->last_crash_boot), "%s", boot ? boot : "");
-			snprintf(kn->last_crash_panic, sizeof(kn->last_crash_panic), "%s",
-				 panic ? panic : "");
-		}
-		json_decref(a);
-	}
-	inv_done(&sd->inv, st);
 }
 
 /* --- boots -------------------------------------------------------------------------------- */
@@ -415,7 +202,7 @@ static void klog_boot_end(struct snowd *sd, struct klog_node *kn)
 		line[strlen(line) - 1] = '\0';
 		klog_line(sd, kn, line);
 	}
-	klog_crash_record(sd, kn);
+	klog_crash_boot_end(sd, kn);
 	if (kn->fd >= 0)
 		close(kn->fd);
 	kn->fd = -1;
@@ -424,10 +211,6 @@ static void klog_boot_end(struct snowd *sd, struct klog_node *kn)
 	kn->registered = 0;
 	kn->have_seq = 0;
 	kn->partlen = 0;
-	kn->ring_n = kn->ring_next = 0;
-	kn->crash = KLOG_CRASH_NONE;
-	kn->sources = 0;
-	kn->panic[0] = '\0';
 	kn->early_sent = 0;
 }
 
@@ -625,19 +408,6 @@ void klog_input(struct snowd *sd)
 	}
 }
 
-void klog_tick(struct snowd *sd)
-{
-	struct klog *k = sd->klog;
-	int64_t now = clock_mono_ms();
-	size_t i;
-
-	if (!k)
-		return;
-	for (i = 0; i < k->n; i++)
-		if (k->nodes[i]->crash == KLOG_CRASH_GATHERING && now >= k->nodes[i]->crash_deadline)
-			klog_crash_record(sd, k->nodes[i]);
-}
-
 void klog_target_refresh(struct snowd *sd)
 {
 	char mp[300], mac[32] = "", canon[SNOW_MAC_STRLEN + 1];
@@ -678,8 +448,8 @@ struct klog *klog_new(struct snowd *sd, char *err, size_t errlen)
 		snprintf(err, errlen, "klog: %s: %s", k->dir, strerror(errno));
 		goto err;
 	}
-	sd->klog = k; /* klog_seed() fills its table */
-	klog_seed(sd);
+	sd->klog = k; /* klog_crash_seed() fills its table */
+	klog_crash_seed(sd);
 	sd->klog = NULL;
 	if (!strcmp(listen, "none"))
 		return k;

@@ -1,9 +1,10 @@
 /*
- * Kernel logs and crashes (docs/crash.md).  Every node's kernel sends its
- * messages by netconsole to snowd's UDP port (--klog-listen); snowd keeps
- * them per node and per boot under STATE/klog/NODE/BOOT.log (0600, at most
- * --klog-boot-max bytes a boot with one older part BOOT.log.1, the last
- * --klog-boots-keep boots), and serves them at
+ * Kernel logs and crashes (docs/crash.md; klog.c, and klog_crash.c for the
+ * crashes).  Every node's kernel sends its messages by netconsole to snowd's
+ * UDP port (--klog-listen); snowd keeps them per node and per boot under
+ * STATE/klog/NODE/BOOT.log (0600, at most --klog-boot-max bytes a boot with
+ * one older part BOOT.log.1, the last --klog-boots-keep boots: bootlog.h),
+ * and serves them at
  * GET /api/v1/nodes/NAME/boots/BOOT/kernel-log (BOOT "current": the boot
  * under way).  A datagram counts only from the node's own address and within
  * its rate (--klog-rate a second, bursts of twice that); the rest is dropped
