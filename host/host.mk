@@ -5,6 +5,7 @@ HOST_LIB_SRCS += host/peernet.c
 HOST_LIB_SRCS += host/bmc_tree.c
 HOST_LIB_SRCS += host/bootlog.c
 HOST_LIB_SRCS += host/klog_crash.c
+HOST_LIB_SRCS += host/klog_state.c
 HOST_CPPFLAGS := -Ifirmware -Ihost $(shell pkg-config --cflags libpq)
 LIBHOST   := $(B)/lib/libhost.a
 LIBHOST_T := $(B)/lib/libhost-t.a

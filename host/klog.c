@@ -1,11 +1,12 @@
 /*
- * Kernel logs by netconsole (klog.h): the socket, the node table, the files
- * per boot, and the API that serves them; crash events are klog_crash.c's.
- * Everything here runs on snowd's one thread: klog_input() from the poll
- * loop, the boot hooks from nodes.c and chan.c.
+ * Kernel logs by netconsole (klog.h): the socket, the files per boot, and the
+ * API that serves them; crash events are klog_crash.c's, the node table
+ * klog_state.c's.  Everything here runs on snowd's one thread: klog_input()
+ * from the poll loop, the boot hooks from nodes.c and chan.c.
  */
 #include "klog.h"
-#include "klog_priv.h"
+#include "klog_crash.h"
+#include "klog_state.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -32,79 +33,10 @@
 #define KLOG_UNKNOWN_MS 5000   /* how long an address found to be no node's is remembered */
 #define KLOG_READS 256         /* datagrams a call of klog_input() reads at most */
 
-/* --- the node table --------------------------------------------------------------------- */
-
-/* Where id is in k->nodes (sorted by id), or where it would go. */
-static size_t klog_node_at(const struct klog *k, int64_t id)
-{
-	size_t lo = 0, hi = k->n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (k->nodes[mid]->id < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
-/*
- * The node's entry, made (under name) when absent and name is given.  Kept
- * sorted by id: every node list, report and registration looks one up, and a
- * scan of 10,000 entries each was 12 % of snowd's time in a reboot of 10,000
- * nodes.
- */
-struct klog_node *klog_node(struct klog *k, int64_t id, const char *name)
-{
-	struct klog_node *kn, **grown;
-	size_t at = klog_node_at(k, id);
-
-	if (at < k->n && k->nodes[at]->id == id)
-		return k->nodes[at];
-	if (!name)
-		return NULL;
-	if (k->n == k->cap) {
-		size_t cap = k->cap ? 2 * k->cap : 16;
-		grown = realloc(k->nodes, cap * sizeof(*grown));
-		if (!grown)
-			return NULL;
-		k->nodes = grown;
-		k->cap = cap;
-	}
-	kn = calloc(1, sizeof(*kn));
-	if (!kn)
-		return NULL;
-	kn->id = id;
-	kn->fd = -1;
-	kn->tokens = -1; /* full at the first datagram */
-	snprintf(kn->name, sizeof(kn->name), "%s", name);
-	memmove(&k->nodes[at + 1], &k->nodes[at], (k->n - at) * sizeof(*k->nodes));
-	k->nodes[at] = kn;
-	k->n++;
-	return kn;
-}
-
-static void klog_node_free(struct klog_node *kn)
-{
-	if (kn->fd >= 0)
-		close(kn->fd);
-	buf_free(&kn->crash_text);
-	free(kn);
-}
-
 void klog_forget(struct klog *k, int64_t node_id)
 {
-	size_t i;
-
-	if (!k)
-		return;
-	i = klog_node_at(k, node_id);
-	if (i < k->n && k->nodes[i]->id == node_id) {
-		klog_node_free(k->nodes[i]);
-		memmove(&k->nodes[i], &k->nodes[i + 1], (k->n - i - 1) * sizeof(*k->nodes));
-		k->n--;
-	}
+	if (k)
+		klog_node_drop(k, node_id);
 }
 
 /* --- files ------------------------------------------------------------------------------ */

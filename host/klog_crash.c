@@ -1,12 +1,12 @@
 /*
- * Crash events of the kernel logs (klog.h): a boot's crash is gathered from
+ * Crash events (klog_crash.h): a boot's crash is gathered from
  * its netconsole lines (the "Kernel panic" line, the lines before it in a
  * ring, those after it) and from signals outside the log (qmpev.c), then
  * kept as one `crash` event; each node's last crash, seeded from the events
  * at start, for its JSON and /metrics.  Runs on snowd's one thread.
  */
-#include "klog.h"
-#include "klog_priv.h"
+#include "klog_crash.h"
+#include "klog_state.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -161,7 +161,7 @@ void klog_crash_noted(struct snowd *sd, int64_t node_id, const char *name, int64
 	}
 }
 
-void klog_node_json(struct snowd *sd, int64_t node_id, json_t *o)
+void klog_crash_json(struct snowd *sd, int64_t node_id, json_t *o)
 {
 	struct klog_node *kn = sd->klog ? klog_node(sd->klog, node_id, NULL) : NULL;
 
@@ -204,7 +204,7 @@ void klog_crash_seed(struct snowd *sd)
 	inv_done(&sd->inv, st);
 }
 
-void klog_tick(struct snowd *sd)
+void klog_crash_tick(struct snowd *sd)
 {
 	struct klog *k = sd->klog;
 	int64_t now = clock_mono_ms();

@@ -1,20 +1,22 @@
 /*
- * What the kernel-log files share: klog.c (the netconsole socket, the node
- * table, the files per boot, the API) and klog_crash.c (crash events from
- * the lines and from signals, each node's last crash).  Private to them;
- * klog.h is the interface.
+ * What the kernel logs keep at run time: struct klog, the module's state
+ * (its socket, counters, the node table), and struct klog_node, one node's
+ * (its boot's file, the line in progress, the ring of recent lines, the crash
+ * being gathered, its last crash).  Shared by klog.c (the logs) and
+ * klog_crash.c (the crashes); klog.h and klog_crash.h are the interfaces.
  */
-#ifndef SNOW_KLOG_PRIV_H
-#define SNOW_KLOG_PRIV_H
+#ifndef SNOW_KLOG_STATE_H
+#define SNOW_KLOG_STATE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "buf.h"
-#include "klog.h"
 #include "valid.h"
 
 #define KLOG_LINE 1024         /* a line longer than this is cut */
 #define KLOG_RING_LINE 240     /* lines kept for a crash's context are cut here */
+#define KLOG_CRASH_BEFORE 40   /* lines kept for a crash's context: the event carries them */
 #define KLOG_UNKNOWN 64        /* addresses of no node remembered, so a flood does not query SQLite */
 
 /* A boot's crash: none seen, being gathered (lines, more signals), recorded as an event. */
@@ -61,16 +63,13 @@ struct klog {
 };
 
 /*
- * The node's entry (klog.c), made (under name) when absent and name is
- * given.  @ret the entry (k's), or NULL: absent, or out of memory.
+ * The node's entry, made (under name) when absent and name is given.  @ret
+ * the entry (k's, until klog_node_drop()), or NULL: absent, or out of memory.
  */
 struct klog_node *klog_node(struct klog *k, int64_t id, const char *name);
-
-/* A whole line of kn's current boot (clean text, no newline): watched for a crash (klog_crash.c). */
-void klog_crash_line(struct snowd *sd, struct klog_node *kn, const char *line);
-/* kn's boot ends: the crash gathered, if any, is recorded; the next boot starts with none. */
-void klog_crash_boot_end(struct snowd *sd, struct klog_node *kn);
-/* Each node's last crash from the events kept (at start: klog_new() with sd->klog set). */
-void klog_crash_seed(struct snowd *sd);
+/* Remove node id's entry, if any, and free it. */
+void klog_node_drop(struct klog *k, int64_t id);
+/* Free an entry taken out of the table (its file closed). */
+void klog_node_free(struct klog_node *kn);
 
 #endif
