@@ -110,7 +110,9 @@ int bootlog_prune(const char *dir, const char *current, long keep, enum bootlog_
 		closedir(d);
 		return (int)n;
 	}
-	qsort(v, (size_t)n, sizeof(*v), age == BOOTLOG_BY_MTIME ? bootlog_cmp_mtime : bootlog_cmp_name);
+	if (n > 1)
+		qsort(v, (size_t)n, sizeof(*v),
+		      age == BOOTLOG_BY_MTIME ? bootlog_cmp_mtime : bootlog_cmp_name);
 	/*
 	 * The current boot counts, but is never the one to go.  A log that cannot
 	 * be removed stays, and no newer one goes in its place.
