@@ -1,5 +1,4 @@
 /* Serial-over-LAN sessions of IPMI BMCs, logged per node (bmc.h, bmc_int.h). */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -11,6 +10,7 @@
 #include <unistd.h>
 
 #include "bmc_int.h"
+#include "bootlog.h"
 #include "clock.h"
 #include "inv.h"
 #include "log.h"
@@ -24,63 +24,8 @@ static int bmc_sol_dir(const struct snowd *sd, const char *node, char *path, siz
 	return n > 0 && (size_t)n < cap ? 0 : -ENAMETOOLONG;
 }
 
-/* Is name a boot's log, BOOT.log? */
-static int bmc_sol_is_log(const char *name)
-{
-	size_t l = strlen(name);
-
-	return l > 4 && l < 40 && name[0] != '.' && !strcmp(name + l - 4, ".log");
-}
-
-/* Into boot: the newest boot kept in dir (names are UTC times: the greatest), "" none. */
-static void bmc_sol_newest(const char *dir, char *boot, size_t cap)
-{
-	struct dirent *de;
-	DIR *d = opendir(dir);
-
-	boot[0] = '\0';
-	if (!d)
-		return;
-	while ((de = readdir(d)))
-		if (bmc_sol_is_log(de->d_name) && strlen(de->d_name) - 4 < cap &&
-		    strncmp(de->d_name, boot, cap) > 0)
-			snprintf(boot, cap, "%.*s", (int)strlen(de->d_name) - 4, de->d_name);
-	closedir(d);
-}
-
-/* Keep the newest keep boots in dir, by name, and always the current one (a clock set back
- * may name it below older ones). */
-static void bmc_sol_prune(const char *dir, const char *current, long keep)
-{
-	char oldest[40], p[4300];
-	struct dirent *de;
-	long count;
-	DIR *d;
-
-	for (;;) {
-		if (!(d = opendir(dir)))
-			return;
-		count = 0;
-		oldest[0] = '\0';
-		while ((de = readdir(d))) {
-			if (!bmc_sol_is_log(de->d_name))
-				continue;
-			count++;
-			if (!strncmp(de->d_name, current, strlen(de->d_name) - 4) &&
-			    strlen(current) == strlen(de->d_name) - 4)
-				continue;
-			if (!oldest[0] || strcmp(de->d_name, oldest) < 0)
-				snprintf(oldest, sizeof(oldest), "%.39s", de->d_name);
-		}
-		closedir(d);
-		if (count <= keep || !oldest[0])
-			return;
-		snprintf(p, sizeof(p), "%s/%s", dir, oldest);
-		unlink(p);
-		snprintf(p, sizeof(p), "%s/%s.1", dir, oldest);
-		unlink(p);
-	}
-}
+/* What goes with a boot's SOL log when it is pruned: its older half. */
+static const char *const bmc_sol_companions[] = { ".log.1", NULL };
 
 static void bmc_sol_write(struct snowd *sd, struct bmc_node *bn, const char *data, size_t len);
 
@@ -112,7 +57,7 @@ static int bmc_sol_path(struct snowd *sd, struct bmc_node *bn, char *path, size_
 	if (bmc_sol_dir(sd, bn->name, dir, sizeof(dir)))
 		return -ENAMETOOLONG;
 	if (!bn->sol_boot[0])
-		bmc_sol_newest(dir, bn->sol_boot, sizeof(bn->sol_boot));
+		bootlog_newest(dir, bn->sol_boot, sizeof(bn->sol_boot));
 	if (!bn->sol_boot[0])
 		bmc_sol_new_boot(sd, bn, "the first serial-over-LAN session");
 	n = snprintf(path, cap, "%s/%s.log", dir, bn->sol_boot);
@@ -124,7 +69,7 @@ static void bmc_sol_write(struct snowd *sd, struct bmc_node *bn, const char *dat
 {
 	char dir[4200], path[4300], old[4310];
 	struct stat st;
-	int fd, fresh;
+	int fd, fresh, rc;
 
 	if (bmc_sol_path(sd, bn, path, sizeof(path)) || bmc_sol_dir(sd, bn->name, dir, sizeof(dir)))
 		return;
@@ -145,8 +90,10 @@ static void bmc_sol_write(struct snowd *sd, struct bmc_node *bn, const char *dat
 	if (write(fd, data, len) != (ssize_t)len)
 		log_debug("node %s: SOL log: short write", bn->name);
 	close(fd);
-	if (fresh)
-		bmc_sol_prune(dir, bn->sol_boot, sd->cfg.klog_boots_keep);
+	/* A new boot's file: the newest --klog-boots-keep boots stay, by name, and this one. */
+	if (fresh && (rc = bootlog_prune(dir, bn->sol_boot, sd->cfg.klog_boots_keep, BOOTLOG_BY_NAME,
+					  bmc_sol_companions)) < 0)
+		log_warnx("node %s: SOL logs: %s: %s", bn->name, dir, strerror(-rc));
 }
 
 /* What the SOL terminal has, into the log. */
@@ -222,7 +169,7 @@ int bmc_sol_log(struct snowd *sd, int64_t node_id, char *path, size_t cap)
 	if (bmc_sol_dir(sd, bn->name, dir, sizeof(dir)))
 		return -ENAMETOOLONG;
 	if (!bn->sol_boot[0])
-		bmc_sol_newest(dir, bn->sol_boot, sizeof(bn->sol_boot));
+		bootlog_newest(dir, bn->sol_boot, sizeof(bn->sol_boot));
 	/* Nothing kept yet: a name that is not there (the API says nothing was read). */
 	n = snprintf(path, cap, "%s/%s.log", dir, bn->sol_boot[0] ? bn->sol_boot : "none");
 	return n > 0 && (size_t)n < cap ? 0 : -ENAMETOOLONG;

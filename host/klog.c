@@ -1,12 +1,14 @@
 /*
- * Kernel logs by netconsole, and crash events (klog.h).  Everything here
- * runs on snowd's one thread: klog_input() from the poll loop, the boot
- * hooks from nodes.c and chan.c, klog_crash_signal() from qmpev.c.
+ * Kernel logs by netconsole (klog.h): the socket, the files per boot, and the
+ * API that serves them; crash events are klog_crash.c's, the node table
+ * klog_state.c's.  Everything here runs on snowd's one thread: klog_input()
+ * from the poll loop, the boot hooks from nodes.c and chan.c.
  */
 #include "klog.h"
+#include "klog_crash.h"
+#include "klog_state.h"
 
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -15,145 +17,26 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "bootlog.h"
 #include "clock.h"
 #include "http.h"
 #include "inv.h"
-#include "jsonh.h"
 #include "klogp.h"
 #include "log.h"
-#include "nodes.h"
 #include "pstorep.h"
 #include "snowd.h"
-#include "stream.h"
 #include "valid.h"
 
-#define KLOG_LINE 1024         /* a line longer than this is cut */
-#define KLOG_RING_LINE 240     /* lines kept for a crash's context are cut here */
-#define KLOG_CRASH_MAX 48000   /* bytes of text a crash event carries at most */
-#define KLOG_CRASH_LINES 160   /* lines after the first sign of the crash */
 #define KLOG_SERVE_MAX (256 * 1024) /* the API serves at most the last this many bytes of a boot */
-#define KLOG_UNKNOWN 64        /* addresses of no node remembered, so a flood does not query SQLite */
-#define KLOG_UNKNOWN_MS 5000
+#define KLOG_UNKNOWN_MS 5000   /* how long an address found to be no node's is remembered */
 #define KLOG_READS 256         /* datagrams a call of klog_input() reads at most */
-
-enum klog_crash { KLOG_CRASH_NONE, KLOG_CRASH_GATHERING, KLOG_CRASH_RECORDED };
-
-struct klog_node {
-	int64_t id;
-	char name[SNOW_NAME_MAX + 1];
-	char boot[40];              /* the file's name: the agent's boot id, or early-MS; "" before any line */
-	int registered;             /* boot is the agent's id */
-	int fd;                     /* BOOT.log, or -1 */
-	int64_t bytes;              /* its size */
-	uint64_t last_seq;          /* the kernel's last record number (extended form) */
-	int have_seq;
-	double tokens;              /* the rate's bucket */
-	int64_t tokens_ms;
-	char part[KLOG_LINE];       /* a plain-form line not ended yet */
-	size_t partlen;
-	char ring[KLOG_CRASH_BEFORE][KLOG_RING_LINE]; /* the last lines, for a crash's context */
-	unsigned ring_next, ring_n;
-	enum klog_crash crash;
-	unsigned sources;           /* klog_source bits of the crash gathered */
-	int early_sent;             /* /init sent this boot's early messages (klog_boot_dmesg) */
-	int64_t crash_deadline;     /* monotonic ms */
-	char panic[256];            /* the panic line */
-	struct buf crash_text;      /* owned */
-	unsigned crash_lines;
-	uint64_t crashes;
-	char prev_boot[40];         /* the boot before this one (pstore.c ties a dump to it) */
-	int64_t last_crash;         /* Unix s of the last crash recorded (0: none known) */
-	char last_crash_boot[40];
-	char last_crash_panic[256];
-};
-
-struct klog {
-	int fd;
-	char dir[4200];             /* STATE/klog */
-	struct klog_node **nodes;   /* owned, each */
-	size_t n, cap;
-	uint32_t unknown[KLOG_UNKNOWN]; /* addresses that are no node's, and when seen so */
-	int64_t unknown_ms[KLOG_UNKNOWN];
-	unsigned unknown_next;
-	uint64_t packets, lines, drop_addr, drop_rate, drop_bad, crashes, write_errors;
-};
-
-/* --- the node table --------------------------------------------------------------------- */
-
-/* Where id is in k->nodes (sorted by id), or where it would go. */
-static size_t klog_node_at(const struct klog *k, int64_t id)
-{
-	size_t lo = 0, hi = k->n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (k->nodes[mid]->id < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
-/*
- * The node's entry, made (under name) when absent and name is given.  Kept
- * sorted by id: every node list, report and registration looks one up, and a
- * scan of 10,000 entries each was 12 % of snowd's time in a reboot of 10,000
- * nodes.
- */
-static struct klog_node *klog_node(struct klog *k, int64_t id, const char *name)
-{
-	struct klog_node *kn, **grown;
-	size_t at = klog_node_at(k, id);
-
-	if (at < k->n && k->nodes[at]->id == id)
-		return k->nodes[at];
-	if (!name)
-		return NULL;
-	if (k->n == k->cap) {
-		size_t cap = k->cap ? 2 * k->cap : 16;
-		grown = realloc(k->nodes, cap * sizeof(*grown));
-		if (!grown)
-			return NULL;
-		k->nodes = grown;
-		k->cap = cap;
-	}
-	kn = calloc(1, sizeof(*kn));
-	if (!kn)
-		return NULL;
-	kn->id = id;
-	kn->fd = -1;
-	kn->tokens = -1; /* full at the first datagram */
-	snprintf(kn->name, sizeof(kn->name), "%s", name);
-	memmove(&k->nodes[at + 1], &k->nodes[at], (k->n - at) * sizeof(*k->nodes));
-	k->nodes[at] = kn;
-	k->n++;
-	return kn;
-}
-
-static void klog_node_free(struct klog_node *kn)
-{
-	if (kn->fd >= 0)
-		close(kn->fd);
-	buf_free(&kn->crash_text);
-	free(kn);
-}
 
 void klog_forget(struct klog *k, int64_t node_id)
 {
-	size_t i;
-
-	if (!k)
-		return;
-	i = klog_node_at(k, node_id);
-	if (i < k->n && k->nodes[i]->id == node_id) {
-		klog_node_free(k->nodes[i]);
-		memmove(&k->nodes[i], &k->nodes[i + 1], (k->n - i - 1) * sizeof(*k->nodes));
-		k->n--;
-	}
+	if (k)
+		klog_node_drop(k, node_id);
 }
 
 /* --- files ------------------------------------------------------------------------------ */
@@ -165,47 +48,8 @@ static void klog_path(const struct klog *k, const char *name, const char *boot, 
 		 suffix ? suffix : "");
 }
 
-/* Keep the newest keep boots of a node (by the time their file last changed); current is kept. */
-static void klog_prune(struct klog *k, const struct klog_node *kn, long keep)
-{
-	char dir[4500], p[5100];
-	struct dirent *de;
-	DIR *d;
-
-	klog_path(k, kn->name, NULL, NULL, dir, sizeof(dir));
-	for (;;) {
-		char oldest[300] = "";
-		time_t t_old = 0;
-		long count = 0;
-		struct stat st;
-		if (!(d = opendir(dir)))
-			return;
-		while ((de = readdir(d))) {
-			size_t l = strlen(de->d_name);
-			if (l < 5 || strcmp(de->d_name + l - 4, ".log") || l > 250)
-				continue;
-			count++;
-			snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
-			if (l - 4 < sizeof(kn->boot) && !strncmp(de->d_name, kn->boot, l - 4) &&
-			    kn->boot[l - 4] == '\0')
-				continue;
-			if (!stat(p, &st) && (!oldest[0] || st.st_mtime < t_old)) {
-				t_old = st.st_mtime;
-				snprintf(oldest, sizeof(oldest), "%s", de->d_name);
-			}
-		}
-		closedir(d);
-		if (count <= keep || !oldest[0])
-			return;
-		snprintf(p, sizeof(p), "%s/%s", dir, oldest);
-		unlink(p);
-		snprintf(p, sizeof(p), "%s/%s.1", dir, oldest);
-		unlink(p);
-		/* The boot's pstore dump (pstore.c) goes with its log. */
-		snprintf(p, sizeof(p), "%s/%.*s.pstore.json", dir, (int)strlen(oldest) - 4, oldest);
-		unlink(p);
-	}
-}
+/* What goes with a boot's kernel log when it is pruned: its older half, its pstore dump (pstore.c). */
+static const char *const klog_companions[] = { ".log.1", ".pstore.json", NULL };
 
 /* Open the current boot's file (naming an early boot first).  @ret 0 or -errno. */
 static int klog_open_file(struct snowd *sd, struct klog_node *kn)
@@ -213,6 +57,7 @@ static int klog_open_file(struct snowd *sd, struct klog_node *kn)
 	struct klog *k = sd->klog;
 	char p[4700];
 	struct stat st;
+	int rc;
 
 	if (kn->fd >= 0)
 		return 0;
@@ -226,8 +71,11 @@ static int klog_open_file(struct snowd *sd, struct klog_node *kn)
 	if (kn->fd < 0)
 		return -errno;
 	kn->bytes = fstat(kn->fd, &st) ? 0 : (int64_t)st.st_size;
-	if (!kn->bytes)
-		klog_prune(k, kn, sd->cfg.klog_boots_keep);
+	/* A new boot's file: the newest --klog-boots-keep boots stay, by mtime, and this one. */
+	klog_path(k, kn->name, NULL, NULL, p, sizeof(p));
+	if (!kn->bytes && (rc = bootlog_prune(p, kn->boot, sd->cfg.klog_boots_keep, BOOTLOG_BY_MTIME,
+					      klog_companions)) < 0)
+		log_warnx("node %s: kernel logs: %s: %s", kn->name, p, strerror(-rc));
 	return 0;
 }
 
@@ -257,116 +105,11 @@ static void klog_write(struct snowd *sd, struct klog_node *kn, const char *s, si
 		kn->bytes += (int64_t)len;
 }
 
-/* --- crashes ------------------------------------------------------------------------------ */
-
-static void klog_crash_record(struct snowd *sd, struct klog_node *kn)
-{
-	struct klog *k = sd->klog;
-	const char *boot = kn->boot;
-	int64_t ack, now = (int64_t)time(NULL), id;
-	json_t *events, *src, *attrs;
-	struct node_rt *rt;
-
-	if (kn->crash != KLOG_CRASH_GATHERING)
-		return;
-	kn->crash = KLOG_CRASH_RECORDED;
-	if (!boot[0]) {
-		rt = nodes_rt(sd, kn->id, NULL);
-		boot = rt && rt->boot_id[0] ? rt->boot_id : "unknown";
-	}
-	src = json_array();
-	if (kn->sources & KLOG_SRC_NETCONSOLE)
-		json_array_append_new(src, json_string("netconsole"));
-	if (kn->sources & KLOG_SRC_PVPANIC)
-		json_array_append_new(src, json_string("pvpanic"));
-	if (kn->sources & KLOG_SRC_WATCHDOG)
-		json_array_append_new(src, json_string("watchdog"));
-	attrs = json_pack("{s:o, s:s, s:s#, s:I}", "source", src, "panic", kn->panic, "log",
-			  kn->crash_text.data ? kn->crash_text.data : "", kn->crash_text.len,
-			  "lines", (json_int_t)kn->crash_lines);
-	events = json_pack("[{s:I, s:I, s:s, s:O}]", "seq", (json_int_t)-1, "time", (json_int_t)now,
-			   "type", "crash", "attrs", attrs);
-	if (!events || inv_events_store(&sd->inv, kn->id, boot, events, now, &ack)) {
-		log_warnx("node %s: crash of boot %s not stored (inventory error)", kn->name, boot);
-		goto out;
-	}
-	k->crashes++;
-	kn->crashes++;
-	sd->events++;
-	kn->last_crash = now;
-	snprintf(kn->last_crash_boot, sizeof(kn->last_crash_boot), "%s", boot);
-	snprintf(kn->last_crash_panic, sizeof(kn->last_crash_panic), "%s", kn->panic);
-	log_warnx("node %s: kernel crash in boot %s: %s", kn->name, boot,
-		  kn->panic[0] ? kn->panic : "(no panic line received)");
-	id = inv_event_id(&sd->inv, kn->id, boot, -1);
-	stream_publish(&sd->stream, "event",
-		       json_pack("{s:I, s:s, s:s, s:I, s:I, s:s, s:O}", "id", (json_int_t)id, "node",
-				 kn->name, "boot_id", boot, "seq", (json_int_t)-1, "time",
-				 (json_int_t)now, "type", "crash", "attrs", attrs));
-out:
-	json_decref(events);
-	json_decref(attrs);
-	buf_free(&kn->crash_text);
-}
-
-/* The first sign of a crash: the context so far starts the text. */
-static void klog_crash_begin(struct klog_node *kn, unsigned src)
-{
-	unsigned i, first = (kn->ring_next + KLOG_CRASH_BEFORE - kn->ring_n) % KLOG_CRASH_BEFORE;
-
-	kn->crash = KLOG_CRASH_GATHERING;
-	kn->sources = src;
-	kn->crash_deadline = clock_mono_ms() + KLOG_CRASH_WAIT_MS;
-	kn->crash_lines = 0;
-	buf_free(&kn->crash_text);
-	for (i = 0; i < kn->ring_n; i++) {
-		buf_puts(&kn->crash_text, kn->ring[(first + i) % KLOG_CRASH_BEFORE]);
-		buf_puts(&kn->crash_text, "\n");
-	}
-}
-
-/* One whole line of the current boot (clean text, no newline). */
+/* One whole line of the current boot (clean text, no newline): counted, and watched for a crash. */
 static void klog_line(struct snowd *sd, struct klog_node *kn, const char *line)
 {
-	const char *p;
-
 	sd->klog->lines++;
-	if (kn->crash == KLOG_CRASH_NONE && (p = strstr(line, "Kernel panic - not syncing"))) {
-		klog_crash_begin(kn, KLOG_SRC_NETCONSOLE);
-		snprintf(kn->panic, sizeof(kn->panic), "%s", p);
-	} else if (kn->crash == KLOG_CRASH_GATHERING && !(kn->sources & KLOG_SRC_NETCONSOLE) &&
-		   (p = strstr(line, "Kernel panic - not syncing"))) {
-		kn->sources |= KLOG_SRC_NETCONSOLE;
-		snprintf(kn->panic, sizeof(kn->panic), "%s", p);
-	}
-	if (kn->crash == KLOG_CRASH_GATHERING) {
-		if (kn->crash_text.len + strlen(line) + 1 <= KLOG_CRASH_MAX &&
-		    kn->crash_lines < KLOG_CRASH_LINES) {
-			buf_puts(&kn->crash_text, line);
-			buf_puts(&kn->crash_text, "\n");
-			kn->crash_lines++;
-		}
-		if (strstr(line, "---[ end Kernel panic"))
-			klog_crash_record(sd, kn);
-	}
-	snprintf(kn->ring[kn->ring_next], KLOG_RING_LINE, "%s", line);
-	kn->ring_next = (kn->ring_next + 1) % KLOG_CRASH_BEFORE;
-	if (kn->ring_n < KLOG_CRASH_BEFORE)
-		kn->ring_n++;
-}
-
-void klog_crash_signal(struct snowd *sd, int64_t node_id, const char *name, unsigned src)
-{
-	struct klog_node *kn = sd->klog ? klog_node(sd->klog, node_id, name) : NULL;
-
-	if (!kn)
-		return;
-	if (kn->crash == KLOG_CRASH_NONE)
-		klog_crash_begin(kn, src);
-	else if (kn->crash == KLOG_CRASH_GATHERING)
-		kn->sources |= src;
-	else
-		log_info("node %s: another crash signal (%u) in boot %s", name, src, kn->boot);
+	klog_crash_line(sd, kn, line);
 }
 
 /* --- what other modules ask (pstore.c, nodes.c) ------------------------------------------- */
@@ -376,65 +119,6 @@ const char *klog_prev_boot(struct snowd *sd, int64_t node_id)
 	struct klog_node *kn = sd->klog ? klog_node(sd->klog, node_id, NULL) : NULL;
 
 	return kn && kn->prev_boot[0] ? kn->prev_boot : NULL;
-}
-
-void klog_crash_noted(struct snowd *sd, int64_t node_id, const char *name, int64_t t,
-		      const char *boot, const char *panic)
-{
-	struct klog_node *kn = sd->klog ? klog_node(sd->klog, node_id, name) : NULL;
-
-	if (!kn)
-		return;
-	sd->klog->crashes++;
-	kn->crashes++;
-	if (t >= kn->last_crash) {
-		kn->last_crash = t;
-		snprintf(kn->last_crash_boot, sizeof(kn->last_crash_boot), "%s", boot);
-		snprintf(kn->last_crash_panic, sizeof(kn->last_crash_panic), "%s", panic ? panic : "");
-	}
-}
-
-void klog_node_json(struct snowd *sd, int64_t node_id, json_t *o)
-{
-	struct klog_node *kn = sd->klog ? klog_node(sd->klog, node_id, NULL) : NULL;
-
-	if (!kn || !kn->last_crash)
-		return;
-	json_object_set_new(o, "last_crash",
-			    json_pack("{s:I, s:s, s:s}", "time", (json_int_t)kn->last_crash,
-				      "boot_id", kn->last_crash_boot, "panic", kn->last_crash_panic));
-}
-
-/*
- * Each node's last crash, from the events kept: so last_crash and its metric
- * survive a restart of snowd (the crash counters count from the start).
- */
-static void klog_seed(struct snowd *sd)
-{
-	struct db_stmt *st = inv_prepare(&sd->inv,
-				       "SELECT e.node_id, n.name, e.time, e.boot_id, e.attrs FROM events e "
-				       "JOIN nodes n ON n.id = e.node_id WHERE e.type = 'crash' AND NOT EXISTS "
-				       "(SELECT 1 FROM events f WHERE f.node_id = e.node_id AND "
-				       "f.type = 'crash' AND (f.time > e.time OR (f.time = e.time AND f.id > e.id)))");
-	struct klog_node *kn;
-
-	if (!st)
-		return;
-	while (db_step(st) == DB_ROW) {
-		const char *name = (const char *)db_column_text(st, 1);
-		const char *boot = (const char *)db_column_text(st, 3);
-		const char *attrs = (const char *)db_column_text(st, 4);
-		json_t *a = attrs ? json_loads(attrs, 0, NULL) : NULL;
-		const char *panic = json_string_value(json_object_get(a, "panic"));
-		if (name && (kn = klog_node(sd->klog, db_column_int64(st, 0), name))) {
-			kn->last_crash = db_column_int64(st, 2);
-			snprintf(kn->last_crash_boot, sizeof(kn->last_crash_boot), "%s", boot ? boot : "");
-			snprintf(kn->last_crash_panic, sizeof(kn->last_crash_panic), "%s",
-				 panic ? panic : "");
-		}
-		json_decref(a);
-	}
-	inv_done(&sd->inv, st);
 }
 
 /* --- boots -------------------------------------------------------------------------------- */
@@ -450,7 +134,7 @@ static void klog_boot_end(struct snowd *sd, struct klog_node *kn)
 		line[strlen(line) - 1] = '\0';
 		klog_line(sd, kn, line);
 	}
-	klog_crash_record(sd, kn);
+	klog_crash_boot_end(sd, kn);
 	if (kn->fd >= 0)
 		close(kn->fd);
 	kn->fd = -1;
@@ -459,10 +143,6 @@ static void klog_boot_end(struct snowd *sd, struct klog_node *kn)
 	kn->registered = 0;
 	kn->have_seq = 0;
 	kn->partlen = 0;
-	kn->ring_n = kn->ring_next = 0;
-	kn->crash = KLOG_CRASH_NONE;
-	kn->sources = 0;
-	kn->panic[0] = '\0';
 	kn->early_sent = 0;
 }
 
@@ -660,19 +340,6 @@ void klog_input(struct snowd *sd)
 	}
 }
 
-void klog_tick(struct snowd *sd)
-{
-	struct klog *k = sd->klog;
-	int64_t now = clock_mono_ms();
-	size_t i;
-
-	if (!k)
-		return;
-	for (i = 0; i < k->n; i++)
-		if (k->nodes[i]->crash == KLOG_CRASH_GATHERING && now >= k->nodes[i]->crash_deadline)
-			klog_crash_record(sd, k->nodes[i]);
-}
-
 void klog_target_refresh(struct snowd *sd)
 {
 	char mp[300], mac[32] = "", canon[SNOW_MAC_STRLEN + 1];
@@ -713,8 +380,8 @@ struct klog *klog_new(struct snowd *sd, char *err, size_t errlen)
 		snprintf(err, errlen, "klog: %s: %s", k->dir, strerror(errno));
 		goto err;
 	}
-	sd->klog = k; /* klog_seed() fills its table */
-	klog_seed(sd);
+	sd->klog = k; /* klog_crash_seed() fills its table */
+	klog_crash_seed(sd);
 	sd->klog = NULL;
 	if (!strcmp(listen, "none"))
 		return k;

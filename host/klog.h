@@ -1,9 +1,9 @@
 /*
- * Kernel logs and crashes (docs/crash.md).  Every node's kernel sends its
- * messages by netconsole to snowd's UDP port (--klog-listen); snowd keeps
- * them per node and per boot under STATE/klog/NODE/BOOT.log (0600, at most
- * --klog-boot-max bytes a boot with one older part BOOT.log.1, the last
- * --klog-boots-keep boots), and serves them at
+ * Kernel logs (docs/crash.md).  Every node's kernel sends its messages by
+ * netconsole to snowd's UDP port (--klog-listen); snowd keeps them per node
+ * and per boot under STATE/klog/NODE/BOOT.log (0600, at most --klog-boot-max
+ * bytes a boot with one older part BOOT.log.1, the last --klog-boots-keep
+ * boots: bootlog.h), and serves them at
  * GET /api/v1/nodes/NAME/boots/BOOT/kernel-log (BOOT "current": the boot
  * under way).  A datagram counts only from the node's own address and within
  * its rate (--klog-rate a second, bursts of twice that); the rest is dropped
@@ -14,10 +14,7 @@
  * first line came.  A new boot starts when the node fetches its iPXE script
  * or when the kernel's record numbers start over.
  *
- * A panic is kept as one `crash` event of the node and that boot (seq -1):
- * from the "Kernel panic" line (netconsole), or a QEMU GUEST_PANICKED or
- * WATCHDOG event (qmpev.c), collected for up to KLOG_CRASH_WAIT_MS more so
- * it holds the panic text, the lines before it and those after it.
+ * A panic in those lines is kept as a crash event: klog_crash.h.
  */
 #ifndef SNOW_KLOG_H
 #define SNOW_KLOG_H
@@ -32,14 +29,6 @@ struct snowd;
 struct http_ctx;
 struct klog;
 
-/* After the first sign of a crash, lines are gathered this long (or to the panic's end marker). */
-#define KLOG_CRASH_WAIT_MS 3000
-/* Lines before the crash the event carries. */
-#define KLOG_CRASH_BEFORE 40
-
-/* Where a crash came from: bits of the event's "source" list. */
-enum klog_source { KLOG_SRC_NETCONSOLE = 1, KLOG_SRC_PVPANIC = 2, KLOG_SRC_WATCHDOG = 4 };
-
 /*
  * Bind the UDP socket (sd->cfg.klog_listen; "none": no socket, the rest still
  * serves what is kept) and make STATE/klog.  @ret a new klog (klog_free()),
@@ -51,21 +40,12 @@ void klog_free(struct klog *k);
 int klog_fd(const struct klog *k);
 /* Read the datagrams waiting (at most a few hundred a call, so the loop stays fair). */
 void klog_input(struct snowd *sd);
-/* Crashes whose gathering time ran out are recorded. */
-void klog_tick(struct snowd *sd);
 /* Node node_id (name) fetched its boot script: a new boot begins. */
 void klog_boot_start(struct snowd *sd, int64_t node_id, const char *name);
 /* Its agent registered boot_id: the boot under way takes that name. */
 void klog_registered(struct snowd *sd, int64_t node_id, const char *name, const char *boot_id);
-/* A crash signal from outside the log (qmpev.c): src is one klog_source. */
-void klog_crash_signal(struct snowd *sd, int64_t node_id, const char *name, unsigned src);
 /* The boot before the one under way, as netconsole saw them (NULL: none seen).  Borrowed. */
 const char *klog_prev_boot(struct snowd *sd, int64_t node_id);
-/* A crash recorded elsewhere (pstore.c): counted, and the node's last crash if newest. */
-void klog_crash_noted(struct snowd *sd, int64_t node_id, const char *name, int64_t t,
-		      const char *boot, const char *panic);
-/* Add "last_crash": {time, boot_id, panic} to a node's JSON o when one is known. */
-void klog_node_json(struct snowd *sd, int64_t node_id, json_t *o);
 /* The node is gone: its run-time state (not its files). */
 void klog_forget(struct klog *k, int64_t node_id);
 /*

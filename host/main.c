@@ -27,6 +27,7 @@
 #include "db.h"
 #include "http.h"
 #include "klog.h"
+#include "klog_crash.h"
 #include "log.h"
 #include "nodes.h"
 #include "wake.h"
@@ -677,7 +678,7 @@ static void snowd_loop(struct snowd *sd)
 		if (now >= next_tick) {
 			nodes_tick(sd);
 			peer_tick(sd);
-			klog_tick(sd);
+			klog_crash_tick(sd);
 			qmpev_tick(sd);
 			bmc_tick(sd);
 			if (now >= sd->next_expire) {

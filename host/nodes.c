@@ -10,6 +10,7 @@
 #include "clock.h"
 #include "images.h"
 #include "klog.h"
+#include "klog_crash.h"
 #include "log.h"
 #include "settings.h"
 #include "nodes.h"
@@ -491,7 +492,7 @@ json_t *nodes_json(struct snowd *sd, const struct inv_node *n, int full)
 		json_object_set(o, "groups", json_object_get(eff, "groups"));
 		json_decref(eff);
 	}
-	klog_node_json(sd, n->id, o); /* "last_crash", when the node has crashed (docs/crash.md) */
+	klog_crash_json(sd, n->id, o); /* "last_crash", when the node has crashed (docs/crash.md) */
 	bmc_node_json(sd, n->id, o);  /* "bmc": its sensors' poll, when it has a BMC (bmc.h) */
 	peer_node_json(sd, n->id, rt, o); /* it reports to another snowd (peer.h) */
 	if (!rt || (sd->peer && rt->state != NODE_ONLINE && json_object_get(o, "via")))

@@ -20,6 +20,7 @@
 #include "inv.h"
 #include "jsonh.h"
 #include "klog.h"
+#include "klog_crash.h"
 #include "klogp.h"
 #include "log.h"
 #include "nodes.h"

@@ -12,7 +12,7 @@
 
 #include "clock.h"
 #include "inv.h"
-#include "klog.h"
+#include "klog_crash.h"
 #include "log.h"
 #include "nodes.h"
 #include "snowd.h"

@@ -5,6 +5,7 @@
 #   make bench-snmp walks the MIB for 1000 simulated nodes (not in make check)
 SNMP_SRCS    := snmp/subagent/model.c snmp/subagent/fetch.c snmp/subagent/agent.c \
                 snmp/subagent/svc.c snmp/subagent/plan.c
+SNMP_SRCS    += snmp/subagent/agent_set.c snmp/subagent/agent_notify.c
 LIBSNOWSNMP  := $(B)/lib/libsnowsnmp.a
 PICOBJ       := $(B)/picobj
 SNMP_DLMOD   := $(B)/lib/snmpd-snow.so

@@ -2,51 +2,16 @@
  * SNOW-CLUSTER-MIB in net-snmp's agent: the four tables (table_container
  * helper over the rows of the current snapshot, as mib2c's container
  * template does), the snowAgent scalars, SETs through the RESERVE1 ..
- * FREE/UNDO phases turned into snowd commands, and notifications for
- * snowd's events and node state changes.  Runs in the agent thread only.
+ * FREE/UNDO phases turned into snowd commands (agent_set.c), and
+ * notifications for snowd's events and node state changes (agent_notify.c).
+ * Runs in the agent thread only.
  */
 #ifndef SNOW_SNMP_AGENT_H
 #define SNOW_SNMP_AGENT_H
 
 #include "fetch.h"
 #include "model.h"
-
-#define AGENT_TXN_MAX 32 /* rows one SET may touch */
-
-enum txn_table { TXN_THR = 1, TXN_DEV = 2 };
-
-/* One row a SET writes: the request, the row as it was, the plan. */
-struct txn_entry {
-	int table;
-	oid sub[MODEL_IDX_MAX];
-	size_t len;
-	char node[MODEL_NAME_MAX + 1];
-	char name[MODEL_NAME_MAX + 1]; /* value name or device path */
-	int kind;
-	unsigned decimals;
-	/* the row before (a threshold row a SET creates: enabled 0) */
-	int enabled, can_enable, can_disable;
-	double rise, clear;
-	unsigned samples;
-	/* what the request writes */
-	int set_rise, set_clear, set_enabled, set_admin, set_status;
-	long rise_fx, clear_fx, want_enabled, want_admin, want_status;
-	/* RESERVE2's plan: the command and the one that undoes it (NULL: none) */
-	int planned, error;
-	json_t *cmd, *undo;
-	int new_exists, new_enabled;     /* the row once cmd is applied */
-	double new_rise, new_clear;
-	int posted;
-	int64_t cmd_id;
-};
-
-struct txn {
-	int open;
-	long transid;
-	int64_t opened_ms;
-	size_t n;
-	struct txn_entry e[AGENT_TXN_MAX];
-};
+#include "txn.h"
 
 /*
  * A netsnmp_container over one table of the served snapshot: find and

@@ -8,7 +8,7 @@
 #ifndef SNOW_SNMP_PLAN_H
 #define SNOW_SNMP_PLAN_H
 
-#include "agent.h"
+#include "txn.h"
 
 /* EntityAdminState / EntityOperState (ENTITY-STATE-TC-MIB). */
 #define ADMIN_LOCKED 2
