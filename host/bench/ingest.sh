@@ -90,6 +90,19 @@ mode() {
 	fi
 }
 
+# wait_online NAME N: until nodesim's progress line counts N nodes online,
+# that is every node's first report answered (at most 180 s).  A first
+# report carries the node's schema, devices and thresholds (the tree path);
+# with 20 000 nodes and more they take many seconds to go round, and a window
+# over them measures that crowd, not the steady reports.
+wait_online() {
+	local s=$SECONDS
+	until tail -n 3 "$dir/$1.err" | grep -q " online $2 "; do
+		[ $((SECONDS - s)) -gt 180 ] && { say "$1: not all $2 online in 180 s"; return 0; }
+		sleep 0.5
+	done
+}
+
 # run_snowd N: fills r_* variables
 run_snowd() {
 	local n=$1 name=s$1 t0 t1 m0 m1 c0 c1
@@ -100,7 +113,7 @@ run_snowd() {
 		"${simopt[@]}" >"$dir/$name.json" 2>"$dir/$name.err" &
 	sim=$!
 	wait_registered "$name" || return 1
-	sleep 3 # the registration crowd drains
+	wait_online "$name" "$n"
 	t0=$(now); m0=$(metric); c0=$(cpu_ticks "$pid"); cs0=$(cpu_ticks "$sim")
 	if [ -n "${BENCH_PERF:-}" ]; then
 		perf record ${BENCH_PERF_OPTS:--g} -o "$dir/perf-$n.data" -p "$pid" -- sleep "$secs" >/dev/null 2>&1
