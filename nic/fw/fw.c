@@ -99,13 +99,26 @@ int nicfw_config_check(const struct nicfw_config *c, char *err, size_t errlen)
 		snprintf(err, errlen, "epoch: must not be 0");
 		return -EINVAL;
 	}
-	if (!c->calibrate)
-		for (i = 0; i < SNF_STAGES; i++)
-			if (c->stages[i].b_ns <= 0 || c->stages[i].a_ns < 0) {
-				snprintf(err, errlen, "stage %u: a %.1f b %.4f, want a >= 0, b > 0",
-					 i, c->stages[i].a_ns, c->stages[i].b_ns);
+	if (!c->calibrate) {
+		unsigned in = 0;
+
+		for (i = 0; i < SNF_STAGES; i++) {
+			const struct snf_stage *st = &c->stages[i];
+
+			/* a = b = 0: a stage not in the pipeline (cost.h). */
+			if ((st->b_ns <= 0 && (st->a_ns || st->b_ns)) || st->a_ns < 0 ||
+			    st->a_small_ns < 0 || st->b_small_ns < 0) {
+				snprintf(err, errlen, "stage %u: a %.1f b %.4f, want a >= 0, b > 0 "
+					 "(or both 0)", i, st->a_ns, st->b_ns);
 				return -EINVAL;
 			}
+			in += st->b_ns > 0;
+		}
+		if (!in) {
+			snprintf(err, errlen, "stages: none in the pipeline (every a and b is 0)");
+			return -EINVAL;
+		}
+	}
 	return 0;
 }
 

@@ -148,7 +148,7 @@ static uint64_t dma_run(struct hal_test *t)
 		memcpy(h + o->host_off, t->mem + o->nic_off, o->len);
 	trace(t, o->dir == HAL_DMA_TO_NIC ? 'D' : 'H');
 	ev_push(t, HAL_EV_DMA_DONE, o->cookie, 0, 0);
-	return (uint64_t)(t->p.dma_a + t->p.dma_b * o->len);
+	return (uint64_t)((o->len <= t->p.small ? t->p.a_small : t->p.dma_a) + t->p.dma_b * o->len);
 }
 
 static void deliver(struct hal_test *to, const uint8_t *frame, uint32_t len)
@@ -211,7 +211,8 @@ static uint64_t wire_run(struct hal_test *t)
 	struct op *o = &t->wireq[t->wire_head++ % EVQ];
 	const uint8_t *f = t->mem + o->nic_off;
 	struct hal_test *to = NULL;
-	uint64_t cost = (uint64_t)(t->p.wire_a + t->p.wire_b * o->len);
+	uint64_t cost = (uint64_t)((o->len <= t->p.small ? t->p.a_small : t->p.wire_a) +
+				   t->p.wire_b * o->len);
 	int data = o->len > SNF_ETH_HLEN + 1 && f[SNF_ETH_HLEN + 1] == SNF_T_DATA;
 	unsigned i;
 

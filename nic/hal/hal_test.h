@@ -24,6 +24,13 @@ struct hal_test_params {
 	uint32_t mtu;
 	double dma_a, dma_b;   /* ns, ns per byte */
 	double wire_a, wire_b;
+	/*
+	 * Jobs (DMA, or a whole frame on the wire) up to small bytes cost
+	 * a_small instead of dma_a / wire_a (0: no such step), as the emulated
+	 * NIC's CPU takes small jobs itself without a thread hand-off.
+	 */
+	uint32_t small;
+	double a_small;
 	int tx_gather; /* 1: offer wire_send_host (payload read from the host while sent) */
 };
 
