@@ -17,7 +17,8 @@
 # Each pair settles and warms up first (BENCH_OPTS, nic-lib.sh).
 # Needs root.  SCALE=PCT scales iteration counts (default 100), ROUNDS=N,
 # PARTS="main sweep" (either alone: PARTS=sweep runs only the fragment sweep),
-# SWEEP_REPS=N (2): the sweep runs N times per round, the order alternating.
+# SWEEP_REPS=N (2): the sweep runs N times per round, the order alternating;
+# FRAGS="0 4096 ..." the sweep's fragment sizes (0: the model's pick).
 set -u
 cd "$(dirname "$0")/../.."
 BIN=${BIN:-build/bin}
@@ -53,7 +54,7 @@ echo "bench-nic: veth $VA<->$VB, MTU 65535, $(nproc) CPUs, $(uname -r), $ROUNDS 
 echo "pipe, S&F, TCP: threads not pinned; rtc: ${RTC_ENV:-not pinned, no polling} (PIN=client,server CPUs); two CPUs shared with whatever else runs"
 RS=$((SCALE * 3 / 2 / ROUNDS)); [ "$RS" -ge 1 ] || RS=1
 SWEEP_SIZES=65536,262144,1048576,4194304
-FRAGS="0 4096 8192 16384 32768 49152 65495"
+FRAGS=${FRAGS:-0 4096 8192 16384 32768 49152 65495}
 PARTS=${PARTS:-main sweep}
 SWEEP_REPS=${SWEEP_REPS:-2}
 case " $PARTS " in *" main "*) VARIANTS="pipe sf tcp rtc rtcs" ;; *) VARIANTS="" ;; esac
@@ -105,10 +106,11 @@ LOAD1=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "load at the end: $LOAD1"
 
 python3 - "$TMP" "$SOCKPERF" "$IPERF" "$ROUNDS" "$LOAD0" "$LOAD1" "${RTC_ENV:-none}" "$SWEEP_REPS" \
-	"$VARIANTS" <<'EOF'
+	"$VARIANTS" "$FRAGS" <<'EOF'
 import json, os, statistics, sys
 tmp, sockperf, iperf, rounds = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 load0, load1, rtc_env, reps, main = sys.argv[5], sys.argv[6], sys.argv[7], int(sys.argv[8]), sys.argv[9]
+frags = [int(f) for f in sys.argv[10].split() if f != "0"]
 
 def table(name):
     rows = {}
@@ -162,8 +164,6 @@ if main:
     print("reference: sockperf TCP ping-pong 64 B: %s us one-way; iperf3 TCP: %s Mbit/s (%s MB/s)" %
           (sockperf, iperf, "%.0f" % (float(iperf) / 8) if iperf not in ("-", "") else "-"))
     print()
-frags = [4096, 8192, 16384, 32768, 49152, 65495]
-
 def model_vs_best(size):
     """The model's median, the best fixed size's median, and the model's bandwidth over
     that size's in the same repeat (paired: both ran in the same round, minutes apart at
