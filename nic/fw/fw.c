@@ -347,6 +347,8 @@ static void host_down(struct nicfw *fw)
 	for (i = 0; i < fw->nrxm; i++)
 		if (fw->rxm[i].used && !fw->rxm[i].aborted)
 			fw_rx_abort(fw, i, -ECONNRESET);
+	for (i = 0; i < fw->npeers; i++)
+		fw->peers[i].stalled = false; /* nothing of that host waits for credits now */
 	fw->post_head = fw->post_tail = 0;
 }
 
@@ -427,6 +429,19 @@ static void fw_tick(struct nicfw *fw, uint64_t now)
 		}
 		if (p->ctrl_pending && fw->ctrl_free)
 			fw_ctrl_send(fw, p, p->ctrl_pending & 0xff);
+		/*
+		 * Out of credits for a while: ask for them.  The update that would
+		 * free us may have been lost, and the receiver sends the next one
+		 * only when it frees more, which it cannot when we sent it all we
+		 * were allowed and it has given every buffer back.
+		 */
+		if (fw->cfg.flow_control && p->stalled && p->limit_valid &&
+		    now - p->stall_ns >= HELLO_NS) {
+			p->stall_ns = now;
+			fw_log(fw, HAL_LOG_DEBUG, "node %u: out of credits for %llu ms, asking",
+			       p->id, (unsigned long long)(HELLO_NS / 1000000));
+			fw_ctrl_send(fw, p, SNF_CTRL_REPLY);
+		}
 		if (p->cur != NONE && tmo && now - fw->rxm[p->cur].last_ns > tmo) {
 			/* With credits on, a sender that may send but does not is gone. */
 			int32_t room = (int32_t)(p->rx_base + p->rx_consumed + fw->grant - p->rx_expect);

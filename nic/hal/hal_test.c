@@ -23,6 +23,7 @@ struct test_frame {
 struct hal_test_wire {
 	struct hal_test *nics[TEST_NICS];
 	unsigned every, nth, count;
+	unsigned ctrl_drop;   /* control frames still to drop */
 	unsigned long dropped;
 };
 
@@ -235,6 +236,12 @@ static uint64_t wire_run(struct hal_test *t)
 		deliver(t, f, o->len);
 		return cost;
 	}
+	if (!data && t->wire && t->wire->ctrl_drop && o->len > SNF_ETH_HLEN + 1 &&
+	    f[SNF_ETH_HLEN + 1] == SNF_T_CTRL) {
+		t->wire->ctrl_drop--;
+		t->wire->dropped++;
+		return cost;
+	}
 	if (data && t->wire) {
 		struct hal_test_wire *w = t->wire;
 		w->count++;
@@ -361,6 +368,8 @@ void hal_test_wire_drop_nth(struct hal_test_wire *w, unsigned n)
 	w->nth = n;
 	w->count = 0;
 }
+
+void hal_test_wire_drop_ctrl(struct hal_test_wire *w, unsigned n) { w->ctrl_drop = n; }
 
 unsigned long hal_test_wire_dropped(const struct hal_test_wire *w) { return w->dropped; }
 

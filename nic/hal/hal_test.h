@@ -41,7 +41,9 @@ void hal_test_wire_free(struct hal_test_wire *w);
 void hal_test_wire_loss_every(struct hal_test_wire *w, unsigned k);
 /* Drop the n-th data frame from now on (1: the next one). */
 void hal_test_wire_drop_nth(struct hal_test_wire *w, unsigned n);
-/* Data frames the medium dropped on purpose. */
+/* Drop the next n control frames (hello, credits) sent on the medium. */
+void hal_test_wire_drop_ctrl(struct hal_test_wire *w, unsigned n);
+/* Frames the medium dropped on purpose. */
 unsigned long hal_test_wire_dropped(const struct hal_test_wire *w);
 
 /* @ret a HAL the caller frees with hal_test_destroy(), or NULL. */

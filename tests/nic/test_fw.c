@@ -487,6 +487,40 @@ static void test_credits(void **state)
 	fx_free(f);
 }
 
+/*
+ * Every credit update lost while the sender waits with all it may send at
+ * the receiver: nothing is left for the receiver to free, so no later update
+ * repairs it.  The sender asks again after HELLO_NS (200 ms), well before the
+ * receiver's 2-s stall timer aborts the message (-ETIMEDOUT, the bug).
+ */
+static void test_credit_update_lost(void **state)
+{
+	struct fx *f = fx_new(few_credits, 0);
+	struct node *a = &f->n[0], *b = &f->n[1];
+	struct snownic_comp rc;
+
+	fill(a->host, 100000, 5);
+	send_ok(a, 2, a->host, 100000, 5, 0, 4096); /* 25 fragments, grant 8 */
+	pump(f);
+	later(f, 30);
+	assert_int_equal(C(b, held_frames), 8);
+	/* Freeing the 8 sends 4 updates (a quarter of the grant each): all lost. */
+	hal_test_wire_drop_ctrl(f->w, 4);
+	assert_int_equal(snownic_post_recv(b->h, b->host, 100000, 1), 0);
+	pump(f);
+	later(f, 50);
+	assert_int_equal(hal_test_wire_dropped(f->w), 4);
+	assert_int_equal(C(b, frags_rx), 8); /* the sender still waits */
+	later(f, 250);
+	assert_int_equal(collect(f, b, SNOWNIC_RECEIVED, &rc, 1), 1);
+	assert_int_equal(rc.status, 0);
+	assert_int_equal(rc.nfrags, 25);
+	assert_int_equal(check_fill(b->host, 100000, 5), -1);
+	assert_int_equal(C(b, frames_lost), 0);
+	assert_int_equal(C(b, msgs_aborted), 0);
+	fx_free(f);
+}
+
 static void no_fc(struct nicfw_config *c, int idx) { c->flow_control = 0; }
 
 /* Flow control off: overflow drops and counts; what arrives is intact or flagged. */
@@ -858,6 +892,7 @@ int main(void)
 		cmocka_unit_test(test_pipeline_overlap),
 		cmocka_unit_test(test_held_until_posted),
 		cmocka_unit_test(test_credits),
+		cmocka_unit_test(test_credit_update_lost),
 		cmocka_unit_test(test_overflow_without_credits),
 		cmocka_unit_test(test_loss_detected),
 		cmocka_unit_test(test_in_order),
