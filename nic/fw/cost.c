@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <string.h>
 
 int cost_fit(const double *x, const double *t, unsigned n, double *a, double *b)
 {
@@ -151,8 +152,8 @@ uint32_t cost_frag_s(const struct snf_stage *st, unsigned nst, uint64_t n, uint3
 		     uint32_t max_frag, double s)
 {
 	uint64_t cand[2 + 2 * SNF_STAGES], f, pick = 0;
-	double t, fill, best_t = 0, best_fill = 0;
-	unsigned i, nc = 0;
+	double key[3], best[3] = { 0 };
+	unsigned i, j, nc = 0;
 
 	if (n <= min_frag)
 		return (uint32_t)n;
@@ -167,13 +168,21 @@ uint32_t cost_frag_s(const struct snf_stage *st, unsigned nst, uint64_t n, uint3
 		}
 	for (i = 0; i < nc; i++) {
 		f = cand[i] < min_frag ? min_frag : cand[i] > max_frag ? max_frag : cand[i];
-		t = cost_time_s(st, nst, n, (uint32_t)f, s);
-		fill = cost_fill_s(st, nst, n, (uint32_t)f, s);
-		/* Equal within rounding: the layout that fills the pipeline sooner. */
-		if (!pick || t < best_t * (1 - 1e-9) || (t <= best_t * (1 + 1e-9) && fill < best_fill)) {
+		/*
+		 * The busy-pipeline time; between layouts equal in it (the same
+		 * bytes through the same bottleneck line), the one that costs all
+		 * stages less (what any imperfect overlap shows), then the one
+		 * that fills the pipeline sooner.
+		 */
+		key[0] = cost_time_s(st, nst, n, (uint32_t)f, s);
+		key[1] = cost_time_s(st, nst, n, (uint32_t)f, 1);
+		key[2] = cost_fill_s(st, nst, n, (uint32_t)f, s);
+		for (j = 0; pick && j < 3; j++)
+			if (key[j] < best[j] * (1 - 1e-9) || key[j] > best[j] * (1 + 1e-9))
+				break;
+		if (!pick || (j < 3 && key[j] < best[j])) {
 			pick = f;
-			best_t = t;
-			best_fill = fill;
+			memcpy(best, key, sizeof(best));
 		}
 	}
 	return (uint32_t)(pick < n ? pick : n);

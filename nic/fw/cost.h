@@ -10,8 +10,10 @@
  * first fragment of a burst also fills the pipeline (sum_i t_i - C): [Tie99]
  * minimises the two together, f* = sqrt(n a_B / sum_{i != B} b_i); measured
  * on the emulated NIC, streams of messages follow the busy-pipeline cost (the
- * fill is paid once per burst, not per message), so the model minimises that
- * and uses the fill only to choose between layouts that cost the same.
+ * fill is paid once per burst, not per message), so the model minimises that.
+ * Between layouts that cost the same there (the same bytes through the same
+ * bottleneck line) it takes the one that costs all stages less (s = 1), then
+ * the one with the smaller fill.
  */
 #ifndef SNOW_NIC_COST_H
 #define SNOW_NIC_COST_H
@@ -55,10 +57,11 @@ double cost_fill_s(const struct snf_stage *st, unsigned nst, uint64_t n, uint32_
 /*
  * The fragment size for an n-byte message, in [min_frag, max_frag]: the
  * cheapest of a few layouts (the largest fragments with the remainder last,
- * the fewest fragments evened out, and the same at each stage's small_max),
- * ties to the smaller fill.  A fragment within one stage's line costs its
+ * the fewest fragments evened out, and the same at each stage's small_max).
+ * A fragment within one stage's line costs its
  * a once more per fragment, so within a line fewer fragments are cheaper and
- * only those layouts can win.  @ret the size; n itself when n <= min_frag.
+ * only those layouts can win.  Ties as above.  @ret the size; n itself when
+ * n <= min_frag.
  */
 uint32_t cost_frag(const struct snf_stage *st, unsigned nst, uint64_t n, uint32_t min_frag,
 		   uint32_t max_frag);

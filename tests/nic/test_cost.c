@@ -156,6 +156,19 @@ static void test_steps(void **state)
 		    cost_time(step, SNF_STAGES, 65536, 32768));
 	for (i = 0; i < 4; i++)
 		assert_int_equal(cost_frag(step, SNF_STAGES, sizes[i], 1024, 65495), 65495);
+	/*
+	 * The wire the bottleneck and a straight line (as one calibration found
+	 * it): 65495 + 41 and 2 x 32768 cost the same there; the receive DMA's
+	 * step decides (one hand-off instead of two).
+	 */
+	{
+		struct snf_stage line[SNF_STAGES];
+
+		memcpy(line, step, sizeof(line));
+		line[1] = (struct snf_stage){ .name = "wire", .a_ns = 4140, .b_ns = 0.2 };
+		for (i = 0; i < 4; i++)
+			assert_int_equal(cost_frag(line, SNF_STAGES, sizes[i], 1024, 65495), 65495);
+	}
 	/* With the large hand-off dear enough, 16 KiB inline fragments beat 64 KiB ones. */
 	{
 		struct snf_stage dear[SNF_STAGES];
