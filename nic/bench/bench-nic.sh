@@ -223,6 +223,9 @@ if main:
         print("%-5s vs TCP: latency %.2fx as fast, bandwidth %.2fx at 64 KiB, %.2fx at 4 MiB" % (label, r[0], r[1], r[2]))
 for size in (65536, 262144, 1048576, 4194304) if reps else ():
     m, bw, f, pr = model_vs_best(size)
-    print("model at %7d B: fragment %5d, %7.1f MB/s; best fixed %5d, %7.1f MB/s; model/best %.2f, paired %.2f" %
-          (size, med("frag-0", size, 2)[0], m[0], f, bw, m[0] / bw if bw else 0, pr[0]))
+    mf = int(med("frag-0", size, 2)[0])
+    same = med("frag-%d" % mf, size, 1)[0] if mf in frags else 0
+    print("model at %7d B: fragment %5d, %7.1f MB/s; best fixed %5d, %7.1f MB/s; model/best %.2f, paired %.2f%s" %
+          (size, mf, m[0], f, bw, m[0] / bw if bw else 0, pr[0],
+           "; the same fixed size %.1f MB/s (%.2f)" % (same, m[0] / same) if same else ""))
 EOF
