@@ -59,6 +59,8 @@ PARTS=${PARTS:-main sweep}
 SWEEP_REPS=${SWEEP_REPS:-2}
 case " $PARTS " in *" main "*) VARIANTS="pipe sf tcp rtc rtcs" ;; *) VARIANTS="" ;; esac
 case " $PARTS " in *" sweep "*) ;; *) SWEEP_REPS=0 ;; esac
+# $VARIANTS and $FRAGS are lists: split on purpose below.
+# shellcheck disable=SC2086
 for ((r = 0; r < ROUNDS; r++)); do
 	echo "round $((r + 1))/$ROUNDS: $(nic_order $r $VARIANTS | tr '\n' ' ')sweep x$SWEEP_REPS (load $(cut -d' ' -f1 /proc/loadavg))"
 	for v in $(nic_order $r $VARIANTS); do
