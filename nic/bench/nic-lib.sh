@@ -15,7 +15,7 @@
 #                          ENVS is VAR=VALUE words for both benches; PIN=CPU among
 #                          them runs both on that one CPU (taskset), PIN=A,B the
 #                          client on CPU A and the server on CPU B
-#   nic_order R ITEMS...   ITEMS rotated by R, reversed on odd R (each runs early and late)
+#   nic_order R ITEMS...   ITEMS rotated by R/2, reversed on odd R (each runs early and late)
 #   nic_spawn CMD...       run CMD in the background, killed on exit; sets SPAWNED
 # Callers set BIN and may set TCP_PORT (5301) and BENCH_OPTS, given to both ends of
 # every pair; by default each pair sleeps 300 ms after start-up and makes 2000
@@ -129,13 +129,18 @@ nic_pair() {
 	wait "$spid"
 }
 
+# Rounds 2m and 2m+1 run the same rotation (by m) forwards and backwards: an item's two
+# positions add up to n-1 and every pair of items swaps order, so none runs first (or
+# right after another) more often.  (Rotating by r and reversing every other round kept
+# the item at position 0 first in both rounds of a pair: with two items, always the same.)
 nic_order() {
-	local r=$1 n i k
+	local r=$1 n i k q
 	shift
 	n=$#
+	q=$((r / 2))
 	local items=("$@")
 	for ((k = 0; k < n; k++)); do
-		if ((r % 2)); then i=$(((n - 1 - k + r) % n)); else i=$(((k + r) % n)); fi
+		if ((r % 2)); then i=$(((n - 1 - k + q) % n)); else i=$(((k + q) % n)); fi
 		echo "${items[$i]}"
 	done
 }

@@ -200,10 +200,13 @@ static json_t *snic_status(struct snic_state *st)
 	SNF_COUNTERS(CNT_JSON)
 #undef CNT_JSON
 	for (i = 0; i < SNF_STAGES; i++)
-		json_array_append_new(stages, json_pack("{s:s, s:f, s:f, s:f}", "name",
+		json_array_append_new(stages, json_pack("{s:s, s:f, s:f, s:f, s:i, s:f, s:f}", "name",
 							ctl->stages[i].name, "a_ns", ctl->stages[i].a_ns,
 							"b_ns_per_byte", ctl->stages[i].b_ns, "mb_s",
-							ctl->stages[i].mbps));
+							ctl->stages[i].mbps, "small_max",
+							(int)ctl->stages[i].small_max, "a_small_ns",
+							ctl->stages[i].a_small_ns, "b_small_ns_per_byte",
+							ctl->stages[i].b_small_ns));
 	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		snprintf(key, sizeof(key), "%u", sizes[i]);
 		json_object_set_new(frag, key, json_integer(nicfw_frag_for(st->fw, sizes[i])));
@@ -761,10 +764,20 @@ int main(int argc, char **argv)
 		log_info("node %u on %s: MTU %u, %u send / %u receive buffers, credits %u%s, threshold %u",
 			 c->node_id, st.o.iface, c->mtu, c->tx_slots, c->rx_slots, c->credits,
 			 c->flow_control ? "" : " (flow control off)", c->threshold);
-		for (i = 0; i < SNF_STAGES; i++)
-			log_info("stage %-12s a %8.0f ns  b %.4f ns/B  alone %7.0f MB/s",
-				 c->stages[i].name, c->stages[i].a_ns, c->stages[i].b_ns,
-				 c->stages[i].mbps);
+		for (i = 0; i < SNF_STAGES; i++) {
+			const struct snf_stage *sg = &c->stages[i];
+
+			if (!sg->a_ns && !sg->b_ns)
+				log_info("stage %-12s not in the pipeline (the wire engine gathers)",
+					 sg->name);
+			else if (sg->small_max)
+				log_info("stage %-12s a %8.0f ns  b %.4f ns/B  alone %7.0f MB/s; up to %u B: "
+					 "a %.0f ns  b %.4f ns/B", sg->name, sg->a_ns, sg->b_ns, sg->mbps,
+					 sg->small_max, sg->a_small_ns, sg->b_small_ns);
+			else
+				log_info("stage %-12s a %8.0f ns  b %.4f ns/B  alone %7.0f MB/s",
+					 sg->name, sg->a_ns, sg->b_ns, sg->mbps);
+		}
 		log_info("sending stages overlap: serial %u/1000 (0: a perfect pipeline)", c->serial_pm);
 	}
 	rc = selfpipe_open(&st.sig, snic_signals, 2, SELFPIPE_RESTART);

@@ -23,8 +23,11 @@
 #include <stdint.h>
 
 #define SNF_MAGIC 0x534e4f57u /* "SNOW" */
-/* 2: nic_idle may ask for the kick eventfd (SNF_IDLE_KICK), passed at attach. */
-#define SNF_ABI_VERSION 2u
+/*
+ * 2: nic_idle may ask for the kick eventfd (SNF_IDLE_KICK), passed at attach.
+ * 3: a cost-model stage has a second piece for small fragments (snf_stage).
+ */
+#define SNF_ABI_VERSION 3u
 
 /* Largest message sent by programmed I/O (inline in the descriptor). */
 #define SNF_INLINE_MAX 1024u
@@ -120,12 +123,22 @@ struct snf_counters {
 #undef SNF_COUNTER_FIELD
 };
 
-/* One stage of the linear cost model: t(ns) = a + b * bytes. */
+/*
+ * One stage of the cost model: t(ns) = a + b * bytes per fragment, and for
+ * fragments up to small_max bytes (when nonzero) a_small + b_small * bytes:
+ * an engine may take small jobs another way (the emulated NIC's CPU does
+ * them itself, without a thread hand-off), which one line does not fit.
+ * A stage with a = b = 0 is not in the pipeline (host DMA when the wire
+ * engine gathers the payload from host memory itself).
+ */
 struct snf_stage {
 	char name[16];
 	double a_ns;
 	double b_ns;     /* per byte */
 	double mbps;     /* measured alone at the largest fragment, MB/s */
+	double a_small_ns, b_small_ns;
+	uint32_t small_max; /* 0: one line for every size */
+	uint32_t pad;
 };
 #define SNF_STAGES 4
 

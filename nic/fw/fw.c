@@ -99,13 +99,26 @@ int nicfw_config_check(const struct nicfw_config *c, char *err, size_t errlen)
 		snprintf(err, errlen, "epoch: must not be 0");
 		return -EINVAL;
 	}
-	if (!c->calibrate)
-		for (i = 0; i < SNF_STAGES; i++)
-			if (c->stages[i].b_ns <= 0 || c->stages[i].a_ns < 0) {
-				snprintf(err, errlen, "stage %u: a %.1f b %.4f, want a >= 0, b > 0",
-					 i, c->stages[i].a_ns, c->stages[i].b_ns);
+	if (!c->calibrate) {
+		unsigned in = 0;
+
+		for (i = 0; i < SNF_STAGES; i++) {
+			const struct snf_stage *st = &c->stages[i];
+
+			/* a = b = 0: a stage not in the pipeline (cost.h). */
+			if ((st->b_ns <= 0 && (st->a_ns || st->b_ns)) || st->a_ns < 0 ||
+			    st->a_small_ns < 0 || st->b_small_ns < 0) {
+				snprintf(err, errlen, "stage %u: a %.1f b %.4f, want a >= 0, b > 0 "
+					 "(or both 0)", i, st->a_ns, st->b_ns);
 				return -EINVAL;
 			}
+			in += st->b_ns > 0;
+		}
+		if (!in) {
+			snprintf(err, errlen, "stages: none in the pipeline (every a and b is 0)");
+			return -EINVAL;
+		}
+	}
 	return 0;
 }
 
@@ -334,6 +347,8 @@ static void host_down(struct nicfw *fw)
 	for (i = 0; i < fw->nrxm; i++)
 		if (fw->rxm[i].used && !fw->rxm[i].aborted)
 			fw_rx_abort(fw, i, -ECONNRESET);
+	for (i = 0; i < fw->npeers; i++)
+		fw->peers[i].stalled = false; /* nothing of that host waits for credits now */
 	fw->post_head = fw->post_tail = 0;
 }
 
@@ -414,6 +429,19 @@ static void fw_tick(struct nicfw *fw, uint64_t now)
 		}
 		if (p->ctrl_pending && fw->ctrl_free)
 			fw_ctrl_send(fw, p, p->ctrl_pending & 0xff);
+		/*
+		 * Out of credits for a while: ask for them.  The update that would
+		 * free us may have been lost, and the receiver sends the next one
+		 * only when it frees more, which it cannot when we sent it all we
+		 * were allowed and it has given every buffer back.
+		 */
+		if (fw->cfg.flow_control && p->stalled && p->limit_valid &&
+		    now - p->stall_ns >= HELLO_NS) {
+			p->stall_ns = now;
+			fw_log(fw, HAL_LOG_DEBUG, "node %u: out of credits for %llu ms, asking",
+			       p->id, (unsigned long long)(HELLO_NS / 1000000));
+			fw_ctrl_send(fw, p, SNF_CTRL_REPLY);
+		}
 		if (p->cur != NONE && tmo && now - fw->rxm[p->cur].last_ns > tmo) {
 			/* With credits on, a sender that may send but does not is gone. */
 			int32_t room = (int32_t)(p->rx_base + p->rx_consumed + fw->grant - p->rx_expect);

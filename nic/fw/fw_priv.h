@@ -85,7 +85,8 @@ struct fw_peer {
 	uint32_t tx_seq, tx_msg_id;
 	uint32_t limit;    /* may send seq < limit */
 	bool limit_valid;
-	bool stalled;
+	bool stalled;      /* a message waits for credits */
+	uint64_t stall_ns; /* since then, or since we last asked for them */
 	/* from the peer */
 	bool rx_known;
 	uint32_t rx_epoch, rx_expect, rx_base, rx_consumed, rx_adv;

@@ -191,6 +191,7 @@ static int tx_issue(struct nicfw *fw, struct fw_txmsg *m)
 	if (fw->cfg.flow_control && fw_peer_credits(p) < (int32_t)need) {
 		if (!p->stalled) {
 			p->stalled = true;
+			p->stall_ns = fw->hal->ops->now_ns(fw->hal);
 			CNT_ADD(fw, stalls_credit, 1);
 		}
 		return 0;

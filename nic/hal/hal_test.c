@@ -23,6 +23,7 @@ struct test_frame {
 struct hal_test_wire {
 	struct hal_test *nics[TEST_NICS];
 	unsigned every, nth, count;
+	unsigned ctrl_drop;   /* control frames still to drop */
 	unsigned long dropped;
 };
 
@@ -148,7 +149,7 @@ static uint64_t dma_run(struct hal_test *t)
 		memcpy(h + o->host_off, t->mem + o->nic_off, o->len);
 	trace(t, o->dir == HAL_DMA_TO_NIC ? 'D' : 'H');
 	ev_push(t, HAL_EV_DMA_DONE, o->cookie, 0, 0);
-	return (uint64_t)(t->p.dma_a + t->p.dma_b * o->len);
+	return (uint64_t)((o->len <= t->p.small ? t->p.a_small : t->p.dma_a) + t->p.dma_b * o->len);
 }
 
 static void deliver(struct hal_test *to, const uint8_t *frame, uint32_t len)
@@ -211,7 +212,8 @@ static uint64_t wire_run(struct hal_test *t)
 	struct op *o = &t->wireq[t->wire_head++ % EVQ];
 	const uint8_t *f = t->mem + o->nic_off;
 	struct hal_test *to = NULL;
-	uint64_t cost = (uint64_t)(t->p.wire_a + t->p.wire_b * o->len);
+	uint64_t cost = (uint64_t)((o->len <= t->p.small ? t->p.a_small : t->p.wire_a) +
+				   t->p.wire_b * o->len);
 	int data = o->len > SNF_ETH_HLEN + 1 && f[SNF_ETH_HLEN + 1] == SNF_T_DATA;
 	unsigned i;
 
@@ -232,6 +234,12 @@ static uint64_t wire_run(struct hal_test *t)
 	ev_push(t, HAL_EV_TX_DONE, o->cookie, 0, 0);
 	if (o->flags & HAL_TX_LOOPBACK) {
 		deliver(t, f, o->len);
+		return cost;
+	}
+	if (!data && t->wire && t->wire->ctrl_drop && o->len > SNF_ETH_HLEN + 1 &&
+	    f[SNF_ETH_HLEN + 1] == SNF_T_CTRL) {
+		t->wire->ctrl_drop--;
+		t->wire->dropped++;
 		return cost;
 	}
 	if (data && t->wire) {
@@ -360,6 +368,8 @@ void hal_test_wire_drop_nth(struct hal_test_wire *w, unsigned n)
 	w->nth = n;
 	w->count = 0;
 }
+
+void hal_test_wire_drop_ctrl(struct hal_test_wire *w, unsigned n) { w->ctrl_drop = n; }
 
 unsigned long hal_test_wire_dropped(const struct hal_test_wire *w) { return w->dropped; }
 

@@ -24,6 +24,13 @@ struct hal_test_params {
 	uint32_t mtu;
 	double dma_a, dma_b;   /* ns, ns per byte */
 	double wire_a, wire_b;
+	/*
+	 * Jobs (DMA, or a whole frame on the wire) up to small bytes cost
+	 * a_small instead of dma_a / wire_a (0: no such step), as the emulated
+	 * NIC's CPU takes small jobs itself without a thread hand-off.
+	 */
+	uint32_t small;
+	double a_small;
 	int tx_gather; /* 1: offer wire_send_host (payload read from the host while sent) */
 };
 
@@ -34,7 +41,9 @@ void hal_test_wire_free(struct hal_test_wire *w);
 void hal_test_wire_loss_every(struct hal_test_wire *w, unsigned k);
 /* Drop the n-th data frame from now on (1: the next one). */
 void hal_test_wire_drop_nth(struct hal_test_wire *w, unsigned n);
-/* Data frames the medium dropped on purpose. */
+/* Drop the next n control frames (hello, credits) sent on the medium. */
+void hal_test_wire_drop_ctrl(struct hal_test_wire *w, unsigned n);
+/* Frames the medium dropped on purpose. */
 unsigned long hal_test_wire_dropped(const struct hal_test_wire *w);
 
 /* @ret a HAL the caller frees with hal_test_destroy(), or NULL. */

@@ -51,6 +51,8 @@ static const struct hal_test_params base_params = {
 
 /* 1: the test HAL offers wire_send_host (payloads leave from host memory). */
 static int fx_gather;
+/* 1: the test HAL's engines take jobs up to ~4 KiB cheaper (hal_test_params.small). */
+static int small_jobs;
 
 static int gather_on(void **state)
 {
@@ -91,6 +93,11 @@ static struct fx *fx_new(tweak_fn tweak, size_t rx_nicmem)
 		p.mac[0] = 2;
 		p.mac[5] = (uint8_t)(i + 1);
 		p.tx_gather = fx_gather;
+		if (small_jobs) {
+			/* Up to a 4096-byte payload with its 54-byte header on the wire. */
+			p.small = 4200;
+			p.a_small = 100;
+		}
 		if (i == 1 && rx_nicmem)
 			p.nicmem = rx_nicmem;
 		nd->hal = hal_test_create(&p, f->w);
@@ -232,6 +239,55 @@ static void test_calibration(void **state)
 	assert_int_equal(nicfw_frag_for(f->n[0].fw, 20000), 6720);
 	/* Under the 1 KiB floor a message is one fragment. */
 	assert_int_equal(nicfw_frag_for(f->n[0].fw, 1000), 1000);
+	fx_free(f);
+}
+
+static void roundtrip(struct fx *f, uint32_t len, unsigned flags, uint32_t seed);
+
+/* Gathering: the sender's host DMA leaves the model; the other stages are as before. */
+static void test_calibration_gather(void **state)
+{
+	struct fx *f = fx_new(NULL, 0);
+	struct snownic_info info;
+	unsigned i;
+
+	snownic_info(f->n[0].h, &info);
+	assert_string_equal(info.stages[0].name, "host-dma-tx");
+	assert_true(info.stages[0].a_ns == 0 && info.stages[0].b_ns == 0);
+	if (info.stages[1].a_ns < 5000 || info.stages[1].a_ns > 5020)
+		fail_msg("wire fit a=%.1f, want 5010.8", info.stages[1].a_ns);
+	for (i = 0; i < SNF_STAGES; i++)
+		assert_int_equal(info.stages[i].small_max, 0); /* straight lines: no step */
+	/* The wire is the bottleneck: the fewest fragments, evened out, as before. */
+	assert_int_equal(nicfw_frag_for(f->n[0].fw, 1u << 20), 8896);
+	fx_free(f);
+}
+
+/* Engines that take small jobs cheaper: calibration finds the step, the model uses it. */
+
+static void test_calibration_steps(void **state)
+{
+	struct fx *f;
+	struct snownic_info info;
+	unsigned i;
+
+	small_jobs = 1;
+	f = fx_new(NULL, 0);
+	small_jobs = 0;
+	snownic_info(f->n[0].h, &info);
+	for (i = 0; i < 2; i++)
+		if (info.stages[i].small_max != 4096 || info.stages[i].a_small_ns > 200 ||
+		    info.stages[i].a_ns < 1900)
+			fail_msg("%s: small_max %u a_small %.1f a %.1f, want 4096, ~100, >= 2000",
+				 info.stages[i].name, info.stages[i].small_max,
+				 info.stages[i].a_small_ns, info.stages[i].a_ns);
+	/*
+	 * 20000 B: 5 fragments of 4032 that each cost ~100 ns a piece beat 3 of
+	 * 6720 at ~5000 (the small line), and 1 MiB goes in 4096-byte ones.
+	 */
+	assert_int_equal(nicfw_frag_for(f->n[0].fw, 20000), 4032);
+	assert_int_equal(nicfw_frag_for(f->n[0].fw, 1u << 20), 4096);
+	roundtrip(f, 20000, 0, 7);
 	fx_free(f);
 }
 
@@ -428,6 +484,40 @@ static void test_credits(void **state)
 	assert_int_equal(check_fill(b->host, 100000, 9), -1);
 	assert_int_equal(C(b, frags_rx), 25);
 	assert_int_equal(C(b, frames_lost), 0);
+	fx_free(f);
+}
+
+/*
+ * Every credit update lost while the sender waits with all it may send at
+ * the receiver: nothing is left for the receiver to free, so no later update
+ * repairs it.  The sender asks again after HELLO_NS (200 ms), well before the
+ * receiver's 2-s stall timer aborts the message (-ETIMEDOUT, the bug).
+ */
+static void test_credit_update_lost(void **state)
+{
+	struct fx *f = fx_new(few_credits, 0);
+	struct node *a = &f->n[0], *b = &f->n[1];
+	struct snownic_comp rc;
+
+	fill(a->host, 100000, 5);
+	send_ok(a, 2, a->host, 100000, 5, 0, 4096); /* 25 fragments, grant 8 */
+	pump(f);
+	later(f, 30);
+	assert_int_equal(C(b, held_frames), 8);
+	/* Freeing the 8 sends 4 updates (a quarter of the grant each): all lost. */
+	hal_test_wire_drop_ctrl(f->w, 4);
+	assert_int_equal(snownic_post_recv(b->h, b->host, 100000, 1), 0);
+	pump(f);
+	later(f, 50);
+	assert_int_equal(hal_test_wire_dropped(f->w), 4);
+	assert_int_equal(C(b, frags_rx), 8); /* the sender still waits */
+	later(f, 250);
+	assert_int_equal(collect(f, b, SNOWNIC_RECEIVED, &rc, 1), 1);
+	assert_int_equal(rc.status, 0);
+	assert_int_equal(rc.nfrags, 25);
+	assert_int_equal(check_fill(b->host, 100000, 5), -1);
+	assert_int_equal(C(b, frames_lost), 0);
+	assert_int_equal(C(b, msgs_aborted), 0);
 	fx_free(f);
 }
 
@@ -761,7 +851,8 @@ static void test_config_check(void **state)
 	BAD(c.min_frag = 10, "min-frag");
 	BAD(c.fixed_frag = 10, "frag");
 	BAD(c.epoch = 0, "epoch");
-	BAD((c.calibrate = 0, c.stages[1].b_ns = 0), "stage");
+	BAD((c.calibrate = 0, c.stages[1].a_ns = 100, c.stages[1].b_ns = 0), "stage");
+	BAD((c.calibrate = 0, memset(c.stages, 0, sizeof(c.stages))), "none in the pipeline");
 #undef BAD
 }
 
@@ -801,6 +892,7 @@ int main(void)
 		cmocka_unit_test(test_pipeline_overlap),
 		cmocka_unit_test(test_held_until_posted),
 		cmocka_unit_test(test_credits),
+		cmocka_unit_test(test_credit_update_lost),
 		cmocka_unit_test(test_overflow_without_credits),
 		cmocka_unit_test(test_loss_detected),
 		cmocka_unit_test(test_in_order),
@@ -813,6 +905,8 @@ int main(void)
 		cmocka_unit_test(test_create_refuses),
 		/* The same with payloads gathered from host memory by the wire engine. */
 		cmocka_unit_test_setup_teardown(test_gather_no_staging, gather_on, gather_off),
+		cmocka_unit_test_setup_teardown(test_calibration_gather, gather_on, gather_off),
+		cmocka_unit_test(test_calibration_steps),
 		cmocka_unit_test_setup_teardown(test_every_size, gather_on, gather_off),
 		cmocka_unit_test_setup_teardown(test_credits, gather_on, gather_off),
 		cmocka_unit_test_setup_teardown(test_overflow_without_credits, gather_on, gather_off),
