@@ -354,8 +354,17 @@ static void chan_publish_report(struct snowd *sd, const struct inv_node *n, stru
 		return;
 	/* Values and watermarks always; the rest only in the report that brought them. */
 	upd = json_object();
-	if (upd) {
+	if (upd && stream_node_whole(&sd->stream, n->name)) {
 		nodes_report_json(upd, rt, REPORT_VALUES | REPORT_WATERMARKS);
+	} else if (upd) {
+		/* Only what some client's filter takes (an overview: a few gauges a node). */
+		json_object_set_new(upd, "values", report_values_json_if(&rt->rep, stream_value_wanted,
+									 &sd->stream));
+		json_object_set_new(upd, "watermarks",
+				    report_watermarks_json_if(&rt->rep, stream_value_wanted,
+							      &sd->stream));
+	}
+	if (upd) {
 		json_object_set_new(upd, "last_seen", json_integer(rt->last_seen));
 		json_object_set_new(upd, "seq", json_integer((json_int_t)rt->seq));
 		nodes_report_json(upd, rt, parts & (REPORT_THRESHOLDS | REPORT_DEVICES));

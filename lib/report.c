@@ -404,13 +404,19 @@ const struct report_num *report_value(const struct report_state *s, const char *
 
 json_t *report_values_json(const struct report_state *s)
 {
+	return report_values_json_if(s, NULL, NULL);
+}
+
+json_t *report_values_json_if(const struct report_state *s, report_want_fn *want, void *ctx)
+{
 	json_t *o;
 	size_t i;
 
 	if (!(s->has & REPORT_VALUES) || !(o = json_object()))
 		return NULL;
 	for (i = 0; i < s->nvalues; i++)
-		if (json_object_set_new(o, s->values[i].name, report_num_json(&s->values[i], 0)))
+		if ((!want || want(ctx, s->values[i].name)) &&
+		    json_object_set_new(o, s->values[i].name, report_num_json(&s->values[i], 0)))
 			goto err;
 	return o;
 err:
@@ -420,6 +426,11 @@ err:
 
 json_t *report_watermarks_json(const struct report_state *s)
 {
+	return report_watermarks_json_if(s, NULL, NULL);
+}
+
+json_t *report_watermarks_json_if(const struct report_state *s, report_want_fn *want, void *ctx)
+{
 	json_t *o;
 	size_t i;
 
@@ -427,6 +438,8 @@ json_t *report_watermarks_json(const struct report_state *s)
 		return NULL;
 	for (i = 0; i < s->nwm; i++) {
 		const struct report_num *x = &s->wm[i];
+		if (want && !want(ctx, x->name))
+			continue;
 		if (json_object_set_new(o, x->name,
 					json_pack("[o, o]", report_num_json(x, 0),
 						  report_num_json(x, 1))))

@@ -113,6 +113,10 @@ const struct report_num *report_value(const struct report_state *s, const char *
  */
 json_t *report_values_json(const struct report_state *s);
 json_t *report_watermarks_json(const struct report_state *s);
+/* The same two with only the names want(ctx, name) says yes to (want NULL: all). */
+typedef int report_want_fn(void *ctx, const char *name);
+json_t *report_values_json_if(const struct report_state *s, report_want_fn *want, void *ctx);
+json_t *report_watermarks_json_if(const struct report_state *s, report_want_fn *want, void *ctx);
 json_t *report_thresholds_json(const struct report_state *s);
 json_t *report_devices_json(const struct report_state *s);
 
