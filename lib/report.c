@@ -240,10 +240,33 @@ static int report_thr_dev(json_t *body, struct report_state *s, char *err, size_
 	return 0;
 }
 
-/* Check a report's events and results before anything is stored. */
-int report_check(json_t *body, struct report_state *out, char *err, size_t errlen)
+int report_check_results(json_t *results, char *err, size_t errlen)
 {
-	json_t *events = json_object_get(body, "events"), *results = json_object_get(body, "results");
+	json_t *e;
+	size_t i;
+
+	if (results && (!json_is_array(results) || json_array_size(results) > REPORT_MAX_EVENTS)) {
+		snprintf(err, errlen, "results: must be an array of at most %d results", REPORT_MAX_EVENTS);
+		return -EINVAL;
+	}
+	json_array_foreach(results, i, e) {
+		json_int_t id;
+		const char *msg_s;
+		char msg[200];
+		if (!json_is_object(e) || jsonh_get_int(e, "id", 1, 1, INT64_MAX, &id, msg, sizeof(msg)) ||
+		    !json_is_boolean(json_object_get(e, "ok")) ||
+		    jsonh_get_str(e, "error", 0, 1024, &msg_s, msg, sizeof(msg))) {
+			snprintf(err, errlen, "results[%zu]: %s", i,
+				 !json_is_object(e) ? "must be an object" :
+				 !json_is_boolean(json_object_get(e, "ok")) ? "ok: must be true or false" : msg);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+int report_check_events(json_t *events, char *err, size_t errlen)
+{
 	json_t *e;
 	size_t i;
 
@@ -283,23 +306,16 @@ int report_check(json_t *body, struct report_state *out, char *err, size_t errle
 		if (!attrs)
 			json_object_set_new(e, "attrs", json_object());
 	}
-	if (results && (!json_is_array(results) || json_array_size(results) > REPORT_MAX_EVENTS)) {
-		snprintf(err, errlen, "results: must be an array of at most %d results", REPORT_MAX_EVENTS);
+	return 0;
+}
+
+/* Check a report's events and results before anything is stored. */
+int report_check(json_t *body, struct report_state *out, char *err, size_t errlen)
+{
+	if (report_check_events(json_object_get(body, "events"), err, errlen))
 		return -EINVAL;
-	}
-	json_array_foreach(results, i, e) {
-		json_int_t id;
-		const char *msg_s;
-		char msg[200];
-		if (!json_is_object(e) || jsonh_get_int(e, "id", 1, 1, INT64_MAX, &id, msg, sizeof(msg)) ||
-		    !json_is_boolean(json_object_get(e, "ok")) ||
-		    jsonh_get_str(e, "error", 0, 1024, &msg_s, msg, sizeof(msg))) {
-			snprintf(err, errlen, "results[%zu]: %s", i,
-				 !json_is_object(e) ? "must be an object" :
-				 !json_is_boolean(json_object_get(e, "ok")) ? "ok: must be true or false" : msg);
-			return -EINVAL;
-		}
-	}
+	if (report_check_results(json_object_get(body, "results"), err, errlen))
+		return -EINVAL;
 #define CHECK_TYPE(key, test, what)                                                                \
 	do {                                                                                       \
 		json_t *x_ = json_object_get(body, key);                                           \
