@@ -117,6 +117,21 @@ const struct instr_def *report_schema_find(const struct report_schema *s, const 
 	return report_lookup(s->def, s->n, sizeof(*s->def), s->by_name, name);
 }
 
+int report_schema_same(const struct report_schema *a, const struct report_schema *b)
+{
+	size_t i;
+
+	if (a->n != b->n)
+		return 0;
+	for (i = 0; i < a->n; i++) {
+		const struct instr_def *x = &a->def[i], *y = &b->def[i];
+		if (x->kind != y->kind || !x->resettable != !y->resettable || strcmp(x->name, y->name) ||
+		    strcmp(x->oid, y->oid) || strcmp(x->unit, y->unit) || strcmp(x->desc, y->desc))
+			return 0;
+	}
+	return 1;
+}
+
 json_t *report_schema_json(const struct report_schema *s)
 {
 	json_t *a = json_array();

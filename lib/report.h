@@ -126,6 +126,8 @@ const struct report_num *report_value(const struct report_state *s, const char *
  * [threshold], [device].  @ret a new reference, or NULL when s lacks the
  * part (or out of memory).
  */
+/* Whether a and b describe the same values, as report_schema_json() would write them. */
+int report_schema_same(const struct report_schema *a, const struct report_schema *b);
 json_t *report_values_json(const struct report_state *s);
 json_t *report_watermarks_json(const struct report_state *s);
 /* The same two with only the names want(ctx, name) says yes to (want NULL: all). */
