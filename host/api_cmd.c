@@ -75,9 +75,8 @@ static int api_cmd_targets(struct snowd *sd, json_t *names, int64_t **ids, char 
 
 /* Queue op for every node of ids in one transaction; ids[i] becomes command i's id.  @ret 0 or -EIO. */
 static int api_cmd_queue(struct snowd *sd, int64_t *ids, size_t n, const char *op, json_t *args,
-			 int64_t *cmd_ids)
+			 int64_t now, int64_t *cmd_ids)
 {
-	int64_t now = (int64_t)time(NULL);
 	size_t i;
 
 	if (inv_exec(&sd->inv, "BEGIN IMMEDIATE"))
@@ -146,6 +145,7 @@ enum MHD_Result api_commands_bulk(struct http_ctx *h)
 	json_t *body, *args, *names, *out = NULL;
 	int64_t *ids = NULL, *cmd_ids = NULL;
 	const char *op;
+	int64_t now = (int64_t)time(NULL);
 	char err[256];
 	size_t i, n;
 	int rc;
@@ -190,7 +190,7 @@ enum MHD_Result api_commands_bulk(struct http_ctx *h)
 	}
 	cmd_ids = calloc(n, sizeof(*cmd_ids));
 	out = json_array();
-	if (!cmd_ids || !out || api_cmd_queue(sd, ids, n, op, args, cmd_ids)) {
+	if (!cmd_ids || !out || api_cmd_queue(sd, ids, n, op, args, now, cmd_ids)) {
 		free(ids);
 		free(cmd_ids);
 		json_decref(out);
@@ -203,9 +203,13 @@ enum MHD_Result api_commands_bulk(struct http_ctx *h)
 	for (i = 0; i < n; i++)
 		nodes_cmd_queued(sd, ids[i]);
 	for (i = 0; i < n; i++) {
-		json_t *c = sd->stream.clients ? inv_cmd_get(&sd->inv, cmd_ids[i]) : NULL;
-		if (c)
-			stream_publish(&sd->stream, "command", c);
+		/* As inv_cmd_get() would read it back, without reading 10 000 rows back. */
+		if (sd->stream.clients)
+			stream_publish(&sd->stream, "command",
+				       json_pack("{s:I, s:O, s:s, s:O, s:s, s:I}", "id",
+						 (json_int_t)cmd_ids[i], "node", json_array_get(names, i),
+						 "op", op, "args", args, "state", "queued", "created",
+						 (json_int_t)now));
 		json_array_append_new(out, json_pack("{s:I, s:O, s:s, s:s}", "id",
 						     (json_int_t)cmd_ids[i], "node",
 						     json_array_get(names, i), "op", op, "state",

@@ -354,8 +354,17 @@ static void chan_publish_report(struct snowd *sd, const struct inv_node *n, stru
 		return;
 	/* Values and watermarks always; the rest only in the report that brought them. */
 	upd = json_object();
-	if (upd) {
+	if (upd && stream_node_whole(&sd->stream, n->name)) {
 		nodes_report_json(upd, rt, REPORT_VALUES | REPORT_WATERMARKS);
+	} else if (upd) {
+		/* Only what some client's filter takes (an overview: a few gauges a node). */
+		json_object_set_new(upd, "values", report_values_json_if(&rt->rep, stream_value_wanted,
+									 &sd->stream));
+		json_object_set_new(upd, "watermarks",
+				    report_watermarks_json_if(&rt->rep, stream_value_wanted,
+							      &sd->stream));
+	}
+	if (upd) {
 		json_object_set_new(upd, "last_seen", json_integer(rt->last_seen));
 		json_object_set_new(upd, "seq", json_integer((json_int_t)rt->seq));
 		nodes_report_json(upd, rt, parts & (REPORT_THRESHOLDS | REPORT_DEVICES));
@@ -409,8 +418,9 @@ static struct node_rt *chan_report_node(struct http_ctx *h, const struct inv_nod
 /*
  * A report, checked into rep (taken) with its envelope: stored, kept and
  * answered.  body is the JSON tree when the report came through jansson
- * (events, results, thresholds, devices, a schema), NULL for the steady
- * report that report_fast() read.
+ * (thresholds, devices, a schema), only its events and results for a
+ * report that report_fast() read (chan_report_tail), NULL for the steady
+ * report.
  */
 static enum MHD_Result chan_take_report(struct http_ctx *h, struct inv_node *n,
 					const struct report_head *head, struct report_state *rep,
@@ -612,13 +622,43 @@ enum MHD_Result chan_register(struct http_ctx *h)
 }
 
 /*
- * A report: most (values and watermarks only) are read by report_fast()
- * without a JSON tree; the others go through jansson and report_check().
+ * The events and results report_fast() left in the body (head), read on
+ * their own as the tree path would read them: {"events": [...], "results":
+ * [...]}, the body chan_take_report() needs for them.  @ret a new
+ * reference, or NULL when they are not that (the caller reads the whole
+ * body then, and says what is wrong).
+ */
+static json_t *chan_report_tail(const struct report_head *head)
+{
+	json_t *b = json_object(), *ev = NULL, *res = NULL;
+	char err[256];
+
+	if (head->events)
+		ev = json_loadb(head->events, head->events_len, JSON_REJECT_DUPLICATES, NULL);
+	if (head->results)
+		res = json_loadb(head->results, head->results_len, JSON_REJECT_DUPLICATES, NULL);
+	if (!b || (head->events && (!ev || report_check_events(ev, err, sizeof(err)))) ||
+	    (head->results && (!res || report_check_results(res, err, sizeof(err)))) ||
+	    (ev && json_object_set(b, "events", ev)) || (res && json_object_set(b, "results", res))) {
+		json_decref(b);
+		b = NULL;
+	}
+	json_decref(ev);
+	json_decref(res);
+	return b;
+}
+
+/*
+ * A report: most (values, watermarks, events, results) are read by
+ * report_fast() without a JSON tree of the whole body; the others
+ * (thresholds, devices, a schema, anything unusual) go through jansson and
+ * report_check().
  */
 enum MHD_Result chan_report(struct http_ctx *h)
 {
 	struct report_head head;
 	struct report_state rep;
+	json_t *tail = NULL;
 	enum MHD_Result ret;
 	struct inv_node n;
 	int rc;
@@ -627,10 +667,16 @@ enum MHD_Result chan_report(struct http_ctx *h)
 		return ret;
 	memset(&rep, 0, sizeof(rep));
 	rc = report_fast(h->body.data, h->body.len, &head, &rep);
+	if (rc > 0 && (head.events || head.results) && !(tail = chan_report_tail(&head))) {
+		/* Not as expected: the whole body through jansson, which says what is wrong. */
+		report_state_free(&rep);
+		rc = 0;
+	}
 	if (!rc)
 		return chan_parsed(h, &n, chan_do_report);
 	ret = rc < 0 ? http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory")
-		     : chan_take_report(h, &n, &head, &rep, NULL);
+		     : chan_take_report(h, &n, &head, &rep, tail);
+	json_decref(tail);
 	explicit_bzero(n.secret, sizeof(n.secret));
 	return ret;
 }

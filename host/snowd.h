@@ -79,8 +79,7 @@ enum node_state { NODE_UNKNOWN = 0, NODE_BOOTING, NODE_ONLINE, NODE_OFFLINE };
  */
 struct node_schema {
 	unsigned refs;              /* nodes that point at it */
-	char *key;                  /* its JSON, compact: how the same schema is found again */
-	struct report_schema typed;
+	struct report_schema typed; /* found again by report_schema_same() */
 	json_t *json;               /* made from typed once, for what shows it */
 };
 

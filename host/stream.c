@@ -220,6 +220,27 @@ json_t *stream_filter_update(const struct stream_filter *f, const char *node, js
 	return out;
 }
 
+int stream_node_whole(const struct stream *st, const char *node)
+{
+	const struct stream_client *c;
+
+	for (c = st->clients; c; c = c->next)
+		if (!c->dead && (!c->filter.on || filter_full(&c->filter, node)))
+			return 1;
+	return 0;
+}
+
+int stream_value_wanted(void *ctx, const char *name)
+{
+	const struct stream *st = ctx;
+	const struct stream_client *c;
+
+	for (c = st->clients; c; c = c->next)
+		if (!c->dead && (!c->filter.on || filter_wants(&c->filter, name)))
+			return 1;
+	return 0;
+}
+
 static void stream_unlink(struct stream *st, struct stream_client *c)
 {
 	struct stream_client **pp;

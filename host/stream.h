@@ -73,6 +73,16 @@ enum MHD_Result stream_open(struct stream *st, struct MHD_Connection *conn, stru
 void stream_publish(struct stream *st, const char *event, json_t *data);
 /* Gather a node's value update (a reference taken) for the next flush. */
 void stream_values(struct stream *st, const char *node, json_t *update);
+/*
+ * What the clients of the moment want of a node's update, so that a report
+ * builds no more than that (a console asks a few gauges of 10 000 nodes):
+ * stream_node_whole() is 1 when some client takes node's values whole (no
+ * filter, or node in its full=); else stream_value_wanted(st, name) is 1
+ * when some client's values= takes name (a report_want_fn).  A client that
+ * connects before the next flush may miss a value of that one message.
+ */
+int stream_node_whole(const struct stream *st, const char *node);
+int stream_value_wanted(void *st, const char *name);
 /* Send what was gathered, and a keep-alive comment when it is due. */
 void stream_flush(struct stream *st);
 /* End every stream (before the HTTP daemon stops). */

@@ -117,6 +117,21 @@ const struct instr_def *report_schema_find(const struct report_schema *s, const 
 	return report_lookup(s->def, s->n, sizeof(*s->def), s->by_name, name);
 }
 
+int report_schema_same(const struct report_schema *a, const struct report_schema *b)
+{
+	size_t i;
+
+	if (a->n != b->n)
+		return 0;
+	for (i = 0; i < a->n; i++) {
+		const struct instr_def *x = &a->def[i], *y = &b->def[i];
+		if (x->kind != y->kind || !x->resettable != !y->resettable || strcmp(x->name, y->name) ||
+		    strcmp(x->oid, y->oid) || strcmp(x->unit, y->unit) || strcmp(x->desc, y->desc))
+			return 0;
+	}
+	return 1;
+}
+
 json_t *report_schema_json(const struct report_schema *s)
 {
 	json_t *a = json_array();
@@ -240,10 +255,33 @@ static int report_thr_dev(json_t *body, struct report_state *s, char *err, size_
 	return 0;
 }
 
-/* Check a report's events and results before anything is stored. */
-int report_check(json_t *body, struct report_state *out, char *err, size_t errlen)
+int report_check_results(json_t *results, char *err, size_t errlen)
 {
-	json_t *events = json_object_get(body, "events"), *results = json_object_get(body, "results");
+	json_t *e;
+	size_t i;
+
+	if (results && (!json_is_array(results) || json_array_size(results) > REPORT_MAX_EVENTS)) {
+		snprintf(err, errlen, "results: must be an array of at most %d results", REPORT_MAX_EVENTS);
+		return -EINVAL;
+	}
+	json_array_foreach(results, i, e) {
+		json_int_t id;
+		const char *msg_s;
+		char msg[200];
+		if (!json_is_object(e) || jsonh_get_int(e, "id", 1, 1, INT64_MAX, &id, msg, sizeof(msg)) ||
+		    !json_is_boolean(json_object_get(e, "ok")) ||
+		    jsonh_get_str(e, "error", 0, 1024, &msg_s, msg, sizeof(msg))) {
+			snprintf(err, errlen, "results[%zu]: %s", i,
+				 !json_is_object(e) ? "must be an object" :
+				 !json_is_boolean(json_object_get(e, "ok")) ? "ok: must be true or false" : msg);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+int report_check_events(json_t *events, char *err, size_t errlen)
+{
 	json_t *e;
 	size_t i;
 
@@ -283,23 +321,16 @@ int report_check(json_t *body, struct report_state *out, char *err, size_t errle
 		if (!attrs)
 			json_object_set_new(e, "attrs", json_object());
 	}
-	if (results && (!json_is_array(results) || json_array_size(results) > REPORT_MAX_EVENTS)) {
-		snprintf(err, errlen, "results: must be an array of at most %d results", REPORT_MAX_EVENTS);
+	return 0;
+}
+
+/* Check a report's events and results before anything is stored. */
+int report_check(json_t *body, struct report_state *out, char *err, size_t errlen)
+{
+	if (report_check_events(json_object_get(body, "events"), err, errlen))
 		return -EINVAL;
-	}
-	json_array_foreach(results, i, e) {
-		json_int_t id;
-		const char *msg_s;
-		char msg[200];
-		if (!json_is_object(e) || jsonh_get_int(e, "id", 1, 1, INT64_MAX, &id, msg, sizeof(msg)) ||
-		    !json_is_boolean(json_object_get(e, "ok")) ||
-		    jsonh_get_str(e, "error", 0, 1024, &msg_s, msg, sizeof(msg))) {
-			snprintf(err, errlen, "results[%zu]: %s", i,
-				 !json_is_object(e) ? "must be an object" :
-				 !json_is_boolean(json_object_get(e, "ok")) ? "ok: must be true or false" : msg);
-			return -EINVAL;
-		}
-	}
+	if (report_check_results(json_object_get(body, "results"), err, errlen))
+		return -EINVAL;
 #define CHECK_TYPE(key, test, what)                                                                \
 	do {                                                                                       \
 		json_t *x_ = json_object_get(body, key);                                           \
@@ -404,13 +435,19 @@ const struct report_num *report_value(const struct report_state *s, const char *
 
 json_t *report_values_json(const struct report_state *s)
 {
+	return report_values_json_if(s, NULL, NULL);
+}
+
+json_t *report_values_json_if(const struct report_state *s, report_want_fn *want, void *ctx)
+{
 	json_t *o;
 	size_t i;
 
 	if (!(s->has & REPORT_VALUES) || !(o = json_object()))
 		return NULL;
 	for (i = 0; i < s->nvalues; i++)
-		if (json_object_set_new(o, s->values[i].name, report_num_json(&s->values[i], 0)))
+		if ((!want || want(ctx, s->values[i].name)) &&
+		    json_object_set_new(o, s->values[i].name, report_num_json(&s->values[i], 0)))
 			goto err;
 	return o;
 err:
@@ -420,6 +457,11 @@ err:
 
 json_t *report_watermarks_json(const struct report_state *s)
 {
+	return report_watermarks_json_if(s, NULL, NULL);
+}
+
+json_t *report_watermarks_json_if(const struct report_state *s, report_want_fn *want, void *ctx)
+{
 	json_t *o;
 	size_t i;
 
@@ -427,6 +469,8 @@ json_t *report_watermarks_json(const struct report_state *s)
 		return NULL;
 	for (i = 0; i < s->nwm; i++) {
 		const struct report_num *x = &s->wm[i];
+		if (want && !want(ctx, x->name))
+			continue;
 		if (json_object_set_new(o, x->name,
 					json_pack("[o, o]", report_num_json(x, 0),
 						  report_num_json(x, 1))))

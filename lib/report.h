@@ -78,17 +78,32 @@ struct report_state {
  * naming the field.
  */
 int report_check(json_t *body, struct report_state *out, char *err, size_t errlen);
+/*
+ * report_check()'s parts for "events" and "results" (NULL: absent); events
+ * without attrs get an empty object.  @ret 0 or -EINVAL with err.
+ */
+int report_check_events(json_t *events, char *err, size_t errlen);
+int report_check_results(json_t *results, char *err, size_t errlen);
 /* A report's envelope: whose, which boot, which report of it. */
 struct report_head {
 	char name[SNOW_NAME_MAX + 1];
 	char boot_id[40];
 	int64_t seq;
+	/*
+	 * report_fast(): the "events" and "results" arrays as they stand in the
+	 * body (borrowed) when not empty, not read: the caller reads them with
+	 * jansson and report_check_events() / report_check_results(), or the
+	 * whole body if that fails.  NULL: none.
+	 */
+	const char *events, *results;
+	size_t events_len, results_len;
 };
 
 /*
- * The steady report (envelope, values, watermarks, no events or results)
- * read without a JSON tree, into head and out (zeroed by the caller), as
- * jsonh_parse_object() and report_check() would read it (report_fast.c).
+ * The steady report (envelope, values, watermarks; events and results only
+ * as spans in head, unread) read without a JSON tree, into head and out
+ * (zeroed by the caller), as jsonh_parse_object() and report_check() would
+ * read it (report_fast.c).
  * @ret 1 when read; 0 when the body is anything else (nothing filled: read
  * it through jansson and report_check(), which give the errors); -ENOMEM.
  */
@@ -111,8 +126,14 @@ const struct report_num *report_value(const struct report_state *s, const char *
  * [threshold], [device].  @ret a new reference, or NULL when s lacks the
  * part (or out of memory).
  */
+/* Whether a and b describe the same values, as report_schema_json() would write them. */
+int report_schema_same(const struct report_schema *a, const struct report_schema *b);
 json_t *report_values_json(const struct report_state *s);
 json_t *report_watermarks_json(const struct report_state *s);
+/* The same two with only the names want(ctx, name) says yes to (want NULL: all). */
+typedef int report_want_fn(void *ctx, const char *name);
+json_t *report_values_json_if(const struct report_state *s, report_want_fn *want, void *ctx);
+json_t *report_watermarks_json_if(const struct report_state *s, report_want_fn *want, void *ctx);
 json_t *report_thresholds_json(const struct report_state *s);
 json_t *report_devices_json(const struct report_state *s);
 

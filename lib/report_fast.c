@@ -5,8 +5,10 @@
  * allocation per key, string and number, then a hash table per object) was
  * the largest cost of a report in snowd (docs/nodesim.md).  This reader
  * takes exactly that shape, strictly as JSON defines it, into the same
- * typed structs; anything else (an escape, a byte outside printable ASCII,
- * a key it does not know, an event, a number out of range, a duplicate)
+ * typed structs, and leaves the spans of "events" and "results" (a few
+ * hundred bytes when a node has any) to the caller to read with jansson;
+ * anything else (an escape, a byte outside printable ASCII, a key it does
+ * not know, a number out of range, a duplicate)
  * makes it step aside, and the caller reads the body through jansson and
  * report_check() as before, so every refusal and its message stay theirs.
  * tests/fuzz/report_fast.c checks that both readers agree on every body
@@ -240,6 +242,37 @@ static int rf_dup(const struct report_num *a, const uint32_t *idx, size_t n)
 	return 0;
 }
 
+/*
+ * Past the end of the array that opened at start (its '[' taken already):
+ * brackets and braces counted, strings and their escapes skipped, nothing
+ * else checked (jansson reads the array).  @ret 0, or -1 when it does not end.
+ */
+static int rf_skip_array(struct rf *r, const char *start)
+{
+	const char *q = start + 1;
+	unsigned depth = 1;
+
+	while (q < r->end) {
+		char c = *q++;
+		if (c == '"') {
+			while (q < r->end && *q != '"') {
+				if (*q == '\\' && ++q == r->end)
+					return -1;
+				q++;
+			}
+			if (q >= r->end)
+				return -1;
+			q++;
+		} else if (c == '[' || c == '{') {
+			depth++;
+		} else if ((c == ']' || c == '}') && !--depth) {
+			r->p = q;
+			return 0;
+		}
+	}
+	return -1;
+}
+
 int report_fast(const char *data, size_t len, struct report_head *head, struct report_state *out)
 {
 	enum { K_NAME = 1, K_BOOT = 2, K_SEQ = 4, K_UPTIME = 8, K_VALUES = 16, K_WM = 32,
@@ -296,9 +329,18 @@ int report_fast(const char *data, size_t len, struct report_head *head, struct r
 			if (rc)
 				goto aside;
 			break;
-		default: /* events, results: empty here, or the report is not steady */
-			if (rf_char(&r, '[') || rf_char(&r, ']'))
+		default:
+			/* Events, a command's result: their arrays are the caller's to read (report_head). */
+			rf_ws(&r);
+			s = r.p;
+			if (rf_char(&r, '['))
 				goto aside;
+			if (rf_peek(&r, ']'))
+				break;
+			if (rf_skip_array(&r, s))
+				goto aside;
+			*(k == K_EVENTS ? &head->events : &head->results) = s;
+			*(k == K_EVENTS ? &head->events_len : &head->results_len) = (size_t)(r.p - s);
 		}
 	} while (rf_peek(&r, ','));
 	if (rf_char(&r, '}'))

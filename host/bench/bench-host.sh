@@ -15,7 +15,10 @@
 #   5. boot files: host/bench/bootfiles.sh (kernel + initrd under wrk, snowd
 #      and nginx interleaved; a boot storm of BENCH_STORM_NODES nodes)
 # Knobs: BENCH_SECONDS (steady window, 20), BENCH_WRK_SECONDS (5),
-# BENCH_WRK_CONNS (16), BENCH_NODES_BIG (10000).
+# BENCH_WRK_CONNS (16), BENCH_NODES_BIG (10000), BENCH_PARTS (the parts to
+# run, "1 2 3 4 5 6 7"; 2 runs inside 1's load: "3" alone is the reboot of
+# BENCH_NODES_BIG nodes, and the table says n/a for what did not run),
+# BENCH_BIN (programs from another build folder, for A/B runs).
 . "$(dirname "$0")/../../tests/lib.sh"
 set -o pipefail
 
@@ -23,6 +26,9 @@ secs=${BENCH_SECONDS:-20}
 wrk_secs=${BENCH_WRK_SECONDS:-5}
 wrk_conns=${BENCH_WRK_CONNS:-16}
 big=${BENCH_NODES_BIG:-10000}
+SNOW_BIN=${BENCH_BIN:-$SNOW_BIN}
+parts=" ${BENCH_PARTS:-1 2 3 4 5 6 7} "
+part() { [[ $parts == *" $1 "* ]]; }
 images=$SNOW_TOP/build/images
 bench_bin=$SNOW_TOP/build/bench
 dir=$(mktemp -d /tmp/snow-bench-host.XXXXXX)
@@ -75,52 +81,68 @@ stop_load() {
 	wait "$sim" || say "nodesim exited $?"
 	sim=
 }
-field() { python3 -c 'import json,sys; v=json.load(open(sys.argv[1]))[sys.argv[2]]; print(round(v, 2) if isinstance(v, float) else v)' "$1" "$2"; }
+field() { python3 -c 'import json,sys; v=json.load(open(sys.argv[1])).get(sys.argv[2], "n/a"); print(round(v, 2) if isinstance(v, float) else v)' "$1" "$2"; }
+# What a part that does not run leaves for the table.
+for f in k1 m10 reboot reboot10; do echo '{}' >"$dir/$f.json"; done
+rate_snowd_k1=n/a rate_snowd_m10=n/a ovl_mean=n/a ovl_p50=n/a ovl_p99=n/a ovl_bytes=n/a
+rep_tree=n/a rep_fast=n/a rep_ratio=n/a rep_bytes=n/a
+echo "(boot files not measured: BENCH_PARTS)" >"$dir/bootfiles.md"
 
 say "snowd on $url, images from $images, state in $dir"
 start_snowd "$dir/state1"
 
-# 1. 1000 nodes created through the API.
-t=$(now)
-run_load k1 --add --count 1000 --prefix k --duration 3600
-say "k1: 1000 nodes added through the API and registered in $(python3 -c "print(round($(now) - $t - $secs - 2, 1))") s"
+if part 1; then
+	# 1. 1000 nodes created through the API.
+	t=$(now)
+	run_load k1 --add --count 1000 --prefix k --duration 3600
+	say "k1: 1000 nodes added through the API and registered in $(python3 -c "print(round($(now) - $t - $secs - 2, 1))") s"
 
-# 2. A reboot for all of them, while they keep reporting.
-python3 "$SNOW_TOP/host/bench/command_push.py" "$url" "$token" k >"$dir/reboot.json" ||
-	echo '{}' >"$dir/reboot.json"
-say "reboot: $(cat "$dir/reboot.json")"
-stop_load
+	# 2. A reboot for all of them, while they keep reporting.
+	if part 2; then
+		python3 "$SNOW_TOP/host/bench/command_push.py" "$url" "$token" k --cpu "$pid,$sim" \
+			>"$dir/reboot.json" || echo '{}' >"$dir/reboot.json"
+		say "reboot: $(cat "$dir/reboot.json")"
+	fi
+	stop_load
+fi
 
 # 3. The big one: a fresh inventory filled in one SQL transaction.
 stop_pid "$pid"; pid=
-start_snowd "$dir/state2"
-stop_pid "$pid"; pid=
-sqlite3 "$dir/state2/snow.db" "BEGIN;
+if part 3; then
+	start_snowd "$dir/state2"
+	stop_pid "$pid"; pid=
+	sqlite3 "$dir/state2/snow.db" "BEGIN;
 WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < $big)
 INSERT INTO nodes (name, mac, ip, image, secret, created)
 SELECT printf('m%05d', i), printf('02:6d:00:%02x:%02x:%02x', i >> 16, (i >> 8) & 255, i & 255),
        printf('127.1.%d.%d', i >> 8, i & 255), 'default', lower(hex(randomblob(32))),
        strftime('%s', 'now') FROM c;
 COMMIT;" || { say "cannot fill the inventory (schema changed?)"; exit 1; }
-start_snowd "$dir/state2"
-run_load m10 --prefix m --count "$big" --duration 3600
-python3 "$SNOW_TOP/host/bench/command_push.py" "$url" "$token" m --no-back >"$dir/reboot10.json" ||
-	echo '{}' >"$dir/reboot10.json"
-say "reboot 10k: $(cat "$dir/reboot10.json")"
-stop_load
+	start_snowd "$dir/state2"
+	run_load m10 --prefix m --count "$big" --duration 3600
+	python3 "$SNOW_TOP/host/bench/command_push.py" "$url" "$token" m --no-back --cpu "$pid,$sim" \
+		>"$dir/reboot10.json" || echo '{}' >"$dir/reboot10.json"
+	say "reboot 10k: $(cat "$dir/reboot10.json")"
+	stop_load
+	stop_pid "$pid"; pid=
+fi
 
 # 4. Overlay render time, in process.
-read -r _ ovl_mean ovl_p50 ovl_p99 ovl_bytes < <("$bench_bin/overlay_bench" 100000)
-# ... and a steady report read, through jansson's tree and by report_fast().
-read -r _ _ rep_tree _ rep_fast _ rep_ratio _ rep_bytes < <("$bench_bin/report_bench" 20000 7)
+if part 4; then
+	read -r _ ovl_mean ovl_p50 ovl_p99 ovl_bytes < <("$bench_bin/overlay_bench" 100000)
+	# ... and a steady report read, through jansson's tree and by report_fast().
+	read -r _ _ rep_tree _ rep_fast _ rep_ratio _ rep_bytes < <("$bench_bin/report_bench" 20000 7)
+fi
 
 # 5. Boot files: snowd vs nginx, interleaved (host/bench/bootfiles.sh prints its tables).
 stop_pid "$pid"; pid=
-"$SNOW_TOP/host/bench/bootfiles.sh" >"$dir/bootfiles.md" || say "bootfiles.sh failed"
+if part 5; then
+	"$SNOW_TOP/host/bench/bootfiles.sh" >"$dir/bootfiles.md" || say "bootfiles.sh failed"
+fi
 
 # The table.
 k1=$dir/k1.json m10=$dir/m10.json rb=$dir/reboot.json
-rbf() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get(sys.argv[2], "n/a"))' "$rb" "$1"; }
+rbf() { python3 -c 'import json,sys; v=json.load(open(sys.argv[1])).get(sys.argv[2], "n/a"); print(" / ".join(map(str, v)) if isinstance(v, list) else v)' "$rb" "$1"; }
 cat <<EOF2
 
 ## make bench-host, $(date -u +%Y-%m-%d) on $(nproc) cores ($(uname -r)), report interval 2000 ms, nodesim concurrency 256, keep-alive (snow-agent's default)
@@ -141,6 +163,7 @@ cat <<EOF2
 | the POST answered (all queued) | $(rbf post_s) s | $(rb=$dir/reboot10.json rbf post_s) s |
 | commands done (result stored), from the POST: p50 / p99 | $(rbf ack_p50_s) / $(rbf ack_p99_s) s | $(rb=$dir/reboot10.json rbf ack_p50_s) / $(rb=$dir/reboot10.json rbf ack_p99_s) s |
 | every command done | $(rbf all_acked_s) s ($(rbf done) done, $(rbf failed) not) | $(rb=$dir/reboot10.json rbf all_acked_s) s ($(rb=$dir/reboot10.json rbf done) done) |
+| CPU from the POST to the last one done: snowd, nodesim | $(rbf cpu_s) s | $(rb=$dir/reboot10.json rbf cpu_s) s |
 | every node online again with a new boot_id (boot delay 1 s) | $(rbf all_back_s) s ($(rbf back) back) | |
 
 | overlay render, in process (boot_render_overlay, 100000 nodes) | |
@@ -157,10 +180,14 @@ EOF2
 
 # 6. Ingest at a 1 s interval: 10k, 20k, 50k nodes, each beside nginx answering
 # the same reports 204 (host/bench/ingest.sh, docs/nodesim.md).
-"$SNOW_TOP/host/bench/ingest.sh" ${BENCH_INGEST_NODES:-10000 20000 50000} ||
-	say "the ingest benchmark failed"
+if part 6; then
+	"$SNOW_TOP/host/bench/ingest.sh" ${BENCH_INGEST_NODES:-10000 20000 50000} ||
+		say "the ingest benchmark failed"
+fi
 
 # 7. The same ingest on PostgreSQL, one snowd and two sharing the nodes, against one
 # snowd on SQLite (host/bench/ingest_pg.sh, docs/scale-out.md).
-"$SNOW_TOP/host/bench/ingest_pg.sh" ${BENCH_PG_NODES:-10000} ||
-	say "the scale-out ingest benchmark failed"
+if part 7; then
+	"$SNOW_TOP/host/bench/ingest_pg.sh" ${BENCH_PG_NODES:-10000} ||
+		say "the scale-out ingest benchmark failed"
+fi

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A command to every node of a prefix, timed from the POST (make bench-host).
 
-usage: command_push.py URL TOKEN PREFIX [--op OP] [--per-node] [--no-back]
+usage: command_push.py URL TOKEN PREFIX [--op OP] [--per-node] [--no-back] [--cpu PID,...]
 
 Listens on the event stream (GET /api/v1/stream), then queues OP (reboot) for
 every online node whose name starts with PREFIX: in one POST /api/v1/commands
@@ -11,10 +11,14 @@ when the stream says it is done or failed (its result stored).  For reboot,
 also waits until every node is online again with a new boot_id (unless
 --no-back).  Prints one JSON object; times are seconds from the first POST:
   {nodes, queued, post_s, ack_p50_s, ack_p99_s, all_acked_s, done, failed, all_back_s, back}
+With --cpu, also "cpu_s": the CPU seconds each PID (snowd, nodesim) used from
+the POST to the last acknowledgement, a figure the machine's load skews less
+than the times.
 Gives up after 120 s.
 """
 import http.client
 import json
+import os
 import sys
 import threading
 import time
@@ -24,9 +28,23 @@ args = [a for a in sys.argv[1:] if not a.startswith("--")]
 flags = [a for a in sys.argv[1:] if a.startswith("--")]
 url, token, prefix = args[0], args[1], args[2]
 op = "reboot"
+cpu_pids = []
 for i, a in enumerate(sys.argv):
     if a == "--op":
         op = sys.argv[i + 1]
+    if a == "--cpu":
+        cpu_pids = [int(p) for p in sys.argv[i + 1].split(",") if p]
+
+
+def cpu_ticks():
+    out = []
+    for p in cpu_pids:
+        try:
+            f = open("/proc/%d/stat" % p).read().rsplit(")", 1)[1].split()
+            out.append(int(f[11]) + int(f[12]))  # utime + stime
+        except (OSError, IndexError, ValueError):
+            out.append(None)
+    return out
 u = urllib.parse.urlparse(url)
 hdrs = {"Authorization": "Bearer " + token, "Content-Type": "application/json"}
 local = threading.local()
@@ -89,6 +107,7 @@ old_boot = {n["name"]: n.get("boot_id") for n in nodes}
 threading.Thread(target=listen, daemon=True).start()
 stream_up.wait(10)
 time.sleep(0.2)
+c0 = cpu_ticks()
 t0 = time.monotonic()
 ids = []
 if "--per-node" in flags:
@@ -124,6 +143,7 @@ while time.monotonic() < deadline:
         if all(i in acked for i in ids):
             break
     time.sleep(0.02)
+c1 = cpu_ticks()
 with lock:
     times = sorted(acked[i][0] - t0 for i in ids if i in acked)
     done = sum(1 for i in ids if i in acked and acked[i][1] == "done")
@@ -150,4 +170,6 @@ if op == "reboot" and "--no-back" not in flags:
 print(json.dumps({"nodes": len(nodes), "queued": len(ids), "post_s": round(t_post, 3),
                   "ack_p50_s": pct(0.5), "ack_p99_s": pct(0.99),
                   "all_acked_s": round(times[-1], 3) if len(times) == len(ids) and ids else None,
-                  "done": done, "failed": len(ids) - done, "all_back_s": t_back, "back": back}))
+                  "done": done, "failed": len(ids) - done, "all_back_s": t_back, "back": back,
+                  **({"cpu_s": [round((b - a) / os.sysconf("SC_CLK_TCK"), 2) if a is not None and b is not None
+                                else None for a, b in zip(c0, c1)]} if cpu_pids else {})}))
