@@ -153,7 +153,7 @@ cat <<EOF2
 | reports ingested, snowd's counter | ${rate_snowd_k1}/s | ${rate_snowd_m10}/s |
 | reports answered 2xx, nodesim, steady window | $(field "$k1" reports_per_s)/s | $(field "$m10" reports_per_s)/s |
 | report latency p50 / p99 | $(field "$k1" report_p50_ms) / $(field "$k1" report_p99_ms) ms | $(field "$m10" report_p50_ms) / $(field "$m10" report_p99_ms) ms |
-| nodes online at the end (nodesim) | $(field "$k1" online) | $(field "$m10" online) |
+| nodes online when nodesim stopped (the ${big} were just rebooted and not waited for) | $(field "$k1" online) | $(field "$m10" online) |
 | errors (timeouts, 5xx, transport) | $(field "$k1" errors) | $(field "$m10" errors) |
 | all registered after (overlay + register, from start) | $(field "$k1" registered_after_s) s (with API adds) | $(field "$m10" registered_after_s) s |
 | overlay fetch over HTTP p50 / p99 | $(field "$k1" overlay_p50_ms) / $(field "$k1" overlay_p99_ms) ms | $(field "$m10" overlay_p50_ms) / $(field "$m10" overlay_p99_ms) ms |
