@@ -364,30 +364,12 @@ enum MHD_Result api_nodes_list(struct http_ctx *h)
 	return http_json(h, MHD_HTTP_OK, json_pack("{s:o}", "nodes", c.arr));
 }
 
-/*
- * The node of the route's {node}.  @ret 0, or -1 after answering 404/500
- * into *ret.
- */
-static int api_node(struct http_ctx *h, struct inv_node *n, enum MHD_Result *ret)
-{
-	int rc = inv_node_get(&h->sd->inv, h->param[0], n);
-
-	if (!rc) {
-		explicit_bzero(n->secret, sizeof(n->secret));
-		explicit_bzero(n->old_secret, sizeof(n->old_secret));
-		return 0;
-	}
-	*ret = rc == -ENOENT ? http_error(h, MHD_HTTP_NOT_FOUND, "name: no node '%s'", h->param[0]) :
-			       http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "inventory error");
-	return -1;
-}
-
 enum MHD_Result api_node_get(struct http_ctx *h)
 {
 	enum MHD_Result ret;
 	struct inv_node n;
 
-	if (api_node(h, &n, &ret))
+	if (http_node(h, h->param[0], &n, &ret))
 		return ret;
 	return http_json(h, MHD_HTTP_OK, nodes_json(h->sd, &n, 1));
 }
@@ -398,7 +380,7 @@ enum MHD_Result api_node_delete(struct http_ctx *h)
 	enum MHD_Result ret;
 	struct inv_node n;
 
-	if (api_node(h, &n, &ret))
+	if (http_node(h, h->param[0], &n, &ret))
 		return ret;
 	if (inv_node_rm(&sd->inv, n.name))
 		return http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "inventory error");
@@ -419,7 +401,7 @@ enum MHD_Result api_node_rekey(struct http_ctx *h)
 	struct node_rt *rt;
 	int rc;
 
-	if (api_node(h, &n, &ret))
+	if (http_node(h, h->param[0], &n, &ret))
 		return ret;
 	rc = inv_node_rekey(&sd->inv, n.id, secret);
 	explicit_bzero(secret, sizeof(secret)); /* the answer never carries it */
@@ -446,7 +428,7 @@ enum MHD_Result api_node_patch(struct http_ctx *h)
 	enum MHD_Result ret;
 	struct inv_node n;
 
-	return api_node(h, &n, &ret) ? ret : api_patch(h, &n);
+	return http_node(h, h->param[0], &n, &ret) ? ret : api_patch(h, &n);
 }
 
 enum MHD_Result api_node_commands(struct http_ctx *h)
@@ -454,7 +436,7 @@ enum MHD_Result api_node_commands(struct http_ctx *h)
 	enum MHD_Result ret;
 	struct inv_node n;
 
-	return api_node(h, &n, &ret) ? ret : api_commands(h, &n, 1);
+	return http_node(h, h->param[0], &n, &ret) ? ret : api_commands(h, &n, 1);
 }
 
 enum MHD_Result api_node_command(struct http_ctx *h)
@@ -462,7 +444,7 @@ enum MHD_Result api_node_command(struct http_ctx *h)
 	enum MHD_Result ret;
 	struct inv_node n;
 
-	return api_node(h, &n, &ret) ? ret : api_commands(h, &n, 0);
+	return http_node(h, h->param[0], &n, &ret) ? ret : api_commands(h, &n, 0);
 }
 
 enum MHD_Result api_node_console(struct http_ctx *h)
@@ -470,7 +452,7 @@ enum MHD_Result api_node_console(struct http_ctx *h)
 	enum MHD_Result ret;
 	struct inv_node n;
 
-	return api_node(h, &n, &ret) ? ret : api_console(h, &n);
+	return http_node(h, h->param[0], &n, &ret) ? ret : api_console(h, &n);
 }
 
 enum MHD_Result api_node_history(struct http_ctx *h)
@@ -480,7 +462,7 @@ enum MHD_Result api_node_history(struct http_ctx *h)
 	struct node_rt *rt;
 	json_t *hj;
 
-	if (api_node(h, &n, &ret))
+	if (http_node(h, h->param[0], &n, &ret))
 		return ret;
 	rt = nodes_rt(h->sd, n.id, NULL);
 	hj = history_json(rt ? rt->hist : NULL);
@@ -494,7 +476,7 @@ enum MHD_Result api_node_boots(struct http_ctx *h)
 	struct inv_node n;
 	json_t *arr;
 
-	if (api_node(h, &n, &ret))
+	if (http_node(h, h->param[0], &n, &ret))
 		return ret;
 	arr = inv_boot_list(&h->sd->inv, n.id, 20);
 	return arr ? http_json(h, MHD_HTTP_OK, json_pack("{s:o}", "boots", arr)) :

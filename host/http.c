@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "inv.h"
 #include "log.h"
 #include "snowd.h"
 #include "stream.h"
@@ -131,6 +132,20 @@ enum MHD_Result http_error(struct http_ctx *h, unsigned status, const char *fmt,
 	else
 		log_debug("http: %s %s from %s: %u %s", h->method, h->url, h->client_ip, status, msg);
 	return http_json(h, status, json_pack("{s:s}", "error", msg));
+}
+
+int http_node(struct http_ctx *h, const char *name, struct inv_node *n, enum MHD_Result *ret)
+{
+	int rc = inv_node_get(&h->sd->inv, name, n);
+
+	if (!rc) {
+		explicit_bzero(n->secret, sizeof(n->secret));
+		explicit_bzero(n->old_secret, sizeof(n->old_secret));
+		return 0;
+	}
+	*ret = rc == -ENOENT ? http_error(h, MHD_HTTP_NOT_FOUND, "name: no node '%s'", name) :
+			       http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "inventory error");
+	return -1;
 }
 
 enum MHD_Result http_text(struct http_ctx *h, const char *ctype, struct buf *b)

@@ -21,6 +21,7 @@
 #include "sign.h"
 #include "valid.h"
 
+struct inv_node;
 struct snowd;
 
 #define HTTP_MAX_PARAMS 3
@@ -100,6 +101,12 @@ enum MHD_Result http_json(struct http_ctx *h, unsigned status, json_t *v);
 /* {"error": MSG}; 5xx are logged as warnings, the rest at debug level. */
 enum MHD_Result http_error(struct http_ctx *h, unsigned status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/*
+ * The inventory's node called name (a route's {node}) into n, its secrets
+ * wiped, for a handler to answer about.  @ret 0, or -1 after answering 404
+ * (no such node) or 500 (the inventory failed) into *ret.
+ */
+int http_node(struct http_ctx *h, const char *name, struct inv_node *n, enum MHD_Result *ret);
 /* 200 with b's bytes (taken: b is left empty). */
 enum MHD_Result http_text(struct http_ctx *h, const char *ctype, struct buf *b);
 /* 200 with v as JSON and a Set-Cookie header (v taken). */

@@ -511,13 +511,10 @@ enum MHD_Result klog_api_get(struct http_ctx *h)
 	int64_t main_sz, old_sz, total;
 	struct inv_node n;
 	json_t *o;
-	int rc = inv_node_get(&sd->inv, h->param[0], &n);
+	enum MHD_Result ret;
 
-	if (rc)
-		return rc == -ENOENT ? http_error(h, MHD_HTTP_NOT_FOUND, "name: no node '%s'", h->param[0]) :
-				       http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "inventory error");
-	explicit_bzero(n.secret, sizeof(n.secret));
-	explicit_bzero(n.old_secret, sizeof(n.old_secret));
+	if (http_node(h, h->param[0], &n, &ret))
+		return ret;
 	if (!strcmp(boot, "current")) {
 		kn = sd->klog ? klog_node(sd->klog, n.id, NULL) : NULL;
 		if (!kn || !kn->boot[0])

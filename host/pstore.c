@@ -346,13 +346,10 @@ enum MHD_Result pstore_api_get(struct http_ctx *h)
 	struct inv_node n;
 	char p[4400];
 	json_t *doc;
-	int rc = inv_node_get(&sd->inv, h->param[0], &n);
+	enum MHD_Result ret;
 
-	if (rc)
-		return rc == -ENOENT ? http_error(h, MHD_HTTP_NOT_FOUND, "name: no node '%s'", h->param[0]) :
-				       http_error(h, MHD_HTTP_INTERNAL_SERVER_ERROR, "inventory error");
-	explicit_bzero(n.secret, sizeof(n.secret));
-	explicit_bzero(n.old_secret, sizeof(n.old_secret));
+	if (http_node(h, h->param[0], &n, &ret))
+		return ret;
 	if (!pstorep_boot_ok(h->param[1]))
 		return http_error(h, MHD_HTTP_NOT_FOUND, "boot: '%s' is not a boot id", h->param[1]);
 	pstore_path(sd, n.name, h->param[1], p, sizeof(p));

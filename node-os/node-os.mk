@@ -15,7 +15,7 @@
 DEB_PACKAGES += busybox-static cpio kmod binutils qemu-system-x86 python3 debootstrap squashfs-tools \
 	openssh-client e2fsprogs libarchive-dev
 
-NODE_AGENT_SRCS := $(addprefix node-os/agent/,agent.c command.c link.c answer.c blackbox.c sample.c tree.c ddm.c ddm_nic.c ddm_block.c ddm_pci.c wdog.c overlay.c nicst.c xcvr.c persist.c post.c nlwatch.c hotrestart.c pstore.c wake.c)
+NODE_AGENT_SRCS := $(addprefix node-os/agent/,agent.c loop.c command.c link.c answer.c blackbox.c sample.c tree.c ddm.c ddm_nic.c ddm_block.c ddm_pci.c wdog.c overlay.c nicst.c xcvr.c persist.c post.c nlwatch.c hotrestart.c pstore.c wake.c)
 NODE_AGENT_LIB  := $(B)/node-os/libagent.a
 NODE_AGENT_LIB_T := $(B)/node-os/libagent-t.a
 NODE_DATA       := $(B)/share/snow/node-os

@@ -230,10 +230,20 @@ int agent_report(struct agent_state *st);
 int agent_run(struct agent_state *st);
 
 /*
- * Between the agent's own files: agent.c (config, set-up, sampling,
- * thresholds, the loop), command.c (commands and their results), link.c
- * (the exchanges with snowd).  Nothing outside node-os/agent/ calls these.
+ * Between the agent's own files: agent.c (config, set-up, events, sampling,
+ * thresholds), loop.c (the loop, its waits, the watchdog, power), command.c
+ * (commands and their results), link.c (the exchanges with snowd).  Nothing
+ * outside node-os/agent/ calls these.
  */
+
+/* The wall clock, in seconds: events' and acknowledgements' time. */
+int64_t agent_unix_now(void);
+/*
+ * Record an event (attrs stolen) with a severity and a publisher (NULL: the
+ * agent; borrowed).  @ret its seq, or 0 (out of memory, logged).
+ */
+uint64_t agent_event_ex(struct agent_state *st, const char *type, enum instr_severity sev,
+			const char *publisher, json_t *attrs);
 
 /* The threshold on value of that kind, or NULL. */
 struct instr_threshold *agent_thr_find(struct agent_state *st, const char *value,

@@ -1,7 +1,7 @@
 /*
  * The host's answer to a register or a report, as the agent reads it before
  * it applies anything (docs/protocol.md).  Reading touches no state: the
- * agent applies what agent_answer_read() kept (agent.c), and the fuzz target
+ * agent applies what agent_answer_read() kept (link.c), and the fuzz target
  * tests/fuzz/agent_answer.c reads answers through the same function.
  */
 #ifndef SNOW_AGENT_ANSWER_H

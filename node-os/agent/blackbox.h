@@ -1,7 +1,7 @@
 /*
  * The black box across agent restarts: /init restarts a dead agent within
  * the same boot, and the new one goes on from the events the old one saved
- * (STATE_DIR/events.json, written by agent.c) with the same seq numbers, so
+ * (STATE_DIR/events.json, written by hotrestart.c) with the same seq numbers, so
  * snowd sees neither a gap nor a repeat.  The file is read back here, and
  * everything in it is checked before the ring is touched.
  */

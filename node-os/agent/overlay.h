@@ -1,6 +1,6 @@
 /*
  * config.reload: the node's overlay, fetched again from snowd over the
- * signed channel (agent.c; the boot route serves it only once per boot),
+ * signed channel (link.c; the boot route serves it only once per boot),
  * and /etc/snow/node.conf taken out of it.
  */
 #ifndef SNOW_NODE_OVERLAY_H

@@ -3,7 +3,7 @@
  * restarted agent reads it back (node-os/agent/blackbox.c), into a small ring
  * so that a long save also overflows it.  Checks the ring it leaves: no more
  * than its capacity, seqs strictly increasing and below next_seq; and that
- * saving that ring the way agent.c does and restoring it again gives the
+ * saving that ring the way hotrestart.c does and restoring it again gives the
  * same events.
  */
 #include <stddef.h>

@@ -161,6 +161,13 @@ check "the new boot has its own log" wait_for 30 bash -c "'$SNOW_BIN/snowctl' no
 check_eq "snowd_crashes_total counts it" 1 "$(metric snowd_crashes_total)"
 check_eq "and per node" 1 "$(metric 'snow_node_crashes_total{node="node1"}')"
 check "the kernel-log route refuses an unknown boot" bash -c "! '$SNOW_BIN/snowctl' node log node1 --boot 0000-no-such 2>/dev/null"
+# An unknown node: 404 naming it, from the kernel-log and the pstore route alike.
+for r in kernel-log pstore; do
+	code=$(curl -s -o "$state/unknown-$r.json" -w '%{http_code}' -H "Authorization: Bearer $SNOW_TOKEN" \
+		"$SNOW_URL/api/v1/nodes/nosuchnode/boots/$b0/$r")
+	check_eq "the $r route answers 404 for an unknown node" 404 "$code"
+	check_eq "and names it" "{\"error\":\"name: no node 'nosuchnode'\"}" "$(tr -d '\n' <"$state/unknown-$r.json")"
+done
 
 # --- pstore: the dump ramoops kept across the warm reset ------------------------------
 # The agent of the new boot sends /sys/fs/pstore once registered; snowd ties
