@@ -375,6 +375,14 @@ void instr_dev_clear(struct instr_dev *d);
  * shared) or NULL.
  */
 json_t *instr_dev_to_json(const struct instr_dev *d);
+/* A diagnostic or audit result as JSON: {"result": "pass"|"fail", "time", "detail"}. */
+json_t *instr_check_to_json(const struct instr_check *c);
+/*
+ * Read one back into c (done set); j NULL leaves c as it is.  Errors name
+ * field.  @ret 0 or -EINVAL.
+ */
+int instr_check_from_json(json_t *j, const char *field, struct instr_check *c, char *err,
+			  size_t errlen);
 /*
  * Parse a device (j borrowed); d->stats gets a new reference (release with
  * instr_dev_clear()).  cannot[] is not on the wire: the ops given (if any)

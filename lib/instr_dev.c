@@ -147,7 +147,7 @@ void instr_dev_clear(struct instr_dev *d)
 	d->stats = NULL;
 }
 
-static json_t *instr_check_json(const struct instr_check *c)
+json_t *instr_check_to_json(const struct instr_check *c)
 {
 	return json_pack("{s:s, s:I, s:s}", "result", c->pass ? "pass" : "fail", "time",
 			 (json_int_t)c->time, "detail", c->detail);
@@ -174,9 +174,9 @@ json_t *instr_dev_to_json(const struct instr_dev *d)
 	a = NULL;
 	if (d->stats && json_object_set(o, "stats", d->stats))
 		goto err;
-	if (d->diag.done && json_object_set_new(o, "diag", instr_check_json(&d->diag)))
+	if (d->diag.done && json_object_set_new(o, "diag", instr_check_to_json(&d->diag)))
 		goto err;
-	if (d->audit.done && json_object_set_new(o, "audit", instr_check_json(&d->audit)))
+	if (d->audit.done && json_object_set_new(o, "audit", instr_check_to_json(&d->audit)))
 		goto err;
 	return o;
 
@@ -186,8 +186,8 @@ err:
 	return NULL;
 }
 
-static int instr_check_from_json(json_t *j, const char *field, struct instr_check *c, char *err,
-				 size_t errlen)
+int instr_check_from_json(json_t *j, const char *field, struct instr_check *c, char *err,
+			  size_t errlen)
 {
 	static const char *const keys[] = { "result", "time", "detail", NULL };
 	const char *result;

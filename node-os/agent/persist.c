@@ -111,36 +111,6 @@ static int persist_named(json_t *o, const char *field, int pair, json_t **out, c
 	return 0;
 }
 
-static int persist_check(json_t *j, struct instr_check *c, const char *field, char *err,
-			 size_t errlen)
-{
-	static const char *const keys[] = { "result", "time", "detail", NULL };
-	const char *result, *detail;
-	json_int_t time;
-	int rc;
-
-	if (!j)
-		return 0;
-	if (!json_is_object(j)) {
-		snprintf(err, errlen, "%s: must be an object", field);
-		return -EINVAL;
-	}
-	if ((rc = jsonh_only_keys(j, keys, err, errlen)) ||
-	    (rc = jsonh_get_str(j, "result", 1, 8, &result, err, errlen)) ||
-	    (rc = jsonh_get_int(j, "time", 1, 0, INT64_MAX, &time, err, errlen)) ||
-	    (rc = jsonh_get_str(j, "detail", 0, INSTR_DETAIL_MAX, &detail, err, errlen)))
-		return rc;
-	if (strcmp(result, "pass") && strcmp(result, "fail")) {
-		snprintf(err, errlen, "%s: result: must be pass or fail", field);
-		return -EINVAL;
-	}
-	c->done = 1;
-	c->pass = !strcmp(result, "pass");
-	c->time = (int64_t)time;
-	snprintf(c->detail, sizeof(c->detail), "%s", detail ? detail : "");
-	return 0;
-}
-
 static int persist_devices(json_t *a, struct persist_state *p, char *err, size_t errlen)
 {
 	static const char *const keys[] = { "path", "disabled", "offline", "diag", "audit", NULL };
@@ -169,10 +139,10 @@ static int persist_devices(json_t *a, struct persist_state *p, char *err, size_t
 		}
 		if ((rc = jsonh_only_keys(e, keys, err, errlen)) ||
 		    (rc = jsonh_get_str(e, "path", 1, INSTR_PATH_MAX, &path, err, errlen)) ||
-		    (rc = persist_check(json_object_get(e, "diag"), &m->diag, "diag", err,
-					errlen)) ||
-		    (rc = persist_check(json_object_get(e, "audit"), &m->audit, "audit", err,
-					errlen)))
+		    (rc = instr_check_from_json(json_object_get(e, "diag"), "diag", &m->diag, err,
+						errlen)) ||
+		    (rc = instr_check_from_json(json_object_get(e, "audit"), "audit", &m->audit,
+						err, errlen)))
 			return persist_where(err, errlen, "devices[%zu]", i, rc);
 		len = strlen(path);
 		for (k = 0; k < len; k++)
@@ -332,12 +302,6 @@ void persist_free(struct persist_state *p)
 	memset(p, 0, sizeof(*p));
 }
 
-static json_t *persist_check_json(const struct instr_check *c)
-{
-	return json_pack("{s:s, s:I, s:s}", "result", c->pass ? "pass" : "fail", "time",
-			 (json_int_t)c->time, "detail", c->detail);
-}
-
 json_t *persist_json(const struct persist_state *p, const char *boot_id)
 {
 	json_t *thr = json_array(), *devs = json_array(), *res = json_array(), *x = json_array();
@@ -358,9 +322,9 @@ json_t *persist_json(const struct persist_state *p, const char *boot_id)
 		e = json_pack("{s:s, s:b, s:b}", "path", m->path, "disabled", m->disabled,
 			      "offline", m->offline);
 		if (e && m->diag.done)
-			json_object_set_new(e, "diag", persist_check_json(&m->diag));
+			json_object_set_new(e, "diag", instr_check_to_json(&m->diag));
 		if (e && m->audit.done)
-			json_object_set_new(e, "audit", persist_check_json(&m->audit));
+			json_object_set_new(e, "audit", instr_check_to_json(&m->audit));
 		if (json_array_append_new(devs, e))
 			goto err;
 	}
