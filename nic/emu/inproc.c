@@ -69,6 +69,7 @@ int snownic_inproc_open(const struct snownic_inproc_params *p, size_t mem_size,
 	hp.rx_copy = p->rx_copy;
 	hp.inline_bytes = p->inline_bytes;
 	hp.rx_cpu = 1;
+	hp.sleep_lent = 1;
 	rc = hal_emu_create(&hp, &ip->hal, err, errlen);
 	if (rc)
 		goto err;

@@ -483,6 +483,8 @@ static void nic_sleep(struct hal_emu *e, uint32_t w, uint64_t now, uint64_t dead
 		int ms = (int)((left + 999999) / 1000000);
 		uint64_t v;
 
+		if (!e->p.sleep_lent)
+			rx_lend_settle(e->lend); /* a lent newest slot keeps the ring readable */
 		if (poll(pfd, atomic_load(&e->rx_enabled) ? 2 : 1, ms) > 0 && (pfd[0].revents & POLLIN))
 			if (read(e->kickfd, &v, sizeof(v)) < 0 && errno != EAGAIN)
 				log_warn("kick eventfd");

@@ -30,6 +30,9 @@ struct hal_emu_params {
 			     * into the posted NIC buffer (recvfrom, on the receiver's CPU); implies rx_cpu */
 	int rx_copy;        /* 1: no ring slots lent: each frame copied into its NIC buffer */
 	int tx_copy;        /* 1: no wire_send_host: payloads are copied into NIC memory first */
+	int sleep_lent;     /* 1: sleep with the ring's newest slot still lent (run to completion:
+			     * the caller's own DMA frees it after the wait, which polls until
+			     * then); 0: copy that frame out first, so poll() sleeps (rx_lend_settle) */
 };
 
 /*

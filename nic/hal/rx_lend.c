@@ -20,6 +20,8 @@ struct rx_lend {
 	uint8_t *mem;
 	struct lent *slot; /* by ring slot */
 	uint32_t nslots, nlent;
+	uint32_t newest; /* slot of the newest frame the reader took (valid with seen) */
+	int seen;
 	uint64_t lent_total, evicted;
 };
 
@@ -91,8 +93,20 @@ void rx_lend_seen(struct rx_lend *l, const uint8_t *frame)
 		return;
 	old = (wire_packet_slot(l->w, frame) + l->nslots / 2) % l->nslots;
 	pthread_mutex_lock(&l->mu);
+	l->newest = wire_packet_slot(l->w, frame);
+	l->seen = 1;
 	/* Half a ring old (a frame held for a buffer not posted yet): copy it now. */
 	evict(l, old);
+	pthread_mutex_unlock(&l->mu);
+}
+
+void rx_lend_settle(struct rx_lend *l)
+{
+	if (!l)
+		return;
+	pthread_mutex_lock(&l->mu);
+	if (l->seen && l->nlent)
+		evict(l, l->newest);
 	pthread_mutex_unlock(&l->mu);
 }
 

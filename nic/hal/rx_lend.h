@@ -45,6 +45,14 @@ int rx_lend_keep(struct rx_lend *l, const uint8_t *frame, uint32_t len, uint32_t
  * @ret 1) when the range is in a lent buffer, else @ret 0.
  */
 int rx_lend_dma(struct rx_lend *l, uint8_t *dst, uint32_t nic_off, uint32_t len);
+/*
+ * The NIC CPU is about to sleep in poll() beside the ring: the slot of the
+ * newest frame the reader took, if lent, is copied into its NIC buffer and
+ * given back.  A packet ring polls readable while its newest slot belongs to
+ * the user (packet_poll), so a sleep with that slot lent returned at once,
+ * over and over, until the host DMA had read it: a spin.
+ */
+void rx_lend_settle(struct rx_lend *l);
 /* The NIC buffer at nic_off is posted again: its slot, if any, goes back. */
 void rx_lend_drop(struct rx_lend *l, uint32_t nic_off);
 /* Slots lent since creation and copied back because they grew old. */
