@@ -176,6 +176,7 @@ int wire_post_raw(struct wire_client *c, const char *path, json_t *body, struct 
 	rc = wire_answer_check(c->secret, u->base, path, nonce, &resp, err, errlen);
 	wire_follow(c, rc, rc == -EBADMSG ? 0 : resp.status, err);
 	if (rc == -EBADMSG) {
+		c->bad_sig = resp.snow_sig[0] ? 2 : 1;
 		http_response_free(&resp);
 		return rc;
 	}

@@ -50,6 +50,7 @@ struct wire_client {
 	char secret[SIGN_SECRET_HEX_LEN + 1];
 	uint64_t last_nonce;
 	int timeout_ms;
+	int bad_sig;             /* the last -EBADMSG answer: 1 unsigned, 2 wrongly signed */
 };
 
 /*

@@ -249,18 +249,21 @@ void agent_report_acked(struct agent_state *st)
 
 /*
  * A failure kind for "log once per outage": transport errors are one kind,
- * answers not signed by snowd (wire_post's -EBADMSG) another, each HTTP
- * status its own.
+ * answers not signed by snowd (wire_post's -EBADMSG) another, answers
+ * signed with a wrong key a third (a forger that changes its way is news),
+ * each HTTP status its own.
  */
-static int agent_fail_kind(int rc, int status)
+static int agent_fail_kind(const struct agent_state *st, int rc, int status)
 {
-	return status ? status : rc == -EBADMSG ? 2 : 1;
+	if (status)
+		return status;
+	return rc == -EBADMSG ? 1 + st->wire.bad_sig : 1;
 }
 
 static void agent_note_failure(struct agent_state *st, const char *what, int rc, int status,
 			       const char *err)
 {
-	int kind = agent_fail_kind(rc, status);
+	int kind = agent_fail_kind(st, rc, status);
 
 	if (kind != st->fail_kind) {
 		if (status)
