@@ -38,6 +38,7 @@
 #define AGENT_POWER_WAIT_MS 10000   /* reboot/poweroff: longest wait to deliver the result */
 #define AGENT_WATCHDOG_DEFAULT_S 30
 #define AGENT_EARLY_GAP_MS 250      /* new events are reported early, at most this often */
+#define AGENT_RESULT_GAP_MS 10      /* the results of an answer's commands go this soon (nodesim's) */
 
 /* Settings: command line over file (node.conf), one table for both. */
 struct agent_conf {
@@ -149,6 +150,7 @@ struct agent_state {
 	struct nlwatch nl;             /* uevents and link messages */
 	struct agent_wake wk;          /* the host's wake-ups (wake.h) */
 	int wake;                      /* new events to report before the next sample */
+	int results_due;               /* ...among them an answer's command results: sent at once */
 	long long last_report_ms;      /* monotonic, of the last report sent */
 	struct agent_result results[AGENT_RESULTS_KEEP];
 	size_t nresults, next_result;  /* a ring: the oldest is overwritten */

@@ -132,9 +132,13 @@ int agent_answer(struct agent_state *st, json_t *reply)
 		st->ring_dirty = 1;
 	json_array_foreach(a.commands, i, cmd)
 		agent_command(st, cmd);
-	/* Their results go early too, not an interval later. */
+	/*
+	 * Their results go at once (AGENT_RESULT_GAP_MS), not an interval or
+	 * an early gap later: the host waits on them, and only its answers
+	 * bring commands, so this cannot run away.
+	 */
 	if (json_array_size(a.commands))
-		st->wake = 1;
+		st->wake = st->results_due = 1;
 	/* At once: a command re-sent to a restarted agent is answered from the saved results. */
 	if (json_array_size(a.commands))
 		agent_state_save(st);

@@ -55,7 +55,8 @@ static void agent_devices_changed(struct agent_state *st, int seen)
  * Wait ms or until a stop is signalled, patting the watchdog, taking
  * posted events and netlink messages as they come.  New events for a host
  * cut the wait short (st->wake), though never to less than
- * AGENT_EARLY_GAP_MS after the last report.  Sets st->stop.
+ * AGENT_EARLY_GAP_MS after the last report (AGENT_RESULT_GAP_MS for
+ * command results).  Sets st->stop.
  */
 static void agent_wait(struct agent_state *st, long long ms)
 {
@@ -75,10 +76,13 @@ static void agent_wait(struct agent_state *st, long long ms)
 		long long cap = st->wdog_fd >= 0 ? st->wdog_period_ms : 60000;
 		int n, seen = 0;
 
+		long long gap = st->results_due ? AGENT_RESULT_GAP_MS : AGENT_EARLY_GAP_MS;
+
+		/* Nobody to send them to early (--events has them already). */
 		if (!hosted || !st->registered)
-			st->wake = 0; /* nobody to send them to early (--events has them already) */
-		if (st->wake && st->last_report_ms + AGENT_EARLY_GAP_MS < until)
-			until = st->last_report_ms + AGENT_EARLY_GAP_MS;
+			st->wake = st->results_due = 0;
+		if (st->wake && st->last_report_ms + gap < until)
+			until = st->last_report_ms + gap;
 		left = until - now;
 		if (left <= 0)
 			return;
@@ -237,7 +241,7 @@ int agent_run(struct agent_state *st)
 		 * a command to every node costs the host two reports a node in
 		 * the burst, not three (as snow-nodesim, docs/nodesim.md).
 		 */
-		st->wake = 0;
+		st->wake = st->results_due = 0;
 		/* Schedule from the start, so the request time does not add drift. */
 		next = (long long)clock_mono_ms() + st->interval_ms;
 		agent_sample(st);
