@@ -8,14 +8,18 @@
  * list, has one type PostgreSQL need not guess.
  *
  * Calls are synchronous on the loop thread, as SQLite's are: a round trip on
- * a unix socket or a LAN.  A connection that broke is reset before the next
- * statement (connect_timeout bounds it); the transaction it held is gone,
- * which db_autocommit() then says, so the inventory's group commit fails its
- * answers and nothing unstored is acknowledged.
+ * a unix socket or a LAN.  A connection that broke is made again without
+ * holding the loop (pg_ready): statements fail at once while that is under
+ * way; the transaction it held is gone, which db_autocommit() then says, so
+ * the inventory's group commit fails its answers and nothing unstored is
+ * acknowledged.
  */
 #include "db_impl.h"
+#include "clock.h"
+#include "log.h"
 
 #include <ctype.h>
+#include <poll.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <libpq-fe.h>
@@ -25,6 +29,9 @@
 
 #define PG_INT8OID 20
 #define PG_TEXTOID 25
+#define PG_RETRY_MS 1000           /* a new connection attempt at most this often */
+#define PG_CONNECT_DEFAULT_MS 10000 /* an attempt's bound without connect_timeout */
+#define PG_HOLD_MS 100             /* the loop waits this long at most, over a whole attempt */
 
 struct db_pg {
 	struct db base;
@@ -36,6 +43,12 @@ struct db_pg {
 	char listen[4][64]; /* channels LISTENed to, again after a reconnection */
 	unsigned gen;       /* connections made: prepared statements belong to one */
 	unsigned names;     /* statements prepared on the server, for their names */
+	int resetting;      /* a connection attempt under way (PQresetStart) */
+	PostgresPollingStatusType want; /* what its next step waits for */
+	int64_t reset_at;   /* monotonic ms: when it started */
+	int64_t hold_left;  /* of PG_HOLD_MS, for this attempt */
+	int64_t retry_at;   /* no new attempt before this */
+	int64_t connect_ms; /* an attempt's bound: the URL's connect_timeout */
 };
 
 struct db_pg_stmt {
@@ -205,23 +218,101 @@ static int pg_fail(struct db_pg *d, PGresult *res)
 	return !strncmp(d->sqlstate, "23", 2) ? DB_CONSTRAINT : DB_ERROR;
 }
 
-/* Before a statement: a broken connection is made again (its transaction is gone). */
+/* The connection is up again: its prepared statements are gone, its LISTENs made again. */
+static void pg_connected(struct db_pg *d)
+{
+	size_t i;
+	char sql[96];
+
+	d->gen++;
+	for (i = 0; i < sizeof(d->listen) / sizeof(d->listen[0]) && d->listen[i][0]; i++) {
+		snprintf(sql, sizeof(sql), "LISTEN %s", d->listen[i]);
+		PQclear(PQexec(d->conn, sql));
+	}
+	log_info("database: connected again");
+}
+
+/*
+ * A statement refused while the connection is down or being made again:
+ * the host's failure, with libpq's last word on the connection.
+ */
+static int pg_not_yet(struct db_pg *d, const char *why)
+{
+	const char *m = PQerrorMessage(d->conn);
+	size_t n;
+
+	snprintf(d->err, sizeof(d->err), "PostgreSQL: %s%s%s", why, m && *m ? ": " : "",
+		 m ? m : "");
+	n = strlen(d->err);
+	while (n && (d->err[n - 1] == '\n' || d->err[n - 1] == ' '))
+		d->err[--n] = '\0';
+	d->sqlstate[0] = '\0';
+	d->conn_lost = 1;
+	return DB_ERROR;
+}
+
+/*
+ * Before a statement: a broken connection is made again without holding
+ * the loop for long.  PQresetStart() begins an attempt (at most one each
+ * PG_RETRY_MS); its PQresetPoll() steps are taken as the socket is ready,
+ * waiting for it PG_HOLD_MS at most over the whole attempt (a server that
+ * is up answers within it), after that only when a call finds it ready;
+ * until the connection is up, statements fail at once.  libpq's
+ * connect_timeout does not apply to an attempt made this way: it bounds
+ * the attempt here (connect_ms), so a server that accepts and never
+ * answers costs failed statements, not the loop.
+ */
 static int pg_ready(struct db_pg *d)
 {
-	if (PQstatus(d->conn) == CONNECTION_OK)
+	int64_t now;
+
+	if (!d->resetting && PQstatus(d->conn) == CONNECTION_OK)
 		return 0;
-	PQreset(d->conn);
-	d->gen++;
-	if (PQstatus(d->conn) == CONNECTION_OK) {
-		size_t i;
-		char sql[96];
-		for (i = 0; i < sizeof(d->listen) / sizeof(d->listen[0]) && d->listen[i][0]; i++) {
-			snprintf(sql, sizeof(sql), "LISTEN %s", d->listen[i]);
-			PQclear(PQexec(d->conn, sql));
-		}
-		return 0;
+	now = clock_mono_ms();
+	if (!d->resetting) {
+		if (now < d->retry_at)
+			return pg_not_yet(d, "connection lost, trying again each second");
+		d->retry_at = now + PG_RETRY_MS;
+		if (!PQresetStart(d->conn))
+			return pg_fail(d, NULL);
+		d->resetting = 1;
+		d->reset_at = now;
+		d->want = PGRES_POLLING_WRITING; /* libpq: as if the last step had said so */
+		d->hold_left = PG_HOLD_MS;
 	}
-	return pg_fail(d, NULL);
+	for (;;) {
+		struct pollfd p = { .fd = PQsocket(d->conn),
+				    .events = d->want == PGRES_POLLING_READING ? POLLIN : POLLOUT };
+		int64_t t;
+		int n;
+
+		if (PQstatus(d->conn) == CONNECTION_BAD) {
+			d->resetting = 0;
+			return pg_fail(d, NULL);
+		}
+		n = p.fd < 0 ? 0 : poll(&p, 1, (int)d->hold_left);
+		t = clock_mono_ms();
+		d->hold_left = d->hold_left > t - now ? d->hold_left - (t - now) : 0;
+		now = t;
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (now - d->reset_at < d->connect_ms)
+				return pg_not_yet(d, "connecting again");
+			d->resetting = 0;
+			return pg_not_yet(d, "no answer within connect_timeout");
+		}
+		d->want = PQresetPoll(d->conn);
+		if (d->want == PGRES_POLLING_OK) {
+			d->resetting = 0;
+			pg_connected(d);
+			return 0;
+		}
+		if (d->want == PGRES_POLLING_FAILED) {
+			d->resetting = 0;
+			return pg_fail(d, NULL);
+		}
+	}
 }
 
 /* A result's rows changed, when it was a write. */
@@ -240,6 +331,22 @@ static void pg_notice(void *arg, const char *message)
 {
 	(void)arg;
 	(void)message; /* "relation already exists, skipping" and the like */
+}
+
+/* The URL's connect_timeout (seconds; libpq counts under 2 as 2), else the default. */
+static int64_t pg_connect_ms(PGconn *conn)
+{
+	PQconninfoOption *o = PQconninfo(conn), *i;
+	int64_t ms = PG_CONNECT_DEFAULT_MS;
+
+	for (i = o; i && i->keyword; i++)
+		if (!strcmp(i->keyword, "connect_timeout") && i->val && *i->val) {
+			long v = strtol(i->val, NULL, 10);
+			if (v > 0)
+				ms = (v < 2 ? 2 : v) * 1000LL;
+		}
+	PQconninfoFree(o);
+	return ms;
 }
 
 static struct db *pg_open(const char *url, char *err, size_t errlen)
@@ -264,6 +371,7 @@ static struct db *pg_open(const char *url, char *err, size_t errlen)
 		goto err;
 	}
 	PQsetNoticeProcessor(d->conn, pg_notice, NULL);
+	d->connect_ms = pg_connect_ms(d->conn);
 	res = PQexec(d->conn, "SET client_min_messages = warning");
 	PQclear(res);
 	return &d->base;
@@ -597,7 +705,8 @@ static int pg_notifies(struct db *db, void (*fn)(void *ctx, const char *channel,
 	PGnotify *n;
 	int count = 0, me = PQbackendPID(d->conn);
 
-	if (PQstatus(d->conn) != CONNECTION_OK)
+	/* Also the loop's turn to take the next step of a connection being made again. */
+	if (pg_ready(d))
 		return -EIO;
 	/* Reads only what the socket has: never blocks the loop. */
 	if (!PQconsumeInput(d->conn))

@@ -5,6 +5,9 @@
 # answered 503 (no 403, no registering again), and when PostgreSQL is back
 # snowd is ok again by itself and every node online.  Nothing acknowledged
 # is lost: every event the nodes were told is stored is in the database.
+# Then PostgreSQL hangs (its postmaster stopped, snowd's backend ended): a
+# connection attempt that is accepted and never answered does not hold
+# snowd's loop, and snowd is ok again by itself when the server resumes.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/pg.sh"
 [ -x "$SNOW_BIN/snow-nodesim" ] || { skip "snow-nodesim not built"; exit 0; }
@@ -21,8 +24,8 @@ case $? in
 2) skip "PostgreSQL: no initdb (make deps installs postgresql)"; exit 0 ;;
 *) not_ok "PostgreSQL started"; exit 1 ;;
 esac
-# connect_timeout bounds each attempt to reach the server while it is down.
-db="$(pg_url snow_down)&connect_timeout=2"
+# connect_timeout bounds each attempt to reach the server; long, so that a loop held by one shows.
+db="$(pg_url snow_down)&connect_timeout=30"
 
 "$SNOW_ASAN_BIN/snowd" --db "$db" --state-dir "$dir/s" --listen "127.0.0.1:$port" \
 	--boot-addr 127.0.0.1/16 --dnsmasq none --interval-ms 500 -v >>"$dir/snowd.log" 2>&1 &
@@ -65,6 +68,23 @@ t1=$(date +%s%N)
 check "snowd ok again by itself" wait_for 30 status_is ok
 check "all 5 nodes online again" wait_for 30 online
 echo "# ok and all online $(( ($(date +%s%N) - t1) / 1000000 )) ms after the restart; load $(cut -d' ' -f1 /proc/loadavg)"
+before=$(stored)
+check "events stored again" wait_for 20 more_than "$before"
+
+# The server hangs: snowd's connection is ended and a new one is accepted, never answered.
+backends=$(pg_sql snow_down "SELECT pid FROM pg_stat_activity WHERE datname = 'snow_down' AND pid <> pg_backend_pid()")
+check "snowd's PostgreSQL backend found" test -n "$backends"
+check "the postmaster stopped (SIGSTOP)" pg_freeze
+check "snowd's backend ended" kill $backends
+check "health: degraded while it hangs" wait_for 20 status_is degraded
+# A loop held by the attempt would answer nothing for connect_timeout (30 s).
+check "boot files served while it hangs" curl -sf --max-time 10 -o /dev/null "$url/boot/first.ipxe"
+check "health answers while it hangs" curl -sf --max-time 10 -o /dev/null "$url/api/v1/health"
+check "the postmaster resumed (SIGCONT)" pg_thaw
+t1=$(date +%s%N)
+check "snowd ok again by itself" wait_for 40 status_is ok
+check "all 5 nodes online again" wait_for 30 online
+echo "# ok and all online $(( ($(date +%s%N) - t1) / 1000000 )) ms after the resume; load $(cut -d' ' -f1 /proc/loadavg)"
 before=$(stored)
 check "events stored again" wait_for 20 more_than "$before"
 

@@ -5,6 +5,7 @@
 #   pg_url NAME       create database NAME, print its URL for snowd --db
 #   pg_stop           stop it (pg_ctl stop -m fast; kill -9 of its pid if that fails)
 #   pg_halt, pg_resume  stop it keeping its data, start it again (the database down)
+#   pg_freeze, pg_thaw  SIGSTOP / SIGCONT its postmaster (a server that accepts and never answers)
 PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
 PG_SOCK=
 # initdb and postgres refuse to run as root: as root, run them as 'postgres'.
@@ -27,6 +28,9 @@ _pg_run() {
 }
 pg_halt() { _pg "$PG_BIN/pg_ctl" -D "$PG_SOCK/data" -m fast -w -t 60 stop >/dev/null; }
 pg_resume() { _pg_run; }
+_pg_pid() { head -1 "$PG_SOCK/data/postmaster.pid" 2>/dev/null; }
+pg_freeze() { local p; p=$(_pg_pid) && [ -n "$p" ] && kill -STOP "$p"; }
+pg_thaw() { local p; p=$(_pg_pid) && [ -n "$p" ] && kill -CONT "$p"; }
 pg_url() {
 	_pg "$PG_BIN/createdb" -h "$PG_SOCK" -U snow "$1" || return 1
 	echo "postgresql://snow@/$1?host=$PG_SOCK"
@@ -38,7 +42,8 @@ pg_sql() {
 pg_stop() {
 	local pid
 	[ -n "$PG_SOCK" ] && [ -d "$PG_SOCK/data" ] || return 0
-	pid=$(head -1 "$PG_SOCK/data/postmaster.pid" 2>/dev/null)
+	pid=$(_pg_pid)
+	[ -n "$pid" ] && kill -CONT "$pid" 2>/dev/null # a test that froze it and failed
 	if ! _pg "$PG_BIN/pg_ctl" -D "$PG_SOCK/data" -m fast -w -t 20 stop >/dev/null 2>&1 &&
 		[ -n "$pid" ]; then
 		kill -9 "$pid" 2>/dev/null
