@@ -16,7 +16,7 @@ shots=$SNOW_TOP/build/test-logs/console
 mkdir -p "$shots"
 vc() { SNOW_VCLUSTER_DIR=$state "$SNOW_BIN/snow-vcluster" "$@"; }
 on_exit 'tmux_stop; vc down >/dev/null 2>&1; [ "$_failures" -gt 0 ] && tail -n 20 "$state/up.log" "$state/snowd.log"; rm -rf "$state"'
-if ! vc up --nodes 1 --name "sncq$((RANDOM % 1000))" --net 10.88 --wait --timeout 180 >"$state/up.log" 2>&1; then
+if ! vc up --nodes 1 --name "sncq$((RANDOM % 1000))" --net 10.88 --wait --timeout 300 >"$state/up.log" 2>&1; then
 	not_ok "snow-vcluster up with one QEMU node online"
 	exit 1
 fi
