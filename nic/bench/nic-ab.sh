@@ -11,7 +11,11 @@
 # process, run to completion (snow-nic-bench --engine).
 # A variant named tcp is the TCP run of snow-nic-bench (always added); OPTIONS
 # "tcp" makes another (e.g. 'tcp-pin1|tcp|PIN=1').  PIN=CPU in ENV runs both
-# benchmarks of the variant on that one CPU.
+# benchmarks of the variant on that one CPU; BIN=DIR runs that variant's snow-nic
+# and benchmarks from DIR (another build: A/B of old and new code, e.g.
+# 'old||BIN=/tmp/old/build/bin' 'new||'); SF=1 measures store-and-forward (--sf).
+# Besides medians and ratios to TCP, each variant is paired with the one listed before
+# it, round by round: list A/B pairs next to each other.
 set -u
 cd "$(dirname "$0")/../.."
 BIN=build/bin
@@ -35,14 +39,23 @@ nic_link ab 251 || exit 1
 # one NAME OPTS ENV ROUND: a fresh engine pair with OPTS (none for tcp and inproc),
 # then the measurements, rows to $TMP/NAME.ROUND
 one() {
-	local name=$1 opts=$2 envs=$3 round=$4 kind=snow
+	local name=$1 opts=$2 envs=$3 round=$4 kind=snow w args=""
+	local BIN=$BIN # nic-lib.sh's, for this variant
+	for w in $envs; do
+		case $w in
+		BIN=*) BIN=${w#BIN=} ;;
+		SF=1) args=--sf ;;
+		esac
+	done
+	envs=$(for w in $envs; do case $w in BIN=* | SF=*) ;; *) echo "$w" ;; esac; done)
 	[ "$opts" = inproc ] && kind=rtc
 	[ "$name" = tcp ] || [ "$opts" = tcp ] && kind=tcp
 	nic_engines_down
 	# shellcheck disable=SC2086
 	[ $kind = snow ] && nic_engines_up $opts
-	nic_pair $kind "$TMP/$name.$round" "$envs" --test lat --sizes 64 --iters-scale $((SCALE * 5))
-	nic_pair $kind "$TMP/$name.$round" "$envs" --test bw --sizes 65536,4194304 --iters-scale "$SCALE"
+	nic_pair $kind "$TMP/$name.$round" "$envs" $args --test lat --sizes 64 --iters-scale $((SCALE * 5))
+	# shellcheck disable=SC2086
+	nic_pair $kind "$TMP/$name.$round" "$envs" $args --test bw --sizes 65536,4194304 --iters-scale "$SCALE"
 	nic_engines_down
 }
 
@@ -97,4 +110,19 @@ for v in variants:
         a, t = med.get((v, k)), med.get(("tcp", k))
         out.append("%6.2f" % ((t / a if k[1] == "lat" else a / t) if a and t else 0))
     print("%-12s | %s" % (v, "   ".join(out)))
+# Paired: each variant over the one before it in the list, round by round (they ran
+# minutes apart at most, under the same load), then the median over rounds.
+print("\npaired, median over rounds of this variant / the one before it (latency: before/this, >1 is faster)")
+for p, v in zip(variants, variants[1:]):
+    if v == "tcp":
+        continue
+    out = []
+    for k in keys:
+        rs = []
+        for r in range(rounds):
+            a, b = rows(v, r).get(k), rows(p, r).get(k)
+            if a and b:
+                rs.append(b / a if k[1] == "lat" else a / b)
+        out.append("%5.2f (%4.2f..%4.2f)" % (statistics.median(rs), min(rs), max(rs)) if rs else "%17s" % "-")
+    print("%-24s | %s" % (v + " / " + p, "   ".join(out)))
 EOF

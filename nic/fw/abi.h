@@ -26,8 +26,9 @@
 /*
  * 2: nic_idle may ask for the kick eventfd (SNF_IDLE_KICK), passed at attach.
  * 3: a cost-model stage has a second piece for small fragments (snf_stage).
+ * 4: host_waiting became irq_arm, a mask of the completions that interrupt.
  */
-#define SNF_ABI_VERSION 3u
+#define SNF_ABI_VERSION 4u
 
 /* Largest message sent by programmed I/O (inline in the descriptor). */
 #define SNF_INLINE_MAX 1024u
@@ -48,9 +49,21 @@ struct snf_regs {
 	_Atomic uint32_t nic_idle;     /* NIC CPU: SNF_IDLE_* while it may sleep */
 	uint32_t pad0[13];
 	_Atomic uint32_t irq;          /* NIC: ++ after producing completions (futex) */
-	_Atomic uint32_t host_waiting; /* host: 1 while it may sleep on irq */
+	_Atomic uint32_t irq_arm;      /* host: SNF_IRQ_* it sleeps on irq for; 0 awake */
 	uint32_t pad1[14];
 };
+
+/*
+ * Interrupt arming (irq_arm), as a NIC's interrupt mask: the host sets the
+ * causes it waits for just before it sleeps, re-checks the completion ring,
+ * then sleeps on irq, and clears irq_arm when it wakes.  The NIC bumps irq
+ * after every batch of completions but does the FUTEX_WAKE only for an armed
+ * cause: a send completion the host is not waiting for (it sleeps until its
+ * reply comes) stays in the ring for its next look and wakes nobody.
+ */
+#define SNF_IRQ_SEND 0x1u /* SNF_COMP_SEND */
+#define SNF_IRQ_RECV 0x2u /* SNF_COMP_RECV and SNF_COMP_LOSS */
+#define SNF_IRQ_ALL (SNF_IRQ_SEND | SNF_IRQ_RECV)
 
 /*
  * How a sleeping NIC CPU wants to be woken (nic_idle): a FUTEX_WAKE on wake,

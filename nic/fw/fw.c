@@ -165,10 +165,11 @@ struct snf_comp *fw_comp_slot(struct nicfw *fw)
 	return c;
 }
 
-void fw_comp_push(struct nicfw *fw)
+/* Post the entry fw_comp_slot() gave; its type says which interrupt cause it raises. */
+void fw_comp_push(struct nicfw *fw, uint8_t type)
 {
 	snf_ring_push(&fw->comp);
-	fw->irq = true;
+	fw->irq |= type == SNF_COMP_SEND ? HAL_IRQ_SEND : HAL_IRQ_RECV;
 }
 
 uint32_t fw_comp_used(const struct nicfw *fw)
@@ -202,7 +203,7 @@ void fw_comp_desc(struct nicfw *fw, uint8_t type, uint64_t cookie, uint16_t peer
 	c->frag = frag;
 	c->nfrags = nfrags;
 	c->host_off = host_off;
-	fw_comp_push(fw);
+	fw_comp_push(fw, type);
 	if (fw->outstanding)
 		fw->outstanding--;
 }
@@ -219,7 +220,7 @@ void fw_comp_loss(struct nicfw *fw, uint16_t peer, uint32_t frames, int status)
 	c->peer = peer;
 	c->len = frames;
 	c->status = status;
-	fw_comp_push(fw);
+	fw_comp_push(fw, SNF_COMP_LOSS);
 }
 
 /* ---- control frames (hello and credits) ------------------------------- */
@@ -510,8 +511,8 @@ int nicfw_run(struct nicfw *fw, int timeout_ms)
 		fw_tx_wire(fw);
 	}
 	if (fw->irq) {
-		fw->irq = false;
-		fw->hal->ops->host_interrupt(fw->hal);
+		fw->hal->ops->host_interrupt(fw->hal, fw->irq);
+		fw->irq = 0;
 	}
 	return total;
 }

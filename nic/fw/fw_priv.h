@@ -136,7 +136,7 @@ struct nicfw {
 	uint64_t host_win;
 	uint32_t host_dma;              /* DMAs to or from the host outstanding */
 	uint32_t outstanding;           /* accepted descriptors not yet completed */
-	bool irq;
+	unsigned irq;                   /* HAL_IRQ_* causes of completions posted, not yet signalled */
 
 	uint32_t slot_size;
 	uint64_t next_tick;
@@ -163,7 +163,7 @@ void fw_comp_desc(struct nicfw *fw, uint8_t type, uint64_t cookie, uint16_t peer
 void fw_comp_loss(struct nicfw *fw, uint16_t peer, uint32_t frames, int status);
 /* A completion entry to fill, or NULL when the host has not made room; fw_comp_push() posts it. */
 struct snf_comp *fw_comp_slot(struct nicfw *fw);
-void fw_comp_push(struct nicfw *fw);
+void fw_comp_push(struct nicfw *fw, uint8_t type);
 uint32_t fw_comp_used(const struct nicfw *fw);
 void fw_rx_reset(struct nicfw *fw, struct fw_peer *p, uint32_t epoch, uint32_t seq);
 void fw_ctrl_send(struct nicfw *fw, struct fw_peer *p, uint32_t flags);

@@ -104,7 +104,7 @@ static bool rx_emit(struct nicfw *fw, uint32_t mi)
 		rx_free_held(fw, m);
 		CNT_ADD(fw, small_rx, 1);
 	}
-	fw_comp_push(fw);
+	fw_comp_push(fw, SNF_COMP_RECV);
 	if (fw->outstanding)
 		fw->outstanding--;
 	if (!m->aborted) {

@@ -46,6 +46,10 @@ struct hal_event {
 enum hal_dma_dir { HAL_DMA_TO_NIC, HAL_DMA_TO_HOST };
 enum hal_window { HAL_WIN_HOST, HAL_WIN_SCRATCH };
 
+/* host_interrupt causes */
+#define HAL_IRQ_SEND 0x1u /* a send completion */
+#define HAL_IRQ_RECV 0x2u /* a receive or loss completion */
+
 /* wire_send flags */
 #define HAL_TX_LOOPBACK 0x1u /* MAC loopback: the frame comes back to this NIC */
 
@@ -114,8 +118,11 @@ struct nic_hal_operations {
 	 * the first.  @ret how many were stored in ev (0 on timeout).
 	 */
 	int (*event_wait)(struct nic_hal *hal, struct hal_event *ev, unsigned max, int timeout_ms);
-	/* Interrupt the host: completions are in its ring. */
-	void (*host_interrupt)(struct nic_hal *hal);
+	/*
+	 * Completions of these causes (HAL_IRQ_*) are in the host's ring:
+	 * interrupt the host if it armed one of them (a NIC's interrupt mask).
+	 */
+	void (*host_interrupt)(struct nic_hal *hal, unsigned causes);
 	/* Answer to HAL_EV_HOST_DOWN: no DMA to the host is outstanding any more. */
 	void (*host_released)(struct nic_hal *hal);
 	/* A monotonic clock in nanoseconds. */

@@ -567,12 +567,20 @@ static int e_event_wait(struct nic_hal *hal, struct hal_event *ev, unsigned max,
 	}
 }
 
-static void e_host_interrupt(struct nic_hal *hal)
+/*
+ * irq moves for every batch: a host that read it before this and is about to
+ * sleep returns at once and finds the completions.  The fetch_add is also the
+ * full barrier between the completions' release and the load of irq_arm
+ * (the host stores irq_arm, then reads the ring: one of us sees the other).
+ */
+static void e_host_interrupt(struct nic_hal *hal, unsigned causes)
 {
 	struct hal_emu *e = he(hal);
+	uint32_t want = (causes & HAL_IRQ_SEND ? SNF_IRQ_SEND : 0) |
+			(causes & HAL_IRQ_RECV ? SNF_IRQ_RECV : 0);
 
 	atomic_fetch_add(&e->regs->irq, 1);
-	if (atomic_load(&e->regs->host_waiting))
+	if (atomic_load(&e->regs->irq_arm) & want)
 		nic_futex(&e->regs->irq, FUTEX_WAKE, INT_MAX, NULL);
 }
 

@@ -2,8 +2,10 @@
 
 #include "fw/abi.h"
 #include "fw/frame.h"
+#include "fw/sync.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -311,10 +313,18 @@ static int t_event_wait(struct nic_hal *hal, struct hal_event *ev, unsigned max,
 	return (int)n;
 }
 
-static void t_host_interrupt(struct nic_hal *hal)
+/* As the emulated NIC: irq always moves, an interrupt is counted only for an armed cause. */
+static void t_host_interrupt(struct nic_hal *hal, unsigned causes)
 {
-	ht(hal)->interrupts++;
-	atomic_fetch_add(&ht(hal)->regs->irq, 1);
+	struct hal_test *t = ht(hal);
+	uint32_t want = (causes & HAL_IRQ_SEND ? SNF_IRQ_SEND : 0) |
+			(causes & HAL_IRQ_RECV ? SNF_IRQ_RECV : 0);
+
+	atomic_fetch_add(&t->regs->irq, 1);
+	if (atomic_load(&t->regs->irq_arm) & want) {
+		t->interrupts++;
+		nic_futex(&t->regs->irq, FUTEX_WAKE, INT_MAX, NULL);
+	}
 }
 
 static void t_host_released(struct nic_hal *hal)

@@ -61,7 +61,7 @@ int hal_test_released(struct nic_hal *hal);
 void hal_test_advance(struct nic_hal *hal, uint64_t ns);
 /* How many log lines contained needle (NULL: all of them). */
 unsigned hal_test_logged(struct nic_hal *hal, const char *needle);
-/* Host interrupts raised so far. */
+/* Host interrupts raised so far: completions of a cause the host had armed (irq_arm). */
 unsigned hal_test_interrupts(struct nic_hal *hal);
 /*
  * What the engines did, in order: D host->NIC DMA, H NIC->host DMA,

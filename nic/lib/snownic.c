@@ -38,6 +38,10 @@ struct snownic {
 	uint8_t *inline_area;
 	uint32_t sends, posts; /* outstanding */
 	uint64_t spin_ns;
+	bool db_pending; /* descriptors published without a doorbell (snownic_post_recv_more) */
+	/* For comparison (docs/nic.md): SNOWNIC_IRQ_ALL=1 arms every cause in every wait,
+	 * SNOWNIC_DOORBELL_EACH=1 makes snownic_post_recv_more ring at once. */
+	bool irq_all, db_each;
 	/* Run to completion: the NIC runs in this process, driven by our calls. */
 	int (*drive)(void *ctx, int timeout_ms);
 	void (*release)(void *ctx);
@@ -49,6 +53,7 @@ static void doorbell(struct snownic *h)
 	uint32_t idle;
 	uint64_t one = 1;
 
+	h->db_pending = false;
 	atomic_fetch_add(&h->regs->doorbell, 1);
 	atomic_fetch_add(&h->regs->wake, 1);
 	/* seq_cst above and here: either the NIC sees our wake, or we see it idle. */
@@ -98,6 +103,13 @@ static int snownic_map_rings(struct snownic *h, char *err, size_t errlen)
 	return 0;
 }
 
+static bool env_on(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v && *v && strcmp(v, "0");
+}
+
 static struct snownic *snownic_new(void)
 {
 	struct snownic *h = calloc(1, sizeof(*h));
@@ -109,6 +121,8 @@ static struct snownic *snownic_new(void)
 	h->memfd = -1;
 	h->kickfd = -1;
 	h->spin_ns = spin ? strtoull(spin, NULL, 10) * 1000 : SPIN_NS_DEFAULT;
+	h->irq_all = env_on("SNOWNIC_IRQ_ALL");
+	h->db_each = env_on("SNOWNIC_DOORBELL_EACH");
 	return h;
 }
 
@@ -389,7 +403,7 @@ int snownic_send(struct snownic *h, const struct snownic_send *s)
 	return 0;
 }
 
-int snownic_post_recv(struct snownic *h, void *buf, uint32_t len, uint64_t cookie)
+static int post_recv(struct snownic *h, void *buf, uint32_t len, uint64_t cookie, bool more)
 {
 	struct snf_post_desc *d;
 	int64_t off = host_offset(h, buf, len);
@@ -406,10 +420,34 @@ int snownic_post_recv(struct snownic *h, void *buf, uint32_t len, uint64_t cooki
 	d->cookie = cookie;
 	snf_ring_push(&h->post);
 	h->posts++;
+	if (more && !h->db_each) {
+		h->db_pending = true; /* the next send, post, poll or wait rings for it */
+		return 0;
+	}
 	doorbell(h);
 	if (h->drive)
 		h->drive(h->drive_ctx, 0); /* held frames may go to the buffer now */
 	return 0;
+}
+
+int snownic_post_recv(struct snownic *h, void *buf, uint32_t len, uint64_t cookie)
+{
+	return post_recv(h, buf, len, cookie, false);
+}
+
+int snownic_post_recv_more(struct snownic *h, void *buf, uint32_t len, uint64_t cookie)
+{
+	return post_recv(h, buf, len, cookie, true);
+}
+
+/* Ring for descriptors published without a doorbell (snownic_post_recv_more). */
+static void doorbell_flush(struct snownic *h)
+{
+	if (h->db_pending) {
+		doorbell(h);
+		if (h->drive)
+			h->drive(h->drive_ctx, 0);
+	}
 }
 
 void snownic_set_driver(struct snownic *h, int (*drive)(void *ctx, int timeout_ms),
@@ -424,6 +462,8 @@ static int comp_take(struct snownic *h, struct snownic_comp *out, unsigned max);
 
 int snownic_poll(struct snownic *h, struct snownic_comp *out, unsigned max)
 {
+	if (h->db_pending)
+		doorbell(h); /* and the drive below takes the posts */
 	if (h->drive)
 		h->drive(h->drive_ctx, 0);
 	return comp_take(h, out, max);
@@ -474,11 +514,21 @@ static int comp_take(struct snownic *h, struct snownic_comp *out, unsigned max)
 
 int snownic_wait(struct snownic *h, struct snownic_comp *c, unsigned max, int timeout_ms)
 {
+	return snownic_wait_for(h, c, max, timeout_ms, SNOWNIC_WAKE_ANY);
+}
+
+int snownic_wait_for(struct snownic *h, struct snownic_comp *c, unsigned max, int timeout_ms,
+		     unsigned wake)
+{
 	uint64_t start = nic_mono_ns(), deadline, now;
 	struct timespec ts;
-	uint32_t irq;
+	uint32_t irq, arm;
 	int n;
 
+	if (!(wake & SNF_IRQ_ALL) || (wake & ~SNF_IRQ_ALL))
+		return -EINVAL;
+	arm = h->irq_all ? SNF_IRQ_ALL : wake;
+	doorbell_flush(h);
 	deadline = timeout_ms < 0 ? UINT64_MAX : start + (uint64_t)timeout_ms * 1000000ull;
 	for (;;) {
 		n = comp_take(h, c, max);
@@ -499,18 +549,19 @@ int snownic_wait(struct snownic *h, struct snownic_comp *c, unsigned max, int ti
 		}
 		if (now >= deadline)
 			return 0;
-		atomic_store(&h->regs->host_waiting, 1);
+		/* Arm, then look again: a completion posted before the NIC saw the arm is found here. */
+		atomic_store(&h->regs->irq_arm, arm);
 		irq = atomic_load(&h->regs->irq);
 		n = comp_take(h, c, max);
 		if (n) {
-			atomic_store(&h->regs->host_waiting, 0);
+			atomic_store(&h->regs->irq_arm, 0);
 			return n;
 		}
 		/* Sleep in slices so a vanished daemon is noticed. */
 		ts.tv_sec = 0;
 		ts.tv_nsec = deadline - now < 100000000ull ? (long)(deadline - now) : 100000000L;
 		nic_futex(&h->regs->irq, FUTEX_WAIT, irq, &ts);
-		atomic_store(&h->regs->host_waiting, 0);
+		atomic_store(&h->regs->irq_arm, 0);
 		if (h->sock >= 0) {
 			struct pollfd pfd = { h->sock, POLLIN, 0 };
 			if (poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLHUP | POLLERR | POLLIN))) {

@@ -104,6 +104,16 @@ int snownic_send(struct snownic *h, const struct snownic_send *s);
  */
 int snownic_post_recv(struct snownic *h, void *buf, uint32_t len, uint64_t cookie);
 
+/*
+ * The same, but more descriptors follow at once (libfabric's FI_MORE): the
+ * doorbell waits for them, so a post followed by a send rings once, and a
+ * sleeping NIC CPU is woken once.  The next snownic_send, snownic_post_recv,
+ * snownic_poll or snownic_wait* on this handle rings it; until then a
+ * sleeping NIC CPU is not woken for the buffer (a running one may take it).
+ * @ret as snownic_post_recv.
+ */
+int snownic_post_recv_more(struct snownic *h, void *buf, uint32_t len, uint64_t cookie);
+
 /* Take up to max completions without waiting.  @ret how many, or -EPROTO. */
 int snownic_poll(struct snownic *h, struct snownic_comp *c, unsigned max);
 
@@ -113,6 +123,22 @@ int snownic_poll(struct snownic *h, struct snownic_comp *c, unsigned max);
  * nonsense, -ESHUTDOWN when snow-nic went away.
  */
 int snownic_wait(struct snownic *h, struct snownic_comp *c, unsigned max, int timeout_ms);
+
+/* What may wake a sleeping snownic_wait_for(). */
+#define SNOWNIC_WAKE_SENT SNF_IRQ_SEND     /* SNOWNIC_SENT */
+#define SNOWNIC_WAKE_RECEIVED SNF_IRQ_RECV /* SNOWNIC_RECEIVED and SNOWNIC_LOST */
+#define SNOWNIC_WAKE_ANY SNF_IRQ_ALL
+
+/*
+ * snownic_wait, but asleep it is woken (interrupted, arming the NIC's
+ * interrupt for these causes) only by completions of the kinds in wake
+ * (SNOWNIC_WAKE_*): an application waiting for a message does not wake for
+ * the completion of its own send.  Completions of every kind already in the
+ * ring, or found after any wake-up, are returned as by snownic_wait.
+ * @ret as snownic_wait, or -EINVAL when wake names no kind.
+ */
+int snownic_wait_for(struct snownic *h, struct snownic_comp *c, unsigned max, int timeout_ms,
+		     unsigned wake);
 
 /*
  * Run to completion (snownic_inproc_open() sets it): the NIC runs in this
