@@ -270,7 +270,6 @@ static void ns_got_summary(struct ns_parent *p, struct ns_worker *w, const struc
 static int ns_records(struct ns_parent *p, struct ns_worker *w)
 {
 	size_t off = 0;
-	int rc = 0;
 
 	while (w->in.len - off >= sizeof(struct ns_up_hdr)) {
 		struct ns_up_hdr h;
@@ -298,7 +297,7 @@ static int ns_records(struct ns_parent *p, struct ns_worker *w)
 	}
 	memmove(w->in.data, w->in.data + off, w->in.len - off);
 	w->in.len -= off;
-	return rc;
+	return 0;
 }
 
 /* Tell every worker still running to stop (each sends its summary and exits). */
