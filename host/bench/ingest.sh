@@ -53,6 +53,9 @@ start_snowd() { # start_snowd STATE
 metric() { curl -sf -H "Authorization: Bearer $token" "$url/metrics" |
 	awk '$1 == "snowd_reports_total" {print $2; f=1} END {if (!f) print ""}'; }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+# rq_ns PID: how long its (main) thread waited runnable for a core, ns (schedstat):
+# a server below 100 % of a core that waits this much more would have used it
+rq_ns() { awk '{print $2}' "/proc/$1/schedstat" 2>/dev/null || echo 0; }
 # machine_ticks / machine_cpu T0 T1: the whole machine's CPU over the window, in % of
 # all its cores: busy (user + system + softirq), of which softirq (loopback TCP), and idle
 machine_ticks() { awk '$1 == "cpu" {print $2 + $3, $4, $7 + $8, $5 + $6}' /proc/stat; }
@@ -154,7 +157,7 @@ lines() { wc -l <"$dir/$1.err"; }
 
 # run_snowd N: fills r_* variables
 run_snowd() {
-	local n=$1 name=s$1 t0 t1 m0 m1 c0 c1 cs0 cs1 l0 l1 k0 k1
+	local n=$1 name=s$1 t0 t1 m0 m1 c0 c1 cs0 cs1 l0 l1 k0 k1 q0 q1
 	mode "$n"
 	fill "$n"
 	"$SNOW_BIN/snow-nodesim" --url "$url" --token "$token" --json --stats --prefix m \
@@ -163,17 +166,18 @@ run_snowd() {
 	sim=$!
 	wait_registered "$name" || return 1
 	wait_online "$name" "$n"
-	t0=$(now); m0=$(metric); c0=$(cpu_ticks "$pid"); cs0=$(sim_ticks "$sim"); l0=$(lines "$name"); k0=$(machine_ticks)
+	t0=$(now); m0=$(metric); c0=$(cpu_ticks "$pid"); q0=$(rq_ns "$pid"); cs0=$(sim_ticks "$sim"); l0=$(lines "$name"); k0=$(machine_ticks)
 	if [ -n "${BENCH_PERF:-}" ]; then
 		perf record ${BENCH_PERF_OPTS:--g} -o "$dir/perf-$n.data" -p "$pid" -- sleep "$secs" >/dev/null 2>&1
 	else
 		sleep "$secs"
 	fi
-	t1=$(now); m1=$(metric); c1=$(cpu_ticks "$pid"); cs1=$(sim_ticks "$sim"); l1=$(lines "$name"); k1=$(machine_ticks)
+	t1=$(now); m1=$(metric); c1=$(cpu_ticks "$pid"); q1=$(rq_ns "$pid"); cs1=$(sim_ticks "$sim"); l1=$(lines "$name"); k1=$(machine_ticks)
 	r_mach[$n]=$(machine_cpu "$k0" "$k1")
 	r_rss[$n]=$(rss_mb "$pid")
 	r_rate[$n]=$(python3 -c "print(round(($m1 - $m0) / ($t1 - $t0)))" 2>/dev/null || echo n/a)
 	r_cpu[$n]=$(python3 -c "print(round(100 * ($c1 - $c0) / $hz / ($t1 - $t0)))")
+	r_wait[$n]=$(python3 -c "print(round(100 * ($q1 - $q0) / 1e9 / ($t1 - $t0)))")
 	r_simcpu[$n]=$(sim_cpu "$cs0" "$cs1" "$(python3 -c "print($t1 - $t0)")")
 	kill -TERM "$sim"; wait "$sim"; sim=
 	r_simrate[$n]=$(win_rate "$name" "$l0" "$l1")
@@ -181,13 +185,13 @@ run_snowd() {
 	r_p99[$n]=$(field "$dir/$name.json" report_p99_ms)
 	r_err[$n]=$(field "$dir/$name.json" errors)
 	r_online[$n]=$(field "$dir/$name.json" online)
-	say "snowd $n nodes: ${r_rate[$n]}/s ingested (nodesim ${r_simrate[$n]}/s), p50/p99 ${r_p50[$n]}/${r_p99[$n]} ms, errors ${r_err[$n]}, RSS ${r_rss[$n]} MB, CPU snowd ${r_cpu[$n]}% nodesim ${r_simcpu[$n]}, machine ${r_mach[$n]}, load $(cut -d' ' -f1 /proc/loadavg)"
+	say "snowd $n nodes: ${r_rate[$n]}/s ingested (nodesim ${r_simrate[$n]}/s), p50/p99 ${r_p50[$n]}/${r_p99[$n]} ms, errors ${r_err[$n]}, RSS ${r_rss[$n]} MB, CPU snowd ${r_cpu[$n]}% (+${r_wait[$n]}% waiting for a core) nodesim ${r_simcpu[$n]}, machine ${r_mach[$n]}, load $(cut -d' ' -f1 /proc/loadavg)"
 	stop_pid "$pid"; pid=
 }
 
 # run_nginx N: the same nodes' reports to nginx answering 204
 run_nginx() {
-	local n=$1 name=n$1 nport c0 c1 t0 t1 cs0 cs1 l0 l1 k0 k1
+	local n=$1 name=n$1 nport c0 c1 t0 t1 cs0 cs1 l0 l1 k0 k1 q0 q1
 	mode "$n"
 	start_snowd "$dir/state-$n" # nodesim takes the node list (names, secrets) from snowd
 	nport=$(free_port)
@@ -231,23 +235,24 @@ run_nginx() {
 	sim=$!
 	wait_registered "$name" || return 1
 	sleep 3
-	t0=$(now); c0=$(cpu_ticks "$ngx"); cs0=$(sim_ticks "$sim"); l0=$(lines "$name"); k0=$(machine_ticks)
+	t0=$(now); c0=$(cpu_ticks "$ngx"); q0=$(rq_ns "$ngx"); cs0=$(sim_ticks "$sim"); l0=$(lines "$name"); k0=$(machine_ticks)
 	sleep "$secs"
-	t1=$(now); c1=$(cpu_ticks "$ngx"); cs1=$(sim_ticks "$sim"); l1=$(lines "$name"); k1=$(machine_ticks)
+	t1=$(now); c1=$(cpu_ticks "$ngx"); q1=$(rq_ns "$ngx"); cs1=$(sim_ticks "$sim"); l1=$(lines "$name"); k1=$(machine_ticks)
 	n_mach[$n]=$(machine_cpu "$k0" "$k1")
 	n_cpu[$n]=$(python3 -c "print(round(100 * ($c1 - $c0) / $hz / ($t1 - $t0)))")
+	n_wait[$n]=$(python3 -c "print(round(100 * ($q1 - $q0) / 1e9 / ($t1 - $t0)))")
 	n_simcpu[$n]=$(sim_cpu "$cs0" "$cs1" "$(python3 -c "print($t1 - $t0)")")
 	kill -TERM "$sim"; wait "$sim"; sim=
 	n_rate[$n]=$(win_rate "$name" "$l0" "$l1")
 	n_p50[$n]=$(field "$dir/$name.json" report_p50_ms)
 	n_p99[$n]=$(field "$dir/$name.json" report_p99_ms)
 	n_err[$n]=$(field "$dir/$name.json" errors)
-	say "nginx $n nodes: ${n_rate[$n]}/s answered, p50/p99 ${n_p50[$n]}/${n_p99[$n]} ms, errors ${n_err[$n]}, CPU nginx ${n_cpu[$n]}% nodesim ${n_simcpu[$n]}, machine ${n_mach[$n]}, load $(cut -d' ' -f1 /proc/loadavg)"
+	say "nginx $n nodes: ${n_rate[$n]}/s answered, p50/p99 ${n_p50[$n]}/${n_p99[$n]} ms, errors ${n_err[$n]}, CPU nginx ${n_cpu[$n]}% (+${n_wait[$n]}% waiting for a core) nodesim ${n_simcpu[$n]}, machine ${n_mach[$n]}, load $(cut -d' ' -f1 /proc/loadavg)"
 	stop_pid "$ngx"; ngx=
 	stop_pid "$pid"; pid=
 }
 
-declare -A r_mach n_mach r_mode r_procs r_rss r_rate r_cpu r_simcpu r_simrate r_p50 r_p99 r_err r_online n_cpu n_simcpu n_rate n_p50 n_p99 n_err
+declare -A r_wait n_wait r_mach n_mach r_mode r_procs r_rss r_rate r_cpu r_simcpu r_simrate r_p50 r_p99 r_err r_online n_cpu n_simcpu n_rate n_p50 n_p99 n_err
 for n in "${counts[@]}"; do
 	run_snowd "$n"
 	if [ "$use_nginx" = 1 ] && command -v nginx >/dev/null; then
@@ -261,15 +266,16 @@ share() { python3 -c "print(round(100 * float('$1') / float('$2'), 1))" 2>/dev/n
 	echo
 	echo "## ingest, $(date -u +%Y-%m-%d), $(nproc) cores, interval ${ival} ms, nodesim concurrency ${conc}, keep-alive ${keep}, ${secs} s window, load average $(cut -d' ' -f1-3 /proc/loadavg) at the end"
 	echo
-	printf '| nodes | connections, nodesim processes | demand | snowd ingested (counter) | %% of demand | nodesim 2xx/s (window) | p50 / p99 ms | errors | online | snowd RSS | CPU snowd / nodesim | machine | nginx 204/s | nginx p50 / p99 ms | CPU nginx / nodesim | machine | snowd / nginx |\n'
+	printf '| nodes | connections, nodesim processes | demand | snowd ingested (counter) | %% of demand | nodesim 2xx/s (window) | p50 / p99 ms | errors | online | snowd RSS | CPU snowd (+ waiting for a core) / nodesim | machine | nginx 204/s | nginx p50 / p99 ms | CPU nginx (+ waiting) / nodesim | machine | snowd / nginx |\n'
 	printf '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n'
 	for n in "${counts[@]}"; do
 		d=$((n * 1000 / ival))
-		printf '| %s | %s, %s | %s/s | %s/s | %s %% | %s/s | %s / %s | %s | %s | %s MB | %s %% / %s | %s | %s/s | %s / %s | %s %% / %s | %s | %s |\n' \
+		printf '| %s | %s, %s | %s/s | %s/s | %s %% | %s/s | %s / %s | %s | %s | %s MB | %s %% (+%s %%) / %s | %s | %s/s | %s / %s | %s %% (+%s %%) / %s | %s | %s |\n' \
 			"$n" "${r_mode[$n]}" "${r_procs[$n]}" "$d" "${r_rate[$n]}" "$(share "${r_rate[$n]}" "$d")" "${r_simrate[$n]}" \
 			"${r_p50[$n]}" "${r_p99[$n]}" "${r_err[$n]}" "${r_online[$n]}" "${r_rss[$n]}" \
-			"${r_cpu[$n]}" "${r_simcpu[$n]}" "${r_mach[$n]}" "${n_rate[$n]:-n/a}" "${n_p50[$n]:-n/a}" \
-			"${n_p99[$n]:-n/a}" "${n_cpu[$n]:-n/a}" "${n_simcpu[$n]:-n/a}" "${n_mach[$n]:-n/a}" \
+			"${r_cpu[$n]}" "${r_wait[$n]}" "${r_simcpu[$n]}" "${r_mach[$n]}" "${n_rate[$n]:-n/a}" \
+			"${n_p50[$n]:-n/a}" "${n_p99[$n]:-n/a}" "${n_cpu[$n]:-n/a}" "${n_wait[$n]:-n/a}" \
+			"${n_simcpu[$n]:-n/a}" "${n_mach[$n]:-n/a}" \
 			"$(ratio "${r_simrate[$n]}" "${n_rate[$n]:-x}")"
 	done
 }
