@@ -1,7 +1,7 @@
 /*
- * snow-nodesim: many simulated node agents in one process, speaking the
- * real node protocol to snowd (docs/protocol.md).  One thread, one epoll
- * loop: every request is a non-blocking HTTP/1.1 exchange (Connection:
+ * snow-nodesim: many simulated node agents in one process (or, --procs, in
+ * several, each with a share of the nodes), speaking the real node protocol
+ * to snowd (docs/protocol.md).  One thread, one epoll loop a process: every request is a non-blocking HTTP/1.1 exchange (Connection:
  * close, as snow-agent with keep_alive = no; with --keep-alive a node keeps
  * its connection between its node-channel requests, as snow-agent by
  * default), at most `concurrency` in flight;
