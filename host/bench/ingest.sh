@@ -4,13 +4,15 @@
 # For each count: a fresh inventory filled with one SQL transaction, snowd
 # with a 1 s report interval, snow-nodesim until every node registered, then
 # a measured window of $BENCH_SECONDS: reports/s from snowd's own counter and
-# nodesim's, p50/p99, errors, snowd's RSS and CPU.  Then the same nodes'
+# nodesim's (the mean of its --stats lines in the window), p50/p99, errors, snowd's RSS and CPU.  Then the same nodes'
 # reports (same bodies, signatures, connection pattern) sent to nginx that
 # answers every POST 204 (nodesim --sink), for the HTTP ceiling beside
 # snowd's.  Prints a markdown table; never fails on speed.
 # Knobs: BENCH_SECONDS (20), BENCH_INTERVAL_MS (1000), BENCH_CONCURRENCY (256),
 # BENCH_KEEPALIVE (1: nodesim --keep-alive; 0: a connection per request, as
 # snow-agent with keep_alive = no),
+# BENCH_SIM_PROCS (nodesim's worker processes, --procs; default 2 past 10 000
+# nodes, else 1: one nodesim thread is the ceiling past ~15 000 reports/s),
 # BENCH_NGINX (1: also nginx), BENCH_INGEST_DIR (keep logs there), BENCH_PERF (1:
 # perf record -g snowd during the window, into the logs), BENCH_BIN (the
 # programs from another build folder, for A/B runs).
@@ -25,6 +27,7 @@ conc=${BENCH_CONCURRENCY:-256}
 # 0: one per request, as snow-agent with keep_alive = no
 keep=${BENCH_KEEPALIVE:-1}
 simopt=(); [ "$keep" = 1 ] && simopt=(--keep-alive)
+procs_knob=${BENCH_SIM_PROCS:-}
 use_nginx=${BENCH_NGINX:-1}
 counts=("$@")
 [ ${#counts[@]} -gt 0 ] || counts=(10000 20000 50000)
@@ -50,6 +53,37 @@ start_snowd() { # start_snowd STATE
 metric() { curl -sf -H "Authorization: Bearer $token" "$url/metrics" |
 	awk '$1 == "snowd_reports_total" {print $2; f=1} END {if (!f) print ""}'; }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+# rq_ns PID: how long its (main) thread waited runnable for a core, ns (schedstat):
+# a server below 100 % of a core that waits this much more would have used it
+rq_ns() { awk '{print $2}' "/proc/$1/schedstat" 2>/dev/null || echo 0; }
+# machine_ticks / machine_cpu T0 T1: the whole machine's CPU over the window, in % of
+# all its cores: busy (user + system + softirq), of which softirq (loopback TCP), and idle
+machine_ticks() { awk '$1 == "cpu" {print $2 + $3, $4, $7 + $8, $5 + $6}' /proc/stat; }
+machine_cpu() {
+	python3 -c '
+import sys
+a, b = [float(x) for x in sys.argv[1].split()], [float(x) for x in sys.argv[2].split()]
+d = [y - x for x, y in zip(a, b)]; t = sum(d) or 1
+print("%d %% busy (softirq %d %%)" % (round(100 * (t - d[3]) / t), round(100 * d[2] / t)))' "$1" "$2"
+}
+# sim_ticks PID: "TOTAL W1 W2 ...": nodesim's CPU ticks, its own and each worker's (--procs)
+sim_ticks() {
+	local t c all=
+	t=$(cpu_ticks "$1")
+	for c in $(pgrep -P "$1" | sort -n); do
+		c=$(cpu_ticks "$c"); all="$all $c"; t=$((t + c))
+	done
+	echo "$t$all"
+}
+# sim_cpu T0 T1 SECS: "TOTAL% (PROCS x, busiest P%)" from two sim_ticks
+sim_cpu() {
+	python3 -c '
+import sys
+a, b, s, hz = sys.argv[1].split(), sys.argv[2].split(), float(sys.argv[3]), float(sys.argv[4])
+tot = 100 * (int(b[0]) - int(a[0])) / hz / s
+w = [100 * (int(y) - int(x)) / hz / s for x, y in zip(a[1:], b[1:])]
+print("%d %%" % round(tot) if len(w) < 2 else "%d %% (%d procs, busiest %d %%)" % (round(tot), len(w), round(max(w))))' "$1" "$2" "$3" "$hz"
+}
 rss_mb() { awk '/^VmRSS/ {printf "%.0f", $2 / 1024}' "/proc/$1/status" 2>/dev/null || echo n/a; }
 field() { python3 -c 'import json,sys; v=json.load(open(sys.argv[1])).get(sys.argv[2], "n/a"); print(round(v, 1) if isinstance(v, float) else v)' "$1" "$2" 2>/dev/null || echo n/a; }
 hz=$(getconf CLK_TCK)
@@ -70,10 +104,13 @@ COMMIT;" || { say "cannot fill the inventory (schema changed?)"; exit 1; }
 	start_snowd "$st"
 }
 
-# wait_registered NAME: until nodesim says every node registered (or 300 s)
+# wait_registered NAME: until nodesim says every node registered, each worker for its
+# share (or 300 s)
 wait_registered() {
 	local s=$SECONDS
-	until grep -qs 'nodes registered after' "$dir/$1.err"; do
+	# --sink: the parent says it once for all, before its workers start
+	until [ "$(cat "$dir/$1.err" 2>/dev/null | grep -c 'nodes registered after')" -ge "$sim_procs" ] ||
+		grep -qs 'none registers' "$dir/$1.err"; do
 		kill -0 "$sim" 2>/dev/null || { say "$1: nodesim stopped"; tail "$dir/$1.err" >&2; return 1; }
 		[ $((SECONDS - s)) -gt 300 ] && { say "$1: not all registered in 300 s"; return 0; }
 		sleep 0.5
@@ -81,13 +118,19 @@ wait_registered() {
 }
 
 # mode N: nodesim's connection options for N nodes: keep-alive needs a descriptor
-# per node on both sides, so past the descriptor limit it is one per request
+# per node on both sides (each nodesim worker holds its share; snowd, or nginx, all
+# of them), so past the descriptor limit it is one per request.  And how many
+# nodesim processes: BENCH_SIM_PROCS, else 2 past 10 000 nodes.
 mode() {
+	sim_procs=${procs_knob:-1}
+	[ -z "$procs_knob" ] && [ "$1" -gt 10000 ] && sim_procs=2
 	if [ "$keep" = 1 ] && [ $(($1 + 2048)) -le "$(ulimit -n)" ]; then
 		simopt=(--keep-alive); r_mode[$1]=keep-alive
 	else
 		simopt=(); r_mode[$1]=close
 	fi
+	simopt+=(--procs "$sim_procs")
+	r_procs[$1]=$sim_procs
 }
 
 # wait_online NAME N: until nodesim's progress line counts N nodes online,
@@ -97,15 +140,24 @@ mode() {
 # over them measures that crowd, not the steady reports.
 wait_online() {
 	local s=$SECONDS
-	until tail -n 3 "$dir/$1.err" | grep -q " online $2 "; do
+	until tail -n 8 "$dir/$1.err" | grep -q " online $2 "; do
 		[ $((SECONDS - s)) -gt 180 ] && { say "$1: not all $2 online in 180 s"; return 0; }
 		sleep 0.5
 	done
 }
 
+# win_rate NAME L0 L1: nodesim's reports/s over its --stats lines L0+1..L1 (the
+# window), not its summary's steady rate, which also counts the crowd of first
+# reports after registering (with --sink there is none: the two would differ)
+win_rate() {
+	sed -n "$(($2 + 1)),$3p" "$dir/$1.err" | awk '/^nodesim: t=/ { for (i = 1; i < NF; i++)
+		if ($i == "reports") { s += $(i + 1); n++ } } END { if (n) printf "%.0f", s / n; else print "n/a" }'
+}
+lines() { wc -l <"$dir/$1.err"; }
+
 # run_snowd N: fills r_* variables
 run_snowd() {
-	local n=$1 name=s$1 t0 t1 m0 m1 c0 c1
+	local n=$1 name=s$1 t0 t1 m0 m1 c0 c1 cs0 cs1 l0 l1 k0 k1 q0 q1
 	mode "$n"
 	fill "$n"
 	"$SNOW_BIN/snow-nodesim" --url "$url" --token "$token" --json --stats --prefix m \
@@ -114,30 +166,32 @@ run_snowd() {
 	sim=$!
 	wait_registered "$name" || return 1
 	wait_online "$name" "$n"
-	t0=$(now); m0=$(metric); c0=$(cpu_ticks "$pid"); cs0=$(cpu_ticks "$sim")
+	t0=$(now); m0=$(metric); c0=$(cpu_ticks "$pid"); q0=$(rq_ns "$pid"); cs0=$(sim_ticks "$sim"); l0=$(lines "$name"); k0=$(machine_ticks)
 	if [ -n "${BENCH_PERF:-}" ]; then
 		perf record ${BENCH_PERF_OPTS:--g} -o "$dir/perf-$n.data" -p "$pid" -- sleep "$secs" >/dev/null 2>&1
 	else
 		sleep "$secs"
 	fi
-	t1=$(now); m1=$(metric); c1=$(cpu_ticks "$pid"); cs1=$(cpu_ticks "$sim")
+	t1=$(now); m1=$(metric); c1=$(cpu_ticks "$pid"); q1=$(rq_ns "$pid"); cs1=$(sim_ticks "$sim"); l1=$(lines "$name"); k1=$(machine_ticks)
+	r_mach[$n]=$(machine_cpu "$k0" "$k1")
 	r_rss[$n]=$(rss_mb "$pid")
 	r_rate[$n]=$(python3 -c "print(round(($m1 - $m0) / ($t1 - $t0)))" 2>/dev/null || echo n/a)
 	r_cpu[$n]=$(python3 -c "print(round(100 * ($c1 - $c0) / $hz / ($t1 - $t0)))")
-	r_simcpu[$n]=$(python3 -c "print(round(100 * ($cs1 - $cs0) / $hz / ($t1 - $t0)))")
+	r_wait[$n]=$(python3 -c "print(round(100 * ($q1 - $q0) / 1e9 / ($t1 - $t0)))")
+	r_simcpu[$n]=$(sim_cpu "$cs0" "$cs1" "$(python3 -c "print($t1 - $t0)")")
 	kill -TERM "$sim"; wait "$sim"; sim=
-	r_simrate[$n]=$(field "$dir/$name.json" reports_per_s)
+	r_simrate[$n]=$(win_rate "$name" "$l0" "$l1")
 	r_p50[$n]=$(field "$dir/$name.json" report_p50_ms)
 	r_p99[$n]=$(field "$dir/$name.json" report_p99_ms)
 	r_err[$n]=$(field "$dir/$name.json" errors)
 	r_online[$n]=$(field "$dir/$name.json" online)
-	say "snowd $n nodes: ${r_rate[$n]}/s ingested (nodesim ${r_simrate[$n]}/s), p50/p99 ${r_p50[$n]}/${r_p99[$n]} ms, errors ${r_err[$n]}, RSS ${r_rss[$n]} MB, CPU snowd ${r_cpu[$n]}% nodesim ${r_simcpu[$n]}%"
+	say "snowd $n nodes: ${r_rate[$n]}/s ingested (nodesim ${r_simrate[$n]}/s), p50/p99 ${r_p50[$n]}/${r_p99[$n]} ms, errors ${r_err[$n]}, RSS ${r_rss[$n]} MB, CPU snowd ${r_cpu[$n]}% (+${r_wait[$n]}% waiting for a core) nodesim ${r_simcpu[$n]}, machine ${r_mach[$n]}, load $(cut -d' ' -f1 /proc/loadavg)"
 	stop_pid "$pid"; pid=
 }
 
 # run_nginx N: the same nodes' reports to nginx answering 204
 run_nginx() {
-	local n=$1 name=n$1 nport c0 c1 t0 t1
+	local n=$1 name=n$1 nport c0 c1 t0 t1 cs0 cs1 l0 l1 k0 k1 q0 q1
 	mode "$n"
 	start_snowd "$dir/state-$n" # nodesim takes the node list (names, secrets) from snowd
 	nport=$(free_port)
@@ -181,22 +235,24 @@ run_nginx() {
 	sim=$!
 	wait_registered "$name" || return 1
 	sleep 3
-	t0=$(now); c0=$(cpu_ticks "$ngx"); cs0=$(cpu_ticks "$sim")
+	t0=$(now); c0=$(cpu_ticks "$ngx"); q0=$(rq_ns "$ngx"); cs0=$(sim_ticks "$sim"); l0=$(lines "$name"); k0=$(machine_ticks)
 	sleep "$secs"
-	t1=$(now); c1=$(cpu_ticks "$ngx"); cs1=$(cpu_ticks "$sim")
+	t1=$(now); c1=$(cpu_ticks "$ngx"); q1=$(rq_ns "$ngx"); cs1=$(sim_ticks "$sim"); l1=$(lines "$name"); k1=$(machine_ticks)
+	n_mach[$n]=$(machine_cpu "$k0" "$k1")
 	n_cpu[$n]=$(python3 -c "print(round(100 * ($c1 - $c0) / $hz / ($t1 - $t0)))")
-	n_simcpu[$n]=$(python3 -c "print(round(100 * ($cs1 - $cs0) / $hz / ($t1 - $t0)))")
+	n_wait[$n]=$(python3 -c "print(round(100 * ($q1 - $q0) / 1e9 / ($t1 - $t0)))")
+	n_simcpu[$n]=$(sim_cpu "$cs0" "$cs1" "$(python3 -c "print($t1 - $t0)")")
 	kill -TERM "$sim"; wait "$sim"; sim=
-	n_rate[$n]=$(field "$dir/$name.json" reports_per_s)
+	n_rate[$n]=$(win_rate "$name" "$l0" "$l1")
 	n_p50[$n]=$(field "$dir/$name.json" report_p50_ms)
 	n_p99[$n]=$(field "$dir/$name.json" report_p99_ms)
 	n_err[$n]=$(field "$dir/$name.json" errors)
-	say "nginx $n nodes: ${n_rate[$n]}/s answered, p50/p99 ${n_p50[$n]}/${n_p99[$n]} ms, errors ${n_err[$n]}, CPU nginx ${n_cpu[$n]}% nodesim ${n_simcpu[$n]}%"
+	say "nginx $n nodes: ${n_rate[$n]}/s answered, p50/p99 ${n_p50[$n]}/${n_p99[$n]} ms, errors ${n_err[$n]}, CPU nginx ${n_cpu[$n]}% (+${n_wait[$n]}% waiting for a core) nodesim ${n_simcpu[$n]}, machine ${n_mach[$n]}, load $(cut -d' ' -f1 /proc/loadavg)"
 	stop_pid "$ngx"; ngx=
 	stop_pid "$pid"; pid=
 }
 
-declare -A r_mode r_rss r_rate r_cpu r_simcpu r_simrate r_p50 r_p99 r_err r_online n_cpu n_simcpu n_rate n_p50 n_p99 n_err
+declare -A r_wait n_wait r_mach n_mach r_mode r_procs r_rss r_rate r_cpu r_simcpu r_simrate r_p50 r_p99 r_err r_online n_cpu n_simcpu n_rate n_p50 n_p99 n_err
 for n in "${counts[@]}"; do
 	run_snowd "$n"
 	if [ "$use_nginx" = 1 ] && command -v nginx >/dev/null; then
@@ -210,15 +266,16 @@ share() { python3 -c "print(round(100 * float('$1') / float('$2'), 1))" 2>/dev/n
 	echo
 	echo "## ingest, $(date -u +%Y-%m-%d), $(nproc) cores, interval ${ival} ms, nodesim concurrency ${conc}, keep-alive ${keep}, ${secs} s window, load average $(cut -d' ' -f1-3 /proc/loadavg) at the end"
 	echo
-	printf '| nodes | connections | demand | snowd ingested (counter) | %% of demand | nodesim 2xx/s | p50 / p99 ms | errors | online | snowd RSS | CPU snowd / nodesim | nginx 204/s | nginx p50 / p99 ms | CPU nginx / nodesim | snowd / nginx |\n'
-	printf '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n'
+	printf '| nodes | connections, nodesim processes | demand | snowd ingested (counter) | %% of demand | nodesim 2xx/s (window) | p50 / p99 ms | errors | online | snowd RSS | CPU snowd (+ waiting for a core) / nodesim | machine | nginx 204/s | nginx p50 / p99 ms | CPU nginx (+ waiting) / nodesim | machine | snowd / nginx |\n'
+	printf '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n'
 	for n in "${counts[@]}"; do
 		d=$((n * 1000 / ival))
-		printf '| %s | %s | %s/s | %s/s | %s %% | %s/s | %s / %s | %s | %s | %s MB | %s %% / %s %% | %s/s | %s / %s | %s %% / %s %% | %s |\n' \
-			"$n" "${r_mode[$n]}" "$d" "${r_rate[$n]}" "$(share "${r_rate[$n]}" "$d")" "${r_simrate[$n]}" \
+		printf '| %s | %s, %s | %s/s | %s/s | %s %% | %s/s | %s / %s | %s | %s | %s MB | %s %% (+%s %%) / %s | %s | %s/s | %s / %s | %s %% (+%s %%) / %s | %s | %s |\n' \
+			"$n" "${r_mode[$n]}" "${r_procs[$n]}" "$d" "${r_rate[$n]}" "$(share "${r_rate[$n]}" "$d")" "${r_simrate[$n]}" \
 			"${r_p50[$n]}" "${r_p99[$n]}" "${r_err[$n]}" "${r_online[$n]}" "${r_rss[$n]}" \
-			"${r_cpu[$n]}" "${r_simcpu[$n]}" "${n_rate[$n]:-n/a}" "${n_p50[$n]:-n/a}" \
-			"${n_p99[$n]:-n/a}" "${n_cpu[$n]:-n/a}" "${n_simcpu[$n]:-n/a}" \
+			"${r_cpu[$n]}" "${r_wait[$n]}" "${r_simcpu[$n]}" "${r_mach[$n]}" "${n_rate[$n]:-n/a}" \
+			"${n_p50[$n]:-n/a}" "${n_p99[$n]:-n/a}" "${n_cpu[$n]:-n/a}" "${n_wait[$n]:-n/a}" \
+			"${n_simcpu[$n]:-n/a}" "${n_mach[$n]:-n/a}" \
 			"$(ratio "${r_simrate[$n]}" "${n_rate[$n]:-x}")"
 	done
 }

@@ -23,6 +23,7 @@
 #include "selfpipe.h"
 #include "net.h"
 #include "nodesim.h"
+#include "procs.h"
 #include "sched.h"
 #include "setup.h"
 #include "simwake.h"
@@ -67,6 +68,9 @@ static const struct conf_option ns_options[] = {
 	    "send the nodes' reports to URL (any server answering 2xx, e.g. nginx), not to "
 	    "snowd: no boot, no registration, answers not checked; for the benchmark's "
 	    "HTTP ceiling (--url still lists the nodes)"),
+	OPT("procs", 0, CONF_INT, procs, 1, 64, "N",
+	    "split the nodes across N worker processes, each with its own loop, wake-up "
+	    "socket, descriptors and share of --concurrency (default 1: this process)"),
 	OPT("seed", 0, CONF_INT, seed, 0, 0x7fffffff, "N", "random seed (default 1)"),
 	OPT("stats", 's', CONF_BOOL, stats, 0, 0, NULL, "print a progress line every second"),
 	OPT("json", 'j', CONF_BOOL, json, 0, 0, NULL, "print the summary as JSON on stdout"),
@@ -99,6 +103,7 @@ static int ns_conf_load(struct ns_conf *c, int argc, char **argv, char *err, siz
 	c->ramp_ms = -1;
 	c->seed = 1;
 	c->count = -1;
+	c->procs = 1;
 	rc = conf_parse_args(ns_options, c, argc, argv, &next, err, errlen);
 	if (rc)
 		return rc;
@@ -137,6 +142,11 @@ static int ns_conf_load(struct ns_conf *c, int argc, char **argv, char *err, siz
 	    c->prefix[strlen(c->prefix) - 1] == '-') {
 		snprintf(err, errlen, "prefix: '%.64s' must be a node name of at most %d characters "
 				      "not ending in '-'", c->prefix, SNOW_NAME_MAX - 6);
+		return -EINVAL;
+	}
+	if (c->procs > c->concurrency) {
+		snprintf(err, errlen, "procs: %ld workers need a concurrency of at least %ld, "
+				      "one request each", c->procs, c->procs);
 		return -EINVAL;
 	}
 	if (!c->token) {
@@ -264,7 +274,7 @@ static void ns_loop(struct nodesim *ns)
 		ns_spikes(ns, now);
 		if (now >= next_stats) {
 			if (ns->conf.stats)
-				ns_stats_line(ns, now, (double)(now - last_stats) / 1000.0);
+				ns->stats_out(ns, now, (double)(now - last_stats) / 1000.0);
 			else
 				ns->st.sec_lat.n = 0;
 			last_stats = now;
@@ -304,16 +314,44 @@ static int ns_init(struct nodesim *ns, char *err, size_t errlen)
 	}
 	ns->rng = ((uint64_t)ns->conf.seed << 1) | 0x9E3779B97F4A7C15ULL;
 	ns->conn_done = ns_step_done;
+	ns->stats_out = ns_stats_line;
+	return 0;
+}
+
+/*
+ * What one process needs for its loop over ns->nodes (all, or a worker's
+ * share): the slots, the epoll set with the signals' pipe, the wake-up
+ * socket; then every node scheduled and the loop run until the end.
+ * @ret 0, or -errno with err filled (nothing was run).
+ */
+static int ns_run(struct nodesim *ns, char *err, size_t errlen)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
+	size_t i;
+
 	ns->conns = calloc((size_t)ns->conf.concurrency, sizeof(*ns->conns));
-	if (!ns->conns)
+	if (!ns->conns) {
+		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
+	}
 	for (i = 0; i < (size_t)ns->conf.concurrency; i++)
 		ns->conns[i].fd = -1;
 	ns->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (ns->epfd < 0) {
+	/* SIGTERM or SIGINT: the epoll entry with no conn. */
+	if (ns->epfd < 0 || epoll_ctl(ns->epfd, EPOLL_CTL_ADD, ns->sig.rfd, &ev)) {
 		snprintf(err, errlen, "epoll: %s", strerror(errno));
 		return -errno;
 	}
+	if (!ns->conf.no_wake && ns_wake_open(ns, err, errlen))
+		log_warnx("%s (commands come with the reports)", err);
+	for (i = 0; i < ns->nnodes; i++) {
+		struct ns_node *n = &ns->nodes[i];
+		int64_t off = ns->conf.ramp_ms ? (int64_t)(sim_rand(&n->sim) * (double)ns->conf.ramp_ms) : 0;
+		ns_schedule(ns, n, ns->st.t_start_ms + off);
+	}
+	log_info("%zu nodes (%zu to add) against %s, %ld in flight at most", ns->nnodes,
+		 ns_count_state(ns, NS_ADD), ns->conf.url, ns->conf.concurrency);
+	ns_loop(ns);
 	return 0;
 }
 
@@ -365,22 +403,15 @@ static int ns_sink(struct nodesim *ns, char *err, size_t errlen)
 	return 0;
 }
 
-/* SIGTERM and SIGINT into the loop: the epoll entry with no conn. */
+/* SIGTERM and SIGINT into the loop (ns_run) or the workers' parent (procs.c). */
 static int ns_signals(struct nodesim *ns, char *err, size_t errlen)
 {
 	static const int sigs[] = { SIGTERM, SIGINT };
-	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
 	int rc = selfpipe_open(&ns->sig, sigs, 2, SELFPIPE_RESTART);
 
-	if (rc) {
+	if (rc)
 		snprintf(err, errlen, "signals: %s", strerror(-rc));
-		return rc;
-	}
-	if (epoll_ctl(ns->epfd, EPOLL_CTL_ADD, ns->sig.rfd, &ev)) {
-		snprintf(err, errlen, "epoll: %s", strerror(errno));
-		return -errno;
-	}
-	return 0;
+	return rc;
 }
 
 static void ns_free(struct nodesim *ns)
@@ -399,7 +430,7 @@ static void ns_free(struct nodesim *ns)
 	free(ns->st.reg_lat.us);
 	free(ns->st.ovl_lat.us);
 	free(ns->st.sec_lat.us);
-	if (ns->epfd > 0)
+	if (ns->epfd >= 0)
 		close(ns->epfd);
 	selfpipe_close(&ns->sig);
 	if (ns->conf.token)
@@ -411,7 +442,6 @@ int main(int argc, char **argv)
 {
 	struct nodesim ns = { 0 };
 	char err[512];
-	size_t i;
 	int rc, failed;
 
 	log_init("nodesim", LOG_LVL_INFO);
@@ -452,22 +482,23 @@ int main(int argc, char **argv)
 		ns_free(&ns);
 		return 1;
 	}
-	if (!ns.conf.no_wake && ns_wake_open(&ns, err, sizeof(err)))
-		log_warnx("%s (commands come with the reports)", err);
 	ns.st.t_start_ms = clock_mono_ms();
 	if (ns.conf.sink && ns_sink(&ns, err, sizeof(err))) {
 		log_warnx("%s", err);
 		ns_free(&ns);
 		return 1;
 	}
-	for (i = 0; i < ns.nnodes; i++) {
-		struct ns_node *n = &ns.nodes[i];
-		int64_t off = ns.conf.ramp_ms ? (int64_t)(sim_rand(&n->sim) * (double)ns.conf.ramp_ms) : 0;
-		ns_schedule(&ns, n, ns.st.t_start_ms + off);
+	if (ns.conf.procs > 1) {
+		/* Each worker runs ns_run() on its share; this process gathers and prints. */
+		rc = ns_procs_run(&ns, ns_run);
+		ns_free(&ns);
+		return rc;
 	}
-	log_info("%zu nodes (%zu to add) against %s, %ld in flight at most", ns.nnodes,
-		 ns_count_state(&ns, NS_ADD), ns.conf.url, ns.conf.concurrency);
-	ns_loop(&ns);
+	if (ns_run(&ns, err, sizeof(err))) {
+		log_warnx("%s", err);
+		ns_free(&ns);
+		return 1;
+	}
 	ns_summary(&ns);
 	failed = ns.conf.once ? (int)ns_count_state(&ns, NS_FAILED) +
 					(int)(ns.nnodes - ns_count_state(&ns, NS_DONE) -

@@ -1,7 +1,7 @@
 /*
- * snow-nodesim: many simulated node agents in one process, speaking the
- * real node protocol to snowd (docs/protocol.md).  One thread, one epoll
- * loop: every request is a non-blocking HTTP/1.1 exchange (Connection:
+ * snow-nodesim: many simulated node agents in one process (or, --procs, in
+ * several, each with a share of the nodes), speaking the real node protocol
+ * to snowd (docs/protocol.md).  One thread, one epoll loop a process: every request is a non-blocking HTTP/1.1 exchange (Connection:
  * close, as snow-agent with keep_alive = no; with --keep-alive a node keeps
  * its connection between its node-channel requests, as snow-agent by
  * default), at most `concurrency` in flight;
@@ -15,8 +15,10 @@
  *   stats.c  counters, latencies, the --stats line and the summary
  *   net.c    the exchanges on the wire; ends each through ns->conn_done
  *   simwake.c wake-ups from snowd: a node with a command waiting reports now
+ *   procs.c  --procs N: the nodes split across N worker processes, their
+ *            figures gathered into one summary
  *
- * main.c -> setup, step, sched, stats, net, simwake; step.c -> sched, stats,
+ * main.c -> setup, step, sched, stats, net, simwake, procs; procs.c -> stats; step.c -> sched, stats,
  * net, simwake; simwake.c -> sched.
  */
 #ifndef SNOW_NODESIM_H
@@ -56,6 +58,7 @@ struct ns_conf {
 	long timeout_ms;
 	long ramp_ms;       /* spread the nodes' first requests over this long */
 	long seed;
+	long procs;         /* worker processes, each with its share of the nodes (1: this one) */
 	int add;
 	int stats;
 	int json;
@@ -160,7 +163,11 @@ struct nodesim {
 	 */
 	void (*conn_done)(struct nodesim *ns, struct ns_conn *c, int rc, int status,
 			  const char *body, size_t bodylen);
+	/* Every second: main.c's ns_stats_line, or a worker's report to its parent (procs.c). */
+	void (*stats_out)(struct nodesim *ns, int64_t now, double secs);
 	struct selfpipe sig;         /* SIGTERM, SIGINT */
+	int up_fd;                   /* procs.c, a worker: the pipe to its parent */
+	uint64_t up_ticks;           /* procs.c, a worker: --stats seconds sent up */
 	int quit;
 	uint64_t rng;
 	double spike_debt;           /* --events-rate: crossings owed */

@@ -15,7 +15,7 @@ $(NODESIM_LIB_T): $(NODESIM_LIB_SRCS:%.c=$(TOBJ)/%.o)
 	@mkdir -p $(@D)
 	$(AR) rcs $@ $^
 
-NODESIM_SRCS := $(addprefix host/nodesim/,main.c net.c sched.c setup.c simwake.c stats.c step.c)
+NODESIM_SRCS := $(addprefix host/nodesim/,main.c net.c procs.c sched.c setup.c simwake.c stats.c step.c)
 $(BIN)/snow-nodesim: $(NODESIM_SRCS:%.c=$(OBJ)/%.o) $(NODESIM_LIB) $(LIBSNOW)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS_JSON) $(LDLIBS_CRYPTO) -lm

@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "clock.h"
 
@@ -67,6 +68,14 @@ size_t ns_count_state(const struct nodesim *ns, enum ns_state s)
 	return c;
 }
 
+void ns_lat_append(struct ns_lat *l, const uint32_t *us, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		ns_lat_add(l, us[i]);
+}
+
 static size_t ns_count_online(const struct nodesim *ns)
 {
 	size_t i, c = 0;
@@ -90,42 +99,78 @@ static uint64_t ns_errors(const struct ns_stats *s)
 	return s->err_transport + s->err_timeout + s->err_4xx + s->err_5xx + s->err_proto;
 }
 
+void ns_counts_of(const struct nodesim *ns, int64_t now, struct ns_counts *c)
+{
+	const struct ns_stats *s = &ns->st;
+	double steady = s->t_steady_ms ? (double)(now - s->t_steady_ms) / 1000.0 : 0;
+	size_t i;
+
+	memset(c, 0, sizeof(*c));
+	c->nodes = ns->nnodes;
+	c->registered = ns_count_registered(ns);
+	c->online = ns_count_online(ns);
+	c->failed = ns_count_state(ns, NS_FAILED);
+	c->done = ns_count_state(ns, NS_DONE);
+	c->inflight = ns->inflight;
+	c->waiting = ns->fifo_len;
+	c->rate = steady > 0 ? (double)s->steady_reports / steady : 0;
+	for (i = 0; i < ns->nnodes; i++) {
+		const struct sim_node *x = &ns->nodes[i].sim;
+		c->events += x->events_made;
+		/* Acknowledged: made, no longer held, not dropped (snowd said it stored them). */
+		if (x->events_made >= x->ring.len + x->ring.lost_total)
+			c->acked += x->events_made - x->ring.len - x->ring.lost_total;
+	}
+}
+
+void ns_stats_print(double t, const struct ns_counts *c, double rate, struct ns_lat *lat,
+		    uint64_t errors)
+{
+	double p50 = ns_lat_pct(lat, 50), p99 = ns_lat_pct(lat, 99);
+
+	fprintf(stderr, "nodesim: t=%.0fs nodes %" PRIu64 " registered %" PRIu64 " online %" PRIu64
+			" | reports %.0f/s p50 %.2f ms p99 %.2f ms | errors %" PRIu64
+			" | in flight %" PRIu64 " waiting %" PRIu64 "\n",
+		t, c->nodes, c->registered, c->online, rate, p50 < 0 ? 0 : p50, p99 < 0 ? 0 : p99,
+		errors, c->inflight, c->waiting);
+}
+
 void ns_stats_line(struct nodesim *ns, int64_t now, double secs)
 {
-	double p50 = ns_lat_pct(&ns->st.sec_lat, 50), p99 = ns_lat_pct(&ns->st.sec_lat, 99);
+	struct ns_counts c = { .nodes = ns->nnodes, .registered = ns_count_registered(ns),
+			       .online = ns_count_online(ns), .inflight = ns->inflight,
+			       .waiting = ns->fifo_len };
 
-	fprintf(stderr, "nodesim: t=%.0fs nodes %zu registered %zu online %zu | reports %.0f/s "
-			"p50 %.2f ms p99 %.2f ms | errors %" PRIu64 " | in flight %zu waiting %zu\n",
-		(double)(now - ns->st.t_start_ms) / 1000.0, ns->nnodes, ns_count_registered(ns),
-		ns_count_online(ns), (double)ns->st.sec_reports / secs, p50 < 0 ? 0 : p50,
-		p99 < 0 ? 0 : p99, ns->st.sec_errors, ns->inflight, ns->fifo_len);
+	ns_stats_print((double)(now - ns->st.t_start_ms) / 1000.0, &c,
+		       (double)ns->st.sec_reports / secs, &ns->st.sec_lat, ns->st.sec_errors);
 	ns->st.sec_lat.n = 0;
 	ns->st.sec_reports = ns->st.sec_errors = 0;
 }
 
 void ns_summary(struct nodesim *ns)
 {
-	struct ns_stats *s = &ns->st;
 	int64_t now = clock_mono_ms();
+	struct ns_counts c;
+
+	ns_counts_of(ns, now, &c);
+	ns_summary_print(&ns->conf, &ns->st, &c, now);
+}
+
+void ns_summary_print(const struct ns_conf *conf, struct ns_stats *s, const struct ns_counts *c,
+		      int64_t now)
+{
 	double run = (double)(now - s->t_start_ms) / 1000.0;
 	double steady = s->t_steady_ms ? (double)(now - s->t_steady_ms) / 1000.0 : 0;
-	double rate = steady > 0 ? (double)s->steady_reports / steady : 0;
+	double rate = c->rate;
 	double p50 = ns_lat_pct(&s->rep_lat, 50), p99 = ns_lat_pct(&s->rep_lat, 99);
 	double pmax = ns_lat_pct(&s->rep_lat, 100);
 	double o50 = ns_lat_pct(&s->ovl_lat, 50), o99 = ns_lat_pct(&s->ovl_lat, 99);
 	double r50 = ns_lat_pct(&s->reg_lat, 50);
-	uint64_t events = 0, acked = 0;
-	size_t i;
+	uint64_t events = c->events, acked = c->acked;
 
-	for (i = 0; i < ns->nnodes; i++) {
-		const struct sim_node *x = &ns->nodes[i].sim;
-		events += x->events_made;
-		/* Acknowledged: made, no longer held, not dropped (snowd said it stored them). */
-		if (x->events_made >= x->ring.len + x->ring.lost_total)
-			acked += x->events_made - x->ring.len - x->ring.lost_total;
-	}
 	fprintf(stderr,
-		"nodesim: %zu nodes, %zu registered, %zu online, %zu failed, %.1f s "
+		"nodesim: %" PRIu64 " nodes, %" PRIu64 " registered, %" PRIu64 " online, %" PRIu64
+		" failed, %.1f s "
 		"(steady %.1f s)\n"
 		"nodesim: reports %" PRIu64 " (%.0f/s steady), latency p50 %.2f ms p99 %.2f ms "
 		"max %.2f ms\n"
@@ -135,22 +180,20 @@ void ns_summary(struct nodesim *ns)
 		", reloads %" PRIu64 ", events made %" PRIu64 ", snowd switches %" PRIu64 "\n"
 		"nodesim: errors %" PRIu64 " (transport %" PRIu64 ", timeout %" PRIu64
 		", 4xx %" PRIu64 ", 5xx %" PRIu64 ", protocol %" PRIu64 ")\n",
-		ns->nnodes, ns_count_registered(ns), ns_count_online(ns),
-		ns_count_state(ns, NS_FAILED), run, steady, s->reports, rate, p50, p99, pmax,
+		c->nodes, c->registered, c->online, c->failed, run, steady, s->reports, rate, p50, p99, pmax,
 		s->overlays, o50, o99, s->registers, r50, s->adds, s->commands, s->reboots,
 		s->poweroffs, s->reloads, events, s->host_switches, ns_errors(s), s->err_transport, s->err_timeout,
 		s->err_4xx, s->err_5xx, s->err_proto);
-	if (ns->conf.json) {
+	if (conf->json) {
 		json_t *j = json_pack(
 			"{s:f, s:I, s:I, s:I, s:I, s:f, s:f, s:I, s:I, s:f, s:f, s:f, s:f, s:I, s:f, s:f,"
 			" s:I, s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I,"
 			" s:{s:I, s:I, s:I, s:I, s:I}}",
 			"registered_after_s",
 			s->t_steady_ms ? (double)(s->t_steady_ms - s->t_start_ms) / 1000.0 : -1.0,
-			"nodes", (json_int_t)ns->nnodes, "registered",
-			(json_int_t)ns_count_registered(ns), "online",
-			(json_int_t)ns_count_online(ns), "failed",
-			(json_int_t)ns_count_state(ns, NS_FAILED), "run_s", run, "steady_s", steady,
+			"nodes", (json_int_t)c->nodes, "registered",
+			(json_int_t)c->registered, "online", (json_int_t)c->online, "failed",
+			(json_int_t)c->failed, "run_s", run, "steady_s", steady,
 			"reports", (json_int_t)s->reports, "steady_reports",
 			(json_int_t)s->steady_reports, "reports_per_s", rate, "report_p50_ms", p50,
 			"report_p99_ms", p99, "report_max_ms", pmax, "overlays",

@@ -5,7 +5,9 @@
 # reboot completes and the node comes back with a new boot_id; a refused
 # device command fails with the node's reason; config.reload goes over the
 # signed overlay route; a rekeyed node signs with its new secret; nodesim exits cleanly on
-# SIGTERM with its summary; --once reports once per node and exits.
+# SIGTERM with its summary; --once reports once per node and exits; --procs 2
+# splits the nodes across two workers (wake-ups reach both, the summary adds
+# them up, a killed worker or parent leaves no process behind).
 . "$(dirname "$0")/../lib.sh"
 
 dir=$(mktemp -d /tmp/snow-it-nodesim.XXXXXX)
@@ -138,6 +140,74 @@ id=$(cmd deaf0001 '{"op":"watermarks.reset"}')
 check "its command is done with a report" wait_for 20 cmd_is "$id" done
 check_eq "and no wake-up was sent to it" "$w0" "$(wakeups)"
 stop_pid "$idle"
+# --procs 2: the nodes split across two workers, each with its own wake-up
+# socket (each node registers its worker's port); the parent's summary adds
+# theirs up.
+"$SNOW_BIN/snow-nodesim" --url "$url" --add --count 6 --prefix mp --interval-ms 60000 --procs 2 \
+	--stats --json >"$dir/mp.out" 2>"$dir/mp.err" &
+mp=$!
+on_exit 'stop_pid "$mp"'
+workers() { pgrep -P "$mp" | tr '\n' ' '; }
+two_workers() { [ "$(workers | wc -w)" = 2 ]; }
+check "--procs 2: two worker processes" wait_for 10 two_workers
+check "--procs 2: every node added, registered and reported" wait_for 30 n_online mp 6 any
+check "--procs 2: each worker has its own wake-up port" test "$(grep -c 'nodesim\.[12]\[info\]: wake-ups on udp port' "$dir/mp.err")" = 2
+ids=$(post commands '{"nodes": ["mp0001", "mp0002", "mp0003", "mp0004", "mp0005", "mp0006"], "op": "watermarks.reset"}' |
+	py 'import json,sys; print(" ".join(str(c["id"]) for c in json.load(sys.stdin)["commands"]))')
+check "--procs 2: nodes of both workers woken, their commands done" wait_for 25 all_done
+mp_line() { grep -q 'nodes 6 registered 6 online' "$dir/mp.err"; }
+check "--procs 2: one progress line over both workers" wait_for 10 mp_line
+kill -TERM "$mp"
+rc=0
+wait "$mp" || rc=$?
+check_eq "--procs 2: exits 0 on SIGTERM" 0 "$rc"
+check "--procs 2: the summary adds both workers up (6 nodes, 6 commands)" py '
+import json, sys
+s = json.load(open(sys.argv[1]))
+sys.exit(0 if s["nodes"] == 6 and s["registered"] == 6 and s["adds"] == 6 and s["commands"] == 6
+         and s["reports"] >= 12 and s["report_p99_ms"] > 0 and s["errors"] == 0 else 1)' "$dir/mp.out"
+check_eq "--procs 2: each worker accepted its 3 nodes' wake-ups" "1 3 2 3" \
+	"$(sed -n 's/.*nodesim\.\([12]\).*wake-ups: [0-9]* datagrams, \([0-9]*\) accepted.*/\1 \2/p' "$dir/mp.err" | sort | tr '\n' ' ' | sed 's/ $//')"
+no_proc() { local p; for p in "$@"; do kill -0 "$p" 2>/dev/null && return 1; done; return 0; }
+# --once over two workers: each node reports exactly once, the counts are the sum.
+rc=0
+timeout 60 "$SNOW_BIN/snow-nodesim" --url "$url" --prefix sim --once --procs 2 --json \
+	>"$dir/mponce.out" 2>"$dir/mponce.err" || rc=$?
+check_eq "--procs 2 --once exits 0" 0 "$rc"
+check_eq "--procs 2 --once: 50 nodes, 50 registrations, 50 reports" "50 50 50" \
+	"$(py 'import json,sys; s=json.load(open(sys.argv[1])); print(s["nodes"], s["registers"], s["reports"])' "$dir/mponce.out")"
+# A worker killed: the parent says so, stops the other, exits non-zero, leaves no process.
+"$SNOW_BIN/snow-nodesim" --url "$url" --prefix mp --interval-ms 60000 --procs 2 --json \
+	>"$dir/mpkill.out" 2>"$dir/mpkill.err" &
+mp=$!
+check "--procs 2 again: two workers" wait_for 10 two_workers
+mp_workers=$(workers)
+mp_ready() { [ "$(grep -c 'all 3 nodes registered' "$dir/mpkill.err")" = 2 ]; }
+check "--procs 2 again: both workers' nodes registered" wait_for 30 mp_ready
+kill -9 "${mp_workers%% *}"
+rc=0
+wait "$mp" || rc=$?
+mp=
+check "a worker killed -9: the parent exits non-zero" test "$rc" -ne 0
+check "a worker killed -9: the parent names it" grep -q 'worker [12] (nodes mp000[14]\.\.mp000[36]) killed by signal 9' "$dir/mpkill.err"
+check "a worker killed -9: the other one stopped, with its summary" py '
+import json, sys
+s = json.load(open(sys.argv[1]))
+sys.exit(0 if s["nodes"] == 3 else 1)' "$dir/mpkill.out"
+# shellcheck disable=SC2086
+check "a worker killed -9: no worker left behind" no_proc $mp_workers
+# The parent killed -9: its workers die with it (PR_SET_PDEATHSIG).
+"$SNOW_BIN/snow-nodesim" --url "$url" --prefix mp --interval-ms 60000 --procs 2 \
+	>/dev/null 2>"$dir/mpdeath.err" &
+mp=$!
+check "--procs 2 once more: two workers" wait_for 10 two_workers
+mp_workers=$(workers)
+kill -9 "$mp"
+wait "$mp" 2>/dev/null
+mp=
+# shellcheck disable=SC2086
+check "the parent killed -9: no worker left behind" wait_for 10 no_proc $mp_workers
+
 # The bulk route refuses an unknown node (nothing queued); power ops go to each node's driver.
 code() { curl -s -o "$dir/bulk.json" -w '%{http_code}' "${auth[@]}" -H 'Content-Type: application/json' -d "$1" "$url/api/v1/commands"; }
 n_cmds=$(api nodes/sim0001/commands | py 'import json,sys; print(len(json.load(sys.stdin)["commands"]))')
