@@ -18,24 +18,11 @@
 #include "fw/fw.h"
 #include "hal/hal_test.h"
 #include "lib/snownic.h"
+#include "nic_pair.h"
 
 #define MTU 9000
 #define MAXFRAG (MTU - 40)
 #define HOSTMEM (16u << 20)
-
-struct node {
-	struct nic_hal *hal;
-	struct nicfw *fw;
-	struct snownic *h;
-	uint8_t *host;
-	size_t hostsz;
-	struct nicfw_config cfg;
-};
-
-struct fx {
-	struct hal_test_wire *w;
-	struct node n[2];
-};
 
 typedef void (*tweak_fn)(struct nicfw_config *c, int idx);
 
@@ -116,33 +103,6 @@ static struct fx *fx_new(tweak_fn tweak, size_t rx_nicmem)
 		attach(nd);
 	}
 	return f;
-}
-
-static void fx_free(struct fx *f)
-{
-	int i;
-
-	for (i = 0; i < 2; i++) {
-		snownic_close(f->n[i].h);
-		nicfw_destroy(f->n[i].fw);
-		hal_test_destroy(f->n[i].hal);
-	}
-	hal_test_wire_free(f->w);
-	free(f);
-}
-
-/* Run both NICs until nothing moves. */
-static void pump(struct fx *f)
-{
-	int quiet = 0, i;
-
-	for (i = 0; i < 2000000 && quiet < 3; i++) {
-		int n = nicfw_run(f->n[0].fw, 0) + nicfw_run(f->n[1].fw, 0);
-		if (n || hal_test_busy(f->n[0].hal) || hal_test_busy(f->n[1].hal))
-			quiet = 0;
-		else
-			quiet++;
-	}
 }
 
 /* Let virtual time pass (timers: hellos, gauges, stalled messages). */

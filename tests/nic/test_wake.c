@@ -22,23 +22,9 @@
 #include "fw/fw.h"
 #include "hal/hal_test.h"
 #include "lib/snownic.h"
+#include "nic_pair.h"
 
 #define MTU 9000
-
-struct node {
-	struct nic_hal *hal;
-	struct nicfw *fw;
-	struct snownic *h;
-	uint8_t *host;
-	size_t hostsz;
-	struct snf_regs *regs;
-	struct snf_ctl *ctl;
-};
-
-struct fx {
-	struct hal_test_wire *w;
-	struct node n[2];
-};
 
 static const struct hal_test_params base_params = {
 	.nicmem = 8u << 20,
@@ -88,33 +74,6 @@ static struct fx *fx_new(void)
 		nd->ctl = (struct snf_ctl *)(bar + SNF_REGS_SIZE);
 	}
 	return f;
-}
-
-static void fx_free(struct fx *f)
-{
-	int i;
-
-	for (i = 0; i < 2; i++) {
-		snownic_close(f->n[i].h);
-		nicfw_destroy(f->n[i].fw);
-		hal_test_destroy(f->n[i].hal);
-	}
-	hal_test_wire_free(f->w);
-	free(f);
-}
-
-/* Run both NICs until nothing moves. */
-static void pump(struct fx *f)
-{
-	int quiet = 0, i;
-
-	for (i = 0; i < 2000000 && quiet < 3; i++) {
-		int n = nicfw_run(f->n[0].fw, 0) + nicfw_run(f->n[1].fw, 0);
-		if (n || hal_test_busy(f->n[0].hal) || hal_test_busy(f->n[1].hal))
-			quiet = 0;
-		else
-			quiet++;
-	}
 }
 
 static void send_small(struct node *nd, uint16_t peer, uint32_t tag)
